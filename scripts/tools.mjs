@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// Makes sure the local binaries Relais needs exist under .tools/, building or fetching each
+// one once. Later runs find them and return in well under a second.
+//   node scripts/tools.mjs            everything (dev stack and tests)
+//   node scripts/tools.mjs --quiet    print only what is being installed
+// It writes .tools/paths.json, which the dev stack and the tests read.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { dirname, join, resolve, delimiter } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const tools = join(root, '.tools');
+const bin = join(tools, 'bin');
+const quiet = process.argv.includes('--quiet');
+
+// Pinned: newer Temporal CLI tags carry a `replace` directive and cannot be built this way.
+const TEMPORAL_CLI = { module: 'github.com/temporalio/cli', version: 'v1.5.1', pkg: './cmd/temporal' };
+const FERRETDB = { module: 'github.com/FerretDB/FerretDB', version: 'v1.24.2', pkg: './cmd/ferretdb' };
+const TEST_SERVER_POM = join(root, 'scripts', 'test-server', 'pom.xml');
+const TEST_SERVER_DIR = join(tools, 'temporal-test-server');
+
+class MissingToolchain extends Error {}
+
+const say = (msg) => { if (!quiet) console.log(`[tools] ${msg}`); };
+const loud = (msg) => console.log(`[tools] ${msg}`);
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    if (dir && existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  return undefined;
+}
+
+function requireCommand(name, sentence) {
+  const found = onPath(name);
+  if (!found) throw new MissingToolchain(sentence);
+  return found;
+}
+
+/** Runs a command, echoing a progress line every few seconds (and its output lines when verbose). */
+function run(cmd, args, { env, label, cwd = root }) {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let lines = 0;
+    let tail = '';
+    const onData = (chunk) => {
+      const text = chunk.toString();
+      tail = (tail + text).slice(-4000);
+      lines += text.split('\n').length - 1;
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const ticker = setInterval(() => {
+      loud(`${label}: ${Math.round((Date.now() - started) / 1000)} s, ${lines} lines of output so far`);
+    }, 10_000);
+    child.on('error', (err) => { clearInterval(ticker); reject(err); });
+    child.on('close', (code) => {
+      clearInterval(ticker);
+      if (code === 0) {
+        loud(`${label}: done in ${Math.round((Date.now() - started) / 1000)} s`);
+        resolvePromise();
+      } else {
+        reject(new Error(`${label} failed (exit ${code}). Last output:\n${tail}`));
+      }
+    });
+  });
+}
+
+/**
+ * Builds a Go command from its module, pinned. Same result as `go install module/cmd@version`,
+ * but in two steps (`go mod download`, then `go build` inside the module): `go install @version`
+ * also asks the proxy for the module's version list to check deprecation, which some proxies refuse.
+ */
+async function goBuild({ module, version, pkg }, binary) {
+  const target = join(bin, binary);
+  if (existsSync(target)) { say(`${binary}: present (${target})`); return target; }
+  const go = requireCommand('go', `Go 1.22 or newer is needed to build ${binary}: install Go (https://go.dev/dl/) and run again.`);
+  loud(`${binary}: building ${module}@${version} with Go (first run only; a few minutes on 2 cores)`);
+  const download = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8' });
+  if (download.status !== 0) throw new Error(`go mod download ${module}@${version} failed:\n${download.stdout}${download.stderr}`);
+  const { Dir } = JSON.parse(download.stdout);
+  await run(go, ['build', '-trimpath', '-v', '-o', target, pkg],
+    { cwd: Dir, env: { CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' }, label: `go build ${binary}` });
+  return target;
+}
+
+async function temporalCli() {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new MissingToolchain(`TEMPORAL_CLI_PATH points at ${fromEnv}, which does not exist: fix it or unset it.`);
+    say(`temporal: using TEMPORAL_CLI_PATH (${fromEnv})`);
+    return fromEnv;
+  }
+  const local = join(bin, 'temporal');
+  if (existsSync(local)) { say(`temporal: present (${local})`); return local; }
+  const system = onPath('temporal');
+  if (system) { say(`temporal: using ${system} from PATH`); return system; }
+  return goBuild(TEMPORAL_CLI, 'temporal');
+}
+
+async function ferretdb() {
+  if (process.env.MONGODB_URI) { say('ferretdb: not needed (MONGODB_URI is set)'); return undefined; }
+  return goBuild(FERRETDB, 'ferretdb');
+}
+
+async function testServer() {
+  const wrapper = join(bin, 'temporal-test-server');
+  const lib = join(TEST_SERVER_DIR, 'lib');
+  const archive = join(TEST_SERVER_DIR, 'app.jsa');
+  if (existsSync(wrapper) && existsSync(lib) && existsSync(archive)) {
+    say(`temporal-test-server: present (${wrapper})`);
+    return wrapper;
+  }
+  const java = requireCommand('java', 'Java 17 or newer is needed for the time-skipping test server: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) and run again.');
+  if (!existsSync(lib)) {
+    const mvn = requireCommand('mvn', 'Maven is needed to fetch the time-skipping test server: install it (e.g. `apt-get install maven`) and run again.');
+    loud('temporal-test-server: fetching io.temporal:temporal-test-server and its dependencies with Maven');
+    await run(mvn, ['-B', '-q', '-f', TEST_SERVER_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'],
+      { label: 'mvn dependency:copy-dependencies' });
+  }
+  mkdirSync(bin, { recursive: true });
+  // exec, so that the SDK's teardown (which kills its direct child) ends the JVM itself.
+  // C1 only, serial GC and a class-data-sharing archive: the SDK waits only 5 s for it to answer.
+  writeFileSync(wrapper, [
+    '#!/bin/sh',
+    'D="$(cd "$(dirname "$0")/../temporal-test-server" && pwd)"',
+    'exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xshare:auto -XX:SharedArchiveFile="$D/app.jsa" -cp "$D/lib/*" io.temporal.testserver.TestServer "$@"',
+    '',
+  ].join('\n'));
+  chmodSync(wrapper, 0o755);
+  if (!existsSync(archive)) {
+    loud('temporal-test-server: recording a class-data-sharing archive (one start of the server)');
+    await recordClassArchive(java, lib, archive);
+  }
+  return wrapper;
+}
+
+/** Starts the test server once with -XX:ArchiveClassesAtExit so later starts load classes from the archive. */
+async function recordClassArchive(java, lib, archive) {
+  const port = 17000 + Math.floor(Math.random() * 2000);
+  const child = spawn(java, ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-XX:ArchiveClassesAtExit=${archive}`,
+    '-cp', `${lib}/*`, 'io.temporal.testserver.TestServer', String(port)], { stdio: 'ignore' });
+  const { createConnection } = await import('node:net');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const open = await new Promise((r) => {
+      const s = createConnection({ host: '127.0.0.1', port }, () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (open) break;
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('the test server did not open its port within 60 s'); }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => { child.on('close', r); child.kill('SIGTERM'); });
+  if (!existsSync(archive)) loud('temporal-test-server: no archive was written; starts will be slower but work');
+}
+
+async function main() {
+  mkdirSync(bin, { recursive: true });
+  const started = Date.now();
+  const paths = {
+    temporal: await temporalCli(),
+    ferretdb: await ferretdb(),
+    temporalTestServer: await testServer(),
+  };
+  writeFileSync(join(tools, 'paths.json'), JSON.stringify(paths, null, 2) + '\n');
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((err) => {
+  if (err instanceof MissingToolchain) {
+    console.error(`[tools] ${err.message}`);
+  } else {
+    console.error(`[tools] ${err.message ?? err}`);
+  }
+  process.exit(1);
+});

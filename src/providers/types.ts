@@ -1,0 +1,96 @@
+// The one contract between Relais and the services that carry its messages.
+// Activities call these; workflows never see a provider.
+
+export type Channel = 'email' | 'sms' | 'whatsapp';
+
+/** Keys Relais puts in SendGrid `custom_args` (and Twilio StatusCallback query) to route events back. */
+export const ROUTING_ARGS = {
+  tenant: 'relais_tenant',
+  dispatch: 'relais_dispatch',
+  recipient: 'relais_recipient',
+} as const;
+
+export interface EmailAddress {
+  email: string;
+  name?: string;
+}
+
+export interface OutboundEmail {
+  from: EmailAddress;
+  replyTo?: EmailAddress;
+  subject: string;
+  html: string;
+  text: string;
+  /** One personalization each: a recipient never sees the others' addresses. At most 1000. */
+  recipients: Array<EmailAddress & { recipientId: string }>;
+  attachments?: Array<{ filename: string; contentType: string; contentBase64: string }>;
+  categories?: string[];
+  /** Sent with every recipient; `relais_recipient` is added per recipient. String values only. */
+  customArgs: Record<string, string>;
+}
+
+export type RecipientSendOutcome = 'accepted' | 'sent' | 'not_sent';
+
+export interface EmailSendResult {
+  provider: 'sendgrid' | 'smtp';
+  /** SendGrid `X-Message-Id` (events carry it as the prefix of `sg_message_id`) or the SMTP Message-ID. */
+  providerMessageId?: string;
+  /** `accepted` for SendGrid (tracking follows by webhook); `sent` / `not_sent` for SMTP (rule D10). */
+  recipients: Array<{ recipientId: string; outcome: RecipientSendOutcome; response?: string }>;
+}
+
+export interface OutboundMessage {
+  channel: 'sms' | 'whatsapp';
+  /** E.164, without the `whatsapp:` prefix. */
+  to: string;
+  /** Free text (SMS, or WhatsApp inside the 24-hour window). */
+  body?: string;
+  /** An approved WhatsApp template, for business-initiated messages. */
+  template?: { contentSid: string; variables: Record<string, string> };
+  /** Full URL Twilio calls with status changes; carries our ids in its query. */
+  statusCallback: string;
+}
+
+export interface MessageSendResult {
+  provider: 'twilio';
+  providerMessageId: string;
+  status: string;
+}
+
+export interface EmailSender {
+  sendEmail(message: OutboundEmail): Promise<EmailSendResult>;
+}
+
+export interface MessageSender {
+  sendMessage(message: OutboundMessage): Promise<MessageSendResult>;
+}
+
+/**
+ * A delivery event from any provider, in Relais's words. Webhook handlers build these;
+ * the dispatch workflow receives them as signals.
+ */
+export type ProviderEventType =
+  | 'processed' | 'deferred' | 'delivered' | 'bounce' | 'dropped'
+  | 'open' | 'click' | 'spamreport' | 'unsubscribe'
+  | 'queued' | 'sent' | 'undelivered' | 'failed' | 'read';
+
+export interface ProviderEvent {
+  /** Provider's own event id (SendGrid `sg_event_id`; Twilio `MessageSid:MessageStatus`): the dedupe key. */
+  eventId: string;
+  provider: 'sendgrid' | 'twilio';
+  recipientId: string;
+  type: ProviderEventType;
+  /** ISO-8601 UTC. */
+  at: string;
+  providerMessageId?: string;
+  /** SendGrid `reason` / Twilio `ErrorCode` message. */
+  reason?: string;
+  /** SMTP response or status code (`550 5.1.1 …`). */
+  response?: string;
+  /** SendGrid bounce `type` (bounce | blocked). */
+  bounceType?: string;
+  /** SendGrid `bounce_classification` (Invalid Address, Mailbox Unavailable, Reputation, …). */
+  classification?: string;
+  /** Twilio ErrorCode. */
+  errorCode?: string;
+}

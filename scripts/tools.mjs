@@ -5,7 +5,7 @@
 //   node scripts/tools.mjs --quiet    print only what is being installed
 // It writes .tools/paths.json, which the dev stack and the tests read.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, chmodSync, statSync, cpSync, rmSync } from 'node:fs';
 import { dirname, join, resolve, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +16,9 @@ const quiet = process.argv.includes('--quiet');
 
 // Pinned: newer Temporal CLI tags carry a `replace` directive and cannot be built this way.
 const TEMPORAL_CLI = { module: 'github.com/temporalio/cli', version: 'v1.5.1', pkg: './cmd/temporal' };
-const FERRETDB = { module: 'github.com/FerretDB/FerretDB', version: 'v1.24.2', pkg: './cmd/ferretdb' };
+// FerretDB embeds build/version/version.txt, which its release process writes and the module
+// lacks; without it the binary refuses to start. We build from a writable copy with that file.
+const FERRETDB = { module: 'github.com/FerretDB/FerretDB', version: 'v1.24.2', pkg: './cmd/ferretdb', versionFile: 'build/version/version.txt' };
 const TEST_SERVER_POM = join(root, 'scripts', 'test-server', 'pom.xml');
 const TEST_SERVER_DIR = join(tools, 'temporal-test-server');
 
@@ -74,16 +76,25 @@ function run(cmd, args, { env, label, cwd = root }) {
  * but in two steps (`go mod download`, then `go build` inside the module): `go install @version`
  * also asks the proxy for the module's version list to check deprecation, which some proxies refuse.
  */
-async function goBuild({ module, version, pkg }, binary) {
+async function goBuild({ module, version, pkg, versionFile }, binary) {
   const target = join(bin, binary);
   if (existsSync(target)) { say(`${binary}: present (${target})`); return target; }
   const go = requireCommand('go', `Go 1.22 or newer is needed to build ${binary}: install Go (https://go.dev/dl/) and run again.`);
   loud(`${binary}: building ${module}@${version} with Go (first run only; a few minutes on 2 cores)`);
   const download = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8' });
   if (download.status !== 0) throw new Error(`go mod download ${module}@${version} failed:\n${download.stdout}${download.stderr}`);
-  const { Dir } = JSON.parse(download.stdout);
+  let { Dir: dir } = JSON.parse(download.stdout);
+  if (versionFile) {
+    const copy = join(tools, 'build', `${binary}-${version}`);
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(dir, copy, { recursive: true });
+    spawnSync('chmod', ['-R', 'u+w', copy]);
+    writeFileSync(join(copy, versionFile), `${version}\n`);
+    dir = copy;
+  }
   await run(go, ['build', '-trimpath', '-v', '-o', target, pkg],
-    { cwd: Dir, env: { CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' }, label: `go build ${binary}` });
+    { cwd: dir, env: { CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' }, label: `go build ${binary}` });
+  if (versionFile) rmSync(dir, { recursive: true, force: true });
   return target;
 }
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { isIsoDuration } from './domain/durations';
 
 // Every setting Relais reads, validated once at start-up. The README's configuration table
 // mirrors this file; keep them together.
 
 const port = z.coerce.number().int().min(0).max(65535);
-const duration = z.string().regex(/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, 'an ISO-8601 duration such as PT30M or P3D');
+const duration = z.string().refine(isIsoDuration, 'an ISO-8601 duration such as PT30M or P3D');
 const optionalString = z.string().trim().min(1).optional();
 
 export const configSchema = z.object({
@@ -28,6 +29,7 @@ export const configSchema = z.object({
   TWILIO_BASE_URL: z.url().optional().describe('Twilio API base; set to the sandbox locally'),
   TWILIO_SMS_FROM: optionalString,
   TWILIO_WHATSAPP_FROM: optionalString,
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp://user:pass@host:port or smtps://…').optional().describe('the mail server for dispatches sent with provider "smtp" (rule D10)'),
   EMAIL_FROM: z.email().default('notifications@relais.localhost').describe('envelope sender of Relais\'s own notifications'),
   LINK_SECRET: z.string().min(32, 'at least 32 characters').optional().describe('HMAC key for customer and document links'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

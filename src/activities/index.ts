@@ -1,0 +1,159 @@
+// Activities: every effect of the workflows (render, store, send). Built by a factory that
+// takes its dependencies, so tests hand in real servers and the worker hands in configured ones.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../db/models';
+import { nextNumber } from '../db/models';
+import type { DispatchInput, DispatchState } from '../domain/dispatch';
+import { plainReason, type Locale } from '../domain/reasons';
+import type { Templates } from '../templates';
+import { ROUTING_ARGS, type EmailSender, type MessageSender, type RecipientSendOutcome } from '../providers/types';
+
+export interface ActivityDeps {
+  db: Db;
+  templates: Templates;
+  /** Relais's own SendGrid account. */
+  sendgrid?: EmailSender;
+  /** A tenant's own mail server (rule D10). */
+  smtp?: EmailSender;
+  twilio?: MessageSender;
+  /** Base of the URLs providers call back and people open. */
+  publicBaseUrl: string;
+  emailFrom: string;
+}
+
+export interface SendRequest {
+  tenantId: string;
+  dispatchId: string;
+  recipients: Array<{ routingId: string; address: string; name: string | null }>;
+}
+
+export interface SendResult {
+  sentAt: string;
+  providerMessageId: string | null;
+  recipients: Array<{ routingId: string; outcome: RecipientSendOutcome; response?: string }>;
+}
+
+interface SendLogEntry { routingId: string; providerMessageId: string | null; outcome: RecipientSendOutcome; response: string | null; at: Date }
+
+export function createActivities(deps: ActivityDeps) {
+  const { db, templates } = deps;
+
+  return {
+    /** Renders the message once and records the dispatch with a copy of what is sent (D11). Idempotent. */
+    async prepareDispatch(input: DispatchInput): Promise<{ number: number }> {
+      const existing = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1 }).lean();
+      if (existing) return { number: existing.number };
+      const context = { ...input.data, tenantName: input.tenantName, timeZone: input.timeZone };
+      let content: { subject: string | null; html: string | null; text: string };
+      try {
+        content = input.channel === 'email'
+          ? templates.renderEmail(input.template, input.locale, context)
+          : { subject: null, html: null, text: templates.renderMessage(input.channel, input.template, input.locale, context) };
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
+      }
+      const number = await nextNumber(db, `dispatch:${input.tenantId}`);
+      try {
+        await db.Dispatch.create({
+          tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: `dispatch/${input.tenantId}/${input.dispatchId}`,
+          number, kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
+          document: input.document ?? { type: null, number: null },
+          sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },
+          requestedBy: input.requestedBy, ...content,
+          recipients: input.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', history: [] })),
+          recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
+          result: 'queued', parent: input.parentWorkflowId,
+        });
+        return { number };
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err;
+        const raced = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1 }).lean();
+        return { number: raced!.number };
+      }
+    },
+
+    /**
+     * Sends the recorded message to the given recipients. Each provider acceptance is written to
+     * the dispatch before returning, and a retry skips what is already written (rule N4): a
+     * duplicate is possible only if the worker dies between the provider's answer and that write.
+     */
+    async sendDispatch(request: SendRequest): Promise<SendResult> {
+      const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).lean();
+      if (!doc) throw ApplicationFailure.nonRetryable(`dispatch ${request.dispatchId} is not recorded`, 'NotFound');
+      const log = ((doc as unknown as { sendLog?: SendLogEntry[] }).sendLog ?? []);
+      const done = new Map(log.map((e) => [e.routingId, e]));
+      const todo = request.recipients.filter((r) => !done.has(r.routingId));
+      const record = async (entries: SendLogEntry[]) => {
+        if (entries.length) await db.Dispatch.updateOne({ _id: doc._id }, { $push: { sendLog: { $each: entries } }, $set: { sentAt: doc.sentAt ?? entries[0].at } }, { strict: false });
+        entries.forEach((e) => done.set(e.routingId, e));
+      };
+
+      if (todo.length && doc.channel === 'email') {
+        const sender = doc.provider === 'smtp' ? deps.smtp : deps.sendgrid;
+        if (!sender) throw ApplicationFailure.nonRetryable(`no ${doc.provider} sender is configured`, 'NotConfigured');
+        const tenant = await db.Tenant.findById(request.tenantId).lean();
+        const result = await sender.sendEmail({
+          from: { email: tenant?.emailFrom?.email ?? deps.emailFrom, name: doc.sender?.name ?? tenant?.name ?? undefined },
+          replyTo: doc.sender?.email ? { email: doc.sender.email, name: doc.sender.name ?? undefined } : undefined,
+          subject: doc.subject ?? '', html: doc.html ?? '', text: doc.text ?? '',
+          recipients: todo.map((r) => ({ recipientId: r.routingId, email: r.address, name: r.name ?? undefined })),
+          categories: [doc.kind, doc.template],
+          customArgs: { [ROUTING_ARGS.tenant]: request.tenantId, [ROUTING_ARGS.dispatch]: request.dispatchId },
+        });
+        const at = new Date();
+        await record(result.recipients.map((r) => ({
+          routingId: r.recipientId, providerMessageId: result.providerMessageId ?? null, outcome: r.outcome, response: r.response ?? null, at,
+        })));
+      } else if (todo.length) {
+        if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio sender is configured', 'NotConfigured');
+        for (const r of todo) {
+          const callback = new URL('/webhooks/twilio/status', deps.publicBaseUrl);
+          callback.search = new URLSearchParams({ tenant: request.tenantId, dispatch: request.dispatchId, recipient: r.routingId }).toString();
+          let entry: SendLogEntry;
+          try {
+            const sent = await deps.twilio.sendMessage({ channel: doc.channel as 'sms' | 'whatsapp', to: r.address, body: doc.text ?? '', statusCallback: callback.toString() });
+            entry = { routingId: r.routingId, providerMessageId: sent.providerMessageId, outcome: 'accepted', response: sent.status, at: new Date() };
+          } catch (err) {
+            // One refused number (invalid, unsubscribed …) fails that recipient, not the others.
+            if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+            entry = { routingId: r.routingId, providerMessageId: null, outcome: 'not_sent', response: err.message, at: new Date() };
+          }
+          await record([entry]);
+        }
+      }
+      const entries = request.recipients.map((r) => done.get(r.routingId)!);
+      return {
+        sentAt: entries.reduce((min, e) => (e.at < min ? e.at : min), entries[0].at).toISOString(),
+        providerMessageId: entries[0].providerMessageId,
+        recipients: entries.map((e) => ({ routingId: e.routingId, outcome: e.outcome, response: e.response ?? undefined })),
+      };
+    },
+
+    /** Writes the workflow's state to the delivery log; an older state never overwrites a newer one. */
+    async saveDispatchState(request: { tenantId: string; dispatchId: string; state: Omit<DispatchState, 'seen'> }): Promise<void> {
+      const { state } = request;
+      const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }, { locale: 1 }).lean();
+      const locale = (doc?.locale ?? 'en') as Locale;
+      await db.Dispatch.updateOne(
+        { tenantId: request.tenantId, dispatchId: request.dispatchId, stateVersion: { $lt: state.version } },
+        {
+          $set: {
+            stateVersion: state.version,
+            result: state.result,
+            providerError: state.providerError,
+            completedAt: state.completed ? new Date() : null,
+            recipientAddresses: state.recipients.map((r) => r.address.toLowerCase()),
+            recipients: state.recipients.map((r) => ({
+              recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, opened: r.opened,
+              attempt: r.attempt, reasonCode: r.reasonCode, rawReason: r.rawReason, providerMessageId: r.providerMessageId,
+              plainReason: r.reasonCode ? plainReason(r.reasonCode, locale) : null,
+              history: r.history.map((h) => ({ ...h, at: new Date(h.at), plainReason: h.reasonCode ? plainReason(h.reasonCode, locale) : null })),
+            })),
+          },
+        },
+      );
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

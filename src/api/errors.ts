@@ -1,0 +1,39 @@
+// Every error the API returns has one shape: { error: { code, message, details } }.
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details: unknown = null) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, field: string, value?: unknown) =>
+  new ApiError(400, 'invalid_request', message, [{ field, message, value: value ?? null }]);
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+
+/** zod issues → 400 naming each field (with the offending value when it is short enough to echo). */
+export function fromZod(error: z.ZodError, input: unknown): ApiError {
+  const details = error.issues.slice(0, 20).map((issue) => {
+    const field = issue.path.join('.') || '(body)';
+    const value = issue.path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined), input);
+    const shown = typeof value === 'string' ? value.slice(0, 200) : typeof value === 'number' || typeof value === 'boolean' ? value : null;
+    return { field, message: issue.message, value: shown };
+  });
+  const first = details[0];
+  const message = first.value !== null && first.value !== undefined
+    ? `${first.field}: ${first.message} (got ${JSON.stringify(first.value)})`
+    : `${first.field}: ${first.message}`;
+  return new ApiError(400, 'invalid_request', message, details);
+}
+
+export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw fromZod(result.error, input);
+  return result.data;
+}
+
+export function sendError(reply: FastifyReply, error: ApiError) {
+  return reply.status(error.status).send({ error: { code: error.code, message: error.message, details: error.details } });
+}

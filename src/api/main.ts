@@ -1,0 +1,32 @@
+// The API process: Fastify on HOST:API_PORT, connected to MongoDB and Temporal.
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { connectDb } from '../db/models';
+import { createLogger } from '../logger';
+import { Templates } from '../templates';
+import { buildServer } from './server';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config, 'api');
+  if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
+  const db = await connectDb(config.MONGODB_URI);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = buildServer({
+    db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,
+    sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, logger,
+  });
+  await app.listen({ host: config.HOST, port: config.API_PORT });
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'stopping: finishing in-flight requests');
+    await app.close();
+    await connection.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });

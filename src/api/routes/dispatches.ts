@@ -1,0 +1,139 @@
+// /v1/dispatches: send a document to recipients (D1), read the delivery log (L1–L4),
+// resend a recipient (D8), mark a document sent by hand (D11).
+import type { FastifyInstance } from 'fastify';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApiDeps } from '../server';
+import { requireRole } from '../server';
+import { ApiError, badRequest, notFound, parse } from '../errors';
+import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema } from '../schemas';
+import { dispatch, dispatchStateQuery, resendRecipientUpdate } from '../../workflows/dispatch';
+import type { DispatchInput, Person } from '../../domain/dispatch';
+import { FAILED_RESULTS } from '../../domain/dispatch-status';
+import { isoDurationToMs } from '../../domain/durations';
+import { TemplateError } from '../../templates';
+
+export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
+
+export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
+  const { db, temporal, templates } = deps;
+  const canWrite = requireRole(deps, 'dispatch:write');
+  const canRead = requireRole(deps, 'log:read');
+
+  app.post('/v1/dispatches', { preHandler: canWrite }, async (request, reply) => {
+    const tenantId = request.principal!.tenantId!;
+    const body = parse(createDispatchSchema, request.body);
+    const tenant = await db.Tenant.findById(tenantId).lean();
+    if (!tenant) throw new ApiError(403, 'forbidden', 'this key belongs to no tenant');
+
+    let escalateTo: Person[] = [body.sender];
+    if (body.sender.outletId) {
+      const outlet = tenant.outlets.find((o) => o.id === body.sender.outletId);
+      if (!outlet) throw badRequest(`no outlet "${body.sender.outletId}" in this tenant`, 'sender.outletId', body.sender.outletId);
+      const pm = outlet.purchasingManager;
+      if (pm.email.toLowerCase() !== body.sender.email.toLowerCase()) {
+        escalateTo = [...escalateTo, { name: pm.name, email: pm.email, phone: pm.phone ?? null, smsOptIn: pm.smsOptIn, whatsappOptIn: pm.whatsappOptIn }];
+      }
+    }
+    const locale = body.locale ?? (tenant.locale as 'fr' | 'en');
+    // Rendering now turns an unknown template or a missing variable into a 400, before anything starts.
+    try {
+      templates.renderEmail(body.template, locale, { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone });
+    } catch (err) {
+      if (err instanceof TemplateError) throw badRequest(err.message, err.field ?? 'template', err.code === 'template_not_found' ? body.template : undefined);
+      throw err;
+    }
+
+    const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
+    const input: DispatchInput = {
+      tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid',
+      template: body.template, data: body.data, locale, timeZone: tenant.timeZone, tenantName: tenant.name,
+      document: body.document, sender: body.sender, escalateTo,
+      recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
+      requestedBy: request.principal!.keyId,
+      policy: {
+        unknownAfterMs: isoDurationToMs(tenant.policies?.unknownAfter ?? 'PT30M'),
+        listenForMs: isoDurationToMs(tenant.policies?.listenFor ?? 'P3D'),
+      },
+      dispatchUrl: new URL(`/v1/dispatches/${encodeURIComponent(body.dispatchId)}`, deps.publicBaseUrl).toString(),
+      parentWorkflowId: null,
+    };
+    try {
+      await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // Idempotent on dispatchId: the platform may retry a request whose answer it lost.
+      return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false });
+    }
+    return reply.status(202).send({ dispatchId: body.dispatchId, workflowId, created: true });
+  });
+
+  app.get('/v1/dispatches', { preHandler: canRead }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    const q = parse(listDispatchesQuery, request.query);
+    const filter: Record<string, unknown> = { tenantId, kind: 'document' };
+    if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
+    else if (q.result !== 'all') filter.result = q.result;
+    if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
+    if (q.document) filter['document.number'] = q.document;
+    if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+    if (q.cursor) filter.number = { $lt: q.cursor };
+    const docs = await db.Dispatch.find(filter, { html: 0, text: 0, 'recipients.history': 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();
+    const page = docs.slice(0, q.limit);
+    return {
+      dispatches: page.map((d) => ({
+        dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject, document: d.document,
+        sender: d.sender, sentAt: d.sentAt, createdAt: (d as { createdAt?: Date }).createdAt,
+        recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, status: r.status, plainReason: r.plainReason })),
+      })),
+      nextCursor: docs.length > q.limit ? page[page.length - 1].number : null,
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/dispatches/:id', { preHandler: canRead }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    const doc = await db.Dispatch.findOne({ tenantId, dispatchId: request.params.id }, { sendLog: 0 }).lean();
+    if (doc) {
+      const { _id, stateVersion, ...rest } = doc as typeof doc & { _id: unknown };
+      return rest;
+    }
+    // Accepted but not yet recorded by the worker: answer from the workflow itself.
+    try {
+      const state = await temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id)).query(dispatchStateQuery);
+      return { dispatchId: request.params.id, tenantId, result: state.result, recipients: state.recipients };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${request.params.id}`);
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { id: string; rid: string } }>('/v1/dispatches/:id/recipients/:rid/resend', { preHandler: canWrite }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    const body = parse(resendSchema, request.body);
+    const handle = temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id));
+    try {
+      const recipient = await handle.executeUpdate(resendRecipientUpdate, {
+        args: [{ recipientId: request.params.rid, address: body.email, requestedBy: request.principal!.keyId }],
+      });
+      await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.resend', target: `${request.params.id}/${request.params.rid}`, at: new Date(), details: { address: body.email } });
+      return { recipient };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${request.params.id}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/mark-sent', { preHandler: canWrite }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    const body = parse(markSentSchema, request.body ?? {});
+    const at = body.at ? new Date(body.at) : new Date();
+    const updated = await db.Dispatch.findOneAndUpdate(
+      { tenantId, dispatchId: request.params.id },
+      { $set: { markedSent: { by: request.principal!.keyId, at, note: body.note } } },
+      { returnDocument: 'after', projection: { markedSent: 1, dispatchId: 1 } },
+    ).lean();
+    if (!updated) throw notFound(`dispatch ${request.params.id}`);
+    await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.mark_sent', target: request.params.id, at: new Date(), reason: body.note || null });
+    return { dispatchId: updated.dispatchId, markedSent: updated.markedSent };
+  });
+}

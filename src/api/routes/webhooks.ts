@@ -1,0 +1,100 @@
+// Provider webhooks (rule N3): believed only when signed; answered 2xx only once the events
+// are safely signalled (so the provider retries anything Relais did not take).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { EventWebhook } from '@sendgrid/eventwebhook';
+import twilio from 'twilio';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { ApiDeps } from '../server';
+import { ApiError } from '../errors';
+import { fromSendGrid, fromTwilioStatus, sendgridBatchSchema, twilioStatusSchema, type RoutedEvent } from '../../providers/webhook-events';
+import { providerEventsSignal } from '../../workflows/dispatch';
+import type { ProviderEvent } from '../../providers/types';
+import { dispatchWorkflowId } from './dispatches';
+
+/** A signed SendGrid batch older than this is refused: a captured request can't be replayed later. */
+export const SIGNATURE_MAX_AGE_SECONDS = 300;
+
+export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
+  const { db, temporal } = deps;
+  const sendgridKey = deps.sendgridWebhookPublicKey ? new EventWebhook().convertPublicKeyToECDSA(deps.sendgridWebhookPublicKey) : undefined;
+  const verifier = new EventWebhook();
+
+  /** Signals each dispatch once with its events; unknown dispatches are acknowledged and logged. */
+  async function deliver(provider: 'sendgrid' | 'twilio', items: Array<{ raw: unknown; routed?: RoutedEvent }>, request: FastifyRequest) {
+    const byWorkflow = new Map<string, { tenantId: string; events: ProviderEvent[] }>();
+    for (const { routed: r } of items) {
+      if (!r) continue;
+      const id = dispatchWorkflowId(r.tenantId, r.dispatchId);
+      const entry = byWorkflow.get(id) ?? { tenantId: r.tenantId, events: [] };
+      entry.events.push(r.event);
+      byWorkflow.set(id, entry);
+    }
+    const outcomes = new Map<string, string>();
+    await Promise.all([...byWorkflow].map(async ([workflowId, { events }]) => {
+      try {
+        await temporal.workflow.getHandle(workflowId).signal(providerEventsSignal, events);
+        outcomes.set(workflowId, 'signalled');
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        request.log.warn({ workflowId, events: events.length }, 'webhook for an unknown or finished dispatch; acknowledged');
+        outcomes.set(workflowId, 'unknown_target');
+      }
+    }));
+    const receivedAt = new Date();
+    await db.WebhookEvent.insertMany(items.map(({ raw: payload, routed: r }) => {
+      const workflowId = r ? dispatchWorkflowId(r.tenantId, r.dispatchId) : null;
+      return {
+        provider, payload, receivedAt, eventId: r?.event.eventId ?? null, tenantId: r?.tenantId ?? null, workflowId,
+        outcome: workflowId ? outcomes.get(workflowId)! : 'unrouted',
+      };
+    }));
+  }
+
+  app.register(async (scope) => {
+    // The signature covers the exact bytes: parse JSON ourselves, after verifying.
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+    scope.post('/webhooks/sendgrid', async (request, reply) => {
+      if (!sendgridKey) throw new ApiError(503, 'not_configured', 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set');
+      const signature = request.headers['x-twilio-email-event-webhook-signature'];
+      const timestamp = request.headers['x-twilio-email-event-webhook-timestamp'];
+      if (typeof signature !== 'string' || typeof timestamp !== 'string' || !Buffer.isBuffer(request.body)) {
+        throw new ApiError(401, 'unsigned', 'missing X-Twilio-Email-Event-Webhook-Signature or -Timestamp');
+      }
+      const age = Math.abs(Date.now() / 1000 - Number(timestamp));
+      if (!Number.isFinite(age) || age > SIGNATURE_MAX_AGE_SECONDS) throw new ApiError(401, 'stale_signature', `timestamp is ${Math.round(age)} s away from now (max ${SIGNATURE_MAX_AGE_SECONDS} s)`);
+      let valid = false;
+      try { valid = verifier.verifySignature(sendgridKey, request.body, signature, timestamp); } catch { valid = false; }
+      if (!valid) throw new ApiError(401, 'bad_signature', 'signature does not match the body');
+
+      let json: unknown;
+      try { json = JSON.parse(request.body.toString('utf8')); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
+      const parsed = sendgridBatchSchema.safeParse(json);
+      if (!parsed.success) throw new ApiError(400, 'invalid_request', 'body is not a SendGrid event batch', parsed.error.issues.slice(0, 5).map((i) => ({ field: i.path.join('.'), message: i.message })));
+      await deliver('sendgrid', parsed.data.map((raw) => ({ raw, routed: fromSendGrid(raw) })), request);
+      return reply.status(200).send({ received: parsed.data.length });
+    });
+  });
+
+  /** Twilio signs the public URL it called plus the sorted form parameters. */
+  const verifyTwilio = (request: FastifyRequest): Record<string, string> => {
+    if (!deps.twilioAuthToken) throw new ApiError(503, 'not_configured', 'TWILIO_AUTH_TOKEN is not set');
+    const signature = request.headers['x-twilio-signature'];
+    const params = (request.body ?? {}) as Record<string, string>;
+    if (typeof signature !== 'string') throw new ApiError(401, 'unsigned', 'missing X-Twilio-Signature');
+    const url = new URL(request.url, deps.publicBaseUrl).toString();
+    if (!twilio.validateRequest(deps.twilioAuthToken, signature, url, params)) throw new ApiError(401, 'bad_signature', 'X-Twilio-Signature does not match');
+    return params;
+  };
+
+  app.post('/webhooks/twilio/status', async (request, reply) => {
+    const params = verifyTwilio(request);
+    const query = request.query as Record<string, string | undefined>;
+    const parsed = twilioStatusSchema.safeParse(params);
+    if (!parsed.success) throw new ApiError(400, 'invalid_request', 'not a Twilio status callback');
+    const event = query.recipient ? fromTwilioStatus(parsed.data, query.recipient, new Date()) : undefined;
+    const routed = event && query.tenant && query.dispatch ? { tenantId: query.tenant, dispatchId: query.dispatch, event } : undefined;
+    await deliver('twilio', [{ raw: params, routed }], request);
+    return reply.status(200).type('text/xml').send('<Response/>');
+  });
+}

@@ -1,0 +1,80 @@
+// The HTTP surface: REST API for platforms, provider webhooks, health. Built from its
+// dependencies so tests run it in-process against real servers.
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Db } from '../db/models';
+import { verifyApiKey, type Principal, type Role } from '../db/api-keys';
+import type { Templates } from '../templates';
+import { ApiError, sendError } from './errors';
+import { dispatchRoutes } from './routes/dispatches';
+import { webhookRoutes } from './routes/webhooks';
+import { tenantRoutes } from './routes/tenants';
+
+export interface ApiDeps {
+  db: Db;
+  temporal: Client;
+  templates: Templates;
+  taskQueue: string;
+  publicBaseUrl: string;
+  sendgridWebhookPublicKey?: string;
+  twilioAuthToken?: string;
+  logger?: Logger | boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest { principal?: Principal }
+}
+
+export function buildServer(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: 5 * 1024 * 1024,
+    // Keys and webhook signatures never reach the logs.
+    disableRequestLogging: false,
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ApiError) return sendError(reply, error);
+    const { statusCode: status, message } = error as { statusCode?: number; message?: string };
+    if (status && status >= 400 && status < 500) {
+      return sendError(reply, new ApiError(status, status === 413 ? 'payload_too_large' : 'invalid_request', message ?? 'invalid request'));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, new ApiError(500, 'internal', 'internal error; the request was not applied, retry it'));
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  app.register(formbody);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    await Promise.all([
+      deps.db.connection.db!.admin().ping().then(() => { checks.mongodb = 'ok'; }, (e: Error) => { checks.mongodb = e.message; }),
+      deps.temporal.connection.workflowService.getSystemInfo({}).then(() => { checks.temporal = 'ok'; }, (e: Error) => { checks.temporal = e.message; }),
+    ]);
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  app.register(async (scope) => { await dispatchRoutes(scope, deps); });
+  app.register(async (scope) => { await tenantRoutes(scope, deps); });
+  app.register(async (scope) => { await webhookRoutes(scope, deps); });
+  return app;
+}
+
+/** Pre-handler: a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
+export function requireRole(deps: Pick<ApiDeps, 'db'>, ...roles: Role[]) {
+  return async (request: FastifyRequest) => {
+    const header = request.headers.authorization ?? '';
+    const m = /^Bearer (\S+)$/.exec(header);
+    if (!m) throw new ApiError(401, 'unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
+    const principal = await verifyApiKey(deps.db, m[1]);
+    if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
+    const allowed = roles.some((r) => principal.roles.includes(r)) || (principal.tenantId !== null && principal.roles.includes('admin'));
+    if (!allowed) throw new ApiError(403, 'forbidden', `this key lacks the role ${roles.join(' or ')}`);
+    request.principal = principal;
+  };
+}

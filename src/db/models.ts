@@ -1,0 +1,169 @@
+// MongoDB collections (through mongoose). Written only by activities and the API's own
+// admin routes; Temporal holds the truth of running processes, these hold what people query.
+// Kept to what both MongoDB and FerretDB v1 serve: no $lookup, transactions or partial indexes.
+import mongoose, { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+const personSchema = new Schema({
+  name: { type: String, required: true },
+  email: { type: String, required: true },
+  phone: { type: String, default: null },
+  smsOptIn: { type: Boolean, default: false },
+  whatsappOptIn: { type: Boolean, default: false },
+}, { _id: false });
+
+const outletSchema = new Schema({
+  id: { type: String, required: true },
+  name: { type: String, required: true },
+  purchasingManager: { type: personSchema, required: true },
+}, { _id: false });
+
+const policySchema = new Schema({
+  /** D3: a recipient unconfirmed after this becomes `unknown`. */
+  unknownAfter: { type: String, default: 'PT30M' },
+  /** D7: how long a dispatch keeps listening for late events. */
+  listenFor: { type: String, default: 'P3D' },
+}, { _id: false });
+
+const tenantSchema = new Schema({
+  _id: { type: String, required: true },
+  name: { type: String, required: true },
+  locale: { type: String, enum: ['fr', 'en'], default: 'fr' },
+  timeZone: { type: String, default: 'Europe/Paris' },
+  policies: { type: policySchema, default: () => ({}) },
+  emailFrom: { email: { type: String, required: true }, name: { type: String, default: null } },
+  outlets: { type: [outletSchema], default: [] },
+}, { timestamps: true, versionKey: false });
+
+const apiKeySchema = new Schema({
+  _id: { type: String, required: true }, // the key's public id, the part before the secret
+  tenantId: { type: String, default: null }, // null: a platform key (creates tenants)
+  secretHash: { type: String, required: true }, // sha256 of the secret, compared in constant time
+  roles: { type: [String], default: [] },
+  label: { type: String, default: null },
+}, { timestamps: true, versionKey: false });
+
+const statusEntrySchema = new Schema({
+  status: { type: String, required: true },
+  event: { type: String, required: true },
+  at: { type: Date, required: true },
+  eventId: { type: String, default: null },
+  reason: { type: String, default: null },
+  response: { type: String, default: null },
+  reasonCode: { type: String, default: null },
+  plainReason: { type: String, default: null },
+}, { _id: false });
+
+const recipientSchema = new Schema({
+  recipientId: { type: String, required: true },
+  address: { type: String, required: true },
+  name: { type: String, default: null },
+  status: { type: String, required: true },
+  opened: { type: Boolean, default: false },
+  reasonCode: { type: String, default: null },
+  plainReason: { type: String, default: null },
+  rawReason: { type: String, default: null },
+  providerMessageId: { type: String, default: null },
+  attempt: { type: Number, default: 1 },
+  replacedBy: { type: String, default: null },
+  history: { type: [statusEntrySchema], default: [] },
+}, { _id: false });
+
+const dispatchSchema = new Schema({
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  workflowId: { type: String, required: true },
+  /** Record number shown in the delivery log (L1), per tenant, from 1. */
+  number: { type: Number, required: true },
+  kind: { type: String, enum: ['document', 'notification'], required: true },
+  channel: { type: String, enum: ['email', 'sms', 'whatsapp'], required: true },
+  provider: { type: String, required: true },
+  template: { type: String, required: true },
+  locale: { type: String, required: true },
+  document: { type: { type: String, default: null }, number: { type: String, default: null } },
+  sender: { name: String, email: String, outletId: { type: String, default: null } },
+  requestedBy: { type: String, required: true },
+  subject: { type: String, default: null },
+  html: { type: String, default: null },
+  text: { type: String, default: null },
+  attachments: { type: [String], default: [] },
+  recipients: { type: [recipientSchema], default: [] },
+  recipientAddresses: { type: [String], default: [] },
+  result: { type: String, required: true },
+  providerError: { type: String, default: null },
+  sentAt: { type: Date, default: null },
+  completedAt: { type: Date, default: null },
+  markedSent: { by: String, at: Date, note: String },
+  parent: { type: String, default: null },
+  /** Guards out-of-order projection writes: only a newer workflow state replaces an older one. */
+  stateVersion: { type: Number, default: 0 },
+}, { timestamps: true, versionKey: false });
+dispatchSchema.index({ tenantId: 1, dispatchId: 1 }, { unique: true });
+dispatchSchema.index({ tenantId: 1, number: -1 });
+dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
+dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
+
+const counterSchema = new Schema({
+  _id: { type: String, required: true },
+  seq: { type: Number, default: 0 },
+}, { versionKey: false });
+
+const webhookEventSchema = new Schema({
+  provider: { type: String, required: true },
+  eventId: { type: String, default: null },
+  tenantId: { type: String, default: null },
+  workflowId: { type: String, default: null },
+  outcome: { type: String, required: true }, // signalled | duplicate | unknown_target
+  payload: { type: Schema.Types.Mixed, required: true },
+  receivedAt: { type: Date, required: true },
+}, { versionKey: false });
+webhookEventSchema.index({ receivedAt: 1 });
+
+const auditSchema = new Schema({
+  tenantId: { type: String, required: true },
+  actor: { type: String, required: true },
+  action: { type: String, required: true },
+  target: { type: String, required: true },
+  reason: { type: String, default: null },
+  at: { type: Date, required: true },
+  details: { type: Schema.Types.Mixed, default: null },
+}, { versionKey: false });
+auditSchema.index({ tenantId: 1, at: -1 });
+
+export type TenantDoc = InferSchemaType<typeof tenantSchema>;
+export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema>;
+export type DispatchDoc = InferSchemaType<typeof dispatchSchema>;
+export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
+export type AuditDoc = InferSchemaType<typeof auditSchema>;
+
+function bindModels(connection: Connection) {
+  return {
+    connection,
+    Tenant: connection.model('Tenant', tenantSchema, 'tenants'),
+    ApiKey: connection.model('ApiKey', apiKeySchema, 'api_keys'),
+    Dispatch: connection.model('Dispatch', dispatchSchema, 'dispatches'),
+    Counter: connection.model('Counter', counterSchema, 'counters'),
+    WebhookEvent: connection.model('WebhookEvent', webhookEventSchema, 'webhook_events'),
+    Audit: connection.model('Audit', auditSchema, 'audit'),
+    close: () => connection.close(),
+  };
+}
+
+export type Db = ReturnType<typeof bindModels>;
+
+/** Opens its own connection (not mongoose's global one), so tests can hold several. */
+export async function connectDb(uri: string, options: { dbName?: string; serverSelectionTimeoutMS?: number } = {}): Promise<Db> {
+  const connection = mongoose.createConnection(uri, {
+    dbName: options.dbName,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+  });
+  await connection.asPromise();
+  const db = bindModels(connection);
+  await Promise.all([db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init()]);
+  return db;
+}
+
+/** Next record number for a tenant's sequence (findAndModify with $inc: atomic on both servers). */
+export async function nextNumber(db: Db, name: string): Promise<number> {
+  const doc = await db.Counter.findOneAndUpdate({ _id: name }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' });
+  return doc!.seq;
+}

@@ -1,0 +1,76 @@
+// Provider webhook payloads → ProviderEvent (Relais's words). Pure parsing, no I/O.
+import { z } from 'zod';
+import { ROUTING_ARGS, type ProviderEvent, type ProviderEventType } from './types';
+
+/** One SendGrid Event Webhook event; unknown fields are kept by passthrough for the audit copy. */
+export const sendgridEventSchema = z.looseObject({
+  email: z.string(),
+  timestamp: z.number(),
+  event: z.string(),
+  sg_event_id: z.string().min(1),
+  sg_message_id: z.string().optional(),
+  reason: z.string().optional(),
+  response: z.string().optional(),
+  status: z.union([z.string(), z.number()]).optional(),
+  type: z.string().optional(),
+  bounce_classification: z.string().optional(),
+  [ROUTING_ARGS.tenant]: z.string().optional(),
+  [ROUTING_ARGS.dispatch]: z.string().optional(),
+  [ROUTING_ARGS.recipient]: z.string().optional(),
+});
+export const sendgridBatchSchema = z.array(sendgridEventSchema).min(1).max(10_000);
+export type SendGridEvent = z.infer<typeof sendgridEventSchema>;
+
+const SENDGRID_TYPES: Record<string, ProviderEventType> = {
+  processed: 'processed', deferred: 'deferred', delivered: 'delivered', bounce: 'bounce', dropped: 'dropped',
+  open: 'open', click: 'click', spamreport: 'spamreport', unsubscribe: 'unsubscribe', group_unsubscribe: 'unsubscribe',
+};
+
+export interface RoutedEvent { tenantId: string; dispatchId: string; event: ProviderEvent }
+
+/** Returns the event with its route, or undefined when it carries no Relais ids or an event type Relais does not track. */
+export function fromSendGrid(raw: SendGridEvent): RoutedEvent | undefined {
+  const type = SENDGRID_TYPES[raw.event];
+  const tenantId = raw[ROUTING_ARGS.tenant];
+  const dispatchId = raw[ROUTING_ARGS.dispatch];
+  const recipientId = raw[ROUTING_ARGS.recipient];
+  if (!type || !tenantId || !dispatchId || !recipientId) return undefined;
+  return {
+    tenantId, dispatchId,
+    event: {
+      eventId: raw.sg_event_id, provider: 'sendgrid', recipientId, type,
+      at: new Date(raw.timestamp * 1000).toISOString(),
+      providerMessageId: raw.sg_message_id,
+      reason: raw.reason,
+      response: raw.response ?? (raw.status !== undefined ? String(raw.status) : undefined),
+      bounceType: raw.type,
+      classification: raw.bounce_classification,
+    },
+  };
+}
+
+export const twilioStatusSchema = z.looseObject({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/),
+  MessageStatus: z.string(),
+  AccountSid: z.string().optional(),
+  ErrorCode: z.string().optional(),
+  From: z.string().optional(),
+  To: z.string().optional(),
+});
+
+const TWILIO_TYPES: Record<string, ProviderEventType> = {
+  accepted: 'queued', queued: 'queued', sending: 'sent', sent: 'sent', delivered: 'delivered',
+  undelivered: 'undelivered', failed: 'failed', read: 'read',
+};
+
+export function fromTwilioStatus(params: z.infer<typeof twilioStatusSchema>, recipientId: string, at: Date): ProviderEvent | undefined {
+  const type = TWILIO_TYPES[params.MessageStatus];
+  if (!type) return undefined;
+  return {
+    // Twilio sends each status of a message once (and retries it): sid + status identifies it.
+    eventId: `${params.MessageSid}:${params.MessageStatus}`, provider: 'twilio', recipientId, type, at: at.toISOString(),
+    providerMessageId: params.MessageSid,
+    errorCode: params.ErrorCode || undefined,
+    reason: params.ErrorCode ? `Twilio error ${params.ErrorCode}` : undefined,
+  };
+}

@@ -1,0 +1,81 @@
+// The Temporal worker: runs the workflows in src/workflows and the activities built from
+// their dependencies. `createRelaisWorker` is what tests use; the bottom of this file is the process.
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { join } from 'node:path';
+import { createActivities, type ActivityDeps } from './activities';
+import { connectDb } from './db/models';
+import { loadConfig, type Config } from './config';
+import { Templates } from './templates';
+import { createLogger } from './logger';
+import { createSendGridSender } from './providers/sendgrid';
+import { createTwilioSender } from './providers/twilio';
+import { createSmtpSender } from './providers/smtp';
+
+export const WORKFLOWS_PATH = join(__dirname, 'workflows');
+
+export interface RelaisWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  activities: ActivityDeps;
+  /** A prebuilt bundle (tests build it once for the whole run); otherwise the worker bundles at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    activities: createActivities(options.activities),
+  });
+}
+
+export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+}
+
+/** Provider senders from configuration: the real services, or the sandbox when *_BASE_URL points at it. */
+export function sendersFromConfig(config: Config): Pick<ActivityDeps, 'sendgrid' | 'twilio' | 'smtp'> {
+  return {
+    sendgrid: config.SENDGRID_API_KEY ? createSendGridSender({ apiKey: config.SENDGRID_API_KEY, baseUrl: config.SENDGRID_BASE_URL }) : undefined,
+    twilio: config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
+      ? createTwilioSender({
+        accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, baseUrl: config.TWILIO_BASE_URL,
+        smsFrom: config.TWILIO_SMS_FROM, whatsappFrom: config.TWILIO_WHATSAPP_FROM,
+      })
+      : undefined,
+    smtp: config.SMTP_URL ? smtpFromUrl(config.SMTP_URL) : undefined,
+  };
+}
+
+function smtpFromUrl(url: string) {
+  const u = new URL(url);
+  return createSmtpSender({
+    host: u.hostname, port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)), secure: u.protocol === 'smtps:',
+    auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
+  });
+}
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config, 'worker');
+  if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
+  const db = await connectDb(config.MONGODB_URI);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createRelaisWorker({
+    connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities: { db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM, ...sendersFromConfig(config) },
+  });
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
+  // SIGINT/SIGTERM: the SDK stops polling and lets in-flight tasks finish before run() resolves.
+  await worker.run();
+  await connection.close();
+  await db.close();
+  log.info('worker stopped');
+}
+
+if (require.main === module) {
+  main().catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+}

@@ -1,0 +1,209 @@
+// The dispatch workflow: one email (or SMS/WhatsApp message) to its recipients, followed until
+// the provider says each one arrived or not (rules D1–D11). Deterministic code only: every
+// effect is an activity, every rule decision a pure function from src/domain.
+import {
+  condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
+  proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import {
+  applyEvents, documentLabel, dueNotices, initialState, markUnknown, nextUnknownDeadline, routingId,
+  type DispatchInput, type DispatchState, type Notice, type Person, type RecipientState,
+} from '../domain/dispatch';
+import { dispatchResult, isFailure } from '../domain/dispatch-status';
+import { nextStep, plainReason } from '../domain/reasons';
+import { durationInWords } from '../domain/durations';
+import type { ProviderEvent } from '../providers/types';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const { prepareDispatch, saveDispatchState } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+// Sending: provider 4xx is non-retryable (thrown as such by the provider layer), 429 waits for
+// the provider's reset, 5xx and network errors back off; after a day we stop and say so.
+const { sendDispatch } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+export const providerEventsSignal = defineSignal<[ProviderEvent[]]>('providerEvents');
+export const dispatchStateQuery = defineQuery<DispatchState>('state');
+export interface ResendRecipientRequest { recipientId: string; address: string; requestedBy: string }
+export const resendRecipientUpdate = defineUpdate<RecipientState, [ResendRecipientRequest]>('resendRecipient');
+
+export interface DispatchOutcome { result: DispatchState['result']; recipients: Array<Pick<RecipientState, 'recipientId' | 'address' | 'status'>> }
+
+export async function dispatch(input: DispatchInput, carried?: DispatchState): Promise<DispatchOutcome> {
+  const state: DispatchState = carried ?? initialState(input);
+  const inbox: ProviderEvent[] = [];
+  const resends: RecipientState[] = [];
+
+  setHandler(providerEventsSignal, (events) => { inbox.push(...events); });
+  setHandler(dispatchStateQuery, () => state);
+  setHandler(resendRecipientUpdate, async (request) => {
+    const recipient = state.recipients.find((r) => r.recipientId === request.recipientId)!;
+    recipient.attempt += 1;
+    recipient.history.push({
+      status: 'queued', event: 'resent', at: new Date().toISOString(), eventId: null,
+      reason: recipient.address === request.address ? `resent by ${request.requestedBy}` : `resent by ${request.requestedBy}, address corrected from ${recipient.address}`,
+      response: null, reasonCode: null,
+    });
+    Object.assign(recipient, {
+      address: request.address, status: 'queued', sentAt: null, reasonCode: null, rawReason: null, providerMessageId: null, wasDeferred: false,
+    });
+    state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
+    resends.push(recipient);
+    await condition(() => recipient.sentAt !== null || isFailure(recipient.status));
+    return recipient;
+  }, {
+    validator: (request) => {
+      const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
+      if (!recipient) throw new Error(`no recipient ${request.recipientId} in this dispatch`);
+      if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
+      if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
+        throw new Error(`recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
+      }
+      if (resends.includes(recipient)) throw new Error(`recipient ${request.recipientId} is being resent already`);
+    },
+  });
+
+  const persist = async () => {
+    state.version += 1;
+    await saveDispatchState({ tenantId: input.tenantId, dispatchId: input.dispatchId, state: summary(state) });
+  };
+
+  /** Sends to the given recipients (all of them at first, one on resend) and records the provider's answer. */
+  const send = async (recipients: RecipientState[], initial: boolean) => {
+    try {
+      const sent = await sendDispatch({
+        tenantId: input.tenantId, dispatchId: input.dispatchId,
+        recipients: recipients.map((r) => ({ routingId: routingId(r), address: r.address, name: r.name })),
+      });
+      for (const outcome of sent.recipients) {
+        const recipient = recipients.find((r) => routingId(r) === outcome.routingId)!;
+        recipient.sentAt = sent.sentAt;
+        recipient.providerMessageId = sent.providerMessageId;
+        const status = outcome.outcome === 'accepted' ? 'queued' : outcome.outcome;
+        recipient.status = status;
+        if (status === 'not_sent') { recipient.reasonCode = 'not_sent_to_server'; recipient.rawReason = outcome.response ?? null; }
+        recipient.history.push({
+          status, event: outcome.outcome === 'accepted' ? 'accepted' : outcome.outcome, at: sent.sentAt, eventId: null,
+          reason: null, response: outcome.response ?? null, reasonCode: status === 'not_sent' ? 'not_sent_to_server' : null,
+        });
+      }
+    } catch (err) {
+      // The provider refused the request itself (D9 `failed`): nothing was sent, so nothing will arrive.
+      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+      if (initial) state.providerError = cause;
+      for (const r of recipients) {
+        r.status = 'not_sent';
+        r.rawReason = cause;
+        r.reasonCode = 'not_sent_to_server';
+        r.history.push({ status: 'not_sent', event: 'refused', at: new Date().toISOString(), eventId: null, reason: cause, response: null, reasonCode: 'not_sent_to_server' });
+      }
+    }
+    state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
+  };
+
+  const notify = async (notice: Notice | { kind: 'unknown'; pending: RecipientState[] }) => {
+    if (input.kind === 'notification') return; // nobody is told about a notice's own delivery; it is in the log
+    const people: Person[] = notice.kind === 'escalation' ? input.escalateTo : [input.sender];
+    const common = {
+      senderName: input.sender.name,
+      documentLabel: documentLabel(input.document, null, input.locale),
+      subject: String(input.data.subject ?? documentLabel(input.document, null, input.locale)),
+      sentAt: state.recipients.map((r) => r.sentAt).find((s) => s !== null) ?? new Date().toISOString(),
+      dispatchUrl: input.dispatchUrl,
+    };
+    const failures = (list: RecipientState[]) => list.map((r) => ({
+      address: r.address,
+      reason: plainReason(r.reasonCode ?? 'unclassified', input.locale),
+      nextStep: nextStep(r.reasonCode ?? 'unclassified', input.locale),
+      raw: r.rawReason ?? '',
+    }));
+    let template: string;
+    let data: Record<string, unknown>;
+    switch (notice.kind) {
+      case 'escalation': template = 'dispatch_escalation'; data = { ...common, failures: failures(notice.failed) }; break;
+      case 'partial_failure': template = 'dispatch_partial_failure'; data = { ...common, failures: failures(notice.failed), delivered: notice.delivered.map((r) => ({ address: r.address })) }; break;
+      case 'delivered_update': template = 'dispatch_delivered_update'; data = { ...common, delivered: notice.delivered.map((r) => ({ address: r.address })) }; break;
+      case 'unknown': template = 'dispatch_unknown'; data = { ...common, pending: notice.pending.map((r) => ({ address: r.address })), waited: durationInWords(input.policy.unknownAfterMs, input.locale) }; break;
+    }
+    for (const person of people) {
+      const channels: Array<'email' | 'sms' | 'whatsapp'> = ['email'];
+      // D4: the "act now" escalation also goes by SMS/WhatsApp to those who opted in.
+      if (notice.kind === 'escalation' && person.phone) {
+        if (person.smsOptIn) channels.push('sms');
+        if (person.whatsappOptIn) channels.push('whatsapp');
+      }
+      for (const channel of channels) {
+        state.notices.count += 1;
+        const childId = `${input.dispatchId}~${notice.kind}-${state.notices.count}`;
+        await startChild(dispatch, {
+          workflowId: `dispatch/${input.tenantId}/${childId}`,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [{
+            ...input,
+            dispatchId: childId,
+            kind: 'notification',
+            channel,
+            provider: channel === 'email' ? 'sendgrid' : 'twilio',
+            template,
+            data: { ...data, personName: person.name },
+            document: null,
+            recipients: [{ recipientId: 'r1', address: channel === 'email' ? person.email : person.phone!, name: person.name }],
+            escalateTo: [],
+            requestedBy: 'relais',
+            parentWorkflowId: workflowInfo().workflowId,
+          }],
+        });
+      }
+    }
+  };
+
+  if (!carried) {
+    await prepareDispatch(input);
+    await send(state.recipients, true);
+    await persist();
+  }
+
+  const listenUntil = () => Math.max(...state.recipients.map((r) => (r.sentAt ? Date.parse(r.sentAt) : Date.now()))) + input.policy.listenForMs;
+
+  while (Date.now() < listenUntil() && state.providerError === null) {
+    const unknownAt = nextUnknownDeadline(state, input.policy.unknownAfterMs);
+    const wakeAt = Math.min(listenUntil(), unknownAt ?? Infinity);
+    await condition(() => inbox.length > 0 || resends.length > 0, Math.max(1, wakeAt - Date.now()));
+
+    let changed = false;
+    if (resends.length) {
+      const batch = resends.splice(0);
+      await send(batch, false);
+      changed = true;
+    }
+    if (inbox.length) changed = applyEvents(state, inbox.splice(0)) || changed;
+    const overdue = markUnknown(state, Date.now(), input.policy.unknownAfterMs);
+    if (overdue.length) { changed = true; await notify({ kind: 'unknown', pending: overdue }); }
+    for (const notice of dueNotices(state)) await notify(notice);
+    if (changed) await persist();
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(() => resends.length === 0);
+      await continueAsNew<typeof dispatch>(input, state);
+    }
+  }
+
+  state.completed = true;
+  await persist();
+  return { result: state.result, recipients: state.recipients.map(({ recipientId, address, status }) => ({ recipientId, address, status })) };
+}
+
+/** What the projection needs (the seen-set stays in the workflow). */
+function summary(state: DispatchState): Omit<DispatchState, 'seen'> {
+  const { seen: _seen, ...rest } = state;
+  return rest;
+}
+

@@ -1,0 +1,77 @@
+// The foundation slice, end to end over HTTP: API → dispatch workflow → SendGrid SDK →
+// sandbox → signed Event Webhook → workflow → delivery log (rules D1, D2, N3).
+import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { purchaseOrder, startStack, type Stack } from '../support/stack';
+
+let stack: Stack;
+beforeAll(async () => { stack = await startStack(); });
+afterAll(async () => { await stack?.close(); });
+
+const dispatchOf = (id: string) => stack.request('GET', `/v1/dispatches/${id}`);
+const statusOf = async (id: string, rid = 'r1') => (await dispatchOf(id)).body?.recipients?.find((r: any) => r.recipientId === rid)?.status;
+
+test('a purchase order reaches the supplier and the signed delivered event shows in the log (D2)', async () => {
+  const created = await stack.request('POST', '/v1/dispatches', purchaseOrder('po-1', ['orders@acme.test']));
+  expect(created.status).toBe(202);
+  expect(created.body).toMatchObject({ dispatchId: 'po-1', workflowId: `dispatch/${stack.tenantId}/po-1` });
+
+  await stack.waitFor('delivered', async () => (await statusOf('po-1')) === 'delivered');
+  const messages = stack.sandbox.messages({ to: 'orders@acme.test' });
+  expect(messages).toHaveLength(1);
+  expect(messages[0].subject).toContain('PO-po-1');
+  expect(messages[0].customArgs).toMatchObject({ relais_tenant: stack.tenantId, relais_dispatch: 'po-1', relais_recipient: 'r1.1' });
+
+  const { body } = await dispatchOf('po-1');
+  expect(body.result).toBe('delivered');
+  expect(body.subject).toBe(messages[0].subject);
+  expect(body.html).toContain('PO-po-1');
+  const events = body.recipients[0].history.map((h: any) => h.event);
+  expect(events).toEqual(expect.arrayContaining(['accepted', 'processed', 'delivered']));
+  expect(body.recipients[0].history.filter((h: any) => h.eventId).every((h: any) => typeof h.eventId === 'string')).toBe(true);
+});
+
+test('posting the same dispatch id again starts nothing new (idempotent)', async () => {
+  const again = await stack.request('POST', '/v1/dispatches', purchaseOrder('po-1', ['orders@acme.test']));
+  expect(again.status).toBe(200);
+  expect(again.body.created).toBe(false);
+  expect(stack.sandbox.messages({ to: 'orders@acme.test' })).toHaveLength(1);
+});
+
+test('a webhook with a wrong signature gets 401 and changes nothing (N3)', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('po-sig', ['silent+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await statusOf('po-sig')) === 'processed');
+  const before = (await dispatchOf('po-sig')).body;
+
+  const forged = JSON.stringify([{
+    email: 'silent+silent@acme.test', timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: 'forged-1',
+    relais_tenant: stack.tenantId, relais_dispatch: 'po-sig', relais_recipient: 'r1.1', reason: '550 forged', type: 'bounce',
+  }]) + '\r\n';
+  const ts = String(Math.floor(Date.now() / 1000));
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }); // not the sandbox's key
+  const signature = sign('sha256', Buffer.from(ts + forged), createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }))).toString('base64');
+
+  for (const headers of [
+    { 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': ts },
+    {},
+  ]) {
+    const res = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: forged });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.code).toMatch(/signature|unsigned/);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const after = (await dispatchOf('po-sig')).body;
+  expect(after.recipients[0].status).toBe('processed');
+  expect(after.recipients[0].history).toEqual(before.recipients[0].history);
+});
+
+test('a worker stopped after the send and replaced loses nothing and sends nothing twice', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('po-restart', ['restart@acme.test']));
+  await stack.waitFor('the send', async () => stack.sandbox.messages({ to: 'restart@acme.test' }).length === 1);
+  await stack.stopWorker();
+  // The provider's events arrive while no worker runs: Temporal keeps the signals.
+  await stack.waitFor('webhooks delivered', async () => stack.sandbox.messages({ to: 'restart@acme.test' })[0].events.some((e: any) => e.type === 'delivered'));
+  expect((await stack.request('GET', '/v1/dispatches/po-restart')).body.recipients[0].status).not.toBe('delivered');
+  await stack.startWorker();
+  await stack.waitFor('delivered after restart', async () => (await statusOf('po-restart')) === 'delivered');
+  expect(stack.sandbox.messages({ to: 'restart@acme.test' })).toHaveLength(1);
+});

@@ -1,0 +1,43 @@
+// One Temporal dev server and one MongoDB-wire server for the whole run (test files use their
+// own task queue and database on them), and the workflow bundle built once.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { freePort, startFerretDb, toolPaths } from '../scripts/lib/processes';
+import { buildWorkflowBundle } from '../src/worker';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __relaisTest: { env: TestWorkflowEnvironment; ferret?: ChildProcess; dir: string } | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const tools = toolPaths();
+  const dir = mkdtempSync(join(tmpdir(), 'relais-test-'));
+  const temporalPort = await freePort();
+  const [env, ferret, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: temporalPort, ui: false },
+    }),
+    (async () => {
+      if (process.env.MONGODB_URI) return undefined;
+      if (!tools.ferretdb) throw new Error('FerretDB is not built: run `node scripts/tools.mjs`.');
+      const port = await freePort();
+      const child = await startFerretDb({ bin: tools.ferretdb, port, dir: join(dir, 'ferretdb') });
+      process.env.RELAIS_TEST_MONGODB_URI = `mongodb://127.0.0.1:${port}/`;
+      return child;
+    })(),
+    buildWorkflowBundle(),
+  ]);
+  if (process.env.MONGODB_URI) process.env.RELAIS_TEST_MONGODB_URI = process.env.MONGODB_URI;
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  process.env.RELAIS_TEST_TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
+  process.env.RELAIS_TEST_WORKFLOW_BUNDLE = bundlePath;
+  process.env.RELAIS_TEST_TOOLS = JSON.stringify(tools);
+  globalThis.__relaisTest = { env, ferret, dir };
+  console.log(`\n[test set-up] Temporal dev server on ${process.env.RELAIS_TEST_TEMPORAL_ADDRESS}, MongoDB-wire on ${process.env.RELAIS_TEST_MONGODB_URI}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,10 @@
+import { rmSync } from 'node:fs';
+import { stopProcess } from '../scripts/lib/processes';
+
+export default async function globalTeardown(): Promise<void> {
+  const state = globalThis.__relaisTest;
+  if (!state) return;
+  await state.env.teardown();
+  await stopProcess(state.ferret);
+  rmSync(state.dir, { recursive: true, force: true });
+}

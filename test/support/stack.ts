@@ -1,0 +1,166 @@
+// The whole Relais stack for one test file, in-process, on the run's shared Temporal and
+// MongoDB-wire servers: API (real HTTP), sandbox (real HTTP, signed webhooks), worker.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { connectDb, type Db } from '../../src/db/models';
+import { createApiKey, type Role } from '../../src/db/api-keys';
+import { buildServer } from '../../src/api/server';
+import { Templates } from '../../src/templates';
+import { createRelaisWorker } from '../../src/worker';
+import { createSendGridSender } from '../../src/providers/sendgrid';
+import { createTwilioSender } from '../../src/providers/twilio';
+import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
+import { freePort } from '../../scripts/lib/processes';
+
+export interface StackOptions {
+  /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
+  policies?: { unknownAfter?: string; listenFor?: string };
+  eventDelayMs?: number;
+  lateEventMs?: number;
+}
+
+export interface Stack {
+  apiUrl: string;
+  sandbox: Sandbox;
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  tenantId: string;
+  /** Admin key of the tenant. */
+  key: string;
+  /** A second tenant, for isolation tests. */
+  other: { tenantId: string; key: string };
+  keyWithRoles(roles: Role[]): Promise<string>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  request(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>;
+  waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const SANDBOX_SECRETS = {
+  sendgridApiKey: 'SG.sandbox-key',
+  twilioAccountSid: `AC${'0'.repeat(32)}`,
+  twilioAuthToken: 'sandbox-auth-token-0123456789abcdef',
+};
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const address = process.env.RELAIS_TEST_TEMPORAL_ADDRESS!;
+  const mongoUri = process.env.RELAIS_TEST_MONGODB_URI!;
+  const suffix = randomBytes(4).toString('hex');
+  const taskQueue = `test-${suffix}`;
+  const db = await connectDb(mongoUri, { dbName: `relais_test_${suffix}` });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const workflowBundle = { code: readFileSync(process.env.RELAIS_TEST_WORKFLOW_BUNDLE!, 'utf8') };
+  const keys = generateSendGridKeyPair();
+  const templates = new Templates();
+
+  // The API's port is chosen first: the sandbox calls it back, and signatures cover its URL.
+  const apiUrl = `http://127.0.0.1:${await freePort()}`;
+  const app: FastifyInstance = buildServer({
+    db, temporal: client, templates, taskQueue, publicBaseUrl: apiUrl,
+    sendgridWebhookPublicKey: keys.publicKeyBase64, twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken,
+  });
+  await app.listen({ host: '127.0.0.1', port: Number(new URL(apiUrl).port) });
+
+  const sandbox = await startSandbox({
+    port: 0,
+    sendgrid: { apiKey: SANDBOX_SECRETS.sendgridApiKey, signingPrivateKeyPem: keys.privateKeyPem, webhookUrl: `${apiUrl}/webhooks/sendgrid` },
+    twilio: { accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, inboundWebhookUrl: `${apiUrl}/webhooks/twilio/inbound` },
+    eventDelayMs: options.eventDelayMs ?? 50,
+    lateEventMs: options.lateEventMs ?? 1500,
+  });
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createRelaisWorker({
+      connection: nativeConnection, taskQueue, workflowBundle,
+      activities: {
+        db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test',
+        sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
+        twilio: createTwilioSender({
+          accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, baseUrl: sandbox.url,
+          smsFrom: '+15005550006', whatsappFrom: '+15005550006',
+        }),
+      },
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (!worker) return;
+    worker.shutdown();
+    await running;
+    worker = undefined;
+  };
+
+  const tenantId = `t-${suffix}`;
+  await db.Tenant.create({
+    _id: tenantId, name: 'Bistro Demo', locale: 'en', timeZone: 'Europe/Paris',
+    emailFrom: { email: 'orders@bistro.test', name: 'Bistro Demo' },
+    policies: { unknownAfter: options.policies?.unknownAfter ?? 'PT30M', listenFor: options.policies?.listenFor ?? 'P3D' },
+    outlets: [{ id: 'paris-1', name: 'Paris 11e', purchasingManager: { name: 'Paula Manager', email: 'paula.pm@bistro.test', phone: '+33612345678', smsOptIn: true, whatsappOptIn: false } }],
+  });
+  const { key } = await createApiKey(db, { tenantId, roles: ['admin'] });
+  const otherId = `o-${suffix}`;
+  await db.Tenant.create({ _id: otherId, name: 'Other Co', emailFrom: { email: 'x@other.test' } });
+  const { key: otherKey } = await createApiKey(db, { tenantId: otherId, roles: ['admin'] });
+
+  await startWorker();
+
+  const request: Stack['request'] = async (method, path, body, useKey = key) => {
+    const res = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${useKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+
+  const waitFor: Stack['waitFor'] = async (what, probe, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as never;
+      last = value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  return {
+    apiUrl, sandbox, db, client, taskQueue, tenantId, key,
+    other: { tenantId: otherId, key: otherKey },
+    keyWithRoles: async (roles) => (await createApiKey(db, { tenantId, roles })).key,
+    startWorker, stopWorker, request, waitFor,
+    async close() {
+      await stopWorker();
+      await sandbox.close();
+      await app.close();
+      await connection.close();
+      await nativeConnection.close();
+      await db.connection.dropDatabase().catch(() => undefined);
+      await db.close();
+    },
+  };
+}
+
+/** A dispatch request body: a purchase order to the given addresses. */
+export function purchaseOrder(dispatchId: string, emails: string[], extra: Record<string, unknown> = {}) {
+  return {
+    dispatchId,
+    template: 'purchase_order',
+    document: { type: 'purchase_order', number: `PO-${dispatchId}` },
+    data: { document: { number: `PO-${dispatchId}`, url: null }, senderName: 'Bruno Buyer', companyName: 'Bistro Demo', message: null, deliveryDate: null },
+    sender: { name: 'Bruno Buyer', email: 'bruno.buyer@bistro.test', outletId: 'paris-1' },
+    recipients: emails.map((email) => ({ email })),
+    ...extra,
+  };
+}

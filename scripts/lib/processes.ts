@@ -50,7 +50,7 @@ export async function startFerretDb(options: { bin: string; port: number; dir: s
   mkdirSync(options.dir, { recursive: true });
   const child = spawn(options.bin, [
     '--handler=sqlite', `--sqlite-url=file:${options.dir}/`, `--listen-addr=${options.host ?? '127.0.0.1'}:${options.port}`,
-    '--telemetry=disable', '--debug-addr=-', '--log-level=error',
+    '--telemetry=disable', '--debug-addr=-', '--log-level=error', `--state-dir=${options.dir}`,
   ], { stdio: ['ignore', options.log ?? 'ignore', options.log ?? 'ignore'] });
   await waitForPort(options.port, 'FerretDB', 30_000, child);
   return child;

@@ -1,6 +1,6 @@
 // The Temporal worker: runs the workflows in src/workflows and the activities built from
 // their dependencies. `createRelaisWorker` is what tests use; the bottom of this file is the process.
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
 import { connectDb } from './db/models';
@@ -19,7 +19,7 @@ export interface RelaisWorkerOptions {
   taskQueue: string;
   activities: ActivityDeps;
   /** A prebuilt bundle (tests build it once for the whole run); otherwise the worker bundles at start. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker> {
@@ -32,7 +32,7 @@ export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker
   });
 }
 
-export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+export function buildWorkflowBundle(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
 }
 
@@ -62,11 +62,15 @@ async function main() {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
+  if (!config.LINK_SECRET) throw new Error('LINK_SECRET is not set: the worker signs document links with it (32+ random characters)');
   const db = await connectDb(config.MONGODB_URI);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createRelaisWorker({
     connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: { db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM, ...sendersFromConfig(config) },
+    activities: {
+      db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM, linkSecret: config.LINK_SECRET,
+      ...sendersFromConfig(config),
+    },
   });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
   // SIGINT/SIGTERM: the SDK stops polling and lets in-flight tasks finish before run() resolves.

@@ -6,6 +6,7 @@ import { nextNumber } from '../db/models';
 import type { DispatchInput, DispatchState } from '../domain/dispatch';
 import { plainReason, type Locale } from '../domain/reasons';
 import type { Templates } from '../templates';
+import { signLink } from '../links';
 import { ROUTING_ARGS, type EmailSender, type MessageSender, type RecipientSendOutcome } from '../providers/types';
 
 export interface ActivityDeps {
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   /** Base of the URLs providers call back and people open. */
   publicBaseUrl: string;
   emailFrom: string;
+  /** HMAC key of signed links (LINK_SECRET). */
+  linkSecret: string;
 }
 
 export interface SendRequest {
@@ -80,11 +83,10 @@ export function createActivities(deps: ActivityDeps) {
     async sendDispatch(request: SendRequest): Promise<SendResult> {
       const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).lean();
       if (!doc) throw ApplicationFailure.nonRetryable(`dispatch ${request.dispatchId} is not recorded`, 'NotFound');
-      const log = ((doc as unknown as { sendLog?: SendLogEntry[] }).sendLog ?? []);
-      const done = new Map(log.map((e) => [e.routingId, e]));
+      const done = new Map((doc.sendLog as SendLogEntry[]).map((e) => [e.routingId, e]));
       const todo = request.recipients.filter((r) => !done.has(r.routingId));
       const record = async (entries: SendLogEntry[]) => {
-        if (entries.length) await db.Dispatch.updateOne({ _id: doc._id }, { $push: { sendLog: { $each: entries } }, $set: { sentAt: doc.sentAt ?? entries[0].at } }, { strict: false });
+        if (entries.length) await db.Dispatch.updateOne({ _id: doc._id }, { $push: { sendLog: { $each: entries } }, $set: { sentAt: doc.sentAt ?? entries[0].at } });
         entries.forEach((e) => done.set(e.routingId, e));
       };
 
@@ -129,6 +131,13 @@ export function createActivities(deps: ActivityDeps) {
       };
     },
 
+    /** D8: a signed, expiring link to the copy of a dispatched document. */
+    async createDocumentLink(request: { tenantId: string; dispatchId: string; ttlMs: number }): Promise<{ link: string; expiresAt: string }> {
+      const exp = Date.now() + request.ttlMs;
+      const token = signLink(deps.linkSecret, { kind: 'document', tenantId: request.tenantId, target: request.dispatchId, exp });
+      return { link: new URL(`/d/${token}`, deps.publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString() };
+    },
+
     /** Writes the workflow's state to the delivery log; an older state never overwrites a newer one. */
     async saveDispatchState(request: { tenantId: string; dispatchId: string; state: Omit<DispatchState, 'seen'> }): Promise<void> {
       const { state } = request;
@@ -141,6 +150,7 @@ export function createActivities(deps: ActivityDeps) {
             stateVersion: state.version,
             result: state.result,
             providerError: state.providerError,
+            resentVia: state.resentVia.map((r) => ({ ...r, at: new Date(r.at) })),
             completedAt: state.completed ? new Date() : null,
             recipientAddresses: state.recipients.map((r) => r.address.toLowerCase()),
             recipients: state.recipients.map((r) => ({

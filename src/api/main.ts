@@ -15,7 +15,7 @@ async function main() {
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = buildServer({
     db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,
-    sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, logger,
+    sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, linkSecret: config.LINK_SECRET, logger,
   });
   await app.listen({ host: config.HOST, port: config.API_PORT });
   const stop = async (signal: string) => {

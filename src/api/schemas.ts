@@ -56,6 +56,7 @@ export const listDispatchesQuery = z.object({
 });
 
 export const resendSchema = z.object({ email: z.email() });
+export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
 export const markSentSchema = z.object({ note: z.string().trim().max(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
 
 export const createTenantSchema = z.object({
@@ -70,3 +71,12 @@ export const createTenantSchema = z.object({
     listenFor: isoDuration.optional(),
   }).default({}),
 });
+
+export const settingsSchema = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  locale: z.enum(['fr', 'en']).optional(),
+  timeZone: createTenantSchema.shape.timeZone.optional(),
+  emailFrom: createTenantSchema.shape.emailFrom.optional(),
+  outlets: createTenantSchema.shape.outlets.optional(),
+  policies: z.object({ unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional() }).optional(),
+}).strict();

@@ -11,6 +11,8 @@ import { ApiError, sendError } from './errors';
 import { dispatchRoutes } from './routes/dispatches';
 import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenants';
+import { settingsRoutes } from './routes/settings';
+import { documentRoutes } from './routes/documents';
 
 export interface ApiDeps {
   db: Db;
@@ -20,6 +22,8 @@ export interface ApiDeps {
   publicBaseUrl: string;
   sendgridWebhookPublicKey?: string;
   twilioAuthToken?: string;
+  /** HMAC key of signed links (LINK_SECRET). */
+  linkSecret?: string;
   logger?: Logger | boolean;
 }
 
@@ -62,6 +66,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await dispatchRoutes(scope, deps); });
   app.register(async (scope) => { await tenantRoutes(scope, deps); });
   app.register(async (scope) => { await webhookRoutes(scope, deps); });
+  app.register(async (scope) => { await settingsRoutes(scope, deps); });
+  app.register(async (scope) => { await documentRoutes(scope, deps); });
   return app;
 }
 

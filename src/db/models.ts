@@ -93,6 +93,8 @@ const dispatchSchema = new Schema({
   sentAt: { type: Date, default: null },
   completedAt: { type: Date, default: null },
   markedSent: { by: String, at: Date, note: String },
+  resentVia: { type: [{ dispatchId: String, channel: String, address: String, at: Date, requestedBy: String, _id: false }], default: [] },
+  sendLog: { type: [{ routingId: String, providerMessageId: String, outcome: String, response: String, at: Date, _id: false }], default: [] },
   parent: { type: String, default: null },
   /** Guards out-of-order projection writes: only a newer workflow state replaces an older one. */
   stateVersion: { type: Number, default: 0 },
@@ -101,6 +103,16 @@ dispatchSchema.index({ tenantId: 1, dispatchId: 1 }, { unique: true });
 dispatchSchema.index({ tenantId: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
+
+/** D8: an address corrected on resend, so the next dispatch to the old one is warned about. */
+const contactCorrectionSchema = new Schema({
+  tenantId: { type: String, required: true },
+  from: { type: String, required: true },
+  to: { type: String, required: true },
+  by: { type: String, required: true },
+  at: { type: Date, required: true },
+}, { versionKey: false });
+contactCorrectionSchema.index({ tenantId: 1, from: 1 });
 
 const counterSchema = new Schema({
   _id: { type: String, required: true },
@@ -144,6 +156,7 @@ function bindModels(connection: Connection) {
     Counter: connection.model('Counter', counterSchema, 'counters'),
     WebhookEvent: connection.model('WebhookEvent', webhookEventSchema, 'webhook_events'),
     Audit: connection.model('Audit', auditSchema, 'audit'),
+    ContactCorrection: connection.model('ContactCorrection', contactCorrectionSchema, 'contact_corrections'),
     close: () => connection.close(),
   };
 }

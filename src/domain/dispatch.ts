@@ -81,6 +81,8 @@ export interface DispatchState {
   notices: NoticesSent;
   /** Provider event ids already applied (bounded; carried across continue-as-new). */
   seen: string[];
+  /** D8: the document re-sent over SMS/WhatsApp, each as its own dispatch. */
+  resentVia: Array<{ dispatchId: string; channel: 'sms' | 'whatsapp'; address: string; at: string; requestedBy: string }>;
   version: number;
   completed: boolean;
 }
@@ -105,6 +107,7 @@ export function initialState(input: Pick<DispatchInput, 'recipients'>): Dispatch
     })),
     notices: { escalations: [], partialFailures: [], unknown: [], deliveredUpdates: [], count: 0 },
     seen: [],
+    resentVia: [],
     version: 0,
     completed: false,
   };

@@ -17,7 +17,7 @@ import type { ProviderEvent } from '../providers/types';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { prepareDispatch, saveDispatchState } = proxyActivities<Activities>({
+const { prepareDispatch, saveDispatchState, createDocumentLink } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -34,6 +34,13 @@ export const providerEventsSignal = defineSignal<[ProviderEvent[]]>('providerEve
 export const dispatchStateQuery = defineQuery<DispatchState>('state');
 export interface ResendRecipientRequest { recipientId: string; address: string; requestedBy: string }
 export const resendRecipientUpdate = defineUpdate<RecipientState, [ResendRecipientRequest]>('resendRecipient');
+
+export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; requestedBy: string }
+export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
+export const resendViaUpdate = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
+
+/** How long a document link sent over SMS/WhatsApp stays valid. */
+const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
 
 export interface DispatchOutcome { result: DispatchState['result']; recipients: Array<Pick<RecipientState, 'recipientId' | 'address' | 'status'>> }
 
@@ -68,6 +75,31 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
         throw new Error(`recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
       }
       if (resends.includes(recipient)) throw new Error(`recipient ${request.recipientId} is being resent already`);
+    },
+  });
+
+  setHandler(resendViaUpdate, async (request) => {
+    const { link, expiresAt } = await createDocumentLink({ tenantId: input.tenantId, dispatchId: input.dispatchId, ttlMs: DOCUMENT_LINK_TTL_MS });
+    state.notices.count += 1;
+    const childId = `${input.dispatchId}~${request.channel}-${state.notices.count}`;
+    await startChild(dispatch, {
+      workflowId: `dispatch/${input.tenantId}/${childId}`,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{
+        ...input, dispatchId: childId, channel: request.channel, provider: 'twilio', template: 'document_link',
+        data: { companyName: input.tenantName, documentLabel: documentLabel(input.document, null, input.locale), link, expiresAt },
+        recipients: [{ recipientId: 'r1', address: request.phone, name: null }],
+        escalateTo: [input.sender], requestedBy: request.requestedBy, parentWorkflowId: workflowInfo().workflowId,
+      }],
+    });
+    state.resentVia.push({ dispatchId: childId, channel: request.channel, address: request.phone, at: new Date().toISOString(), requestedBy: request.requestedBy });
+    await persist();
+    return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
+  }, {
+    validator: (request) => {
+      if (input.channel !== 'email' || input.kind !== 'document') throw new Error('only an emailed document can be re-sent over SMS or WhatsApp');
+      if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
+      if (!/^\+[1-9]\d{6,14}$/.test(request.phone)) throw new Error(`phone must be E.164 such as +33612345678 (got ${request.phone})`);
     },
   });
 

@@ -1,7 +1,6 @@
 // The whole Relais stack for one test file, in-process, on the run's shared Temporal and
 // MongoDB-wire servers: API (real HTTP), sandbox (real HTTP, signed webhooks), worker.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -45,6 +44,7 @@ export const SANDBOX_SECRETS = {
   sendgridApiKey: 'SG.sandbox-key',
   twilioAccountSid: `AC${'0'.repeat(32)}`,
   twilioAuthToken: 'sandbox-auth-token-0123456789abcdef',
+  linkSecret: randomBytes(32).toString('base64url'),
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -56,7 +56,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address });
-  const workflowBundle = { code: readFileSync(process.env.RELAIS_TEST_WORKFLOW_BUNDLE!, 'utf8') };
+  const workflowBundle = { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! };
   const keys = generateSendGridKeyPair();
   const templates = new Templates();
 
@@ -64,7 +64,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
   const app: FastifyInstance = buildServer({
     db, temporal: client, templates, taskQueue, publicBaseUrl: apiUrl,
-    sendgridWebhookPublicKey: keys.publicKeyBase64, twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken,
+    sendgridWebhookPublicKey: keys.publicKeyBase64, twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken, linkSecret: SANDBOX_SECRETS.linkSecret,
   });
   await app.listen({ host: '127.0.0.1', port: Number(new URL(apiUrl).port) });
 
@@ -82,7 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     worker = await createRelaisWorker({
       connection: nativeConnection, taskQueue, workflowBundle,
       activities: {
-        db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test',
+        db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         twilio: createTwilioSender({
           accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, baseUrl: sandbox.url,

@@ -5,8 +5,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import type { ApiDeps } from '../server';
 import { requireRole } from '../server';
 import { ApiError, badRequest, notFound, parse } from '../errors';
-import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema } from '../schemas';
-import { dispatch, dispatchStateQuery, resendRecipientUpdate } from '../../workflows/dispatch';
+import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema } from '../schemas';
+import { dispatch, dispatchStateQuery, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
@@ -43,6 +43,13 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
       throw err;
     }
 
+    // D8: an address corrected on an earlier resend is pointed out (not silently rewritten).
+    const corrections = await db.ContactCorrection.find({ tenantId, from: { $in: body.recipients.map((r) => r.email.toLowerCase()) } }).sort({ at: -1 }).lean();
+    const warnings = body.recipients.flatMap((r, i) => {
+      const c = corrections.find((x) => x.from === r.email.toLowerCase());
+      return c ? [{ field: `recipients.${i}.email`, message: `${r.email} was corrected to ${c.to} on ${c.at.toISOString()}` }] : [];
+    });
+
     const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
     const input: DispatchInput = {
       tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid',
@@ -62,9 +69,9 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // Idempotent on dispatchId: the platform may retry a request whose answer it lost.
-      return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false });
+      return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
     }
-    return reply.status(202).send({ dispatchId: body.dispatchId, workflowId, created: true });
+    return reply.status(202).send({ dispatchId: body.dispatchId, workflowId, created: true, warnings });
   });
 
   app.get('/v1/dispatches', { preHandler: canRead }, async (request) => {
@@ -110,12 +117,33 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
     const tenantId = request.principal!.tenantId!;
     const body = parse(resendSchema, request.body);
     const handle = temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id));
+    const before = await db.Dispatch.findOne({ tenantId, dispatchId: request.params.id }, { recipients: 1 }).lean();
+    const previous = before?.recipients.find((r) => r.recipientId === request.params.rid)?.address;
     try {
       const recipient = await handle.executeUpdate(resendRecipientUpdate, {
         args: [{ recipientId: request.params.rid, address: body.email, requestedBy: request.principal!.keyId }],
       });
-      await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.resend', target: `${request.params.id}/${request.params.rid}`, at: new Date(), details: { address: body.email } });
+      const at = new Date();
+      await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.resend', target: `${request.params.id}/${request.params.rid}`, at, details: { from: previous ?? null, to: body.email } });
+      if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
+        await db.ContactCorrection.create({ tenantId, from: previous.toLowerCase(), to: body.email, by: request.principal!.keyId, at });
+      }
       return { recipient };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${request.params.id}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/resend-via', { preHandler: canWrite }, async (request, reply) => {
+    const tenantId = request.principal!.tenantId!;
+    const body = parse(resendViaSchema, request.body);
+    try {
+      const result = await temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id))
+        .executeUpdate(resendViaUpdate, { args: [{ channel: body.channel, phone: body.phone, requestedBy: request.principal!.keyId }] });
+      await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.resend_via', target: request.params.id, at: new Date(), details: result });
+      return reply.status(202).send(result);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${request.params.id}`);
       if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);

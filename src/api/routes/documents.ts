@@ -1,0 +1,29 @@
+// GET /d/:token — the copy of a dispatched document, behind a signed expiring link (rule D8).
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../server';
+import { verifyLink } from '../../links';
+
+const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}</style>
+</head><body>${body}</body></html>`;
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export async function documentRoutes(app: FastifyInstance, deps: ApiDeps) {
+  app.get<{ Params: { token: string } }>('/d/:token', async (request, reply) => {
+    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const check = deps.linkSecret ? verifyLink(deps.linkSecret, request.params.token, 'document') : { ok: false as const, reason: 'forged' as const };
+    if (!check.ok) {
+      const expired = check.reason === 'expired';
+      return reply.status(expired ? 410 : 404).type('text/html').send(PAGE('en', 'Link', expired
+        ? '<h1>This link has expired</h1><p>Ask the sender for a new one. — Ce lien a expiré : demandez-en un nouveau à l\'expéditeur.</p>'
+        : '<h1>This link is not valid</h1><p>Check that you copied it whole. — Ce lien n\'est pas valide.</p>'));
+    }
+    const doc = await deps.db.Dispatch.findOne({ tenantId: check.claims.tenantId, dispatchId: check.claims.target }, { html: 1, subject: 1, locale: 1 }).lean();
+    if (!doc?.html) return reply.status(404).type('text/html').send(PAGE('en', 'Document', '<h1>Document not found</h1>'));
+    // The stored copy is our own rendered (escaped) template; a CSP keeps it script-free anyway.
+    reply.header('content-security-policy', "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'");
+    return reply.type('text/html').send(doc.html);
+  });
+}

@@ -1,0 +1,31 @@
+// /v1/settings: a tenant's policies (D3, D7 durations), locale, time zone, sender, outlets.
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../server';
+import { requireRole } from '../server';
+import { parse } from '../errors';
+import { settingsSchema } from '../schemas';
+
+const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1 } as const;
+
+export async function settingsRoutes(app: FastifyInstance, deps: ApiDeps) {
+  const admin = requireRole(deps, 'admin');
+  app.get('/v1/settings', { preHandler: admin }, async (request) => {
+    const tenant = await deps.db.Tenant.findById(request.principal!.tenantId, PROJECTION).lean();
+    const { _id, ...settings } = tenant!;
+    return { tenantId: _id, ...settings };
+  });
+
+  app.put('/v1/settings', { preHandler: admin }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    const body = parse(settingsSchema, request.body);
+    const set: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(body)) {
+      if (key === 'policies') for (const [p, v] of Object.entries(value as object)) set[`policies.${p}`] = v;
+      else set[key] = value;
+    }
+    const tenant = await deps.db.Tenant.findByIdAndUpdate(tenantId, { $set: set }, { returnDocument: 'after', projection: PROJECTION, runValidators: true }).lean();
+    await deps.db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'settings.update', target: tenantId, at: new Date(), details: body });
+    const { _id, ...settings } = tenant!;
+    return { tenantId: _id, ...settings };
+  });
+}

@@ -151,7 +151,7 @@ export function createActivities(deps: ActivityDeps) {
             result: state.result,
             providerError: state.providerError,
             resentVia: state.resentVia.map((r) => ({ ...r, at: new Date(r.at) })),
-            completedAt: state.completed ? new Date() : null,
+            completedAt: state.completedAt ? new Date(state.completedAt) : null,
             recipientAddresses: state.recipients.map((r) => r.address.toLowerCase()),
             recipients: state.recipients.map((r) => ({
               recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, opened: r.opened,

@@ -85,6 +85,8 @@ export interface DispatchState {
   resentVia: Array<{ dispatchId: string; channel: 'sms' | 'whatsapp'; address: string; at: string; requestedBy: string }>;
   version: number;
   completed: boolean;
+  /** Workflow time when it stopped listening (D7). */
+  completedAt: string | null;
 }
 
 export const SEEN_LIMIT = 20_000;
@@ -110,6 +112,7 @@ export function initialState(input: Pick<DispatchInput, 'recipients'>): Dispatch
     resentVia: [],
     version: 0,
     completed: false,
+    completedAt: null,
   };
 }
 

@@ -229,6 +229,7 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
   }
 
   state.completed = true;
+  state.completedAt = new Date().toISOString();
   await persist();
   return { result: state.result, recipients: state.recipients.map(({ recipientId, address, status }) => ({ recipientId, address, status })) };
 }

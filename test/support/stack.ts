@@ -19,6 +19,8 @@ export interface StackOptions {
   policies?: { unknownAfter?: string; listenFor?: string };
   eventDelayMs?: number;
   lateEventMs?: number;
+  /** Another Temporal server (e.g. a time-skipping test environment) instead of the run's dev server. */
+  temporal?: { client: Client; nativeConnection: NativeConnection };
 }
 
 export interface Stack {
@@ -53,9 +55,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const suffix = randomBytes(4).toString('hex');
   const taskQueue = `test-${suffix}`;
   const db = await connectDb(mongoUri, { dbName: `relais_test_${suffix}` });
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
-  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = options.temporal ? undefined : await Connection.connect({ address });
+  const client = options.temporal?.client ?? new Client({ connection: connection! });
+  const nativeConnection = options.temporal?.nativeConnection ?? await NativeConnection.connect({ address });
   const workflowBundle = { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! };
   const keys = generateSendGridKeyPair();
   const templates = new Templates();
@@ -144,8 +146,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stopWorker();
       await sandbox.close();
       await app.close();
-      await connection.close();
-      await nativeConnection.close();
+      if (!options.temporal) {
+        await connection!.close();
+        await nativeConnection.close();
+      }
       await db.connection.dropDatabase().catch(() => undefined);
       await db.close();
     },

@@ -1,0 +1,68 @@
+// The real default durations (D3: 30 minutes, D7: 72 hours) on Temporal's time-skipping test
+// server: hours pass in seconds, everything else (MongoDB, HTTP, sandbox, SDKs) is real.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { purchaseOrder, startStack, type Stack } from '../support/stack';
+import { dispatchStateQuery, providerEventsSignal } from '../../src/workflows/dispatch';
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+
+beforeAll(async () => {
+  const tools = JSON.parse(process.env.RELAIS_TEST_TOOLS!);
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: tools.temporalTestServer } } });
+  // Defaults: PT30M and P3D. The sandbox's own late bounce is pushed beyond the test so the test decides when it comes.
+  stack = await startStack({ temporal: { client: env.client, nativeConnection: env.nativeConnection }, lateEventMs: 3_600_000 });
+});
+afterAll(async () => {
+  await stack?.close();
+  await env?.teardown();
+});
+
+const handle = (id: string) => env.client.workflow.getHandle(`dispatch/${stack.tenantId}/${id}`);
+const state = (id: string) => handle(id).query(dispatchStateQuery);
+const mailTo = (address: string) => stack.sandbox.messages({ to: address });
+
+test('D3: at 29 minutes nothing; at 30 minutes the recipient is unknown and the sender is told once', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('t-unknown', ['quiet+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await state('t-unknown')).recipients[0].status === 'processed');
+
+  await env.sleep('29 minutes');
+  expect((await state('t-unknown')).recipients[0].status).toBe('processed');
+  expect(mailTo('bruno.buyer@bistro.test')).toHaveLength(0);
+
+  await env.sleep('1 minute');
+  await stack.waitFor('unknown', async () => (await state('t-unknown')).recipients[0].status === 'unknown');
+  const notice = await stack.waitFor('the notice to the sender', async () => mailTo('bruno.buyer@bistro.test')[0]);
+  expect(notice.text).toContain('quiet+silent@acme.test');
+  expect((await state('t-unknown')).result).toBe('unknown');
+
+  await env.sleep('2 hours');
+  expect(mailTo('bruno.buyer@bistro.test')).toHaveLength(1);
+});
+
+test('D7: a bounce 5 hours after delivered flips the result and escalates; the workflow completes at 72 hours', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('t-late', ['late+latebounce@acme.test']));
+  await stack.waitFor('delivered', async () => (await state('t-late')).recipients[0].status === 'delivered');
+  expect((await state('t-late')).result).toBe('delivered');
+
+  await env.sleep('5 hours');
+  await handle('t-late').signal(providerEventsSignal, [{
+    eventId: 'late-bounce-1', provider: 'sendgrid', recipientId: 'r1.1', type: 'bounce', at: new Date().toISOString(),
+    reason: '550 5.1.1 mailbox does not exist', bounceType: 'bounce', classification: 'Invalid Address',
+  }]);
+  await stack.waitFor('error', async () => (await state('t-late')).result === 'error');
+  // D4: the buyer and the outlet's purchasing manager, by email; the manager also by SMS (opted in).
+  await stack.waitFor('escalations', async () =>
+    mailTo('bruno.buyer@bistro.test').length === 1 && mailTo('paula.pm@bistro.test').length === 1 && mailTo('+33612345678').length === 1);
+
+  await env.sleep('66 hours'); // 71 h after the send: still listening
+  expect((await handle('t-late').describe()).status.name).toBe('RUNNING');
+  const outcome = await handle('t-late').result(); // the test server skips to the 72-hour mark
+  expect(outcome.result).toBe('error');
+  const final = await state('t-late').catch(() => undefined);
+  const record = (await stack.request('GET', '/v1/dispatches/t-late')).body;
+  const listened = Date.parse(record.completedAt) - Date.parse(record.sentAt);
+  expect(listened).toBeGreaterThanOrEqual(72 * 3_600_000 - 60_000);
+  expect(listened).toBeLessThan(73 * 3_600_000);
+  expect(final?.completed ?? true).toBe(true);
+});

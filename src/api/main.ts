@@ -1,7 +1,7 @@
 // The API process: Fastify on HOST:API_PORT, connected to MongoDB and Temporal.
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { connectDb } from '../db/models';
+import { connectDb, ensureWebhookEventRetention, purgeWebhookEvents } from '../db/models';
 import { createLogger } from '../logger';
 import { Templates } from '../templates';
 import { buildServer } from './server';
@@ -18,6 +18,12 @@ async function main() {
     sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, linkSecret: config.LINK_SECRET, logger,
   });
   await app.listen({ host: config.HOST, port: config.API_PORT });
+  const retention = await ensureWebhookEventRetention(db);
+  const purge = retention === 'periodic-purge'
+    ? setInterval(() => { purgeWebhookEvents(db).catch((err) => logger.warn({ err }, 'webhook event purge failed')); }, 3_600_000)
+    : undefined;
+  purge?.unref();
+  logger.info({ retention }, 'raw webhook events expire after 30 days');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping: finishing in-flight requests');
     await app.close();

@@ -103,6 +103,7 @@ dispatchSchema.index({ tenantId: 1, dispatchId: 1 }, { unique: true });
 dispatchSchema.index({ tenantId: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
+dispatchSchema.index({ 'sendLog.providerMessageId': 1 });
 
 /** D8: an address corrected on resend, so the next dispatch to the old one is warned about. */
 const contactCorrectionSchema = new Schema({
@@ -128,7 +129,7 @@ const webhookEventSchema = new Schema({
   payload: { type: Schema.Types.Mixed, required: true },
   receivedAt: { type: Date, required: true },
 }, { versionKey: false });
-webhookEventSchema.index({ receivedAt: 1 });
+webhookEventSchema.index({ provider: 1, eventId: 1 });
 
 const auditSchema = new Schema({
   tenantId: { type: String, required: true },
@@ -179,4 +180,23 @@ export async function connectDb(uri: string, options: { dbName?: string; serverS
 export async function nextNumber(db: Db, name: string): Promise<number> {
   const doc = await db.Counter.findOneAndUpdate({ _id: name }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' });
   return doc!.seq;
+}
+
+/** How long raw webhook events are kept for audit. */
+export const WEBHOOK_EVENT_RETENTION_DAYS = 30;
+
+/**
+ * Expires raw webhook events: a TTL index on MongoDB; FerretDB v1 has no TTL indexes, so there
+ * the caller runs `purgeWebhookEvents` periodically instead. Returns which one applies.
+ */
+export async function ensureWebhookEventRetention(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS): Promise<'ttl-index' | 'periodic-purge'> {
+  const info = await db.connection.db!.admin().command({ buildInfo: 1 });
+  if ('ferretdbVersion' in info) return 'periodic-purge';
+  await db.WebhookEvent.collection.createIndex({ receivedAt: 1 }, { name: 'receivedAt_ttl', expireAfterSeconds: days * 86_400 });
+  return 'ttl-index';
+}
+
+export async function purgeWebhookEvents(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS, now = Date.now()): Promise<number> {
+  const result = await db.WebhookEvent.deleteMany({ receivedAt: { $lt: new Date(now - days * 86_400_000) } });
+  return result.deletedCount;
 }

@@ -6,7 +6,7 @@ import twilio from 'twilio';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { ApiError } from '../errors';
-import { fromSendGrid, fromTwilioStatus, sendgridBatchSchema, twilioStatusSchema, type RoutedEvent } from '../../providers/webhook-events';
+import { fromSendGrid, fromTwilioStatus, sendgridBatchSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent } from '../../providers/webhook-events';
 import { providerEventsSignal } from '../../workflows/dispatch';
 import type { ProviderEvent } from '../../providers/types';
 import { dispatchWorkflowId } from './dispatches';
@@ -50,6 +50,19 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
     }));
   }
 
+  /**
+   * Asynchronous bounces may come back without our custom args: find the dispatch by the
+   * X-Message-Id prefix of `sg_message_id`, and the recipient by address.
+   */
+  async function routeByMessageId(raw: SendGridEvent): Promise<RoutedEvent | undefined> {
+    const messageId = raw.sg_message_id?.split('.')[0];
+    if (!messageId) return undefined;
+    const doc = await db.Dispatch.findOne({ 'sendLog.providerMessageId': messageId }, { tenantId: 1, dispatchId: 1, recipients: 1, sendLog: 1 }).lean();
+    const recipient = doc?.recipients.find((r) => r.address.toLowerCase() === raw.email.toLowerCase());
+    if (!doc || !recipient) return undefined;
+    return fromSendGrid({ ...raw, relais_tenant: doc.tenantId, relais_dispatch: doc.dispatchId, relais_recipient: `${recipient.recipientId}.${recipient.attempt}` });
+  }
+
   app.register(async (scope) => {
     // The signature covers the exact bytes: parse JSON ourselves, after verifying.
     scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
@@ -71,7 +84,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
       try { json = JSON.parse(request.body.toString('utf8')); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
       const parsed = sendgridBatchSchema.safeParse(json);
       if (!parsed.success) throw new ApiError(400, 'invalid_request', 'body is not a SendGrid event batch', parsed.error.issues.slice(0, 5).map((i) => ({ field: i.path.join('.'), message: i.message })));
-      await deliver('sendgrid', parsed.data.map((raw) => ({ raw, routed: fromSendGrid(raw) })), request);
+      const items = await Promise.all(parsed.data.map(async (raw) => ({ raw, routed: fromSendGrid(raw) ?? await routeByMessageId(raw) })));
+      await deliver('sendgrid', items, request);
       return reply.status(200).send({ received: parsed.data.length });
     });
   });

@@ -34,6 +34,7 @@ export class Templates {
         dateStyle: 'long', timeStyle: 'short', timeZone: timeZone ?? 'UTC',
       }).format(date);
     });
+    this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     this.hb.registerHelper('join', (items: unknown, sep: unknown) =>
       Array.isArray(items) ? items.join(typeof sep === 'string' ? sep : ', ') : '');
     const layout = join(dir, 'email', '_layout.html.hbs');

@@ -90,22 +90,29 @@ export function createActivities(deps: ActivityDeps) {
         entries.forEach((e) => done.set(e.routingId, e));
       };
 
+      const customArgs = { [ROUTING_ARGS.tenant]: request.tenantId, [ROUTING_ARGS.dispatch]: request.dispatchId };
       if (todo.length && doc.channel === 'email') {
         const sender = doc.provider === 'smtp' ? deps.smtp : deps.sendgrid;
         if (!sender) throw ApplicationFailure.nonRetryable(`no ${doc.provider} sender is configured`, 'NotConfigured');
         const tenant = await db.Tenant.findById(request.tenantId).lean();
-        const result = await sender.sendEmail({
+        const email = {
           from: { email: tenant?.emailFrom?.email ?? deps.emailFrom, name: doc.sender?.name ?? tenant?.name ?? undefined },
           replyTo: doc.sender?.email ? { email: doc.sender.email, name: doc.sender.name ?? undefined } : undefined,
           subject: doc.subject ?? '', html: doc.html ?? '', text: doc.text ?? '',
-          recipients: todo.map((r) => ({ recipientId: r.routingId, email: r.address, name: r.name ?? undefined })),
-          categories: [doc.kind, doc.template],
-          customArgs: { [ROUTING_ARGS.tenant]: request.tenantId, [ROUTING_ARGS.dispatch]: request.dispatchId },
-        });
-        const at = new Date();
-        await record(result.recipients.map((r) => ({
-          routingId: r.recipientId, providerMessageId: result.providerMessageId ?? null, outcome: r.outcome, response: r.response ?? null, at,
-        })));
+          categories: [doc.kind, doc.template], customArgs,
+        };
+        // SendGrid takes the whole list in one request; an SMTP server answers per message, so
+        // each recipient is recorded as soon as it is handed over and a retry resumes after it.
+        const batches = doc.provider === 'smtp' ? todo.map((r) => [r]) : [todo];
+        for (const batch of batches) {
+          const result = await sender.sendEmail({
+            ...email, recipients: batch.map((r) => ({ recipientId: r.routingId, email: r.address, name: r.name ?? undefined })),
+          });
+          const at = new Date();
+          await record(result.recipients.map((r) => ({
+            routingId: r.recipientId, providerMessageId: result.providerMessageId ?? null, outcome: r.outcome, response: r.response ?? null, at,
+          })));
+        }
       } else if (todo.length) {
         if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio sender is configured', 'NotConfigured');
         for (const r of todo) {

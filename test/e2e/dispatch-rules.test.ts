@@ -106,7 +106,7 @@ test('D8: a document re-sent over SMS carries a signed link that opens the copy'
   const via = await stack.request('POST', '/v1/dispatches/d8sms/resend-via', { channel: 'sms', phone: '+33698765432' });
   expect(via.status).toBe(202);
   const sms = await stack.waitFor('sms', async () => mailTo('+33698765432')[0]);
-  const link = /https?:\/\/\S+\/d\/[A-Za-z0-9_.-]+/.exec(sms.body)?.[0];
+  const link = /https?:\/\/\S+\/d\/[A-Za-z0-9_.-]+/.exec(sms.body ?? "")?.[0];
   expect(link).toBeTruthy();
   const page = await fetch(link!);
   expect(page.status).toBe(200);

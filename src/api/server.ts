@@ -35,8 +35,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: 5 * 1024 * 1024,
-    // Keys and webhook signatures never reach the logs.
-    disableRequestLogging: false,
+    // Signed link tokens travel as path parameters.
+    maxParamLength: 2048,
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -158,7 +158,7 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
     const updated = await db.Dispatch.findOneAndUpdate(
       { tenantId, dispatchId: request.params.id },
       { $set: { markedSent: { by: request.principal!.keyId, at, note: body.note } } },
-      { returnDocument: 'after', projection: { markedSent: 1, dispatchId: 1 } },
+      { returnDocument: 'after' },
     ).lean();
     if (!updated) throw notFound(`dispatch ${request.params.id}`);
     await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.mark_sent', target: request.params.id, at: new Date(), reason: body.note || null });

@@ -1,68 +1,162 @@
 // Email through the tenant's own mail server (rule D10). Tracking ends at the hand-off: each
-// recipient is `sent` with the server's reply or `not_sent` with its refusal.
+// recipient is `sent` with the server's reply, or `not_sent` with its refusal.
+//
+// One SMTP message per recipient (each sees only their own address, and each gets its own reply)
+// over one pooled transport, one after the other.
+//
+// Sent once (rule N4): SMTP has no idempotency key, so a retry of the whole call would send again
+// to those already handed off. This sender therefore asks for a retry (throws a retryable error)
+// only while nobody has been handed off in this call:
+// - the server cannot be reached or fails at the session level (connection refused or lost,
+//   timeout, 421, a 4xx to MAIL FROM): retryable when nobody was handed off yet, otherwise the
+//   recipients not reached yet are `not_sent` with that error (resend them, rule D8);
+// - a recipient refused with 5xx (or any reply to its RCPT TO / DATA) is that recipient's `not_sent`;
+//   a 4xx refusal (mailbox full …) too, unless nobody was handed off, in which case the call is retried;
+// - an authentication failure is final (`ProviderRejected`) when nobody was handed off.
+// The remaining window: the server accepted the DATA but its reply was lost (connection cut
+// right after the final dot); a retry then sends that one message again. The activity calls this
+// with one recipient at a time and records each result, which keeps the window to one message.
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { ROUTING_ARGS, type EmailSender, type EmailSendResult, type OutboundEmail } from './types';
-import { ProviderUnavailable } from './failures';
+import { ROUTING_ARGS, type EmailAddress, type EmailSender, type EmailSendResult, type OutboundEmail } from './types';
+import { checkAddress, checkRecipients, ProviderUnavailable, refused } from './failures';
 
 export interface SmtpOptions {
   host: string;
   port: number;
+  /** TLS from the start (port 465). Otherwise STARTTLS is used when the server offers it. */
   secure?: boolean;
   auth?: { user: string; pass: string };
   /** Name announced in EHLO. */
   name?: string;
+  /** Connection and greeting timeout; default 15 s. */
   connectionTimeoutMs?: number;
 }
 
-interface SmtpError extends Error { code?: string; responseCode?: number; response?: string; rejected?: string[] }
+export interface SmtpSender extends EmailSender {
+  /** Closes the pooled connections. */
+  close(): void;
+}
 
-export function createSmtpSender(options: SmtpOptions): EmailSender & { close(): void } {
+/** What nodemailer rejects with (its `NodemailerError`). */
+interface SmtpError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}
+
+export const HEADER_DISPATCH = 'X-Relais-Dispatch';
+export const HEADER_RECIPIENT = 'X-Relais-Recipient';
+
+/** How one failed SMTP transaction counts (see the file's header). */
+export type SmtpFailureKind = 'server' | 'auth' | 'recipient_permanent' | 'recipient_temporary';
+
+const SERVER_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'ETLS', 'EPROXY', 'EPROTOCOL', 'ECONNREFUSED', 'ECONNRESET']);
+const AUTH_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
+
+export function classifySmtpError(e: SmtpError): SmtpFailureKind {
+  if (e.code && AUTH_CODES.has(e.code)) return 'auth';
+  if (e.responseCode === 421) return 'server'; // service not available, closing the channel
+  if (e.command === 'MAIL FROM' && e.responseCode && e.responseCode < 500) return 'server';
+  if (e.responseCode) return e.responseCode >= 500 && e.responseCode !== 503 ? 'recipient_permanent' : 'recipient_temporary';
+  if (e.code && SERVER_CODES.has(e.code)) return 'server';
+  // No reply code and not a connection problem: nodemailer refused the message itself
+  // (an address it cannot use, an unreadable attachment …): that recipient cannot be sent to.
+  return 'recipient_permanent';
+}
+
+const words = (e: SmtpError) => e.response ?? `${e.code ? `${e.code}: ` : ''}${e.message}`;
+const address = (a: EmailAddress) => (a.name ? { name: a.name, address: a.email } : a.email);
+
+export function createSmtpSender(options: SmtpOptions): SmtpSender {
   const timeout = options.connectionTimeoutMs ?? 15_000;
+  const server = `${options.host}:${options.port}`;
   const transport = nodemailer.createTransport({
-    host: options.host, port: options.port, secure: options.secure ?? false, auth: options.auth, name: options.name,
-    pool: true, maxConnections: 2,
-    connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: 60_000,
+    host: options.host,
+    port: options.port,
+    secure: options.secure ?? false,
+    auth: options.auth,
+    name: options.name,
+    pool: true,
+    maxConnections: 2,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: 60_000,
+    // Attachments come as base64 content: never let a message read a file or fetch a URL.
+    disableFileAccess: true,
+    disableUrlAccess: true,
   } as SMTPTransport.Options);
 
   return {
     async sendEmail(message: OutboundEmail): Promise<EmailSendResult> {
+      checkRecipients(message.recipients);
+      checkAddress('from.email', message.from?.email);
+      if (message.replyTo) checkAddress('replyTo.email', message.replyTo.email);
+
+      const outcomes = new Map<string, EmailSendResult['recipients'][number]>();
+      const temporary: Array<{ recipientId: string; error: SmtpError }> = [];
       let firstMessageId: string | undefined;
-      const recipients: EmailSendResult['recipients'] = [];
-      // One message per recipient: each sees only their address and gets its own server reply.
-      for (const r of message.recipients) {
+      let handedOff = 0;
+
+      for (const [i, r] of message.recipients.entries()) {
         try {
           const info = await transport.sendMail({
-            from: message.from.name ? { name: message.from.name, address: message.from.email } : message.from.email,
-            replyTo: message.replyTo ? (message.replyTo.name ? { name: message.replyTo.name, address: message.replyTo.email } : message.replyTo.email) : undefined,
-            to: r.name ? { name: r.name, address: r.email } : r.email,
+            from: address(message.from),
+            ...(message.replyTo ? { replyTo: address(message.replyTo) } : {}),
+            to: address(r),
             subject: message.subject,
             text: message.text,
             html: message.html,
             attachments: message.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
             headers: {
-              'X-Relais-Dispatch': message.customArgs[ROUTING_ARGS.dispatch] ?? '',
-              'X-Relais-Recipient': r.recipientId,
+              ...(message.customArgs?.[ROUTING_ARGS.dispatch] ? { [HEADER_DISPATCH]: message.customArgs[ROUTING_ARGS.dispatch] } : {}),
+              [HEADER_RECIPIENT]: r.recipientId,
             },
           });
+          handedOff += 1;
           firstMessageId ??= info.messageId;
-          const accepted = info.accepted.map(String).some((a) => a.toLowerCase() === r.email.toLowerCase());
-          recipients.push(accepted
-            ? { recipientId: r.recipientId, outcome: 'sent', response: info.response }
-            : { recipientId: r.recipientId, outcome: 'not_sent', response: info.response });
+          outcomes.set(r.recipientId, { recipientId: r.recipientId, outcome: 'sent', response: info.response });
         } catch (err) {
           const e = err as SmtpError;
-          // A 5xx about this recipient (or its message) is that recipient's `not_sent`;
-          // no connection, timeouts and 4xx (try later) are the server's trouble: retried.
-          if (e.responseCode && e.responseCode >= 500) {
-            recipients.push({ recipientId: r.recipientId, outcome: 'not_sent', response: e.response ?? e.message });
+          const kind = classifySmtpError(e);
+          if (kind === 'recipient_permanent') {
+            outcomes.set(r.recipientId, { recipientId: r.recipientId, outcome: 'not_sent', response: words(e) });
             continue;
           }
-          throw new ProviderUnavailable(`SMTP server ${options.host}:${options.port}: ${e.response ?? e.message}`);
+          if (kind === 'recipient_temporary') {
+            temporary.push({ recipientId: r.recipientId, error: e });
+            continue;
+          }
+          // The server itself failed: stop here.
+          if (handedOff === 0) {
+            if (kind === 'auth') throw refused('SMTP server', `${server} refused the login: ${words(e)}`, { server, code: e.code, response: e.response ?? null });
+            throw new ProviderUnavailable(`SMTP server ${server}: ${words(e)}`, undefined, e.code ?? e.responseCode);
+          }
+          for (const rest of message.recipients.slice(i)) {
+            outcomes.set(rest.recipientId, { recipientId: rest.recipientId, outcome: 'not_sent', response: `not attempted: the server failed during the dispatch (${words(e)})` });
+          }
+          break;
         }
       }
-      return { provider: 'smtp', providerMessageId: firstMessageId, recipients };
+
+      if (temporary.length) {
+        // Nobody was handed off: the whole call can be retried without sending anything twice.
+        if (handedOff === 0) {
+          const first = temporary[0].error;
+          throw new ProviderUnavailable(`SMTP server ${server} temporarily refused: ${words(first)}`, undefined, first.responseCode);
+        }
+        for (const t of temporary) outcomes.set(t.recipientId, { recipientId: t.recipientId, outcome: 'not_sent', response: words(t.error) });
+      }
+
+      return {
+        provider: 'smtp',
+        providerMessageId: firstMessageId,
+        recipients: message.recipients.map((r) => outcomes.get(r.recipientId)!),
+      };
     },
-    close() { transport.close(); },
+    close() {
+      transport.close();
+    },
   };
 }

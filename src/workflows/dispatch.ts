@@ -115,15 +115,17 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
         tenantId: input.tenantId, dispatchId: input.dispatchId,
         recipients: recipients.map((r) => ({ routingId: routingId(r), address: r.address, name: r.name })),
       });
+      // Deadlines (D3, D7) run on workflow time, not on the activity host's clock.
+      const sentAt = new Date().toISOString();
       for (const outcome of sent.recipients) {
         const recipient = recipients.find((r) => routingId(r) === outcome.routingId)!;
-        recipient.sentAt = sent.sentAt;
+        recipient.sentAt = sentAt;
         recipient.providerMessageId = sent.providerMessageId;
         const status = outcome.outcome === 'accepted' ? 'queued' : outcome.outcome;
         recipient.status = status;
         if (status === 'not_sent') { recipient.reasonCode = 'not_sent_to_server'; recipient.rawReason = outcome.response ?? null; }
         recipient.history.push({
-          status, event: outcome.outcome === 'accepted' ? 'accepted' : outcome.outcome, at: sent.sentAt, eventId: null,
+          status, event: outcome.outcome === 'accepted' ? 'accepted' : outcome.outcome, at: sentAt, eventId: null,
           reason: null, response: outcome.response ?? null, reasonCode: status === 'not_sent' ? 'not_sent_to_server' : null,
         });
       }

@@ -33,7 +33,7 @@ declare module 'fastify' {
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger && typeof deps.logger === 'object' ? { loggerInstance: deps.logger } : { logger: deps.logger ?? false }),
     bodyLimit: 5 * 1024 * 1024,
     // Signed link tokens travel as path parameters.
     maxParamLength: 2048,

@@ -1,6 +1,6 @@
 // The HTTP surface: REST API for platforms, provider webhooks, health. Built from its
 // dependencies so tests run it in-process against real servers.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -32,8 +32,8 @@ declare module 'fastify' {
 }
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({
-    ...(deps.logger && typeof deps.logger === 'object' ? { loggerInstance: deps.logger } : { logger: deps.logger ?? false }),
+  const app: FastifyInstance = Fastify({
+    ...(deps.logger && typeof deps.logger === 'object' ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: deps.logger ?? false }),
     bodyLimit: 5 * 1024 * 1024,
     // Signed link tokens travel as path parameters.
     maxParamLength: 2048,

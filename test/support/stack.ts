@@ -32,6 +32,8 @@ export interface Stack {
   tenantId: string;
   /** Admin key of the tenant. */
   key: string;
+  /** The sandbox's SendGrid signing key, for tests that sign webhooks themselves. */
+  sendgridSigningKeyPem: string;
   /** A second tenant, for isolation tests. */
   other: { tenantId: string; key: string };
   keyWithRoles(roles: Role[]): Promise<string>;
@@ -138,7 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    apiUrl, sandbox, db, client, taskQueue, tenantId, key,
+    apiUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem,
     other: { tenantId: otherId, key: otherKey },
     keyWithRoles: async (roles) => (await createApiKey(db, { tenantId, roles })).key,
     startWorker, stopWorker, request, waitFor,

@@ -1,0 +1,176 @@
+// `npm run bench`: Relais's throughput on this machine, each figure next to a baseline measured
+// on the same server in the same run. Prints the machine, progress, and a table at the end.
+//   npm run bench -- --dispatches 200 --webhook-seconds 15
+import { cpus, totalmem } from 'node:os';
+import { randomBytes, createPrivateKey, sign } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import { freePort, startFerretDb, stopProcess, toolPaths } from '../scripts/lib/processes';
+import { buildWorkflowBundle } from '../src/worker';
+import { purchaseOrder, startStack, type Stack } from '../test/support/stack';
+
+const { values: args } = parseArgs({
+  options: {
+    dispatches: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '20' },
+    'webhook-seconds': { type: 'string', default: '15' },
+    'baseline-workflows': { type: 'string', default: '300' },
+  },
+});
+
+const say = (msg: string) => console.log(`[bench] ${msg}`);
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>, label: string) {
+  let next = 0;
+  let done = 0;
+  const started = Date.now();
+  const ticker = setInterval(() => say(`  ${label}: ${done}/${items.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`), 5000);
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await fn(item);
+      done += 1;
+    }
+  }));
+  clearInterval(ticker);
+}
+
+async function baselineWorkflows(env: TestWorkflowEnvironment, count: number, concurrency: number): Promise<number> {
+  const taskQueue = `bench-noop-${randomBytes(3).toString('hex')}`;
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: { noop: async () => undefined } });
+  return worker.runUntil(async () => {
+    const started = Date.now();
+    await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
+      await env.client.workflow.execute('noopWorkflow', { taskQueue, workflowId: `noop-${taskQueue}-${i}` });
+    }, 'no-op workflows');
+    return count / ((Date.now() - started) / 1000);
+  });
+}
+
+async function benchDispatches(stack: Stack, count: number, concurrency: number) {
+  const latencies: number[] = [];
+  const started = Date.now();
+  await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
+    const id = `bench-${i}`;
+    const t0 = Date.now();
+    const res = await stack.request('POST', '/v1/dispatches', purchaseOrder(id, [`supplier${i}@acme.test`]));
+    if (res.status !== 202) throw new Error(`dispatch ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    for (;;) {
+      const doc = await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1 }).lean();
+      if (doc?.result === 'delivered') break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    latencies.push(Date.now() - t0);
+  }, 'dispatches');
+  const seconds = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: count / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, seconds: number) {
+  // Targets: running dispatches whose recipients stay silent, so every event is new work.
+  const targets = 20;
+  for (let i = 0; i < targets; i += 1) {
+    await stack.request('POST', '/v1/dispatches', purchaseOrder(`wh-${i}`, [`quiet${i}+silent@acme.test`]));
+  }
+  await stack.waitFor('targets recorded', async () => (await stack.db.Dispatch.countDocuments({ tenantId: stack.tenantId, dispatchId: /^wh-/ })) === targets, 60_000);
+  const key = createPrivateKey(stack.sendgridSigningKeyPem);
+  let accepted = 0;
+  let n = 0;
+  const deadline = Date.now() + seconds * 1000;
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (Date.now() < deadline) {
+      const events = Array.from({ length: 50 }, () => {
+        n += 1;
+        return {
+          email: 'x@acme.test', timestamp: Math.floor(Date.now() / 1000), event: n % 2 ? 'open' : 'processed',
+          sg_event_id: `bench-${n}`, sg_message_id: 'bench.1',
+          relais_tenant: stack.tenantId, relais_dispatch: `wh-${n % targets}`, relais_recipient: 'r1.1',
+        };
+      });
+      const body = JSON.stringify(events) + '\r\n';
+      const ts = String(Math.floor(Date.now() / 1000));
+      const res = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, {
+        method: 'POST', body,
+        headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(ts + body), key).toString('base64'), 'x-twilio-email-event-webhook-timestamp': ts },
+      });
+      await res.arrayBuffer();
+      if (res.status === 200) accepted += events.length;
+    }
+  }));
+  const webhookRate = accepted / ((Date.now() - started) / 1000);
+
+  // Baseline: raw signals from a client to waiting workflows on the same server.
+  const taskQueue = `bench-sig-${randomBytes(3).toString('hex')}`;
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: { noop: async () => undefined } });
+  const signalRate = await worker.runUntil(async () => {
+    const handles = await Promise.all(Array.from({ length: targets }, (_, i) => env.client.workflow.start('waitForSignals', { taskQueue, workflowId: `${taskQueue}-${i}` })));
+    let sent = 0;
+    const end = Date.now() + seconds * 1000;
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 8 }, async (_, w) => {
+      let i = w;
+      while (Date.now() < end) {
+        await handles[i % targets].signal('providerEvents', { n: i });
+        sent += 1;
+        i += 8;
+      }
+    }));
+    const rate = sent / ((Date.now() - t0) / 1000);
+    await Promise.all(handles.map((h) => h.terminate('benchmark done')));
+    return rate;
+  });
+  return { webhookRate, signalRate };
+}
+
+async function main() {
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  say(`machine: ${machine}`);
+  const tools = toolPaths();
+  const dir = mkdtempSync(join(tmpdir(), 'relais-bench-'));
+  say('starting a Temporal dev server (file-backed SQLite) and FerretDB');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: await freePort(), ui: false, dbFilename: join(dir, 'temporal.sqlite') },
+  });
+  const mongoPort = await freePort();
+  const ferret = process.env.MONGODB_URI ? undefined : await startFerretDb({ bin: tools.ferretdb!, port: mongoPort, dir: join(dir, 'ferretdb') });
+  process.env.RELAIS_TEST_MONGODB_URI = process.env.MONGODB_URI ?? `mongodb://127.0.0.1:${mongoPort}/`;
+  process.env.RELAIS_TEST_TEMPORAL_ADDRESS = env.connection.options.address;
+  say('bundling the workflow code');
+  const bundlePath = join(dir, 'bundle.js');
+  writeFileSync(bundlePath, (await buildWorkflowBundle()).code);
+  process.env.RELAIS_TEST_WORKFLOW_BUNDLE = bundlePath;
+  const stack = await startStack({ eventDelayMs: 20, temporal: { client: env.client, nativeConnection: env.nativeConnection } });
+  try {
+    const count = Number(args.dispatches);
+    const concurrency = Number(args.concurrency);
+    say(`baseline: ${args['baseline-workflows']} no-op workflows with one no-op activity`);
+    const noopRate = await baselineWorkflows(env, Number(args['baseline-workflows']), concurrency);
+    say(`dispatches: ${count} through API → workflow → SendGrid SDK → sandbox → signed webhooks → delivered (${concurrency} at a time)`);
+    const d = await benchDispatches(stack, count, concurrency);
+    say(`webhooks: signed SendGrid batches of 50 for ${args['webhook-seconds']} s, then raw client signals for as long`);
+    const w = await benchWebhooks(stack, env, Number(args['webhook-seconds']));
+
+    console.log(`\nRelais benchmark — ${new Date().toISOString()}\nmachine: ${machine}\nTemporal: dev server (CLI v1.5.1, SQLite file); MongoDB-wire: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'FerretDB 1.24 (SQLite)'}\n`);
+    console.log('| measure | Relais | baseline (same server, same run) | ratio |');
+    console.log('|---|---|---|---|');
+    console.log(`| dispatches to delivered | ${d.perSecond.toFixed(1)} /s (p50 ${d.p50} ms, p99 ${d.p99} ms) | no-op workflow + activity: ${noopRate.toFixed(1)} /s | ${(d.perSecond / noopRate).toFixed(2)} |`);
+    console.log(`| webhook events accepted (verified, signalled) | ${w.webhookRate.toFixed(0)} /s | client.workflow.signal: ${w.signalRate.toFixed(0)} /s | ${(w.webhookRate / w.signalRate).toFixed(2)} |`);
+  } finally {
+    await stack.close();
+    await env.teardown();
+    await stopProcess(ferret);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });

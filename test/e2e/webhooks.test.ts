@@ -1,0 +1,108 @@
+// Rule N3 and D2 at the webhook edge: only signed, fresh, well-formed provider calls are
+// believed; replays change nothing; statuses only move forward; unknown ids are acknowledged.
+import { createPrivateKey, sign } from 'node:crypto';
+import twilio from 'twilio';
+import { purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+
+let stack: Stack;
+beforeAll(async () => { stack = await startStack({ eventDelayMs: 50 }); });
+afterAll(async () => { await stack?.close(); });
+
+const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
+
+function signedSendGrid(events: unknown[], ageSeconds = 0) {
+  const body = JSON.stringify(events) + '\r\n';
+  const ts = String(Math.floor(Date.now() / 1000) - ageSeconds);
+  const signature = sign('sha256', Buffer.from(ts + body), createPrivateKey(stack.sendgridSigningKeyPem)).toString('base64');
+  return { body, headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': ts } };
+}
+const postSendGrid = (req: { body: string; headers: Record<string, string> }) =>
+  fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', ...req });
+
+const event = (dispatchId: string, type: string, id: string, extra: Record<string, unknown> = {}) => ({
+  email: 'x@acme.test', timestamp: Math.floor(Date.now() / 1000), event: type, sg_event_id: id, sg_message_id: 'abc.1',
+  relais_tenant: stack.tenantId, relais_dispatch: dispatchId, relais_recipient: 'r1.1', ...extra,
+});
+
+test('a stale signed batch (older than 5 minutes) is refused and changes nothing', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-stale', ['a+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await get('wh-stale'))?.recipients?.[0]?.status === 'processed');
+  const res = await postSendGrid(signedSendGrid([event('wh-stale', 'bounce', 'stale-1', { reason: '550 x' })], 301));
+  expect(res.status).toBe(401);
+  expect(((await res.json()) as any).error.code).toBe('stale_signature');
+  await new Promise((r) => setTimeout(r, 300));
+  expect((await get('wh-stale')).recipients[0].status).toBe('processed');
+});
+
+test('a replayed signed batch is applied once', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-replay', ['b+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await get('wh-replay'))?.recipients?.[0]?.status === 'processed');
+  const batch = signedSendGrid([event('wh-replay', 'delivered', 'replay-1', { response: '250 OK' })]);
+  expect((await postSendGrid(batch)).status).toBe(200);
+  await stack.waitFor('delivered', async () => (await get('wh-replay')).recipients[0].status === 'delivered');
+  const before = (await get('wh-replay')).recipients[0].history.length;
+  expect((await postSendGrid(batch)).status).toBe(200);
+  expect((await postSendGrid(signedSendGrid([event('wh-replay', 'delivered', 'replay-1', { response: '250 OK' })]))).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await get('wh-replay')).recipients[0].history.length).toBe(before);
+});
+
+test('a late `processed` never undoes delivered; a bounce after delivered counts (D2, D7)', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-order', ['c+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await get('wh-order'))?.recipients?.[0]?.status === 'processed');
+  await postSendGrid(signedSendGrid([event('wh-order', 'delivered', 'o-1'), event('wh-order', 'processed', 'o-2')]));
+  await stack.waitFor('delivered', async () => (await get('wh-order')).recipients[0].history.length >= 4);
+  expect((await get('wh-order')).recipients[0].status).toBe('delivered');
+  await postSendGrid(signedSendGrid([event('wh-order', 'bounce', 'o-3', { reason: '550 5.1.1 gone', type: 'bounce', bounce_classification: 'Invalid Address' })]));
+  await stack.waitFor('bounced', async () => (await get('wh-order')).recipients[0].status === 'bounced');
+  expect((await get('wh-order')).result).toBe('error');
+});
+
+test('malformed, unsigned and oversized requests get 4xx; unknown ids are acknowledged and kept for audit', async () => {
+  const notJson = signedSendGrid([]);
+  notJson.body = 'not json';
+  expect((await postSendGrid(notJson)).status).toBe(401); // body changed after signing
+  const wrongShape = signedSendGrid([{ hello: 'world' }]);
+  expect((await postSendGrid(wrongShape)).status).toBe(400);
+  const huge = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(11 * 1024 * 1024) });
+  expect(huge.status).toBe(413);
+
+  const unknown = await postSendGrid(signedSendGrid([event('no-such-dispatch', 'delivered', 'u-1')]));
+  expect(unknown.status).toBe(200);
+  const stored = await stack.db.WebhookEvent.findOne({ eventId: 'u-1' }).lean();
+  expect(stored).toMatchObject({ provider: 'sendgrid', outcome: 'unknown_target' });
+});
+
+test('Twilio status callbacks: signed against the public URL, forward only, unsigned refused', async () => {
+  const url = `${stack.apiUrl}/webhooks/twilio/status?tenant=${stack.tenantId}&dispatch=wh-sms&recipient=r1.1`;
+  const params = { MessageSid: `SM${'a'.repeat(32)}`, MessageStatus: 'delivered', AccountSid: SANDBOX_SECRETS.twilioAccountSid, To: '+33612345678' };
+  const post = (p: Record<string, string>, signature?: string) => fetch(url, {
+    method: 'POST', body: new URLSearchParams(p).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+  });
+  expect((await post(params)).status).toBe(401);
+  expect((await post(params, 'bm90IGEgc2lnbmF0dXJl')).status).toBe(401);
+  const signed = twilio.getExpectedTwilioSignature(SANDBOX_SECRETS.twilioAuthToken, url, params);
+  expect((await post({ ...params, MessageStatus: 'failed' }, signed)).status).toBe(401); // params changed after signing
+  const ok = await post(params, signed);
+  expect(ok.status).toBe(200); // no such dispatch: acknowledged so Twilio stops retrying
+  expect(await ok.text()).toContain('<Response');
+});
+
+test('provider 429 then success: the message is recorded exactly once', async () => {
+  await fetch(`${stack.sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'sendgrid', status: 429, count: 2, retryAfterSeconds: 1 }) });
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-429', ['rate@acme.test']));
+  await stack.waitFor('delivered', async () => (await get('wh-429'))?.result === 'delivered', 60_000);
+  expect(stack.sandbox.messages({ to: 'rate@acme.test' })).toHaveLength(1);
+});
+
+test('provider 400: the dispatch fails at once with the provider\'s reason kept (D9 failed)', async () => {
+  // The sandbox, like SendGrid, refuses an address without a dot in its domain.
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-400', ['someone@localhost']));
+  await stack.waitFor('failed', async () => (await get('wh-400'))?.result === 'failed');
+  const d = await get('wh-400');
+  expect(d.providerError).toMatch(/SendGrid refused the request/);
+  expect(d.providerError).toMatch(/valid address/i);
+  expect(d.recipients[0].status).toBe('not_sent');
+  expect(stack.sandbox.messages({ to: 'someone@localhost' })).toHaveLength(0);
+});

@@ -7,6 +7,7 @@ import type { DispatchInput, DispatchState } from '../domain/dispatch';
 import { plainReason, type Locale } from '../domain/reasons';
 import type { Templates } from '../templates';
 import { signLink } from '../links';
+import { createOrderActivities } from './orders';
 import { ROUTING_ARGS, type EmailSender, type MessageSender, type RecipientSendOutcome } from '../providers/types';
 
 export interface ActivityDeps {
@@ -42,10 +43,12 @@ export function createActivities(deps: ActivityDeps) {
   const { db, templates } = deps;
 
   return {
+    ...createOrderActivities(deps),
+
     /** Renders the message once and records the dispatch with a copy of what is sent (D11). Idempotent. */
-    async prepareDispatch(input: DispatchInput): Promise<{ number: number }> {
-      const existing = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1 }).lean();
-      if (existing) return { number: existing.number };
+    async prepareDispatch(input: DispatchInput): Promise<{ number: number; subject: string | null }> {
+      const existing = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1, subject: 1 }).lean();
+      if (existing) return { number: existing.number, subject: existing.subject ?? null };
       const context = { ...input.data, tenantName: input.tenantName, timeZone: input.timeZone };
       let content: { subject: string | null; html: string | null; text: string };
       try {
@@ -67,11 +70,11 @@ export function createActivities(deps: ActivityDeps) {
           recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
           result: 'queued', parent: input.parentWorkflowId,
         });
-        return { number };
+        return { number, subject: content.subject };
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
-        const raced = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1 }).lean();
-        return { number: raced!.number };
+        const raced = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1, subject: 1 }).lean();
+        return { number: raced!.number, subject: raced!.subject ?? null };
       }
     },
 

@@ -22,6 +22,12 @@ const policySchema = new Schema({
   unknownAfter: { type: String, default: 'PT30M' },
   /** D7: how long a dispatch keeps listening for late events. */
   listenFor: { type: String, default: 'P3D' },
+  /** O7: an order in transit with no tracking update for this long is stuck. */
+  stuckAfter: { type: String, default: 'P2D' },
+  /** O3: how long an address confirmation link stays valid. */
+  confirmationLinkTtl: { type: String, default: 'P2D' },
+  /** O5: how long an allocated order may wait to be packed. */
+  readyToShipWithin: { type: String, default: 'P1D' },
 }, { _id: false });
 
 const tenantSchema = new Schema({
@@ -32,7 +38,11 @@ const tenantSchema = new Schema({
   policies: { type: policySchema, default: () => ({}) },
   emailFrom: { email: { type: String, required: true }, name: { type: String, default: null } },
   outlets: { type: [outletSchema], default: [] },
-}, { timestamps: true, versionKey: false });
+  /** Who receives order exception alerts (O9). */
+  seller: { type: personSchema, default: null },
+  /** O9: stored choices over the defaults (src/domain/preferences.ts). */
+  preferences: { type: Schema.Types.Mixed, default: null },
+}, { timestamps: true, versionKey: false, minimize: false });
 
 const apiKeySchema = new Schema({
   _id: { type: String, required: true }, // the key's public id, the part before the secret
@@ -105,6 +115,30 @@ dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
 dispatchSchema.index({ 'sendLog.providerMessageId': 1 });
 
+const orderSchema = new Schema({
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  workflowId: { type: String, required: true },
+  customerKey: { type: [String], default: [] }, // lower-cased email and phone, for the risk history
+  customer: { type: Schema.Types.Mixed, required: true },
+  state: { type: String, required: true },
+  view: { type: Schema.Types.Mixed, required: true },
+  stateVersion: { type: Number, default: 0 },
+}, { timestamps: true, versionKey: false });
+orderSchema.index({ tenantId: 1, orderId: 1 }, { unique: true });
+orderSchema.index({ tenantId: 1, customerKey: 1 });
+
+/** O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS replies. */
+const confirmationSchema = new Schema({
+  _id: { type: String, required: true }, // the nonce
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  phone: { type: String, default: null },
+  expiresAt: { type: Date, required: true },
+  createdAt: { type: Date, required: true },
+}, { versionKey: false });
+confirmationSchema.index({ phone: 1, createdAt: -1 });
+
 /** D8: an address corrected on resend, so the next dispatch to the old one is warned about. */
 const contactCorrectionSchema = new Schema({
   tenantId: { type: String, required: true },
@@ -158,6 +192,8 @@ function bindModels(connection: Connection) {
     WebhookEvent: connection.model('WebhookEvent', webhookEventSchema, 'webhook_events'),
     Audit: connection.model('Audit', auditSchema, 'audit'),
     ContactCorrection: connection.model('ContactCorrection', contactCorrectionSchema, 'contact_corrections'),
+    Order: connection.model('Order', orderSchema, 'orders'),
+    Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
     close: () => connection.close(),
   };
 }
@@ -172,7 +208,7 @@ export async function connectDb(uri: string, options: { dbName?: string; serverS
   });
   await connection.asPromise();
   const db = bindModels(connection);
-  await Promise.all([db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init()]);
+  await Promise.all([db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.Confirmation.init()]);
   return db;
 }
 

@@ -75,6 +75,8 @@ export interface NoticesSent {
 }
 
 export interface DispatchState {
+  /** The rendered subject (set once recorded), quoted in notices. */
+  subject: string | null;
   result: DispatchResult;
   providerError: string | null;
   recipients: RecipientState[];
@@ -101,6 +103,7 @@ export function parseRoutingId(value: string): { recipientId: string; attempt: n
 
 export function initialState(input: Pick<DispatchInput, 'recipients'>): DispatchState {
   return {
+    subject: null,
     result: 'queued',
     providerError: null,
     recipients: input.recipients.map((r) => ({

@@ -149,7 +149,7 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
     const common = {
       senderName: input.sender.name,
       documentLabel: documentLabel(input.document, null, input.locale),
-      subject: String(input.data.subject ?? documentLabel(input.document, null, input.locale)),
+      subject: state.subject ?? documentLabel(input.document, null, input.locale),
       sentAt: state.recipients.map((r) => r.sentAt).find((s) => s !== null) ?? new Date().toISOString(),
       dispatchUrl: input.dispatchUrl,
     };
@@ -200,7 +200,7 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
   };
 
   if (!carried) {
-    await prepareDispatch(input);
+    state.subject = (await prepareDispatch(input)).subject;
     await send(state.recipients, true);
     await persist();
   }

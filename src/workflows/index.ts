@@ -1,2 +1,3 @@
 // Every workflow the worker registers.
 export { dispatch } from './dispatch';
+export { order } from './order';

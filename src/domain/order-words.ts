@@ -1,0 +1,100 @@
+// Order exceptions in plain words for sellers and customers (O1–O8), French and English.
+import type { ExceptionType } from './order';
+
+type Words = { fr: string; en: string };
+export type Locale = 'fr' | 'en';
+
+export const EXCEPTION_LABELS: Record<ExceptionType, Words> = {
+  unfulfillable: { fr: 'Commande non expédiable', en: 'Order unfulfillable' },
+  on_hold: { fr: 'Commande en attente (risque élevé)', en: 'Order on hold (high risk)' },
+  rts_failed: { fr: 'Échec de la préparation à l\'expédition', en: 'Ready-to-ship failed' },
+  handover_failed: { fr: 'Échec de la remise au transporteur', en: 'Handover failed' },
+  stuck_in_transit: { fr: 'Bloquée en transit', en: 'Stuck in transit' },
+  delivery_failed: { fr: 'Échec de la livraison', en: 'Delivery failed' },
+};
+
+/** Reason → what happened, and what the seller should do now. */
+export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
+  out_of_stock: {
+    reason: { fr: 'l\'article est en rupture de stock', en: 'the item is out of stock' },
+    action: { fr: 'réapprovisionnez l\'article ou annulez la commande et prévenez le client', en: 'restock the item, or cancel the order and tell the customer' },
+  },
+  not_found_at_location: {
+    reason: { fr: 'l\'article n\'a pas été trouvé à son emplacement', en: 'the item was not found at its location' },
+    action: { fr: 'faites vérifier l\'emplacement et l\'inventaire, puis réallouez', en: 'have the location and inventory checked, then allocate again' },
+  },
+  address_or_contact: {
+    reason: { fr: 'l\'adresse ou les coordonnées du client sont incomplètes ou inexactes', en: 'the customer\'s address or contact details are incomplete or inaccurate' },
+    action: { fr: 'nous avons demandé au client de confirmer son adresse ; libérez ou annulez la commande si besoin', en: 'we asked the customer to confirm their address; release or cancel the order if needed' },
+  },
+  suspicious_behaviour: {
+    reason: { fr: 'le client a annulé ou refusé plusieurs commandes récemment', en: 'the customer cancelled or refused several recent orders' },
+    action: { fr: 'vérifiez l\'historique du client, puis libérez ou annulez la commande', en: 'check the customer\'s history, then release or cancel the order' },
+  },
+  label_or_invoice_unavailable: {
+    reason: { fr: 'la facture et l\'étiquette d\'expédition n\'ont pas pu être récupérées depuis le canal de vente', en: 'the invoice and shipping label could not be fetched from the sales channel' },
+    action: { fr: 'récupérez-les sur le portail du canal de vente et téléversez-les', en: 'download them from the sales channel\'s portal and upload them' },
+  },
+  pincode_unserviceable: {
+    reason: { fr: 'le transporteur ne dessert pas temporairement ce code postal', en: 'the carrier temporarily cannot serve this PIN/postal code' },
+    action: { fr: 'choisissez un autre transporteur et téléversez la nouvelle étiquette ; le client a été prévenu du retard', en: 'choose another carrier and upload its label; the customer was told of the delay' },
+  },
+  dimension_mismatch: {
+    reason: { fr: 'les dimensions du produit diffèrent entre Relais et le canal de vente', en: 'the product dimensions differ between Relais and the sales channel' },
+    action: { fr: 'corrigez les dimensions des deux côtés', en: 'correct the dimensions on both sides' },
+  },
+  not_ready_in_time: {
+    reason: { fr: 'la commande n\'a pas été emballée à temps', en: 'the order was not packed in time' },
+    action: { fr: 'emballez-la en priorité', en: 'pack it first' },
+  },
+  customer_cancelled: {
+    reason: { fr: 'le client a annulé après l\'emballage, avant la remise', en: 'the customer cancelled after packing, before handover' },
+    action: { fr: 'la commande est traitée comme un retour et les articles remis en stock', en: 'the order is treated as a return and the items restocked' },
+  },
+  pickup_refused: {
+    reason: { fr: 'le partenaire de retrait a refusé le retrait', en: 'the pickup partner refused the pickup' },
+    action: { fr: 'demandez une nouvelle tentative de retrait', en: 'request a new pickup attempt' },
+  },
+  no_tracking_update: {
+    reason: { fr: 'aucune mise à jour de suivi depuis le délai fixé', en: 'no tracking update within the set delay' },
+    action: { fr: 'contactez le transporteur : colis mal acheminé, perdu, endommagé ou retenu ?', en: 'contact the carrier: misrouted, lost, damaged or held up?' },
+  },
+  customer_unavailable: {
+    reason: { fr: 'le client n\'était pas disponible', en: 'the customer was not available' },
+    action: { fr: 'convenez d\'un nouveau créneau avec le client', en: 'agree a new delivery slot with the customer' },
+  },
+  refused: {
+    reason: { fr: 'le client a refusé la commande', en: 'the customer refused the order' },
+    action: { fr: 'contactez le client ; sinon, préparez le retour', en: 'contact the customer; otherwise prepare the return' },
+  },
+  cancelled: {
+    reason: { fr: 'le client a annulé la commande', en: 'the customer cancelled the order' },
+    action: { fr: 'préparez le retour', en: 'prepare the return' },
+  },
+  cod_not_ready: {
+    reason: { fr: 'le client n\'avait pas le paiement à la livraison prêt', en: 'the customer was not ready with the cash-on-delivery payment' },
+    action: { fr: 'convenez d\'une nouvelle livraison avec le client', en: 'agree a new delivery with the customer' },
+  },
+  address_incorrect: {
+    reason: { fr: 'l\'adresse du client est incorrecte', en: 'the customer\'s address is incorrect' },
+    action: { fr: 'obtenez l\'adresse exacte du client et transmettez-la au transporteur', en: 'get the correct address from the customer and pass it to the carrier' },
+  },
+  unreachable: {
+    reason: { fr: 'le client était injoignable', en: 'the customer could not be reached' },
+    action: { fr: 'essayez un autre moyen de contact', en: 'try another way of contacting them' },
+  },
+};
+
+/** What the customer is told after a failed delivery (O8). */
+export const CUSTOMER_NEXT_STEP: Record<string, Words> = {
+  customer_unavailable: { fr: 'le transporteur repassera ; vous pouvez aussi nous contacter pour choisir un créneau', en: 'the carrier will try again; you can also contact us to choose a slot' },
+  refused: { fr: 'la commande nous sera retournée ; contactez-nous en cas d\'erreur', en: 'the order will come back to us; contact us if this was a mistake' },
+  cancelled: { fr: 'la commande nous sera retournée et remboursée selon nos conditions', en: 'the order will come back to us and be refunded under our terms' },
+  cod_not_ready: { fr: 'le transporteur repassera : merci de préparer le montant exact', en: 'the carrier will come again: please have the exact amount ready' },
+  address_incorrect: { fr: 'merci de nous donner votre adresse exacte', en: 'please send us your correct address' },
+  unreachable: { fr: 'merci de nous rappeler pour convenir d\'une livraison', en: 'please call us back to arrange delivery' },
+};
+
+export const exceptionLabel = (type: ExceptionType, locale: Locale) => EXCEPTION_LABELS[type][locale];
+export const reasonWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.reason[locale] ?? reason;
+export const actionWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.action[locale] ?? '';

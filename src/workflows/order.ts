@@ -1,0 +1,264 @@
+// The order workflow: one per order (rules O1–O10). Risk check on start, hold and address
+// confirmation, release/cancel, fulfilment events, the ready-to-ship deadline and the 48-hour
+// stuck-in-transit rule, and alerts per the seller's preferences. Every alert is a dispatch.
+import {
+  condition, continueAsNew, defineQuery, defineUpdate, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { dispatch } from './dispatch';
+import { eventReason, isFinished, transition, type ExceptionType, type OrderEvent, type OrderState } from '../domain/order';
+import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, reasonWords, type Locale } from '../domain/order-words';
+import { holdReason, type RiskAssessment } from '../domain/risk';
+import { channelsFor, type CustomerNotice, type NoticeChannel } from '../domain/preferences';
+import type { Person } from '../domain/dispatch';
+
+type Activities = ReturnType<typeof createActivities>;
+const { assessOrderRisk, noticePreference, createConfirmation, saveOrderState } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+export interface Address { line1: string; line2: string | null; city: string; postalCode: string; country: string }
+export interface OrderDetails {
+  items: Array<{ sku: string; quantity: number; location: string }>;
+  customer: { name: string; phone: string | null; email: string | null; address: Address };
+  payment: { method: 'prepaid' | 'cash_on_delivery'; amount: string | null };
+  salesChannel: string;
+  carrier: string;
+}
+
+export interface OrderInput {
+  tenantId: string;
+  orderId: string;
+  order: OrderDetails;
+  locale: Locale;
+  timeZone: string;
+  tenantName: string;
+  seller: Person;
+  policy: { stuckAfterMs: number; linkTtlMs: number; readyToShipWithinMs: number; unknownAfterMs: number; listenForMs: number };
+  orderUrl: string;
+}
+
+export interface OrderException {
+  type: ExceptionType;
+  reason: string;
+  details: string | null;
+  openedAt: string;
+  resolvedAt: string | null;
+  resolution: string | null;
+}
+
+export interface OrderStateView {
+  state: OrderState;
+  address: Address;
+  risk: RiskAssessment | null;
+  hold: { reason: string; since: string } | null;
+  stuck: boolean;
+  lastTrackingAt: string | null;
+  exceptions: OrderException[];
+  history: Array<{ event: string; at: string; by: string | null; reason: string | null; details: Record<string, unknown> | null }>;
+  notifications: Array<{ dispatchId: string; audience: 'seller' | 'customer'; channel: NoticeChannel; template: string; at: string }>;
+  confirmation: { nonce: string; expiresAt: string; used: boolean } | null;
+  restocked: boolean;
+  version: number;
+}
+
+export const orderStateQuery = defineQuery<OrderStateView>('state');
+export const orderEventUpdate = defineUpdate<OrderStateView, [OrderEvent]>('orderEvent');
+export interface OpsAction { by: string; reason: string }
+export const releaseUpdate = defineUpdate<OrderStateView, [OpsAction]>('release');
+export const cancelUpdate = defineUpdate<OrderStateView, [OpsAction]>('cancel');
+export interface AddressConfirmation { nonce: string; via: 'link' | 'whatsapp' | 'sms'; corrected: Address | null }
+export const confirmAddressUpdate = defineUpdate<OrderStateView, [AddressConfirmation]>('confirmAddress');
+
+type Notice =
+  | { audience: 'seller'; template: 'order_exception' | 'order_exception_resolved'; exception: OrderException }
+  | { audience: 'customer'; notice: CustomerNotice; data: Record<string, unknown> };
+
+export async function order(input: OrderInput, carried?: OrderStateView): Promise<OrderStateView> {
+  const s: OrderStateView = carried ?? {
+    state: 'placed', address: input.order.customer.address, risk: null, hold: null, stuck: false, lastTrackingAt: null,
+    exceptions: [], history: [], notifications: [], confirmation: null, restocked: false, version: 0,
+  };
+  const outbox: Notice[] = [];
+  let changed = 0;
+  let stateSince = Date.now();
+  const now = () => new Date().toISOString();
+  const { locale } = input;
+
+  const open = (type: ExceptionType, reason: string, details: string | null = null) => {
+    const exception: OrderException = { type, reason, details, openedAt: now(), resolvedAt: null, resolution: null };
+    s.exceptions.push(exception);
+    outbox.push({ audience: 'seller', template: 'order_exception', exception });
+  };
+  const resolve = (type: ExceptionType, resolution: string) => {
+    for (const e of s.exceptions.filter((x) => x.type === type && !x.resolvedAt)) {
+      e.resolvedAt = now();
+      e.resolution = resolution;
+      outbox.push({ audience: 'seller', template: 'order_exception_resolved', exception: e });
+    }
+  };
+  const moveTo = (next: OrderState) => { if (next !== s.state) { s.state = next; stateSince = Date.now(); } };
+  const record = (event: string, by: string | null, reason: string | null, details: Record<string, unknown> | null = null) => {
+    s.history.push({ event, at: now(), by, reason, details });
+    changed += 1;
+  };
+  const openReason = (type: ExceptionType) => s.exceptions.find((e) => e.type === type && !e.resolvedAt)?.reason ?? null;
+
+  setHandler(orderStateQuery, () => s);
+
+  setHandler(orderEventUpdate, (event) => {
+    const result = transition(s.state, event, openReason('rts_failed'));
+    if (!result.ok) throw new Error(result.message);
+    const t = result.transition;
+    for (const type of t.resolves ?? []) resolve(type, event.type);
+    if (t.opens) {
+      const reason = eventReason(event) ?? 'unknown';
+      const details = event.type === 'allocation_failed' ? `SKU ${event.sku}${event.location ? `, location ${event.location}` : ''}` : null;
+      open(t.opens, reason, details);
+      // Customers are told where the seed promises it: a delay on PIN code failure, a failed delivery.
+      if (event.type === 'rts_failed' && event.reason === 'pincode_unserviceable') outbox.push({ audience: 'customer', notice: 'delivery_delay', data: {} });
+      if (event.type === 'delivery_failed') {
+        outbox.push({ audience: 'customer', notice: 'delivery_failed', data: { reason: reasonWords(event.reason, locale), nextStep: CUSTOMER_NEXT_STEP[event.reason]?.[locale] ?? '', contactUrl: null } });
+      }
+      if (event.type === 'handover_failed' && event.reason === 'customer_cancelled') s.restocked = true;
+    }
+    if (event.type === 'tracking_update') { s.lastTrackingAt = now(); s.stuck = false; }
+    moveTo(t.next);
+    const { type, ...details } = event;
+    record(type, null, eventReason(event), Object.keys(details).length ? details : null);
+    return s;
+  }, { validator: (event) => { const r = transition(s.state, event, openReason('rts_failed')); if (!r.ok) throw new Error(r.message); } });
+
+  const requireHold = (action: string) => {
+    if (s.state !== 'on_hold') throw new Error(`cannot ${action}: the order is ${s.state}, not on hold`);
+  };
+  setHandler(releaseUpdate, ({ by, reason }) => {
+    s.hold = null;
+    resolve('on_hold', `released by ${by}: ${reason}`);
+    moveTo('placed');
+    record('released', by, reason);
+    return s;
+  }, { validator: (_action: OpsAction) => requireHold('release') });
+  setHandler(cancelUpdate, ({ by, reason }) => {
+    s.hold = null;
+    resolve('on_hold', `cancelled by ${by}: ${reason}`);
+    moveTo('cancelled');
+    record('cancelled', by, reason);
+    return s;
+  }, { validator: (_action: OpsAction) => requireHold('cancel') });
+
+  setHandler(confirmAddressUpdate, async ({ nonce, via, corrected }) => {
+    s.confirmation!.used = true;
+    if (corrected) {
+      // A corrected address is checked again before the hold lifts (O3).
+      s.address = corrected;
+      s.risk = await assessOrderRisk({ tenantId: input.tenantId, orderId: input.orderId, customer: { ...input.order.customer, address: corrected } });
+      record('address_corrected', `customer (${via})`, null, { address: corrected, risk: s.risk.level });
+      if (holdReason(s.risk)) return s;
+    } else {
+      record('address_confirmed', `customer (${via})`, null);
+    }
+    s.hold = null;
+    resolve('on_hold', corrected ? 'address corrected by the customer' : 'address confirmed by the customer');
+    moveTo('placed');
+    void nonce;
+    return s;
+  }, {
+    validator: ({ nonce }) => {
+      const c = s.confirmation;
+      if (s.state !== 'on_hold' || !c) throw new Error('this order is not waiting for an address confirmation');
+      if (c.nonce !== nonce) throw new Error('this confirmation link is not the current one');
+      if (c.used) throw new Error('this confirmation link was already used');
+      if (Date.now() >= Date.parse(c.expiresAt)) throw new Error('this confirmation link has expired');
+    },
+  });
+
+  /** Sends queued notices as dispatches, on the channels the seller's preferences choose now (O9). */
+  const sendNotices = async () => {
+    while (outbox.length) {
+      const notice = outbox.shift()!;
+      const key = notice.audience === 'seller' ? notice.exception.type : notice.notice;
+      const choice = await noticePreference({ tenantId: input.tenantId, audience: notice.audience, key });
+      const customer = input.order.customer;
+      const person = notice.audience === 'seller' ? input.seller : { name: customer.name, email: customer.email, phone: customer.phone };
+      const template = notice.audience === 'seller' ? notice.template : notice.notice === 'delivery_failed' ? 'delivery_failed_customer' : notice.notice;
+      const data = notice.audience === 'seller'
+        ? {
+          personName: person.name, orderId: input.orderId, exceptionLabel: exceptionLabel(notice.exception.type, locale),
+          reason: reasonWords(notice.exception.reason, locale), action: actionWords(notice.exception.reason, locale),
+          details: notice.exception.details, resolution: notice.exception.resolution ?? '', orderUrl: input.orderUrl,
+        }
+        : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
+      for (const channel of channelsFor(choice, person)) {
+        const dispatchId = `order-${input.orderId}~${template}-${s.notifications.length + 1}`;
+        await startChild(dispatch, {
+          workflowId: `dispatch/${input.tenantId}/${dispatchId}`,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [{
+            tenantId: input.tenantId, dispatchId, kind: 'notification', channel, provider: channel === 'email' ? 'sendgrid' : 'twilio',
+            template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, document: null,
+            sender: { ...input.seller, outletId: null }, escalateTo: [],
+            recipients: [{ recipientId: 'r1', address: channel === 'email' ? person.email! : person.phone!, name: person.name }],
+            requestedBy: 'relais', policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
+            dispatchUrl: input.orderUrl, parentWorkflowId: workflowInfo().workflowId,
+          }],
+        });
+        s.notifications.push({ dispatchId, audience: notice.audience, channel, template, at: now() });
+      }
+      changed += 1;
+    }
+  };
+
+  const persist = async () => {
+    s.version += 1;
+    await saveOrderState({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer, state: s });
+  };
+
+  if (!carried) {
+    // O2: risk on creation; a high risk holds the order and says why.
+    s.risk = await assessOrderRisk({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer });
+    record('placed', null, null, { risk: s.risk.level, score: s.risk.score });
+    const hold = holdReason(s.risk);
+    if (hold) {
+      moveTo('on_hold');
+      s.hold = { reason: hold, since: now() };
+      open('on_hold', hold, s.risk.reasons.map((r) => r.detail).join('; '));
+      if (hold === 'address_or_contact') {
+        // O3: the customer confirms or corrects the address through a signed, expiring, single-use link.
+        const c = await createConfirmation({ tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone });
+        s.confirmation = { nonce: c.nonce, expiresAt: c.expiresAt, used: false };
+        const a = s.address;
+        outbox.push({ audience: 'customer', notice: 'address_confirmation', data: { address: [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', '), link: c.link, expiresAt: c.expiresAt } });
+      }
+    }
+    await sendNotices();
+    await persist();
+  }
+
+  while (!isFinished(s.state)) {
+    const seen = changed;
+    // Timers: the ready-to-ship deadline (O5) while allocated, the stuck rule (O7) while in transit.
+    let deadline: number | undefined;
+    if (s.state === 'allocated') deadline = stateSince + input.policy.readyToShipWithinMs;
+    if (s.state === 'in_transit' && !s.stuck) deadline = Date.parse(s.lastTrackingAt ?? new Date(stateSince).toISOString()) + input.policy.stuckAfterMs;
+    const woke = await condition(() => changed !== seen || outbox.length > 0, deadline === undefined ? undefined as never : Math.max(1, deadline - Date.now()));
+    if (!woke && deadline !== undefined && Date.now() >= deadline) {
+      if (s.state === 'allocated') {
+        moveTo('rts_failed');
+        open('rts_failed', 'not_ready_in_time');
+        record('rts_deadline_passed', null, 'not_ready_in_time');
+      } else if (s.state === 'in_transit') {
+        s.stuck = true;
+        open('stuck_in_transit', 'no_tracking_update', s.lastTrackingAt ? `last update ${s.lastTrackingAt}` : null);
+        record('stuck_in_transit', null, 'no_tracking_update');
+      }
+    }
+    await sendNotices();
+    await persist();
+    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof order>(input, { ...s, history: s.history.slice(-200) });
+  }
+  await sendNotices();
+  await persist();
+  return s;
+}

@@ -1,0 +1,334 @@
+// Rule N2 (and the wording of D3–D6, D8): every template × locale × part renders with full data,
+// refuses a missing variable, escapes data in HTML only, and both locales are complete.
+import Handlebars from 'handlebars';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_TEMPLATE_DIR, LOCALES, TemplateError, Templates, type Locale } from '../src/templates';
+import { nextStep, plainReason, type ReasonCode } from '../src/domain/reasons';
+
+type Channel = 'email' | 'sms' | 'whatsapp';
+type Data = Record<string, unknown>;
+
+const templates = new Templates();
+const XSS = '<script>alert(1)</script>';
+const SENT_AT = '2026-03-01T09:30:00Z'; // 10:30 in Paris
+
+const LABEL: Record<Locale, { po: string; invoice: string }> = {
+  fr: { po: 'bon de commande PO-1042', invoice: 'facture F-2026-0042' },
+  en: { po: 'purchase order PO-1042', invoice: 'invoice F-2026-0042' },
+};
+
+const failure = (address: string, code: ReasonCode, raw: string, locale: Locale) =>
+  ({ address, reason: plainReason(code, locale), nextStep: nextStep(code, locale), raw });
+
+const base = (locale: Locale): Data => ({ locale, timeZone: 'Europe/Paris', tenantName: 'Bistro Démo' });
+
+const notice = (locale: Locale): Data => ({
+  ...base(locale),
+  personName: 'Bruno Martin',
+  senderName: 'Bruno Martin',
+  documentLabel: LABEL[locale].po,
+  subject: 'Commande du 2 mars – Bistro Démo Paris 11',
+  sentAt: SENT_AT,
+  dispatchUrl: 'https://relais.example.com/v1/dispatches/po-1042',
+});
+
+const twoFailures = (locale: Locale) => [
+  failure('commandes@fournisseur-exemple.fr', 'invalid_address', '550 5.1.1 user unknown', locale),
+  failure('compta@fourniseur-exemple.fr', 'domain_not_found', '550 5.1.2 host not found', locale),
+];
+
+interface Case {
+  type: string;
+  channels: Channel[];
+  data: (locale: Locale) => Data;
+  /** Text every rendered part must show (data the reader needs). */
+  keys: (data: Data) => string[];
+  /** Top-level variables a channel cannot do without (locale is set by the renderer itself). */
+  required?: Partial<Record<Channel, string[]>>;
+  /** Passed by the workflow but not shown (these notices go to the sender, who reads "your …"). */
+  unused?: string[];
+}
+
+const addresses = (list: unknown) => (list as Array<{ address: string }>).map((x) => x.address);
+
+const CASES: Case[] = [
+  {
+    type: 'purchase_order', channels: ['email'],
+    data: (locale) => ({
+      ...base(locale), senderName: 'Bruno Martin', companyName: 'Bistro Démo SAS',
+      document: { number: 'PO-1042', url: 'https://relais.example.com/d/abc123' },
+      message: 'Livraison par l’entrée de service.\nMerci !', deliveryDate: '2026-03-05',
+    }),
+    keys: (d) => ['PO-1042', 'Bruno Martin', 'Bistro Démo SAS', 'https://relais.example.com/d/abc123', 'Merci !', d.locale === 'fr' ? '5 mars 2026' : '5 March 2026'],
+  },
+  {
+    type: 'invoice', channels: ['email'],
+    data: (locale) => ({
+      ...base(locale), senderName: 'Sophie Durand', companyName: 'Atelier Durand', customerName: 'Café des Arts',
+      document: { number: 'F-2026-0042', url: 'https://relais.example.com/d/inv42', amount: '1 250,00 €', dueDate: '2026-03-31' },
+      message: 'Paiement par virement, merci.',
+    }),
+    keys: (d) => ['F-2026-0042', '1 250,00 €', 'Café des Arts', 'Sophie Durand', 'https://relais.example.com/d/inv42', d.locale === 'fr' ? '31 mars 2026' : '31 March 2026'],
+  },
+  {
+    type: 'dispatch_escalation', channels: ['email', 'sms', 'whatsapp'],
+    data: (locale) => ({ ...notice(locale), failures: twoFailures(locale) }),
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', '10:30', ...addresses(d.failures)],
+    required: {
+      sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
+      whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
+    },
+  },
+  {
+    type: 'dispatch_partial_failure', channels: ['email'], unused: ['senderName'],
+    data: (locale) => ({ ...notice(locale), failures: twoFailures(locale).slice(0, 1), delivered: [{ address: 'achats@fournisseur-exemple.fr' }] }),
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
+  },
+  {
+    type: 'dispatch_unknown', channels: ['email'], unused: ['senderName'],
+    data: (locale) => ({
+      ...notice(locale), waited: locale === 'fr' ? '30 minutes' : '30 minutes',
+      pending: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'direction@fournisseur-exemple.fr' }],
+    }),
+    keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.pending)],
+  },
+  {
+    type: 'dispatch_delivered_update', channels: ['email'], unused: ['senderName'],
+    data: (locale) => ({ ...notice(locale), delivered: [{ address: 'commandes@fournisseur-exemple.fr' }] }),
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.delivered)],
+  },
+  {
+    type: 'document_link', channels: ['sms', 'whatsapp'],
+    data: (locale) => ({
+      ...base(locale), companyName: 'Bistro Démo', documentLabel: LABEL[locale].invoice,
+      link: 'https://relais.example.com/d/eyJhbGciOi.sig', expiresAt: '2026-03-08T09:30:00Z',
+    }),
+    keys: (d) => ['Bistro Démo', String(d.documentLabel), 'https://relais.example.com/d/eyJhbGciOi.sig', '10:30'],
+    required: {
+      sms: ['companyName', 'documentLabel', 'link', 'expiresAt', 'timeZone'],
+      whatsapp: ['companyName', 'documentLabel', 'link', 'expiresAt', 'timeZone'],
+    },
+  },
+];
+
+const PARTS: Record<Channel, string[]> = { email: ['subject', 'html', 'text'], sms: ['body'], whatsapp: ['body'] };
+
+function render(channel: Channel, type: string, locale: Locale, data: Data): Record<string, string> {
+  if (channel === 'email') return { ...templates.renderEmail(type, locale, data) };
+  return { body: templates.renderMessage(channel, type, locale, data) };
+}
+
+function requiredKeys(c: Case, channel: Channel, data: Data): string[] {
+  return c.required?.[channel] ?? Object.keys(data).filter((k) => k !== 'locale' && !(c.unused ?? []).includes(k));
+}
+
+function without(data: Data, key: string): Data {
+  const copy = { ...data };
+  delete copy[key];
+  return copy;
+}
+
+function catchError(fn: () => unknown): unknown {
+  try { fn(); } catch (err) { return err; }
+  throw new Error('expected an error');
+}
+
+const rows = CASES.flatMap((c) => c.channels.flatMap((channel) => LOCALES.map((locale) => ({ c, channel, locale }))));
+const partRows = rows.flatMap((r) => PARTS[r.channel].map((part) => ({ ...r, part })));
+
+describe('N2: every template × locale × part renders with full data', () => {
+  test.each(partRows.map((r) => [r.c.type, r.channel, r.locale, r.part, r] as const))('%s %s %s %s', (_t, _ch, _l, _p, { c, channel, locale, part }) => {
+    const data = c.data(locale);
+    const out = render(channel, c.type, locale, data)[part];
+    expect(out.trim().length).toBeGreaterThan(0);
+    for (const bad of ['undefined', 'null', '[object Object]', 'NaN', '{{', '}}']) expect(out).not.toContain(bad);
+    if (part === 'subject') {
+      expect(out).not.toMatch(/\n/);
+      return;
+    }
+    const escape = part === 'html' ? (s: string) => Handlebars.Utils.escapeExpression(s) : (s: string) => s;
+    for (const key of c.keys(data)) expect(out).toContain(escape(key));
+    // the buyer's free note keeps its line breaks
+    if (part === 'html' && typeof data.message === 'string') expect(out).toContain('white-space:pre-line');
+  });
+
+  test.each(rows.filter((r) => r.channel === 'email').map((r) => [r.c.type, r.locale, r] as const))('%s %s: the subject names the document', (_t, _l, { c, locale }) => {
+    const data = c.data(locale);
+    const { subject } = templates.renderEmail(c.type, locale, data);
+    const doc = data.document as { number: string } | undefined;
+    expect(subject).toContain(doc ? doc.number : String(data.documentLabel));
+  });
+});
+
+describe('N2: nullable variables (null) and singular lists render cleanly', () => {
+  const variants: Array<[string, string, (locale: Locale) => Data]> = [
+    ['purchase_order', 'no url, note or date', (l) => ({ ...CASES[0].data(l), document: { number: 'PO-1042', url: null }, message: null, deliveryDate: null })],
+    ['invoice', 'no url, note or due date', (l) => ({ ...CASES[1].data(l), document: { number: 'F-2026-0042', url: null, amount: '80,00 €', dueDate: null }, message: null })],
+    ['dispatch_escalation', 'one failure, no raw reason, subject = label', (l) => ({ ...CASES[2].data(l), subject: LABEL[l].po, failures: [{ ...twoFailures(l)[0], raw: '' }] })],
+    ['dispatch_partial_failure', 'two failures, two delivered', (l) => ({ ...CASES[3].data(l), failures: twoFailures(l), delivered: [{ address: 'a@x.fr' }, { address: 'b@x.fr' }] })],
+    ['dispatch_unknown', 'one pending, subject = label', (l) => ({ ...CASES[4].data(l), subject: LABEL[l].po, pending: [{ address: 'a@x.fr' }] })],
+  ];
+  test.each(variants.flatMap(([type, what, data]) => LOCALES.map((l) => [type, what, l, data] as const)))('%s (%s) %s', (type, _what, locale, data) => {
+    const rendered = templates.renderEmail(type, locale, data(locale));
+    for (const out of Object.values(rendered)) {
+      for (const bad of ['undefined', 'null', '[object Object]', '()', '« »', '“”']) expect(out).not.toContain(bad);
+    }
+    // no note: no empty quote block
+    if (type === 'purchase_order' || type === 'invoice') expect(rendered.html).not.toContain('blockquote');
+  });
+
+  test('escalation wording follows the number of failures', () => {
+    const one = templates.renderEmail('dispatch_escalation', 'fr', { ...CASES[2].data('fr'), failures: twoFailures('fr').slice(0, 1) });
+    const two = templates.renderEmail('dispatch_escalation', 'fr', CASES[2].data('fr'));
+    expect(one.text).toContain('Adresse en échec');
+    expect(two.text).toContain('Adresses en échec');
+    const enOne = templates.renderEmail('dispatch_partial_failure', 'en', CASES[3].data('en'));
+    expect(enOne.subject).toBe('An address to correct for purchase order PO-1042');
+  });
+
+  test('a subject equal to the document label is not repeated', () => {
+    const out = templates.renderEmail('dispatch_delivered_update', 'en', { ...CASES[5].data('en'), subject: LABEL.en.po });
+    expect(out.text.split(LABEL.en.po)).toHaveLength(2);
+  });
+});
+
+describe('N2: a missing variable is an error, never a silent blank', () => {
+  const removals = rows.flatMap((r) => requiredKeys(r.c, r.channel, r.c.data(r.locale)).map((key) => ({ ...r, key })));
+  test.each(removals.map((r) => [r.c.type, r.channel, r.locale, r.key, r] as const))('%s %s %s without %s', (_t, _ch, _l, key, { c, channel, locale }) => {
+    const err = catchError(() => render(channel, c.type, locale, without(c.data(locale), key)));
+    expect(err).toBeInstanceOf(TemplateError);
+    expect((err as TemplateError).code).toBe('template_variable_missing');
+    expect((err as TemplateError).field).toBe(`data.${key}`);
+  });
+
+  test.each(LOCALES)('a missing field inside a list item or the document is an error too (%s)', (locale) => {
+    const data = CASES[2].data(locale);
+    const noReason = { ...data, failures: [{ address: 'a@x.fr', nextStep: 'x', raw: '' }] };
+    expect(catchError(() => templates.renderEmail('dispatch_escalation', locale, noReason))).toMatchObject({ code: 'template_variable_missing', field: 'data.reason' });
+    const po = CASES[0].data(locale);
+    expect(catchError(() => templates.renderEmail('purchase_order', locale, { ...po, document: { number: 'PO-1' } })))
+      .toMatchObject({ code: 'template_variable_missing', field: 'data.document.url' });
+    expect(catchError(() => templates.renderEmail('purchase_order', locale, { ...po, document: { url: null } })))
+      .toMatchObject({ code: 'template_variable_missing' });
+  });
+
+  test('null is a valid "absent" value for nullable variables, undefined is not', () => {
+    const po = CASES[0].data('en');
+    expect(() => templates.renderEmail('purchase_order', 'en', { ...po, message: null })).not.toThrow();
+    expect(catchError(() => templates.renderEmail('purchase_order', 'en', { ...po, message: undefined })))
+      .toMatchObject({ code: 'template_variable_missing', field: 'data.message' });
+  });
+});
+
+describe('N2: data is HTML-escaped in email HTML, left as text elsewhere', () => {
+  const emailRows = rows.filter((r) => r.channel === 'email');
+  test.each(emailRows.map((r) => [r.c.type, r.locale, r] as const))('%s %s', (_t, _l, { c, locale }) => {
+    const data = c.data(locale);
+    const poisoned: Data = { ...data, senderName: XSS };
+    for (const list of ['failures', 'delivered', 'pending']) {
+      if (Array.isArray(data[list])) poisoned[list] = (data[list] as Data[]).map((x) => ({ ...x, address: XSS }));
+    }
+    const out = templates.renderEmail(c.type, locale, poisoned);
+    expect(out.html).not.toContain('<script');
+    expect(out.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(out.text).toContain(XSS);
+    expect(out.text).not.toContain('&lt;');
+  });
+
+  test('subjects and SMS are plain text: no entities', () => {
+    const po = CASES[0].data('fr');
+    const { subject } = templates.renderEmail('purchase_order', 'fr', { ...po, companyName: 'Dupont & Fils' });
+    expect(subject).toBe('Bon de commande PO-1042 – Dupont & Fils');
+    const sms = templates.renderMessage('sms', 'dispatch_escalation', 'en', { ...CASES[2].data('en'), senderName: 'O\'Brien & Co' });
+    expect(sms).toContain('O\'Brien & Co');
+  });
+});
+
+describe('template lookup', () => {
+  test.each<[Channel, string]>([['email', 'no_such_template'], ['sms', 'no_such_template'], ['whatsapp', 'purchase_order'], ['email', '../email/_layout']])(
+    '%s "%s" → template_not_found', (channel, type) => {
+      const err = catchError(() => render(channel, type, 'fr', CASES[0].data('fr')));
+      expect(err).toBeInstanceOf(TemplateError);
+      expect((err as TemplateError).code).toBe('template_not_found');
+    });
+
+  test.each<Channel>(['email', 'sms', 'whatsapp'])('%s: both locales have the same templates, every part present', (channel) => {
+    const fr = templates.types(channel, 'fr');
+    expect(fr).toEqual(templates.types(channel, 'en'));
+    expect(fr).toEqual(CASES.filter((c) => c.channels.includes(channel)).map((c) => c.type).sort());
+    for (const locale of LOCALES) {
+      for (const type of fr) {
+        const files = channel === 'email' ? ['subject', 'html', 'text'].map((p) => `${type}.${locale}.${p}.hbs`) : [`${type}.${locale}.hbs`];
+        for (const f of files) expect(existsSync(join(DEFAULT_TEMPLATE_DIR, channel, f))).toBe(true);
+      }
+    }
+    expect(templates.types(channel, 'fr')).not.toContain('_layout');
+  });
+});
+
+describe('SMS / WhatsApp escalation stays short (D4)', () => {
+  test.each(LOCALES.flatMap((l) => (['sms', 'whatsapp'] as const).map((ch) => [ch, l] as const)))('%s %s with 2 failures ≤ 320 chars', (channel, locale) => {
+    const body = templates.renderMessage(channel, 'dispatch_escalation', locale, CASES[2].data(locale));
+    expect(body.length).toBeLessThanOrEqual(320);
+    expect(body).toMatch(/URGENT/);
+  });
+});
+
+describe('SMS wording stays in the GSM-7 alphabet (one segment is 160 characters, not 70)', () => {
+  const GSM7 = new Set([...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà']);
+  const dir = join(DEFAULT_TEMPLATE_DIR, 'sms');
+  test.each(readdirSync(dir).filter((f) => f.endsWith('.hbs')))('%s', (file) => {
+    const wording = readFileSync(join(dir, file), 'utf8').replace(/\{\{[^}]*\}\}/g, '');
+    expect([...wording].filter((ch) => !GSM7.has(ch))).toEqual([]);
+  });
+});
+
+describe('datetime helper', () => {
+  const sms = (timeZone: string, locale: Locale, expiresAt: string) =>
+    templates.renderMessage('sms', 'document_link', locale, { ...CASES[6].data(locale), timeZone, expiresAt });
+
+  test('shows the time in the tenant time zone', () => {
+    expect(sms('Europe/Paris', 'fr', '2026-03-01T09:30:00Z')).toContain('1er mars 2026 à 10:30');
+    expect(sms('Europe/Paris', 'fr', '2026-03-11T09:30:00Z')).toContain('11 mars 2026 à 10:30');
+    expect(sms('Europe/Paris', 'en', '2026-03-01T09:30:00Z')).toContain('1 March 2026 at 10:30');
+    expect(sms('America/New_York', 'en', '2026-03-01T09:30:00Z')).toContain('04:30');
+    expect(sms('UTC', 'en', '2026-03-01T09:30:00Z')).toContain('09:30');
+  });
+
+  test('a calendar date is shown as that day, without a time, whatever the zone', () => {
+    const po = { ...CASES[0].data('en'), timeZone: 'America/Los_Angeles', deliveryDate: '2026-03-05' };
+    const { text } = templates.renderEmail('purchase_order', 'en', po);
+    expect(text).toContain('for delivery on 5 March 2026.');
+    const fr = templates.renderEmail('purchase_order', 'fr', { ...CASES[0].data('fr'), timeZone: 'Pacific/Honolulu', deliveryDate: '2026-04-01' });
+    expect(fr.text).toContain('pour une livraison le 1er avril 2026.');
+  });
+
+  test('a missing time zone is an error, not UTC', () => {
+    expect(catchError(() => templates.renderMessage('sms', 'document_link', 'fr', without(CASES[6].data('fr'), 'timeZone'))))
+      .toMatchObject({ code: 'template_variable_missing', field: 'data.timeZone' });
+  });
+
+  test('a value that is not a date is an error', () => {
+    expect(catchError(() => sms('Europe/Paris', 'fr', 'tomorrow'))).toMatchObject({ code: 'template_variable_missing', field: 'data.expiresAt' });
+  });
+});
+
+describe('HTML layout', () => {
+  test.each(LOCALES)('%s: lang, tenant header, footer, inline CSS only, 600px', (locale) => {
+    const { html } = templates.renderEmail('dispatch_escalation', locale, CASES[2].data(locale));
+    expect(html).toMatch(new RegExp(`<html lang="${locale}"`));
+    expect(html).toContain('Bistro Démo');
+    expect(html).toContain(locale === 'fr' ? 'Envoyé par Relais pour le compte de Bistro Démo' : 'Sent by Relais on behalf of Bistro Démo');
+    expect(html).toContain('max-width:600px');
+    expect(html).toContain('name="viewport"');
+    expect(html).not.toMatch(/<style|<link|<script/);
+    expect(html).toContain('role="presentation"');
+  });
+
+  test('the locale argument wins over a "locale" key in the data', () => {
+    const { html } = templates.renderEmail('dispatch_unknown', 'fr', { ...CASES[4].data('fr'), locale: 'en' });
+    expect(html).toContain('<html lang="fr"');
+    expect(html).toContain('Envoyé par Relais');
+  });
+});

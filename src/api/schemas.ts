@@ -78,5 +78,63 @@ export const settingsSchema = z.object({
   timeZone: createTenantSchema.shape.timeZone.optional(),
   emailFrom: createTenantSchema.shape.emailFrom.optional(),
   outlets: createTenantSchema.shape.outlets.optional(),
-  policies: z.object({ unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional() }).optional(),
+  policies: z.object({
+    unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional(), stuckAfter: isoDuration.optional(),
+    confirmationLinkTtl: isoDuration.optional(), readyToShipWithin: isoDuration.optional(),
+  }).strict().optional(),
+  seller: personSchema.optional(),
 }).strict();
+
+const addressSchema = z.object({
+  line1: z.string().trim().min(1).max(200),
+  line2: z.string().trim().max(200).nullish().transform((v) => v || null),
+  city: z.string().trim().max(100),
+  postalCode: z.string().trim().max(20),
+  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as FR'),
+});
+
+export const createOrderSchema = z.object({
+  orderId: id,
+  items: z.array(z.object({ sku: z.string().trim().min(1).max(100), quantity: z.number().int().min(1).max(10_000), location: z.string().trim().min(1).max(100) }))
+    .min(1, 'at least one item').max(500, 'at most 500 items'),
+  customer: z.object({
+    name: z.string().trim().min(1).max(200),
+    phone: z.string().trim().max(30).nullish().transform((v) => v || null),
+    email: z.string().trim().max(320).nullish().transform((v) => v || null),
+    address: addressSchema,
+  }),
+  payment: z.object({ method: z.enum(['prepaid', 'cash_on_delivery']), amount: z.string().max(40).nullish().transform((v) => v ?? null) }),
+  salesChannel: z.string().trim().min(1).max(100),
+  carrier: z.string().trim().min(1).max(100),
+});
+
+const reasonOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
+export const orderEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('allocated') }),
+  z.object({ type: z.literal('allocation_failed'), sku: z.string().min(1).max(100), reason: reasonOf(['out_of_stock', 'not_found_at_location']), location: z.string().max(100).optional() }),
+  z.object({ type: z.literal('packed') }),
+  z.object({ type: z.literal('rts_failed'), reason: reasonOf(['label_or_invoice_unavailable', 'pincode_unserviceable', 'dimension_mismatch']) }),
+  z.object({ type: z.literal('label_uploaded') }),
+  z.object({ type: z.literal('carrier_changed'), carrier: z.string().min(1).max(100) }),
+  z.object({ type: z.literal('dimensions_fixed') }),
+  z.object({ type: z.literal('handed_over') }),
+  z.object({ type: z.literal('handover_failed'), reason: reasonOf(['customer_cancelled', 'pickup_refused']) }),
+  z.object({ type: z.literal('pickup_requested') }),
+  z.object({ type: z.literal('tracking_update'), status: z.string().min(1).max(200), location: z.string().min(1).max(200), at: z.iso.datetime({ offset: true }) }),
+  z.object({ type: z.literal('delivered') }),
+  z.object({ type: z.literal('delivery_failed'), reason: reasonOf(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable']) }),
+]);
+
+export const opsActionSchema = z.object({ reason: z.string().trim().min(3, 'say why (at least 3 characters)').max(500) });
+
+const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3) });
+export const preferencesSchema = z.object({
+  sellerAlerts: z.partialRecord(z.enum(['unfulfillable', 'on_hold', 'rts_failed', 'handover_failed', 'stuck_in_transit', 'delivery_failed']), channelChoice).optional(),
+  customerNotices: z.partialRecord(z.enum(['address_confirmation', 'delivery_delay', 'delivery_failed']), channelChoice).optional(),
+}).strict();
+
+export const confirmFormSchema = z.object({
+  action: z.enum(['confirm', 'correct']),
+  line1: z.string().optional(), line2: z.string().optional(), city: z.string().optional(), postalCode: z.string().optional(), country: z.string().optional(),
+});
+export { addressSchema };

@@ -13,6 +13,8 @@ import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenants';
 import { settingsRoutes } from './routes/settings';
 import { documentRoutes } from './routes/documents';
+import { orderRoutes } from './routes/orders';
+import { confirmRoutes } from './routes/confirm';
 
 export interface ApiDeps {
   db: Db;
@@ -68,6 +70,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await webhookRoutes(scope, deps); });
   app.register(async (scope) => { await settingsRoutes(scope, deps); });
   app.register(async (scope) => { await documentRoutes(scope, deps); });
+  app.register(async (scope) => { await orderRoutes(scope, deps); });
+  app.register(async (scope) => { await confirmRoutes(scope, deps); });
   return app;
 }
 

@@ -3,13 +3,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import twilio from 'twilio';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { ApiError } from '../errors';
 import { fromSendGrid, fromTwilioStatus, sendgridBatchSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent } from '../../providers/webhook-events';
 import { providerEventsSignal } from '../../workflows/dispatch';
 import type { ProviderEvent } from '../../providers/types';
 import { dispatchWorkflowId } from './dispatches';
+import { orderWorkflowId } from './orders';
+import { confirmAddressUpdate } from '../../workflows/order';
 
 /** A signed SendGrid batch older than this is refused: a captured request can't be replayed later. */
 export const SIGNATURE_MAX_AGE_SECONDS = 300;
@@ -108,7 +110,37 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
     if (!parsed.success) throw new ApiError(400, 'invalid_request', 'not a Twilio status callback');
     const event = query.recipient ? fromTwilioStatus(parsed.data, query.recipient, new Date()) : undefined;
     const routed = event && query.tenant && query.dispatch ? { tenantId: query.tenant, dispatchId: query.dispatch, event } : undefined;
-    await deliver('twilio', [{ raw: params, routed }], request);
+    await deliver('twilio', [{ raw: { ...params }, routed }], request);
+    return reply.status(200).type('text/xml').send('<Response/>');
+  });
+
+  /**
+   * Inbound SMS/WhatsApp (O3): a quick-reply button (ButtonPayload `confirm`) or a "yes" in
+   * words confirms the customer's latest pending address confirmation.
+   */
+  app.post('/webhooks/twilio/inbound', async (request, reply) => {
+    const params = verifyTwilio(request);
+    const from = (params.From ?? '').replace(/^whatsapp:/, '');
+    const text = (params.ButtonPayload || params.Body || '').trim().toLowerCase();
+    const via = params.From?.startsWith('whatsapp:') ? 'whatsapp' as const : 'sms' as const;
+    let outcome = 'ignored';
+    if (/^(confirm|confirmer|oui|yes|ok|y|o)\b/.test(text) && from) {
+      const pending = await db.Confirmation.findOne({ phone: from, expiresAt: { $gt: new Date() } }).sort({ createdAt: -1 }).lean();
+      if (pending) {
+        try {
+          await temporal.workflow.getHandle(orderWorkflowId(pending.tenantId, pending.orderId))
+            .executeUpdate(confirmAddressUpdate, { args: [{ nonce: pending._id, via, corrected: null }] });
+          outcome = `confirmed order ${pending.orderId}`;
+        } catch (err) {
+          if (!(err instanceof WorkflowUpdateFailedError) && !(err instanceof WorkflowNotFoundError)) throw err;
+          outcome = `not applied: ${err instanceof WorkflowUpdateFailedError ? err.cause?.message : 'no such order'}`;
+        }
+      } else {
+        outcome = 'no pending confirmation for this number';
+      }
+    }
+    request.log.info({ outcome }, 'inbound message');
+    await db.WebhookEvent.create({ provider: 'twilio', eventId: params.MessageSid ?? null, tenantId: null, workflowId: null, outcome: `inbound: ${outcome}`, payload: { ...params }, receivedAt: new Date() });
     return reply.status(200).type('text/xml').send('<Response/>');
   });
 }

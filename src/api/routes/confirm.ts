@@ -1,0 +1,116 @@
+// /c/:token — the customer's address confirmation page (rule O3): server-rendered, no
+// JavaScript, French or English, readable on a phone. The link is signed and expiring; the
+// order workflow makes it single-use and re-checks a corrected address.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApiDeps } from '../server';
+import { verifyLink } from '../../links';
+import { addressSchema, confirmFormSchema } from '../schemas';
+import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workflows/order';
+import { orderWorkflowId } from './orders';
+
+const T = {
+  fr: {
+    title: 'Confirmez votre adresse de livraison', intro: (o: string) => `Avant d'expédier votre commande ${o}, merci de vérifier l'adresse :`,
+    confirm: 'Cette adresse est correcte', correct: 'Corriger l\'adresse', line1: 'Adresse', line2: 'Complément (facultatif)', city: 'Ville', postalCode: 'Code postal', country: 'Pays (code à 2 lettres)',
+    done: 'Merci ! Votre adresse est confirmée, votre commande va être préparée.', held: 'Merci. Nous devons encore vérifier cette adresse ; le vendeur vous contactera.',
+    used: 'Ce lien a déjà été utilisé. Votre réponse a bien été prise en compte.', expired: 'Ce lien a expiré. Contactez le vendeur pour confirmer votre adresse.',
+    invalid: 'Ce lien n\'est pas valide. Vérifiez que vous l\'avez copié en entier.', notWaiting: 'Cette commande n\'attend plus de confirmation d\'adresse.', fix: 'Merci de corriger :',
+  },
+  en: {
+    title: 'Confirm your delivery address', intro: (o: string) => `Before we ship your order ${o}, please check the address:`,
+    confirm: 'This address is right', correct: 'Correct the address', line1: 'Address', line2: 'Address line 2 (optional)', city: 'City', postalCode: 'Postal code', country: 'Country (2-letter code)',
+    done: 'Thank you! Your address is confirmed and your order will be prepared.', held: 'Thank you. We still need to check this address; the seller will contact you.',
+    used: 'This link was already used. Your answer has been recorded.', expired: 'This link has expired. Please contact the seller to confirm your address.',
+    invalid: 'This link is not valid. Check that you copied all of it.', notWaiting: 'This order is no longer waiting for an address confirmation.', fix: 'Please correct:',
+  },
+};
+type Words = (typeof T)['en'];
+
+const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(reply: FastifyReply, status: number, lang: 'fr' | 'en', body: string) {
+  return reply.status(status).type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+    .send(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(T[lang].title)}</title><style>
+body{font-family:system-ui,sans-serif;max-width:32rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1a1a1a}
+label{display:block;margin-top:.75rem;font-weight:600}input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}
+button{margin-top:1rem;width:100%;padding:.8rem;font-size:1rem;border:0;border-radius:4px;background:#1d4ed8;color:#fff}
+button.secondary{background:#fff;color:#1d4ed8;border:2px solid #1d4ed8}address{font-style:normal;background:#f4f4f5;padding:.75rem;border-radius:4px}
+.error{color:#b91c1c}</style></head><body><main>${body}</main></body></html>`);
+}
+
+function form(w: Words, orderId: string, address: Address, errors: string[] = []) {
+  const field = (name: keyof Address, label: string, required = true) =>
+    `<label for="${name}">${esc(label)}</label><input id="${name}" name="${name}" value="${esc(address[name] ?? '')}"${required ? ' required' : ''} autocomplete="${name === 'postalCode' ? 'postal-code' : name === 'country' ? 'country' : name === 'city' ? 'address-level2' : name === 'line1' ? 'address-line1' : 'address-line2'}">`;
+  return `<h1>${esc(w.title)}</h1><p>${esc(w.intro(orderId))}</p>
+<address>${esc(address.line1)}<br>${address.line2 ? `${esc(address.line2)}<br>` : ''}${esc(address.postalCode)} ${esc(address.city)}<br>${esc(address.country)}</address>
+<form method="post"><input type="hidden" name="action" value="confirm"><button type="submit">${esc(w.confirm)}</button></form>
+<h2>${esc(w.correct)}</h2>${errors.length ? `<p class="error" role="alert">${esc(w.fix)} ${errors.map(esc).join(', ')}</p>` : ''}
+<form method="post"><input type="hidden" name="action" value="correct">
+${field('line1', w.line1)}${field('line2', w.line2, false)}${field('postalCode', w.postalCode)}${field('city', w.city)}${field('country', w.country)}
+<button type="submit" class="secondary">${esc(w.correct)}</button></form>`;
+}
+
+export async function confirmRoutes(app: FastifyInstance, deps: ApiDeps) {
+  /** Verifies the token and finds the tenant's language; the order workflow decides the rest. */
+  async function open(token: string) {
+    const check = deps.linkSecret ? verifyLink(deps.linkSecret, token, 'confirm') : { ok: false as const, reason: 'forged' as const };
+    if (!check.ok) return { check } as const;
+    const [orderId, nonce] = check.claims.target.split(':');
+    const tenant = await deps.db.Tenant.findById(check.claims.tenantId, { locale: 1 }).lean();
+    const lang = (tenant?.locale ?? 'en') as 'fr' | 'en';
+    return { check, orderId, nonce, lang, handle: deps.temporal.workflow.getHandle(orderWorkflowId(check.claims.tenantId, orderId)) } as const;
+  }
+
+  const failure = (reply: FastifyReply, reason: 'malformed' | 'forged' | 'expired', lang: 'fr' | 'en' = 'en') =>
+    page(reply, reason === 'expired' ? 410 : 404, lang, `<h1>${esc(T[lang].title)}</h1><p>${esc(reason === 'expired' ? T[lang].expired : T[lang].invalid)}</p>`);
+
+  app.get<{ Params: { token: string } }>('/c/:token', async (request, reply) => {
+    const o = await open(request.params.token);
+    if (!o.check.ok) return failure(reply, o.check.reason);
+    const w = T[o.lang!];
+    try {
+      const view = await o.handle!.query(orderStateQuery);
+      const c = view.confirmation;
+      if (c && c.nonce === o.nonce && c.used) return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(w.used)}</p>`);
+      if (view.state !== 'on_hold' || c?.nonce !== o.nonce) return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(w.notWaiting)}</p>`);
+      return page(reply, 200, o.lang!, form(w, o.orderId!, view.address));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return failure(reply, 'forged', o.lang);
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { token: string } }>('/c/:token', async (request, reply) => {
+    const o = await open(request.params.token);
+    if (!o.check.ok) return failure(reply, o.check.reason);
+    const w = T[o.lang!];
+    const posted = confirmFormSchema.safeParse(request.body ?? {});
+    if (!posted.success) return page(reply, 400, o.lang!, `<h1>${esc(w.title)}</h1><p class="error">${esc(w.invalid)}</p>`);
+    let corrected: Address | null = null;
+    if (posted.data.action === 'correct') {
+      const parsed = addressSchema.safeParse({ ...posted.data, country: posted.data.country?.toUpperCase() });
+      if (!parsed.success) {
+        const view = await o.handle!.query(orderStateQuery);
+        const labels = parsed.error.issues.map((i) => w[String(i.path[0]) as 'line1'] ?? String(i.path[0]));
+        return page(reply, 400, o.lang!, form(w, o.orderId!, { ...view.address, ...(posted.data as Partial<Address>) } as Address, labels));
+      }
+      corrected = parsed.data;
+    }
+    try {
+      const view = await o.handle!.executeUpdate(confirmAddressUpdate, { args: [{ nonce: o.nonce!, via: 'link', corrected }] });
+      return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(view.state === 'on_hold' ? w.held : w.done)}</p>`);
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const message = err.cause?.message ?? '';
+        const text = /already used/.test(message) ? w.used : /expired/.test(message) ? w.expired : w.notWaiting;
+        return page(reply, /expired/.test(message) ? 410 : 409, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(text)}</p>`);
+      }
+      if (err instanceof WorkflowNotFoundError) return failure(reply, 'forged', o.lang);
+      throw err;
+    }
+  });
+}

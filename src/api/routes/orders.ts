@@ -1,0 +1,118 @@
+// /v1/orders: start an order workflow (idempotent on orderId), send fulfilment events, release
+// or cancel a held order (O4, role ops), and read an order with its exceptions and notifications (O10).
+import type { FastifyInstance } from 'fastify';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApiDeps } from '../server';
+import { requireRole } from '../server';
+import { ApiError, notFound, parse } from '../errors';
+import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema } from '../schemas';
+import { cancelUpdate, order, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput } from '../../workflows/order';
+import { isoDurationToMs } from '../../domain/durations';
+import { effectivePreferences } from '../../domain/preferences';
+
+export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
+
+export async function orderRoutes(app: FastifyInstance, deps: ApiDeps) {
+  const { db, temporal } = deps;
+  const canWrite = requireRole(deps, 'orders:write');
+  const canRead = requireRole(deps, 'orders:write', 'ops', 'log:read');
+  const ops = requireRole(deps, 'ops');
+
+  /** Runs an Update; a refused one is a 409 naming why (the validator's message), a missing order a 404. */
+  async function update<T>(tenantId: string, orderId: string, run: (handle: ReturnType<typeof temporal.workflow.getHandle>) => Promise<T>): Promise<T> {
+    try {
+      return await run(temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(`order ${orderId}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
+      throw err;
+    }
+  }
+
+  app.post('/v1/orders', { preHandler: canWrite }, async (request, reply) => {
+    const tenantId = request.principal!.tenantId!;
+    const body = parse(createOrderSchema, request.body);
+    const tenant = await db.Tenant.findById(tenantId).lean();
+    if (!tenant) throw new ApiError(403, 'forbidden', 'this key belongs to no tenant');
+    const seller = tenant.seller ?? { name: tenant.name, email: tenant.emailFrom?.email ?? 'seller@relais.localhost', phone: null, smsOptIn: false, whatsappOptIn: false };
+    const p = tenant.policies ?? {};
+    const input: OrderInput = {
+      tenantId, orderId: body.orderId,
+      order: { items: body.items, customer: body.customer, payment: body.payment, salesChannel: body.salesChannel, carrier: body.carrier },
+      locale: tenant.locale as 'fr' | 'en', timeZone: tenant.timeZone, tenantName: tenant.name,
+      seller: { name: seller.name, email: seller.email, phone: seller.phone ?? null, smsOptIn: seller.smsOptIn ?? false, whatsappOptIn: seller.whatsappOptIn ?? false },
+      policy: {
+        stuckAfterMs: isoDurationToMs(p.stuckAfter ?? 'P2D'), linkTtlMs: isoDurationToMs(p.confirmationLinkTtl ?? 'P2D'),
+        readyToShipWithinMs: isoDurationToMs(p.readyToShipWithin ?? 'P1D'),
+        unknownAfterMs: isoDurationToMs(p.unknownAfter ?? 'PT30M'), listenForMs: isoDurationToMs(p.listenFor ?? 'P3D'),
+      },
+      orderUrl: new URL(`/v1/orders/${encodeURIComponent(body.orderId)}`, deps.publicBaseUrl).toString(),
+    };
+    const workflowId = orderWorkflowId(tenantId, body.orderId);
+    try {
+      await temporal.workflow.start(order, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return reply.status(200).send({ orderId: body.orderId, workflowId, created: false });
+    }
+    return reply.status(202).send({ orderId: body.orderId, workflowId, created: true });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/orders/:id', { preHandler: canRead }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    let view = (await db.Order.findOne({ tenantId, orderId: request.params.id }).lean())?.view as Record<string, any> | undefined;
+    if (!view) {
+      try {
+        view = await temporal.workflow.getHandle(orderWorkflowId(tenantId, request.params.id)).query(orderStateQuery) as never;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw notFound(`order ${request.params.id}`);
+        throw err;
+      }
+    }
+    // O10: every notification with its delivery status, from the dispatch it is.
+    const ids = (view!.notifications ?? []).map((n: { dispatchId: string }) => n.dispatchId);
+    const dispatches = ids.length ? await db.Dispatch.find({ tenantId, dispatchId: { $in: ids } }, { dispatchId: 1, result: 1, recipients: 1 }).lean() : [];
+    const notifications = (view!.notifications ?? []).map((n: { dispatchId: string }) => {
+      const d = dispatches.find((x) => x.dispatchId === n.dispatchId);
+      return { ...n, result: d?.result ?? 'queued', to: d?.recipients[0]?.address ?? null, status: d?.recipients[0]?.status ?? 'queued' };
+    });
+    return { orderId: request.params.id, ...view, notifications };
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/orders/:id/events', { preHandler: canWrite }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    const event = parse(orderEventSchema, request.body);
+    const view = await update(tenantId, request.params.id, (h) => h.executeUpdate(orderEventUpdate, { args: [event] }));
+    return { orderId: request.params.id, state: view.state, stuck: view.stuck };
+  });
+
+  for (const [action, def] of [['release', releaseUpdate], ['cancel', cancelUpdate]] as const) {
+    app.post<{ Params: { id: string } }>(`/v1/orders/:id/${action}`, { preHandler: ops }, async (request) => {
+      const tenantId = request.principal!.tenantId!;
+      const body = parse(opsActionSchema, request.body);
+      const by = request.principal!.keyId;
+      const view = await update(tenantId, request.params.id, (h) => h.executeUpdate(def, { args: [{ by, reason: body.reason }] }));
+      await db.Audit.create({ tenantId, actor: by, action: `order.${action}`, target: request.params.id, reason: body.reason, at: new Date() });
+      return { orderId: request.params.id, state: view.state };
+    });
+  }
+
+  app.get('/v1/preferences', { preHandler: requireRole(deps, 'admin') }, async (request) => {
+    const tenant = await db.Tenant.findById(request.principal!.tenantId, { preferences: 1 }).lean();
+    return effectivePreferences(tenant?.preferences as never);
+  });
+
+  app.put('/v1/preferences', { preHandler: requireRole(deps, 'admin') }, async (request) => {
+    const tenantId = request.principal!.tenantId!;
+    const body = parse(preferencesSchema, request.body);
+    const tenant = await db.Tenant.findById(tenantId, { preferences: 1 }).lean();
+    const current = effectivePreferences(tenant?.preferences as never);
+    const next = {
+      sellerAlerts: { ...current.sellerAlerts, ...(body.sellerAlerts ?? {}) },
+      customerNotices: { ...current.customerNotices, ...(body.customerNotices ?? {}) },
+    };
+    await db.Tenant.updateOne({ _id: tenantId }, { $set: { preferences: next } });
+    await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'preferences.update', target: tenantId, at: new Date(), details: body });
+    return next;
+  });
+}

@@ -105,9 +105,14 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
   };
   const openReason = (type: ExceptionType) => s.exceptions.find((e) => e.type === type && !e.resolvedAt)?.reason ?? null;
 
+  const persist = async () => {
+    s.version += 1;
+    await saveOrderState({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer, state: s });
+  };
+
   setHandler(orderStateQuery, () => s);
 
-  setHandler(orderEventUpdate, (event) => {
+  setHandler(orderEventUpdate, async (event) => {
     const result = transition(s.state, event, openReason('rts_failed'));
     if (!result.ok) throw new Error(result.message);
     const t = result.transition;
@@ -127,50 +132,54 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     moveTo(t.next);
     const { type, ...details } = event;
     record(type, null, eventReason(event), Object.keys(details).length ? details : null);
+    await persist(); // the caller's next read sees this event
     return s;
   }, { validator: (event) => { const r = transition(s.state, event, openReason('rts_failed')); if (!r.ok) throw new Error(r.message); } });
 
   const requireHold = (action: string) => {
     if (s.state !== 'on_hold') throw new Error(`cannot ${action}: the order is ${s.state}, not on hold`);
   };
-  setHandler(releaseUpdate, ({ by, reason }) => {
+  setHandler(releaseUpdate, async ({ by, reason }) => {
     s.hold = null;
     resolve('on_hold', `released by ${by}: ${reason}`);
     moveTo('placed');
     record('released', by, reason);
+    await persist();
     return s;
   }, { validator: (_action: OpsAction) => requireHold('release') });
-  setHandler(cancelUpdate, ({ by, reason }) => {
+  setHandler(cancelUpdate, async ({ by, reason }) => {
     s.hold = null;
     resolve('on_hold', `cancelled by ${by}: ${reason}`);
     moveTo('cancelled');
     record('cancelled', by, reason);
+    await persist();
     return s;
   }, { validator: (_action: OpsAction) => requireHold('cancel') });
 
-  setHandler(confirmAddressUpdate, async ({ nonce, via, corrected }) => {
+  setHandler(confirmAddressUpdate, async ({ via, corrected }) => {
     s.confirmation!.used = true;
     if (corrected) {
       // A corrected address is checked again before the hold lifts (O3).
       s.address = corrected;
       s.risk = await assessOrderRisk({ tenantId: input.tenantId, orderId: input.orderId, customer: { ...input.order.customer, address: corrected } });
       record('address_corrected', `customer (${via})`, null, { address: corrected, risk: s.risk.level });
-      if (holdReason(s.risk)) return s;
     } else {
       record('address_confirmed', `customer (${via})`, null);
     }
-    s.hold = null;
-    resolve('on_hold', corrected ? 'address corrected by the customer' : 'address confirmed by the customer');
-    moveTo('placed');
-    void nonce;
+    if (!corrected || !holdReason(s.risk!)) {
+      s.hold = null;
+      resolve('on_hold', corrected ? 'address corrected by the customer' : 'address confirmed by the customer');
+      moveTo('placed');
+    }
+    await persist();
     return s;
   }, {
     validator: ({ nonce }) => {
       const c = s.confirmation;
+      if (c?.nonce === nonce && c.used) throw new Error('this confirmation link was already used');
+      if (c?.nonce === nonce && Date.now() >= Date.parse(c.expiresAt)) throw new Error('this confirmation link has expired');
       if (s.state !== 'on_hold' || !c) throw new Error('this order is not waiting for an address confirmation');
       if (c.nonce !== nonce) throw new Error('this confirmation link is not the current one');
-      if (c.used) throw new Error('this confirmation link was already used');
-      if (Date.now() >= Date.parse(c.expiresAt)) throw new Error('this confirmation link has expired');
     },
   });
 
@@ -210,10 +219,6 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     }
   };
 
-  const persist = async () => {
-    s.version += 1;
-    await saveOrderState({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer, state: s });
-  };
 
   if (!carried) {
     // O2: risk on creation; a high risk holds the order and says why.

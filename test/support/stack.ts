@@ -16,7 +16,7 @@ import { freePort } from '../../scripts/lib/processes';
 
 export interface StackOptions {
   /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
-  policies?: { unknownAfter?: string; listenFor?: string };
+  policies?: { unknownAfter?: string; listenFor?: string; stuckAfter?: string; confirmationLinkTtl?: string; readyToShipWithin?: string };
   eventDelayMs?: number;
   lateEventMs?: number;
   /** Another Temporal server (e.g. a time-skipping test environment) instead of the run's dev server. */
@@ -107,7 +107,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await db.Tenant.create({
     _id: tenantId, name: 'Bistro Demo', locale: 'en', timeZone: 'Europe/Paris',
     emailFrom: { email: 'orders@bistro.test', name: 'Bistro Demo' },
-    policies: { unknownAfter: options.policies?.unknownAfter ?? 'PT30M', listenFor: options.policies?.listenFor ?? 'P3D' },
+    policies: {
+      unknownAfter: 'PT30M', listenFor: 'P3D', stuckAfter: 'P2D', confirmationLinkTtl: 'P2D', readyToShipWithin: 'P1D', ...options.policies,
+    },
+    seller: { name: 'Sam Seller', email: 'sam.seller@bistro.test', phone: '+33611111111', smsOptIn: true, whatsappOptIn: false },
     outlets: [{ id: 'paris-1', name: 'Paris 11e', purchasingManager: { name: 'Paula Manager', email: 'paula.pm@bistro.test', phone: '+33612345678', smsOptIn: true, whatsappOptIn: false } }],
   });
   const { key } = await createApiKey(db, { tenantId, roles: ['admin'] });
@@ -168,5 +171,21 @@ export function purchaseOrder(dispatchId: string, emails: string[], extra: Recor
     sender: { name: 'Bruno Buyer', email: 'bruno.buyer@bistro.test', outletId: 'paris-1' },
     recipients: emails.map((email) => ({ email })),
     ...extra,
+  };
+}
+
+/** An order body with a complete, deliverable French address (low risk). */
+export function newOrder(orderId: string, customer: Record<string, unknown> = {}) {
+  return {
+    orderId,
+    items: [{ sku: 'TSHIRT-M', quantity: 1, location: 'A-12' }],
+    customer: {
+      name: 'Chloé Client', phone: '+33612345670', email: 'chloe.client@example.test',
+      address: { line1: '12 rue de la Paix', line2: null, city: 'Paris', postalCode: '75002', country: 'FR' },
+      ...customer,
+    },
+    payment: { method: 'cash_on_delivery', amount: '49.90 EUR' },
+    salesChannel: 'shopify',
+    carrier: 'colissimo',
   };
 }

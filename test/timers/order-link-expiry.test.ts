@@ -1,0 +1,33 @@
+// O3 with the real default (48 hours): the address confirmation link works until then, and is
+// refused politely after (the workflow decides on its own clock, so no wall clock is trusted).
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { newOrder, startStack, type Stack } from '../support/stack';
+import { confirmAddressUpdate, orderStateQuery } from '../../src/workflows/order';
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+beforeAll(async () => {
+  const tools = JSON.parse(process.env.RELAIS_TEST_TOOLS!);
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: tools.temporalTestServer } } });
+  stack = await startStack({ temporal: { client: env.client, nativeConnection: env.nativeConnection } });
+});
+afterAll(async () => { await stack?.close(); await env?.teardown(); });
+
+const held = { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } };
+
+test('O3: the confirmation expires at 48 hours', async () => {
+  for (const id of ['exp-before', 'exp-after']) {
+    await stack.request('POST', '/v1/orders', newOrder(id, { ...held, email: `${id}@example.test`, phone: null }));
+  }
+  const handles = ['exp-before', 'exp-after'].map((id) => env.client.workflow.getHandle(`order/${stack.tenantId}/${id}`));
+  const nonces = await Promise.all(handles.map((h) => stack.waitFor('confirmation', async () => (await h.query(orderStateQuery)).confirmation?.nonce)));
+
+  await env.sleep('2879 minutes');
+  const confirmed = await handles[0].executeUpdate(confirmAddressUpdate, { args: [{ nonce: nonces[0], via: 'link', corrected: null }] });
+  expect(confirmed.state).toBe('placed');
+
+  await env.sleep('1 minute');
+  await expect(handles[1].executeUpdate(confirmAddressUpdate, { args: [{ nonce: nonces[1], via: 'link', corrected: null }] }))
+    .rejects.toMatchObject({ cause: { message: 'this confirmation link has expired' } });
+  expect((await handles[1].query(orderStateQuery)).state).toBe('on_hold');
+});

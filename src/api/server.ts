@@ -38,7 +38,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...(deps.logger && typeof deps.logger === 'object' ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: deps.logger ?? false }),
     bodyLimit: 5 * 1024 * 1024,
     // Signed link tokens travel as path parameters.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -1,59 +1,92 @@
-// What happens to each message in the sandbox, decided by the recipient's address (the README
-// shows this table). Steps are relative to the send, in units of the event delay.
+// What happens to each message in the sandbox, decided by the recipient's address alone, so a
+// test or a person trying Relais picks the outcome by choosing the address. Matching is
+// case-insensitive. Step times are in units of the event delay (`eventDelayMs`), counted from
+// the moment the API accepted the message; a `late` step (same `at` as the step before it)
+// comes `lateEventMs` after that step went out.
 
 export type EmailEventType = 'processed' | 'deferred' | 'delivered' | 'bounce' | 'dropped' | 'open';
 export type PhoneStatus = 'sent' | 'delivered' | 'undelivered' | 'failed' | 'read';
 
-export interface EmailStep { at: number; late?: boolean; event: EmailEventType; fields: Record<string, unknown> }
+export interface EmailStep { at: number; late?: boolean; event: EmailEventType; fields: Record<string, string | number | boolean> }
 export interface PhoneStep { at: number; status: PhoneStatus; errorCode?: string }
 
-export const FATE_TABLE = [
-  ['email local part contains `+bounce`', 'processed → bounce (type bounce, "550 5.1.1 user unknown", Invalid Address)'],
-  ['`+block`', 'processed → bounce (type blocked, "554 5.7.1 blocked as spam", Reputation)'],
-  ['`+drop`', 'dropped ("Bounced Address")'],
-  ['`+defer`', 'processed → deferred, 5 times, never final'],
+/** The fate table, as the README shows it: [address, what happens]. */
+export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: string]> = [
+  ['email local part contains `+bounce`', 'processed → bounce (type bounce, "550 5.1.1 user unknown", status 5.1.1, bounce_classification Invalid Address)'],
+  ['`+block`', 'processed → bounce (type blocked, "554 5.7.1 blocked as spam", status 5.7.1, bounce_classification Reputation)'],
+  ['`+drop`', 'dropped (reason "Bounced Address"), no processed'],
+  ['`+defer`', 'processed → deferred, 5 times (attempt 1…5), never final'],
   ['`+deferok`', 'processed → deferred → delivered'],
   ['`+silent`', 'nothing at all after processed'],
-  ['`+latebounce`', 'processed → delivered, then a bounce after SANDBOX_LATE_EVENT_MS'],
+  ['`+latebounce`', 'processed → delivered, then a bounce `SANDBOX_LATE_EVENT_MS` later'],
   ['`+open`', 'processed → delivered → open'],
   ['anything else', 'processed → delivered'],
   ['phone ending `0001`', 'queued → sent → undelivered, ErrorCode 30003'],
-  ['phone ending `0002`', 'failed, ErrorCode 30005'],
-  ['phone ending `0003`', 'refused at the API: 400, code 21211'],
+  ['phone ending `0002`', 'queued → failed, ErrorCode 30005'],
+  ['phone ending `0003`', 'refused by the Messages API: 400, code 21211'],
   ['other phones', 'queued → sent → delivered (WhatsApp: → read)'],
-] as const;
+];
 
-const DELIVERED = { response: '250 2.0.0 OK 1700000000 q1si123456qkd.1 - gsmtp', tls: 1, ip: '149.72.0.1' };
-const BOUNCE = { reason: '550 5.1.1 The email account that you tried to reach does not exist (user unknown)', status: '5.1.1', type: 'bounce', bounce_classification: 'Invalid Address' };
-
-export function emailFate(address: string): EmailStep[] {
-  const local = address.toLowerCase().split('@')[0];
-  const has = (tag: string) => local.split('+').slice(1).includes(tag);
-  if (has('drop')) return [{ at: 1, event: 'dropped', fields: { reason: 'Bounced Address', status: '5.0.0' } }];
-  const processed: EmailStep = { at: 1, event: 'processed', fields: {} };
-  if (has('bounce')) return [processed, { at: 2, event: 'bounce', fields: BOUNCE }];
-  if (has('block')) {
-    return [processed, { at: 2, event: 'bounce', fields: { reason: '554 5.7.1 Message blocked as spam by the recipient\'s server', status: '5.7.1', type: 'blocked', bounce_classification: 'Reputation' } }];
-  }
-  if (has('defer')) {
-    return [processed, ...[1, 2, 3, 4, 5].map((attempt) => ({ at: 1 + attempt, event: 'deferred' as const, fields: { response: '451 4.2.0 Mailbox temporarily unavailable, try again later', attempt: String(attempt) } }))];
-  }
-  if (has('deferok')) {
-    return [processed, { at: 2, event: 'deferred', fields: { response: '451 4.2.0 Mailbox temporarily unavailable, try again later', attempt: '1' } }, { at: 4, event: 'delivered', fields: DELIVERED }];
-  }
-  if (has('silent')) return [processed];
-  if (has('latebounce')) return [processed, { at: 2, event: 'delivered', fields: DELIVERED }, { at: 2, late: true, event: 'bounce', fields: { ...BOUNCE, reason: '550 5.1.1 mailbox does not exist (asynchronous bounce)' } }];
-  if (has('open')) return [processed, { at: 2, event: 'delivered', fields: DELIVERED }, { at: 3, event: 'open', fields: { useragent: 'Mozilla/5.0', ip: '203.0.113.7', sg_machine_open: false } }];
-  return [processed, { at: 2, event: 'delivered', fields: DELIVERED }];
+/** The table in Markdown, ready for a README. */
+export function fateTableMarkdown(): string {
+  return ['| address | what happens |', '|---|---|', ...FATE_TABLE.map(([a, o]) => `| ${a} | ${o} |`)].join('\n');
 }
 
-/** Phone numbers refused synchronously by the Messages API. */
-export const refusedAtApi = (phone: string): boolean => phone.replace(/\D/g, '').endsWith('0003');
+/** How many `deferred` events a `+defer` address gets (bounded: the sandbox does not retry for 72 h). */
+export const DEFER_REPEATS = 5;
+
+export const RESPONSES = {
+  delivered: '250 2.0.0 OK 1700000000 sandbox.relais.localhost - accepted for delivery',
+  deferred: '451 4.2.0 mailbox temporarily unavailable, try again later',
+  userUnknown: '550 5.1.1 user unknown',
+  blocked: '554 5.7.1 blocked as spam',
+} as const;
+
+const SENDER_IP = '149.72.123.24';
+const DELIVERED = { response: RESPONSES.delivered, ip: SENDER_IP, tls: 1 };
+const BOUNCE = { reason: RESPONSES.userUnknown, status: '5.1.1', type: 'bounce', bounce_classification: 'Invalid Address', ip: SENDER_IP, tls: 1 };
+const BLOCKED = { reason: RESPONSES.blocked, status: '5.7.1', type: 'blocked', bounce_classification: 'Reputation', ip: SENDER_IP, tls: 1 };
+const OPEN = {
+  useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+  ip: '203.0.113.7',
+  sg_machine_open: false,
+};
+
+/** The tag an email address carries, by precedence (`+deferok` before `+defer`). */
+export type EmailTag = 'drop' | 'latebounce' | 'bounce' | 'block' | 'deferok' | 'defer' | 'silent' | 'open';
+const TAGS: EmailTag[] = ['drop', 'latebounce', 'bounce', 'block', 'deferok', 'defer', 'silent', 'open'];
+
+export function emailTag(address: string): EmailTag | undefined {
+  const local = address.toLowerCase().split('@')[0] ?? '';
+  return TAGS.find((tag) => local.includes(`+${tag}`));
+}
+
+export function emailFate(address: string): EmailStep[] {
+  const processed: EmailStep = { at: 1, event: 'processed', fields: {} };
+  const delivered = (at: number): EmailStep => ({ at, event: 'delivered', fields: DELIVERED });
+  const deferred = (at: number, attempt: number): EmailStep => ({ at, event: 'deferred', fields: { response: RESPONSES.deferred, attempt: String(attempt) } });
+  switch (emailTag(address)) {
+    case 'drop': return [{ at: 1, event: 'dropped', fields: { reason: 'Bounced Address', status: '5.0.0' } }];
+    case 'bounce': return [processed, { at: 2, event: 'bounce', fields: BOUNCE }];
+    case 'block': return [processed, { at: 2, event: 'bounce', fields: BLOCKED }];
+    case 'defer': return [processed, ...Array.from({ length: DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1))];
+    case 'deferok': return [processed, deferred(2, 1), delivered(3)];
+    case 'silent': return [processed];
+    case 'latebounce': return [processed, delivered(2), { at: 2, late: true, event: 'bounce', fields: BOUNCE }];
+    case 'open': return [processed, delivered(2), { at: 3, event: 'open', fields: OPEN }];
+    default: return [processed, delivered(2)];
+  }
+}
+
+const digits = (phone: string) => phone.replace(/\D/g, '');
+
+/** Numbers the Messages API refuses at once (400, code 21211). */
+export const refusedAtApi = (phone: string): boolean => digits(phone).endsWith('0003');
 
 export function phoneFate(phone: string, channel: 'sms' | 'whatsapp'): PhoneStep[] {
-  const digits = phone.replace(/\D/g, '');
-  if (digits.endsWith('0001')) return [{ at: 1, status: 'sent' }, { at: 2, status: 'undelivered', errorCode: '30003' }];
-  if (digits.endsWith('0002')) return [{ at: 1, status: 'failed', errorCode: '30005' }];
+  const d = digits(phone);
+  if (d.endsWith('0001')) return [{ at: 1, status: 'sent' }, { at: 2, status: 'undelivered', errorCode: '30003' }];
+  if (d.endsWith('0002')) return [{ at: 1, status: 'failed', errorCode: '30005' }];
   const steps: PhoneStep[] = [{ at: 1, status: 'sent' }, { at: 2, status: 'delivered' }];
   return channel === 'whatsapp' ? [...steps, { at: 3, status: 'read' }] : steps;
 }

@@ -1,0 +1,40 @@
+// Injected failures: the next N API requests to a provider answer 429 or 500 (POST /sandbox/faults).
+import { z } from 'zod';
+
+export const faultSchema = z.object({
+  provider: z.enum(['sendgrid', 'twilio', 'any']),
+  status: z.union([z.literal(429), z.literal(500)]),
+  count: z.number().int().min(1).max(1_000_000),
+  /** 429 only: how long the caller should wait (Retry-After; SendGrid's X-RateLimit-Reset = now + this). */
+  retryAfterSeconds: z.number().int().min(0).max(86_400).default(1),
+});
+
+export type FaultInput = z.input<typeof faultSchema>;
+export type Fault = z.output<typeof faultSchema>;
+
+export class Faults {
+  private faults: Fault[] = [];
+
+  add(input: FaultInput): Fault {
+    const fault = faultSchema.parse(input);
+    this.faults.push(fault);
+    return fault;
+  }
+
+  /** Uses up one failure for this provider's next request, if any is armed (oldest first). */
+  take(provider: 'sendgrid' | 'twilio'): Fault | undefined {
+    const fault = this.faults.find((f) => f.count > 0 && (f.provider === provider || f.provider === 'any'));
+    if (!fault) return undefined;
+    fault.count -= 1;
+    this.faults = this.faults.filter((f) => f.count > 0);
+    return { ...fault };
+  }
+
+  list(): Fault[] {
+    return this.faults.map((f) => ({ ...f }));
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+}

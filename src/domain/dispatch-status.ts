@@ -64,7 +64,13 @@ export function dispatchResult(statuses: readonly RecipientStatus[], providerRef
   if (statuses.length === 0) return 'queued';
   const failed = statuses.filter(isFailure).length;
   if (failed === statuses.length) return 'error';
-  if (failed > 0) return 'alert';
+  if (failed > 0) {
+    // D5 is "some failed, at least one received it". While the others are still under way it
+    // may yet become D4's `error`: wait. Only `unknown` left means nobody will tell us more.
+    const stillUnderWay = statuses.some((s) => s === 'queued' || s === 'processed' || s === 'deferred');
+    const received = statuses.some((s) => s === 'delivered' || s === 'sent');
+    return received || !stillUnderWay ? 'alert' : 'processed';
+  }
   if (statuses.includes('unknown')) return 'unknown';
   if (statuses.every((s) => s === 'sent')) return 'sent';
   if (statuses.every((s) => s === 'delivered' || s === 'sent')) return 'delivered';

@@ -1,9 +1,9 @@
-// Injected failures: the next N API requests to a provider answer 429 or 500 (POST /sandbox/faults).
+// Injected failures: the next N API requests to a provider answer 400, 429 or 500 (POST /sandbox/faults).
 import { z } from 'zod';
 
 export const faultSchema = z.object({
   provider: z.enum(['sendgrid', 'twilio', 'any']),
-  status: z.union([z.literal(429), z.literal(500)]),
+  status: z.union([z.literal(400), z.literal(429), z.literal(500)]),
   count: z.number().int().min(1).max(1_000_000),
   /** 429 only: how long the caller should wait (Retry-After; SendGrid's X-RateLimit-Reset = now + this). */
   retryAfterSeconds: z.number().int().min(0).max(86_400).default(1),

@@ -206,6 +206,7 @@ export async function sendgridRoutes(app: FastifyInstance, ctx: SendGridContext)
         .header('Retry-After', String(fault.retryAfterSeconds));
       return sendgridErrors(reply, 429, [{ message: SENDGRID_MESSAGES.rateLimited }]);
     }
+    if (fault?.status === 400) return sendgridErrors(reply, 400, [{ message: 'The content value must be a string at least one character in length.', field: 'content.0.value' }]);
     if (fault) return sendgridErrors(reply, 500, [{ message: SENDGRID_MESSAGES.internal }]);
 
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

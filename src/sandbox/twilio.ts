@@ -85,6 +85,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
     const fault = ctx.faults.take('twilio');
     if (!fault) return undefined;
     if (fault.status === 500) return twilioError(reply, 500, 20500, 'Internal Server Error');
+    if (fault.status === 400) return twilioError(reply, 400, 21610, 'Attempt to send to unsubscribed recipient');
     reply.header('Retry-After', String(fault.retryAfterSeconds));
     return twilioError(reply, 429, 20429, 'Too Many Requests');
   };

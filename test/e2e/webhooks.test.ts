@@ -97,12 +97,12 @@ test('provider 429 then success: the message is recorded exactly once', async ()
 });
 
 test('provider 400: the dispatch fails at once with the provider\'s reason kept (D9 failed)', async () => {
-  // The sandbox, like SendGrid, refuses an address without a dot in its domain.
-  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-400', ['someone@localhost']));
+  await fetch(`${stack.sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'sendgrid', status: 400, count: 1 }) });
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-400', ['refused@acme.test']));
   await stack.waitFor('failed', async () => (await get('wh-400'))?.result === 'failed');
   const d = await get('wh-400');
   expect(d.providerError).toMatch(/SendGrid refused the request/);
-  expect(d.providerError).toMatch(/valid address/i);
+  expect(d.providerError).toMatch(/content value must be a string/);
   expect(d.recipients[0].status).toBe('not_sent');
-  expect(stack.sandbox.messages({ to: 'someone@localhost' })).toHaveLength(0);
+  expect(stack.sandbox.messages({ to: 'refused@acme.test' })).toHaveLength(0);
 });

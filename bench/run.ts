@@ -12,7 +12,11 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { freePort, startFerretDb, stopProcess, toolPaths } from '../scripts/lib/processes';
 import { buildWorkflowBundle } from '../src/worker';
-import { purchaseOrder, startStack, type Stack } from '../test/support/stack';
+import { newOrder, purchaseOrder, startStack, type Stack } from '../test/support/stack';
+import { orderEventUpdate, orderStateQuery } from '../src/workflows/order';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const { values: args } = parseArgs({
   options: {
@@ -20,6 +24,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '20' },
     'webhook-seconds': { type: 'string', default: '15' },
     'baseline-workflows': { type: 'string', default: '300' },
+    orders: { type: 'string', default: '40' },
+    'open-orders': { type: 'string', default: '1000' },
   },
 });
 
@@ -65,7 +71,7 @@ async function benchDispatches(stack: Stack, count: number, concurrency: number)
     for (;;) {
       const doc = await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1 }).lean();
       if (doc?.result === 'delivered') break;
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 200));
     }
     latencies.push(Date.now() - t0);
   }, 'dispatches');
@@ -132,6 +138,60 @@ async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, seconds
   return { webhookRate, signalRate };
 }
 
+const LIFECYCLE = [
+  { type: 'allocated' }, { type: 'packed' }, { type: 'handed_over' },
+  { type: 'tracking_update', status: 'in transit', location: 'hub', at: new Date().toISOString() },
+] as const;
+
+/** Orders placed → delivered, every event posted over HTTP like a platform would. */
+async function benchOrders(stack: Stack, count: number, concurrency: number) {
+  const started = Date.now();
+  await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
+    const id = `bench-order-${i}`;
+    const customer = { email: `c${i}@example.test`, phone: `+3361${String(2000000 + i).padStart(7, '0')}` };
+    const res = await stack.request('POST', '/v1/orders', newOrder(id, customer));
+    if (res.status !== 202) throw new Error(`order ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    for (;;) {
+      const o = await stack.request('GET', `/v1/orders/${id}`);
+      if (o.body?.risk) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const event of [...LIFECYCLE, { type: 'delivered' }]) {
+      const r = await stack.request('POST', `/v1/orders/${id}/events`, event);
+      if (r.status !== 200) throw new Error(`order ${id} ${event.type}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  }, 'orders');
+  return count / ((Date.now() - started) / 1000);
+}
+
+/** Many orders in transit, each waiting on its 48-hour timer: what holding them costs the worker. */
+async function benchOpenOrders(stack: Stack, env: TestWorkflowEnvironment, count: number, concurrency: number) {
+  const before = process.memoryUsage().rss;
+  await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
+    const id = `open-${i}`;
+    const customer = { email: `open${i}@example.test`, phone: `+3362${String(2000000 + i).padStart(7, '0')}` };
+    await stack.request('POST', '/v1/orders', newOrder(id, customer));
+    const handle = env.client.workflow.getHandle(`order/${stack.tenantId}/${id}`);
+    for (;;) {
+      if ((await handle.query(orderStateQuery)).risk) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const event of LIFECYCLE) await handle.executeUpdate(orderEventUpdate, { args: [event as never] });
+  }, 'orders to in transit');
+  global.gc?.();
+  // Quiet window: the orders only wait on timers now; how much CPU does holding them take?
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 20_000));
+  const cpu = process.cpuUsage(cpu0);
+  const seconds = (Date.now() - t0) / 1000;
+  return {
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    addedMiB: (process.memoryUsage().rss - before) / 2 ** 20,
+    idleCpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+  };
+}
+
 async function main() {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   say(`machine: ${machine}`);
@@ -159,12 +219,18 @@ async function main() {
     const d = await benchDispatches(stack, count, concurrency);
     say(`webhooks: signed SendGrid batches of 50 for ${args['webhook-seconds']} s, then raw client signals for as long`);
     const w = await benchWebhooks(stack, env, Number(args['webhook-seconds']));
+    say(`orders: ${args.orders} placed → delivered with 6 events each over HTTP`);
+    const ordersPerSecond = await benchOrders(stack, Number(args.orders), concurrency);
+    say(`open orders: ${args['open-orders']} moved to in transit, then 20 s of waiting on their 48-hour timers`);
+    const open = await benchOpenOrders(stack, env, Number(args['open-orders']), concurrency);
 
     console.log(`\nRelais benchmark — ${new Date().toISOString()}\nmachine: ${machine}\nTemporal: dev server (CLI v1.5.1, SQLite file); MongoDB-wire: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'FerretDB 1.24 (SQLite)'}\n`);
     console.log('| measure | Relais | baseline (same server, same run) | ratio |');
     console.log('|---|---|---|---|');
     console.log(`| dispatches to delivered | ${d.perSecond.toFixed(1)} /s (p50 ${d.p50} ms, p99 ${d.p99} ms) | no-op workflow + activity: ${noopRate.toFixed(1)} /s | ${(d.perSecond / noopRate).toFixed(2)} |`);
     console.log(`| webhook events accepted (verified, signalled) | ${w.webhookRate.toFixed(0)} /s | client.workflow.signal: ${w.signalRate.toFixed(0)} /s | ${(w.webhookRate / w.signalRate).toFixed(2)} |`);
+    console.log(`| orders placed → delivered (6 HTTP events each) | ${ordersPerSecond.toFixed(2)} /s | no-op workflow + activity: ${noopRate.toFixed(1)} /s | ${(ordersPerSecond / noopRate).toFixed(2)} |`);
+    console.log(`| ${args['open-orders']} open orders waiting on 48-hour timers | process RSS ${open.rssMiB.toFixed(0)} MiB (+${open.addedMiB.toFixed(0)} MiB while placing them), CPU ${open.idleCpuPercent.toFixed(1)} % of a core while waiting | — | — |`);
   } finally {
     await stack.close();
     await env.teardown();

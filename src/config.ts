@@ -30,6 +30,15 @@ export const configSchema = z.object({
   TWILIO_SMS_FROM: optionalString,
   TWILIO_WHATSAPP_FROM: optionalString,
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp://user:pass@host:port or smtps://…').optional().describe('the mail server for dispatches sent with provider "smtp" (rule D10)'),
+  WHATSAPP_TEMPLATES: z.string().optional().transform((v, ctx) => {
+    if (!v) return undefined;
+    try {
+      return z.record(z.string().regex(/^[a-z0-9_]+\.(fr|en)$/), z.object({ contentSid: z.string().regex(/^HX[0-9a-f]{32}$/), variables: z.array(z.string()) })).parse(JSON.parse(v));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `JSON such as {"dispatch_escalation.fr":{"contentSid":"HX…","variables":["documentLabel","dispatchUrl"]}} (${(err as Error).message.slice(0, 200)})` });
+      return z.NEVER;
+    }
+  }).describe('approved WhatsApp templates for business-initiated messages'),
   EMAIL_FROM: z.email().default('notifications@relais.localhost').describe('envelope sender of Relais\'s own notifications'),
   LINK_SECRET: z.string().min(32, 'at least 32 characters').optional().describe('HMAC key for customer and document links'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

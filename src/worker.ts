@@ -69,6 +69,7 @@ async function main() {
     connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities: {
       db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM, linkSecret: config.LINK_SECRET,
+      whatsappTemplates: config.WHATSAPP_TEMPLATES,
       ...sendersFromConfig(config),
     },
   });

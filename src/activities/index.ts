@@ -23,6 +23,24 @@ export interface ActivityDeps {
   emailFrom: string;
   /** HMAC key of signed links (LINK_SECRET). */
   linkSecret: string;
+  /**
+   * Approved WhatsApp templates (WHATSAPP_TEMPLATES): `<type>.<locale>` → Content SID and the
+   * template data fields that fill its numbered variables, in order. Business-initiated
+   * WhatsApp messages must use one; without it Relais sends free text, which WhatsApp only
+   * delivers inside the 24 hours after the customer's last message.
+   */
+  whatsappTemplates?: WhatsAppTemplates;
+}
+
+export type WhatsAppTemplates = Record<string, { contentSid: string; variables: string[] }>;
+
+/** ContentVariables for an approved template: {"1": data[first field], "2": …}, as Twilio numbers them. */
+export function contentVariables(fields: string[], data: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(fields.map((field, i) => {
+    const value = field.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
+    if (value === undefined || value === null) throw ApplicationFailure.nonRetryable(`WhatsApp template variable ${i + 1} needs data.${field}`, 'TemplateError');
+    return [String(i + 1), String(value)];
+  }));
 }
 
 export interface SendRequest {
@@ -65,7 +83,7 @@ export function createActivities(deps: ActivityDeps) {
           number, kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
           document: input.document ?? { type: null, number: null },
           sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },
-          requestedBy: input.requestedBy, ...content,
+          requestedBy: input.requestedBy, ...content, templateData: context,
           recipients: input.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', history: [] })),
           recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
           result: 'queued', parent: input.parentWorkflowId,
@@ -123,7 +141,13 @@ export function createActivities(deps: ActivityDeps) {
           callback.search = new URLSearchParams({ tenant: request.tenantId, dispatch: request.dispatchId, recipient: r.routingId }).toString();
           let entry: SendLogEntry;
           try {
-            const sent = await deps.twilio.sendMessage({ channel: doc.channel as 'sms' | 'whatsapp', to: r.address, body: doc.text ?? '', statusCallback: callback.toString() });
+            const approved = doc.channel === 'whatsapp' ? deps.whatsappTemplates?.[`${doc.template}.${doc.locale}`] : undefined;
+            const sent = await deps.twilio.sendMessage({
+              channel: doc.channel as 'sms' | 'whatsapp', to: r.address, statusCallback: callback.toString(),
+              ...(approved
+                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, (doc.templateData ?? {}) as Record<string, unknown>) } }
+                : { body: doc.text ?? '' }),
+            });
             entry = { routingId: r.routingId, providerMessageId: sent.providerMessageId, outcome: 'accepted', response: sent.status, at: new Date() };
           } catch (err) {
             // One refused number (invalid, unsubscribed …) fails that recipient, not the others.

@@ -96,6 +96,8 @@ const dispatchSchema = new Schema({
   html: { type: String, default: null },
   text: { type: String, default: null },
   attachments: { type: [String], default: [] },
+  /** The data the template was rendered with (WhatsApp approved templates need it again). */
+  templateData: { type: Schema.Types.Mixed, default: null },
   recipients: { type: [recipientSchema], default: [] },
   recipientAddresses: { type: [String], default: [] },
   result: { type: String, required: true },

@@ -176,8 +176,8 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
   }, {
     validator: ({ nonce }) => {
       const c = s.confirmation;
-      if (c?.nonce === nonce && c.used) throw new Error('this confirmation link was already used');
-      if (c?.nonce === nonce && Date.now() >= Date.parse(c.expiresAt)) throw new Error('this confirmation link has expired');
+      if (c && c.nonce === nonce && c.used) throw new Error('this confirmation link was already used');
+      if (c && c.nonce === nonce && Date.now() >= Date.parse(c.expiresAt)) throw new Error('this confirmation link has expired');
       if (s.state !== 'on_hold' || !c) throw new Error('this order is not waiting for an address confirmation');
       if (c.nonce !== nonce) throw new Error('this confirmation link is not the current one');
     },

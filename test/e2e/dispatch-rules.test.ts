@@ -116,6 +116,38 @@ test('D8: a document re-sent over SMS carries a signed link that opens the copy'
   await stack.waitFor('sms delivered', async () => (await get(via.body.dispatchId))?.recipients?.[0]?.status === 'delivered');
 });
 
+test('D8/N1: re-sent over WhatsApp, a business-initiated message goes as the approved template', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('d8wa', ['nope+bounce@acme.test']));
+  await stack.waitFor('error', async () => (await get('d8wa'))?.result === 'error');
+  const via = await stack.request('POST', '/v1/dispatches/d8wa/resend-via', { channel: 'whatsapp', phone: '+33698765433' });
+  expect(via.status).toBe(202);
+  const wa = await stack.waitFor('whatsapp', async () => mailTo('+33698765433')[0]);
+  expect(wa.channel).toBe('whatsapp');
+  expect(wa.contentSid).toBe(`HX${'1'.repeat(32)}`);
+  const variables = JSON.parse(wa.contentVariables!);
+  expect(variables).toMatchObject({ 1: 'Bistro Demo', 2: 'purchase order PO-d8wa' });
+  expect(variables[3]).toMatch(/\/d\//);
+  expect(wa.body ?? '').toBe('');
+  await stack.waitFor('read', async () => (await get(via.body.dispatchId))?.recipients?.[0]?.opened === true);
+});
+
+test('settings: policies, locale and time zone are read and changed by an admin, validated', async () => {
+  const read = await stack.request('GET', '/v1/settings');
+  expect(read.status).toBe(200);
+  expect(read.body.policies).toMatchObject({ unknownAfter: 'PT3S', listenFor: 'PT20S' });
+  const bad = await stack.request('PUT', '/v1/settings', { policies: { unknownAfter: '30 minutes' } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.details[0].field).toBe('policies.unknownAfter');
+  const tz = await stack.request('PUT', '/v1/settings', { timeZone: 'Mars/Olympus' });
+  expect(tz.body.error.details[0].field).toBe('timeZone');
+  const ok = await stack.request('PUT', '/v1/settings', { timeZone: 'America/Montreal', locale: 'fr' });
+  expect(ok.status).toBe(200);
+  expect(ok.body).toMatchObject({ timeZone: 'America/Montreal', locale: 'fr', policies: { unknownAfter: 'PT3S' } });
+  const reader = await stack.keyWithRoles(['log:read']);
+  expect((await stack.request('PUT', '/v1/settings', { locale: 'en' }, reader)).status).toBe(403);
+  await stack.request('PUT', '/v1/settings', { timeZone: 'Europe/Paris', locale: 'en' });
+});
+
 test('D11: a document marked sent by hand records who and when', async () => {
   await stack.request('POST', '/v1/dispatches', purchaseOrder('d11', ['x+bounce@acme.test']));
   await stack.waitFor('recorded', async () => (await get('d11'))?.number);

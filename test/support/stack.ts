@@ -51,6 +51,11 @@ export const SANDBOX_SECRETS = {
   linkSecret: randomBytes(32).toString('base64url'),
 };
 
+/** An "approved" WhatsApp template for the document link, as a tenant would configure it. */
+export const TEST_WHATSAPP_TEMPLATES = {
+  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link'] },
+};
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const address = process.env.RELAIS_TEST_TEMPORAL_ADDRESS!;
   const mongoUri = process.env.RELAIS_TEST_MONGODB_URI!;
@@ -87,6 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       connection: nativeConnection, taskQueue, workflowBundle,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
+        whatsappTemplates: TEST_WHATSAPP_TEMPLATES,
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         twilio: createTwilioSender({
           accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, baseUrl: sandbox.url,

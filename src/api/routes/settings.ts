@@ -23,7 +23,9 @@ export async function settingsRoutes(app: FastifyInstance, deps: ApiDeps) {
       if (key === 'policies') for (const [p, v] of Object.entries(value as object)) set[`policies.${p}`] = v;
       else set[key] = value;
     }
-    const tenant = await deps.db.Tenant.findByIdAndUpdate(tenantId, { $set: set }, { returnDocument: 'after', runValidators: true }).select(PROJECTION).lean();
+    // updateOne then read: FerretDB's findAndModify takes no projection.
+    await deps.db.Tenant.updateOne({ _id: tenantId }, { $set: set }, { runValidators: true });
+    const tenant = await deps.db.Tenant.findById(tenantId, PROJECTION).lean();
     await deps.db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'settings.update', target: tenantId, at: new Date(), details: body });
     const { _id, ...settings } = tenant!;
     return { tenantId: _id, ...settings };

@@ -173,10 +173,8 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Writes the workflow's state to the delivery log; an older state never overwrites a newer one. */
-    async saveDispatchState(request: { tenantId: string; dispatchId: string; state: Omit<DispatchState, 'seen'> }): Promise<void> {
-      const { state } = request;
-      const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }, { locale: 1 }).lean();
-      const locale = (doc?.locale ?? 'en') as Locale;
+    async saveDispatchState(request: { tenantId: string; dispatchId: string; locale: Locale; state: Omit<DispatchState, 'seen'> }): Promise<void> {
+      const { state, locale } = request;
       await db.Dispatch.updateOne(
         { tenantId: request.tenantId, dispatchId: request.dispatchId, stateVersion: { $lt: state.version } },
         {

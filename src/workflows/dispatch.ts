@@ -105,7 +105,7 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
 
   const persist = async () => {
     state.version += 1;
-    await saveDispatchState({ tenantId: input.tenantId, dispatchId: input.dispatchId, state: summary(state) });
+    await saveDispatchState({ tenantId: input.tenantId, dispatchId: input.dispatchId, locale: input.locale, state: summary(state) });
   };
 
   /** Sends to the given recipients (all of them at first, one on resend) and records the provider's answer. */

@@ -1,6 +1,6 @@
 // `npm run bench`: Relais's throughput on this machine, each figure next to a baseline measured
 // on the same server in the same run. Prints the machine, progress, and a table at the end.
-//   npm run bench -- --dispatches 200 --webhook-seconds 15
+//   npm run bench -- --dispatches 100 --webhook-seconds 10 --orders 30 --open-orders 150 (the defaults)
 import { cpus, totalmem } from 'node:os';
 import { randomBytes, createPrivateKey, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,12 +20,12 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const { values: args } = parseArgs({
   options: {
-    dispatches: { type: 'string', default: '200' },
+    dispatches: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '20' },
-    'webhook-seconds': { type: 'string', default: '15' },
-    'baseline-workflows': { type: 'string', default: '300' },
-    orders: { type: 'string', default: '40' },
-    'open-orders': { type: 'string', default: '1000' },
+    'webhook-seconds': { type: 'string', default: '10' },
+    'baseline-workflows': { type: 'string', default: '200' },
+    orders: { type: 'string', default: '30' },
+    'open-orders': { type: 'string', default: '150' },
   },
 });
 
@@ -40,7 +40,12 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < items.length) {
       const item = items[next++];
-      await fn(item);
+      try {
+        await fn(item);
+      } catch (err) {
+        say(`  ${label}: item ${String(item)} failed: ${(err as Error).message}`);
+        throw err;
+      }
       done += 1;
     }
   }));

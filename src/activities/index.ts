@@ -84,6 +84,7 @@ export function createActivities(deps: ActivityDeps) {
           document: input.document ?? { type: null, number: null },
           sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },
           requestedBy: input.requestedBy, ...content, templateData: context,
+          attachments: (input.attachments ?? []).map((a) => a.filename),
           recipients: input.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', history: [] })),
           recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
           result: 'queued', parent: input.parentWorkflowId,
@@ -116,7 +117,9 @@ export function createActivities(deps: ActivityDeps) {
         const sender = doc.provider === 'smtp' ? deps.smtp : deps.sendgrid;
         if (!sender) throw ApplicationFailure.nonRetryable(`no ${doc.provider} sender is configured`, 'NotConfigured');
         const tenant = await db.Tenant.findById(request.tenantId).lean();
+        const attachments = await db.Attachment.find({ tenantId: request.tenantId, dispatchId: request.dispatchId }).sort({ index: 1 }).lean();
         const email = {
+          attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, contentBase64: Buffer.from(a.content.buffer ?? a.content).toString('base64') })),
           from: { email: tenant?.emailFrom?.email ?? deps.emailFrom, name: doc.sender?.name ?? tenant?.name ?? undefined },
           replyTo: doc.sender?.email ? { email: doc.sender.email, name: doc.sender.name ?? undefined } : undefined,
           subject: doc.subject ?? '', html: doc.html ?? '', text: doc.text ?? '',

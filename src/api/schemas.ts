@@ -7,6 +7,8 @@ const isoDuration = z.string().refine(isIsoDuration, 'an ISO-8601 duration such 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'letters, digits and . _ : - only, up to 100 characters');
 
 export const MAX_RECIPIENTS = 1000;
+/** Attachments travel in the request (base64) and are kept beside the dispatch, never in workflow history. */
+export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
 
 const phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +33612345678');
 
@@ -30,6 +32,12 @@ export const createDispatchSchema = z.object({
     number: z.string().trim().min(1).max(100),
   }),
   sender: personSchema.extend({ outletId: id.nullish().transform((v) => v ?? null) }),
+  attachments: z.array(z.object({
+    filename: z.string().regex(/^[^/\\\0]{1,120}$/, 'a file name without slashes, up to 120 characters'),
+    contentType: z.enum(['application/pdf', 'image/png', 'image/jpeg', 'text/csv', 'application/xml', 'text/plain']),
+    contentBase64: z.base64(),
+  })).max(10, 'at most 10 attachments').default([])
+    .refine((list) => list.reduce((n, a) => n + Math.floor((a.contentBase64.length * 3) / 4), 0) <= MAX_ATTACHMENT_BYTES, `attachments total at most ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`),
   recipients: z.array(z.object({
     id: id.optional(),
     email: z.email(),

@@ -141,6 +141,18 @@ const confirmationSchema = new Schema({
 }, { versionKey: false });
 confirmationSchema.index({ phone: 1, createdAt: -1 });
 
+/** A dispatch's attachments, kept out of workflow history (payload limits) and sent from here. */
+const attachmentSchema = new Schema({
+  _id: { type: String, required: true }, // <tenant>/<dispatchId>/<index>
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  index: { type: Number, required: true },
+  filename: { type: String, required: true },
+  contentType: { type: String, required: true },
+  content: { type: Buffer, required: true },
+}, { versionKey: false });
+attachmentSchema.index({ tenantId: 1, dispatchId: 1 });
+
 /** D8: an address corrected on resend, so the next dispatch to the old one is warned about. */
 const contactCorrectionSchema = new Schema({
   tenantId: { type: String, required: true },
@@ -195,6 +207,7 @@ function bindModels(connection: Connection) {
     Audit: connection.model('Audit', auditSchema, 'audit'),
     ContactCorrection: connection.model('ContactCorrection', contactCorrectionSchema, 'contact_corrections'),
     Order: connection.model('Order', orderSchema, 'orders'),
+    Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
     close: () => connection.close(),
   };

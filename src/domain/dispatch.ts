@@ -29,6 +29,8 @@ export interface DispatchInput {
   timeZone: string;
   tenantName: string;
   document: { type: string; number: string } | null;
+  /** Names only: the content is stored beside the dispatch (attachments collection). */
+  attachments?: Array<{ filename: string; contentType: string }>;
   sender: Person & { outletId: string | null };
   /** D4: who is told at once when every recipient failed (the sender and their outlet's purchasing manager). */
   escalateTo: Person[];

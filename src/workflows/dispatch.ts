@@ -2,7 +2,7 @@
 // the provider says each one arrived or not (rules D1–D11). Deterministic code only: every
 // effect is an activity, every rule decision a pure function from src/domain.
 import {
-  condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
   proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -225,11 +225,12 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
     if (changed) await persist();
 
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => resends.length === 0);
+      await condition(() => resends.length === 0 && allHandlersFinished());
       await continueAsNew<typeof dispatch>(input, state);
     }
   }
 
+  await condition(allHandlersFinished);
   state.completed = true;
   state.completedAt = new Date().toISOString();
   await persist();

@@ -2,7 +2,7 @@
 // confirmation, release/cancel, fulfilment events, the ready-to-ship deadline and the 48-hour
 // stuck-in-transit rule, and alerts per the seller's preferences. Every alert is a dispatch.
 import {
-  condition, continueAsNew, defineQuery, defineUpdate, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { dispatch } from './dispatch';
@@ -261,8 +261,13 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     }
     await sendNotices();
     await persist();
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof order>(input, { ...s, history: s.history.slice(-200) });
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof order>(input, { ...s, history: s.history.slice(-200) });
+    }
   }
+  // The event that finished the order is still answering its caller: let it.
+  await condition(allHandlersFinished);
   await sendNotices();
   await persist();
   return s;

@@ -76,3 +76,17 @@ test('a worker stopped after the send and replaced loses nothing and sends nothi
   await stack.waitFor('delivered after restart', async () => (await statusOf('po-restart')) === 'delivered');
   expect(stack.sandbox.messages({ to: 'restart@acme.test' })).toHaveLength(1);
 });
+
+test('the document travels as a PDF attachment; the log keeps its name (D11)', async () => {
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n').toString('base64');
+  const body = { ...purchaseOrder('po-pdf', ['pdf@acme.test']), attachments: [{ filename: 'PO-po-pdf.pdf', contentType: 'application/pdf', contentBase64: pdf }] };
+  expect((await stack.request('POST', '/v1/dispatches', body)).status).toBe(202);
+  await stack.waitFor('delivered', async () => (await statusOf('po-pdf')) === 'delivered');
+  expect(stack.sandbox.messages({ to: 'pdf@acme.test' })[0].attachments).toEqual(['PO-po-pdf.pdf']);
+  expect((await dispatchOf('po-pdf')).body.attachments).toEqual(['PO-po-pdf.pdf']);
+
+  const tooMany = { ...body, dispatchId: 'po-pdf-2', attachments: Array.from({ length: 11 }, () => body.attachments[0]) };
+  const refused = await stack.request('POST', '/v1/dispatches', tooMany);
+  expect(refused.status).toBe(400);
+  expect(refused.body.error.details[0].field).toBe('attachments');
+});

@@ -267,3 +267,16 @@ describe('bad input changes nothing', () => {
     expect((await stack.request('POST', '/v1/orders/bad-1/events', { type: 'allocated' }, stack.other.key)).status).toBe(404);
   });
 });
+
+test('O10: a delivered order finishes, and the event that finished it gets its answer', async () => {
+  const id = 'o10-done';
+  await toTransit(id);
+  const done = await post(id, { type: 'delivered' });
+  expect(done.status).toBe(200);
+  expect(done.body.state).toBe('delivered');
+  await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(`order/${stack.tenantId}/${id}`).describe()).status.name === 'COMPLETED');
+  const order = await get(id);
+  expect(order.state).toBe('delivered');
+  expect(order.history.map((h: any) => h.event)).toEqual(['placed', 'allocated', 'packed', 'handed_over', 'delivered']);
+  expect((await post(id, { type: 'tracking_update', status: 'x', location: 'y', at: new Date().toISOString() })).status).toBe(404);
+});

@@ -19,7 +19,7 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
   const canWrite = requireRole(deps, 'dispatch:write');
   const canRead = requireRole(deps, 'log:read');
 
-  app.post('/v1/dispatches', { preHandler: canWrite }, async (request, reply) => {
+  app.post('/v1/dispatches', { preHandler: canWrite, bodyLimit: 12 * 1024 * 1024 }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
     const body = parse(createDispatchSchema, request.body);
     const tenant = await db.Tenant.findById(tenantId).lean();
@@ -55,6 +55,7 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
       tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid',
       template: body.template, data: body.data, locale, timeZone: tenant.timeZone, tenantName: tenant.name,
       document: body.document, sender: body.sender, escalateTo,
+      attachments: body.attachments.map(({ filename, contentType }) => ({ filename, contentType })),
       recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
       requestedBy: request.principal!.keyId,
       policy: {
@@ -64,6 +65,12 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
       dispatchUrl: new URL(`/v1/dispatches/${encodeURIComponent(body.dispatchId)}`, deps.publicBaseUrl).toString(),
       parentWorkflowId: null,
     };
+    // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
+    await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
+      { _id: `${tenantId}/${body.dispatchId}/${index}` },
+      { $setOnInsert: { tenantId, dispatchId: body.dispatchId, index, filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') } },
+      { upsert: true },
+    )));
     try {
       await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     } catch (err) {

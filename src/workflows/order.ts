@@ -136,25 +136,21 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     return s;
   }, { validator: (event) => { const r = transition(s.state, event, openReason('rts_failed')); if (!r.ok) throw new Error(r.message); } });
 
-  const requireHold = (action: string) => {
-    if (s.state !== 'on_hold') throw new Error(`cannot ${action}: the order is ${s.state}, not on hold`);
-  };
-  setHandler(releaseUpdate, async ({ by, reason }) => {
-    s.hold = null;
-    resolve('on_hold', `released by ${by}: ${reason}`);
-    moveTo('placed');
-    record('released', by, reason);
-    await persist();
-    return s;
-  }, { validator: (_action: OpsAction) => requireHold('release') });
-  setHandler(cancelUpdate, async ({ by, reason }) => {
-    s.hold = null;
-    resolve('on_hold', `cancelled by ${by}: ${reason}`);
-    moveTo('cancelled');
-    record('cancelled', by, reason);
-    await persist();
-    return s;
-  }, { validator: (_action: OpsAction) => requireHold('cancel') });
+  // O4: ops release or cancel a held order, with a reason; anything else is refused.
+  for (const [def, action, next] of [[releaseUpdate, 'released', 'placed'], [cancelUpdate, 'cancelled', 'cancelled']] as const) {
+    setHandler(def, async ({ by, reason }) => {
+      s.hold = null;
+      resolve('on_hold', `${action} by ${by}: ${reason}`);
+      moveTo(next);
+      record(action, by, reason);
+      await persist();
+      return s;
+    }, {
+      validator: (_request: OpsAction) => {
+        if (s.state !== 'on_hold') throw new Error(`cannot ${action === 'released' ? 'release' : 'cancel'}: the order is ${s.state}, not on hold`);
+      },
+    });
+  }
 
   setHandler(confirmAddressUpdate, async ({ via, corrected }) => {
     s.confirmation!.used = true;

@@ -1,23 +1,19 @@
 // The real default durations on Temporal's time-skipping test server: hours pass in seconds,
 // everything else (MongoDB, HTTP, sandbox, SDKs) is real. One scenario per file: each gets its
 // own test server, so one scenario's timers never move another's clock.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { purchaseOrder, startStack, type Stack } from '../support/stack';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { purchaseOrder, type Stack } from '../support/stack';
+import { startTimeSkippingStack } from '../support/time-skipping';
 import { dispatchStateQuery } from '../../src/workflows/dispatch';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
-
+let close: () => Promise<void>;
 beforeAll(async () => {
-  const tools = JSON.parse(process.env.RELAIS_TEST_TOOLS!);
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: tools.temporalTestServer } } });
   // Defaults: PT30M and P3D. The sandbox's own late bounce is pushed beyond the test so the test decides when it comes.
-  stack = await startStack({ temporal: { client: env.client, nativeConnection: env.nativeConnection }, lateEventMs: 3_600_000 });
+  ({ env, stack, close } = await startTimeSkippingStack({ lateEventMs: 3_600_000 }));
 });
-afterAll(async () => {
-  await stack?.close();
-  await env?.teardown();
-});
+afterAll(async () => { await close?.(); });
 
 const handle = (id: string) => env.client.workflow.getHandle(`dispatch/${stack.tenantId}/${id}`);
 const state = (id: string) => handle(id).query(dispatchStateQuery);

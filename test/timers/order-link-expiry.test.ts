@@ -1,17 +1,17 @@
 // O3 with the real default (48 hours): the address confirmation link works until then, and is
 // refused politely after (the workflow decides on its own clock, so no wall clock is trusted).
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { newOrder, startStack, type Stack } from '../support/stack';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { newOrder, type Stack } from '../support/stack';
+import { startTimeSkippingStack } from '../support/time-skipping';
 import { confirmAddressUpdate, orderStateQuery } from '../../src/workflows/order';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  const tools = JSON.parse(process.env.RELAIS_TEST_TOOLS!);
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: tools.temporalTestServer } } });
-  stack = await startStack({ temporal: { client: env.client, nativeConnection: env.nativeConnection } });
+  ({ env, stack, close } = await startTimeSkippingStack({}));
 });
-afterAll(async () => { await stack?.close(); await env?.teardown(); });
+afterAll(async () => { await close?.(); });
 
 const held = { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } };
 

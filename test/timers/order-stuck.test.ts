@@ -1,17 +1,17 @@
 // O7 with the real default (48 hours) on the time-skipping test server: 47 h 59 min after the
 // last tracking update nothing; at 48 h the stuck alert; an update at 50 h clears it.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { newOrder, startStack, type Stack } from '../support/stack';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { newOrder, type Stack } from '../support/stack';
+import { startTimeSkippingStack } from '../support/time-skipping';
 import { orderEventUpdate, orderStateQuery } from '../../src/workflows/order';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  const tools = JSON.parse(process.env.RELAIS_TEST_TOOLS!);
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: tools.temporalTestServer } } });
-  stack = await startStack({ temporal: { client: env.client, nativeConnection: env.nativeConnection } });
+  ({ env, stack, close } = await startTimeSkippingStack({}));
 });
-afterAll(async () => { await stack?.close(); await env?.teardown(); });
+afterAll(async () => { await close?.(); });
 
 test('O7: stuck at 48 hours without a tracking update, cleared by the next one', async () => {
   const handle = env.client.workflow.getHandle(`order/${stack.tenantId}/stuck-1`);

@@ -1,0 +1,11 @@
+// A stack on Temporal's Java time-skipping test server (one per test file: a scenario's timers
+// never move another file's clock). Everything else is the same real stack.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startStack, type Stack, type StackOptions } from './stack';
+
+export async function startTimeSkippingStack(options: StackOptions = {}): Promise<{ env: TestWorkflowEnvironment; stack: Stack; close(): Promise<void> }> {
+  const tools = JSON.parse(process.env.RELAIS_TEST_TOOLS!) as { temporalTestServer: string };
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: tools.temporalTestServer } } });
+  const stack = await startStack({ ...options, temporal: { client: env.client, nativeConnection: env.nativeConnection } });
+  return { env, stack, async close() { await stack.close(); await env.teardown(); } };
+}

@@ -67,25 +67,30 @@ export const resendSchema = z.object({ email: z.email() });
 export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
 export const markSentSchema = z.object({ note: z.string().trim().max(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
 
+const timeZoneSchema = z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone such as Europe/Paris');
+const emailFromSchema = z.object({ email: z.email(), name: z.string().trim().min(1).max(200).nullish().transform((v) => v ?? null) });
+const outletsSchema = z.array(z.object({ id, name: z.string().trim().min(1).max(200), purchasingManager: personSchema })).max(500);
+
 export const createTenantSchema = z.object({
   id,
   name: z.string().trim().min(1).max(200),
   locale: z.enum(['fr', 'en']).default('fr'),
-  timeZone: z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone such as Europe/Paris').default('Europe/Paris'),
-  emailFrom: z.object({ email: z.email(), name: z.string().trim().min(1).max(200).nullish().transform((v) => v ?? null) }),
-  outlets: z.array(z.object({ id, name: z.string().trim().min(1).max(200), purchasingManager: personSchema })).max(500).default([]),
+  timeZone: timeZoneSchema.default('Europe/Paris'),
+  emailFrom: emailFromSchema,
+  outlets: outletsSchema.default([]),
   policies: z.object({
     unknownAfter: isoDuration.optional(),
     listenFor: isoDuration.optional(),
   }).default({}),
 });
 
+/** Only what is sent changes: no defaults here, or an absent field would reset a setting. */
 export const settingsSchema = z.object({
   name: z.string().trim().min(1).max(200).optional(),
   locale: z.enum(['fr', 'en']).optional(),
-  timeZone: createTenantSchema.shape.timeZone.optional(),
-  emailFrom: createTenantSchema.shape.emailFrom.optional(),
-  outlets: createTenantSchema.shape.outlets.optional(),
+  timeZone: timeZoneSchema.optional(),
+  emailFrom: emailFromSchema.optional(),
+  outlets: outletsSchema.optional(),
   policies: z.object({
     unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional(), stuckAfter: isoDuration.optional(),
     confirmationLinkTtl: isoDuration.optional(), readyToShipWithin: isoDuration.optional(),

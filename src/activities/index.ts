@@ -186,6 +186,7 @@ export function createActivities(deps: ActivityDeps) {
             result: state.result,
             providerError: state.providerError,
             resentVia: state.resentVia.map((r) => ({ ...r, at: new Date(r.at) })),
+            ...(state.markedSent ? { markedSent: { ...state.markedSent, at: new Date(state.markedSent.at) } } : {}),
             completedAt: state.completedAt ? new Date(state.completedAt) : null,
             recipientAddresses: state.recipients.map((r) => r.address.toLowerCase()),
             recipients: state.recipients.map((r) => ({

@@ -85,6 +85,8 @@ export interface DispatchState {
   notices: NoticesSent;
   /** Provider event ids already applied (bounded; carried across continue-as-new). */
   seen: string[];
+  /** D11: marked as sent by hand (posted …), by whom and when. */
+  markedSent: { by: string; at: string; note: string } | null;
   /** D8: the document re-sent over SMS/WhatsApp, each as its own dispatch. */
   resentVia: Array<{ dispatchId: string; channel: 'sms' | 'whatsapp'; address: string; at: string; requestedBy: string }>;
   version: number;
@@ -115,6 +117,7 @@ export function initialState(input: Pick<DispatchInput, 'recipients'>): Dispatch
     notices: { escalations: [], partialFailures: [], unknown: [], deliveredUpdates: [], count: 0 },
     seen: [],
     resentVia: [],
+    markedSent: null,
     version: 0,
     completed: false,
     completedAt: null,

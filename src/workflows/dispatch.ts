@@ -39,6 +39,9 @@ export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; 
 export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
 export const resendViaUpdate = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
 
+export interface MarkSentRequest { by: string; at: string; note: string }
+export const markSentUpdate = defineUpdate<DispatchState['markedSent'], [MarkSentRequest]>('markSent');
+
 /** How long a document link sent over SMS/WhatsApp stays valid. */
 const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
 
@@ -103,9 +106,22 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
     },
   });
 
-  const persist = async () => {
-    state.version += 1;
-    await saveDispatchState({ tenantId: input.tenantId, dispatchId: input.dispatchId, locale: input.locale, state: summary(state) });
+  // One projection write at a time, in order: handlers and the main loop both persist, and a
+  // MongoDB-wire server without atomic updates (FerretDB) would otherwise let an older write win.
+  let writing: Promise<void> = Promise.resolve();
+  // D11: sent by other means (posted, handed over), recorded by the workflow so its projection keeps it.
+  setHandler(markSentUpdate, async (request) => {
+    state.markedSent = request;
+    await persist();
+    return state.markedSent;
+  });
+
+  const persist = () => {
+    writing = writing.then(async () => {
+      state.version += 1;
+      await saveDispatchState({ tenantId: input.tenantId, dispatchId: input.dispatchId, locale: input.locale, state: summary(state) });
+    });
+    return writing;
   };
 
   /** Sends to the given recipients (all of them at first, one on resend) and records the provider's answer. */

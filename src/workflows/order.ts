@@ -105,9 +105,14 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
   };
   const openReason = (type: ExceptionType) => s.exceptions.find((e) => e.type === type && !e.resolvedAt)?.reason ?? null;
 
-  const persist = async () => {
-    s.version += 1;
-    await saveOrderState({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer, state: s });
+  // One projection write at a time, in order (Update handlers and the main loop both persist).
+  let writing: Promise<void> = Promise.resolve();
+  const persist = () => {
+    writing = writing.then(async () => {
+      s.version += 1;
+      await saveOrderState({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer, state: s });
+    });
+    return writing;
   };
 
   setHandler(orderStateQuery, () => s);

@@ -156,6 +156,8 @@ test('D11: a document marked sent by hand records who and when', async () => {
   expect(marked.status).toBe(200);
   expect(marked.body.markedSent).toMatchObject({ note: 'posted on Monday' });
   expect((await get('d11')).markedSent.by).toBeTruthy();
+  await new Promise((r) => setTimeout(r, 1000)); // later projection writes keep it
+  expect((await get('d11')).markedSent).toMatchObject({ note: 'posted on Monday' });
 });
 
 describe('D1: bad input is refused before anything is sent, naming the field', () => {

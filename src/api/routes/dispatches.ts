@@ -6,7 +6,7 @@ import type { ApiDeps } from '../server';
 import { requireRole } from '../server';
 import { ApiError, badRequest, notFound, parse } from '../errors';
 import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema } from '../schemas';
-import { dispatch, dispatchStateQuery, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
+import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
@@ -161,14 +161,18 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.post<{ Params: { id: string } }>('/v1/dispatches/:id/mark-sent', { preHandler: canWrite }, async (request) => {
     const tenantId = request.principal!.tenantId!;
     const body = parse(markSentSchema, request.body ?? {});
-    const at = body.at ? new Date(body.at) : new Date();
-    const updated = await db.Dispatch.findOneAndUpdate(
-      { tenantId, dispatchId: request.params.id },
-      { $set: { markedSent: { by: request.principal!.keyId, at, note: body.note } } },
-      { returnDocument: 'after' },
-    ).lean();
-    if (!updated) throw notFound(`dispatch ${request.params.id}`);
+    const marked = { by: request.principal!.keyId, at: (body.at ? new Date(body.at) : new Date()).toISOString(), note: body.note };
+    const exists = await db.Dispatch.exists({ tenantId, dispatchId: request.params.id });
+    if (!exists) throw notFound(`dispatch ${request.params.id}`);
+    try {
+      // The running workflow owns the projection; it records the mark and writes it.
+      await temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id)).executeUpdate(markSentUpdate, { args: [marked] });
+    } catch (err) {
+      // A dispatch that finished listening has no writer left: record it directly.
+      if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError) && !/completed|closed/i.test((err as Error).message)) throw err;
+      await db.Dispatch.updateOne({ tenantId, dispatchId: request.params.id }, { $set: { markedSent: { ...marked, at: new Date(marked.at) } } });
+    }
     await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.mark_sent', target: request.params.id, at: new Date(), reason: body.note || null });
-    return { dispatchId: updated.dispatchId, markedSent: updated.markedSent };
+    return { dispatchId: request.params.id, markedSent: marked };
   });
 }

@@ -248,7 +248,8 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     let deadline: number | undefined;
     if (s.state === 'allocated') deadline = stateSince + input.policy.readyToShipWithinMs;
     if (s.state === 'in_transit' && !s.stuck) deadline = Date.parse(s.lastTrackingAt ?? new Date(stateSince).toISOString()) + input.policy.stuckAfterMs;
-    const woke = await condition(() => changed !== seen || outbox.length > 0, deadline === undefined ? undefined as never : Math.max(1, deadline - Date.now()));
+    const news = () => changed !== seen || outbox.length > 0;
+    const woke = deadline === undefined ? (await condition(news), true) : await condition(news, Math.max(1, deadline - Date.now()));
     if (!woke && deadline !== undefined && Date.now() >= deadline) {
       if (s.state === 'allocated') {
         moveTo('rts_failed');

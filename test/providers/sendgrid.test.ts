@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createSendGridSender, mapSendGridError } from '../../src/providers/sendgrid';
 import type { OutboundEmail } from '../../src/providers/types';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
+import { failure } from '../support/failure';
 
 const API_KEY = 'SG.relais-provider-tests';
 const PDF = Buffer.from('%PDF-1.4 purchase order 4711').toString('base64');
@@ -33,14 +34,6 @@ function email(overrides: Partial<OutboundEmail> = {}): OutboundEmail {
   };
 }
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the send to fail');
-}
 
 async function fault(sandbox: Sandbox, body: Record<string, unknown>) {
   const res = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

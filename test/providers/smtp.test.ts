@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { createSmtpSender, type SmtpSender } from '../../src/providers/smtp';
 import type { OutboundEmail } from '../../src/providers/types';
+import { failure } from '../support/failure';
 
 interface Stored { from: string; rcpt: string[]; raw: string; headers: Record<string, string> }
 
@@ -81,14 +82,6 @@ function email(recipients: Array<{ email: string; recipientId: string; name?: st
   };
 }
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the send to fail');
-}
 
 describe('SMTP sender (rule D10) against a real SMTP server', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;

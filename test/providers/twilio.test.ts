@@ -6,6 +6,7 @@ import twilio from 'twilio';
 import { createTwilioSender, mapTwilioError } from '../../src/providers/twilio';
 import type { OutboundMessage } from '../../src/providers/types';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
+import { failure } from '../support/failure';
 
 const ACCOUNT_SID = `AC${'1a2b3c4d'.repeat(4)}`;
 const AUTH_TOKEN = 'relais-provider-tests-token';
@@ -14,14 +15,6 @@ const WHATSAPP_FROM = '+14155238886';
 const CONTENT_SID = `HX${'0123456789abcdef'.repeat(2)}`;
 const CALLBACK = 'https://relais.example/webhooks/twilio/status?tenant=t1&dispatch=d-4711&recipient=r1';
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the send to fail');
-}
 
 describe('Twilio sender against the sandbox', () => {
   let sandbox: Sandbox;

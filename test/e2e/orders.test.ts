@@ -278,5 +278,7 @@ test('O10: a delivered order finishes, and the event that finished it gets its a
   const order = await get(id);
   expect(order.state).toBe('delivered');
   expect(order.history.map((h: any) => h.event)).toEqual(['placed', 'allocated', 'packed', 'handed_over', 'delivered']);
-  expect((await post(id, { type: 'tracking_update', status: 'x', location: 'y', at: new Date().toISOString() })).status).toBe(404);
+  const late = await post(id, { type: 'tracking_update', status: 'x', location: 'y', at: new Date().toISOString() });
+  expect(late.status).toBe(409);
+  expect(late.body.error.message).toMatch(/delivered and accepts no more/);
 });

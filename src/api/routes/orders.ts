@@ -23,7 +23,12 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps) {
     try {
       return await run(temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)));
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(`order ${orderId}`);
+      if (err instanceof WorkflowNotFoundError) {
+        // A finished order's workflow is closed; it still exists, and accepts nothing more.
+        const finished = await db.Order.findOne({ tenantId, orderId }, { state: 1 }).lean();
+        if (finished) throw new ApiError(409, 'conflict', `the order is ${finished.state} and accepts no more events or actions`);
+        throw notFound(`order ${orderId}`);
+      }
       if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
       throw err;
     }

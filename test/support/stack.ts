@@ -19,6 +19,8 @@ export interface StackOptions {
   policies?: { unknownAfter?: string; listenFor?: string; stuckAfter?: string; confirmationLinkTtl?: string; readyToShipWithin?: string };
   eventDelayMs?: number;
   lateEventMs?: number;
+  /** false: no in-process worker (a test runs `src/worker.ts` as its own process with `workerEnv`). */
+  worker?: boolean;
   /** Another Temporal server (e.g. a time-skipping test environment) instead of the run's dev server. */
   temporal?: { client: Client; nativeConnection: NativeConnection };
 }
@@ -32,6 +34,8 @@ export interface Stack {
   tenantId: string;
   /** Admin key of the tenant. */
   key: string;
+  /** Environment for `src/worker.ts` as a separate process, wired to this stack. */
+  workerEnv: Record<string, string>;
   /** The sandbox's SendGrid signing key, for tests that sign webhooks themselves. */
   sendgridSigningKeyPem: string;
   /** A second tenant, for isolation tests. */
@@ -124,7 +128,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await db.Tenant.create({ _id: otherId, name: 'Other Co', emailFrom: { email: 'x@other.test' } });
   const { key: otherKey } = await createApiKey(db, { tenantId: otherId, roles: ['admin'] });
 
-  await startWorker();
+  if (options.worker !== false) await startWorker();
+  const workerEnv = {
+    TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, MONGODB_URI: `${mongoUri.replace(/\/$/, '')}/${db.connection.name}`,
+    PUBLIC_BASE_URL: apiUrl, SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url,
+    TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
+    TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret, LOG_LEVEL: 'warn',
+  };
 
   const request: Stack['request'] = async (method, path, body, useKey = key) => {
     const res = await fetch(`${apiUrl}${path}`, {
@@ -149,7 +159,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    apiUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem,
+    apiUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
     other: { tenantId: otherId, key: otherKey },
     keyWithRoles: async (roles) => (await createApiKey(db, { tenantId, roles })).key,
     startWorker, stopWorker, request, waitFor,

@@ -1,0 +1,39 @@
+// N4 and "nothing accepted is lost": the worker process is killed with SIGKILL after the send
+// and before the provider's events; a new worker process finishes the dispatch, and the
+// supplier received the purchase order exactly once.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { purchaseOrder, startStack, type Stack } from '../support/stack';
+
+let stack: Stack;
+const children: ChildProcess[] = [];
+const ROOT = join(__dirname, '..', '..');
+
+function startWorkerProcess(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { cwd: ROOT, env: { ...process.env, ...stack.workerEnv }, stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+beforeAll(async () => { stack = await startStack({ worker: false, eventDelayMs: 1500 }); });
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await stack?.close();
+});
+
+test('kill -9 of the worker between send and events: delivered later, sent once', async () => {
+  const first = startWorkerProcess();
+  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('po-kill', ['kill@acme.test']))).status).toBe(202);
+  await stack.waitFor('the send', async () => stack.sandbox.messages({ to: 'kill@acme.test' }).length === 1, 120_000); // a worker process bundles its workflows first
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  // The provider's events come while no worker runs; Temporal keeps the signals.
+  await stack.waitFor('events delivered to Relais', async () =>
+    stack.sandbox.messages({ to: 'kill@acme.test' })[0].events.filter((e) => e.outcome === 'delivered').length === 2, 30_000);
+  const before = (await stack.request('GET', '/v1/dispatches/po-kill')).body;
+  expect(before.recipients[0].status).not.toBe('delivered');
+
+  startWorkerProcess();
+  await stack.waitFor('delivered', async () => (await stack.request('GET', '/v1/dispatches/po-kill')).body?.recipients?.[0]?.status === 'delivered', 120_000);
+  expect(stack.sandbox.messages({ to: 'kill@acme.test' })).toHaveLength(1);
+}, 300_000);

@@ -15,8 +15,10 @@ export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 
 export function verifyLink(secret: string, token: string, kind: string, now = Date.now()): LinkCheck {
   const [body, mac, extra] = token.split('.');
   if (!body || !mac || extra !== undefined) return { ok: false, reason: 'malformed' };
-  const expected = createHmac('sha256', secret).update(body).digest();
-  const given = Buffer.from(mac, 'base64url');
+  // Compared as text: base64url decoding ignores the last character's spare bits, so two
+  // spellings would decode to the same MAC; only the canonical one is accepted.
+  const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('base64url'));
+  const given = Buffer.from(mac);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
   let claims: LinkClaims;
   try { claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as LinkClaims; } catch { return { ok: false, reason: 'malformed' }; }

@@ -24,8 +24,9 @@ const { prepareDispatch, saveDispatchState, createDocumentLink } = proxyActiviti
 
 // Sending: provider 4xx is non-retryable (thrown as such by the provider layer), 429 waits for
 // the provider's reset, 5xx and network errors back off; after a day we stop and say so.
+// A send that outlives the provider's own 30-second timeout means the worker died: retry soon.
 const { sendDispatch } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });

@@ -151,7 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let last: unknown;
     for (;;) {
       const value = await probe();
-      if (value !== undefined && value !== false) return value as never;
+      if (value !== undefined && value !== null && value !== false) return value as never;
       last = value;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
       await new Promise((r) => setTimeout(r, 100));

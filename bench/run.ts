@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { freePort, startFerretDb, stopProcess, toolPaths } from '../scripts/lib/processes';
 import { buildWorkflowBundle } from '../src/worker';
@@ -52,9 +52,8 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   clearInterval(ticker);
 }
 
-async function baselineWorkflows(env: TestWorkflowEnvironment, count: number, concurrency: number): Promise<number> {
+async function baselineWorkflows(env: TestWorkflowEnvironment, bundle: WorkflowBundle, count: number, concurrency: number): Promise<number> {
   const taskQueue = `bench-noop-${randomBytes(3).toString('hex')}`;
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: { noop: async () => undefined } });
   return worker.runUntil(async () => {
     const started = Date.now();
@@ -85,7 +84,7 @@ async function benchDispatches(stack: Stack, count: number, concurrency: number)
   return { perSecond: count / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
 }
 
-async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, seconds: number) {
+async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, bundle: WorkflowBundle, seconds: number) {
   // Targets: running dispatches whose recipients stay silent, so every event is new work.
   const targets = 20;
   for (let i = 0; i < targets; i += 1) {
@@ -121,7 +120,6 @@ async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, seconds
 
   // Baseline: raw signals from a client to waiting workflows on the same server.
   const taskQueue = `bench-sig-${randomBytes(3).toString('hex')}`;
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: { noop: async () => undefined } });
   const signalRate = await worker.runUntil(async () => {
     const handles = await Promise.all(Array.from({ length: targets }, (_, i) => env.client.workflow.start('waitForSignals', { taskQueue, workflowId: `${taskQueue}-${i}` })));
@@ -219,11 +217,12 @@ async function main() {
     const count = Number(args.dispatches);
     const concurrency = Number(args.concurrency);
     say(`baseline: ${args['baseline-workflows']} no-op workflows with one no-op activity`);
-    const noopRate = await baselineWorkflows(env, Number(args['baseline-workflows']), concurrency);
+    const noopBundle = await buildWorkflowBundle(require.resolve('./noop-workflows'));
+    const noopRate = await baselineWorkflows(env, noopBundle, Number(args['baseline-workflows']), concurrency);
     say(`dispatches: ${count} through API → workflow → SendGrid SDK → sandbox → signed webhooks → delivered (${concurrency} at a time)`);
     const d = await benchDispatches(stack, count, concurrency);
     say(`webhooks: signed SendGrid batches of 50 for ${args['webhook-seconds']} s, then raw client signals for as long`);
-    const w = await benchWebhooks(stack, env, Number(args['webhook-seconds']));
+    const w = await benchWebhooks(stack, env, noopBundle, Number(args['webhook-seconds']));
     say(`orders: ${args.orders} placed → delivered with 6 events each over HTTP`);
     const ordersPerSecond = await benchOrders(stack, Number(args.orders), concurrency);
     say(`open orders: ${args['open-orders']} moved to in transit, then 20 s of waiting on their 48-hour timers`);

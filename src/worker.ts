@@ -32,8 +32,11 @@ export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker
   });
 }
 
-export function buildWorkflowBundle(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+/** The bundler reports every module at INFO; tests and benchmarks want none of it. */
+export const QUIET_BUNDLER_LOGGER = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never;
+
+export function buildWorkflowBundle(workflowsPath = require.resolve(WORKFLOWS_PATH)): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: QUIET_BUNDLER_LOGGER });
 }
 
 /** Provider senders from configuration: the real services, or the sandbox when *_BASE_URL points at it. */

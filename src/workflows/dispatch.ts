@@ -48,6 +48,27 @@ const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
 
 export interface DispatchOutcome { result: DispatchState['result']; recipients: Array<Pick<RecipientState, 'recipientId' | 'address' | 'status'>> }
 
+/**
+ * Starts a dispatch that outlives whoever starts it (a notice, a document re-sent by SMS):
+ * its own workflow, abandoned on the starter's close, tracked and logged like any other.
+ */
+export function startDetachedDispatch(child: Omit<DispatchInput, 'parentWorkflowId'>) {
+  return startChild(dispatch, {
+    workflowId: `dispatch/${child.tenantId}/${child.dispatchId}`,
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    args: [{ ...child, parentWorkflowId: workflowInfo().workflowId }],
+  });
+}
+
+/** One person on one channel: who the provider is and which address the single recipient has. */
+export function noticeRecipient(person: { name: string; email: string | null; phone: string | null }, channel: 'email' | 'sms' | 'whatsapp') {
+  return {
+    channel,
+    provider: channel === 'email' ? 'sendgrid' as const : 'twilio' as const,
+    recipients: [{ recipientId: 'r1', address: channel === 'email' ? person.email! : person.phone!, name: person.name }],
+  };
+}
+
 export async function dispatch(input: DispatchInput, carried?: DispatchState): Promise<DispatchOutcome> {
   const state: DispatchState = carried ?? initialState(input);
   const inbox: ProviderEvent[] = [];
@@ -86,15 +107,11 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
     const { link, expiresAt } = await createDocumentLink({ tenantId: input.tenantId, dispatchId: input.dispatchId, ttlMs: DOCUMENT_LINK_TTL_MS });
     state.notices.count += 1;
     const childId = `${input.dispatchId}~${request.channel}-${state.notices.count}`;
-    await startChild(dispatch, {
-      workflowId: `dispatch/${input.tenantId}/${childId}`,
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{
-        ...input, dispatchId: childId, channel: request.channel, provider: 'twilio', template: 'document_link',
-        data: { companyName: input.tenantName, documentLabel: documentLabel(input.document, null, input.locale), link, expiresAt },
-        recipients: [{ recipientId: 'r1', address: request.phone, name: null }],
-        escalateTo: [input.sender], requestedBy: request.requestedBy, parentWorkflowId: workflowInfo().workflowId,
-      }],
+    await startDetachedDispatch({
+      ...input, dispatchId: childId, channel: request.channel, provider: 'twilio', template: 'document_link',
+      data: { companyName: input.tenantName, documentLabel: documentLabel(input.document, null, input.locale), link, expiresAt },
+      recipients: [{ recipientId: 'r1', address: request.phone, name: null }],
+      escalateTo: [input.sender], requestedBy: request.requestedBy,
     });
     state.resentVia.push({ dispatchId: childId, channel: request.channel, address: request.phone, at: new Date().toISOString(), requestedBy: request.requestedBy });
     await persist();
@@ -194,23 +211,9 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
       for (const channel of channels) {
         state.notices.count += 1;
         const childId = `${input.dispatchId}~${notice.kind}-${state.notices.count}`;
-        await startChild(dispatch, {
-          workflowId: `dispatch/${input.tenantId}/${childId}`,
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          args: [{
-            ...input,
-            dispatchId: childId,
-            kind: 'notification',
-            channel,
-            provider: channel === 'email' ? 'sendgrid' : 'twilio',
-            template,
-            data: { ...data, personName: person.name },
-            document: null,
-            recipients: [{ recipientId: 'r1', address: channel === 'email' ? person.email : person.phone!, name: person.name }],
-            escalateTo: [],
-            requestedBy: 'relais',
-            parentWorkflowId: workflowInfo().workflowId,
-          }],
+        await startDetachedDispatch({
+          ...input, ...noticeRecipient(person, channel), dispatchId: childId, kind: 'notification', template,
+          data: { ...data, personName: person.name }, document: null, escalateTo: [], requestedBy: 'relais',
         });
       }
     }

@@ -2,10 +2,10 @@
 // confirmation, release/cancel, fulfilment events, the ready-to-ship deadline and the 48-hour
 // stuck-in-transit rule, and alerts per the seller's preferences. Every alert is a dispatch.
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { dispatch } from './dispatch';
+import { noticeRecipient, startDetachedDispatch } from './dispatch';
 import { eventReason, isFinished, transition, type ExceptionType, type OrderEvent, type OrderState } from '../domain/order';
 import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, reasonWords, type Locale } from '../domain/order-words';
 import { holdReason, type RiskAssessment } from '../domain/risk';
@@ -202,17 +202,11 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
         : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
         const dispatchId = `order-${input.orderId}~${template}-${s.notifications.length + 1}`;
-        await startChild(dispatch, {
-          workflowId: `dispatch/${input.tenantId}/${dispatchId}`,
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          args: [{
-            tenantId: input.tenantId, dispatchId, kind: 'notification', channel, provider: channel === 'email' ? 'sendgrid' : 'twilio',
-            template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, document: null,
-            sender: { ...input.seller, outletId: null }, escalateTo: [],
-            recipients: [{ recipientId: 'r1', address: channel === 'email' ? person.email! : person.phone!, name: person.name }],
-            requestedBy: 'relais', policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
-            dispatchUrl: input.orderUrl, parentWorkflowId: workflowInfo().workflowId,
-          }],
+        await startDetachedDispatch({
+          tenantId: input.tenantId, dispatchId, kind: 'notification', ...noticeRecipient(person, channel),
+          template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, document: null,
+          sender: { ...input.seller, outletId: null }, escalateTo: [], requestedBy: 'relais',
+          policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs }, dispatchUrl: input.orderUrl,
         });
         s.notifications.push({ dispatchId, audience: notice.audience, channel, template, at: now() });
       }

@@ -26,6 +26,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist/src ./dist/src
 # src/templates.ts reads templates from <its directory>/../templates: dist/templates here.
 COPY templates ./dist/templates
+# The operator pages read their views and assets next to src/ui/render.js.
+COPY src/ui/views ./dist/src/ui/views
+COPY src/ui/assets ./dist/src/ui/assets
 # The worker bundles its workflows at start from dist/src/workflows/index.js (compiled
 # JavaScript, resolved next to dist/src/worker.js), so no TypeScript source is shipped.
 USER node

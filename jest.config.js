@@ -1,15 +1,35 @@
 /** Jest: one set of servers (Temporal dev server, FerretDB) for the whole run, started in
- * test/global-setup.ts; test files run two at a time to fit the machine's 2 cores. */
-module.exports = {
+ * test/global-setup.ts; test files run two at a time to fit the machine's 2 cores.
+ * The `cluster` project (test/cluster/) also runs a real Temporal cluster on PostgreSQL, started
+ * once in test/cluster/global-setup.ts, only when one of its files is selected. */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/src'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
-  globalSetup: '<rootDir>/test/global-setup.ts',
   setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
-  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.data/', '<rootDir>/dist/'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'dev',
+      roots: ['<rootDir>/test', '<rootDir>/src'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+    },
+    {
+      ...shared,
+      displayName: 'cluster',
+      roots: ['<rootDir>/test/cluster'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/cluster/global-setup.ts',
+      globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
+    },
+  ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 2,
   testTimeout: 120_000,
-  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.data/', '<rootDir>/dist/'],
 };

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
 import { loadConfig, ConfigError, type Config } from '../src/config';
 import { connectDb } from '../src/db/models';
 import { createApiKey } from '../src/db/api-keys';
@@ -12,6 +13,31 @@ import { generateSendGridKeyPair } from '../src/sandbox';
 import { portOpen, ROOT, startFerretDb, stopProcess, toolPaths, waitForPort } from './lib/processes';
 
 const say = (msg: string) => console.log(`[relais] ${msg}`);
+
+/** Ready means work gets done: the worker has bundled its workflows and polls its task queue. */
+async function waitForWorker(config: Config, launchedAt: number): Promise<void> {
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const started = Date.now();
+    let lastSaid = started;
+    for (;;) {
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace: config.TEMPORAL_NAMESPACE, taskQueue: { name: config.TEMPORAL_TASK_QUEUE }, // type unset: workflow pollers
+      });
+      // The server remembers pollers for minutes: only one seen since this worker launched counts.
+      const polledAt = (p: (typeof pollers)[number]) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 + Math.floor((p.lastAccessTime?.nanos ?? 0) / 1e6);
+      if (pollers.some((p) => polledAt(p) >= launchedAt)) return;
+      if (Date.now() - lastSaid >= 5000) {
+        say(`  waiting for the worker to poll ${config.TEMPORAL_TASK_QUEUE} (${Math.round((Date.now() - started) / 1000)} s)`);
+        lastSaid = Date.now();
+      }
+      if (Date.now() - started > 180_000) throw new Error('the worker did not start polling within 3 minutes: see its output above');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+}
 
 interface DevSecrets { sendgridApiKey: string; sendgridPrivateKeyPem: string; sendgridPublicKey: string; twilioAccountSid: string; twilioAuthToken: string; linkSecret: string }
 
@@ -164,11 +190,13 @@ async function main() {
     SANDBOX_TWILIO_INBOUND_URL: `${config.PUBLIC_BASE_URL}/webhooks/twilio/inbound`,
   });
   say('starting the worker (it bundles the workflow code first: a few seconds)');
+  const workerLaunchedAt = Date.now();
   supervise('worker', process.execPath, [...tsx, 'src/worker.ts'], env);
   say(`starting the API on ${config.PUBLIC_BASE_URL}`);
   supervise('api', process.execPath, [...tsx, 'src/api/main.ts'], env);
   await waitForPort(config.API_PORT, 'API', 60_000);
   await waitForPort(config.SANDBOX_PORT, 'sandbox', 60_000);
+  await waitForWorker(config, workerLaunchedAt);
 
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say(`  API            ${config.PUBLIC_BASE_URL}   (health: /healthz, /readyz)`);

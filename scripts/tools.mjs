@@ -3,9 +3,12 @@
 // one once. Later runs find them and return in well under a second.
 //   node scripts/tools.mjs            everything (dev stack and tests)
 //   node scripts/tools.mjs --quiet    print only what is being installed
-// It writes .tools/paths.json, which the dev stack and the tests read.
+//   node scripts/tools.mjs --cluster  also the real Temporal server, temporal-sql-tool and a
+//                                     PostgreSQL (the cluster tests; bench --target cluster)
+// It writes .tools/paths.json (and with --cluster .tools/cluster-paths.json), which the dev stack
+// and the tests read.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, chmodSync, statSync, cpSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readdirSync, chmodSync, statSync, cpSync, rmSync } from 'node:fs';
 import { dirname, join, resolve, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,12 +16,17 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = join(root, '.tools');
 const bin = join(tools, 'bin');
 const quiet = process.argv.includes('--quiet');
+const cluster = process.argv.includes('--cluster');
 
 // Pinned: newer Temporal CLI tags carry a `replace` directive and cannot be built this way.
 const TEMPORAL_CLI = { module: 'github.com/temporalio/cli', version: 'v1.5.1', pkg: './cmd/temporal' };
 // FerretDB embeds build/version/version.txt, which its release process writes and the module
 // lacks; without it the binary refuses to start. We build from a writable copy with that file.
 const FERRETDB = { module: 'github.com/FerretDB/FerretDB', version: 'v1.24.2', pkg: './cmd/ferretdb', versionFile: 'build/version/version.txt' };
+// The real server and its schema tool come from one module, which also carries the PostgreSQL
+// schema files (schema/postgresql/v12/{temporal,visibility}); they are copied next to the binaries.
+const TEMPORAL_SERVER = { module: 'go.temporal.io/server', version: 'v1.29.1' };
+const TEMPORAL_SCHEMA_DIR = join(tools, `temporal-schema-${TEMPORAL_SERVER.version}`);
 const TEST_SERVER_POM = join(root, 'scripts', 'test-server', 'pom.xml');
 const TEST_SERVER_DIR = join(tools, 'temporal-test-server');
 
@@ -81,9 +89,7 @@ async function goBuild({ module, version, pkg, versionFile }, binary) {
   if (existsSync(target)) { say(`${binary}: present (${target})`); return target; }
   const go = requireCommand('go', `Go 1.22 or newer is needed to build ${binary}: install Go (https://go.dev/dl/) and run again.`);
   loud(`${binary}: building ${module}@${version} with Go (first run only; a few minutes on 2 cores)`);
-  const download = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8' });
-  if (download.status !== 0) throw new Error(`go mod download ${module}@${version} failed:\n${download.stdout}${download.stderr}`);
-  let { Dir: dir } = JSON.parse(download.stdout);
+  let dir = goModuleDir(go, module, version);
   if (versionFile) {
     const copy = join(tools, 'build', `${binary}-${version}`);
     rmSync(copy, { recursive: true, force: true });
@@ -96,6 +102,52 @@ async function goBuild({ module, version, pkg, versionFile }, binary) {
     { cwd: dir, env: { CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' }, label: `go build ${binary}` });
   if (versionFile) rmSync(dir, { recursive: true, force: true });
   return target;
+}
+
+/** Downloads a module (pinned) into Go's module cache and returns its (read-only) directory. */
+function goModuleDir(go, module, version) {
+  const download = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8' });
+  if (download.status !== 0) throw new Error(`go mod download ${module}@${version} failed:\n${download.stdout}${download.stderr}`);
+  return JSON.parse(download.stdout).Dir;
+}
+
+/** The real Temporal server, temporal-sql-tool and the schema files they were released with. */
+async function temporalServer() {
+  const server = await goBuild({ ...TEMPORAL_SERVER, pkg: './cmd/server' }, 'temporal-server');
+  const sqlTool = await goBuild({ ...TEMPORAL_SERVER, pkg: './cmd/tools/sql' }, 'temporal-sql-tool');
+  if (!existsSync(TEMPORAL_SCHEMA_DIR)) {
+    const go = requireCommand('go', 'Go is needed to fetch the Temporal schema files: install Go and run again.');
+    const dir = goModuleDir(go, TEMPORAL_SERVER.module, TEMPORAL_SERVER.version);
+    cpSync(join(dir, 'schema', 'postgresql'), join(TEMPORAL_SCHEMA_DIR, 'postgresql'), { recursive: true });
+    spawnSync('chmod', ['-R', 'u+w', TEMPORAL_SCHEMA_DIR]);
+  }
+  return { server, sqlTool, schema: join(TEMPORAL_SCHEMA_DIR, 'postgresql', 'v12') };
+}
+
+/**
+ * PostgreSQL for the real server: Debian's package (`apt-get install postgresql`) when the
+ * binaries are missing and we may install (root). Returns the directory holding initdb/pg_ctl.
+ */
+function postgres() {
+  const find = () => {
+    const root = '/usr/lib/postgresql';
+    if (!existsSync(root)) return undefined;
+    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+    return versions.length ? join(root, versions[0], 'bin') : undefined;
+  };
+  let dir = find();
+  if (dir) { say(`postgresql: present (${dir})`); return dir; }
+  if (process.getuid?.() !== 0) throw new MissingToolchain('PostgreSQL is needed for the cluster tests: install it (`sudo apt-get install -y postgresql`) and run again.');
+  loud('postgresql: installing Debian\'s package with apt-get');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env, stdio: 'inherit' });
+  if (result.status !== 0) {
+    spawnSync('apt-get', ['update', '-q'], { env, stdio: 'inherit' });
+    result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env, stdio: 'inherit' });
+  }
+  dir = find();
+  if (result.status !== 0 || !dir) throw new Error('apt-get install postgresql failed (see its output above)');
+  return dir;
 }
 
 async function temporalCli() {
@@ -170,6 +222,26 @@ async function recordClassArchive(java, lib, archive) {
   if (!existsSync(archive)) loud('temporal-test-server: no archive was written; starts will be slower but work');
 }
 
+/**
+ * Debian's Chromium, for the browser tests of the operator pages (playwright-core drives it).
+ * Installed with apt-get when missing (as root, or through sudo); present, it costs a stat.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+async function chromium() {
+  if (existsSync(CHROMIUM)) { say(`chromium: present (${CHROMIUM})`); return CHROMIUM; }
+  const aptGet = requireCommand('apt-get', `Chromium is needed for the browser tests and ${CHROMIUM} is missing: install Debian's chromium package (or set CHROMIUM_PATH) and run again.`);
+  const root = process.getuid?.() === 0;
+  const sudo = root ? undefined : onPath('sudo');
+  if (!root && !sudo) throw new MissingToolchain(`Chromium is needed for the browser tests: run \`apt-get install chromium\` as root (or set CHROMIUM_PATH) and run again.`);
+  const asRoot = (args) => (root ? [aptGet, args] : [sudo, ['-n', aptGet, ...args]]);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  loud('chromium: installing Debian\'s chromium package with apt-get (first run only)');
+  await run(...asRoot(['update']), { env, label: 'apt-get update' });
+  await run(...asRoot(['install', '-y', 'chromium']), { env, label: 'apt-get install chromium' });
+  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`);
+  return CHROMIUM;
+}
+
 async function main() {
   mkdirSync(bin, { recursive: true });
   const started = Date.now();
@@ -177,7 +249,14 @@ async function main() {
     temporal: await temporalCli(),
     ferretdb: await ferretdb(),
     temporalTestServer: await testServer(),
+    chromium: await chromium(),
   };
+  if (cluster) {
+    // A file of its own, so that a plain run never forgets what this one found.
+    const built = await temporalServer();
+    const clusterPaths = { temporalServer: built.server, temporalSqlTool: built.sqlTool, temporalSchema: built.schema, postgresBin: postgres() };
+    writeFileSync(join(tools, 'cluster-paths.json'), JSON.stringify(clusterPaths, null, 2) + '\n');
+  }
   writeFileSync(join(tools, 'paths.json'), JSON.stringify(paths, null, 2) + '\n');
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -7,6 +7,7 @@ import { isIsoDuration } from './domain/durations';
 const port = z.coerce.number().int().min(0).max(65535);
 const duration = z.string().refine(isIsoDuration, 'an ISO-8601 duration such as PT30M or P3D');
 const optionalString = z.string().trim().min(1).optional();
+const positive = z.coerce.number().int().min(1);
 
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1').describe('address every local process binds to'),
@@ -16,6 +17,19 @@ export const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('relais'),
   TEMPORAL_UI_PORT: port.default(8233).describe('dev server web UI (npm start only)'),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true'))
+    .describe('TLS to the frontend; on by default when a client certificate or an API key is set'),
+  TEMPORAL_TLS_CERT: optionalString.describe('mTLS: path of the client certificate (PEM)'),
+  TEMPORAL_TLS_KEY: optionalString.describe('mTLS: path of the client private key (PEM)'),
+  TEMPORAL_TLS_CA: optionalString.describe('path of the CA certificate (PEM) that signed the server\'s; system roots when unset'),
+  TEMPORAL_TLS_SERVER_NAME: optionalString.describe('server name to verify instead of the host in TEMPORAL_ADDRESS'),
+  TEMPORAL_API_KEY: optionalString.describe('Temporal Cloud API key (sent as a bearer token; implies TLS)'),
+  WORKER_HTTP_PORT: port.default(9464).describe('worker process: /metrics (Prometheus) and /healthz'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positive.default(100).describe('activity task slots per worker process'),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40).describe('workflow task slots per worker process'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000).describe('sticky workflow cache size per worker process'),
+  WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: z.coerce.number().positive().optional()
+    .describe('cap on activities per second across ALL workers of the task queue (provider rate limits)'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URI').optional()
     .describe('MongoDB; when unset, npm start runs FerretDB on FERRETDB_PORT'),
   FERRETDB_PORT: port.default(27017),
@@ -50,7 +64,15 @@ export class ConfigError extends Error {}
 
 /** Parses the environment; a bad value ends start-up with one line per problem, naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.superRefine((c, ctx) => {
+    // Certificate and key come together.
+    if ((c.TEMPORAL_TLS_CERT === undefined) !== (c.TEMPORAL_TLS_KEY === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'], message: 'mTLS needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY' });
+    }
+    if (c.TEMPORAL_TLS === false && (c.TEMPORAL_TLS_CERT || c.TEMPORAL_API_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS'], message: 'cannot be false with a client certificate or an API key' });
+    }
+  }).safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

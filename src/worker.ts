@@ -10,6 +10,8 @@ import { createLogger } from './logger';
 import { createSendGridSender } from './providers/sendgrid';
 import { createTwilioSender } from './providers/twilio';
 import { createSmtpSender } from './providers/smtp';
+import { temporalConnectionOptions } from './temporal-connection';
+import { installRuntime, startWorkerHttp } from './worker-runtime';
 
 export const WORKFLOWS_PATH = join(__dirname, 'workflows');
 
@@ -20,6 +22,25 @@ export interface RelaisWorkerOptions {
   activities: ActivityDeps;
   /** A prebuilt bundle (tests build it once for the whole run); otherwise the worker bundles at start. */
   workflowBundle?: WorkflowBundleOption;
+  tuning?: WorkerTuning;
+}
+
+/** Capacity of one worker process (docs/deploy.md explains the defaults). */
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxCachedWorkflows: number;
+  /** Across all workers of the task queue: the server hands out no more activities than this per second. */
+  maxTaskQueueActivitiesPerSecond?: number;
+}
+
+export function tuningFromConfig(config: Config): WorkerTuning {
+  return {
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxTaskQueueActivitiesPerSecond: config.WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND,
+  };
 }
 
 export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker> {
@@ -29,6 +50,7 @@ export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     activities: createActivities(options.activities),
+    ...options.tuning,
   });
 }
 
@@ -66,19 +88,24 @@ async function main() {
   const log = createLogger(config, 'worker');
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
   if (!config.LINK_SECRET) throw new Error('LINK_SECRET is not set: the worker signs document links with it (32+ random characters)');
+  const { sdkMetricsUrl } = await installRuntime(log);
   const db = await connectDb(config.MONGODB_URI);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createRelaisWorker({
-    connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: tuningFromConfig(config),
     activities: {
       db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM, linkSecret: config.LINK_SECRET,
       whatsappTemplates: config.WHATSAPP_TEMPLATES,
       ...sendersFromConfig(config),
     },
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
-  // SIGINT/SIGTERM: the SDK stops polling and lets in-flight tasks finish before run() resolves.
+  const http = await startWorkerHttp({ host: config.HOST, port: config.WORKER_HTTP_PORT, sdkMetricsUrl, running: () => worker.getState() === 'RUNNING' });
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, identity: worker.options.identity, http: config.WORKER_HTTP_PORT }, 'worker started');
+  // SIGINT/SIGTERM: the SDK stops polling and waits for the tasks in flight before run() resolves
+  // (it also requests their cancellation, which Relais's activities do not act on: they finish).
+  // /healthz answers 503 meanwhile.
   await worker.run();
+  http.close();
   await connection.close();
   await db.close();
   log.info('worker stopped');

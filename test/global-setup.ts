@@ -14,6 +14,7 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  if (globalThis.__relaisTest) return; // test/cluster/global-setup.ts may have run this already
   const started = Date.now();
   const tools = toolPaths();
   const dir = mkdtempSync(join(tmpdir(), 'relais-test-'));

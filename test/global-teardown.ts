@@ -4,6 +4,7 @@ import { stopProcess } from '../scripts/lib/processes';
 export default async function globalTeardown(): Promise<void> {
   const state = globalThis.__relaisTest;
   if (!state) return;
+  globalThis.__relaisTest = undefined; // the cluster project's teardown may call this too
   await state.env.teardown();
   await stopProcess(state.ferret);
   rmSync(state.dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // Local servers shared by the dev stack and the test set-up.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -45,15 +46,59 @@ export async function waitForPort(port: number, what: string, timeoutMs = 60_000
   }
 }
 
-/** FerretDB v1 on SQLite: a real MongoDB wire-protocol server, files under `dir`. */
-export async function startFerretDb(options: { bin: string; port: number; dir: string; host?: string; log?: 'inherit' | 'ignore' }): Promise<ChildProcess> {
+/**
+ * FerretDB v1: a real MongoDB wire-protocol server, on SQLite files under `dir` or, given
+ * `postgresqlUrl`, on a PostgreSQL database (faster on large collections).
+ */
+export async function startFerretDb(options: { bin: string; port: number; dir: string; host?: string; log?: 'inherit' | 'ignore'; postgresqlUrl?: string }): Promise<ChildProcess> {
   mkdirSync(options.dir, { recursive: true });
+  const backend = options.postgresqlUrl
+    ? ['--handler=pg', `--postgresql-url=${options.postgresqlUrl}`]
+    : ['--handler=sqlite', `--sqlite-url=file:${options.dir}/`];
   const child = spawn(options.bin, [
-    '--handler=sqlite', `--sqlite-url=file:${options.dir}/`, `--listen-addr=${options.host ?? '127.0.0.1'}:${options.port}`,
+    ...backend, `--listen-addr=${options.host ?? '127.0.0.1'}:${options.port}`,
     '--telemetry=disable', '--debug-addr=-', '--log-level=error', `--state-dir=${options.dir}`,
   ], { stdio: ['ignore', options.log ?? 'ignore', options.log ?? 'ignore'] });
   await waitForPort(options.port, 'FerretDB', 30_000, child);
   return child;
+}
+
+/** The superuser of the private PostgreSQL clusters below (trust auth on loopback; the password is for tools that insist). */
+export const PG_USER = 'temporal';
+export const PG_PASSWORD = 'temporal';
+
+/**
+ * PostgreSQL refuses to run as root: when we are root, the data directory is handed to the
+ * `postgres` account that Debian's package creates and the server runs as that account.
+ */
+function postgresAccount(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  const uid = id('-u'); const gid = id('-g');
+  if (uid.status !== 0 || gid.status !== 0) throw new Error('running as root and there is no `postgres` account to run PostgreSQL as (apt-get install postgresql creates it)');
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+export function runTool(bin: string, args: string[], what: string, options: { uid?: number; gid?: number } = {}): void {
+  const result = spawnSync(bin, args, { encoding: 'utf8', ...options });
+  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`);
+}
+
+/** A throw-away PostgreSQL cluster in a directory of its own, on loopback (`bin`: Debian's server binaries). */
+export async function startPostgres(bin: string): Promise<{ port: number; child: ChildProcess; dir: string; url: string }> {
+  const account = postgresAccount();
+  const dir = mkdtempSync(join(tmpdir(), 'relais-postgres-'));
+  if (account) chownSync(dir, account.uid, account.gid);
+  const data = join(dir, 'data');
+  runTool(join(bin, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], 'initdb', account ?? {});
+  const port = await freePort();
+  // Loopback only, socket in our own directory, no fsync: a test database that is thrown away.
+  const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'max_connections=200'],
+    { stdio: ['ignore', 'pipe', 'pipe'], ...(account ?? {}) });
+  const out = createWriteStream(join(dir, 'postgres.log'));
+  child.stdout!.pipe(out); child.stderr!.pipe(out);
+  await waitForPort(port, `PostgreSQL (log: ${dir}/postgres.log)`, 60_000, child);
+  return { port, child, dir, url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/postgres` };
 }
 
 export function stopProcess(child: ChildProcess | undefined, timeoutMs = 10_000): Promise<void> {

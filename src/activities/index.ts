@@ -1,6 +1,8 @@
 // Activities: every effect of the workflows (render, store, send). Built by a factory that
 // takes its dependencies, so tests hand in real servers and the worker hands in configured ones.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { metrics } from '../metrics';
 import type { Db } from '../db/models';
 import { nextNumber } from '../db/models';
 import type { DispatchInput, DispatchState } from '../domain/dispatch';
@@ -57,6 +59,13 @@ export interface SendResult {
 
 interface SendLogEntry { routingId: string; providerMessageId: string | null; outcome: RecipientSendOutcome; response: string | null; at: Date }
 
+/** Notices that are an escalation (D4) or the 30-minute rule firing (D3), counted once, when recorded. */
+function countNotice(input: DispatchInput): void {
+  if (input.kind !== 'notification') return;
+  if (input.template === 'dispatch_escalation') metrics.escalations.inc({ channel: input.channel });
+  if (input.template === 'dispatch_unknown') metrics.timerRuleFirings.inc({ rule: 'D3' });
+}
+
 export function createActivities(deps: ActivityDeps) {
   const { db, templates } = deps;
 
@@ -89,6 +98,7 @@ export function createActivities(deps: ActivityDeps) {
           recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
           result: 'queued', parent: input.parentWorkflowId,
         });
+        countNotice(input);
         return { number, subject: content.subject };
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
@@ -161,6 +171,8 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const entries = request.recipients.map((r) => done.get(r.routingId)!);
+      // The SDK adds workflowId, runId and activity to every line logged through Context.
+      Context.current().log.info('dispatch sent', { dispatchId: request.dispatchId, accepted: entries.filter((e) => e.outcome === 'accepted').length, of: entries.length });
       return {
         sentAt: entries.reduce((min, e) => (e.at < min ? e.at : min), entries[0].at).toISOString(),
         providerMessageId: entries[0].providerMessageId,
@@ -178,7 +190,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Writes the workflow's state to the delivery log; an older state never overwrites a newer one. */
     async saveDispatchState(request: { tenantId: string; dispatchId: string; locale: Locale; state: Omit<DispatchState, 'seen'> }): Promise<void> {
       const { state, locale } = request;
-      await db.Dispatch.updateOne(
+      const written = await db.Dispatch.updateOne(
         { tenantId: request.tenantId, dispatchId: request.dispatchId, stateVersion: { $lt: state.version } },
         {
           $set: {
@@ -198,6 +210,8 @@ export function createActivities(deps: ActivityDeps) {
           },
         },
       );
+      // The last write of a run (stateVersion guards against counting a retried write twice).
+      if (state.completedAt && written.modifiedCount === 1) metrics.dispatches.inc({ result: state.result });
     },
   };
 }

@@ -1,6 +1,7 @@
 // Order activities: risk with the customer's history (O2), preferences at alert time (O9),
 // confirmation links (O3), and the order projection people read (O10).
 import { randomBytes } from 'node:crypto';
+import { TIMER_EXCEPTION_RULES, metrics } from '../metrics';
 import type { Db } from '../db/models';
 import { assessRisk, type RiskAssessment } from '../domain/risk';
 import { effectivePreferences, type ChannelChoice } from '../domain/preferences';
@@ -9,19 +10,21 @@ import type { OrderDetails, OrderStateView } from '../workflows/order';
 
 export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string }
 
-const customerKeys = (c: { email: string | null; phone: string | null }) =>
-  [c.email?.toLowerCase(), c.phone].filter((k): k is string => Boolean(k));
+/** The customer-history documents an order's customer is known by: one per contact (email, phone). */
+const historyIds = (tenantId: string, c: { email: string | null; phone: string | null }) =>
+  [c.email?.toLowerCase(), c.phone].filter((k): k is string => Boolean(k)).map((key) => `${tenantId}/${key}`);
 
 export function createOrderActivities({ db, linkSecret, publicBaseUrl }: OrderActivityDeps) {
   return {
     async assessOrderRisk(request: { tenantId: string; orderId: string; customer: OrderDetails['customer'] }): Promise<RiskAssessment> {
-      const keys = customerKeys(request.customer);
-      const past = keys.length
-        ? await db.Order.find({ tenantId: request.tenantId, customerKey: { $in: keys }, orderId: { $ne: request.orderId } }, { state: 1, view: 1 }).lean()
-        : [];
-      const cancellations = past.filter((o) => o.state === 'cancelled').length;
-      const failedDeliveries = past.filter((o) => (o.view as OrderStateView).exceptions?.some((e) => e.type === 'delivery_failed')).length;
-      return assessRisk({ address: request.customer.address, phone: request.customer.phone, email: request.customer.email, history: { cancellations, failedDeliveries } });
+      const histories = await Promise.all(historyIds(request.tenantId, request.customer).map((id) => db.CustomerHistory.findById(id).lean()));
+      // The same past order may be known by both the email and the phone: count it once.
+      const others = (field: 'cancelled' | 'failedDeliveries') =>
+        new Set(histories.flatMap((h) => h?.[field] ?? []).filter((orderId) => orderId !== request.orderId)).size;
+      return assessRisk({
+        address: request.customer.address, phone: request.customer.phone, email: request.customer.email,
+        history: { cancellations: others('cancelled'), failedDeliveries: others('failedDeliveries') },
+      });
     },
 
     async noticePreference(request: { tenantId: string; audience: 'seller' | 'customer'; key: string }): Promise<ChannelChoice> {
@@ -41,12 +44,29 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl }: OrderAc
 
     async saveOrderState(request: { tenantId: string; orderId: string; customer: OrderDetails['customer']; state: OrderStateView }): Promise<void> {
       const { tenantId, orderId, state } = request;
-      await db.Order.updateOne(
+      // O5/O7 fired: count each timer-opened exception once, on the write that first records it.
+      const timerExceptions = state.exceptions.filter((e) => TIMER_EXCEPTION_RULES[e.reason]);
+      const recorded = timerExceptions.length
+        ? new Set(((await db.Order.findOne({ tenantId, orderId }, { view: 1 }).lean())?.view as OrderStateView | undefined)?.exceptions.map((e) => `${e.reason}@${e.openedAt}`))
+        : new Set<string>();
+      const written = await db.Order.updateOne(
         { tenantId, orderId, stateVersion: { $lt: state.version } },
-        { $set: { state: state.state, view: state, stateVersion: state.version, customer: request.customer, customerKey: customerKeys(request.customer) },
+        { $set: { state: state.state, view: state, stateVersion: state.version, customer: request.customer },
           $setOnInsert: { workflowId: `order/${tenantId}/${orderId}` } },
         { upsert: true },
       ).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; }); // an older write lost the race: fine
+      if (written && (written.modifiedCount === 1 || written.upsertedCount === 1)) {
+        for (const e of timerExceptions) if (!recorded.has(`${e.reason}@${e.openedAt}`)) metrics.timerRuleFirings.inc({ rule: TIMER_EXCEPTION_RULES[e.reason] });
+      }
+      // O2: what this order will say about its customer next time ($addToSet: a repeated save adds nothing).
+      const record = {
+        ...(state.state === 'cancelled' ? { cancelled: orderId } : {}),
+        ...(state.exceptions.some((e) => e.type === 'delivery_failed') ? { failedDeliveries: orderId } : {}),
+      };
+      if (Object.keys(record).length === 0) return;
+      for (const id of historyIds(tenantId, request.customer)) {
+        await db.CustomerHistory.updateOne({ _id: id }, { $addToSet: record, $setOnInsert: { tenantId } }, { upsert: true });
+      }
     },
   };
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '../config';
 import { connectDb, ensureWebhookEventRetention, purgeWebhookEvents } from '../db/models';
 import { createLogger } from '../logger';
 import { Templates } from '../templates';
+import { temporalConnectionOptions } from '../temporal-connection';
 import { buildServer } from './server';
 
 async function main() {
@@ -11,7 +12,7 @@ async function main() {
   const logger = createLogger(config, 'api');
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
   const db = await connectDb(config.MONGODB_URI);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = buildServer({
     db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,

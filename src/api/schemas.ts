@@ -63,6 +63,8 @@ export const listDispatchesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
+export type ListDispatchesQuery = z.infer<typeof listDispatchesQuery>;
+
 export const resendSchema = z.object({ email: z.email() });
 export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
 export const markSentSchema = z.object({ note: z.string().trim().max(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
@@ -97,6 +99,8 @@ export const settingsSchema = z.object({
   }).strict().optional(),
   seller: personSchema.optional(),
 }).strict();
+
+export type SettingsBody = z.infer<typeof settingsSchema>;
 
 const addressSchema = z.object({
   line1: z.string().trim().min(1).max(200),
@@ -145,6 +149,8 @@ export const preferencesSchema = z.object({
   sellerAlerts: z.partialRecord(z.enum(['unfulfillable', 'on_hold', 'rts_failed', 'handover_failed', 'stuck_in_transit', 'delivery_failed']), channelChoice).optional(),
   customerNotices: z.partialRecord(z.enum(['address_confirmation', 'delivery_delay', 'delivery_failed']), channelChoice).optional(),
 }).strict();
+
+export type PreferencesBody = z.infer<typeof preferencesSchema>;
 
 export const confirmFormSchema = z.object({
   action: z.enum(['confirm', 'correct']),

@@ -1,6 +1,7 @@
 // The HTTP surface: REST API for platforms, provider webhooks, health. Built from its
 // dependencies so tests run it in-process against real servers.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { registry } from '../metrics';
 import formbody from '@fastify/formbody';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { settingsRoutes } from './routes/settings';
 import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { confirmRoutes } from './routes/confirm';
+import { uiRoutes } from '../ui';
 
 export interface ApiDeps {
   db: Db;
@@ -55,6 +57,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(formbody);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Prometheus: Relais's counters and the process's (docs/deploy.md, "Metrics").
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
     await Promise.all([
@@ -72,8 +76,13 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await documentRoutes(scope, deps); });
   app.register(async (scope) => { await orderRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps); });
+  app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }
+
+/** Whether a principal holds one of the roles (an `admin` key has them all within its tenant). */
+export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
+  roles.some((r) => principal.roles.includes(r)) || (principal.tenantId !== null && principal.roles.includes('admin'));
 
 /** Pre-handler: a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
 export function requireRole(deps: Pick<ApiDeps, 'db'>, ...roles: Role[]) {
@@ -83,8 +92,7 @@ export function requireRole(deps: Pick<ApiDeps, 'db'>, ...roles: Role[]) {
     if (!m) throw new ApiError(401, 'unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
     const principal = await verifyApiKey(deps.db, m[1]);
     if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
-    const allowed = roles.some((r) => principal.roles.includes(r)) || (principal.tenantId !== null && principal.roles.includes('admin'));
-    if (!allowed) throw new ApiError(403, 'forbidden', `this key lacks the role ${roles.join(' or ')}`);
+    if (!allows(principal, roles)) throw new ApiError(403, 'forbidden', `this key lacks the role ${roles.join(' or ')}`);
     request.principal = principal;
   };
 }

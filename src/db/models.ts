@@ -121,14 +121,24 @@ const orderSchema = new Schema({
   tenantId: { type: String, required: true },
   orderId: { type: String, required: true },
   workflowId: { type: String, required: true },
-  customerKey: { type: [String], default: [] }, // lower-cased email and phone, for the risk history
   customer: { type: Schema.Types.Mixed, required: true },
   state: { type: String, required: true },
   view: { type: Schema.Types.Mixed, required: true },
   stateVersion: { type: Number, default: 0 },
 }, { timestamps: true, versionKey: false });
 orderSchema.index({ tenantId: 1, orderId: 1 }, { unique: true });
-orderSchema.index({ tenantId: 1, customerKey: 1 });
+
+/**
+ * O2: what a customer's past orders say about them, one document per contact key
+ * (`<tenant>/<lower-cased email or phone>`), so the risk check is a lookup by id, not a scan of
+ * the tenant's orders. Order ids, not counters: recording the same order twice changes nothing.
+ */
+const customerHistorySchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  cancelled: { type: [String], default: [] },
+  failedDeliveries: { type: [String], default: [] },
+}, { versionKey: false });
 
 /** O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS replies. */
 const confirmationSchema = new Schema({
@@ -190,6 +200,15 @@ const auditSchema = new Schema({
 }, { versionKey: false });
 auditSchema.index({ tenantId: 1, at: -1 });
 
+/** Operator pages (src/ui): a signed-in browser. The cookie holds a random token; only its hash is stored. */
+const uiSessionSchema = new Schema({
+  _id: { type: String, required: true }, // sha256 of the session token
+  keyId: { type: String, required: true }, // the API key exchanged for it; its roles are read on every request
+  tenantId: { type: String, required: true },
+  createdAt: { type: Date, required: true },
+  expiresAt: { type: Date, required: true },
+}, { versionKey: false });
+
 export type TenantDoc = InferSchemaType<typeof tenantSchema>;
 export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema>;
 export type DispatchDoc = InferSchemaType<typeof dispatchSchema>;
@@ -207,8 +226,10 @@ function bindModels(connection: Connection) {
     Audit: connection.model('Audit', auditSchema, 'audit'),
     ContactCorrection: connection.model('ContactCorrection', contactCorrectionSchema, 'contact_corrections'),
     Order: connection.model('Order', orderSchema, 'orders'),
+    CustomerHistory: connection.model('CustomerHistory', customerHistorySchema, 'customer_history'),
     Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
+    UiSession: connection.model('UiSession', uiSessionSchema, 'ui_sessions'),
     close: () => connection.close(),
   };
 }

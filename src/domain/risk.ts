@@ -47,7 +47,7 @@ export function assessRisk(input: RiskInput): RiskAssessment {
   }
   if (input.email !== null && !/^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/.test(input.email)) add('email_invalid', 10, 'address_or_contact', `email "${input.email}" is not valid`);
   if (input.history.cancellations >= 2) add('repeated_cancellations', 25 * Math.min(input.history.cancellations, 4), 'behaviour', `${input.history.cancellations} earlier orders cancelled`);
-  if (input.history.failedDeliveries >= 1) add('past_failed_deliveries', 20 * Math.min(input.history.failedDeliveries, 3), 'behaviour', `${input.history.failedDeliveries} earlier deliveries failed`);
+  if (input.history.failedDeliveries >= 1) add('past_failed_deliveries', 20 * Math.min(input.history.failedDeliveries, 3), 'behaviour', `${input.history.failedDeliveries} earlier ${input.history.failedDeliveries === 1 ? 'delivery' : 'deliveries'} failed`);
   const score = reasons.reduce((sum, r) => sum + r.points, 0);
   return { level: score >= HIGH_RISK_AT ? 'high' : score >= MEDIUM_RISK_AT ? 'medium' : 'low', score, reasons };
 }

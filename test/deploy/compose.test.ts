@@ -7,7 +7,7 @@ import { isBuiltin } from 'node:module';
 import { join, posix, resolve } from 'node:path';
 import ts from 'typescript';
 import { parse } from 'yaml';
-import { configSchema } from '../../src/config';
+import { configSchema, loadConfig } from '../../src/config';
 
 const ROOT = resolve(__dirname, '..', '..');
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
@@ -166,14 +166,15 @@ describe('docker-compose.yml', () => {
     for (const name of RELAIS) expect(dependsOn(services[name])).toEqual({ temporal: 'service_healthy', mongo: 'service_healthy' });
   });
 
-  test('healthchecks: PostgreSQL, Temporal (cluster and namespace), MongoDB, the API\'s /readyz; none on the worker', () => {
+  test('healthchecks: PostgreSQL, Temporal (cluster and namespace), MongoDB, the API\'s /readyz, the worker\'s /healthz', () => {
     expect(healthTest(services.postgresql)).toContain('pg_isready');
     expect(healthTest(services.temporal)).toContain('temporal operator cluster health --address temporal:7233');
     expect(healthTest(services.temporal)).toMatch(/temporal operator namespace describe --namespace "\$\$DEFAULT_NAMESPACE"/);
     expect(healthTest(services.mongo)).toContain('mongosh');
     expect(healthTest(services.api)).toContain(`http://127.0.0.1:${containerEnv(services.api, MINIMAL_OPERATOR).env.API_PORT}/readyz`);
-    // The image's HEALTHCHECK probes the API over HTTP; on the worker it could only ever fail.
-    expect(services.worker.healthcheck).toEqual({ disable: true });
+    // The worker's probe is its own HTTP port (src/worker-runtime.ts), the default of WORKER_HTTP_PORT.
+    const workerEnv = containerEnv(services.worker, MINIMAL_OPERATOR).env;
+    expect(healthTest(services.worker)).toContain(`http://127.0.0.1:${loadConfig(workerEnv).WORKER_HTTP_PORT}/healthz`);
   });
 
   test('publishes the API on 3000 and the Temporal UI on 8080', () => {
@@ -396,6 +397,12 @@ describe('Dockerfile', () => {
     const templateDir = posix.resolve(wd, 'dist/src', '..', 'templates');
     expect(copies(runtime)).toContainEqual({ from: undefined, sources: ['templates'], dest: templateDir });
     expect(statSync(join(ROOT, 'templates')).isDirectory()).toBe(true);
+    // src/ui/render.ts reads its views and assets next to itself (join(__dirname, 'views'|'assets')).
+    expect(read('src/ui/render.ts')).toMatch(/join\(__dirname, 'views'\)/);
+    expect(read('src/ui/render.ts')).toMatch(/join\(__dirname, 'assets', /);
+    for (const dir of ['views', 'assets']) {
+      expect(copies(runtime)).toContainEqual({ from: undefined, sources: [`src/ui/${dir}`], dest: posix.join(wd, 'dist/src/ui', dir) });
+    }
   });
 
   test('runs as a non-root user', () => {

@@ -82,6 +82,18 @@ test('O2: a customer with repeated cancellations is held as suspicious; only the
   expect(to(phone).filter((m) => m.body?.includes('o2-suspicious'))).toHaveLength(0);
 });
 
+test('O2: a past failed delivery counts once for the customer\'s next order, found by email or by phone', async () => {
+  const customer = ownCustomer();
+  await toTransit('o2-failed-before', customer);
+  expect((await post('o2-failed-before', { type: 'delivery_failed', reason: 'customer_unavailable' })).status).toBe(200);
+  // Known by both contacts, yet one order: one failed delivery, not two.
+  await place('o2-after-failure', customer);
+  expect((await get('o2-after-failure')).risk.reasons).toEqual([expect.objectContaining({ code: 'past_failed_deliveries', points: 20, detail: '1 earlier delivery failed' })]);
+  // The phone alone finds the same history.
+  await place('o2-phone-only', { ...customer, email: 'someone.else@example.test' });
+  expect((await get('o2-phone-only')).risk.reasons.map((r: any) => r.code)).toEqual(['past_failed_deliveries']);
+});
+
 test('O3: the confirmation link confirms once; a reused, forged or expired-looking link is refused politely', async () => {
   const id = 'o3-link';
   await place(id, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });

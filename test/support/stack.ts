@@ -21,6 +21,8 @@ export interface StackOptions {
   lateEventMs?: number;
   /** false: no in-process worker (a test runs `src/worker.ts` as its own process with `workerEnv`). */
   worker?: boolean;
+  /** The run's real Temporal cluster (test/cluster/) instead of its dev server. */
+  cluster?: { address: string; namespace: string };
   /** Another Temporal server (e.g. a time-skipping test environment) instead of the run's dev server. */
   temporal?: { client: Client; nativeConnection: NativeConnection };
 }
@@ -61,13 +63,14 @@ export const TEST_WHATSAPP_TEMPLATES = {
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const address = process.env.RELAIS_TEST_TEMPORAL_ADDRESS!;
+  const address = options.cluster?.address ?? process.env.RELAIS_TEST_TEMPORAL_ADDRESS!;
+  const namespace = options.cluster?.namespace ?? 'default';
   const mongoUri = process.env.RELAIS_TEST_MONGODB_URI!;
   const suffix = randomBytes(4).toString('hex');
   const taskQueue = `test-${suffix}`;
   const db = await connectDb(mongoUri, { dbName: `relais_test_${suffix}` });
   const connection = options.temporal ? undefined : await Connection.connect({ address });
-  const client = options.temporal?.client ?? new Client({ connection: connection! });
+  const client = options.temporal?.client ?? new Client({ connection: connection!, namespace });
   const nativeConnection = options.temporal?.nativeConnection ?? await NativeConnection.connect({ address });
   const workflowBundle = { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! };
   const keys = generateSendGridKeyPair();
@@ -93,7 +96,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createRelaisWorker({
-      connection: nativeConnection, taskQueue, workflowBundle,
+      connection: nativeConnection, namespace, taskQueue, workflowBundle,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
         whatsappTemplates: TEST_WHATSAPP_TEMPLATES,
@@ -130,10 +133,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   if (options.worker !== false) await startWorker();
   const workerEnv = {
-    TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, MONGODB_URI: `${mongoUri.replace(/\/$/, '')}/${db.connection.name}`,
+    TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, MONGODB_URI: `${mongoUri.replace(/\/$/, '')}/${db.connection.name}`,
     PUBLIC_BASE_URL: apiUrl, SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url,
     TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
     TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret, LOG_LEVEL: 'warn',
+    WORKER_HTTP_PORT: '0', // several worker processes may run at once
   };
 
   const request: Stack['request'] = async (method, path, body, useKey = key) => {

@@ -3,9 +3,11 @@
 import type { FastifyInstance } from 'fastify';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
+import type { Db } from '../../db/models';
+import type { Principal } from '../../db/api-keys';
 import { requireRole } from '../server';
 import { ApiError, badRequest, notFound, parse } from '../errors';
-import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema } from '../schemas';
+import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
@@ -81,98 +83,116 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
     return reply.status(202).send({ dispatchId: body.dispatchId, workflowId, created: true, warnings });
   });
 
-  app.get('/v1/dispatches', { preHandler: canRead }, async (request) => {
-    const tenantId = request.principal!.tenantId!;
-    const q = parse(listDispatchesQuery, request.query);
-    const filter: Record<string, unknown> = { tenantId, kind: 'document' };
-    if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
-    else if (q.result !== 'all') filter.result = q.result;
-    if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
-    if (q.document) filter['document.number'] = q.document;
-    if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
-    if (q.cursor) filter.number = { $lt: q.cursor };
-    const docs = await db.Dispatch.find(filter, { html: 0, text: 0, 'recipients.history': 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();
-    const page = docs.slice(0, q.limit);
-    return {
-      dispatches: page.map((d) => ({
-        dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject, document: d.document,
-        sender: d.sender, sentAt: d.sentAt, createdAt: (d as { createdAt?: Date }).createdAt,
-        recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, status: r.status, plainReason: r.plainReason })),
-      })),
-      nextCursor: docs.length > q.limit ? page[page.length - 1].number : null,
-    };
-  });
+  app.get('/v1/dispatches', { preHandler: canRead }, async (request) =>
+    listDispatches(db, request.principal!.tenantId!, parse(listDispatchesQuery, request.query)));
 
-  app.get<{ Params: { id: string } }>('/v1/dispatches/:id', { preHandler: canRead }, async (request) => {
-    const tenantId = request.principal!.tenantId!;
-    const doc = await db.Dispatch.findOne({ tenantId, dispatchId: request.params.id }, { sendLog: 0 }).lean();
-    if (doc) {
-      const { _id, stateVersion, ...rest } = doc as typeof doc & { _id: unknown };
-      return rest;
-    }
-    // Accepted but not yet recorded by the worker: answer from the workflow itself.
-    try {
-      const state = await temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id)).query(dispatchStateQuery);
-      return { dispatchId: request.params.id, tenantId, result: state.result, recipients: state.recipients };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${request.params.id}`);
-      throw err;
-    }
-  });
+  app.get<{ Params: { id: string } }>('/v1/dispatches/:id', { preHandler: canRead }, async (request) =>
+    readDispatch(deps, request.principal!.tenantId!, request.params.id));
 
-  app.post<{ Params: { id: string; rid: string } }>('/v1/dispatches/:id/recipients/:rid/resend', { preHandler: canWrite }, async (request) => {
-    const tenantId = request.principal!.tenantId!;
-    const body = parse(resendSchema, request.body);
-    const handle = temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id));
-    const before = await db.Dispatch.findOne({ tenantId, dispatchId: request.params.id }, { recipients: 1 }).lean();
-    const previous = before?.recipients.find((r) => r.recipientId === request.params.rid)?.address;
-    try {
-      const recipient = await handle.executeUpdate(resendRecipientUpdate, {
-        args: [{ recipientId: request.params.rid, address: body.email, requestedBy: request.principal!.keyId }],
-      });
-      const at = new Date();
-      await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.resend', target: `${request.params.id}/${request.params.rid}`, at, details: { from: previous ?? null, to: body.email } });
-      if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
-        await db.ContactCorrection.create({ tenantId, from: previous.toLowerCase(), to: body.email, by: request.principal!.keyId, at });
-      }
-      return { recipient };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${request.params.id}`);
-      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
-      throw err;
-    }
-  });
+  app.post<{ Params: { id: string; rid: string } }>('/v1/dispatches/:id/recipients/:rid/resend', { preHandler: canWrite }, async (request) =>
+    resendRecipient(deps, request.principal!, request.params.id, request.params.rid, parse(resendSchema, request.body)));
 
-  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/resend-via', { preHandler: canWrite }, async (request, reply) => {
-    const tenantId = request.principal!.tenantId!;
-    const body = parse(resendViaSchema, request.body);
-    try {
-      const result = await temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id))
-        .executeUpdate(resendViaUpdate, { args: [{ channel: body.channel, phone: body.phone, requestedBy: request.principal!.keyId }] });
-      await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.resend_via', target: request.params.id, at: new Date(), details: result });
-      return reply.status(202).send(result);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${request.params.id}`);
-      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
-      throw err;
-    }
-  });
+  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/resend-via', { preHandler: canWrite }, async (request, reply) =>
+    reply.status(202).send(await resendVia(deps, request.principal!, request.params.id, parse(resendViaSchema, request.body))));
 
-  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/mark-sent', { preHandler: canWrite }, async (request) => {
-    const tenantId = request.principal!.tenantId!;
-    const body = parse(markSentSchema, request.body ?? {});
-    const marked = { by: request.principal!.keyId, at: (body.at ? new Date(body.at) : new Date()).toISOString(), note: body.note };
-    const exists = await db.Dispatch.exists({ tenantId, dispatchId: request.params.id });
-    if (!exists) throw notFound(`dispatch ${request.params.id}`);
-    try {
-      // The running workflow owns the projection; it records the mark and writes it.
-      await temporal.workflow.getHandle(dispatchWorkflowId(tenantId, request.params.id)).executeUpdate(markSentUpdate, { args: [marked] });
-    } catch (err) {
-      // A dispatch that finished listening has no writer left: record it directly.
-      if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError) && !/completed|closed/i.test((err as Error).message)) throw err;
-      await db.Dispatch.updateOne({ tenantId, dispatchId: request.params.id }, { $set: { markedSent: { ...marked, at: new Date(marked.at) } } });
+  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/mark-sent', { preHandler: canWrite }, async (request) =>
+    markSent(deps, request.principal!, request.params.id, parse(markSentSchema, request.body ?? {})));
+}
+
+// The actions behind the routes, shared with the operator pages (src/ui): one way to do each.
+
+/** L1: the delivery log, failed dispatches only unless asked for all, newest first. */
+export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
+  const filter: Record<string, unknown> = { tenantId, kind: 'document' };
+  if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
+  else if (q.result !== 'all') filter.result = q.result;
+  if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
+  if (q.document) filter['document.number'] = q.document;
+  if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+  if (q.cursor) filter.number = { $lt: q.cursor };
+  const docs = await db.Dispatch.find(filter, { html: 0, text: 0, 'recipients.history': 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();
+  const page = docs.slice(0, q.limit);
+  return {
+    dispatches: page.map((d) => ({
+      dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject, document: d.document,
+      sender: d.sender, sentAt: d.sentAt, createdAt: (d as { createdAt?: Date }).createdAt,
+      recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, plainReason: r.plainReason })),
+    })),
+    nextCursor: docs.length > q.limit ? page[page.length - 1].number : null,
+  };
+}
+
+/** L2: one dispatch of the tenant, from the projection, or from its workflow before the first write; 404 otherwise. */
+export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, dispatchId: string) {
+  const doc = await deps.db.Dispatch.findOne({ tenantId, dispatchId }, { sendLog: 0 }).lean();
+  if (doc) {
+    const { _id, stateVersion, ...rest } = doc as typeof doc & { _id: unknown };
+    return rest;
+  }
+  // Accepted but not yet recorded by the worker: answer from the workflow itself.
+  try {
+    const state = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).query(dispatchStateQuery);
+    return { dispatchId, tenantId, result: state.result, recipients: state.recipients };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${dispatchId}`);
+    throw err;
+  }
+}
+
+/** D8: a recipient corrected and resent, audited; the old address is remembered as corrected. */
+export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, recipientId: string, body: { email: string }) {
+  const tenantId = principal.tenantId!;
+  const { db } = deps;
+  const handle = deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId));
+  const before = await db.Dispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
+  const previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
+  try {
+    const recipient = await handle.executeUpdate(resendRecipientUpdate, {
+      args: [{ recipientId, address: body.email, requestedBy: principal.keyId }],
+    });
+    const at = new Date();
+    await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at, details: { from: previous ?? null, to: body.email } });
+    if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
+      await db.ContactCorrection.create({ tenantId, from: previous.toLowerCase(), to: body.email, by: principal.keyId, at });
     }
-    await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'dispatch.mark_sent', target: request.params.id, at: new Date(), reason: body.note || null });
-    return { dispatchId: request.params.id, markedSent: marked };
-  });
+    return { recipient };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${dispatchId}`);
+    if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
+    throw err;
+  }
+}
+
+/** D8: the document re-sent over SMS or WhatsApp as a signed link, audited. */
+export async function resendVia(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, body: { channel: 'sms' | 'whatsapp'; phone: string }) {
+  const tenantId = principal.tenantId!;
+  try {
+    const result = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId))
+      .executeUpdate(resendViaUpdate, { args: [{ channel: body.channel, phone: body.phone, requestedBy: principal.keyId }] });
+    await deps.db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend_via', target: dispatchId, at: new Date(), details: result });
+    return result;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${dispatchId}`);
+    if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
+    throw err;
+  }
+}
+
+/** D11: a document marked as sent by other means, with who and when. */
+export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, body: { note: string; at?: string }) {
+  const tenantId = principal.tenantId!;
+  const { db } = deps;
+  const marked = { by: principal.keyId, at: (body.at ? new Date(body.at) : new Date()).toISOString(), note: body.note };
+  const exists = await db.Dispatch.exists({ tenantId, dispatchId });
+  if (!exists) throw notFound(`dispatch ${dispatchId}`);
+  try {
+    // The running workflow owns the projection; it records the mark and writes it.
+    await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).executeUpdate(markSentUpdate, { args: [marked] });
+  } catch (err) {
+    // A dispatch that finished listening has no writer left: record it directly.
+    if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError) && !/completed|closed/i.test((err as Error).message)) throw err;
+    await db.Dispatch.updateOne({ tenantId, dispatchId }, { $set: { markedSent: { ...marked, at: new Date(marked.at) } } });
+  }
+  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.mark_sent', target: dispatchId, at: new Date(), reason: body.note || null });
+  return { dispatchId, markedSent: marked };
 }

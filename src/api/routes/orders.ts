@@ -1,12 +1,14 @@
 // /v1/orders: start an order workflow (idempotent on orderId), send fulfilment events, release
 // or cancel a held order (O4, role ops), and read an order with its exceptions and notifications (O10).
 import type { FastifyInstance } from 'fastify';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { Db } from '../../db/models';
+import type { Principal } from '../../db/api-keys';
 import type { ApiDeps } from '../server';
 import { requireRole } from '../server';
 import { ApiError, notFound, parse } from '../errors';
-import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema } from '../schemas';
-import { cancelUpdate, order, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput } from '../../workflows/order';
+import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema, type PreferencesBody } from '../schemas';
+import { cancelUpdate, order, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput, type OrderStateView } from '../../workflows/order';
 import { isoDurationToMs } from '../../domain/durations';
 import { effectivePreferences } from '../../domain/preferences';
 
@@ -17,22 +19,6 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps) {
   const canWrite = requireRole(deps, 'orders:write');
   const canRead = requireRole(deps, 'orders:write', 'ops', 'log:read');
   const ops = requireRole(deps, 'ops');
-
-  /** Runs an Update; a refused one is a 409 naming why (the validator's message), a missing order a 404. */
-  async function update<T>(tenantId: string, orderId: string, run: (handle: ReturnType<typeof temporal.workflow.getHandle>) => Promise<T>): Promise<T> {
-    try {
-      return await run(temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        // A finished order's workflow is closed; it still exists, and accepts nothing more.
-        const finished = await db.Order.findOne({ tenantId, orderId }, { state: 1 }).lean();
-        if (finished) throw new ApiError(409, 'conflict', `the order is ${finished.state} and accepts no more events or actions`);
-        throw notFound(`order ${orderId}`);
-      }
-      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
-      throw err;
-    }
-  }
 
   app.post('/v1/orders', { preHandler: canWrite }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
@@ -63,43 +49,19 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps) {
     return reply.status(202).send({ orderId: body.orderId, workflowId, created: true });
   });
 
-  app.get<{ Params: { id: string } }>('/v1/orders/:id', { preHandler: canRead }, async (request) => {
-    const tenantId = request.principal!.tenantId!;
-    let view = (await db.Order.findOne({ tenantId, orderId: request.params.id }).lean())?.view as Record<string, any> | undefined;
-    if (!view) {
-      try {
-        view = await temporal.workflow.getHandle(orderWorkflowId(tenantId, request.params.id)).query(orderStateQuery) as never;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw notFound(`order ${request.params.id}`);
-        throw err;
-      }
-    }
-    // O10: every notification with its delivery status, from the dispatch it is.
-    const ids = (view!.notifications ?? []).map((n: { dispatchId: string }) => n.dispatchId);
-    const dispatches = ids.length ? await db.Dispatch.find({ tenantId, dispatchId: { $in: ids } }, { dispatchId: 1, result: 1, recipients: 1 }).lean() : [];
-    const notifications = (view!.notifications ?? []).map((n: { dispatchId: string }) => {
-      const d = dispatches.find((x) => x.dispatchId === n.dispatchId);
-      return { ...n, result: d?.result ?? 'queued', to: d?.recipients[0]?.address ?? null, status: d?.recipients[0]?.status ?? 'queued' };
-    });
-    return { orderId: request.params.id, ...view, notifications };
-  });
+  app.get<{ Params: { id: string } }>('/v1/orders/:id', { preHandler: canRead }, async (request) =>
+    readOrder(deps, request.principal!.tenantId!, request.params.id));
 
   app.post<{ Params: { id: string } }>('/v1/orders/:id/events', { preHandler: canWrite }, async (request) => {
     const tenantId = request.principal!.tenantId!;
     const event = parse(orderEventSchema, request.body);
-    const view = await update(tenantId, request.params.id, (h) => h.executeUpdate(orderEventUpdate, { args: [event] }));
+    const view = await update(deps, tenantId, request.params.id, (h) => h.executeUpdate(orderEventUpdate, { args: [event] }));
     return { orderId: request.params.id, state: view.state, stuck: view.stuck };
   });
 
-  for (const [action, def] of [['release', releaseUpdate], ['cancel', cancelUpdate]] as const) {
-    app.post<{ Params: { id: string } }>(`/v1/orders/:id/${action}`, { preHandler: ops }, async (request) => {
-      const tenantId = request.principal!.tenantId!;
-      const body = parse(opsActionSchema, request.body);
-      const by = request.principal!.keyId;
-      const view = await update(tenantId, request.params.id, (h) => h.executeUpdate(def, { args: [{ by, reason: body.reason }] }));
-      await db.Audit.create({ tenantId, actor: by, action: `order.${action}`, target: request.params.id, reason: body.reason, at: new Date() });
-      return { orderId: request.params.id, state: view.state };
-    });
+  for (const action of ['release', 'cancel'] as const) {
+    app.post<{ Params: { id: string } }>(`/v1/orders/:id/${action}`, { preHandler: ops }, async (request) =>
+      opsAction(deps, request.principal!, request.params.id, action, parse(opsActionSchema, request.body)));
   }
 
   app.get('/v1/preferences', { preHandler: requireRole(deps, 'admin') }, async (request) => {
@@ -107,17 +69,69 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps) {
     return effectivePreferences(tenant?.preferences as never);
   });
 
-  app.put('/v1/preferences', { preHandler: requireRole(deps, 'admin') }, async (request) => {
-    const tenantId = request.principal!.tenantId!;
-    const body = parse(preferencesSchema, request.body);
-    const tenant = await db.Tenant.findById(tenantId, { preferences: 1 }).lean();
-    const current = effectivePreferences(tenant?.preferences as never);
-    const next = {
-      sellerAlerts: { ...current.sellerAlerts, ...(body.sellerAlerts ?? {}) },
-      customerNotices: { ...current.customerNotices, ...(body.customerNotices ?? {}) },
-    };
-    await db.Tenant.updateOne({ _id: tenantId }, { $set: { preferences: next } });
-    await db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'preferences.update', target: tenantId, at: new Date(), details: body });
-    return next;
+  app.put('/v1/preferences', { preHandler: requireRole(deps, 'admin') }, async (request) =>
+    updatePreferences(db, request.principal!, parse(preferencesSchema, request.body)));
+}
+
+// The actions behind the routes, shared with the operator pages (src/ui): one way to do each.
+
+/** Runs an Update; a refused one is a 409 naming why (the validator's message), a missing order a 404. */
+async function update<T>(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, orderId: string, run: (handle: WorkflowHandle) => Promise<T>): Promise<T> {
+  try {
+    return await run(deps.temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      // A finished order's workflow is closed; it still exists, and accepts nothing more.
+      const finished = await deps.db.Order.findOne({ tenantId, orderId }, { state: 1 }).lean();
+      if (finished) throw new ApiError(409, 'conflict', `the order is ${finished.state} and accepts no more events or actions`);
+      throw notFound(`order ${orderId}`);
+    }
+    if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'conflict', err.cause?.message ?? err.message);
+    throw err;
+  }
+}
+
+/** O10: an order of the tenant with its exceptions and every notification with its delivery status; 404 otherwise. */
+export async function readOrder(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, orderId: string) {
+  const { db } = deps;
+  let view = (await db.Order.findOne({ tenantId, orderId }).lean())?.view as OrderStateView | undefined;
+  if (!view) {
+    try {
+      view = await deps.temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)).query(orderStateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(`order ${orderId}`);
+      throw err;
+    }
+  }
+  const ids = (view.notifications ?? []).map((n) => n.dispatchId);
+  const dispatches = ids.length ? await db.Dispatch.find({ tenantId, dispatchId: { $in: ids } }, { dispatchId: 1, result: 1, recipients: 1 }).lean() : [];
+  const notifications = (view.notifications ?? []).map((n) => {
+    const d = dispatches.find((x) => x.dispatchId === n.dispatchId);
+    return { ...n, result: d?.result ?? 'queued', to: d?.recipients[0]?.address ?? null, status: d?.recipients[0]?.status ?? 'queued' };
   });
+  return { orderId, ...view, notifications };
+}
+
+/** O4: ops release or cancel a held order with a reason (audited). */
+export async function opsAction(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, orderId: string, action: 'release' | 'cancel', body: { reason: string }) {
+  const tenantId = principal.tenantId!;
+  const by = principal.keyId;
+  const def = action === 'release' ? releaseUpdate : cancelUpdate;
+  const view = await update(deps, tenantId, orderId, (h) => h.executeUpdate(def, { args: [{ by, reason: body.reason }] }));
+  await deps.db.Audit.create({ tenantId, actor: by, action: `order.${action}`, target: orderId, reason: body.reason, at: new Date() });
+  return { orderId, state: view.state };
+}
+
+/** O9: the choices sent, over the current ones (audited). */
+export async function updatePreferences(db: Db, principal: Principal, body: PreferencesBody) {
+  const tenantId = principal.tenantId!;
+  const tenant = await db.Tenant.findById(tenantId, { preferences: 1 }).lean();
+  const current = effectivePreferences(tenant?.preferences as never);
+  const next = {
+    sellerAlerts: { ...current.sellerAlerts, ...(body.sellerAlerts ?? {}) },
+    customerNotices: { ...current.customerNotices, ...(body.customerNotices ?? {}) },
+  };
+  await db.Tenant.updateOne({ _id: tenantId }, { $set: { preferences: next } });
+  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'preferences.update', target: tenantId, at: new Date(), details: body });
+  return next;
 }

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../server';
 import { requireRole } from '../server';
 import { parse } from '../errors';
-import { settingsSchema } from '../schemas';
+import { settingsSchema, type SettingsBody } from '../schemas';
+import type { Db } from '../../db/models';
+import type { Principal } from '../../db/api-keys';
 
 const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1 } as const;
 
@@ -15,19 +17,22 @@ export async function settingsRoutes(app: FastifyInstance, deps: ApiDeps) {
     return { tenantId: _id, ...settings };
   });
 
-  app.put('/v1/settings', { preHandler: admin }, async (request) => {
-    const tenantId = request.principal!.tenantId!;
-    const body = parse(settingsSchema, request.body);
-    const set: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(body)) {
-      if (key === 'policies') for (const [p, v] of Object.entries(value as object)) set[`policies.${p}`] = v;
-      else set[key] = value;
-    }
-    // updateOne then read: FerretDB's findAndModify takes no projection.
-    await deps.db.Tenant.updateOne({ _id: tenantId }, { $set: set }, { runValidators: true });
-    const tenant = await deps.db.Tenant.findById(tenantId, PROJECTION).lean();
-    await deps.db.Audit.create({ tenantId, actor: request.principal!.keyId, action: 'settings.update', target: tenantId, at: new Date(), details: body });
-    const { _id, ...settings } = tenant!;
-    return { tenantId: _id, ...settings };
-  });
+  app.put('/v1/settings', { preHandler: admin }, async (request) =>
+    updateSettings(deps.db, request.principal!, parse(settingsSchema, request.body)));
+}
+
+/** Only the fields sent change (audited); shared with the settings page (src/ui). */
+export async function updateSettings(db: Db, principal: Principal, body: SettingsBody) {
+  const tenantId = principal.tenantId!;
+  const set: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'policies') for (const [p, v] of Object.entries(value as object)) set[`policies.${p}`] = v;
+    else set[key] = value;
+  }
+  // updateOne then read: FerretDB's findAndModify takes no projection.
+  await db.Tenant.updateOne({ _id: tenantId }, { $set: set }, { runValidators: true });
+  const tenant = await db.Tenant.findById(tenantId, PROJECTION).lean();
+  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'settings.update', target: tenantId, at: new Date(), details: body });
+  const { _id, ...settings } = tenant!;
+  return { tenantId: _id, ...settings };
 }

@@ -1,6 +1,7 @@
 // Provider webhooks (rule N3): believed only when signed; answered 2xx only once the events
 // are safely signalled (so the provider retries anything Relais did not take).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { metrics } from '../../metrics';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import twilio from 'twilio';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -17,6 +18,12 @@ import { confirmAddressUpdate } from '../../workflows/order';
 export const SIGNATURE_MAX_AGE_SECONDS = 300;
 
 export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
+  // Every refused signature is counted (a rising rate: a wrong key, a proxy changing bodies, or an attack).
+  app.addHook('onError', async (request, _reply, err) => {
+    if (err instanceof ApiError && err.status === 401) {
+      metrics.webhookVerifyFailures.inc({ provider: request.url.startsWith('/webhooks/sendgrid') ? 'sendgrid' : 'twilio', code: err.code });
+    }
+  });
   const { db, temporal } = deps;
   const sendgridKey = deps.sendgridWebhookPublicKey ? new EventWebhook().convertPublicKeyToECDSA(deps.sendgridWebhookPublicKey) : undefined;
   const verifier = new EventWebhook();

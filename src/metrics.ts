@@ -1,0 +1,32 @@
+// Relais's own Prometheus counters (prom-client). The worker and the API each serve them at
+// /metrics; the worker adds the Temporal SDK's runtime metrics (task slots, poll latencies,
+// sticky cache) from the SDK's own Prometheus exporter, so one scrape sees both.
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'relais_process_' });
+
+export const metrics = {
+  /** D9: a dispatch's result when its workflow completes. */
+  dispatches: new Counter({
+    name: 'relais_dispatches_total', help: 'Dispatches (documents and notices) completed, by result (D9)',
+    labelNames: ['result'] as const, registers: [registry],
+  }),
+  /** D4: "act now" escalations started, one per person and channel. */
+  escalations: new Counter({
+    name: 'relais_escalations_total', help: 'Escalations (D4) sent, one per person and channel',
+    labelNames: ['channel'] as const, registers: [registry],
+  }),
+  webhookVerifyFailures: new Counter({
+    name: 'relais_webhook_verify_failures_total', help: 'Provider webhooks refused because their signature did not verify',
+    labelNames: ['provider', 'code'] as const, registers: [registry],
+  }),
+  /** Timer rules that fired: D3 (30-minute rule), O5 (ready-to-ship deadline), O7 (48-hour stuck rule). */
+  timerRuleFirings: new Counter({
+    name: 'relais_timer_rule_firings_total', help: 'Timer rules that fired (D3 unknown after, O5 ready-to-ship deadline, O7 stuck in transit)',
+    labelNames: ['rule'] as const, registers: [registry],
+  }),
+};
+
+/** Order exception reasons that only a timer opens, and the rule each comes from. */
+export const TIMER_EXCEPTION_RULES: Record<string, 'O5' | 'O7'> = { not_ready_in_time: 'O5', no_tracking_update: 'O7' };

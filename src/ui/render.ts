@@ -1,0 +1,58 @@
+// Server-rendered operator pages: Handlebars views under ./views (escaped by default: data is
+// never markup), one layout, a few helpers. The words come from ./words.ts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import type { FastifyReply } from 'fastify';
+import type { Locale, Words } from './words';
+
+const hbs = Handlebars.create();
+hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hbs.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
+/** A time in the tenant's time zone and language (D11: stored in UTC, shown where the tenant is). */
+hbs.registerHelper('date', function (this: unknown, value: unknown, options: Handlebars.HelperOptions) {
+  if (!value) return '';
+  const { locale, timeZone } = options.data.root as PageContext;
+  return formatDate(new Date(value as string), locale, timeZone);
+});
+
+export const formatDate = (d: Date, locale: Locale, timeZone: string) =>
+  new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
+
+const dir = join(__dirname, 'views');
+const views = new Map<string, Handlebars.TemplateDelegate>();
+for (const file of readdirSync(dir)) {
+  const name = file.replace(/\.hbs$/, '');
+  const source = readFileSync(join(dir, file), 'utf8');
+  if (name.startsWith('_')) hbs.registerPartial(name.slice(1), source);
+  else views.set(name, hbs.compile(source, { strict: false }));
+}
+
+export interface PageContext {
+  w: Words;
+  locale: Locale;
+  timeZone: string;
+  title: string;
+  csrf: string;
+  /** Navigation: what this person may open. */
+  nav?: { log: boolean; orders: boolean; settings: boolean; signedIn: boolean; current: string };
+  [key: string]: unknown;
+}
+
+/** Content-Security-Policy: scripts only from /ui/assets; the copy of an email renders in a sandboxed iframe. */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export function render(reply: FastifyReply, view: string, context: PageContext, status = 200) {
+  const template = views.get(view);
+  if (!template) throw new Error(`no view ${view}`);
+  return reply.status(status).type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
+    .header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY')
+    .header('content-security-policy', CSP)
+    .send(template(context));
+}
+
+export const assets = {
+  'app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(join(__dirname, 'assets', 'app.js')) },
+  'app.css': { type: 'text/css; charset=utf-8', body: readFileSync(join(__dirname, 'assets', 'app.css')) },
+} as const;

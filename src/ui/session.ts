@@ -1,0 +1,37 @@
+// Operator sessions: a tenant's API key is exchanged once for a random session token, sent
+// back as a Secure, HttpOnly, SameSite=Strict cookie. Only the token's hash is stored, with the
+// key's id: the key's roles are read on every request, so revoking the key ends its sessions.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/models';
+import { verifyApiKey, type Principal, type Role } from '../db/api-keys';
+
+export const SESSION_COOKIE = 'relais_session';
+export const SESSION_HOURS = 8;
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** A new session for a tenant key, or undefined when the key is unknown, revoked or a platform key. */
+export async function signIn(db: Db, apiKey: string): Promise<{ token: string; principal: Principal } | undefined> {
+  const principal = await verifyApiKey(db, apiKey.trim());
+  if (!principal || principal.tenantId === null) return undefined;
+  const token = randomBytes(32).toString('base64url');
+  const now = new Date();
+  // Housekeeping instead of a TTL index (FerretDB v1 has none): expired sessions go at each sign-in.
+  await db.UiSession.deleteMany({ expiresAt: { $lte: now } });
+  await db.UiSession.create({ _id: hash(token), keyId: principal.keyId, tenantId: principal.tenantId, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_HOURS * 3_600_000) });
+  return { token, principal };
+}
+
+/** The principal behind a session token, while the session lasts and its key exists. */
+export async function sessionPrincipal(db: Db, token: string | undefined): Promise<Principal | undefined> {
+  if (!token) return undefined;
+  const session = await db.UiSession.findById(hash(token)).lean();
+  if (!session || session.expiresAt.getTime() <= Date.now()) return undefined;
+  const key = await db.ApiKey.findById(session.keyId, { tenantId: 1, roles: 1 }).lean();
+  if (!key || key.tenantId !== session.tenantId) return undefined;
+  return { keyId: session.keyId, tenantId: session.tenantId, roles: key.roles as Role[] };
+}
+
+export async function signOut(db: Db, token: string | undefined): Promise<void> {
+  if (token) await db.UiSession.deleteOne({ _id: hash(token) });
+}

@@ -1,0 +1,84 @@
+// What the operator pages say, in French and English (the tenant's locale chooses).
+// Reasons and exception wording come from src/domain (reasons.ts, order-words.ts), not from here.
+import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
+import type { OrderState } from '../domain/order';
+
+export type Locale = 'fr' | 'en';
+
+const en = {
+  appName: 'Relais', skip: 'Skip to content', signIn: 'Sign in', signOut: 'Sign out',
+  signInTitle: 'Sign in to Relais', signInIntro: 'Paste an API key of your organisation. It is exchanged for a session; the key itself is not kept in the browser.',
+  apiKey: 'API key', badKey: 'This key is unknown, revoked, or not an organisation\'s key.',
+  log: 'Delivery log', orders: 'Orders', settings: 'Preferences and settings',
+  failedOnly: 'Failed dispatches', showAll: 'Show all dispatches', showFailed: 'Show failed only', allDispatches: 'All dispatches',
+  filters: 'Filters', result: 'Result', anyResult: 'Any', recipient: 'Recipient', documentRef: 'Document reference', from: 'From', to: 'To', apply: 'Apply',
+  number: 'No.', sentAt: 'Sent', subject: 'Subject', sender: 'Sender', recipients: 'Recipients', next: 'Older dispatches', first: 'Newest',
+  emptyFailed: 'No failed dispatch. Everything sent was delivered or is on its way.', empty: 'No dispatch matches these filters.',
+  failedMarker: 'Failed', details: 'Details', copy: 'Copy of what was sent', copyTitle: 'Copy of the email as sent', document: 'Document',
+  attachments: 'Attachments', status: 'Status', history: 'Status history', plainReason: 'Reason', rawReason: 'Provider\'s reason',
+  correct: 'Correct the address and resend', newAddress: 'New address for', resend: 'Resend', resending: 'Resending…',
+  resendVia: 'Resend over SMS or WhatsApp', channel: 'Channel', phone: 'Phone (E.164, e.g. +33612345678)', sendLink: 'Send a link to the document',
+  markSent: 'Mark as sent by hand', note: 'How it was sent (e.g. posted)', markedSent: 'Marked as sent by hand', by: 'by', at: 'at',
+  resentVia: 'Also sent as a link', live: 'Updates appear here as they arrive.', updating: 'Waiting for the provider…',
+  done: { resent: 'Resent. The new address\'s status appears below as the provider answers.', via: 'The link was sent.', marked: 'Marked as sent.', released: 'The order was released.', cancelled: 'The order was cancelled.', preferences: 'Preferences saved. The next alert follows them.', settings: 'Settings saved.' } as Record<string, string>,
+  order: 'Order', state: 'State', hold: 'On hold because', since: 'since', risk: 'Risk', exceptions: 'Exceptions', opened: 'Opened', resolved: 'Resolved', open: 'Open',
+  action: 'What to do', notifications: 'Notifications', audience: 'To', seller: 'Seller', customer: 'Customer', template: 'Message',
+  timeline: 'Timeline', release: 'Release the order', cancel: 'Cancel the order', releaseReason: 'Why release it (required)', cancelReason: 'Why cancel it (required)', settingsH: 'Settings', heldOrders: 'Orders on hold',
+  noHeld: 'No order is on hold.', openOrder: 'Open an order', orderId: 'Order id', go: 'Open', none: '—',
+  preferences: 'Alert preferences', sellerAlerts: 'Seller alerts', customerNotices: 'Customer notifications', on: 'On', channels: 'Channels', save: 'Save',
+  email: 'Email', sms: 'SMS', whatsapp: 'WhatsApp', policies: 'Policies (ISO-8601 durations, e.g. PT30M, P3D)', locale: 'Language', timeZone: 'Time zone',
+  policy: { unknownAfter: 'Unknown after (D3)', listenFor: 'Listen for late events (D7)', stuckAfter: 'Stuck in transit after (O7)', confirmationLinkTtl: 'Confirmation link valid for (O3)', readyToShipWithin: 'Ready to ship within (O5)' } as Record<string, string>,
+  notice: { address_confirmation: 'Address confirmation', delivery_delay: 'Delivery delay', delivery_failed: 'Delivery failed' } as Record<string, string>,
+  error: 'Something went wrong', forbidden: 'You cannot open this page', forbiddenText: 'Your key lacks the role this page needs. Ask an administrator.',
+  notFound: 'Not found', notFoundText: 'Nothing here for your organisation.', badRequest: 'Please correct:', conflict: 'Not possible now:', expired: 'The form expired; please try again.',
+  results: {
+    failed: 'Failed', queued: 'Queued', processed: 'Processed', unknown: 'Unknown', delivered: 'Delivered', alert: 'Alert', error: 'Error', sent: 'Sent',
+  } satisfies Record<DispatchResult, string>,
+  statuses: {
+    queued: 'Queued', processed: 'Processed', deferred: 'Temporarily failed', unknown: 'Unknown', delivered: 'Delivered', bounced: 'Bounced', dropped: 'Dropped', sent: 'Sent', not_sent: 'Not sent',
+  } satisfies Record<RecipientStatus, string>,
+  risks: { low: 'low', medium: 'medium', high: 'high' } as Record<string, string>,
+  states: {
+    placed: 'Placed', on_hold: 'On hold', allocated: 'Allocated', unfulfillable: 'Unfulfillable', ready_to_ship: 'Ready to ship', rts_failed: 'Ready-to-ship failed',
+    handed_over: 'Handed over', handover_failed: 'Handover failed', in_transit: 'In transit', delivered: 'Delivered', delivery_failed: 'Delivery failed', cancelled: 'Cancelled',
+  } satisfies Record<OrderState, string>,
+};
+
+export type Words = typeof en;
+
+const fr: Words = {
+  appName: 'Relais', skip: 'Aller au contenu', signIn: 'Se connecter', signOut: 'Se déconnecter',
+  signInTitle: 'Connexion à Relais', signInIntro: 'Collez une clé d\'API de votre organisation. Elle est échangée contre une session ; la clé elle-même n\'est pas gardée dans le navigateur.',
+  apiKey: 'Clé d\'API', badKey: 'Cette clé est inconnue, révoquée, ou n\'est pas celle d\'une organisation.',
+  log: 'Journal des envois', orders: 'Commandes', settings: 'Préférences et réglages',
+  failedOnly: 'Envois en échec', showAll: 'Afficher tous les envois', showFailed: 'Afficher les échecs seulement', allDispatches: 'Tous les envois',
+  filters: 'Filtres', result: 'Résultat', anyResult: 'Tous', recipient: 'Destinataire', documentRef: 'Référence du document', from: 'Du', to: 'Au', apply: 'Appliquer',
+  number: 'N° de fiche', sentAt: 'Envoyé', subject: 'Objet', sender: 'Expéditeur', recipients: 'Destinataires', next: 'Envois plus anciens', first: 'Les plus récents',
+  emptyFailed: 'Aucun envoi en échec. Tout ce qui a été envoyé est livré ou en route.', empty: 'Aucun envoi ne correspond à ces filtres.',
+  failedMarker: 'Échec', details: 'Détails', copy: 'Copie de ce qui a été envoyé', copyTitle: 'Copie de l\'e-mail tel qu\'envoyé', document: 'Document',
+  attachments: 'Pièces jointes', status: 'Statut', history: 'Historique des statuts', plainReason: 'Raison', rawReason: 'Raison du fournisseur',
+  correct: 'Corriger l\'adresse et renvoyer', newAddress: 'Nouvelle adresse pour', resend: 'Renvoyer', resending: 'Renvoi en cours…',
+  resendVia: 'Renvoyer par SMS ou WhatsApp', channel: 'Canal', phone: 'Téléphone (E.164, ex. +33612345678)', sendLink: 'Envoyer un lien vers le document',
+  markSent: 'Marquer comme envoyé à la main', note: 'Comment il a été envoyé (ex. par la poste)', markedSent: 'Marqué comme envoyé à la main', by: 'par', at: 'le',
+  resentVia: 'Aussi envoyé en lien', live: 'Les mises à jour s\'affichent ici dès qu\'elles arrivent.', updating: 'En attente du fournisseur…',
+  done: { resent: 'Renvoyé. Le statut de la nouvelle adresse s\'affiche ci-dessous dès que le fournisseur répond.', via: 'Le lien a été envoyé.', marked: 'Marqué comme envoyé.', released: 'La commande a été libérée.', cancelled: 'La commande a été annulée.', preferences: 'Préférences enregistrées. La prochaine alerte les suivra.', settings: 'Réglages enregistrés.' },
+  order: 'Commande', state: 'État', hold: 'En attente car', since: 'depuis', risk: 'Risque', exceptions: 'Exceptions', opened: 'Ouverte', resolved: 'Résolue', open: 'Ouverte',
+  action: 'Que faire', notifications: 'Notifications', audience: 'À', seller: 'Vendeur', customer: 'Client', template: 'Message',
+  timeline: 'Chronologie', release: 'Libérer la commande', cancel: 'Annuler la commande', releaseReason: 'Pourquoi la libérer (obligatoire)', cancelReason: 'Pourquoi l\'annuler (obligatoire)', settingsH: 'Réglages', heldOrders: 'Commandes en attente',
+  noHeld: 'Aucune commande en attente.', openOrder: 'Ouvrir une commande', orderId: 'Identifiant de commande', go: 'Ouvrir', none: '—',
+  preferences: 'Préférences d\'alerte', sellerAlerts: 'Alertes vendeur', customerNotices: 'Notifications client', on: 'Activée', channels: 'Canaux', save: 'Enregistrer',
+  email: 'E-mail', sms: 'SMS', whatsapp: 'WhatsApp', policies: 'Règles (durées ISO-8601, ex. PT30M, P3D)', locale: 'Langue', timeZone: 'Fuseau horaire',
+  policy: { unknownAfter: 'Inconnu après (D3)', listenFor: 'Écoute des événements tardifs (D7)', stuckAfter: 'Bloquée en transit après (O7)', confirmationLinkTtl: 'Validité du lien de confirmation (O3)', readyToShipWithin: 'Prête à expédier sous (O5)' },
+  notice: { address_confirmation: 'Confirmation d\'adresse', delivery_delay: 'Retard de livraison', delivery_failed: 'Échec de livraison' },
+  error: 'Une erreur est survenue', forbidden: 'Vous ne pouvez pas ouvrir cette page', forbiddenText: 'Votre clé n\'a pas le rôle que demande cette page. Demandez à un administrateur.',
+  notFound: 'Introuvable', notFoundText: 'Rien ici pour votre organisation.', badRequest: 'Merci de corriger :', conflict: 'Impossible pour le moment :', expired: 'Le formulaire a expiré ; merci de réessayer.',
+  results: { failed: 'Raté', queued: 'En file', processed: 'Traité', unknown: 'Inconnu', delivered: 'Livré', alert: 'Alerte', error: 'Erreur', sent: 'Envoyé' },
+  statuses: { queued: 'En file', processed: 'Traité', deferred: 'Différé', unknown: 'Inconnu', delivered: 'Livré', bounced: 'Rebondi', dropped: 'Abandonné', sent: 'Envoyé', not_sent: 'Non envoyé' },
+  risks: { low: 'faible', medium: 'moyen', high: 'élevé' },
+  states: {
+    placed: 'Passée', on_hold: 'En attente', allocated: 'Allouée', unfulfillable: 'Non expédiable', ready_to_ship: 'Prête à expédier', rts_failed: 'Échec de préparation',
+    handed_over: 'Remise au transporteur', handover_failed: 'Échec de remise', in_transit: 'En transit', delivered: 'Livrée', delivery_failed: 'Échec de livraison', cancelled: 'Annulée',
+  },
+};
+
+export const WORDS: Record<Locale, Words> = { en, fr };

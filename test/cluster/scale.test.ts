@@ -1,0 +1,108 @@
+// Horizontal scale on the real cluster: three worker processes (src/worker.ts, configured only
+// through the environment) poll one task queue; a burst of dispatches and orders arrives; one
+// worker is killed with SIGKILL mid-run; every workflow still completes, and the work was spread.
+// Who did what is read from the workflow histories: every task records the identity
+// (pid@host) of the worker that ran it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
+import { clusterTarget } from './target';
+
+const ROOT = join(__dirname, '..', '..');
+const DISPATCHES = 24;
+const ORDERS = 8;
+
+let stack: Stack;
+const workers: ChildProcess[] = [];
+
+function startWorkerProcess(): ChildProcess {
+  // A small slot count per process, so that one process alone cannot take the whole burst.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: ROOT, stdio: 'ignore',
+    env: { ...process.env, ...stack.workerEnv, WORKER_MAX_CONCURRENT_ACTIVITIES: '4', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4' },
+  });
+  workers.push(child);
+  return child;
+}
+
+beforeAll(async () => { stack = await startStack({ cluster: clusterTarget(), worker: false, policies: { listenFor: 'PT30S' }, eventDelayMs: 500 }); });
+afterAll(async () => {
+  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  await stack?.close();
+});
+
+/** Worker identities that polled the task queue recently (both task types). */
+async function pollers(): Promise<Set<string>> {
+  const identities = new Set<string>();
+  for (const taskQueueType of [1, 2]) { // WORKFLOW, ACTIVITY
+    const res = await stack.client.workflowService.describeTaskQueue({ namespace: clusterTarget().namespace, taskQueue: { name: stack.taskQueue }, taskQueueType });
+    for (const p of res.pollers ?? []) if (p.identity) identities.add(p.identity);
+  }
+  return identities;
+}
+
+/** Tasks per worker identity over the given workflows' histories (continued runs included). */
+async function workByIdentity(workflowIds: string[]): Promise<Map<string, { workflowTasks: number; activities: number }>> {
+  const work = new Map<string, { workflowTasks: number; activities: number }>();
+  const add = (identity: string | null | undefined, key: 'workflowTasks' | 'activities') => {
+    const id = identity ?? '?';
+    const row = work.get(id) ?? { workflowTasks: 0, activities: 0 };
+    row[key] += 1;
+    work.set(id, row);
+  };
+  for (const workflowId of workflowIds) {
+    for await (const execution of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      const history = await stack.client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+      for (const event of history.events ?? []) {
+        if (event.workflowTaskCompletedEventAttributes) add(event.workflowTaskCompletedEventAttributes.identity, 'workflowTasks');
+        if (event.activityTaskStartedEventAttributes) add(event.activityTaskStartedEventAttributes.identity, 'activities');
+      }
+    }
+  }
+  return work;
+}
+
+test('three workers, a burst, one worker killed mid-run: every workflow completes and the work is spread', async () => {
+  const processes = [startWorkerProcess(), startWorkerProcess(), startWorkerProcess()];
+  // Each process bundles its workflows before it polls.
+  await stack.waitFor('three workers polling', async () => (await pollers()).size >= 3, 240_000);
+  const identities = [...await pollers()];
+  const victim = identities.find((id) => id.startsWith(`${processes[0].pid}@`));
+  expect(victim).toBeDefined();
+
+  const posted = await Promise.all([
+    ...Array.from({ length: DISPATCHES }, (_, i) => stack.request('POST', '/v1/dispatches', purchaseOrder(`po-scale-${i}`, [`supplier${i}@acme.test`]))),
+    ...Array.from({ length: ORDERS }, (_, i) => stack.request('POST', '/v1/orders', newOrder(`ord-scale-${i}`, { email: `c${i}@example.test`, phone: `+3361200${String(1000 + i)}` }))),
+  ]);
+  expect(posted.map((r) => r.status)).toEqual(posted.map(() => 202));
+  const workflowIds = posted.map((r) => r.body.workflowId as string);
+
+  // Mid-run: once a quarter of the purchase orders have reached the provider, the first worker dies.
+  await stack.waitFor('a quarter of the burst sent', async () => stack.sandbox.messages({}).length >= DISPATCHES / 4, 120_000);
+  processes[0].kill('SIGKILL');
+  await new Promise((r) => processes[0].once('exit', r));
+
+  for (let i = 0; i < ORDERS; i += 1) {
+    const id = `ord-scale-${i}`;
+    await stack.waitFor(`${id} assessed`, async () => (await stack.request('GET', `/v1/orders/${id}`)).body?.risk, 120_000);
+    for (const type of ['allocated', 'packed', 'handed_over', 'delivered']) {
+      expect((await stack.request('POST', `/v1/orders/${id}/events`, { type })).status).toBe(200);
+    }
+  }
+
+  const results = await Promise.all(workflowIds.map((id) => stack.client.workflow.getHandle(id).result()));
+  for (const [i, result] of results.entries()) {
+    if (i < DISPATCHES) expect(result).toMatchObject({ result: 'delivered' });
+    else expect(result).toMatchObject({ state: 'delivered' });
+  }
+  for (let i = 0; i < DISPATCHES; i += 1) expect(stack.sandbox.messages({ to: `supplier${i}@acme.test` }).length).toBeGreaterThanOrEqual(1);
+
+  const work = await workByIdentity(workflowIds);
+  console.log(`[scale] ${DISPATCHES} dispatches + ${ORDERS} orders on 3 workers, ${victim} killed mid-run:\n${
+    [...work].map(([id, w]) => `  ${id}${id === victim ? ' (killed)' : ''}: ${w.workflowTasks} workflow tasks, ${w.activities} activities`).join('\n')}`);
+  // The killed worker had done part of the work before it died; the two survivors both did some.
+  expect(work.get(victim!)?.workflowTasks ?? 0).toBeGreaterThan(0);
+  const survivors = identities.filter((id) => id !== victim);
+  for (const id of survivors) expect((work.get(id)?.workflowTasks ?? 0) + (work.get(id)?.activities ?? 0)).toBeGreaterThan(0);
+  expect([...work.keys()].every((id) => identities.includes(id))).toBe(true);
+}, 600_000);

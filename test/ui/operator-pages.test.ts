@@ -1,0 +1,321 @@
+/// <reference lib="dom" />
+// The operator pages (/ui) in a real Chromium (Debian's, driven by playwright-core) against the
+// real stack: sign-in, delivery log (L1, L3), a dispatch with resend (L2, D8), release of a held
+// order (O4, O10), preferences that the next alert follows (O9), access (L4), escaping.
+// Screenshots at desktop and phone widths go to test/artifacts/ui/ (git-ignored).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
+import { plainReason } from '../../src/domain/reasons';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, '..', 'artifacts', 'ui');
+const SELLER_EMAIL = 'sam.seller@bistro.test';
+const SELLER_PHONE = '+33611111111';
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  [stack, browser] = await Promise.all([
+    startStack(),
+    chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const api = (method: string, path: string, body?: unknown) => stack.request(method, path, body);
+const dispatchResult = async (id: string) => (await api('GET', `/v1/dispatches/${id}`)).body?.result;
+
+/** A fresh browser (no cookies) signed in with a key; lands on the first page the key may open. */
+async function signedIn(key: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: stack.apiUrl, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('dialog', (d) => { throw new Error(`unexpected dialog: ${d.message()}`); });
+  await page.goto('/ui/log');
+  expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
+  await page.getByLabel(/API key|Clé d'API/).fill(key);
+  await Promise.all([page.waitForURL((url) => url.pathname !== '/ui/sign-in'), page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click()]);
+  return { context, page };
+}
+
+/** Every field a person can fill has a name a screen reader announces (a label or aria-label). */
+async function expectLabelled(page: Page) {
+  const unlabelled = await page.locator('main input:not([type=hidden]), main select').evaluateAll((fields) =>
+    fields.filter((f) => !f.getAttribute('aria-label') && !(f.id && document.querySelector(`label[for="${f.id}"]`))).map((f) => f.outerHTML));
+  expect(unlabelled).toEqual([]);
+}
+
+/** Full-page screenshots at a desktop and a phone width (and the fields' labels checked). */
+async function screenshots(page: Page, name: string) {
+  await expectLabelled(page);
+  for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'phone']] as const) {
+    await page.setViewportSize({ width, height });
+    // Two frames, so that the sandboxed copy (its own process) is painted too.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+describe('delivery log and dispatch page', () => {
+  let context: BrowserContext;
+  let page: Page;
+  beforeAll(async () => {
+    // L3: one recipient bounces (red); another dispatch is delivered (hidden by default, L1).
+    expect((await api('POST', '/v1/dispatches', purchaseOrder('po-bounce', ['orders@acme.test', 'compta+bounce@acme.test']))).status).toBe(202);
+    expect((await api('POST', '/v1/dispatches', purchaseOrder('po-fine', ['fine@acme.test']))).status).toBe(202);
+    await stack.waitFor('po-bounce alert', async () => (await dispatchResult('po-bounce')) === 'alert');
+    await stack.waitFor('po-fine delivered', async () => (await dispatchResult('po-fine')) === 'delivered');
+    ({ context, page } = await signedIn(stack.key));
+  });
+  afterAll(async () => { await context?.close(); });
+
+  test('sign-in sets a Secure, HttpOnly, SameSite=Strict session cookie and lands on the log', async () => {
+    expect(new URL(page.url()).pathname).toBe('/ui/log');
+    const session = (await context.cookies()).find((c) => c.name === 'relais_session');
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/ui' });
+    expect(session!.value).not.toContain(stack.key.slice(16));
+  });
+
+  test('L1/L3: the bounced dispatch is marked red with the plain reason; the delivered one shows only with "show all"', async () => {
+    const row = page.locator('tr[data-dispatch="po-bounce"]');
+    await expect(row.isVisible()).resolves.toBe(true);
+    const marker = row.locator('.marker');
+    expect(await marker.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(185, 28, 28)');
+    expect(await marker.getAttribute('title')).toContain(`compta+bounce@acme.test: ${plainReason('invalid_address', 'en')}`);
+    expect(await row.textContent()).toContain('Alert');
+    expect(await page.locator('tr[data-dispatch="po-fine"]').count()).toBe(0);
+    await screenshots(page, 'log-failed');
+
+    await page.getByRole('link', { name: 'Show all dispatches' }).click();
+    await page.locator('tr[data-dispatch="po-fine"]').waitFor();
+    expect(await page.locator('tr[data-dispatch="po-fine"] .marker').count()).toBe(0);
+    expect(await page.locator('tr[data-dispatch="po-bounce"]').count()).toBe(1);
+    await screenshots(page, 'log-all');
+
+    // Filters: by recipient, then a date range that excludes everything (empty state).
+    await page.goto('/ui/log?show=all&recipient=fine%40acme.test');
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await page.goto('/ui/log?show=all&from=2001-01-01&to=2001-01-02');
+    expect(await page.locator('.empty').textContent()).toContain('No dispatch matches');
+    const bad = await page.goto('/ui/log?from=yesterday');
+    expect(bad!.status()).toBe(400);
+    expect(await page.locator('main').textContent()).toContain('from');
+  });
+
+  test('L2/D8: open it, correct the address and resend; the recipient turns delivered without a reload', async () => {
+    await page.goto('/ui/log?show=all');
+    await page.locator('tr[data-dispatch="po-bounce"] td a').last().click();
+    await page.waitForURL('**/ui/dispatches/po-bounce');
+    const bounced = page.locator('[data-recipient="r2"]');
+    expect(await bounced.locator('[data-status]').getAttribute('data-status')).toBe('bounced');
+    expect(await bounced.textContent()).toContain(plainReason('invalid_address', 'en'));
+    expect(await bounced.textContent()).toContain('550 5.1.1');
+    // The copy of what was sent, in a sandboxed iframe.
+    expect(await page.locator('iframe.copy').getAttribute('sandbox')).toBe('');
+    expect(await page.frameLocator('iframe.copy').locator('body').innerText()).toContain('PO-po-bounce');
+    await screenshots(page, 'dispatch-bounced');
+
+    await page.evaluate(() => { (window as any).sameDocument = true; });
+    await bounced.getByLabel(/New address for/).fill('compta@acme.test');
+    await bounced.getByRole('button', { name: 'Resend' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-recipient="r2"] [data-status]')?.getAttribute('data-status') === 'delivered', null, { timeout: 30_000 });
+    expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
+    expect(await page.locator('[data-recipient="r2"] h3').textContent()).toContain('compta@acme.test');
+    expect(await page.locator('[data-recipient="r2"] .is-failed').count()).toBe(0);
+    expect(await page.locator('#dispatch-result').textContent()).toBe('Delivered');
+    expect(stack.sandbox.messages({ to: 'compta@acme.test' })).toHaveLength(1);
+    expect((await api('GET', '/v1/dispatches/po-bounce')).body.recipients[1]).toMatchObject({ address: 'compta@acme.test', status: 'delivered' });
+    await screenshots(page, 'dispatch-resent');
+  });
+
+  test('D8/D11: resend as a link by SMS and mark as sent by hand, from the page', async () => {
+    await page.goto('/ui/dispatches/po-fine');
+    await page.getByText('Mark as sent by hand').first().click();
+    await page.getByLabel(/How it was sent/).fill('posted on Monday');
+    await page.getByRole('button', { name: 'Mark as sent by hand' }).click();
+    await page.locator('#summary', { hasText: 'posted on Monday' }).waitFor();
+    expect((await api('GET', '/v1/dispatches/po-fine')).body.markedSent).toMatchObject({ note: 'posted on Monday' });
+
+    await page.goto('/ui/dispatches/po-bounce');
+    await page.getByText('Resend over SMS or WhatsApp').click();
+    await page.getByLabel('Channel').selectOption('sms');
+    await page.getByLabel(/^Phone/).fill('+33612345678');
+    await page.getByRole('button', { name: 'Send a link to the document' }).click();
+    await page.locator('#summary', { hasText: '+33612345678' }).waitFor();
+    await stack.waitFor('the SMS', async () => stack.sandbox.messages({ to: '+33612345678' }).find((m: any) => m.channel === 'sms'));
+  });
+
+  test('a form posted without its CSRF token is refused and changes nothing', async () => {
+    const res = await page.request.post('/ui/dispatches/po-bounce/mark-sent', { form: { note: 'posted' } });
+    expect(res.status()).toBe(403);
+    expect((await api('GET', '/v1/dispatches/po-bounce')).body.markedSent?.note).toBeUndefined();
+  });
+});
+
+test('O4/O10: ops release a held order from its page', async () => {
+  const id = 'ui-held';
+  const placed = await api('POST', '/v1/orders', newOrder(id, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' } }));
+  expect(placed.status).toBe(202);
+  await stack.waitFor('on hold', async () => (await api('GET', `/v1/orders/${id}`)).body?.state === 'on_hold');
+  const { context, page } = await signedIn(stack.key);
+  await page.goto('/ui/orders');
+  await page.getByRole('link', { name: id }).click();
+  await page.waitForURL(`**/ui/orders/${id}`);
+  expect(await page.locator('#order-state').textContent()).toBe('On hold');
+  expect(await page.locator('main').textContent()).toContain('Order on hold (high risk)');
+  await screenshots(page, 'order-held');
+
+  await page.locator('#release-reason').fill('checked by phone with the customer');
+  await page.getByRole('button', { name: 'Release the order' }).click();
+  await page.waitForURL(`**/ui/orders/${id}?done=released`);
+  expect(await page.locator('#order-state').textContent()).toBe('Placed');
+  expect((await api('GET', `/v1/orders/${id}`)).body.state).toBe('placed');
+  expect(await stack.db.Audit.findOne({ action: 'order.release', target: id }).lean()).toMatchObject({ reason: 'checked by phone with the customer' });
+  await context.close();
+});
+
+test('O9: a preference changed on the page decides the channel of the next alert', async () => {
+  const { context, page } = await signedIn(stack.key);
+  await page.goto('/ui/settings');
+  const row = page.locator('[data-choice="seller.unfulfillable"]');
+  await row.getByLabel('Order unfulfillable: Email').uncheck();
+  await row.getByLabel('Order unfulfillable: SMS').check();
+  await screenshots(page, 'settings');
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.waitForURL('**/ui/settings?done=preferences');
+  expect(await page.getByLabel('Order unfulfillable: SMS').isChecked()).toBe(true);
+  expect(await page.getByLabel('Order unfulfillable: Email').isChecked()).toBe(false);
+
+  const id = 'ui-o9';
+  await api('POST', '/v1/orders', newOrder(id, { email: 'o9@example.test', phone: '+33612349999' }));
+  await stack.waitFor('placed', async () => (await api('GET', `/v1/orders/${id}`)).body?.risk && true);
+  expect((await api('POST', `/v1/orders/${id}/events`, { type: 'allocation_failed', sku: 'TSHIRT-M', reason: 'out_of_stock' })).status).toBe(200);
+  const sms = await stack.waitFor('seller alert by SMS', async () => stack.sandbox.messages({ to: SELLER_PHONE }).find((m: any) => (m.body ?? '').includes(id)));
+  expect(sms.channel).toBe('sms');
+  const order = (await api('GET', `/v1/orders/${id}`)).body;
+  expect(order.notifications.filter((n: any) => n.audience === 'seller').map((n: any) => n.channel)).toEqual(['sms']);
+  expect(stack.sandbox.messages({ to: SELLER_EMAIL }).filter((m: any) => (m.text ?? '').includes(id))).toHaveLength(0);
+  await context.close();
+});
+
+test('L4: a key without log:read does not see the log, and its URL answers 403', async () => {
+  const { context, page } = await signedIn(await stack.keyWithRoles(['orders:write']));
+  expect(new URL(page.url()).pathname).toBe('/ui/orders');
+  expect(await page.getByRole('link', { name: 'Delivery log' }).count()).toBe(0);
+  const log = await page.goto('/ui/log');
+  expect(log!.status()).toBe(403);
+  expect(await page.locator('h1').textContent()).toBe('You cannot open this page');
+  expect((await page.goto('/ui/dispatches/po-bounce'))!.status()).toBe(403);
+  await context.close();
+});
+
+test('L4: another tenant\'s dispatch id is 404, in that tenant\'s language (fr)', async () => {
+  const { context, page } = await signedIn(stack.other.key);
+  expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+  expect(await page.locator('h1').textContent()).toBe('Envois en échec');
+  const res = await page.goto('/ui/dispatches/po-bounce');
+  expect(res!.status()).toBe(404);
+  expect(await page.locator('h1').textContent()).toBe('Introuvable');
+  expect(await page.locator('main').textContent()).not.toContain('acme.test');
+  await context.close();
+});
+
+test('markup in a subject and a recipient name renders as text and never runs', async () => {
+  const evil = '<script>window.__xss=1</script>';
+  const body = purchaseOrder('po-xss', ['x+bounce@acme.test'], {});
+  body.document.number = evil;
+  body.data.document.number = evil;
+  (body.recipients[0] as any).name = '<img src=x onerror="window.__xss=2"><script>window.__xss=3</script>';
+  expect((await api('POST', '/v1/dispatches', body)).status).toBe(202);
+  await stack.waitFor('po-xss failed', async () => (await dispatchResult('po-xss')) === 'error');
+  const { context, page } = await signedIn(stack.key);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  for (const path of ['/ui/log', '/ui/dispatches/po-xss']) {
+    await page.goto(path);
+    expect(await page.locator('main').textContent()).toContain(evil);
+    expect(await page.content()).not.toContain('<script>window.__xss');
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+  }
+  expect(await page.locator('[data-recipient="r1"] h3').textContent()).toContain('<img src=x');
+  // The copy in the iframe: escaped by the template (N2) and sandboxed.
+  expect(await page.frameLocator('iframe.copy').locator('body').textContent()).toContain(evil);
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('sign-out ends the session on the server; a revoked key ends its sessions too', async () => {
+  const { context, page } = await signedIn(stack.key);
+  const token = (await context.cookies()).find((c) => c.name === 'relais_session')!.value;
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL('**/ui/sign-in');
+  expect((await context.cookies()).some((c) => c.name === 'relais_session')).toBe(false);
+  // The old token, replayed, opens nothing.
+  await context.addCookies([{ name: 'relais_session', value: token, url: `${stack.apiUrl}/ui/`, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  await page.goto('/ui/log');
+  expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
+  await context.close();
+
+  const key = await stack.keyWithRoles(['log:read']);
+  const second = await signedIn(key);
+  expect(new URL(second.page.url()).pathname).toBe('/ui/log');
+  // The id is the 12 characters after `rk_` (base64url: it may itself contain '_').
+  await stack.db.ApiKey.deleteOne({ _id: key.slice(3, 15) });
+  await second.page.goto('/ui/log');
+  expect(new URL(second.page.url()).pathname).toBe('/ui/sign-in');
+  await second.context.close();
+});
+
+test('sign-in with the keyboard alone: skip link, key field, Enter', async () => {
+  const context = await browser.newContext({ baseURL: stack.apiUrl });
+  const page = await context.newPage();
+  await page.goto('/ui/sign-in');
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('key');
+  await page.keyboard.type(stack.key);
+  await Promise.all([page.waitForURL('**/ui/log'), page.keyboard.press('Enter')]);
+  await context.close();
+});
+
+test('a platform key or a wrong key cannot sign in', async () => {
+  const context = await browser.newContext({ baseURL: stack.apiUrl });
+  const page = await context.newPage();
+  await page.goto('/ui/sign-in');
+  await page.getByLabel('API key').fill('rk_nope');
+  const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/sign-in') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  expect(res.status()).toBe(401);
+  expect(await page.getByRole('alert').textContent()).toContain('unknown, revoked');
+  expect((await context.cookies()).some((c) => c.name === 'relais_session')).toBe(false);
+  await context.close();
+});
+
+test('settings: a bad duration is refused naming the field and changes nothing; French when the tenant chooses it', async () => {
+  const { context, page } = await signedIn(stack.key);
+  await page.goto('/ui/settings');
+  await page.getByLabel('Unknown after (D3)').fill('P3X'); // passes the field's own pattern, not the server's check
+  const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/settings') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Save' }).last().click()]);
+  expect(res.status()).toBe(400);
+  expect(await page.getByRole('alert').textContent()).toContain('policies.unknownAfter');
+  expect((await stack.db.Tenant.findById(stack.tenantId).lean())!.policies!.unknownAfter).toBe('PT30M');
+
+  await page.getByLabel('Unknown after (D3)').fill('PT45M');
+  await page.getByLabel('Language').selectOption('fr');
+  await page.getByRole('button', { name: 'Save' }).last().click();
+  await page.waitForURL('**/ui/settings?done=settings');
+  expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+  expect(await page.locator('h1').textContent()).toBe('Préférences et réglages');
+  expect(await page.getByRole('status').first().textContent()).toBe('Réglages enregistrés.');
+  expect(await page.getByLabel('Inconnu après (D3)').inputValue()).toBe('PT45M');
+  await screenshots(page, 'settings-fr');
+  await context.close();
+});

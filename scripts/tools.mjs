@@ -5,6 +5,8 @@
 //   node scripts/tools.mjs --quiet    print only what is being installed
 //   node scripts/tools.mjs --cluster  also the real Temporal server, temporal-sql-tool and a
 //                                     PostgreSQL (the cluster tests; bench --target cluster)
+//   node scripts/tools.mjs --only schemathesis
+//                                     just the fuzzer's virtualenv (touches nothing else)
 // It writes .tools/paths.json (and with --cluster .tools/cluster-paths.json), which the dev stack
 // and the tests read.
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,6 +19,8 @@ const tools = join(root, '.tools');
 const bin = join(tools, 'bin');
 const quiet = process.argv.includes('--quiet');
 const cluster = process.argv.includes('--cluster');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
 
 // Pinned: newer Temporal CLI tags carry a `replace` directive and cannot be built this way.
 const TEMPORAL_CLI = { module: 'github.com/temporalio/cli', version: 'v1.5.1', pkg: './cmd/temporal' };
@@ -29,6 +33,10 @@ const TEMPORAL_SERVER = { module: 'go.temporal.io/server', version: 'v1.29.1' };
 const TEMPORAL_SCHEMA_DIR = join(tools, `temporal-schema-${TEMPORAL_SERVER.version}`);
 const TEST_SERVER_POM = join(root, 'scripts', 'test-server', 'pom.xml');
 const TEST_SERVER_DIR = join(tools, 'temporal-test-server');
+
+// The API fuzzer (test/contract/fuzz.test.ts), from PyPI into a virtualenv of its own. Pinned:
+// its checks and CLI flags change between minor versions.
+const SCHEMATHESIS = { version: '4.32.5', venv: join(tools, 'venv') };
 
 class MissingToolchain extends Error {}
 
@@ -242,14 +250,35 @@ async function chromium() {
   return CHROMIUM;
 }
 
+/** schemathesis in .tools/venv, installed with pip once; present at the pinned version, it costs a stat. */
+async function schemathesis() {
+  const exe = join(SCHEMATHESIS.venv, 'bin', 'schemathesis');
+  const marker = join(SCHEMATHESIS.venv, `.schemathesis-${SCHEMATHESIS.version}`);
+  if (existsSync(exe) && existsSync(marker)) { say(`schemathesis: present (${exe})`); return exe; }
+  const python = requireCommand('python3', 'Python 3.10 or newer (with its venv module, Debian\'s python3-venv) is needed for the API fuzzer: install it and run again.');
+  loud(`schemathesis: installing ${SCHEMATHESIS.version} from PyPI into ${SCHEMATHESIS.venv} (first run only)`);
+  if (!existsSync(join(SCHEMATHESIS.venv, 'bin', 'pip'))) await run(python, ['-m', 'venv', SCHEMATHESIS.venv], { label: 'python3 -m venv' });
+  await run(join(SCHEMATHESIS.venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `schemathesis==${SCHEMATHESIS.version}`],
+    { label: `pip install schemathesis==${SCHEMATHESIS.version}` });
+  writeFileSync(marker, `${SCHEMATHESIS.version}\n`);
+  return exe;
+}
+
 async function main() {
   mkdirSync(bin, { recursive: true });
   const started = Date.now();
+  if (only === 'schemathesis') {
+    await schemathesis();
+    say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return;
+  }
+  if (only) throw new MissingToolchain(`--only knows only "schemathesis" (got ${JSON.stringify(only)})`);
   const paths = {
     temporal: await temporalCli(),
     ferretdb: await ferretdb(),
     temporalTestServer: await testServer(),
     chromium: await chromium(),
+    schemathesis: await schemathesis(),
   };
   if (cluster) {
     // A file of its own, so that a plain run never forgets what this one found.

@@ -55,6 +55,16 @@ export const configSchema = z.object({
   }).describe('approved WhatsApp templates for business-initiated messages'),
   EMAIL_FROM: z.email().default('notifications@relais.localhost').describe('envelope sender of Relais\'s own notifications'),
   LINK_SECRET: z.string().min(32, 'at least 32 characters').optional().describe('HMAC key for customer and document links'),
+  API_BODY_LIMIT_BYTES: positive.default(1024 * 1024).describe('largest JSON body of an API route (413 above it)'),
+  API_DISPATCH_BODY_LIMIT_BYTES: positive.default(12 * 1024 * 1024).describe('largest body of POST /v1/dispatches (attachments, base64, up to 7 MB decoded)'),
+  API_WEBHOOK_BODY_LIMIT_BYTES: positive.default(10 * 1024 * 1024).describe('largest provider webhook body'),
+  RATE_LIMIT_WINDOW: duration.default('PT1M').describe('window of the per-address rate limits'),
+  RATE_LIMIT_PUBLIC_MAX: positive.default(60).describe('requests per window and client address to /c/:token and /d/:token (429 above it)'),
+  RATE_LIMIT_WEBHOOK_MAX: positive.default(1200).describe('requests per window and client address to /webhooks/*'),
+  SENDGRID_TIMEOUT_MS: positive.default(30_000).describe('per-request timeout of calls to SendGrid'),
+  TWILIO_TIMEOUT_MS: positive.default(30_000).describe('per-request timeout of calls to Twilio'),
+  SMTP_CONNECTION_TIMEOUT_MS: positive.default(15_000).describe('SMTP: connection and greeting timeout'),
+  SMTP_SOCKET_TIMEOUT_MS: positive.default(60_000).describe('SMTP: longest silence of the server during a send'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,6 +3,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { registry } from '../metrics';
 import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/models';
@@ -17,6 +19,8 @@ import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { confirmRoutes } from './routes/confirm';
 import { uiRoutes } from '../ui';
+import { errors, registerOpenApi, zodValidatorCompiler } from './openapi';
+import { DEFAULT_LIMITS, type ApiLimits } from './limits';
 
 export interface ApiDeps {
   db: Db;
@@ -29,6 +33,8 @@ export interface ApiDeps {
   /** HMAC key of signed links (LINK_SECRET). */
   linkSecret?: string;
   logger?: Logger | boolean;
+  /** Body sizes and rate limits; DEFAULT_LIMITS where absent (main.ts passes the configured ones). */
+  limits?: Partial<ApiLimits>;
 }
 
 declare module 'fastify' {
@@ -36,9 +42,10 @@ declare module 'fastify' {
 }
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app: FastifyInstance = Fastify({
     ...(deps.logger && typeof deps.logger === 'object' ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: deps.logger ?? false }),
-    bodyLimit: 5 * 1024 * 1024,
+    bodyLimit: limits.bodyLimitBytes,
     // Signed link tokens travel as path parameters.
     routerOptions: { maxParamLength: 2048 },
   });
@@ -46,20 +53,62 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ApiError) return sendError(reply, error);
     const { statusCode: status, message } = error as { statusCode?: number; message?: string };
+    if (status === 413) {
+      const limit = request.routeOptions.bodyLimit ?? limits.bodyLimitBytes;
+      return sendError(reply, new ApiError(413, 'payload_too_large', `the body is larger than this route's limit of ${limit} bytes`, { limitBytes: limit }));
+    }
     if (status && status >= 400 && status < 500) {
-      return sendError(reply, new ApiError(status, status === 413 ? 'payload_too_large' : 'invalid_request', message ?? 'invalid request'));
+      return sendError(reply, new ApiError(status, 'invalid_request', message ?? 'invalid request'));
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new ApiError(500, 'internal', 'internal error; the request was not applied, retry it'));
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
 
+  // Requests are validated by the zod schemas in each route's `schema` (the same ones the
+  // OpenAPI document is generated from); responses are plain JSON, their schemas documentation
+  // that the contract tests check against what is really sent.
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerOpenApi(app, { publicBaseUrl: deps.publicBaseUrl });
+  // Only routes that ask for it (config.rateLimit): the public pages and webhooks, per client address.
+  app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new ApiError(429, 'rate_limited',
+      `too many requests from this address: at most ${context.max} per ${context.after}; retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s`,
+      { limit: context.max, window: context.after, retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
+  });
   app.register(formbody);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // In a plugin, like every route: registered once @fastify/swagger listens for routes.
+  app.register(async (scope) => { operationRoutes(scope, deps); });
+  app.register(async (scope) => { await dispatchRoutes(scope, deps, limits); });
+  app.register(async (scope) => { await tenantRoutes(scope, deps); });
+  app.register(async (scope) => { await webhookRoutes(scope, deps, limits); });
+  app.register(async (scope) => { await settingsRoutes(scope, deps); });
+  app.register(async (scope) => { await documentRoutes(scope, deps, limits); });
+  app.register(async (scope) => { await orderRoutes(scope, deps); });
+  app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
+  app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
+  return app;
+}
+
+function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
+  const operations = { tags: ['operations'] };
+  scope.get('/healthz', { schema: { ...operations, summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' }));
   // Prometheus: Relais's counters and the process's (docs/deploy.md, "Metrics").
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  app.get('/readyz', async (_request, reply) => {
+  scope.get('/metrics', {
+    schema: { ...operations, summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } },
+  }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  scope.get('/readyz', {
+    schema: {
+      ...operations, summary: 'Readiness: MongoDB and Temporal answer',
+      response: {
+        200: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }),
+        503: z.object({ status: z.literal('not_ready'), checks: z.record(z.string(), z.string()) }),
+      },
+    },
+  }, async (_request, reply) => {
     const checks: Record<string, string> = {};
     await Promise.all([
       deps.db.connection.db!.admin().ping().then(() => { checks.mongodb = 'ok'; }, (e: Error) => { checks.mongodb = e.message; }),
@@ -68,23 +117,17 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
-
-  app.register(async (scope) => { await dispatchRoutes(scope, deps); });
-  app.register(async (scope) => { await tenantRoutes(scope, deps); });
-  app.register(async (scope) => { await webhookRoutes(scope, deps); });
-  app.register(async (scope) => { await settingsRoutes(scope, deps); });
-  app.register(async (scope) => { await documentRoutes(scope, deps); });
-  app.register(async (scope) => { await orderRoutes(scope, deps); });
-  app.register(async (scope) => { await confirmRoutes(scope, deps); });
-  app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
-  return app;
 }
 
 /** Whether a principal holds one of the roles (an `admin` key has them all within its tenant). */
 export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
   roles.some((r) => principal.roles.includes(r)) || (principal.tenantId !== null && principal.roles.includes('admin'));
 
-/** Pre-handler: a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
+/** What every route behind an API key documents: the key, and the errors auth and validation may give. */
+export const authenticated = { security: [{ apiKey: [] }] };
+export const apiErrors = (...more: number[]) => errors(400, 401, 403, ...more);
+
+/** onRequest hook (before the body is read or validated, so 401/403 come first): a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
 export function requireRole(deps: Pick<ApiDeps, 'db'>, ...roles: Role[]) {
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization ?? '';

@@ -58,6 +58,14 @@ export const twilioStatusSchema = z.looseObject({
   To: z.string().optional(),
 });
 
+/** An inbound SMS/WhatsApp message (the fields Relais reads; Twilio sends many more). */
+export const twilioInboundSchema = z.looseObject({
+  MessageSid: z.string().optional(),
+  From: z.string().optional().describe('+E.164, or whatsapp:+E.164'),
+  Body: z.string().optional(),
+  ButtonPayload: z.string().optional().describe('WhatsApp quick-reply payload, e.g. confirm'),
+});
+
 const TWILIO_TYPES: Record<string, ProviderEventType> = {
   accepted: 'queued', queued: 'queued', sending: 'sent', sent: 'sent', delivered: 'delivered',
   undelivered: 'undelivered', failed: 'failed', read: 'read',

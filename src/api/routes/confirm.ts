@@ -2,12 +2,15 @@
 // JavaScript, French or English, readable on a phone. The link is signed and expiring; the
 // order workflow makes it single-use and re-checks a corrected address.
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { verifyLink } from '../../links';
 import { addressSchema, confirmFormSchema } from '../schemas';
 import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workflows/order';
 import { orderWorkflowId } from './orders';
+import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
+import type { ApiLimits } from '../limits';
 
 const T = {
   fr: {
@@ -54,7 +57,13 @@ ${field('line1', w.line1)}${field('line2', w.line2, false)}${field('postalCode',
 <button type="submit" class="secondary">${esc(w.correct)}</button></form>`;
 }
 
-export async function confirmRoutes(app: FastifyInstance, deps: ApiDeps) {
+const tokenParams = z.object({ token: z.string().min(1).describe('the signed, expiring link token sent to the customer') });
+
+export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
+  const app = scope.withTypeProvider<ZodRequestTypes>();
+  // Per client address: the page is public, and a guessed token must stay a slow guess.
+  const config = { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } };
+  const doc = { tags: ['public'], params: tokenParams, produces: ['text/html'] };
   /** Verifies the token and finds the tenant's language; the order workflow decides the rest. */
   async function open(token: string) {
     const check = deps.linkSecret ? verifyLink(deps.linkSecret, token, 'confirm') : { ok: false as const, reason: 'forged' as const };
@@ -68,7 +77,13 @@ export async function confirmRoutes(app: FastifyInstance, deps: ApiDeps) {
   const failure = (reply: FastifyReply, reason: 'malformed' | 'forged' | 'expired', lang: 'fr' | 'en' = 'en') =>
     page(reply, reason === 'expired' ? 410 : 404, lang, `<h1>${esc(T[lang].title)}</h1><p>${esc(reason === 'expired' ? T[lang].expired : T[lang].invalid)}</p>`);
 
-  app.get<{ Params: { token: string } }>('/c/:token', async (request, reply) => {
+  app.get('/c/:token', {
+    config,
+    schema: {
+      ...doc, summary: 'The customer\'s address confirmation page (O3)',
+      response: { 200: htmlPage('the form, or where the confirmation stands'), 404: htmlPage('the link is not valid'), 410: htmlPage('the link has expired'), ...errors(429) },
+    },
+  }, async (request, reply) => {
     const o = await open(request.params.token);
     if (!o.check.ok) return failure(reply, o.check.reason);
     const w = T[o.lang!];
@@ -84,11 +99,23 @@ export async function confirmRoutes(app: FastifyInstance, deps: ApiDeps) {
     }
   });
 
-  app.post<{ Params: { token: string } }>('/c/:token', async (request, reply) => {
+  app.post('/c/:token', {
+    config,
+    // A customer gets a page in their language, not the API's JSON error: the handler reads the
+    // validation result itself, after the token.
+    attachValidation: true,
+    schema: {
+      ...doc, summary: 'Confirm or correct the address (O3); single use', consumes: ['application/x-www-form-urlencoded'], body: confirmFormSchema,
+      response: {
+        200: htmlPage('recorded'), 400: htmlPage('the form is not valid (the page names the fields)'), 404: htmlPage('the link is not valid'),
+        409: htmlPage('already used, or the order no longer waits for a confirmation'), 410: htmlPage('the link has expired'), ...errors(413, 429),
+      },
+    },
+  }, async (request, reply) => {
     const o = await open(request.params.token);
     if (!o.check.ok) return failure(reply, o.check.reason);
     const w = T[o.lang!];
-    const posted = confirmFormSchema.safeParse(request.body ?? {});
+    const posted = confirmFormSchema.safeParse(request.validationError ? undefined : request.body);
     if (!posted.success) return page(reply, 400, o.lang!, `<h1>${esc(w.title)}</h1><p class="error">${esc(w.invalid)}</p>`);
     let corrected: Address | null = null;
     if (posted.data.action === 'correct') {

@@ -1,12 +1,15 @@
 // /v1/dispatches: send a document to recipients (D1), read the delivery log (L1–L4),
 // resend a recipient (D8), mark a document sent by hand (D11).
 import type { FastifyInstance } from 'fastify';
+import type { ZodRequestTypes } from '../openapi';
+import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
-import { requireRole } from '../server';
-import { ApiError, badRequest, notFound, parse } from '../errors';
+import { apiErrors, authenticated, requireRole } from '../server';
+import type { ApiLimits } from '../limits';
+import { ApiError, badRequest, notFound } from '../errors';
 import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
@@ -16,14 +19,29 @@ import { TemplateError } from '../../templates';
 
 export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
 
-export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
+const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
+const accepted = z.object({ dispatchId: z.string(), workflowId: z.string(), created: z.boolean(), warnings: z.array(z.object({ field: z.string(), message: z.string() })) });
+const recipientView = z.object({ recipientId: z.string(), address: z.string(), status: z.string() }).loose();
+const dispatchView = z.object({ dispatchId: z.string(), tenantId: z.string(), result: z.string(), recipients: z.array(recipientView) }).loose();
+const tags = ['dispatches'];
+
+export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
+  const app = scope.withTypeProvider<ZodRequestTypes>();
   const { db, temporal, templates } = deps;
   const canWrite = requireRole(deps, 'dispatch:write');
   const canRead = requireRole(deps, 'log:read');
 
-  app.post('/v1/dispatches', { preHandler: canWrite, bodyLimit: 12 * 1024 * 1024 }, async (request, reply) => {
+  app.post('/v1/dispatches', {
+    onRequest: canWrite,
+    bodyLimit: limits.dispatchBodyLimitBytes,
+    schema: {
+      tags, ...authenticated, summary: 'Email a document to 1..1000 recipients (D1); idempotent on dispatchId',
+      body: createDispatchSchema,
+      response: { 200: accepted.describe('already accepted earlier (same dispatchId)'), 202: accepted.describe('accepted; the dispatch workflow has started'), ...apiErrors(413) },
+    },
+  }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
-    const body = parse(createDispatchSchema, request.body);
+    const body = request.body;
     const tenant = await db.Tenant.findById(tenantId).lean();
     if (!tenant) throw new ApiError(403, 'forbidden', 'this key belongs to no tenant');
 
@@ -83,20 +101,49 @@ export async function dispatchRoutes(app: FastifyInstance, deps: ApiDeps) {
     return reply.status(202).send({ dispatchId: body.dispatchId, workflowId, created: true, warnings });
   });
 
-  app.get('/v1/dispatches', { preHandler: canRead }, async (request) =>
-    listDispatches(db, request.principal!.tenantId!, parse(listDispatchesQuery, request.query)));
+  app.get('/v1/dispatches', {
+    onRequest: canRead,
+    schema: {
+      tags, ...authenticated, summary: 'The delivery log (L1): failed dispatches unless result=all, newest first',
+      querystring: listDispatchesQuery,
+      response: {
+        200: z.object({ dispatches: z.array(z.object({ dispatchId: z.string(), number: z.number(), result: z.string() }).loose()), nextCursor: z.number().nullable() }),
+        ...apiErrors(),
+      },
+    },
+  }, async (request) => listDispatches(db, request.principal!.tenantId!, request.query));
 
-  app.get<{ Params: { id: string } }>('/v1/dispatches/:id', { preHandler: canRead }, async (request) =>
-    readDispatch(deps, request.principal!.tenantId!, request.params.id));
+  app.get('/v1/dispatches/:id', {
+    onRequest: canRead,
+    schema: { tags, ...authenticated, summary: 'One dispatch with each recipient\'s status history (L2)', params: dispatchParams, response: { 200: dispatchView, ...apiErrors(404) } },
+  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id));
 
-  app.post<{ Params: { id: string; rid: string } }>('/v1/dispatches/:id/recipients/:rid/resend', { preHandler: canWrite }, async (request) =>
-    resendRecipient(deps, request.principal!, request.params.id, request.params.rid, parse(resendSchema, request.body)));
+  app.post('/v1/dispatches/:id/recipients/:rid/resend', {
+    onRequest: canWrite,
+    schema: {
+      tags, ...authenticated, summary: 'Correct a recipient\'s address and resend (D8)',
+      params: dispatchParams.extend({ rid: z.string().min(1).describe('recipientId') }), body: resendSchema,
+      response: { 200: z.object({ recipient: recipientView }), ...apiErrors(404, 409) },
+    },
+  }, async (request) => resendRecipient(deps, request.principal!, request.params.id, request.params.rid, request.body));
 
-  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/resend-via', { preHandler: canWrite }, async (request, reply) =>
-    reply.status(202).send(await resendVia(deps, request.principal!, request.params.id, parse(resendViaSchema, request.body))));
+  app.post('/v1/dispatches/:id/resend-via', {
+    onRequest: canWrite,
+    schema: {
+      tags, ...authenticated, summary: 'Re-send the document over SMS or WhatsApp as a signed link (D8)',
+      params: dispatchParams, body: resendViaSchema,
+      response: { 202: z.object({}).loose(), ...apiErrors(404, 409) },
+    },
+  }, async (request, reply) => reply.status(202).send(await resendVia(deps, request.principal!, request.params.id, request.body)));
 
-  app.post<{ Params: { id: string } }>('/v1/dispatches/:id/mark-sent', { preHandler: canWrite }, async (request) =>
-    markSent(deps, request.principal!, request.params.id, parse(markSentSchema, request.body ?? {})));
+  app.post('/v1/dispatches/:id/mark-sent', {
+    onRequest: canWrite,
+    schema: {
+      tags, ...authenticated, summary: 'Mark a document sent by other means (D11)',
+      params: dispatchParams, body: markSentSchema,
+      response: { 200: z.object({ dispatchId: z.string(), markedSent: z.object({ by: z.string(), at: z.string(), note: z.string() }) }), ...apiErrors(404) },
+    },
+  }, async (request) => markSent(deps, request.principal!, request.params.id, request.body));
 }
 
 // The actions behind the routes, shared with the operator pages (src/ui): one way to do each.

@@ -1,5 +1,8 @@
 // GET /d/:token — the copy of a dispatched document, behind a signed expiring link (rule D8).
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
+import type { ApiLimits } from '../limits';
 import type { ApiDeps } from '../server';
 import { verifyLink } from '../../links';
 
@@ -10,8 +13,16 @@ const PAGE = (lang: string, title: string, body: string) => `<!doctype html><htm
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export async function documentRoutes(app: FastifyInstance, deps: ApiDeps) {
-  app.get<{ Params: { token: string } }>('/d/:token', async (request, reply) => {
+export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
+  const app = scope.withTypeProvider<ZodRequestTypes>();
+  app.get('/d/:token', {
+    config: { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } },
+    schema: {
+      tags: ['public'], summary: 'The copy of a dispatched document, behind a signed expiring link (D8)', produces: ['text/html'],
+      params: z.object({ token: z.string().min(1) }),
+      response: { 200: htmlPage('the document as sent'), 404: htmlPage('not valid, or no such document'), 410: htmlPage('the link has expired'), ...errors(429) },
+    },
+  }, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
     const check = deps.linkSecret ? verifyLink(deps.linkSecret, request.params.token, 'document') : { ok: false as const, reason: 'forged' as const };
     if (!check.ok) {

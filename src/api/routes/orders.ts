@@ -1,12 +1,14 @@
 // /v1/orders: start an order workflow (idempotent on orderId), send fulfilment events, release
 // or cancel a held order (O4, role ops), and read an order with its exceptions and notifications (O10).
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ZodRequestTypes } from '../openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import type { ApiDeps } from '../server';
-import { requireRole } from '../server';
-import { ApiError, notFound, parse } from '../errors';
+import { apiErrors, authenticated, requireRole } from '../server';
+import { ApiError, notFound } from '../errors';
 import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema, type PreferencesBody } from '../schemas';
 import { cancelUpdate, order, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput, type OrderStateView } from '../../workflows/order';
 import { isoDurationToMs } from '../../domain/durations';
@@ -14,15 +16,30 @@ import { effectivePreferences } from '../../domain/preferences';
 
 export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
 
-export async function orderRoutes(app: FastifyInstance, deps: ApiDeps) {
+const orderParams = z.object({ id: z.string().min(1).describe('the orderId given on creation') });
+const accepted = z.object({ orderId: z.string(), workflowId: z.string(), created: z.boolean() });
+const stateAnswer = z.object({ orderId: z.string(), state: z.string() }).loose();
+const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.string()) });
+const preferencesView = z.object({ sellerAlerts: z.record(z.string(), channelChoice), customerNotices: z.record(z.string(), channelChoice) });
+const tags = ['orders'];
+
+export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
+  const app = scope.withTypeProvider<ZodRequestTypes>();
   const { db, temporal } = deps;
   const canWrite = requireRole(deps, 'orders:write');
   const canRead = requireRole(deps, 'orders:write', 'ops', 'log:read');
   const ops = requireRole(deps, 'ops');
 
-  app.post('/v1/orders', { preHandler: canWrite }, async (request, reply) => {
+  app.post('/v1/orders', {
+    onRequest: canWrite,
+    schema: {
+      tags, ...authenticated, summary: 'Start an order workflow (risk check, holds, exceptions); idempotent on orderId',
+      body: createOrderSchema,
+      response: { 200: accepted.describe('already started earlier (same orderId)'), 202: accepted.describe('the order workflow has started'), ...apiErrors(413) },
+    },
+  }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
-    const body = parse(createOrderSchema, request.body);
+    const body = request.body;
     const tenant = await db.Tenant.findById(tenantId).lean();
     if (!tenant) throw new ApiError(403, 'forbidden', 'this key belongs to no tenant');
     const seller = tenant.seller ?? { name: tenant.name, email: tenant.emailFrom?.email ?? 'seller@relais.localhost', phone: null, smsOptIn: false, whatsappOptIn: false };
@@ -49,28 +66,48 @@ export async function orderRoutes(app: FastifyInstance, deps: ApiDeps) {
     return reply.status(202).send({ orderId: body.orderId, workflowId, created: true });
   });
 
-  app.get<{ Params: { id: string } }>('/v1/orders/:id', { preHandler: canRead }, async (request) =>
-    readOrder(deps, request.principal!.tenantId!, request.params.id));
+  app.get('/v1/orders/:id', {
+    onRequest: canRead,
+    schema: { tags, ...authenticated, summary: 'An order: state, exceptions, notifications (O10)', params: orderParams, response: { 200: z.object({ orderId: z.string(), state: z.string() }).loose(), ...apiErrors(404) } },
+  }, async (request) => readOrder(deps, request.principal!.tenantId!, request.params.id));
 
-  app.post<{ Params: { id: string } }>('/v1/orders/:id/events', { preHandler: canWrite }, async (request) => {
+  app.post('/v1/orders/:id/events', {
+    onRequest: canWrite,
+    schema: {
+      tags, ...authenticated, summary: 'A fulfilment event (allocated, packed, tracking_update, delivered, …)',
+      params: orderParams, body: orderEventSchema,
+      response: { 200: z.object({ orderId: z.string(), state: z.string(), stuck: z.boolean() }), ...apiErrors(404, 409) },
+    },
+  }, async (request) => {
     const tenantId = request.principal!.tenantId!;
-    const event = parse(orderEventSchema, request.body);
+    const event = request.body;
     const view = await update(deps, tenantId, request.params.id, (h) => h.executeUpdate(orderEventUpdate, { args: [event] }));
     return { orderId: request.params.id, state: view.state, stuck: view.stuck };
   });
 
   for (const action of ['release', 'cancel'] as const) {
-    app.post<{ Params: { id: string } }>(`/v1/orders/:id/${action}`, { preHandler: ops }, async (request) =>
-      opsAction(deps, request.principal!, request.params.id, action, parse(opsActionSchema, request.body)));
+    app.post(`/v1/orders/:id/${action}`, {
+      onRequest: ops,
+      schema: {
+        tags, ...authenticated, summary: `${action === 'release' ? 'Release' : 'Cancel'} a held order, with a reason (O4; role ops)`,
+        params: orderParams, body: opsActionSchema, response: { 200: stateAnswer, ...apiErrors(404, 409) },
+      },
+    }, async (request) => opsAction(deps, request.principal!, request.params.id, action, request.body));
   }
 
-  app.get('/v1/preferences', { preHandler: requireRole(deps, 'admin') }, async (request) => {
+  const preferences = { tags: ['tenant'], ...authenticated };
+  app.get('/v1/preferences', {
+    onRequest: requireRole(deps, 'admin'),
+    schema: { ...preferences, summary: 'Alert preferences (O9)', response: { 200: preferencesView, ...apiErrors() } },
+  }, async (request) => {
     const tenant = await db.Tenant.findById(request.principal!.tenantId, { preferences: 1 }).lean();
     return effectivePreferences(tenant?.preferences as never);
   });
 
-  app.put('/v1/preferences', { preHandler: requireRole(deps, 'admin') }, async (request) =>
-    updatePreferences(db, request.principal!, parse(preferencesSchema, request.body)));
+  app.put('/v1/preferences', {
+    onRequest: requireRole(deps, 'admin'),
+    schema: { ...preferences, summary: 'Change alert preferences (O9); only what is sent changes', body: preferencesSchema, response: { 200: preferencesView, ...apiErrors() } },
+  }, async (request) => updatePreferences(db, request.principal!, request.body));
 }
 
 // The actions behind the routes, shared with the operator pages (src/ui): one way to do each.

@@ -1,24 +1,31 @@
 // /v1/settings: a tenant's policies (D3, D7 durations), locale, time zone, sender, outlets.
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ZodRequestTypes } from '../openapi';
 import type { ApiDeps } from '../server';
-import { requireRole } from '../server';
-import { parse } from '../errors';
+import { apiErrors, authenticated, requireRole } from '../server';
 import { settingsSchema, type SettingsBody } from '../schemas';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 
 const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1 } as const;
 
-export async function settingsRoutes(app: FastifyInstance, deps: ApiDeps) {
+const settingsView = z.object({ tenantId: z.string(), name: z.string() }).loose();
+
+export async function settingsRoutes(scope: FastifyInstance, deps: ApiDeps) {
+  const app = scope.withTypeProvider<ZodRequestTypes>();
   const admin = requireRole(deps, 'admin');
-  app.get('/v1/settings', { preHandler: admin }, async (request) => {
+  const doc = { tags: ['tenant'], ...authenticated };
+  app.get('/v1/settings', { onRequest: admin, schema: { ...doc, summary: 'The tenant\'s settings and policies', response: { 200: settingsView, ...apiErrors() } } }, async (request) => {
     const tenant = await deps.db.Tenant.findById(request.principal!.tenantId, PROJECTION).lean();
     const { _id, ...settings } = tenant!;
     return { tenantId: _id, ...settings };
   });
 
-  app.put('/v1/settings', { preHandler: admin }, async (request) =>
-    updateSettings(deps.db, request.principal!, parse(settingsSchema, request.body)));
+  app.put('/v1/settings', {
+    onRequest: admin,
+    schema: { ...doc, summary: 'Change settings (D3/D7/O5/O7 durations, locale, time zone, sender, outlets); only what is sent changes', body: settingsSchema, response: { 200: settingsView, ...apiErrors() } },
+  }, async (request) => updateSettings(deps.db, request.principal!, request.body));
 }
 
 /** Only the fields sent change (audited); shared with the settings page (src/ui). */

@@ -1,13 +1,16 @@
 // Provider webhooks (rule N3): believed only when signed; answered 2xx only once the events
 // are safely signalled (so the provider retries anything Relais did not take).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { metrics } from '../../metrics';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import twilio from 'twilio';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { ApiError } from '../errors';
-import { fromSendGrid, fromTwilioStatus, sendgridBatchSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent } from '../../providers/webhook-events';
+import { fromSendGrid, fromTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent } from '../../providers/webhook-events';
+import { afterSignatureCheck, errors } from '../openapi';
+import type { ApiLimits } from '../limits';
 import { providerEventsSignal } from '../../workflows/dispatch';
 import type { ProviderEvent } from '../../providers/types';
 import { dispatchWorkflowId } from './dispatches';
@@ -17,7 +20,12 @@ import { confirmAddressUpdate } from '../../workflows/order';
 /** A signed SendGrid batch older than this is refused: a captured request can't be replayed later. */
 export const SIGNATURE_MAX_AGE_SECONDS = 300;
 
-export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
+const twiml = { description: 'acknowledged (empty TwiML)', content: { 'text/xml': { schema: z.literal('<Response/>') } } };
+
+export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
+  // Per client address: a webhook names its tenant only inside a body not yet verified.
+  const rateLimit = { max: limits.webhookRate.max, timeWindow: limits.webhookRate.windowMs };
+  const doc = { tags: ['webhooks'], response: { ...errors(400, 401, 413, 429, 503) } };
   // Every refused signature is counted (a rising rate: a wrong key, a proxy changing bodies, or an attack).
   app.addHook('onError', async (request, _reply, err) => {
     if (err instanceof ApiError && err.status === 401) {
@@ -74,9 +82,20 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   app.register(async (scope) => {
     // The signature covers the exact bytes: parse JSON ourselves, after verifying.
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.webhookBodyLimitBytes }, (_req, body, done) => done(null, body));
 
-    scope.post('/webhooks/sendgrid', async (request, reply) => {
+    scope.post('/webhooks/sendgrid', {
+      bodyLimit: limits.webhookBodyLimitBytes,
+      config: { rateLimit },
+      // The body is checked against sendgridBatchSchema below, once the signature over its bytes holds.
+      validatorCompiler: afterSignatureCheck,
+      schema: {
+        ...doc, summary: 'SendGrid signed Event Webhook: delivery events of dispatches (D2, N3)', security: [{ sendgridSignature: [] }],
+        headers: z.object({ 'x-twilio-email-event-webhook-timestamp': z.string().describe('seconds since the epoch; signed with the body').optional() }),
+        body: sendgridBatchSchema,
+        response: { ...doc.response, 200: z.object({ received: z.number().int() }) },
+      },
+    }, async (request, reply) => {
       if (!sendgridKey) throw new ApiError(503, 'not_configured', 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set');
       const signature = request.headers['x-twilio-email-event-webhook-signature'];
       const timestamp = request.headers['x-twilio-email-event-webhook-timestamp'];
@@ -110,7 +129,17 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
     return params;
   };
 
-  app.post('/webhooks/twilio/status', async (request, reply) => {
+  const twilioDoc = { ...doc, security: [{ twilioSignature: [] }], consumes: ['application/x-www-form-urlencoded'] };
+  app.post('/webhooks/twilio/status', {
+    config: { rateLimit },
+    validatorCompiler: afterSignatureCheck, // parsed below, after verifyTwilio
+    schema: {
+      ...twilioDoc, summary: 'Twilio status callback of an SMS/WhatsApp message (N3)',
+      querystring: z.object({ tenant: z.string(), dispatch: z.string(), recipient: z.string() }).partial().describe('set by Relais on the StatusCallback URL'),
+      body: twilioStatusSchema,
+      response: { ...doc.response, 200: twiml },
+    },
+  }, async (request, reply) => {
     const params = verifyTwilio(request);
     const query = request.query as Record<string, string | undefined>;
     const parsed = twilioStatusSchema.safeParse(params);
@@ -125,8 +154,15 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
    * Inbound SMS/WhatsApp (O3): a quick-reply button (ButtonPayload `confirm`) or a "yes" in
    * words confirms the customer's latest pending address confirmation.
    */
-  app.post('/webhooks/twilio/inbound', async (request, reply) => {
-    const params = verifyTwilio(request);
+  app.post('/webhooks/twilio/inbound', {
+    config: { rateLimit },
+    validatorCompiler: afterSignatureCheck, // parsed below, after verifyTwilio
+    schema: { ...twilioDoc, summary: 'Inbound SMS/WhatsApp: a "confirm" reply confirms a pending address (O3)', body: twilioInboundSchema, response: { ...doc.response, 200: twiml } },
+  }, async (request, reply) => {
+    const verified = verifyTwilio(request);
+    const parsedInbound = twilioInboundSchema.safeParse(verified);
+    if (!parsedInbound.success) throw new ApiError(400, 'invalid_request', 'not a Twilio inbound message');
+    const params = parsedInbound.data;
     const from = (params.From ?? '').replace(/^whatsapp:/, '');
     const text = (params.ButtonPayload || params.Body || '').trim().toLowerCase();
     const via = params.From?.startsWith('whatsapp:') ? 'whatsapp' as const : 'sms' as const;

@@ -1,0 +1,113 @@
+// The API contract: an OpenAPI 3.1 document built from the routes as they are registered
+// (@fastify/swagger collects every route through Fastify's onRoute hook), their schemas being
+// the very zod schemas Fastify validates requests with (no copy kept by hand). Served at
+// /openapi.json, with a reference page at /docs whose assets come from @fastify/swagger-ui
+// (works offline). Operator pages (/ui) are left out on purpose: they are HTML forms for
+// people, behind a session, not an API.
+import type { FastifyInstance, FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { fromZod } from './errors';
+
+/** The one error shape (src/api/errors.ts). `details` is null, a list of fields, or an object naming a limit. */
+export const errorSchema = z.object({
+  error: z.object({
+    code: z.string().describe('stable, machine-readable: invalid_request, unauthenticated, forbidden, not_found, conflict, payload_too_large, rate_limited, …'),
+    message: z.string().describe('for people: what went wrong and, where it helps, what to do'),
+    details: z.unknown().describe('null, a list of { field, message, value } (400), or the limit that was hit (413, 429)'),
+  }),
+}).meta({ id: 'Error' });
+
+const ERROR_WORDS: Record<number, string> = {
+  400: 'The request does not match the schema (details name each field and the offending value).',
+  401: 'No API key, an unknown or revoked one (webhooks: missing or wrong signature).',
+  403: 'The key lacks the role the route needs.',
+  404: 'Not found in this tenant.',
+  409: 'The request conflicts with the current state (the message names it).',
+  410: 'The link has expired.',
+  413: 'The body is larger than the route\'s limit (details.limitBytes).',
+  429: 'Too many requests from this address; wait Retry-After seconds.',
+  503: 'Not configured or not ready.',
+};
+
+/** Documented error responses, all in the `{ error: { code, message, details } }` shape. */
+export function errors(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, errorSchema.describe(ERROR_WORDS[s] ?? 'Error')])) as Record<number, typeof errorSchema>;
+}
+
+/** Responses of a server-rendered page (confirmation, document link): HTML, whatever the status. */
+export function htmlPage(description: string) {
+  return { description, content: { 'text/html': { schema: z.string() } } };
+}
+
+/**
+ * Handlers see request parts typed from their zod schemas (what the validator returns). Response
+ * schemas are documentation checked by the contract tests, not a type the handler must match.
+ */
+export interface ZodRequestTypes extends FastifyTypeProvider {
+  validator: this['schema'] extends z.ZodType ? z.output<this['schema']> : unknown;
+  serializer: unknown;
+}
+
+/** Fastify validates with the route's zod schemas; a refusal is the API's 400 naming each field. */
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
+  const result = schema.safeParse(data);
+  return result.success ? { value: result.data } : { error: fromZod(result.error, data) };
+};
+
+/**
+ * For routes whose body may only be read after a signature check (webhooks): the schema is in
+ * the contract, and the handler parses with it once the signature holds (a 401 must come first).
+ */
+export const afterSignatureCheck = () => (data: unknown) => ({ value: data });
+
+const NOT_IN_CONTRACT = [/^\/ui(\/|$)/, /^\/docs(\/|$)/, /^\/openapi\.json$/];
+export const inContract = (url: string) => !NOT_IN_CONTRACT.some((re) => re.test(url));
+
+const transform = createJsonSchemaTransform({ skipList: [] });
+
+/** On the root instance, before any route: @fastify/swagger sees routes registered after it. */
+export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: string }) {
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Relais API',
+        version: '1',
+        description: [
+          'Durable commerce notifications: email dispatches of documents (rules D1–D11), order workflows (O1–O10), provider webhooks (N3) and the customer address confirmation page (O3).',
+          'Every error is `{ "error": { "code", "message", "details" } }`. Request bodies are limited per route (413), public routes per client address (429 with Retry-After). See docs/api.md.',
+          'The operator pages under /ui are not part of this contract (HTML forms behind a session).',
+        ].join('\n\n'),
+      },
+      servers: [{ url: options.publicBaseUrl }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key: `Authorization: Bearer <key>`. Each key has roles (admin, dispatch:write, log:read, orders:write, ops, platform).' },
+          sendgridSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Email-Event-Webhook-Signature', description: 'SendGrid signed Event Webhook: ECDSA over timestamp + raw body, with X-Twilio-Email-Event-Webhook-Timestamp (at most 5 minutes old).' },
+          twilioSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature', description: 'Twilio request signature: HMAC-SHA1 of the public URL and the sorted form parameters, keyed by the auth token.' },
+        },
+      },
+      tags: [
+        { name: 'dispatches', description: 'Email a document to recipients and follow each one (D1–D11, L1–L3)' },
+        { name: 'orders', description: 'Order workflows, events, holds (O1–O10)' },
+        { name: 'tenant', description: 'Tenants, settings, alert preferences' },
+        { name: 'webhooks', description: 'Provider callbacks, verified by signature (N3)' },
+        { name: 'public', description: 'Pages a customer opens from a signed link' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+    },
+    transform: (document) => {
+      if (!inContract(document.url)) return { schema: { ...document.schema, hide: true }, url: document.url };
+      // Any route that takes a body has a size limit (a 413), declared or not.
+      const schema = document.schema as { body?: unknown; response?: Record<string, unknown> } | undefined;
+      if (schema?.body && !schema.response?.[413]) schema.response = { ...schema.response, ...errors(413) };
+      return transform(document);
+    },
+    transformObject: jsonSchemaTransformObject,
+  });
+  app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,127 @@
+// The OpenAPI document (GET /openapi.json) against the routes Fastify really registers: no route
+// of the HTTP surface can be missing from it, it is valid OpenAPI 3.1, and every error it
+// describes has the one shape { error: { code, message, details } }.
+// Only the document is read here: no request reaches MongoDB or Temporal, so the server is built
+// without them (the fuzz test, test/contract/fuzz.test.ts, runs the same document against the full stack).
+import type { FastifyInstance } from 'fastify';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildServer } from '../../src/api/server';
+import { MAX_RECIPIENTS } from '../../src/api/schemas';
+import { Templates } from '../../src/templates';
+
+type Operation = {
+  security?: Array<Record<string, string[]>>;
+  requestBody?: { content: Record<string, { schema: any }> };
+  responses: Record<string, { content?: Record<string, { schema: any }> }>;
+};
+
+describe('OpenAPI document', () => {
+  let app: FastifyInstance;
+  const routes: Array<{ method: string; url: string; rateLimited: boolean }> = [];
+  let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; components: any };
+  let base: string;
+
+  beforeAll(async () => {
+    app = buildServer({ db: {} as never, temporal: {} as never, templates: new Templates(), taskQueue: 'unused', publicBaseUrl: 'http://127.0.0.1:3000', sendgridWebhookPublicKey: undefined });
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        if (method !== 'HEAD') routes.push({ method, url: route.url, rateLimited: Boolean((route.config as { rateLimit?: unknown } | undefined)?.rateLimit) });
+      }
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${base}/openapi.json`);
+    expect(res.status).toBe(200);
+    doc = await res.json() as typeof doc;
+  });
+  afterAll(() => app.close());
+
+  const operation = (method: string, url: string): Operation | undefined =>
+    doc.paths[url.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+
+  it('is valid OpenAPI 3.1 (@seriousme/openapi-schema-validator, the official 3.1 JSON schema)', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    // The validator is an ES module, which this Jest set-up can't load: its own CLI runs it.
+    const file = join(mkdtempSync(join(tmpdir(), 'relais-openapi-')), 'openapi.json');
+    writeFileSync(file, JSON.stringify(doc));
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [require.resolve('@seriousme/openapi-schema-validator/bin/validate-api-cli.js'), file], { encoding: 'utf8' });
+    } catch (err) {
+      out = (err as { stdout?: string }).stdout ?? String(err);
+    }
+    expect(JSON.parse(out)).toEqual({ valid: true });
+  });
+
+  it('describes every registered route of the API, webhooks and public pages (only /ui, /docs and itself left out)', () => {
+    const api = routes.filter((r) => !/^\/(ui|docs)(\/|$)|^\/openapi\.json$/.test(r.url));
+    // The surface of docs/api.md is all there: a route added without a schema would still be listed.
+    for (const url of ['/v1/dispatches', '/v1/orders/:id/events', '/webhooks/sendgrid', '/webhooks/twilio/status', '/webhooks/twilio/inbound', '/c/:token', '/d/:token', '/healthz', '/readyz', '/metrics']) {
+      expect(api.map((r) => r.url)).toContain(url);
+    }
+    const missing = api.filter((r) => !operation(r.method, r.url)).map((r) => `${r.method} ${r.url}`);
+    expect(missing).toEqual([]);
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/ui') || p.startsWith('/docs'))).toEqual([]);
+  });
+
+  it('gives every JSON error response the { error: { code, message, details } } schema', () => {
+    const errorSchema = doc.components.schemas.Error;
+    expect(errorSchema.required).toEqual(['error']);
+    expect(errorSchema.properties.error.required).toEqual(['code', 'message', 'details']);
+    let checked = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          const json = response.content?.['application/json'];
+          // The readiness probe's 503 is its report ({ status: not_ready, checks }), read by orchestrators.
+          if (Number(status) < 400 || !json || (path === '/readyz' && status === '503')) continue;
+          expect({ at: `${method} ${path} ${status}`, ref: json.schema.$ref }).toEqual({ at: `${method} ${path} ${status}`, ref: '#/components/schemas/Error' });
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('documents auth, body limits and rate limits where they apply', () => {
+    for (const r of routes.filter((x) => x.url.startsWith('/v1/'))) {
+      const op = operation(r.method, r.url)!;
+      expect({ route: `${r.method} ${r.url}`, security: op.security }).toEqual({ route: `${r.method} ${r.url}`, security: [{ apiKey: [] }] });
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403']));
+    }
+    for (const r of routes.filter((x) => x.url.startsWith('/webhooks/'))) {
+      expect(operation(r.method, r.url)!.security?.[0]).toEqual({ [r.url === '/webhooks/sendgrid' ? 'sendgridSignature' : 'twilioSignature']: [] });
+    }
+    for (const r of routes) {
+      const op = operation(r.method, r.url);
+      if (op?.requestBody) expect({ route: `${r.method} ${r.url}`, has413: '413' in op.responses }).toEqual({ route: `${r.method} ${r.url}`, has413: true });
+    }
+    const rateLimited = routes.filter((r) => r.rateLimited).map((r) => `${r.method} ${r.url}`).sort();
+    expect(rateLimited).toEqual(['GET /c/:token', 'GET /d/:token', 'POST /c/:token', 'POST /webhooks/sendgrid', 'POST /webhooks/twilio/inbound', 'POST /webhooks/twilio/status']);
+    for (const r of routes.filter((x) => x.rateLimited)) expect(operation(r.method, r.url)!.responses).toHaveProperty('429');
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'sendgridSignature', 'twilioSignature']);
+  });
+
+  it('takes request bodies from the zod schemas that validate them (rule D1: 1..1000 recipients)', () => {
+    const body = operation('POST', '/v1/dispatches')!.requestBody!.content['application/json'].schema;
+    expect(body.properties.recipients).toMatchObject({ type: 'array', minItems: 1, maxItems: MAX_RECIPIENTS });
+    expect(body.required).toEqual(expect.arrayContaining(['dispatchId', 'template', 'document', 'sender', 'recipients']));
+    // Input side: a field with a default is optional for the caller.
+    expect(body.required).not.toContain('channel');
+    const items = operation('POST', '/v1/orders')!.requestBody!.content['application/json'].schema.properties.items;
+    expect(items).toMatchObject({ minItems: 1, maxItems: 500 });
+  });
+
+  it('serves a reference page at /docs from local assets (no CDN)', async () => {
+    const page = await fetch(`${base}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const scripts = [...html.matchAll(/src="([^"]+\.js)"/g)].map((m) => new URL(m[1], page.url).toString());
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const url of scripts) expect({ url, status: (await fetch(url)).status }).toEqual({ url, status: 200 });
+  });
+});

@@ -58,6 +58,8 @@ export const configSchema = z.object({
   API_BODY_LIMIT_BYTES: positive.default(1024 * 1024).describe('largest JSON body of an API route (413 above it)'),
   API_DISPATCH_BODY_LIMIT_BYTES: positive.default(12 * 1024 * 1024).describe('largest body of POST /v1/dispatches (attachments, base64, up to 7 MB decoded)'),
   API_WEBHOOK_BODY_LIMIT_BYTES: positive.default(10 * 1024 * 1024).describe('largest provider webhook body'),
+  TRUST_PROXY: z.string().trim().min(1).optional().transform((v) => (v === undefined ? undefined : v === 'true' ? true : v))
+    .describe('behind a load balancer: true, or its addresses/CIDRs comma-separated, so rate limits see the client\'s address (X-Forwarded-For)'),
   RATE_LIMIT_WINDOW: duration.default('PT1M').describe('window of the per-address rate limits'),
   RATE_LIMIT_PUBLIC_MAX: positive.default(60).describe('requests per window and client address to /c/:token and /d/:token (429 above it)'),
   RATE_LIMIT_WEBHOOK_MAX: positive.default(1200).describe('requests per window and client address to /webhooks/*'),

@@ -64,20 +64,21 @@ export function buildWorkflowBundle(workflowsPath = require.resolve(WORKFLOWS_PA
 /** Provider senders from configuration: the real services, or the sandbox when *_BASE_URL points at it. */
 export function sendersFromConfig(config: Config): Pick<ActivityDeps, 'sendgrid' | 'twilio' | 'smtp'> {
   return {
-    sendgrid: config.SENDGRID_API_KEY ? createSendGridSender({ apiKey: config.SENDGRID_API_KEY, baseUrl: config.SENDGRID_BASE_URL }) : undefined,
+    sendgrid: config.SENDGRID_API_KEY ? createSendGridSender({ apiKey: config.SENDGRID_API_KEY, baseUrl: config.SENDGRID_BASE_URL, timeoutMs: config.SENDGRID_TIMEOUT_MS }) : undefined,
     twilio: config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
       ? createTwilioSender({
         accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, baseUrl: config.TWILIO_BASE_URL,
-        smsFrom: config.TWILIO_SMS_FROM, whatsappFrom: config.TWILIO_WHATSAPP_FROM,
+        smsFrom: config.TWILIO_SMS_FROM, whatsappFrom: config.TWILIO_WHATSAPP_FROM, timeoutMs: config.TWILIO_TIMEOUT_MS,
       })
       : undefined,
-    smtp: config.SMTP_URL ? smtpFromUrl(config.SMTP_URL) : undefined,
+    smtp: config.SMTP_URL ? smtpFromUrl(config.SMTP_URL, { connectionTimeoutMs: config.SMTP_CONNECTION_TIMEOUT_MS, socketTimeoutMs: config.SMTP_SOCKET_TIMEOUT_MS }) : undefined,
   };
 }
 
-function smtpFromUrl(url: string) {
+function smtpFromUrl(url: string, timeouts: { connectionTimeoutMs: number; socketTimeoutMs: number }) {
   const u = new URL(url);
   return createSmtpSender({
+    ...timeouts,
     host: u.hostname, port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)), secure: u.protocol === 'smtps:',
     auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
   });

@@ -6,6 +6,7 @@ import { createLogger } from '../logger';
 import { Templates } from '../templates';
 import { temporalConnectionOptions } from '../temporal-connection';
 import { buildServer } from './server';
+import { limitsFromConfig } from './limits';
 
 async function main() {
   const config = loadConfig();
@@ -17,6 +18,7 @@ async function main() {
   const app = buildServer({
     db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,
     sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, linkSecret: config.LINK_SECRET, logger,
+    limits: limitsFromConfig(config), trustProxy: config.TRUST_PROXY,
   });
   await app.listen({ host: config.HOST, port: config.API_PORT });
   const retention = await ensureWebhookEventRetention(db);

@@ -35,6 +35,8 @@ export interface ApiDeps {
   logger?: Logger | boolean;
   /** Body sizes and rate limits; DEFAULT_LIMITS where absent (main.ts passes the configured ones). */
   limits?: Partial<ApiLimits>;
+  /** Fastify's trustProxy (TRUST_PROXY): which X-Forwarded-For hops to believe for the client address. */
+  trustProxy?: boolean | string;
 }
 
 declare module 'fastify' {
@@ -46,6 +48,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
     ...(deps.logger && typeof deps.logger === 'object' ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: deps.logger ?? false }),
     bodyLimit: limits.bodyLimitBytes,
+    ...(deps.trustProxy !== undefined ? { trustProxy: deps.trustProxy } : {}),
     // Signed link tokens travel as path parameters.
     routerOptions: { maxParamLength: 2048 },
   });

@@ -31,6 +31,8 @@ export interface SmtpOptions {
   name?: string;
   /** Connection and greeting timeout; default 15 s. */
   connectionTimeoutMs?: number;
+  /** Longest silence of the server once connected (a send that hangs fails after it); default 60 s. */
+  socketTimeoutMs?: number;
 }
 
 export interface SmtpSender extends EmailSender {
@@ -82,7 +84,7 @@ export function createSmtpSender(options: SmtpOptions): SmtpSender {
     maxConnections: 2,
     connectionTimeout: timeout,
     greetingTimeout: timeout,
-    socketTimeout: 60_000,
+    socketTimeout: options.socketTimeoutMs ?? 60_000,
     // Attachments come as base64 content: never let a message read a file or fetch a URL.
     disableFileAccess: true,
     disableUrlAccess: true,

@@ -13,6 +13,7 @@ import { createSendGridSender } from '../../src/providers/sendgrid';
 import { createTwilioSender } from '../../src/providers/twilio';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
 import { freePort } from '../../scripts/lib/processes';
+import type { ApiLimits } from '../../src/api/limits';
 
 export interface StackOptions {
   /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
@@ -25,6 +26,8 @@ export interface StackOptions {
   cluster?: { address: string; namespace: string };
   /** Another Temporal server (e.g. a time-skipping test environment) instead of the run's dev server. */
   temporal?: { client: Client; nativeConnection: NativeConnection };
+  /** API body and rate limits (small ones make them observable in a few requests). */
+  limits?: Partial<ApiLimits>;
 }
 
 export interface Stack {
@@ -81,6 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app: FastifyInstance = buildServer({
     db, temporal: client, templates, taskQueue, publicBaseUrl: apiUrl,
     sendgridWebhookPublicKey: keys.publicKeyBase64, twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken, linkSecret: SANDBOX_SECRETS.linkSecret,
+    limits: options.limits,
   });
   await app.listen({ host: '127.0.0.1', port: Number(new URL(apiUrl).port) });
 

@@ -11,6 +11,15 @@ export class ApiError extends Error {
 export const badRequest = (message: string, field: string, value?: unknown) =>
   new ApiError(400, 'invalid_request', message, [{ field, message, value: value ?? null }]);
 
+/**
+ * 422: the body matches the schema but is refused by a rule the schema can't express: it names
+ * something this tenant or template doesn't have (an outlet, a template, a template variable),
+ * or repeats a recipient. Kept apart from 400 so that a 400 always means "not
+ * what the contract (/openapi.json) says": the fuzzer treats any 400 on schema-valid data as a bug.
+ */
+export const unprocessable = (message: string, field: string, value?: unknown) =>
+  new ApiError(422, 'invalid_request', message, [{ field, message, value: value ?? null }]);
+
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
 /** zod issues → 400 naming each field (with the offending value when it is short enough to echo). */

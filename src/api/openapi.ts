@@ -27,6 +27,7 @@ const ERROR_WORDS: Record<number, string> = {
   404: 'Not found in this tenant.',
   409: 'The request conflicts with the current state (the message names it).',
   410: 'The link has expired.',
+  422: 'The body matches the schema but is refused by a rule it cannot express: a repeated recipient, or a template, template variable or outlet this tenant does not have (details name the field).',
   413: 'The body is larger than the route\'s limit (details.limitBytes).',
   429: 'Too many requests from this address; wait Retry-After seconds.',
   503: 'Not configured or not ready.',

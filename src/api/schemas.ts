@@ -1,8 +1,23 @@
 // Request shapes, validated at the edge. The types the routes use are inferred from these.
 import { z } from 'zod';
-import { isIsoDuration } from '../domain/durations';
+import { ISO_DURATION_PATTERN } from '../domain/durations';
 
-const isoDuration = z.string().refine(isIsoDuration, 'an ISO-8601 duration such as PT30M or P3D');
+// Every rule is written so that it lands in the OpenAPI document (src/api/openapi.ts): a
+// `.refine()` is invisible there, so formats are regexes, character classes ASCII ([0-9], not
+// \d, which other regex engines read as any Unicode digit), and lengths are checked on the raw
+// value before it is trimmed (the contract describes what the caller sends).
+const isoDuration = z.string().regex(ISO_DURATION_PATTERN, 'an ISO-8601 duration such as PT30M or P3D');
+
+/** Text with at least one visible character, at most `max` characters as sent; stored trimmed. */
+const text = (max: number) => z.string().max(max).regex(/\S/, 'must not be blank').trim();
+/** Optional free text, at most `max` characters as sent; stored trimmed. */
+const optionalText = (max: number) => z.string().max(max).trim();
+
+/**
+ * An email address: zod's (practical) address syntax, within the lengths of RFC 5321 (local part
+ * at most 64 characters, whole address at most 254), as JSON Schema's `format: email` expects.
+ */
+const email = () => z.email({ pattern: /^(?!\.)(?!.*\.\.)(?=[^@]{1,64}@)([A-Za-z0-9_'+\-.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/ }).max(254);
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'letters, digits and . _ : - only, up to 100 characters');
 
@@ -10,11 +25,11 @@ export const MAX_RECIPIENTS = 1000;
 /** Attachments travel in the request (base64) and are kept beside the dispatch, never in workflow history. */
 export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
 
-const phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +33612345678');
+const phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +33612345678');
 
 export const personSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  email: z.email(),
+  name: text(200),
+  email: email(),
   phone: phone.nullish().transform((v) => v ?? null),
   smsOptIn: z.boolean().default(false),
   whatsappOptIn: z.boolean().default(false),
@@ -29,34 +44,39 @@ export const createDispatchSchema = z.object({
   data: z.record(z.string(), z.unknown()).default({}),
   document: z.object({
     type: z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice'),
-    number: z.string().trim().min(1).max(100),
+    number: text(100),
   }),
   sender: personSchema.extend({ outletId: id.nullish().transform((v) => v ?? null) }),
   attachments: z.array(z.object({
-    filename: z.string().regex(/^[^/\\\0]{1,120}$/, 'a file name without slashes, up to 120 characters'),
+    filename: z.string().regex(/^[^/\\\x00]{1,120}$/, 'a file name without slashes, up to 120 characters'),
     contentType: z.enum(['application/pdf', 'image/png', 'image/jpeg', 'text/csv', 'application/xml', 'text/plain']),
     contentBase64: z.base64(),
   })).max(10, 'at most 10 attachments').default([])
     .refine((list) => list.reduce((n, a) => n + Math.floor((a.contentBase64.length * 3) / 4), 0) <= MAX_ATTACHMENT_BYTES, `attachments total at most ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`),
   recipients: z.array(z.object({
     id: id.optional(),
-    email: z.email(),
-    name: z.string().trim().min(1).max(200).nullish().transform((v) => v ?? null),
+    email: email(),
+    name: text(200).nullish().transform((v) => v ?? null),
   })).min(1, 'at least one recipient').max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`),
-}).superRefine((body, ctx) => {
-  const seen = new Map<string, number>();
-  body.recipients.forEach((r, i) => {
-    const key = r.email.toLowerCase();
-    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['recipients', i, 'email'], message: `duplicate of recipients.${seen.get(key)}.email` });
-    seen.set(key, i);
-  });
 });
 export type CreateDispatchBody = z.infer<typeof createDispatchSchema>;
 
+/** Recipients are distinct addresses (case-insensitive); JSON Schema can't say so, the route checks it (422). */
+export function duplicateRecipient(recipients: ReadonlyArray<{ email: string }>): { index: number; first: number } | undefined {
+  const seen = new Map<string, number>();
+  for (const [index, r] of recipients.entries()) {
+    const key = r.email.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) return { index, first };
+    seen.set(key, index);
+  }
+  return undefined;
+}
+
 export const listDispatchesQuery = z.object({
   result: z.union([z.literal('all'), z.enum(['failed', 'queued', 'processed', 'unknown', 'delivered', 'alert', 'error', 'sent'])]).optional(),
-  recipient: z.string().trim().min(1).max(320).optional(),
-  document: z.string().trim().min(1).max(100).optional(),
+  recipient: text(320).optional(),
+  document: text(100).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   cursor: z.coerce.number().int().positive().optional(),
@@ -65,17 +85,19 @@ export const listDispatchesQuery = z.object({
 
 export type ListDispatchesQuery = z.infer<typeof listDispatchesQuery>;
 
-export const resendSchema = z.object({ email: z.email() });
+export const resendSchema = z.object({ email: email() });
 export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
-export const markSentSchema = z.object({ note: z.string().trim().max(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
+export const markSentSchema = z.object({ note: optionalText(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
 
-const timeZoneSchema = z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone such as Europe/Paris');
-const emailFromSchema = z.object({ email: z.email(), name: z.string().trim().min(1).max(200).nullish().transform((v) => v ?? null) });
-const outletsSchema = z.array(z.object({ id, name: z.string().trim().min(1).max(200), purchasingManager: personSchema })).max(500);
+/** The IANA zones this runtime knows (listed in the contract), plus UTC. */
+const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])] as [string, ...string[]];
+const timeZoneSchema = z.enum(TIME_ZONES, { error: 'an IANA time zone such as Europe/Paris' });
+const emailFromSchema = z.object({ email: email(), name: text(200).nullish().transform((v) => v ?? null) });
+const outletsSchema = z.array(z.object({ id, name: text(200), purchasingManager: personSchema })).max(500);
 
 export const createTenantSchema = z.object({
   id,
-  name: z.string().trim().min(1).max(200),
+  name: text(200),
   locale: z.enum(['fr', 'en']).default('fr'),
   timeZone: timeZoneSchema.default('Europe/Paris'),
   emailFrom: emailFromSchema,
@@ -88,7 +110,7 @@ export const createTenantSchema = z.object({
 
 /** Only what is sent changes: no defaults here, or an absent field would reset a setting. */
 export const settingsSchema = z.object({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: text(200).optional(),
   locale: z.enum(['fr', 'en']).optional(),
   timeZone: timeZoneSchema.optional(),
   emailFrom: emailFromSchema.optional(),
@@ -103,26 +125,26 @@ export const settingsSchema = z.object({
 export type SettingsBody = z.infer<typeof settingsSchema>;
 
 const addressSchema = z.object({
-  line1: z.string().trim().min(1).max(200),
-  line2: z.string().trim().max(200).nullish().transform((v) => v || null),
-  city: z.string().trim().max(100),
-  postalCode: z.string().trim().max(20),
+  line1: text(200),
+  line2: optionalText(200).nullish().transform((v) => v || null),
+  city: optionalText(100),
+  postalCode: optionalText(20),
   country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as FR'),
 });
 
 export const createOrderSchema = z.object({
   orderId: id,
-  items: z.array(z.object({ sku: z.string().trim().min(1).max(100), quantity: z.number().int().min(1).max(10_000), location: z.string().trim().min(1).max(100) }))
+  items: z.array(z.object({ sku: text(100), quantity: z.number().int().min(1).max(10_000), location: text(100) }))
     .min(1, 'at least one item').max(500, 'at most 500 items'),
   customer: z.object({
-    name: z.string().trim().min(1).max(200),
-    phone: z.string().trim().max(30).nullish().transform((v) => v || null),
-    email: z.string().trim().max(320).nullish().transform((v) => v || null),
+    name: text(200),
+    phone: optionalText(30).nullish().transform((v) => v || null),
+    email: optionalText(320).nullish().transform((v) => v || null),
     address: addressSchema,
   }),
   payment: z.object({ method: z.enum(['prepaid', 'cash_on_delivery']), amount: z.string().max(40).nullish().transform((v) => v ?? null) }),
-  salesChannel: z.string().trim().min(1).max(100),
-  carrier: z.string().trim().min(1).max(100),
+  salesChannel: text(100),
+  carrier: text(100),
 });
 
 const reasonOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
@@ -142,7 +164,7 @@ export const orderEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('delivery_failed'), reason: reasonOf(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable']) }),
 ]);
 
-export const opsActionSchema = z.object({ reason: z.string().trim().min(3, 'say why (at least 3 characters)').max(500) });
+export const opsActionSchema = z.object({ reason: z.string().max(500).regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)').trim() });
 
 const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3) });
 export const preferencesSchema = z.object({

@@ -122,9 +122,12 @@ function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
   });
 }
 
-/** Whether a principal holds one of the roles (an `admin` key has them all within its tenant). */
+/**
+ * Whether a principal holds one of the roles. A tenant's `admin` key has every role within its
+ * tenant, never `platform` (creating tenants is outside any one tenant: found by the API fuzzer).
+ */
 export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
-  roles.some((r) => principal.roles.includes(r)) || (principal.tenantId !== null && principal.roles.includes('admin'));
+  roles.some((r) => principal.roles.includes(r) || (r !== 'platform' && principal.tenantId !== null && principal.roles.includes('admin')));
 
 /** What every route behind an API key documents: the key, and the errors auth and validation may give. */
 export const authenticated = { security: [{ apiKey: [] }] };

@@ -1,6 +1,8 @@
 // Tenant policy durations are ISO-8601 (PT30M, P3D); Temporal timers take milliseconds.
 
-const ISO_DURATION = /^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+/** Days, hours, minutes, seconds (PT30M, P3D, P1DT12H); the API's schemas carry it as their pattern. */
+export const ISO_DURATION_PATTERN = /^P(?!$)(?:([0-9]+)D)?(?:T(?=[0-9])(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?$/;
+const ISO_DURATION = ISO_DURATION_PATTERN;
 
 export function isIsoDuration(value: string): boolean {
   return ISO_DURATION.test(value);

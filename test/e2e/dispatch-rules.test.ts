@@ -161,20 +161,21 @@ test('D11: a document marked sent by hand records who and when', async () => {
 });
 
 describe('D1: bad input is refused before anything is sent, naming the field', () => {
-  const cases: Array<[string, (b: any) => void, string]> = [
-    ['1001 recipients', (b) => { b.recipients = Array.from({ length: 1001 }, (_, i) => ({ email: `s${i}@acme.test` })); }, 'recipients'],
-    ['an empty list', (b) => { b.recipients = []; }, 'recipients'],
-    ['a malformed email', (b) => { b.recipients = [{ email: 'not-an-email' }]; }, 'recipients.0.email'],
-    ['a duplicate address', (b) => { b.recipients = [{ email: 'a@acme.test' }, { email: 'A@acme.test' }]; }, 'recipients.1.email'],
-    ['an unknown template', (b) => { b.template = 'no_such_template'; }, 'template'],
-    ['a missing template variable', (b) => { delete b.data.companyName; }, 'data.companyName'],
-    ['an unknown outlet', (b) => { b.sender.outletId = 'nowhere'; }, 'sender.outletId'],
+  // 400: not what the contract (/openapi.json) says; 422: schema-valid, refused by a rule the schema can't express.
+  const cases: Array<[string, (b: any) => void, string, number]> = [
+    ['1001 recipients', (b) => { b.recipients = Array.from({ length: 1001 }, (_, i) => ({ email: `s${i}@acme.test` })); }, 'recipients', 400],
+    ['an empty list', (b) => { b.recipients = []; }, 'recipients', 400],
+    ['a malformed email', (b) => { b.recipients = [{ email: 'not-an-email' }]; }, 'recipients.0.email', 400],
+    ['a duplicate address', (b) => { b.recipients = [{ email: 'a@acme.test' }, { email: 'A@acme.test' }]; }, 'recipients.1.email', 422],
+    ['an unknown template', (b) => { b.template = 'no_such_template'; }, 'template', 422],
+    ['a missing template variable', (b) => { delete b.data.companyName; }, 'data.companyName', 422],
+    ['an unknown outlet', (b) => { b.sender.outletId = 'nowhere'; }, 'sender.outletId', 422],
   ];
-  test.each(cases)('%s → 400', async (_name, mutate, field) => {
+  test.each(cases)('%s is refused', async (_name, mutate, field, status) => {
     const body = purchaseOrder(`bad-${field}`, ['a@acme.test']);
     mutate(body);
     const res = await stack.request('POST', '/v1/dispatches', body);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(status);
     expect(res.body.error.code).toBe('invalid_request');
     expect(res.body.error.details.map((d: any) => d.field)).toContain(field);
     expect(stack.sandbox.messages().filter((m) => m.to.endsWith('@acme.test'))).toHaveLength(0);

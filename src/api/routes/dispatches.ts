@@ -9,8 +9,8 @@ import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import { apiErrors, authenticated, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
-import { ApiError, badRequest, notFound } from '../errors';
-import { createDispatchSchema, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
+import { ApiError, notFound, unprocessable } from '../errors';
+import { createDispatchSchema, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
@@ -37,18 +37,20 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     schema: {
       tags, ...authenticated, summary: 'Email a document to 1..1000 recipients (D1); idempotent on dispatchId',
       body: createDispatchSchema,
-      response: { 200: accepted.describe('already accepted earlier (same dispatchId)'), 202: accepted.describe('accepted; the dispatch workflow has started'), ...apiErrors(413) },
+      response: { 200: accepted.describe('already accepted earlier (same dispatchId)'), 202: accepted.describe('accepted; the dispatch workflow has started'), ...apiErrors(413, 422) },
     },
   }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
     const body = request.body;
+    const duplicate = duplicateRecipient(body.recipients);
+    if (duplicate) throw unprocessable(`duplicate of recipients.${duplicate.first}.email`, `recipients.${duplicate.index}.email`, body.recipients[duplicate.index].email);
     const tenant = await db.Tenant.findById(tenantId).lean();
     if (!tenant) throw new ApiError(403, 'forbidden', 'this key belongs to no tenant');
 
     let escalateTo: Person[] = [body.sender];
     if (body.sender.outletId) {
       const outlet = tenant.outlets.find((o) => o.id === body.sender.outletId);
-      if (!outlet) throw badRequest(`no outlet "${body.sender.outletId}" in this tenant`, 'sender.outletId', body.sender.outletId);
+      if (!outlet) throw unprocessable(`no outlet "${body.sender.outletId}" in this tenant`, 'sender.outletId', body.sender.outletId);
       const pm = outlet.purchasingManager;
       if (pm.email.toLowerCase() !== body.sender.email.toLowerCase()) {
         escalateTo = [...escalateTo, { name: pm.name, email: pm.email, phone: pm.phone ?? null, smsOptIn: pm.smsOptIn, whatsappOptIn: pm.whatsappOptIn }];
@@ -59,7 +61,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     try {
       templates.renderEmail(body.template, locale, { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone });
     } catch (err) {
-      if (err instanceof TemplateError) throw badRequest(err.message, err.field ?? 'template', err.code === 'template_not_found' ? body.template : undefined);
+      if (err instanceof TemplateError) throw unprocessable(err.message, err.field ?? 'template', err.code === 'template_not_found' ? body.template : undefined);
       throw err;
     }
 

@@ -1,0 +1,66 @@
+// The OpenAPI contract fuzzed with schemathesis (installed by scripts/tools.mjs into
+// .tools/venv) against the whole stack: real API, Temporal, MongoDB-wire store, worker, sandbox.
+// Every operation of /openapi.json gets schema-valid and schema-invalid requests (a bounded
+// number, seeded so a run can be replayed) with a tenant admin key; the run fails on any 5xx,
+// any response that doesn't match its documented status, content type or schema, any invalid
+// request accepted, and any valid request refused. Findings are fixed in the product
+// (docs/api.md, "Fuzzing").
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startStack, type Stack } from '../support/stack';
+
+const SCHEMATHESIS = resolve(__dirname, '../../.tools/venv/bin/schemathesis');
+/** Examples per operation and phase: enough to find what we found so far, small enough for 2 cores. */
+const MAX_EXAMPLES = Number(process.env.RELAIS_FUZZ_EXAMPLES ?? 25);
+const SEED = Number(process.env.RELAIS_FUZZ_SEED ?? 7411);
+
+const CHECKS = [
+  'not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_headers_conformance',
+  'response_schema_conformance', 'negative_data_rejection', 'positive_data_acceptance',
+];
+
+function run(cmd: string, args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; output: string }>((done) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c) => { output += c; });
+    child.stderr.on('data', (c) => { output += c; });
+    child.on('close', (code) => done({ code, output }));
+  });
+}
+
+describe('API contract fuzzing (schemathesis)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    if (!existsSync(SCHEMATHESIS)) throw new Error(`${SCHEMATHESIS} is missing: run \`node scripts/tools.mjs --only schemathesis\` (npm test does it)`);
+    // The rate limits are tested in limits.test.ts; here they would only turn handlers' answers into 429s.
+    stack = await startStack({ limits: { publicRate: { max: 1_000_000, windowMs: 60_000 }, webhookRate: { max: 1_000_000, windowMs: 60_000 } } });
+  });
+  afterAll(() => stack?.close());
+
+  it('finds no failure in any operation of /openapi.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relais-fuzz-'));
+    const { code, output } = await run(SCHEMATHESIS, [
+      '--config-file', resolve(__dirname, 'schemathesis.toml'),
+      '--no-color',
+      'run', `${stack.apiUrl}/openapi.json`,
+      '--header', `Authorization: Bearer ${stack.key}`,
+      '--checks', CHECKS.join(','),
+      '--phases', 'examples,coverage,fuzzing',
+      '--max-examples', String(MAX_EXAMPLES),
+      '--seed', String(SEED),
+      '--workers', '2',
+      '--request-timeout', '30',
+      '--output-truncate', 'false',
+      // Reports land in a temporary directory, never in the work tree.
+      '--report', 'junit', '--report-dir', dir, '--report-junit-path', join(dir, 'junit.xml'),
+    ], { SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' });
+    const summary = output.split('\n').filter((l) => /operations|test cases|passed|failed|error|Seed|Total|=====/i.test(l)).slice(-20).join('\n');
+    console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation):\n${summary}`);
+    if (code !== 0) console.log(output.slice(-60_000));
+    expect(existsSync(join(dir, 'junit.xml')) ? readFileSync(join(dir, 'junit.xml'), 'utf8').length : 0).toBeGreaterThan(0);
+    expect(code).toBe(0);
+  }, 20 * 60_000);
+});

@@ -174,8 +174,17 @@ export const preferencesSchema = z.object({
 
 export type PreferencesBody = z.infer<typeof preferencesSchema>;
 
-export const confirmFormSchema = z.object({
-  action: z.enum(['confirm', 'correct']),
-  line1: z.string().optional(), line2: z.string().optional(), city: z.string().optional(), postalCode: z.string().optional(), country: z.string().optional(),
-});
+/**
+ * The confirmation page's two forms (O3): confirm as is, or correct (the address fields, country
+ * in either case). A correction that doesn't match is a 400 page naming the fields.
+ */
+export const confirmFormSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('confirm') }),
+  addressSchema.extend({
+    action: z.literal('correct'),
+    country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as FR').transform((c) => c.toUpperCase()),
+  }),
+]);
+export type ConfirmForm = z.output<typeof confirmFormSchema>;
+
 export { addressSchema };

@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startStack, type Stack } from '../support/stack';
+import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { signLink } from '../../src/links';
 
 const SCHEMATHESIS = resolve(__dirname, '../../.tools/venv/bin/schemathesis');
 /** Examples per operation and phase: enough to find what we found so far, small enough for 2 cores. */
@@ -37,8 +38,14 @@ describe('API contract fuzzing (schemathesis)', () => {
     if (!existsSync(SCHEMATHESIS)) throw new Error(`${SCHEMATHESIS} is missing: run \`node scripts/tools.mjs --only schemathesis\` (npm test does it)`);
     // The rate limits are tested in limits.test.ts; here they would only turn handlers' answers into 429s.
     stack = await startStack({ limits: { publicRate: { max: 1_000_000, windowMs: 60_000 }, webhookRate: { max: 1_000_000, windowMs: 60_000 } } });
+    // The dispatch and order that schemathesis.toml names for the operations on one of them.
+    expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('fuzz-dispatch', ['fuzz@acme.test']))).status).toBe(202);
+    expect((await stack.request('POST', '/v1/orders', newOrder('fuzz-order'))).status).toBe(202);
+    await stack.waitFor('dispatch recorded', async () => (await stack.request('GET', '/v1/dispatches/fuzz-dispatch')).status === 200);
   });
   afterAll(() => stack?.close());
+
+  const link = (kind: string, target: string) => signLink(SANDBOX_SECRETS.linkSecret, { kind, tenantId: stack.tenantId, target, exp: Date.now() + 3_600_000 });
 
   it('finds no failure in any operation of /openapi.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relais-fuzz-'));
@@ -56,10 +63,13 @@ describe('API contract fuzzing (schemathesis)', () => {
       '--output-truncate', 'false',
       // Reports land in a temporary directory, never in the work tree.
       '--report', 'junit', '--report-dir', dir, '--report-junit-path', join(dir, 'junit.xml'),
-    ], { SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' });
-    const summary = output.split('\n').filter((l) => /operations|test cases|passed|failed|error|Seed|Total|=====/i.test(l)).slice(-20).join('\n');
-    console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation):\n${summary}`);
-    if (code !== 0) console.log(output.slice(-60_000));
+    ], {
+      SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1',
+      RELAIS_FUZZ_CONFIRM_TOKEN: link('confirm', 'fuzz-order:never-issued'),
+      RELAIS_FUZZ_DOCUMENT_TOKEN: link('document', 'fuzz-dispatch'),
+    });
+    // Its whole report, findings and warnings: what was covered is part of the result.
+    console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation):\n${output.slice(-60_000)}`);
     expect(existsSync(join(dir, 'junit.xml')) ? readFileSync(join(dir, 'junit.xml'), 'utf8').length : 0).toBeGreaterThan(0);
     expect(code).toBe(0);
   }, 20 * 60_000);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { verifyLink } from '../../links';
-import { addressSchema, confirmFormSchema } from '../schemas';
+import { confirmFormSchema } from '../schemas';
 import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workflows/order';
 import { orderWorkflowId } from './orders';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
@@ -101,8 +101,8 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
 
   app.post('/c/:token', {
     config,
-    // A customer gets a page in their language, not the API's JSON error: the handler reads the
-    // validation result itself, after the token.
+    // A customer gets a page in their language, not the API's JSON error: the handler answers a
+    // form that doesn't match (after checking the token) with the same schema.
     attachValidation: true,
     schema: {
       ...doc, summary: 'Confirm or correct the address (O3); single use', consumes: ['application/x-www-form-urlencoded'], body: confirmFormSchema,
@@ -115,17 +115,24 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
     const o = await open(request.params.token);
     if (!o.check.ok) return failure(reply, o.check.reason);
     const w = T[o.lang!];
-    const posted = confirmFormSchema.safeParse(request.validationError ? undefined : request.body);
-    if (!posted.success) return page(reply, 400, o.lang!, `<h1>${esc(w.title)}</h1><p class="error">${esc(w.invalid)}</p>`);
+    const posted = confirmFormSchema.safeParse(request.body ?? {});
+    if (!posted.success) {
+      const sent = (request.body ?? {}) as Record<string, unknown>;
+      if (sent.action !== 'correct') return page(reply, 400, o.lang!, `<h1>${esc(w.title)}</h1><p class="error">${esc(w.invalid)}</p>`);
+      // The correction form again, as sent, naming the fields to fix.
+      const view = await o.handle!.query(orderStateQuery).catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      });
+      if (!view) return failure(reply, 'forged', o.lang);
+      const labels = [...new Set(posted.error.issues.map((i) => w[String(i.path[0]) as 'line1'] ?? String(i.path[0])))];
+      const asSent = Object.fromEntries(Object.entries(sent).filter(([k, v]) => k in view.address && typeof v === 'string'));
+      return page(reply, 400, o.lang!, form(w, o.orderId!, { ...view.address, ...asSent } as Address, labels));
+    }
     let corrected: Address | null = null;
     if (posted.data.action === 'correct') {
-      const parsed = addressSchema.safeParse({ ...posted.data, country: posted.data.country?.toUpperCase() });
-      if (!parsed.success) {
-        const view = await o.handle!.query(orderStateQuery);
-        const labels = parsed.error.issues.map((i) => w[String(i.path[0]) as 'line1'] ?? String(i.path[0]));
-        return page(reply, 400, o.lang!, form(w, o.orderId!, { ...view.address, ...(posted.data as Partial<Address>) } as Address, labels));
-      }
-      corrected = parsed.data;
+      const { action: _action, ...address } = posted.data;
+      corrected = address;
     }
     try {
       const view = await o.handle!.executeUpdate(confirmAddressUpdate, { args: [{ nonce: o.nonce!, via: 'link', corrected }] });

@@ -22,9 +22,10 @@ const CHECKS = [
   'response_schema_conformance', 'negative_data_rejection', 'positive_data_acceptance',
 ];
 
-function run(cmd: string, args: string[], env: Record<string, string>) {
+function run(cmd: string, args: string[], env: Record<string, string>, cwd: string) {
   return new Promise<{ code: number | null; output: string }>((done) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a temporary directory: schemathesis and hypothesis keep their caches in the working directory.
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c) => { output += c; });
     child.stderr.on('data', (c) => { output += c; });
@@ -67,7 +68,7 @@ describe('API contract fuzzing (schemathesis)', () => {
       SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1',
       RELAIS_FUZZ_CONFIRM_TOKEN: link('confirm', 'fuzz-order:never-issued'),
       RELAIS_FUZZ_DOCUMENT_TOKEN: link('document', 'fuzz-dispatch'),
-    });
+    }, dir);
     // Its whole report, findings and warnings: what was covered is part of the result.
     console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation):\n${output.slice(-60_000)}`);
     expect(existsSync(join(dir, 'junit.xml')) ? readFileSync(join(dir, 'junit.xml'), 'utf8').length : 0).toBeGreaterThan(0);

@@ -89,9 +89,21 @@ export const resendSchema = z.object({ email: email() });
 export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
 export const markSentSchema = z.object({ note: optionalText(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
 
-/** The IANA zones this runtime knows (listed in the contract), plus UTC. */
+/**
+ * The canonical IANA zones this runtime knows, plus UTC: listed in the contract, one name per zone.
+ * An alias (America/Montreal) is refused naming the zone to use instead (America/Toronto).
+ */
 const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])] as [string, ...string[]];
-const timeZoneSchema = z.enum(TIME_ZONES, { error: 'an IANA time zone such as Europe/Paris' });
+function canonicalZone(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  try { return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone; } catch { return undefined; }
+}
+const timeZoneSchema = z.enum(TIME_ZONES, {
+  error: (issue) => {
+    const canonical = canonicalZone(issue.input);
+    return canonical && canonical !== issue.input ? `${String(issue.input)} is another name of ${canonical}: use ${canonical}` : 'an IANA time zone such as Europe/Paris';
+  },
+});
 const emailFromSchema = z.object({ email: email(), name: text(200).nullish().transform((v) => v ?? null) });
 const outletsSchema = z.array(z.object({ id, name: text(200), purchasingManager: personSchema })).max(500);
 

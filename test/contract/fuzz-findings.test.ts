@@ -41,6 +41,10 @@ describe('fuzz findings, fixed', () => {
     expect(settings.properties.policies.properties.unknownAfter.pattern).toBeDefined();
     expect((await stack.request('PUT', '/v1/settings', { timeZone: 'UTC' })).status).toBe(200);
     expect((await stack.request('PUT', '/v1/settings', { timeZone: '' })).status).toBe(400);
+    // One name per zone: an alias is refused naming the one to use.
+    const alias = await stack.request('PUT', '/v1/settings', { timeZone: 'America/Montreal' });
+    expect(alias.status).toBe(400);
+    expect(alias.body.error.details[0]).toMatchObject({ field: 'timeZone', message: 'America/Montreal is another name of America/Toronto: use America/Toronto' });
     expect((await stack.request('PUT', '/v1/settings', { policies: { unknownAfter: 'P１D' } })).status).toBe(400); // a full-width digit
     await stack.request('PUT', '/v1/settings', { timeZone: 'Europe/Paris' });
   });

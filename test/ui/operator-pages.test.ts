@@ -178,6 +178,16 @@ test('O4/O10: ops release a held order from its page', async () => {
   expect(await page.locator('#order-state').textContent()).toBe('Placed');
   expect((await api('GET', `/v1/orders/${id}`)).body.state).toBe('placed');
   expect(await stack.db.Audit.findOne({ action: 'order.release', target: id }).lean()).toMatchObject({ reason: 'checked by phone with the customer' });
+  // The timeline speaks the operator's words, not the workflow's event names.
+  expect(await page.locator('#order-timeline li[data-event="released"]').textContent()).toContain('Hold released');
+
+  // O10: the open page follows the order without a reload: an event posted by the platform shows up.
+  await page.evaluate(() => { (window as any).__samePage = true; });
+  expect((await api('POST', `/v1/orders/${id}/events`, { type: 'allocation_failed', sku: 'TSHIRT-M', reason: 'out_of_stock' })).status).toBe(200);
+  await page.locator('#order-state', { hasText: 'Unfulfillable' }).waitFor({ timeout: 15_000 });
+  expect(await page.locator('#order-timeline li[data-event="allocation_failed"]').textContent()).toContain('Allocation failed');
+  expect(await page.locator('#order-exceptions').textContent()).toContain('TSHIRT-M');
+  expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
   await context.close();
 });
 

@@ -55,6 +55,10 @@ export const configSchema = z.object({
   }).describe('approved WhatsApp templates for business-initiated messages'),
   EMAIL_FROM: z.email().default('notifications@relais.localhost').describe('envelope sender of Relais\'s own notifications'),
   LINK_SECRET: z.string().min(32, 'at least 32 characters').optional().describe('HMAC key for customer and document links'),
+  // Rotation (docs/security.md): the API also accepts what the previous value signed, until it is removed.
+  LINK_SECRET_PREVIOUS: z.string().min(32, 'at least 32 characters').optional().describe('previous LINK_SECRET, still accepted by the API during a rotation'),
+  TWILIO_AUTH_TOKEN_PREVIOUS: optionalString.describe('previous Twilio auth token, still accepted on webhooks during a rotation'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS: optionalString.describe('previous Event Webhook public key, still accepted during a rotation'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

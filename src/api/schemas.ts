@@ -1,6 +1,7 @@
 // Request shapes, validated at the edge. The types the routes use are inferred from these.
 import { z } from 'zod';
 import { isIsoDuration } from '../domain/durations';
+import { ROLES } from '../db/api-keys';
 
 const isoDuration = z.string().refine(isIsoDuration, 'an ISO-8601 duration such as PT30M or P3D');
 
@@ -157,3 +158,10 @@ export const confirmFormSchema = z.object({
   line1: z.string().optional(), line2: z.string().optional(), city: z.string().optional(), postalCode: z.string().optional(), country: z.string().optional(),
 });
 export { addressSchema };
+
+/** POST /v1/keys: a tenant key; `platform` is not a tenant's to give. */
+export const createKeySchema = z.object({
+  roles: z.array(z.enum(ROLES).refine((r) => r !== 'platform', 'a tenant key cannot have the platform role')).min(1, 'at least one role').max(ROLES.length)
+    .transform((roles) => [...new Set(roles)]),
+  label: z.string().trim().min(1).max(200).nullish().transform((v) => v ?? null),
+});

@@ -16,6 +16,7 @@ import { settingsRoutes } from './routes/settings';
 import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { confirmRoutes } from './routes/confirm';
+import { keyRoutes } from './routes/keys';
 import { uiRoutes } from '../ui';
 
 export interface ApiDeps {
@@ -28,6 +29,8 @@ export interface ApiDeps {
   twilioAuthToken?: string;
   /** HMAC key of signed links (LINK_SECRET). */
   linkSecret?: string;
+  /** During a rotation: the values being replaced, still accepted when verifying (never used to sign). */
+  previous?: { linkSecret?: string; twilioAuthToken?: string; sendgridWebhookPublicKey?: string };
   logger?: Logger | boolean;
 }
 
@@ -76,6 +79,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await documentRoutes(scope, deps); });
   app.register(async (scope) => { await orderRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps); });
+  app.register(async (scope) => { await keyRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }

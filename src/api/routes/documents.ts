@@ -1,7 +1,7 @@
 // GET /d/:token — the copy of a dispatched document, behind a signed expiring link (rule D8).
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../server';
-import { verifyLink } from '../../links';
+import { linkSecrets, verifyLink } from '../../links';
 
 const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
@@ -13,7 +13,7 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 export async function documentRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.get<{ Params: { token: string } }>('/d/:token', async (request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-    const check = deps.linkSecret ? verifyLink(deps.linkSecret, request.params.token, 'document') : { ok: false as const, reason: 'forged' as const };
+    const check = deps.linkSecret ? verifyLink(linkSecrets(deps), request.params.token, 'document') : { ok: false as const, reason: 'forged' as const };
     if (!check.ok) {
       const expired = check.reason === 'expired';
       return reply.status(expired ? 410 : 404).type('text/html').send(PAGE('en', 'Link', expired

@@ -67,6 +67,10 @@ export const configSchema = z.object({
   TWILIO_TIMEOUT_MS: positive.default(30_000).describe('per-request timeout of calls to Twilio'),
   SMTP_CONNECTION_TIMEOUT_MS: positive.default(15_000).describe('SMTP: connection and greeting timeout'),
   SMTP_SOCKET_TIMEOUT_MS: positive.default(60_000).describe('SMTP: longest silence of the server during a send'),
+  // Rotation (docs/security.md): the API also accepts what the previous value signed, until it is removed.
+  LINK_SECRET_PREVIOUS: z.string().min(32, 'at least 32 characters').optional().describe('previous LINK_SECRET, still accepted by the API during a rotation'),
+  TWILIO_AUTH_TOKEN_PREVIOUS: optionalString.describe('previous Twilio auth token, still accepted on webhooks during a rotation'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS: optionalString.describe('previous Event Webhook public key, still accepted during a rotation'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -24,6 +24,12 @@ test('bad values stop start-up with a line naming each variable and its value', 
   expect(message).toMatch(/WHATSAPP_TEMPLATES: JSON such as/);
 });
 
+test('rotation: a previous link secret is held to the same rule as the current one', () => {
+  expect(() => loadConfig({ LINK_SECRET: 'x'.repeat(32), LINK_SECRET_PREVIOUS: 'short' })).toThrow(/LINK_SECRET_PREVIOUS: at least 32 characters/);
+  expect(loadConfig({ LINK_SECRET: 'x'.repeat(32), LINK_SECRET_PREVIOUS: 'y'.repeat(32), TWILIO_AUTH_TOKEN_PREVIOUS: 'old-token' }))
+    .toMatchObject({ LINK_SECRET_PREVIOUS: 'y'.repeat(32), TWILIO_AUTH_TOKEN_PREVIOUS: 'old-token' });
+});
+
 describe('Temporal connection: self-hosted TLS/mTLS and Temporal Cloud', () => {
   const dir = mkdtempSync(join(tmpdir(), 'relais-config-'));
   const file = (name: string, text: string) => { writeFileSync(join(dir, name), text); return join(dir, name); };

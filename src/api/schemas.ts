@@ -1,6 +1,7 @@
 // Request shapes, validated at the edge. The types the routes use are inferred from these.
 import { z } from 'zod';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
+import { ROLES } from '../db/api-keys';
 
 // Every rule is written so that it lands in the OpenAPI document (src/api/openapi.ts): a
 // `.refine()` is invisible there, so formats are regexes, character classes ASCII ([0-9], not
@@ -200,3 +201,11 @@ export const confirmFormSchema = z.discriminatedUnion('action', [
 export type ConfirmForm = z.output<typeof confirmFormSchema>;
 
 export { addressSchema };
+
+/** POST /v1/keys: a tenant key; `platform` is not a tenant's to give. */
+export const createKeySchema = z.object({
+  roles: z.array(z.enum(ROLES.filter((r) => r !== 'platform') as [Exclude<(typeof ROLES)[number], 'platform'>, ...Array<Exclude<(typeof ROLES)[number], 'platform'>>]))
+    .min(1, 'at least one role').max(ROLES.length)
+    .transform((roles) => [...new Set(roles)]),
+  label: text(200).nullish().transform((v) => v ?? null),
+});

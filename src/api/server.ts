@@ -18,6 +18,7 @@ import { settingsRoutes } from './routes/settings';
 import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { confirmRoutes } from './routes/confirm';
+import { keyRoutes } from './routes/keys';
 import { uiRoutes } from '../ui';
 import { errors, registerOpenApi, zodValidatorCompiler } from './openapi';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   twilioAuthToken?: string;
   /** HMAC key of signed links (LINK_SECRET). */
   linkSecret?: string;
+  /** During a rotation: the values being replaced, still accepted when verifying (never used to sign). */
+  previous?: { linkSecret?: string; twilioAuthToken?: string; sendgridWebhookPublicKey?: string };
   logger?: Logger | boolean;
   /** Body sizes and rate limits; DEFAULT_LIMITS where absent (main.ts passes the configured ones). */
   limits?: Partial<ApiLimits>;
@@ -96,6 +99,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await documentRoutes(scope, deps, limits); });
   app.register(async (scope) => { await orderRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
+  app.register(async (scope) => { await keyRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }

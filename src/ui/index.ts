@@ -17,7 +17,7 @@ import type { Principal, Role } from '../db/api-keys';
 import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
 import { actionWords, exceptionLabel, reasonWords } from '../domain/order-words';
-import { EXCEPTION_TYPES } from '../domain/order';
+import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
 import { assets, render, type PageContext } from './render';
 import { SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
@@ -61,6 +61,9 @@ function startOfDay(date: string, timeZone: string): Date {
 
 /** Before sign-in there is no tenant yet: the browser's language. */
 const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(request.headers['accept-language'] ?? '') ? 'fr' : 'en');
+
+/** A status that will not move without a new action or a late provider event (the pages stop polling). */
+const settledStatus = (s: RecipientStatus) => isFinal(s) || s === 'unknown' || s === 'deferred';
 
 const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | string[] | undefined>;
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -186,7 +189,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
       history: (r.history ?? []).map((h: any) => ({ ...h, statusLabel: w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason) })),
     }));
-    const settled = !['queued', 'processed'].includes(d.result) && recipients.every((r) => isFinal(r.status) || r.status === 'unknown' || r.status === 'deferred');
+    const settled = !['queued', 'processed'].includes(d.result) && recipients.every((r) => settledStatus(r.status));
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
       canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
@@ -237,7 +240,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       holdReason: o.hold ? reasonWords(o.hold.reason, locale) : null,
       exceptions: [...o.exceptions].reverse().map((e) => ({ ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale) })),
       notifications: [...o.notifications].reverse().map((n) => ({ ...n, statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status, failed: isFailure(n.status as RecipientStatus), href: `/ui/dispatches/${encodeURIComponent(n.dispatchId)}` })),
-      history: [...o.history].reverse(),
+      history: [...o.history].reverse().map((h) => ({ ...h, label: w.events[h.event] ?? h.event, reasonText: h.reason ? reasonWords(h.reason, locale) : null })),
+      // Live until nothing more can happen on its own: a finished order whose notifications have all settled.
+      settled: FINISHED_STATES.includes(o.state) && o.notifications.every((n) => settledStatus(n.status as RecipientStatus)),
       problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
       base: `/ui/orders/${encodeURIComponent(o.orderId)}`,
     }), problem?.status ?? 200);

@@ -42,6 +42,14 @@ const en = {
     placed: 'Placed', on_hold: 'On hold', allocated: 'Allocated', unfulfillable: 'Unfulfillable', ready_to_ship: 'Ready to ship', rts_failed: 'Ready-to-ship failed',
     handed_over: 'Handed over', handover_failed: 'Handover failed', in_transit: 'In transit', delivered: 'Delivered', delivery_failed: 'Delivery failed', cancelled: 'Cancelled',
   } satisfies Record<OrderState, string>,
+  /** The order timeline's events (O10), by the name the order workflow records. */
+  events: {
+    placed: 'Order placed', allocated: 'Stock allocated', allocation_failed: 'Allocation failed', packed: 'Packed', rts_failed: 'Ready-to-ship failed',
+    rts_deadline_passed: 'Not packed in time', label_uploaded: 'Label uploaded', carrier_changed: 'Carrier changed', dimensions_fixed: 'Dimensions fixed',
+    handed_over: 'Handed over to the carrier', handover_failed: 'Handover failed', pickup_requested: 'Pickup requested', tracking_update: 'Tracking update',
+    stuck_in_transit: 'No tracking update', delivered: 'Delivered', delivery_failed: 'Delivery failed', released: 'Hold released', cancelled: 'Cancelled',
+    address_confirmed: 'Address confirmed by the customer', address_corrected: 'Address corrected by the customer',
+  } as Record<string, string>,
 };
 
 export type Words = typeof en;
@@ -78,6 +86,13 @@ const fr: Words = {
   states: {
     placed: 'Passée', on_hold: 'En attente', allocated: 'Allouée', unfulfillable: 'Non expédiable', ready_to_ship: 'Prête à expédier', rts_failed: 'Échec de préparation',
     handed_over: 'Remise au transporteur', handover_failed: 'Échec de remise', in_transit: 'En transit', delivered: 'Livrée', delivery_failed: 'Échec de livraison', cancelled: 'Annulée',
+  },
+  events: {
+    placed: 'Commande passée', allocated: 'Stock alloué', allocation_failed: 'Échec d\'allocation', packed: 'Emballée', rts_failed: 'Échec de préparation',
+    rts_deadline_passed: 'Pas emballée à temps', label_uploaded: 'Étiquette chargée', carrier_changed: 'Transporteur changé', dimensions_fixed: 'Dimensions corrigées',
+    handed_over: 'Remise au transporteur', handover_failed: 'Échec de remise', pickup_requested: 'Enlèvement demandé', tracking_update: 'Suivi mis à jour',
+    stuck_in_transit: 'Aucune mise à jour du suivi', delivered: 'Livrée', delivery_failed: 'Échec de livraison', released: 'Mise en attente levée', cancelled: 'Annulée',
+    address_confirmed: 'Adresse confirmée par le client', address_corrected: 'Adresse corrigée par le client',
   },
 };
 

@@ -3,13 +3,14 @@
 // real stack: sign-in, delivery log (L1, L3), a dispatch with resend (L2, D8), release of a held
 // order (O4, O10), preferences that the next alert follows (O9), access (L4), escaping.
 // Screenshots at desktop and phone widths go to test/artifacts/ui/ (git-ignored).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
 import { plainReason } from '../../src/domain/reasons';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const ARTIFACTS = join(__dirname, '..', 'artifacts', 'ui');
 const SELLER_EMAIL = 'sam.seller@bistro.test';
 const SELLER_PHONE = '+33611111111';
@@ -51,7 +52,20 @@ async function expectLabelled(page: Page) {
   expect(unlabelled).toEqual([]);
 }
 
-/** Full-page screenshots at a desktop and a phone width (and the fields' labels checked). */
+/**
+ * WCAG 2 A and AA by axe-core (contrast, labels, landmarks, names, keyboard traps…), at the
+ * width given. Injected through the DevTools protocol, so the page's CSP stays as served.
+ */
+async function expectAccessible(page: Page, where: string) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, iframes: false });
+    return result.violations.map((v: any) => `${v.id}: ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+  });
+  expect({ where, violations }).toEqual({ where, violations: [] });
+}
+
+/** Full-page screenshots at a desktop and a phone width (and the fields' labels and WCAG checked at both). */
 async function screenshots(page: Page, name: string) {
   await expectLabelled(page);
   for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'phone']] as const) {
@@ -59,6 +73,7 @@ async function screenshots(page: Page, name: string) {
     // Two frames, so that the sandboxed copy (its own process) is painted too.
     await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
     await page.screenshot({ path: join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
+    await expectAccessible(page, `${name} (${label})`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
@@ -166,6 +181,7 @@ test('O4/O10: ops release a held order from its page', async () => {
   await stack.waitFor('on hold', async () => (await api('GET', `/v1/orders/${id}`)).body?.state === 'on_hold');
   const { context, page } = await signedIn(stack.key);
   await page.goto('/ui/orders');
+  await expectAccessible(page, 'orders');
   await page.getByRole('link', { name: id }).click();
   await page.waitForURL(`**/ui/orders/${id}`);
   expect(await page.locator('#order-state').textContent()).toBe('On hold');
@@ -178,6 +194,16 @@ test('O4/O10: ops release a held order from its page', async () => {
   expect(await page.locator('#order-state').textContent()).toBe('Placed');
   expect((await api('GET', `/v1/orders/${id}`)).body.state).toBe('placed');
   expect(await stack.db.Audit.findOne({ action: 'order.release', target: id }).lean()).toMatchObject({ reason: 'checked by phone with the customer' });
+  // The timeline speaks the operator's words, not the workflow's event names.
+  expect(await page.locator('#order-timeline li[data-event="released"]').textContent()).toContain('Hold released');
+
+  // O10: the open page follows the order without a reload: an event posted by the platform shows up.
+  await page.evaluate(() => { (window as any).__samePage = true; });
+  expect((await api('POST', `/v1/orders/${id}/events`, { type: 'allocation_failed', sku: 'TSHIRT-M', reason: 'out_of_stock' })).status).toBe(200);
+  await page.locator('#order-state', { hasText: 'Unfulfillable' }).waitFor({ timeout: 15_000 });
+  expect(await page.locator('#order-timeline li[data-event="allocation_failed"]').textContent()).toContain('Allocation failed');
+  expect(await page.locator('#order-exceptions').textContent()).toContain('TSHIRT-M');
+  expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
   await context.close();
 });
 
@@ -278,6 +304,7 @@ test('sign-in with the keyboard alone: skip link, key field, Enter', async () =>
   const context = await browser.newContext({ baseURL: stack.apiUrl });
   const page = await context.newPage();
   await page.goto('/ui/sign-in');
+  await expectAccessible(page, 'sign-in');
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
   await page.keyboard.press('Tab');

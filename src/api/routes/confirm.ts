@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
-import { verifyLink } from '../../links';
+import { linkSecrets, verifyLink } from '../../links';
 import { confirmFormSchema } from '../schemas';
 import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workflows/order';
 import { orderWorkflowId } from './orders';
@@ -66,7 +66,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
   const doc = { tags: ['public'], params: tokenParams, produces: ['text/html'] };
   /** Verifies the token and finds the tenant's language; the order workflow decides the rest. */
   async function open(token: string) {
-    const check = deps.linkSecret ? verifyLink(deps.linkSecret, token, 'confirm') : { ok: false as const, reason: 'forged' as const };
+    const check = deps.linkSecret ? verifyLink(linkSecrets(deps), token, 'confirm') : { ok: false as const, reason: 'forged' as const };
     if (!check.ok) return { check } as const;
     const [orderId, nonce] = check.claims.target.split(':');
     const tenant = await deps.db.Tenant.findById(check.claims.tenantId, { locale: 1 }).lean();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import type { ApiLimits } from '../limits';
 import type { ApiDeps } from '../server';
-import { verifyLink } from '../../links';
+import { linkSecrets, verifyLink } from '../../links';
 
 const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
@@ -24,7 +24,7 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     },
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-    const check = deps.linkSecret ? verifyLink(deps.linkSecret, request.params.token, 'document') : { ok: false as const, reason: 'forged' as const };
+    const check = deps.linkSecret ? verifyLink(linkSecrets(deps), request.params.token, 'document') : { ok: false as const, reason: 'forged' as const };
     if (!check.ok) {
       const expired = check.reason === 'expired';
       return reply.status(expired ? 410 : 404).type('text/html').send(PAGE('en', 'Link', expired

@@ -33,7 +33,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
     }
   });
   const { db, temporal } = deps;
-  const sendgridKey = deps.sendgridWebhookPublicKey ? new EventWebhook().convertPublicKeyToECDSA(deps.sendgridWebhookPublicKey) : undefined;
+  // The current key first; during a rotation the previous one is accepted too.
+  const sendgridKeys = [deps.sendgridWebhookPublicKey, deps.previous?.sendgridWebhookPublicKey]
+    .filter((k): k is string => Boolean(k)).map((k) => new EventWebhook().convertPublicKeyToECDSA(k));
+  const twilioTokens = [deps.twilioAuthToken, deps.previous?.twilioAuthToken].filter((t): t is string => Boolean(t));
   const verifier = new EventWebhook();
 
   /** Signals each dispatch once with its events; unknown dispatches are acknowledged and logged. */
@@ -96,7 +99,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
         response: { ...doc.response, 200: z.object({ received: z.number().int() }) },
       },
     }, async (request, reply) => {
-      if (!sendgridKey) throw new ApiError(503, 'not_configured', 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set');
+      if (!sendgridKeys.length) throw new ApiError(503, 'not_configured', 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set');
       const signature = request.headers['x-twilio-email-event-webhook-signature'];
       const timestamp = request.headers['x-twilio-email-event-webhook-timestamp'];
       if (typeof signature !== 'string' || typeof timestamp !== 'string' || !Buffer.isBuffer(request.body)) {
@@ -104,8 +107,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       }
       const age = Math.abs(Date.now() / 1000 - Number(timestamp));
       if (!Number.isFinite(age) || age > SIGNATURE_MAX_AGE_SECONDS) throw new ApiError(401, 'stale_signature', `timestamp is ${Math.round(age)} s away from now (max ${SIGNATURE_MAX_AGE_SECONDS} s)`);
-      let valid = false;
-      try { valid = verifier.verifySignature(sendgridKey, request.body, signature, timestamp); } catch { valid = false; }
+      const body = request.body;
+      const valid = sendgridKeys.some((key) => { try { return verifier.verifySignature(key, body, signature, timestamp); } catch { return false; } });
       if (!valid) throw new ApiError(401, 'bad_signature', 'signature does not match the body');
 
       let json: unknown;
@@ -120,12 +123,12 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
 
   /** Twilio signs the public URL it called plus the sorted form parameters. */
   const verifyTwilio = (request: FastifyRequest): Record<string, string> => {
-    if (!deps.twilioAuthToken) throw new ApiError(503, 'not_configured', 'TWILIO_AUTH_TOKEN is not set');
+    if (!twilioTokens.length) throw new ApiError(503, 'not_configured', 'TWILIO_AUTH_TOKEN is not set');
     const signature = request.headers['x-twilio-signature'];
     const params = (request.body ?? {}) as Record<string, string>;
     if (typeof signature !== 'string') throw new ApiError(401, 'unsigned', 'missing X-Twilio-Signature');
     const url = new URL(request.url, deps.publicBaseUrl).toString();
-    if (!twilio.validateRequest(deps.twilioAuthToken, signature, url, params)) throw new ApiError(401, 'bad_signature', 'X-Twilio-Signature does not match');
+    if (!twilioTokens.some((token) => twilio.validateRequest(token, signature, url, params))) throw new ApiError(401, 'bad_signature', 'X-Twilio-Signature does not match');
     return params;
   };
 

@@ -1,0 +1,126 @@
+// Secrets never reach the logs (issue 7, docs/security.md). The API and the worker run as their
+// own processes at LOG_LEVEL=debug, as chatty as an operator could make them, through a full run:
+// a dispatch delivered through signed SendGrid webhooks (D1), a resend over SMS with a signed
+// document link (D8), a held order whose customer confirms through the signed link (O3), an
+// operator signing in to the pages, and a wrong key. Then every key, token and secret used is
+// searched for in everything both processes printed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../../scripts/lib/processes';
+import { createApiKey } from '../../src/db/api-keys';
+import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
+import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+
+const ROOT = join(__dirname, '..', '..');
+let stack: Stack;
+let sandbox: Sandbox;
+let apiUrl: string;
+const output: string[] = [];
+const children: ChildProcess[] = [];
+
+function startProcess(entry: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...stack.workerEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
+  child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
+  children.push(child);
+  return child;
+}
+
+async function api(method: string, path: string, key: string, body?: unknown) {
+  const res = await fetch(`${apiUrl}${path}`, {
+    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() as any };
+}
+
+beforeAll(async () => {
+  stack = await startStack({ worker: false });
+  const port = await freePort();
+  apiUrl = `http://127.0.0.1:${port}`;
+  const signing = generateSendGridKeyPair();
+  // A sandbox of its own, calling back the API process (signatures cover its URL).
+  sandbox = await startSandbox({
+    port: 0,
+    sendgrid: { apiKey: SANDBOX_SECRETS.sendgridApiKey, signingPrivateKeyPem: signing.privateKeyPem, webhookUrl: `${apiUrl}/webhooks/sendgrid` },
+    twilio: { accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, inboundWebhookUrl: `${apiUrl}/webhooks/twilio/inbound` },
+    eventDelayMs: 50, lateEventMs: 500,
+  });
+  const env = {
+    LOG_LEVEL: 'debug', PUBLIC_BASE_URL: apiUrl, SENDGRID_BASE_URL: sandbox.url, TWILIO_BASE_URL: sandbox.url,
+    SENDGRID_WEBHOOK_PUBLIC_KEY: signing.publicKeyBase64,
+  };
+  startProcess('src/api/main.ts', { ...env, HOST: '127.0.0.1', API_PORT: String(port) });
+  startProcess('src/worker.ts', env);
+  await stack.waitFor('the API process', async () => (await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok, 60_000);
+  await stack.waitFor('the worker process', async () => output.join('').includes('worker started'), 120_000);
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await sandbox?.close();
+  await stack?.close();
+});
+
+test('a full run at LOG_LEVEL=debug prints no API key, session, link token, provider key or link secret', async () => {
+  const secrets: Record<string, string> = {
+    'tenant admin key': stack.key,
+    'SENDGRID_API_KEY': SANDBOX_SECRETS.sendgridApiKey,
+    'TWILIO_AUTH_TOKEN': SANDBOX_SECRETS.twilioAuthToken,
+    'LINK_SECRET': SANDBOX_SECRETS.linkSecret,
+  };
+  // The secret half of a key is what matters: the id half is fine to log (it names the key).
+  secrets['tenant admin key secret'] = stack.key.slice(16);
+
+  // D1: an email dispatch, delivered through signed webhooks.
+  const created = await api('POST', '/v1/dispatches', stack.key, purchaseOrder('po-secrets', ['sofia.supplier@acme.test']));
+  expect(created.status).toBe(202);
+  await stack.waitFor('the delivered result', async () => (await api('GET', '/v1/dispatches/po-secrets', stack.key)).body.result === 'delivered', 60_000);
+
+  // D8: resent over SMS; the SMS carries a signed document link, which the recipient opens.
+  expect((await api('POST', '/v1/dispatches/po-secrets/resend-via', stack.key, { channel: 'sms', phone: '+33698765400' })).status).toBe(202);
+  const sms = await stack.waitFor('the SMS', async () => sandbox.messages({ to: '+33698765400' })[0], 60_000);
+  const documentLink = /https?:\/\/\S+\/d\/[A-Za-z0-9_.-]+/.exec(sms.body ?? '')![0];
+  expect((await fetch(documentLink)).status).toBe(200);
+  secrets['document link token'] = documentLink.split('/d/')[1];
+
+  // O3: a held order (postal code too short); the customer confirms through the link.
+  const order = newOrder('o-secrets', { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
+  expect((await api('POST', '/v1/orders', stack.key, order)).status).toBe(202);
+  const email = await stack.waitFor('the confirmation email', async () => sandbox.messages({ to: 'chloe.client@example.test' })[0], 60_000);
+  const confirmationLink = /(http:\/\/\S+\/c\/[A-Za-z0-9_.-]+)/.exec(email.text!)![1];
+  expect((await fetch(confirmationLink)).status).toBe(200);
+  const confirmed = await fetch(confirmationLink, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=confirm' });
+  expect(confirmed.status).toBe(200);
+  secrets['confirmation link token'] = confirmationLink.split('/c/')[1];
+
+  // An operator signs in with a key of their own; the session cookie opens the log.
+  const { key: operatorKey } = await createApiKey(stack.db, { tenantId: stack.tenantId, roles: ['log:read'] });
+  secrets['operator key'] = operatorKey;
+  const signInPage = await fetch(`${apiUrl}/ui/sign-in`);
+  const csrfCookie = signInPage.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await signInPage.text())![1];
+  const signIn = await fetch(`${apiUrl}/ui/sign-in`, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, key: operatorKey }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+  });
+  expect(signIn.status).toBe(303);
+  const session = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('relais_session='))!;
+  secrets['session token'] = session.split('=')[1];
+  expect((await fetch(`${apiUrl}/ui/log`, { headers: { cookie: session } })).status).toBe(200);
+
+  // A wrong key (the right id, a changed secret) is refused, and not echoed either.
+  const wrong = `${stack.key.slice(0, -4)}AAAA`;
+  secrets['refused key'] = wrong;
+  expect((await api('GET', '/v1/dispatches', wrong)).status).toBe(401);
+
+  // Let the last lines come out, then make sure the logs are worth searching: the requests
+  // above, links included, were logged.
+  await new Promise((r) => setTimeout(r, 1000));
+  const logs = output.join('');
+  expect(logs).toContain('"url":"/c/');
+  expect(logs).toContain('"url":"/d/');
+  expect(logs).toContain('dispatch sent');
+  const found = Object.entries(secrets).filter(([, value]) => logs.includes(value)).map(([name]) => name);
+  expect(found).toEqual([]);
+});

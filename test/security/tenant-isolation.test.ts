@@ -1,0 +1,113 @@
+// Tenant isolation (docs/security.md): every operation of the published contract
+// (/openapi.json), called with another tenant's admin key and this tenant's ids, with a valid
+// body so that validation cannot be what stops it. An id route answers 404 (never 403, which
+// would confirm the id exists); a collection route answers from the caller's own tenant; and
+// afterwards this tenant's dispatches, orders, settings, preferences and keys are unchanged.
+// The operator pages get the same walk with the other tenant's session.
+import { purchaseOrder, newOrder, startStack, type Stack } from '../support/stack';
+
+let stack: Stack;
+beforeAll(async () => { stack = await startStack(); });
+afterAll(async () => { await stack?.close(); });
+
+const DISPATCH = 'iso-dispatch';
+const ORDER = 'iso-order';
+
+/** A valid body for each write, so only the tenant check can refuse it. */
+const BODIES: Record<string, unknown> = {
+  'POST /v1/dispatches': purchaseOrder(DISPATCH, ['sofia@acme.test']),
+  'POST /v1/dispatches/{id}/recipients/{rid}/resend': { email: 'new.address@acme.test' },
+  'POST /v1/dispatches/{id}/resend-via': { channel: 'sms', phone: '+33698765411' },
+  'POST /v1/dispatches/{id}/mark-sent': { note: 'handed over in person' },
+  'POST /v1/orders': newOrder(ORDER),
+  'POST /v1/orders/{id}/events': { type: 'allocated' },
+  'POST /v1/orders/{id}/release': { reason: 'checked by phone' },
+  'POST /v1/orders/{id}/cancel': { reason: 'customer asked' },
+  'PUT /v1/preferences': { sellerAlerts: { on_hold: { enabled: false, channels: [] } } },
+  'PUT /v1/settings': { name: 'Taken over', locale: 'fr' },
+  'POST /v1/keys': { roles: ['log:read'], label: 'walked' },
+};
+
+/** Operations that are not tenant data: public, signed by providers, or platform-wide. */
+const NOT_TENANT_SCOPED = [/^\/webhooks\//, /^\/c\//, /^\/d\//, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs/, /^\/v1\/tenants$/];
+
+/** What this tenant can see of itself: compared before and after the walk. */
+async function snapshot() {
+  const read = async (path: string) => (await stack.request('GET', path)).body;
+  const strip = (o: any) => JSON.parse(JSON.stringify(o, (k, v) => (['updatedAt', 'version'].includes(k) ? undefined : v)));
+  return strip({
+    dispatch: await read(`/v1/dispatches/${DISPATCH}`),
+    order: await read(`/v1/orders/${ORDER}`),
+    settings: await read('/v1/settings'),
+    preferences: await read('/v1/preferences'),
+    keys: await read('/v1/keys'),
+    dispatches: (await read('/v1/dispatches?result=all&limit=200')).dispatches.map((d: any) => d.dispatchId),
+  });
+}
+
+test('another tenant\'s key reaches nothing of this tenant through any operation of the contract', async () => {
+  // This tenant's data: a delivered dispatch and a held order (address incomplete).
+  expect((await stack.request('POST', '/v1/dispatches', BODIES['POST /v1/dispatches'])).status).toBe(202);
+  const held = newOrder(ORDER, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
+  expect((await stack.request('POST', '/v1/orders', held)).status).toBe(202);
+  await stack.waitFor('the dispatch delivered', async () => (await stack.request('GET', `/v1/dispatches/${DISPATCH}`)).body?.result === 'delivered');
+  await stack.waitFor('the order on hold', async () => (await stack.request('GET', `/v1/orders/${ORDER}`)).body?.state === 'on_hold');
+  const adminKeyId = stack.key.slice(3, 15);
+  const before = await snapshot();
+
+  const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  const walked: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (NOT_TENANT_SCOPED.some((r) => r.test(path))) continue;
+    for (const method of Object.keys(item).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))) {
+      const operation = `${method.toUpperCase()} ${path}`;
+      const hasBody = ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase());
+      if (hasBody && !(operation in BODIES)) throw new Error(`${operation} is new: give it a valid body in BODIES so the walk covers it`);
+      const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER : DISPATCH;
+      const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1');
+      const res = await stack.request(method.toUpperCase(), url, hasBody ? BODIES[operation] : undefined, stack.other.key);
+      walked.push(`${operation} → ${res.status}`);
+      if (path.includes('{')) {
+        // An id of this tenant, from the other tenant: not found, with the error shape.
+        expect({ operation, status: res.status, code: res.body?.error?.code }).toEqual({ operation, status: 404, code: 'not_found' });
+      } else {
+        // A collection: answered from the caller's own tenant, never with this tenant's data.
+        expect({ operation, ok: res.status < 300 }).toEqual({ operation, ok: true });
+        const text = JSON.stringify(res.body);
+        for (const mine of [stack.tenantId, 'Bistro Demo', 'sam.seller@bistro.test', adminKeyId]) expect({ operation, leaks: text.includes(mine) ? mine : null }).toEqual({ operation, leaks: null });
+      }
+    }
+  }
+  // The walk covered the tenant's whole surface (a contract that lost routes would pass silently otherwise).
+  expect(walked.length).toBeGreaterThanOrEqual(16);
+
+  // The other tenant's own writes (a dispatch and an order with the same ids) stayed its own.
+  expect((await stack.request('GET', `/v1/dispatches/${DISPATCH}`, undefined, stack.other.key)).body.tenantId).toBe(stack.other.tenantId);
+  expect(await snapshot()).toEqual(before);
+});
+
+test('the operator pages: another tenant\'s session opens none of this tenant\'s dispatches or orders, and cannot act on them', async () => {
+  const signInPage = await fetch(`${stack.apiUrl}/ui/sign-in`);
+  const cookies = signInPage.headers.getSetCookie().map((c) => c.split(';')[0]);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await signInPage.text())![1];
+  const signIn = await fetch(`${stack.apiUrl}/ui/sign-in`, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, key: stack.other.key }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
+  });
+  expect(signIn.status).toBe(303);
+  const cookie = [...cookies, ...signIn.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
+  const page = async (method: string, path: string, form?: Record<string, string>) => (await fetch(`${stack.apiUrl}${path}`, {
+    method, redirect: 'manual', headers: { cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    body: form ? new URLSearchParams({ _csrf: csrf, ...form }) : undefined,
+  })).status;
+  expect(await page('GET', '/ui/log')).toBe(200);
+  for (const [method, path, form] of [
+    ['GET', `/ui/dispatches/${DISPATCH}`], ['GET', `/ui/orders/${ORDER}`],
+    ['POST', `/ui/orders/${ORDER}/release`, { reason: 'checked by phone' }], ['POST', `/ui/orders/${ORDER}/cancel`, { reason: 'customer asked' }],
+    ['POST', `/ui/dispatches/${DISPATCH}/recipients/r1/resend`, { email: 'x@acme.test' }], ['POST', `/ui/dispatches/${DISPATCH}/mark-sent`, { note: 'x' }],
+    ['POST', `/ui/dispatches/${DISPATCH}/resend-via`, { channel: 'sms', phone: '+33698765412' }],
+  ] as const) {
+    expect({ method, path, status: await page(method, path, form as Record<string, string> | undefined) }).toEqual({ method, path, status: 404 });
+  }
+  expect((await stack.request('GET', `/v1/orders/${ORDER}`)).body.state).toBe('on_hold');
+});

@@ -109,7 +109,7 @@ function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
   scope.get('/healthz', { schema: { ...operations, summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' }));
   // Prometheus: Relais's counters and the process's (docs/deploy.md, "Metrics").
   scope.get('/metrics', {
-    schema: { ...operations, summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } },
+    schema: { ...operations, summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } },
   }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   scope.get('/readyz', {
     schema: {

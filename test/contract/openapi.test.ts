@@ -36,7 +36,8 @@ describe('OpenAPI document', () => {
     expect(res.status).toBe(200);
     doc = await res.json() as typeof doc;
   });
-  afterAll(() => app.close());
+  // fetch keeps its connections alive; close them, or closing the server waits for their timeout.
+  afterAll(async () => { app.server.closeAllConnections(); await app.close(); });
 
   const operation = (method: string, url: string): Operation | undefined =>
     doc.paths[url.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
@@ -74,6 +75,10 @@ describe('OpenAPI document', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         for (const [status, response] of Object.entries(op.responses)) {
+          // The error schema is JSON, whatever the route's pages are (a 429 of /c/:token is JSON too).
+          for (const [type, media] of Object.entries(response.content ?? {})) {
+            if (media.schema?.$ref === '#/components/schemas/Error') expect({ at: `${method} ${path} ${status}`, type }).toEqual({ at: `${method} ${path} ${status}`, type: 'application/json' });
+          }
           const json = response.content?.['application/json'];
           // The readiness probe's 503 is its report ({ status: not_ready, checks }), read by orchestrators.
           if (Number(status) < 400 || !json || (path === '/readyz' && status === '503')) continue;

@@ -63,7 +63,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
   const app = scope.withTypeProvider<ZodRequestTypes>();
   // Per client address: the page is public, and a guessed token must stay a slow guess.
   const config = { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } };
-  const doc = { tags: ['public'], params: tokenParams, produces: ['text/html'] };
+  const doc = { tags: ['public'], params: tokenParams };
   /** Verifies the token and finds the tenant's language; the order workflow decides the rest. */
   async function open(token: string) {
     const check = deps.linkSecret ? verifyLink(linkSecrets(deps), token, 'confirm') : { ok: false as const, reason: 'forged' as const };

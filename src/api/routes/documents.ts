@@ -18,7 +18,7 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   app.get('/d/:token', {
     config: { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } },
     schema: {
-      tags: ['public'], summary: 'The copy of a dispatched document, behind a signed expiring link (D8)', produces: ['text/html'],
+      tags: ['public'], summary: 'The copy of a dispatched document, behind a signed expiring link (D8)',
       params: z.object({ token: z.string().min(1) }),
       response: { 200: htmlPage('the document as sent'), 404: htmlPage('not valid, or no such document'), 410: htmlPage('the link has expired'), ...errors(429) },
     },

@@ -13,13 +13,14 @@ afterAll(async () => { await stack?.close(); });
 const DISPATCH = 'iso-dispatch';
 const ORDER = 'iso-order';
 
-/** A valid body for each write, so only the tenant check can refuse it. */
+/** A valid body for each write, so only the tenant check can refuse it (the other tenant's own new records get their own ids). */
 const BODIES: Record<string, unknown> = {
-  'POST /v1/dispatches': purchaseOrder(DISPATCH, ['sofia@acme.test']),
+  // The other tenant has no outlets: its own sender (naming this tenant's outlet is refused, below).
+  'POST /v1/dispatches': purchaseOrder('other-dispatch', ['sofia@acme.test'], { sender: { name: 'Olga Other', email: 'olga@other.test' } }),
   'POST /v1/dispatches/{id}/recipients/{rid}/resend': { email: 'new.address@acme.test' },
   'POST /v1/dispatches/{id}/resend-via': { channel: 'sms', phone: '+33698765411' },
   'POST /v1/dispatches/{id}/mark-sent': { note: 'handed over in person' },
-  'POST /v1/orders': newOrder(ORDER),
+  'POST /v1/orders': newOrder('other-order'),
   'POST /v1/orders/{id}/events': { type: 'allocated' },
   'POST /v1/orders/{id}/release': { reason: 'checked by phone' },
   'POST /v1/orders/{id}/cancel': { reason: 'customer asked' },
@@ -47,11 +48,18 @@ async function snapshot() {
 
 test('another tenant\'s key reaches nothing of this tenant through any operation of the contract', async () => {
   // This tenant's data: a delivered dispatch and a held order (address incomplete).
-  expect((await stack.request('POST', '/v1/dispatches', BODIES['POST /v1/dispatches'])).status).toBe(202);
+  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder(DISPATCH, ['sofia@acme.test']))).status).toBe(202);
   const held = newOrder(ORDER, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
   expect((await stack.request('POST', '/v1/orders', held)).status).toBe(202);
   await stack.waitFor('the dispatch delivered', async () => (await stack.request('GET', `/v1/dispatches/${DISPATCH}`)).body?.result === 'delivered');
   await stack.waitFor('the order on hold', async () => (await stack.request('GET', `/v1/orders/${ORDER}`)).body?.state === 'on_hold');
+  // Everything this tenant expects has happened (alerts and customer messages delivered), so the
+  // snapshot can only change through the walk.
+  await stack.waitFor('the order\'s notifications delivered', async () => {
+    await stack.sandbox.idle();
+    const { notifications } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
+    return notifications.length >= 2 && notifications.every((n: { status: string }) => n.status === 'delivered');
+  });
   const adminKeyId = stack.key.slice(3, 15);
   const before = await snapshot();
 
@@ -65,8 +73,9 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       if (hasBody && !(operation in BODIES)) throw new Error(`${operation} is new: give it a valid body in BODIES so the walk covers it`);
       const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER : DISPATCH;
       const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1');
+      expect({ operation, unfilled: /\{\w+\}/.exec(url)?.[0] ?? null }).toEqual({ operation, unfilled: null }); // a 404 for a literal "{x}" would prove nothing
       const res = await stack.request(method.toUpperCase(), url, hasBody ? BODIES[operation] : undefined, stack.other.key);
-      walked.push(`${operation} → ${res.status}`);
+      walked.push(operation);
       if (path.includes('{')) {
         // An id of this tenant, from the other tenant: not found, with the error shape.
         expect({ operation, status: res.status, code: res.body?.error?.code }).toEqual({ operation, status: 404, code: 'not_found' });
@@ -78,11 +87,24 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       }
     }
   }
-  // The walk covered the tenant's whole surface (a contract that lost routes would pass silently otherwise).
-  expect(walked.length).toBeGreaterThanOrEqual(16);
+  // This tenant's outlet (and so its purchasing manager, D5) is not the other tenant's to name.
+  const outlet = await stack.request('POST', '/v1/dispatches', purchaseOrder('iso-outlet', ['sofia@acme.test']), stack.other.key);
+  expect([outlet.status, outlet.body.error.code]).toEqual([422, expect.any(String)]);
+  expect(outlet.body.error.message).toContain('paris-1');
 
-  // The other tenant's own writes (a dispatch and an order with the same ids) stayed its own.
-  expect((await stack.request('GET', `/v1/dispatches/${DISPATCH}`, undefined, stack.other.key)).body.tenantId).toBe(stack.other.tenantId);
+  // The walk covered the tenant's whole surface (a contract that lost routes would pass silently otherwise).
+  expect(walked).toEqual(expect.arrayContaining([
+    'GET /v1/dispatches', 'POST /v1/dispatches', 'GET /v1/dispatches/{id}', 'POST /v1/dispatches/{id}/recipients/{rid}/resend',
+    'POST /v1/dispatches/{id}/resend-via', 'POST /v1/dispatches/{id}/mark-sent', 'POST /v1/orders', 'GET /v1/orders/{id}',
+    'POST /v1/orders/{id}/events', 'POST /v1/orders/{id}/release', 'POST /v1/orders/{id}/cancel', 'GET /v1/preferences', 'PUT /v1/preferences',
+    'GET /v1/settings', 'PUT /v1/settings', 'GET /v1/keys', 'POST /v1/keys', 'DELETE /v1/keys/{id}',
+  ]));
+
+  // The other tenant's own writes stayed its own, and are as invisible from here.
+  for (const path of ['/v1/dispatches/other-dispatch', '/v1/orders/other-order']) {
+    expect([path, (await stack.request('GET', path, undefined, stack.other.key)).status]).toEqual([path, 200]);
+    expect([path, (await stack.request('GET', path)).status]).toEqual([path, 404]);
+  }
   expect(await snapshot()).toEqual(before);
 });
 

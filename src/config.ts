@@ -62,6 +62,7 @@ export const configSchema = z.object({
     .describe('behind a load balancer: true, or its addresses/CIDRs comma-separated, so rate limits see the client\'s address (X-Forwarded-For)'),
   RATE_LIMIT_WINDOW: duration.default('PT1M').describe('window of the per-address rate limits'),
   RATE_LIMIT_PUBLIC_MAX: positive.default(60).describe('requests per window and client address to /c/:token and /d/:token (429 above it)'),
+  RATE_LIMIT_TENANT_PUBLIC_MAX: positive.default(600).describe('requests per window and tenant to /c/:token and /d/:token, counted on links whose signature holds (429 above it)'),
   RATE_LIMIT_WEBHOOK_MAX: positive.default(1200).describe('requests per window and client address to /webhooks/*'),
   SENDGRID_TIMEOUT_MS: positive.default(30_000).describe('per-request timeout of calls to SendGrid'),
   TWILIO_TIMEOUT_MS: positive.default(30_000).describe('per-request timeout of calls to Twilio'),

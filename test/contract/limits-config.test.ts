@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, limitsFromConfig } from '../../src/api/limits';
 
 const LIMIT_VARIABLES = [
   'API_BODY_LIMIT_BYTES', 'API_DISPATCH_BODY_LIMIT_BYTES', 'API_WEBHOOK_BODY_LIMIT_BYTES', 'RATE_LIMIT_WINDOW', 'RATE_LIMIT_PUBLIC_MAX',
-  'RATE_LIMIT_WEBHOOK_MAX', 'TRUST_PROXY', 'SENDGRID_TIMEOUT_MS', 'TWILIO_TIMEOUT_MS', 'SMTP_CONNECTION_TIMEOUT_MS', 'SMTP_SOCKET_TIMEOUT_MS',
+  'RATE_LIMIT_TENANT_PUBLIC_MAX', 'RATE_LIMIT_WEBHOOK_MAX', 'TRUST_PROXY', 'SENDGRID_TIMEOUT_MS', 'TWILIO_TIMEOUT_MS', 'SMTP_CONNECTION_TIMEOUT_MS', 'SMTP_SOCKET_TIMEOUT_MS',
 ] as const;
 
 test('the defaults of the configuration are the API\'s defaults', () => {
@@ -16,8 +16,8 @@ test('the defaults of the configuration are the API\'s defaults', () => {
 });
 
 test('limits are read from the environment', () => {
-  const limits = limitsFromConfig(loadConfig({ API_BODY_LIMIT_BYTES: '2048', RATE_LIMIT_WINDOW: 'PT10S', RATE_LIMIT_PUBLIC_MAX: '5', RATE_LIMIT_WEBHOOK_MAX: '50' }));
-  expect(limits).toMatchObject({ bodyLimitBytes: 2048, publicRate: { max: 5, windowMs: 10_000 }, webhookRate: { max: 50, windowMs: 10_000 } });
+  const limits = limitsFromConfig(loadConfig({ API_BODY_LIMIT_BYTES: '2048', RATE_LIMIT_WINDOW: 'PT10S', RATE_LIMIT_PUBLIC_MAX: '5', RATE_LIMIT_WEBHOOK_MAX: '50', RATE_LIMIT_TENANT_PUBLIC_MAX: '70' }));
+  expect(limits).toMatchObject({ bodyLimitBytes: 2048, publicRate: { max: 5, windowMs: 10_000 }, webhookRate: { max: 50, windowMs: 10_000 }, tenantPublicRate: { max: 70, windowMs: 10_000 } });
   expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
   expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).TRUST_PROXY).toBe('10.0.0.0/8');
 });

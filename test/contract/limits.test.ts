@@ -2,11 +2,12 @@
 // route (413 naming the limit), recipient and item caps (400 naming the field; rule D1), and the
 // per-address rate limits of public routes (429 with Retry-After), all in the one error shape.
 import { request as httpRequest } from 'node:http';
-import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
+import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { signLink } from '../../src/links';
 import { DEFAULT_LIMITS } from '../../src/api/limits';
 import { MAX_RECIPIENTS } from '../../src/api/schemas';
 
-const SMALL = { publicRate: { max: 3, windowMs: 60_000 }, webhookRate: { max: 3, windowMs: 60_000 } };
+const SMALL = { publicRate: { max: 3, windowMs: 60_000 }, webhookRate: { max: 3, windowMs: 60_000 }, tenantPublicRate: { max: 4, windowMs: 60_000 } };
 
 /** A request from a chosen loopback address, so two "clients" can be told apart by the server. */
 function from(localAddress: string, url: string, method = 'GET', body?: string, headers: Record<string, string> = {}) {
@@ -82,6 +83,21 @@ describe('API limits', () => {
     });
     // The customer next door (another address) still gets the page.
     expect((await from('127.0.0.2', url)).status).toBe(404);
+  });
+
+  it('/c/:token: 429 past the per-tenant limit, counted on links that verify; forged links spend nothing; other tenants unaffected', async () => {
+    const link = (tenantId: string, secret = SANDBOX_SECRETS.linkSecret) =>
+      `${stack.apiUrl}/c/${signLink(secret, { kind: 'confirm', tenantId, target: 'o-none:nonce', exp: Date.now() + 3_600_000 })}`;
+    // Forged links naming the tenant, from many addresses: only their addresses' allowances are spent.
+    for (let i = 0; i < 6; i += 1) expect((await from(`127.0.1.${i + 1}`, link(stack.tenantId, 'x'.repeat(32)))).status).toBe(404);
+    // Real links of the tenant, each from a new address (under every per-address limit): the fifth is refused.
+    for (let i = 0; i < SMALL.tenantPublicRate.max; i += 1) expect((await from(`127.0.2.${i + 1}`, link(stack.tenantId))).status).toBe(404);
+    const limited = await from('127.0.2.99', link(stack.tenantId));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(JSON.parse(limited.body).error).toMatchObject({ code: 'rate_limited', message: expect.stringContaining('this business\'s links'), details: { limit: 4 } });
+    // Another business's customers still get their pages.
+    expect((await from('127.0.2.98', link(stack.other.tenantId))).status).toBe(404);
   });
 
   it('webhooks: 429 with Retry-After past the per-address limit, before any signature work', async () => {

@@ -10,7 +10,7 @@ import { confirmFormSchema } from '../schemas';
 import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workflows/order';
 import { orderWorkflowId } from './orders';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
-import type { ApiLimits } from '../limits';
+import { perTenantLinkLimit, type ApiLimits } from '../limits';
 
 const T = {
   fr: {
@@ -63,6 +63,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
   const app = scope.withTypeProvider<ZodRequestTypes>();
   // Per client address: the page is public, and a guessed token must stay a slow guess.
   const config = { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } };
+  const onRequest = perTenantLinkLimit(app, limits, linkSecrets(deps), 'confirm');
   const doc = { tags: ['public'], params: tokenParams };
   /** Verifies the token and finds the tenant's language; the order workflow decides the rest. */
   async function open(token: string) {
@@ -78,7 +79,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
     page(reply, reason === 'expired' ? 410 : 404, lang, `<h1>${esc(T[lang].title)}</h1><p>${esc(reason === 'expired' ? T[lang].expired : T[lang].invalid)}</p>`);
 
   app.get('/c/:token', {
-    config,
+    config, onRequest,
     schema: {
       ...doc, summary: 'The customer\'s address confirmation page (O3)',
       response: { 200: htmlPage('the form, or where the confirmation stands'), 404: htmlPage('the link is not valid'), 410: htmlPage('the link has expired'), ...errors(429) },
@@ -100,7 +101,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
   });
 
   app.post('/c/:token', {
-    config,
+    config, onRequest,
     // A customer gets a page in their language, not the API's JSON error: the handler answers a
     // form that doesn't match (after checking the token) with the same schema.
     attachValidation: true,

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
-import type { ApiLimits } from '../limits';
+import { perTenantLinkLimit, type ApiLimits } from '../limits';
 import type { ApiDeps } from '../server';
 import { linkSecrets, verifyLink } from '../../links';
 
@@ -17,6 +17,7 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   const app = scope.withTypeProvider<ZodRequestTypes>();
   app.get('/d/:token', {
     config: { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } },
+    onRequest: perTenantLinkLimit(app, limits, linkSecrets(deps), 'document'),
     schema: {
       tags: ['public'], summary: 'The copy of a dispatched document, behind a signed expiring link (D8)',
       params: z.object({ token: z.string().min(1) }),

@@ -4,6 +4,7 @@
 // that would send it a second time.
 import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { connectDb, type Db } from '../../src/db/models';
 import type { DispatchInput } from '../../src/domain/dispatch';
@@ -42,7 +43,7 @@ test('the send-log write fails after the provider took the message: the activity
     recipients: [{ recipientId: 'r1', address: 'sendlog@acme.test', name: null }], requestedBy: 'test',
     policy: { unknownAfterMs: 1_800_000, listenForMs: 60_000 }, dispatchUrl: 'http://127.0.0.1:1/v1/dispatches/po-sendlog', parentWorkflowId: null,
   };
-  const env = new MockActivityEnvironment();
+  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
   await env.run(activities.prepareDispatch, input);
 
   down = true;

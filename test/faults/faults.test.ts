@@ -52,14 +52,14 @@ afterAll(async () => {
 
 /**
  * One fault under load: 5 s of steady stream, the fault (which resolves with the moment it ended:
- * the component back), 10 s more stream, then the backlog drains and the phase is counted.
+ * the component back), 5 s more stream, then the backlog drains and the phase is counted.
  */
-async function underLoad(fault: string, inject: () => Promise<{ end: number; notes?: string }>): Promise<Row & { lostIds: string[]; duplicateIds: string[]; answers: Answer[] }> {
+async function underLoad(fault: string, inject: () => Promise<{ end: number; notes?: string }>): Promise<ReturnType<typeof countPhase> & { answers: Answer[] }> {
   const from = load.items.length;
   load.start(fault);
   await sleep(5000);
   const { end, notes = '' } = await inject();
-  await sleep(10_000);
+  await sleep(5000);
   await load.stop();
   const items = load.items.slice(from);
   await drain(stack, items, DRAIN_MS);
@@ -74,8 +74,8 @@ async function underLoad(fault: string, inject: () => Promise<{ end: number; not
 /** What every phase must show: nothing lost, no duplicate outside the N4 window, refusals that are answers. */
 function expectClean(r: Awaited<ReturnType<typeof underLoad>>) {
   expect(r.accepted).toBeGreaterThan(0);
-  expect({ lost: r.lostIds }).toEqual({ lost: [] });
-  expect({ duplicatedOutsideWindow: r.duplicated - r.inWindow, ids: r.duplicateIds }).toEqual({ duplicatedOutsideWindow: 0, ids: r.inWindow ? r.duplicateIds : [] });
+  expect({ lost: r.lostIds, where: r.lostDetails }).toEqual({ lost: [], where: [] });
+  expect({ duplicatedOutsideWindow: r.duplicated - r.inWindow, where: r.duplicated > r.inWindow ? r.duplicateDetails : [] }).toEqual({ duplicatedOutsideWindow: 0, where: [] });
   // A dependency down is a 503 in the API's error shape, not a 500 and not a hang; a dead API
   // refuses the connection; a retried order event may find itself already applied (409).
   const bad = r.answers.filter((a) => a.status === null ? a.error === 'hung'
@@ -147,9 +147,11 @@ function webhookGaveUp(): number {
 
 test('6. a burst of 10,000 SendGrid events, a third of them duplicates (N3: a replay changes nothing)', async () => {
   // Targets: delivered dispatches of the earlier phases (still listening for events, D7).
-  const targets = load.items.filter((i) => i.kind === 'dispatch' && i.finishedAt !== undefined).slice(0, 50);
-  expect(targets).toHaveLength(50);
+  // Few targets, as a provider's burst is usually a few big sends: each POST signals each of them once.
+  const targets = load.items.filter((i) => i.kind === 'dispatch' && i.finishedAt !== undefined).slice(0, 20);
+  expect(targets.length).toBeGreaterThanOrEqual(10);
   const TOTAL = 10_000;
+  const BATCH = 1000;
   const UNIQUE = Math.round(TOTAL * 2 / 3);
   const now = Math.floor(Date.now() / 1000);
   const unique = Array.from({ length: UNIQUE }, (_, n) => {
@@ -182,14 +184,12 @@ test('6. a burst of 10,000 SendGrid events, a third of them duplicates (N3: a re
   };
 
   const r = await underLoad('6. burst: 10,000 webhook events', async () => {
-    const batches = Array.from({ length: TOTAL / 500 }, (_, i) => events.slice(i * 500, (i + 1) * 500));
+    const batches = Array.from({ length: TOTAL / BATCH }, (_, i) => events.slice(i * BATCH, (i + 1) * BATCH));
     // Four connections at a time, as a provider's delivery fleet would.
     const queue = [...batches];
     await Promise.all(Array.from({ length: 4 }, async () => { for (let b = queue.shift(); b; b = queue.shift()) await post(b); }));
     return { end: lastAnswered };
   });
-  expectClean(r);
-
   // Every unique event recorded once in its recipient's history; no duplicate recorded.
   const recorded = async () => {
     const docs = await stack.db.Dispatch.find({ tenantId: stack.tenantId, dispatchId: { $in: targets.map((t) => t.id) } }, { recipients: 1 }).lean();
@@ -202,10 +202,11 @@ test('6. a burst of 10,000 SendGrid events, a third of them duplicates (N3: a re
   const distinct = new Set(ids);
   rows.push({
     fault: '6. burst: the events themselves', accepted: TOTAL, refused: 0, finished: distinct.size, lost: UNIQUE - distinct.size,
-    duplicated: ids.length - distinct.size, inWindow: 0, firstSuccessMs: null, drainedMs: drainedAt - lastAnswered,
-    notes: `${UNIQUE} unique + ${TOTAL - UNIQUE} replays over ${targets.length} dispatches, ${TOTAL / 500} signed POSTs of 500; ${postsRefused} POST attempts refused and retried`,
+    duplicated: ids.length - distinct.size, inWindow: 0, firstSendMs: null, firstSuccessMs: null, drainedMs: drainedAt - lastAnswered,
+    notes: `${UNIQUE} unique + ${TOTAL - UNIQUE} replays over ${targets.length} dispatches, ${TOTAL / BATCH} signed POSTs of ${BATCH}; ${postsRefused} POST attempts refused and retried`,
   });
   expect({ unique: distinct.size, recordedTwice: ids.length - distinct.size }).toEqual({ unique: UNIQUE, recordedTwice: 0 });
+  expectClean(r); // the stream that ran during the burst
 }, 600_000);
 
 test('across the run: no message sent more than once outside the N4 window, no webhook given up on', async () => {

@@ -79,6 +79,8 @@ export interface Row {
   duplicated: number;
   /** Of `duplicated`: copies whose first one the provider took before a worker was killed (N4). */
   inWindow: number;
+  /** From the end of the fault to the first message the provider took after it. */
+  firstSendMs: number | null;
   /** From the end of the fault to the first request accepted after it whose work then finished. */
   firstSuccessMs: number | null;
   /** From the end of the fault until all work accepted before it had finished. */
@@ -90,7 +92,7 @@ export interface Row {
  * Counts one phase. Lost: accepted and not finished, or an expected message never sent.
  * Duplicated: copies beyond the first per expected message.
  */
-export function countPhase(fault: string, items: Item[], byItem: Map<string, SandboxMessage[]>, window: { end: number; kills: number[] }, notes = ''): Row & { lostIds: string[]; duplicateIds: string[] } {
+export function countPhase(fault: string, items: Item[], byItem: Map<string, SandboxMessage[]>, window: { end: number; kills: number[] }, notes = ''): Row & { lostIds: string[]; duplicateIds: string[]; lostDetails: unknown[]; duplicateDetails: unknown[] } {
   const accepted = items.filter((i) => i.acceptedAt !== undefined);
   const lostIds: string[] = [];
   const duplicateIds: string[] = [];
@@ -111,6 +113,15 @@ export function countPhase(fault: string, items: Item[], byItem: Map<string, San
       if (window.kills.some((k) => k >= first && k <= last)) inWindow += list.length - 1;
     }
   }
+  const sendsAfter = accepted.flatMap((i) => byItem.get(i.id) ?? []).map((m) => Date.parse(m.receivedAt)).filter((t) => t >= window.end);
+  const firstSendMs = sendsAfter.length ? Math.min(...sendsAfter) - window.end : null;
+  // For a failure message: where the lost work stopped (messages at the provider, their webhooks).
+  const details = (ids: string[]) => ids.slice(0, 3).map((id) => ({
+    id, item: items.find((i) => i.id === id),
+    messages: (byItem.get(id) ?? []).map((m) => ({ dispatch: dispatchOf(m), at: m.receivedAt, status: m.status, events: m.events.map((e) => `${e.type}:${e.outcome}:${e.deliveries.map((d) => d.status ?? d.error).join(',')}`) })),
+  }));
+  const lostDetails = details(lostIds);
+  const duplicateDetails = details(duplicateIds);
   const after = accepted.filter((i) => i.acceptedAt! >= window.end && i.finishedAt !== undefined);
   const before = accepted.filter((i) => i.acceptedAt! < window.end);
   const firstSuccessMs = after.length ? Math.max(0, Math.min(...after.map((i) => i.finishedAt!)) - window.end) : null;
@@ -119,15 +130,15 @@ export function countPhase(fault: string, items: Item[], byItem: Map<string, San
     : null;
   return {
     fault, accepted: accepted.length, refused: items.length - accepted.length, finished: accepted.filter((i) => i.finishedAt !== undefined).length,
-    lost: lostIds.length, duplicated, inWindow, firstSuccessMs, drainedMs, notes, lostIds, duplicateIds,
+    lost: lostIds.length, duplicated, inWindow, firstSendMs, firstSuccessMs, drainedMs, notes, lostIds, duplicateIds, lostDetails, duplicateDetails,
   };
 }
 
 const secs = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
 
 export function table(rows: Row[]): string {
-  const head = '| fault | accepted | refused | finished | lost | duplicated (in N4 window) | first success after | backlog drained after | notes |';
-  const line = '|---|---:|---:|---:|---:|---:|---:|---:|---|';
-  const body = rows.map((r) => `| ${r.fault} | ${r.accepted} | ${r.refused} | ${r.finished} | ${r.lost} | ${r.duplicated} (${r.inWindow}) | ${secs(r.firstSuccessMs)} | ${secs(r.drainedMs)} | ${r.notes} |`);
+  const head = '| fault | accepted | refused | finished | lost | duplicated (in N4 window) | first send after | first success after | backlog drained after | notes |';
+  const line = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|';
+  const body = rows.map((r) => `| ${r.fault} | ${r.accepted} | ${r.refused} | ${r.finished} | ${r.lost} | ${r.duplicated} (${r.inWindow}) | ${secs(r.firstSendMs)} | ${secs(r.firstSuccessMs)} | ${secs(r.drainedMs)} | ${r.notes} |`);
   return [head, line, ...body].join('\n');
 }

@@ -11,7 +11,6 @@ import { signSendGridPayload } from '../../src/sandbox/webhooks';
 import { createPrivateKey } from 'node:crypto';
 import { ROOT } from '../../scripts/lib/processes';
 import { HANG_MS, Load, type Answer } from './load';
-import { purchaseOrder } from '../support/stack';
 import { countPhase, drain, markFinished, messagesByItem, table, type Row } from './ledger';
 import { startFaultStack, type FaultStack } from './stack';
 
@@ -147,18 +146,14 @@ function webhookGaveUp(): number {
 }
 
 test('6. a burst of 10,000 SendGrid events, a third of them duplicates (N3: a replay changes nothing)', async () => {
-  // A burst as a provider sends one after big sends: ten dispatches of 200 recipients, whose own
-  // processed/delivered events come from the sandbox (4,000), then 10,000 signed `open` events
-  // posted here — 6,667 unique, 3,333 replays, shuffled — in POSTs of 1000, four at a time.
-  // Few, big dispatches: each POST signals each of them once (the workflow's state, and so each
-  // projection write, stays well under Temporal's payload limits).
-  const BIG = 10;
-  const PER = 200;
+  // Ten delivered dispatches of the earlier phases (still listening, D7) receive 10,000 signed
+  // `open` events — 6,667 unique, 3,333 replays, shuffled — in ten POSTs of 1000, four at a time,
+  // while the stream runs. Few targets: each POST signals each of them once.
+  const targets = load.items.filter((i) => i.kind === 'dispatch' && i.finishedAt !== undefined).slice(0, 10);
+  expect(targets.length).toBeGreaterThanOrEqual(5);
   const TOTAL = 10_000;
   const BATCH = 1000;
   const UNIQUE = Math.round(TOTAL * 2 / 3);
-  const bigIds = Array.from({ length: BIG }, (_, b) => `burst-${b}`);
-  const address = (b: number, i: number) => `b${b}-${i}@acme.test`;
   const key = createPrivateKey(stack.sendgridSigningKeyPem);
   let postsRefused = 0;
   let lastAnswered = 0;
@@ -178,18 +173,12 @@ test('6. a burst of 10,000 SendGrid events, a third of them duplicates (N3: a re
   };
 
   const r = await underLoad('6. burst: 10,000 webhook events', async () => {
-    for (const [b, id] of bigIds.entries()) {
-      const res = await load.request('POST', '/v1/dispatches', purchaseOrder(id, Array.from({ length: PER }, (_, i) => address(b, i))));
-      expect(res.status).toBe(202);
-    }
-    await waitUntil(async () => bigIds.every((id) => stack.sandbox.messages().filter((m) => m.customArgs?.relais_dispatch === id).length >= PER));
     const now = Math.floor(Date.now() / 1000);
     const unique = Array.from({ length: UNIQUE }, (_, n) => {
-      const b = n % BIG;
-      const i = Math.floor(n / BIG) % PER;
+      const t = targets[n % targets.length];
       return {
-        email: address(b, i), timestamp: now, event: 'open', sg_event_id: `burst-${n}`, useragent: 'Mozilla/5.0', ip: '192.0.2.1',
-        relais_tenant: stack.tenantId, relais_dispatch: bigIds[b], relais_recipient: `r${i + 1}.1`,
+        email: `${t.id}@acme.test`, timestamp: now, event: 'open', sg_event_id: `burst-${n}`, useragent: 'Mozilla/5.0', ip: '192.0.2.1',
+        relais_tenant: stack.tenantId, relais_dispatch: t.id, relais_recipient: 'r1.1',
       };
     });
     const events = [...unique, ...Array.from({ length: TOTAL - UNIQUE }, (_, n) => unique[(n * 7919) % UNIQUE])];
@@ -199,41 +188,24 @@ test('6. a burst of 10,000 SendGrid events, a third of them duplicates (N3: a re
     return { end: lastAnswered };
   });
 
-  // Every unique event recorded once in its recipient's history, no replay recorded; every
-  // recipient of the big dispatches delivered, and sent exactly once.
+  // Every unique event recorded once in its recipient's history; no replay recorded.
   const recorded = async () => {
-    const docs = await stack.db.Dispatch.find({ tenantId: stack.tenantId, dispatchId: { $in: bigIds } }, { result: 1, recipients: 1 }).lean();
-    return {
-      delivered: docs.filter((d) => d.result === 'delivered').length,
-      ids: docs.flatMap((d) => d.recipients.flatMap((rc) => rc.history.map((h) => h.eventId).filter((id): id is string => Boolean(id?.startsWith('burst-'))))),
-    };
+    const docs = await stack.db.Dispatch.find({ tenantId: stack.tenantId, dispatchId: { $in: targets.map((t) => t.id) } }, { recipients: 1 }).lean();
+    return docs.flatMap((d) => d.recipients.flatMap((rc) => rc.history.map((h) => h.eventId).filter((id): id is string => Boolean(id?.startsWith('burst-')))));
   };
   const deadline = Date.now() + DRAIN_MS;
-  let seen = await recorded();
-  while ((new Set(seen.ids).size < UNIQUE || seen.delivered < BIG) && Date.now() < deadline) { await sleep(3000); seen = await recorded(); }
+  let ids = await recorded();
+  while (new Set(ids).size < UNIQUE && Date.now() < deadline) { await sleep(3000); ids = await recorded(); }
   const drainedAt = Date.now();
-  const distinct = new Set(seen.ids);
-  const copies = new Map<string, number>();
-  for (const m of stack.sandbox.messages()) if (bigIds.includes(m.customArgs?.relais_dispatch ?? '')) copies.set(m.to, (copies.get(m.to) ?? 0) + 1);
-  const missing = BIG * PER - copies.size;
-  const sentTwice = [...copies.values()].reduce((n, c) => n + c - 1, 0);
+  const distinct = new Set(ids);
   rows.push({
-    fault: '6. burst: the events themselves', accepted: TOTAL, refused: 0, finished: distinct.size, lost: UNIQUE - distinct.size + missing,
-    duplicated: seen.ids.length - distinct.size + sentTwice, inWindow: 0, firstSendMs: null, firstSuccessMs: null, drainedMs: drainedAt - lastAnswered,
-    notes: `${UNIQUE} unique + ${TOTAL - UNIQUE} replays over ${BIG} dispatches of ${PER} recipients (${seen.delivered} of them delivered), ${TOTAL / BATCH} signed POSTs; ${postsRefused} POST attempts refused and retried`,
+    fault: '6. burst: the events themselves', accepted: TOTAL, refused: 0, finished: distinct.size, lost: UNIQUE - distinct.size,
+    duplicated: ids.length - distinct.size, inWindow: 0, firstSendMs: null, firstSuccessMs: null, drainedMs: drainedAt - lastAnswered,
+    notes: `${UNIQUE} unique + ${TOTAL - UNIQUE} replays over ${targets.length} dispatches, ${TOTAL / BATCH} signed POSTs; ${postsRefused} POST attempts refused and retried`,
   });
-  expect({ unique: distinct.size, recordedTwice: seen.ids.length - distinct.size, delivered: seen.delivered, missing, sentTwice })
-    .toEqual({ unique: UNIQUE, recordedTwice: 0, delivered: BIG, missing: 0, sentTwice: 0 });
+  expect({ unique: distinct.size, recordedTwice: ids.length - distinct.size }).toEqual({ unique: UNIQUE, recordedTwice: 0 });
   expectClean(r); // the stream that ran during the burst
 }, 900_000);
-
-async function waitUntil(ready: () => Promise<boolean>, timeoutMs = DRAIN_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(500);
-  }
-}
 
 test('across the run: no message sent more than once outside the N4 window, no webhook given up on', async () => {
   // Late copies (a retry after its phase was counted) would show here.

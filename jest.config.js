@@ -1,7 +1,8 @@
 /** Jest: one set of servers (Temporal dev server, FerretDB) for the whole run, started in
  * test/global-setup.ts; test files run two at a time to fit the machine's 2 cores.
  * The `cluster` project (test/cluster/) also runs a real Temporal cluster on PostgreSQL, started
- * once in test/cluster/global-setup.ts, only when one of its files is selected. */
+ * once in test/cluster/global-setup.ts, only when one of its files is selected.
+ * The `faults` project (test/faults/) starts, kills and restarts servers of its own (issue 7). */
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
@@ -16,7 +17,7 @@ module.exports = {
       displayName: 'dev',
       roots: ['<rootDir>/test', '<rootDir>/src'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/faults/'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
     },
@@ -28,6 +29,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/cluster/global-setup.ts',
       globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
     },
+    // The fault suite (test/faults/, docs/reliability.md): its own servers, started and restarted
+    // by the test itself. Opt-in (RELAIS_FAULTS=1, or name its path) until it is green and within the
+    // time budget: on 2 shared cores it takes about 20 minutes and fault 6 does not pass yet.
+    ...(process.env.RELAIS_FAULTS === '1' || process.argv.some((a) => a.includes('test/faults')) ? [{
+      ...shared,
+      displayName: 'faults',
+      roots: ['<rootDir>/test/faults'],
+      testMatch: ['**/*.test.ts'],
+    }] : []),
   ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 2,

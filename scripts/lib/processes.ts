@@ -63,6 +63,20 @@ export async function startFerretDb(options: { bin: string; port: number; dir: s
   return child;
 }
 
+/**
+ * The Temporal CLI's dev server as a process of our own (the SDK's test environment owns the
+ * one it starts), on a SQLite file: stopped and started again on the same file and port, it
+ * comes back with every workflow it had (the fault suite restarts it; npm start supervises its own).
+ */
+export async function startTemporalDevServer(options: { bin: string; port: number; dbFilename: string; namespace?: string; log?: 'inherit' | 'ignore' }): Promise<ChildProcess> {
+  const child = spawn(options.bin, [
+    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--headless',
+    '--db-filename', options.dbFilename, '--namespace', options.namespace ?? 'default', '--log-level', 'error',
+  ], { stdio: ['ignore', options.log ?? 'ignore', options.log ?? 'ignore'] });
+  await waitForPort(options.port, 'Temporal dev server', 60_000, child);
+  return child;
+}
+
 /** The superuser of the private PostgreSQL clusters below (trust auth on loopback; the password is for tools that insist). */
 export const PG_USER = 'temporal';
 export const PG_PASSWORD = 'temporal';

@@ -118,8 +118,19 @@ export function createActivities(deps: ActivityDeps) {
       const done = new Map((doc.sendLog as SendLogEntry[]).map((e) => [e.routingId, e]));
       const todo = request.recipients.filter((r) => !done.has(r.routingId));
       const record = async (entries: SendLogEntry[]) => {
-        if (entries.length) await db.Dispatch.updateOne({ _id: doc._id }, { $push: { sendLog: { $each: entries } }, $set: { sentAt: doc.sentAt ?? entries[0].at } });
         entries.forEach((e) => done.set(e.routingId, e));
+        if (!entries.length) return;
+        try {
+          await db.Dispatch.updateOne({ _id: doc._id }, { $push: { sendLog: { $each: entries } }, $set: { sentAt: doc.sentAt ?? entries[0].at } });
+        } catch (err) {
+          // The provider has taken these: failing the activity now would make its retry send them
+          // again (N4). The activity's result, kept in the workflow's history, is the durable record;
+          // the delivery log gets the recipients' state from the workflow's next projection write.
+          // Lost: only the send log (no top-level sentAt, no message-id fallback for async bounces).
+          Context.current().log.warn('send taken by the provider but not written to the send log', {
+            dispatchId: request.dispatchId, recipients: entries.length, error: (err as Error).message,
+          });
+        }
       };
 
       const customArgs = { [ROUTING_ARGS.tenant]: request.tenantId, [ROUTING_ARGS.dispatch]: request.dispatchId };

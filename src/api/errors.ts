@@ -46,3 +46,27 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T
 export function sendError(reply: FastifyReply, error: ApiError) {
   return reply.status(error.status).send({ error: { code: error.code, message: error.message, details: error.details } });
 }
+
+const MONGO_DOWN = new Set([
+  'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
+  'MongoNotConnectedError', 'MongoPoolClearedError', 'MongoTopologyClosedError',
+]);
+/** gRPC UNAVAILABLE and DEADLINE_EXCEEDED: the Temporal frontend did not answer. */
+const GRPC_DOWN = new Set([14, 4]);
+
+/**
+ * Which dependency an error says is unreachable — MongoDB (the driver could not select a server,
+ * or mongoose gave up buffering while disconnected) or Temporal (gRPC unavailable / deadline) —
+ * or undefined for any other error. Walks the `cause` chain: the SDKs wrap these.
+ */
+export function unavailableDependency(error: unknown): 'mongodb' | 'temporal' | undefined {
+  for (let e = error as { name?: string; message?: string; code?: unknown; metadata?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
+    if (MONGO_DOWN.has(e.name ?? '') || (e.name === 'MongooseError' && /buffering timed out/.test(e.message ?? ''))) return 'mongodb';
+    if (typeof e.code === 'number' && GRPC_DOWN.has(e.code) && e.metadata !== undefined) return 'temporal';
+  }
+  return undefined;
+}
+
+/** 503 for a dependency that is down: the caller retries later (dispatch and order creation are idempotent on their ids). */
+export const unavailable = (dependency: 'mongodb' | 'temporal') =>
+  new ApiError(503, 'unavailable', `${dependency === 'mongodb' ? 'the database' : 'the workflow service'} is unreachable; the request may not have been applied: retry it later`, { dependency });

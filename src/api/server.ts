@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/models';
 import { verifyApiKey, type Principal, type Role } from '../db/api-keys';
 import type { Templates } from '../templates';
-import { ApiError, sendError } from './errors';
+import { ApiError, sendError, unavailable, unavailableDependency } from './errors';
 import { dispatchRoutes } from './routes/dispatches';
 import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenants';
@@ -69,6 +69,12 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     }
     if (status && status >= 400 && status < 500) {
       return sendError(reply, new ApiError(status, 'invalid_request', message ?? 'invalid request'));
+    }
+    // A dependency down (MongoDB, Temporal) is the caller's cue to retry, not a bug: 503, logged as a warning.
+    const down = unavailableDependency(error);
+    if (down) {
+      request.log.warn({ err: error, dependency: down }, 'dependency unavailable');
+      return sendError(reply, unavailable(down));
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new ApiError(500, 'internal', 'internal error; the request was not applied, retry it'));

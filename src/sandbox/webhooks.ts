@@ -5,6 +5,7 @@
 // message), one at a time; retries are not held back, so a retried event can arrive after a
 // later one, as with the real providers.
 import { sign, type KeyObject } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import twilio from 'twilio';
@@ -15,6 +16,8 @@ export class Scheduler {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly controller = new AbortController();
   private inflight = 0;
+  // Every webhook request under way listens on the one close signal: many at once are normal.
+  constructor() { setMaxListeners(0, this.controller.signal); }
   closed = false;
   /** Keep-alive connections of this sandbox's webhooks, closed with it. */
   readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };

@@ -10,7 +10,7 @@
 // It writes .tools/paths.json (and with --cluster .tools/cluster-paths.json), which the dev stack
 // and the tests read.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readdirSync, chmodSync, statSync, cpSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, chmodSync, statSync, cpSync, rmSync } from 'node:fs';
 import { dirname, join, resolve, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -254,7 +254,10 @@ async function chromium() {
 async function schemathesis() {
   const exe = join(SCHEMATHESIS.venv, 'bin', 'schemathesis');
   const marker = join(SCHEMATHESIS.venv, `.schemathesis-${SCHEMATHESIS.version}`);
-  if (existsSync(exe) && existsSync(marker)) { say(`schemathesis: present (${exe})`); return exe; }
+  // A virtualenv names its own path in its scripts: one created elsewhere (a moved checkout) is made again.
+  const interpreter = existsSync(exe) ? /^#!(\S+)/.exec(readFileSync(exe, 'utf8'))?.[1] : undefined;
+  if (existsSync(exe) && existsSync(marker) && interpreter && existsSync(interpreter)) { say(`schemathesis: present (${exe})`); return exe; }
+  if (existsSync(SCHEMATHESIS.venv)) rmSync(SCHEMATHESIS.venv, { recursive: true, force: true });
   const python = requireCommand('python3', 'Python 3.10 or newer (with its venv module, Debian\'s python3-venv) is needed for the API fuzzer: install it and run again.');
   loud(`schemathesis: installing ${SCHEMATHESIS.version} from PyPI into ${SCHEMATHESIS.venv} (first run only)`);
   if (!existsSync(join(SCHEMATHESIS.venv, 'bin', 'pip'))) await run(python, ['-m', 'venv', SCHEMATHESIS.venv], { label: 'python3 -m venv' });

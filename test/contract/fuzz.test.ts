@@ -22,6 +22,17 @@ const CHECKS = [
   'response_schema_conformance', 'negative_data_rejection', 'positive_data_acceptance',
 ];
 
+/** Progress on stderr as it happens (jest holds console output until the file ends): a stall shows where. */
+const trace = (message: string) => { process.stderr.write(`[fuzz test ${new Date().toISOString()}] ${message}\n`); };
+
+/** A hard ceiling for one fuzz run: well above its 2–3 minutes, below the test's own timeout. */
+const RUN_CEILING_MS = 12 * 60_000;
+
+/**
+ * Runs schemathesis and resolves with its exit code and output — when it exits (not only when
+ * its pipes close: a pipe held open elsewhere must not hang the suite), fails to start, or
+ * passes the ceiling (then it is killed and the output so far says where it was).
+ */
 function run(cmd: string, args: string[], env: Record<string, string>, cwd: string) {
   return new Promise<{ code: number | null; output: string }>((done) => {
     // In a temporary directory: schemathesis and hypothesis keep their caches in the working directory.
@@ -29,7 +40,12 @@ function run(cmd: string, args: string[], env: Record<string, string>, cwd: stri
     let output = '';
     child.stdout.on('data', (c) => { output += c; });
     child.stderr.on('data', (c) => { output += c; });
-    child.on('close', (code) => done({ code, output }));
+    const ceiling = setTimeout(() => { output += `\n[fuzz test] no exit after ${RUN_CEILING_MS / 60_000} min: killed\n`; child.kill('SIGKILL'); }, RUN_CEILING_MS);
+    const finish = (code: number | null) => { clearTimeout(ceiling); done({ code, output }); };
+    child.on('error', (err) => { output += `\n[fuzz test] could not run ${cmd}: ${err.message}\n`; finish(null); });
+    // 'exit' can come before the last output: give the pipes a moment, then answer anyway.
+    child.on('exit', (code) => { setTimeout(() => finish(code), 2000); });
+    child.on('close', (code) => finish(code));
   });
 }
 
@@ -44,12 +60,13 @@ describe('API contract fuzzing (schemathesis)', () => {
     expect((await stack.request('POST', '/v1/orders', newOrder('fuzz-order'))).status).toBe(202);
     await stack.waitFor('dispatch recorded', async () => (await stack.request('GET', '/v1/dispatches/fuzz-dispatch')).status === 200);
   });
-  afterAll(() => stack?.close());
+  afterAll(async () => { trace('closing the stack'); await stack?.close(); trace('closed'); });
 
   const link = (kind: string, target: string) => signLink(SANDBOX_SECRETS.linkSecret, { kind, tenantId: stack.tenantId, target, exp: Date.now() + 3_600_000 });
 
   it('finds no failure in any operation of /openapi.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relais-fuzz-'));
+    trace(`schemathesis starts against ${stack.apiUrl}`);
     const { code, output } = await run(SCHEMATHESIS, [
       '--config-file', resolve(__dirname, 'schemathesis.toml'),
       '--no-color',
@@ -69,6 +86,7 @@ describe('API contract fuzzing (schemathesis)', () => {
       RELAIS_FUZZ_CONFIRM_TOKEN: link('confirm', 'fuzz-order:never-issued'),
       RELAIS_FUZZ_DOCUMENT_TOKEN: link('document', 'fuzz-dispatch'),
     }, dir);
+    trace(`schemathesis exited ${code}`);
     // Its whole report, findings and warnings: what was covered is part of the result.
     console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation):\n${output.slice(-60_000)}`);
     expect(existsSync(join(dir, 'junit.xml')) ? readFileSync(join(dir, 'junit.xml'), 'utf8').length : 0).toBeGreaterThan(0);

@@ -69,9 +69,22 @@ async function underLoad(fault: string, inject: () => Promise<{ end: number; not
   const byItem = messagesByItem(stack.sandbox);
   // Refused requests whose work was done anyway (an answer lost in a crash): a platform retries them with the same id (200, created: false).
   const refusedButDone = items.filter((i) => i.acceptedAt === undefined && byItem.has(i.id)).length;
-  const row = countPhase(fault, items, byItem, { end, kills }, [notes, refusedButDone ? `${refusedButDone} refused request(s) had been applied (answer lost)` : ''].filter(Boolean).join('; '));
+  const answers = load.answers.filter((a) => a.phase === fault);
+  const refusals = refusalsByKind(answers);
+  const row = countPhase(fault, items, byItem, { end, kills }, [notes, refusedButDone ? `${refusedButDone} refused request(s) had been applied (answer lost)` : '', refusals].filter(Boolean).join('; '));
   rows.push(row);
-  return { ...row, answers: load.answers.filter((a) => a.phase === fault) };
+  return { ...row, answers };
+}
+
+/** Refusals by what they said, e.g. "refused: 12× 503 mongodb, 3× no connection": which dependency a phase waited on. */
+function refusalsByKind(answers: Answer[]): string {
+  const kinds = new Map<string, number>();
+  for (const a of answers) {
+    if (a.status !== null && a.status < 300) continue;
+    const kind = a.status === null ? `no answer (${a.error})` : `${a.status} ${a.body?.error?.details?.dependency ?? a.body?.error?.code ?? ''}`.trim();
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return kinds.size ? `refused: ${[...kinds].map(([k, n]) => `${n}× ${k}`).join(', ')}` : '';
 }
 
 /** What every phase must show: nothing lost, no duplicate outside the N4 window, refusals that are answers. */

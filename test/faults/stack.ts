@@ -1,6 +1,8 @@
 // The fault suite's own stack, every part a real process it may kill, stop or restart without
 // touching the servers other test files share: a Temporal dev server on a SQLite file, FerretDB
-// on SQLite files, the API process and worker process(es) as deployed. The provider sandbox runs
+// on a private PostgreSQL (its production-like backend: on SQLite, FerretDB v1 scans whole
+// collections and the 10,000-event burst saturates it for many minutes), the API process and
+// worker process(es) as deployed. The provider sandbox runs
 // in this process (it is the outside world: what it received is the evidence, and its faults
 // are armed directly).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +13,8 @@ import { Connection } from '@temporalio/client';
 import { connectDb, type Db } from '../../src/db/models';
 import { createApiKey } from '../../src/db/api-keys';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
-import { freePort, ROOT, startFerretDb, startTemporalDevServer, stopProcess, toolPaths } from '../../scripts/lib/processes';
+import { freePort, ROOT, startFerretDb, startPostgres, startTemporalDevServer, stopProcess, toolPaths } from '../../scripts/lib/processes';
+import { clusterToolPaths } from '../../scripts/lib/cluster';
 import { SANDBOX_SECRETS } from '../support/stack';
 
 /** A Relais process (API or worker) with the tail of its output, for diagnostics. */
@@ -70,7 +73,9 @@ export async function startFaultStack(): Promise<FaultStack> {
       }
     } finally { await connection.close(); }
   };
-  const startFerret = async () => { ferret = await startFerretDb({ bin: tools.ferretdb!, port: ferretPort, dir: join(dir, 'ferretdb') }); };
+  // Fault 3 stops FerretDB (the MongoDB-wire server); PostgreSQL behind it stays up, as a managed database would.
+  const postgres = await startPostgres(clusterToolPaths().postgresBin);
+  const startFerret = async () => { ferret = await startFerretDb({ bin: tools.ferretdb!, port: ferretPort, dir: join(dir, 'ferretdb'), postgresqlUrl: postgres.url }); };
   await Promise.all([startTemporal(), startFerret()]);
 
   const db = await connectDb(mongoUri);
@@ -158,7 +163,9 @@ export async function startFaultStack(): Promise<FaultStack> {
       await db.close().catch(() => undefined);
       await stopProcess(temporal);
       await stopProcess(ferret);
+      await stopProcess(postgres.child);
       rmSync(dir, { recursive: true, force: true });
+      rmSync(postgres.dir, { recursive: true, force: true });
     },
   };
 }

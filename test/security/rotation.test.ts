@@ -1,9 +1,9 @@
 // Rotating keys and secrets without downtime (docs/security.md).
-// - API keys: an admin creates the new key, the platform switches, the old key is revoked; the
+// - API keys (stored as the hash of their secret): an admin creates the new key, the platform switches, the old key is revoked; the
 //   secret is shown once; another tenant's key cannot be touched; the last admin key stays.
 // - LINK_SECRET, TWILIO_AUTH_TOKEN, SENDGRID_WEBHOOK_PUBLIC_KEY: during a rotation the API also
 //   accepts what the previous value signed (…_PREVIOUS), and stops once it is removed.
-import { createPrivateKey, randomBytes, sign } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, sign } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import twilio from 'twilio';
 import { freePort } from '../../scripts/lib/processes';
@@ -39,6 +39,13 @@ test('API keys: create, use, list without secrets, revoke; another tenant\'s key
   expect(created.body).toMatchObject({ roles: ['dispatch:write', 'log:read'], label: 'platform, November rotation' });
   const { id, key } = created.body;
   expect(key.startsWith(`rk_${id}_`)).toBe(true);
+
+  // Stored as the SHA-256 of its secret only: the database cannot give the key back.
+  const stored = await stack.db.ApiKey.findById(id).lean();
+  expect(stored!.secretHash).toBe(createHash('sha256').update(key.slice(16)).digest('hex'));
+  expect(JSON.stringify(stored)).not.toContain(key.slice(16));
+  // The right id with a wrong secret of the same shape is refused.
+  expect((await stack.request('GET', '/v1/keys', undefined, `${key.slice(0, 16)}${'A'.repeat(32)}`)).status).toBe(401);
 
   // The new key works at once, within its roles.
   expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('rot-1', ['sofia@acme.test']), key)).status).toBe(202);

@@ -29,7 +29,7 @@ const ERROR_WORDS: Record<number, string> = {
   410: 'The link has expired.',
   422: 'The body matches the schema but is refused by a rule it cannot express: a repeated recipient, or a template, template variable or outlet this tenant does not have (details name the field).',
   413: 'The body is larger than the route\'s limit (details.limitBytes).',
-  429: 'Too many requests from this address; wait Retry-After seconds.',
+  429: 'Too many requests from this address (or, on customer pages, for this business); wait Retry-After seconds.',
   503: 'Not configured or not ready.',
 };
 
@@ -79,7 +79,7 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
         version: '1',
         description: [
           'Durable commerce notifications: email dispatches of documents (rules D1–D11), order workflows (O1–O10), provider webhooks (N3) and the customer address confirmation page (O3).',
-          'Every error is `{ "error": { "code", "message", "details" } }`. Request bodies are limited per route (413), public routes per client address (429 with Retry-After). See docs/api.md.',
+          'Every error is `{ "error": { "code", "message", "details" } }`. Request bodies are limited per route (413), public routes per client address and customer pages per tenant too (429 with Retry-After). See docs/api.md.',
           'The operator pages under /ui are not part of this contract (HTML forms behind a session).',
         ].join('\n\n'),
       },

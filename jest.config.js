@@ -30,8 +30,8 @@ module.exports = {
       globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
     },
     // The fault suite (test/faults/, docs/reliability.md): its own servers, started, killed and
-    // restarted by the test itself (5–7 minutes). `npm test` runs it alone, after the other two
-    // projects: beside them, its load made their timing-bound waits flaky on 2 cores.
+    // restarted by the test itself (5–7 minutes when green). `npm run test:faults` runs it alone;
+    // not yet in `npm test`: one fresh-clone run stalled in fault 4 (see docs/reliability.md).
     {
       ...shared,
       displayName: 'faults',

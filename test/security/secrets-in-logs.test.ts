@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { freePort } from '../../scripts/lib/processes';
 import { createApiKey } from '../../src/db/api-keys';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
+import { signInOverHttp } from '../support/ui-session';
 import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..');
@@ -97,17 +98,10 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   // An operator signs in with a key of their own; the session cookie opens the log.
   const { key: operatorKey } = await createApiKey(stack.db, { tenantId: stack.tenantId, roles: ['log:read'] });
   secrets['operator key'] = operatorKey;
-  const signInPage = await fetch(`${apiUrl}/ui/sign-in`);
-  const csrfCookie = signInPage.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await signInPage.text())![1];
-  const signIn = await fetch(`${apiUrl}/ui/sign-in`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, key: operatorKey }),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
-  });
-  expect(signIn.status).toBe(303);
-  const session = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('relais_session='))!;
-  secrets['session token'] = session.split('=')[1];
-  expect((await fetch(`${apiUrl}/ui/log`, { headers: { cookie: session } })).status).toBe(200);
+  const session = await signInOverHttp(apiUrl, operatorKey);
+  expect(session.status).toBe(303);
+  secrets['session token'] = session.sessionToken;
+  expect((await fetch(`${apiUrl}/ui/log`, { headers: { cookie: session.cookie } })).status).toBe(200);
 
   // A wrong key (the right id, a changed secret) is refused, and not echoed either.
   const wrong = `${stack.key.slice(0, -4)}AAAA`;

@@ -4,6 +4,7 @@
 // would confirm the id exists); a collection route answers from the caller's own tenant; and
 // afterwards this tenant's dispatches, orders, settings, preferences and keys are unchanged.
 // The operator pages get the same walk with the other tenant's session.
+import { signInOverHttp } from '../support/ui-session';
 import { purchaseOrder, newOrder, startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
@@ -109,15 +110,8 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
 });
 
 test('the operator pages: another tenant\'s session opens none of this tenant\'s dispatches or orders, and cannot act on them', async () => {
-  const signInPage = await fetch(`${stack.apiUrl}/ui/sign-in`);
-  const cookies = signInPage.headers.getSetCookie().map((c) => c.split(';')[0]);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await signInPage.text())![1];
-  const signIn = await fetch(`${stack.apiUrl}/ui/sign-in`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, key: stack.other.key }),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
-  });
-  expect(signIn.status).toBe(303);
-  const cookie = [...cookies, ...signIn.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
+  const { status, cookie, csrf } = await signInOverHttp(stack.apiUrl, stack.other.key);
+  expect(status).toBe(303);
   const page = async (method: string, path: string, form?: Record<string, string>) => (await fetch(`${stack.apiUrl}${path}`, {
     method, redirect: 'manual', headers: { cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
     body: form ? new URLSearchParams({ _csrf: csrf, ...form }) : undefined,

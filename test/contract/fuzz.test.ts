@@ -67,7 +67,7 @@ describe('API contract fuzzing (schemathesis)', () => {
   it('finds no failure in any operation of /openapi.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relais-fuzz-'));
     trace(`schemathesis starts against ${stack.apiUrl}`);
-    const { code, output } = await run(SCHEMATHESIS, [
+    const fuzz = () => run(SCHEMATHESIS, [
       '--config-file', resolve(__dirname, 'schemathesis.toml'),
       '--no-color',
       'run', `${stack.apiUrl}/openapi.json`,
@@ -86,6 +86,13 @@ describe('API contract fuzzing (schemathesis)', () => {
       RELAIS_FUZZ_CONFIRM_TOKEN: link('confirm', 'fuzz-order:never-issued'),
       RELAIS_FUZZ_DOCUMENT_TOKEN: link('document', 'fuzz-dispatch'),
     }, dir);
+    let { code, output } = await fuzz();
+    // A Python traceback is schemathesis (or hypothesis) failing in itself, not a finding about the
+    // API: seen once in its coverage phase under 2 workers. Run it once more, and say so.
+    if (code !== 0 && /Traceback \(most recent call last\)[\s\S]*site-packages\/(schemathesis|hypothesis)\//.test(output)) {
+      trace('schemathesis failed in itself (a Python traceback): running it once more');
+      ({ code, output } = await fuzz());
+    }
     trace(`schemathesis exited ${code}`);
     // Its whole report, findings and warnings: what was covered is part of the result.
     console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation):\n${output.slice(-60_000)}`);

@@ -179,6 +179,8 @@ test('O4/O10: ops release a held order from its page', async () => {
   const placed = await api('POST', '/v1/orders', newOrder(id, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' } }));
   expect(placed.status).toBe(202);
   await stack.waitFor('on hold', async () => (await api('GET', `/v1/orders/${id}`)).body?.state === 'on_hold');
+  // The list reads the order projection, which may trail the workflow (GET above can answer from a query).
+  await stack.waitFor('on hold in the list', async () => stack.db.Order.exists({ tenantId: stack.tenantId, orderId: id, state: 'on_hold' }));
   const { context, page } = await signedIn(stack.key);
   await page.goto('/ui/orders');
   await expectAccessible(page, 'orders');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort, startFerretDb, toolPaths } from '../scripts/lib/processes';
 import { buildWorkflowBundle } from '../src/worker';
+import { withSlowStartRetry } from './support/server-start';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -20,9 +21,9 @@ export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'relais-test-'));
   const temporalPort = await freePort();
   const [env, ferret, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
+    withSlowStartRetry('the Temporal dev server', () => TestWorkflowEnvironment.createLocal({
       server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: temporalPort, ui: false },
-    }),
+    })),
     (async () => {
       if (process.env.MONGODB_URI) return undefined;
       if (!tools.ferretdb) throw new Error('FerretDB is not built: run `node scripts/tools.mjs`.');

@@ -16,6 +16,8 @@ import { startFaultStack, type FaultStack } from './stack';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DRAIN_MS = 4 * 60_000;
+/** Progress on stderr as it happens (jest holds console output until the file ends): a stall shows where. */
+const trace = (message: string) => { process.stderr.write(`[faults ${new Date().toISOString()}] ${message}\n`); };
 
 let stack: FaultStack;
 let load: Load;
@@ -56,16 +58,19 @@ afterAll(async () => {
  */
 async function underLoad(fault: string, inject: () => Promise<{ end: number; notes?: string }>, options: { streamForMs?: number } = {}): Promise<ReturnType<typeof countPhase> & { answers: Answer[] }> {
   const from = load.items.length;
+  trace(`${fault}: stream on`);
   load.start(fault);
   await sleep(5000);
   // A fault that lasts as long as the system takes to absorb it (the burst) gets a stream of bounded length.
   const capped = options.streamForMs ? sleep(options.streamForMs).then(() => load.stop()) : undefined;
   const { end, notes = '' } = await inject();
+  trace(`${fault}: fault over`);
   await sleep(5000);
   await load.stop();
   await capped;
   const items = load.items.slice(from);
-  await drain(stack, items, DRAIN_MS);
+  trace(`${fault}: stream off, ${items.length} requests; draining`);
+  await drain(stack, items, DRAIN_MS, trace);
   const byItem = messagesByItem(stack.sandbox);
   // Refused requests whose work was done anyway (an answer lost in a crash): a platform retries them with the same id (200, created: false).
   const refusedButDone = items.filter((i) => i.acceptedAt === undefined && byItem.has(i.id)).length;

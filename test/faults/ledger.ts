@@ -60,12 +60,19 @@ export async function markFinished(stack: FaultStack, items: Item[]): Promise<vo
 }
 
 /** Polls until every accepted item of `items` is finished or `timeoutMs` passes. */
-export async function drain(stack: FaultStack, items: Item[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+export async function drain(stack: FaultStack, items: Item[], timeoutMs: number, trace: (message: string) => void): Promise<void> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let reported = started;
   for (;;) {
     await markFinished(stack, items);
-    if (items.every((i) => i.acceptedAt === undefined || i.finishedAt !== undefined)) return;
-    if (Date.now() > deadline) return;
+    const open = items.filter((i) => i.acceptedAt !== undefined && i.finishedAt === undefined);
+    if (!open.length) return;
+    if (Date.now() > deadline) { trace(`drain gave up after ${Math.round(timeoutMs / 1000)} s; still open: ${open.map((i) => i.id).join(' ')}`); return; }
+    if (Date.now() - reported >= 30_000) {
+      reported = Date.now();
+      trace(`draining for ${Math.round((reported - started) / 1000)} s: ${open.length} of ${items.filter((i) => i.acceptedAt !== undefined).length} accepted still open (${open.slice(0, 8).map((i) => i.id).join(' ')}${open.length > 8 ? ' …' : ''})`);
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -3,9 +3,21 @@
  * The `cluster` project (test/cluster/) also runs a real Temporal cluster on PostgreSQL, started
  * once in test/cluster/global-setup.ts, only when one of its files is selected.
  * The `faults` project (test/faults/) starts, kills and restarts servers of its own (issue 7). */
+/**
+ * ESM-only packages required by CommonJS dependencies (content-disposition 3 by `@fastify/static`
+ * 10, behind `@fastify/swagger-ui` 6; cookie 2 by `@fastify/cookie` 11.1), and `@fastify/cookie`
+ * itself, which loads cookie with a dynamic import(). Node 20.19+ runs all of this natively;
+ * jest's own module loader does not, so the tests compile these files to CommonJS.
+ */
+const COMPILED_FOR_JEST = ['content-disposition', 'cookie', '@fastify/cookie'];
+
 const shared = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    [`/node_modules/(${COMPILED_FOR_JEST.join('|')})/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`^(?!.*/node_modules/(${COMPILED_FOR_JEST.join('|')})/).*/node_modules/`],
   setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
   modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.data/', '<rootDir>/dist/'],
 };

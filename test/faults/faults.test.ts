@@ -37,7 +37,8 @@ beforeAll(async () => {
 afterAll(async () => {
   polling = false;
   // Bounded: a failed phase may leave requests hanging; the report and the clean-up come first.
-  await Promise.race([Promise.all([load?.stop(), poller]), sleep(30_000)]);
+  // (an unref'd timer: once the race is won it must not keep jest alive for its 30 s)
+  await Promise.race([Promise.all([load?.stop(), poller]), new Promise((r) => setTimeout(r, 30_000).unref())]);
   if (rows.length) {
     const report = [
       `Fault suite, ${new Date().toISOString()}, ${cpus().length} cores, ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s`,

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { freePort, startFerretDb, toolPaths } from '../scripts/lib/processes';
+import { freePort, startFerretDb, stopProcess, toolPaths } from '../scripts/lib/processes';
 import { buildWorkflowBundle } from '../src/worker';
 import { withSlowStartRetry } from './support/server-start';
 
@@ -20,7 +20,7 @@ export default async function globalSetup(): Promise<void> {
   const tools = toolPaths();
   const dir = mkdtempSync(join(tmpdir(), 'relais-test-'));
   const temporalPort = await freePort();
-  const [env, ferret, bundle] = await Promise.all([
+  const [envResult, ferretResult, bundleResult] = await Promise.allSettled([
     withSlowStartRetry('the Temporal dev server', () => TestWorkflowEnvironment.createLocal({
       server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: temporalPort, ui: false },
     })),
@@ -34,6 +34,13 @@ export default async function globalSetup(): Promise<void> {
     })(),
     buildWorkflowBundle(),
   ]);
+  // Jest runs no teardown after a failed set-up: whatever did start is stopped here.
+  if (envResult.status === 'rejected' || ferretResult.status === 'rejected' || bundleResult.status === 'rejected') {
+    if (envResult.status === 'fulfilled') await envResult.value.teardown();
+    if (ferretResult.status === 'fulfilled') await stopProcess(ferretResult.value);
+    throw [envResult, ferretResult, bundleResult].find((r) => r.status === 'rejected')!.reason;
+  }
+  const [env, ferret, bundle] = [envResult.value, ferretResult.value, bundleResult.value];
   if (process.env.MONGODB_URI) process.env.RELAIS_TEST_MONGODB_URI = process.env.MONGODB_URI;
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);

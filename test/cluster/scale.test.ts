@@ -3,26 +3,18 @@
 // worker is killed with SIGKILL mid-run; every workflow still completes, and the work was spread.
 // Who did what is read from the workflow histories: every task records the identity
 // (pid@host) of the worker that ran it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { killAllRelais, spawnRelais, type RelaisProcess } from '../support/relais-process';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
 import { clusterTarget } from './target';
 
-const ROOT = join(__dirname, '..', '..');
 const DISPATCHES = 24;
 const ORDERS = 8;
 
 let stack: Stack;
-const workers: ChildProcess[] = [];
 
-function startWorkerProcess(): ChildProcess {
+function startWorkerProcess(): RelaisProcess {
   // A small slot count per process, so that one process alone cannot take the whole burst.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: ROOT, stdio: 'ignore',
-    env: { ...process.env, ...stack.workerEnv, WORKER_MAX_CONCURRENT_ACTIVITIES: '4', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4' },
-  });
-  workers.push(child);
-  return child;
+  return spawnRelais('src/worker.ts', { ...stack.workerEnv, WORKER_MAX_CONCURRENT_ACTIVITIES: '4', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4' }, { quiet: true });
 }
 
 // Each dispatch listens two minutes for its provider events (D7). Webhooks reach the API one batch
@@ -30,7 +22,7 @@ function startWorkerProcess(): ChildProcess {
 // 30 s, and a dispatch then finished `queued` with its `delivered` event still on the way.
 beforeAll(async () => { stack = await startStack({ cluster: clusterTarget(), worker: false, policies: { listenFor: 'PT2M' }, eventDelayMs: 500 }); });
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  killAllRelais();
   await stack?.close();
 });
 
@@ -78,7 +70,7 @@ test('three workers, a burst, one worker killed mid-run: every workflow complete
   // Each process bundles its workflows before it polls.
   await stack.waitFor('three workers polling', async () => (await pollers()).size >= 3, 240_000);
   const identities = [...await pollers()];
-  const victim = identities.find((id) => id.startsWith(`${processes[0].pid}@`));
+  const victim = identities.find((id) => id.startsWith(`${processes[0].child.pid}@`));
   expect(victim).toBeDefined();
 
   const posted = await Promise.all([
@@ -90,8 +82,8 @@ test('three workers, a burst, one worker killed mid-run: every workflow complete
 
   // Mid-run: once a quarter of the purchase orders have reached the provider, the first worker dies.
   await stack.waitFor('a quarter of the burst sent', async () => stack.sandbox.messages({}).length >= DISPATCHES / 4, 120_000);
-  processes[0].kill('SIGKILL');
-  await new Promise((r) => processes[0].once('exit', r));
+  processes[0].child.kill('SIGKILL');
+  await processes[0].exited;
 
   for (let i = 0; i < ORDERS; i += 1) {
     const id = `ord-scale-${i}`;

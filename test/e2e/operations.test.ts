@@ -3,15 +3,13 @@
 //   SDK's; SIGTERM drains (an activity in flight, held by a slow SMTP server, still finishes;
 //   /healthz says "stopping" meanwhile), then the process exits 0.
 // - API: SIGTERM during a request still answers that request, then the process exits 0.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../scripts/lib/processes';
+import { killAllRelais, spawnRelais } from '../support/relais-process';
 import { purchaseOrder, startStack, type Stack } from '../support/stack';
 
-const ROOT = join(__dirname, '..', '..');
 let stack: Stack;
 let smtp: SMTPServer;
 let smtpPort: number;
@@ -19,18 +17,8 @@ let smtpPort: number;
 let releaseSmtp: (() => void) | undefined;
 let smtpReceiving: Promise<void>;
 let markReceiving: () => void;
-const children: ChildProcess[] = [];
 
-function startProcess(entry: string, env: Record<string, string>): { child: ChildProcess; lines: () => any[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...stack.workerEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  return { child, lines, exited };
-}
+const startProcess = (entry: 'src/worker.ts' | 'src/api/main.ts', env: Record<string, string>) => spawnRelais(entry, { ...stack.workerEnv, ...env });
 
 beforeAll(async () => {
   stack = await startStack({ worker: false, policies: { listenFor: 'PT1S' } });
@@ -51,7 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   releaseSmtp?.();
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllRelais();
   await new Promise<void>((r) => smtp.close(() => r()));
   await stack?.close();
 });

@@ -1,23 +1,15 @@
 // N4 and "nothing accepted is lost": the worker process is killed with SIGKILL after the send
 // is recorded and before the provider's events; a new worker process finishes the dispatch,
 // and the supplier received the purchase order exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { killAllRelais, spawnRelais } from '../support/relais-process';
 import { purchaseOrder, startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
-const children: ChildProcess[] = [];
-const ROOT = join(__dirname, '..', '..');
-
-function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { cwd: ROOT, env: { ...process.env, ...stack.workerEnv }, stdio: 'ignore' });
-  children.push(child);
-  return child;
-}
+const startWorkerProcess = () => spawnRelais('src/worker.ts', stack.workerEnv, { quiet: true });
 
 beforeAll(async () => { stack = await startStack({ worker: false, eventDelayMs: 1500 }); });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllRelais();
   await stack?.close();
 });
 
@@ -28,8 +20,8 @@ test('kill -9 of the worker between send and events: delivered later, sent once'
   // documented duplicate window (N4: the provider took it, Relais had not written it down yet).
   await stack.waitFor('the send, recorded', async () => (await stack.request('GET', '/v1/dispatches/po-kill')).body?.sentAt, 120_000); // a worker process bundles its workflows first
   expect(stack.sandbox.messages({ to: 'kill@acme.test' })).toHaveLength(1);
-  first.kill('SIGKILL');
-  await new Promise((r) => first.once('exit', r));
+  first.child.kill('SIGKILL');
+  await first.exited;
   // The provider's events come while no worker runs; Temporal keeps the signals.
   await stack.waitFor('events delivered to Relais', async () =>
     stack.sandbox.messages({ to: 'kill@acme.test' })[0].events.filter((e) => e.outcome === 'delivered').length === 2, 30_000);

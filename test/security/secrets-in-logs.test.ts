@@ -4,28 +4,22 @@
 // document link (D8), a held order whose customer confirms through the signed link (O3), an
 // operator signing in to the pages, and a wrong key. Then every key, token and secret used is
 // searched for in everything both processes printed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { freePort } from '../../scripts/lib/processes';
 import { createApiKey } from '../../src/db/api-keys';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
+import { killAllRelais, spawnRelais, type RelaisProcess } from '../support/relais-process';
 import { signInOverHttp } from '../support/ui-session';
 import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
 
-const ROOT = join(__dirname, '..', '..');
 let stack: Stack;
 let sandbox: Sandbox;
 let apiUrl: string;
-const output: string[] = [];
-const children: ChildProcess[] = [];
-
-function startProcess(entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...stack.workerEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
-  child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
-  children.push(child);
-  return child;
+const processes: RelaisProcess[] = [];
+function startProcess(entry: 'src/worker.ts' | 'src/api/main.ts', env: Record<string, string>) {
+  processes.push(spawnRelais(entry, { ...stack.workerEnv, ...env }));
 }
+/** Everything the API and worker processes wrote. */
+const output = () => processes.map((p) => p.output()).join('');
 
 async function api(method: string, path: string, key: string, body?: unknown) {
   const res = await fetch(`${apiUrl}${path}`, {
@@ -54,11 +48,11 @@ beforeAll(async () => {
   startProcess('src/api/main.ts', { ...env, HOST: '127.0.0.1', API_PORT: String(port) });
   startProcess('src/worker.ts', env);
   await stack.waitFor('the API process', async () => (await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok, 60_000);
-  await stack.waitFor('the worker process', async () => output.join('').includes('worker started'), 120_000);
+  await stack.waitFor('the worker process', async () => output().includes('worker started'), 120_000);
 });
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllRelais();
   await sandbox?.close();
   await stack?.close();
 });
@@ -111,7 +105,7 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   // Let the last lines come out, then make sure the logs are worth searching: the requests
   // above, links included, were logged.
   await new Promise((r) => setTimeout(r, 1000));
-  const logs = output.join('');
+  const logs = output();
   expect(logs).toContain('"url":"/c/');
   expect(logs).toContain('"url":"/d/');
   expect(logs).toContain('dispatch sent');

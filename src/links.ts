@@ -10,9 +10,12 @@ export function signLink(secret: string, claims: LinkClaims): string {
   return `${body}.${mac}`;
 }
 
-/** The secrets a link may be signed with: the current one, then the previous one during a rotation. */
+/**
+ * The secrets a link may be signed with: the current one, then the previous one during a
+ * rotation; none without a current one (links are then refused).
+ */
 export const linkSecrets = (deps: { linkSecret?: string; previous?: { linkSecret?: string } }): string[] =>
-  [deps.linkSecret, deps.previous?.linkSecret].filter((s): s is string => Boolean(s));
+  (deps.linkSecret ? [deps.linkSecret, deps.previous?.linkSecret] : []).filter((s): s is string => Boolean(s));
 
 export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 

@@ -2,7 +2,7 @@
 // often a client address may call the public routes. Configured in src/config.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config';
-import { verifyLink } from '../links';
+import { checkLink } from './link-check';
 import { ApiError } from './errors';
 import { isoDurationToMs } from '../domain/durations';
 
@@ -53,16 +53,15 @@ export function limitsFromConfig(config: Config): ApiLimits {
  * forged token must not spend a real tenant's allowance).
  */
 export function perTenantLinkLimit(app: FastifyInstance, limits: ApiLimits, secrets: readonly string[], kind: 'confirm' | 'document') {
+  const tenantOf = (request: FastifyRequest) => {
+    const check = checkLink(request, secrets, kind);
+    return check.ok ? check.claims.tenantId : undefined;
+  };
   const count = app.createRateLimit({
     max: limits.tenantPublicRate.max,
     timeWindow: limits.tenantPublicRate.windowMs,
     keyGenerator: (request) => `${kind}:${tenantOf(request)}`,
   });
-  const tenantOf = (request: FastifyRequest) => {
-    const token = (request.params as { token?: string }).token ?? '';
-    const check = secrets.length ? verifyLink(secrets, token, kind) : undefined;
-    return check?.ok ? check.claims.tenantId : undefined;
-  };
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!tenantOf(request)) return;
     const { isExceeded, max, ttlInSeconds } = await count(request) as { isExceeded?: boolean; max?: number; ttlInSeconds?: number };

@@ -2,15 +2,14 @@
 
 /** Days, hours, minutes, seconds (PT30M, P3D, P1DT12H); the API's schemas carry it as their pattern. */
 export const ISO_DURATION_PATTERN = /^P(?!$)(?:([0-9]+)D)?(?:T(?=[0-9])(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?$/;
-const ISO_DURATION = ISO_DURATION_PATTERN;
 
 export function isIsoDuration(value: string): boolean {
-  return ISO_DURATION.test(value);
+  return ISO_DURATION_PATTERN.test(value);
 }
 
 /** Milliseconds in an ISO-8601 duration of days, hours, minutes and seconds (no months or years: their length varies). */
 export function isoDurationToMs(value: string): number {
-  const m = ISO_DURATION.exec(value);
+  const m = ISO_DURATION_PATTERN.exec(value);
   if (!m) throw new RangeError(`not an ISO-8601 duration of days/hours/minutes/seconds: ${value}`);
   const [, d, h, min, s] = m;
   return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Math.round(Number(s ?? 0) * 1000);

@@ -1,11 +1,12 @@
 // /c/:token — the customer's address confirmation page (rule O3): server-rendered, no
 // JavaScript, French or English, readable on a phone. The link is signed and expiring; the
 // order workflow makes it single-use and re-checks a corrected address.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
-import { linkSecrets, verifyLink } from '../../links';
+import { linkSecrets } from '../../links';
+import { checkLink } from '../link-check';
 import { confirmFormSchema } from '../schemas';
 import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workflows/order';
 import { orderWorkflowId } from './orders';
@@ -63,11 +64,12 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
   const app = scope.withTypeProvider<ZodRequestTypes>();
   // Per client address: the page is public, and a guessed token must stay a slow guess.
   const config = { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } };
-  const onRequest = perTenantLinkLimit(app, limits, linkSecrets(deps), 'confirm');
+  const secrets = linkSecrets(deps);
+  const onRequest = perTenantLinkLimit(app, limits, secrets, 'confirm');
   const doc = { tags: ['public'], params: tokenParams };
   /** Verifies the token and finds the tenant's language; the order workflow decides the rest. */
-  async function open(token: string) {
-    const check = deps.linkSecret ? verifyLink(linkSecrets(deps), token, 'confirm') : { ok: false as const, reason: 'forged' as const };
+  async function open(request: FastifyRequest) {
+    const check = checkLink(request, secrets, 'confirm');
     if (!check.ok) return { check } as const;
     const [orderId, nonce] = check.claims.target.split(':');
     const tenant = await deps.db.Tenant.findById(check.claims.tenantId, { locale: 1 }).lean();
@@ -85,7 +87,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
       response: { 200: htmlPage('the form, or where the confirmation stands'), 404: htmlPage('the link is not valid'), 410: htmlPage('the link has expired'), ...errors(429) },
     },
   }, async (request, reply) => {
-    const o = await open(request.params.token);
+    const o = await open(request);
     if (!o.check.ok) return failure(reply, o.check.reason);
     const w = T[o.lang!];
     try {
@@ -113,7 +115,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
       },
     },
   }, async (request, reply) => {
-    const o = await open(request.params.token);
+    const o = await open(request);
     if (!o.check.ok) return failure(reply, o.check.reason);
     const w = T[o.lang!];
     const posted = confirmFormSchema.safeParse(request.body ?? {});

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import { perTenantLinkLimit, type ApiLimits } from '../limits';
 import type { ApiDeps } from '../server';
-import { linkSecrets, verifyLink } from '../../links';
+import { linkSecrets } from '../../links';
+import { checkLink } from '../link-check';
 
 const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
@@ -15,9 +16,10 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 
 export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
+  const secrets = linkSecrets(deps);
   app.get('/d/:token', {
     config: { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } },
-    onRequest: perTenantLinkLimit(app, limits, linkSecrets(deps), 'document'),
+    onRequest: perTenantLinkLimit(app, limits, secrets, 'document'),
     schema: {
       tags: ['public'], summary: 'The copy of a dispatched document, behind a signed expiring link (D8)',
       params: z.object({ token: z.string().min(1) }),
@@ -25,7 +27,7 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     },
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
-    const check = deps.linkSecret ? verifyLink(linkSecrets(deps), request.params.token, 'document') : { ok: false as const, reason: 'forged' as const };
+    const check = checkLink(request, secrets, 'document');
     if (!check.ok) {
       const expired = check.reason === 'expired';
       return reply.status(expired ? 410 : 404).type('text/html').send(PAGE('en', 'Link', expired

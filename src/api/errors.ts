@@ -1,5 +1,6 @@
 // Every error the API returns has one shape: { error: { code, message, details } }.
 import type { FastifyReply } from 'fastify';
+import mongoose from 'mongoose';
 import { z } from 'zod';
 
 export class ApiError extends Error {
@@ -47,21 +48,31 @@ export function sendError(reply: FastifyReply, error: ApiError) {
   return reply.status(error.status).send({ error: { code: error.code, message: error.message, details: error.details } });
 }
 
-const MONGO_DOWN = new Set([
-  'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
-  'MongoNotConnectedError', 'MongoPoolClearedError', 'MongoTopologyClosedError',
-]);
+const { MongoNetworkError, MongoServerSelectionError, MongoNotConnectedError, MongoTopologyClosedError, MongoServerClosedError, MongoServerError } = mongoose.mongo;
+/**
+ * Server answers that mean "not now" (shutting down, stepping down, a host unreachable behind
+ * it): the codes the MongoDB driver itself treats as retryable.
+ */
+const MONGO_TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 /** gRPC UNAVAILABLE and DEADLINE_EXCEEDED: the Temporal frontend did not answer. */
 const GRPC_DOWN = new Set([14, 4]);
 
+/** By class, not by name: subclasses count (a pool cleared after a network error is a MongoNetworkError named otherwise). */
+const mongoDown = (e: unknown): boolean =>
+  e instanceof MongoNetworkError || e instanceof MongoServerSelectionError || e instanceof MongoNotConnectedError
+  || e instanceof MongoTopologyClosedError || e instanceof MongoServerClosedError
+  || (e instanceof MongoServerError && typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code))
+  // mongoose's own: no server to select, or an operation buffered while disconnected for too long
+  || (e instanceof Error && (e.name === 'MongooseServerSelectionError' || (e.name === 'MongooseError' && /buffering timed out/.test(e.message))));
+
 /**
- * Which dependency an error says is unreachable — MongoDB (the driver could not select a server,
- * or mongoose gave up buffering while disconnected) or Temporal (gRPC unavailable / deadline) —
- * or undefined for any other error. Walks the `cause` chain: the SDKs wrap these.
+ * Which dependency an error says is unreachable — MongoDB (no connection, a connection lost, the
+ * server shutting down) or Temporal (gRPC unavailable / deadline) — or undefined for any other
+ * error. Walks the `cause` chain: the SDKs wrap these.
  */
 export function unavailableDependency(error: unknown): 'mongodb' | 'temporal' | undefined {
-  for (let e = error as { name?: string; message?: string; code?: unknown; metadata?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
-    if (MONGO_DOWN.has(e.name ?? '') || (e.name === 'MongooseError' && /buffering timed out/.test(e.message ?? ''))) return 'mongodb';
+  for (let e = error as { code?: unknown; metadata?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
+    if (mongoDown(e)) return 'mongodb';
     if (typeof e.code === 'number' && GRPC_DOWN.has(e.code) && e.metadata !== undefined) return 'temporal';
   }
   return undefined;

@@ -19,7 +19,26 @@ test('Temporal unreachable: the gRPC call fails unavailable or past its deadline
   await connection.close();
 });
 
+// The driver's own classes, as it raises them when FerretDB or MongoDB goes away mid-request.
+// Matched by class: a list of names missed subclasses such as PoolClearedOnNetworkError and the
+// server's shutdown answers, and one fault-suite run saw a 500 during the FerretDB outage.
+const { MongoNetworkError, MongoServerError, MongoServerClosedError, MongoNotConnectedError } = mongoose.mongo;
+class PoolClearedLike extends MongoNetworkError { override get name() { return 'PoolClearedOnNetworkError'; } }
+test.each([
+  ['a connection closed under a request', new MongoNetworkError('connection 4 to 127.0.0.1:27017 closed')],
+  ['a pool cleared after a network error (a MongoNetworkError subclass)', new PoolClearedLike('Connection to 127.0.0.1:27017 interrupted')],
+  ['the server shutting down (ShutdownInProgress, 91)', new MongoServerError({ code: 91, errmsg: 'The server is in quiesce mode and will shut down' })],
+  ['interrupted at shutdown (11600)', new MongoServerError({ code: 11600, errmsg: 'interrupted at shutdown' })],
+  ['the server closed by the driver', new MongoServerClosedError()],
+  ['the client not connected', new MongoNotConnectedError('not connected')],
+  ['wrapped by an SDK', Object.assign(new Error('failed'), { cause: new MongoNetworkError('connection closed') })],
+])('MongoDB down: %s', (_what, err) => {
+  expect(unavailableDependency(err)).toBe('mongodb');
+});
+
 test('anything else is not an outage', () => {
+  expect(unavailableDependency(new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }))).toBeUndefined();
+  expect(unavailableDependency(new MongoServerError({ code: 2, errmsg: 'BadValue' }))).toBeUndefined();
   expect(unavailableDependency(new Error('boom'))).toBeUndefined();
   expect(unavailableDependency(Object.assign(new Error('not found'), { code: 5, metadata: {} }))).toBeUndefined();
   expect(unavailableDependency(undefined)).toBeUndefined();

@@ -102,6 +102,8 @@ function expectClean(r: Awaited<ReturnType<typeof underLoad>>) {
   // refuses the connection; a retried order event may find itself already applied (409).
   const bad = r.answers.filter((a) => a.status === null ? a.error === 'hung'
     : a.status >= 300 && !(a.status === 409 && a.path.endsWith('/events')) && !(a.status === 503 && typeof a.body?.error?.code === 'string' && typeof a.body?.error?.message === 'string'));
+  // What the API logged about a 500 says which error went unrecognised.
+  if (bad.some((a) => a.status === 500)) trace(`API errors:\n${stack.api()?.output().split('\n').filter((l) => l.includes('"unhandled error"')).join('\n')}`);
   expect(bad.map(({ path, status, ms, body, error }) => ({ path, status, ms, body, error }))).toEqual([]);
 }
 

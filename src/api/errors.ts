@@ -62,6 +62,8 @@ const mongoDown = (e: unknown): boolean =>
   e instanceof MongoNetworkError || e instanceof MongoServerSelectionError || e instanceof MongoNotConnectedError
   || e instanceof MongoTopologyClosedError || e instanceof MongoServerClosedError
   || (e instanceof MongoServerError && typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code))
+  // FerretDB stopping: the requests it was serving are cancelled (InternalError, "… context canceled")
+  || (e instanceof MongoServerError && e.code === 1 && /context canceled/.test(e.message))
   // mongoose's own: no server to select, or an operation buffered while disconnected for too long
   || (e instanceof Error && (e.name === 'MongooseServerSelectionError' || (e.name === 'MongooseError' && /buffering timed out/.test(e.message))));
 

@@ -47,7 +47,8 @@ export interface FaultStack {
   close(): Promise<void>;
 }
 
-const TAIL = 20_000;
+// Enough of each process's output (about 4,000 request log lines) to find what it logged about a failed phase.
+const TAIL = 2_000_000;
 
 export async function startFaultStack(): Promise<FaultStack> {
   const tools = toolPaths();

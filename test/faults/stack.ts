@@ -115,12 +115,18 @@ export async function startFaultStack(): Promise<FaultStack> {
 
   const launch = (name: string, entry: string): RelaisProcess => {
     const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (c: Buffer) => { out = (out + c.toString()).slice(-TAIL); };
+    // Chunks, trimmed to the last TAIL characters only once they reach twice that: no copy per chunk.
+    let chunks: string[] = [];
+    let size = 0;
+    const keep = (c: Buffer) => {
+      chunks.push(c.toString());
+      size += c.length;
+      if (size > 2 * TAIL) { chunks = [chunks.join('').slice(-TAIL)]; size = chunks[0].length; }
+    };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    return { name, child, output: () => out, exited };
+    return { name, child, output: () => chunks.join('').slice(-TAIL), exited };
   };
   const until = async (what: string, p: RelaisProcess, ready: () => Promise<boolean> | boolean, timeoutMs = 180_000) => {
     const deadline = Date.now() + timeoutMs;

@@ -54,6 +54,7 @@ const { MongoNetworkError, MongoServerSelectionError, MongoNotConnectedError, Mo
  * it): the codes the MongoDB driver itself treats as retryable.
  */
 const MONGO_TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+const SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
 /** gRPC UNAVAILABLE and DEADLINE_EXCEEDED: the Temporal frontend did not answer. */
 const GRPC_DOWN = new Set([14, 4]);
 
@@ -64,6 +65,8 @@ const mongoDown = (e: unknown): boolean =>
   || (e instanceof MongoServerError && typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code))
   // FerretDB stopping: the requests it was serving are cancelled (InternalError, "… context canceled")
   || (e instanceof MongoServerError && e.code === 1 && /context canceled/.test(e.message))
+  // a socket the server closed, raised by the driver before it could wrap it (EPIPE on write)
+  || (e instanceof Error && SOCKET_CODES.has((e as { code?: unknown }).code as string) && /node_modules[\\/]mongodb[\\/]/.test(e.stack ?? ''))
   // mongoose's own: no server to select, or an operation buffered while disconnected for too long
   || (e instanceof Error && (e.name === 'MongooseServerSelectionError' || (e.name === 'MongooseError' && /buffering timed out/.test(e.message))));
 
@@ -73,7 +76,9 @@ const mongoDown = (e: unknown): boolean =>
  * error. Walks the `cause` chain: the SDKs wrap these.
  */
 export function unavailableDependency(error: unknown): 'mongodb' | 'temporal' | undefined {
-  for (let e = error as { code?: unknown; metadata?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
+  // `cause`, or for a bulk write (insertMany) the driver error it carries in `errorResponse`
+  for (let e = error as { code?: unknown; metadata?: unknown; cause?: unknown; errorResponse?: unknown } | undefined, depth = 0; e && depth < 5;
+    e = (e.cause ?? (e.errorResponse instanceof Error ? e.errorResponse : undefined)) as typeof e, depth += 1) {
     if (mongoDown(e)) return 'mongodb';
     if (typeof e.code === 'number' && GRPC_DOWN.has(e.code) && e.metadata !== undefined) return 'temporal';
   }

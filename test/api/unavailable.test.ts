@@ -32,6 +32,13 @@ test.each([
   ['interrupted at shutdown (11600)', new MongoServerError({ code: 11600, errmsg: 'interrupted at shutdown' })],
   ['FerretDB stopping with requests in flight (seen in the fault suite)', new MongoServerError({ code: 1, errmsg: '[msg_insert.go:168 handler.(*Handler).MsgInsert] context canceled' })],
   ['the server closed by the driver', new MongoServerClosedError()],
+  // Both seen in a fault-suite run as FerretDB stopped:
+  ['a write to a socket the server had closed, before the driver wrapped it (EPIPE)', Object.assign(new Error('This socket has been ended by the other party'), {
+    code: 'EPIPE', stack: 'Error: This socket has been ended by the other party\n    at Connection.writeCommand (/app/node_modules/mongodb/lib/cmap/connection.js:722:23)',
+  })],
+  ['an insertMany whose network error is in errorResponse', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:27017'), {
+    name: 'MongoBulkWriteError', errorResponse: new MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017'),
+  })],
   ['the client not connected', new MongoNotConnectedError('not connected')],
   ['wrapped by an SDK', Object.assign(new Error('failed'), { cause: new MongoNetworkError('connection closed') })],
 ])('MongoDB down: %s', (_what, err) => {
@@ -42,6 +49,7 @@ test('anything else is not an outage', () => {
   expect(unavailableDependency(new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' }))).toBeUndefined();
   expect(unavailableDependency(new MongoServerError({ code: 2, errmsg: 'BadValue' }))).toBeUndefined();
   expect(unavailableDependency(new MongoServerError({ code: 1, errmsg: 'some other internal error' }))).toBeUndefined();
+  expect(unavailableDependency(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', stack: 'Error: write EPIPE\n    at somewhere (/app/src/other.js:1:1)' }))).toBeUndefined();
   expect(unavailableDependency(new Error('boom'))).toBeUndefined();
   expect(unavailableDependency(Object.assign(new Error('not found'), { code: 5, metadata: {} }))).toBeUndefined();
   expect(unavailableDependency(undefined)).toBeUndefined();

@@ -42,8 +42,8 @@ module.exports = {
       globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
     },
     // The fault suite (test/faults/, docs/reliability.md): its own servers, started, killed and
-    // restarted by the test itself (about 5 minutes). `npm test` runs it in a jest run of its own,
-    // after the others: beside them its load made their timing-bound waits flaky.
+    // restarted by the test itself (about 5 minutes). `npm run test:faults` runs it on its own; it
+    // is out of `npm test` until it passes reliably (docs/reliability.md, "Not yet in CI").
     {
       ...shared,
       displayName: 'faults',

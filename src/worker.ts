@@ -90,7 +90,7 @@ async function main() {
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
   if (!config.LINK_SECRET) throw new Error('LINK_SECRET is not set: the worker signs document links with it (32+ random characters)');
   const { sdkMetricsUrl } = await installRuntime(log);
-  const db = await connectDb(config.MONGODB_URI);
+  const db = await connectDb(config.MONGODB_URI, { log });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createRelaisWorker({
     connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: tuningFromConfig(config),

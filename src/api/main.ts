@@ -12,7 +12,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
-  const db = await connectDb(config.MONGODB_URI);
+  const db = await connectDb(config.MONGODB_URI, { log: logger });
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = buildServer({

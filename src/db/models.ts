@@ -2,6 +2,7 @@
 // admin routes; Temporal holds the truth of running processes, these hold what people query.
 // Kept to what both MongoDB and FerretDB v1 serve: no $lookup, transactions or partial indexes.
 import mongoose, { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { heartbeatBoundMs, watchHeartbeats } from './heartbeat-watchdog';
 
 const personSchema = new Schema({
   name: { type: String, required: true },
@@ -215,7 +216,7 @@ export type DispatchDoc = InferSchemaType<typeof dispatchSchema>;
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
 export type AuditDoc = InferSchemaType<typeof auditSchema>;
 
-function bindModels(connection: Connection) {
+function bindModels(connection: Connection, stopWatchdog: () => void) {
   return {
     connection,
     Tenant: connection.model('Tenant', tenantSchema, 'tenants'),
@@ -230,20 +231,43 @@ function bindModels(connection: Connection) {
     Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
     UiSession: connection.model('UiSession', uiSessionSchema, 'ui_sessions'),
-    close: () => connection.close(),
+    close: async () => { stopWatchdog(); await connection.close(); },
   };
 }
 
 export type Db = ReturnType<typeof bindModels>;
 
-/** Opens its own connection (not mongoose's global one), so tests can hold several. */
-export async function connectDb(uri: string, options: { dbName?: string; serverSelectionTimeoutMS?: number } = {}): Promise<Db> {
-  const connection = mongoose.createConnection(uri, {
-    dbName: options.dbName,
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
-  });
+/** Driver defaults, but a 10 s connect timeout (30 s by default): it bounds how long a stuck monitor goes unnoticed. */
+const DRIVER_OPTIONS = { serverSelectionTimeoutMS: 10_000, connectTimeoutMS: 10_000, heartbeatFrequencyMS: 10_000 };
+
+export interface ConnectDbOptions {
+  dbName?: string;
+  serverSelectionTimeoutMS?: number;
+  /** Told when the driver's server monitor is found stuck and the client reconnects (src/db/heartbeat-watchdog.ts). */
+  log?: { error(details: object, message: string): void; warn(details: object, message: string): void };
+  /** Tests only: a shorter bound, and a connect timeout of their own (0: none). */
+  watchdog?: { stuckAfterMs: number; connectTimeoutMS?: number; heartbeatFrequencyMS?: number };
+}
+
+/**
+ * Opens its own connection (not mongoose's global one), so tests can hold several. A watchdog
+ * reconnects the client when the driver's server monitor is stuck (see heartbeat-watchdog.ts).
+ */
+export async function connectDb(uri: string, options: ConnectDbOptions = {}): Promise<Db> {
+  const driver = {
+    ...DRIVER_OPTIONS,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DRIVER_OPTIONS.serverSelectionTimeoutMS,
+    connectTimeoutMS: options.watchdog?.connectTimeoutMS ?? DRIVER_OPTIONS.connectTimeoutMS,
+    heartbeatFrequencyMS: options.watchdog?.heartbeatFrequencyMS ?? DRIVER_OPTIONS.heartbeatFrequencyMS,
+  };
+  const connection = mongoose.createConnection(uri, { dbName: options.dbName, ...driver });
   await connection.asPromise();
-  const db = bindModels(connection);
+  const stopWatchdog = watchHeartbeats(connection.getClient(), {
+    stuckAfterMs: options.watchdog?.stuckAfterMs ?? heartbeatBoundMs(DRIVER_OPTIONS),
+    onStuck: ({ address, stuckForMs }) => options.log?.error({ address, stuckForMs }, 'MongoDB server monitor stuck: reconnecting the client'),
+    onReconnectFailed: (err) => options.log?.warn({ err }, 'MongoDB reconnection failed; trying again'),
+  });
+  const db = bindModels(connection, stopWatchdog);
   await Promise.all([db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.Confirmation.init()]);
   return db;
 }

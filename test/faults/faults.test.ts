@@ -59,6 +59,7 @@ afterAll(async () => {
  */
 async function underLoad(fault: string, inject: () => Promise<{ end: number; notes?: string }>, options: { streamForMs?: number } = {}): Promise<ReturnType<typeof countPhase> & { answers: Answer[] }> {
   const from = load.items.length;
+  const phaseStarted = Date.now();
   trace(`${fault}: stream on`);
   load.start(fault);
   await sleep(5000);
@@ -77,6 +78,7 @@ async function underLoad(fault: string, inject: () => Promise<{ end: number; not
   const refusedButDone = items.filter((i) => i.acceptedAt === undefined && byItem.has(i.id)).length;
   const answers = load.answers.filter((a) => a.phase === fault);
   const refusals = refusalsByKind(answers);
+  if (answers.some((a) => a.status === 503)) trace(`${fault}: what the API logged about its 503s\n${unavailableLog(phaseStarted, end)}`);
   const row = countPhase(fault, items, byItem, { end, kills }, [notes, refusedButDone ? `${refusedButDone} refused request(s) had been applied (answer lost)` : '', refusals].filter(Boolean).join('; '));
   rows.push(row);
   return { ...row, answers };
@@ -91,6 +93,25 @@ function refusalsByKind(answers: Answer[]): string {
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
   return kinds.size ? `refused: ${[...kinds].map(([k, n]) => `${n}× ${k}`).join(', ')}` : '';
+}
+
+/**
+ * The API's "dependency unavailable" warnings since `since`, by error, with when each kind was
+ * first and last seen relative to the fault's end: which error a lingering 503 carries.
+ */
+function unavailableLog(since: number, end: number): string {
+  const kinds = new Map<string, { n: number; first: number; last: number }>();
+  for (const line of stack.api()?.output().split('\n') ?? []) {
+    if (!line.includes('"dependency unavailable"')) continue;
+    let entry: { time?: number; err?: { type?: string; message?: string; code?: unknown } };
+    try { entry = JSON.parse(line); } catch { continue; }
+    if (!entry.time || entry.time < since) continue;
+    const kind = `${entry.err?.type}${entry.err?.code !== undefined ? `(${String(entry.err.code)})` : ''}: ${String(entry.err?.message).slice(0, 160)}`;
+    const k = kinds.get(kind) ?? { n: 0, first: entry.time, last: entry.time };
+    kinds.set(kind, { n: k.n + 1, first: Math.min(k.first, entry.time), last: Math.max(k.last, entry.time) });
+  }
+  const rel = (t: number) => `${((t - end) / 1000).toFixed(1)} s`;
+  return [...kinds].map(([kind, k]) => `  ${k.n}× ${kind} (from ${rel(k.first)} to ${rel(k.last)} after the fault's end)`).join('\n') || '  (none in the kept output)';
 }
 
 /** What every phase must show: nothing lost, no duplicate outside the N4 window, refusals that are answers. */

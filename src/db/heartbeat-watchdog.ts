@@ -17,7 +17,7 @@ import type { MongoClient, ServerHeartbeatFailedEvent, ServerHeartbeatStartedEve
 export interface HeartbeatWatchdogOptions {
   /** A heartbeat under way longer than this is stuck. */
   stuckAfterMs: number;
-  /** How often to look (default: a fifth of stuckAfterMs). */
+  /** How often to look (default: every second, or a fifth of stuckAfterMs when that is shorter). */
   checkEveryMs?: number;
   /** Told before each reconnection, with the server and how long its heartbeat had been under way. */
   onStuck?: (info: { address: string; stuckForMs: number }) => void;
@@ -69,7 +69,7 @@ export function watchHeartbeats(client: MongoClient, options: HeartbeatWatchdogO
       busy = false;
     }
   };
-  const timer = setInterval(() => { void check(); }, options.checkEveryMs ?? Math.max(100, Math.floor(options.stuckAfterMs / 5)));
+  const timer = setInterval(() => { void check(); }, options.checkEveryMs ?? Math.max(100, Math.min(1000, Math.floor(options.stuckAfterMs / 5))));
   timer.unref();
 
   return () => {

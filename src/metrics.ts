@@ -21,6 +21,11 @@ export const metrics = {
     name: 'relais_webhook_verify_failures_total', help: 'Provider webhooks refused because their signature did not verify',
     labelNames: ['provider', 'code'] as const, registers: [registry],
   }),
+  /** The MongoDB driver's server monitor found stuck and the client reconnected (src/db/heartbeat-watchdog.ts). */
+  mongodbReconnects: new Counter({
+    name: 'relais_mongodb_reconnects_total', help: 'MongoDB clients reconnected because the driver\'s server monitor was stuck on a heartbeat',
+    registers: [registry],
+  }),
   /** Timer rules that fired: D3 (30-minute rule), O5 (ready-to-ship deadline), O7 (48-hour stuck rule). */
   timerRuleFirings: new Counter({
     name: 'relais_timer_rule_firings_total', help: 'Timer rules that fired (D3 unknown after, O5 ready-to-ship deadline, O7 stuck in transit)',

@@ -2,6 +2,7 @@
 // admin routes; Temporal holds the truth of running processes, these hold what people query.
 // Kept to what both MongoDB and FerretDB v1 serve: no $lookup, transactions or partial indexes.
 import mongoose, { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { metrics } from '../metrics';
 import { heartbeatBoundMs, watchHeartbeats } from './heartbeat-watchdog';
 
 const personSchema = new Schema({
@@ -263,8 +264,12 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
   const connection = mongoose.createConnection(uri, { dbName: options.dbName, ...driver });
   await connection.asPromise();
   const stopWatchdog = watchHeartbeats(connection.getClient(), {
-    stuckAfterMs: options.watchdog?.stuckAfterMs ?? heartbeatBoundMs(DRIVER_OPTIONS),
-    onStuck: ({ address, stuckForMs }) => options.log?.error({ address, stuckForMs }, 'MongoDB server monitor stuck: reconnecting the client'),
+    // From the options the driver really uses (ours win over the URI's).
+    stuckAfterMs: options.watchdog?.stuckAfterMs ?? heartbeatBoundMs(connection.getClient().options),
+    onStuck: ({ address, stuckForMs }) => {
+      metrics.mongodbReconnects.inc();
+      options.log?.error({ address, stuckForMs }, 'MongoDB server monitor stuck: reconnecting the client');
+    },
     onReconnectFailed: (err) => options.log?.warn({ err }, 'MongoDB reconnection failed; trying again'),
   });
   const db = bindModels(connection, stopWatchdog);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { heartbeatBoundMs } from '../../src/db/heartbeat-watchdog';
 import { connectDb, type Db } from '../../src/db/models';
+import { metrics } from '../../src/metrics';
 
 /** Forwards TCP to the test FerretDB; any connection can be frozen (kept open, nothing forwarded) or cut. */
 class Proxy {
@@ -84,6 +85,8 @@ async function stuckMonitor(stuckAfterMs: number) {
   return { db: proxied, logged };
 }
 
+const reconnects = async () => (await metrics.mongodbReconnects.get()).values[0]?.value ?? 0;
+
 /** The first success of `op` within `ms`, or the last error. */
 async function eventually<T>(op: () => Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   const deadline = Date.now() + ms;
@@ -96,9 +99,11 @@ async function eventually<T>(op: () => Promise<T>, ms: number): Promise<{ ok: tr
 }
 
 test('a server monitor stuck on a heartbeat: the watchdog reconnects the client and operations succeed again', async () => {
+  const reconnectsBefore = await reconnects();
   const { db, logged } = await stuckMonitor(2000);
   expect(await eventually(() => db.Tenant.countDocuments(), 20_000)).toEqual({ ok: true, value: 0 });
   expect(logged).toContain('MongoDB server monitor stuck: reconnecting the client');
+  expect(await reconnects()).toBe(reconnectsBefore + 1);
   // A new monitor, through a new connection, and it keeps the server known.
   await sleep(1500);
   expect(await db.Tenant.countDocuments()).toBe(0);

@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { signSendGridPayload } from '../../src/sandbox/webhooks';
 import { createPrivateKey } from 'node:crypto';
 import { ROOT } from '../../scripts/lib/processes';
@@ -114,9 +115,36 @@ function unavailableLog(since: number, end: number): string {
   return [...kinds].map(([kind, k]) => `  ${k.n}× ${kind} (from ${rel(k.first)} to ${rel(k.last)} after the fault's end)`).join('\n') || '  (none in the kept output)';
 }
 
+/**
+ * Where a lost item stands: its workflow (status, pending activities with their attempts and last
+ * failure, the last history events), its MongoDB record, and what the workers logged about it.
+ */
+async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<string> {
+  const lines: string[] = [`${kind} ${id}:`];
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    const handle = new Client({ connection }).workflow.getHandle(`${kind}/${stack.tenantId}/${id}`);
+    const d = await handle.describe();
+    lines.push(`  workflow ${d.status.name}, pending activities: ${JSON.stringify((d.raw.pendingActivities ?? []).map((a) => ({
+      type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message, lastStarted: a.lastStartedTime?.seconds?.toString(), scheduled: a.scheduledTime?.seconds?.toString(),
+    })))}`);
+    const history = await handle.fetchHistory();
+    lines.push(`  last events: ${(history.events ?? []).slice(-12).map((e) => `${e.eventId} ${e.eventType} ${e.eventTime?.seconds?.toString()}`).join(', ')}`);
+  } catch (err) { lines.push(`  workflow: ${(err as Error).message}`); } finally { await connection.close(); }
+  const record = kind === 'dispatch' ? await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1, recipients: 1 }).lean() : undefined;
+  if (record) lines.push(`  record: ${JSON.stringify({ result: record.result, recipients: record.recipients.map((r) => ({ status: r.status, history: r.history.map((h) => `${h.event}:${h.status}`) })) })}`);
+  for (const p of [stack.api()!, ...stack.workers()]) {
+    const about = p.output().split('\n').filter((l) => l.includes(`/${id}"`) || l.includes(`/${id}'`)).slice(-8);
+    const stuck = p.output().split('monitor stuck').length - 1;
+    lines.push(`  ${p.name}: ${stuck} stuck monitor(s); about ${id}:${about.length ? `\n    ${about.map((l) => l.slice(0, 600)).join('\n    ')}` : ' nothing'}`);
+  }
+  return lines.join('\n');
+}
+
 /** What every phase must show: nothing lost, no duplicate outside the N4 window, refusals that are answers. */
-function expectClean(r: Awaited<ReturnType<typeof underLoad>>) {
+async function expectClean(r: Awaited<ReturnType<typeof underLoad>>) {
   expect(r.accepted).toBeGreaterThan(0);
+  for (const id of r.lostIds) trace(await whereItStands(id, id.startsWith('d-') ? 'dispatch' : 'order').catch((err) => `${id}: no diagnostics (${(err as Error).message})`));
   expect({ lost: r.lostIds, where: r.lostDetails }).toEqual({ lost: [], where: [] });
   expect({ duplicatedOutsideWindow: r.duplicated - r.inWindow, where: r.duplicated > r.inWindow ? r.duplicateDetails : [] }).toEqual({ duplicatedOutsideWindow: 0, where: [] });
   // A dependency down is a 503 in the API's error shape, not a 500 and not a hang; a dead API
@@ -139,7 +167,7 @@ test('1. kill -9 of the worker mid-send, then a new worker (N4)', async () => {
     await stack.startWorker(); // bundles its workflows first: the outage is that long
     return { end: Date.now() };
   });
-  expectClean(r);
+  await expectClean(r);
 }, 600_000);
 
 test('2. the Temporal dev server restarted (SQLite file) mid-run', async () => {
@@ -148,7 +176,7 @@ test('2. the Temporal dev server restarted (SQLite file) mid-run', async () => {
     await stack.startTemporal();
     return { end: Date.now() };
   });
-  expectClean(r);
+  await expectClean(r);
 }, 600_000);
 
 test('3. the MongoDB-wire server (FerretDB) stopped for 30 s', async () => {
@@ -158,7 +186,7 @@ test('3. the MongoDB-wire server (FerretDB) stopped for 30 s', async () => {
     await stack.startFerret();
     return { end: Date.now() };
   });
-  expectClean(r);
+  await expectClean(r);
 }, 600_000);
 
 test('4. the providers answer 500, then 429, for a minute', async () => {
@@ -171,7 +199,7 @@ test('4. the providers answer 500, then 429, for a minute', async () => {
     stack.sandbox.clearFaults();
     return { end: Date.now() };
   });
-  expectClean(r);
+  await expectClean(r);
 }, 600_000);
 
 test('5. the API killed and restarted while webhooks arrive (the sandbox retries them, as SendGrid does)', async () => {
@@ -181,7 +209,7 @@ test('5. the API killed and restarted while webhooks arrive (the sandbox retries
     await stack.startApi();
     return { end: Date.now() };
   });
-  expectClean(r);
+  await expectClean(r);
   expect(webhookGaveUp()).toBe(before); // no webhook given up on: every one was retried until taken
 }, 600_000);
 
@@ -249,7 +277,7 @@ test('6. a burst of 10,000 SendGrid events, a third of them duplicates (N3: a re
     notes: `${UNIQUE} unique + ${TOTAL - UNIQUE} replays over ${targets.length} dispatches, ${TOTAL / BATCH} signed POSTs; ${postsRefused} POST attempts refused and retried`,
   });
   expect({ unique: distinct.size, recordedTwice: ids.length - distinct.size }).toEqual({ unique: UNIQUE, recordedTwice: 0 });
-  expectClean(r); // the stream that ran during the burst
+  await expectClean(r); // the stream that ran during the burst
 }, 900_000);
 
 test('across the run: no message sent more than once outside the N4 window, no webhook given up on', async () => {

@@ -27,6 +27,8 @@ export interface RelaisProcess {
 
 export interface FaultStack {
   apiUrl: string;
+  /** The Temporal frontend, for the diagnostics of a phase that lost work. */
+  temporalAddress: string;
   sandbox: Sandbox;
   /** This process's own connection, for the checks (not used while FerretDB is down). */
   db: Db;
@@ -160,7 +162,7 @@ export async function startFaultStack(): Promise<FaultStack> {
   await Promise.all([startApi(), startWorker()]);
 
   return {
-    apiUrl, sandbox, db, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem,
+    apiUrl, temporalAddress, sandbox, db, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem,
     startWorker, workers: () => [...workers], startApi, api: () => api, stop,
     stopTemporal: () => stopProcess(temporal), startTemporal,
     stopFerret: () => stopProcess(ferret), startFerret,

@@ -255,13 +255,12 @@ export interface ConnectDbOptions {
  * reconnects the client when the driver's server monitor is stuck (see heartbeat-watchdog.ts).
  */
 export async function connectDb(uri: string, options: ConnectDbOptions = {}): Promise<Db> {
-  const driver = {
-    ...DRIVER_OPTIONS,
+  const connection = mongoose.createConnection(uri, {
+    dbName: options.dbName,
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? DRIVER_OPTIONS.serverSelectionTimeoutMS,
     connectTimeoutMS: options.watchdog?.connectTimeoutMS ?? DRIVER_OPTIONS.connectTimeoutMS,
     heartbeatFrequencyMS: options.watchdog?.heartbeatFrequencyMS ?? DRIVER_OPTIONS.heartbeatFrequencyMS,
-  };
-  const connection = mongoose.createConnection(uri, { dbName: options.dbName, ...driver });
+  });
   await connection.asPromise();
   const stopWatchdog = watchHeartbeats(connection.getClient(), {
     // From the options the driver really uses (ours win over the URI's).

@@ -96,14 +96,16 @@ function refusalsByKind(answers: Answer[]): string {
   return kinds.size ? `refused: ${[...kinds].map(([k, n]) => `${n}× ${k}`).join(', ')}` : '';
 }
 
+/** The API's log lines with this message (pino's JSON: `"msg":"…"`), from the output the stack keeps. */
+const apiLog = (msg: string): string[] => (stack.api()?.output().split('\n') ?? []).filter((l) => l.includes(`"msg":"${msg}"`));
+
 /**
  * The API's "dependency unavailable" warnings since `since`, by error, with when each kind was
  * first and last seen relative to the fault's end: which error a lingering 503 carries.
  */
 function unavailableLog(since: number, end: number): string {
   const kinds = new Map<string, { n: number; first: number; last: number }>();
-  for (const line of stack.api()?.output().split('\n') ?? []) {
-    if (!line.includes('"dependency unavailable"')) continue;
+  for (const line of apiLog('dependency unavailable')) {
     let entry: { time?: number; err?: { type?: string; message?: string; code?: unknown } };
     try { entry = JSON.parse(line); } catch { continue; }
     if (!entry.time || entry.time < since) continue;
@@ -134,8 +136,9 @@ async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<st
   const record = kind === 'dispatch' ? await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1, recipients: 1 }).lean() : undefined;
   if (record) lines.push(`  record: ${JSON.stringify({ result: record.result, recipients: record.recipients.map((r) => ({ status: r.status, history: r.history.map((h) => `${h.event}:${h.status}`) })) })}`);
   for (const p of [stack.api()!, ...stack.workers()]) {
-    const about = p.output().split('\n').filter((l) => l.includes(`/${id}"`) || l.includes(`/${id}'`)).slice(-8);
-    const stuck = p.output().split('monitor stuck').length - 1;
+    const output = p.output();
+    const about = output.split('\n').filter((l) => l.includes(`/${id}"`) || l.includes(`/${id}'`)).slice(-8);
+    const stuck = output.split('monitor stuck').length - 1;
     lines.push(`  ${p.name}: ${stuck} stuck monitor(s); about ${id}:${about.length ? `\n    ${about.map((l) => l.slice(0, 600)).join('\n    ')}` : ' nothing'}`);
   }
   return lines.join('\n');
@@ -152,7 +155,7 @@ async function expectClean(r: Awaited<ReturnType<typeof underLoad>>) {
   const bad = r.answers.filter((a) => a.status === null ? a.error === 'hung'
     : a.status >= 300 && !(a.status === 409 && a.path.endsWith('/events')) && !(a.status === 503 && typeof a.body?.error?.code === 'string' && typeof a.body?.error?.message === 'string'));
   // What the API logged about a 500 says which error went unrecognised.
-  if (bad.some((a) => a.status === 500)) trace(`API errors:\n${stack.api()?.output().split('\n').filter((l) => l.includes('"unhandled error"')).join('\n')}`);
+  if (bad.some((a) => a.status === 500)) trace(`API errors:\n${apiLog('unhandled error').join('\n')}`);
   expect(bad.map(({ path, status, ms, body, error }) => ({ path, status, ms, body, error }))).toEqual([]);
 }
 

@@ -137,7 +137,8 @@ async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<st
   if (record) lines.push(`  record: ${JSON.stringify({ result: record.result, recipients: record.recipients.map((r) => ({ status: r.status, history: r.history.map((h) => `${h.event}:${h.status}`) })) })}`);
   for (const p of [stack.api()!, ...stack.workers()]) {
     const output = p.output();
-    const about = output.split('\n').filter((l) => l.includes(`/${id}"`) || l.includes(`/${id}'`)).slice(-8);
+    // Relais processes log JSON (pino), the SDK's lines included: `"workflowId":"dispatch/<tenant>/<id>"`.
+    const about = output.split('\n').filter((l) => l.includes(`/${id}"`)).slice(-8);
     const stuck = output.split('monitor stuck').length - 1;
     lines.push(`  ${p.name}: ${stuck} stuck monitor(s); about ${id}:${about.length ? `\n    ${about.map((l) => l.slice(0, 600)).join('\n    ')}` : ' nothing'}`);
   }

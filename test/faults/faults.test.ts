@@ -117,6 +117,10 @@ function unavailableLog(since: number, end: number): string {
   return [...kinds].map(([kind, k]) => `  ${k.n}× ${kind} (from ${rel(k.first)} to ${rel(k.last)} after the fault's end)`).join('\n') || '  (none in the kept output)';
 }
 
+/** A history event by what it is (its one `…EventAttributes` field set), e.g. `activityTaskScheduled`. */
+const eventName = (e: object): string =>
+  Object.entries(e).find(([k, v]) => k.endsWith('EventAttributes') && v)?.[0].replace(/EventAttributes$/, '') ?? 'unknown';
+
 /**
  * Where a lost item stands: its workflow (status, pending activities with their attempts and last
  * failure, the last history events), its MongoDB record, and what the workers logged about it.
@@ -131,7 +135,7 @@ async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<st
       type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message, lastStarted: a.lastStartedTime?.seconds?.toString(), scheduled: a.scheduledTime?.seconds?.toString(),
     })))}`);
     const history = await handle.fetchHistory();
-    lines.push(`  last events: ${(history.events ?? []).slice(-12).map((e) => `${e.eventId} ${e.eventType} ${e.eventTime?.seconds?.toString()}`).join(', ')}`);
+    lines.push(`  last events: ${(history.events ?? []).slice(-12).map((e) => `${e.eventId} ${eventName(e)} ${e.eventTime?.seconds?.toString()}`).join(', ')}`);
   } catch (err) { lines.push(`  workflow: ${(err as Error).message}`); } finally { await connection.close(); }
   const record = kind === 'dispatch' ? await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1, recipients: 1 }).lean() : undefined;
   if (record) lines.push(`  record: ${JSON.stringify({ result: record.result, recipients: record.recipients.map((r) => ({ status: r.status, history: r.history.map((h) => `${h.event}:${h.status}`) })) })}`);

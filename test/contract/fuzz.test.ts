@@ -6,7 +6,7 @@
 // request accepted, and any valid request refused. Findings are fixed in the product
 // (docs/api.md, "Fuzzing").
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
@@ -47,6 +47,16 @@ function run(cmd: string, args: string[], env: Record<string, string>, cwd: stri
     child.on('exit', (code) => { setTimeout(() => finish(code), 2000); });
     child.on('close', (code) => finish(code));
   });
+}
+
+/** The SUMMARY section of a schemathesis report (operations, phases, warnings, test cases), banner lines left out. */
+function summaryOf(report: string): string {
+  const start = report.search(/^=+ SUMMARY =+$/m);
+  return (start < 0 ? report : report.slice(start))
+    .split('\n')
+    .filter((line) => !/^=+( .* =+)?$/.test(line.trim()))
+    .join('\n')
+    .trim();
 }
 
 describe('API contract fuzzing (schemathesis)', () => {
@@ -94,8 +104,13 @@ describe('API contract fuzzing (schemathesis)', () => {
       ({ code, output } = await fuzz());
     }
     trace(`schemathesis exited ${code}`);
-    // Its whole report, findings and warnings: what was covered is part of the result.
-    console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation):\n${output.slice(-60_000)}`);
+    const reportPath = join(dir, 'report.txt');
+    writeFileSync(reportPath, output);
+    // A failure prints the whole report (findings first). A pass prints its summary only, without
+    // schemathesis's pytest-style closing banner ("== 2 warnings in 71s ==") that log readers take
+    // for a run of no tests.
+    const shown = code === 0 ? summaryOf(output) : output.slice(-60_000);
+    console.log(`schemathesis exited ${code} (seed ${SEED}, ${MAX_EXAMPLES} examples per operation; whole report: ${reportPath}):\n${shown}`);
     expect(existsSync(join(dir, 'junit.xml')) ? readFileSync(join(dir, 'junit.xml'), 'utf8').length : 0).toBeGreaterThan(0);
     expect(code).toBe(0);
   }, 20 * 60_000);

@@ -68,10 +68,11 @@ export async function startFerretDb(options: { bin: string; port: number; dir: s
  * one it starts), on a SQLite file: stopped and started again on the same file and port, it
  * comes back with every workflow it had (the fault suite restarts it; npm start supervises its own).
  */
-export async function startTemporalDevServer(options: { bin: string; port: number; dbFilename: string; namespace?: string; log?: 'inherit' | 'ignore' }): Promise<ChildProcess> {
+/** `log`: where the server's output goes, 'ignore' by default; a number is an open file descriptor. */
+export async function startTemporalDevServer(options: { bin: string; port: number; dbFilename: string; namespace?: string; log?: 'inherit' | 'ignore' | number; logLevel?: 'warn' | 'error' }): Promise<ChildProcess> {
   const child = spawn(options.bin, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--headless',
-    '--db-filename', options.dbFilename, '--namespace', options.namespace ?? 'default', '--log-level', 'error',
+    '--db-filename', options.dbFilename, '--namespace', options.namespace ?? 'default', '--log-level', options.logLevel ?? 'error',
   ], { stdio: ['ignore', options.log ?? 'ignore', options.log ?? 'ignore'] });
   await waitForPort(options.port, 'Temporal dev server', 60_000, child);
   return child;

@@ -125,6 +125,9 @@ const eventName = (e: object): string =>
  * Where a lost item stands: its workflow (status, pending activities with their attempts and last
  * failure, the last history events), its MongoDB record, and what the workers logged about it.
  */
+/** A protobuf timestamp as ISO time (null when unset). */
+const iso = (t: { seconds?: { toString(): string } | null } | null | undefined) => (t?.seconds ? new Date(Number(t.seconds.toString()) * 1000).toISOString() : null);
+
 async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<string> {
   const lines: string[] = [`${kind} ${id}:`];
   const connection = await Connection.connect({ address: stack.temporalAddress });
@@ -132,11 +135,14 @@ async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<st
     const handle = new Client({ connection }).workflow.getHandle(`${kind}/${stack.tenantId}/${id}`);
     const d = await handle.describe();
     lines.push(`  workflow ${d.status.name}, pending activities: ${JSON.stringify((d.raw.pendingActivities ?? []).map((a) => ({
-      type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message, lastStarted: a.lastStartedTime?.seconds?.toString(), scheduled: a.scheduledTime?.seconds?.toString(),
-    })))}`);
+      type: a.activityType?.name, state: a.state, attempt: a.attempt, lastFailure: a.lastFailure?.message, lastWorker: a.lastWorkerIdentity,
+      lastStarted: iso(a.lastStartedTime), scheduled: iso(a.scheduledTime), nextAttempt: iso(a.nextAttemptScheduleTime),
+    })))} (now ${new Date().toISOString()})`);
     const history = await handle.fetchHistory();
-    lines.push(`  last events: ${(history.events ?? []).slice(-12).map((e) => `${e.eventId} ${eventName(e)} ${e.eventTime?.seconds?.toString()}`).join(', ')}`);
+    lines.push(`  last events: ${(history.events ?? []).slice(-12).map((e) => `${e.eventId} ${eventName(e)} ${iso(e.eventTime)}`).join(', ')}`);
   } catch (err) { lines.push(`  workflow: ${(err as Error).message}`); } finally { await connection.close(); }
+  const server = stack.temporalLog().split('\n').filter((l) => new RegExp(`/${id}(\\s|"|$)`).test(l));
+  lines.push(`  Temporal server: ${server.length} line(s) about ${id}${server.length ? `:\n    ${server.slice(-8).map((l) => l.slice(0, 600)).join('\n    ')}` : ''}`);
   const record = kind === 'dispatch' ? await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1, recipients: 1 }).lean() : undefined;
   if (record) lines.push(`  record: ${JSON.stringify({ result: record.result, recipients: record.recipients.map((r) => ({ status: r.status, history: r.history.map((h) => `${h.event}:${h.status}`) })) })}`);
   for (const p of [stack.api()!, ...stack.workers()]) {
@@ -149,10 +155,26 @@ async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<st
   return lines.join('\n');
 }
 
+/** The Temporal server's warnings and errors so far, counted by message, with the first and last time each was seen. */
+function serverLogSummary(): string {
+  const seen = new Map<string, { n: number; first: string; last: string }>();
+  for (const line of stack.temporalLog().split('\n')) {
+    // The dev server logs slog's text form: time=… level=WARN msg="…" key=value …
+    const m = /^time=(\S+) level=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
+    if (!m) continue;
+    const key = `${m[2]} ${m[3]}`;
+    const entry = seen.get(key) ?? { n: 0, first: m[1], last: m[1] };
+    entry.n += 1; entry.last = m[1];
+    seen.set(key, entry);
+  }
+  return [...seen].map(([msg, e]) => `  ${e.n} × ${msg.slice(0, 200)} (${e.first} … ${e.last})`).join('\n') || '  nothing';
+}
+
 /** What every phase must show: nothing lost, no duplicate outside the N4 window, refusals that are answers. */
 async function expectClean(r: Awaited<ReturnType<typeof underLoad>>) {
   expect(r.accepted).toBeGreaterThan(0);
   for (const id of r.lostIds) trace(await whereItStands(id, id.startsWith('d-') ? 'dispatch' : 'order').catch((err) => `${id}: no diagnostics (${(err as Error).message})`));
+  if (r.lostIds.length) trace(`what the Temporal server logged (warn and above), by message:\n${serverLogSummary()}`);
   expect({ lost: r.lostIds, where: r.lostDetails }).toEqual({ lost: [], where: [] });
   expect({ duplicatedOutsideWindow: r.duplicated - r.inWindow, where: r.duplicated > r.inWindow ? r.duplicateDetails : [] }).toEqual({ duplicatedOutsideWindow: 0, where: [] });
   // A dependency down is a 503 in the API's error shape, not a 500 and not a hang; a dead API

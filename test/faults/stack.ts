@@ -6,7 +6,7 @@
 // in this process (it is the outside world: what it received is the evidence, and its faults
 // are armed directly).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -29,6 +29,8 @@ export interface FaultStack {
   apiUrl: string;
   /** The Temporal frontend, for the diagnostics of a phase that lost work. */
   temporalAddress: string;
+  /** What the Temporal server logged at warn level and above, across its restarts. */
+  temporalLog(): string;
   sandbox: Sandbox;
   /** This process's own connection, for the checks (not used while FerretDB is down). */
   db: Db;
@@ -61,10 +63,14 @@ export async function startFaultStack(): Promise<FaultStack> {
   const mongoUri = `mongodb://127.0.0.1:${ferretPort}/relais_faults`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
+  const temporalLogPath = join(dir, 'temporal.log');
   let temporal: ChildProcess | undefined;
   let ferret: ChildProcess | undefined;
   const startTemporal = async () => {
-    temporal = await startTemporalDevServer({ bin: tools.temporal, port: temporalPort, dbFilename: join(dir, 'temporal.sqlite') });
+    const log = openSync(temporalLogPath, 'a');
+    try {
+      temporal = await startTemporalDevServer({ bin: tools.temporal, port: temporalPort, dbFilename: join(dir, 'temporal.sqlite'), log, logLevel: 'warn' });
+    } finally { closeSync(log); } // the child holds its own copy
     // The port opens before the frontend serves: ready when the namespace answers.
     const connection = await Connection.connect({ address: temporalAddress });
     try {
@@ -162,7 +168,7 @@ export async function startFaultStack(): Promise<FaultStack> {
   await Promise.all([startApi(), startWorker()]);
 
   return {
-    apiUrl, temporalAddress, sandbox, db, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem,
+    apiUrl, temporalAddress, temporalLog: () => readFileSync(temporalLogPath, 'utf8'), sandbox, db, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem,
     startWorker, workers: () => [...workers], startApi, api: () => api, stop,
     stopTemporal: () => stopProcess(temporal), startTemporal,
     stopFerret: () => stopProcess(ferret), startFerret,

@@ -1,12 +1,13 @@
 // Activities: every effect of the workflows (render, store, send). Built by a factory that
 // takes its dependencies, so tests hand in real servers and the worker hands in configured ones.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { metrics } from '../metrics';
 import type { Db } from '../db/models';
 import { nextNumber } from '../db/models';
 import type { DispatchInput, DispatchState } from '../domain/dispatch';
 import { plainReason, type Locale } from '../domain/reasons';
+import { sendRetryDelayMs } from '../domain/retry';
 import type { Templates } from '../templates';
 import { signLink } from '../links';
 import { createOrderActivities } from './orders';
@@ -66,6 +67,27 @@ function countNotice(input: DispatchInput): void {
   if (input.template === 'dispatch_unknown') metrics.timerRuleFirings.inc({ rule: 'D3' });
 }
 
+/**
+ * An ordinary failure of `send` (a provider's 5xx, a network error, MongoDB unreachable) waits as
+ * long as the activity has been failing (domain/retry.ts) rather than by its attempt number.
+ * Refusals and rate limits are Temporal failures already and pass as they are.
+ */
+function retryByFailingTime<A extends unknown[], R>(send: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await send(...args);
+    } catch (err) {
+      if (err instanceof TemporalFailure || !(err instanceof Error)) throw err;
+      // Both times are the server's: no clock skew, and right on a time-skipping test server too.
+      const { scheduledTimestampMs, currentAttemptScheduledTimestampMs } = Context.current().info;
+      throw ApplicationFailure.create({
+        type: err.name, message: err.message, cause: err,
+        nextRetryDelay: sendRetryDelayMs(currentAttemptScheduledTimestampMs - scheduledTimestampMs),
+      });
+    }
+  };
+}
+
 export function createActivities(deps: ActivityDeps) {
   const { db, templates } = deps;
 
@@ -112,7 +134,7 @@ export function createActivities(deps: ActivityDeps) {
      * the dispatch before returning, and a retry skips what is already written (rule N4): a
      * duplicate is possible only if the worker dies between the provider's answer and that write.
      */
-    async sendDispatch(request: SendRequest): Promise<SendResult> {
+    sendDispatch: retryByFailingTime(async (request: SendRequest): Promise<SendResult> => {
       const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).lean();
       if (!doc) throw ApplicationFailure.nonRetryable(`dispatch ${request.dispatchId} is not recorded`, 'NotFound');
       const done = new Map((doc.sendLog as SendLogEntry[]).map((e) => [e.routingId, e]));
@@ -189,7 +211,7 @@ export function createActivities(deps: ActivityDeps) {
         providerMessageId: entries[0].providerMessageId,
         recipients: entries.map((e) => ({ routingId: e.routingId, outcome: e.outcome, response: e.response ?? undefined })),
       };
-    },
+    }),
 
     /** D8: a signed, expiring link to the copy of a dispatched document. */
     async createDocumentLink(request: { tenantId: string; dispatchId: string; ttlMs: number }): Promise<{ link: string; expiresAt: string }> {

@@ -23,8 +23,10 @@ const { prepareDispatch, saveDispatchState, createDocumentLink } = proxyActiviti
 });
 
 // Sending: provider 4xx is non-retryable (thrown as such by the provider layer), 429 waits for
-// the provider's reset, 5xx and network errors back off; after a day we stop and say so.
-// A send that outlives the provider's own 30-second timeout means the worker died: retry soon.
+// the provider's reset, 5xx and network errors wait as long as the send has been failing (the
+// activity sets each delay, domain/retry.ts); after a day we stop and say so. The policy's own
+// backoff is left for attempts that time out: a send that outlives the provider's own 30-second
+// timeout means the worker died.
 const { sendDispatch } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',

@@ -96,6 +96,29 @@ test('provider 429 then success: the message is recorded exactly once', async ()
   expect(stack.sandbox.messages({ to: 'rate@acme.test' })).toHaveLength(1);
 });
 
+test('a 500 after ten 429s waits as long as the send has been failing, not the 5-minute cap of its attempt number', async () => {
+  const fault = (body: object) => fetch(`${stack.sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // Taken in order: ten rate-limited answers (about a second each), then one 500.
+  await fault({ provider: 'sendgrid', status: 429, count: 10, retryAfterSeconds: 1 });
+  await fault({ provider: 'sendgrid', status: 500, count: 1 });
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-429-500', ['storm@acme.test']));
+  const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-429-500`);
+  const ms = (t: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined) => Number(t?.seconds?.toString() ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
+  let send: NonNullable<Awaited<ReturnType<typeof handle.describe>>['raw']['pendingActivities']>[number] | undefined;
+  await stack.waitFor('the send failed with the 500', async () => {
+    send = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendDispatch' && /500/.test(a.lastFailure?.message ?? ''));
+    return send !== undefined;
+  }, 60_000);
+  expect(send!.attempt).toBe(12);
+  const wait = ms(send!.nextAttemptScheduleTime) - ms(send!.lastAttemptCompleteTime);
+  // By attempt number, attempt 11 would back off 2 s × 2^10, capped at 5 minutes. It waits as
+  // long as it has been failing: ten rate-limited seconds or so.
+  expect(wait).toBeGreaterThanOrEqual(2_000);
+  expect(wait).toBeLessThan(60_000);
+  await stack.waitFor('delivered', async () => (await get('wh-429-500'))?.result === 'delivered', 60_000);
+  expect(stack.sandbox.messages({ to: 'storm@acme.test' })).toHaveLength(1);
+}, 120_000);
+
 test('provider 400: the dispatch fails at once with the provider\'s reason kept (D9 failed)', async () => {
   await fetch(`${stack.sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'sendgrid', status: 400, count: 1 }) });
   await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-400', ['refused@acme.test']));

@@ -26,11 +26,11 @@ const { prepareDispatch, saveDispatchState, createDocumentLink } = proxyActiviti
 // the provider's reset, 5xx and network errors wait as long as the send has been failing (the
 // activity sets each delay, domain/retry.ts); after a day we stop and say so. The policy's own
 // backoff is left for attempts that time out: a send that outlives the provider's own 30-second
-// timeout means the worker died.
+// timeout means the worker died, so the next attempt comes within a minute whatever its number.
 const { sendDispatch } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 export const providerEventsSignal = defineSignal<[ProviderEvent[]]>('providerEvents');

@@ -67,8 +67,8 @@ export async function startFerretDb(options: { bin: string; port: number; dir: s
  * The Temporal CLI's dev server as a process of our own (the SDK's test environment owns the
  * one it starts), on a SQLite file: stopped and started again on the same file and port, it
  * comes back with every workflow it had (the fault suite restarts it; npm start supervises its own).
+ * `log`: where its output goes, 'ignore' by default; a number is an open file descriptor.
  */
-/** `log`: where the server's output goes, 'ignore' by default; a number is an open file descriptor. */
 export async function startTemporalDevServer(options: { bin: string; port: number; dbFilename: string; namespace?: string; log?: 'inherit' | 'ignore' | number; logLevel?: 'warn' | 'error' }): Promise<ChildProcess> {
   const child = spawn(options.bin, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--headless',

@@ -1,8 +1,8 @@
 // How long a send waits before its next attempt after an ordinary failure (a provider's 5xx, a
 // network error, MongoDB unreachable). Rate limits wait for the provider's own reset instead.
 
-export const SEND_RETRY_MIN_MS = 2_000;
-export const SEND_RETRY_MAX_MS = 5 * 60_000;
+const SEND_RETRY_MIN_MS = 2_000;
+const SEND_RETRY_MAX_MS = 5 * 60_000;
 
 /**
  * As long as the send has been failing, between 2 seconds and 5 minutes: a steady outage is

@@ -3,6 +3,7 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import twilio from 'twilio';
 import { purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { timestampMs } from '../support/timestamps';
 
 let stack: Stack;
 beforeAll(async () => { stack = await startStack({ eventDelayMs: 50 }); });
@@ -103,14 +104,13 @@ test('a 500 after ten 429s waits as long as the send has been failing, not the 5
   await fault({ provider: 'sendgrid', status: 500, count: 1 });
   await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-429-500', ['storm@acme.test']));
   const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-429-500`);
-  const ms = (t: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined) => Number(t?.seconds?.toString() ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
   let send: NonNullable<Awaited<ReturnType<typeof handle.describe>>['raw']['pendingActivities']>[number] | undefined;
   await stack.waitFor('the send failed with the 500', async () => {
     send = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendDispatch' && /500/.test(a.lastFailure?.message ?? ''));
     return send !== undefined;
   }, 60_000);
   expect(send!.attempt).toBe(12);
-  const wait = ms(send!.nextAttemptScheduleTime) - ms(send!.lastAttemptCompleteTime);
+  const wait = timestampMs(send!.nextAttemptScheduleTime)! - timestampMs(send!.lastAttemptCompleteTime)!;
   // By attempt number, attempt 11 would back off 2 s × 2^10, capped at 5 minutes. It waits as
   // long as it has been failing: ten rate-limited seconds or so.
   expect(wait).toBeGreaterThanOrEqual(2_000);

@@ -14,6 +14,7 @@ import { ROOT } from '../../scripts/lib/processes';
 import { HANG_MS, Load, type Answer } from './load';
 import { countPhase, drain, markFinished, messagesByItem, table, type Row } from './ledger';
 import { startFaultStack, type FaultStack } from './stack';
+import { timestampMs } from '../support/timestamps';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // The longest wait a fault should leave is a send's retry delay (as long as it had been failing:
@@ -124,13 +125,13 @@ function unavailableLog(since: number, end: number): string {
 const eventName = (e: object): string =>
   Object.entries(e).find(([k, v]) => k.endsWith('EventAttributes') && v)?.[0].replace(/EventAttributes$/, '') ?? 'unknown';
 
-/**
- * Where a lost item stands: its workflow (status, pending activities with their attempts and last
- * failure, the last history events), its MongoDB record, and what the workers logged about it.
- */
-/** A protobuf timestamp as ISO time (null when unset). */
-const iso = (t: { seconds?: { toString(): string } | null } | null | undefined) => (t?.seconds ? new Date(Number(t.seconds.toString()) * 1000).toISOString() : null);
+const iso = (t: Parameters<typeof timestampMs>[0]) => { const ms = timestampMs(t); return ms === null ? null : new Date(ms).toISOString(); };
 
+/**
+ * Where a lost item stands: its workflow (status, pending activities with their attempts, last
+ * failure and next attempt, the last history events), what the Temporal server logged about it,
+ * its MongoDB record, and what the Relais processes logged about it.
+ */
 async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<string> {
   const lines: string[] = [`${kind} ${id}:`];
   const connection = await Connection.connect({ address: stack.temporalAddress });

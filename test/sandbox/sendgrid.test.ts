@@ -380,8 +380,11 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     // Retries are not ordered with later events (SendGrid's aren't either): look at each event's POSTs.
     const postsOf = (event: string) => batches().filter((p) => eventsOf(p).some((e) => e.event === event));
     const processed = postsOf('processed');
-    expect(processed.map((p) => [p.answered, eventsOf(p).map((e) => e.event)])).toEqual([[500, ['processed']], [200, ['processed']]]);
-    expect(postsOf('delivered').map((p) => p.answered)).toEqual([200]);
+    expect(processed.map((p) => p.answered)).toEqual([500, 200]);
+    // Events due within the batch window share a POST, as SendGrid's do: on a busy machine the
+    // 'delivered' timer can fire in the same turn as 'processed', and is then refused and retried with it.
+    const shared = eventsOf(processed[0]).some((e) => e.event === 'delivered');
+    expect(postsOf('delivered').map((p) => p.answered)).toEqual(shared ? [500, 200] : [200]);
     expect(eventsOf(processed[1])[0].sg_event_id).toBe(eventsOf(processed[0])[0].sg_event_id); // the same event, again
     expect(processed[1].raw.equals(processed[0].raw)).toBe(true);
     for (const p of batches()) expect(verify(p)).toBe(true);
@@ -390,7 +393,7 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     const [stored] = sandbox.messages({ to: 'retry@supplier.test' });
     expect(stored.events.map((e) => ({ type: e.type, outcome: e.outcome, deliveries: e.deliveries.map((d) => [d.attempt, d.status]) }))).toEqual([
       { type: 'processed', outcome: 'delivered', deliveries: [[1, 500], [2, 200]] },
-      { type: 'delivered', outcome: 'delivered', deliveries: [[1, 200]] },
+      { type: 'delivered', outcome: 'delivered', deliveries: shared ? [[1, 500], [2, 200]] : [[1, 200]] },
     ]);
   });
 

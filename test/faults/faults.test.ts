@@ -132,7 +132,7 @@ const iso = (t: Parameters<typeof timestampMs>[0]) => { const ms = timestampMs(t
  * failure and next attempt, the last history events), what the Temporal server logged about it,
  * its MongoDB record, and what the Relais processes logged about it.
  */
-async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<string> {
+async function whereItStands(id: string, kind: 'dispatch' | 'order', serverLog: string[]): Promise<string> {
   const lines: string[] = [`${kind} ${id}:`];
   const connection = await Connection.connect({ address: stack.temporalAddress });
   try {
@@ -145,7 +145,7 @@ async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<st
     const history = await handle.fetchHistory();
     lines.push(`  last events: ${(history.events ?? []).slice(-12).map((e) => `${e.eventId} ${eventName(e)} ${iso(e.eventTime)}`).join(', ')}`);
   } catch (err) { lines.push(`  workflow: ${(err as Error).message}`); } finally { await connection.close(); }
-  const server = stack.temporalLog().split('\n').filter((l) => new RegExp(`/${id}(\\s|"|$)`).test(l));
+  const server = serverLog.filter((l) => new RegExp(`/${id}(\\s|"|$)`).test(l));
   lines.push(`  Temporal server: ${server.length} line(s) about ${id}${server.length ? `:\n    ${server.slice(-8).map((l) => l.slice(0, 600)).join('\n    ')}` : ''}`);
   const record = kind === 'dispatch' ? await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1, recipients: 1 }).lean() : undefined;
   if (record) lines.push(`  record: ${JSON.stringify({ result: record.result, recipients: record.recipients.map((r) => ({ status: r.status, history: r.history.map((h) => `${h.event}:${h.status}`) })) })}`);
@@ -159,10 +159,10 @@ async function whereItStands(id: string, kind: 'dispatch' | 'order'): Promise<st
   return lines.join('\n');
 }
 
-/** The Temporal server's warnings and errors so far, counted by message, with the first and last time each was seen. */
-function serverLogSummary(): string {
+/** The Temporal server's warnings and errors, counted by message, with the first and last time each was seen. */
+function serverLogSummary(serverLog: string[]): string {
   const seen = new Map<string, { n: number; first: string; last: string }>();
-  for (const line of stack.temporalLog().split('\n')) {
+  for (const line of serverLog) {
     // The dev server logs slog's text form: time=… level=WARN msg="…" key=value …
     const m = /^time=(\S+) level=(\w+) msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line);
     if (!m) continue;
@@ -177,8 +177,11 @@ function serverLogSummary(): string {
 /** What every phase must show: nothing lost, no duplicate outside the N4 window, refusals that are answers. */
 async function expectClean(r: Awaited<ReturnType<typeof underLoad>>) {
   expect(r.accepted).toBeGreaterThan(0);
-  for (const id of r.lostIds) trace(await whereItStands(id, id.startsWith('d-') ? 'dispatch' : 'order').catch((err) => `${id}: no diagnostics (${(err as Error).message})`));
-  if (r.lostIds.length) trace(`what the Temporal server logged (warn and above), by message:\n${serverLogSummary()}`);
+  if (r.lostIds.length) {
+    const serverLog = stack.temporalLog().split('\n');
+    for (const id of r.lostIds) trace(await whereItStands(id, id.startsWith('d-') ? 'dispatch' : 'order', serverLog).catch((err) => `${id}: no diagnostics (${(err as Error).message})`));
+    trace(`what the Temporal server logged (warn and above), by message:\n${serverLogSummary(serverLog)}`);
+  }
   expect({ lost: r.lostIds, where: r.lostDetails }).toEqual({ lost: [], where: [] });
   expect({ duplicatedOutsideWindow: r.duplicated - r.inWindow, where: r.duplicated > r.inWindow ? r.duplicateDetails : [] }).toEqual({ duplicatedOutsideWindow: 0, where: [] });
   // A dependency down is a 503 in the API's error shape, not a 500 and not a hang; a dead API

@@ -1,250 +1,26 @@
 // Activities: every effect of the workflows (render, store, send). Built by a factory that
 // takes its dependencies, so tests hand in real servers and the worker hands in configured ones.
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
-import { metrics } from '../metrics';
-import type { Db } from '../db/models';
-import { nextNumber } from '../db/models';
-import type { DispatchInput, DispatchState } from '../domain/dispatch';
-import { plainReason, type Locale } from '../domain/reasons';
-import { sendRetryDelayMs } from '../domain/retry';
-import type { Templates } from '../templates';
 import { signLink } from '../links';
 import { createOrderActivities } from './orders';
-import { ROUTING_ARGS, type EmailSender, type MessageSender, type RecipientSendOutcome } from '../providers/types';
+import { createDispatchActivities } from './dispatch';
+import { createLegacyDispatchActivities } from './legacy/dispatch-v1';
+import type { ActivityDeps } from './deps';
 
-export interface ActivityDeps {
-  db: Db;
-  templates: Templates;
-  /** Relais's own SendGrid account. */
-  sendgrid?: EmailSender;
-  /** A tenant's own mail server (rule D10). */
-  smtp?: EmailSender;
-  twilio?: MessageSender;
-  /** Base of the URLs providers call back and people open. */
-  publicBaseUrl: string;
-  emailFrom: string;
-  /** HMAC key of signed links (LINK_SECRET). */
-  linkSecret: string;
-  /**
-   * Approved WhatsApp templates (WHATSAPP_TEMPLATES): `<type>.<locale>` → Content SID and the
-   * template data fields that fill its numbered variables, in order. Business-initiated
-   * WhatsApp messages must use one; without it Relais sends free text, which WhatsApp only
-   * delivers inside the 24 hours after the customer's last message.
-   */
-  whatsappTemplates?: WhatsAppTemplates;
-}
-
-export type WhatsAppTemplates = Record<string, { contentSid: string; variables: string[] }>;
-
-/** ContentVariables for an approved template: {"1": data[first field], "2": …}, as Twilio numbers them. */
-export function contentVariables(fields: string[], data: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(fields.map((field, i) => {
-    const value = field.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
-    if (value === undefined || value === null) throw ApplicationFailure.nonRetryable(`WhatsApp template variable ${i + 1} needs data.${field}`, 'TemplateError');
-    return [String(i + 1), String(value)];
-  }));
-}
-
-export interface SendRequest {
-  tenantId: string;
-  dispatchId: string;
-  recipients: Array<{ routingId: string; address: string; name: string | null }>;
-}
-
-export interface SendResult {
-  sentAt: string;
-  providerMessageId: string | null;
-  recipients: Array<{ routingId: string; outcome: RecipientSendOutcome; response?: string }>;
-}
-
-interface SendLogEntry { routingId: string; providerMessageId: string | null; outcome: RecipientSendOutcome; response: string | null; at: Date }
-
-/** Notices that are an escalation (D4) or the 30-minute rule firing (D3), counted once, when recorded. */
-function countNotice(input: DispatchInput): void {
-  if (input.kind !== 'notification') return;
-  if (input.template === 'dispatch_escalation') metrics.escalations.inc({ channel: input.channel });
-  if (input.template === 'dispatch_unknown') metrics.timerRuleFirings.inc({ rule: 'D3' });
-}
-
-/**
- * An ordinary failure of `send` (a provider's 5xx, a network error, MongoDB unreachable) waits as
- * long as the activity has been failing (domain/retry.ts) rather than by its attempt number.
- * Refusals and rate limits are Temporal failures already and pass as they are.
- */
-function retryByFailingTime<A extends unknown[], R>(send: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args) => {
-    try {
-      return await send(...args);
-    } catch (err) {
-      if (err instanceof TemporalFailure || !(err instanceof Error)) throw err;
-      // Both times are the server's: no clock skew, and right on a time-skipping test server too.
-      const { scheduledTimestampMs, currentAttemptScheduledTimestampMs } = Context.current().info;
-      throw ApplicationFailure.create({
-        type: err.name, message: err.message, cause: err,
-        nextRetryDelay: sendRetryDelayMs(currentAttemptScheduledTimestampMs - scheduledTimestampMs),
-      });
-    }
-  };
-}
+export type { ActivityDeps, WhatsAppTemplates } from './deps';
+export { contentVariables } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
-  const { db, templates } = deps;
-
   return {
     ...createOrderActivities(deps),
+    ...createDispatchActivities(deps),
+    // Dispatches started by the first version of the dispatch workflow still schedule these.
+    ...createLegacyDispatchActivities(deps),
 
-    /** Renders the message once and records the dispatch with a copy of what is sent (D11). Idempotent. */
-    async prepareDispatch(input: DispatchInput): Promise<{ number: number; subject: string | null }> {
-      const existing = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1, subject: 1 }).lean();
-      if (existing) return { number: existing.number, subject: existing.subject ?? null };
-      const context = { ...input.data, tenantName: input.tenantName, timeZone: input.timeZone };
-      let content: { subject: string | null; html: string | null; text: string };
-      try {
-        content = input.channel === 'email'
-          ? templates.renderEmail(input.template, input.locale, context)
-          : { subject: null, html: null, text: templates.renderMessage(input.channel, input.template, input.locale, context) };
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
-      }
-      const number = await nextNumber(db, `dispatch:${input.tenantId}`);
-      try {
-        await db.Dispatch.create({
-          tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: `dispatch/${input.tenantId}/${input.dispatchId}`,
-          number, kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
-          document: input.document ?? { type: null, number: null },
-          sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },
-          requestedBy: input.requestedBy, ...content, templateData: context,
-          attachments: (input.attachments ?? []).map((a) => a.filename),
-          recipients: input.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', history: [] })),
-          recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
-          result: 'queued', parent: input.parentWorkflowId,
-        });
-        countNotice(input);
-        return { number, subject: content.subject };
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-        const raced = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1, subject: 1 }).lean();
-        return { number: raced!.number, subject: raced!.subject ?? null };
-      }
-    },
-
-    /**
-     * Sends the recorded message to the given recipients. Each provider acceptance is written to
-     * the dispatch before returning, and a retry skips what is already written (rule N4): a
-     * duplicate is possible only if the worker dies between the provider's answer and that write.
-     */
-    sendDispatch: retryByFailingTime(async (request: SendRequest): Promise<SendResult> => {
-      const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).lean();
-      if (!doc) throw ApplicationFailure.nonRetryable(`dispatch ${request.dispatchId} is not recorded`, 'NotFound');
-      const done = new Map((doc.sendLog as SendLogEntry[]).map((e) => [e.routingId, e]));
-      const todo = request.recipients.filter((r) => !done.has(r.routingId));
-      const record = async (entries: SendLogEntry[]) => {
-        entries.forEach((e) => done.set(e.routingId, e));
-        if (!entries.length) return;
-        try {
-          await db.Dispatch.updateOne({ _id: doc._id }, { $push: { sendLog: { $each: entries } }, $set: { sentAt: doc.sentAt ?? entries[0].at } });
-        } catch (err) {
-          // The provider has taken these: failing the activity now would make its retry send them
-          // again (N4). The activity's result, kept in the workflow's history, is the durable record;
-          // the delivery log gets the recipients' state from the workflow's next projection write.
-          // Lost: only the send log (no top-level sentAt, no message-id fallback for async bounces).
-          Context.current().log.warn('send taken by the provider but not written to the send log', {
-            dispatchId: request.dispatchId, recipients: entries.length, error: (err as Error).message,
-          });
-        }
-      };
-
-      const customArgs = { [ROUTING_ARGS.tenant]: request.tenantId, [ROUTING_ARGS.dispatch]: request.dispatchId };
-      if (todo.length && doc.channel === 'email') {
-        const sender = doc.provider === 'smtp' ? deps.smtp : deps.sendgrid;
-        if (!sender) throw ApplicationFailure.nonRetryable(`no ${doc.provider} sender is configured`, 'NotConfigured');
-        const tenant = await db.Tenant.findById(request.tenantId).lean();
-        const attachments = await db.Attachment.find({ tenantId: request.tenantId, dispatchId: request.dispatchId }).sort({ index: 1 }).lean();
-        const email = {
-          attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, contentBase64: Buffer.from(a.content.buffer ?? a.content).toString('base64') })),
-          from: { email: tenant?.emailFrom?.email ?? deps.emailFrom, name: doc.sender?.name ?? tenant?.name ?? undefined },
-          replyTo: doc.sender?.email ? { email: doc.sender.email, name: doc.sender.name ?? undefined } : undefined,
-          subject: doc.subject ?? '', html: doc.html ?? '', text: doc.text ?? '',
-          categories: [doc.kind, doc.template], customArgs,
-        };
-        // SendGrid takes the whole list in one request; an SMTP server answers per message, so
-        // each recipient is recorded as soon as it is handed over and a retry resumes after it.
-        const batches = doc.provider === 'smtp' ? todo.map((r) => [r]) : [todo];
-        for (const batch of batches) {
-          const result = await sender.sendEmail({
-            ...email, recipients: batch.map((r) => ({ recipientId: r.routingId, email: r.address, name: r.name ?? undefined })),
-          });
-          const at = new Date();
-          await record(result.recipients.map((r) => ({
-            routingId: r.recipientId, providerMessageId: result.providerMessageId ?? null, outcome: r.outcome, response: r.response ?? null, at,
-          })));
-        }
-      } else if (todo.length) {
-        if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio sender is configured', 'NotConfigured');
-        for (const r of todo) {
-          const callback = new URL('/webhooks/twilio/status', deps.publicBaseUrl);
-          callback.search = new URLSearchParams({ tenant: request.tenantId, dispatch: request.dispatchId, recipient: r.routingId }).toString();
-          let entry: SendLogEntry;
-          try {
-            const approved = doc.channel === 'whatsapp' ? deps.whatsappTemplates?.[`${doc.template}.${doc.locale}`] : undefined;
-            const sent = await deps.twilio.sendMessage({
-              channel: doc.channel as 'sms' | 'whatsapp', to: r.address, statusCallback: callback.toString(),
-              ...(approved
-                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, (doc.templateData ?? {}) as Record<string, unknown>) } }
-                : { body: doc.text ?? '' }),
-            });
-            entry = { routingId: r.routingId, providerMessageId: sent.providerMessageId, outcome: 'accepted', response: sent.status, at: new Date() };
-          } catch (err) {
-            // One refused number (invalid, unsubscribed …) fails that recipient, not the others.
-            if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
-            entry = { routingId: r.routingId, providerMessageId: null, outcome: 'not_sent', response: err.message, at: new Date() };
-          }
-          await record([entry]);
-        }
-      }
-      const entries = request.recipients.map((r) => done.get(r.routingId)!);
-      // The SDK adds workflowId, runId and activity to every line logged through Context.
-      Context.current().log.info('dispatch sent', { dispatchId: request.dispatchId, accepted: entries.filter((e) => e.outcome === 'accepted').length, of: entries.length });
-      return {
-        sentAt: entries.reduce((min, e) => (e.at < min ? e.at : min), entries[0].at).toISOString(),
-        providerMessageId: entries[0].providerMessageId,
-        recipients: entries.map((e) => ({ routingId: e.routingId, outcome: e.outcome, response: e.response ?? undefined })),
-      };
-    }),
-
-    /** D8: a signed, expiring link to the copy of a dispatched document. */
+    /** D8: a signed, expiring link to the copy of a dispatched document (first version; the current one signs in recordDocumentLink). */
     async createDocumentLink(request: { tenantId: string; dispatchId: string; ttlMs: number }): Promise<{ link: string; expiresAt: string }> {
       const exp = Date.now() + request.ttlMs;
       const token = signLink(deps.linkSecret, { kind: 'document', tenantId: request.tenantId, target: request.dispatchId, exp });
       return { link: new URL(`/d/${token}`, deps.publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString() };
-    },
-
-    /** Writes the workflow's state to the delivery log; an older state never overwrites a newer one. */
-    async saveDispatchState(request: { tenantId: string; dispatchId: string; locale: Locale; state: Omit<DispatchState, 'seen'> }): Promise<void> {
-      const { state, locale } = request;
-      const written = await db.Dispatch.updateOne(
-        { tenantId: request.tenantId, dispatchId: request.dispatchId, stateVersion: { $lt: state.version } },
-        {
-          $set: {
-            stateVersion: state.version,
-            result: state.result,
-            providerError: state.providerError,
-            resentVia: state.resentVia.map((r) => ({ ...r, at: new Date(r.at) })),
-            ...(state.markedSent ? { markedSent: { ...state.markedSent, at: new Date(state.markedSent.at) } } : {}),
-            completedAt: state.completedAt ? new Date(state.completedAt) : null,
-            recipientAddresses: state.recipients.map((r) => r.address.toLowerCase()),
-            recipients: state.recipients.map((r) => ({
-              recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, opened: r.opened,
-              attempt: r.attempt, reasonCode: r.reasonCode, rawReason: r.rawReason, providerMessageId: r.providerMessageId,
-              plainReason: r.reasonCode ? plainReason(r.reasonCode, locale) : null,
-              history: r.history.map((h) => ({ ...h, at: new Date(h.at), plainReason: h.reasonCode ? plainReason(h.reasonCode, locale) : null })),
-            })),
-          },
-        },
-      );
-      // The last write of a run (stateVersion guards against counting a retried write twice).
-      if (state.completedAt && written.modifiedCount === 1) metrics.dispatches.inc({ result: state.result });
     },
   };
 }

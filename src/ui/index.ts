@@ -21,7 +21,7 @@ import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
 import { assets, render, type PageContext } from './render';
 import { SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
-import { WORDS, type Locale } from './words';
+import { fill, WORDS, type Locale } from './words';
 
 declare module 'fastify' {
   interface FastifyRequest { ui?: { principal: Principal; locale: Locale; timeZone: string; tenantName: string } }
@@ -49,6 +49,10 @@ const logForm = z.object({
   to: day,
   cursor: z.string().regex(/^\d*$/).optional(),
 });
+
+/** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
+const RECIPIENTS_PER_PAGE = 50;
+const recipientPageForm = z.object({ recipientsCursor: z.coerce.number().int().min(0).default(0) });
 
 /** Midnight of a calendar day in a time zone, as a UTC instant. */
 function startOfDay(date: string, timeZone: string): Date {
@@ -160,13 +164,16 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     });
     const page = await listDispatches(db, principal.tenantId!, query);
     const w = WORDS[locale];
+    // A row names its failures and its first addresses, and counts the rest (L1, L3): never every address.
+    const more = (shown: number, total: number) => (total > shown ? ` ${fill(w.andMore, { n: total - shown })}` : '');
     const rows = page.dispatches.map((d) => {
-      const failedOnes = d.recipients.filter((r) => isFailure(r.status as RecipientStatus) || r.status === 'unknown');
+      const failures = d.failures as Array<{ address: string; status: string; plainReason: string | null }>;
+      const failedCount = Object.entries(d.counts).filter(([s]) => isFailure(s as RecipientStatus) || s === 'unknown').reduce((n, [, c]) => n + (c ?? 0), 0);
       return {
         ...d, href: `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`, at: d.sentAt ?? d.createdAt,
         failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
-        reasons: failedOnes.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; '),
-        recipientList: d.recipients.map((r) => r.address).join(', '),
+        reasons: failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') + more(failures.length, failedCount),
+        recipientList: d.recipientPreview.join(', ') + more(d.recipientPreview.length, d.recipientCount),
       };
     });
     const keep = new URLSearchParams(Object.entries({ ...f, cursor: undefined }).filter(([, v]) => v) as [string, string][]);
@@ -182,18 +189,24 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   async function dispatchPage(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, problem?: { status: number; message: string }) {
     const { principal, locale } = request.ui!;
     const w = WORDS[locale];
-    const d = await readDispatch(deps, principal.tenantId!, request.params.id) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
+    const { recipientsCursor } = parse(recipientPageForm, request.query);
+    const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE });
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
-    const recipients = (d.recipients as any[]).map((r) => ({
-      ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status) || r.status === 'unknown',
+    const recipients = d.recipients.map((r) => ({
+      ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
-      history: (r.history ?? []).map((h: any) => ({ ...h, statusLabel: w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason) })),
+      history: r.history.map((h) => ({ ...h, statusLabel: w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason) })),
     }));
-    const settled = !['queued', 'processed'].includes(d.result) && recipients.every((r) => settledStatus(r.status));
+    // Settled when no recipient (on any page) waits for the provider's first answer.
+    const settled = !['queued', 'processed'].includes(d.result) && !Object.keys(d.counts).some((s) => !settledStatus(s as RecipientStatus));
+    const base = `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`;
+    const shownTo = recipientsCursor + recipients.length;
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
       canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
-      base: `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`,
+      base, recipientRange: d.recipientCount > recipients.length ? fill(w.recipientRange, { from: recipientsCursor + 1, to: shownTo, count: d.recipientCount }) : null,
+      nextRecipientsHref: d.nextRecipientsCursor !== null ? `${base}?recipientsCursor=${d.nextRecipientsCursor}` : null,
+      firstRecipientsHref: recipientsCursor > 0 ? base : null,
     }), problem?.status ?? 200);
   }
 

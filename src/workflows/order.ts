@@ -5,7 +5,7 @@ import {
   allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { noticeRecipient, startDetachedDispatch } from './dispatch';
+import { startNotice } from './notices';
 import { eventReason, isFinished, transition, type ExceptionType, type OrderEvent, type OrderState } from '../domain/order';
 import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, reasonWords, type Locale } from '../domain/order-words';
 import { holdReason, type RiskAssessment } from '../domain/risk';
@@ -202,11 +202,10 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
         : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
         const dispatchId = `order-${input.orderId}~${template}-${s.notifications.length + 1}`;
-        await startDetachedDispatch({
-          tenantId: input.tenantId, dispatchId, kind: 'notification', ...noticeRecipient(person, channel),
-          template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, document: null,
-          sender: { ...input.seller, outletId: null }, escalateTo: [], requestedBy: 'relais',
-          policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs }, dispatchUrl: input.orderUrl,
+        await startNotice({
+          tenantId: input.tenantId, dispatchId, template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, person, channel,
+          sender: { ...input.seller, outletId: null }, policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
+          dispatchUrl: input.orderUrl, parent: workflowInfo().workflowId,
         });
         s.notifications.push({ dispatchId, audience: notice.audience, channel, template, at: now() });
       }

@@ -19,7 +19,7 @@ test('a purchase order reaches the supplier and the signed delivered event shows
   const messages = stack.sandbox.messages({ to: 'orders@acme.test' });
   expect(messages).toHaveLength(1);
   expect(messages[0].subject).toContain('PO-po-1');
-  expect(messages[0].customArgs).toMatchObject({ relais_tenant: stack.tenantId, relais_dispatch: 'po-1', relais_recipient: 'r1.1' });
+  expect(messages[0].customArgs).toMatchObject({ relais_tenant: stack.tenantId, relais_dispatch: 'po-1', relais_index: '0.1' }); // position.attempt
 
   const { body } = await dispatchOf('po-1');
   expect(body.result).toBe('delivered');
@@ -44,7 +44,7 @@ test('a webhook with a wrong signature gets 401 and changes nothing (N3)', async
 
   const forged = JSON.stringify([{
     email: 'silent+silent@acme.test', timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: 'forged-1',
-    relais_tenant: stack.tenantId, relais_dispatch: 'po-sig', relais_recipient: 'r1.1', reason: '550 forged', type: 'bounce',
+    relais_tenant: stack.tenantId, relais_dispatch: 'po-sig', relais_index: '0.1', reason: '550 forged', type: 'bounce',
   }]) + '\r\n';
   const ts = String(Math.floor(Date.now() / 1000));
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }); // not the sandbox's key

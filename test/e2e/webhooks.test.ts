@@ -1,8 +1,8 @@
 // Rule N3 and D2 at the webhook edge: only signed, fresh, well-formed provider calls are
 // believed; replays change nothing; statuses only move forward; unknown ids are acknowledged.
-import { createPrivateKey, sign } from 'node:crypto';
 import twilio from 'twilio';
 import { purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { signedSendGrid as signed } from '../support/sendgrid-webhook';
 import { timestampMs } from '../support/timestamps';
 
 let stack: Stack;
@@ -11,18 +11,14 @@ afterAll(async () => { await stack?.close(); });
 
 const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
 
-function signedSendGrid(events: unknown[], ageSeconds = 0) {
-  const body = JSON.stringify(events) + '\r\n';
-  const ts = String(Math.floor(Date.now() / 1000) - ageSeconds);
-  const signature = sign('sha256', Buffer.from(ts + body), createPrivateKey(stack.sendgridSigningKeyPem)).toString('base64');
-  return { body, headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': ts } };
-}
+const signedSendGrid = (events: unknown[], ageSeconds = 0) => signed(stack, events, ageSeconds);
 const postSendGrid = (req: { body: string; headers: Record<string, string> }) =>
   fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', ...req });
 
+/** An event for the first recipient (position 0), first attempt, of a dispatch. */
 const event = (dispatchId: string, type: string, id: string, extra: Record<string, unknown> = {}) => ({
   email: 'x@acme.test', timestamp: Math.floor(Date.now() / 1000), event: type, sg_event_id: id, sg_message_id: 'abc.1',
-  relais_tenant: stack.tenantId, relais_dispatch: dispatchId, relais_recipient: 'r1.1', ...extra,
+  relais_tenant: stack.tenantId, relais_dispatch: dispatchId, relais_index: '0.1', ...extra,
 });
 
 test('a stale signed batch (older than 5 minutes) is refused and changes nothing', async () => {
@@ -59,6 +55,50 @@ test('a late `processed` never undoes delivered; a bounce after delivered counts
   expect((await get('wh-order')).result).toBe('error');
 });
 
+test('an event stored but never signalled (the API died in between) is signalled when the provider retries it', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-crash', ['d+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await get('wh-crash'))?.recipients?.[0]?.status === 'processed');
+  const bounce = event('wh-crash', 'bounce', 'crash-1', { reason: '550 5.1.1 gone', type: 'bounce', bounce_classification: 'Invalid Address' });
+  // What the first request left behind: the event stored, its signal never sent.
+  await stack.db.DispatchEvent.create({
+    _id: 'sendgrid:crash-1', tenantId: stack.tenantId, dispatchId: 'wh-crash', index: 0, attempt: 1, source: 'sendgrid', event: 'bounce', status: 'bounced',
+    at: new Date(), receivedAt: new Date(), position: 0, reason: '550 5.1.1 gone', reasonCode: 'invalid_address', payload: bounce,
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await get('wh-crash')).recipients[0].status).toBe('processed');
+  expect((await postSendGrid(signedSendGrid([bounce]))).status).toBe(200); // the provider's retry
+  await stack.waitFor('bounced', async () => (await get('wh-crash')).recipients[0].status === 'bounced');
+  const r = (await get('wh-crash')).recipients[0];
+  expect(r.history.filter((h: any) => h.eventId === 'crash-1')).toHaveLength(1);
+  expect(r.rawReason).toMatch(/550 5\.1\.1 gone/);
+});
+
+test('an asynchronous bounce without our custom args is routed by its message id (D7)', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-async', ['first@acme.test', 'second@acme.test']));
+  await stack.waitFor('delivered', async () => (await get('wh-async'))?.result === 'delivered');
+  const sent = stack.sandbox.messages({ to: 'second@acme.test' })[0];
+  const bounce = {
+    email: 'Second@acme.test', timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: 'async-1', sg_message_id: `${sent.providerMessageId}.filter0001-1`,
+    reason: '550 5.2.1 mailbox disabled', type: 'bounce', bounce_classification: 'Mailbox Unavailable',
+  };
+  expect((await postSendGrid(signedSendGrid([bounce]))).status).toBe(200);
+  await stack.waitFor('alert', async () => (await get('wh-async')).result === 'alert');
+  expect((await get('wh-async')).recipients.map((r: any) => r.status)).toEqual(['delivered', 'bounced']);
+});
+
+test('a batch of more events than one signal carries reaches the workflow whole', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-many', ['e+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await get('wh-many'))?.recipients?.[0]?.status === 'processed');
+  const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-many`);
+  const signals = async () => (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  const before = await signals();
+  const opens = Array.from({ length: 1200 }, (_, i) => event('wh-many', 'open', `many-${i}`));
+  expect((await postSendGrid(signedSendGrid(opens))).status).toBe(200);
+  await stack.waitFor('three signals', async () => (await signals()) === before + 3); // 500 + 500 + 200
+  await stack.waitFor('1200 opens in the history', async () => (await get('wh-many')).recipients[0].history.filter((h: any) => h.event === 'open').length === 1200, 60_000);
+  expect((await get('wh-many')).recipients[0]).toMatchObject({ status: 'delivered', opened: true });
+});
+
 test('malformed, unsigned and oversized requests get 4xx; unknown ids are acknowledged and kept for audit', async () => {
   const notJson = signedSendGrid([]);
   notJson.body = 'not json';
@@ -68,10 +108,10 @@ test('malformed, unsigned and oversized requests get 4xx; unknown ids are acknow
   const huge = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(11 * 1024 * 1024) });
   expect(huge.status).toBe(413);
 
-  const unknown = await postSendGrid(signedSendGrid([event('no-such-dispatch', 'delivered', 'u-1')]));
+  const unknown = await postSendGrid(signedSendGrid([event('no-such-dispatch', 'delivered', 'u-1'), event('no-such-dispatch-v1', 'delivered', 'u-2', { relais_index: undefined, relais_recipient: 'r1.1' })]));
   expect(unknown.status).toBe(200);
-  const stored = await stack.db.WebhookEvent.findOne({ eventId: 'u-1' }).lean();
-  expect(stored).toMatchObject({ provider: 'sendgrid', outcome: 'unknown_target' });
+  expect(await stack.db.WebhookEvent.findOne({ eventId: 'u-1' }).lean()).toMatchObject({ provider: 'sendgrid', outcome: 'unknown_target' });
+  expect(await stack.db.WebhookEvent.findOne({ eventId: 'u-2' }).lean()).toMatchObject({ provider: 'sendgrid', outcome: 'unknown_target' }); // a first-version routing id
 });
 
 test('Twilio status callbacks: signed against the public URL, forward only, unsigned refused', async () => {
@@ -106,7 +146,7 @@ test('a 500 after ten 429s waits as long as the send has been failing, not the 5
   const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-429-500`);
   let send: NonNullable<Awaited<ReturnType<typeof handle.describe>>['raw']['pendingActivities']>[number] | undefined;
   await stack.waitFor('the send failed with the 500', async () => {
-    send = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendDispatch' && /500/.test(a.lastFailure?.message ?? ''));
+    send = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendRecipients' && /500/.test(a.lastFailure?.message ?? ''));
     return send !== undefined;
   }, 60_000);
   expect(send!.attempt).toBe(12);

@@ -11,18 +11,28 @@ import { apiErrors, authenticated, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
 import { ApiError, notFound, unprocessable } from '../errors';
 import { createDispatchSchema, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
-import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
+import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
+import { resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
-import { TemplateError } from '../../templates';
+import { TemplateError, type RenderedEmail } from '../../templates';
+import { canonicalHash, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
+import { DEFAULT_RECIPIENTS_PAGE, dispatchView, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
-export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
+export { dispatchWorkflowId };
 
 const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
+const recipientPageQuery = z.object({
+  recipientsCursor: z.coerce.number().int().min(0).default(0).describe('position of the first recipient to return (nextRecipientsCursor of the previous page)'),
+  recipientsLimit: z.coerce.number().int().min(1).max(MAX_RECIPIENTS_PAGE).default(DEFAULT_RECIPIENTS_PAGE).describe('recipients per page'),
+});
 const accepted = z.object({ dispatchId: z.string(), workflowId: z.string(), created: z.boolean(), warnings: z.array(z.object({ field: z.string(), message: z.string() })) });
 const recipientView = z.object({ recipientId: z.string(), address: z.string(), status: z.string() }).loose();
-const dispatchView = z.object({ dispatchId: z.string(), tenantId: z.string(), result: z.string(), recipients: z.array(recipientView) }).loose();
+const dispatchViewSchema = z.object({
+  dispatchId: z.string(), tenantId: z.string(), result: z.string(), recipientCount: z.number().int(), recipients: z.array(recipientView),
+  nextRecipientsCursor: z.number().int().nullable(),
+}).loose();
 const tags = ['dispatches'];
 
 export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
@@ -37,7 +47,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     schema: {
       tags, ...authenticated, summary: 'Email a document to 1..1000 recipients (D1); idempotent on dispatchId',
       body: createDispatchSchema,
-      response: { 200: accepted.describe('already accepted earlier (same dispatchId)'), 202: accepted.describe('accepted; the dispatch workflow has started'), ...apiErrors(413, 422) },
+      response: { 200: accepted.describe('already accepted earlier (same dispatchId)'), 202: accepted.describe('accepted; the dispatch workflow has started'), ...apiErrors(409, 413, 422) },
     },
   }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
@@ -58,8 +68,10 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     }
     const locale = body.locale ?? (tenant.locale as 'fr' | 'en');
     // Rendering now turns an unknown template or a missing variable into a 400, before anything starts.
+    const templateData = { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone };
+    let content: RenderedEmail;
     try {
-      templates.renderEmail(body.template, locale, { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone });
+      content = templates.renderEmail(body.template, locale, templateData);
     } catch (err) {
       if (err instanceof TemplateError) throw unprocessable(err.message, err.field ?? 'template', err.code === 'template_not_found' ? body.template : undefined);
       throw err;
@@ -73,13 +85,28 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     });
 
     const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
+    // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
+    await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
+      { _id: `${tenantId}/${body.dispatchId}/${index}` },
+      { $setOnInsert: { tenantId, dispatchId: body.dispatchId, index, filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') } },
+      { upsert: true },
+    )));
+    // The dispatch is recorded before its workflow starts, which then carries ids only. A retried
+    // request finds the record (the same request, or 409) and starts the workflow if the first did not get that far.
+    const recorded = await recordDispatch(db, {
+      tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid', template: body.template, locale,
+      document: body.document, sender: { name: body.sender.name, email: body.sender.email, outletId: body.sender.outletId }, requestedBy: request.principal!.keyId,
+      content, templateData, attachments: body.attachments.map((a) => a.filename),
+      recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
+      parent: null, requestHash: canonicalHash(body),
+    });
+    if (recorded.outcome === 'legacy') return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
+    if (recorded.outcome === 'existing' && recorded.requestHash !== canonicalHash(body)) {
+      throw new ApiError(409, 'conflict', `dispatchId ${body.dispatchId} was already used for another request`, [{ field: 'dispatchId', message: 'already used for another request', value: body.dispatchId }]);
+    }
     const input: DispatchInput = {
       tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid',
-      template: body.template, data: body.data, locale, timeZone: tenant.timeZone, tenantName: tenant.name,
-      document: body.document, sender: body.sender, escalateTo,
-      attachments: body.attachments.map(({ filename, contentType }) => ({ filename, contentType })),
-      recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
-      requestedBy: request.principal!.keyId,
+      locale, timeZone: tenant.timeZone, document: body.document, sender: body.sender, escalateTo, recipientCount: body.recipients.length,
       policy: {
         unknownAfterMs: isoDurationToMs(tenant.policies?.unknownAfter ?? 'PT30M'),
         listenForMs: isoDurationToMs(tenant.policies?.listenFor ?? 'P3D'),
@@ -87,12 +114,6 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       dispatchUrl: new URL(`/v1/dispatches/${encodeURIComponent(body.dispatchId)}`, deps.publicBaseUrl).toString(),
       parentWorkflowId: null,
     };
-    // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
-    await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
-      { _id: `${tenantId}/${body.dispatchId}/${index}` },
-      { $setOnInsert: { tenantId, dispatchId: body.dispatchId, index, filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') } },
-      { upsert: true },
-    )));
     try {
       await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     } catch (err) {
@@ -117,8 +138,11 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
   app.get('/v1/dispatches/:id', {
     onRequest: canRead,
-    schema: { tags, ...authenticated, summary: 'One dispatch with each recipient\'s status history (L2)', params: dispatchParams, response: { 200: dispatchView, ...apiErrors(404) } },
-  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id));
+    schema: {
+      tags, ...authenticated, summary: 'One dispatch with a page of its recipients (by position) and their status histories (L2)',
+      params: dispatchParams, querystring: recipientPageQuery, response: { 200: dispatchViewSchema, ...apiErrors(404) },
+    },
+  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id, { from: request.query.recipientsCursor, limit: request.query.recipientsLimit }));
 
   app.post('/v1/dispatches/:id/recipients/:rid/resend', {
     onRequest: canWrite,
@@ -150,7 +174,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
 // The actions behind the routes, shared with the operator pages (src/ui): one way to do each.
 
-/** L1: the delivery log, failed dispatches only unless asked for all, newest first. */
+/** L1: the delivery log, failed dispatches only unless asked for all, newest first; each row counts its recipients and names its failures. */
 export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
   const filter: Record<string, unknown> = { tenantId, kind: 'document' };
   if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
@@ -159,33 +183,20 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
   if (q.document) filter['document.number'] = q.document;
   if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
   if (q.cursor) filter.number = { $lt: q.cursor };
-  const docs = await db.Dispatch.find(filter, { html: 0, text: 0, 'recipients.history': 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();
+  // Every address, and the first version's records' histories and copies, are left out of a row.
+  const docs = await db.Dispatch.find(filter, { recipientAddresses: 0, 'recipients.history': 0, html: 0, text: 0, templateData: 0, sendLog: 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();
   const page = docs.slice(0, q.limit);
   return {
-    dispatches: page.map((d) => ({
-      dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject, document: d.document,
-      sender: d.sender, sentAt: d.sentAt, createdAt: (d as { createdAt?: Date }).createdAt,
-      recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, plainReason: r.plainReason })),
-    })),
+    dispatches: page.map((d) => logRow(d as Record<string, unknown>)),
     nextCursor: docs.length > q.limit ? page[page.length - 1].number : null,
   };
 }
 
-/** L2: one dispatch of the tenant, from the projection, or from its workflow before the first write; 404 otherwise. */
-export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, dispatchId: string) {
-  const doc = await deps.db.Dispatch.findOne({ tenantId, dispatchId }, { sendLog: 0 }).lean();
-  if (doc) {
-    const { _id, stateVersion, ...rest } = doc as typeof doc & { _id: unknown };
-    return rest;
-  }
-  // Accepted but not yet recorded by the worker: answer from the workflow itself.
-  try {
-    const state = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).query(dispatchStateQuery);
-    return { dispatchId, tenantId, result: state.result, recipients: state.recipients };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${dispatchId}`);
-    throw err;
-  }
+/** L2: one dispatch of the tenant with a page of its recipients; 404 otherwise. */
+export async function readDispatch(deps: Pick<ApiDeps, 'db'>, tenantId: string, dispatchId: string, page: RecipientPage = { from: 0, limit: DEFAULT_RECIPIENTS_PAGE }) {
+  const view = await dispatchView(deps.db, tenantId, dispatchId, page);
+  if (!view) throw notFound(`dispatch ${dispatchId}`);
+  return view;
 }
 
 /** D8: a recipient corrected and resent, audited; the old address is remembered as corrected. */
@@ -193,12 +204,21 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
   const tenantId = principal.tenantId!;
   const { db } = deps;
   const handle = deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId));
-  const before = await db.Dispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
-  const previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
   try {
-    const recipient = await handle.executeUpdate(resendRecipientUpdate, {
-      args: [{ recipientId, address: body.email, requestedBy: principal.keyId }],
-    });
+    let previous: string | undefined;
+    let recipient: unknown;
+    if (await db.Dispatch.exists({ _id: dispatchKey(tenantId, dispatchId) })) {
+      const target = await recipientByIdentifier(db, tenantId, dispatchId, recipientId);
+      if (!target) throw new ApiError(409, 'conflict', `no recipient ${recipientId} in this dispatch`);
+      previous = target.address;
+      const { index } = await handle.executeUpdate(resendRecipientUpdate, { args: [{ index: target.index, recipientId, address: body.email, requestedBy: principal.keyId }] });
+      recipient = (await readDispatch(deps, tenantId, dispatchId, { from: index, limit: 1 })).recipients[0];
+    } else {
+      // A dispatch of the first version of the workflow (docs/deploy.md).
+      const before = await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
+      previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
+      recipient = await handle.executeUpdate(resendRecipientUpdateV1, { args: [{ recipientId, address: body.email, requestedBy: principal.keyId }] });
+    }
     const at = new Date();
     await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at, details: { from: previous ?? null, to: body.email } });
     if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
@@ -232,15 +252,17 @@ export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal
   const tenantId = principal.tenantId!;
   const { db } = deps;
   const marked = { by: principal.keyId, at: (body.at ? new Date(body.at) : new Date()).toISOString(), note: body.note };
-  const exists = await db.Dispatch.exists({ tenantId, dispatchId });
-  if (!exists) throw notFound(`dispatch ${dispatchId}`);
+  const current = await db.Dispatch.exists({ _id: dispatchKey(tenantId, dispatchId) });
+  if (!current && !(await db.LegacyDispatch.exists({ tenantId, dispatchId }))) throw notFound(`dispatch ${dispatchId}`);
   try {
     // The running workflow owns the projection; it records the mark and writes it.
     await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).executeUpdate(markSentUpdate, { args: [marked] });
   } catch (err) {
     // A dispatch that finished listening has no writer left: record it directly.
     if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError) && !/completed|closed/i.test((err as Error).message)) throw err;
-    await db.Dispatch.updateOne({ tenantId, dispatchId }, { $set: { markedSent: { ...marked, at: new Date(marked.at) } } });
+    const update = { $set: { markedSent: { ...marked, at: new Date(marked.at) } } };
+    if (current) await db.Dispatch.updateOne({ _id: dispatchKey(tenantId, dispatchId) }, update);
+    else await db.LegacyDispatch.updateOne({ tenantId, dispatchId }, update);
   }
   await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.mark_sent', target: dispatchId, at: new Date(), reason: body.note || null });
   return { dispatchId, markedSent: marked };

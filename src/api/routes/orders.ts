@@ -7,6 +7,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import type { ApiDeps } from '../server';
+import { noticeRecipients } from '../dispatch-views';
 import { apiErrors, authenticated, requireRole } from '../server';
 import { ApiError, notFound } from '../errors';
 import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema, type PreferencesBody } from '../schemas';
@@ -141,10 +142,10 @@ export async function readOrder(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId
     }
   }
   const ids = (view.notifications ?? []).map((n) => n.dispatchId);
-  const dispatches = ids.length ? await db.Dispatch.find({ tenantId, dispatchId: { $in: ids } }, { dispatchId: 1, result: 1, recipients: 1 }).lean() : [];
+  const dispatches = await noticeRecipients(db, tenantId, ids);
   const notifications = (view.notifications ?? []).map((n) => {
-    const d = dispatches.find((x) => x.dispatchId === n.dispatchId);
-    return { ...n, result: d?.result ?? 'queued', to: d?.recipients[0]?.address ?? null, status: d?.recipients[0]?.status ?? 'queued' };
+    const d = dispatches.get(n.dispatchId);
+    return { ...n, result: d?.result ?? 'queued', to: d?.to ?? null, status: d?.status ?? 'queued' };
   });
   return { orderId, ...view, notifications };
 }

@@ -83,7 +83,7 @@ function legacyRecipientView(r: LegacyRecipient, index: number): RecipientView {
 }
 
 /** Recipients by status, and the first few needing attention, of a first-version record (computed; new records keep them). */
-function legacySummary(doc: Pick<LegacyDispatchDoc, 'recipients'>) {
+function legacySummary(doc: { recipients: readonly LegacyRecipient[] }) {
   const counts: Partial<Record<string, number>> = {};
   for (const r of doc.recipients) counts[r.status] = (counts[r.status] ?? 0) + 1;
   const failures = doc.recipients.map((r, index) => ({ r, index }))
@@ -123,6 +123,15 @@ export async function dispatchView(db: Db, tenantId: string, dispatchId: string,
     ...rest, ...legacySummary(legacy),
     recipients: recipients.slice(page.from, page.from + page.limit).map((r, i) => legacyRecipientView(r, page.from + i)),
     nextRecipientsCursor: nextCursor(page, recipients.length),
+  };
+}
+
+/** A dispatch of the first version not recorded yet (its workflow records it as it starts), as its workflow's state query answers. */
+export function firstVersionStateView(tenantId: string, dispatchId: string, state: { result: string; recipients: LegacyRecipient[] }, page: RecipientPage) {
+  return {
+    dispatchId, tenantId, result: state.result, ...legacySummary(state),
+    recipients: state.recipients.slice(page.from, page.from + page.limit).map((r, i) => legacyRecipientView(r, page.from + i)),
+    nextRecipientsCursor: nextCursor(page, state.recipients.length),
   };
 }
 

@@ -190,7 +190,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const { principal, locale } = request.ui!;
     const w = WORDS[locale];
     const { recipientsCursor } = parse(recipientPageForm, request.query);
-    const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE });
+    // Fields beyond those every view has (number, subject, copy …) are read loosely: a dispatch of the first version not yet recorded has none.
+    const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE }) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
     const recipients = d.recipients.map((r) => ({
       ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
@@ -204,6 +205,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
       canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
+      // How the recipients stand, all of them (the list below shows a page).
+      recipientSummary: `${d.recipientCount}: ${Object.entries(d.counts as Record<string, number>).map(([status, n]) => `${w.statuses[status as RecipientStatus] ?? status} ${n}`).join(', ')}`,
       base, recipientRange: d.recipientCount > recipients.length ? fill(w.recipientRange, { from: recipientsCursor + 1, to: shownTo, count: d.recipientCount }) : null,
       nextRecipientsHref: d.nextRecipientsCursor !== null ? `${base}?recipientsCursor=${d.nextRecipientsCursor}` : null,
       firstRecipientsHref: recipientsCursor > 0 ? base : null,

@@ -71,6 +71,10 @@ test('the issue\'s scenario: 1000 recipients deferred 5 times, 200-character nam
   expect(d).toMatchObject({ result: 'processed', recipientCount: 1000 });
   expect(d.recipients[0]).toMatchObject({ name: longName(0), status: 'deferred' });
   expect(mailTo(BUYER)).toHaveLength(0); // D6: temporarily failed is not a failure yet
+  // L1: the log's row counts the recipients and shows a few addresses, never all 1000.
+  const row = (await stack.request('GET', '/v1/dispatches?result=all')).body.dispatches.find((r: any) => r.dispatchId === 'limit-defer');
+  expect(row).toMatchObject({ recipientCount: 1000, counts: { deferred: 1000 }, recipientPreview: addresses.slice(0, 3) });
+  expect(JSON.stringify(row).length).toBeLessThan(2_000);
 
   // SendGrid finally gives up on every address: each bounces (events signed as SendGrid signs them).
   const bounces = addresses.map((address, i) => {
@@ -91,6 +95,9 @@ test('the issue\'s scenario: 1000 recipients deferred 5 times, 200-character nam
   expect(escalation.text!.length).toBeLessThan(20_000);
   expect(mailTo(PM_PHONE)[0].body!.length).toBeLessThanOrEqual(1600);
   expect((await get('limit-defer')).result).toBe('error');
+  const failedRow = (await stack.request('GET', '/v1/dispatches')).body.dispatches.find((r: any) => r.dispatchId === 'limit-defer');
+  expect(failedRow.failures).toHaveLength(5); // named in the row (L3); the count says the rest
+  expect(failedRow.failures[0]).toMatchObject({ address: addresses[0], status: 'bounced', plainReason: expect.stringMatching(/does not exist/) });
 
   await stack.client.workflow.getHandle(workflowId('limit-defer')).result();
   const final = await get('limit-defer', '?recipientsLimit=3');

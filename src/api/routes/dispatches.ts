@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodRequestTypes } from '../openapi';
 import { z } from 'zod';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
@@ -12,13 +12,13 @@ import type { ApiLimits } from '../limits';
 import { ApiError, notFound, unprocessable } from '../errors';
 import { createDispatchSchema, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
-import { resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
+import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
 import { TemplateError, type RenderedEmail } from '../../templates';
 import { canonicalHash, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
-import { DEFAULT_RECIPIENTS_PAGE, dispatchView, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
+import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
 export { dispatchWorkflowId };
 
@@ -193,10 +193,18 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
 }
 
 /** L2: one dispatch of the tenant with a page of its recipients; 404 otherwise. */
-export async function readDispatch(deps: Pick<ApiDeps, 'db'>, tenantId: string, dispatchId: string, page: RecipientPage = { from: 0, limit: DEFAULT_RECIPIENTS_PAGE }) {
+export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, dispatchId: string, page: RecipientPage = { from: 0, limit: DEFAULT_RECIPIENTS_PAGE }) {
   const view = await dispatchView(deps.db, tenantId, dispatchId, page);
-  if (!view) throw notFound(`dispatch ${dispatchId}`);
-  return view;
+  if (view) return view;
+  // A dispatch is recorded before its workflow starts; one started by the first version was
+  // recorded by its workflow, which answers until then.
+  try {
+    const state = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).query(dispatchStateQueryV1);
+    return firstVersionStateView(tenantId, dispatchId, state as never, page);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) throw notFound(`dispatch ${dispatchId}`);
+    throw err;
+  }
 }
 
 /** D8: a recipient corrected and resent, audited; the old address is remembered as corrected. */

@@ -16,7 +16,7 @@ const CHANNELS: Channel[] = ['email', 'sms', 'whatsapp'];
 const PARTS: Record<Channel, string[]> = { email: ['subject', 'html', 'text'], sms: ['body'], whatsapp: ['body'] };
 
 const ORDER = 'CMD-20418';
-const ORDER_URL = 'https://relais.example.com/v1/orders/CMD-20418';
+const ORDER_URL = 'https://relais.example.com/ui/orders/CMD-20418';
 const LINK = 'https://relais.example.com/c/eyJvIjoiQ01ELTIwNDE4In0.Xk3v9sQ';
 const CONTACT = 'https://maison-lumiere.example.com/contact';
 const EXPIRES_AT = '2026-03-04T09:30:00Z'; // 10:30 in Paris

@@ -30,7 +30,7 @@ const notice = (locale: Locale): Data => ({
   documentLabel: LABEL[locale].po,
   subject: 'Commande du 2 mars – Bistro Démo Paris 11',
   sentAt: SENT_AT,
-  dispatchUrl: 'https://relais.example.com/v1/dispatches/po-1042',
+  dispatchUrl: 'https://relais.example.com/ui/dispatches/po-1042',
 });
 
 const twoFailures = (locale: Locale) => [
@@ -74,7 +74,7 @@ const CASES: Case[] = [
   {
     type: 'dispatch_escalation', channels: ['email', 'sms', 'whatsapp'],
     data: (locale) => ({ ...notice(locale), failures: twoFailures(locale) }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', '10:30', ...addresses(d.failures)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', '10:30', ...addresses(d.failures)],
     required: {
       sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
       whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
@@ -83,7 +83,7 @@ const CASES: Case[] = [
   {
     type: 'dispatch_partial_failure', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({ ...notice(locale), failures: twoFailures(locale).slice(0, 1), delivered: [{ address: 'achats@fournisseur-exemple.fr' }] }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
   },
   {
     type: 'dispatch_unknown', channels: ['email'], unused: ['senderName'],
@@ -91,12 +91,12 @@ const CASES: Case[] = [
       ...notice(locale), waited: locale === 'fr' ? '30 minutes' : '30 minutes',
       pending: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'direction@fournisseur-exemple.fr' }],
     }),
-    keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.pending)],
+    keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.pending)],
   },
   {
     type: 'dispatch_delivered_update', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({ ...notice(locale), delivered: [{ address: 'commandes@fournisseur-exemple.fr' }] }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.delivered)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.delivered)],
   },
   {
     type: 'document_link', channels: ['sms', 'whatsapp'],

@@ -57,7 +57,7 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
   },
   no_tracking_update: {
     reason: { fr: 'aucune mise à jour de suivi depuis le délai fixé', en: 'no tracking update within the set delay' },
-    action: { fr: 'contactez le transporteur : colis mal acheminé, perdu, endommagé ou retenu ?', en: 'contact the carrier: misrouted, lost, damaged or held up?' },
+    action: { fr: 'demandez au transporteur si le colis est mal acheminé, perdu, endommagé ou retenu', en: 'ask the carrier whether the parcel is misrouted, lost, damaged or held up' },
   },
   customer_unavailable: {
     reason: { fr: 'le client n\'était pas disponible', en: 'the customer was not available' },

@@ -198,6 +198,8 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
           personName: person.name, orderId: input.orderId, exceptionLabel: exceptionLabel(notice.exception.type, locale),
           reason: reasonWords(notice.exception.reason, locale), action: actionWords(notice.exception.reason, locale),
           details: notice.exception.details, resolution: notice.exception.resolution ?? '', orderUrl: input.orderUrl,
+          // A date goes to the template as a date, which shows it in the tenant's zone and words (O7).
+          lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? s.lastTrackingAt : null,
         }
         : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
@@ -251,7 +253,7 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
         record('rts_deadline_passed', null, 'not_ready_in_time');
       } else if (s.state === 'in_transit') {
         s.stuck = true;
-        open('stuck_in_transit', 'no_tracking_update', s.lastTrackingAt ? `last update ${s.lastTrackingAt}` : null);
+        open('stuck_in_transit', 'no_tracking_update');
         record('stuck_in_transit', null, 'no_tracking_update');
       }
     }

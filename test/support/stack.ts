@@ -62,7 +62,7 @@ export const SANDBOX_SECRETS = {
 
 /** An "approved" WhatsApp template for the document link, as a tenant would configure it. */
 export const TEST_WHATSAPP_TEMPLATES = {
-  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link'] },
+  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link', 'expiresAt'] },
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {

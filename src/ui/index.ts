@@ -16,7 +16,7 @@ import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
 import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
-import { actionWords, exceptionLabel, reasonWords } from '../domain/order-words';
+import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../domain/order-words';
 import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
 import { dispatchPagePath, orderPagePath, returnPath } from './paths';
@@ -246,7 +246,10 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return render(reply, 'order', context(request, reply, `${w.order} ${o.orderId}`, {
       o, stateLabel: w.states[o.state], held: o.state === 'on_hold', canAct: allows(principal, ROLES.ops),
       holdReason: o.hold ? reasonWords(o.hold.reason, locale) : null,
-      exceptions: [...o.exceptions].reverse().map((e) => ({ ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale) })),
+      exceptions: [...o.exceptions].reverse().map((e) => ({
+        ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale),
+        resolution: e.resolution ? resolutionWords(e.resolution, locale) : null,
+      })),
       notifications: [...o.notifications].reverse().map((n) => ({ ...n, statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status, failed: isFailure(n.status as RecipientStatus), href: dispatchPagePath(n.dispatchId) })),
       history: [...o.history].reverse().map((h) => ({ ...h, label: w.events[h.event] ?? h.event, reasonText: h.reason ? reasonWords(h.reason, locale) : null })),
       // Live until nothing more can happen on its own: a finished order whose notifications have all settled.

@@ -1,5 +1,6 @@
 // Rules O1–O8 as one table: which event each state accepts, where it leads, what it opens or resolves.
 import { ORDER_STATES, transition, type OrderEvent, type OrderState } from '../../src/domain/order';
+import { itemDetails, RESOLUTION_WORDS, resolutionWords } from '../../src/domain/order-words';
 
 const E = {
   allocated: { type: 'allocated' }, packed: { type: 'packed' }, handed_over: { type: 'handed_over' }, delivered: { type: 'delivered' },
@@ -60,4 +61,24 @@ test('every state is covered by the table or finished', () => {
     const anyAccepted = Object.values(E).some((e) => transition(state, e, 'label_or_invoice_unavailable').ok);
     expect([anyAccepted, ['on_hold', 'delivered', 'cancelled', 'unfulfillable'].includes(state)]).toContain(true);
   }
+});
+
+test('every event that resolves an exception says how in both languages, never by its name', () => {
+  const resolving = new Set(ORDER_STATES.flatMap((state) => Object.values(E).filter((e) => {
+    const r = transition(state, e, 'label_or_invoice_unavailable');
+    return r.ok && (r.transition.resolves ?? []).length > 0;
+  }).map((e) => e.type)));
+  expect([...resolving].sort()).toEqual(['delivered', 'delivery_failed', 'label_uploaded', 'pickup_requested', 'tracking_update']);
+  for (const type of [...resolving, 'packed', 'carrier_changed', 'dimensions_fixed']) {
+    for (const locale of ['fr', 'en'] as const) expect(resolutionWords(type, locale)).toBe(RESOLUTION_WORDS[type][locale]);
+  }
+  expect(resolutionWords('tracking_update', 'fr')).toBe('le transporteur a de nouveau mis à jour le suivi');
+  // An operator's own words (release, cancel) are kept as they are.
+  expect(resolutionWords('released by k1: checked by phone', 'fr')).toBe('released by k1: checked by phone');
+});
+
+test('O1: where the item is, in the seller\'s language', () => {
+  expect(itemDetails('TSHIRT-M', 'A-12', 'fr')).toBe('SKU TSHIRT-M, emplacement A-12');
+  expect(itemDetails('TSHIRT-M', 'A-12', 'en')).toBe('SKU TSHIRT-M, location A-12');
+  expect(itemDetails('TSHIRT-M', null, 'fr')).toBe('SKU TSHIRT-M');
 });

@@ -224,6 +224,10 @@ test('O7: no tracking update for the policy delay → stuck, seller alerted once
   expect(sellerAlerts(id)).toHaveLength(1);
   const moved = await post(id, { type: 'tracking_update', status: 'in transit', location: 'Paris hub', at: new Date().toISOString() });
   expect(moved.body.stuck).toBe(false);
+  // The seller hears it is resolved, and how, in words (not the event's name).
+  const resolved = await stack.waitFor('resolved notice', async () => sellerAlerts(id).length === 2 && sellerAlerts(id)[1]);
+  expect(resolved.text).toContain('the carrier has updated the tracking again');
+  expect(resolved.text).not.toContain('tracking_update');
   expect((await get(id)).exceptions.find((e: any) => e.type === 'stuck_in_transit').resolvedAt).toBeTruthy();
 });
 

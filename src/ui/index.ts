@@ -14,7 +14,7 @@ import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } fr
 import { opsAction, readOrder, updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
-import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
+import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, statusSummary, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
 import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../domain/order-words';
 import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
@@ -65,6 +65,14 @@ const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(reques
 
 /** A status that will not move without a new action or a late provider event (the pages stop polling). */
 const settledStatus = (s: RecipientStatus) => isFinal(s) || s === 'unknown' || s === 'deferred';
+
+/** The Status column (L1): each status the recipients are in, labelled, with how many when there are several recipients. */
+const statusColumn = (recipients: ReadonlyArray<{ status: string; opened?: boolean }>, w: (typeof WORDS)[Locale]) =>
+  statusSummary(recipients as ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>)
+    .map((s) => ({ ...s, label: w.statuses[s.status], count: recipients.length > 1 ? s.count : null }));
+
+/** A history entry of an open (email) or a read (WhatsApp) shows as Opened, the status it adds on top of delivered (D2). */
+const OPENED_EVENT = /^(open|read)\b/;
 
 const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | string[] | undefined>;
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -173,6 +181,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       return {
         ...d, href: dispatchPagePath(d.dispatchId), at: d.sentAt ?? d.createdAt,
         failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+        statuses: statusColumn(d.recipients, w),
         reasons: failedOnes.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; '),
         recipientList: d.recipients.map((r) => r.address).join(', '),
       };
@@ -194,12 +203,17 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
     const recipients = (d.recipients as any[]).map((r) => ({
       ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status) || r.status === 'unknown',
+      openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
       fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
-      history: (r.history ?? []).map((h: any) => ({ ...h, statusLabel: w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason) })),
+      history: (r.history ?? []).map((h: any) => ({
+        ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status,
+        raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason),
+      })),
     }));
     const settled = !['queued', 'processed'].includes(d.result) && recipients.every((r) => settledStatus(r.status));
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+      statuses: statusColumn(d.recipients as any[], w),
       canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
       base: dispatchPagePath(d.dispatchId),
     }), problem?.status ?? 200);

@@ -1,6 +1,6 @@
 // What the operator pages say, in French and English (the tenant's locale chooses).
 // Reasons and exception wording come from src/domain (reasons.ts, order-words.ts), not from here.
-import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
+import type { DispatchResult, ShownStatus } from '../domain/dispatch-status';
 import type { OrderState } from '../domain/order';
 
 export type Locale = 'fr' | 'en';
@@ -27,16 +27,24 @@ const en = {
   noHeld: 'No order is on hold.', openOrder: 'Open an order', orderId: 'Order id', go: 'Open', none: '—',
   preferences: 'Alert preferences', sellerAlerts: 'Seller alerts', customerNotices: 'Customer notifications', on: 'On', channels: 'Channels', save: 'Save',
   email: 'Email', sms: 'SMS', whatsapp: 'WhatsApp', policies: 'Policies (ISO-8601 durations, e.g. PT30M, P3D)', locale: 'Language', timeZone: 'Time zone',
-  policy: { unknownAfter: 'Unknown after (D3)', listenFor: 'Listen for late events (D7)', stuckAfter: 'Stuck in transit after (O7)', confirmationLinkTtl: 'Confirmation link valid for (O3)', readyToShipWithin: 'Ready to ship within (O5)' } as Record<string, string>,
+  /** Each policy in an operator's words: what it decides, not the rule's number. */
+  policy: {
+    unknownAfter: 'Tell the sender when a recipient has confirmed nothing after',
+    listenFor: 'Keep following a dispatch (late bounces) for',
+    stuckAfter: 'Alert when an order in transit has had no tracking update for',
+    confirmationLinkTtl: 'Address confirmation links stay valid for',
+    readyToShipWithin: 'An allocated order must be packed within',
+  } as Record<string, string>,
   notice: { address_confirmation: 'Address confirmation', delivery_delay: 'Delivery delay', delivery_failed: 'Delivery failed' } as Record<string, string>,
   error: 'Something went wrong', forbidden: 'You cannot open this page', forbiddenText: 'Your key lacks the role this page needs. Ask an administrator.',
   notFound: 'Not found', notFoundText: 'Nothing here for your organisation.', badRequest: 'Please correct:', conflict: 'Not possible now:', expired: 'The form expired; please try again.',
   results: {
     failed: 'Failed', queued: 'Queued', processed: 'Processed', unknown: 'Unknown', delivered: 'Delivered', alert: 'Alert', error: 'Error', sent: 'Sent',
   } satisfies Record<DispatchResult, string>,
+  /** The delivery log's own words (the source documents': Deferred, Bounced, Dropped, Opened …), docs/operators.md. */
   statuses: {
-    queued: 'Queued', processed: 'Processed', deferred: 'Temporarily failed', unknown: 'Unknown', delivered: 'Delivered', bounced: 'Bounced', dropped: 'Dropped', sent: 'Sent', not_sent: 'Not sent',
-  } satisfies Record<RecipientStatus, string>,
+    queued: 'Queued', processed: 'Processed', deferred: 'Deferred', unknown: 'Unknown', delivered: 'Delivered', opened: 'Opened', bounced: 'Bounced', dropped: 'Dropped', sent: 'Sent', not_sent: 'Not sent',
+  } satisfies Record<ShownStatus, string>,
   risks: { low: 'low', medium: 'medium', high: 'high' } as Record<string, string>,
   states: {
     placed: 'Placed', on_hold: 'On hold', allocated: 'Allocated', unfulfillable: 'Unfulfillable', ready_to_ship: 'Ready to ship', rts_failed: 'Ready-to-ship failed',
@@ -76,12 +84,18 @@ const fr: Words = {
   noHeld: 'Aucune commande en attente.', openOrder: 'Ouvrir une commande', orderId: 'Identifiant de commande', go: 'Ouvrir', none: '—',
   preferences: 'Préférences d\'alerte', sellerAlerts: 'Alertes vendeur', customerNotices: 'Notifications client', on: 'Activée', channels: 'Canaux', save: 'Enregistrer',
   email: 'E-mail', sms: 'SMS', whatsapp: 'WhatsApp', policies: 'Règles (durées ISO-8601, ex. PT30M, P3D)', locale: 'Langue', timeZone: 'Fuseau horaire',
-  policy: { unknownAfter: 'Inconnu après (D3)', listenFor: 'Écoute des événements tardifs (D7)', stuckAfter: 'Bloquée en transit après (O7)', confirmationLinkTtl: 'Validité du lien de confirmation (O3)', readyToShipWithin: 'Prête à expédier sous (O5)' },
+  policy: {
+    unknownAfter: 'Prévenir l\'expéditeur quand un destinataire n\'a rien confirmé après',
+    listenFor: 'Suivre un envoi (rebonds tardifs) pendant',
+    stuckAfter: 'Alerter quand une commande en transit n\'a pas de mise à jour du suivi depuis',
+    confirmationLinkTtl: 'Durée de validité des liens de confirmation d\'adresse',
+    readyToShipWithin: 'Délai pour emballer une commande allouée',
+  },
   notice: { address_confirmation: 'Confirmation d\'adresse', delivery_delay: 'Retard de livraison', delivery_failed: 'Échec de livraison' },
   error: 'Une erreur est survenue', forbidden: 'Vous ne pouvez pas ouvrir cette page', forbiddenText: 'Votre clé n\'a pas le rôle que demande cette page. Demandez à un administrateur.',
   notFound: 'Introuvable', notFoundText: 'Rien ici pour votre organisation.', badRequest: 'Merci de corriger :', conflict: 'Impossible pour le moment :', expired: 'Le formulaire a expiré ; merci de réessayer.',
   results: { failed: 'Raté', queued: 'En file', processed: 'Traité', unknown: 'Inconnu', delivered: 'Livré', alert: 'Alerte', error: 'Erreur', sent: 'Envoyé' },
-  statuses: { queued: 'En file', processed: 'Traité', deferred: 'Différé', unknown: 'Inconnu', delivered: 'Livré', bounced: 'Rebondi', dropped: 'Abandonné', sent: 'Envoyé', not_sent: 'Non envoyé' },
+  statuses: { queued: 'En file', processed: 'Traité', deferred: 'Différé', unknown: 'Inconnu', delivered: 'Livré', opened: 'Ouvert', bounced: 'Rebondi', dropped: 'Abandonné', sent: 'Envoyé', not_sent: 'Non envoyé' },
   risks: { low: 'faible', medium: 'moyen', high: 'élevé' },
   states: {
     placed: 'Passée', on_hold: 'En attente', allocated: 'Allouée', unfulfillable: 'Non expédiable', ready_to_ship: 'Prête à expédier', rts_failed: 'Échec de préparation',

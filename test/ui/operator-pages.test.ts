@@ -407,20 +407,20 @@ test('a platform key or a wrong key cannot sign in', async () => {
 test('settings: a bad duration is refused naming the field and changes nothing; French when the tenant chooses it', async () => {
   const { context, page } = await signedIn(stack.key);
   await page.goto('/ui/settings');
-  await page.getByLabel('Unknown after (D3)').fill('P3X'); // passes the field's own pattern, not the server's check
+  await page.getByLabel('Tell the sender when a recipient has confirmed nothing after').fill('P3X'); // passes the field's own pattern, not the server's check
   const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/settings') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Save' }).last().click()]);
   expect(res.status()).toBe(400);
   expect(await page.getByRole('alert').textContent()).toContain('policies.unknownAfter');
   expect((await stack.db.Tenant.findById(stack.tenantId).lean())!.policies!.unknownAfter).toBe('PT30M');
 
-  await page.getByLabel('Unknown after (D3)').fill('PT45M');
+  await page.getByLabel('Tell the sender when a recipient has confirmed nothing after').fill('PT45M');
   await page.getByLabel('Language').selectOption('fr');
   await page.getByRole('button', { name: 'Save' }).last().click();
   await page.waitForURL('**/ui/settings?done=settings');
   expect(await page.locator('html').getAttribute('lang')).toBe('fr');
   expect(await page.locator('h1').textContent()).toBe('Préférences et réglages');
   expect(await page.getByRole('status').first().textContent()).toBe('Réglages enregistrés.');
-  expect(await page.getByLabel('Inconnu après (D3)').inputValue()).toBe('PT45M');
+  expect(await page.getByLabel('Prévenir l\'expéditeur quand un destinataire n\'a rien confirmé après').inputValue()).toBe('PT45M');
   await screenshots(page, 'settings-fr');
   await context.close();
 });

@@ -167,7 +167,7 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
     dispatches: page.map((d) => ({
       dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject, document: d.document,
       sender: d.sender, sentAt: d.sentAt, createdAt: (d as { createdAt?: Date }).createdAt,
-      recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, plainReason: r.plainReason })),
+      recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, opened: r.opened ?? false, plainReason: r.plainReason })),
     })),
     nextCursor: docs.length > q.limit ? page[page.length - 1].number : null,
   };

@@ -14,24 +14,26 @@ const E = {
   refused: { type: 'delivery_failed', reason: 'refused' },
 } satisfies Record<string, OrderEvent>;
 
-test.each<[OrderState, OrderEvent, OrderState, string | undefined, string[] | undefined]>([
-  ['placed', E.allocated, 'allocated', undefined, undefined],
-  ['placed', E.oos, 'unfulfillable', 'unfulfillable', undefined], // O1
-  ['allocated', E.packed, 'ready_to_ship', undefined, undefined],
-  ['allocated', E.rtsLabel, 'rts_failed', 'rts_failed', undefined], // O5
-  ['rts_failed', E.label_uploaded, 'ready_to_ship', undefined, ['rts_failed']],
-  ['ready_to_ship', E.handed_over, 'handed_over', undefined, undefined],
-  ['ready_to_ship', E.pickupRefused, 'handover_failed', 'handover_failed', undefined], // O6
-  ['ready_to_ship', E.customerCancelled, 'cancelled', 'handover_failed', undefined], // O6: return, restocked
-  ['handover_failed', E.pickup_requested, 'ready_to_ship', undefined, ['handover_failed']],
-  ['handed_over', E.tracking, 'in_transit', undefined, undefined],
-  ['in_transit', E.tracking, 'in_transit', undefined, ['stuck_in_transit']], // O7: an update clears the flag
-  ['in_transit', E.refused, 'delivery_failed', 'delivery_failed', ['stuck_in_transit']], // O8
-  ['delivery_failed', E.tracking, 'in_transit', undefined, ['delivery_failed']],
-  ['in_transit', E.delivered, 'delivered', undefined, ['stuck_in_transit']],
-])('%s + %j → %s', (state, event, next, opens, resolves) => {
-  const r = transition(state, event, state === 'rts_failed' ? 'label_or_invoice_unavailable' : null);
-  expect(r.ok && r.transition).toEqual({ next, ...(opens ? { opens } : {}), ...(resolves ? { resolves } : {}) });
+describe('O1–O8: which event each state accepts, where it leads, what it opens and resolves', () => {
+  test.each<[OrderState, OrderEvent, OrderState, string | undefined, string[] | undefined]>([
+    ['placed', E.allocated, 'allocated', undefined, undefined],
+    ['placed', E.oos, 'unfulfillable', 'unfulfillable', undefined], // O1
+    ['allocated', E.packed, 'ready_to_ship', undefined, undefined],
+    ['allocated', E.rtsLabel, 'rts_failed', 'rts_failed', undefined], // O5
+    ['rts_failed', E.label_uploaded, 'ready_to_ship', undefined, ['rts_failed']],
+    ['ready_to_ship', E.handed_over, 'handed_over', undefined, undefined],
+    ['ready_to_ship', E.pickupRefused, 'handover_failed', 'handover_failed', undefined], // O6
+    ['ready_to_ship', E.customerCancelled, 'cancelled', 'handover_failed', undefined], // O6: return, restocked
+    ['handover_failed', E.pickup_requested, 'ready_to_ship', undefined, ['handover_failed']],
+    ['handed_over', E.tracking, 'in_transit', undefined, undefined],
+    ['in_transit', E.tracking, 'in_transit', undefined, ['stuck_in_transit']], // O7: an update clears the flag
+    ['in_transit', E.refused, 'delivery_failed', 'delivery_failed', ['stuck_in_transit']], // O8
+    ['delivery_failed', E.tracking, 'in_transit', undefined, ['delivery_failed']],
+    ['in_transit', E.delivered, 'delivered', undefined, ['stuck_in_transit']],
+  ])('%s + %j → %s', (state, event, next, opens, resolves) => {
+    const r = transition(state, event, state === 'rts_failed' ? 'label_or_invoice_unavailable' : null);
+    expect(r.ok && r.transition).toEqual({ next, ...(opens ? { opens } : {}), ...(resolves ? { resolves } : {}) });
+  });
 });
 
 test.each<[OrderState, OrderEvent, RegExp]>([

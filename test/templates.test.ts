@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TEMPLATE_DIR, LOCALES, TemplateError, Templates, type Locale } from '../src/templates';
 import { nextStep, plainReason, type ReasonCode } from '../src/domain/reasons';
+import { DATE_TEST_ZONE, expectDatesInWords } from './support/template-dates';
 
 type Channel = 'email' | 'sms' | 'whatsapp';
 type Data = Record<string, unknown>;
@@ -30,7 +31,7 @@ const notice = (locale: Locale): Data => ({
   documentLabel: LABEL[locale].po,
   subject: 'Commande du 2 mars – Bistro Démo Paris 11',
   sentAt: SENT_AT,
-  dispatchUrl: 'https://relais.example.com/v1/dispatches/po-1042',
+  dispatchUrl: 'https://relais.example.com/ui/dispatches/po-1042',
 });
 
 const twoFailures = (locale: Locale) => [
@@ -74,7 +75,7 @@ const CASES: Case[] = [
   {
     type: 'dispatch_escalation', channels: ['email', 'sms', 'whatsapp'],
     data: (locale) => ({ ...notice(locale), failures: twoFailures(locale) }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', '10:30', ...addresses(d.failures)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', '10:30', ...addresses(d.failures)],
     required: {
       sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
       whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
@@ -83,7 +84,7 @@ const CASES: Case[] = [
   {
     type: 'dispatch_partial_failure', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({ ...notice(locale), failures: twoFailures(locale).slice(0, 1), delivered: [{ address: 'achats@fournisseur-exemple.fr' }] }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
   },
   {
     type: 'dispatch_unknown', channels: ['email'], unused: ['senderName'],
@@ -91,12 +92,12 @@ const CASES: Case[] = [
       ...notice(locale), waited: locale === 'fr' ? '30 minutes' : '30 minutes',
       pending: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'direction@fournisseur-exemple.fr' }],
     }),
-    keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.pending)],
+    keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.pending)],
   },
   {
     type: 'dispatch_delivered_update', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({ ...notice(locale), delivered: [{ address: 'commandes@fournisseur-exemple.fr' }] }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.delivered)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.delivered)],
   },
   {
     type: 'document_link', channels: ['sms', 'whatsapp'],
@@ -283,6 +284,22 @@ describe('SMS wording stays in the GSM-7 alphabet (one segment is 160 characters
   test.each(readdirSync(dir).filter((f) => f.endsWith('.hbs')))('%s', (file) => {
     const wording = readFileSync(join(dir, file), 'utf8').replace(/\{\{[^}]*\}\}/g, '');
     expect([...wording].filter((ch) => !GSM7.has(ch))).toEqual([]);
+  });
+});
+
+describe('N2: every date a template shows is in the tenant\'s zone and words', () => {
+  test.each(rows.map((r) => [r.c.type, r.channel, r.locale, r] as const))('%s %s %s', (_t, _ch, _l, { c, channel, locale }) => {
+    const data = { ...c.data(locale), timeZone: DATE_TEST_ZONE };
+    expectDatesInWords(templates, channel, c.type, locale, data, render(channel, c.type, locale, data));
+  });
+
+  test('the templates that carry a date all show it', () => {
+    const shown = (channel: Channel, type: string) => [...templates.datetimeVariables(channel, type, 'en')].sort();
+    expect(shown('email', 'purchase_order')).toEqual(['deliveryDate']);
+    expect(shown('email', 'invoice')).toEqual(['document.dueDate']);
+    for (const type of ['dispatch_escalation', 'dispatch_partial_failure', 'dispatch_unknown', 'dispatch_delivered_update']) expect(shown('email', type)).toEqual(['sentAt']);
+    expect(shown('sms', 'dispatch_escalation')).toEqual(['sentAt']);
+    expect(shown('whatsapp', 'document_link')).toEqual(['expiresAt']);
   });
 });
 

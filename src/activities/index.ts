@@ -8,7 +8,7 @@ import { nextNumber } from '../db/models';
 import type { DispatchInput, DispatchState } from '../domain/dispatch';
 import { plainReason, type Locale } from '../domain/reasons';
 import { sendRetryDelayMs } from '../domain/retry';
-import type { Templates } from '../templates';
+import { formatDateTime, type Templates } from '../templates';
 import { signLink } from '../links';
 import { createOrderActivities } from './orders';
 import { ROUTING_ARGS, type EmailSender, type MessageSender, type RecipientSendOutcome } from '../providers/types';
@@ -37,12 +37,23 @@ export interface ActivityDeps {
 
 export type WhatsAppTemplates = Record<string, { contentSid: string; variables: string[] }>;
 
-/** ContentVariables for an approved template: {"1": data[first field], "2": …}, as Twilio numbers them. */
-export function contentVariables(fields: string[], data: Record<string, unknown>): Record<string, string> {
+/**
+ * ContentVariables for an approved template: {"1": data[first field], "2": …}, as Twilio numbers
+ * them. Fields the wording of record shows as dates (`dates.fields`, from {{datetime}}) are in
+ * words in the tenant's zone, as in every other message, never a raw timestamp.
+ */
+export function contentVariables(
+  fields: string[], data: Record<string, unknown>, dates?: { fields: ReadonlySet<string>; locale: Locale; timeZone: string },
+): Record<string, string> {
   return Object.fromEntries(fields.map((field, i) => {
     const value = field.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
     if (value === undefined || value === null) throw ApplicationFailure.nonRetryable(`WhatsApp template variable ${i + 1} needs data.${field}`, 'TemplateError');
-    return [String(i + 1), String(value)];
+    if (!dates?.fields.has(field)) return [String(i + 1), String(value)];
+    try {
+      return [String(i + 1), formatDateTime(String(value), dates.locale, dates.timeZone)];
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`WhatsApp template variable ${i + 1} (data.${field}): ${(err as Error).message}`, 'TemplateError');
+    }
   }));
 }
 
@@ -188,10 +199,12 @@ export function createActivities(deps: ActivityDeps) {
           let entry: SendLogEntry;
           try {
             const approved = doc.channel === 'whatsapp' ? deps.whatsappTemplates?.[`${doc.template}.${doc.locale}`] : undefined;
+            const data = (doc.templateData ?? {}) as Record<string, unknown>;
+            const dates = approved && { fields: templates.datetimeVariables('whatsapp', doc.template!, doc.locale as Locale), locale: doc.locale as Locale, timeZone: String(data.timeZone) };
             const sent = await deps.twilio.sendMessage({
               channel: doc.channel as 'sms' | 'whatsapp', to: r.address, statusCallback: callback.toString(),
               ...(approved
-                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, (doc.templateData ?? {}) as Record<string, unknown>) } }
+                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, data, dates || undefined) } }
                 : { body: doc.text ?? '' }),
             });
             entry = { routingId: r.routingId, providerMessageId: sent.providerMessageId, outcome: 'accepted', response: sent.status, at: new Date() };

@@ -1,6 +1,6 @@
 // The HTTP surface: REST API for platforms, provider webhooks, health. Built from its
 // dependencies so tests run it in-process against real servers.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registry } from '../metrics';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
@@ -146,6 +146,22 @@ export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
 /** What every route behind an API key documents: the key, and the errors auth and validation may give. */
 export const authenticated = { security: [{ apiKey: [] }] };
 export const apiErrors = (...more: number[]) => errors(400, 401, 403, ...more);
+
+/**
+ * onRequest hook of the two reads a notice used to link to (`/v1/dispatches/<id>`,
+ * `/v1/orders/<id>`, in notices sent before they linked to /ui): a browser following such a link
+ * (no API key, asks for HTML) is sent to the operator page, where sign-in leads back to it.
+ * API clients are not affected: with a key, or without asking for HTML, the route answers JSON.
+ */
+export function browsersToPage(pagePath: (id: string) => string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.headers.authorization !== undefined || !/\btext\/html\b/i.test(request.headers.accept ?? '')) return;
+    return reply.redirect(pagePath((request.params as { id: string }).id), 303);
+  };
+}
+
+/** How the routes with browsersToPage document it (z.null(): a response without a body). */
+export const browserRedirect = { 303: z.null().describe('A browser without a key (Accept: text/html, no Authorization) is sent to the operator page (Location: /ui/…)') };
 
 /** onRequest hook (before the body is read or validated, so 401/403 come first): a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
 export function requireRole(deps: Pick<ApiDeps, 'db'>, ...roles: Role[]) {

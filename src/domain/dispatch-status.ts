@@ -12,6 +12,28 @@ export const DISPATCH_RESULTS = [
 ] as const;
 export type DispatchResult = (typeof DISPATCH_RESULTS)[number];
 
+/**
+ * A recipient's status as the delivery log shows it (D2, L1): `opened` stands for a delivered
+ * recipient whose mailbox showed the message's images, as the log of the source documents has it.
+ */
+export type ShownStatus = RecipientStatus | 'opened';
+/** Most telling first: failures, then what nobody confirmed, then what is under way, then received. */
+export const SHOWN_STATUSES: readonly ShownStatus[] = [
+  'bounced', 'dropped', 'not_sent', 'unknown', 'deferred', 'queued', 'processed', 'sent', 'delivered', 'opened',
+];
+export const shownStatus = (status: RecipientStatus, opened: boolean | undefined): ShownStatus =>
+  (status === 'delivered' && opened ? 'opened' : status);
+
+/** The log's Status column: each status the dispatch's recipients are in, most telling first, with how many. */
+export function statusSummary(recipients: ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>): Array<{ status: ShownStatus; count: number }> {
+  const counts = new Map<ShownStatus, number>();
+  for (const r of recipients) {
+    const shown = shownStatus(r.status, r.opened);
+    counts.set(shown, (counts.get(shown) ?? 0) + 1);
+  }
+  return SHOWN_STATUSES.filter((s) => counts.has(s)).map((status) => ({ status, count: counts.get(status)! }));
+}
+
 /** Results an operator must look at; the delivery log shows only these by default (L1). */
 export const FAILED_RESULTS: readonly DispatchResult[] = ['failed', 'alert', 'error', 'unknown'];
 

@@ -14,11 +14,12 @@ import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } fr
 import { opsAction, readOrder, updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
-import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
+import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, statusSummary, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
-import { actionWords, exceptionLabel, reasonWords } from '../domain/order-words';
+import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../domain/order-words';
 import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
+import { dispatchPagePath, orderPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
 import { SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { WORDS, type Locale } from './words';
@@ -65,6 +66,14 @@ const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(reques
 /** A status that will not move without a new action or a late provider event (the pages stop polling). */
 const settledStatus = (s: RecipientStatus) => isFinal(s) || s === 'unknown' || s === 'deferred';
 
+/** The Status column (L1): each status the recipients are in, labelled, with how many when there are several recipients. */
+const statusColumn = (recipients: ReadonlyArray<{ status: string; opened?: boolean }>, w: (typeof WORDS)[Locale]) =>
+  statusSummary(recipients as ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>)
+    .map((s) => ({ ...s, label: w.statuses[s.status], count: recipients.length > 1 ? s.count : null }));
+
+/** A history entry of an open (email) or a read (WhatsApp) shows as Opened, the status it adds on top of delivered (D2). */
+const OPENED_EVENT = /^(open|read)\b/;
+
 const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | string[] | undefined>;
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
@@ -73,11 +82,14 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   await app.register(cookie);
   await app.register(csrf, { cookieOpts: cookieOptions, getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf });
 
-  /** Signed in, with one of the roles; pages redirect to sign-in, form posts get 401. */
+  /** Signed in, with one of the roles; pages redirect to sign-in (and back after it), form posts get 401. */
   const need = (roles: Role[] = []) => async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = await sessionPrincipal(db, request.cookies[SESSION_COOKIE]);
     if (!principal) {
-      if (request.method === 'GET') return reply.redirect('/ui/sign-in', 303);
+      if (request.method === 'GET') {
+        const back = returnPath(request.url);
+        return reply.redirect(back && back !== '/ui/' ? `/ui/sign-in?${new URLSearchParams({ next: back })}` : '/ui/sign-in', 303);
+      }
       throw new ApiError(401, 'unauthenticated', 'sign in again');
     }
     const tenant = await db.Tenant.findById(principal.tenantId, { locale: 1, timeZone: 1, name: 1 }).lean();
@@ -130,13 +142,17 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     if (!first) throw new ApiError(403, 'forbidden', 'this key opens no operator page');
     return reply.redirect(first, 303);
   });
-  app.get('/sign-in', async (request, reply) => render(reply, 'sign-in', context(request, reply, 'signInTitle')));
+  // `next`: the page a link (in a notice, or a page opened signed out) asked for; only an operator
+  // page of this site is ever followed (paths.ts returnPath), anything else lands on /ui/.
+  app.get('/sign-in', async (request, reply) =>
+    render(reply, 'sign-in', context(request, reply, 'signInTitle', { next: returnPath((request.query as { next?: unknown }).next) })));
   app.post('/sign-in', { preHandler: checkCsrf }, async (request, reply) => {
     const key = String(form(request).key ?? '');
+    const next = returnPath(form(request).next);
     const session = key ? await signIn(db, key) : undefined;
-    if (!session) return render(reply, 'sign-in', context(request, reply, 'signInTitle', { problem: { message: WORDS[browserLocale(request)].badKey } }), 401);
+    if (!session) return render(reply, 'sign-in', context(request, reply, 'signInTitle', { next, problem: { message: WORDS[browserLocale(request)].badKey } }), 401);
     reply.setCookie(SESSION_COOKIE, session.token, { ...cookieOptions, maxAge: SESSION_HOURS * 3600 });
-    return reply.redirect('/ui/', 303);
+    return reply.redirect(next ?? '/ui/', 303);
   });
   app.post('/sign-out', { preHandler: checkCsrf }, async (request, reply) => {
     await signOut(db, request.cookies[SESSION_COOKIE]);
@@ -163,8 +179,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const rows = page.dispatches.map((d) => {
       const failedOnes = d.recipients.filter((r) => isFailure(r.status as RecipientStatus) || r.status === 'unknown');
       return {
-        ...d, href: `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`, at: d.sentAt ?? d.createdAt,
+        ...d, href: dispatchPagePath(d.dispatchId), at: d.sentAt ?? d.createdAt,
         failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+        statuses: statusColumn(d.recipients, w),
         reasons: failedOnes.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; '),
         recipientList: d.recipients.map((r) => r.address).join(', '),
       };
@@ -186,14 +203,19 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
     const recipients = (d.recipients as any[]).map((r) => ({
       ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status) || r.status === 'unknown',
+      openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
       fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
-      history: (r.history ?? []).map((h: any) => ({ ...h, statusLabel: w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason) })),
+      history: (r.history ?? []).map((h: any) => ({
+        ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status,
+        raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason),
+      })),
     }));
     const settled = !['queued', 'processed'].includes(d.result) && recipients.every((r) => settledStatus(r.status));
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+      statuses: statusColumn(d.recipients as any[], w),
       canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
-      base: `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`,
+      base: dispatchPagePath(d.dispatchId),
     }), problem?.status ?? 200);
   }
 
@@ -212,22 +234,22 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.get<{ Params: { id: string } }>('/dispatches/:id', { preHandler: need(ROLES.log) }, async (request, reply) => dispatchPage(request, reply));
   app.post<{ Params: { id: string; rid: string } }>('/dispatches/:id/recipients/:rid/resend', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request: DispatchRequest, reply) =>
     act(() => resendRecipient(deps, request.ui!.principal, request.params.id, request.params.rid!, parse(resendSchema, { email: form(request).email })),
-      (p) => dispatchPage(request, reply, p), reply, `/ui/dispatches/${encodeURIComponent(request.params.id)}?done=resent`));
+      (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=resent`));
   app.post<{ Params: { id: string } }>('/dispatches/:id/resend-via', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request, reply) =>
     act(() => resendVia(deps, request.ui!.principal, request.params.id, parse(resendViaSchema, { channel: form(request).channel, phone: form(request).phone })),
-      (p) => dispatchPage(request, reply, p), reply, `/ui/dispatches/${encodeURIComponent(request.params.id)}?done=via`));
+      (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=via`));
   app.post<{ Params: { id: string } }>('/dispatches/:id/mark-sent', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request, reply) =>
     act(() => markSent(deps, request.ui!.principal, request.params.id, parse(markSentSchema, { note: form(request).note ?? '' })),
-      (p) => dispatchPage(request, reply, p), reply, `/ui/dispatches/${encodeURIComponent(request.params.id)}?done=marked`));
+      (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=marked`));
 
   // ---- orders (O4, O10) ---------------------------------------------------------------
   app.get('/orders', { preHandler: need(ROLES.orders) }, async (request, reply) => {
     const id = (request.query as { id?: string }).id?.trim();
-    if (id) return reply.redirect(`/ui/orders/${encodeURIComponent(id)}`, 303);
+    if (id) return reply.redirect(orderPagePath(id), 303);
     const held = await db.Order.find({ tenantId: request.ui!.principal.tenantId, state: 'on_hold' }, { orderId: 1, view: 1, updatedAt: 1 }).sort({ updatedAt: -1 }).limit(100).lean();
     const { locale } = request.ui!;
     return render(reply, 'orders', context(request, reply, 'orders', {
-      held: held.map((o) => ({ orderId: o.orderId, href: `/ui/orders/${encodeURIComponent(o.orderId)}`, since: (o.view as any)?.hold?.since, reason: reasonWords((o.view as any)?.hold?.reason ?? '', locale) })),
+      held: held.map((o) => ({ orderId: o.orderId, href: orderPagePath(o.orderId), since: (o.view as any)?.hold?.since, reason: reasonWords((o.view as any)?.hold?.reason ?? '', locale) })),
     }));
   });
 
@@ -238,20 +260,23 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return render(reply, 'order', context(request, reply, `${w.order} ${o.orderId}`, {
       o, stateLabel: w.states[o.state], held: o.state === 'on_hold', canAct: allows(principal, ROLES.ops),
       holdReason: o.hold ? reasonWords(o.hold.reason, locale) : null,
-      exceptions: [...o.exceptions].reverse().map((e) => ({ ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale) })),
-      notifications: [...o.notifications].reverse().map((n) => ({ ...n, statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status, failed: isFailure(n.status as RecipientStatus), href: `/ui/dispatches/${encodeURIComponent(n.dispatchId)}` })),
+      exceptions: [...o.exceptions].reverse().map((e) => ({
+        ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale),
+        resolution: e.resolution ? resolutionWords(e.resolution, locale) : null,
+      })),
+      notifications: [...o.notifications].reverse().map((n) => ({ ...n, statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status, failed: isFailure(n.status as RecipientStatus), href: dispatchPagePath(n.dispatchId) })),
       history: [...o.history].reverse().map((h) => ({ ...h, label: w.events[h.event] ?? h.event, reasonText: h.reason ? reasonWords(h.reason, locale) : null })),
       // Live until nothing more can happen on its own: a finished order whose notifications have all settled.
       settled: FINISHED_STATES.includes(o.state) && o.notifications.every((n) => settledStatus(n.status as RecipientStatus)),
       problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
-      base: `/ui/orders/${encodeURIComponent(o.orderId)}`,
+      base: orderPagePath(o.orderId),
     }), problem?.status ?? 200);
   }
   app.get<{ Params: { id: string } }>('/orders/:id', { preHandler: need(ROLES.orders) }, async (request, reply) => orderPage(request, reply));
   for (const action of ['release', 'cancel'] as const) {
     app.post<{ Params: { id: string } }>(`/orders/:id/${action}`, { preHandler: [checkCsrf, need(ROLES.ops)] }, async (request, reply) =>
       act(() => opsAction(deps, request.ui!.principal, request.params.id, action, parse(opsActionSchema, { reason: form(request).reason })),
-        (p) => orderPage(request, reply, p), reply, `/ui/orders/${encodeURIComponent(request.params.id)}?done=${action === 'release' ? 'released' : 'cancelled'}`));
+        (p) => orderPage(request, reply, p), reply, `${orderPagePath(request.params.id)}?done=${action === 'release' ? 'released' : 'cancelled'}`));
   }
 
   // ---- preferences and settings (O9, D3, D7) ------------------------------------------

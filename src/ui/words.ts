@@ -1,6 +1,6 @@
 // What the operator pages say, in French and English (the tenant's locale chooses).
 // Reasons and exception wording come from src/domain (reasons.ts, order-words.ts), not from here.
-import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
+import type { DispatchResult, ShownStatus } from '../domain/dispatch-status';
 import type { OrderState } from '../domain/order';
 
 export type Locale = 'fr' | 'en';
@@ -21,22 +21,30 @@ const en = {
   markSent: 'Mark as sent by hand', note: 'How it was sent (e.g. posted)', markedSent: 'Marked as sent by hand', by: 'by', at: 'at',
   resentVia: 'Also sent as a link', live: 'Updates appear here as they arrive.', updating: 'Waiting for the provider…',
   done: { resent: 'Resent. The new address\'s status appears below as the provider answers.', via: 'The link was sent.', marked: 'Marked as sent.', released: 'The order was released.', cancelled: 'The order was cancelled.', preferences: 'Preferences saved. The next alert follows them.', settings: 'Settings saved.' } as Record<string, string>,
-  order: 'Order', state: 'State', hold: 'On hold because', since: 'since', risk: 'Risk', exceptions: 'Exceptions', opened: 'Opened', resolved: 'Resolved', open: 'Open',
+  order: 'Order', state: 'State', hold: 'On hold because', since: 'since', risk: 'Risk', lastTracking: 'Last tracking update', exceptions: 'Exceptions', opened: 'Opened', resolved: 'Resolved', open: 'Open',
   action: 'What to do', notifications: 'Notifications', audience: 'To', seller: 'Seller', customer: 'Customer', template: 'Message',
   timeline: 'Timeline', release: 'Release the order', cancel: 'Cancel the order', releaseReason: 'Why release it (required)', cancelReason: 'Why cancel it (required)', settingsH: 'Settings', heldOrders: 'Orders on hold',
   noHeld: 'No order is on hold.', openOrder: 'Open an order', orderId: 'Order id', go: 'Open', none: '—',
   preferences: 'Alert preferences', sellerAlerts: 'Seller alerts', customerNotices: 'Customer notifications', on: 'On', channels: 'Channels', save: 'Save',
   email: 'Email', sms: 'SMS', whatsapp: 'WhatsApp', policies: 'Policies (ISO-8601 durations, e.g. PT30M, P3D)', locale: 'Language', timeZone: 'Time zone',
-  policy: { unknownAfter: 'Unknown after (D3)', listenFor: 'Listen for late events (D7)', stuckAfter: 'Stuck in transit after (O7)', confirmationLinkTtl: 'Confirmation link valid for (O3)', readyToShipWithin: 'Ready to ship within (O5)' } as Record<string, string>,
+  /** Each policy in an operator's words: what it decides, not the rule's number. */
+  policy: {
+    unknownAfter: 'Tell the sender when a recipient has confirmed nothing after',
+    listenFor: 'Keep following a dispatch (late bounces) for',
+    stuckAfter: 'Alert when an order in transit has had no tracking update for',
+    confirmationLinkTtl: 'Address confirmation links stay valid for',
+    readyToShipWithin: 'An allocated order must be packed within',
+  } as Record<string, string>,
   notice: { address_confirmation: 'Address confirmation', delivery_delay: 'Delivery delay', delivery_failed: 'Delivery failed' } as Record<string, string>,
   error: 'Something went wrong', forbidden: 'You cannot open this page', forbiddenText: 'Your key lacks the role this page needs. Ask an administrator.',
   notFound: 'Not found', notFoundText: 'Nothing here for your organisation.', badRequest: 'Please correct:', conflict: 'Not possible now:', expired: 'The form expired; please try again.',
   results: {
     failed: 'Failed', queued: 'Queued', processed: 'Processed', unknown: 'Unknown', delivered: 'Delivered', alert: 'Alert', error: 'Error', sent: 'Sent',
   } satisfies Record<DispatchResult, string>,
+  /** The delivery log's own words (the source documents': Deferred, Bounced, Dropped, Opened …), docs/operators.md. */
   statuses: {
-    queued: 'Queued', processed: 'Processed', deferred: 'Temporarily failed', unknown: 'Unknown', delivered: 'Delivered', bounced: 'Bounced', dropped: 'Dropped', sent: 'Sent', not_sent: 'Not sent',
-  } satisfies Record<RecipientStatus, string>,
+    queued: 'Queued', processed: 'Processed', deferred: 'Deferred', unknown: 'Unknown', delivered: 'Delivered', opened: 'Opened', bounced: 'Bounced', dropped: 'Dropped', sent: 'Sent', not_sent: 'Not sent',
+  } satisfies Record<ShownStatus, string>,
   risks: { low: 'low', medium: 'medium', high: 'high' } as Record<string, string>,
   states: {
     placed: 'Placed', on_hold: 'On hold', allocated: 'Allocated', unfulfillable: 'Unfulfillable', ready_to_ship: 'Ready to ship', rts_failed: 'Ready-to-ship failed',
@@ -70,18 +78,24 @@ const fr: Words = {
   markSent: 'Marquer comme envoyé à la main', note: 'Comment il a été envoyé (ex. par la poste)', markedSent: 'Marqué comme envoyé à la main', by: 'par', at: 'le',
   resentVia: 'Aussi envoyé en lien', live: 'Les mises à jour s\'affichent ici dès qu\'elles arrivent.', updating: 'En attente du fournisseur…',
   done: { resent: 'Renvoyé. Le statut de la nouvelle adresse s\'affiche ci-dessous dès que le fournisseur répond.', via: 'Le lien a été envoyé.', marked: 'Marqué comme envoyé.', released: 'La commande a été libérée.', cancelled: 'La commande a été annulée.', preferences: 'Préférences enregistrées. La prochaine alerte les suivra.', settings: 'Réglages enregistrés.' },
-  order: 'Commande', state: 'État', hold: 'En attente car', since: 'depuis', risk: 'Risque', exceptions: 'Exceptions', opened: 'Ouverte', resolved: 'Résolue', open: 'Ouverte',
+  order: 'Commande', state: 'État', hold: 'En attente car', since: 'depuis', risk: 'Risque', lastTracking: 'Dernière mise à jour du suivi', exceptions: 'Exceptions', opened: 'Ouverte', resolved: 'Résolue', open: 'Ouverte',
   action: 'Que faire', notifications: 'Notifications', audience: 'À', seller: 'Vendeur', customer: 'Client', template: 'Message',
   timeline: 'Chronologie', release: 'Libérer la commande', cancel: 'Annuler la commande', releaseReason: 'Pourquoi la libérer (obligatoire)', cancelReason: 'Pourquoi l\'annuler (obligatoire)', settingsH: 'Réglages', heldOrders: 'Commandes en attente',
   noHeld: 'Aucune commande en attente.', openOrder: 'Ouvrir une commande', orderId: 'Identifiant de commande', go: 'Ouvrir', none: '—',
   preferences: 'Préférences d\'alerte', sellerAlerts: 'Alertes vendeur', customerNotices: 'Notifications client', on: 'Activée', channels: 'Canaux', save: 'Enregistrer',
   email: 'E-mail', sms: 'SMS', whatsapp: 'WhatsApp', policies: 'Règles (durées ISO-8601, ex. PT30M, P3D)', locale: 'Langue', timeZone: 'Fuseau horaire',
-  policy: { unknownAfter: 'Inconnu après (D3)', listenFor: 'Écoute des événements tardifs (D7)', stuckAfter: 'Bloquée en transit après (O7)', confirmationLinkTtl: 'Validité du lien de confirmation (O3)', readyToShipWithin: 'Prête à expédier sous (O5)' },
+  policy: {
+    unknownAfter: 'Prévenir l\'expéditeur quand un destinataire n\'a rien confirmé après',
+    listenFor: 'Suivre un envoi (rebonds tardifs) pendant',
+    stuckAfter: 'Alerter quand une commande en transit n\'a pas de mise à jour du suivi depuis',
+    confirmationLinkTtl: 'Durée de validité des liens de confirmation d\'adresse',
+    readyToShipWithin: 'Délai pour emballer une commande allouée',
+  },
   notice: { address_confirmation: 'Confirmation d\'adresse', delivery_delay: 'Retard de livraison', delivery_failed: 'Échec de livraison' },
   error: 'Une erreur est survenue', forbidden: 'Vous ne pouvez pas ouvrir cette page', forbiddenText: 'Votre clé n\'a pas le rôle que demande cette page. Demandez à un administrateur.',
   notFound: 'Introuvable', notFoundText: 'Rien ici pour votre organisation.', badRequest: 'Merci de corriger :', conflict: 'Impossible pour le moment :', expired: 'Le formulaire a expiré ; merci de réessayer.',
   results: { failed: 'Raté', queued: 'En file', processed: 'Traité', unknown: 'Inconnu', delivered: 'Livré', alert: 'Alerte', error: 'Erreur', sent: 'Envoyé' },
-  statuses: { queued: 'En file', processed: 'Traité', deferred: 'Différé', unknown: 'Inconnu', delivered: 'Livré', bounced: 'Rebondi', dropped: 'Abandonné', sent: 'Envoyé', not_sent: 'Non envoyé' },
+  statuses: { queued: 'En file', processed: 'Traité', deferred: 'Différé', unknown: 'Inconnu', delivered: 'Livré', opened: 'Ouvert', bounced: 'Rebondi', dropped: 'Abandonné', sent: 'Envoyé', not_sent: 'Non envoyé' },
   risks: { low: 'faible', medium: 'moyen', high: 'élevé' },
   states: {
     placed: 'Passée', on_hold: 'En attente', allocated: 'Allouée', unfulfillable: 'Non expédiable', ready_to_ship: 'Prête à expédier', rts_failed: 'Échec de préparation',

@@ -7,7 +7,7 @@ import {
 import type { createActivities } from '../activities';
 import { noticeRecipient, startDetachedDispatch } from './dispatch';
 import { eventReason, isFinished, transition, type ExceptionType, type OrderEvent, type OrderState } from '../domain/order';
-import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, reasonWords, type Locale } from '../domain/order-words';
+import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, itemDetails, reasonWords, resolutionWords, type Locale } from '../domain/order-words';
 import { holdReason, type RiskAssessment } from '../domain/risk';
 import { channelsFor, type CustomerNotice, type NoticeChannel } from '../domain/preferences';
 import type { Person } from '../domain/dispatch';
@@ -124,7 +124,7 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     for (const type of t.resolves ?? []) resolve(type, event.type);
     if (t.opens) {
       const reason = eventReason(event) ?? 'unknown';
-      const details = event.type === 'allocation_failed' ? `SKU ${event.sku}${event.location ? `, location ${event.location}` : ''}` : null;
+      const details = event.type === 'allocation_failed' ? itemDetails(event.sku, event.location, locale) : null;
       open(t.opens, reason, details);
       // Customers are told where the seed promises it: a delay on PIN code failure, a failed delivery.
       if (event.type === 'rts_failed' && event.reason === 'pincode_unserviceable') outbox.push({ audience: 'customer', notice: 'delivery_delay', data: {} });
@@ -197,7 +197,9 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
         ? {
           personName: person.name, orderId: input.orderId, exceptionLabel: exceptionLabel(notice.exception.type, locale),
           reason: reasonWords(notice.exception.reason, locale), action: actionWords(notice.exception.reason, locale),
-          details: notice.exception.details, resolution: notice.exception.resolution ?? '', orderUrl: input.orderUrl,
+          details: notice.exception.details, resolution: resolutionWords(notice.exception.resolution ?? '', locale), orderUrl: input.orderUrl,
+          // A date goes to the template as a date, which shows it in the tenant's zone and words (O7).
+          lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? s.lastTrackingAt : null,
         }
         : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
@@ -251,7 +253,7 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
         record('rts_deadline_passed', null, 'not_ready_in_time');
       } else if (s.state === 'in_transit') {
         s.stuck = true;
-        open('stuck_in_transit', 'no_tracking_update', s.lastTrackingAt ? `last update ${s.lastTrackingAt}` : null);
+        open('stuck_in_transit', 'no_tracking_update');
         record('stuck_in_transit', null, 'no_tracking_update');
       }
     }

@@ -41,7 +41,7 @@ test('the send-log write fails after the provider took the message: the activity
     template: body.template, data: body.data, locale: 'en', timeZone: 'Europe/Paris', tenantName: 'Bistro', document: body.document,
     sender: { ...body.sender, phone: null, smsOptIn: false, whatsappOptIn: false }, escalateTo: [],
     recipients: [{ recipientId: 'r1', address: 'sendlog@acme.test', name: null }], requestedBy: 'test',
-    policy: { unknownAfterMs: 1_800_000, listenForMs: 60_000 }, dispatchUrl: 'http://127.0.0.1:1/v1/dispatches/po-sendlog', parentWorkflowId: null,
+    policy: { unknownAfterMs: 1_800_000, listenForMs: 60_000 }, dispatchUrl: 'http://127.0.0.1:1/ui/dispatches/po-sendlog', parentWorkflowId: null,
   };
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
   await env.run(activities.prepareDispatch, input);

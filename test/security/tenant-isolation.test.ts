@@ -88,7 +88,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       }
     }
   }
-  // This tenant's outlet (and so its purchasing manager, D5) is not the other tenant's to name.
+  // This tenant's outlet (and so its purchasing manager, D4) is not the other tenant's to name.
   const outlet = await stack.request('POST', '/v1/dispatches', purchaseOrder('iso-outlet', ['sofia@acme.test']), stack.other.key);
   expect([outlet.status, outlet.body.error.code]).toEqual([422, expect.any(String)]);
   expect(outlet.body.error.message).toContain('paris-1');

@@ -11,6 +11,7 @@ import { Templates } from '../../src/templates';
 import { createRelaisWorker } from '../../src/worker';
 import { createSendGridSender } from '../../src/providers/sendgrid';
 import { createTwilioSender } from '../../src/providers/twilio';
+import { createSmtpSender } from '../../src/providers/smtp';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
 import { freePort } from '../../scripts/lib/processes';
 import type { ApiLimits } from '../../src/api/limits';
@@ -28,6 +29,8 @@ export interface StackOptions {
   temporal?: { client: Client; nativeConnection: NativeConnection };
   /** API body and rate limits (small ones make them observable in a few requests). */
   limits?: Partial<ApiLimits>;
+  /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
+  smtp?: { host: string; port: number };
 }
 
 export interface Stack {
@@ -62,7 +65,7 @@ export const SANDBOX_SECRETS = {
 
 /** An "approved" WhatsApp template for the document link, as a tenant would configure it. */
 export const TEST_WHATSAPP_TEMPLATES = {
-  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link'] },
+  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link', 'expiresAt'] },
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -78,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workflowBundle = { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! };
   const keys = generateSendGridKeyPair();
   const templates = new Templates();
+  const smtp = options.smtp && createSmtpSender({ ...options.smtp, connectionTimeoutMs: 5_000 });
 
   // The API's port is chosen first: the sandbox calls it back, and signatures cover its URL.
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
@@ -107,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
         whatsappTemplates: TEST_WHATSAPP_TEMPLATES,
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
+        smtp,
         twilio: createTwilioSender({
           accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, baseUrl: sandbox.url,
           smsFrom: '+15005550006', whatsappFrom: '+15005550006',
@@ -175,6 +180,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     startWorker, stopWorker, request, waitFor,
     async close() {
       await stopWorker();
+      smtp?.close();
       await sandbox.close();
       await app.close();
       if (!options.temporal) {

@@ -9,19 +9,22 @@ export interface UiSession {
   csrf: string;
   /** The sign-in's answer: 303 when the key was accepted. */
   status: number;
+  /** Where the sign-in sent the browser (its Location header). */
+  location: string | null;
 }
 
 const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]);
 
-export async function signInOverHttp(apiUrl: string, key: string): Promise<UiSession> {
+/** `next`: the page to come back to, posted as the sign-in form would (as given, unchecked). */
+export async function signInOverHttp(apiUrl: string, key: string, next?: string): Promise<UiSession> {
   const form = await fetch(`${apiUrl}/ui/sign-in`);
   const csrfCookies = cookiesOf(form);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
   const signIn = await fetch(`${apiUrl}/ui/sign-in`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, key }),
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, key, ...(next !== undefined ? { next } : {}) }),
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookies.join('; ') },
   });
   const cookies = [...csrfCookies, ...cookiesOf(signIn)];
   const session = cookies.find((c) => c.startsWith('relais_session=')) ?? '';
-  return { cookie: cookies.join('; '), sessionToken: session.slice('relais_session='.length), csrf, status: signIn.status };
+  return { cookie: cookies.join('; '), sessionToken: session.slice('relais_session='.length), csrf, status: signIn.status, location: signIn.headers.get('location') };
 }

@@ -7,7 +7,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import type { ApiDeps } from '../server';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
-import { apiErrors, authenticated, requireRole } from '../server';
+import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
 import { ApiError, notFound, unprocessable } from '../errors';
 import { createDispatchSchema, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
@@ -16,6 +16,7 @@ import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
 import { TemplateError } from '../../templates';
+import { dispatchPagePath, pageUrl } from '../../ui/paths';
 
 export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
 
@@ -84,7 +85,8 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         unknownAfterMs: isoDurationToMs(tenant.policies?.unknownAfter ?? 'PT30M'),
         listenForMs: isoDurationToMs(tenant.policies?.listenFor ?? 'P3D'),
       },
-      dispatchUrl: new URL(`/v1/dispatches/${encodeURIComponent(body.dispatchId)}`, deps.publicBaseUrl).toString(),
+      // Notices link to the operator page (sign-in leads back to it), not to this JSON API.
+      dispatchUrl: pageUrl(deps.publicBaseUrl, dispatchPagePath(body.dispatchId)),
       parentWorkflowId: null,
     };
     // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
@@ -116,8 +118,8 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   }, async (request) => listDispatches(db, request.principal!.tenantId!, request.query));
 
   app.get('/v1/dispatches/:id', {
-    onRequest: canRead,
-    schema: { tags, ...authenticated, summary: 'One dispatch with each recipient\'s status history (L2)', params: dispatchParams, response: { 200: dispatchView, ...apiErrors(404) } },
+    onRequest: [browsersToPage(dispatchPagePath), canRead],
+    schema: { tags, ...authenticated, summary: 'One dispatch with each recipient\'s status history (L2)', params: dispatchParams, response: { 200: dispatchView, ...browserRedirect, ...apiErrors(404) } },
   }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id));
 
   app.post('/v1/dispatches/:id/recipients/:rid/resend', {
@@ -165,7 +167,7 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
     dispatches: page.map((d) => ({
       dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject, document: d.document,
       sender: d.sender, sentAt: d.sentAt, createdAt: (d as { createdAt?: Date }).createdAt,
-      recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, plainReason: r.plainReason })),
+      recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, opened: r.opened ?? false, plainReason: r.plainReason })),
     })),
     nextCursor: docs.length > q.limit ? page[page.length - 1].number : null,
   };

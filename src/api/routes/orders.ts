@@ -7,12 +7,13 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import type { ApiDeps } from '../server';
-import { apiErrors, authenticated, requireRole } from '../server';
+import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import { ApiError, notFound } from '../errors';
 import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema, type PreferencesBody } from '../schemas';
 import { cancelUpdate, order, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput, type OrderStateView } from '../../workflows/order';
 import { isoDurationToMs } from '../../domain/durations';
 import { effectivePreferences } from '../../domain/preferences';
+import { orderPagePath, pageUrl } from '../../ui/paths';
 
 export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
 
@@ -54,7 +55,8 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
         readyToShipWithinMs: isoDurationToMs(p.readyToShipWithin ?? 'P1D'),
         unknownAfterMs: isoDurationToMs(p.unknownAfter ?? 'PT30M'), listenForMs: isoDurationToMs(p.listenFor ?? 'P3D'),
       },
-      orderUrl: new URL(`/v1/orders/${encodeURIComponent(body.orderId)}`, deps.publicBaseUrl).toString(),
+      // Seller alerts link to the operator page (sign-in leads back to it), not to this JSON API.
+      orderUrl: pageUrl(deps.publicBaseUrl, orderPagePath(body.orderId)),
     };
     const workflowId = orderWorkflowId(tenantId, body.orderId);
     try {
@@ -67,8 +69,8 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
   });
 
   app.get('/v1/orders/:id', {
-    onRequest: canRead,
-    schema: { tags, ...authenticated, summary: 'An order: state, exceptions, notifications (O10)', params: orderParams, response: { 200: z.object({ orderId: z.string(), state: z.string() }).loose(), ...apiErrors(404) } },
+    onRequest: [browsersToPage(orderPagePath), canRead],
+    schema: { tags, ...authenticated, summary: 'An order: state, exceptions, notifications (O10)', params: orderParams, response: { 200: z.object({ orderId: z.string(), state: z.string() }).loose(), ...browserRedirect, ...apiErrors(404) } },
   }, async (request) => readOrder(deps, request.principal!.tenantId!, request.params.id));
 
   app.post('/v1/orders/:id/events', {

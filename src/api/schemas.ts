@@ -209,3 +209,9 @@ export const createKeySchema = z.object({
     .transform((roles) => [...new Set(roles)]),
   label: text(200).nullish().transform((v) => v ?? null),
 });
+
+/** POST /v1/tenants/:id/keys: the platform's recovery of a locked-out tenant says why (audited). */
+export const recoverAdminKeySchema = z.object({
+  reason: text(500),
+  label: text(200).nullish().transform((v) => v ?? null),
+}).strict();

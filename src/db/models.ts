@@ -98,8 +98,13 @@ const dispatchSchema = new Schema({
   html: { type: String, default: null },
   text: { type: String, default: null },
   attachments: { type: [String], default: [] },
-  /** The data the template was rendered with (WhatsApp approved templates need it again). */
+  /** The data the template was rendered with (WhatsApp approved templates need it again); secrets withheld. */
   templateData: { type: Schema.Types.Mixed, default: null },
+  /**
+   * When the copy above withholds a customer's link or reply code (src/domain/secrets.ts): what
+   * is really sent, sealed (src/sealed.ts). Left out of every query unless asked for by name.
+   */
+  sealed: { type: String, default: null, select: false },
   recipients: { type: [recipientSchema], default: [] },
   recipientAddresses: { type: [String], default: [] },
   result: { type: String, required: true },

@@ -18,6 +18,7 @@ import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, type DispatchResu
 import { plainReason, type ReasonCode } from '../domain/reasons';
 import { actionWords, exceptionLabel, reasonWords } from '../domain/order-words';
 import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
+import { carriesSecrets } from '../domain/secrets';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
 import { assets, render, type PageContext } from './render';
 import { SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
@@ -192,7 +193,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const settled = !['queued', 'processed'].includes(d.result) && recipients.every((r) => settledStatus(r.status));
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
-      canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
+      canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
       base: `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`,
     }), problem?.status ?? 200);
   }

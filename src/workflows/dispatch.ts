@@ -13,6 +13,7 @@ import {
 import { dispatchResult, isFailure } from '../domain/dispatch-status';
 import { nextStep, plainReason } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../domain/secrets';
 import type { ProviderEvent } from '../providers/types';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -97,6 +98,7 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
     validator: (request) => {
       const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
       if (!recipient) throw new Error(`no recipient ${request.recipientId} in this dispatch`);
+      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
       if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
       if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
         throw new Error(`recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);

@@ -28,6 +28,8 @@ export interface StackOptions {
   temporal?: { client: Client; nativeConnection: NativeConnection };
   /** API body and rate limits (small ones make them observable in a few requests). */
   limits?: Partial<ApiLimits>;
+  /** Approved WhatsApp templates of the worker (default TEST_WHATSAPP_TEMPLATES). */
+  whatsappTemplates?: Record<string, { contentSid: string; variables: string[] }>;
 }
 
 export interface Stack {
@@ -105,7 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       connection: nativeConnection, namespace, taskQueue, workflowBundle,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
-        whatsappTemplates: TEST_WHATSAPP_TEMPLATES,
+        whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         twilio: createTwilioSender({
           accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, baseUrl: sandbox.url,

@@ -15,6 +15,7 @@ import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, re
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
+import { carriesSecrets, NO_RESEND_OF_SECRETS, withheldCopy } from '../../domain/secrets';
 import { TemplateError } from '../../templates';
 
 export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
@@ -176,7 +177,8 @@ export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenan
   const doc = await deps.db.Dispatch.findOne({ tenantId, dispatchId }, { sendLog: 0 }).lean();
   if (doc) {
     const { _id, stateVersion, ...rest } = doc as typeof doc & { _id: unknown };
-    return rest;
+    // Withheld when recorded (src/domain/secrets.ts); this also covers copies recorded before that rule.
+    return carriesSecrets(rest.template) ? withheldCopy(rest.template, rest, rest.locale as 'fr' | 'en') : rest;
   }
   // Accepted but not yet recorded by the worker: answer from the workflow itself.
   try {
@@ -193,7 +195,9 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
   const tenantId = principal.tenantId!;
   const { db } = deps;
   const handle = deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId));
-  const before = await db.Dispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
+  const before = await db.Dispatch.findOne({ tenantId, dispatchId }, { recipients: 1, template: 1 }).lean();
+  // The workflow refuses it too (before this record exists, and for any caller); here also once it has finished.
+  if (before && carriesSecrets(before.template)) throw new ApiError(409, 'conflict', NO_RESEND_OF_SECRETS);
   const previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
   try {
     const recipient = await handle.executeUpdate(resendRecipientUpdate, {

@@ -147,12 +147,23 @@ const customerHistorySchema = new Schema({
   failedDeliveries: { type: [String], default: [] },
 }, { versionKey: false });
 
-/** O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS replies. */
+/**
+ * O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS
+ * replies, and matched to the conversation (src/domain/replies.ts): the numbers the question went
+ * out from, and the code it carried.
+ */
 const confirmationSchema = new Schema({
   _id: { type: String, required: true }, // the nonce
   tenantId: { type: String, required: true },
   orderId: { type: String, required: true },
   phone: { type: String, default: null },
+  /** 4 digits, distinct among the phone's pending confirmations when created; the customer replies "YES <code>". */
+  code: { type: String, default: null },
+  /** E.164 numbers the question was sent from (empty: not known, e.g. a messaging service). */
+  replyTo: { type: [String], default: [] },
+  /** How the customer knows the seller and speaks: for the answer to an ambiguous reply. */
+  companyName: { type: String, default: null },
+  locale: { type: String, default: 'en' },
   expiresAt: { type: Date, required: true },
   createdAt: { type: Date, required: true },
 }, { versionKey: false });

@@ -74,7 +74,7 @@ test('every operation of the contract: 403 without its role, through with it', a
   expect(walked.sort()).toEqual(Object.keys(NEEDS).sort());
 });
 
-test('rules O3, D8: no role reads a customer link from a notice\'s stored copy, or resends it, through the API or the pages', async () => {
+test('rules O3, D8: no role reads a customer link or reply code from a notice\'s stored copy, or resends it, through the API or the pages', async () => {
   // A held order: the customer is asked on SMS, WhatsApp (approved template) and email.
   const order = newOrder('roles-held', { phone: PHONE, email: EMAIL, address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
   expect((await stack.request('POST', '/v1/orders', order)).status).toBe(202);
@@ -103,7 +103,10 @@ test('rules O3, D8: no role reads a customer link from a notice\'s stored copy, 
     .filter((n: { audience: string }) => n.audience === 'customer').map((n: { dispatchId: string }) => n.dispatchId);
   expect(customerNotices).toHaveLength(3);
   const notices: string[] = [...customerNotices, via.body.dispatchId];
-  const secrets = [confirmToken, documentToken];
+  // The SMS and WhatsApp questions carry a reply code too ("YES 4821"): withheld like the link.
+  const code = /YES (\d{4})/.exec(sent.sms.body!)![1];
+  expect(sent.whatsapp.contentVariables).toBeDefined(); // the approved template has no code variable here
+  const secrets = [confirmToken, documentToken, `YES ${code}`];
   const leaks = (text: string) => secrets.filter((s) => text.includes(s));
 
   // What is stored: the copy people read has the link withheld; the sendable one is sealed.
@@ -145,6 +148,16 @@ test('rules O3, D8: no role reads a customer link from a notice\'s stored copy, 
     }
   }
   expect(stack.sandbox.messages({ to: 'someone.else@evil.test' })).toHaveLength(0);
+
+  // A key, whatever its roles, is no Twilio signature: a "reply" posted with one confirms nothing.
+  for (const role of TENANT_ROLES) {
+    const res = await fetch(`${stack.apiUrl}/webhooks/twilio/inbound`, {
+      method: 'POST', headers: { authorization: `Bearer ${keys[role]}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ From: PHONE, To: '+15005550006', Body: `YES ${code}` }),
+    });
+    expect({ role, status: res.status }).toEqual({ role, status: 401 });
+  }
+  expect((await stack.request('GET', '/v1/orders/roles-held')).body.state).toBe('on_hold');
 
   // The link the customer received still does its job.
   const confirmed = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=confirm' });

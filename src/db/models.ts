@@ -4,6 +4,7 @@
 import mongoose, { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { metrics } from '../metrics';
 import { heartbeatBoundMs, watchHeartbeats } from './heartbeat-watchdog';
+import { DEFAULT_POLICIES } from '../domain/durations';
 
 const personSchema = new Schema({
   name: { type: String, required: true },
@@ -21,15 +22,15 @@ const outletSchema = new Schema({
 
 const policySchema = new Schema({
   /** D3: a recipient unconfirmed after this becomes `unknown`. */
-  unknownAfter: { type: String, default: 'PT30M' },
+  unknownAfter: { type: String, default: DEFAULT_POLICIES.unknownAfter },
   /** D7: how long a dispatch keeps listening for late events. */
-  listenFor: { type: String, default: 'P3D' },
+  listenFor: { type: String, default: DEFAULT_POLICIES.listenFor },
   /** O7: an order in transit with no tracking update for this long is stuck. */
-  stuckAfter: { type: String, default: 'P2D' },
+  stuckAfter: { type: String, default: DEFAULT_POLICIES.stuckAfter },
   /** O3: how long an address confirmation link stays valid. */
-  confirmationLinkTtl: { type: String, default: 'P2D' },
+  confirmationLinkTtl: { type: String, default: DEFAULT_POLICIES.confirmationLinkTtl },
   /** O5: how long an allocated order may wait to be packed. */
-  readyToShipWithin: { type: String, default: 'P1D' },
+  readyToShipWithin: { type: String, default: DEFAULT_POLICIES.readyToShipWithin },
 }, { _id: false });
 
 const tenantSchema = new Schema({

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ROUTING_ARGS, type ProviderEvent, type ProviderEventType } from './types';
+import { canonicalJson } from '../canonical-json';
 
 /** The most events SendGrid posts at once (it batches up to a few thousand). */
 export const MAX_SENDGRID_BATCH = 10_000;
@@ -65,14 +66,6 @@ export function parseSendGridBatch(json: unknown): { ok: true; events: ParsedSen
 export function derivedEventId(raw: unknown): string {
   return `derived:${createHash('sha256').update(canonicalJson(raw)).digest('base64url')}`;
 }
-
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-};
 
 const SENDGRID_TYPES: Record<string, ProviderEventType> = {
   processed: 'processed', deferred: 'deferred', delivered: 'delivered', bounce: 'bounce', dropped: 'dropped',

@@ -198,12 +198,12 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     }), problem?.status ?? 200);
   }
 
-  /** Runs a form's action; a refusal (400, 409) shows on the page it came from, anything else goes to the error page. */
+  /** Runs a form's action; a refusal (400, 409, 422) shows on the page it came from, anything else goes to the error page. */
   async function act(run: () => Promise<unknown>, onRefused: (p: { status: number; message: string }) => Promise<unknown>, reply: FastifyReply, back: string) {
     try {
       await run();
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 400 || err.status === 409)) return onRefused({ status: err.status, message: err.message });
+      if (err instanceof ApiError && (err.status === 400 || err.status === 409 || err.status === 422)) return onRefused({ status: err.status, message: err.message });
       throw err;
     }
     return reply.redirect(back, 303);

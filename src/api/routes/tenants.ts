@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
 import type { ApiDeps } from '../server';
 import { apiErrors, authenticated, requireRole } from '../server';
-import { ApiError } from '../errors';
+import { ApiError, refusePolicyProblems } from '../errors';
 import { createTenantSchema, recoverAdminKeySchema } from '../schemas';
 import { createApiKey } from '../../db/api-keys';
 
@@ -16,10 +16,11 @@ export async function tenantRoutes(scope: FastifyInstance, deps: ApiDeps) {
     schema: {
       tags: ['tenant'], ...authenticated, summary: 'Create a tenant and its first admin key (role platform)',
       body: createTenantSchema,
-      response: { 201: z.object({ tenant: z.object({ id: z.string(), name: z.string() }), apiKey: z.string() }), ...apiErrors(409) },
+      response: { 201: z.object({ tenant: z.object({ id: z.string(), name: z.string() }), apiKey: z.string() }), ...apiErrors(409, 422) },
     },
   }, async (request, reply) => {
     const body = request.body;
+    refusePolicyProblems(body.policies);
     if (await deps.db.Tenant.exists({ _id: body.id })) throw new ApiError(409, 'conflict', `tenant ${body.id} exists`);
     await deps.db.Tenant.create({ _id: body.id, ...body });
     const { key } = await createApiKey(deps.db, { tenantId: body.id, roles: ['admin'], label: 'first admin key' });

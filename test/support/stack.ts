@@ -14,6 +14,8 @@ import { createTwilioSender } from '../../src/providers/twilio';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
 import { freePort } from '../../scripts/lib/processes';
 import type { ApiLimits } from '../../src/api/limits';
+import type { AddressInfo } from 'node:net';
+import { startOpsHttp } from '../../src/metrics-http';
 
 export interface StackOptions {
   /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
@@ -41,6 +43,8 @@ export interface Stack {
   tenantId: string;
   /** Admin key of the tenant. */
   key: string;
+  /** This process's operations port (/metrics), as the API process serves it on API_METRICS_PORT. */
+  metricsUrl: string;
   /** Environment for `src/worker.ts` as a separate process, wired to this stack. */
   workerEnv: Record<string, string>;
   /** The sandbox's SendGrid signing key, for tests that sign webhooks themselves. */
@@ -91,6 +95,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     limits: { webhookRate: { max: 1_000_000, windowMs: 60_000 }, ...options.limits },
   });
   await app.listen({ host: '127.0.0.1', port: Number(new URL(apiUrl).port) });
+  const ops = await startOpsHttp({ host: '127.0.0.1', port: 0 });
+  const metricsUrl = `http://127.0.0.1:${(ops.address() as AddressInfo).port}`;
 
   const sandbox = await startSandbox({
     port: 0,
@@ -145,7 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PUBLIC_BASE_URL: apiUrl, SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url,
     TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
     TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret, LOG_LEVEL: 'warn',
-    WORKER_HTTP_PORT: '0', // several worker processes may run at once
+    WORKER_HTTP_PORT: '0', API_METRICS_PORT: '0', // several worker and API processes may run at once
   };
 
   const request: Stack['request'] = async (method, path, body, useKey = key) => {
@@ -171,7 +177,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    apiUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
+    apiUrl, metricsUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
     other: { tenantId: otherId, key: otherKey },
     keyWithRoles: async (roles) => (await createApiKey(db, { tenantId, roles })).key,
     startWorker, stopWorker, request, waitFor,
@@ -179,6 +185,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stopWorker();
       await sandbox.close();
       await app.close();
+      await new Promise((r) => ops.close(r));
       if (!options.temporal) {
         await connection!.close();
         await nativeConnection.close();

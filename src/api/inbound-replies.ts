@@ -40,7 +40,7 @@ export async function answerReply(
   const choice = chooseConfirmation(candidates, reply);
   switch (choice.kind) {
     case 'none': return { outcome: 'no pending confirmation for this conversation', answer: replyText(choice, reply) };
-    case 'unknown_code': return { outcome: `no pending confirmation with code ${choice.code}`, answer: replyText(choice, reply) };
+    case 'unknown_code': return { outcome: 'no pending confirmation with the code given', answer: replyText(choice, reply) };
     case 'ask': return { outcome: `asked which order: ${choice.among.map((c) => `${c.tenantId}/${c.orderId}`).join(', ')}`, answer: replyText(choice, reply) };
     case 'confirm': break;
   }

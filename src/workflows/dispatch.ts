@@ -2,7 +2,7 @@
 // the provider says each one arrived or not (rules D1–D11). Deterministic code only: every
 // effect is an activity, every rule decision a pure function from src/domain.
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
+  allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, makeContinueAsNewFunc, ParentClosePolicy,
   proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -250,7 +250,8 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(() => resends.length === 0 && allHandlersFinished());
-      await continueAsNew<typeof dispatch>(input, state);
+      // The memo (the fingerprint of the accepted request, POST /v1/dispatches) is not carried over by the server.
+      await makeContinueAsNewFunc<typeof dispatch>({ memo: workflowInfo().memo })(input, state);
     }
   }
 

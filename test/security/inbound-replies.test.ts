@@ -27,9 +27,9 @@ test('O3: a reply confirms only the order it names, for the tenant that asked; a
   // Tenant A (English) holds two orders for the phone, tenant B (French, "Other Co") one.
   for (const id of ['in-a1', 'in-a2']) expect((await stack.request('POST', '/v1/orders', held(id))).status).toBe(202);
   expect((await stack.request('POST', '/v1/orders', held('in-b1'), stack.other.key)).status).toBe(202);
-  const codes = await stack.waitFor('three SMS asking to confirm', async () => {
+  const codes = await stack.waitFor('three SMS and three WhatsApp messages asking to confirm', async () => {
     const sms = stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'sms');
-    if (sms.length < 3) return undefined;
+    if (sms.length < 3 || stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'whatsapp').length < 3) return undefined;
     const found: Record<string, string> = {};
     for (const m of sms) {
       const order = /commande (in-\w+)|order (in-\w+)/.exec(m.body!)!;

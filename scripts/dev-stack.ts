@@ -103,7 +103,7 @@ async function main() {
   const secrets = devSecrets(dataDir);
 
   const ports: Array<[string, number, boolean]> = [
-    ['API_PORT', config.API_PORT, true], ['SANDBOX_PORT', config.SANDBOX_PORT, true],
+    ['API_PORT', config.API_PORT, true], ['API_METRICS_PORT', config.API_METRICS_PORT, true], ['SANDBOX_PORT', config.SANDBOX_PORT, true],
     ['TEMPORAL_ADDRESS port', Number(config.TEMPORAL_ADDRESS.split(':').pop()), true], ['TEMPORAL_UI_PORT', config.TEMPORAL_UI_PORT, true],
     ['FERRETDB_PORT', config.FERRETDB_PORT, !config.MONGODB_URI],
   ];

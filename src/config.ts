@@ -12,6 +12,8 @@ const positive = z.coerce.number().int().min(1);
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1').describe('address every local process binds to'),
   API_PORT: port.default(3000).describe('HTTP API, webhooks and pages'),
+  API_METRICS_PORT: port.default(9465).describe('API process: /metrics (Prometheus), off the public port'),
+  API_DOCS: z.enum(['public', 'off']).default('public').describe('serve /openapi.json and /docs on the API port, or not'),
   PUBLIC_BASE_URL: z.url().optional().describe('URL the outside world uses to reach the API (webhook signatures, links); default http://HOST:API_PORT'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233').describe('Temporal frontend host:port'),
   TEMPORAL_NAMESPACE: z.string().default('default'),

@@ -11,7 +11,7 @@ export type MessageChannel = 'sms' | 'whatsapp';
 export interface RenderedEmail { subject: string; html: string; text: string }
 
 export class TemplateError extends Error {
-  constructor(readonly code: 'template_not_found' | 'template_variable_missing', message: string, readonly field?: string) {
+  constructor(readonly code: 'template_not_found' | 'template_variable_missing' | 'template_variable_invalid', message: string, readonly field?: string) {
     super(message);
   }
 }
@@ -23,7 +23,47 @@ type Part = 'subject' | 'html' | 'text' | 'body';
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 /** Hash key added at compile time so a helper knows which variable its first argument came from. */
 const VARIABLE = '__relaisVariable';
-const CHECKED_HELPERS = new Set(['if', 'unless', 'each', 'with', 'datetime', 'join']);
+/** The helper every {{value}} written as a link in HTML goes through (see guardLinks). */
+const LINK_HELPER = 'relaisLink';
+const CHECKED_HELPERS = new Set(['if', 'unless', 'each', 'with', 'datetime', 'join', LINK_HELPER]);
+
+/** Attributes whose value a browser follows or loads as a URL. */
+const URL_ATTRIBUTE = /\b(?:href|src|action|formaction|xlink:href|background|poster|cite)\s*=\s*["']?$/i;
+
+/** An absolute http(s) URL, as a browser would read it (leading spaces and tabs inside the scheme included). */
+export function isWebLink(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * In an HTML template, a variable that starts a URL attribute (`href="{{document.url}}"`) goes
+ * through LINK_HELPER, which accepts only http(s) URLs (issue 14, finding 10: a caller's
+ * `javascript:` link would otherwise reach the email as a clickable href). AST rewrite, so every
+ * template — and any added later — is covered without writing the helper by hand.
+ */
+function guardLinks(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) { node.forEach(guardLinks); return; }
+  const n = node as Node;
+  if (n.type === 'Program') {
+    const body = n.body as Node[];
+    body.forEach((statement, i) => {
+      const before = body[i - 1];
+      const path = statement.path as { type: string; original: string } | undefined;
+      if (statement.type === 'MustacheStatement' && path?.type === 'PathExpression' && !(statement.params as unknown[]).length
+        && before?.type === 'ContentStatement' && URL_ATTRIBUTE.test(String(before.value))) {
+        statement.params = [path];
+        statement.path = { type: 'PathExpression', data: false, depth: 0, parts: [LINK_HELPER], original: LINK_HELPER, loc: statement.loc };
+      }
+    });
+  }
+  for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') guardLinks(value);
+}
 
 class MissingVariable extends Error {
   constructor(readonly variable: string) { super(`"${variable}" not defined`); }
@@ -149,6 +189,16 @@ export class Templates {
         throw new TemplateError('template_variable_missing', `not a date: ${text}`, `data.${variableOf(options)}`);
       }
     });
+    this.hb.registerHelper(LINK_HELPER, (value: unknown, options: Handlebars.HelperOptions) => {
+      if (value === undefined) throw new MissingVariable(variableOf(options));
+      if (value === null) return '';
+      const text = String(value);
+      if (!isWebLink(text)) {
+        const field = `data.${variableOf(options)}`;
+        throw new TemplateError('template_variable_invalid', `${field}: a link must be an absolute http or https URL (got ${JSON.stringify(text.slice(0, 80))})`, field);
+      }
+      return text;
+    });
     this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     this.hb.registerHelper('join', (items: unknown, sep: unknown, options?: Handlebars.HelperOptions) => {
       if (items === undefined && options) throw new MissingVariable(variableOf(options));
@@ -248,6 +298,7 @@ export class Templates {
   /** Compiles in strict mode, first naming the variable each helper argument reads (see variableOf). */
   private compile(source: string, noEscape: boolean): Compiled {
     const ast = Handlebars.parse(source);
+    if (!noEscape) guardLinks(ast);
     const dates = new Set<string>();
     nameHelperArguments(ast, dates);
     return { template: this.hb.compile(ast, { strict: true, noEscape }), paths: rootPaths(ast), dates };

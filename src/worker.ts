@@ -95,7 +95,8 @@ async function main() {
   const worker = await createRelaisWorker({
     connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: tuningFromConfig(config),
     activities: {
-      db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM, linkSecret: config.LINK_SECRET,
+      db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM,
+      linkSecret: config.LINK_SECRET, previousLinkSecret: config.LINK_SECRET_PREVIOUS,
       whatsappTemplates: config.WHATSAPP_TEMPLATES,
       ...sendersFromConfig(config),
     },

@@ -72,12 +72,12 @@ const CASES: Case[] = [
   },
   {
     type: 'address_confirmation', audience: 'customer',
-    data: (locale) => ({ ...customer(locale), address: ADDRESS, link: LINK, expiresAt: EXPIRES_AT }),
+    data: (locale) => ({ ...customer(locale), address: ADDRESS, link: LINK, expiresAt: EXPIRES_AT, confirmationCode: '4821' }),
     keys: (d) => [ORDER, 'Maison Lumière', ADDRESS, LINK, d.locale === 'fr' ? '4 mars 2026 à 10:30' : '4 March 2026 at 10:30'],
     required: {
       email: ['tenantName', 'timeZone', 'customerName', 'orderId', 'companyName', 'address', 'link', 'expiresAt'],
-      sms: ['timeZone', 'companyName', 'orderId', 'address', 'link', 'expiresAt'],
-      whatsapp: ['timeZone', 'customerName', 'companyName', 'orderId', 'address', 'link', 'expiresAt'],
+      sms: ['timeZone', 'companyName', 'orderId', 'address', 'link', 'expiresAt', 'confirmationCode'],
+      whatsapp: ['timeZone', 'customerName', 'companyName', 'orderId', 'address', 'link', 'expiresAt', 'confirmationCode'],
     },
   },
   {
@@ -320,10 +320,13 @@ describe('SMS wording stays in the GSM-7 alphabet', () => {
 
 describe('WhatsApp', () => {
   test.each([
-    ['fr', 'Répondez OUI pour confirmer cette adresse telle quelle, ou ouvrez le lien pour la corriger.'],
-    ['en', 'Reply CONFIRM to confirm this address as it is, or open the link to correct it.'],
-  ] as const)('O3: address_confirmation (%s) ends by inviting a reply', (locale, ending) => {
-    const body = templates.renderMessage('whatsapp', 'address_confirmation', locale, byType('address_confirmation').data(locale));
+    ['fr', '4821', 'Répondez OUI 4821 pour confirmer cette adresse telle quelle, ou ouvrez le lien pour la corriger.'],
+    ['en', '4821', 'Reply YES 4821 to confirm this address as it is, or open the link to correct it.'],
+    // A run started before reply codes (issue 14, finding 3) has none: the old invitation.
+    ['fr', null, 'Répondez OUI pour confirmer cette adresse telle quelle, ou ouvrez le lien pour la corriger.'],
+    ['en', null, 'Reply CONFIRM to confirm this address as it is, or open the link to correct it.'],
+  ] as const)('O3: address_confirmation (%s, code %s) ends by inviting a reply naming its code', (locale, code, ending) => {
+    const body = templates.renderMessage('whatsapp', 'address_confirmation', locale, { ...byType('address_confirmation').data(locale), confirmationCode: code });
     expect(body.endsWith(ending)).toBe(true);
   });
 

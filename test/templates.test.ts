@@ -246,6 +246,51 @@ describe('N2: data is HTML-escaped in email HTML, left as text elsewhere', () =>
   });
 });
 
+describe('links in email HTML are http(s) only (issue 14, finding 10)', () => {
+  const po = (url: unknown) => ({ ...CASES[0].data('en'), document: { number: 'PO-1042', url } });
+  test.each(['javascript:alert(3)', ' JavaScript:alert(3)', 'java\tscript:alert(3)', 'JAVASCRIPT:alert(3)', 'data:text/html;base64,PHNjcmlwdD4=', 'vbscript:x', 'file:///etc/passwd', '//evil.example/x', '/relative', 'mailto:x@acme.test'])(
+    'document.url %j is refused, naming the variable', (url) => {
+      let error: unknown;
+      try { templates.renderEmail('purchase_order', 'en', po(url)); } catch (err) { error = err; }
+      expect(error).toBeInstanceOf(TemplateError);
+      expect(error).toMatchObject({ code: 'template_variable_invalid', field: 'data.document.url' });
+    });
+
+  test.each(['https://docs.example.test/po/1042.pdf', 'http://intranet.example.test/po?id=1&x=2'])('document.url %j is kept (escaped)', (url) => {
+    expect(templates.renderEmail('purchase_order', 'en', po(url)).html).toContain(`href="${Handlebars.escapeExpression(url)}"`);
+  });
+
+  test('a link variable left null renders no link; text parts are text and not checked', () => {
+    expect(templates.renderEmail('purchase_order', 'en', po(null)).html).not.toContain('href=""');
+    const sms = templates.renderMessage('sms', 'document_link', 'en', { ...base('en'), companyName: 'Bistro', documentLabel: 'PO-1', link: 'https://x.test/d/abc', expiresAt: SENT_AT });
+    expect(sms).toContain('https://x.test/d/abc');
+  });
+
+  test('every href and src of every email template goes through the check', () => {
+    let checked = 0;
+    for (const file of readdirSync(join(DEFAULT_TEMPLATE_DIR, 'email')).filter((f) => f.endsWith('.html.hbs'))) {
+      const source = readFileSync(join(DEFAULT_TEMPLATE_DIR, 'email', file), 'utf8');
+      for (const [, variable] of source.matchAll(/(?:href|src)="\{\{([^}#/]+)\}\}/g)) {
+        const [type, locale] = file.split('.');
+        if (type === '_layout') continue;
+        const c = CASES.find((x) => x.type === type);
+        if (!c) continue;
+        const data = c.data(locale as Locale);
+        const path = variable.trim().split('.');
+        const poisoned = structuredClone(data) as Record<string, any>;
+        let node = poisoned;
+        for (const key of path.slice(0, -1)) node = node[key];
+        if (node[path[path.length - 1]] === null) continue;
+        node[path[path.length - 1]] = 'javascript:alert(1)';
+        expect({ file, variable, thrown: (() => { try { templates.renderEmail(type, locale as Locale, poisoned); return null; } catch (err) { return (err as TemplateError).code; } })() })
+          .toEqual({ file, variable, thrown: 'template_variable_invalid' });
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+});
+
 describe('template lookup', () => {
   test.each<[Channel, string]>([['email', 'no_such_template'], ['sms', 'no_such_template'], ['whatsapp', 'purchase_order'], ['email', '../email/_layout']])(
     '%s "%s" → template_not_found', (channel, type) => {

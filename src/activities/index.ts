@@ -10,6 +10,8 @@ import { plainReason, type Locale } from '../domain/reasons';
 import { sendRetryDelayMs } from '../domain/retry';
 import { formatDateTime, type Templates } from '../templates';
 import { signLink } from '../links';
+import { carriesSecrets, withheldData } from '../domain/secrets';
+import { seal, unseal } from '../sealed';
 import { createOrderActivities } from './orders';
 import { ROUTING_ARGS, type EmailSender, type MessageSender, type RecipientSendOutcome } from '../providers/types';
 
@@ -24,8 +26,10 @@ export interface ActivityDeps {
   /** Base of the URLs providers call back and people open. */
   publicBaseUrl: string;
   emailFrom: string;
-  /** HMAC key of signed links (LINK_SECRET). */
+  /** HMAC key of signed links (LINK_SECRET); also seals what notices carrying such links say. */
   linkSecret: string;
+  /** During a rotation, LINK_SECRET_PREVIOUS: content sealed before the switch still opens for a retried send. */
+  previousLinkSecret?: string;
   /**
    * Approved WhatsApp templates (WHATSAPP_TEMPLATES): `<type>.<locale>` → Content SID and the
    * template data fields that fill its numbered variables, in order. Business-initiated
@@ -71,6 +75,8 @@ export interface SendResult {
 
 interface SendLogEntry { routingId: string; providerMessageId: string | null; outcome: RecipientSendOutcome; response: string | null; at: Date }
 
+interface MessageContent { subject: string | null; html: string | null; text: string; templateData: Record<string, unknown> }
+
 /** Notices that are an escalation (D4) or the 30-minute rule firing (D3), counted once, when recorded. */
 function countNotice(input: DispatchInput): void {
   if (input.kind !== 'notification') return;
@@ -102,6 +108,19 @@ function retryByFailingTime<A extends unknown[], R>(send: (...args: A) => Promis
 export function createActivities(deps: ActivityDeps) {
   const { db, templates } = deps;
 
+  /** What a recorded dispatch sends: its copy, or, when the copy withholds secrets, the sealed content. */
+  const sendable = (doc: { tenantId: string; dispatchId: string; subject?: string | null; html?: string | null; text?: string | null; templateData?: unknown; sealed?: string | null }): MessageContent => {
+    if (doc.sealed) {
+      const secrets = [deps.linkSecret, deps.previousLinkSecret].filter((x): x is string => Boolean(x));
+      try {
+        return unseal<MessageContent>(secrets, `${doc.tenantId}/${doc.dispatchId}`, doc.sealed);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'SealedContent');
+      }
+    }
+    return { subject: doc.subject ?? null, html: doc.html ?? null, text: doc.text ?? '', templateData: (doc.templateData ?? {}) as Record<string, unknown> };
+  };
+
   return {
     ...createOrderActivities(deps),
 
@@ -110,14 +129,20 @@ export function createActivities(deps: ActivityDeps) {
       const existing = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1, subject: 1 }).lean();
       if (existing) return { number: existing.number, subject: existing.subject ?? null };
       const context = { ...input.data, tenantName: input.tenantName, timeZone: input.timeZone };
-      let content: { subject: string | null; html: string | null; text: string };
-      try {
-        content = input.channel === 'email'
-          ? templates.renderEmail(input.template, input.locale, context)
-          : { subject: null, html: null, text: templates.renderMessage(input.channel, input.template, input.locale, context) };
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
-      }
+      const render = (data: Record<string, unknown>): MessageContent => {
+        try {
+          return input.channel === 'email'
+            ? { ...templates.renderEmail(input.template, input.locale, data), templateData: data }
+            : { subject: null, html: null, text: templates.renderMessage(input.channel, input.template, input.locale, data), templateData: data };
+        } catch (err) {
+          throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
+        }
+      };
+      // D11: the copy people read. A customer's link or reply code is withheld from it, and what is
+      // really sent is kept sealed for sendDispatch (src/domain/secrets.ts, src/sealed.ts).
+      const sent = render(context);
+      const copy = carriesSecrets(input.template) ? render(withheldData(input.template, context, input.locale)) : sent;
+      const sealed = copy === sent ? null : seal(deps.linkSecret, `${input.tenantId}/${input.dispatchId}`, sent);
       const number = await nextNumber(db, `dispatch:${input.tenantId}`);
       try {
         await db.Dispatch.create({
@@ -125,14 +150,14 @@ export function createActivities(deps: ActivityDeps) {
           number, kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
           document: input.document ?? { type: null, number: null },
           sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },
-          requestedBy: input.requestedBy, ...content, templateData: context,
+          requestedBy: input.requestedBy, ...copy, sealed,
           attachments: (input.attachments ?? []).map((a) => a.filename),
           recipients: input.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', history: [] })),
           recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
           result: 'queued', parent: input.parentWorkflowId,
         });
         countNotice(input);
-        return { number, subject: content.subject };
+        return { number, subject: copy.subject };
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
         const raced = await db.Dispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1, subject: 1 }).lean();
@@ -146,8 +171,9 @@ export function createActivities(deps: ActivityDeps) {
      * duplicate is possible only if the worker dies between the provider's answer and that write.
      */
     sendDispatch: retryByFailingTime(async (request: SendRequest): Promise<SendResult> => {
-      const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).lean();
+      const doc = await db.Dispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).select('+sealed').lean();
       if (!doc) throw ApplicationFailure.nonRetryable(`dispatch ${request.dispatchId} is not recorded`, 'NotFound');
+      const content = sendable(doc);
       const done = new Map((doc.sendLog as SendLogEntry[]).map((e) => [e.routingId, e]));
       const todo = request.recipients.filter((r) => !done.has(r.routingId));
       const record = async (entries: SendLogEntry[]) => {
@@ -176,7 +202,7 @@ export function createActivities(deps: ActivityDeps) {
           attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, contentBase64: Buffer.from(a.content.buffer ?? a.content).toString('base64') })),
           from: { email: tenant?.emailFrom?.email ?? deps.emailFrom, name: doc.sender?.name ?? tenant?.name ?? undefined },
           replyTo: doc.sender?.email ? { email: doc.sender.email, name: doc.sender.name ?? undefined } : undefined,
-          subject: doc.subject ?? '', html: doc.html ?? '', text: doc.text ?? '',
+          subject: content.subject ?? '', html: content.html ?? '', text: content.text ?? '',
           categories: [doc.kind, doc.template], customArgs,
         };
         // SendGrid takes the whole list in one request; an SMTP server answers per message, so
@@ -199,13 +225,12 @@ export function createActivities(deps: ActivityDeps) {
           let entry: SendLogEntry;
           try {
             const approved = doc.channel === 'whatsapp' ? deps.whatsappTemplates?.[`${doc.template}.${doc.locale}`] : undefined;
-            const data = (doc.templateData ?? {}) as Record<string, unknown>;
-            const dates = approved && { fields: templates.datetimeVariables('whatsapp', doc.template!, doc.locale as Locale), locale: doc.locale as Locale, timeZone: String(data.timeZone) };
+            const dates = approved && { fields: templates.datetimeVariables('whatsapp', doc.template!, doc.locale as Locale), locale: doc.locale as Locale, timeZone: String(content.templateData.timeZone) };
             const sent = await deps.twilio.sendMessage({
               channel: doc.channel as 'sms' | 'whatsapp', to: r.address, statusCallback: callback.toString(),
               ...(approved
-                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, data, dates || undefined) } }
-                : { body: doc.text ?? '' }),
+                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, content.templateData, dates || undefined) } }
+                : { body: content.text }),
             });
             entry = { routingId: r.routingId, providerMessageId: sent.providerMessageId, outcome: 'accepted', response: sent.status, at: new Date() };
           } catch (err) {

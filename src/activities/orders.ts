@@ -1,20 +1,30 @@
 // Order activities: risk with the customer's history (O2), preferences at alert time (O9),
 // confirmation links (O3), and the order projection people read (O10).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { TIMER_EXCEPTION_RULES, metrics } from '../metrics';
 import type { Db } from '../db/models';
 import { assessRisk, type RiskAssessment } from '../domain/risk';
 import { effectivePreferences, type ChannelChoice } from '../domain/preferences';
 import { signLink } from '../links';
 import type { OrderDetails, OrderStateView } from '../workflows/order';
+import type { MessageSender } from '../providers/types';
+import type { Locale } from '../domain/reasons';
 
-export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string }
+export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string; twilio?: Pick<MessageSender, 'senderNumbers'> }
 
 /** The customer-history documents an order's customer is known by: one per contact (email, phone). */
 const historyIds = (tenantId: string, c: { email: string | null; phone: string | null }) =>
   [c.email?.toLowerCase(), c.phone].filter((k): k is string => Boolean(k)).map((key) => `${tenantId}/${key}`);
 
-export function createOrderActivities({ db, linkSecret, publicBaseUrl }: OrderActivityDeps) {
+export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }: OrderActivityDeps) {
+  /** A reply code none of the phone's pending confirmations has (a clash would only make a reply ambiguous: then the customer is asked). */
+  const freshCode = async (phone: string) => {
+    const taken = new Set((await db.Confirmation.find({ phone, expiresAt: { $gt: new Date() } }, { code: 1 }).lean()).map((c) => c.code));
+    let code = String(randomInt(1000, 10_000));
+    for (let tries = 0; taken.has(code) && tries < 50; tries += 1) code = String(randomInt(1000, 10_000));
+    return code;
+  };
+
   return {
     async assessOrderRisk(request: { tenantId: string; orderId: string; customer: OrderDetails['customer'] }): Promise<RiskAssessment> {
       const histories = await Promise.all(historyIds(request.tenantId, request.customer).map((id) => db.CustomerHistory.findById(id).lean()));
@@ -34,12 +44,16 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl }: OrderAc
       return (table as Record<string, ChannelChoice>)[request.key] ?? { enabled: false, channels: [] };
     },
 
-    async createConfirmation(request: { tenantId: string; orderId: string; ttlMs: number; phone: string | null }): Promise<{ nonce: string; link: string; expiresAt: string }> {
+    async createConfirmation(request: { tenantId: string; orderId: string; ttlMs: number; phone: string | null; companyName?: string; locale?: Locale }): Promise<{ nonce: string; link: string; expiresAt: string; code: string | null }> {
       const nonce = randomBytes(16).toString('base64url');
       const exp = Date.now() + request.ttlMs;
-      await db.Confirmation.create({ _id: nonce, tenantId: request.tenantId, orderId: request.orderId, phone: request.phone, expiresAt: new Date(exp), createdAt: new Date() });
+      const code = request.phone ? await freshCode(request.phone) : null;
+      await db.Confirmation.create({
+        _id: nonce, tenantId: request.tenantId, orderId: request.orderId, phone: request.phone, code, replyTo: [...(twilio?.senderNumbers ?? [])],
+        companyName: request.companyName ?? null, locale: request.locale ?? 'en', expiresAt: new Date(exp), createdAt: new Date(),
+      });
       const token = signLink(linkSecret, { kind: 'confirm', tenantId: request.tenantId, target: `${request.orderId}:${nonce}`, exp });
-      return { nonce, link: new URL(`/c/${token}`, publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString() };
+      return { nonce, link: new URL(`/c/${token}`, publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString(), code };
     },
 
     async saveOrderState(request: { tenantId: string; orderId: string; customer: OrderDetails['customer']; state: OrderStateView }): Promise<void> {

@@ -70,7 +70,7 @@ export const inContract = (url: string) => !NOT_IN_CONTRACT.some((re) => re.test
 const transform = createJsonSchemaTransform({ skipList: [] });
 
 /** On the root instance, before any route: @fastify/swagger sees routes registered after it. */
-export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: string }) {
+export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: string; serve: boolean }) {
   app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -109,6 +109,8 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
     },
     transformObject: jsonSchemaTransformObject,
   });
+  // Public by default: the contract of an open-source API, no data in it (docs/security.md); API_DOCS=off hides both.
+  if (!options.serve) return;
   app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

@@ -26,6 +26,25 @@ export const MAX_RECIPIENTS = 1000;
 /** Attachments travel in the request (base64) and are kept beside the dispatch, never in workflow history. */
 export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
 
+/**
+ * A dispatch's template data (issue 14, finding 4): at most 64 KiB as JSON — about 300 order lines,
+ * and with 1,000 ordinary recipients the workflow's input stays well under Temporal's 256 KiB
+ * payload warning — and at most 16 levels deep. Refused at the edge (413, 400), naming `data`.
+ */
+export const DATA_LIMITS = { bytes: 64 * 1024, depth: 16 } as const;
+
+/** Whether a parsed JSON value nests objects and arrays deeper than `max` levels (iterative: any depth is safe to ask). */
+export function deeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 const phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +33612345678');
 
 export const personSchema = z.object({
@@ -42,7 +61,9 @@ export const createDispatchSchema = z.object({
   provider: z.enum(['sendgrid', 'smtp']).optional(),
   template: z.string().regex(/^[a-z0-9_]{1,64}$/, 'a template name such as purchase_order'),
   locale: z.enum(['fr', 'en']).optional(),
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: z.record(z.string(), z.unknown()).default({})
+    .describe(`the template's variables; at most ${DATA_LIMITS.bytes / 1024} KiB as JSON (413 above) and ${DATA_LIMITS.depth} levels deep`)
+    .refine((data) => !deeperThan(data, DATA_LIMITS.depth), `nested deeper than ${DATA_LIMITS.depth} levels`),
   document: z.object({
     type: z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice'),
     number: text(100),
@@ -108,6 +129,13 @@ const timeZoneSchema = z.enum(TIME_ZONES, {
 const emailFromSchema = z.object({ email: email(), name: text(200).nullish().transform((v) => v ?? null) });
 const outletsSchema = z.array(z.object({ id, name: text(200), purchasingManager: personSchema })).max(500);
 
+/** Tenant policies (ISO-8601 durations); minimums are checked by the routes (domain/durations.ts, 422). */
+const policiesSchema = z.object({
+  unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional(), stuckAfter: isoDuration.optional(),
+  confirmationLinkTtl: isoDuration.optional(), readyToShipWithin: isoDuration.optional(),
+}).strict();
+
+/** Unknown fields are refused, naming them, as in the settings (issue 14, finding 11). */
 export const createTenantSchema = z.object({
   id,
   name: text(200),
@@ -115,11 +143,9 @@ export const createTenantSchema = z.object({
   timeZone: timeZoneSchema.default('Europe/Paris'),
   emailFrom: emailFromSchema,
   outlets: outletsSchema.default([]),
-  policies: z.object({
-    unknownAfter: isoDuration.optional(),
-    listenFor: isoDuration.optional(),
-  }).default({}),
-});
+  policies: policiesSchema.default({}),
+  seller: personSchema.optional(),
+}).strict();
 
 /** Only what is sent changes: no defaults here, or an absent field would reset a setting. */
 export const settingsSchema = z.object({
@@ -128,10 +154,7 @@ export const settingsSchema = z.object({
   timeZone: timeZoneSchema.optional(),
   emailFrom: emailFromSchema.optional(),
   outlets: outletsSchema.optional(),
-  policies: z.object({
-    unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional(), stuckAfter: isoDuration.optional(),
-    confirmationLinkTtl: isoDuration.optional(), readyToShipWithin: isoDuration.optional(),
-  }).strict().optional(),
+  policies: policiesSchema.optional(),
   seller: personSchema.optional(),
 }).strict();
 
@@ -209,3 +232,9 @@ export const createKeySchema = z.object({
     .transform((roles) => [...new Set(roles)]),
   label: text(200).nullish().transform((v) => v ?? null),
 });
+
+/** POST /v1/tenants/:id/keys: the platform's recovery of a locked-out tenant says why (audited). */
+export const recoverAdminKeySchema = z.object({
+  reason: text(500),
+  label: text(200).nullish().transform((v) => v ?? null),
+}).strict();

@@ -1,7 +1,6 @@
 // The HTTP surface: REST API for platforms, provider webhooks, health. Built from its
 // dependencies so tests run it in-process against real servers.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { registry } from '../metrics';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
@@ -40,6 +39,8 @@ export interface ApiDeps {
   limits?: Partial<ApiLimits>;
   /** Fastify's trustProxy (TRUST_PROXY): which X-Forwarded-For hops to believe for the client address. */
   trustProxy?: boolean | string;
+  /** Serve the contract (/openapi.json) and its reference page (/docs); default true (API_DOCS). */
+  docs?: boolean;
 }
 
 declare module 'fastify' {
@@ -58,6 +59,16 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...(deps.trustProxy !== undefined ? { trustProxy: deps.trustProxy } : {}),
     // Signed link tokens travel as path parameters.
     routerOptions: { maxParamLength: 2048 },
+    // What the router refuses before any route runs (issue 14, finding 8): the one error shape, and
+    // nothing of the URL echoed back (it can be kilobytes of anything).
+    frameworkErrors: (error, _request, reply) => {
+      const refusal = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new ApiError(414, 'uri_too_long', 'a path parameter is longer than 2048 characters', { limitCharacters: 2048 })
+        : error.code === 'FST_ERR_BAD_URL'
+          ? new ApiError(400, 'invalid_request', 'the URL is not valid: a percent sign must start a %XX escape of UTF-8')
+          : new ApiError(400, 'invalid_request', 'the request could not be routed');
+      return sendError(reply, refusal);
+    },
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -79,14 +90,15 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new ApiError(500, 'internal', 'internal error; the request was not applied, retry it'));
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  // The path is not echoed back (finding 8).
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${request.method} for this path`, { method: request.method })));
 
   // Requests are validated by the zod schemas in each route's `schema` (the same ones the
   // OpenAPI document is generated from); responses are plain JSON, their schemas documentation
   // that the contract tests check against what is really sent.
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  registerOpenApi(app, { publicBaseUrl: deps.publicBaseUrl });
+  registerOpenApi(app, { publicBaseUrl: deps.publicBaseUrl, serve: deps.docs ?? true });
   // Only routes that ask for it (config.rateLimit): the public pages and webhooks, per client address.
   app.register(rateLimit, {
     global: false,
@@ -113,10 +125,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
 function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const operations = { tags: ['operations'] };
   scope.get('/healthz', { schema: { ...operations, summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' }));
-  // Prometheus: Relais's counters and the process's (docs/deploy.md, "Metrics").
-  scope.get('/metrics', {
-    schema: { ...operations, summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } },
-  }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  // Prometheus reads /metrics on the operations port (API_METRICS_PORT, src/metrics-http.ts), not here (issue 14, finding 12).
   scope.get('/readyz', {
     schema: {
       ...operations, summary: 'Readiness: MongoDB and Temporal answer',

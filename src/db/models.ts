@@ -4,6 +4,7 @@
 import mongoose, { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { metrics } from '../metrics';
 import { heartbeatBoundMs, watchHeartbeats } from './heartbeat-watchdog';
+import { DEFAULT_POLICIES } from '../domain/durations';
 
 const personSchema = new Schema({
   name: { type: String, required: true },
@@ -21,15 +22,15 @@ const outletSchema = new Schema({
 
 const policySchema = new Schema({
   /** D3: a recipient unconfirmed after this becomes `unknown`. */
-  unknownAfter: { type: String, default: 'PT30M' },
+  unknownAfter: { type: String, default: DEFAULT_POLICIES.unknownAfter },
   /** D7: how long a dispatch keeps listening for late events. */
-  listenFor: { type: String, default: 'P3D' },
+  listenFor: { type: String, default: DEFAULT_POLICIES.listenFor },
   /** O7: an order in transit with no tracking update for this long is stuck. */
-  stuckAfter: { type: String, default: 'P2D' },
+  stuckAfter: { type: String, default: DEFAULT_POLICIES.stuckAfter },
   /** O3: how long an address confirmation link stays valid. */
-  confirmationLinkTtl: { type: String, default: 'P2D' },
+  confirmationLinkTtl: { type: String, default: DEFAULT_POLICIES.confirmationLinkTtl },
   /** O5: how long an allocated order may wait to be packed. */
-  readyToShipWithin: { type: String, default: 'P1D' },
+  readyToShipWithin: { type: String, default: DEFAULT_POLICIES.readyToShipWithin },
 }, { _id: false });
 
 const tenantSchema = new Schema({
@@ -98,8 +99,13 @@ const dispatchSchema = new Schema({
   html: { type: String, default: null },
   text: { type: String, default: null },
   attachments: { type: [String], default: [] },
-  /** The data the template was rendered with (WhatsApp approved templates need it again). */
+  /** The data the template was rendered with (WhatsApp approved templates need it again); secrets withheld. */
   templateData: { type: Schema.Types.Mixed, default: null },
+  /**
+   * When the copy above withholds a customer's link or reply code (src/domain/secrets.ts): what
+   * is really sent, sealed (src/sealed.ts). Left out of every query unless asked for by name.
+   */
+  sealed: { type: String, default: null, select: false },
   recipients: { type: [recipientSchema], default: [] },
   recipientAddresses: { type: [String], default: [] },
   result: { type: String, required: true },
@@ -142,12 +148,23 @@ const customerHistorySchema = new Schema({
   failedDeliveries: { type: [String], default: [] },
 }, { versionKey: false });
 
-/** O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS replies. */
+/**
+ * O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS
+ * replies, and matched to the conversation (src/domain/replies.ts): the numbers the question went
+ * out from, and the code it carried.
+ */
 const confirmationSchema = new Schema({
   _id: { type: String, required: true }, // the nonce
   tenantId: { type: String, required: true },
   orderId: { type: String, required: true },
   phone: { type: String, default: null },
+  /** 4 digits, distinct among the phone's pending confirmations when created; the customer replies "YES <code>". */
+  code: { type: String, default: null },
+  /** E.164 numbers the question was sent from (empty: not known, e.g. a messaging service). */
+  replyTo: { type: [String], default: [] },
+  /** How the customer knows the seller and speaks: for the answer to an ambiguous reply. */
+  companyName: { type: String, default: null },
+  locale: { type: String, default: 'en' },
   expiresAt: { type: Date, required: true },
   createdAt: { type: Date, required: true },
 }, { versionKey: false });

@@ -2,6 +2,7 @@
 // orders, preferences and settings. Server-rendered HTML that works without JavaScript;
 // /ui/assets/app.js adds live updates and resend progress. Every action calls the same
 // functions as the REST API (src/api/routes), with the same roles.
+import { hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -18,10 +19,11 @@ import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, statusSummary, ty
 import { plainReason, type ReasonCode } from '../domain/reasons';
 import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../domain/order-words';
 import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
+import { carriesSecrets } from '../domain/secrets';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
 import { dispatchPagePath, orderPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
-import { SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
+import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { WORDS, type Locale } from './words';
 
 declare module 'fastify' {
@@ -29,6 +31,8 @@ declare module 'fastify' {
 }
 
 const CHANNELS: NoticeChannel[] = ['email', 'sms', 'whatsapp'];
+/** @fastify/csrf-protection's cookie holding the CSRF secret. */
+const CSRF_COOKIE = '_csrf';
 const cookieOptions = { path: '/ui', httpOnly: true, secure: true, sameSite: 'strict' as const };
 
 /** Who may open what: the REST API's roles (L4: admins by default, others when granted). */
@@ -40,7 +44,8 @@ const ROLES = {
   admin: ['admin'] as Role[],
 };
 
-const day = z.union([z.literal(''), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date')]).optional();
+/** A day as the date field sends it; whether it is a real calendar day is checked apart, to say so in the tenant's words. */
+const day = z.string().max(40).optional();
 const logForm = z.object({
   show: z.enum(['failed', 'all']).optional(),
   result: z.union([z.literal(''), z.enum(DISPATCH_RESULTS)]).optional(),
@@ -50,6 +55,13 @@ const logForm = z.object({
   to: day,
   cursor: z.string().regex(/^\d*$/).optional(),
 });
+
+/** YYYY-MM-DD naming a day that exists (2026-02-31 does not: JavaScript would read it as 3 March). */
+export const isCalendarDay = (value: string): boolean => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 10) === value;
+};
 
 /** Midnight of a calendar day in a time zone, as a UTC instant. */
 function startOfDay(date: string, timeZone: string): Date {
@@ -80,7 +92,14 @@ const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array
 export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   const { db } = deps;
   await app.register(cookie);
-  await app.register(csrf, { cookieOpts: cookieOptions, getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf });
+  await app.register(csrf, {
+    cookieOpts: cookieOptions,
+    getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
+    // Each token is bound to the session it was issued in (issue 14, finding 7), under a key every
+    // API replica shares (derived from LINK_SECRET; a random one per process without it).
+    getUserInfo: (request) => csrfBinding(request.cookies[SESSION_COOKIE]),
+    csrfOpts: { hmacKey: deps.linkSecret ? Buffer.from(hkdfSync('sha256', deps.linkSecret, Buffer.alloc(0), 'relais csrf v1', 32)) : randomBytes(32) },
+  });
 
   /** Signed in, with one of the roles; pages redirect to sign-in (and back after it), form posts get 401. */
   const need = (roles: Role[] = []) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -106,7 +125,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return {
       w, locale, timeZone: request.ui?.timeZone ?? 'UTC', tenantName: request.ui?.tenantName ?? '',
       title: (w as unknown as Record<string, string>)[title] ?? title,
-      csrf: reply.generateCsrf(),
+      csrf: reply.generateCsrf({ userInfo: csrfBinding(request.cookies[SESSION_COOKIE]) }),
       nav: { signedIn: Boolean(p), log: Boolean(p && allows(p, ROLES.log)), orders: Boolean(p && allows(p, ROLES.orders)), settings: Boolean(p && allows(p, ROLES.admin)), current: request.url.split('?')[0] },
       done: query?.done ? w.done[query.done] : undefined,
       ...extra,
@@ -152,11 +171,14 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const session = key ? await signIn(db, key) : undefined;
     if (!session) return render(reply, 'sign-in', context(request, reply, 'signInTitle', { next, problem: { message: WORDS[browserLocale(request)].badKey } }), 401);
     reply.setCookie(SESSION_COOKIE, session.token, { ...cookieOptions, maxAge: SESSION_HOURS * 3600 });
+    // A new CSRF secret with the new session: nothing issued before sign-in carries over.
+    reply.clearCookie(CSRF_COOKIE, cookieOptions);
     return reply.redirect(next ?? '/ui/', 303);
   });
   app.post('/sign-out', { preHandler: checkCsrf }, async (request, reply) => {
     await signOut(db, request.cookies[SESSION_COOKIE]);
     reply.clearCookie(SESSION_COOKIE, cookieOptions);
+    reply.clearCookie(CSRF_COOKIE, cookieOptions);
     return reply.redirect('/ui/sign-in', 303);
   });
 
@@ -164,6 +186,14 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.get('/log', { preHandler: need(ROLES.log) }, async (request, reply) => {
     const { timeZone, locale, principal } = request.ui!;
     const f = parse(logForm, request.query);
+    const w = WORDS[locale];
+    for (const field of ['from', 'to'] as const) {
+      const value = f[field];
+      if (value && !isCalendarDay(value)) {
+        const message = `${w[field]}: "${value}" ${w.invalidDate}`;
+        throw new ApiError(400, 'invalid_request', message, [{ field, message, value }]);
+      }
+    }
     const showAll = f.show === 'all';
     const query = parse(listDispatchesQuery, {
       result: f.result || (showAll ? 'all' : 'failed'),
@@ -175,7 +205,6 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       limit: 25,
     });
     const page = await listDispatches(db, principal.tenantId!, query);
-    const w = WORDS[locale];
     const rows = page.dispatches.map((d) => {
       const failedOnes = d.recipients.filter((r) => isFailure(r.status as RecipientStatus) || r.status === 'unknown');
       return {
@@ -214,17 +243,17 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
       statuses: statusColumn(d.recipients as any[], w),
-      canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
+      canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
       base: dispatchPagePath(d.dispatchId),
     }), problem?.status ?? 200);
   }
 
-  /** Runs a form's action; a refusal (400, 409) shows on the page it came from, anything else goes to the error page. */
+  /** Runs a form's action; a refusal (400, 409, 422) shows on the page it came from, anything else goes to the error page. */
   async function act(run: () => Promise<unknown>, onRefused: (p: { status: number; message: string }) => Promise<unknown>, reply: FastifyReply, back: string) {
     try {
       await run();
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 400 || err.status === 409)) return onRefused({ status: err.status, message: err.message });
+      if (err instanceof ApiError && (err.status === 400 || err.status === 409 || err.status === 422)) return onRefused({ status: err.status, message: err.message });
       throw err;
     }
     return reply.redirect(back, 303);

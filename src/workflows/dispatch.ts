@@ -2,7 +2,7 @@
 // the provider says each one arrived or not (rules D1–D11). Deterministic code only: every
 // effect is an activity, every rule decision a pure function from src/domain.
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
+  allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, makeContinueAsNewFunc, ParentClosePolicy,
   proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -13,6 +13,7 @@ import {
 import { dispatchResult, isFailure } from '../domain/dispatch-status';
 import { nextStep, plainReason } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../domain/secrets';
 import type { ProviderEvent } from '../providers/types';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -97,6 +98,7 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
     validator: (request) => {
       const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
       if (!recipient) throw new Error(`no recipient ${request.recipientId} in this dispatch`);
+      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
       if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
       if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
         throw new Error(`recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
@@ -248,7 +250,8 @@ export async function dispatch(input: DispatchInput, carried?: DispatchState): P
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(() => resends.length === 0 && allHandlersFinished());
-      await continueAsNew<typeof dispatch>(input, state);
+      // The memo (the fingerprint of the accepted request, POST /v1/dispatches) is not carried over by the server.
+      await makeContinueAsNewFunc<typeof dispatch>({ memo: workflowInfo().memo })(input, state);
     }
   }
 

@@ -228,10 +228,15 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
       open('on_hold', hold, s.risk.reasons.map((r) => r.detail).join('; '));
       if (hold === 'address_or_contact') {
         // O3: the customer confirms or corrects the address through a signed, expiring, single-use link.
-        const c = await createConfirmation({ tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone });
+        const c = await createConfirmation({
+          tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone, companyName: input.tenantName, locale,
+        });
         s.confirmation = { nonce: c.nonce, expiresAt: c.expiresAt, used: false };
         const a = s.address;
-        outbox.push({ audience: 'customer', notice: 'address_confirmation', data: { address: [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', '), link: c.link, expiresAt: c.expiresAt } });
+        // The code lets an SMS/WhatsApp "YES <code>" name this order (null from a run started before codes).
+        outbox.push({ audience: 'customer', notice: 'address_confirmation', data: {
+          address: [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', '), link: c.link, expiresAt: c.expiresAt, confirmationCode: c.code ?? null,
+        } });
       }
     }
     await sendNotices();

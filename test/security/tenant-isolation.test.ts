@@ -3,7 +3,9 @@
 // body so that validation cannot be what stops it. An id route answers 404 (never 403, which
 // would confirm the id exists); a collection route answers from the caller's own tenant; and
 // afterwards this tenant's dispatches, orders, settings, preferences and keys are unchanged.
-// The operator pages get the same walk with the other tenant's session.
+// The copies of the notices this tenant sent its customer are as unreachable, and a customer's
+// SMS reply to the other tenant's question never confirms this tenant's order (issue 14, findings
+// 1 and 3). The operator pages get the same walk with the other tenant's session.
 import { signInOverHttp } from '../support/ui-session';
 import { purchaseOrder, newOrder, startStack, type Stack } from '../support/stack';
 
@@ -31,7 +33,7 @@ const BODIES: Record<string, unknown> = {
 };
 
 /** Operations that are not tenant data: public, signed by providers, or platform-wide. */
-const NOT_TENANT_SCOPED = [/^\/webhooks\//, /^\/c\//, /^\/d\//, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs/, /^\/v1\/tenants$/];
+const NOT_TENANT_SCOPED = [/^\/webhooks\//, /^\/c\//, /^\/d\//, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs/, /^\/v1\/tenants(\/|$)/];
 
 /** What this tenant can see of itself: compared before and after the walk. */
 async function snapshot() {
@@ -106,8 +108,26 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     expect([path, (await stack.request('GET', path, undefined, stack.other.key)).status]).toEqual([path, 200]);
     expect([path, (await stack.request('GET', path)).status]).toEqual([path, 404]);
   }
+
+  // The notices this tenant sent its customer (their copies hold the customer's withheld link): not found, not resent.
+  for (const id of await customerNotices()) {
+    expect([id, (await stack.request('GET', `/v1/dispatches/${id}`, undefined, stack.other.key)).status]).toEqual([id, 404]);
+    expect([id, (await stack.request('POST', `/v1/dispatches/${id}/recipients/r1/resend`, { email: 'x@other.test' }, stack.other.key)).status]).toEqual([id, 404]);
+  }
+
+  // The same customer is asked by the other tenant too; their reply to it confirms the other tenant's order only.
+  const phone = (newOrder(ORDER).customer as { phone: string }).phone;
+  expect((await stack.request('POST', '/v1/orders', newOrder('other-held', { address: held.customer.address }), stack.other.key)).status).toBe(202);
+  const code = await stack.waitFor('the other tenant\'s question', async () =>
+    /OUI (\d{4})/.exec(stack.sandbox.messages({ to: phone }).find((m) => m.channel === 'sms' && m.body?.includes('other-held'))?.body ?? '')?.[1]);
+  expect((await stack.sandbox.inbound({ channel: 'sms', from: phone, body: `OUI ${code}` })).body).toContain('other-held');
+  await stack.waitFor('the other tenant\'s order released', async () => (await stack.request('GET', '/v1/orders/other-held', undefined, stack.other.key)).body.state === 'placed');
   expect(await snapshot()).toEqual(before);
 });
+
+/** The dispatches of this tenant's notices to the held order's customer. */
+const customerNotices = async (): Promise<string[]> => (await stack.request('GET', `/v1/orders/${ORDER}`)).body.notifications
+  .filter((n: { audience: string }) => n.audience === 'customer').map((n: { dispatchId: string }) => n.dispatchId);
 
 test('the operator pages: another tenant\'s session opens none of this tenant\'s dispatches or orders, and cannot act on them', async () => {
   const { status, cookie, csrf } = await signInOverHttp(stack.apiUrl, stack.other.key);
@@ -117,7 +137,10 @@ test('the operator pages: another tenant\'s session opens none of this tenant\'s
     body: form ? new URLSearchParams({ _csrf: csrf, ...form }) : undefined,
   })).status;
   expect(await page('GET', '/ui/log')).toBe(200);
+  const notices = await customerNotices();
+  expect(notices.length).toBeGreaterThan(0);
   for (const [method, path, form] of [
+    ...notices.map((id) => ['GET', `/ui/dispatches/${id}`] as const),
     ['GET', `/ui/dispatches/${DISPATCH}`], ['GET', `/ui/orders/${ORDER}`],
     ['POST', `/ui/orders/${ORDER}/release`, { reason: 'checked by phone' }], ['POST', `/ui/orders/${ORDER}/cancel`, { reason: 'customer asked' }],
     ['POST', `/ui/dispatches/${DISPATCH}/recipients/r1/resend`, { email: 'x@acme.test' }], ['POST', `/ui/dispatches/${DISPATCH}/mark-sent`, { note: 'x' }],

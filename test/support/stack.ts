@@ -15,6 +15,8 @@ import { createSmtpSender } from '../../src/providers/smtp';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
 import { freePort } from '../../scripts/lib/processes';
 import type { ApiLimits } from '../../src/api/limits';
+import type { AddressInfo } from 'node:net';
+import { startOpsHttp } from '../../src/metrics-http';
 
 export interface StackOptions {
   /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
@@ -31,6 +33,8 @@ export interface StackOptions {
   limits?: Partial<ApiLimits>;
   /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
   smtp?: { host: string; port: number };
+  /** Approved WhatsApp templates of the worker (default TEST_WHATSAPP_TEMPLATES). */
+  whatsappTemplates?: Record<string, { contentSid: string; variables: string[] }>;
 }
 
 export interface Stack {
@@ -42,6 +46,8 @@ export interface Stack {
   tenantId: string;
   /** Admin key of the tenant. */
   key: string;
+  /** This process's operations port (/metrics), as the API process serves it on API_METRICS_PORT. */
+  metricsUrl: string;
   /** Environment for `src/worker.ts` as a separate process, wired to this stack. */
   workerEnv: Record<string, string>;
   /** The sandbox's SendGrid signing key, for tests that sign webhooks themselves. */
@@ -93,6 +99,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     limits: { webhookRate: { max: 1_000_000, windowMs: 60_000 }, ...options.limits },
   });
   await app.listen({ host: '127.0.0.1', port: Number(new URL(apiUrl).port) });
+  const ops = await startOpsHttp({ host: '127.0.0.1', port: 0 });
+  const metricsUrl = `http://127.0.0.1:${(ops.address() as AddressInfo).port}`;
 
   const sandbox = await startSandbox({
     port: 0,
@@ -109,7 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       connection: nativeConnection, namespace, taskQueue, workflowBundle,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
-        whatsappTemplates: TEST_WHATSAPP_TEMPLATES,
+        whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         smtp,
         twilio: createTwilioSender({
@@ -148,7 +156,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PUBLIC_BASE_URL: apiUrl, SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url,
     TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
     TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret, LOG_LEVEL: 'warn',
-    WORKER_HTTP_PORT: '0', // several worker processes may run at once
+    WORKER_HTTP_PORT: '0', API_METRICS_PORT: '0', // several worker and API processes may run at once
   };
 
   const request: Stack['request'] = async (method, path, body, useKey = key) => {
@@ -174,7 +182,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    apiUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
+    apiUrl, metricsUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
     other: { tenantId: otherId, key: otherKey },
     keyWithRoles: async (roles) => (await createApiKey(db, { tenantId, roles })).key,
     startWorker, stopWorker, request, waitFor,
@@ -183,6 +191,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       smtp?.close();
       await sandbox.close();
       await app.close();
+      await new Promise((r) => ops.close(r));
       if (!options.temporal) {
         await connection!.close();
         await nativeConnection.close();

@@ -129,7 +129,8 @@ describe('delivery log and dispatch page', () => {
     expect(await page.locator('.empty').textContent()).toContain('No dispatch matches');
     const bad = await page.goto('/ui/log?from=yesterday');
     expect(bad!.status()).toBe(400);
-    expect(await page.locator('main').textContent()).toContain('from');
+    // The field by its label, in the tenant's words (issue 14, finding 6).
+    expect(await page.locator('main').textContent()).toContain('From: "yesterday" is not a real date');
   });
 
   test('L2/D8: open it, correct the address and resend; the recipient turns delivered without a reload', async () => {

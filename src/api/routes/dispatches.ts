@@ -10,13 +10,15 @@ import type { Principal } from '../../db/api-keys';
 import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
 import { ApiError, notFound, unprocessable } from '../errors';
-import { createDispatchSchema, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
+import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
+import { carriesSecrets, NO_RESEND_OF_SECRETS, withheldCopy } from '../../domain/secrets';
 import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
+import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
 
 export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
 
@@ -38,11 +40,19 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     schema: {
       tags, ...authenticated, summary: 'Email a document to 1..1000 recipients (D1); idempotent on dispatchId',
       body: createDispatchSchema,
-      response: { 200: accepted.describe('already accepted earlier (same dispatchId)'), 202: accepted.describe('accepted; the dispatch workflow has started'), ...apiErrors(413, 422) },
+      response: {
+        200: accepted.describe('already accepted earlier (same dispatchId, same body)'), 202: accepted.describe('accepted; the dispatch workflow has started'),
+        ...apiErrors(409, 413, 422),
+      },
     },
   }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
     const body = request.body;
+    const dataBytes = Buffer.byteLength(JSON.stringify(body.data));
+    if (dataBytes > DATA_LIMITS.bytes) {
+      const message = `data is ${dataBytes} bytes as JSON; at most ${DATA_LIMITS.bytes} (keep documents in attachments, not in template data)`;
+      throw new ApiError(413, 'payload_too_large', message, [{ field: 'data', message, value: null, limitBytes: DATA_LIMITS.bytes, sizeBytes: dataBytes }]);
+    }
     const duplicate = duplicateRecipient(body.recipients);
     if (duplicate) throw unprocessable(`duplicate of recipients.${duplicate.first}.email`, `recipients.${duplicate.index}.email`, body.recipients[duplicate.index].email);
     const tenant = await db.Tenant.findById(tenantId).lean();
@@ -90,16 +100,27 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       parentWorkflowId: null,
     };
     // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
-    await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
+    const stored = await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
       { _id: `${tenantId}/${body.dispatchId}/${index}` },
       { $setOnInsert: { tenantId, dispatchId: body.dispatchId, index, filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') } },
       { upsert: true },
     )));
+    const sent = fingerprint(body, 'dispatchId');
     try {
-      await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+      await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE', memo: { request: sent } });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      // Idempotent on dispatchId: the platform may retry a request whose answer it lost.
+      // Idempotent on dispatchId: the platform may retry a request whose answer it lost. Another
+      // body under the same id is refused, naming what differs (runs started before requests were
+      // fingerprinted have none to compare: taken as the same).
+      const accepted = (await temporal.workflow.getHandle(workflowId).describe()).memo?.request as Fingerprint | undefined;
+      const differs = accepted ? differingFields(accepted, sent) : [];
+      if (differs.length) {
+        // Attachments this request added beside the existing dispatch are not its own: removed.
+        await Promise.all(stored.map((r, index) => (r.upsertedCount ? db.Attachment.deleteOne({ _id: `${tenantId}/${body.dispatchId}/${index}` }) : undefined)));
+        throw new ApiError(409, 'dispatch_exists', `dispatch ${body.dispatchId} exists with another ${differs.join(', ')}: send it again as it was, or use a new dispatchId`,
+          differs.map((field) => ({ field, message: 'differs from the request accepted under this dispatchId', value: null })));
+      }
       return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
     }
     return reply.status(202).send({ dispatchId: body.dispatchId, workflowId, created: true, warnings });
@@ -178,7 +199,8 @@ export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenan
   const doc = await deps.db.Dispatch.findOne({ tenantId, dispatchId }, { sendLog: 0 }).lean();
   if (doc) {
     const { _id, stateVersion, ...rest } = doc as typeof doc & { _id: unknown };
-    return rest;
+    // Withheld when recorded (src/domain/secrets.ts); this also covers copies recorded before that rule.
+    return carriesSecrets(rest.template) ? withheldCopy(rest.template, rest, rest.locale as 'fr' | 'en') : rest;
   }
   // Accepted but not yet recorded by the worker: answer from the workflow itself.
   try {
@@ -195,7 +217,9 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
   const tenantId = principal.tenantId!;
   const { db } = deps;
   const handle = deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId));
-  const before = await db.Dispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
+  const before = await db.Dispatch.findOne({ tenantId, dispatchId }, { recipients: 1, template: 1 }).lean();
+  // The workflow refuses it too (before this record exists, and for any caller); here also once it has finished.
+  if (before && carriesSecrets(before.template)) throw new ApiError(409, 'conflict', NO_RESEND_OF_SECRETS);
   const previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
   try {
     const recipient = await handle.executeUpdate(resendRecipientUpdate, {

@@ -313,7 +313,7 @@ async function main() {
     } else {
       throw new Error(`--store must be sqlite or postgresql, not ${args.store}`);
     }
-    ferret = await startFerretDb({ bin: tools.ferretdb!, port: mongoPort, dir: join(dir, 'ferretdb'), postgresqlUrl: postgres?.url });
+    ferret = await startFerretDb({ bin: tools.ferretdb!, port: mongoPort, dir: join(dir, 'ferretdb'), postgresql: postgres });
   }
   process.env.RELAIS_TEST_MONGODB_URI = process.env.MONGODB_URI ?? `mongodb://127.0.0.1:${mongoPort}/`;
   process.env.RELAIS_TEST_TEMPORAL_ADDRESS = env.connection.options.address;

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ChildProcess } from 'node:child_process';
-import { clusterToolPaths } from '../../scripts/lib/cluster';
-import { freePort, startFerretDb, startPostgres, stopProcess, toolPaths } from '../../scripts/lib/processes';
+import { freePort, postgresBin, startFerretDb, startPostgres, stopProcess, toolPaths } from '../../scripts/lib/processes';
 import { buildWorkflowBundle } from '../../src/worker';
 
 export type StoreKind = 'sqlite' | 'postgresql';
@@ -26,11 +25,11 @@ export interface LocalServers {
 export async function startFerretStore(kind: StoreKind, dir: string): Promise<{ uri: string; label: string; stop(): Promise<void> }> {
   const tools = toolPaths();
   if (!tools.ferretdb) throw new Error('FerretDB is not built: run `node scripts/tools.mjs`.');
-  const postgres = kind === 'postgresql' ? await startPostgres(clusterToolPaths().postgresBin) : undefined;
+  const postgres = kind === 'postgresql' ? await startPostgres(postgresBin()) : undefined;
   const port = await freePort();
   let ferret: ChildProcess | undefined;
   try {
-    ferret = await startFerretDb({ bin: tools.ferretdb, port, dir: join(dir, `ferretdb-${kind}`), postgresqlUrl: postgres?.url });
+    ferret = await startFerretDb({ bin: tools.ferretdb, port, dir: join(dir, `ferretdb-${kind}`), postgresql: postgres });
   } catch (err) {
     await stopProcess(postgres?.child);
     throw err;

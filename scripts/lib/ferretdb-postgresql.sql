@@ -1,0 +1,29 @@
+-- FerretDB v1.24 on PostgreSQL pushes a top-level equality filter down to SQL as
+--   _jsonb->'field' @> '"value"'
+-- but turns each MongoDB index into a B-tree on (_jsonb->'field'), which PostgreSQL cannot use
+-- for @>: every filtered query reads the whole table. This event trigger gives every index
+-- FerretDB creates a GIN twin (jsonb_path_ops, which serves @>) on each top-level field of it,
+-- so an equality on an indexed field is an index lookup and stays flat as collections grow.
+-- Installed once per cluster by scripts/lib/processes.ts (idempotent); FerretDB knows nothing of
+-- the twins, and PostgreSQL drops them with their table.
+CREATE OR REPLACE FUNCTION relais_gin_twins() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE
+  cmd record;
+  def text;
+  field text;
+  twin text;
+  tbl text;
+BEGIN
+  FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE INDEX' LOOP
+    def := pg_get_indexdef(cmd.objid);
+    CONTINUE WHEN def ~ ' USING gin ';
+    -- Top-level fields only: FerretDB pushes no dotted path down by default.
+    FOR field IN SELECT (regexp_matches(def, '\(_jsonb -> ''([^'']+)''::text\)(?! ->)', 'g'))[1] LOOP
+      SELECT indrelid::regclass::text INTO tbl FROM pg_index WHERE indexrelid = cmd.objid;
+      twin := 'relais_gin_' || left(md5(tbl || '.' || field), 24);
+      EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb -> %L) jsonb_path_ops)', twin, tbl, field);
+    END LOOP;
+  END LOOP;
+END $$;
+DROP EVENT TRIGGER IF EXISTS relais_gin_twins;
+CREATE EVENT TRIGGER relais_gin_twins ON ddl_command_end WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION relais_gin_twins();

@@ -33,6 +33,8 @@ export const configSchema = z.object({
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URI').optional()
     .describe('MongoDB; when unset, npm start runs FerretDB on FERRETDB_PORT'),
   FERRETDB_PORT: port.default(27017),
+  EMBEDDED_STORE: z.enum(['postgresql', 'sqlite']).default('postgresql')
+    .describe('npm start without MONGODB_URI: FerretDB on a private PostgreSQL cluster (.data/postgresql) or on SQLite files (.data/ferretdb)'),
   DATA_DIR: z.string().default('.data').describe('dev-stack state: SQLite files, keys, credentials'),
   SANDBOX_PORT: port.default(4100).describe('provider sandbox (npm start only)'),
   SENDGRID_API_KEY: optionalString,

@@ -1,7 +1,7 @@
 // Local servers shared by the dev stack and the test set-up.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
-import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -150,6 +150,13 @@ export async function startPostgres(bin: string, options: { dir?: string; log?: 
     await new Promise((r) => setTimeout(r, 100));
   }
   return { port, child, dir, bin, url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/postgres` };
+}
+
+/** Stops a cluster from `startPostgres` and, when it was a throw-away one, removes its directory. */
+export async function stopPostgres(postgres: PostgresServer | undefined, options: { keep?: boolean } = {}): Promise<void> {
+  if (!postgres) return;
+  await stopProcess(postgres.child, 30_000);
+  if (!options.keep) rmSync(postgres.dir, { recursive: true, force: true });
 }
 
 export function stopProcess(child: ChildProcess | undefined, timeoutMs = 10_000): Promise<void> {

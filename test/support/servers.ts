@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ChildProcess } from 'node:child_process';
-import { freePort, postgresBin, startFerretDb, startPostgres, stopProcess, toolPaths } from '../../scripts/lib/processes';
+import { freePort, postgresBin, startFerretDb, startPostgres, stopPostgres, stopProcess, toolPaths } from '../../scripts/lib/processes';
 import { buildWorkflowBundle } from '../../src/worker';
 
 export type StoreKind = 'sqlite' | 'postgresql';
@@ -31,7 +31,7 @@ export async function startFerretStore(kind: StoreKind, dir: string): Promise<{ 
   try {
     ferret = await startFerretDb({ bin: tools.ferretdb, port, dir: join(dir, `ferretdb-${kind}`), postgresql: postgres });
   } catch (err) {
-    await stopProcess(postgres?.child);
+    await stopPostgres(postgres);
     throw err;
   }
   return {
@@ -39,8 +39,7 @@ export async function startFerretStore(kind: StoreKind, dir: string): Promise<{ 
     label: kind === 'postgresql' ? 'FerretDB 1.24 on PostgreSQL' : 'FerretDB 1.24 on SQLite',
     async stop() {
       await stopProcess(ferret);
-      await stopProcess(postgres?.child, 30_000);
-      if (postgres) rmSync(postgres.dir, { recursive: true, force: true });
+      await stopPostgres(postgres);
     },
   };
 }

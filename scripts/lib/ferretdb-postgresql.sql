@@ -4,7 +4,7 @@
 -- for @>: every filtered query reads the whole table. This event trigger gives every index
 -- FerretDB creates a GIN twin (jsonb_path_ops, which serves @>) on each top-level field of it,
 -- so an equality on an indexed field is an index lookup and stays flat as collections grow.
--- Installed once per cluster by scripts/lib/processes.ts (idempotent); FerretDB knows nothing of
+-- Installed at every start by scripts/lib/processes.ts (idempotent); FerretDB knows nothing of
 -- the twins, and PostgreSQL drops them with their table.
 CREATE OR REPLACE FUNCTION relais_gin_twins() RETURNS event_trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -23,6 +23,13 @@ BEGIN
       twin := 'relais_gin_' || left(md5(tbl || '.' || field), 24);
       EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb -> %L) jsonb_path_ops)', twin, tbl, field);
     END LOOP;
+    -- A non-unique B-tree serves no query FerretDB sends (it compares with @> and sorts in its
+    -- own memory), and on an array field (a dispatch's recipient addresses) a long array
+    -- overflows its 2704-byte row limit and the insert is refused: the GIN twins replace it.
+    -- Unique ones stay: they enforce uniqueness (_id, tenantId + dispatchId …).
+    IF NOT (SELECT indisunique FROM pg_index WHERE indexrelid = cmd.objid) THEN
+      EXECUTE format('DROP INDEX %s', cmd.objid::regclass);
+    END IF;
   END LOOP;
 END $$;
 DROP EVENT TRIGGER IF EXISTS relais_gin_twins;

@@ -42,7 +42,7 @@ export class ActivityTimes {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Posts one signed SendGrid Event Webhook batch; true when the API accepted it. */
-async function postEvents(stack: Stack, key: ReturnType<typeof createPrivateKey>, events: unknown[]): Promise<boolean> {
+export async function postEvents(stack: Stack, key: ReturnType<typeof createPrivateKey>, events: unknown[]): Promise<boolean> {
   const body = JSON.stringify(events) + '\r\n';
   const ts = String(Math.floor(Date.now() / 1000));
   const res = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, {

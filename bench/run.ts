@@ -8,7 +8,7 @@
 //   npm run bench -- --target cluster   dispatches and orders with 1, 2 and 3 worker processes,
 //                                       on the dev server and on a real cluster (PostgreSQL), same run
 import { cpus, loadavg, totalmem } from 'node:os';
-import { randomBytes, createPrivateKey, sign } from 'node:crypto';
+import { randomBytes, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { startLocalServers, type StoreKind } from '../test/support/servers';
 import { orderEventUpdate, orderStateQuery } from '../src/workflows/order-contract';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchStore, storeTable } from './store';
-import { ActivityTimes, benchBounceToEscalation, benchIngest } from './dispatch-scale';
+import { ActivityTimes, benchBounceToEscalation, benchIngest, postEvents } from './dispatch-scale';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -128,14 +128,7 @@ async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, bundle:
           relais_tenant: stack.tenantId, relais_dispatch: `wh-${n % targets}`, relais_recipient: 'r1.1',
         };
       });
-      const body = JSON.stringify(events) + '\r\n';
-      const ts = String(Math.floor(Date.now() / 1000));
-      const res = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, {
-        method: 'POST', body,
-        headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(ts + body), key).toString('base64'), 'x-twilio-email-event-webhook-timestamp': ts },
-      });
-      await res.arrayBuffer();
-      if (res.status === 200) accepted += events.length;
+      if (await postEvents(stack, key, events)) accepted += events.length;
     }
   }));
   const webhookRate = accepted / ((Date.now() - started) / 1000);

@@ -27,7 +27,7 @@ export const configSchema = z.object({
   WORKER_HTTP_PORT: port.default(9464).describe('worker process: /metrics (Prometheus) and /healthz'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positive.default(100).describe('activity task slots per worker process'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40).describe('workflow task slots per worker process'),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000).describe('sticky workflow cache size per worker process'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250).describe('sticky workflow cache size per worker process (about 0.5 MiB per cached order)'),
   WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: z.coerce.number().positive().optional()
     .describe('cap on activities per second across ALL workers of the task queue (provider rate limits)'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URI').optional()

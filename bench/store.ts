@@ -90,6 +90,9 @@ function operations(db: Db, tenantId: string, size: () => number) {
     'order projection write by _id': (i: number) => orders.updateOne({ _id: `${tenantId}/order-${some(i)}` as never }, { $set: { state: 'in_transit', lastTrackingAt: new Date() } }),
     "log's first page, all (sort by number, 50)": () => logPage({}),
     "log's first page, failed only (sort by number, 50)": () => logPage({ result: { $in: ['failed', 'alert', 'error'] } }),
+    // The same 50 rows read by key: the newest numbers, each an equality lookup (a listing that stays flat on FerretDB).
+    "log's first page by number keys (50 lookups)": () => Promise.all(Array.from({ length: 50 }, (_, i) => size() - i).filter((n) => n > 0)
+      .map((number) => dispatches.findOne({ tenantId, number }, { projection: { html: 0, text: 0, 'recipients.history': 0 } }))),
   };
 }
 

@@ -56,10 +56,12 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
   let changed = 0;
   const { locale } = input;
 
-  // What the next projection write carries: the fields changed, the timeline entries and the
-  // exceptions opened or resolved since the last write. Nothing is written twice.
-  let pending: Omit<OrderChanges, 'tenantId' | 'orderId' | 'version'> = { set: {}, timeline: [], opened: [], resolved: [] };
-  const touch = (...fields: Array<keyof OrderChanges['set']>) => { for (const f of fields) (pending.set as Record<string, unknown>)[f] = s[f]; };
+  // What the next projection write carries: the fields changed (their values as they are at the
+  // write), the timeline entries and the exceptions opened or resolved since the last write.
+  type Field = keyof OrderChanges['set'];
+  let dirty = new Set<Field>();
+  let pending: Omit<OrderChanges, 'tenantId' | 'orderId' | 'version' | 'set'> = { timeline: [], opened: [], resolved: [] };
+  const touch = (...fields: Field[]) => { for (const f of fields) dirty.add(f); };
   const append = (entry: NewEntry) => {
     s.counters.timeline += 1;
     pending.timeline.push({ ...entry, seq: s.counters.timeline, at: now() } as TimelineEntry);
@@ -92,9 +94,10 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
     writing = writing.then(async () => {
       // The first write records the whole summary; later ones only what changed.
       if (s.version === 0) touch('state', 'address', 'risk', 'hold', 'stuck', 'lastTrackingAt', 'restocked', 'confirmation');
-      if (!Object.keys(pending.set).length && !pending.timeline.length && !pending.opened.length && !pending.resolved.length) return;
-      const changes = pending;
-      pending = { set: {}, timeline: [], opened: [], resolved: [] };
+      if (!dirty.size && !pending.timeline.length && !pending.opened.length && !pending.resolved.length) return;
+      const changes = { ...pending, set: Object.fromEntries([...dirty].map((f) => [f, s[f]])) };
+      pending = { timeline: [], opened: [], resolved: [] };
+      dirty = new Set();
       s.version += 1;
       await recordOrder({
         tenantId: input.tenantId, orderId: input.orderId, version: s.version, ...changes,

@@ -29,12 +29,14 @@ export const configSchema = z.object({
   WORKER_HTTP_PORT: port.default(9464).describe('worker process: /metrics (Prometheus) and /healthz'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positive.default(100).describe('activity task slots per worker process'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40).describe('workflow task slots per worker process'),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000).describe('sticky workflow cache size per worker process'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250).describe('sticky workflow cache size per worker process (about 0.5 MiB per cached order)'),
   WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: z.coerce.number().positive().optional()
     .describe('cap on activities per second across ALL workers of the task queue (provider rate limits)'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URI').optional()
     .describe('MongoDB; when unset, npm start runs FerretDB on FERRETDB_PORT'),
   FERRETDB_PORT: port.default(27017),
+  EMBEDDED_STORE: z.enum(['postgresql', 'sqlite']).default('postgresql')
+    .describe('npm start without MONGODB_URI: FerretDB on a private PostgreSQL cluster (.data/postgresql) or on SQLite files (.data/ferretdb)'),
   DATA_DIR: z.string().default('.data').describe('dev-stack state: SQLite files, keys, credentials'),
   SANDBOX_PORT: port.default(4100).describe('provider sandbox (npm start only)'),
   SENDGRID_API_KEY: optionalString,

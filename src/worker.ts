@@ -1,6 +1,6 @@
 // The Temporal worker: runs the workflows in src/workflows and the activities built from
 // their dependencies. `createRelaisWorker` is what tests use; the bottom of this file is the process.
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
 import { connectDb } from './db/models';
@@ -23,6 +23,8 @@ export interface RelaisWorkerOptions {
   /** A prebuilt bundle (tests build it once for the whole run); otherwise the worker bundles at start. */
   workflowBundle?: WorkflowBundleOption;
   tuning?: WorkerTuning;
+  /** Activity interceptors (the benchmark times each activity type with one). */
+  activityInterceptors?: NonNullable<WorkerOptions['interceptors']>['activity'];
 }
 
 /** Capacity of one worker process (docs/deploy.md explains the defaults). */
@@ -50,6 +52,7 @@ export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     activities: createActivities(options.activities),
+    ...(options.activityInterceptors ? { interceptors: { activity: options.activityInterceptors } } : {}),
     ...options.tuning,
   });
 }

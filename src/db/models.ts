@@ -125,16 +125,64 @@ dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
 dispatchSchema.index({ 'sendLog.providerMessageId': 1 });
 
+/**
+ * The order projection people read (O10): one document per order, each field written only when
+ * the workflow changed it. Orders started before issue 15 (legacy/order-v1.ts) write their whole
+ * view into `view` instead, until they finish.
+ */
 const orderSchema = new Schema({
   tenantId: { type: String, required: true },
   orderId: { type: String, required: true },
   workflowId: { type: String, required: true },
   customer: { type: Schema.Types.Mixed, required: true },
   state: { type: String, required: true },
-  view: { type: Schema.Types.Mixed, required: true },
+  address: { type: Schema.Types.Mixed, default: undefined },
+  risk: { type: Schema.Types.Mixed, default: undefined },
+  hold: { type: Schema.Types.Mixed, default: undefined },
+  stuck: { type: Boolean, default: undefined },
+  lastTrackingAt: { type: String, default: undefined },
+  restocked: { type: Boolean, default: undefined },
+  /** The pending address confirmation: when it expires and whether it was used (never its nonce). */
+  confirmation: { type: Schema.Types.Mixed, default: undefined },
+  view: { type: Schema.Types.Mixed, default: undefined },
   stateVersion: { type: Number, default: 0 },
 }, { timestamps: true, versionKey: false });
 orderSchema.index({ tenantId: 1, orderId: 1 }, { unique: true });
+orderSchema.index({ tenantId: 1, state: 1 });
+
+/** O10: an order's timeline (its events, the notifications it sent), appended as it happens, never rewritten. */
+const orderTimelineSchema = new Schema({
+  _id: { type: String, required: true }, // <tenant>/<orderId>/<seq>: a retried write inserts nothing twice
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  seq: { type: Number, required: true },
+  at: { type: Date, required: true },
+  kind: { type: String, enum: ['event', 'notification'], required: true },
+  event: { type: String },
+  by: { type: String, default: null },
+  reason: { type: String, default: null },
+  details: { type: Schema.Types.Mixed, default: null },
+  dispatchId: { type: String },
+  audience: { type: String },
+  channel: { type: String },
+  template: { type: String },
+}, { versionKey: false });
+orderTimelineSchema.index({ tenantId: 1, orderId: 1, kind: 1 });
+
+/** O10: an order's exceptions, open and resolved; one document each, resolved in place. */
+const orderExceptionSchema = new Schema({
+  _id: { type: String, required: true }, // <tenant>/<orderId>/<n>
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  n: { type: Number, required: true },
+  type: { type: String, required: true },
+  reason: { type: String, required: true },
+  details: { type: String, default: null },
+  openedAt: { type: Date, required: true },
+  resolvedAt: { type: Date, default: null },
+  resolution: { type: String, default: null },
+}, { versionKey: false });
+orderExceptionSchema.index({ tenantId: 1, orderId: 1 });
 
 /**
  * O2: what a customer's past orders say about them, one document per contact key
@@ -245,6 +293,8 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     Audit: connection.model('Audit', auditSchema, 'audit'),
     ContactCorrection: connection.model('ContactCorrection', contactCorrectionSchema, 'contact_corrections'),
     Order: connection.model('Order', orderSchema, 'orders'),
+    OrderTimeline: connection.model('OrderTimeline', orderTimelineSchema, 'order_timeline'),
+    OrderException: connection.model('OrderException', orderExceptionSchema, 'order_exceptions'),
     CustomerHistory: connection.model('CustomerHistory', customerHistorySchema, 'customer_history'),
     Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
@@ -289,7 +339,7 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
     onReconnectFailed: (err) => options.log?.warn({ err }, 'MongoDB reconnection failed; trying again'),
   });
   const db = bindModels(connection, stopWatchdog);
-  await Promise.all([db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.Confirmation.init()]);
+  await Promise.all([db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.Confirmation.init()]);
   return db;
 }
 

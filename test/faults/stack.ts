@@ -84,7 +84,7 @@ export async function startFaultStack(): Promise<FaultStack> {
   };
   // Fault 3 stops FerretDB (the MongoDB-wire server); PostgreSQL behind it stays up, as a managed database would.
   const postgres = await startPostgres(clusterToolPaths().postgresBin);
-  const startFerret = async () => { ferret = await startFerretDb({ bin: tools.ferretdb!, port: ferretPort, dir: join(dir, 'ferretdb'), postgresqlUrl: postgres.url }); };
+  const startFerret = async () => { ferret = await startFerretDb({ bin: tools.ferretdb!, port: ferretPort, dir: join(dir, 'ferretdb'), postgresql: postgres }); };
   await Promise.all([startTemporal(), startFerret()]);
 
   const db = await connectDb(mongoUri);

@@ -8,7 +8,7 @@ import { connectDb, type Db } from '../../src/db/models';
 import { createApiKey, type Role } from '../../src/db/api-keys';
 import { buildServer } from '../../src/api/server';
 import { Templates } from '../../src/templates';
-import { createRelaisWorker } from '../../src/worker';
+import { createRelaisWorker, type RelaisWorkerOptions } from '../../src/worker';
 import { createSendGridSender } from '../../src/providers/sendgrid';
 import { createTwilioSender } from '../../src/providers/twilio';
 import { createSmtpSender } from '../../src/providers/smtp';
@@ -29,6 +29,8 @@ export interface StackOptions {
   cluster?: { address: string; namespace: string };
   /** Another Temporal server (e.g. a time-skipping test environment) instead of the run's dev server. */
   temporal?: { client: Client; nativeConnection: NativeConnection };
+  /** The in-process worker's activity interceptors (the benchmark times activities with one). */
+  activityInterceptors?: RelaisWorkerOptions['activityInterceptors'];
   /** API body and rate limits (small ones make them observable in a few requests). */
   limits?: Partial<ApiLimits>;
   /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
@@ -114,7 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createRelaisWorker({
-      connection: nativeConnection, namespace, taskQueue, workflowBundle,
+      connection: nativeConnection, namespace, taskQueue, workflowBundle, activityInterceptors: options.activityInterceptors,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
         whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,

@@ -51,9 +51,33 @@ export function fromZod(error: z.ZodError, input: unknown): ApiError {
   return new ApiError(400, 'invalid_request', message, details);
 }
 
+/**
+ * The path of the first string holding a NUL character (U+0000), if any. MongoDB stores one, but
+ * PostgreSQL (under FerretDB, the embedded store) cannot, so it is refused at the edge everywhere.
+ */
+export function nulCharacterAt(value: unknown, path: Array<string | number> = []): Array<string | number> | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return [...path, key];
+    const found = nulCharacterAt(item, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export const NUL_MESSAGE = 'must not contain a NUL character (U+0000)';
+
+export function nulError(path: Array<string | number>): ApiError {
+  const field = path.join('.') || '(body)';
+  return new ApiError(400, 'invalid_request', `${field}: ${NUL_MESSAGE}`, [{ field, message: NUL_MESSAGE, value: null }]);
+}
+
 export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input);
   if (!result.success) throw fromZod(result.error, input);
+  const nul = nulCharacterAt(result.data);
+  if (nul) throw nulError(nul);
   return result.data;
 }
 

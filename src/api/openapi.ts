@@ -9,7 +9,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { fromZod } from './errors';
+import { fromZod, nulCharacterAt, nulError } from './errors';
 
 /** The one error shape (src/api/errors.ts). `details` is null, a list of fields, or an object naming a limit. */
 export const errorSchema = z.object({
@@ -55,7 +55,10 @@ export interface ZodRequestTypes extends FastifyTypeProvider {
 /** Fastify validates with the route's zod schemas; a refusal is the API's 400 naming each field. */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
   const result = schema.safeParse(data);
-  return result.success ? { value: result.data } : { error: fromZod(result.error, data) };
+  if (!result.success) return { error: fromZod(result.error, data) };
+  // Free-form values (a dispatch's `data`) too: the schemas' own strings already refuse it in the contract.
+  const nul = nulCharacterAt(result.data);
+  return nul ? { error: nulError(nul) } : { value: result.data };
 };
 
 /**

@@ -1,5 +1,6 @@
 // Request shapes, validated at the edge. The types the routes use are inferred from these.
 import { z } from 'zod';
+import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
 import { ROLES } from '../db/api-keys';
 
@@ -9,10 +10,12 @@ import { ROLES } from '../db/api-keys';
 // value before it is trimmed (the contract describes what the caller sends).
 const isoDuration = z.string().regex(ISO_DURATION_PATTERN, 'an ISO-8601 duration such as PT30M or P3D');
 
+/** Free text: anything but NUL, which the embedded store (PostgreSQL under FerretDB) cannot keep. */
+const plain = () => z.string().regex(/^[^\u0000]*$/, NUL_MESSAGE);
 /** Text with at least one visible character, at most `max` characters as sent; stored trimmed. */
-const text = (max: number) => z.string().max(max).regex(/\S/, 'must not be blank').trim();
+const text = (max: number) => plain().max(max).regex(/\S/, 'must not be blank').trim();
 /** Optional free text, at most `max` characters as sent; stored trimmed. */
-const optionalText = (max: number) => z.string().max(max).trim();
+const optionalText = (max: number) => plain().max(max).trim();
 
 /**
  * An email address: zod's (practical) address syntax, within the lengths of RFC 5321 (local part
@@ -178,7 +181,7 @@ export const createOrderSchema = z.object({
     email: optionalText(320).nullish().transform((v) => v || null),
     address: addressSchema,
   }),
-  payment: z.object({ method: z.enum(['prepaid', 'cash_on_delivery']), amount: z.string().max(40).nullish().transform((v) => v ?? null) }),
+  payment: z.object({ method: z.enum(['prepaid', 'cash_on_delivery']), amount: plain().max(40).nullish().transform((v) => v ?? null) }),
   salesChannel: text(100),
   carrier: text(100),
 });
@@ -186,21 +189,21 @@ export const createOrderSchema = z.object({
 const reasonOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 export const orderEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('allocated') }),
-  z.object({ type: z.literal('allocation_failed'), sku: z.string().min(1).max(100), reason: reasonOf(['out_of_stock', 'not_found_at_location']), location: z.string().max(100).optional() }),
+  z.object({ type: z.literal('allocation_failed'), sku: plain().min(1).max(100), reason: reasonOf(['out_of_stock', 'not_found_at_location']), location: plain().max(100).optional() }),
   z.object({ type: z.literal('packed') }),
   z.object({ type: z.literal('rts_failed'), reason: reasonOf(['label_or_invoice_unavailable', 'pincode_unserviceable', 'dimension_mismatch']) }),
   z.object({ type: z.literal('label_uploaded') }),
-  z.object({ type: z.literal('carrier_changed'), carrier: z.string().min(1).max(100) }),
+  z.object({ type: z.literal('carrier_changed'), carrier: plain().min(1).max(100) }),
   z.object({ type: z.literal('dimensions_fixed') }),
   z.object({ type: z.literal('handed_over') }),
   z.object({ type: z.literal('handover_failed'), reason: reasonOf(['customer_cancelled', 'pickup_refused']) }),
   z.object({ type: z.literal('pickup_requested') }),
-  z.object({ type: z.literal('tracking_update'), status: z.string().min(1).max(200), location: z.string().min(1).max(200), at: z.iso.datetime({ offset: true }) }),
+  z.object({ type: z.literal('tracking_update'), status: plain().min(1).max(200), location: plain().min(1).max(200), at: z.iso.datetime({ offset: true }) }),
   z.object({ type: z.literal('delivered') }),
   z.object({ type: z.literal('delivery_failed'), reason: reasonOf(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable']) }),
 ]);
 
-export const opsActionSchema = z.object({ reason: z.string().max(500).regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)').trim() });
+export const opsActionSchema = z.object({ reason: plain().max(500).regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)').trim() });
 
 const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3) });
 export const preferencesSchema = z.object({

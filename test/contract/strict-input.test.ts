@@ -94,3 +94,25 @@ test(`rule D1: ${MAX_RECIPIENTS + 1} recipients is refused with the count as the
   expect(res.body.error.details[0]).toEqual({ field: 'recipients', message: `at most ${MAX_RECIPIENTS} recipients`, value: MAX_RECIPIENTS + 1 });
   expect(res.body.error.message).toBe(`recipients: at most ${MAX_RECIPIENTS} recipients (got ${MAX_RECIPIENTS + 1})`);
 });
+
+test('a NUL character (U+0000) anywhere in the input is a 400 naming the field, never a 500 from the store (found by the API fuzzer on PostgreSQL)', async () => {
+  const listed = await stack.request('GET', '/v1/dispatches?recipient=%00&document=PO');
+  expect(listed.status).toBe(400);
+  expect(listed.body.error.details[0]).toMatchObject({ field: 'recipient' });
+
+  const body = purchaseOrder('nul-in-data', ['a@supplier.test']);
+  const posted = await stack.request('POST', '/v1/dispatches', { ...body, data: { ...body.data, message: 'line one\u0000line two' } });
+  expect(posted.status).toBe(400);
+  expect(posted.body.error.details[0]).toMatchObject({ field: 'data.message' });
+  const namedKey = await stack.request('POST', '/v1/dispatches', { ...body, data: { ...body.data, ['bad\u0000key']: 1 } });
+  expect(namedKey.status).toBe(400);
+  expect(await stack.db.Dispatch.exists({ tenantId: stack.tenantId, dispatchId: 'nul-in-data' })).toBeNull();
+
+  const order = await stack.request('POST', '/v1/orders', {
+    orderId: 'nul-order', items: [{ sku: 'SKU\u00001', quantity: 1, location: 'A1' }],
+    customer: { name: 'Ana', phone: null, email: 'ana@customer.test', address: { line1: '1 rue X', city: 'Paris', postalCode: '75011', country: 'FR' } },
+    payment: { method: 'prepaid' }, salesChannel: 'web', carrier: 'dhl',
+  });
+  expect(order.status).toBe(400);
+  expect(order.body.error.details[0]).toMatchObject({ field: 'items.0.sku' });
+});

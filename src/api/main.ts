@@ -20,6 +20,7 @@ async function main() {
     db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,
     sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, linkSecret: config.LINK_SECRET, logger,
     limits: limitsFromConfig(config), trustProxy: config.TRUST_PROXY, docs: config.API_DOCS === 'public',
+    webhooks: { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     previous: { linkSecret: config.LINK_SECRET_PREVIOUS, twilioAuthToken: config.TWILIO_AUTH_TOKEN_PREVIOUS, sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS },
   });
   await app.listen({ host: config.HOST, port: config.API_PORT });

@@ -96,6 +96,7 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
         { name: 'orders', description: 'Order workflows, events, holds (O1–O10)' },
         { name: 'tenant', description: 'Tenants, settings, alert preferences' },
         { name: 'webhooks', description: 'Provider callbacks, verified by signature (N3)' },
+        { name: 'outbound webhooks', description: 'Endpoints of the tenant\'s own system that Relais calls with signed events (Standard Webhooks); the events are under `webhooks`' },
         { name: 'public', description: 'Pages a customer opens from a signed link' },
         { name: 'operations', description: 'Health and metrics' },
       ],

@@ -18,6 +18,7 @@ import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { confirmRoutes } from './routes/confirm';
 import { keyRoutes } from './routes/keys';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { uiRoutes } from '../ui';
 import { errors, registerOpenApi, zodValidatorCompiler } from './openapi';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits';
@@ -41,6 +42,8 @@ export interface ApiDeps {
   trustProxy?: boolean | string;
   /** Serve the contract (/openapi.json) and its reference page (/docs); default true (API_DOCS). */
   docs?: boolean;
+  /** Outbound webhooks: WEBHOOK_ALLOW_PRIVATE_NETWORKS (endpoints on loopback and private addresses). */
+  webhooks?: { allowPrivateNetworks: boolean };
 }
 
 declare module 'fastify' {
@@ -118,6 +121,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await orderRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
   app.register(async (scope) => { await keyRoutes(scope, deps); });
+  app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }

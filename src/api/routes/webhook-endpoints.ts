@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
 import type { ApiDeps } from '../server';
-import { apiErrors, authenticated, requireRole } from '../server';
+import { apiErrors, authenticated, requireRole } from '../auth';
 import { ApiError, notFound, unprocessable } from '../errors';
 import {
   createWebhookEndpointSchema, listWebhookDeliveriesQuery, rotateSecretSchema, updateWebhookEndpointSchema,

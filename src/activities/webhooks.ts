@@ -29,6 +29,7 @@ export interface WebhookActivityDeps {
 
 export interface PublishTenantEventRequest { tenantId: string; type: string; data: unknown; eventId: string; occurredAt: string }
 export type AttemptResult =
+  /** blocked: nothing can be sent (an address Relais does not send to, a secret that no longer opens). */
   | { outcome: 'delivered' | 'gone' | 'blocked' | 'cancelled'; statusCode: number | null }
   | { outcome: 'retry'; statusCode: number | null; retryAfterMs: number | null };
 
@@ -87,7 +88,11 @@ export function createWebhookActivities({ db, linkSecret, previousLinkSecret, we
         secrets = [endpoint.secret, endpoint.previousSecret && endpoint.previousSecretUntil && endpoint.previousSecretUntil.getTime() > now ? endpoint.previousSecret : null]
           .filter((s): s is string => Boolean(s)).map((sealed) => openEndpointSecret(linkSecrets, tenantId, endpoint._id, sealed));
       } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'SealedContent');
+        // Sealed under a LINK_SECRET no longer configured (docs/security.md): nothing can sign it
+        // until the tenant rotates the endpoint's secret. Said on the delivery, not retried.
+        Context.current().log.error('webhook secret does not open', { deliveryId, endpointId: endpoint._id, error: (err as Error).message });
+        await finish(tenantId, deliveryId, 'failed', 'secret_unreadable');
+        return { outcome: 'blocked', statusCode: null };
       }
       const at = new Date();
       const sent = await postWebhook({

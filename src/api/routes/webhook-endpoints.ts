@@ -39,7 +39,7 @@ const deliveryView = z.object({
   id: z.string(), number: z.number(), endpointId: z.string(), url: z.string(), type: z.string(), eventId: z.string(),
   webhookId: z.string().describe('the webhook-id header: the same on every retry and replay of this event'),
   status: z.enum(['pending', 'retrying', 'delivered', 'failed', 'cancelled']),
-  reason: z.string().nullable().describe('why it ended: gone, gave_up, blocked_address, endpoint_deleted, endpoint_disabled, endpoint_gone'),
+  reason: z.string().nullable().describe('why it ended: gone, gave_up, blocked_address, secret_unreadable, endpoint_deleted, endpoint_disabled, endpoint_gone'),
   attempts: z.array(attemptView), nextAttemptAt: z.string().nullable(), finishedAt: z.string().nullable(),
   replayOf: z.string().nullable(), requestedBy: z.string(), createdAt: z.string().nullable(),
 }).meta({ id: 'WebhookDelivery' });

@@ -244,7 +244,9 @@ export const recoverAdminKeySchema = z.object({
  * Outbound webhook endpoints (docs/webhooks.md). The URL's shape is in the contract; where it may
  * point (SSRF policy, src/domain/endpoint-url.ts) is a rule the schema cannot express: 422 naming `url`.
  */
-const endpointUrl = z.string().max(2048).regex(/^https?:\/\/[^\s]+$/i, 'an http:// or https:// URL');
+// ASCII classes only (the contract's pattern must mean the same in every regex engine): no control
+// character or space; what else makes a URL unusable is a 422 naming url (endpointUrlProblem).
+const endpointUrl = z.string().max(2048).regex(/^https?:\/\/[^\u0000-\u0020\u007f]+$/, 'an http:// or https:// URL (lower-case scheme, no spaces)');
 const endpointEvents = z.array(z.enum(TENANT_EVENT_TYPES as [TenantEventType, ...TenantEventType[]])).min(1, 'at least one event type')
   .max(TENANT_EVENT_TYPES.length * 2).transform((events) => [...new Set(events)]);
 

@@ -4,12 +4,16 @@
 // verified by an independent implementation (the `standardwebhooks` package: its own base64 and
 // SHA-256); retried after a failure, rotated, replayed, stopped by 410, refused where Relais must
 // not send, and one tenant never sees or triggers another's.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Webhook } from 'standardwebhooks';
 import { QUIET_BUNDLER_LOGGER } from '../../src/worker';
 import { createWebhookActivities } from '../../src/activities/webhooks';
 import { postWebhook } from '../../src/outbound/post';
+import { sealEndpointSecret } from '../../src/outbound/signing';
 import { SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 import { publishEvents, type PublishRequest } from './publisher-workflows';
@@ -113,6 +117,31 @@ test('an event reaches the subscribed endpoint signed per Standard Webhooks; a 5
   expect(receiver.received('/orders').filter((r) => r.body.includes('"o-2"'))).toHaveLength(1);
 });
 
+test('the Python verification shown in docs/webhooks.md accepts a real request and refuses a tampered one', async () => {
+  const endpoint = await register('/python', ['order.held']);
+  await publish([held('o-py')]);
+  const request = await stack.waitFor('the request', async () => receiver.received('/python')[0]);
+  const docs = readFileSync(join(__dirname, '../../docs/webhooks.md'), 'utf8');
+  const snippet = /```python\n([\s\S]*?)```/.exec(docs)![1];
+  const check = (body: string, secret = endpoint.secret) => execFileSync('python3', ['-c', `${snippet}
+import json, sys
+given = json.load(sys.stdin)
+print(verify(given["secret"], given["headers"], given["body"].encode()))
+`], { input: JSON.stringify({ secret, headers: request.headers, body }), encoding: 'utf8' }).trim();
+  expect(check(request.body)).toBe('True');
+  expect(check(request.body.replace('o-py', 'o-px'))).toBe('False');
+  expect(check(request.body, (await register('/python-other', ['order.held'])).secret)).toBe('False');
+});
+
+test('a secret sealed under a LINK_SECRET no longer configured: the delivery fails saying so, and nothing is sent unsigned', async () => {
+  const endpoint = await register('/unreadable', ['order.held']);
+  await stack.db.WebhookEndpoint.updateOne({ _id: endpoint.id }, { $set: { secret: sealEndpointSecret('a retired link secret, 32 chars or more', stack.tenantId, endpoint.id, endpoint.secret) } });
+  await publish([held('o-unreadable')]);
+  const delivery = await stack.waitFor('failed', async () => (await deliveriesOf(endpoint.id)).find((d) => d.status === 'failed'));
+  expect(delivery).toMatchObject({ reason: 'secret_unreadable', attempts: [] });
+  expect(receiver.received('/unreadable')).toHaveLength(0);
+});
+
 test('a workflow\'s publish with data that breaks its schema is logged, and the workflow carries on', async () => {
   const endpoint = await register('/strict', ['order.held']);
   await publish([{ type: 'order.held', data: { orderId: 'o-bad' } }, held('o-good')]);
@@ -138,7 +167,7 @@ test('rotation: the new secret is shown once; both signatures are sent for the o
   verify(endpoint.secret, during); // a receiver still on the old secret
   verify(rotated.body.secret, during); // one that switched already
 
-  // A POST without a body is the default rotation; PT0S drops the previous secret at once (e.g. after a leak).
+  // PT0S drops the previous secret at once (e.g. after a leak).
   const quick = await stack.request('POST', `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, { previousSecretFor: 'PT0S' });
   expect(quick.status).toBe(200);
   expect(quick.body.previousSecretUntil).toBeNull();
@@ -169,7 +198,7 @@ test('replay: the same event again, as a new delivery with the same webhook-id, 
 
   // The tenant fixes its URL, then replays without waiting for the next retry.
   expect((await stack.request('PATCH', `/v1/webhook-endpoints/${endpoint.id}`, { url: receiver.url('/replay-new') })).body.url).toBe(receiver.url('/replay-new'));
-  const replay = await stack.request('POST', `/v1/webhook-deliveries/${original.id}/replay`);
+  const replay = await stack.request('POST', `/v1/webhook-deliveries/${original.id}/replay`, {});
   expect(replay.status).toBe(202);
   expect(replay.body).toMatchObject({ replayOf: original.id, webhookId: original.webhookId, type: 'order.cancelled', url: receiver.url('/replay-new') });
   expect(replay.body.id).not.toBe(original.id);

@@ -64,9 +64,6 @@ export const viewDelivery = (d: DeliveryDoc): z.infer<typeof deliveryView> => ({
 const endpointParams = z.object({ id: z.string().min(1).max(100).describe('the endpoint id (we_…)') });
 const deliveryParams = z.object({ id: z.string().min(1).max(100).describe('the delivery id (wd_…)') });
 
-/** A POST without a body is read as `{}` (the defaults). */
-const bodyOrEmpty = async (request: { body: unknown }) => { request.body ??= {}; };
-
 export async function webhookEndpointRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
   const admin = requireRole(deps, 'admin');
@@ -94,10 +91,8 @@ export async function webhookEndpointRoutes(scope: FastifyInstance, deps: ApiDep
 
   app.post('/v1/webhook-endpoints/:id/rotate-secret', {
     onRequest: admin,
-    // A POST without a body is the default rotation.
-    preValidation: bodyOrEmpty,
     schema: {
-      ...doc, summary: 'A new signing secret, shown once; the previous one keeps signing beside it for previousSecretFor (default P1D, at most P7D)',
+      ...doc, summary: 'A new signing secret, shown once; the previous one keeps signing beside it for previousSecretFor (default P1D, at most P7D); body {} for the default',
       params: endpointParams, body: rotateSecretSchema,
       response: { 200: withSecret, ...apiErrors(404, 422, 503) },
     },
@@ -123,10 +118,9 @@ export async function webhookEndpointRoutes(scope: FastifyInstance, deps: ApiDep
 
   app.post('/v1/webhook-deliveries/:id/replay', {
     onRequest: admin,
-    preValidation: bodyOrEmpty,
     schema: {
       ...doc, summary: 'Send the same event again to the endpoint\'s current URL, as a new delivery with the same webhook-id (receivers dedupe on it)',
-      params: deliveryParams, body: z.object({}).strict(),
+      params: deliveryParams, body: z.object({}).strict().describe('{}: nothing to say'),
       response: { 202: deliveryView, ...apiErrors(404, 409) },
     },
   }, async (request, reply) => reply.status(202).send(await replayDelivery(deps, request.principal!, request.params.id)));

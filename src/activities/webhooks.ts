@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { Db } from '../db/models';
+import { metrics } from '../metrics';
 import { parseTenantEvent } from '../domain/tenant-events';
 import { retryAfterMs } from '../domain/webhook-retry';
 import { deliveryIdOf, openEndpointSecret, webhookHeaders, webhookIdOf } from '../outbound/signing';
@@ -35,8 +36,10 @@ export type AttemptResult =
 
 export function createWebhookActivities({ db, linkSecret, previousLinkSecret, webhooks }: WebhookActivityDeps) {
   const linkSecrets = [linkSecret, previousLinkSecret].filter((s): s is string => Boolean(s));
-  const finish = (tenantId: string, deliveryId: string, status: 'delivered' | 'failed' | 'cancelled', reason: string | null) =>
-    db.WebhookDelivery.updateOne({ _id: deliveryId, tenantId }, { $set: { status, reason, nextAttemptAt: null, finishedAt: new Date() } });
+  const finish = async (tenantId: string, deliveryId: string, status: 'delivered' | 'failed' | 'cancelled', reason: string | null) => {
+    await db.WebhookDelivery.updateOne({ _id: deliveryId, tenantId }, { $set: { status, reason, nextAttemptAt: null, finishedAt: new Date() } });
+    if (status === 'failed') metrics.outboundWebhookFailures.inc({ reason: reason ?? 'unknown' });
+  };
 
   return {
     /**
@@ -103,6 +106,7 @@ export function createWebhookActivities({ db, linkSecret, previousLinkSecret, we
       await db.WebhookDelivery.updateOne({ _id: deliveryId, tenantId }, { $push: { attempts: attempt }, $set: { url: endpoint.url } });
       Context.current().log.info('webhook attempt', { deliveryId, type: event.type, statusCode: sent.statusCode, durationMs: sent.durationMs, error: sent.error });
       const code = sent.statusCode;
+      metrics.outboundWebhookAttempts.inc({ outcome: code !== null && code >= 200 && code < 300 ? 'delivered' : code === 410 ? 'gone' : sent.blocked ? 'blocked' : 'retry' });
       if (code !== null && code >= 200 && code < 300) {
         await finish(tenantId, deliveryId, 'delivered', null);
         return { outcome: 'delivered', statusCode: code };

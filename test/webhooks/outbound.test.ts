@@ -108,6 +108,10 @@ test('an event reaches the subscribed endpoint signed per Standard Webhooks; a 5
   // The backoff: the second attempt came no sooner than the schedule's first wait (5 s).
   expect(Date.parse(delivery.attempts[1].at) - Date.parse(delivery.attempts[0].at)).toBeGreaterThanOrEqual(5_000);
   expect(second.at - first.at).toBeGreaterThanOrEqual(5_000);
+  // Counted for Prometheus (the worker runs in this process; its registry is the one /metrics serves).
+  const counted = await (await fetch(`${stack.metricsUrl}/metrics`)).text();
+  expect(counted).toMatch(/relais_outbound_webhook_attempts_total\{outcome="retry"\} [1-9]/);
+  expect(counted).toMatch(/relais_outbound_webhook_attempts_total\{outcome="delivered"\} [1-9]/);
   // The endpoint subscribed to dispatch events only got nothing.
   expect(receiver.received('/dispatches')).toHaveLength(0);
 
@@ -225,6 +229,7 @@ test('410 Gone disables the endpoint: nothing more is sent to it until it is ena
   await publish([opened('o-g1')]);
   const delivery = await stack.waitFor('failed', async () => (await deliveriesOf(endpoint.id)).find((d) => d.status === 'failed'));
   expect(delivery).toMatchObject({ reason: 'gone', attempts: [expect.objectContaining({ statusCode: 410 })] });
+  expect(await (await fetch(`${stack.metricsUrl}/metrics`)).text()).toMatch(/relais_outbound_webhook_failures_total\{reason="gone"\} [1-9]/);
   const disabled = (await stack.request('GET', `/v1/webhook-endpoints/${endpoint.id}`)).body;
   expect(disabled).toMatchObject({ enabled: false, disabledReason: 'gone', disabledAt: expect.any(String) });
 

@@ -295,6 +295,14 @@ test('tenant isolation: another tenant neither sees, changes nor replays this te
   expect(await stack.request('GET', `/v1/webhook-endpoints/${mine.id}`)).toMatchObject({ status: 200, body: { enabled: true } });
 });
 
+test('at most 50 endpoints per tenant: the 51st is refused (409) naming the limit', async () => {
+  for (let i = 0; i < 50; i += 1) expect((await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url(`/many-${i}`), events: ['order.held'] })).status).toBe(201);
+  const refused = await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/many-50'), events: ['order.held'] });
+  expect([refused.status, refused.body.error.code, refused.body.error.details]).toEqual([409, 'endpoint_limit', { limit: 50 }]);
+  expect((await stack.request('GET', '/v1/webhook-endpoints')).body.endpoints).toHaveLength(50);
+  expect((await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/theirs-1'), events: ['order.held'] }, stack.other.key)).status).toBe(201);
+});
+
 test('roles: only an admin key manages endpoints or reads deliveries (the secret is an admin\'s, once)', async () => {
   const endpoint = await register('/roles', ['order.held']);
   for (const role of ['dispatch:write', 'log:read', 'orders:write', 'ops'] as const) {

@@ -19,6 +19,9 @@ import { isoDurationToMs } from '../../domain/durations';
 import { newEndpointId, newEndpointSecret, replayDeliveryId, sealEndpointSecret } from '../../outbound/signing';
 import { startDelivery } from '../../outbound/deliveries';
 
+/** Endpoints per tenant: each event is one delivery workflow per subscribed endpoint. */
+export const MAX_ENDPOINTS_PER_TENANT = 50;
+
 /** The longest a replaced secret may keep signing beside the new one. */
 export const MAX_SECRET_OVERLAP_MS = 7 * 86_400_000;
 
@@ -71,7 +74,7 @@ export async function webhookEndpointRoutes(scope: FastifyInstance, deps: ApiDep
 
   app.post('/v1/webhook-endpoints', {
     onRequest: admin,
-    schema: { ...doc, summary: 'Register an endpoint and the events it receives; its signing secret is shown once', body: createWebhookEndpointSchema, response: { 201: withSecret, ...apiErrors(422, 503) } },
+    schema: { ...doc, summary: 'Register an endpoint and the events it receives (at most 50 per tenant); its signing secret is shown once', body: createWebhookEndpointSchema, response: { 201: withSecret, ...apiErrors(409, 422, 503) } },
   }, async (request, reply) => reply.status(201).send(await createEndpoint(deps, request.principal!, request.body)));
 
   app.get('/v1/webhook-endpoints', {
@@ -150,6 +153,10 @@ export async function createEndpoint(deps: Pick<ApiDeps, 'db' | 'linkSecret' | '
   const tenantId = principal.tenantId!;
   checkUrl(deps, body.url);
   const key = sealingKey(deps);
+  // Two creations racing may both pass the count: the limit holds within one.
+  if (await deps.db.WebhookEndpoint.countDocuments({ tenantId }) >= MAX_ENDPOINTS_PER_TENANT) {
+    throw new ApiError(409, 'endpoint_limit', `this tenant has ${MAX_ENDPOINTS_PER_TENANT} endpoints already, the most it may have: delete one first`, { limit: MAX_ENDPOINTS_PER_TENANT });
+  }
   const id = newEndpointId();
   const secret = newEndpointSecret();
   const now = new Date();

@@ -29,8 +29,15 @@ export interface PageTools {
 const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | string[] | undefined>;
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const blankToNull = (v: string | string[] | undefined) => (typeof v === 'string' && v.trim() ? v : null);
-const refused = (err: unknown): Problem | undefined =>
-  (err instanceof ApiError && [400, 409, 422].includes(err.status) ? { status: err.status, message: err.message } : undefined);
+/** Runs an action that answers with a page of its own; a refusal (400, 409, 422) is shown by `onRefused`. */
+async function orRefused(run: () => Promise<unknown>, onRefused: (p: Problem) => Promise<unknown>) {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ApiError && [400, 409, 422].includes(err.status)) return onRefused({ status: err.status, message: err.message });
+    throw err;
+  }
+}
 
 export function webhookPages(app: FastifyInstance, deps: ApiDeps, tools: PageTools) {
   const { db } = deps;
@@ -65,25 +72,17 @@ export function webhookPages(app: FastifyInstance, deps: ApiDeps, tools: PageToo
   // Creating and rotating answer with the page itself: the secret is in that answer only (no redirect could carry it).
   app.post(WEBHOOKS_PAGE.slice(3), { preHandler: [tools.checkCsrf, tools.admin] }, async (request, reply) => {
     const f = form(request);
-    try {
+    return orRefused(async () => {
       const created = await createEndpoint(deps, principalOf(request), parse(createWebhookEndpointSchema, { url: f.url, events: list(f.events), description: blankToNull(f.description), enabled: true }));
-      return await page(request, reply, { secret: { endpointId: created.id, value: created.secret }, status: 201 });
-    } catch (err) {
-      const problem = refused(err);
-      if (problem) return page(request, reply, { problem });
-      throw err;
-    }
+      return page(request, reply, { secret: { endpointId: created.id, value: created.secret }, status: 201 });
+    }, (problem) => page(request, reply, { problem }));
   });
 
   app.post<{ Params: { id: string } }>(`${WEBHOOKS_PAGE.slice(3)}/:id/rotate`, { preHandler: [tools.checkCsrf, tools.admin] }, async (request, reply) => {
-    try {
+    return orRefused(async () => {
       const rotated = await rotateSecret(deps, principalOf(request), request.params.id, parse(rotateSecretSchema, { previousSecretFor: form(request).previousSecretFor }).previousSecretFor);
-      return await page(request, reply, { secret: { endpointId: rotated.id, value: rotated.secret } });
-    } catch (err) {
-      const problem = refused(err);
-      if (problem) return page(request, reply, { problem });
-      throw err;
-    }
+      return page(request, reply, { secret: { endpointId: rotated.id, value: rotated.secret } });
+    }, (problem) => page(request, reply, { problem }));
   });
 
   app.post<{ Params: { id: string } }>(`${WEBHOOKS_PAGE.slice(3)}/:id`, { preHandler: [tools.checkCsrf, tools.admin] }, async (request, reply) => {
@@ -110,13 +109,9 @@ export function webhookPages(app: FastifyInstance, deps: ApiDeps, tools: PageToo
   }
   app.get<{ Params: { id: string } }>(`${WEBHOOKS_PAGE.slice(3)}/deliveries/:id`, { preHandler: tools.admin }, async (request, reply) => deliveryPage(request, reply));
   app.post<{ Params: { id: string } }>(`${WEBHOOKS_PAGE.slice(3)}/deliveries/:id/replay`, { preHandler: [tools.checkCsrf, tools.admin] }, async (request, reply) => {
-    try {
+    return orRefused(async () => {
       const replay = await replayDelivery(deps, principalOf(request), request.params.id);
-      return await reply.redirect(`${deliveryPagePath(replay.id)}?done=replayed`, 303);
-    } catch (err) {
-      const problem = refused(err);
-      if (problem) return deliveryPage(request, reply, problem);
-      throw err;
-    }
+      return reply.redirect(`${deliveryPagePath(replay.id)}?done=replayed`, 303);
+    }, (problem) => deliveryPage(request, reply, problem));
   });
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
 import { signLink } from '../../src/links';
-import { createWebhookActivities } from '../../src/activities/webhooks';
+import { publishHeld } from '../support/tenant-events';
 
 const SCHEMATHESIS = resolve(__dirname, '../../.tools/venv/bin/schemathesis');
 /** Examples per operation and phase: enough to find what we found so far, small enough for 2 cores. */
@@ -80,10 +80,7 @@ describe('API contract fuzzing (schemathesis)', () => {
     // An outbound webhook endpoint (loopback's discard port: connections are refused) and a delivery to it.
     endpointId = (await stack.request('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/fuzz', events: ['order.held'] })).body.id;
     deletableEndpointId = (await stack.request('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/fuzz-deleted', events: ['order.cancelled'] })).body.id;
-    ({ deliveries: [deliveryId] } = await createWebhookActivities({
-      db: stack.db, linkSecret: SANDBOX_SECRETS.linkSecret,
-      webhooks: { starter: { client: stack.client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 2_000 },
-    }).publishTenantEvent({ tenantId: stack.tenantId, type: 'order.held', eventId: 'fuzz-event', occurredAt: new Date().toISOString(), data: { orderId: 'fuzz-order', reason: 'address_or_contact', risk: 'high', customerAsked: true } }));
+    ({ deliveries: [deliveryId] } = await publishHeld(stack, 'fuzz-order'));
   });
   afterAll(async () => { trace('closing the stack'); await stack?.close(); trace('closed'); });
 

@@ -7,9 +7,9 @@
 // SMS reply to the other tenant's question never confirms this tenant's order (issue 14, findings
 // 1 and 3). The operator pages get the same walk with the other tenant's session.
 import { signInOverHttp } from '../support/ui-session';
-import { purchaseOrder, newOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { purchaseOrder, newOrder, startStack, type Stack } from '../support/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
-import { createWebhookActivities } from '../../src/activities/webhooks';
+import { publishHeld } from '../support/tenant-events';
 
 let stack: Stack;
 let receiver: WebhookReceiver;
@@ -75,11 +75,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
   });
   // An outbound webhook endpoint of this tenant and a delivered event (the publishing activity, as a workflow calls it).
   const endpoint = (await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/mine'), events: ['order.held'] })).body;
-  const publishing = createWebhookActivities({ db: stack.db, linkSecret: SANDBOX_SECRETS.linkSecret, webhooks: { starter: { client: stack.client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 5_000 } });
-  const { deliveries: [delivery] } = await publishing.publishTenantEvent({
-    tenantId: stack.tenantId, type: 'order.held', eventId: 'iso-event', occurredAt: new Date().toISOString(),
-    data: { orderId: ORDER, reason: 'address_incomplete', risk: 'high', customerAsked: true },
-  });
+  const { deliveries: [delivery] } = await publishHeld(stack, ORDER);
   await stack.waitFor('the event delivered', async () => (await stack.request('GET', `/v1/webhook-deliveries/${delivery}`)).body.status === 'delivered');
   const adminKeyId = stack.key.slice(3, 15);
   const before = await snapshot();

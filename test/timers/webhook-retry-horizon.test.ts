@@ -5,10 +5,10 @@
 // but the clock is real: the receiver gets every attempt, signed.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Webhook } from 'standardwebhooks';
-import { createWebhookActivities } from '../../src/activities/webhooks';
 import { WEBHOOK_RETRY_DELAYS_MS } from '../../src/domain/webhook-retry';
 import { webhookDeliveryWorkflowId } from '../../src/workflows/webhook-delivery';
-import { SANDBOX_SECRETS, type Stack } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { publishHeld } from '../support/tenant-events';
 import { startTimeSkippingStack } from '../support/time-skipping';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { timestampMs } from '../support/timestamps';
@@ -25,14 +25,7 @@ afterAll(async () => { await close?.(); await receiver?.close(); });
 test('a receiver down for good: still retried at 24 h, the 8th attempt at 31 h 35 min, then failed', async () => {
   receiver.script('/down', Array(20).fill({ status: 503, body: 'maintenance' }));
   const endpoint = (await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/down'), events: ['order.held'] })).body;
-  const publishing = createWebhookActivities({
-    db: stack.db, linkSecret: SANDBOX_SECRETS.linkSecret,
-    webhooks: { starter: { client: env.client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 5_000 },
-  });
-  const { deliveries: [id] } = await publishing.publishTenantEvent({
-    tenantId: stack.tenantId, type: 'order.held', eventId: 'held-1', occurredAt: new Date().toISOString(),
-    data: { orderId: 'o-1', reason: 'address_incomplete', risk: 'high', customerAsked: true },
-  });
+  const { deliveries: [id] } = await publishHeld(stack, 'o-1', { client: env.client });
   const handle = env.client.workflow.getHandle(webhookDeliveryWorkflowId(stack.tenantId, id));
   const delivery = async () => (await stack.request('GET', `/v1/webhook-deliveries/${id}`)).body;
   await stack.waitFor('the first attempt', async () => (await delivery()).status === 'retrying');

@@ -5,9 +5,9 @@
 // both widths; forms need their CSRF token; other roles and other tenants reach nothing.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { createWebhookActivities } from '../../src/activities/webhooks';
 import { expectAccessible, launchBrowser, openSignedIn, screenshots } from '../support/browser';
-import { SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { publishHeld } from '../support/tenant-events';
 import { signInOverHttp } from '../support/ui-session';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -34,10 +34,6 @@ async function addForm() {
   return page.locator('form[action="/ui/webhooks"]');
 }
 
-const publishHeld = (orderId: string) => createWebhookActivities({
-  db: stack.db, linkSecret: SANDBOX_SECRETS.linkSecret,
-  webhooks: { starter: { client: stack.client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 5_000 },
-}).publishTenantEvent({ tenantId: stack.tenantId, type: 'order.held', eventId: `held-${orderId}`, occurredAt: new Date().toISOString(), data: { orderId, reason: 'address_incomplete', risk: 'high', customerAsked: true } });
 
 test('an admin adds an endpoint, copies the secret shown once, reads a failed attempt, replays it, rotates, disables and deletes', async () => {
   await page.getByRole('link', { name: 'Webhooks' }).click();
@@ -61,7 +57,7 @@ test('an admin adds an endpoint, copies the secret shown once, reads a failed at
 
   // The receiver is down: the first attempt fails and shows in the list and on the delivery's page.
   receiver.script('/ui-hook', [503, 503, 503]);
-  const { deliveries: [deliveryId] } = await publishHeld('o-ui');
+  const { deliveries: [deliveryId] } = await publishHeld(stack, 'o-ui');
   await stack.waitFor('the failed attempt', async () => (await stack.request('GET', `/v1/webhook-deliveries/${deliveryId}`)).body.status === 'retrying');
   await page.goto('/ui/webhooks');
   const row = page.locator(`tr[data-delivery="${deliveryId}"]`);
@@ -139,7 +135,7 @@ test('forms need their CSRF token; other roles and other tenants reach none of i
   const log = await (await fetch(`${stack.apiUrl}/ui/log`, { headers: { cookie: reader.cookie } })).text();
   expect(log).not.toContain('href="/ui/webhooks"');
 
-  const { deliveries: [deliveryId] } = await publishHeld('o-guarded');
+  const { deliveries: [deliveryId] } = await publishHeld(stack, 'o-guarded');
   const other = await signInOverHttp(stack.apiUrl, stack.other.key);
   expect((await fetch(`${stack.apiUrl}/ui/webhooks/deliveries/${deliveryId}`, { headers: { cookie: other.cookie } })).status).toBe(404);
   expect((await post(other, `/ui/webhooks/deliveries/${deliveryId}/replay`, { _csrf: other.csrf })).status).toBe(404);

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Webhook } from 'standardwebhooks';
 import { QUIET_BUNDLER_LOGGER } from '../../src/worker';
-import { createWebhookActivities } from '../../src/activities/webhooks';
 import { postWebhook } from '../../src/outbound/post';
 import { sealEndpointSecret } from '../../src/outbound/signing';
-import { SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { webhookActivities } from '../support/tenant-events';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 import { publishEvents, type PublishRequest } from './publisher-workflows';
 
@@ -43,10 +43,7 @@ beforeAll(async () => {
   publisher = await Worker.create({
     connection, taskQueue: publisherQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./publisher-workflows'), logger: QUIET_BUNDLER_LOGGER }),
-    activities: createWebhookActivities({
-      db: stack.db, linkSecret: SANDBOX_SECRETS.linkSecret,
-      webhooks: { starter: { client: stack.client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 5_000 },
-    }),
+    activities: webhookActivities(stack),
   });
   running = publisher.run();
 });

@@ -2,9 +2,9 @@
 // configured only by its environment: WEBHOOK_ALLOW_PRIVATE_NETWORKS, LINK_SECRET): a delivery
 // and a replay reach the receiver signed, and the worker still stops cleanly on SIGTERM.
 import { Webhook } from 'standardwebhooks';
-import { createWebhookActivities } from '../../src/activities/webhooks';
 import { killAllRelais, spawnRelais } from '../support/relais-process';
-import { SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { webhookActivities } from '../support/tenant-events';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 let stack: Stack;
@@ -19,10 +19,7 @@ afterAll(async () => {
 test('the worker process delivers and replays, signed with the secret shown at creation', async () => {
   const worker = spawnRelais('src/worker.ts', { ...stack.workerEnv, LOG_LEVEL: 'info' });
   const endpoint = (await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/process'), events: ['order.cancelled'] })).body;
-  const { deliveries: [id] } = await createWebhookActivities({
-    db: stack.db, linkSecret: SANDBOX_SECRETS.linkSecret,
-    webhooks: { starter: { client: stack.client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 5_000 },
-  }).publishTenantEvent({ tenantId: stack.tenantId, type: 'order.cancelled', eventId: 'cancel-1', occurredAt: new Date().toISOString(), data: { orderId: 'o-p', previousState: 'on_hold', actor: null, reason: 'customer asked' } });
+  const { deliveries: [id] } = await webhookActivities(stack).publishTenantEvent({ tenantId: stack.tenantId, type: 'order.cancelled', eventId: 'cancel-1', occurredAt: new Date().toISOString(), data: { orderId: 'o-p', previousState: 'on_hold', actor: null, reason: 'customer asked' } });
   // A worker process bundles its workflows first.
   await stack.waitFor('delivered by the worker process', async () => (await stack.request('GET', `/v1/webhook-deliveries/${id}`)).body.status === 'delivered', 120_000);
   expect((await stack.request('POST', `/v1/webhook-deliveries/${id}/replay`, {})).status).toBe(202);

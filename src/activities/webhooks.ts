@@ -84,7 +84,11 @@ export function createWebhookActivities({ db, linkSecret, previousLinkSecret, we
         return { outcome: 'cancelled', statusCode: null };
       }
       const event = await db.TenantEvent.findById(`${tenantId}/${delivery.eventId}`).lean();
-      if (!event) throw ApplicationFailure.nonRetryable(`event ${delivery.eventId} is not recorded`, 'NotFound');
+      // Expired (30 days) under a replay that started just before: said on the delivery.
+      if (!event) {
+        await finish(tenantId, deliveryId, 'failed', 'event_expired');
+        return { outcome: 'blocked', statusCode: null };
+      }
       let secrets: string[];
       try {
         const now = Date.now();

@@ -384,10 +384,25 @@ export async function ensureWebhookEventRetention(db: Db, days = WEBHOOK_EVENT_R
   const info = await db.connection.db!.admin().command({ buildInfo: 1 });
   if ('ferretdbVersion' in info) return 'periodic-purge';
   await db.WebhookEvent.collection.createIndex({ receivedAt: 1 }, { name: 'receivedAt_ttl', expireAfterSeconds: days * 86_400 });
+  // Outbound webhooks: events and finished deliveries (a delivery still running has no finishedAt, and a TTL index skips it).
+  await db.TenantEvent.collection.createIndex({ occurredAt: 1 }, { name: 'occurredAt_ttl', expireAfterSeconds: days * 86_400 });
+  await db.WebhookDelivery.collection.createIndex({ finishedAt: 1 }, { name: 'finishedAt_ttl', expireAfterSeconds: days * 86_400 });
   return 'ttl-index';
 }
 
 export async function purgeWebhookEvents(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS, now = Date.now()): Promise<number> {
   const result = await db.WebhookEvent.deleteMany({ receivedAt: { $lt: new Date(now - days * 86_400_000) } });
   return result.deletedCount;
+}
+
+/**
+ * Outbound webhooks, kept as long as raw webhook events: tenant events that happened, and
+ * deliveries that finished, more than `days` ago (the periodic purge of FerretDB; MongoDB's TTL
+ * indexes do the same). Deliveries still retrying are kept whatever their age.
+ */
+export async function purgeOutboundWebhooks(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS, now = Date.now()): Promise<{ events: number; deliveries: number }> {
+  const before = new Date(now - days * 86_400_000);
+  const events = await db.TenantEvent.deleteMany({ occurredAt: { $lt: before } });
+  const deliveries = await db.WebhookDelivery.deleteMany({ finishedAt: { $lt: before } });
+  return { events: events.deletedCount, deliveries: deliveries.deletedCount };
 }

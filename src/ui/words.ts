@@ -53,7 +53,7 @@ const en = {
     statuses: { pending: 'Pending', retrying: 'Retrying', delivered: 'Delivered', failed: 'Failed', cancelled: 'Cancelled' } as Record<string, string>,
     reasons: {
       gone: 'the endpoint answered 410 Gone: it is disabled', gave_up: 'no 2xx after 8 attempts over 31 hours', blocked_address: 'the URL leads to an address Relais does not send to',
-      secret_unreadable: 'its secret no longer opens (LINK_SECRET was changed): rotate the secret', endpoint_deleted: 'the endpoint was deleted', endpoint_disabled: 'the endpoint was disabled', endpoint_gone: 'the endpoint had answered 410 Gone',
+      secret_unreadable: 'its secret no longer opens (LINK_SECRET was changed): rotate the secret', event_expired: 'the event is older than the 30 days events are kept', endpoint_deleted: 'the endpoint was deleted', endpoint_disabled: 'the endpoint was disabled', endpoint_gone: 'the endpoint had answered 410 Gone',
     } as Record<string, string>,
   },
   error: 'Something went wrong', forbidden: 'You cannot open this page', forbiddenText: 'Your key lacks the role this page needs. Ask an administrator.',
@@ -128,7 +128,7 @@ const fr: Words = {
     statuses: { pending: 'En attente', retrying: 'Nouvel essai prévu', delivered: 'Livré', failed: 'Échec', cancelled: 'Annulé' },
     reasons: {
       gone: 'le point de réception a répondu 410 Gone : il est désactivé', gave_up: 'aucune réponse 2xx après 8 tentatives sur 31 heures', blocked_address: 'l\'URL mène à une adresse où Relais n\'envoie pas',
-      secret_unreadable: 'son secret ne s\'ouvre plus (LINK_SECRET a changé) : changez le secret', endpoint_deleted: 'le point de réception a été supprimé', endpoint_disabled: 'le point de réception a été désactivé', endpoint_gone: 'le point de réception avait répondu 410 Gone',
+      secret_unreadable: 'son secret ne s\'ouvre plus (LINK_SECRET a changé) : changez le secret', event_expired: 'l\'événement a plus de 30 jours, la durée où les événements sont gardés', endpoint_deleted: 'le point de réception a été supprimé', endpoint_disabled: 'le point de réception a été désactivé', endpoint_gone: 'le point de réception avait répondu 410 Gone',
     },
   },
   error: 'Une erreur est survenue', forbidden: 'Vous ne pouvez pas ouvrir cette page', forbiddenText: 'Votre clé n\'a pas le rôle que demande cette page. Demandez à un administrateur.',

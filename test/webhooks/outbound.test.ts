@@ -143,6 +143,17 @@ test('a secret sealed under a LINK_SECRET no longer configured: the delivery fai
   expect(receiver.received('/unreadable')).toHaveLength(0);
 });
 
+test('an event purged (past its 30 days) while its delivery waits for a retry: the delivery fails saying so', async () => {
+  const endpoint = await register('/expiring', ['order.held']);
+  receiver.script('/expiring', [500]);
+  await publish([{ ...held('o-expiring'), eventId: 'expiring-1' }]);
+  await stack.waitFor('the first attempt', async () => (await deliveriesOf(endpoint.id)).find((d) => d.status === 'retrying'));
+  await stack.db.TenantEvent.deleteOne({ _id: `${stack.tenantId}/expiring-1` });
+  const delivery = await stack.waitFor('failed', async () => (await deliveriesOf(endpoint.id)).find((d) => d.status === 'failed'));
+  expect(delivery).toMatchObject({ reason: 'event_expired', attempts: [expect.objectContaining({ statusCode: 500 })] });
+  expect(receiver.received('/expiring')).toHaveLength(1);
+});
+
 test('a workflow\'s publish with data that breaks its schema is logged, and the workflow carries on', async () => {
   const endpoint = await register('/strict', ['order.held']);
   await publish([{ type: 'order.held', data: { orderId: 'o-bad' } }, held('o-good')]);
@@ -213,6 +224,11 @@ test('replay: the same event again, as a new delivery with the same webhook-id, 
   });
   expect(detail.payload).toEqual(JSON.parse(received.body));
   expect(detail.requestedBy).toBe(stack.key.slice(3, 15));
+  // An event past its 30 days (purged) is not replayed: refused naming why, nothing sent.
+  const purged = await stack.db.TenantEvent.findOneAndDelete({ _id: `${stack.tenantId}/${original.eventId}` }).lean();
+  const expired = await stack.request('POST', `/v1/webhook-deliveries/${original.id}/replay`, {});
+  expect([expired.status, expired.body.error.code]).toEqual([409, 'event_expired']);
+  await stack.db.TenantEvent.create(purged!);
   // Deleted endpoint: the waiting delivery stops at its next attempt; replay is refused naming why.
   expect((await stack.request('DELETE', `/v1/webhook-endpoints/${endpoint.id}`)).status).toBe(204);
   const refused = await stack.request('POST', `/v1/webhook-deliveries/${original.id}/replay`, {});

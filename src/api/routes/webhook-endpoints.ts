@@ -42,7 +42,7 @@ const deliveryView = z.object({
   id: z.string(), number: z.number(), endpointId: z.string(), url: z.string(), type: z.string(), eventId: z.string(),
   webhookId: z.string().describe('the webhook-id header: the same on every retry and replay of this event'),
   status: z.enum(['pending', 'retrying', 'delivered', 'failed', 'cancelled']),
-  reason: z.string().nullable().describe('why it ended: gone, gave_up, blocked_address, secret_unreadable, endpoint_deleted, endpoint_disabled, endpoint_gone'),
+  reason: z.string().nullable().describe('why it ended: gone, gave_up, blocked_address, secret_unreadable, event_expired, endpoint_deleted, endpoint_disabled, endpoint_gone'),
   attempts: z.array(attemptView), nextAttemptAt: z.string().nullable(), finishedAt: z.string().nullable(),
   replayOf: z.string().nullable(), requestedBy: z.string(), createdAt: z.string().nullable(),
 }).meta({ id: 'WebhookDelivery' });
@@ -247,6 +247,9 @@ export async function replayDelivery(deps: Pick<ApiDeps, 'db' | 'temporal' | 'ta
   const endpoint = await deps.db.WebhookEndpoint.findOne({ _id: original.endpointId, tenantId }, { url: 1, enabled: 1 }).lean();
   if (!endpoint) throw new ApiError(409, 'endpoint_deleted', `the endpoint ${original.endpointId} was deleted: register it again, then publish anew`);
   if (!endpoint.enabled) throw new ApiError(409, 'endpoint_disabled', `the endpoint ${endpoint._id} is disabled: enable it first (PATCH enabled: true)`);
+  if (!await deps.db.TenantEvent.exists({ _id: `${tenantId}/${original.eventId}` })) {
+    throw new ApiError(409, 'event_expired', `the event ${original.eventId} is older than the 30 days events are kept`);
+  }
   const deliveryId = replayDeliveryId();
   await startDelivery(deps.db, { client: deps.temporal, taskQueue: deps.taskQueue }, {
     tenantId, deliveryId, endpoint, event: { eventId: original.eventId, webhookId: original.webhookId, type: original.type },

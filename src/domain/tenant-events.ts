@@ -55,7 +55,7 @@ export const TENANT_EVENTS = {
     summary: 'An order was put on hold after its risk check (rule O2).',
     data: z.object({
       orderId: id,
-      reason: z.string().describe('why, as a reason code (e.g. address_incomplete, suspicious_history)'),
+      reason: z.enum(['address_or_contact', 'suspicious_behaviour']).describe('why: the address or contact is doubtful (the customer can confirm it), or the customer\'s history is'),
       risk: z.enum(['low', 'medium', 'high']),
       customerAsked: z.boolean().describe('whether the customer was sent an address confirmation (rule O3)'),
     }),

@@ -64,7 +64,7 @@ afterEach(async () => {
 const publish = (events: PublishRequest['events'], tenantId = stack.tenantId) =>
   stack.client.workflow.execute(publishEvents, { taskQueue: publisherQueue, workflowId: `publish-${randomBytes(6).toString('hex')}`, args: [{ tenantId, events }] });
 
-const held = (orderId: string) => ({ type: 'order.held' as const, data: { orderId, reason: 'address_incomplete', risk: 'high', customerAsked: true } });
+const held = (orderId: string) => ({ type: 'order.held' as const, data: { orderId, reason: 'address_or_contact', risk: 'high', customerAsked: true } });
 
 async function register(path: string, events: string[], key = stack.key) {
   const res = await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url(path), events, description: `receiver ${path}` }, key);

@@ -188,6 +188,8 @@ async function main() {
     TWILIO_SMS_FROM: config.TWILIO_SMS_FROM ?? '+15005550006',
     TWILIO_WHATSAPP_FROM: config.TWILIO_WHATSAPP_FROM ?? '+15005550006',
     LINK_SECRET: config.LINK_SECRET ?? secrets.linkSecret,
+    // On a developer's machine the tenant's webhook receiver is usually local too (docs/webhooks.md).
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? 'true',
   };
   const tsx = ['--import', 'tsx'];
   say(`starting the provider sandbox on ${sandboxUrl}`);

@@ -76,6 +76,9 @@ export const configSchema = z.object({
   LINK_SECRET_PREVIOUS: z.string().min(32, 'at least 32 characters').optional().describe('previous LINK_SECRET, still accepted by the API during a rotation'),
   TWILIO_AUTH_TOKEN_PREVIOUS: optionalString.describe('previous Twilio auth token, still accepted on webhooks during a rotation'),
   SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS: optionalString.describe('previous Event Webhook public key, still accepted during a rotation'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+    .describe('outbound webhooks: let tenants register endpoints on loopback and private addresses (never link-local: cloud metadata); docs/webhooks.md'),
+  WEBHOOK_TIMEOUT_MS: positive.default(15_000).describe('outbound webhooks: how long one POST to a tenant\'s endpoint may take'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

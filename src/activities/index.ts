@@ -13,6 +13,7 @@ import { signLink } from '../links';
 import { carriesSecrets, withheldData } from '../domain/secrets';
 import { seal, unseal } from '../sealed';
 import { createOrderActivities } from './orders';
+import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
 import { ROUTING_ARGS, type EmailSender, type MessageSender, type RecipientSendOutcome } from '../providers/types';
 
 export interface ActivityDeps {
@@ -37,6 +38,8 @@ export interface ActivityDeps {
    * delivers inside the 24 hours after the customer's last message.
    */
   whatsappTemplates?: WhatsAppTemplates;
+  /** Outbound webhooks to tenants' own systems (docs/webhooks.md). */
+  webhooks?: WebhookActivityDeps['webhooks'];
 }
 
 export type WhatsAppTemplates = Record<string, { contentSid: string; variables: string[] }>;
@@ -123,6 +126,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     ...createOrderActivities(deps),
+    ...createWebhookActivities(deps),
 
     /** Renders the message once and records the dispatch with a copy of what is sent (D11). Idempotent. */
     async prepareDispatch(input: DispatchInput): Promise<{ number: number; subject: string | null }> {

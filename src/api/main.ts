@@ -1,7 +1,7 @@
 // The API process: Fastify on HOST:API_PORT, connected to MongoDB and Temporal.
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { connectDb, ensureWebhookEventRetention, purgeWebhookEvents } from '../db/models';
+import { connectDb, ensureWebhookEventRetention, purgeOutboundWebhooks, purgeWebhookEvents } from '../db/models';
 import { createLogger } from '../logger';
 import { Templates } from '../templates';
 import { temporalConnectionOptions } from '../temporal-connection';
@@ -20,6 +20,7 @@ async function main() {
     db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,
     sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, linkSecret: config.LINK_SECRET, logger,
     limits: limitsFromConfig(config), trustProxy: config.TRUST_PROXY, docs: config.API_DOCS === 'public',
+    webhooks: { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     previous: { linkSecret: config.LINK_SECRET_PREVIOUS, twilioAuthToken: config.TWILIO_AUTH_TOKEN_PREVIOUS, sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS },
   });
   await app.listen({ host: config.HOST, port: config.API_PORT });
@@ -27,10 +28,13 @@ async function main() {
   const ops = await startOpsHttp({ host: config.HOST, port: config.API_METRICS_PORT });
   const retention = await ensureWebhookEventRetention(db);
   const purge = retention === 'periodic-purge'
-    ? setInterval(() => { purgeWebhookEvents(db).catch((err) => logger.warn({ err }, 'webhook event purge failed')); }, 3_600_000)
+    ? setInterval(() => {
+      purgeWebhookEvents(db).catch((err) => logger.warn({ err }, 'webhook event purge failed'));
+      purgeOutboundWebhooks(db).catch((err) => logger.warn({ err }, 'outbound webhook purge failed'));
+    }, 3_600_000)
     : undefined;
   purge?.unref();
-  logger.info({ retention }, 'raw webhook events expire after 30 days');
+  logger.info({ retention }, 'raw webhook events, tenant events and finished outbound deliveries expire after 30 days');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping: finishing in-flight requests');
     await app.close();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
 import { ROLES } from '../db/api-keys';
+import { TENANT_EVENT_TYPES, type TenantEventType } from '../domain/tenant-events';
 
 // Every rule is written so that it lands in the OpenAPI document (src/api/openapi.ts): a
 // `.refine()` is invisible there, so formats are regexes, character classes ASCII ([0-9], not
@@ -241,3 +242,44 @@ export const recoverAdminKeySchema = z.object({
   reason: text(500),
   label: text(200).nullish().transform((v) => v ?? null),
 }).strict();
+
+/**
+ * Outbound webhook endpoints (docs/webhooks.md). The URL's shape is in the contract; where it may
+ * point (SSRF policy, src/domain/endpoint-url.ts) is a rule the schema cannot express: 422 naming `url`.
+ */
+// ASCII classes only (the contract's pattern must mean the same in every regex engine): no control
+// character or space; what else makes a URL unusable is a 422 naming url (endpointUrlProblem).
+const endpointUrl = z.string().max(2048).regex(/^https?:\/\/[^\u0000-\u0020\u007f]+$/, 'an http:// or https:// URL (lower-case scheme, no spaces)');
+const endpointEvents = z.array(z.enum(TENANT_EVENT_TYPES as [TenantEventType, ...TenantEventType[]])).min(1, 'at least one event type')
+  .max(TENANT_EVENT_TYPES.length * 2).transform((events) => [...new Set(events)]);
+
+export const createWebhookEndpointSchema = z.object({
+  url: endpointUrl,
+  events: endpointEvents,
+  description: text(200).nullish().transform((v) => v ?? null),
+  enabled: z.boolean().default(true),
+}).strict();
+
+/** Only what is sent changes. */
+export const updateWebhookEndpointSchema = z.object({
+  url: endpointUrl.optional(),
+  events: endpointEvents.optional(),
+  description: text(200).nullable().optional(),
+  enabled: z.boolean().optional(),
+}).strict();
+
+/** How long the secret being replaced keeps signing beside the new one (at most P7D; PT0S: stop at once, e.g. after a leak). */
+export const rotateSecretSchema = z.object({
+  previousSecretFor: isoDuration.default('P1D'),
+}).strict();
+
+export const listWebhookDeliveriesQuery = z.object({
+  endpointId: z.string().max(100).optional(),
+  status: z.enum(['pending', 'retrying', 'delivered', 'failed', 'cancelled']).optional(),
+  cursor: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export type CreateWebhookEndpointBody = z.infer<typeof createWebhookEndpointSchema>;
+export type UpdateWebhookEndpointBody = z.infer<typeof updateWebhookEndpointSchema>;
+export type ListWebhookDeliveriesQuery = z.infer<typeof listWebhookDeliveriesQuery>;

@@ -1,13 +1,13 @@
 // The HTTP surface: REST API for platforms, provider webhooks, health. Built from its
 // dependencies so tests run it in-process against real servers.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/models';
-import { verifyApiKey, type Principal, type Role } from '../db/api-keys';
+import type { Principal } from '../db/api-keys';
 import type { Templates } from '../templates';
 import { ApiError, sendError, unavailable, unavailableDependency } from './errors';
 import { dispatchRoutes } from './routes/dispatches';
@@ -18,8 +18,9 @@ import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { confirmRoutes } from './routes/confirm';
 import { keyRoutes } from './routes/keys';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { uiRoutes } from '../ui';
-import { errors, registerOpenApi, zodValidatorCompiler } from './openapi';
+import { registerOpenApi, zodValidatorCompiler } from './openapi';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits';
 
 export interface ApiDeps {
@@ -41,6 +42,8 @@ export interface ApiDeps {
   trustProxy?: boolean | string;
   /** Serve the contract (/openapi.json) and its reference page (/docs); default true (API_DOCS). */
   docs?: boolean;
+  /** Outbound webhooks: WEBHOOK_ALLOW_PRIVATE_NETWORKS (endpoints on loopback and private addresses). */
+  webhooks?: { allowPrivateNetworks: boolean };
 }
 
 declare module 'fastify' {
@@ -118,6 +121,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await orderRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
   app.register(async (scope) => { await keyRoutes(scope, deps); });
+  app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }
@@ -145,42 +149,6 @@ function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
   });
 }
 
-/**
- * Whether a principal holds one of the roles. A tenant's `admin` key has every role within its
- * tenant, never `platform` (creating tenants is outside any one tenant: found by the API fuzzer).
- */
-export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
-  roles.some((r) => principal.roles.includes(r) || (r !== 'platform' && principal.tenantId !== null && principal.roles.includes('admin')));
-
-/** What every route behind an API key documents: the key, and the errors auth and validation may give. */
-export const authenticated = { security: [{ apiKey: [] }] };
-export const apiErrors = (...more: number[]) => errors(400, 401, 403, ...more);
-
-/**
- * onRequest hook of the two reads a notice used to link to (`/v1/dispatches/<id>`,
- * `/v1/orders/<id>`, in notices sent before they linked to /ui): a browser following such a link
- * (no API key, asks for HTML) is sent to the operator page, where sign-in leads back to it.
- * API clients are not affected: with a key, or without asking for HTML, the route answers JSON.
- */
-export function browsersToPage(pagePath: (id: string) => string) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.headers.authorization !== undefined || !/\btext\/html\b/i.test(request.headers.accept ?? '')) return;
-    return reply.redirect(pagePath((request.params as { id: string }).id), 303);
-  };
-}
-
-/** How the routes with browsersToPage document it (z.null(): a response without a body). */
-export const browserRedirect = { 303: z.null().describe('A browser without a key (Accept: text/html, no Authorization) is sent to the operator page (Location: /ui/…)') };
-
-/** onRequest hook (before the body is read or validated, so 401/403 come first): a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
-export function requireRole(deps: Pick<ApiDeps, 'db'>, ...roles: Role[]) {
-  return async (request: FastifyRequest) => {
-    const header = request.headers.authorization ?? '';
-    const m = /^Bearer (\S+)$/.exec(header);
-    if (!m) throw new ApiError(401, 'unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
-    const principal = await verifyApiKey(deps.db, m[1]);
-    if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
-    if (!allows(principal, roles)) throw new ApiError(403, 'forbidden', `this key lacks the role ${roles.join(' or ')}`);
-    request.principal = principal;
-  };
-}
+// Access and route documentation helpers live in ./auth (routes import them from there, outside
+// this module's import graph); re-exported for the routes that still import them from here.
+export { allows, authenticated, apiErrors, browsersToPage, browserRedirect, requireRole } from './auth';

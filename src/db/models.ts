@@ -276,11 +276,82 @@ const uiSessionSchema = new Schema({
   expiresAt: { type: Date, required: true },
 }, { versionKey: false });
 
+/**
+ * Outbound webhooks (docs/webhooks.md): an endpoint of a tenant's own system. Its signing secrets
+ * are sealed (src/sealed.ts, bound to the endpoint) and never selected unless asked for by name:
+ * the secret is shown once, when created or rotated, and only the delivery activity opens it.
+ */
+const webhookEndpointSchema = new Schema({
+  _id: { type: String, required: true }, // we_…
+  tenantId: { type: String, required: true },
+  url: { type: String, required: true },
+  description: { type: String, default: null },
+  events: { type: [String], default: [] },
+  enabled: { type: Boolean, default: true },
+  /** Why it stopped: `gone` (the receiver answered 410), `operator` (disabled by hand). */
+  disabledReason: { type: String, default: null },
+  disabledAt: { type: Date, default: null },
+  secret: { type: String, required: true, select: false },
+  /** During a rotation: the secret before it, still signing beside the new one until previousSecretUntil. */
+  previousSecret: { type: String, default: null, select: false },
+  previousSecretUntil: { type: Date, default: null },
+  secretRotatedAt: { type: Date, default: null },
+}, { timestamps: true, versionKey: false });
+webhookEndpointSchema.index({ tenantId: 1 });
+
+/** An event raised for a tenant, recorded once (by its event id); its body is what every delivery sends, byte for byte. */
+const tenantEventSchema = new Schema({
+  _id: { type: String, required: true }, // <tenant>/<eventId>
+  tenantId: { type: String, required: true },
+  eventId: { type: String, required: true },
+  /** The Standard Webhooks `webhook-id`, the same for every delivery and replay of this event. */
+  webhookId: { type: String, required: true },
+  type: { type: String, required: true },
+  /** `{ type, timestamp, data }` as serialised once: the signed bytes. */
+  body: { type: String, required: true },
+  occurredAt: { type: Date, required: true },
+}, { versionKey: false });
+
+const webhookAttemptSchema = new Schema({
+  at: { type: Date, required: true },
+  statusCode: { type: Number, default: null },
+  durationMs: { type: Number, required: true },
+  /** No answer: a timeout, a refused connection, an address Relais does not send to. */
+  error: { type: String, default: null },
+  /** The first characters of the receiver's answer. */
+  response: { type: String, default: null },
+}, { _id: false });
+
+/** One event to one endpoint: written only by its delivery workflow (after the API or the publishing activity creates it). */
+const webhookDeliverySchema = new Schema({
+  _id: { type: String, required: true }, // wd_…
+  tenantId: { type: String, required: true },
+  /** Shown in the list, per tenant, from 1. */
+  number: { type: Number, required: true },
+  endpointId: { type: String, required: true },
+  url: { type: String, required: true },
+  eventId: { type: String, required: true },
+  webhookId: { type: String, required: true },
+  type: { type: String, required: true },
+  /** pending → retrying … → delivered | failed | cancelled */
+  status: { type: String, required: true },
+  reason: { type: String, default: null },
+  attempts: { type: [webhookAttemptSchema], default: [] },
+  nextAttemptAt: { type: Date, default: null },
+  finishedAt: { type: Date, default: null },
+  /** A replay: the delivery it sends again; and who asked. */
+  replayOf: { type: String, default: null },
+  requestedBy: { type: String, required: true },
+}, { timestamps: true, versionKey: false });
+webhookDeliverySchema.index({ tenantId: 1, number: -1 });
+
 export type TenantDoc = InferSchemaType<typeof tenantSchema>;
 export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema>;
 export type DispatchDoc = InferSchemaType<typeof dispatchSchema>;
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
 export type AuditDoc = InferSchemaType<typeof auditSchema>;
+export type WebhookEndpointDoc = InferSchemaType<typeof webhookEndpointSchema>;
+export type WebhookDeliveryDoc = InferSchemaType<typeof webhookDeliverySchema>;
 
 function bindModels(connection: Connection, stopWatchdog: () => void) {
   return {
@@ -299,6 +370,9 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
     UiSession: connection.model('UiSession', uiSessionSchema, 'ui_sessions'),
+    WebhookEndpoint: connection.model('WebhookEndpoint', webhookEndpointSchema, 'webhook_endpoints'),
+    TenantEvent: connection.model('TenantEvent', tenantEventSchema, 'tenant_events'),
+    WebhookDelivery: connection.model('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries'),
     close: async () => { stopWatchdog(); await connection.close(); },
   };
 }
@@ -339,7 +413,10 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
     onReconnectFailed: (err) => options.log?.warn({ err }, 'MongoDB reconnection failed; trying again'),
   });
   const db = bindModels(connection, stopWatchdog);
-  await Promise.all([db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.Confirmation.init()]);
+  await Promise.all([
+    db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(),
+    db.Confirmation.init(), db.WebhookEndpoint.init(), db.WebhookDelivery.init(),
+  ]);
   return db;
 }
 
@@ -360,10 +437,25 @@ export async function ensureWebhookEventRetention(db: Db, days = WEBHOOK_EVENT_R
   const info = await db.connection.db!.admin().command({ buildInfo: 1 });
   if ('ferretdbVersion' in info) return 'periodic-purge';
   await db.WebhookEvent.collection.createIndex({ receivedAt: 1 }, { name: 'receivedAt_ttl', expireAfterSeconds: days * 86_400 });
+  // Outbound webhooks: events and finished deliveries (a delivery still running has no finishedAt, and a TTL index skips it).
+  await db.TenantEvent.collection.createIndex({ occurredAt: 1 }, { name: 'occurredAt_ttl', expireAfterSeconds: days * 86_400 });
+  await db.WebhookDelivery.collection.createIndex({ finishedAt: 1 }, { name: 'finishedAt_ttl', expireAfterSeconds: days * 86_400 });
   return 'ttl-index';
 }
 
 export async function purgeWebhookEvents(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS, now = Date.now()): Promise<number> {
   const result = await db.WebhookEvent.deleteMany({ receivedAt: { $lt: new Date(now - days * 86_400_000) } });
   return result.deletedCount;
+}
+
+/**
+ * Outbound webhooks, kept as long as raw webhook events: tenant events that happened, and
+ * deliveries that finished, more than `days` ago (the periodic purge of FerretDB; MongoDB's TTL
+ * indexes do the same). Deliveries still retrying are kept whatever their age.
+ */
+export async function purgeOutboundWebhooks(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS, now = Date.now()): Promise<{ events: number; deliveries: number }> {
+  const before = new Date(now - days * 86_400_000);
+  const events = await db.TenantEvent.deleteMany({ occurredAt: { $lt: before } });
+  const deliveries = await db.WebhookDelivery.deleteMany({ finishedAt: { $lt: before } });
+  return { events: events.deletedCount, deliveries: deliveries.deletedCount };
 }

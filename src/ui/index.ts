@@ -25,6 +25,7 @@ import { dispatchPagePath, orderPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { WORDS, type Locale } from './words';
+import { webhookPages } from './webhooks';
 
 declare module 'fastify' {
   interface FastifyRequest { ui?: { principal: Principal; locale: Locale; timeZone: string; tenantName: string } }
@@ -344,4 +345,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return act(() => updateSettings(db, request.ui!.principal, parse(settingsSchema, { locale: f.locale, timeZone: f.timeZone, policies })),
       (p) => settingsPage(request, reply, p), reply, '/ui/settings?done=settings');
   });
+
+  // ---- outbound webhooks (admin) ------------------------------------------------------
+  webhookPages(app, deps, { admin: need(ROLES.admin), checkCsrf, context, act });
 }

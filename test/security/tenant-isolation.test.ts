@@ -8,10 +8,13 @@
 // 1 and 3). The operator pages get the same walk with the other tenant's session.
 import { signInOverHttp } from '../support/ui-session';
 import { purchaseOrder, newOrder, startStack, type Stack } from '../support/stack';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { publishHeld } from '../support/tenant-events';
 
 let stack: Stack;
-beforeAll(async () => { stack = await startStack(); });
-afterAll(async () => { await stack?.close(); });
+let receiver: WebhookReceiver;
+beforeAll(async () => { [stack, receiver] = await Promise.all([startStack(), startWebhookReceiver()]); });
+afterAll(async () => { await stack?.close(); await receiver?.close(); });
 
 const DISPATCH = 'iso-dispatch';
 const ORDER = 'iso-order';
@@ -30,6 +33,11 @@ const BODIES: Record<string, unknown> = {
   'PUT /v1/preferences': { sellerAlerts: { on_hold: { enabled: false, channels: [] } } },
   'PUT /v1/settings': { name: 'Taken over', locale: 'fr' },
   'POST /v1/keys': { roles: ['log:read'], label: 'walked' },
+  // The other tenant's own endpoint: on loopback's discard port, never reached (it publishes nothing).
+  'POST /v1/webhook-endpoints': { url: 'http://127.0.0.1:9/relais', events: ['order.held'] },
+  'PATCH /v1/webhook-endpoints/{id}': { enabled: false, url: 'http://127.0.0.1:9/taken-over' },
+  'POST /v1/webhook-endpoints/{id}/rotate-secret': {},
+  'POST /v1/webhook-deliveries/{id}/replay': {},
 };
 
 /** Operations that are not tenant data: public, signed by providers, or platform-wide. */
@@ -46,6 +54,8 @@ async function snapshot() {
     preferences: await read('/v1/preferences'),
     keys: await read('/v1/keys'),
     dispatches: (await read('/v1/dispatches?result=all&limit=200')).dispatches.map((d: any) => d.dispatchId),
+    webhookEndpoints: await read('/v1/webhook-endpoints'),
+    webhookDeliveries: await read('/v1/webhook-deliveries'),
   });
 }
 
@@ -63,6 +73,10 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     const { notifications } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
     return notifications.length >= 2 && notifications.every((n: { status: string }) => n.status === 'delivered');
   });
+  // An outbound webhook endpoint of this tenant and a delivered event (the publishing activity, as a workflow calls it).
+  const endpoint = (await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/mine'), events: ['order.held'] })).body;
+  const { deliveries: [delivery] } = await publishHeld(stack, ORDER);
+  await stack.waitFor('the event delivered', async () => (await stack.request('GET', `/v1/webhook-deliveries/${delivery}`)).body.status === 'delivered');
   const adminKeyId = stack.key.slice(3, 15);
   const before = await snapshot();
 
@@ -74,7 +88,8 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       const operation = `${method.toUpperCase()} ${path}`;
       const hasBody = ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase());
       if (hasBody && !(operation in BODIES)) throw new Error(`${operation} is new: give it a valid body in BODIES so the walk covers it`);
-      const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER : DISPATCH;
+      const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER
+        : path.startsWith('/v1/webhook-endpoints') ? endpoint.id : path.startsWith('/v1/webhook-deliveries') ? delivery : DISPATCH;
       const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1');
       expect({ operation, unfilled: /\{\w+\}/.exec(url)?.[0] ?? null }).toEqual({ operation, unfilled: null }); // a 404 for a literal "{x}" would prove nothing
       const res = await stack.request(method.toUpperCase(), url, hasBody ? BODIES[operation] : undefined, stack.other.key);
@@ -101,7 +116,12 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     'POST /v1/dispatches/{id}/resend-via', 'POST /v1/dispatches/{id}/mark-sent', 'POST /v1/orders', 'GET /v1/orders/{id}',
     'POST /v1/orders/{id}/events', 'POST /v1/orders/{id}/release', 'POST /v1/orders/{id}/cancel', 'GET /v1/preferences', 'PUT /v1/preferences',
     'GET /v1/settings', 'PUT /v1/settings', 'GET /v1/keys', 'POST /v1/keys', 'DELETE /v1/keys/{id}',
+    'POST /v1/webhook-endpoints', 'GET /v1/webhook-endpoints', 'GET /v1/webhook-endpoints/{id}', 'PATCH /v1/webhook-endpoints/{id}',
+    'DELETE /v1/webhook-endpoints/{id}', 'POST /v1/webhook-endpoints/{id}/rotate-secret', 'GET /v1/webhook-deliveries',
+    'GET /v1/webhook-deliveries/{id}', 'POST /v1/webhook-deliveries/{id}/replay',
   ]));
+  // Nothing was sent again to this tenant's endpoint.
+  expect(receiver.received('/mine')).toHaveLength(1);
 
   // The other tenant's own writes stayed its own, and are as invisible from here.
   for (const path of ['/v1/dispatches/other-dispatch', '/v1/orders/other-order']) {

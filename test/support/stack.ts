@@ -17,6 +17,7 @@ import { freePort } from '../../scripts/lib/processes';
 import type { ApiLimits } from '../../src/api/limits';
 import type { AddressInfo } from 'node:net';
 import { startOpsHttp } from '../../src/metrics-http';
+import type { Resolve } from '../../src/outbound/post';
 
 export interface StackOptions {
   /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
@@ -35,6 +36,12 @@ export interface StackOptions {
   limits?: Partial<ApiLimits>;
   /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
   smtp?: { host: string; port: number };
+  /**
+   * Outbound webhooks: name resolution of the worker (tests answer for names of their own), the POST
+   * timeout (default 5 s), and whether loopback/private addresses are allowed (default true: the
+   * tests' receivers listen on loopback, as an operator would allow for a receiver inside).
+   */
+  webhooks?: { resolve?: Resolve; timeoutMs?: number; allowPrivateNetworks?: boolean };
   /** Approved WhatsApp templates of the worker (default TEST_WHATSAPP_TEMPLATES). */
   whatsappTemplates?: Record<string, { contentSid: string; variables: string[] }>;
 }
@@ -96,6 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app: FastifyInstance = buildServer({
     db, temporal: client, templates, taskQueue, publicBaseUrl: apiUrl,
     sendgridWebhookPublicKey: keys.publicKeyBase64, twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken, linkSecret: SANDBOX_SECRETS.linkSecret,
+    webhooks: { allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true },
     // The sandbox is a whole provider posting from one address: the per-address webhook limit is
     // raised so load and scale runs measure Relais, not the limiter (test/contract/limits.test.ts sets its own).
     limits: { webhookRate: { max: 1_000_000, windowMs: 60_000 }, ...options.limits },
@@ -120,6 +128,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
         whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,
+        webhooks: {
+          starter: { client, taskQueue }, allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true, timeoutMs: options.webhooks?.timeoutMs ?? 5_000, resolve: options.webhooks?.resolve,
+        },
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         smtp,
         twilio: createTwilioSender({
@@ -158,6 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PUBLIC_BASE_URL: apiUrl, SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url,
     TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
     TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret, LOG_LEVEL: 'warn',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WORKER_HTTP_PORT: '0', API_METRICS_PORT: '0', // several worker and API processes may run at once
   };
 

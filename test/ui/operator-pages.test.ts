@@ -4,17 +4,13 @@
 // order (O4, O10), preferences that the next alert follows (O9), access (L4), escaping, and the
 // links of notices (D4 escalation, O2 seller alert) opening their page through sign-in.
 // Screenshots at desktop and phone widths go to test/artifacts/ui/ (git-ignored).
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectAccessible, launchBrowser, openSignedIn, screenshots } from '../support/browser';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
 import { signInOverHttp } from '../support/ui-session';
 import { plainReason } from '../../src/domain/reasons';
 import type { SandboxMessage } from '../../src/sandbox/store';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const ARTIFACTS = join(__dirname, '..', 'artifacts', 'ui');
 const SELLER_EMAIL = 'sam.seller@bistro.test';
 const SELLER_PHONE = '+33611111111';
 const BUYER_EMAIL = 'bruno.buyer@bistro.test';
@@ -24,11 +20,7 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  [stack, browser] = await Promise.all([
-    startStack(),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
-  ]);
+  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -38,53 +30,8 @@ afterAll(async () => {
 const api = (method: string, path: string, body?: unknown) => stack.request(method, path, body);
 const dispatchResult = async (id: string) => (await api('GET', `/v1/dispatches/${id}`)).body?.result;
 
-/**
- * A fresh browser (no cookies) opens `path` (by default /ui/, which lands on the first page the key
- * may open), is sent to sign-in, and signs in with a key; it is then wherever sign-in sent it.
- */
-async function signedIn(key: string, path = '/ui/'): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: stack.apiUrl, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.on('dialog', (d) => { throw new Error(`unexpected dialog: ${d.message()}`); });
-  await page.goto(path);
-  expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
-  await page.getByLabel(/API key|Clé d'API/).fill(key);
-  await Promise.all([page.waitForURL((url) => url.pathname !== '/ui/sign-in'), page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click()]);
-  return { context, page };
-}
-
-/** Every field a person can fill has a name a screen reader announces (a label or aria-label). */
-async function expectLabelled(page: Page) {
-  const unlabelled = await page.locator('main input:not([type=hidden]), main select').evaluateAll((fields) =>
-    fields.filter((f) => !f.getAttribute('aria-label') && !(f.id && document.querySelector(`label[for="${f.id}"]`))).map((f) => f.outerHTML));
-  expect(unlabelled).toEqual([]);
-}
-
-/**
- * WCAG 2 A and AA by axe-core (contrast, labels, landmarks, names, keyboard traps…), at the
- * width given. Injected through the DevTools protocol, so the page's CSP stays as served.
- */
-async function expectAccessible(page: Page, where: string) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, iframes: false });
-    return result.violations.map((v: any) => `${v.id}: ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
-  });
-  expect({ where, violations }).toEqual({ where, violations: [] });
-}
-
-/** Full-page screenshots at a desktop and a phone width (and the fields' labels and WCAG checked at both). */
-async function screenshots(page: Page, name: string) {
-  await expectLabelled(page);
-  for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'phone']] as const) {
-    await page.setViewportSize({ width, height });
-    // Two frames, so that the sandboxed copy (its own process) is painted too.
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
-    await expectAccessible(page, `${name} (${label})`);
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
+/** A fresh browser signed in with a key (test/support/browser.ts), on this file's stack. */
+const signedIn = (key: string, path?: string) => openSignedIn(browser, stack.apiUrl, key, path);
 
 describe('delivery log and dispatch page', () => {
   let context: BrowserContext;

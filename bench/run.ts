@@ -1,26 +1,31 @@
 // `npm run bench`: Relais's throughput on this machine, each figure next to a baseline measured
-// on the same server in the same run. Prints the machine, progress, and a table at the end.
-//   npm run bench -- --dispatches 100 --webhook-seconds 10 --orders 30 --open-orders 150 (the defaults)
-//   npm run bench -- --only open-orders --open-orders 10000 --store postgresql   (FerretDB on PostgreSQL)
+// on the same server in the same run. Prints the machine, progress, the load average beside every
+// figure (the machine may be shared), and tables at the end. docs/performance.md explains each.
+//   npm run bench                                   every section, defaults below
+//   npm run bench -- --only store --store-sizes 10,10000,100000 --stores postgresql,sqlite
+//   npm run bench -- --only ingest,bounce           a dispatch as it grows; bounce → escalation
+//   npm run bench -- --only open-orders --open-orders 10000 --cache 250
 //   npm run bench -- --target cluster   dispatches and orders with 1, 2 and 3 worker processes,
 //                                       on the dev server and on a real cluster (PostgreSQL), same run
-import { cpus, totalmem } from 'node:os';
-import { randomBytes, createPrivateKey, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { randomBytes, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { clusterToolPaths, startCluster } from '../scripts/lib/cluster';
-import { ROOT, freePort, startFerretDb, startPostgres, stopProcess, toolPaths } from '../scripts/lib/processes';
+import { startCluster } from '../scripts/lib/cluster';
+import { ROOT, stopProcess, toolPaths } from '../scripts/lib/processes';
 import { buildWorkflowBundle } from '../src/worker';
 import { dispatchKey } from '../src/db/dispatch-records';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../test/support/stack';
-import { orderEventUpdate, orderStateQuery } from '../src/workflows/order';
+import { startLocalServers, type StoreKind } from '../test/support/servers';
+import { orderEventUpdate, orderStateQuery } from '../src/workflows/order-contract';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { benchStore, storeTable } from './store';
+import { ActivityTimes, benchBounceToEscalation, benchIngest, postEvents } from './dispatch-scale';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -32,14 +37,22 @@ const { values: args } = parseArgs({
     'baseline-workflows': { type: 'string', default: '200' },
     orders: { type: 'string', default: '30' },
     'open-orders': { type: 'string', default: '150' },
-    store: { type: 'string', default: 'sqlite' },
-    only: { type: 'string', default: 'dispatches,webhooks,orders,open-orders' },
+    store: { type: 'string', default: 'postgresql' },
+    stores: { type: 'string', default: 'postgresql,sqlite' },
+    'store-sizes': { type: 'string', default: '10,10000,100000' },
+    'ingest-sizes': { type: 'string', default: '10,100,1000' },
+    'ingest-events': { type: 'string', default: '5' },
+    bounces: { type: 'string', default: '30' },
+    cache: { type: 'string' },
+    only: { type: 'string', default: 'store,dispatches,webhooks,ingest,bounce,orders,open-orders' },
     target: { type: 'string', default: 'dev' },
     workers: { type: 'string', default: '1,2,3' },
   },
 });
 
 const say = (msg: string) => console.log(`[bench] ${msg}`);
+/** The load average (1, 5, 15 minutes) when a figure is taken: on a shared machine, read figures with it. */
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>, label: string) {
@@ -116,14 +129,7 @@ async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, bundle:
           relais_tenant: stack.tenantId, relais_dispatch: `wh-${n % targets}`, relais_index: '0.1',
         };
       });
-      const body = JSON.stringify(events) + '\r\n';
-      const ts = String(Math.floor(Date.now() / 1000));
-      const res = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, {
-        method: 'POST', body,
-        headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(ts + body), key).toString('base64'), 'x-twilio-email-event-webhook-timestamp': ts },
-      });
-      await res.arrayBuffer();
-      if (res.status === 200) accepted += events.length;
+      if (await postEvents(stack, key, events)) accepted += events.length;
     }
   }));
   const webhookRate = accepted / ((Date.now() - started) / 1000);
@@ -191,9 +197,11 @@ function processUsage(pid: number): { cpuSeconds: number; rssMiB: number; peakRs
  * Many orders in transit, each waiting on its 48-hour timer: what holding them costs one worker.
  * The worker is `src/worker.ts` as its own process (as deployed), so its figures are its own.
  */
-async function benchOpenOrders(env: TestWorkflowEnvironment, count: number, concurrency: number) {
+async function benchOpenOrders(env: TestWorkflowEnvironment, count: number, concurrency: number, cache: string | undefined) {
   const stack = await startStack({ worker: false, temporal: { client: env.client, nativeConnection: env.nativeConnection } });
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { cwd: ROOT, env: { ...process.env, ...stack.workerEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: ROOT, env: { ...process.env, ...stack.workerEnv, ...(cache ? { WORKER_MAX_CACHED_WORKFLOWS: cache } : {}) }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const pid = worker.pid!;
   let stderr = '';
   worker.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
@@ -215,6 +223,7 @@ async function benchOpenOrders(env: TestWorkflowEnvironment, count: number, conc
     const started = Date.now();
     await pool(Array.from({ length: count - 1 }, (_, i) => i + 1), concurrency, place, 'orders to in transit');
     const placingSeconds = (Date.now() - started) / 1000;
+    const placedLoad = load();
     const inTransit = await env.client.workflow.count(`TaskQueue = "${stack.taskQueue}" AND ExecutionStatus = "Running"`);
     // Quiet window: the orders only wait on timers now; what does holding them cost?
     const quietSeconds = 60;
@@ -228,6 +237,8 @@ async function benchOpenOrders(env: TestWorkflowEnvironment, count: number, conc
       placingPerSecond: (count - 1) / placingSeconds,
       quietCpuPercent: ((after.cpuSeconds - before.cpuSeconds) / quietSeconds) * 100,
       quietSeconds,
+      placedLoad,
+      load: load(),
     };
   } finally {
     await stopProcess(worker);
@@ -255,7 +266,7 @@ async function withWorkerProcesses<T>(stack: Stack, n: number, body: () => Promi
 }
 
 /** `--target cluster`: the same two benchmarks, 1..3 worker processes, dev server next to the cluster. */
-async function benchTargets(env: TestWorkflowEnvironment, dir: string, machine: string, store: string) {
+async function benchTargets(env: TestWorkflowEnvironment, dir: string, machine: string, store: string): Promise<string> {
   say('starting a Temporal cluster: server 1.29.1 on PostgreSQL (scripts/lib/cluster.ts)');
   const cluster = await startCluster({ dir: join(dir, 'cluster'), temporalCli: toolPaths().temporal });
   const workerCounts = args.workers.split(',').map(Number);
@@ -273,7 +284,7 @@ async function benchTargets(env: TestWorkflowEnvironment, dir: string, machine: 
         try {
           say(`${target}, ${n} worker process(es): ${count} dispatches, then ${orders} orders`);
           const [d, o] = await withWorkerProcesses(stack, n, async () => [await benchDispatches(stack, count, concurrency), await benchOrders(stack, orders, concurrency)] as const);
-          rows.push(`| ${target} | ${n} | ${d.perSecond.toFixed(2)} /s (p50 ${(d.p50 / 1000).toFixed(1)} s, p99 ${(d.p99 / 1000).toFixed(1)} s) | ${o.toFixed(2)} /s |`);
+          rows.push(`| ${target} | ${n} | ${d.perSecond.toFixed(2)} /s (p50 ${(d.p50 / 1000).toFixed(1)} s, p99 ${(d.p99 / 1000).toFixed(1)} s) | ${o.toFixed(2)} /s | ${load()} |`);
           say(`  ${rows.at(-1)}`);
         } finally {
           await stack.close();
@@ -283,102 +294,108 @@ async function benchTargets(env: TestWorkflowEnvironment, dir: string, machine: 
   } finally {
     await cluster.stop();
   }
-  console.log(`\nRelais benchmark, targets — ${new Date().toISOString()}\nmachine: ${machine}\nMongoDB-wire: ${store}; ${count} dispatches and ${orders} orders per row, ${concurrency} at a time\n`);
-  console.log('| Temporal | worker processes | dispatches to delivered | orders placed → delivered |');
-  console.log('|---|---|---|---|');
-  for (const row of rows) console.log(row);
+  return [`Targets — machine: ${machine}; MongoDB-wire: ${store}; ${count} dispatches and ${orders} orders per row, ${concurrency} at a time`, '',
+    '| Temporal | worker processes | dispatches to delivered | orders placed → delivered | load (1, 5, 15 min) |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
 async function main() {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const only = new Set(args.only!.split(','));
-  say(`machine: ${machine}`);
-  const tools = toolPaths();
+  const started = new Date();
+  say(`machine: ${machine}; load ${load()}`);
   const dir = mkdtempSync(join(tmpdir(), 'relais-bench-'));
-  say('starting a Temporal dev server (file-backed SQLite)');
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: await freePort(), ui: false, dbFilename: join(dir, 'temporal.sqlite') },
-  });
-  const mongoPort = await freePort();
-  let store = 'MONGODB_URI';
-  let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
-  let ferret: Awaited<ReturnType<typeof startFerretDb>> | undefined;
-  if (!process.env.MONGODB_URI) {
-    if (args.store === 'postgresql') {
-      say('starting PostgreSQL and FerretDB on it');
-      postgres = await startPostgres(clusterToolPaths().postgresBin);
-      store = 'FerretDB 1.24 on PostgreSQL';
-    } else if (args.store === 'sqlite') {
-      say('starting FerretDB on SQLite');
-      store = 'FerretDB 1.24 on SQLite';
-    } else {
-      throw new Error(`--store must be sqlite or postgresql, not ${args.store}`);
+  const tables: string[] = [];
+  try {
+    if (only.has('store')) {
+      const sizes = args['store-sizes']!.split(',').map(Number);
+      say(`store: reads by key, projection writes and the log's first page at ${sizes.join(', ')} stored documents (${args.stores})`);
+      const rows = await benchStore({ kinds: args.stores!.split(',') as StoreKind[], sizes, dir, say, load });
+      tables.push(`### The embedded store (median of up to 15 runs; load average at the row's last size in the log)\n\n${storeTable(rows, sizes)}`);
     }
-    ferret = await startFerretDb({ bin: tools.ferretdb!, port: mongoPort, dir: join(dir, 'ferretdb'), postgresqlUrl: postgres?.url });
+    const rest = [...only].filter((o) => o !== 'store');
+    if (rest.length) tables.push(await benchWorkflows(new Set(rest), machine, dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  process.env.RELAIS_TEST_MONGODB_URI = process.env.MONGODB_URI ?? `mongodb://127.0.0.1:${mongoPort}/`;
-  process.env.RELAIS_TEST_TEMPORAL_ADDRESS = env.connection.options.address;
-  say('bundling the workflow code');
-  const bundlePath = join(dir, 'bundle.js');
-  writeFileSync(bundlePath, (await buildWorkflowBundle()).code);
-  process.env.RELAIS_TEST_WORKFLOW_BUNDLE = bundlePath;
+  console.log(`\nRelais benchmark — ${started.toISOString()} to ${new Date().toISOString()}\nmachine: ${machine}\n`);
+  for (const table of tables) console.log(`${table}\n`);
+}
+
+/** Every section that runs workflows, on a Temporal dev server and the chosen store. */
+async function benchWorkflows(only: Set<string>, machine: string, dir: string): Promise<string> {
+  if (args.store !== 'postgresql' && args.store !== 'sqlite') throw new Error(`--store must be postgresql or sqlite, not ${args.store}`);
+  const servers = await startLocalServers({ store: args.store, say });
+  const { env } = servers;
   if (args.target === 'cluster') {
     try {
-      await benchTargets(env, dir, machine, store);
+      return await benchTargets(env, dir, machine, servers.store);
     } finally {
-      await env.teardown();
-      await stopProcess(ferret);
-      await stopProcess(postgres?.child);
-      if (postgres) rmSync(postgres.dir, { recursive: true, force: true });
-      rmSync(dir, { recursive: true, force: true });
+      await servers.stop();
     }
-    return;
   }
   if (args.target !== 'dev') throw new Error(`--target is dev or cluster, not ${args.target}`);
-  const stack = await startStack({ eventDelayMs: 20, temporal: { client: env.client, nativeConnection: env.nativeConnection } });
+  const times = new ActivityTimes();
+  const stack = await startStack({ eventDelayMs: 20, temporal: { client: env.client, nativeConnection: env.nativeConnection }, activityInterceptors: [times.interceptor] });
   const rows: string[] = [];
+  const extra: string[] = [];
   try {
     const count = Number(args.dispatches);
     const concurrency = Number(args.concurrency);
     const noopBundle = await buildWorkflowBundle(require.resolve('./noop-workflows'));
     let noopRate = 0;
+    let noopLoad = '';
     if (only.has('dispatches') || only.has('orders')) {
       say(`baseline: ${args['baseline-workflows']} no-op workflows with one no-op activity`);
       noopRate = await baselineWorkflows(env, noopBundle, Number(args['baseline-workflows']), concurrency);
+      noopLoad = load();
+      say(`  ${noopRate.toFixed(1)} /s (load ${noopLoad})`);
     }
     if (only.has('dispatches')) {
       say(`dispatches: ${count} through API → workflow → SendGrid SDK → sandbox → signed webhooks → delivered (${concurrency} at a time)`);
       const d = await benchDispatches(stack, count, concurrency);
-      rows.push(`| dispatches to delivered | ${d.perSecond.toFixed(1)} /s (p50 ${d.p50} ms, p99 ${d.p99} ms) | no-op workflow + activity: ${noopRate.toFixed(1)} /s | ${(d.perSecond / noopRate).toFixed(2)} |`);
+      rows.push(`| dispatches to delivered | ${d.perSecond.toFixed(1)} /s (p50 ${d.p50} ms, p99 ${d.p99} ms) | no-op workflow + activity: ${noopRate.toFixed(1)} /s | ${(d.perSecond / noopRate).toFixed(2)} | ${load()} |`);
+      say(`  ${rows.at(-1)}`);
     }
     if (only.has('webhooks')) {
       say(`webhooks: signed SendGrid batches of 50 for ${args['webhook-seconds']} s, then raw client signals for as long`);
       const w = await benchWebhooks(stack, env, noopBundle, Number(args['webhook-seconds']));
-      rows.push(`| webhook events accepted (verified, signalled) | ${w.webhookRate.toFixed(0)} /s | client.workflow.signal: ${w.signalRate.toFixed(0)} /s | ${(w.webhookRate / w.signalRate).toFixed(2)} |`);
+      rows.push(`| webhook events accepted (verified, signalled) | ${w.webhookRate.toFixed(0)} /s | client.workflow.signal: ${w.signalRate.toFixed(0)} /s | ${(w.webhookRate / w.signalRate).toFixed(2)} | ${load()} |`);
+      say(`  ${rows.at(-1)}`);
+    }
+    if (only.has('ingest')) {
+      const sizes = args['ingest-sizes']!.split(',').map(Number);
+      say(`ingest: one dispatch each of ${sizes.join(', ')} recipients, ${args['ingest-events']} new events per recipient in signed batches of 50`);
+      const ingest = await benchIngest(stack, times, sizes, Number(args['ingest-events']), load, say);
+      const lines = ['| recipients | events | accepted /s | activity: calls, mean, p99 (the projection writes among them) | load |', '|---|---|---|---|---|'];
+      for (const r of ingest) {
+        lines.push(`| ${r.recipients} | ${r.events} | ${r.perSecond.toFixed(0)} | ${r.activities.map((a) => `${a.type} ×${a.calls}, ${a.meanMs.toFixed(1)} ms, p99 ${a.p99Ms.toFixed(0)} ms`).join('; ')} | ${r.load} |`);
+      }
+      extra.push(`### A dispatch as it grows: events ingested\n\n${lines.join('\n')}`);
+    }
+    if (only.has('bounce')) {
+      say(`bounce → escalation: ${args.bounces} dispatches to a bouncing address, one at a time`);
+      const b = await benchBounceToEscalation(stack, Number(args.bounces), say);
+      rows.push(`| bounce webhook accepted → escalation at the provider (${b.samples.length}) | p50 ${b.p50} ms, p99 ${b.p99} ms | — | — | ${load()} |`);
+      say(`  ${rows.at(-1)}`);
     }
     if (only.has('orders')) {
       say(`orders: ${args.orders} placed → delivered with 6 events each over HTTP`);
       const ordersPerSecond = await benchOrders(stack, Number(args.orders), concurrency);
-      rows.push(`| orders placed → delivered (6 HTTP events each) | ${ordersPerSecond.toFixed(2)} /s | no-op workflow + activity: ${noopRate.toFixed(1)} /s | ${(ordersPerSecond / noopRate).toFixed(2)} |`);
+      rows.push(`| orders placed → delivered (6 HTTP events each) | ${ordersPerSecond.toFixed(2)} /s | no-op workflow + activity: ${noopRate.toFixed(1)} /s (load ${noopLoad}) | ${(ordersPerSecond / noopRate).toFixed(2)} | ${load()} |`);
+      say(`  ${rows.at(-1)}`);
     }
     if (only.has('open-orders')) {
-      say(`open orders: ${args['open-orders']} moved to in transit by a worker process of their own, then a quiet minute on their 48-hour timers`);
-      const open = await benchOpenOrders(env, Number(args['open-orders']), concurrency);
-      rows.push(`| ${args['open-orders']} open orders waiting on 48-hour timers (${open.running} running) | worker process RSS ${open.rssMiB.toFixed(0)} MiB (peak ${open.peakRssMiB.toFixed(0)} MiB, bundling included), CPU ${open.quietCpuPercent.toFixed(1)} % of a core over ${open.quietSeconds} s of waiting; placed at ${open.placingPerSecond.toFixed(1)} /s | — | — |`);
+      say(`open orders: ${args['open-orders']} moved to in transit by a worker process of their own (cache ${args.cache ?? 'WORKER_MAX_CACHED_WORKFLOWS default'}), then a quiet minute on their 48-hour timers`);
+      const open = await benchOpenOrders(env, Number(args['open-orders']), concurrency, args.cache);
+      rows.push(`| ${args['open-orders']} open orders waiting on 48-hour timers (${open.running} running; cache ${args.cache ?? 'default'}) | worker process RSS ${open.rssMiB.toFixed(0)} MiB (peak ${open.peakRssMiB.toFixed(0)} MiB, bundling included), CPU ${open.quietCpuPercent.toFixed(1)} % of a core over ${open.quietSeconds} s of waiting; placed at ${open.placingPerSecond.toFixed(1)} /s (load ${open.placedLoad} when placed) | — | — | ${open.load} |`);
+      say(`  ${rows.at(-1)}`);
     }
-
-    console.log(`\nRelais benchmark — ${new Date().toISOString()}\nmachine: ${machine}\nTemporal: dev server (CLI v1.5.1, SQLite file); MongoDB-wire: ${store}\n`);
-    console.log('| measure | Relais | baseline (same server, same run) | ratio |');
-    console.log('|---|---|---|---|');
-    for (const row of rows) console.log(row);
   } finally {
     await stack.close();
-    await env.teardown();
-    await stopProcess(ferret);
-    await stopProcess(postgres?.child);
-    if (postgres) rmSync(postgres.dir, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
+    await servers.stop();
   }
+  const head = `Temporal: dev server (CLI v1.5.1, SQLite file); MongoDB-wire: ${servers.store}\n\n| measure | Relais | baseline (same server, same run) | ratio | load (1, 5, 15 min) |\n|---|---|---|---|---|`;
+  return [rows.length ? `${head}\n${rows.join('\n')}` : '', ...extra].filter(Boolean).join('\n\n');
 }
 
 main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });

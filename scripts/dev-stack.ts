@@ -1,5 +1,5 @@
 // `npm start`: the whole stack on this machine, on embedded defaults, bound to loopback.
-// Temporal dev server (SQLite file), FerretDB (SQLite) unless MONGODB_URI is set, the provider
+// Temporal dev server (SQLite file), FerretDB on a private PostgreSQL cluster unless MONGODB_URI is set, the provider
 // sandbox, the worker and the API; each restarted if it dies; Ctrl-C stops them all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { loadConfig, ConfigError, type Config } from '../src/config';
 import { connectDb } from '../src/db/models';
 import { createApiKey } from '../src/db/api-keys';
 import { generateSendGridKeyPair } from '../src/sandbox';
-import { portOpen, ROOT, startFerretDb, stopProcess, toolPaths, waitForPort } from './lib/processes';
+import { portOpen, postgresBin, ROOT, startFerretDb, startPostgres, stopProcess, toolPaths, waitForPort, type PostgresServer } from './lib/processes';
 
 const say = (msg: string) => console.log(`[relais] ${msg}`);
 
@@ -103,7 +103,7 @@ async function main() {
   const secrets = devSecrets(dataDir);
 
   const ports: Array<[string, number, boolean]> = [
-    ['API_PORT', config.API_PORT, true], ['SANDBOX_PORT', config.SANDBOX_PORT, true],
+    ['API_PORT', config.API_PORT, true], ['API_METRICS_PORT', config.API_METRICS_PORT, true], ['SANDBOX_PORT', config.SANDBOX_PORT, true],
     ['TEMPORAL_ADDRESS port', Number(config.TEMPORAL_ADDRESS.split(':').pop()), true], ['TEMPORAL_UI_PORT', config.TEMPORAL_UI_PORT, true],
     ['FERRETDB_PORT', config.FERRETDB_PORT, !config.MONGODB_URI],
   ];
@@ -159,8 +159,16 @@ async function main() {
   let mongoUri = config.MONGODB_URI;
   if (!mongoUri) {
     if (!tools.ferretdb) throw new Error('FerretDB is not built: run `node scripts/tools.mjs`.');
-    say(`starting FerretDB on ${config.HOST}:${config.FERRETDB_PORT} (data ${join(config.DATA_DIR, 'ferretdb')})`);
-    const ferret = await startFerretDb({ bin: tools.ferretdb, port: config.FERRETDB_PORT, dir: join(dataDir, 'ferretdb'), host: config.HOST, log: 'inherit' });
+    // PostgreSQL by default: FerretDB pushes equality filters down to it, where indexes serve them
+    // (docs/architecture.md, "The embedded store"); on SQLite every query reads the whole collection.
+    let postgres: PostgresServer | undefined;
+    if (config.EMBEDDED_STORE === 'postgresql') {
+      say(`starting PostgreSQL for FerretDB (data ${join(config.DATA_DIR, 'postgresql')})`);
+      postgres = await startPostgres(postgresBin(), { dir: join(dataDir, 'postgresql'), log: (msg) => say(`  ${msg}`) });
+      processes.push({ name: 'postgresql', child: postgres.child, stopping: false, restarts: 0 });
+    }
+    say(`starting FerretDB on ${config.HOST}:${config.FERRETDB_PORT} (${postgres ? 'on PostgreSQL' : `SQLite files in ${join(config.DATA_DIR, 'ferretdb')}`})`);
+    const ferret = await startFerretDb({ bin: tools.ferretdb, port: config.FERRETDB_PORT, dir: join(dataDir, 'ferretdb'), host: config.HOST, log: 'inherit', postgresql: postgres });
     processes.push({ name: 'ferretdb', child: ferret, stopping: false, restarts: 0 });
     mongoUri = `mongodb://${config.HOST}:${config.FERRETDB_PORT}/relais`;
   }
@@ -180,6 +188,8 @@ async function main() {
     TWILIO_SMS_FROM: config.TWILIO_SMS_FROM ?? '+15005550006',
     TWILIO_WHATSAPP_FROM: config.TWILIO_WHATSAPP_FROM ?? '+15005550006',
     LINK_SECRET: config.LINK_SECRET ?? secrets.linkSecret,
+    // On a developer's machine the tenant's webhook receiver is usually local too (docs/webhooks.md).
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? 'true',
   };
   const tsx = ['--import', 'tsx'];
   say(`starting the provider sandbox on ${sandboxUrl}`);

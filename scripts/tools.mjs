@@ -3,8 +3,8 @@
 // one once. Later runs find them and return in well under a second.
 //   node scripts/tools.mjs            everything (dev stack and tests)
 //   node scripts/tools.mjs --quiet    print only what is being installed
-//   node scripts/tools.mjs --cluster  also the real Temporal server, temporal-sql-tool and a
-//                                     PostgreSQL (the cluster tests; bench --target cluster)
+//   node scripts/tools.mjs --cluster  also the real Temporal server and temporal-sql-tool
+//                                     (the cluster tests; bench --target cluster)
 //   node scripts/tools.mjs --only schemathesis
 //                                     just the fuzzer's virtualenv (touches nothing else)
 // It writes .tools/paths.json (and with --cluster .tools/cluster-paths.json), which the dev stack
@@ -133,8 +133,9 @@ async function temporalServer() {
 }
 
 /**
- * PostgreSQL for the real server: Debian's package (`apt-get install postgresql`) when the
- * binaries are missing and we may install (root). Returns the directory holding initdb/pg_ctl.
+ * PostgreSQL, which FerretDB stores in by default (npm start, the tests) and the real Temporal
+ * server uses: Debian's package (`apt-get install postgresql`) when the binaries are missing and
+ * we may install (root). Returns the directory holding initdb, postgres and psql.
  */
 function postgres() {
   const find = () => {
@@ -145,7 +146,7 @@ function postgres() {
   };
   let dir = find();
   if (dir) { say(`postgresql: present (${dir})`); return dir; }
-  if (process.getuid?.() !== 0) throw new MissingToolchain('PostgreSQL is needed for the cluster tests: install it (`sudo apt-get install -y postgresql`) and run again.');
+  if (process.getuid?.() !== 0) throw new MissingToolchain('PostgreSQL is needed (the embedded store and the cluster tests): install it (`sudo apt-get install -y postgresql`) and run again, or set EMBEDDED_STORE=sqlite for npm start.');
   loud('postgresql: installing Debian\'s package with apt-get');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   let result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env, stdio: 'inherit' });
@@ -282,11 +283,13 @@ async function main() {
     temporalTestServer: await testServer(),
     chromium: await chromium(),
     schemathesis: await schemathesis(),
+    // Not needed when npm start is told to keep FerretDB on SQLite (and no cluster is wanted).
+    postgresBin: cluster || process.env.EMBEDDED_STORE !== 'sqlite' ? postgres() : undefined,
   };
   if (cluster) {
     // A file of its own, so that a plain run never forgets what this one found.
     const built = await temporalServer();
-    const clusterPaths = { temporalServer: built.server, temporalSqlTool: built.sqlTool, temporalSchema: built.schema, postgresBin: postgres() };
+    const clusterPaths = { temporalServer: built.server, temporalSqlTool: built.sqlTool, temporalSchema: built.schema, postgresBin: paths.postgresBin };
     writeFileSync(join(tools, 'cluster-paths.json'), JSON.stringify(clusterPaths, null, 2) + '\n');
   }
   writeFileSync(join(tools, 'paths.json'), JSON.stringify(paths, null, 2) + '\n');

@@ -12,6 +12,8 @@ const positive = z.coerce.number().int().min(1);
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1').describe('address every local process binds to'),
   API_PORT: port.default(3000).describe('HTTP API, webhooks and pages'),
+  API_METRICS_PORT: port.default(9465).describe('API process: /metrics (Prometheus), off the public port'),
+  API_DOCS: z.enum(['public', 'off']).default('public').describe('serve /openapi.json and /docs on the API port, or not'),
   PUBLIC_BASE_URL: z.url().optional().describe('URL the outside world uses to reach the API (webhook signatures, links); default http://HOST:API_PORT'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233').describe('Temporal frontend host:port'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -27,12 +29,14 @@ export const configSchema = z.object({
   WORKER_HTTP_PORT: port.default(9464).describe('worker process: /metrics (Prometheus) and /healthz'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positive.default(100).describe('activity task slots per worker process'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40).describe('workflow task slots per worker process'),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000).describe('sticky workflow cache size per worker process'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250).describe('sticky workflow cache size per worker process (about 0.5 MiB per cached order)'),
   WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: z.coerce.number().positive().optional()
     .describe('cap on activities per second across ALL workers of the task queue (provider rate limits)'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URI').optional()
     .describe('MongoDB; when unset, npm start runs FerretDB on FERRETDB_PORT'),
   FERRETDB_PORT: port.default(27017),
+  EMBEDDED_STORE: z.enum(['postgresql', 'sqlite']).default('postgresql')
+    .describe('npm start without MONGODB_URI: FerretDB on a private PostgreSQL cluster (.data/postgresql) or on SQLite files (.data/ferretdb)'),
   DATA_DIR: z.string().default('.data').describe('dev-stack state: SQLite files, keys, credentials'),
   SANDBOX_PORT: port.default(4100).describe('provider sandbox (npm start only)'),
   SENDGRID_API_KEY: optionalString,
@@ -72,6 +76,9 @@ export const configSchema = z.object({
   LINK_SECRET_PREVIOUS: z.string().min(32, 'at least 32 characters').optional().describe('previous LINK_SECRET, still accepted by the API during a rotation'),
   TWILIO_AUTH_TOKEN_PREVIOUS: optionalString.describe('previous Twilio auth token, still accepted on webhooks during a rotation'),
   SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS: optionalString.describe('previous Event Webhook public key, still accepted during a rotation'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+    .describe('outbound webhooks: let tenants register endpoints on loopback and private addresses (never link-local: cloud metadata); docs/webhooks.md'),
+  WEBHOOK_TIMEOUT_MS: positive.default(15_000).describe('outbound webhooks: how long one POST to a tenant\'s endpoint may take'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -26,6 +26,16 @@ export const metrics = {
     name: 'relais_mongodb_reconnects_total', help: 'MongoDB clients reconnected because the driver\'s server monitor was stuck on a heartbeat',
     registers: [registry],
   }),
+  /** Outbound webhooks: each POST to a tenant's endpoint, by what came of it (docs/webhooks.md). */
+  outboundWebhookAttempts: new Counter({
+    name: 'relais_outbound_webhook_attempts_total', help: 'Outbound webhook attempts to tenants\' endpoints, by outcome (delivered, retry, gone, blocked)',
+    labelNames: ['outcome'] as const, registers: [registry],
+  }),
+  /** Outbound webhook deliveries that ended without a 2xx, by reason (gone, gave_up, blocked_address, secret_unreadable). */
+  outboundWebhookFailures: new Counter({
+    name: 'relais_outbound_webhook_failures_total', help: 'Outbound webhook deliveries failed, by reason (gone, gave_up, blocked_address, secret_unreadable)',
+    labelNames: ['reason'] as const, registers: [registry],
+  }),
   /** Timer rules that fired: D3 (30-minute rule), O5 (ready-to-ship deadline), O7 (48-hour stuck rule). */
   timerRuleFirings: new Counter({
     name: 'relais_timer_rule_firings_total', help: 'Timer rules that fired (D3 unknown after, O5 ready-to-ship deadline, O7 stuck in transit)',

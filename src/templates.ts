@@ -11,7 +11,7 @@ export type MessageChannel = 'sms' | 'whatsapp';
 export interface RenderedEmail { subject: string; html: string; text: string }
 
 export class TemplateError extends Error {
-  constructor(readonly code: 'template_not_found' | 'template_variable_missing', message: string, readonly field?: string) {
+  constructor(readonly code: 'template_not_found' | 'template_variable_missing' | 'template_variable_invalid', message: string, readonly field?: string) {
     super(message);
   }
 }
@@ -23,7 +23,47 @@ type Part = 'subject' | 'html' | 'text' | 'body';
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 /** Hash key added at compile time so a helper knows which variable its first argument came from. */
 const VARIABLE = '__relaisVariable';
-const CHECKED_HELPERS = new Set(['if', 'unless', 'each', 'with', 'datetime', 'join']);
+/** The helper every {{value}} written as a link in HTML goes through (see guardLinks). */
+const LINK_HELPER = 'relaisLink';
+const CHECKED_HELPERS = new Set(['if', 'unless', 'each', 'with', 'datetime', 'join', LINK_HELPER]);
+
+/** Attributes whose value a browser follows or loads as a URL. */
+const URL_ATTRIBUTE = /\b(?:href|src|action|formaction|xlink:href|background|poster|cite)\s*=\s*["']?$/i;
+
+/** An absolute http(s) URL, as a browser would read it (leading spaces and tabs inside the scheme included). */
+export function isWebLink(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * In an HTML template, a variable that starts a URL attribute (`href="{{document.url}}"`) goes
+ * through LINK_HELPER, which accepts only http(s) URLs (issue 14, finding 10: a caller's
+ * `javascript:` link would otherwise reach the email as a clickable href). AST rewrite, so every
+ * template — and any added later — is covered without writing the helper by hand.
+ */
+function guardLinks(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) { node.forEach(guardLinks); return; }
+  const n = node as Node;
+  if (n.type === 'Program') {
+    const body = n.body as Node[];
+    body.forEach((statement, i) => {
+      const before = body[i - 1];
+      const path = statement.path as { type: string; original: string } | undefined;
+      if (statement.type === 'MustacheStatement' && path?.type === 'PathExpression' && !(statement.params as unknown[]).length
+        && before?.type === 'ContentStatement' && URL_ATTRIBUTE.test(String(before.value))) {
+        statement.params = [path];
+        statement.path = { type: 'PathExpression', data: false, depth: 0, parts: [LINK_HELPER], original: LINK_HELPER, loc: statement.loc };
+      }
+    });
+  }
+  for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') guardLinks(value);
+}
 
 class MissingVariable extends Error {
   constructor(readonly variable: string) { super(`"${variable}" not defined`); }
@@ -36,10 +76,13 @@ function variableOf(options: Handlebars.HelperOptions): string {
 
 type Node = { type?: string; [key: string]: unknown };
 
-/** Adds `__relaisVariable="path"` to {{#if path}}, {{#each path}}, {{datetime path}} … (AST walk). */
-function nameHelperArguments(node: unknown): void {
+/**
+ * Adds `__relaisVariable="path"` to {{#if path}}, {{#each path}}, {{datetime path}} … (AST walk),
+ * and collects the variables shown with {{datetime}} into `dates`.
+ */
+function nameHelperArguments(node: unknown, dates: Set<string>): void {
   if (!node || typeof node !== 'object') return;
-  if (Array.isArray(node)) { node.forEach(nameHelperArguments); return; }
+  if (Array.isArray(node)) { for (const n of node) nameHelperArguments(n, dates); return; }
   const n = node as Node;
   if (n.type === 'BlockStatement' || n.type === 'MustacheStatement' || n.type === 'SubExpression') {
     const path = n.path as { type: string; original: unknown };
@@ -48,9 +91,27 @@ function nameHelperArguments(node: unknown): void {
       const pair = { type: 'HashPair', key: VARIABLE, value: { type: 'StringLiteral', value: first.original, original: first.original, loc: n.loc }, loc: n.loc };
       const hash = n.hash as { pairs: unknown[] } | undefined;
       n.hash = hash ? { ...hash, pairs: [...hash.pairs, pair] } : { type: 'Hash', pairs: [pair], loc: n.loc };
+      if (path.original === 'datetime') dates.add(first.original);
     }
   }
-  for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') nameHelperArguments(value);
+  for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') nameHelperArguments(value, dates);
+}
+
+/**
+ * A date as people read it, in a time zone and language: "1er mars 2026 à 10:30", "1 March 2026
+ * at 10:30". A calendar date (`2026-03-05`: a delivery or due date) has no time and no zone, and
+ * is shown as that day: shifting midnight UTC into the zone would show a time of day, and the day
+ * before west of Greenwich. Throws on a value that is not a date.
+ */
+export function formatDateTime(value: string, locale: Locale, timeZone: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`not a date: ${value}`);
+  const intlLocale = locale === 'fr' ? 'fr-FR' : 'en-GB';
+  const formatted = DATE_ONLY.test(value)
+    ? new Intl.DateTimeFormat(intlLocale, { dateStyle: 'long', timeZone: 'UTC' }).format(date)
+    : new Intl.DateTimeFormat(intlLocale, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(date);
+  // French writes the first of the month as an ordinal ("1er mars"); Intl gives "1 mars".
+  return locale === 'fr' ? formatted.replace(/^1 /, '1er ') : formatted;
 }
 
 type PathNode = { type: string; parts: string[]; depth: number; data: boolean };
@@ -108,9 +169,11 @@ function firstMissing(context: Record<string, unknown>, parts: string[]): string
   return null;
 }
 
+interface Compiled { template: Handlebars.TemplateDelegate; paths: string[][]; dates: Set<string> }
+
 /** Loads and compiles templates once; rendering is then pure and fast. */
 export class Templates {
-  private readonly compiled = new Map<string, { template: Handlebars.TemplateDelegate; paths: string[][] }>();
+  private readonly compiled = new Map<string, Compiled>();
   private readonly hb = Handlebars.create();
 
   constructor(private readonly dir: string = DEFAULT_TEMPLATE_DIR) {
@@ -120,16 +183,21 @@ export class Templates {
       // A missing time zone is an error like any other variable, not a silent UTC (rule N2).
       if (typeof timeZone !== 'string' || timeZone === '') throw new MissingVariable('timeZone');
       const text = String(value);
-      const date = new Date(text);
-      if (Number.isNaN(date.getTime())) throw new TemplateError('template_variable_missing', `not a date: ${text}`, `data.${variableOf(options)}`);
-      const intlLocale = locale === 'fr' ? 'fr-FR' : 'en-GB';
-      // A calendar date (delivery date, due date) has no time and no zone: shifting midnight UTC into
-      // the tenant's zone would show a time of day, and the day before west of Greenwich.
-      const formatted = DATE_ONLY.test(text)
-        ? new Intl.DateTimeFormat(intlLocale, { dateStyle: 'long', timeZone: 'UTC' }).format(date)
-        : new Intl.DateTimeFormat(intlLocale, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(date);
-      // French writes the first of the month as an ordinal ("1er mars"); Intl gives "1 mars".
-      return locale === 'fr' ? formatted.replace(/^1 /, '1er ') : formatted;
+      try {
+        return formatDateTime(text, locale === 'fr' ? 'fr' : 'en', timeZone);
+      } catch {
+        throw new TemplateError('template_variable_missing', `not a date: ${text}`, `data.${variableOf(options)}`);
+      }
+    });
+    this.hb.registerHelper(LINK_HELPER, (value: unknown, options: Handlebars.HelperOptions) => {
+      if (value === undefined) throw new MissingVariable(variableOf(options));
+      if (value === null) return '';
+      const text = String(value);
+      if (!isWebLink(text)) {
+        const field = `data.${variableOf(options)}`;
+        throw new TemplateError('template_variable_invalid', `${field}: a link must be an absolute http or https URL (got ${JSON.stringify(text.slice(0, 80))})`, field);
+      }
+      return text;
     });
     this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     this.hb.registerHelper('join', (items: unknown, sep: unknown, options?: Handlebars.HelperOptions) => {
@@ -177,7 +245,16 @@ export class Templates {
     return this.render(channel, type, locale, 'body', { ...data, locale }).replace(/[ \t]+\n/g, '\n').trim();
   }
 
-  private render(channel: string, type: string, locale: Locale, part: Part, context: Record<string, unknown>): string {
+  /**
+   * The variables a template shows as dates ({{datetime x}}), in any of its parts: an approved
+   * WhatsApp template's variables are filled from the same data, and these are formatted the same way.
+   */
+  datetimeVariables(channel: 'email' | MessageChannel, type: string, locale: Locale): Set<string> {
+    const parts: Part[] = channel === 'email' ? ['subject', 'html', 'text'] : ['body'];
+    return new Set(parts.flatMap((part) => [...this.load(channel, type, locale, part).dates]));
+  }
+
+  private load(channel: string, type: string, locale: Locale, part: Part): Compiled {
     const file = part === 'body' ? join(this.dir, channel, `${type}.${locale}.hbs`) : join(this.dir, channel, `${type}.${locale}.${part}.hbs`);
     let compiled = this.compiled.get(file);
     if (!compiled) {
@@ -188,6 +265,11 @@ export class Templates {
       compiled = this.compile(readFileSync(file, 'utf8'), part !== 'html');
       this.compiled.set(file, compiled);
     }
+    return compiled;
+  }
+
+  private render(channel: string, type: string, locale: Locale, part: Part, context: Record<string, unknown>): string {
+    const compiled = this.load(channel, type, locale, part);
     for (const path of compiled.paths) {
       const missing = firstMissing(context, path);
       if (missing !== null) {
@@ -214,9 +296,11 @@ export class Templates {
   }
 
   /** Compiles in strict mode, first naming the variable each helper argument reads (see variableOf). */
-  private compile(source: string, noEscape: boolean): { template: Handlebars.TemplateDelegate; paths: string[][] } {
+  private compile(source: string, noEscape: boolean): Compiled {
     const ast = Handlebars.parse(source);
-    nameHelperArguments(ast);
-    return { template: this.hb.compile(ast, { strict: true, noEscape }), paths: rootPaths(ast) };
+    if (!noEscape) guardLinks(ast);
+    const dates = new Set<string>();
+    nameHelperArguments(ast, dates);
+    return { template: this.hb.compile(ast, { strict: true, noEscape }), paths: rootPaths(ast), dates };
   }
 }

@@ -1,11 +1,11 @@
 // What the worker process adds around the SDK: its log lines as pino JSON (the SDK's own lines
 // carry workflowId, runId, activityType…), the SDK's Prometheus metrics, and one HTTP endpoint
 // for both: /metrics (Relais's counters + the SDK's) and /healthz (the worker is running).
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { AddressInfo, createServer as createTcpServer } from 'node:net';
 import { Runtime, type Logger as SdkLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { registry } from './metrics';
+import { startOpsHttp } from './metrics-http';
 
 /** The SDK's Logger interface on top of pino: one JSON line per entry, SDK metadata as fields. */
 export function sdkLogger(log: Logger): SdkLogger {
@@ -46,20 +46,8 @@ export async function installRuntime(log: Logger): Promise<{ sdkMetricsUrl: stri
 
 /** /metrics and /healthz for the worker process (the port Prometheus and the orchestrator's probes use). */
 export function startWorkerHttp(options: { host: string; port: number; sdkMetricsUrl: string; running: () => boolean }): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/healthz') {
-      const ok = options.running();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
-      return;
-    }
-    if (req.url === '/metrics') {
-      void (async () => {
-        const sdk = await fetch(options.sdkMetricsUrl).then((r) => r.text()).catch(() => '');
-        res.writeHead(200, { 'content-type': registry.contentType }).end(`${await registry.metrics()}\n${sdk}`);
-      })();
-      return;
-    }
-    res.writeHead(404).end();
+  return startOpsHttp({
+    host: options.host, port: options.port, healthy: options.running,
+    moreMetrics: () => fetch(options.sdkMetricsUrl).then((r) => r.text()),
   });
-  return new Promise((resolve) => server.listen(options.port, options.host, () => resolve(server)));
 }

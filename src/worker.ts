@@ -1,6 +1,7 @@
 // The Temporal worker: runs the workflows in src/workflows and the activities built from
 // their dependencies. `createRelaisWorker` is what tests use; the bottom of this file is the process.
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
 import { connectDb } from './db/models';
@@ -23,6 +24,8 @@ export interface RelaisWorkerOptions {
   /** A prebuilt bundle (tests build it once for the whole run); otherwise the worker bundles at start. */
   workflowBundle?: WorkflowBundleOption;
   tuning?: WorkerTuning;
+  /** Activity interceptors (the benchmark times each activity type with one). */
+  activityInterceptors?: NonNullable<WorkerOptions['interceptors']>['activity'];
 }
 
 /** Capacity of one worker process (docs/deploy.md explains the defaults). */
@@ -50,6 +53,7 @@ export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     activities: createActivities(options.activities),
+    ...(options.activityInterceptors ? { interceptors: { activity: options.activityInterceptors } } : {}),
     ...options.tuning,
   });
 }
@@ -92,11 +96,18 @@ async function main() {
   const { sdkMetricsUrl } = await installRuntime(log);
   const db = await connectDb(config.MONGODB_URI, { log });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  // Outbound webhooks: publishing an event starts its delivery workflows through a client of the same namespace.
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config));
   const worker = await createRelaisWorker({
     connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: tuningFromConfig(config),
     activities: {
-      db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM, linkSecret: config.LINK_SECRET,
+      db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM,
+      linkSecret: config.LINK_SECRET, previousLinkSecret: config.LINK_SECRET_PREVIOUS,
       whatsappTemplates: config.WHATSAPP_TEMPLATES,
+      webhooks: {
+        starter: { client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE },
+        allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      },
       ...sendersFromConfig(config),
     },
   });
@@ -108,6 +119,7 @@ async function main() {
   await worker.run();
   http.close();
   await connection.close();
+  await clientConnection.close();
   await db.close();
   log.info('worker stopped');
 }

@@ -72,6 +72,6 @@ describe('Temporal connection: self-hosted TLS/mTLS and Temporal Cloud', () => {
 });
 
 test('worker tuning defaults are the documented ones (docs/deploy.md) and pass through to the worker', () => {
-  expect(tuningFromConfig(loadConfig({}))).toEqual({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40, maxCachedWorkflows: 1000, maxTaskQueueActivitiesPerSecond: undefined });
+  expect(tuningFromConfig(loadConfig({}))).toEqual({ maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40, maxCachedWorkflows: 250, maxTaskQueueActivitiesPerSecond: undefined });
   expect(tuningFromConfig(loadConfig({ WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: '50' })).maxTaskQueueActivitiesPerSecond).toBe(50);
 });

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { stopProcess } from '../scripts/lib/processes';
+import { stopPostgres, stopProcess } from '../scripts/lib/processes';
 
 export default async function globalTeardown(): Promise<void> {
   const state = globalThis.__relaisTest;
@@ -7,5 +7,6 @@ export default async function globalTeardown(): Promise<void> {
   globalThis.__relaisTest = undefined; // the cluster project's teardown may call this too
   await state.env.teardown();
   await stopProcess(state.ferret);
+  await stopPostgres(state.postgres);
   rmSync(state.dir, { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TEMPLATE_DIR, LOCALES, TemplateError, Templates, type Locale } from '../src/templates';
 import { CUSTOMER_NEXT_STEP, EXCEPTION_LABELS, REASON_WORDS } from '../src/domain/order-words';
+import { DATE_TEST_ZONE, expectDatesInWords } from './support/template-dates';
 
 type Channel = 'email' | 'sms' | 'whatsapp';
 type Data = Record<string, unknown>;
@@ -16,10 +17,11 @@ const CHANNELS: Channel[] = ['email', 'sms', 'whatsapp'];
 const PARTS: Record<Channel, string[]> = { email: ['subject', 'html', 'text'], sms: ['body'], whatsapp: ['body'] };
 
 const ORDER = 'CMD-20418';
-const ORDER_URL = 'https://relais.example.com/v1/orders/CMD-20418';
+const ORDER_URL = 'https://relais.example.com/ui/orders/CMD-20418';
 const LINK = 'https://relais.example.com/c/eyJvIjoiQ01ELTIwNDE4In0.Xk3v9sQ';
 const CONTACT = 'https://maison-lumiere.example.com/contact';
 const EXPIRES_AT = '2026-03-04T09:30:00Z'; // 10:30 in Paris
+const LAST_TRACKING_AT = '2026-03-01T21:45:00Z'; // 22:45 in Paris
 
 const base = (locale: Locale): Data => ({ locale, timeZone: 'Europe/Paris', tenantName: 'Maison Lumière' });
 
@@ -49,13 +51,13 @@ const CASES: Case[] = [
     data: (locale) => ({
       ...seller(locale), exceptionLabel: EXCEPTION_LABELS.unfulfillable[locale],
       reason: REASON_WORDS.not_found_at_location.reason[locale], action: REASON_WORDS.not_found_at_location.action[locale],
-      details: DETAILS[locale],
+      details: DETAILS[locale], lastTrackingAt: null,
     }),
     keys: (d) => [ORDER, String(d.exceptionLabel), String(d.reason), String(d.action), String(d.details), ORDER_URL],
     required: {
-      email: ['tenantName', 'personName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'orderUrl'],
-      sms: ['tenantName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'orderUrl'],
-      whatsapp: ['tenantName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'orderUrl'],
+      email: ['tenantName', 'personName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'lastTrackingAt', 'orderUrl'],
+      sms: ['tenantName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'lastTrackingAt', 'orderUrl'],
+      whatsapp: ['tenantName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'lastTrackingAt', 'orderUrl'],
     },
   },
   {
@@ -70,12 +72,12 @@ const CASES: Case[] = [
   },
   {
     type: 'address_confirmation', audience: 'customer',
-    data: (locale) => ({ ...customer(locale), address: ADDRESS, link: LINK, expiresAt: EXPIRES_AT }),
+    data: (locale) => ({ ...customer(locale), address: ADDRESS, link: LINK, expiresAt: EXPIRES_AT, confirmationCode: '4821' }),
     keys: (d) => [ORDER, 'Maison Lumière', ADDRESS, LINK, d.locale === 'fr' ? '4 mars 2026 à 10:30' : '4 March 2026 at 10:30'],
     required: {
       email: ['tenantName', 'timeZone', 'customerName', 'orderId', 'companyName', 'address', 'link', 'expiresAt'],
-      sms: ['timeZone', 'companyName', 'orderId', 'address', 'link', 'expiresAt'],
-      whatsapp: ['timeZone', 'customerName', 'companyName', 'orderId', 'address', 'link', 'expiresAt'],
+      sms: ['timeZone', 'companyName', 'orderId', 'address', 'link', 'expiresAt', 'confirmationCode'],
+      whatsapp: ['timeZone', 'customerName', 'companyName', 'orderId', 'address', 'link', 'expiresAt', 'confirmationCode'],
     },
   },
   {
@@ -222,6 +224,44 @@ describe('N2: names are HTML-escaped in email HTML, left as text elsewhere', () 
   });
 });
 
+describe('O7: the stuck-in-transit alert', () => {
+  const stuck = (locale: Locale): Data => ({
+    ...byType('order_exception').data(locale), exceptionLabel: EXCEPTION_LABELS.stuck_in_transit[locale],
+    reason: REASON_WORDS.no_tracking_update.reason[locale], action: REASON_WORDS.no_tracking_update.action[locale],
+    details: null, lastTrackingAt: LAST_TRACKING_AT,
+  });
+  const WHEN: Record<Locale, string> = { fr: '1er mars 2026 à 22:45', en: '1 March 2026 at 22:45' };
+  test.each(CHANNELS.flatMap((ch) => LOCALES.map((l) => [ch, l] as const)))('%s %s: the last update in the tenant\'s zone and words; one full stop per sentence', (channel, locale) => {
+    for (const [part, out] of Object.entries(render(channel, 'order_exception', locale, stuck(locale)))) {
+      if (part !== 'subject') expect(out).toContain(WHEN[locale]);
+      expect(out).not.toMatch(/\d{4}-\d{2}-\d{2}|T\d{2}:\d{2}/);
+      expect(out).not.toMatch(/[?!:;,]\s*\./);
+    }
+  });
+});
+
+describe('N2: every date a template shows is in the tenant\'s zone and words', () => {
+  // The seller alert as the stuck-in-transit rule sends it: the one order alert with a date.
+  const withDates = (c: Case, locale: Locale): Data => ({
+    ...c.data(locale), timeZone: DATE_TEST_ZONE, ...(c.type === 'order_exception' ? { lastTrackingAt: LAST_TRACKING_AT } : {}),
+  });
+  test.each(rows.map((r) => [r.c.type, r.channel, r.locale, r] as const))('%s %s %s', (_t, _ch, _l, { c, channel, locale }) => {
+    const data = withDates(c, locale);
+    const shown = expectDatesInWords(templates, channel, c.type, locale, data, render(channel, c.type, locale, data));
+    expect(shown).toEqual({ order_exception: ['lastTrackingAt'], address_confirmation: ['expiresAt'] }[c.type] ?? []);
+  });
+});
+
+describe('wording the templates finish with their own full stop', () => {
+  const words = [
+    ...Object.entries(REASON_WORDS).flatMap(([code, w]) => LOCALES.flatMap((l) => [[`${code} reason ${l}`, w.reason[l]], [`${code} action ${l}`, w.action[l]]])),
+    ...Object.entries(CUSTOMER_NEXT_STEP).flatMap(([code, w]) => LOCALES.map((l) => [`${code} next step ${l}`, w[l]])),
+  ];
+  test.each(words)('%s ends without punctuation', (_what, text) => {
+    expect(text).not.toMatch(/[.?!;:,]\s*$/);
+  });
+});
+
 describe('SMS ≤ 320 characters with realistic data', () => {
   const longestLabel = (locale: Locale) => Object.values(EXCEPTION_LABELS).map((w) => w[locale]).sort((a, b) => b.length - a.length)[0];
 
@@ -247,6 +287,7 @@ describe('SMS ≤ 320 characters with realistic data', () => {
       ...byType('order_exception').data(locale), exceptionLabel: EXCEPTION_LABELS[type][locale],
       reason: REASON_WORDS[reason].reason[locale], action: REASON_WORDS[reason].action[locale],
       details: type === 'unfulfillable' ? DETAILS[locale] : null,
+      lastTrackingAt: type === 'stuck_in_transit' ? LAST_TRACKING_AT : null,
     };
     const body = templates.renderMessage('sms', 'order_exception', locale, data);
     expect(body.length).toBeLessThanOrEqual(320);
@@ -279,10 +320,13 @@ describe('SMS wording stays in the GSM-7 alphabet', () => {
 
 describe('WhatsApp', () => {
   test.each([
-    ['fr', 'Répondez OUI pour confirmer cette adresse telle quelle, ou ouvrez le lien pour la corriger.'],
-    ['en', 'Reply CONFIRM to confirm this address as it is, or open the link to correct it.'],
-  ] as const)('O3: address_confirmation (%s) ends by inviting a reply', (locale, ending) => {
-    const body = templates.renderMessage('whatsapp', 'address_confirmation', locale, byType('address_confirmation').data(locale));
+    ['fr', '4821', 'Répondez OUI 4821 pour confirmer cette adresse telle quelle, ou ouvrez le lien pour la corriger.'],
+    ['en', '4821', 'Reply YES 4821 to confirm this address as it is, or open the link to correct it.'],
+    // A run started before reply codes (issue 14, finding 3) has none: the old invitation.
+    ['fr', null, 'Répondez OUI pour confirmer cette adresse telle quelle, ou ouvrez le lien pour la corriger.'],
+    ['en', null, 'Reply CONFIRM to confirm this address as it is, or open the link to correct it.'],
+  ] as const)('O3: address_confirmation (%s, code %s) ends by inviting a reply naming its code', (locale, code, ending) => {
+    const body = templates.renderMessage('whatsapp', 'address_confirmation', locale, { ...byType('address_confirmation').data(locale), confirmationCode: code });
     expect(body.endsWith(ending)).toBe(true);
   });
 

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TEMPLATE_DIR, LOCALES, TemplateError, Templates, type Locale } from '../src/templates';
 import { nextStep, plainReason, type ReasonCode } from '../src/domain/reasons';
+import { DATE_TEST_ZONE, expectDatesInWords } from './support/template-dates';
 
 type Channel = 'email' | 'sms' | 'whatsapp';
 type Data = Record<string, unknown>;
@@ -30,7 +31,7 @@ const notice = (locale: Locale): Data => ({
   documentLabel: LABEL[locale].po,
   subject: 'Commande du 2 mars – Bistro Démo Paris 11',
   sentAt: SENT_AT,
-  dispatchUrl: 'https://relais.example.com/v1/dispatches/po-1042',
+  dispatchUrl: 'https://relais.example.com/ui/dispatches/po-1042',
 });
 
 const twoFailures = (locale: Locale) => [
@@ -74,7 +75,7 @@ const CASES: Case[] = [
   {
     type: 'dispatch_escalation', channels: ['email', 'sms', 'whatsapp'],
     data: (locale) => ({ ...notice(locale), failures: twoFailures(locale), moreFailures: 0 }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', '10:30', ...addresses(d.failures)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', '10:30', ...addresses(d.failures)],
     required: {
       sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'moreFailures', 'dispatchUrl'],
       whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'moreFailures', 'dispatchUrl'],
@@ -83,7 +84,7 @@ const CASES: Case[] = [
   {
     type: 'dispatch_partial_failure', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({ ...notice(locale), failures: twoFailures(locale).slice(0, 1), moreFailures: 0, delivered: [{ address: 'achats@fournisseur-exemple.fr' }], moreDelivered: 0 }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
   },
   {
     type: 'dispatch_unknown', channels: ['email'], unused: ['senderName'],
@@ -91,12 +92,12 @@ const CASES: Case[] = [
       ...notice(locale), waited: locale === 'fr' ? '30 minutes' : '30 minutes',
       pending: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'direction@fournisseur-exemple.fr' }], morePending: 0,
     }),
-    keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.pending)],
+    keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.pending)],
   },
   {
     type: 'dispatch_delivered_update', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({ ...notice(locale), delivered: [{ address: 'commandes@fournisseur-exemple.fr' }], moreDelivered: 0 }),
-    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/v1/dispatches/po-1042', ...addresses(d.delivered)],
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.delivered)],
   },
   {
     type: 'document_link', channels: ['sms', 'whatsapp'],
@@ -262,6 +263,51 @@ describe('N2: data is HTML-escaped in email HTML, left as text elsewhere', () =>
   });
 });
 
+describe('links in email HTML are http(s) only (issue 14, finding 10)', () => {
+  const po = (url: unknown) => ({ ...CASES[0].data('en'), document: { number: 'PO-1042', url } });
+  test.each(['javascript:alert(3)', ' JavaScript:alert(3)', 'java\tscript:alert(3)', 'JAVASCRIPT:alert(3)', 'data:text/html;base64,PHNjcmlwdD4=', 'vbscript:x', 'file:///etc/passwd', '//evil.example/x', '/relative', 'mailto:x@acme.test'])(
+    'document.url %j is refused, naming the variable', (url) => {
+      let error: unknown;
+      try { templates.renderEmail('purchase_order', 'en', po(url)); } catch (err) { error = err; }
+      expect(error).toBeInstanceOf(TemplateError);
+      expect(error).toMatchObject({ code: 'template_variable_invalid', field: 'data.document.url' });
+    });
+
+  test.each(['https://docs.example.test/po/1042.pdf', 'http://intranet.example.test/po?id=1&x=2'])('document.url %j is kept (escaped)', (url) => {
+    expect(templates.renderEmail('purchase_order', 'en', po(url)).html).toContain(`href="${Handlebars.escapeExpression(url)}"`);
+  });
+
+  test('a link variable left null renders no link; text parts are text and not checked', () => {
+    expect(templates.renderEmail('purchase_order', 'en', po(null)).html).not.toContain('href=""');
+    const sms = templates.renderMessage('sms', 'document_link', 'en', { ...base('en'), companyName: 'Bistro', documentLabel: 'PO-1', link: 'https://x.test/d/abc', expiresAt: SENT_AT });
+    expect(sms).toContain('https://x.test/d/abc');
+  });
+
+  test('every href and src of every email template goes through the check', () => {
+    let checked = 0;
+    for (const file of readdirSync(join(DEFAULT_TEMPLATE_DIR, 'email')).filter((f) => f.endsWith('.html.hbs'))) {
+      const source = readFileSync(join(DEFAULT_TEMPLATE_DIR, 'email', file), 'utf8');
+      for (const [, variable] of source.matchAll(/(?:href|src)="\{\{([^}#/]+)\}\}/g)) {
+        const [type, locale] = file.split('.');
+        if (type === '_layout') continue;
+        const c = CASES.find((x) => x.type === type);
+        if (!c) continue;
+        const data = c.data(locale as Locale);
+        const path = variable.trim().split('.');
+        const poisoned = structuredClone(data) as Record<string, any>;
+        let node = poisoned;
+        for (const key of path.slice(0, -1)) node = node[key];
+        if (node[path[path.length - 1]] === null) continue;
+        node[path[path.length - 1]] = 'javascript:alert(1)';
+        expect({ file, variable, thrown: (() => { try { templates.renderEmail(type, locale as Locale, poisoned); return null; } catch (err) { return (err as TemplateError).code; } })() })
+          .toEqual({ file, variable, thrown: 'template_variable_invalid' });
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+});
+
 describe('template lookup', () => {
   test.each<[Channel, string]>([['email', 'no_such_template'], ['sms', 'no_such_template'], ['whatsapp', 'purchase_order'], ['email', '../email/_layout']])(
     '%s "%s" → template_not_found', (channel, type) => {
@@ -300,6 +346,22 @@ describe('SMS wording stays in the GSM-7 alphabet (one segment is 160 characters
   test.each(readdirSync(dir).filter((f) => f.endsWith('.hbs')))('%s', (file) => {
     const wording = readFileSync(join(dir, file), 'utf8').replace(/\{\{[^}]*\}\}/g, '');
     expect([...wording].filter((ch) => !GSM7.has(ch))).toEqual([]);
+  });
+});
+
+describe('N2: every date a template shows is in the tenant\'s zone and words', () => {
+  test.each(rows.map((r) => [r.c.type, r.channel, r.locale, r] as const))('%s %s %s', (_t, _ch, _l, { c, channel, locale }) => {
+    const data = { ...c.data(locale), timeZone: DATE_TEST_ZONE };
+    expectDatesInWords(templates, channel, c.type, locale, data, render(channel, c.type, locale, data));
+  });
+
+  test('the templates that carry a date all show it', () => {
+    const shown = (channel: Channel, type: string) => [...templates.datetimeVariables(channel, type, 'en')].sort();
+    expect(shown('email', 'purchase_order')).toEqual(['deliveryDate']);
+    expect(shown('email', 'invoice')).toEqual(['document.dueDate']);
+    for (const type of ['dispatch_escalation', 'dispatch_partial_failure', 'dispatch_unknown', 'dispatch_delivered_update']) expect(shown('email', type)).toEqual(['sentAt']);
+    expect(shown('sms', 'dispatch_escalation')).toEqual(['sentAt']);
+    expect(shown('whatsapp', 'document_link')).toEqual(['expiresAt']);
   });
 });
 

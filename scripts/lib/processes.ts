@@ -1,13 +1,13 @@
 // Local servers shared by the dev stack and the test set-up.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
-import { chownSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
-export interface ToolPaths { temporal: string; ferretdb?: string; temporalTestServer: string }
+export interface ToolPaths { temporal: string; ferretdb?: string; temporalTestServer: string; postgresBin?: string }
 
 /** Paths written by scripts/tools.mjs. */
 export function toolPaths(): ToolPaths {
@@ -47,13 +47,32 @@ export async function waitForPort(port: number, what: string, timeoutMs = 60_000
 }
 
 /**
- * FerretDB v1: a real MongoDB wire-protocol server, on SQLite files under `dir` or, given
- * `postgresqlUrl`, on a PostgreSQL database (faster on large collections).
+ * Debian's PostgreSQL server binaries (initdb, postgres, psql): where the tools script found them,
+ * or the newest version under /usr/lib/postgresql.
  */
-export async function startFerretDb(options: { bin: string; port: number; dir: string; host?: string; log?: 'inherit' | 'ignore'; postgresqlUrl?: string }): Promise<ChildProcess> {
+export function postgresBin(): string {
+  const recorded = toolPaths().postgresBin;
+  if (recorded) return recorded;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a)) : [];
+  if (!versions.length) throw new Error('PostgreSQL is not installed: run `node scripts/tools.mjs` (it installs Debian\'s postgresql package).');
+  return join(root, versions[0], 'bin');
+}
+
+/** What FerretDB's PostgreSQL backend needs besides a database: the GIN twins of its indexes (ferretdb-postgresql.sql). */
+function prepareForFerretDb(postgres: { url: string; bin: string }): void {
+  runTool(join(postgres.bin, 'psql'), [postgres.url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', 'SET client_min_messages = warning', '-f', join(ROOT, 'scripts', 'lib', 'ferretdb-postgresql.sql')], 'installing the index trigger for FerretDB');
+}
+
+/**
+ * FerretDB v1: a real MongoDB wire-protocol server, on a PostgreSQL database (`postgresql`, the
+ * embedded default: docs/architecture.md, "The embedded store") or on SQLite files under `dir`.
+ */
+export async function startFerretDb(options: { bin: string; port: number; dir: string; host?: string; log?: 'inherit' | 'ignore'; postgresql?: { url: string; bin: string } }): Promise<ChildProcess> {
   mkdirSync(options.dir, { recursive: true });
-  const backend = options.postgresqlUrl
-    ? ['--handler=pg', `--postgresql-url=${options.postgresqlUrl}`]
+  if (options.postgresql) prepareForFerretDb(options.postgresql);
+  const backend = options.postgresql
+    ? ['--handler=pg', `--postgresql-url=${options.postgresql.url}`]
     : ['--handler=sqlite', `--sqlite-url=file:${options.dir}/`];
   const child = spawn(options.bin, [
     ...backend, `--listen-addr=${options.host ?? '127.0.0.1'}:${options.port}`,
@@ -99,21 +118,45 @@ export function runTool(bin: string, args: string[], what: string, options: { ui
   if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`);
 }
 
-/** A throw-away PostgreSQL cluster in a directory of its own, on loopback (`bin`: Debian's server binaries). */
-export async function startPostgres(bin: string): Promise<{ port: number; child: ChildProcess; dir: string; url: string }> {
+export interface PostgresServer { port: number; child: ChildProcess; dir: string; url: string; bin: string }
+
+/**
+ * A private PostgreSQL cluster on loopback (`bin`: Debian's server binaries). By default a
+ * throw-away one in a temporary directory, without fsync; given `dir`, a lasting one there
+ * (created on first use, found again by the next start: `npm start`'s store under .data/).
+ */
+export async function startPostgres(bin: string, options: { dir?: string; log?: (msg: string) => void } = {}): Promise<PostgresServer> {
   const account = postgresAccount();
-  const dir = mkdtempSync(join(tmpdir(), 'relais-postgres-'));
+  const lasting = options.dir !== undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'relais-postgres-'));
+  mkdirSync(dir, { recursive: true });
   if (account) chownSync(dir, account.uid, account.gid);
   const data = join(dir, 'data');
-  runTool(join(bin, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], 'initdb', account ?? {});
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    options.log?.(`creating a PostgreSQL cluster in ${data}`);
+    runTool(join(bin, 'initdb'), ['-D', data, '-U', PG_USER, '--auth=trust', ...(lasting ? [] : ['--no-sync']), '-E', 'UTF8', '--locale=C'], 'initdb', account ?? {});
+  }
   const port = await freePort();
-  // Loopback only, socket in our own directory, no fsync: a test database that is thrown away.
-  const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'max_connections=200'],
+  // Loopback only, no Unix socket (a deep checkout's path can be too long for one); a throw-away
+  // cluster skips fsync.
+  const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', ...(lasting ? [] : ['-c', 'fsync=off'])],
     { stdio: ['ignore', 'pipe', 'pipe'], ...(account ?? {}) });
-  const out = createWriteStream(join(dir, 'postgres.log'));
+  const out = createWriteStream(join(dir, 'postgres.log'), { flags: 'a' });
   child.stdout!.pipe(out); child.stderr!.pipe(out);
   await waitForPort(port, `PostgreSQL (log: ${dir}/postgres.log)`, 60_000, child);
-  return { port, child, dir, url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/postgres` };
+  // The port opens before recovery ends: ready when it accepts a connection.
+  for (let i = 0; spawnSync(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)]).status !== 0; i += 1) {
+    if (i > 600 || child.exitCode !== null) throw new Error(`PostgreSQL did not accept connections (log: ${dir}/postgres.log)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, child, dir, bin, url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/postgres` };
+}
+
+/** Stops a cluster from `startPostgres` and, when it was a throw-away one, removes its directory. */
+export async function stopPostgres(postgres: PostgresServer | undefined, options: { keep?: boolean } = {}): Promise<void> {
+  if (!postgres) return;
+  await stopProcess(postgres.child, 30_000);
+  if (!options.keep) rmSync(postgres.dir, { recursive: true, force: true });
 }
 
 export function stopProcess(child: ChildProcess | undefined, timeoutMs = 10_000): Promise<void> {

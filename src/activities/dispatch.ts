@@ -7,7 +7,7 @@ import { metrics } from '../metrics';
 import { dispatchKey, insertNew, PREVIEW_ADDRESSES, recipientsKey, recordDispatch, slotOf, storedCounts, type NewDispatch } from '../db/dispatch-records';
 import { rawReason, readRecipients, readRecipientsWithHistory, writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import {
-  documentLabel, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
+  documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
 } from '../domain/dispatch';
 import { isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
@@ -15,7 +15,8 @@ import { nextStep, plainReason, type ReasonCode } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
 import { ROUTING_ARGS, type Channel } from '../providers/types';
-import { contentVariables, retryByFailingTime, type ActivityDeps } from './deps';
+import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from './deps';
+import { sealedCopy, type MessageContent } from '../sealed';
 
 export interface SendRecipientsRequest {
   tenantId: string;
@@ -41,6 +42,8 @@ export interface ProjectionRequest {
     result: DispatchResult;
     providerError: string | null;
     counts: Partial<Record<RecipientStatus, number>>;
+    /** Delivered recipients that opened. */
+    opened: number;
     /** Positions of the first recipients needing attention (failed or unknown), named in the log. */
     attention: number[];
     sentAt?: number;
@@ -120,28 +123,29 @@ function countNotice(template: string, channel: Channel): void {
   if (template === 'dispatch_unknown') metrics.timerRuleFirings.inc({ rule: 'D3' });
 }
 
-const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
-  escalation: 'dispatch_escalation', partial_failure: 'dispatch_partial_failure', delivered_update: 'dispatch_delivered_update', unknown: 'dispatch_unknown',
-};
 
 export function createDispatchActivities(deps: ActivityDeps) {
   const { db, templates } = deps;
 
-  const render = (channel: Channel, template: string, locale: Locale, context: Record<string, unknown>) => {
+  const render = (channel: Channel, template: string, locale: Locale) => (data: Record<string, unknown>): MessageContent => {
     try {
       return channel === 'email'
-        ? templates.renderEmail(template, locale, context)
-        : { subject: null, html: null, text: templates.renderMessage(channel, template, locale, context) };
+        ? { ...templates.renderEmail(template, locale, data), templateData: data }
+        : { subject: null, html: null, text: templates.renderMessage(channel, template, locale, data), templateData: data };
     } catch (err) {
       throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
     }
   };
 
-  /** Renders a notice for one person and records it as its own dispatch; counted when new. */
+  /**
+   * Renders a notice for one person and records it as its own dispatch; counted when new. A
+   * customer's link or reply code is withheld from the copy and what is sent is kept sealed (D11,
+   * src/domain/secrets.ts).
+   */
   async function recordNoticeDispatch(notice: NoticeDispatch, context: Record<string, unknown>) {
-    const content = render(notice.channel, notice.template, notice.locale, context);
+    const { copy, sealed } = sealedCopy(deps.linkSecret, dispatchKey(notice.tenantId, notice.dispatchId), notice.template, notice.locale, context, render(notice.channel, notice.template, notice.locale));
     const recorded = await recordDispatch(db, {
-      kind: 'notification', document: null, ...notice, attachments: [], requestedBy: 'relais', content, templateData: context, requestHash: null,
+      kind: 'notification', document: null, ...notice, attachments: [], requestedBy: 'relais', content: copy, sealed, request: null,
     });
     if (recorded.outcome === 'created') countNotice(notice.template, notice.channel);
   }
@@ -156,8 +160,9 @@ export function createDispatchActivities(deps: ActivityDeps) {
     sendRecipients: retryByFailingTime(async (request: SendRecipientsRequest): Promise<SendRecipientsResult> => {
       const { tenantId, dispatchId } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const [header, content] = await Promise.all([db.Dispatch.findById(_id).lean(), db.DispatchContent.findById(_id).lean()]);
-      if (!header || !content) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} is not recorded`, 'NotFound');
+      const [header, stored] = await Promise.all([db.Dispatch.findById(_id).lean(), db.DispatchContent.findById(_id).select('+sealed').lean()]);
+      if (!header || !stored) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} is not recorded`, 'NotFound');
+      const content = sendableContent(deps, _id, { subject: header.subject, ...stored });
       const info = Context.current().info;
       // One batch per send, the same for each attempt of this activity.
       const batch = `${info.workflowExecution?.runId ?? 'run'}-${info.activityId}`;
@@ -165,7 +170,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
       const entries: StoredEvent[] = [];
       let targets: Array<{ index: number; attempt: number; address: string; name: string | null }>;
       if (request.first) {
-        targets = content.recipients.map((r, index) => ({ index, attempt: 1, address: r.address!, name: r.name ?? null }));
+        targets = stored.recipients.map((r, index) => ({ index, attempt: 1, address: r.address!, name: r.name ?? null }));
       } else {
         const resends = request.resends ?? [];
         const current = await readRecipients(db, tenantId, dispatchId, resends.map((r) => r.index));
@@ -246,11 +251,12 @@ export function createDispatchActivities(deps: ActivityDeps) {
           callback.search = new URLSearchParams({ tenant: tenantId, dispatch: dispatchId, index: routingId(t.index, t.attempt) }).toString();
           try {
             const approved = header.channel === 'whatsapp' ? deps.whatsappTemplates?.[`${header.template}.${header.locale}`] : undefined;
+            const dates = approved && { fields: templates.datetimeVariables('whatsapp', header.template, header.locale as Locale), locale: header.locale as Locale, timeZone: String(content.templateData.timeZone) };
             const sent = await deps.twilio.sendMessage({
               channel: header.channel as 'sms' | 'whatsapp', to: t.address, statusCallback: callback.toString(),
               ...(approved
-                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, (content.templateData ?? {}) as Record<string, unknown>) } }
-                : { body: content.text ?? '' }),
+                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, content.templateData, dates || undefined) } }
+                : { body: content.text }),
             });
             await record([{ index: t.index, attempt: t.attempt, outcome: 'accepted', response: sent.status, providerMessageId: sent.providerMessageId }]);
           } catch (err) {
@@ -341,7 +347,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
       ]);
       const written = await db.Dispatch.updateOne({ _id, stateVersion: { $lt: version } }, {
         $set: {
-          stateVersion: version, result: dispatch.result, providerError: dispatch.providerError, counts: storedCounts(dispatch.counts),
+          stateVersion: version, result: dispatch.result, providerError: dispatch.providerError, counts: storedCounts(dispatch.counts), opened: dispatch.opened,
           failures: dispatch.attention.flatMap((index) => {
             const r = attention.get(index);
             return r ? [{ index, recipientId: r.recipientId, address: r.address, status: r.status, reasonCode: r.reasonCode, plainReason: r.plainReason }] : [];

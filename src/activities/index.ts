@@ -4,6 +4,7 @@ import { signLink } from '../links';
 import { createOrderActivities } from './orders';
 import { createDispatchActivities } from './dispatch';
 import { createLegacyDispatchActivities } from './legacy/dispatch-v1';
+import { createWebhookActivities } from './webhooks';
 import type { ActivityDeps } from './deps';
 
 export type { ActivityDeps, WhatsAppTemplates } from './deps';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createOrderActivities(deps),
     ...createDispatchActivities(deps),
+    ...createWebhookActivities(deps),
     // Dispatches started by the first version of the dispatch workflow still schedule these.
     ...createLegacyDispatchActivities(deps),
 

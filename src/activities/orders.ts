@@ -1,20 +1,51 @@
 // Order activities: risk with the customer's history (O2), preferences at alert time (O9),
 // confirmation links (O3), and the order projection people read (O10).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { TIMER_EXCEPTION_RULES, metrics } from '../metrics';
 import type { Db } from '../db/models';
 import { assessRisk, type RiskAssessment } from '../domain/risk';
 import { effectivePreferences, type ChannelChoice } from '../domain/preferences';
 import { signLink } from '../links';
-import type { OrderDetails, OrderStateView } from '../workflows/order';
+import type { OpenException, OrderDetails, OrderSummary, TimelineEntry } from '../workflows/order-contract';
+import type { LegacyOrderView } from '../workflows/legacy/order-v1';
+import type { MessageSender } from '../providers/types';
+import type { Locale } from '../domain/reasons';
 
-export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string }
+/** One projection write of the order workflow: only what changed since its previous write. */
+export interface OrderChanges {
+  tenantId: string;
+  orderId: string;
+  /** The workflow's count of writes: an older write never overwrites a newer one. */
+  version: number;
+  /** On the first write only. */
+  customer?: OrderDetails['customer'];
+  set: Partial<Pick<OrderSummary, 'state' | 'address' | 'risk' | 'hold' | 'stuck' | 'lastTrackingAt' | 'restocked' | 'confirmation'>>;
+  timeline: TimelineEntry[];
+  opened: OpenException[];
+  resolved: Array<{ n: number; resolvedAt: string; resolution: string }>;
+}
+
+const duplicateKey = (err: unknown) => (err as { code?: number }).code === 11000 || ((err as { writeErrors?: Array<{ code?: number }> }).writeErrors ?? []).every((e) => e.code === 11000) && Boolean((err as { writeErrors?: unknown[] }).writeErrors?.length);
+
+export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string; twilio?: Pick<MessageSender, 'senderNumbers'> }
 
 /** The customer-history documents an order's customer is known by: one per contact (email, phone). */
 const historyIds = (tenantId: string, c: { email: string | null; phone: string | null }) =>
   [c.email?.toLowerCase(), c.phone].filter((k): k is string => Boolean(k)).map((key) => `${tenantId}/${key}`);
 
-export function createOrderActivities({ db, linkSecret, publicBaseUrl }: OrderActivityDeps) {
+export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }: OrderActivityDeps) {
+  /** A reply code none of the phone's pending confirmations has (a clash would only make a reply ambiguous: then the customer is asked). */
+  const freshCode = async (phone: string) => {
+    const taken = new Set((await db.Confirmation.find({ phone, expiresAt: { $gt: new Date() } }, { code: 1 }).lean()).map((c) => c.code));
+    let code = String(randomInt(1000, 10_000));
+    for (let tries = 0; taken.has(code) && tries < 50; tries += 1) code = String(randomInt(1000, 10_000));
+    return code;
+  };
+  const rememberCustomer = async (tenantId: string, customer: OrderDetails['customer'], record: { cancelled?: string; failedDeliveries?: string }) => {
+    for (const id of historyIds(tenantId, customer)) {
+      await db.CustomerHistory.updateOne({ _id: id }, { $addToSet: record, $setOnInsert: { tenantId } }, { upsert: true });
+    }
+  };
   return {
     async assessOrderRisk(request: { tenantId: string; orderId: string; customer: OrderDetails['customer'] }): Promise<RiskAssessment> {
       const histories = await Promise.all(historyIds(request.tenantId, request.customer).map((id) => db.CustomerHistory.findById(id).lean()));
@@ -34,20 +65,65 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl }: OrderAc
       return (table as Record<string, ChannelChoice>)[request.key] ?? { enabled: false, channels: [] };
     },
 
-    async createConfirmation(request: { tenantId: string; orderId: string; ttlMs: number; phone: string | null }): Promise<{ nonce: string; link: string; expiresAt: string }> {
+    async createConfirmation(request: { tenantId: string; orderId: string; ttlMs: number; phone: string | null; companyName?: string; locale?: Locale }): Promise<{ nonce: string; link: string; expiresAt: string; code: string | null }> {
       const nonce = randomBytes(16).toString('base64url');
       const exp = Date.now() + request.ttlMs;
-      await db.Confirmation.create({ _id: nonce, tenantId: request.tenantId, orderId: request.orderId, phone: request.phone, expiresAt: new Date(exp), createdAt: new Date() });
+      const code = request.phone ? await freshCode(request.phone) : null;
+      await db.Confirmation.create({
+        _id: nonce, tenantId: request.tenantId, orderId: request.orderId, phone: request.phone, code, replyTo: [...(twilio?.senderNumbers ?? [])],
+        companyName: request.companyName ?? null, locale: request.locale ?? 'en', expiresAt: new Date(exp), createdAt: new Date(),
+      });
       const token = signLink(linkSecret, { kind: 'confirm', tenantId: request.tenantId, target: `${request.orderId}:${nonce}`, exp });
-      return { nonce, link: new URL(`/c/${token}`, publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString() };
+      return { nonce, link: new URL(`/c/${token}`, publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString(), code };
     },
 
-    async saveOrderState(request: { tenantId: string; orderId: string; customer: OrderDetails['customer']; state: OrderStateView }): Promise<void> {
+    /**
+     * Appends the order's new timeline entries and exceptions and sets the fields that changed
+     * (O10). Idempotent: entries and exceptions are keyed by their number, a retried write of an
+     * entry inserts nothing, and the version guard skips an older write arriving late.
+     */
+    async recordOrder(changes: OrderChanges): Promise<void> {
+      const { tenantId, orderId } = changes;
+      const key = (n: number) => `${tenantId}/${orderId}/${n}`;
+      if (changes.timeline.length) {
+        await db.OrderTimeline.insertMany(changes.timeline.map((e) => ({ ...e, _id: key(e.seq), tenantId, orderId, at: new Date(e.at) })), { ordered: false })
+          .catch((err) => { if (!duplicateKey(err)) throw err; });
+      }
+      for (const e of changes.opened) {
+        const fresh = await db.OrderException.create({ _id: key(e.n), tenantId, orderId, n: e.n, type: e.type, reason: e.reason, details: e.details, openedAt: new Date(e.openedAt) })
+          .then(() => true, (err) => { if (duplicateKey(err)) return false; throw err; });
+        // O5/O7 fired: counted once, by the write that first records the exception.
+        if (fresh && TIMER_EXCEPTION_RULES[e.reason]) metrics.timerRuleFirings.inc({ rule: TIMER_EXCEPTION_RULES[e.reason] });
+      }
+      for (const r of changes.resolved) {
+        await db.OrderException.updateOne({ _id: key(r.n) }, { $set: { resolvedAt: new Date(r.resolvedAt), resolution: r.resolution } });
+      }
+      const { confirmation, ...set } = changes.set;
+      await db.Order.updateOne(
+        { tenantId, orderId, stateVersion: { $lt: changes.version } },
+        {
+          $set: { ...set, ...(confirmation ? { confirmation: { expiresAt: confirmation.expiresAt, used: confirmation.used } } : {}), stateVersion: changes.version },
+          $setOnInsert: { workflowId: `order/${tenantId}/${orderId}`, ...(changes.customer ? { customer: changes.customer } : {}) },
+        },
+        { upsert: true },
+      ).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; }); // an older write lost the race: fine
+      // O2: what this order will say about its customer next time ($addToSet: a repeated write adds nothing).
+      const record = {
+        ...(changes.set.state === 'cancelled' ? { cancelled: orderId } : {}),
+        ...(changes.opened.some((e) => e.type === 'delivery_failed') ? { failedDeliveries: orderId } : {}),
+      };
+      if (Object.keys(record).length === 0) return;
+      const customer = changes.customer ?? (await db.Order.findOne({ tenantId, orderId }, { customer: 1 }).lean())?.customer as OrderDetails['customer'];
+      await rememberCustomer(tenantId, customer, record);
+    },
+
+    /** The whole-view write of orders started before issue 15 (legacy/order-v1.ts), until they finish. */
+    async saveOrderState(request: { tenantId: string; orderId: string; customer: OrderDetails['customer']; state: LegacyOrderView }): Promise<void> {
       const { tenantId, orderId, state } = request;
       // O5/O7 fired: count each timer-opened exception once, on the write that first records it.
       const timerExceptions = state.exceptions.filter((e) => TIMER_EXCEPTION_RULES[e.reason]);
       const recorded = timerExceptions.length
-        ? new Set(((await db.Order.findOne({ tenantId, orderId }, { view: 1 }).lean())?.view as OrderStateView | undefined)?.exceptions.map((e) => `${e.reason}@${e.openedAt}`))
+        ? new Set(((await db.Order.findOne({ tenantId, orderId }, { view: 1 }).lean())?.view as LegacyOrderView | undefined)?.exceptions.map((e) => `${e.reason}@${e.openedAt}`))
         : new Set<string>();
       const written = await db.Order.updateOne(
         { tenantId, orderId, stateVersion: { $lt: state.version } },
@@ -64,9 +140,7 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl }: OrderAc
         ...(state.exceptions.some((e) => e.type === 'delivery_failed') ? { failedDeliveries: orderId } : {}),
       };
       if (Object.keys(record).length === 0) return;
-      for (const id of historyIds(tenantId, request.customer)) {
-        await db.CustomerHistory.updateOne({ _id: id }, { $addToSet: record, $setOnInsert: { tenantId } }, { upsert: true });
-      }
+      await rememberCustomer(tenantId, request.customer, record);
     },
   };
 }

@@ -7,6 +7,7 @@ import { dispatchKey, PREVIEW_ADDRESSES, recipientsKey, shownCounts } from '../d
 import { rawReason, readRecipients, readRecipientsWithHistory } from '../db/dispatch-events';
 import { isFailure, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type Locale, type ReasonCode } from '../domain/reasons';
+import { carriesSecrets, withheldCopy } from '../domain/secrets';
 
 /** A recipient page: at most this many (the API's default is smaller). */
 export const MAX_RECIPIENTS_PAGE = 200;
@@ -86,10 +87,11 @@ function legacyRecipientView(r: LegacyRecipient, index: number): RecipientView {
 function legacySummary(doc: { recipients: readonly LegacyRecipient[] }) {
   const counts: Partial<Record<string, number>> = {};
   for (const r of doc.recipients) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  const opened = doc.recipients.filter((r) => r.status === 'delivered' && r.opened).length;
   const failures = doc.recipients.map((r, index) => ({ r, index }))
     .filter(({ r }) => isFailure(r.status as RecipientStatus) || r.status === 'unknown').slice(0, LOG_FAILURES_NAMED)
     .map(({ r, index }) => ({ index, recipientId: r.recipientId, address: r.address, status: r.status, reasonCode: r.reasonCode ?? null, plainReason: r.plainReason ?? null }));
-  return { recipientCount: doc.recipients.length, counts, failures, recipientPreview: doc.recipients.slice(0, PREVIEW_ADDRESSES).map((r) => r.address) };
+  return { recipientCount: doc.recipients.length, counts, opened, failures, recipientPreview: doc.recipients.slice(0, PREVIEW_ADDRESSES).map((r) => r.address) };
 }
 
 const nextCursor = (page: RecipientPage, count: number) => (page.from + page.limit < count ? page.from + page.limit : null);
@@ -106,7 +108,7 @@ export async function dispatchView(db: Db, tenantId: string, dispatchId: string,
       readRecipientsWithHistory(db, tenantId, dispatchId, indexes),
     ]);
     const locale = header.locale as Locale;
-    const { _id: _key, format: _format, stateVersion: _version, requestHash: _hash, recordedAt: _recorded, recipientAddresses: _addresses, ...rest } = header;
+    const { _id: _key, format: _format, stateVersion: _version, request: _request, recordedAt: _recorded, recipientAddresses: _addresses, ...rest } = header;
     return {
       ...rest, counts: shownCounts(rest.counts), html: content?.html ?? null, text: content?.text ?? null,
       recipients: indexes.flatMap((i) => {
@@ -120,7 +122,8 @@ export async function dispatchView(db: Db, tenantId: string, dispatchId: string,
   if (!legacy) return undefined;
   const { _id: _key, stateVersion: _version, recipientAddresses: _addresses, recipients, ...rest } = legacy as typeof legacy & { _id: unknown };
   return {
-    ...rest, ...legacySummary(legacy),
+    // Withheld when recorded (src/domain/secrets.ts); this also covers copies recorded before that rule.
+    ...(carriesSecrets(rest.template) ? withheldCopy(rest.template, rest, rest.locale as Locale) : rest), ...legacySummary(legacy),
     recipients: recipients.slice(page.from, page.from + page.limit).map((r, i) => legacyRecipientView(r, page.from + i)),
     nextRecipientsCursor: nextCursor(page, recipients.length),
   };
@@ -135,21 +138,14 @@ export function firstVersionStateView(tenantId: string, dispatchId: string, stat
   };
 }
 
-/** Fields the log reads; the first version's records carry their recipients, read for the summary. */
-export const LOG_ROW_FIELDS = {
-  dispatchId: 1, number: 1, result: 1, subject: 1, document: 1, sender: 1, sentAt: 1, createdAt: 1, format: 1,
-  recipientCount: 1, counts: 1, failures: 1, recipientPreview: 1,
-  'recipients.recipientId': 1, 'recipients.address': 1, 'recipients.status': 1, 'recipients.reasonCode': 1, 'recipients.plainReason': 1,
-} as const;
-
 /** L1: one row of the log, a count of recipients with the failures named (never every address). */
 export function logRow(doc: Record<string, unknown>) {
   const d = doc as {
     dispatchId: string; number: number; result: string; subject?: string | null; document?: unknown; sender?: unknown; sentAt?: Date | null; createdAt?: Date;
-    format?: number; recipientCount?: number; counts?: Array<{ status: string; count: number }>; failures?: unknown[]; recipientPreview?: string[]; recipients?: LegacyRecipient[];
+    format?: number; recipientCount?: number; counts?: Array<{ status: string; count: number }>; opened?: number; failures?: unknown[]; recipientPreview?: string[]; recipients?: LegacyRecipient[];
   };
   const summary = d.format
-    ? { recipientCount: d.recipientCount ?? 0, counts: shownCounts(d.counts ?? []), failures: d.failures ?? [], recipientPreview: d.recipientPreview ?? [] }
+    ? { recipientCount: d.recipientCount ?? 0, counts: shownCounts(d.counts ?? []), opened: d.opened ?? 0, failures: d.failures ?? [], recipientPreview: d.recipientPreview ?? [] }
     : legacySummary({ recipients: d.recipients ?? [] } as never);
   return {
     dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject ?? null, document: d.document, sender: d.sender,

@@ -2,6 +2,7 @@
 import type { FastifyReply } from 'fastify';
 import mongoose from 'mongoose';
 import { z } from 'zod';
+import { policyProblems, type Policies } from '../domain/durations';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly details: unknown = null) {
@@ -23,12 +24,24 @@ export const unprocessable = (message: string, field: string, value?: unknown) =
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
+/** 422 naming each policy below its minimum (domain/durations.ts): valid durations, but too short to work. */
+export function refusePolicyProblems(sent: Partial<Policies> | undefined, current: Partial<Policies> = {}): void {
+  const problems = policyProblems(sent ?? {}, current);
+  if (problems.length) throw new ApiError(422, 'invalid_request', problems[0].message, problems);
+}
+
 /** zod issues → 400 naming each field (with the offending value when it is short enough to echo). */
 export function fromZod(error: z.ZodError, input: unknown): ApiError {
-  const details = error.issues.slice(0, 20).map((issue) => {
+  // An unknown key is named itself (the issue is on the object holding it).
+  const issues = error.issues.flatMap((issue): Array<Pick<z.core.$ZodIssue, 'code' | 'path' | 'message'>> => (issue.code === 'unrecognized_keys'
+    ? issue.keys.map((key) => ({ code: issue.code, path: [...issue.path, key], message: 'unknown field' }))
+    : [issue]));
+  const details = issues.slice(0, 20).map((issue) => {
     const field = issue.path.join('.') || '(body)';
     const value = issue.path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined), input);
-    const shown = typeof value === 'string' ? value.slice(0, 200) : typeof value === 'number' || typeof value === 'boolean' ? value : null;
+    // A list too long or too short is shown by its length (the count is what the caller must fix).
+    const counted = Array.isArray(value) && (issue.code === 'too_big' || issue.code === 'too_small');
+    const shown = typeof value === 'string' ? value.slice(0, 200) : typeof value === 'number' || typeof value === 'boolean' ? value : counted ? value.length : null;
     return { field, message: issue.message, value: shown };
   });
   const first = details[0];
@@ -38,9 +51,33 @@ export function fromZod(error: z.ZodError, input: unknown): ApiError {
   return new ApiError(400, 'invalid_request', message, details);
 }
 
+/**
+ * The path of the first string holding a NUL character (U+0000), if any. MongoDB stores one, but
+ * PostgreSQL (under FerretDB, the embedded store) cannot, so it is refused at the edge everywhere.
+ */
+export function nulCharacterAt(value: unknown, path: Array<string | number> = []): Array<string | number> | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return [...path, key];
+    const found = nulCharacterAt(item, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export const NUL_MESSAGE = 'must not contain a NUL character (U+0000)';
+
+export function nulError(path: Array<string | number>): ApiError {
+  const field = path.join('.') || '(body)';
+  return new ApiError(400, 'invalid_request', `${field}: ${NUL_MESSAGE}`, [{ field, message: NUL_MESSAGE, value: null }]);
+}
+
 export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input);
   if (!result.success) throw fromZod(result.error, input);
+  const nul = nulCharacterAt(result.data);
+  if (nul) throw nulError(nul);
   return result.data;
 }
 

@@ -1,12 +1,13 @@
 // The API process: Fastify on HOST:API_PORT, connected to MongoDB and Temporal.
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { connectDb, ensureWebhookEventRetention, purgeWebhookEvents } from '../db/models';
+import { connectDb, ensureWebhookEventRetention, purgeOutboundWebhooks, purgeWebhookEvents } from '../db/models';
 import { createLogger } from '../logger';
 import { Templates } from '../templates';
 import { temporalConnectionOptions } from '../temporal-connection';
 import { buildServer } from './server';
 import { limitsFromConfig } from './limits';
+import { startOpsHttp } from '../metrics-http';
 
 async function main() {
   const config = loadConfig();
@@ -18,19 +19,26 @@ async function main() {
   const app = buildServer({
     db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,
     sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, linkSecret: config.LINK_SECRET, logger,
-    limits: limitsFromConfig(config), trustProxy: config.TRUST_PROXY,
+    limits: limitsFromConfig(config), trustProxy: config.TRUST_PROXY, docs: config.API_DOCS === 'public',
+    webhooks: { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
     previous: { linkSecret: config.LINK_SECRET_PREVIOUS, twilioAuthToken: config.TWILIO_AUTH_TOKEN_PREVIOUS, sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS },
   });
   await app.listen({ host: config.HOST, port: config.API_PORT });
+  // Prometheus on its own port, not the public one (docs/deploy.md, "Metrics").
+  const ops = await startOpsHttp({ host: config.HOST, port: config.API_METRICS_PORT });
   const retention = await ensureWebhookEventRetention(db);
   const purge = retention === 'periodic-purge'
-    ? setInterval(() => { purgeWebhookEvents(db).catch((err) => logger.warn({ err }, 'webhook event purge failed')); }, 3_600_000)
+    ? setInterval(() => {
+      purgeWebhookEvents(db).catch((err) => logger.warn({ err }, 'webhook event purge failed'));
+      purgeOutboundWebhooks(db).catch((err) => logger.warn({ err }, 'outbound webhook purge failed'));
+    }, 3_600_000)
     : undefined;
   purge?.unref();
-  logger.info({ retention }, 'raw webhook events expire after 30 days');
+  logger.info({ retention }, 'raw webhook events, tenant events and finished outbound deliveries expire after 30 days');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping: finishing in-flight requests');
     await app.close();
+    ops.close();
     await connection.close();
     await db.close();
     process.exit(0);

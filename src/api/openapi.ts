@@ -9,7 +9,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { fromZod } from './errors';
+import { fromZod, nulCharacterAt, nulError } from './errors';
+import { TENANT_EVENTS } from '../domain/tenant-events';
 
 /** The one error shape (src/api/errors.ts). `details` is null, a list of fields, or an object naming a limit. */
 export const errorSchema = z.object({
@@ -55,7 +56,10 @@ export interface ZodRequestTypes extends FastifyTypeProvider {
 /** Fastify validates with the route's zod schemas; a refusal is the API's 400 naming each field. */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
   const result = schema.safeParse(data);
-  return result.success ? { value: result.data } : { error: fromZod(result.error, data) };
+  if (!result.success) return { error: fromZod(result.error, data) };
+  // Free-form values (a dispatch's `data`) too: the schemas' own strings already refuse it in the contract.
+  const nul = nulCharacterAt(result.data);
+  return nul ? { error: nulError(nul) } : { value: result.data };
 };
 
 /**
@@ -70,7 +74,7 @@ export const inContract = (url: string) => !NOT_IN_CONTRACT.some((re) => re.test
 const transform = createJsonSchemaTransform({ skipList: [] });
 
 /** On the root instance, before any route: @fastify/swagger sees routes registered after it. */
-export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: string }) {
+export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: string; serve: boolean }) {
   app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -96,6 +100,7 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
         { name: 'orders', description: 'Order workflows, events, holds (O1–O10)' },
         { name: 'tenant', description: 'Tenants, settings, alert preferences' },
         { name: 'webhooks', description: 'Provider callbacks, verified by signature (N3)' },
+        { name: 'outbound webhooks', description: 'Endpoints of the tenant\'s own system that Relais calls with signed events (Standard Webhooks); the events are under `webhooks`' },
         { name: 'public', description: 'Pages a customer opens from a signed link' },
         { name: 'operations', description: 'Health and metrics' },
       ],
@@ -107,8 +112,44 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
       if (schema?.body && !schema.response?.[413]) schema.response = { ...schema.response, ...errors(413) };
       return transform(document);
     },
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withOutboundWebhooks(jsonSchemaTransformObject(input)),
   });
+  // Public by default: the contract of an open-source API, no data in it (docs/security.md); API_DOCS=off hides both.
+  if (!options.serve) return;
   app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/** Standard Webhooks' headers on every outbound webhook (docs/webhooks.md). */
+const WEBHOOK_HEADERS = [
+  { name: 'webhook-id', description: 'msg_…: the event\'s id, the same on every retry and replay; dedupe on it' },
+  { name: 'webhook-timestamp', description: 'seconds since the epoch, of this attempt; refuse one far from your clock (5 minutes)' },
+  { name: 'webhook-signature', description: 'space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed by the base64-decoded part of the endpoint\'s whsec_ secret; two during a secret rotation' },
+].map((h) => ({ in: 'header', required: true, schema: { type: 'string' }, ...h }));
+
+/**
+ * The events Relais sends to tenants' endpoints, as OpenAPI 3.1 `webhooks`: one per type of the
+ * catalogue (src/domain/tenant-events.ts), its body the `{ type, timestamp, data }` envelope with
+ * the type's data schema, from the same zod schemas the publishing activity checks events with.
+ */
+function withOutboundWebhooks<T extends object>(document: T): T {
+  const webhooks = Object.fromEntries(Object.entries(TENANT_EVENTS).map(([type, event]) => {
+    const { $schema: _drop, ...schema } = z.toJSONSchema(z.object({
+      type: z.literal(type), timestamp: z.string().describe('when the event happened (ISO 8601, UTC)'), data: event.data,
+    }), { io: 'input' }) as Record<string, unknown>;
+    return [type, {
+      post: {
+        tags: ['outbound webhooks'], summary: event.summary, operationId: `event:${type}`,
+        description: 'Sent to each enabled endpoint subscribed to this type (POST /v1/webhook-endpoints), signed per Standard Webhooks.',
+        parameters: WEBHOOK_HEADERS,
+        requestBody: { required: true, content: { 'application/json': { schema } } },
+        responses: {
+          '2XX': { description: 'received: the delivery ends' },
+          '410': { description: 'Gone: Relais disables the endpoint and sends it nothing more' },
+          default: { description: 'anything else (or no answer within 15 s) is retried: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, then the delivery fails' },
+        },
+      },
+    }];
+  }));
+  return { ...document, webhooks };
 }

@@ -1,7 +1,9 @@
 // Request shapes, validated at the edge. The types the routes use are inferred from these.
 import { z } from 'zod';
+import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
 import { ROLES } from '../db/api-keys';
+import { TENANT_EVENT_TYPES, type TenantEventType } from '../domain/tenant-events';
 
 // Every rule is written so that it lands in the OpenAPI document (src/api/openapi.ts): a
 // `.refine()` is invisible there, so formats are regexes, character classes ASCII ([0-9], not
@@ -9,10 +11,12 @@ import { ROLES } from '../db/api-keys';
 // value before it is trimmed (the contract describes what the caller sends).
 const isoDuration = z.string().regex(ISO_DURATION_PATTERN, 'an ISO-8601 duration such as PT30M or P3D');
 
+/** Free text: anything but NUL, which the embedded store (PostgreSQL under FerretDB) cannot keep. */
+const plain = () => z.string().regex(/^[^\u0000]*$/, NUL_MESSAGE);
 /** Text with at least one visible character, at most `max` characters as sent; stored trimmed. */
-const text = (max: number) => z.string().max(max).regex(/\S/, 'must not be blank').trim();
+const text = (max: number) => plain().max(max).regex(/\S/, 'must not be blank').trim();
 /** Optional free text, at most `max` characters as sent; stored trimmed. */
-const optionalText = (max: number) => z.string().max(max).trim();
+const optionalText = (max: number) => plain().max(max).trim();
 
 /**
  * An email address: zod's (practical) address syntax, within the lengths of RFC 5321 (local part
@@ -25,6 +29,25 @@ const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'letters, digi
 export const MAX_RECIPIENTS = 1000;
 /** Attachments travel in the request (base64) and are kept beside the dispatch, never in workflow history. */
 export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
+
+/**
+ * A dispatch's template data (issue 14, finding 4): at most 64 KiB as JSON — about 300 order lines,
+ * and with 1,000 ordinary recipients the workflow's input stays well under Temporal's 256 KiB
+ * payload warning — and at most 16 levels deep. Refused at the edge (413, 400), naming `data`.
+ */
+export const DATA_LIMITS = { bytes: 64 * 1024, depth: 16 } as const;
+
+/** Whether a parsed JSON value nests objects and arrays deeper than `max` levels (iterative: any depth is safe to ask). */
+export function deeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 const phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +33612345678');
 
@@ -42,7 +65,9 @@ export const createDispatchSchema = z.object({
   provider: z.enum(['sendgrid', 'smtp']).optional(),
   template: z.string().regex(/^[a-z0-9_]{1,64}$/, 'a template name such as purchase_order'),
   locale: z.enum(['fr', 'en']).optional(),
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: z.record(z.string(), z.unknown()).default({})
+    .describe(`the template's variables; at most ${DATA_LIMITS.bytes / 1024} KiB as JSON (413 above) and ${DATA_LIMITS.depth} levels deep`)
+    .refine((data) => !deeperThan(data, DATA_LIMITS.depth), `nested deeper than ${DATA_LIMITS.depth} levels`),
   document: z.object({
     type: z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice'),
     number: text(100),
@@ -108,6 +133,13 @@ const timeZoneSchema = z.enum(TIME_ZONES, {
 const emailFromSchema = z.object({ email: email(), name: text(200).nullish().transform((v) => v ?? null) });
 const outletsSchema = z.array(z.object({ id, name: text(200), purchasingManager: personSchema })).max(500);
 
+/** Tenant policies (ISO-8601 durations); minimums are checked by the routes (domain/durations.ts, 422). */
+const policiesSchema = z.object({
+  unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional(), stuckAfter: isoDuration.optional(),
+  confirmationLinkTtl: isoDuration.optional(), readyToShipWithin: isoDuration.optional(),
+}).strict();
+
+/** Unknown fields are refused, naming them, as in the settings (issue 14, finding 11). */
 export const createTenantSchema = z.object({
   id,
   name: text(200),
@@ -115,11 +147,9 @@ export const createTenantSchema = z.object({
   timeZone: timeZoneSchema.default('Europe/Paris'),
   emailFrom: emailFromSchema,
   outlets: outletsSchema.default([]),
-  policies: z.object({
-    unknownAfter: isoDuration.optional(),
-    listenFor: isoDuration.optional(),
-  }).default({}),
-});
+  policies: policiesSchema.default({}),
+  seller: personSchema.optional(),
+}).strict();
 
 /** Only what is sent changes: no defaults here, or an absent field would reset a setting. */
 export const settingsSchema = z.object({
@@ -128,10 +158,7 @@ export const settingsSchema = z.object({
   timeZone: timeZoneSchema.optional(),
   emailFrom: emailFromSchema.optional(),
   outlets: outletsSchema.optional(),
-  policies: z.object({
-    unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional(), stuckAfter: isoDuration.optional(),
-    confirmationLinkTtl: isoDuration.optional(), readyToShipWithin: isoDuration.optional(),
-  }).strict().optional(),
+  policies: policiesSchema.optional(),
   seller: personSchema.optional(),
 }).strict();
 
@@ -155,7 +182,7 @@ export const createOrderSchema = z.object({
     email: optionalText(320).nullish().transform((v) => v || null),
     address: addressSchema,
   }),
-  payment: z.object({ method: z.enum(['prepaid', 'cash_on_delivery']), amount: z.string().max(40).nullish().transform((v) => v ?? null) }),
+  payment: z.object({ method: z.enum(['prepaid', 'cash_on_delivery']), amount: plain().max(40).nullish().transform((v) => v ?? null) }),
   salesChannel: text(100),
   carrier: text(100),
 });
@@ -163,21 +190,21 @@ export const createOrderSchema = z.object({
 const reasonOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 export const orderEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('allocated') }),
-  z.object({ type: z.literal('allocation_failed'), sku: z.string().min(1).max(100), reason: reasonOf(['out_of_stock', 'not_found_at_location']), location: z.string().max(100).optional() }),
+  z.object({ type: z.literal('allocation_failed'), sku: plain().min(1).max(100), reason: reasonOf(['out_of_stock', 'not_found_at_location']), location: plain().max(100).optional() }),
   z.object({ type: z.literal('packed') }),
   z.object({ type: z.literal('rts_failed'), reason: reasonOf(['label_or_invoice_unavailable', 'pincode_unserviceable', 'dimension_mismatch']) }),
   z.object({ type: z.literal('label_uploaded') }),
-  z.object({ type: z.literal('carrier_changed'), carrier: z.string().min(1).max(100) }),
+  z.object({ type: z.literal('carrier_changed'), carrier: plain().min(1).max(100) }),
   z.object({ type: z.literal('dimensions_fixed') }),
   z.object({ type: z.literal('handed_over') }),
   z.object({ type: z.literal('handover_failed'), reason: reasonOf(['customer_cancelled', 'pickup_refused']) }),
   z.object({ type: z.literal('pickup_requested') }),
-  z.object({ type: z.literal('tracking_update'), status: z.string().min(1).max(200), location: z.string().min(1).max(200), at: z.iso.datetime({ offset: true }) }),
+  z.object({ type: z.literal('tracking_update'), status: plain().min(1).max(200), location: plain().min(1).max(200), at: z.iso.datetime({ offset: true }) }),
   z.object({ type: z.literal('delivered') }),
   z.object({ type: z.literal('delivery_failed'), reason: reasonOf(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable']) }),
 ]);
 
-export const opsActionSchema = z.object({ reason: z.string().max(500).regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)').trim() });
+export const opsActionSchema = z.object({ reason: plain().max(500).regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)').trim() });
 
 const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3) });
 export const preferencesSchema = z.object({
@@ -209,3 +236,50 @@ export const createKeySchema = z.object({
     .transform((roles) => [...new Set(roles)]),
   label: text(200).nullish().transform((v) => v ?? null),
 });
+
+/** POST /v1/tenants/:id/keys: the platform's recovery of a locked-out tenant says why (audited). */
+export const recoverAdminKeySchema = z.object({
+  reason: text(500),
+  label: text(200).nullish().transform((v) => v ?? null),
+}).strict();
+
+/**
+ * Outbound webhook endpoints (docs/webhooks.md). The URL's shape is in the contract; where it may
+ * point (SSRF policy, src/domain/endpoint-url.ts) is a rule the schema cannot express: 422 naming `url`.
+ */
+// ASCII classes only (the contract's pattern must mean the same in every regex engine): no control
+// character or space; what else makes a URL unusable is a 422 naming url (endpointUrlProblem).
+const endpointUrl = z.string().max(2048).regex(/^https?:\/\/[^\u0000-\u0020\u007f]+$/, 'an http:// or https:// URL (lower-case scheme, no spaces)');
+const endpointEvents = z.array(z.enum(TENANT_EVENT_TYPES as [TenantEventType, ...TenantEventType[]])).min(1, 'at least one event type')
+  .max(TENANT_EVENT_TYPES.length * 2).transform((events) => [...new Set(events)]);
+
+export const createWebhookEndpointSchema = z.object({
+  url: endpointUrl,
+  events: endpointEvents,
+  description: text(200).nullish().transform((v) => v ?? null),
+  enabled: z.boolean().default(true),
+}).strict();
+
+/** Only what is sent changes. */
+export const updateWebhookEndpointSchema = z.object({
+  url: endpointUrl.optional(),
+  events: endpointEvents.optional(),
+  description: text(200).nullable().optional(),
+  enabled: z.boolean().optional(),
+}).strict();
+
+/** How long the secret being replaced keeps signing beside the new one (at most P7D; PT0S: stop at once, e.g. after a leak). */
+export const rotateSecretSchema = z.object({
+  previousSecretFor: isoDuration.default('P1D'),
+}).strict();
+
+export const listWebhookDeliveriesQuery = z.object({
+  endpointId: z.string().max(100).optional(),
+  status: z.enum(['pending', 'retrying', 'delivered', 'failed', 'cancelled']).optional(),
+  cursor: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export type CreateWebhookEndpointBody = z.infer<typeof createWebhookEndpointSchema>;
+export type UpdateWebhookEndpointBody = z.infer<typeof updateWebhookEndpointSchema>;
+export type ListWebhookDeliveriesQuery = z.infer<typeof listWebhookDeliveriesQuery>;

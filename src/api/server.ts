@@ -1,14 +1,13 @@
 // The HTTP surface: REST API for platforms, provider webhooks, health. Built from its
 // dependencies so tests run it in-process against real servers.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { registry } from '../metrics';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/models';
-import { verifyApiKey, type Principal, type Role } from '../db/api-keys';
+import type { Principal } from '../db/api-keys';
 import type { Templates } from '../templates';
 import { ApiError, sendError, unavailable, unavailableDependency } from './errors';
 import { dispatchRoutes } from './routes/dispatches';
@@ -19,8 +18,9 @@ import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { confirmRoutes } from './routes/confirm';
 import { keyRoutes } from './routes/keys';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { uiRoutes } from '../ui';
-import { errors, registerOpenApi, zodValidatorCompiler } from './openapi';
+import { registerOpenApi, zodValidatorCompiler } from './openapi';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits';
 
 export interface ApiDeps {
@@ -40,6 +40,10 @@ export interface ApiDeps {
   limits?: Partial<ApiLimits>;
   /** Fastify's trustProxy (TRUST_PROXY): which X-Forwarded-For hops to believe for the client address. */
   trustProxy?: boolean | string;
+  /** Serve the contract (/openapi.json) and its reference page (/docs); default true (API_DOCS). */
+  docs?: boolean;
+  /** Outbound webhooks: WEBHOOK_ALLOW_PRIVATE_NETWORKS (endpoints on loopback and private addresses). */
+  webhooks?: { allowPrivateNetworks: boolean };
 }
 
 declare module 'fastify' {
@@ -58,6 +62,16 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     ...(deps.trustProxy !== undefined ? { trustProxy: deps.trustProxy } : {}),
     // Signed link tokens travel as path parameters.
     routerOptions: { maxParamLength: 2048 },
+    // What the router refuses before any route runs (issue 14, finding 8): the one error shape, and
+    // nothing of the URL echoed back (it can be kilobytes of anything).
+    frameworkErrors: (error, _request, reply) => {
+      const refusal = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new ApiError(414, 'uri_too_long', 'a path parameter is longer than 2048 characters', { limitCharacters: 2048 })
+        : error.code === 'FST_ERR_BAD_URL'
+          ? new ApiError(400, 'invalid_request', 'the URL is not valid: a percent sign must start a %XX escape of UTF-8')
+          : new ApiError(400, 'invalid_request', 'the request could not be routed');
+      return sendError(reply, refusal);
+    },
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -79,14 +93,15 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new ApiError(500, 'internal', 'internal error; the request was not applied, retry it'));
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  // The path is not echoed back (finding 8).
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${request.method} for this path`, { method: request.method })));
 
   // Requests are validated by the zod schemas in each route's `schema` (the same ones the
   // OpenAPI document is generated from); responses are plain JSON, their schemas documentation
   // that the contract tests check against what is really sent.
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  registerOpenApi(app, { publicBaseUrl: deps.publicBaseUrl });
+  registerOpenApi(app, { publicBaseUrl: deps.publicBaseUrl, serve: deps.docs ?? true });
   // Only routes that ask for it (config.rateLimit): the public pages and webhooks, per client address.
   app.register(rateLimit, {
     global: false,
@@ -106,6 +121,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await orderRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
   app.register(async (scope) => { await keyRoutes(scope, deps); });
+  app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }
@@ -113,10 +129,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
 function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const operations = { tags: ['operations'] };
   scope.get('/healthz', { schema: { ...operations, summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' }));
-  // Prometheus: Relais's counters and the process's (docs/deploy.md, "Metrics").
-  scope.get('/metrics', {
-    schema: { ...operations, summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } } },
-  }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  // Prometheus reads /metrics on the operations port (API_METRICS_PORT, src/metrics-http.ts), not here (issue 14, finding 12).
   scope.get('/readyz', {
     schema: {
       ...operations, summary: 'Readiness: MongoDB and Temporal answer',
@@ -136,26 +149,6 @@ function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
   });
 }
 
-/**
- * Whether a principal holds one of the roles. A tenant's `admin` key has every role within its
- * tenant, never `platform` (creating tenants is outside any one tenant: found by the API fuzzer).
- */
-export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
-  roles.some((r) => principal.roles.includes(r) || (r !== 'platform' && principal.tenantId !== null && principal.roles.includes('admin')));
-
-/** What every route behind an API key documents: the key, and the errors auth and validation may give. */
-export const authenticated = { security: [{ apiKey: [] }] };
-export const apiErrors = (...more: number[]) => errors(400, 401, 403, ...more);
-
-/** onRequest hook (before the body is read or validated, so 401/403 come first): a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
-export function requireRole(deps: Pick<ApiDeps, 'db'>, ...roles: Role[]) {
-  return async (request: FastifyRequest) => {
-    const header = request.headers.authorization ?? '';
-    const m = /^Bearer (\S+)$/.exec(header);
-    if (!m) throw new ApiError(401, 'unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
-    const principal = await verifyApiKey(deps.db, m[1]);
-    if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
-    if (!allows(principal, roles)) throw new ApiError(403, 'forbidden', `this key lacks the role ${roles.join(' or ')}`);
-    request.principal = principal;
-  };
-}
+// Access and route documentation helpers live in ./auth (routes import them from there, outside
+// this module's import graph); re-exported for the routes that still import them from here.
+export { allows, authenticated, apiErrors, browsersToPage, browserRedirect, requireRole } from './auth';

@@ -1,8 +1,9 @@
 // Recording a dispatch before its workflow starts (issue 15): the API for a posted document, the
 // parent workflow's activities for a notice. Everything is keyed by `_id` and written so that a
 // retry (the API dying half-way, an activity retried) completes the same record and adds nothing.
-import { createHash } from 'node:crypto';
 import type { Db } from './models';
+import type { MessageContent } from '../sealed';
+import { differingFields, type Fingerprint } from '../api/fingerprint';
 import { nextNumber } from './models';
 import { documentOf, RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
 
@@ -31,31 +32,23 @@ export interface NewDispatch {
   document: { type: string; number: string } | null;
   sender: { name: string; email: string; outletId: string | null };
   requestedBy: string;
-  content: { subject: string | null; html: string | null; text: string };
-  templateData: Record<string, unknown>;
+  /** The copy people read (D11), with the data it was rendered from: secrets withheld (src/domain/secrets.ts). */
+  content: MessageContent;
+  /** What is really sent when the copy withholds secrets, sealed (src/sealed.ts); else null. */
+  sealed: string | null;
   attachments: string[];
   recipients: Array<{ recipientId: string; address: string; name: string | null }>;
   /** The workflow that asked for it (a notice's parent), or null. */
   parent: string | null;
-  /** Canonical hash of the request (API), or null (a notice: its id says what it is). */
-  requestHash: string | null;
+  /** The request, a hash per field (API), or null (a notice: its id says what it is). */
+  request: Fingerprint | null;
 }
 
 export type RecordOutcome =
   | { outcome: 'created'; number: number }
-  | { outcome: 'existing'; number: number; requestHash: string | null }
+  | { outcome: 'existing'; number: number; request: Fingerprint | null }
   /** A record of the first version of the dispatch workflow has this id. */
   | { outcome: 'legacy' };
-
-/** sha256 of a JSON value with its keys sorted: the same request gives the same hash, whatever its key order. */
-export function canonicalHash(value: unknown): string {
-  const canonical = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(canonical);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
-    return v;
-  };
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
-}
 
 /** A refusal for duplicate keys only: one document (`code`), or every one refused in a bulk insert (`writeErrors`). */
 export function isDuplicateKey(err: unknown): boolean {
@@ -77,14 +70,14 @@ export async function insertNew(model: { insertMany(docs: object[], options: obj
 /**
  * Records a dispatch: its log entry first (which claims the id and its number), then its content
  * and one document per recipient, then marks it complete. A second call with the same id finds
- * the entry and only completes what is missing; the caller compares `requestHash`.
+ * the entry and only completes what is missing (when it is the same request); the caller compares `request`.
  */
 export async function recordDispatch(db: Db, record: NewDispatch): Promise<RecordOutcome> {
   const _id = dispatchKey(record.tenantId, record.dispatchId);
-  let header = await db.Dispatch.findById(_id, { number: 1, requestHash: 1, recordedAt: 1 }).lean();
+  let header = await db.Dispatch.findById(_id, { number: 1, request: 1, recordedAt: 1 }).lean();
   let outcome: RecordOutcome;
   if (header) {
-    outcome = { outcome: 'existing', number: header.number, requestHash: header.requestHash ?? null };
+    outcome = { outcome: 'existing', number: header.number, request: (header.request ?? null) as Fingerprint | null };
   } else {
     const number = await nextNumber(db, `dispatch:${record.tenantId}`);
     try {
@@ -95,24 +88,24 @@ export async function recordDispatch(db: Db, record: NewDispatch): Promise<Recor
         subject: record.content.subject, attachments: record.attachments, recipientCount: record.recipients.length,
         recipientAddresses: record.recipients.map((r) => r.address.toLowerCase()),
         recipientPreview: record.recipients.slice(0, PREVIEW_ADDRESSES).map((r) => r.address),
-        result: 'queued', counts: [{ status: 'queued', count: record.recipients.length }], parent: record.parent, requestHash: record.requestHash,
+        result: 'queued', counts: [{ status: 'queued', count: record.recipients.length }], parent: record.parent, request: record.request,
       });
       outcome = { outcome: 'created', number };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      header = await db.Dispatch.findById(_id, { number: 1, requestHash: 1, recordedAt: 1 }).lean();
+      header = await db.Dispatch.findById(_id, { number: 1, request: 1, recordedAt: 1 }).lean();
       // The unique (tenant, dispatchId) index also holds the first version's records.
       if (!header) return { outcome: 'legacy' };
-      outcome = { outcome: 'existing', number: header.number, requestHash: header.requestHash ?? null };
+      outcome = { outcome: 'existing', number: header.number, request: (header.request ?? null) as Fingerprint | null };
     }
   }
   if (header?.recordedAt) return outcome;
-  if (outcome.outcome === 'existing' && outcome.requestHash !== record.requestHash) return outcome;
+  if (outcome.outcome === 'existing' && differingFields(outcome.request ?? {}, record.request ?? {}).length) return outcome;
 
   await db.DispatchContent.updateOne({ _id }, {
     $setOnInsert: {
       tenantId: record.tenantId, dispatchId: record.dispatchId, html: record.content.html, text: record.content.text,
-      templateData: record.templateData, recipients: record.recipients,
+      templateData: record.content.templateData, sealed: record.sealed, recipients: record.recipients,
     },
   }, { upsert: true });
   const chunks = Array.from({ length: Math.ceil(record.recipients.length / RECIPIENTS_PER_DOCUMENT) }, (_, n) => record.recipients
@@ -123,4 +116,14 @@ export async function recordDispatch(db: Db, record: NewDispatch): Promise<Recor
   })));
   await db.Dispatch.updateOne({ _id }, { $set: { recordedAt: new Date() } });
   return outcome;
+}
+
+/** Removes a record this process just made for an id whose workflow turned out to be the first version's (it records itself, in its own shape). */
+export async function discardRecord(db: Db, tenantId: string, dispatchId: string): Promise<void> {
+  const _id = dispatchKey(tenantId, dispatchId);
+  const header = await db.Dispatch.findById(_id, { recipientCount: 1 }).lean();
+  const documents = Math.ceil((header?.recipientCount ?? 0) / RECIPIENTS_PER_DOCUMENT);
+  await db.DispatchRecipients.deleteMany({ _id: { $in: Array.from({ length: documents }, (_, n) => recipientsKey(tenantId, dispatchId, n * RECIPIENTS_PER_DOCUMENT)) } });
+  await db.DispatchContent.deleteOne({ _id });
+  await db.Dispatch.deleteOne({ _id });
 }

@@ -4,6 +4,7 @@
 import mongoose, { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { metrics } from '../metrics';
 import { heartbeatBoundMs, watchHeartbeats } from './heartbeat-watchdog';
+import { DEFAULT_POLICIES } from '../domain/durations';
 
 const personSchema = new Schema({
   name: { type: String, required: true },
@@ -21,15 +22,15 @@ const outletSchema = new Schema({
 
 const policySchema = new Schema({
   /** D3: a recipient unconfirmed after this becomes `unknown`. */
-  unknownAfter: { type: String, default: 'PT30M' },
+  unknownAfter: { type: String, default: DEFAULT_POLICIES.unknownAfter },
   /** D7: how long a dispatch keeps listening for late events. */
-  listenFor: { type: String, default: 'P3D' },
+  listenFor: { type: String, default: DEFAULT_POLICIES.listenFor },
   /** O7: an order in transit with no tracking update for this long is stuck. */
-  stuckAfter: { type: String, default: 'P2D' },
+  stuckAfter: { type: String, default: DEFAULT_POLICIES.stuckAfter },
   /** O3: how long an address confirmation link stays valid. */
-  confirmationLinkTtl: { type: String, default: 'P2D' },
+  confirmationLinkTtl: { type: String, default: DEFAULT_POLICIES.confirmationLinkTtl },
   /** O5: how long an allocated order may wait to be packed. */
-  readyToShipWithin: { type: String, default: 'P1D' },
+  readyToShipWithin: { type: String, default: DEFAULT_POLICIES.readyToShipWithin },
 }, { _id: false });
 
 const tenantSchema = new Schema({
@@ -104,8 +105,13 @@ const legacyDispatchSchema = new Schema({
   html: { type: String, default: null },
   text: { type: String, default: null },
   attachments: { type: [String], default: [] },
-  /** The data the template was rendered with (WhatsApp approved templates need it again). */
+  /** The data the template was rendered with (WhatsApp approved templates need it again); secrets withheld. */
   templateData: { type: Schema.Types.Mixed, default: null },
+  /**
+   * When the copy above withholds a customer's link or reply code (src/domain/secrets.ts): what
+   * is really sent, sealed (src/sealed.ts). Left out of every query unless asked for by name.
+   */
+  sealed: { type: String, default: null, select: false },
   recipients: { type: [legacyRecipientSchema], default: [] },
   recipientAddresses: { type: [String], default: [] },
   result: { type: String, required: true },
@@ -161,6 +167,8 @@ const dispatchSchema = new Schema({
    * compares the two by their values alone).
    */
   counts: { type: [{ status: String, count: Number, _id: false }], default: [] },
+  /** Delivered recipients whose mailbox showed the message's images (shown as Opened, D2). */
+  opened: { type: Number, default: 0 },
   /** The first few recipients that failed or stayed unknown, named in the log row (L3). */
   failures: { type: [{ index: Number, recipientId: String, address: String, status: String, reasonCode: String, plainReason: String, _id: false }], default: [] },
   providerError: { type: String, default: null },
@@ -169,8 +177,11 @@ const dispatchSchema = new Schema({
   markedSent: { by: String, at: Date, note: String },
   resentVia: { type: [{ dispatchId: String, channel: String, address: String, at: Date, requestedBy: String, _id: false }], default: [] },
   parent: { type: String, default: null },
-  /** Canonical hash of the accepted request: a retried POST must be the same request. */
-  requestHash: { type: String, default: null },
+  /**
+   * The accepted request, one hash per field (src/api/fingerprint.ts): a retried POST must be the
+   * same request, and another under this id is refused naming the fields that differ. Null for a notice.
+   */
+  request: { type: Schema.Types.Mixed, default: null },
   /** Set once the content and every recipient are recorded too (the record is complete). */
   recordedAt: { type: Date, default: null },
   /** Guards out-of-order projection writes: only a newer workflow state replaces an older one. */
@@ -188,8 +199,14 @@ const dispatchContentSchema = new Schema({
   dispatchId: { type: String, required: true },
   html: { type: String, default: null },
   text: { type: String, default: null },
-  /** The data the template was rendered with (WhatsApp approved templates need it again). */
+  /** The data the template was rendered with (WhatsApp approved templates need it again); secrets withheld. */
   templateData: { type: Schema.Types.Mixed, default: null },
+  /**
+   * When the copy above withholds a customer's link or reply code (src/domain/secrets.ts): what
+   * is really sent (subject, html, text, template data), sealed (src/sealed.ts) and bound to the
+   * dispatch. Left out of every query unless asked for by name.
+   */
+  sealed: { type: String, default: null, select: false },
   recipients: { type: [{ recipientId: String, address: String, name: { type: String, default: null }, _id: false }], default: [] },
 }, { versionKey: false, minimize: false });
 
@@ -306,16 +323,64 @@ const providerMessageSchema = new Schema({
   at: { type: Date, required: true },
 }, { versionKey: false });
 
+/**
+ * The order projection people read (O10): one document per order, each field written only when
+ * the workflow changed it. Orders started before issue 15 (legacy/order-v1.ts) write their whole
+ * view into `view` instead, until they finish.
+ */
 const orderSchema = new Schema({
   tenantId: { type: String, required: true },
   orderId: { type: String, required: true },
   workflowId: { type: String, required: true },
   customer: { type: Schema.Types.Mixed, required: true },
   state: { type: String, required: true },
-  view: { type: Schema.Types.Mixed, required: true },
+  address: { type: Schema.Types.Mixed, default: undefined },
+  risk: { type: Schema.Types.Mixed, default: undefined },
+  hold: { type: Schema.Types.Mixed, default: undefined },
+  stuck: { type: Boolean, default: undefined },
+  lastTrackingAt: { type: String, default: undefined },
+  restocked: { type: Boolean, default: undefined },
+  /** The pending address confirmation: when it expires and whether it was used (never its nonce). */
+  confirmation: { type: Schema.Types.Mixed, default: undefined },
+  view: { type: Schema.Types.Mixed, default: undefined },
   stateVersion: { type: Number, default: 0 },
 }, { timestamps: true, versionKey: false });
 orderSchema.index({ tenantId: 1, orderId: 1 }, { unique: true });
+orderSchema.index({ tenantId: 1, state: 1 });
+
+/** O10: an order's timeline (its events, the notifications it sent), appended as it happens, never rewritten. */
+const orderTimelineSchema = new Schema({
+  _id: { type: String, required: true }, // <tenant>/<orderId>/<seq>: a retried write inserts nothing twice
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  seq: { type: Number, required: true },
+  at: { type: Date, required: true },
+  kind: { type: String, enum: ['event', 'notification'], required: true },
+  event: { type: String },
+  by: { type: String, default: null },
+  reason: { type: String, default: null },
+  details: { type: Schema.Types.Mixed, default: null },
+  dispatchId: { type: String },
+  audience: { type: String },
+  channel: { type: String },
+  template: { type: String },
+}, { versionKey: false });
+orderTimelineSchema.index({ tenantId: 1, orderId: 1, kind: 1 });
+
+/** O10: an order's exceptions, open and resolved; one document each, resolved in place. */
+const orderExceptionSchema = new Schema({
+  _id: { type: String, required: true }, // <tenant>/<orderId>/<n>
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  n: { type: Number, required: true },
+  type: { type: String, required: true },
+  reason: { type: String, required: true },
+  details: { type: String, default: null },
+  openedAt: { type: Date, required: true },
+  resolvedAt: { type: Date, default: null },
+  resolution: { type: String, default: null },
+}, { versionKey: false });
+orderExceptionSchema.index({ tenantId: 1, orderId: 1 });
 
 /**
  * O2: what a customer's past orders say about them, one document per contact key
@@ -329,12 +394,23 @@ const customerHistorySchema = new Schema({
   failedDeliveries: { type: [String], default: [] },
 }, { versionKey: false });
 
-/** O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS replies. */
+/**
+ * O3: address confirmations waiting for a customer's reply, found by phone for WhatsApp/SMS
+ * replies, and matched to the conversation (src/domain/replies.ts): the numbers the question went
+ * out from, and the code it carried.
+ */
 const confirmationSchema = new Schema({
   _id: { type: String, required: true }, // the nonce
   tenantId: { type: String, required: true },
   orderId: { type: String, required: true },
   phone: { type: String, default: null },
+  /** 4 digits, distinct among the phone's pending confirmations when created; the customer replies "YES <code>". */
+  code: { type: String, default: null },
+  /** E.164 numbers the question was sent from (empty: not known, e.g. a messaging service). */
+  replyTo: { type: [String], default: [] },
+  /** How the customer knows the seller and speaks: for the answer to an ambiguous reply. */
+  companyName: { type: String, default: null },
+  locale: { type: String, default: 'en' },
   expiresAt: { type: Date, required: true },
   createdAt: { type: Date, required: true },
 }, { versionKey: false });
@@ -398,6 +474,75 @@ const uiSessionSchema = new Schema({
   expiresAt: { type: Date, required: true },
 }, { versionKey: false });
 
+/**
+ * Outbound webhooks (docs/webhooks.md): an endpoint of a tenant's own system. Its signing secrets
+ * are sealed (src/sealed.ts, bound to the endpoint) and never selected unless asked for by name:
+ * the secret is shown once, when created or rotated, and only the delivery activity opens it.
+ */
+const webhookEndpointSchema = new Schema({
+  _id: { type: String, required: true }, // we_…
+  tenantId: { type: String, required: true },
+  url: { type: String, required: true },
+  description: { type: String, default: null },
+  events: { type: [String], default: [] },
+  enabled: { type: Boolean, default: true },
+  /** Why it stopped: `gone` (the receiver answered 410), `operator` (disabled by hand). */
+  disabledReason: { type: String, default: null },
+  disabledAt: { type: Date, default: null },
+  secret: { type: String, required: true, select: false },
+  /** During a rotation: the secret before it, still signing beside the new one until previousSecretUntil. */
+  previousSecret: { type: String, default: null, select: false },
+  previousSecretUntil: { type: Date, default: null },
+  secretRotatedAt: { type: Date, default: null },
+}, { timestamps: true, versionKey: false });
+webhookEndpointSchema.index({ tenantId: 1 });
+
+/** An event raised for a tenant, recorded once (by its event id); its body is what every delivery sends, byte for byte. */
+const tenantEventSchema = new Schema({
+  _id: { type: String, required: true }, // <tenant>/<eventId>
+  tenantId: { type: String, required: true },
+  eventId: { type: String, required: true },
+  /** The Standard Webhooks `webhook-id`, the same for every delivery and replay of this event. */
+  webhookId: { type: String, required: true },
+  type: { type: String, required: true },
+  /** `{ type, timestamp, data }` as serialised once: the signed bytes. */
+  body: { type: String, required: true },
+  occurredAt: { type: Date, required: true },
+}, { versionKey: false });
+
+const webhookAttemptSchema = new Schema({
+  at: { type: Date, required: true },
+  statusCode: { type: Number, default: null },
+  durationMs: { type: Number, required: true },
+  /** No answer: a timeout, a refused connection, an address Relais does not send to. */
+  error: { type: String, default: null },
+  /** The first characters of the receiver's answer. */
+  response: { type: String, default: null },
+}, { _id: false });
+
+/** One event to one endpoint: written only by its delivery workflow (after the API or the publishing activity creates it). */
+const webhookDeliverySchema = new Schema({
+  _id: { type: String, required: true }, // wd_…
+  tenantId: { type: String, required: true },
+  /** Shown in the list, per tenant, from 1. */
+  number: { type: Number, required: true },
+  endpointId: { type: String, required: true },
+  url: { type: String, required: true },
+  eventId: { type: String, required: true },
+  webhookId: { type: String, required: true },
+  type: { type: String, required: true },
+  /** pending → retrying … → delivered | failed | cancelled */
+  status: { type: String, required: true },
+  reason: { type: String, default: null },
+  attempts: { type: [webhookAttemptSchema], default: [] },
+  nextAttemptAt: { type: Date, default: null },
+  finishedAt: { type: Date, default: null },
+  /** A replay: the delivery it sends again; and who asked. */
+  replayOf: { type: String, default: null },
+  requestedBy: { type: String, required: true },
+}, { timestamps: true, versionKey: false });
+webhookDeliverySchema.index({ tenantId: 1, number: -1 });
+
 export type TenantDoc = InferSchemaType<typeof tenantSchema>;
 export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema>;
 export type DispatchDoc = InferSchemaType<typeof dispatchSchema>;
@@ -407,6 +552,8 @@ export type HistoryEntry = InferSchemaType<typeof historyEntrySchema>;
 export type LegacyDispatchDoc = InferSchemaType<typeof legacyDispatchSchema>;
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
 export type AuditDoc = InferSchemaType<typeof auditSchema>;
+export type WebhookEndpointDoc = InferSchemaType<typeof webhookEndpointSchema>;
+export type WebhookDeliveryDoc = InferSchemaType<typeof webhookDeliverySchema>;
 
 function bindModels(connection: Connection, stopWatchdog: () => void) {
   return {
@@ -425,10 +572,15 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     Audit: connection.model('Audit', auditSchema, 'audit'),
     ContactCorrection: connection.model('ContactCorrection', contactCorrectionSchema, 'contact_corrections'),
     Order: connection.model('Order', orderSchema, 'orders'),
+    OrderTimeline: connection.model('OrderTimeline', orderTimelineSchema, 'order_timeline'),
+    OrderException: connection.model('OrderException', orderExceptionSchema, 'order_exceptions'),
     CustomerHistory: connection.model('CustomerHistory', customerHistorySchema, 'customer_history'),
     Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
     UiSession: connection.model('UiSession', uiSessionSchema, 'ui_sessions'),
+    WebhookEndpoint: connection.model('WebhookEndpoint', webhookEndpointSchema, 'webhook_endpoints'),
+    TenantEvent: connection.model('TenantEvent', tenantEventSchema, 'tenant_events'),
+    WebhookDelivery: connection.model('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries'),
     close: async () => { stopWatchdog(); await connection.close(); },
   };
 }
@@ -469,7 +621,10 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
     onReconnectFailed: (err) => options.log?.warn({ err }, 'MongoDB reconnection failed; trying again'),
   });
   const db = bindModels(connection, stopWatchdog);
-  await Promise.all([db.Dispatch.init(), db.LegacyDispatch.init(), db.DispatchRecipients.init(), db.DispatchEvent.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.Confirmation.init()]);
+  await Promise.all([
+    db.Dispatch.init(), db.LegacyDispatch.init(), db.DispatchRecipients.init(), db.DispatchEvent.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(),
+    db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.Confirmation.init(), db.WebhookEndpoint.init(), db.WebhookDelivery.init(),
+  ]);
   return db;
 }
 
@@ -490,10 +645,25 @@ export async function ensureWebhookEventRetention(db: Db, days = WEBHOOK_EVENT_R
   const info = await db.connection.db!.admin().command({ buildInfo: 1 });
   if ('ferretdbVersion' in info) return 'periodic-purge';
   await db.WebhookEvent.collection.createIndex({ receivedAt: 1 }, { name: 'receivedAt_ttl', expireAfterSeconds: days * 86_400 });
+  // Outbound webhooks: events and finished deliveries (a delivery still running has no finishedAt, and a TTL index skips it).
+  await db.TenantEvent.collection.createIndex({ occurredAt: 1 }, { name: 'occurredAt_ttl', expireAfterSeconds: days * 86_400 });
+  await db.WebhookDelivery.collection.createIndex({ finishedAt: 1 }, { name: 'finishedAt_ttl', expireAfterSeconds: days * 86_400 });
   return 'ttl-index';
 }
 
 export async function purgeWebhookEvents(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS, now = Date.now()): Promise<number> {
   const result = await db.WebhookEvent.deleteMany({ receivedAt: { $lt: new Date(now - days * 86_400_000) } });
   return result.deletedCount;
+}
+
+/**
+ * Outbound webhooks, kept as long as raw webhook events: tenant events that happened, and
+ * deliveries that finished, more than `days` ago (the periodic purge of FerretDB; MongoDB's TTL
+ * indexes do the same). Deliveries still retrying are kept whatever their age.
+ */
+export async function purgeOutboundWebhooks(db: Db, days = WEBHOOK_EVENT_RETENTION_DAYS, now = Date.now()): Promise<{ events: number; deliveries: number }> {
+  const before = new Date(now - days * 86_400_000);
+  const events = await db.TenantEvent.deleteMany({ occurredAt: { $lt: before } });
+  const deliveries = await db.WebhookDelivery.deleteMany({ finishedAt: { $lt: before } });
+  return { events: events.deletedCount, deliveries: deliveries.deletedCount };
 }

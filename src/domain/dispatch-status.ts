@@ -12,6 +12,39 @@ export const DISPATCH_RESULTS = [
 ] as const;
 export type DispatchResult = (typeof DISPATCH_RESULTS)[number];
 
+/**
+ * A recipient's status as the delivery log shows it (D2, L1): `opened` stands for a delivered
+ * recipient whose mailbox showed the message's images, as the log of the source documents has it.
+ */
+export type ShownStatus = RecipientStatus | 'opened';
+/** Most telling first: failures, then what nobody confirmed, then what is under way, then received. */
+export const SHOWN_STATUSES: readonly ShownStatus[] = [
+  'bounced', 'dropped', 'not_sent', 'unknown', 'deferred', 'queued', 'processed', 'sent', 'delivered', 'opened',
+];
+export const shownStatus = (status: RecipientStatus, opened: boolean | undefined): ShownStatus =>
+  (status === 'delivered' && opened ? 'opened' : status);
+
+/** The log's Status column: each status the dispatch's recipients are in, most telling first, with how many. */
+export function statusSummary(recipients: ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>): Array<{ status: ShownStatus; count: number }> {
+  const counts: Partial<Record<RecipientStatus, number>> = {};
+  let opened = 0;
+  for (const r of recipients) {
+    counts[r.status] = (counts[r.status] ?? 0) + 1;
+    if (shownStatus(r.status, r.opened) === 'opened') opened += 1;
+  }
+  return statusSummaryOfCounts(counts, opened);
+}
+
+/** The same from counts by status and the number of delivered recipients that opened (what a dispatch's record keeps). */
+export function statusSummaryOfCounts(counts: Partial<Record<string, number>>, opened: number): Array<{ status: ShownStatus; count: number }> {
+  const shown = new Map<ShownStatus, number>(Object.entries(counts).map(([status, n]) => [status as ShownStatus, n ?? 0]));
+  if (opened > 0) {
+    shown.set('delivered', (shown.get('delivered') ?? 0) - opened);
+    shown.set('opened', opened);
+  }
+  return SHOWN_STATUSES.filter((s) => (shown.get(s) ?? 0) > 0).map((status) => ({ status, count: shown.get(status)! }));
+}
+
 /** Results an operator must look at; the delivery log shows only these by default (L1). */
 export const FAILED_RESULTS: readonly DispatchResult[] = ['failed', 'alert', 'error', 'unknown'];
 

@@ -35,6 +35,8 @@ export interface DispatchInput {
   kind: 'document' | 'notification';
   channel: Channel;
   provider: 'sendgrid' | 'smtp' | 'twilio';
+  /** The template it was rendered from (a notice carrying a customer's link or code is never resent). */
+  template: string;
   locale: Locale;
   timeZone: string;
   document: { type: string; number: string } | null;
@@ -284,6 +286,11 @@ export type Notice =
   | { kind: 'delivered_update'; delivered: number[] }
   | { kind: 'unknown'; pending: number[] };
 
+/** The template of each notice (D3–D6). */
+export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
+  escalation: 'dispatch_escalation', partial_failure: 'dispatch_partial_failure', delivered_update: 'dispatch_delivered_update', unknown: 'dispatch_unknown',
+};
+
 const tell = (r: RecipientState, bits: number) => { r.told = (r.told ?? 0) | bits; };
 const told = (r: RecipientState, bit: number) => Boolean((r.told ?? 0) & bit);
 
@@ -327,6 +334,9 @@ export function countByStatus(state: DispatchState): Partial<Record<RecipientSta
   for (const r of state.recipients) counts[r.status] = (counts[r.status] ?? 0) + 1;
   return counts;
 }
+
+/** Delivered recipients whose mailbox showed the message (the log shows them as Opened, D2). */
+export const openedCount = (state: DispatchState): number => state.recipients.filter((r) => r.status === 'delivered' && r.opened).length;
 
 /** Recipients an operator must look at (failed, or unknown): the first `limit`, named in the log. */
 export function needingAttention(state: DispatchState, limit: number): number[] {

@@ -31,3 +31,45 @@ export function durationInWords(ms: number, locale: 'fr' | 'en'): string {
   }
   return locale === 'fr' ? `${Math.round(ms / 1000)} secondes` : `${Math.round(ms / 1000)} seconds`;
 }
+
+export const POLICY_NAMES = ['unknownAfter', 'listenFor', 'stuckAfter', 'confirmationLinkTtl', 'readyToShipWithin'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+export type Policies = Record<PolicyName, string>;
+
+/** What a tenant gets for a policy it never set. */
+export const DEFAULT_POLICIES: Policies = { unknownAfter: 'PT30M', listenFor: 'P3D', stuckAfter: 'P2D', confirmationLinkTtl: 'P2D', readyToShipWithin: 'P1D' };
+
+/**
+ * The shortest each policy may be (issue 14, finding 11), and why: below it a rule fires on
+ * ordinary delays, or an event that is merely late is lost.
+ */
+export const POLICY_MINIMUMS: Record<PolicyName, { min: string; why: string }> = {
+  unknownAfter: { min: 'PT5M', why: 'SendGrid usually reports a delivery within minutes; sooner, nearly every recipient would be called unknown (D3)' },
+  listenFor: { min: 'PT1H', why: 'provider events can come minutes to hours after the send (event latency, asynchronous bounces); a shorter window drops them (D7)' },
+  stuckAfter: { min: 'PT1H', why: 'carriers update tracking hours apart; sooner, every order in transit would be flagged stuck (O7)' },
+  confirmationLinkTtl: { min: 'PT15M', why: 'the customer needs time to read the message and open the link (O3)' },
+  readyToShipWithin: { min: 'PT15M', why: 'packing takes time; sooner, every allocated order would fail ready-to-ship (O5)' },
+};
+
+/**
+ * The policies that would be in force (`current` overlaid with what is `sent`) checked against
+ * their minimums, and D7's window against D3's delay: one problem per sent field, naming it.
+ */
+export function policyProblems(sent: Partial<Policies>, current: Partial<Policies> = {}): Array<{ field: string; message: string; value: string }> {
+  const problems: Array<{ field: string; message: string; value: string }> = [];
+  for (const name of POLICY_NAMES) {
+    const value = sent[name];
+    if (value === undefined || !isIsoDuration(value)) continue;
+    const { min, why } = POLICY_MINIMUMS[name];
+    if (isoDurationToMs(value) < isoDurationToMs(min)) problems.push({ field: `policies.${name}`, message: `${name} must be at least ${min}: ${why}`, value });
+  }
+  const effective = { ...DEFAULT_POLICIES, ...current, ...sent };
+  if (!problems.length && isoDurationToMs(effective.listenFor) < isoDurationToMs(effective.unknownAfter)) {
+    const field = sent.listenFor !== undefined ? 'listenFor' : 'unknownAfter';
+    problems.push({
+      field: `policies.${field}`, value: effective[field],
+      message: `listenFor (${effective.listenFor}) must be at least unknownAfter (${effective.unknownAfter}): a recipient can only become unknown (D3) while the dispatch still listens (D7)`,
+    });
+  }
+  return problems;
+}

@@ -57,7 +57,7 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
   },
   no_tracking_update: {
     reason: { fr: 'aucune mise à jour de suivi depuis le délai fixé', en: 'no tracking update within the set delay' },
-    action: { fr: 'contactez le transporteur : colis mal acheminé, perdu, endommagé ou retenu ?', en: 'contact the carrier: misrouted, lost, damaged or held up?' },
+    action: { fr: 'demandez au transporteur si le colis est mal acheminé, perdu, endommagé ou retenu', en: 'ask the carrier whether the parcel is misrouted, lost, damaged or held up' },
   },
   customer_unavailable: {
     reason: { fr: 'le client n\'était pas disponible', en: 'the customer was not available' },
@@ -95,6 +95,28 @@ export const CUSTOMER_NEXT_STEP: Record<string, Words> = {
   unreachable: { fr: 'merci de nous rappeler pour convenir d\'une livraison', en: 'please call us back to arrange delivery' },
 };
 
+/**
+ * How an exception was resolved, by the event that resolved it (the workflow records the event's
+ * name, or the customer's confirmation); an operator's release or cancellation keeps its own words.
+ */
+export const RESOLUTION_WORDS: Record<string, Words> = {
+  packed: { fr: 'la commande a été emballée', en: 'the order was packed' },
+  label_uploaded: { fr: 'l\'étiquette et la facture ont été téléversées', en: 'the label and invoice were uploaded' },
+  carrier_changed: { fr: 'un autre transporteur a été choisi', en: 'another carrier was chosen' },
+  dimensions_fixed: { fr: 'les dimensions ont été corrigées', en: 'the dimensions were corrected' },
+  pickup_requested: { fr: 'un nouveau retrait a été demandé', en: 'a new pickup was requested' },
+  tracking_update: { fr: 'le transporteur a de nouveau mis à jour le suivi', en: 'the carrier has updated the tracking again' },
+  delivered: { fr: 'la commande a été livrée', en: 'the order was delivered' },
+  delivery_failed: { fr: 'le transporteur a signalé un échec de livraison', en: 'the carrier reported a failed delivery' },
+  'address confirmed by the customer': { fr: 'le client a confirmé son adresse', en: 'the customer confirmed their address' },
+  'address corrected by the customer': { fr: 'le client a corrigé son adresse', en: 'the customer corrected their address' },
+};
+
+/** Where an unfulfillable item is (O1), in the seller's language. */
+export const itemDetails = (sku: string, location: string | null | undefined, locale: Locale) =>
+  `SKU ${sku}${location ? `, ${locale === 'fr' ? 'emplacement' : 'location'} ${location}` : ''}`;
+
 export const exceptionLabel = (type: ExceptionType, locale: Locale) => EXCEPTION_LABELS[type][locale];
+export const resolutionWords = (resolution: string, locale: Locale) => RESOLUTION_WORDS[resolution]?.[locale] ?? resolution;
 export const reasonWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.reason[locale] ?? reason;
 export const actionWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.action[locale] ?? '';

@@ -86,6 +86,7 @@ export function createTwilioSender(options: TwilioOptions): MessageSender {
   const client = twilio(options.accountSid, options.authToken, { httpClient, autoRetry: false });
 
   return {
+    senderNumbers: [...new Set([options.smsFrom, options.whatsappFrom].map((n) => n && stripWhatsApp(n)).filter((n): n is string => Boolean(n && /^\+[1-9]\d{6,14}$/.test(n))))],
     async sendMessage(message: OutboundMessage): Promise<MessageSendResult> {
       const to = e164(message.to);
       if (!to) {

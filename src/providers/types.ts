@@ -68,6 +68,8 @@ export interface EmailSender {
 
 export interface MessageSender {
   sendMessage(message: OutboundMessage): Promise<MessageSendResult>;
+  /** The numbers messages go out from (E.164): the ones customers reply to. Empty with a messaging service or a sender id. */
+  readonly senderNumbers?: readonly string[];
 }
 
 /**

@@ -1,27 +1,73 @@
 // Provider webhook payloads → ProviderEvent (Relais's words). Pure parsing, no I/O.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ROUTING_ARGS, type ProviderEvent, type ProviderEventType } from './types';
 import { parseRoutingId } from '../domain/dispatch';
+import { canonicalJson } from '../canonical-json';
 
-/** One SendGrid Event Webhook event; unknown fields are kept by passthrough for the audit copy. */
+/** The most events SendGrid posts at once (it batches up to a few thousand). */
+export const MAX_SENDGRID_BATCH = 10_000;
+/** 9999-12-31T23:59:59Z: the last second a date can be written for. */
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799;
+
+/**
+ * One SendGrid Event Webhook event: the fields Relais reads, each checked (a timestamp must be a
+ * date); the others — categories (a string or a list), unique/custom args (top-level fields),
+ * `attempt` (a string), `tls`, `ip`… — pass through for the audit copy. `sg_event_id` may be
+ * missing (SendGrid's own `dropped` sample has none): `parseSendGridBatch` derives one.
+ */
 export const sendgridEventSchema = z.looseObject({
   email: z.string(),
-  timestamp: z.number(),
-  event: z.string(),
-  sg_event_id: z.string().min(1),
+  // Seconds since the epoch, within what a date can hold (1e300 would make no date at all).
+  timestamp: z.number().min(0).max(MAX_TIMESTAMP_SECONDS),
+  event: z.string().min(1),
+  sg_event_id: z.string().min(1).optional(),
   sg_message_id: z.string().optional(),
   reason: z.string().optional(),
   response: z.string().optional(),
   status: z.union([z.string(), z.number()]).optional(),
   type: z.string().optional(),
   bounce_classification: z.string().optional(),
+  category: z.union([z.string(), z.array(z.string())]).optional(),
+  attempt: z.union([z.string(), z.number()]).optional(),
   [ROUTING_ARGS.tenant]: z.string().optional(),
   [ROUTING_ARGS.dispatch]: z.string().optional(),
   [ROUTING_ARGS.index]: z.string().optional(),
   [ROUTING_ARGS.recipient]: z.string().optional(),
 });
-export const sendgridBatchSchema = z.array(sendgridEventSchema).min(1).max(10_000);
-export type SendGridEvent = z.infer<typeof sendgridEventSchema>;
+/** The batch as the contract describes it; `parseSendGridBatch` checks each event on its own. */
+export const sendgridBatchSchema = z.array(sendgridEventSchema).min(1).max(MAX_SENDGRID_BATCH);
+export type SendGridEvent = z.infer<typeof sendgridEventSchema> & { sg_event_id: string };
+
+export type ParsedSendGridEvent =
+  | { ok: true; raw: unknown; event: SendGridEvent }
+  | { ok: false; raw: unknown; problems: Array<{ field: string; message: string }> };
+
+/**
+ * A batch of events, each parsed on its own (issue 14, finding 5): one bad event is reported as
+ * such, with why, and never makes the batch fail — SendGrid would retry the whole batch, good
+ * events included, for a day. Only something that is no batch at all is refused.
+ */
+export function parseSendGridBatch(json: unknown): { ok: true; events: ParsedSendGridEvent[] } | { ok: false; message: string } {
+  if (!Array.isArray(json)) return { ok: false, message: 'body is not a SendGrid event batch (a JSON array)' };
+  if (json.length < 1 || json.length > MAX_SENDGRID_BATCH) return { ok: false, message: `a batch holds 1 to ${MAX_SENDGRID_BATCH} events (got ${json.length})` };
+  return {
+    ok: true,
+    events: json.map((raw): ParsedSendGridEvent => {
+      const parsed = sendgridEventSchema.safeParse(raw);
+      if (!parsed.success) return { ok: false, raw, problems: parsed.error.issues.slice(0, 5).map((i) => ({ field: i.path.join('.') || '(event)', message: i.message })) };
+      return { ok: true, raw, event: { ...parsed.data, sg_event_id: parsed.data.sg_event_id ?? derivedEventId(raw) } };
+    }),
+  };
+}
+
+/**
+ * For an event without `sg_event_id`: a hash of the event as sent (keys sorted), so the same
+ * event in a retried batch gets the same id and is deduplicated like any other.
+ */
+export function derivedEventId(raw: unknown): string {
+  return `derived:${createHash('sha256').update(canonicalJson(raw)).digest('base64url')}`;
+}
 
 const SENDGRID_TYPES: Record<string, ProviderEventType> = {
   processed: 'processed', deferred: 'deferred', delivered: 'delivered', bounce: 'bounce', dropped: 'dropped',
@@ -78,8 +124,9 @@ export const twilioStatusSchema = z.looseObject({
 export const twilioInboundSchema = z.looseObject({
   MessageSid: z.string().optional(),
   From: z.string().optional().describe('+E.164, or whatsapp:+E.164'),
+  To: z.string().optional().describe('the number the customer wrote to: +E.164, or whatsapp:+E.164'),
   Body: z.string().optional(),
-  ButtonPayload: z.string().optional().describe('WhatsApp quick-reply payload, e.g. confirm'),
+  ButtonPayload: z.string().optional().describe('WhatsApp quick-reply payload: confirm:<code>, or confirm'),
 });
 
 const TWILIO_TYPES: Record<string, ProviderEventType> = {

@@ -19,6 +19,7 @@ export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: strin
   ['`+defer`', 'processed → deferred, 5 times (attempt 1…5), never final'],
   ['`+deferok`', 'processed → deferred → delivered'],
   ['`+silent`', 'nothing at all after processed'],
+  ['`+noevent`', 'accepted, then no event at all (as when the Event Webhook is not set up): stays queued'],
   ['`+latebounce`', 'processed → delivered, then a bounce `SANDBOX_LATE_EVENT_MS` later'],
   ['`+open`', 'processed → delivered → open'],
   ['anything else', 'processed → delivered'],
@@ -56,8 +57,8 @@ const OPEN = {
 };
 
 /** The tag an email address carries, by precedence (`+defer20` and `+deferok` before `+defer`). */
-export type EmailTag = 'drop' | 'latebounce' | 'bounce' | 'block' | 'defer20' | 'deferok' | 'defer' | 'silent' | 'open';
-const TAGS: EmailTag[] = ['drop', 'latebounce', 'bounce', 'block', 'defer20', 'deferok', 'defer', 'silent', 'open'];
+export type EmailTag = 'drop' | 'latebounce' | 'bounce' | 'block' | 'defer20' | 'deferok' | 'defer' | 'silent' | 'noevent' | 'open';
+const TAGS: EmailTag[] = ['drop', 'latebounce', 'bounce', 'block', 'defer20', 'deferok', 'defer', 'silent', 'noevent', 'open'];
 
 export function emailTag(address: string): EmailTag | undefined {
   const local = address.toLowerCase().split('@')[0] ?? '';
@@ -76,6 +77,7 @@ export function emailFate(address: string): EmailStep[] {
     case 'defer20': return [processed, ...Array.from({ length: LONG_DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1)), delivered(2 + LONG_DEFER_REPEATS)];
     case 'deferok': return [processed, deferred(2, 1), delivered(3)];
     case 'silent': return [processed];
+    case 'noevent': return [];
     case 'latebounce': return [processed, delivered(2), { at: 2, late: true, event: 'bounce', fields: BOUNCE }];
     case 'open': return [processed, delivered(2), { at: 3, event: 'open', fields: OPEN }];
     default: return [processed, delivered(2)];

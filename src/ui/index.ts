@@ -2,6 +2,7 @@
 // orders, preferences and settings. Server-rendered HTML that works without JavaScript;
 // /ui/assets/app.js adds live updates and resend progress. Every action calls the same
 // functions as the REST API (src/api/routes), with the same roles.
+import { hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -11,23 +12,28 @@ import { allows } from '../api/server';
 import { ApiError, parse } from '../api/errors';
 import { listDispatchesQuery, markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../api/routes/dispatches';
-import { opsAction, readOrder, updatePreferences } from '../api/routes/orders';
+import { opsAction, orderTimelineQuery, readOrder, updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
-import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
+import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, statusSummaryOfCounts, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
-import { actionWords, exceptionLabel, reasonWords } from '../domain/order-words';
+import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../domain/order-words';
 import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
+import { carriesSecrets } from '../domain/secrets';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
+import { dispatchPagePath, orderPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
-import { SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
+import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { fill, WORDS, type Locale } from './words';
+import { webhookPages } from './webhooks';
 
 declare module 'fastify' {
   interface FastifyRequest { ui?: { principal: Principal; locale: Locale; timeZone: string; tenantName: string } }
 }
 
 const CHANNELS: NoticeChannel[] = ['email', 'sms', 'whatsapp'];
+/** @fastify/csrf-protection's cookie holding the CSRF secret. */
+const CSRF_COOKIE = '_csrf';
 const cookieOptions = { path: '/ui', httpOnly: true, secure: true, sameSite: 'strict' as const };
 
 /** Who may open what: the REST API's roles (L4: admins by default, others when granted). */
@@ -39,7 +45,8 @@ const ROLES = {
   admin: ['admin'] as Role[],
 };
 
-const day = z.union([z.literal(''), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date')]).optional();
+/** A day as the date field sends it; whether it is a real calendar day is checked apart, to say so in the tenant's words. */
+const day = z.string().max(40).optional();
 const logForm = z.object({
   show: z.enum(['failed', 'all']).optional(),
   result: z.union([z.literal(''), z.enum(DISPATCH_RESULTS)]).optional(),
@@ -53,6 +60,13 @@ const logForm = z.object({
 /** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
 const RECIPIENTS_PER_PAGE = 50;
 const recipientPageForm = z.object({ recipientsCursor: z.coerce.number().int().min(0).default(0) });
+
+/** YYYY-MM-DD naming a day that exists (2026-02-31 does not: JavaScript would read it as 3 March). */
+export const isCalendarDay = (value: string): boolean => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 10) === value;
+};
 
 /** Midnight of a calendar day in a time zone, as a UTC instant. */
 function startOfDay(date: string, timeZone: string): Date {
@@ -69,19 +83,36 @@ const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(reques
 /** A status that will not move without a new action or a late provider event (the pages stop polling). */
 const settledStatus = (s: RecipientStatus) => isFinal(s) || s === 'unknown' || s === 'deferred';
 
+/** The Status column (L1): each status the recipients are in, labelled, with how many when there are several recipients. */
+const statusColumn = (counts: Partial<Record<string, number>>, opened: number, recipientCount: number, w: (typeof WORDS)[Locale]) =>
+  statusSummaryOfCounts(counts, opened).map((s) => ({ ...s, label: w.statuses[s.status], count: recipientCount > 1 ? s.count : null }));
+
+/** A history entry of an open (email) or a read (WhatsApp) shows as Opened, the status it adds on top of delivered (D2). */
+const OPENED_EVENT = /^(open|read)\b/;
+
 const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | string[] | undefined>;
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   const { db } = deps;
   await app.register(cookie);
-  await app.register(csrf, { cookieOpts: cookieOptions, getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf });
+  await app.register(csrf, {
+    cookieOpts: cookieOptions,
+    getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
+    // Each token is bound to the session it was issued in (issue 14, finding 7), under a key every
+    // API replica shares (derived from LINK_SECRET; a random one per process without it).
+    getUserInfo: (request) => csrfBinding(request.cookies[SESSION_COOKIE]),
+    csrfOpts: { hmacKey: deps.linkSecret ? Buffer.from(hkdfSync('sha256', deps.linkSecret, Buffer.alloc(0), 'relais csrf v1', 32)) : randomBytes(32) },
+  });
 
-  /** Signed in, with one of the roles; pages redirect to sign-in, form posts get 401. */
+  /** Signed in, with one of the roles; pages redirect to sign-in (and back after it), form posts get 401. */
   const need = (roles: Role[] = []) => async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = await sessionPrincipal(db, request.cookies[SESSION_COOKIE]);
     if (!principal) {
-      if (request.method === 'GET') return reply.redirect('/ui/sign-in', 303);
+      if (request.method === 'GET') {
+        const back = returnPath(request.url);
+        return reply.redirect(back && back !== '/ui/' ? `/ui/sign-in?${new URLSearchParams({ next: back })}` : '/ui/sign-in', 303);
+      }
       throw new ApiError(401, 'unauthenticated', 'sign in again');
     }
     const tenant = await db.Tenant.findById(principal.tenantId, { locale: 1, timeZone: 1, name: 1 }).lean();
@@ -98,7 +129,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return {
       w, locale, timeZone: request.ui?.timeZone ?? 'UTC', tenantName: request.ui?.tenantName ?? '',
       title: (w as unknown as Record<string, string>)[title] ?? title,
-      csrf: reply.generateCsrf(),
+      csrf: reply.generateCsrf({ userInfo: csrfBinding(request.cookies[SESSION_COOKIE]) }),
       nav: { signedIn: Boolean(p), log: Boolean(p && allows(p, ROLES.log)), orders: Boolean(p && allows(p, ROLES.orders)), settings: Boolean(p && allows(p, ROLES.admin)), current: request.url.split('?')[0] },
       done: query?.done ? w.done[query.done] : undefined,
       ...extra,
@@ -134,17 +165,24 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     if (!first) throw new ApiError(403, 'forbidden', 'this key opens no operator page');
     return reply.redirect(first, 303);
   });
-  app.get('/sign-in', async (request, reply) => render(reply, 'sign-in', context(request, reply, 'signInTitle')));
+  // `next`: the page a link (in a notice, or a page opened signed out) asked for; only an operator
+  // page of this site is ever followed (paths.ts returnPath), anything else lands on /ui/.
+  app.get('/sign-in', async (request, reply) =>
+    render(reply, 'sign-in', context(request, reply, 'signInTitle', { next: returnPath((request.query as { next?: unknown }).next) })));
   app.post('/sign-in', { preHandler: checkCsrf }, async (request, reply) => {
     const key = String(form(request).key ?? '');
+    const next = returnPath(form(request).next);
     const session = key ? await signIn(db, key) : undefined;
-    if (!session) return render(reply, 'sign-in', context(request, reply, 'signInTitle', { problem: { message: WORDS[browserLocale(request)].badKey } }), 401);
+    if (!session) return render(reply, 'sign-in', context(request, reply, 'signInTitle', { next, problem: { message: WORDS[browserLocale(request)].badKey } }), 401);
     reply.setCookie(SESSION_COOKIE, session.token, { ...cookieOptions, maxAge: SESSION_HOURS * 3600 });
-    return reply.redirect('/ui/', 303);
+    // A new CSRF secret with the new session: nothing issued before sign-in carries over.
+    reply.clearCookie(CSRF_COOKIE, cookieOptions);
+    return reply.redirect(next ?? '/ui/', 303);
   });
   app.post('/sign-out', { preHandler: checkCsrf }, async (request, reply) => {
     await signOut(db, request.cookies[SESSION_COOKIE]);
     reply.clearCookie(SESSION_COOKIE, cookieOptions);
+    reply.clearCookie(CSRF_COOKIE, cookieOptions);
     return reply.redirect('/ui/sign-in', 303);
   });
 
@@ -152,6 +190,14 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.get('/log', { preHandler: need(ROLES.log) }, async (request, reply) => {
     const { timeZone, locale, principal } = request.ui!;
     const f = parse(logForm, request.query);
+    const w = WORDS[locale];
+    for (const field of ['from', 'to'] as const) {
+      const value = f[field];
+      if (value && !isCalendarDay(value)) {
+        const message = `${w[field]}: "${value}" ${w.invalidDate}`;
+        throw new ApiError(400, 'invalid_request', message, [{ field, message, value }]);
+      }
+    }
     const showAll = f.show === 'all';
     const query = parse(listDispatchesQuery, {
       result: f.result || (showAll ? 'all' : 'failed'),
@@ -163,15 +209,15 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       limit: 25,
     });
     const page = await listDispatches(db, principal.tenantId!, query);
-    const w = WORDS[locale];
     // A row names its failures and its first addresses, and counts the rest (L1, L3): never every address.
     const more = (shown: number, total: number) => (total > shown ? ` ${fill(w.andMore, { n: total - shown })}` : '');
     const rows = page.dispatches.map((d) => {
       const failures = d.failures as Array<{ address: string; status: string; plainReason: string | null }>;
       const failedCount = Object.entries(d.counts).filter(([s]) => isFailure(s as RecipientStatus) || s === 'unknown').reduce((n, [, c]) => n + (c ?? 0), 0);
       return {
-        ...d, href: `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`, at: d.sentAt ?? d.createdAt,
+        ...d, href: dispatchPagePath(d.dispatchId), at: d.sentAt ?? d.createdAt,
         failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+        statuses: statusColumn(d.counts, d.opened, d.recipientCount, w),
         reasons: failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') + more(failures.length, failedCount),
         recipientList: d.recipientPreview.join(', ') + more(d.recipientPreview.length, d.recipientCount),
       };
@@ -195,16 +241,22 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
     const recipients = d.recipients.map((r) => ({
       ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
+      openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
       fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
-      history: r.history.map((h) => ({ ...h, statusLabel: w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason) })),
+      history: r.history.map((h) => ({
+        ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status,
+        raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason),
+      })),
     }));
     // Settled when no recipient (on any page) waits for the provider's first answer.
     const settled = !['queued', 'processed'].includes(d.result) && !Object.keys(d.counts).some((s) => !settledStatus(s as RecipientStatus));
-    const base = `/ui/dispatches/${encodeURIComponent(d.dispatchId)}`;
+    const base = dispatchPagePath(d.dispatchId);
     const shownTo = recipientsCursor + recipients.length;
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
-      canWrite: allows(principal, ROLES.write), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
+      statuses: statusColumn(d.counts, d.opened ?? 0, d.recipientCount, w),
+      canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
+      problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
       // How the recipients stand, all of them (the list below shows a page).
       recipientSummary: `${d.recipientCount}: ${Object.entries(d.counts as Record<string, number>).map(([status, n]) => `${w.statuses[status as RecipientStatus] ?? status} ${n}`).join(', ')}`,
       base, recipientRange: d.recipientCount > recipients.length ? fill(w.recipientRange, { from: recipientsCursor + 1, to: shownTo, count: d.recipientCount }) : null,
@@ -213,12 +265,12 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     }), problem?.status ?? 200);
   }
 
-  /** Runs a form's action; a refusal (400, 409) shows on the page it came from, anything else goes to the error page. */
+  /** Runs a form's action; a refusal (400, 409, 422) shows on the page it came from, anything else goes to the error page. */
   async function act(run: () => Promise<unknown>, onRefused: (p: { status: number; message: string }) => Promise<unknown>, reply: FastifyReply, back: string) {
     try {
       await run();
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 400 || err.status === 409)) return onRefused({ status: err.status, message: err.message });
+      if (err instanceof ApiError && (err.status === 400 || err.status === 409 || err.status === 422)) return onRefused({ status: err.status, message: err.message });
       throw err;
     }
     return reply.redirect(back, 303);
@@ -228,46 +280,54 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.get<{ Params: { id: string } }>('/dispatches/:id', { preHandler: need(ROLES.log) }, async (request, reply) => dispatchPage(request, reply));
   app.post<{ Params: { id: string; rid: string } }>('/dispatches/:id/recipients/:rid/resend', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request: DispatchRequest, reply) =>
     act(() => resendRecipient(deps, request.ui!.principal, request.params.id, request.params.rid!, parse(resendSchema, { email: form(request).email })),
-      (p) => dispatchPage(request, reply, p), reply, `/ui/dispatches/${encodeURIComponent(request.params.id)}?done=resent`));
+      (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=resent`));
   app.post<{ Params: { id: string } }>('/dispatches/:id/resend-via', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request, reply) =>
     act(() => resendVia(deps, request.ui!.principal, request.params.id, parse(resendViaSchema, { channel: form(request).channel, phone: form(request).phone })),
-      (p) => dispatchPage(request, reply, p), reply, `/ui/dispatches/${encodeURIComponent(request.params.id)}?done=via`));
+      (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=via`));
   app.post<{ Params: { id: string } }>('/dispatches/:id/mark-sent', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request, reply) =>
     act(() => markSent(deps, request.ui!.principal, request.params.id, parse(markSentSchema, { note: form(request).note ?? '' })),
-      (p) => dispatchPage(request, reply, p), reply, `/ui/dispatches/${encodeURIComponent(request.params.id)}?done=marked`));
+      (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=marked`));
 
   // ---- orders (O4, O10) ---------------------------------------------------------------
   app.get('/orders', { preHandler: need(ROLES.orders) }, async (request, reply) => {
     const id = (request.query as { id?: string }).id?.trim();
-    if (id) return reply.redirect(`/ui/orders/${encodeURIComponent(id)}`, 303);
-    const held = await db.Order.find({ tenantId: request.ui!.principal.tenantId, state: 'on_hold' }, { orderId: 1, view: 1, updatedAt: 1 }).sort({ updatedAt: -1 }).limit(100).lean();
+    if (id) return reply.redirect(orderPagePath(id), 303);
+    const held = await db.Order.find({ tenantId: request.ui!.principal.tenantId, state: 'on_hold' }, { orderId: 1, hold: 1, view: 1, updatedAt: 1 }).sort({ updatedAt: -1 }).limit(100).lean();
     const { locale } = request.ui!;
+    // An order started before issue 15 keeps its hold inside `view` (legacy/order-v1.ts).
+    const holdOf = (o: (typeof held)[number]) => (o.hold ?? ((o as { view?: { hold?: unknown } }).view)?.hold) as { reason: string; since: string } | undefined;
     return render(reply, 'orders', context(request, reply, 'orders', {
-      held: held.map((o) => ({ orderId: o.orderId, href: `/ui/orders/${encodeURIComponent(o.orderId)}`, since: (o.view as any)?.hold?.since, reason: reasonWords((o.view as any)?.hold?.reason ?? '', locale) })),
+      held: held.map((o) => ({ orderId: o.orderId, href: orderPagePath(o.orderId), since: holdOf(o)?.since, reason: reasonWords(holdOf(o)?.reason ?? '', locale) })),
     }));
   });
 
   async function orderPage(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, problem?: { status: number; message: string }) {
     const { principal, locale } = request.ui!;
     const w = WORDS[locale];
-    const o = await readOrder(deps, principal.tenantId!, request.params.id);
+    const page = orderTimelineQuery.safeParse(request.query ?? {});
+    const o = await readOrder(deps, principal.tenantId!, request.params.id, page.success ? page.data : {});
     return render(reply, 'order', context(request, reply, `${w.order} ${o.orderId}`, {
       o, stateLabel: w.states[o.state], held: o.state === 'on_hold', canAct: allows(principal, ROLES.ops),
       holdReason: o.hold ? reasonWords(o.hold.reason, locale) : null,
-      exceptions: [...o.exceptions].reverse().map((e) => ({ ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale) })),
-      notifications: [...o.notifications].reverse().map((n) => ({ ...n, statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status, failed: isFailure(n.status as RecipientStatus), href: `/ui/dispatches/${encodeURIComponent(n.dispatchId)}` })),
+      exceptions: [...o.exceptions].reverse().map((e) => ({
+        ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale),
+        resolution: e.resolution ? resolutionWords(e.resolution, locale) : null,
+      })),
+      notifications: [...o.notifications].reverse().map((n) => ({ ...n, statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status, failed: isFailure(n.status as RecipientStatus), href: dispatchPagePath(n.dispatchId) })),
       history: [...o.history].reverse().map((h) => ({ ...h, label: w.events[h.event] ?? h.event, reasonText: h.reason ? reasonWords(h.reason, locale) : null })),
       // Live until nothing more can happen on its own: a finished order whose notifications have all settled.
       settled: FINISHED_STATES.includes(o.state) && o.notifications.every((n) => settledStatus(n.status as RecipientStatus)),
       problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
-      base: `/ui/orders/${encodeURIComponent(o.orderId)}`,
+      base: orderPagePath(o.orderId),
+      olderHref: o.historyCursor ? `${orderPagePath(o.orderId)}?historyCursor=${o.historyCursor}` : null,
+      newestHref: page.success && page.data.historyCursor ? orderPagePath(o.orderId) : null,
     }), problem?.status ?? 200);
   }
   app.get<{ Params: { id: string } }>('/orders/:id', { preHandler: need(ROLES.orders) }, async (request, reply) => orderPage(request, reply));
   for (const action of ['release', 'cancel'] as const) {
     app.post<{ Params: { id: string } }>(`/orders/:id/${action}`, { preHandler: [checkCsrf, need(ROLES.ops)] }, async (request, reply) =>
       act(() => opsAction(deps, request.ui!.principal, request.params.id, action, parse(opsActionSchema, { reason: form(request).reason })),
-        (p) => orderPage(request, reply, p), reply, `/ui/orders/${encodeURIComponent(request.params.id)}?done=${action === 'release' ? 'released' : 'cancelled'}`));
+        (p) => orderPage(request, reply, p), reply, `${orderPagePath(request.params.id)}?done=${action === 'release' ? 'released' : 'cancelled'}`));
   }
 
   // ---- preferences and settings (O9, D3, D7) ------------------------------------------
@@ -301,4 +361,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return act(() => updateSettings(db, request.ui!.principal, parse(settingsSchema, { locale: f.locale, timeZone: f.timeZone, policies })),
       (p) => settingsPage(request, reply, p), reply, '/ui/settings?done=settings');
   });
+
+  // ---- outbound webhooks (admin) ------------------------------------------------------
+  webhookPages(app, deps, { admin: need(ROLES.admin), checkCsrf, context, act });
 }

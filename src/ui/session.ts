@@ -10,6 +10,12 @@ export const SESSION_HOURS = 8;
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/**
+ * What a form's CSRF token is bound to: the session it was issued in (its stored id, the hash of
+ * the token), or `signed-out` before sign-in. A token of one session does not verify with another's cookie.
+ */
+export const csrfBinding = (token: string | undefined): string => (token ? hash(token) : 'signed-out');
+
 /** A new session for a tenant key, or undefined when the key is unknown, revoked or a platform key. */
 export async function signIn(db: Db, apiKey: string): Promise<{ token: string; principal: Principal } | undefined> {
   const principal = await verifyApiKey(db, apiKey.trim());

@@ -14,13 +14,14 @@ import {
 import type { createActivities } from '../activities';
 import {
   applyEvents, applySendOutcome, countByStatus, documentOf, dueNotices, initialState, listenUntil, markRefused, markUnknown, needingAttention,
-  nextUnknownDeadline, recipientChange, resendRefusal, startAttempt,
+  nextUnknownDeadline, NOTICE_TEMPLATES, openedCount, recipientChange, resendRefusal, startAttempt,
   type DecidedEntry, type DispatchInput, type DispatchState, type Notice, type Person, type RecipientEvents,
 } from '../domain/dispatch';
 import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
 import type { Channel } from '../providers/types';
 import { dispatchV1, type DispatchOutcome as DispatchOutcomeV1 } from './legacy/dispatch-v1';
 import type { DispatchInput as DispatchInputV1, DispatchState as DispatchStateV1 } from '../domain/legacy/dispatch-v1';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../domain/secrets';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -82,9 +83,9 @@ const MAX_PROVIDER_ERROR = 1000;
 const isFirstVersion = (input: DispatchInput | DispatchInputV1): input is DispatchInputV1 => 'recipients' in input;
 
 /** The notice dispatch a workflow starts for one person on one channel: its own workflow, abandoned on the starter's close. */
-export function noticeInput(parent: DispatchInput, dispatchId: string, channel: Channel): DispatchInput {
+export function noticeInput(parent: DispatchInput, dispatchId: string, template: string, channel: Channel): DispatchInput {
   return {
-    ...parent, dispatchId, kind: 'notification', channel, provider: channel === 'email' ? 'sendgrid' : 'twilio',
+    ...parent, dispatchId, kind: 'notification', template, channel, provider: channel === 'email' ? 'sendgrid' : 'twilio',
     document: null, escalateTo: [], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
   };
 }
@@ -154,7 +155,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     await projectDispatch({
       tenantId: input.tenantId, dispatchId: input.dispatchId, version, recipients, histories: batches, decided: entries,
       dispatch: {
-        result: state.result, providerError: state.providerError, counts: countByStatus(state), attention: needingAttention(state, LOG_FAILURES_NAMED),
+        result: state.result, providerError: state.providerError, counts: countByStatus(state), opened: openedCount(state), attention: needingAttention(state, LOG_FAILURES_NAMED),
         ...(firstSentAt !== undefined ? { sentAt: firstSentAt } : {}),
         ...(state.completedAt !== null ? { completedAt: state.completedAt } : {}),
         ...(extra.markedSent ? { markedSent: extra.markedSent } : {}),
@@ -173,6 +174,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     return { index: request.index, attempt: r.attempt, status: r.status };
   }, {
     validator: (request) => {
+      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
       const refused = resendRefusal(state, request.index, request.recipientId);
       if (refused) throw new Error(refused);
       if (resends.has(request.index)) throw new Error(`recipient ${request.recipientId} is being resent already`);
@@ -187,7 +189,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
       requestedBy: request.requestedBy, ttlMs: DOCUMENT_LINK_TTL_MS, workflowId: workflowInfo().workflowId,
     }));
     await startDetachedDispatch({
-      ...input, dispatchId: childId, kind: 'document', channel: request.channel, provider: 'twilio', document: input.document,
+      ...input, dispatchId: childId, kind: 'document', template: 'document_link', channel: request.channel, provider: 'twilio', document: input.document,
       escalateTo: [input.sender], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
     });
     return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
@@ -254,7 +256,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
       tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: workflowInfo().workflowId, locale: input.locale, timeZone: input.timeZone,
       dispatchUrl: input.dispatchUrl, senderName: input.sender.name, unknownAfterMs: input.policy.unknownAfterMs, notice, children,
     });
-    await Promise.all(children.map((c) => startDetachedDispatch(noticeInput(input, c.dispatchId, c.channel))));
+    await Promise.all(children.map((c) => startDetachedDispatch(noticeInput(input, c.dispatchId, NOTICE_TEMPLATES[notice.kind], c.channel))));
   };
 
   /** Applies what came in: events, deadlines passed; tells whom the rules say; writes when due. */

@@ -1,3 +1,4 @@
 // Every workflow the worker registers.
 export { dispatch } from './dispatch';
 export { order } from './order';
+export { webhookDelivery } from './webhook-delivery';

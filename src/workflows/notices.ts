@@ -46,7 +46,7 @@ export async function startNotice(notice: NoticeRequest): Promise<void> {
   }
   await recordNotice({ tenantId, dispatchId, template, data, locale, timeZone, tenantName, person, channel, sender, parent: notice.parent });
   const input: DispatchInput = {
-    tenantId, dispatchId, kind: 'notification', channel, provider: channel === 'email' ? 'sendgrid' : 'twilio', locale, timeZone,
+    tenantId, dispatchId, kind: 'notification', template, channel, provider: channel === 'email' ? 'sendgrid' : 'twilio', locale, timeZone,
     document: null, sender, escalateTo: [], recipientCount: 1, policy, dispatchUrl, parentWorkflowId: notice.parent,
   };
   await startDetachedDispatch(input);

@@ -1,116 +1,108 @@
 // The order workflow: one per order (rules O1–O10). Risk check on start, hold and address
 // confirmation, release/cancel, fulfilment events, the ready-to-ship deadline and the 48-hour
 // stuck-in-transit rule, and alerts per the seller's preferences. Every alert is a dispatch.
+// Its state is an OrderSummary, bounded whatever the number of events: the timeline and resolved
+// exceptions are appended to MongoDB as they happen, and each projection write carries only what
+// changed since the last one (docs/architecture.md, "Where order state lives").
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { OrderChanges } from '../activities/orders';
 import { startNotice } from './notices';
-import { eventReason, isFinished, transition, type ExceptionType, type OrderEvent, type OrderState } from '../domain/order';
-import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, reasonWords, type Locale } from '../domain/order-words';
-import { holdReason, type RiskAssessment } from '../domain/risk';
-import { channelsFor, type CustomerNotice, type NoticeChannel } from '../domain/preferences';
-import type { Person } from '../domain/dispatch';
+import { eventReason, isFinished, transition, type ExceptionType, type OrderState } from '../domain/order';
+import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, itemDetails, reasonWords, resolutionWords } from '../domain/order-words';
+import { holdReason } from '../domain/risk';
+import { channelsFor, type CustomerNotice } from '../domain/preferences';
+import { orderV1, type LegacyOrderView } from './legacy/order-v1';
+import {
+  cancelUpdate, confirmAddressUpdate, orderEventUpdate, orderStateQuery, releaseUpdate, ORDER_STATE_V2,
+  type OpenException, type OpsAction, type OrderInput, type OrderSummary, type TimelineEntry,
+} from './order-contract';
+
+export * from './order-contract';
 
 type Activities = ReturnType<typeof createActivities>;
-const { assessOrderRisk, noticePreference, createConfirmation, saveOrderState } = proxyActivities<Activities>({
+const { assessOrderRisk, noticePreference, createConfirmation, recordOrder } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-export interface Address { line1: string; line2: string | null; city: string; postalCode: string; country: string }
-export interface OrderDetails {
-  items: Array<{ sku: string; quantity: number; location: string }>;
-  customer: { name: string; phone: string | null; email: string | null; address: Address };
-  payment: { method: 'prepaid' | 'cash_on_delivery'; amount: string | null };
-  salesChannel: string;
-  carrier: string;
-}
+/** A timeline entry before the write that numbers and dates it. */
+type NewEntry = { [K in TimelineEntry['kind']]: Omit<Extract<TimelineEntry, { kind: K }>, 'seq' | 'at'> }[TimelineEntry['kind']];
 
-export interface OrderInput {
-  tenantId: string;
-  orderId: string;
-  order: OrderDetails;
-  locale: Locale;
-  timeZone: string;
-  tenantName: string;
-  seller: Person;
-  policy: { stuckAfterMs: number; linkTtlMs: number; readyToShipWithinMs: number; unknownAfterMs: number; listenForMs: number };
-  orderUrl: string;
-}
-
-export interface OrderException {
-  type: ExceptionType;
-  reason: string;
-  details: string | null;
-  openedAt: string;
-  resolvedAt: string | null;
-  resolution: string | null;
-}
-
-export interface OrderStateView {
-  state: OrderState;
-  address: Address;
-  risk: RiskAssessment | null;
-  hold: { reason: string; since: string } | null;
-  stuck: boolean;
-  lastTrackingAt: string | null;
-  exceptions: OrderException[];
-  history: Array<{ event: string; at: string; by: string | null; reason: string | null; details: Record<string, unknown> | null }>;
-  notifications: Array<{ dispatchId: string; audience: 'seller' | 'customer'; channel: NoticeChannel; template: string; at: string }>;
-  confirmation: { nonce: string; expiresAt: string; used: boolean } | null;
-  restocked: boolean;
-  version: number;
-}
-
-export const orderStateQuery = defineQuery<OrderStateView>('state');
-export const orderEventUpdate = defineUpdate<OrderStateView, [OrderEvent]>('orderEvent');
-export interface OpsAction { by: string; reason: string }
-export const releaseUpdate = defineUpdate<OrderStateView, [OpsAction]>('release');
-export const cancelUpdate = defineUpdate<OrderStateView, [OpsAction]>('cancel');
-export interface AddressConfirmation { nonce: string; via: 'link' | 'whatsapp' | 'sms'; corrected: Address | null }
-export const confirmAddressUpdate = defineUpdate<OrderStateView, [AddressConfirmation]>('confirmAddress');
+/** An exception as a seller notice needs it: resolved ones carry when and how. */
+type NoticeException = OpenException & { resolution: string | null };
 
 type Notice =
-  | { audience: 'seller'; template: 'order_exception' | 'order_exception_resolved'; exception: OrderException }
+  | { audience: 'seller'; template: 'order_exception' | 'order_exception_resolved'; exception: NoticeException }
   | { audience: 'customer'; notice: CustomerNotice; data: Record<string, unknown> };
 
-export async function order(input: OrderInput, carried?: OrderStateView): Promise<OrderStateView> {
-  const s: OrderStateView = carried ?? {
-    state: 'placed', address: input.order.customer.address, risk: null, hold: null, stuck: false, lastTrackingAt: null,
-    exceptions: [], history: [], notifications: [], confirmation: null, restocked: false, version: 0,
+export async function order(input: OrderInput, carried?: OrderSummary | LegacyOrderView): Promise<OrderSummary | LegacyOrderView> {
+  // Runs of the earlier version stay on it to the end: those it continued as new carry its view,
+  // those it started have no patch marker in their history.
+  if (carried && !('shape' in carried)) return orderV1(input, carried);
+  if (!carried && !patched(ORDER_STATE_V2)) return orderV1(input);
+  return orderV2(input, carried);
+}
+
+async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<OrderSummary> {
+  const now = () => new Date().toISOString();
+  const s: OrderSummary = carried ?? {
+    shape: 2, state: 'placed', stateSince: now(), address: input.order.customer.address, risk: null, hold: null, stuck: false,
+    lastTrackingAt: null, openExceptions: [], confirmation: null, restocked: false, counters: { timeline: 0, exceptions: 0, notifications: 0 }, version: 0,
   };
   const outbox: Notice[] = [];
   let changed = 0;
-  let stateSince = Date.now();
-  const now = () => new Date().toISOString();
   const { locale } = input;
 
+  // What the next projection write carries: the fields changed (their values as they are at the
+  // write), the timeline entries and the exceptions opened or resolved since the last write.
+  type Field = keyof OrderChanges['set'];
+  let dirty = new Set<Field>();
+  let pending: Omit<OrderChanges, 'tenantId' | 'orderId' | 'version' | 'set'> = { timeline: [], opened: [], resolved: [] };
+  const touch = (...fields: Field[]) => { for (const f of fields) dirty.add(f); };
+  const append = (entry: NewEntry) => {
+    s.counters.timeline += 1;
+    pending.timeline.push({ ...entry, seq: s.counters.timeline, at: now() } as TimelineEntry);
+  };
+
   const open = (type: ExceptionType, reason: string, details: string | null = null) => {
-    const exception: OrderException = { type, reason, details, openedAt: now(), resolvedAt: null, resolution: null };
-    s.exceptions.push(exception);
-    outbox.push({ audience: 'seller', template: 'order_exception', exception });
+    s.counters.exceptions += 1;
+    const exception: OpenException = { n: s.counters.exceptions, type, reason, details, openedAt: now() };
+    s.openExceptions.push(exception);
+    pending.opened.push(exception);
+    outbox.push({ audience: 'seller', template: 'order_exception', exception: { ...exception, resolution: null } });
   };
   const resolve = (type: ExceptionType, resolution: string) => {
-    for (const e of s.exceptions.filter((x) => x.type === type && !x.resolvedAt)) {
-      e.resolvedAt = now();
-      e.resolution = resolution;
-      outbox.push({ audience: 'seller', template: 'order_exception_resolved', exception: e });
+    for (const e of s.openExceptions.filter((x) => x.type === type)) {
+      s.openExceptions = s.openExceptions.filter((x) => x !== e);
+      pending.resolved.push({ n: e.n, resolvedAt: now(), resolution });
+      outbox.push({ audience: 'seller', template: 'order_exception_resolved', exception: { ...e, resolution } });
     }
   };
-  const moveTo = (next: OrderState) => { if (next !== s.state) { s.state = next; stateSince = Date.now(); } };
+  const moveTo = (next: OrderState) => { if (next !== s.state) { s.state = next; s.stateSince = now(); touch('state'); } };
   const record = (event: string, by: string | null, reason: string | null, details: Record<string, unknown> | null = null) => {
-    s.history.push({ event, at: now(), by, reason, details });
+    append({ kind: 'event', event, by, reason, details });
     changed += 1;
   };
-  const openReason = (type: ExceptionType) => s.exceptions.find((e) => e.type === type && !e.resolvedAt)?.reason ?? null;
+  const openReason = (type: ExceptionType) => s.openExceptions.find((e) => e.type === type)?.reason ?? null;
 
   // One projection write at a time, in order (Update handlers and the main loop both persist).
   let writing: Promise<void> = Promise.resolve();
   const persist = () => {
     writing = writing.then(async () => {
+      // The first write records the whole summary; later ones only what changed.
+      if (s.version === 0) touch('state', 'address', 'risk', 'hold', 'stuck', 'lastTrackingAt', 'restocked', 'confirmation');
+      if (!dirty.size && !pending.timeline.length && !pending.opened.length && !pending.resolved.length) return;
+      const changes = { ...pending, set: Object.fromEntries([...dirty].map((f) => [f, s[f]])) };
+      pending = { timeline: [], opened: [], resolved: [] };
+      dirty = new Set();
       s.version += 1;
-      await saveOrderState({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer, state: s });
+      await recordOrder({
+        tenantId: input.tenantId, orderId: input.orderId, version: s.version, ...changes,
+        ...(s.version === 1 ? { customer: input.order.customer } : {}),
+      });
     });
     return writing;
   };
@@ -124,16 +116,16 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     for (const type of t.resolves ?? []) resolve(type, event.type);
     if (t.opens) {
       const reason = eventReason(event) ?? 'unknown';
-      const details = event.type === 'allocation_failed' ? `SKU ${event.sku}${event.location ? `, location ${event.location}` : ''}` : null;
+      const details = event.type === 'allocation_failed' ? itemDetails(event.sku, event.location, locale) : null;
       open(t.opens, reason, details);
       // Customers are told where the seed promises it: a delay on PIN code failure, a failed delivery.
       if (event.type === 'rts_failed' && event.reason === 'pincode_unserviceable') outbox.push({ audience: 'customer', notice: 'delivery_delay', data: {} });
       if (event.type === 'delivery_failed') {
         outbox.push({ audience: 'customer', notice: 'delivery_failed', data: { reason: reasonWords(event.reason, locale), nextStep: CUSTOMER_NEXT_STEP[event.reason]?.[locale] ?? '', contactUrl: null } });
       }
-      if (event.type === 'handover_failed' && event.reason === 'customer_cancelled') s.restocked = true;
+      if (event.type === 'handover_failed' && event.reason === 'customer_cancelled') { s.restocked = true; touch('restocked'); }
     }
-    if (event.type === 'tracking_update') { s.lastTrackingAt = now(); s.stuck = false; }
+    if (event.type === 'tracking_update') { s.lastTrackingAt = now(); s.stuck = false; touch('lastTrackingAt', 'stuck'); }
     moveTo(t.next);
     const { type, ...details } = event;
     record(type, null, eventReason(event), Object.keys(details).length ? details : null);
@@ -143,8 +135,9 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
 
   // O4: ops release or cancel a held order, with a reason; anything else is refused.
   for (const [def, action, next] of [[releaseUpdate, 'released', 'placed'], [cancelUpdate, 'cancelled', 'cancelled']] as const) {
-    setHandler(def, async ({ by, reason }) => {
+    setHandler(def, async ({ by, reason }: OpsAction) => {
       s.hold = null;
+      touch('hold');
       resolve('on_hold', `${action} by ${by}: ${reason}`);
       moveTo(next);
       record(action, by, reason);
@@ -159,16 +152,19 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
 
   setHandler(confirmAddressUpdate, async ({ via, corrected }) => {
     s.confirmation!.used = true;
+    touch('confirmation');
     if (corrected) {
       // A corrected address is checked again before the hold lifts (O3).
       s.address = corrected;
       s.risk = await assessOrderRisk({ tenantId: input.tenantId, orderId: input.orderId, customer: { ...input.order.customer, address: corrected } });
+      touch('address', 'risk');
       record('address_corrected', `customer (${via})`, null, { address: corrected, risk: s.risk.level });
     } else {
       record('address_confirmed', `customer (${via})`, null);
     }
     if (!corrected || !holdReason(s.risk!)) {
       s.hold = null;
+      touch('hold');
       resolve('on_hold', corrected ? 'address corrected by the customer' : 'address confirmed by the customer');
       moveTo('placed');
     }
@@ -197,38 +193,48 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
         ? {
           personName: person.name, orderId: input.orderId, exceptionLabel: exceptionLabel(notice.exception.type, locale),
           reason: reasonWords(notice.exception.reason, locale), action: actionWords(notice.exception.reason, locale),
-          details: notice.exception.details, resolution: notice.exception.resolution ?? '', orderUrl: input.orderUrl,
+          details: notice.exception.details, resolution: resolutionWords(notice.exception.resolution ?? '', locale), orderUrl: input.orderUrl,
+          // A date goes to the template as a date, which shows it in the tenant's zone and words (O7).
+          lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? s.lastTrackingAt : null,
         }
         : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
-        const dispatchId = `order-${input.orderId}~${template}-${s.notifications.length + 1}`;
+        const dispatchId = `order-${input.orderId}~${template}-${s.counters.notifications + 1}`;
         await startNotice({
           tenantId: input.tenantId, dispatchId, template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, person, channel,
           sender: { ...input.seller, outletId: null }, policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
           dispatchUrl: input.orderUrl, parent: workflowInfo().workflowId,
         });
-        s.notifications.push({ dispatchId, audience: notice.audience, channel, template, at: now() });
+        s.counters.notifications += 1;
+        append({ kind: 'notification', dispatchId, audience: notice.audience, channel, template });
       }
       changed += 1;
     }
   };
 
-
   if (!carried) {
     // O2: risk on creation; a high risk holds the order and says why.
     s.risk = await assessOrderRisk({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer });
+    touch('risk');
     record('placed', null, null, { risk: s.risk.level, score: s.risk.score });
     const hold = holdReason(s.risk);
     if (hold) {
       moveTo('on_hold');
       s.hold = { reason: hold, since: now() };
+      touch('hold');
       open('on_hold', hold, s.risk.reasons.map((r) => r.detail).join('; '));
       if (hold === 'address_or_contact') {
         // O3: the customer confirms or corrects the address through a signed, expiring, single-use link.
-        const c = await createConfirmation({ tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone });
+        const c = await createConfirmation({
+          tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone, companyName: input.tenantName, locale,
+        });
         s.confirmation = { nonce: c.nonce, expiresAt: c.expiresAt, used: false };
+        touch('confirmation');
         const a = s.address;
-        outbox.push({ audience: 'customer', notice: 'address_confirmation', data: { address: [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', '), link: c.link, expiresAt: c.expiresAt } });
+        // The code lets an SMS/WhatsApp "YES <code>" name this order (null from a run started before codes).
+        outbox.push({ audience: 'customer', notice: 'address_confirmation', data: {
+          address: [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', '), link: c.link, expiresAt: c.expiresAt, confirmationCode: c.code ?? null,
+        } });
       }
     }
     await sendNotices();
@@ -239,8 +245,8 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     const seen = changed;
     // Timers: the ready-to-ship deadline (O5) while allocated, the stuck rule (O7) while in transit.
     let deadline: number | undefined;
-    if (s.state === 'allocated') deadline = stateSince + input.policy.readyToShipWithinMs;
-    if (s.state === 'in_transit' && !s.stuck) deadline = Date.parse(s.lastTrackingAt ?? new Date(stateSince).toISOString()) + input.policy.stuckAfterMs;
+    if (s.state === 'allocated') deadline = Date.parse(s.stateSince) + input.policy.readyToShipWithinMs;
+    if (s.state === 'in_transit' && !s.stuck) deadline = Date.parse(s.lastTrackingAt ?? s.stateSince) + input.policy.stuckAfterMs;
     const news = () => changed !== seen || outbox.length > 0;
     const woke = deadline === undefined ? (await condition(news), true) : await condition(news, Math.max(1, deadline - Date.now()));
     if (!woke && deadline !== undefined && Date.now() >= deadline) {
@@ -250,7 +256,8 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
         record('rts_deadline_passed', null, 'not_ready_in_time');
       } else if (s.state === 'in_transit') {
         s.stuck = true;
-        open('stuck_in_transit', 'no_tracking_update', s.lastTrackingAt ? `last update ${s.lastTrackingAt}` : null);
+        touch('stuck');
+        open('stuck_in_transit', 'no_tracking_update');
         record('stuck_in_transit', null, 'no_tracking_update');
       }
     }
@@ -258,7 +265,7 @@ export async function order(input: OrderInput, carried?: OrderStateView): Promis
     await persist();
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof order>(input, { ...s, history: s.history.slice(-200) });
+      await continueAsNew<typeof order>(input, s);
     }
   }
   // The event that finished the order is still answering its caller: let it.

@@ -46,8 +46,8 @@ test('the events write fails after the provider took the message: the activity c
   const activities = activitiesWith(sent, 'DispatchEvent', 'insertMany', () => down);
   await recordDispatch(db, {
     tenantId: 't-sendlog', dispatchId: 'po-sendlog', kind: 'document', channel: 'email', provider: 'sendgrid', template: body.template, locale: 'en',
-    document: body.document, sender: { ...body.sender }, requestedBy: 'test', content: { subject: 'PO', html: '<p>PO</p>', text: 'PO' },
-    templateData: body.data, attachments: [], recipients: [{ recipientId: 'r1', address: 'sendlog@acme.test', name: null }], parent: null, requestHash: null,
+    document: body.document, sender: { ...body.sender }, requestedBy: 'test', content: { subject: 'PO', html: '<p>PO</p>', text: 'PO', templateData: body.data },
+    sealed: null, attachments: [], recipients: [{ recipientId: 'r1', address: 'sendlog@acme.test', name: null }], parent: null, request: null,
   });
   down = true;
   const result = await new MockActivityEnvironment(undefined, quiet).run(activities.sendRecipients, { tenantId: 't-sendlog', dispatchId: 'po-sendlog', first: true });
@@ -62,8 +62,8 @@ test('a retried send (a later attempt of the activity) skips what an earlier att
   const activities = activitiesWith(sent, 'DispatchEvent', 'insertMany', () => false);
   await recordDispatch(db, {
     tenantId: 't-sendlog', dispatchId: 'po-retry', kind: 'document', channel: 'email', provider: 'sendgrid', template: body.template, locale: 'en',
-    document: body.document, sender: { ...body.sender }, requestedBy: 'test', content: { subject: 'PO', html: '<p>PO</p>', text: 'PO' },
-    templateData: body.data, attachments: [], parent: null, requestHash: null,
+    document: body.document, sender: { ...body.sender }, requestedBy: 'test', content: { subject: 'PO', html: '<p>PO</p>', text: 'PO', templateData: body.data },
+    sealed: null, attachments: [], parent: null, request: null,
     recipients: [{ recipientId: 'r1', address: 'a@acme.test', name: null }, { recipientId: 'r2', address: 'b@acme.test', name: null }],
   });
   const request = { tenantId: 't-sendlog', dispatchId: 'po-retry', first: true };
@@ -83,7 +83,7 @@ test('the first version\'s send: the send-log write fails after the provider too
     template: body.template, data: body.data, locale: 'en', timeZone: 'Europe/Paris', tenantName: 'Bistro', document: body.document,
     sender: { ...body.sender, phone: null, smsOptIn: false, whatsappOptIn: false }, escalateTo: [],
     recipients: [{ recipientId: 'r1', address: 'sendlog@acme.test', name: null }], requestedBy: 'test',
-    policy: { unknownAfterMs: 1_800_000, listenForMs: 60_000 }, dispatchUrl: 'http://127.0.0.1:1/v1/dispatches/po-sendlog-v1', parentWorkflowId: null,
+    policy: { unknownAfterMs: 1_800_000, listenForMs: 60_000 }, dispatchUrl: 'http://127.0.0.1:1/ui/dispatches/po-sendlog-v1', parentWorkflowId: null,
   };
   const env = new MockActivityEnvironment(undefined, quiet);
   await env.run(activities.prepareDispatch, input);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
 import { signLink } from '../../src/links';
+import { publishHeld } from '../support/tenant-events';
 
 const SCHEMATHESIS = resolve(__dirname, '../../.tools/venv/bin/schemathesis');
 /** Examples per operation and phase: enough to find what we found so far, small enough for 2 cores. */
@@ -61,14 +62,25 @@ function summaryOf(report: string): string {
 
 describe('API contract fuzzing (schemathesis)', () => {
   let stack: Stack;
+  let endpointId: string;
+  let deletableEndpointId: string;
+  let deliveryId: string;
   beforeAll(async () => {
     if (!existsSync(SCHEMATHESIS)) throw new Error(`${SCHEMATHESIS} is missing: run \`node scripts/tools.mjs --only schemathesis\` (npm test does it)`);
     // The rate limits are tested in limits.test.ts; here they would only turn handlers' answers into 429s.
-    stack = await startStack({ limits: { publicRate: { max: 1_000_000, windowMs: 60_000 }, webhookRate: { max: 1_000_000, windowMs: 60_000 } } });
+    stack = await startStack({
+      limits: { publicRate: { max: 1_000_000, windowMs: 60_000 }, webhookRate: { max: 1_000_000, windowMs: 60_000 } },
+      // Outbound webhooks to the URLs the fuzzer writes: no host name resolves (nothing leaves the machine).
+      webhooks: { resolve: (hostname, callback) => callback(Object.assign(new Error(`${hostname}: not resolved in the fuzz run`), { code: 'ENOTFOUND' }), []) },
+    });
     // The dispatch and order that schemathesis.toml names for the operations on one of them.
     expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('fuzz-dispatch', ['fuzz@acme.test']))).status).toBe(202);
     expect((await stack.request('POST', '/v1/orders', newOrder('fuzz-order'))).status).toBe(202);
     await stack.waitFor('dispatch recorded', async () => (await stack.request('GET', '/v1/dispatches/fuzz-dispatch')).status === 200);
+    // An outbound webhook endpoint (loopback's discard port: connections are refused) and a delivery to it.
+    endpointId = (await stack.request('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/fuzz', events: ['order.held'] })).body.id;
+    deletableEndpointId = (await stack.request('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/fuzz-deleted', events: ['order.cancelled'] })).body.id;
+    ({ deliveries: [deliveryId] } = await publishHeld(stack, 'fuzz-order'));
   });
   afterAll(async () => { trace('closing the stack'); await stack?.close(); trace('closed'); });
 
@@ -95,6 +107,7 @@ describe('API contract fuzzing (schemathesis)', () => {
       SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1',
       RELAIS_FUZZ_CONFIRM_TOKEN: link('confirm', 'fuzz-order:never-issued'),
       RELAIS_FUZZ_DOCUMENT_TOKEN: link('document', 'fuzz-dispatch'),
+      RELAIS_FUZZ_ENDPOINT_ID: endpointId, RELAIS_FUZZ_DELETABLE_ENDPOINT_ID: deletableEndpointId, RELAIS_FUZZ_DELIVERY_ID: deliveryId,
     }, dir);
     let { code, output } = await fuzz();
     // A Python traceback is schemathesis (or hypothesis) failing in itself, not a finding about the

@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
 import { signLink } from '../../src/links';
 import { DEFAULT_LIMITS } from '../../src/api/limits';
-import { MAX_RECIPIENTS } from '../../src/api/schemas';
+import { DATA_LIMITS, MAX_RECIPIENTS } from '../../src/api/schemas';
 
 const SMALL = { publicRate: { max: 3, windowMs: 60_000 }, webhookRate: { max: 3, windowMs: 60_000 }, tenantPublicRate: { max: 4, windowMs: 60_000 } };
 
@@ -63,6 +63,27 @@ describe('API limits', () => {
     const none = await post('/v1/dispatches', JSON.stringify(dispatch({ recipients: [] })));
     expect(none.status).toBe(400);
     expect(none.body.error.details).toEqual([expect.objectContaining({ field: 'recipients', message: 'at least one recipient' })]);
+  });
+
+  it('a dispatch\'s data: over its size a 413, deeper than its depth a 400, both naming data; nothing starts (issue 14, finding 4)', async () => {
+    const data = (extra: Record<string, unknown>) => ({ ...purchaseOrder('x', []).data, ...extra });
+    const big = dispatch({ data: data({ notes: 'x'.repeat(2.5 * 1024 * 1024) }) });
+    const tooBig = await post('/v1/dispatches', JSON.stringify(big));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.error).toEqual({
+      code: 'payload_too_large', message: expect.stringMatching(new RegExp(`^data is \\d+ bytes as JSON; at most ${DATA_LIMITS.bytes}`)),
+      details: [{ field: 'data', message: expect.any(String), value: null, limitBytes: DATA_LIMITS.bytes, sizeBytes: expect.any(Number) }],
+    });
+    // 20,000 levels, written as text (JSON.stringify itself cannot go that deep).
+    const deep = dispatch({ data: data({ nested: 'DEEP' }) });
+    const tooDeep = await post('/v1/dispatches', JSON.stringify(deep).replace('"DEEP"', `${'{"nested":'.repeat(20_000)}"bottom"${'}'.repeat(20_000)}`));
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body.error.details).toEqual([expect.objectContaining({ field: 'data', message: `nested deeper than ${DATA_LIMITS.depth} levels` })]);
+    for (const refused of [big, deep]) expect((await stack.request('GET', `/v1/dispatches/${refused.dispatchId}`)).status).toBe(404);
+
+    // What a purchase order really carries fits: 300 lines, a few levels deep.
+    const lines = Array.from({ length: 300 }, (_, i) => ({ sku: `SKU-${i}`, label: `Article ${i} — carton de 12`, quantity: 12, unitPrice: { amount: '14.90', currency: 'EUR' } }));
+    expect((await post('/v1/dispatches', JSON.stringify(dispatch({ data: data({ lines }) })))).status).toBe(202);
   });
 
   it('more than 500 items in an order is refused naming the field', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildServer } from '../../src/api/server';
 import { MAX_RECIPIENTS } from '../../src/api/schemas';
 import { Templates } from '../../src/templates';
+import { TENANT_EVENT_TYPES } from '../../src/domain/tenant-events';
 
 type Operation = {
   security?: Array<Record<string, string[]>>;
@@ -59,7 +60,7 @@ describe('OpenAPI document', () => {
   it('describes every registered route of the API, webhooks and public pages (only /ui, /docs and itself left out)', () => {
     const api = routes.filter((r) => !/^\/(ui|docs)(\/|$)|^\/openapi\.json$/.test(r.url));
     // The surface of docs/api.md is all there: a route added without a schema would still be listed.
-    for (const url of ['/v1/dispatches', '/v1/orders/:id/events', '/webhooks/sendgrid', '/webhooks/twilio/status', '/webhooks/twilio/inbound', '/c/:token', '/d/:token', '/healthz', '/readyz', '/metrics']) {
+    for (const url of ['/v1/dispatches', '/v1/orders/:id/events', '/webhooks/sendgrid', '/webhooks/twilio/status', '/webhooks/twilio/inbound', '/c/:token', '/d/:token', '/healthz', '/readyz']) {
       expect(api.map((r) => r.url)).toContain(url);
     }
     const missing = api.filter((r) => !operation(r.method, r.url)).map((r) => `${r.method} ${r.url}`);
@@ -117,6 +118,19 @@ describe('OpenAPI document', () => {
     expect(body.required).not.toContain('channel');
     const items = operation('POST', '/v1/orders')!.requestBody!.content['application/json'].schema.properties.items;
     expect(items).toMatchObject({ minItems: 1, maxItems: 500 });
+  });
+
+  it('describes every outbound webhook event (OpenAPI `webhooks`) with its payload schema and the Standard Webhooks headers', () => {
+    const webhooks = (doc as unknown as { webhooks: Record<string, { post: Operation & { parameters: Array<{ name: string; in: string }> } }> }).webhooks;
+    expect(Object.keys(webhooks).sort()).toEqual([...TENANT_EVENT_TYPES].sort());
+    for (const [type, { post }] of Object.entries(webhooks)) {
+      expect({ type, headers: post.parameters.filter((p) => p.in === 'header').map((p) => p.name) })
+        .toEqual({ type, headers: ['webhook-id', 'webhook-timestamp', 'webhook-signature'] });
+      const body = post.requestBody!.content['application/json'].schema;
+      expect({ type, required: body.required, constant: body.properties.type.const }).toEqual({ type, required: ['type', 'timestamp', 'data'], constant: type });
+      expect(Object.keys(body.properties.data.properties).length).toBeGreaterThan(0);
+    }
+    expect(webhooks['order.held'].post.requestBody!.content['application/json'].schema.properties.data.required).toEqual(['orderId', 'reason', 'risk', 'customerAsked']);
   });
 
   it('serves a reference page at /docs from local assets (no CDN)', async () => {

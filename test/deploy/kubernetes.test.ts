@@ -77,14 +77,18 @@ describe.each(['relais-worker', 'relais-api'])('%s', (name) => {
     const port = name === 'relais-worker' ? loadConfig({ ...config, ...SECRET }).WORKER_HTTP_PORT : loadConfig({ ...config, ...SECRET }).API_PORT;
     expect(probePort(c, c.readinessProbe)).toBe(port);
     expect(probePort(c, c.livenessProbe)).toBe(port);
-    const source = name === 'relais-worker' ? read('src/worker-runtime.ts') : read('src/api/server.ts');
+    const source = name === 'relais-worker' ? read('src/metrics-http.ts') : read('src/api/server.ts');
     for (const probe of [c.readinessProbe, c.livenessProbe]) {
       expect(source).toContain(`'${probe!.httpGet!.path}'`);
     }
     if (name === 'relais-api') expect(c.readinessProbe!.httpGet!.path).toBe('/readyz');
-    // Prometheus scrapes /metrics on the same port.
-    expect(deployment.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
-    expect(source).toContain("'/metrics'");
+    // Prometheus scrapes /metrics: the worker's on the same port; the API's on its operations
+    // port, off the public one (issue 14, finding 12), which the public port does not serve.
+    const metricsPort = name === 'relais-worker' ? port : loadConfig({ ...config, ...SECRET }).API_METRICS_PORT;
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' });
+    expect(c.ports!.map((p) => p.containerPort)).toContain(metricsPort);
+    expect(read('src/metrics-http.ts')).toContain("'/metrics'");
+    if (name === 'relais-api') expect(source).not.toContain("'/metrics'");
   });
 
   test('upgrades roll without a gap, and SIGTERM gets time to drain', () => {
@@ -111,5 +115,7 @@ test('the API Service targets the API pods on their HTTP port', () => {
   const service = named('Service', 'relais-api').spec;
   expect(service.selector).toEqual(named('Deployment', 'relais-api').spec.selector.matchLabels);
   expect(service.ports[0].targetPort).toBe('http');
-  expect(container('relais-api').ports).toEqual([{ name: 'http', containerPort: Number(config.API_PORT) }]);
+  // The metrics port is the pod's, for Prometheus; the Service publishes only the HTTP port.
+  expect(container('relais-api').ports).toEqual([{ name: 'http', containerPort: Number(config.API_PORT) }, { name: 'metrics', containerPort: 9465 }]);
+  expect(service.ports).toHaveLength(1);
 });

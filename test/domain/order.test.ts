@@ -1,5 +1,6 @@
 // Rules O1–O8 as one table: which event each state accepts, where it leads, what it opens or resolves.
 import { ORDER_STATES, transition, type OrderEvent, type OrderState } from '../../src/domain/order';
+import { itemDetails, RESOLUTION_WORDS, resolutionWords } from '../../src/domain/order-words';
 
 const E = {
   allocated: { type: 'allocated' }, packed: { type: 'packed' }, handed_over: { type: 'handed_over' }, delivered: { type: 'delivered' },
@@ -13,24 +14,26 @@ const E = {
   refused: { type: 'delivery_failed', reason: 'refused' },
 } satisfies Record<string, OrderEvent>;
 
-test.each<[OrderState, OrderEvent, OrderState, string | undefined, string[] | undefined]>([
-  ['placed', E.allocated, 'allocated', undefined, undefined],
-  ['placed', E.oos, 'unfulfillable', 'unfulfillable', undefined], // O1
-  ['allocated', E.packed, 'ready_to_ship', undefined, undefined],
-  ['allocated', E.rtsLabel, 'rts_failed', 'rts_failed', undefined], // O5
-  ['rts_failed', E.label_uploaded, 'ready_to_ship', undefined, ['rts_failed']],
-  ['ready_to_ship', E.handed_over, 'handed_over', undefined, undefined],
-  ['ready_to_ship', E.pickupRefused, 'handover_failed', 'handover_failed', undefined], // O6
-  ['ready_to_ship', E.customerCancelled, 'cancelled', 'handover_failed', undefined], // O6: return, restocked
-  ['handover_failed', E.pickup_requested, 'ready_to_ship', undefined, ['handover_failed']],
-  ['handed_over', E.tracking, 'in_transit', undefined, undefined],
-  ['in_transit', E.tracking, 'in_transit', undefined, ['stuck_in_transit']], // O7: an update clears the flag
-  ['in_transit', E.refused, 'delivery_failed', 'delivery_failed', ['stuck_in_transit']], // O8
-  ['delivery_failed', E.tracking, 'in_transit', undefined, ['delivery_failed']],
-  ['in_transit', E.delivered, 'delivered', undefined, ['stuck_in_transit']],
-])('%s + %j → %s', (state, event, next, opens, resolves) => {
-  const r = transition(state, event, state === 'rts_failed' ? 'label_or_invoice_unavailable' : null);
-  expect(r.ok && r.transition).toEqual({ next, ...(opens ? { opens } : {}), ...(resolves ? { resolves } : {}) });
+describe('O1–O8: which event each state accepts, where it leads, what it opens and resolves', () => {
+  test.each<[OrderState, OrderEvent, OrderState, string | undefined, string[] | undefined]>([
+    ['placed', E.allocated, 'allocated', undefined, undefined],
+    ['placed', E.oos, 'unfulfillable', 'unfulfillable', undefined], // O1
+    ['allocated', E.packed, 'ready_to_ship', undefined, undefined],
+    ['allocated', E.rtsLabel, 'rts_failed', 'rts_failed', undefined], // O5
+    ['rts_failed', E.label_uploaded, 'ready_to_ship', undefined, ['rts_failed']],
+    ['ready_to_ship', E.handed_over, 'handed_over', undefined, undefined],
+    ['ready_to_ship', E.pickupRefused, 'handover_failed', 'handover_failed', undefined], // O6
+    ['ready_to_ship', E.customerCancelled, 'cancelled', 'handover_failed', undefined], // O6: return, restocked
+    ['handover_failed', E.pickup_requested, 'ready_to_ship', undefined, ['handover_failed']],
+    ['handed_over', E.tracking, 'in_transit', undefined, undefined],
+    ['in_transit', E.tracking, 'in_transit', undefined, ['stuck_in_transit']], // O7: an update clears the flag
+    ['in_transit', E.refused, 'delivery_failed', 'delivery_failed', ['stuck_in_transit']], // O8
+    ['delivery_failed', E.tracking, 'in_transit', undefined, ['delivery_failed']],
+    ['in_transit', E.delivered, 'delivered', undefined, ['stuck_in_transit']],
+  ])('%s + %j → %s', (state, event, next, opens, resolves) => {
+    const r = transition(state, event, state === 'rts_failed' ? 'label_or_invoice_unavailable' : null);
+    expect(r.ok && r.transition).toEqual({ next, ...(opens ? { opens } : {}), ...(resolves ? { resolves } : {}) });
+  });
 });
 
 test.each<[OrderState, OrderEvent, RegExp]>([
@@ -60,4 +63,24 @@ test('every state is covered by the table or finished', () => {
     const anyAccepted = Object.values(E).some((e) => transition(state, e, 'label_or_invoice_unavailable').ok);
     expect([anyAccepted, ['on_hold', 'delivered', 'cancelled', 'unfulfillable'].includes(state)]).toContain(true);
   }
+});
+
+test('every event that resolves an exception says how in both languages, never by its name', () => {
+  const resolving = new Set(ORDER_STATES.flatMap((state) => Object.values(E).filter((e) => {
+    const r = transition(state, e, 'label_or_invoice_unavailable');
+    return r.ok && (r.transition.resolves ?? []).length > 0;
+  }).map((e) => e.type)));
+  expect([...resolving].sort()).toEqual(['delivered', 'delivery_failed', 'label_uploaded', 'pickup_requested', 'tracking_update']);
+  for (const type of [...resolving, 'packed', 'carrier_changed', 'dimensions_fixed']) {
+    for (const locale of ['fr', 'en'] as const) expect(resolutionWords(type, locale)).toBe(RESOLUTION_WORDS[type][locale]);
+  }
+  expect(resolutionWords('tracking_update', 'fr')).toBe('le transporteur a de nouveau mis à jour le suivi');
+  // An operator's own words (release, cancel) are kept as they are.
+  expect(resolutionWords('released by k1: checked by phone', 'fr')).toBe('released by k1: checked by phone');
+});
+
+test('O1: where the item is, in the seller\'s language', () => {
+  expect(itemDetails('TSHIRT-M', 'A-12', 'fr')).toBe('SKU TSHIRT-M, emplacement A-12');
+  expect(itemDetails('TSHIRT-M', 'A-12', 'en')).toBe('SKU TSHIRT-M, location A-12');
+  expect(itemDetails('TSHIRT-M', null, 'fr')).toBe('SKU TSHIRT-M');
 });

@@ -8,22 +8,24 @@ const good: RiskInput = {
 };
 const withAddress = (a: Partial<RiskInput['address']>) => ({ ...good, address: { ...good.address, ...a } });
 
-test.each<[string, RiskInput, string, string[], string | null]>([
-  ['complete French address', good, 'low', [], null],
-  ['Indian PIN code', withAddress({ country: 'IN', postalCode: '560001', city: 'Bengaluru' }), 'low', [], null],
-  ['postal code of the wrong shape', withAddress({ postalCode: '7500' }), 'high', ['postal_code_invalid'], 'address_or_contact'],
-  ['no street number', withAddress({ line1: 'rue de la Paix' }), 'medium', ['street_number_missing'], null],
-  ['no street number and bad postal code', withAddress({ line1: 'rue de la Paix', postalCode: '1' }), 'high', ['postal_code_invalid', 'street_number_missing'], 'address_or_contact'],
-  ['invalid phone', { ...good, phone: '+3312' }, 'medium', ['phone_invalid'], null],
-  ['landline', { ...good, phone: '+33142000000' }, 'low', ['phone_not_mobile'], null],
-  ['two cancellations', { ...good, history: { cancellations: 2, failedDeliveries: 0 } }, 'high', ['repeated_cancellations'], 'suspicious_behaviour'],
-  ['one failed delivery', { ...good, history: { cancellations: 0, failedDeliveries: 1 } }, 'low', ['past_failed_deliveries'], null],
-  ['three failed deliveries', { ...good, history: { cancellations: 0, failedDeliveries: 3 } }, 'high', ['past_failed_deliveries'], 'suspicious_behaviour'],
-])('%s → %s', (_name, input, level, codes, hold) => {
-  const r = assessRisk(input);
-  expect(r.level).toBe(level);
-  expect(r.reasons.map((x) => x.code).sort()).toEqual([...codes].sort());
-  expect(holdReason(r)).toBe(hold);
+describe('O2: risk from the address, the contact and the customer\'s history', () => {
+  test.each<[string, RiskInput, string, string[], string | null]>([
+    ['complete French address', good, 'low', [], null],
+    ['Indian PIN code', withAddress({ country: 'IN', postalCode: '560001', city: 'Bengaluru' }), 'low', [], null],
+    ['postal code of the wrong shape', withAddress({ postalCode: '7500' }), 'high', ['postal_code_invalid'], 'address_or_contact'],
+    ['no street number', withAddress({ line1: 'rue de la Paix' }), 'medium', ['street_number_missing'], null],
+    ['no street number and bad postal code', withAddress({ line1: 'rue de la Paix', postalCode: '1' }), 'high', ['postal_code_invalid', 'street_number_missing'], 'address_or_contact'],
+    ['invalid phone', { ...good, phone: '+3312' }, 'medium', ['phone_invalid'], null],
+    ['landline', { ...good, phone: '+33142000000' }, 'low', ['phone_not_mobile'], null],
+    ['two cancellations', { ...good, history: { cancellations: 2, failedDeliveries: 0 } }, 'high', ['repeated_cancellations'], 'suspicious_behaviour'],
+    ['one failed delivery', { ...good, history: { cancellations: 0, failedDeliveries: 1 } }, 'low', ['past_failed_deliveries'], null],
+    ['three failed deliveries', { ...good, history: { cancellations: 0, failedDeliveries: 3 } }, 'high', ['past_failed_deliveries'], 'suspicious_behaviour'],
+  ])('%s → %s', (_name, input, level, codes, hold) => {
+    const r = assessRisk(input);
+    expect(r.level).toBe(level);
+    expect(r.reasons.map((x) => x.code).sort()).toEqual([...codes].sort());
+    expect(holdReason(r)).toBe(hold);
+  });
 });
 
 test('O9: defaults are every seller alert on, by email; stored choices override one at a time', () => {

@@ -127,6 +127,8 @@ test('D8/N1: re-sent over WhatsApp, a business-initiated message goes as the app
   const variables = JSON.parse(wa.contentVariables!);
   expect(variables).toMatchObject({ 1: 'Bistro Demo', 2: 'purchase order PO-d8wa' });
   expect(variables[3]).toMatch(/\/d\//);
+  // A date variable in words, in the tenant's zone (Europe/Paris), as in every other message.
+  expect(variables[4]).toBe(new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(via.body.expiresAt)));
   expect(wa.body ?? '').toBe('');
   await stack.waitFor('read', async () => (await get(via.body.dispatchId))?.recipients?.[0]?.opened === true);
 });

@@ -2,7 +2,8 @@
 // sandbox → signed Event Webhook → workflow → delivery log (rules D1, D2, N3).
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { purchaseOrder, startStack, type Stack } from '../support/stack';
-import { canonicalHash, recordDispatch } from '../../src/db/dispatch-records';
+import { recordDispatch } from '../../src/db/dispatch-records';
+import { fingerprint } from '../../src/api/fingerprint';
 import { createDispatchSchema } from '../../src/api/schemas';
 
 let stack: Stack;
@@ -42,7 +43,7 @@ test('posting the same dispatch id again starts nothing new (idempotent)', async
 test('the same dispatch id with another request is refused (409) and sends nothing', async () => {
   const other = await stack.request('POST', '/v1/dispatches', purchaseOrder('po-1', ['someone-else@acme.test']));
   expect(other.status).toBe(409);
-  expect(other.body.error).toMatchObject({ code: 'conflict', details: [{ field: 'dispatchId', value: 'po-1' }] });
+  expect(other.body.error).toMatchObject({ code: 'dispatch_exists', details: [{ field: 'recipients' }] });
   expect(stack.sandbox.messages({ to: 'someone-else@acme.test' })).toHaveLength(0);
 });
 
@@ -51,9 +52,9 @@ test('the API died after recording the dispatch, before starting it: the retried
   // What the first request left: the dispatch recorded (as the route records it), no workflow.
   await recordDispatch(stack.db, {
     tenantId: stack.tenantId, dispatchId: 'po-half', kind: 'document', channel: 'email', provider: 'sendgrid', template: body.template, locale: 'en',
-    document: body.document, sender: { ...body.sender }, requestedBy: 'test', content: { subject: 'Purchase order PO-po-half', html: '<p>PO-po-half</p>', text: 'PO-po-half' },
-    templateData: body.data, attachments: [], recipients: [{ recipientId: 'r1', address: 'half@acme.test', name: null }], parent: null,
-    requestHash: canonicalHash(createDispatchSchema.parse(body)),
+    document: body.document, sender: { ...body.sender }, requestedBy: 'test', content: { subject: 'Purchase order PO-po-half', html: '<p>PO-po-half</p>', text: 'PO-po-half', templateData: body.data },
+    sealed: null, attachments: [], recipients: [{ recipientId: 'r1', address: 'half@acme.test', name: null }], parent: null,
+    request: fingerprint(createDispatchSchema.parse(body), 'dispatchId'),
   });
   const retried = await stack.request('POST', '/v1/dispatches', body);
   expect(retried.status).toBe(202);

@@ -1,6 +1,6 @@
 // Relais's counters at /metrics move with the rules they count: a D4 escalation, the D3
 // 30-minute rule (policy shortened), the O5 and O7 timers, and dispatch results (D9). The
-// worker runs in this process, so the API's /metrics shows the counters it increments.
+// worker runs in this process, so the API's /metrics (its operations port) shows the counters it increments.
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
@@ -11,7 +11,7 @@ afterAll(async () => { await stack?.close(); });
 
 /** The value of one counter series at /metrics (0 when the series does not exist yet). */
 async function counter(series: string): Promise<number> {
-  const text = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+  const text = await (await fetch(`${stack.metricsUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.split(' ')[1]) : 0;
 }

@@ -117,8 +117,8 @@ test('API: SIGTERM while a request is being received; the request is answered, t
   expect(await api.exited).toBe(0);
 });
 
-test('API /metrics: a webhook whose signature does not verify is counted by provider and reason', async () => {
-  const metric = async () => (await (await fetch(`${stack.apiUrl}/metrics`)).text())
+test('API /metrics (its operations port): a webhook whose signature does not verify is counted by provider and reason', async () => {
+  const metric = async () => (await (await fetch(`${stack.metricsUrl}/metrics`)).text())
     .match(/^relais_webhook_verify_failures_total\{provider="sendgrid",code="unsigned"\} (\d+)$/m)?.[1];
   const before = Number(await metric() ?? 0);
   const res = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });

@@ -1,6 +1,7 @@
 // Rules O1–O10 end to end: HTTP → order workflow → alerts as dispatches → SDKs → sandbox.
 // One scenario per exception and reason of the order-exception seed.
 import { newOrder, startStack, type Stack } from '../support/stack';
+import { RAW_DATE } from '../support/template-dates';
 
 let stack: Stack;
 let ops: string;
@@ -211,11 +212,22 @@ test('O7: no tracking update for the policy delay → stuck, seller alerted once
   await toTransit(id);
   await post(id, { type: 'tracking_update', status: 'in transit', location: 'Lyon hub', at: new Date().toISOString() });
   await stack.waitFor('stuck', async () => (await get(id)).stuck === true, 15_000);
-  await stack.waitFor('stuck alert', async () => sellerAlerts(id).length === 1);
+  const [alert] = await stack.waitFor('stuck alert', async () => sellerAlerts(id).length === 1 && sellerAlerts(id));
+  // The last update as people read it, in the tenant's zone (Europe/Paris); no raw timestamp, no "?." (issue 16 item 9).
+  const lastUpdate = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date((await get(id)).lastTrackingAt));
+  for (const part of [alert.text!, alert.html!]) {
+    expect(part).toContain(lastUpdate);
+    expect(part).not.toMatch(RAW_DATE);
+    expect(part).not.toMatch(/[?!:;,]\s*\./);
+  }
   await new Promise((r) => setTimeout(r, 4000));
   expect(sellerAlerts(id)).toHaveLength(1);
   const moved = await post(id, { type: 'tracking_update', status: 'in transit', location: 'Paris hub', at: new Date().toISOString() });
   expect(moved.body.stuck).toBe(false);
+  // The seller hears it is resolved, and how, in words (not the event's name).
+  const resolved = await stack.waitFor('resolved notice', async () => sellerAlerts(id).length === 2 && sellerAlerts(id)[1]);
+  expect(resolved.text).toContain('the carrier has updated the tracking again');
+  expect(resolved.text).not.toContain('tracking_update');
   expect((await get(id)).exceptions.find((e: any) => e.type === 'stuck_in_transit').resolvedAt).toBeTruthy();
 });
 

@@ -103,8 +103,9 @@ test('malformed, unsigned and oversized requests get 4xx; unknown ids are acknow
   const notJson = signedSendGrid([]);
   notJson.body = 'not json';
   expect((await postSendGrid(notJson)).status).toBe(401); // body changed after signing
-  const wrongShape = signedSendGrid([{ hello: 'world' }]);
-  expect((await postSendGrid(wrongShape)).status).toBe(400);
+  const notABatch = signedSendGrid({ hello: 'world' } as never);
+  expect((await postSendGrid(notABatch)).status).toBe(400);
+  expect((await postSendGrid(signedSendGrid([]))).status).toBe(400);
   const huge = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(11 * 1024 * 1024) });
   expect(huge.status).toBe(413);
 
@@ -168,4 +169,61 @@ test('provider 400: the dispatch fails at once with the provider\'s reason kept 
   expect(d.providerError).toMatch(/content value must be a string/);
   expect(d.recipients[0].status).toBe('not_sent');
   expect(stack.sandbox.messages({ to: 'refused@acme.test' })).toHaveLength(0);
+});
+
+describe('one bad event never sinks its batch (issue 14, finding 5): it is kept for audit and skipped, the rest applied', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  test('a timestamp of 1e300 and events without sg_event_id, beside good events of the same batch', async () => {
+    for (const id of ['wh-bad-ts', 'wh-no-id']) {
+      await stack.request('POST', '/v1/dispatches', purchaseOrder(id, [`${id}+silent@acme.test`]));
+      await stack.waitFor(`${id} processed`, async () => (await get(id))?.recipients?.[0]?.status === 'processed');
+    }
+    const batch = [
+      event('wh-bad-ts', 'delivered', 'bad-ts-1', { timestamp: 1e300 }),
+      event('wh-bad-ts', 'delivered', 'good-1', { response: '250 OK' }),
+      // SendGrid's own published `dropped` sample carries no sg_event_id.
+      { ...event('wh-no-id', 'dropped', 'unused', { reason: 'Bounced Address', status: '5.0.0', 'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>', category: 'cat facts' }), sg_event_id: undefined },
+      { email: 42, timestamp: now(), event: 'delivered', sg_event_id: 'bad-email-1' },
+    ];
+    const req = signedSendGrid(batch);
+    const res = await postSendGrid(req);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: 4, invalid: 2 });
+    await stack.waitFor('the good event applied', async () => (await get('wh-bad-ts')).recipients[0].status === 'delivered');
+    await stack.waitFor('the dropped event applied', async () => (await get('wh-no-id')).recipients[0].status === 'dropped');
+    // The bad ones are kept for audit with why, and nothing else.
+    const invalid = await stack.db.WebhookEvent.find({ provider: 'sendgrid', outcome: /^invalid/ }).lean();
+    expect(invalid.map((e) => e.outcome).sort()).toEqual([expect.stringMatching(/^invalid: email: /), expect.stringMatching(/^invalid: timestamp: /)]);
+    expect(invalid.find((e) => /timestamp/.test(e.outcome))!.payload).toMatchObject({ sg_event_id: 'bad-ts-1', timestamp: 1e300 });
+
+    // SendGrid retries the same batch (it may: at-least-once): the event without an id is recognised, not applied twice.
+    const history = (await get('wh-no-id')).recipients[0].history.length;
+    expect((await postSendGrid(signedSendGrid(batch))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await get('wh-no-id')).recipients[0].history.length).toBe(history);
+    // Both posts of the dropped event are kept for audit, under one derived id.
+    const stored = await stack.db.WebhookEvent.find({ provider: 'sendgrid', workflowId: `dispatch/${stack.tenantId}/wh-no-id`, 'payload.event': 'dropped' }).lean();
+    expect(stored).toHaveLength(2);
+    expect(new Set(stored.map((e) => e.eventId))).toEqual(new Set([expect.stringMatching(/^derived:[A-Za-z0-9_-]{43}$/)]));
+  });
+
+  test('SendGrid\'s documented samples: categories as a string and as an array, unique args as top-level fields, attempt as a string', async () => {
+    await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-samples', ['samples+silent@acme.test']));
+    await stack.waitFor('processed', async () => (await get('wh-samples'))?.recipients?.[0]?.status === 'processed');
+    // Shapes from the Event Webhook reference (and its Unique Arguments page), routed to our dispatch.
+    const batch = [
+      event('wh-samples', 'deferred', 'sample-deferred', { 'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>', category: 'cat facts', response: '400 try again later', attempt: '5', ip: '168.1.1.1' }),
+      event('wh-samples', 'delivered', 'sample-delivered', { category: ['cat facts', 'dog facts'], response: '250 OK', tls: 1, customerAccountNumber: '55555', activationAttempt: '1', 'New Argument 1': 'New Value 1' }),
+      event('wh-samples', 'open', 'sample-open', { category: ['cat facts'], useragent: 'Mozilla/4.0 (compatible; MSIE 6.1; Windows XP; .NET CLR 1.1.4322; .NET CLR 2.0.50727)', ip: '255.255.255.255', sg_machine_open: false }),
+      event('wh-samples', 'group_resubscribe', 'sample-resub', { asm_group_id: 10 }),
+    ];
+    const res = await postSendGrid(signedSendGrid(batch));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: 4, invalid: 0 });
+    await stack.waitFor('opened', async () => (await get('wh-samples')).recipients[0].opened === true);
+    const r = (await get('wh-samples')).recipients[0];
+    expect(r.status).toBe('delivered');
+    expect(r.history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['deferred', 'delivered', 'open']));
+  });
 });

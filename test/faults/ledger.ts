@@ -39,8 +39,9 @@ export async function markFinished(stack: FaultStack, items: Item[]): Promise<vo
     const now = Date.now();
     const dispatchIds = open.filter((i) => i.kind === 'dispatch').map((i) => i.id);
     const orderIds = open.filter((i) => i.kind === 'order').map((i) => i.id);
-    const orders = orderIds.length ? await db.Order.find({ tenantId, orderId: { $in: orderIds } }, { orderId: 1, state: 1, view: 1 }).lean() : [];
-    const alertIds = orders.flatMap((o) => ((o.view as { notifications?: Array<{ dispatchId: string }> })?.notifications ?? []).map((n) => n.dispatchId));
+    const orders = orderIds.length ? await db.Order.find({ tenantId, orderId: { $in: orderIds } }, { orderId: 1, state: 1 }).lean() : [];
+    const notices = orderIds.length ? await db.OrderTimeline.find({ tenantId, orderId: { $in: orderIds }, kind: 'notification' }, { orderId: 1, dispatchId: 1 }).lean() : [];
+    const alertIds = notices.map((n) => n.dispatchId!);
     const ids = [...dispatchIds, ...alertIds];
     const delivered = new Set(ids.length
       ? (await db.Dispatch.find({ tenantId, dispatchId: { $in: ids }, result: 'delivered' }, { dispatchId: 1 }).lean()).map((d) => d.dispatchId)
@@ -51,8 +52,8 @@ export async function markFinished(stack: FaultStack, items: Item[]): Promise<vo
         continue;
       }
       const o = orders.find((x) => x.orderId === item.id);
-      const alerts = ((o?.view as { notifications?: Array<{ dispatchId: string }> })?.notifications ?? []);
-      if (o?.state === 'unfulfillable' && alerts.length === 2 && alerts.every((a) => delivered.has(a.dispatchId))) item.finishedAt = now;
+      const alerts = notices.filter((n) => n.orderId === item.id);
+      if (o?.state === 'unfulfillable' && alerts.length === 2 && alerts.every((a) => delivered.has(a.dispatchId!))) item.finishedAt = now;
     }
   } catch {
     // MongoDB unreachable: look again next time.

@@ -84,7 +84,7 @@ export async function startFaultStack(): Promise<FaultStack> {
   };
   // Fault 3 stops FerretDB (the MongoDB-wire server); PostgreSQL behind it stays up, as a managed database would.
   const postgres = await startPostgres(clusterToolPaths().postgresBin);
-  const startFerret = async () => { ferret = await startFerretDb({ bin: tools.ferretdb!, port: ferretPort, dir: join(dir, 'ferretdb'), postgresqlUrl: postgres.url }); };
+  const startFerret = async () => { ferret = await startFerretDb({ bin: tools.ferretdb!, port: ferretPort, dir: join(dir, 'ferretdb'), postgresql: postgres }); };
   await Promise.all([startTemporal(), startFerret()]);
 
   const db = await connectDb(mongoUri);
@@ -118,7 +118,7 @@ export async function startFaultStack(): Promise<FaultStack> {
     SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url, SENDGRID_WEBHOOK_PUBLIC_KEY: keys.publicKeyBase64,
     TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
     TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret,
-    WORKER_HTTP_PORT: '0', LOG_LEVEL: 'info',
+    WORKER_HTTP_PORT: '0', API_METRICS_PORT: '0', LOG_LEVEL: 'info',
   };
 
   const launch = (name: string, entry: string): RelaisProcess => {

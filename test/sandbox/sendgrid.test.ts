@@ -179,6 +179,14 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     expect(sandbox.messages({ to: 'fay+silent@supplier.test' })[0].status).toBe('processed');
   });
 
+  it('a +noevent address is accepted and never hears anything', async () => {
+    const [response] = await mailer(sandbox).mail.send({ from: 'orders@relais.test', to: 'finn+noevent@supplier.test', subject: 's', text: 't' });
+    expect(response.statusCode).toBe(202);
+    await sandbox.idle();
+    expect(events()).toEqual([]);
+    expect(sandbox.messages({ to: 'finn+noevent@supplier.test' })[0]).toMatchObject({ status: 'accepted', events: [] });
+  });
+
   it('signatures verify with @sendgrid/eventwebhook; a tampered body, another timestamp or another key fail', async () => {
     await mailer(sandbox).mail.send({ from: 'orders@relais.test', to: 'sig@supplier.test', subject: 's', text: 't' });
     const b = await receiver.waitFor('a webhook', () => batches()[0]);

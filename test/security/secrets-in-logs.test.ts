@@ -2,7 +2,8 @@
 // own processes at LOG_LEVEL=debug, as chatty as an operator could make them, through a full run:
 // a dispatch delivered through signed SendGrid webhooks (D1), a resend over SMS with a signed
 // document link (D8), a held order whose customer confirms through the signed link (O3), an
-// operator signing in to the pages, and a wrong key. Then every key, token and secret used is
+// operator signing in to the pages, outbound webhooks (an endpoint's secret at creation and
+// rotation, a signed delivery and its replay), and a wrong key. Then every key, token and secret used is
 // searched for in everything both processes printed.
 import { freePort } from '../../scripts/lib/processes';
 import { createApiKey } from '../../src/db/api-keys';
@@ -10,9 +11,12 @@ import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/s
 import { killAllRelais, spawnRelais, type RelaisProcess } from '../support/relais-process';
 import { signInOverHttp } from '../support/ui-session';
 import { newOrder, purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { publishHeld } from '../support/tenant-events';
 
 let stack: Stack;
 let sandbox: Sandbox;
+let receiver: WebhookReceiver;
 let apiUrl: string;
 const processes: RelaisProcess[] = [];
 function startProcess(entry: 'src/worker.ts' | 'src/api/main.ts', env: Record<string, string>) {
@@ -30,7 +34,7 @@ async function api(method: string, path: string, key: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ worker: false });
+  [stack, receiver] = await Promise.all([startStack({ worker: false }), startWebhookReceiver()]);
   const port = await freePort();
   apiUrl = `http://127.0.0.1:${port}`;
   const signing = generateSendGridKeyPair();
@@ -53,11 +57,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   killAllRelais();
+  await receiver?.close();
   await sandbox?.close();
   await stack?.close();
 });
 
-test('a full run at LOG_LEVEL=debug prints no API key, session, link token, provider key or link secret', async () => {
+test('a full run at LOG_LEVEL=debug prints no API key, session, link token, provider key, link secret or webhook endpoint secret', async () => {
   const secrets: Record<string, string> = {
     'tenant admin key': stack.key,
     'SENDGRID_API_KEY': SANDBOX_SECRETS.sendgridApiKey,
@@ -97,6 +102,16 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   secrets['session token'] = session.sessionToken;
   expect((await fetch(`${apiUrl}/ui/log`, { headers: { cookie: session.cookie } })).status).toBe(200);
 
+  // Outbound webhooks: an endpoint's secret (shown at creation and rotation) signs a delivery and a replay.
+  const endpoint = await api('POST', '/v1/webhook-endpoints', stack.key, { url: receiver.url('/hook'), events: ['order.held'] });
+  expect(endpoint.status).toBe(201);
+  const rotated = await api('POST', `/v1/webhook-endpoints/${endpoint.body.id}/rotate-secret`, stack.key, {});
+  secrets['webhook endpoint secret'] = endpoint.body.secret.slice('whsec_'.length);
+  secrets['rotated webhook endpoint secret'] = rotated.body.secret.slice('whsec_'.length);
+  const { deliveries: [deliveryId] } = await publishHeld(stack, 'o-secrets');
+  expect((await api('POST', `/v1/webhook-deliveries/${deliveryId}/replay`, stack.key, {})).status).toBe(202);
+  await stack.waitFor('both webhook requests', async () => receiver.received('/hook').length === 2, 60_000);
+
   // A wrong key (the right id, a changed secret) is refused, and not echoed either.
   const wrong = `${stack.key.slice(0, -4)}AAAA`;
   secrets['refused key'] = wrong;
@@ -109,6 +124,7 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   expect(logs).toContain('"url":"/c/');
   expect(logs).toContain('"url":"/d/');
   expect(logs).toContain('dispatch sent');
+  expect(logs).toContain('webhook attempt');
   const found = Object.entries(secrets).filter(([, value]) => logs.includes(value)).map(([name]) => name);
   expect(found).toEqual([]);
 });

@@ -3,13 +3,18 @@
 // body so that validation cannot be what stops it. An id route answers 404 (never 403, which
 // would confirm the id exists); a collection route answers from the caller's own tenant; and
 // afterwards this tenant's dispatches, orders, settings, preferences and keys are unchanged.
-// The operator pages get the same walk with the other tenant's session.
+// The copies of the notices this tenant sent its customer are as unreachable, and a customer's
+// SMS reply to the other tenant's question never confirms this tenant's order (issue 14, findings
+// 1 and 3). The operator pages get the same walk with the other tenant's session.
 import { signInOverHttp } from '../support/ui-session';
 import { purchaseOrder, newOrder, startStack, type Stack } from '../support/stack';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { publishHeld } from '../support/tenant-events';
 
 let stack: Stack;
-beforeAll(async () => { stack = await startStack(); });
-afterAll(async () => { await stack?.close(); });
+let receiver: WebhookReceiver;
+beforeAll(async () => { [stack, receiver] = await Promise.all([startStack(), startWebhookReceiver()]); });
+afterAll(async () => { await stack?.close(); await receiver?.close(); });
 
 const DISPATCH = 'iso-dispatch';
 const ORDER = 'iso-order';
@@ -28,10 +33,15 @@ const BODIES: Record<string, unknown> = {
   'PUT /v1/preferences': { sellerAlerts: { on_hold: { enabled: false, channels: [] } } },
   'PUT /v1/settings': { name: 'Taken over', locale: 'fr' },
   'POST /v1/keys': { roles: ['log:read'], label: 'walked' },
+  // The other tenant's own endpoint: on loopback's discard port, never reached (it publishes nothing).
+  'POST /v1/webhook-endpoints': { url: 'http://127.0.0.1:9/relais', events: ['order.held'] },
+  'PATCH /v1/webhook-endpoints/{id}': { enabled: false, url: 'http://127.0.0.1:9/taken-over' },
+  'POST /v1/webhook-endpoints/{id}/rotate-secret': {},
+  'POST /v1/webhook-deliveries/{id}/replay': {},
 };
 
 /** Operations that are not tenant data: public, signed by providers, or platform-wide. */
-const NOT_TENANT_SCOPED = [/^\/webhooks\//, /^\/c\//, /^\/d\//, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs/, /^\/v1\/tenants$/];
+const NOT_TENANT_SCOPED = [/^\/webhooks\//, /^\/c\//, /^\/d\//, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs/, /^\/v1\/tenants(\/|$)/];
 
 /** What this tenant can see of itself: compared before and after the walk. */
 async function snapshot() {
@@ -44,6 +54,8 @@ async function snapshot() {
     preferences: await read('/v1/preferences'),
     keys: await read('/v1/keys'),
     dispatches: (await read('/v1/dispatches?result=all&limit=200')).dispatches.map((d: any) => d.dispatchId),
+    webhookEndpoints: await read('/v1/webhook-endpoints'),
+    webhookDeliveries: await read('/v1/webhook-deliveries'),
   });
 }
 
@@ -61,6 +73,10 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     const { notifications } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
     return notifications.length >= 2 && notifications.every((n: { status: string }) => n.status === 'delivered');
   });
+  // An outbound webhook endpoint of this tenant and a delivered event (the publishing activity, as a workflow calls it).
+  const endpoint = (await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/mine'), events: ['order.held'] })).body;
+  const { deliveries: [delivery] } = await publishHeld(stack, ORDER);
+  await stack.waitFor('the event delivered', async () => (await stack.request('GET', `/v1/webhook-deliveries/${delivery}`)).body.status === 'delivered');
   const adminKeyId = stack.key.slice(3, 15);
   const before = await snapshot();
 
@@ -72,7 +88,8 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       const operation = `${method.toUpperCase()} ${path}`;
       const hasBody = ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase());
       if (hasBody && !(operation in BODIES)) throw new Error(`${operation} is new: give it a valid body in BODIES so the walk covers it`);
-      const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER : DISPATCH;
+      const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER
+        : path.startsWith('/v1/webhook-endpoints') ? endpoint.id : path.startsWith('/v1/webhook-deliveries') ? delivery : DISPATCH;
       const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1');
       expect({ operation, unfilled: /\{\w+\}/.exec(url)?.[0] ?? null }).toEqual({ operation, unfilled: null }); // a 404 for a literal "{x}" would prove nothing
       const res = await stack.request(method.toUpperCase(), url, hasBody ? BODIES[operation] : undefined, stack.other.key);
@@ -88,7 +105,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       }
     }
   }
-  // This tenant's outlet (and so its purchasing manager, D5) is not the other tenant's to name.
+  // This tenant's outlet (and so its purchasing manager, D4) is not the other tenant's to name.
   const outlet = await stack.request('POST', '/v1/dispatches', purchaseOrder('iso-outlet', ['sofia@acme.test']), stack.other.key);
   expect([outlet.status, outlet.body.error.code]).toEqual([422, expect.any(String)]);
   expect(outlet.body.error.message).toContain('paris-1');
@@ -99,15 +116,38 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     'POST /v1/dispatches/{id}/resend-via', 'POST /v1/dispatches/{id}/mark-sent', 'POST /v1/orders', 'GET /v1/orders/{id}',
     'POST /v1/orders/{id}/events', 'POST /v1/orders/{id}/release', 'POST /v1/orders/{id}/cancel', 'GET /v1/preferences', 'PUT /v1/preferences',
     'GET /v1/settings', 'PUT /v1/settings', 'GET /v1/keys', 'POST /v1/keys', 'DELETE /v1/keys/{id}',
+    'POST /v1/webhook-endpoints', 'GET /v1/webhook-endpoints', 'GET /v1/webhook-endpoints/{id}', 'PATCH /v1/webhook-endpoints/{id}',
+    'DELETE /v1/webhook-endpoints/{id}', 'POST /v1/webhook-endpoints/{id}/rotate-secret', 'GET /v1/webhook-deliveries',
+    'GET /v1/webhook-deliveries/{id}', 'POST /v1/webhook-deliveries/{id}/replay',
   ]));
+  // Nothing was sent again to this tenant's endpoint.
+  expect(receiver.received('/mine')).toHaveLength(1);
 
   // The other tenant's own writes stayed its own, and are as invisible from here.
   for (const path of ['/v1/dispatches/other-dispatch', '/v1/orders/other-order']) {
     expect([path, (await stack.request('GET', path, undefined, stack.other.key)).status]).toEqual([path, 200]);
     expect([path, (await stack.request('GET', path)).status]).toEqual([path, 404]);
   }
+
+  // The notices this tenant sent its customer (their copies hold the customer's withheld link): not found, not resent.
+  for (const id of await customerNotices()) {
+    expect([id, (await stack.request('GET', `/v1/dispatches/${id}`, undefined, stack.other.key)).status]).toEqual([id, 404]);
+    expect([id, (await stack.request('POST', `/v1/dispatches/${id}/recipients/r1/resend`, { email: 'x@other.test' }, stack.other.key)).status]).toEqual([id, 404]);
+  }
+
+  // The same customer is asked by the other tenant too; their reply to it confirms the other tenant's order only.
+  const phone = (newOrder(ORDER).customer as { phone: string }).phone;
+  expect((await stack.request('POST', '/v1/orders', newOrder('other-held', { address: held.customer.address }), stack.other.key)).status).toBe(202);
+  const code = await stack.waitFor('the other tenant\'s question', async () =>
+    /OUI (\d{4})/.exec(stack.sandbox.messages({ to: phone }).find((m) => m.channel === 'sms' && m.body?.includes('other-held'))?.body ?? '')?.[1]);
+  expect((await stack.sandbox.inbound({ channel: 'sms', from: phone, body: `OUI ${code}` })).body).toContain('other-held');
+  await stack.waitFor('the other tenant\'s order released', async () => (await stack.request('GET', '/v1/orders/other-held', undefined, stack.other.key)).body.state === 'placed');
   expect(await snapshot()).toEqual(before);
 });
+
+/** The dispatches of this tenant's notices to the held order's customer. */
+const customerNotices = async (): Promise<string[]> => (await stack.request('GET', `/v1/orders/${ORDER}`)).body.notifications
+  .filter((n: { audience: string }) => n.audience === 'customer').map((n: { dispatchId: string }) => n.dispatchId);
 
 test('the operator pages: another tenant\'s session opens none of this tenant\'s dispatches or orders, and cannot act on them', async () => {
   const { status, cookie, csrf } = await signInOverHttp(stack.apiUrl, stack.other.key);
@@ -117,7 +157,10 @@ test('the operator pages: another tenant\'s session opens none of this tenant\'s
     body: form ? new URLSearchParams({ _csrf: csrf, ...form }) : undefined,
   })).status;
   expect(await page('GET', '/ui/log')).toBe(200);
+  const notices = await customerNotices();
+  expect(notices.length).toBeGreaterThan(0);
   for (const [method, path, form] of [
+    ...notices.map((id) => ['GET', `/ui/dispatches/${id}`] as const),
     ['GET', `/ui/dispatches/${DISPATCH}`], ['GET', `/ui/orders/${ORDER}`],
     ['POST', `/ui/orders/${ORDER}/release`, { reason: 'checked by phone' }], ['POST', `/ui/orders/${ORDER}/cancel`, { reason: 'customer asked' }],
     ['POST', `/ui/dispatches/${DISPATCH}/recipients/r1/resend`, { email: 'x@acme.test' }], ['POST', `/ui/dispatches/${DISPATCH}/mark-sent`, { note: 'x' }],

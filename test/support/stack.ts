@@ -8,12 +8,16 @@ import { connectDb, type Db } from '../../src/db/models';
 import { createApiKey, type Role } from '../../src/db/api-keys';
 import { buildServer } from '../../src/api/server';
 import { Templates } from '../../src/templates';
-import { createRelaisWorker } from '../../src/worker';
+import { createRelaisWorker, type RelaisWorkerOptions } from '../../src/worker';
 import { createSendGridSender } from '../../src/providers/sendgrid';
 import { createTwilioSender } from '../../src/providers/twilio';
+import { createSmtpSender } from '../../src/providers/smtp';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
 import { freePort } from '../../scripts/lib/processes';
 import type { ApiLimits } from '../../src/api/limits';
+import type { AddressInfo } from 'node:net';
+import { startOpsHttp } from '../../src/metrics-http';
+import type { Resolve } from '../../src/outbound/post';
 
 export interface StackOptions {
   /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
@@ -26,8 +30,20 @@ export interface StackOptions {
   cluster?: { address: string; namespace: string };
   /** Another Temporal server (e.g. a time-skipping test environment) instead of the run's dev server. */
   temporal?: { client: Client; nativeConnection: NativeConnection };
+  /** The in-process worker's activity interceptors (the benchmark times activities with one). */
+  activityInterceptors?: RelaisWorkerOptions['activityInterceptors'];
   /** API body and rate limits (small ones make them observable in a few requests). */
   limits?: Partial<ApiLimits>;
+  /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
+  smtp?: { host: string; port: number };
+  /**
+   * Outbound webhooks: name resolution of the worker (tests answer for names of their own), the POST
+   * timeout (default 5 s), and whether loopback/private addresses are allowed (default true: the
+   * tests' receivers listen on loopback, as an operator would allow for a receiver inside).
+   */
+  webhooks?: { resolve?: Resolve; timeoutMs?: number; allowPrivateNetworks?: boolean };
+  /** Approved WhatsApp templates of the worker (default TEST_WHATSAPP_TEMPLATES). */
+  whatsappTemplates?: Record<string, { contentSid: string; variables: string[] }>;
 }
 
 export interface Stack {
@@ -39,6 +55,8 @@ export interface Stack {
   tenantId: string;
   /** Admin key of the tenant. */
   key: string;
+  /** This process's operations port (/metrics), as the API process serves it on API_METRICS_PORT. */
+  metricsUrl: string;
   /** Environment for `src/worker.ts` as a separate process, wired to this stack. */
   workerEnv: Record<string, string>;
   /** The sandbox's SendGrid signing key, for tests that sign webhooks themselves. */
@@ -63,7 +81,7 @@ export const SANDBOX_SECRETS = {
 
 /** An "approved" WhatsApp template for the document link, as a tenant would configure it. */
 export const TEST_WHATSAPP_TEMPLATES = {
-  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link'] },
+  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link', 'expiresAt'] },
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -79,17 +97,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workflowBundle = { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! };
   const keys = generateSendGridKeyPair();
   const templates = new Templates();
+  const smtp = options.smtp && createSmtpSender({ ...options.smtp, connectionTimeoutMs: 5_000 });
 
   // The API's port is chosen first: the sandbox calls it back, and signatures cover its URL.
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
   const app: FastifyInstance = buildServer({
     db, temporal: client, templates, taskQueue, publicBaseUrl: apiUrl,
     sendgridWebhookPublicKey: keys.publicKeyBase64, twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken, linkSecret: SANDBOX_SECRETS.linkSecret,
+    webhooks: { allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true },
     // The sandbox is a whole provider posting from one address: the per-address webhook limit is
     // raised so load and scale runs measure Relais, not the limiter (test/contract/limits.test.ts sets its own).
     limits: { webhookRate: { max: 1_000_000, windowMs: 60_000 }, ...options.limits },
   });
   await app.listen({ host: '127.0.0.1', port: Number(new URL(apiUrl).port) });
+  const ops = await startOpsHttp({ host: '127.0.0.1', port: 0 });
+  const metricsUrl = `http://127.0.0.1:${(ops.address() as AddressInfo).port}`;
 
   const sandbox = await startSandbox({
     port: 0,
@@ -103,11 +125,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let running: Promise<void> | undefined;
   const startWorker = async (bundle: WorkflowBundleOption = workflowBundle) => {
     worker = await createRelaisWorker({
-      connection: nativeConnection, namespace, taskQueue, workflowBundle: bundle,
+      connection: nativeConnection, namespace, taskQueue, workflowBundle: bundle, activityInterceptors: options.activityInterceptors,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
-        whatsappTemplates: TEST_WHATSAPP_TEMPLATES,
+        whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,
+        webhooks: {
+          starter: { client, taskQueue }, allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true, timeoutMs: options.webhooks?.timeoutMs ?? 5_000, resolve: options.webhooks?.resolve,
+        },
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
+        smtp,
         twilio: createTwilioSender({
           accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, baseUrl: sandbox.url,
           smsFrom: '+15005550006', whatsappFrom: '+15005550006',
@@ -144,7 +170,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PUBLIC_BASE_URL: apiUrl, SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url,
     TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
     TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret, LOG_LEVEL: 'warn',
-    WORKER_HTTP_PORT: '0', // several worker processes may run at once
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WORKER_HTTP_PORT: '0', API_METRICS_PORT: '0', // several worker and API processes may run at once
   };
 
   const request: Stack['request'] = async (method, path, body, useKey = key) => {
@@ -170,14 +197,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    apiUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
+    apiUrl, metricsUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
     other: { tenantId: otherId, key: otherKey },
     keyWithRoles: async (roles) => (await createApiKey(db, { tenantId, roles })).key,
     startWorker, stopWorker, request, waitFor,
     async close() {
       await stopWorker();
+      smtp?.close();
       await sandbox.close();
       await app.close();
+      await new Promise((r) => ops.close(r));
       if (!options.temporal) {
         await connection!.close();
         await nativeConnection.close();

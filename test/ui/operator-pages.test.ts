@@ -1,29 +1,26 @@
 /// <reference lib="dom" />
 // The operator pages (/ui) in a real Chromium (Debian's, driven by playwright-core) against the
 // real stack: sign-in, delivery log (L1, L3), a dispatch with resend (L2, D8), release of a held
-// order (O4, O10), preferences that the next alert follows (O9), access (L4), escaping.
+// order (O4, O10), preferences that the next alert follows (O9), access (L4), escaping, and the
+// links of notices (D4 escalation, O2 seller alert) opening their page through sign-in.
 // Screenshots at desktop and phone widths go to test/artifacts/ui/ (git-ignored).
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expectAccessible, launchBrowser, openSignedIn, screenshots } from '../support/browser';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
+import { signInOverHttp } from '../support/ui-session';
 import { plainReason } from '../../src/domain/reasons';
+import type { SandboxMessage } from '../../src/sandbox/store';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const ARTIFACTS = join(__dirname, '..', 'artifacts', 'ui');
 const SELLER_EMAIL = 'sam.seller@bistro.test';
 const SELLER_PHONE = '+33611111111';
+const BUYER_EMAIL = 'bruno.buyer@bistro.test';
+const PM_PHONE = '+33612345678';
 
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  [stack, browser] = await Promise.all([
-    startStack(),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
-  ]);
+  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -33,50 +30,8 @@ afterAll(async () => {
 const api = (method: string, path: string, body?: unknown) => stack.request(method, path, body);
 const dispatchResult = async (id: string) => (await api('GET', `/v1/dispatches/${id}`)).body?.result;
 
-/** A fresh browser (no cookies) signed in with a key; lands on the first page the key may open. */
-async function signedIn(key: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: stack.apiUrl, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.on('dialog', (d) => { throw new Error(`unexpected dialog: ${d.message()}`); });
-  await page.goto('/ui/log');
-  expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
-  await page.getByLabel(/API key|Clé d'API/).fill(key);
-  await Promise.all([page.waitForURL((url) => url.pathname !== '/ui/sign-in'), page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click()]);
-  return { context, page };
-}
-
-/** Every field a person can fill has a name a screen reader announces (a label or aria-label). */
-async function expectLabelled(page: Page) {
-  const unlabelled = await page.locator('main input:not([type=hidden]), main select').evaluateAll((fields) =>
-    fields.filter((f) => !f.getAttribute('aria-label') && !(f.id && document.querySelector(`label[for="${f.id}"]`))).map((f) => f.outerHTML));
-  expect(unlabelled).toEqual([]);
-}
-
-/**
- * WCAG 2 A and AA by axe-core (contrast, labels, landmarks, names, keyboard traps…), at the
- * width given. Injected through the DevTools protocol, so the page's CSP stays as served.
- */
-async function expectAccessible(page: Page, where: string) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, iframes: false });
-    return result.violations.map((v: any) => `${v.id}: ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
-  });
-  expect({ where, violations }).toEqual({ where, violations: [] });
-}
-
-/** Full-page screenshots at a desktop and a phone width (and the fields' labels and WCAG checked at both). */
-async function screenshots(page: Page, name: string) {
-  await expectLabelled(page);
-  for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'phone']] as const) {
-    await page.setViewportSize({ width, height });
-    // Two frames, so that the sandboxed copy (its own process) is painted too.
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-${label}.png`), fullPage: true });
-    await expectAccessible(page, `${name} (${label})`);
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
+/** A fresh browser signed in with a key (test/support/browser.ts), on this file's stack. */
+const signedIn = (key: string, path?: string) => openSignedIn(browser, stack.apiUrl, key, path);
 
 describe('delivery log and dispatch page', () => {
   let context: BrowserContext;
@@ -121,7 +76,8 @@ describe('delivery log and dispatch page', () => {
     expect(await page.locator('.empty').textContent()).toContain('No dispatch matches');
     const bad = await page.goto('/ui/log?from=yesterday');
     expect(bad!.status()).toBe(400);
-    expect(await page.locator('main').textContent()).toContain('from');
+    // The field by its label, in the tenant's words (issue 14, finding 6).
+    expect(await page.locator('main').textContent()).toContain('From: "yesterday" is not a real date');
   });
 
   test('L2/D8: open it, correct the address and resend; the recipient turns delivered without a reload', async () => {
@@ -171,6 +127,74 @@ describe('delivery log and dispatch page', () => {
     const res = await page.request.post('/ui/dispatches/po-bounce/mark-sent', { form: { note: 'posted' } });
     expect(res.status()).toBe(403);
     expect((await api('GET', '/v1/dispatches/po-bounce')).body.markedSent?.note).toBeUndefined();
+  });
+});
+
+describe('a link in a notice opens its operator page, through sign-in and back to it', () => {
+  /** The link to `path` in a received email: the HTML's button, and the same address in the text part. */
+  function linkIn(message: SandboxMessage, path: string): string {
+    const hrefs = [...(message.html ?? '').matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+    const link = hrefs.find((href) => new URL(href).pathname === path);
+    expect({ path, link }).toEqual({ path, link: expect.stringMatching(/^http/) });
+    expect(message.text).toContain(link);
+    return link!;
+  }
+
+  /** A signed-out browser follows the link: sign-in asks for the key, then the page the link named is open. */
+  async function follow(link: string, path: string): Promise<{ context: BrowserContext; page: Page }> {
+    const { context, page } = await signedIn(stack.key, link);
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(path);
+    return { context, page };
+  }
+
+  test('D4: the escalation email\'s link (and the SMS\'s) opens the dispatch page; signed in, it opens at once', async () => {
+    expect((await api('POST', '/v1/dispatches', purchaseOrder('po-link', ['nobody+bounce@acme.test']))).status).toBe(202);
+    const path = '/ui/dispatches/po-link';
+    const email = await stack.waitFor('the escalation to the buyer', async () =>
+      stack.sandbox.messages({ to: BUYER_EMAIL }).find((m) => (m.text ?? '').includes('PO-po-link') && /URGENT/.test(m.subject ?? '')));
+    const link = linkIn(email, path);
+    expect(link).toBe(`${stack.apiUrl}${path}`);
+    const sms = await stack.waitFor('the escalation by SMS', async () => stack.sandbox.messages({ to: PM_PHONE }).find((m) => (m.body ?? '').includes('PO-po-link')));
+    expect(sms.body).toContain(link);
+
+    const { context, page } = await follow(link, path);
+    expect(await page.locator('[data-recipient="r1"] [data-status]').getAttribute('data-status')).toBe('bounced');
+    expect(await page.locator('#dispatch-result').textContent()).toBe('Error');
+    // Signed in now: the same link opens the page directly.
+    await page.goto(link);
+    expect(new URL(page.url()).pathname).toBe(path);
+    await context.close();
+  });
+
+  test('O2: the seller alert\'s link opens the order page', async () => {
+    const id = 'ui-link-held';
+    expect((await api('POST', '/v1/orders', newOrder(id, { email: 'held@example.test', phone: null, address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' } }))).status).toBe(202);
+    const path = `/ui/orders/${id}`;
+    const alert = await stack.waitFor('the seller alert', async () => stack.sandbox.messages({ to: SELLER_EMAIL }).find((m) => (m.text ?? '').includes(id)));
+    const { context, page } = await follow(linkIn(alert, path), path);
+    expect(await page.locator('#order-state').textContent()).toBe('On hold');
+    await context.close();
+  });
+
+  test('a link sent before notices linked to /ui (`/v1/…`) opens the page in a browser; API clients still get JSON', async () => {
+    for (const [old, path] of [['/v1/dispatches/po-link', '/ui/dispatches/po-link'], ['/v1/orders/ui-link-held', '/ui/orders/ui-link-held']]) {
+      const { context } = await follow(`${stack.apiUrl}${old}`, path);
+      await context.close();
+      const unsigned = await fetch(`${stack.apiUrl}${old}`, { redirect: 'manual' });
+      expect(unsigned.status).toBe(401);
+      expect(((await unsigned.json()) as any).error.code).toBe('unauthenticated');
+      expect((await api('GET', old)).status).toBe(200);
+    }
+  });
+
+  test('sign-in never sends the browser to another site, nor outside the operator pages', async () => {
+    for (const next of ['https://evil.example/ui/log', '//evil.example/ui/log', '/\\evil.example/ui/log', '/v1/dispatches/po-link', '/ui/../v1/dispatches/po-link']) {
+      const signIn = await signInOverHttp(stack.apiUrl, stack.key, next);
+      expect({ next, status: signIn.status, location: signIn.location }).toEqual({ next, status: 303, location: '/ui/' });
+      const form = await (await fetch(`${stack.apiUrl}/ui/sign-in?${new URLSearchParams({ next })}`)).text();
+      expect(form).not.toContain('name="next"');
+    }
+    expect((await signInOverHttp(stack.apiUrl, stack.key, '/ui/orders/ui-link-held')).location).toBe('/ui/orders/ui-link-held');
   });
 });
 
@@ -350,20 +374,20 @@ test('a platform key or a wrong key cannot sign in', async () => {
 test('settings: a bad duration is refused naming the field and changes nothing; French when the tenant chooses it', async () => {
   const { context, page } = await signedIn(stack.key);
   await page.goto('/ui/settings');
-  await page.getByLabel('Unknown after (D3)').fill('P3X'); // passes the field's own pattern, not the server's check
+  await page.getByLabel('Tell the sender when a recipient has confirmed nothing after').fill('P3X'); // passes the field's own pattern, not the server's check
   const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/settings') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Save' }).last().click()]);
   expect(res.status()).toBe(400);
   expect(await page.getByRole('alert').textContent()).toContain('policies.unknownAfter');
   expect((await stack.db.Tenant.findById(stack.tenantId).lean())!.policies!.unknownAfter).toBe('PT30M');
 
-  await page.getByLabel('Unknown after (D3)').fill('PT45M');
+  await page.getByLabel('Tell the sender when a recipient has confirmed nothing after').fill('PT45M');
   await page.getByLabel('Language').selectOption('fr');
   await page.getByRole('button', { name: 'Save' }).last().click();
   await page.waitForURL('**/ui/settings?done=settings');
   expect(await page.locator('html').getAttribute('lang')).toBe('fr');
   expect(await page.locator('h1').textContent()).toBe('Préférences et réglages');
   expect(await page.getByRole('status').first().textContent()).toBe('Réglages enregistrés.');
-  expect(await page.getByLabel('Inconnu après (D3)').inputValue()).toBe('PT45M');
+  expect(await page.getByLabel('Prévenir l\'expéditeur quand un destinataire n\'a rien confirmé après').inputValue()).toBe('PT45M');
   await screenshots(page, 'settings-fr');
   await context.close();
 });

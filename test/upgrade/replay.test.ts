@@ -1,25 +1,25 @@
-// Rule of upgrades (docs/deploy.md): a worker running this code replays the histories that the
-// previous code recorded (test/fixtures/histories/, recorded by record.ts there) without a
-// non-determinism error: a dispatch mid-way (events applied, a notice started, a recipient
-// resent, marked sent by hand, still listening), a notice dispatch still listening, a dispatch
-// that continued as new (both runs) and an order that sent an alert.
+// Rule of upgrades (docs/deploy.md): a worker running this code replays the dispatch histories that
+// the previous code recorded (test/fixtures/histories/dispatch-*.json, recorded by record.ts there)
+// without a non-determinism error: a dispatch mid-way (events applied, a notice started, a
+// recipient resent, marked sent by hand, still listening), a notice dispatch still listening, and a
+// dispatch that continued as new (both runs). Orders: test/workflows/order-replay.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
-const recorded = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+const recorded = readdirSync(FIXTURES).filter((f) => f.startsWith('dispatch-') && f.endsWith('.json')).sort();
 
-test('the recorded histories are all there', () => {
+test('the recorded dispatch histories are all there', () => {
   expect(recorded).toEqual([
-    'dispatch-continued-first-run.json', 'dispatch-continued-next-run.json', 'dispatch-midway.json', 'dispatch-notice-running.json', 'order-held.json',
+    'dispatch-continued-first-run.json', 'dispatch-continued-next-run.json', 'dispatch-midway.json', 'dispatch-notice-running.json',
   ]);
 });
 
 test.each(recorded)('%s replays on this code', async (file) => {
-  const { workflowId, history } = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { workflowId: string; history: unknown };
+  const history = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as unknown;
   const results: Array<{ workflowId: string; error?: unknown }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! } }, [{ workflowId, history }])) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! } }, [{ workflowId: file.replace(/\.json$/, ''), history }])) {
     results.push(result);
   }
   expect(results).toHaveLength(1);

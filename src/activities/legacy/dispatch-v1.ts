@@ -9,7 +9,8 @@ import { nextNumber } from '../../db/models';
 import type { DispatchInput, DispatchState } from '../../domain/legacy/dispatch-v1';
 import { plainReason, type Locale } from '../../domain/reasons';
 import { ROUTING_ARGS, type RecipientSendOutcome } from '../../providers/types';
-import { contentVariables, retryByFailingTime, type ActivityDeps } from '../deps';
+import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from '../deps';
+import { sealedCopy, type MessageContent } from '../../sealed';
 
 export interface SendRequest {
   tenantId: string;
@@ -42,14 +43,18 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
       if (existing) return { number: existing.number, subject: existing.subject ?? null };
       // The notice templates now end long lists with "and N more" (issue 15); this version lists everyone.
       const context = { moreFailures: 0, moreDelivered: 0, morePending: 0, ...input.data, tenantName: input.tenantName, timeZone: input.timeZone };
-      let content: { subject: string | null; html: string | null; text: string };
-      try {
-        content = input.channel === 'email'
-          ? templates.renderEmail(input.template, input.locale, context)
-          : { subject: null, html: null, text: templates.renderMessage(input.channel, input.template, input.locale, context) };
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
-      }
+      const render = (data: Record<string, unknown>): MessageContent => {
+        try {
+          return input.channel === 'email'
+            ? { ...templates.renderEmail(input.template, input.locale, data), templateData: data }
+            : { subject: null, html: null, text: templates.renderMessage(input.channel, input.template, input.locale, data), templateData: data };
+        } catch (err) {
+          throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
+        }
+      };
+      // D11: the copy people read. A customer's link or reply code is withheld from it, and what is
+      // really sent is kept sealed for sendDispatch (src/domain/secrets.ts, src/sealed.ts).
+      const { copy, sealed } = sealedCopy(deps.linkSecret, `${input.tenantId}/${input.dispatchId}`, input.template, input.locale, context, render);
       const number = await nextNumber(db, `dispatch:${input.tenantId}`);
       try {
         await db.LegacyDispatch.create({
@@ -57,14 +62,14 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
           number, kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
           document: input.document ?? { type: null, number: null },
           sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },
-          requestedBy: input.requestedBy, ...content, templateData: context,
+          requestedBy: input.requestedBy, ...copy, sealed,
           attachments: (input.attachments ?? []).map((a) => a.filename),
           recipients: input.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', history: [] })),
           recipientAddresses: input.recipients.map((r) => r.address.toLowerCase()),
           result: 'queued', parent: input.parentWorkflowId,
         });
         countNotice(input);
-        return { number, subject: content.subject };
+        return { number, subject: copy.subject };
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
         const raced = await db.LegacyDispatch.findOne({ tenantId: input.tenantId, dispatchId: input.dispatchId }, { number: 1, subject: 1 }).lean();
@@ -78,8 +83,9 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
      * duplicate is possible only if the worker dies between the provider's answer and that write.
      */
     sendDispatch: retryByFailingTime(async (request: SendRequest): Promise<SendResult> => {
-      const doc = await db.LegacyDispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).lean();
+      const doc = await db.LegacyDispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }).select('+sealed').lean();
       if (!doc) throw ApplicationFailure.nonRetryable(`dispatch ${request.dispatchId} is not recorded`, 'NotFound');
+      const content = sendableContent(deps, `${request.tenantId}/${request.dispatchId}`, doc);
       const done = new Map((doc.sendLog as SendLogEntry[]).map((e) => [e.routingId, e]));
       const todo = request.recipients.filter((r) => !done.has(r.routingId));
       const record = async (entries: SendLogEntry[]) => {
@@ -108,7 +114,7 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
           attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, contentBase64: Buffer.from(a.content.buffer ?? a.content).toString('base64') })),
           from: { email: tenant?.emailFrom?.email ?? deps.emailFrom, name: doc.sender?.name ?? tenant?.name ?? undefined },
           replyTo: doc.sender?.email ? { email: doc.sender.email, name: doc.sender.name ?? undefined } : undefined,
-          subject: doc.subject ?? '', html: doc.html ?? '', text: doc.text ?? '',
+          subject: content.subject ?? '', html: content.html ?? '', text: content.text ?? '',
           categories: [doc.kind, doc.template], customArgs,
         };
         // SendGrid takes the whole list in one request; an SMTP server answers per message, so
@@ -131,11 +137,12 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
           let entry: SendLogEntry;
           try {
             const approved = doc.channel === 'whatsapp' ? deps.whatsappTemplates?.[`${doc.template}.${doc.locale}`] : undefined;
+            const dates = approved && { fields: templates.datetimeVariables('whatsapp', doc.template!, doc.locale as Locale), locale: doc.locale as Locale, timeZone: String(content.templateData.timeZone) };
             const sent = await deps.twilio.sendMessage({
               channel: doc.channel as 'sms' | 'whatsapp', to: r.address, statusCallback: callback.toString(),
               ...(approved
-                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, (doc.templateData ?? {}) as Record<string, unknown>) } }
-                : { body: doc.text ?? '' }),
+                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, content.templateData, dates || undefined) } }
+                : { body: content.text }),
             });
             entry = { routingId: r.routingId, providerMessageId: sent.providerMessageId, outcome: 'accepted', response: sent.status, at: new Date() };
           } catch (err) {

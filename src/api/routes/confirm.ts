@@ -12,6 +12,7 @@ import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workf
 import { orderWorkflowId } from './orders';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import { perTenantLinkLimit, type ApiLimits } from '../limits';
+import { securePublicPages } from '../public-pages';
 
 const T = {
   fr: {
@@ -34,9 +35,8 @@ type Words = (typeof T)['en'];
 const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(reply: FastifyReply, status: number, lang: 'fr' | 'en', body: string) {
+  // Headers: securePublicPages (no framing, no sniffing, no caching, no referrer).
   return reply.status(status).type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
     .send(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(T[lang].title)}</title><style>
 body{font-family:system-ui,sans-serif;max-width:32rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1a1a1a}
@@ -62,6 +62,7 @@ const tokenParams = z.object({ token: z.string().min(1).describe('the signed, ex
 
 export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
+  securePublicPages(app);
   // Per client address: the page is public, and a guessed token must stay a slow guess.
   const config = { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } };
   const secrets = linkSecrets(deps);

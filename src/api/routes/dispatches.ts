@@ -7,17 +7,21 @@ import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, Workflow
 import type { ApiDeps } from '../server';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
-import { apiErrors, authenticated, requireRole } from '../server';
+import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
 import { ApiError, notFound, unprocessable } from '../errors';
-import { createDispatchSchema, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
+import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
-import { TemplateError, type RenderedEmail } from '../../templates';
-import { canonicalHash, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
+import { sealedCopy } from '../../sealed';
+import { TemplateError } from '../../templates';
+import { dispatchPagePath, pageUrl } from '../../ui/paths';
+import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
+import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
 import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
 export { dispatchWorkflowId };
@@ -47,11 +51,19 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     schema: {
       tags, ...authenticated, summary: 'Email a document to 1..1000 recipients (D1); idempotent on dispatchId',
       body: createDispatchSchema,
-      response: { 200: accepted.describe('already accepted earlier (same dispatchId)'), 202: accepted.describe('accepted; the dispatch workflow has started'), ...apiErrors(409, 413, 422) },
+      response: {
+        200: accepted.describe('already accepted earlier (same dispatchId, same body)'), 202: accepted.describe('accepted; the dispatch workflow has started'),
+        ...apiErrors(409, 413, 422, 503),
+      },
     },
   }, async (request, reply) => {
     const tenantId = request.principal!.tenantId!;
     const body = request.body;
+    const dataBytes = Buffer.byteLength(JSON.stringify(body.data));
+    if (dataBytes > DATA_LIMITS.bytes) {
+      const message = `data is ${dataBytes} bytes as JSON; at most ${DATA_LIMITS.bytes} (keep documents in attachments, not in template data)`;
+      throw new ApiError(413, 'payload_too_large', message, [{ field: 'data', message, value: null, limitBytes: DATA_LIMITS.bytes, sizeBytes: dataBytes }]);
+    }
     const duplicate = duplicateRecipient(body.recipients);
     if (duplicate) throw unprocessable(`duplicate of recipients.${duplicate.first}.email`, `recipients.${duplicate.index}.email`, body.recipients[duplicate.index].email);
     const tenant = await db.Tenant.findById(tenantId).lean();
@@ -69,9 +81,14 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     const locale = body.locale ?? (tenant.locale as 'fr' | 'en');
     // Rendering now turns an unknown template or a missing variable into a 400, before anything starts.
     const templateData = { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone };
-    let content: RenderedEmail;
+    if (carriesSecrets(body.template) && !deps.linkSecret) {
+      throw new ApiError(503, 'not_configured', `template ${body.template} carries a customer's link or code, kept sealed under LINK_SECRET, which is not set`);
+    }
+    let recordedCopy: ReturnType<typeof sealedCopy>;
     try {
-      content = templates.renderEmail(body.template, locale, templateData);
+      // D11: the copy people read; a customer's link or code in it is withheld, and what is sent kept sealed (src/sealed.ts).
+      recordedCopy = sealedCopy(deps.linkSecret ?? '', dispatchKey(tenantId, body.dispatchId), body.template, locale, templateData,
+        (data) => ({ ...templates.renderEmail(body.template, locale, data), templateData: data }));
     } catch (err) {
       if (err instanceof TemplateError) throw unprocessable(err.message, err.field ?? 'template', err.code === 'template_not_found' ? body.template : undefined);
       throw err;
@@ -86,38 +103,56 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
     const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
     // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
-    await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
+    const stored = await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
       { _id: `${tenantId}/${body.dispatchId}/${index}` },
       { $setOnInsert: { tenantId, dispatchId: body.dispatchId, index, filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') } },
       { upsert: true },
     )));
+    const sent = fingerprint(body, 'dispatchId');
+    /** Another body under a used id is refused naming what differs; attachments this request added beside it are not its own. */
+    const refuseIfDifferent = async (accepted: Fingerprint | null | undefined) => {
+      const differs = accepted ? differingFields(accepted, sent) : [];
+      if (!differs.length) return;
+      await Promise.all(stored.map((r, index) => (r.upsertedCount ? db.Attachment.deleteOne({ _id: `${tenantId}/${body.dispatchId}/${index}` }) : undefined)));
+      throw new ApiError(409, 'dispatch_exists', `dispatch ${body.dispatchId} exists with another ${differs.join(', ')}: send it again as it was, or use a new dispatchId`,
+        differs.map((field) => ({ field, message: 'differs from the request accepted under this dispatchId', value: null })));
+    };
+    /** A dispatch of the first version of the workflow under this id: its request is in its workflow's memo (none before requests were fingerprinted: taken as the same). */
+    const firstVersion = async () => {
+      await refuseIfDifferent((await temporal.workflow.getHandle(workflowId).describe()).memo?.request as Fingerprint | undefined);
+      return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
+    };
     // The dispatch is recorded before its workflow starts, which then carries ids only. A retried
     // request finds the record (the same request, or 409) and starts the workflow if the first did not get that far.
     const recorded = await recordDispatch(db, {
       tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid', template: body.template, locale,
       document: body.document, sender: { name: body.sender.name, email: body.sender.email, outletId: body.sender.outletId }, requestedBy: request.principal!.keyId,
-      content, templateData, attachments: body.attachments.map((a) => a.filename),
+      content: recordedCopy.copy, sealed: recordedCopy.sealed, attachments: body.attachments.map((a) => a.filename),
       recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
-      parent: null, requestHash: canonicalHash(body),
+      parent: null, request: sent,
     });
-    if (recorded.outcome === 'legacy') return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
-    if (recorded.outcome === 'existing' && recorded.requestHash !== canonicalHash(body)) {
-      throw new ApiError(409, 'conflict', `dispatchId ${body.dispatchId} was already used for another request`, [{ field: 'dispatchId', message: 'already used for another request', value: body.dispatchId }]);
-    }
+    if (recorded.outcome === 'legacy') return firstVersion();
+    if (recorded.outcome === 'existing') await refuseIfDifferent(recorded.request);
     const input: DispatchInput = {
-      tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid',
+      tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid', template: body.template,
       locale, timeZone: tenant.timeZone, document: body.document, sender: body.sender, escalateTo, recipientCount: body.recipients.length,
       policy: {
         unknownAfterMs: isoDurationToMs(tenant.policies?.unknownAfter ?? 'PT30M'),
         listenForMs: isoDurationToMs(tenant.policies?.listenFor ?? 'P3D'),
       },
-      dispatchUrl: new URL(`/v1/dispatches/${encodeURIComponent(body.dispatchId)}`, deps.publicBaseUrl).toString(),
+      // Notices link to the operator page (sign-in leads back to it), not to this JSON API.
+      dispatchUrl: pageUrl(deps.publicBaseUrl, dispatchPagePath(body.dispatchId)),
       parentWorkflowId: null,
     };
     try {
       await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // Recorded just now, yet its workflow runs: the first version started it (and records it itself).
+      if (recorded.outcome === 'created') {
+        await discardRecord(db, tenantId, body.dispatchId);
+        return firstVersion();
+      }
       // Idempotent on dispatchId: the platform may retry a request whose answer it lost.
       return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
     }
@@ -137,10 +172,10 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   }, async (request) => listDispatches(db, request.principal!.tenantId!, request.query));
 
   app.get('/v1/dispatches/:id', {
-    onRequest: canRead,
+    onRequest: [browsersToPage(dispatchPagePath), canRead],
     schema: {
       tags, ...authenticated, summary: 'One dispatch with a page of its recipients (by position) and their status histories (L2)',
-      params: dispatchParams, querystring: recipientPageQuery, response: { 200: dispatchViewSchema, ...apiErrors(404) },
+      params: dispatchParams, querystring: recipientPageQuery, response: { 200: dispatchViewSchema, ...browserRedirect, ...apiErrors(404) },
     },
   }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id, { from: request.query.recipientsCursor, limit: request.query.recipientsLimit }));
 
@@ -212,10 +247,14 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
   const tenantId = principal.tenantId!;
   const { db } = deps;
   const handle = deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId));
+  const current = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { template: 1 }).lean();
+  const header = current ?? await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { template: 1 }).lean();
+  // The workflow refuses it too (before this record exists, and for any caller); here also once it has finished.
+  if (header && carriesSecrets(header.template)) throw new ApiError(409, 'conflict', NO_RESEND_OF_SECRETS);
   try {
     let previous: string | undefined;
     let recipient: unknown;
-    if (await db.Dispatch.exists({ _id: dispatchKey(tenantId, dispatchId) })) {
+    if (current) {
       const target = await recipientByIdentifier(db, tenantId, dispatchId, recipientId);
       if (!target) throw new ApiError(409, 'conflict', `no recipient ${recipientId} in this dispatch`);
       previous = target.address;

@@ -7,6 +7,7 @@ import type { ApiDeps } from '../server';
 import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
 import { dispatchKey } from '../../db/dispatch-records';
+import { securePublicPages } from '../public-pages';
 
 const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
@@ -17,6 +18,7 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 
 export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
+  securePublicPages(app);
   const secrets = linkSecrets(deps);
   app.get('/d/:token', {
     config: { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } },
@@ -27,20 +29,20 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       response: { 200: htmlPage('the document as sent'), 404: htmlPage('not valid, or no such document'), 410: htmlPage('the link has expired'), ...errors(429) },
     },
   }, async (request, reply) => {
-    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const html = 'text/html; charset=utf-8';
     const check = checkLink(request, secrets, 'document');
     if (!check.ok) {
       const expired = check.reason === 'expired';
-      return reply.status(expired ? 410 : 404).type('text/html').send(PAGE('en', 'Link', expired
+      return reply.status(expired ? 410 : 404).type(html).send(PAGE('en', 'Link', expired
         ? '<h1>This link has expired</h1><p>Ask the sender for a new one. — Ce lien a expiré : demandez-en un nouveau à l\'expéditeur.</p>'
         : '<h1>This link is not valid</h1><p>Check that you copied it whole. — Ce lien n\'est pas valide.</p>'));
     }
     const { tenantId, target } = check.claims;
     const doc = (await deps.db.DispatchContent.findById(dispatchKey(tenantId, target), { html: 1 }).lean())
       ?? await deps.db.LegacyDispatch.findOne({ tenantId, dispatchId: target }, { html: 1 }).lean(); // the first version's record
-    if (!doc?.html) return reply.status(404).type('text/html').send(PAGE('en', 'Document', '<h1>Document not found</h1>'));
+    if (!doc?.html) return reply.status(404).type(html).send(PAGE('en', 'Document', '<h1>Document not found</h1>'));
     // The stored copy is our own rendered (escaped) template; a CSP keeps it script-free anyway.
-    reply.header('content-security-policy', "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'");
-    return reply.type('text/html').send(doc.html);
+    reply.header('content-security-policy', "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    return reply.type(html).send(doc.html);
   });
 }

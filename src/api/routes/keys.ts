@@ -9,6 +9,7 @@ import { ApiError } from '../errors';
 import { createKeySchema } from '../schemas';
 import type { ZodRequestTypes } from '../openapi';
 import { createApiKey } from '../../db/api-keys';
+import type { ApiKeyDoc, Db } from '../../db/models';
 
 const view = (k: { _id: string; roles: string[]; label?: string | null; createdAt?: Date }) =>
   ({ id: k._id, roles: k.roles, label: k.label ?? null, createdAt: k.createdAt?.toISOString() ?? null });
@@ -56,14 +57,34 @@ export async function keyRoutes(scope: FastifyInstance, deps: ApiDeps) {
     },
   }, async (request, reply) => {
     const { tenantId, actor } = caller(request);
-    const target = await db.ApiKey.findOne({ _id: request.params.id, tenantId }, { roles: 1 }).lean();
+    const target = await db.ApiKey.findOne({ _id: request.params.id, tenantId }).lean();
     if (!target) throw new ApiError(404, 'not_found', `no key ${request.params.id}`);
-    // Never lock a tenant out: its last admin key stays until another admin key exists.
-    if (target.roles.includes('admin') && await db.ApiKey.countDocuments({ tenantId, roles: 'admin' }) <= 1) {
+    if (!await revokeKeepingAnAdmin(db, target)) {
       throw new ApiError(409, 'last_admin_key', 'this is the tenant\'s last admin key: create another admin key first');
     }
-    await db.ApiKey.deleteOne({ _id: target._id, tenantId });
     await db.Audit.create({ tenantId, actor, action: 'key.revoke', target: target._id, at: new Date(), details: null });
     return reply.status(204).send();
   });
+}
+
+/**
+ * Revokes a key unless that leaves its tenant without an admin key (issue 14, finding 2): false
+ * when refused. Neither FerretDB v1 (no transactions; an update reads, changes and writes back a
+ * document without atomicity) nor a check-then-delete can make "count, then delete" one step, so:
+ * delete the key (a single-document delete by id: atomic on both servers, and `deletedCount` says
+ * whether this request removed it), then count the admin keys left; none left → put the key back
+ * and refuse. Why no interleaving of concurrent revokes can leave zero: take the revoke whose
+ * delete completed last. Every other delete completed before its count began, so that count sees
+ * them all. If it sees no admin key, it restores its own, and nothing deletes that key again (a
+ * later delete would have completed after the last one). If it sees one, that key was never
+ * deleted or was put back by another request, and for the same reason stays. Two requests may
+ * both refuse where one could have succeeded; never may both succeed where one must fail.
+ * A restored key is briefly absent: requests made with it in that window get 401.
+ */
+export async function revokeKeepingAnAdmin(db: Db, key: ApiKeyDoc & { _id: string }): Promise<boolean> {
+  const removed = await db.ApiKey.deleteOne({ _id: key._id, tenantId: key.tenantId });
+  if (removed.deletedCount !== 1) throw new ApiError(404, 'not_found', `no key ${key._id}`); // revoked meanwhile
+  if (!key.roles.includes('admin') || await db.ApiKey.countDocuments({ tenantId: key.tenantId, roles: 'admin' }) > 0) return true;
+  await db.ApiKey.create(key).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; });
+  return false;
 }

@@ -8,16 +8,25 @@ import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import type { ApiDeps } from '../server';
 import { noticeRecipients } from '../dispatch-views';
-import { apiErrors, authenticated, requireRole } from '../server';
+import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import { ApiError, notFound } from '../errors';
 import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema, type PreferencesBody } from '../schemas';
-import { cancelUpdate, order, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput, type OrderStateView } from '../../workflows/order';
+import { order } from '../../workflows/order';
+import { cancelUpdate, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput, type TimelineEntry } from '../../workflows/order-contract';
+import type { LegacyOrderView } from '../../workflows/legacy/order-v1';
 import { isoDurationToMs } from '../../domain/durations';
+import type { ExceptionType, OrderState } from '../../domain/order';
 import { effectivePreferences } from '../../domain/preferences';
+import { orderPagePath, pageUrl } from '../../ui/paths';
 
 export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
 
 const orderParams = z.object({ id: z.string().min(1).describe('the orderId given on creation') });
+export const orderTimelineQuery = z.object({
+  historyCursor: z.coerce.number().int().min(1).optional().describe('the `historyCursor` of the previous answer: the page of events before it'),
+  historyLimit: z.coerce.number().int().min(1).max(200).default(50).describe('events per page of the timeline'),
+});
+export type OrderTimelineQuery = z.infer<typeof orderTimelineQuery>;
 const accepted = z.object({ orderId: z.string(), workflowId: z.string(), created: z.boolean() });
 const stateAnswer = z.object({ orderId: z.string(), state: z.string() }).loose();
 const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.string()) });
@@ -55,7 +64,8 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
         readyToShipWithinMs: isoDurationToMs(p.readyToShipWithin ?? 'P1D'),
         unknownAfterMs: isoDurationToMs(p.unknownAfter ?? 'PT30M'), listenForMs: isoDurationToMs(p.listenFor ?? 'P3D'),
       },
-      orderUrl: new URL(`/v1/orders/${encodeURIComponent(body.orderId)}`, deps.publicBaseUrl).toString(),
+      // Seller alerts link to the operator page (sign-in leads back to it), not to this JSON API.
+      orderUrl: pageUrl(deps.publicBaseUrl, orderPagePath(body.orderId)),
     };
     const workflowId = orderWorkflowId(tenantId, body.orderId);
     try {
@@ -68,9 +78,12 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
   });
 
   app.get('/v1/orders/:id', {
-    onRequest: canRead,
-    schema: { tags, ...authenticated, summary: 'An order: state, exceptions, notifications (O10)', params: orderParams, response: { 200: z.object({ orderId: z.string(), state: z.string() }).loose(), ...apiErrors(404) } },
-  }, async (request) => readOrder(deps, request.principal!.tenantId!, request.params.id));
+    onRequest: [browsersToPage(orderPagePath), canRead],
+    schema: {
+      tags, ...authenticated, summary: 'An order: state, exceptions, notifications and a page of its timeline, newest events last (O10)',
+      params: orderParams, querystring: orderTimelineQuery, response: { 200: z.object({ orderId: z.string(), state: z.string() }).loose(), ...browserRedirect, ...apiErrors(404) },
+    },
+  }, async (request) => readOrder(deps, request.principal!.tenantId!, request.params.id, request.query));
 
   app.post('/v1/orders/:id/events', {
     onRequest: canWrite,
@@ -129,25 +142,74 @@ async function update<T>(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: strin
   }
 }
 
-/** O10: an order of the tenant with its exceptions and every notification with its delivery status; 404 otherwise. */
-export async function readOrder(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, orderId: string) {
+interface OrderFacts {
+  state: OrderState; address: unknown; risk: unknown; hold: { reason: string; since: string } | null; stuck: boolean;
+  lastTrackingAt: string | null; restocked: boolean; confirmation: { expiresAt: string; used: boolean } | null;
+}
+type HistoryLine = { event: string; at: string; by: string | null; reason: string | null; details: Record<string, unknown> | null };
+type Notification = { dispatchId: string; audience: string; channel: string; template: string; at: string };
+
+/**
+ * O10: an order of the tenant, its exceptions (open and resolved), every notification with its
+ * delivery status, and one page of its timeline in time order (the newest by default;
+ * `historyCursor` names the next older page); 404 otherwise.
+ */
+export async function readOrder(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, orderId: string, page: Partial<OrderTimelineQuery> = {}) {
   const { db } = deps;
-  let view = (await db.Order.findOne({ tenantId, orderId }).lean())?.view as OrderStateView | undefined;
-  if (!view) {
-    try {
-      view = await deps.temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)).query(orderStateQuery);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(`order ${orderId}`);
-      throw err;
+  const limit = page.historyLimit ?? 50;
+  const doc = await db.Order.findOne({ tenantId, orderId }).lean();
+  let facts: OrderFacts;
+  let exceptions: Array<{ type: ExceptionType; reason: string; details: string | null; openedAt: string; resolvedAt: string | null; resolution: string | null }>;
+  let notifications: Notification[];
+  let history: HistoryLine[];
+  let historyCursor: number | null = null;
+  const legacy = doc?.view as LegacyOrderView | undefined;
+  if (legacy) {
+    // An order started before issue 15: its whole view is one field, paged here.
+    facts = { ...legacy, confirmation: legacy.confirmation && { expiresAt: legacy.confirmation.expiresAt, used: legacy.confirmation.used } };
+    ({ exceptions, notifications } = legacy);
+    const end = Math.min(legacy.history.length, (page.historyCursor ?? legacy.history.length + 1) - 1);
+    history = legacy.history.slice(Math.max(0, end - limit), end);
+    historyCursor = end - limit > 0 ? end - limit + 1 : null;
+  } else {
+    if (doc) {
+      facts = {
+        state: doc.state as OrderState, address: doc.address, risk: doc.risk ?? null, hold: doc.hold ?? null, stuck: doc.stuck ?? false,
+        lastTrackingAt: doc.lastTrackingAt ?? null, restocked: doc.restocked ?? false, confirmation: doc.confirmation ?? null,
+      };
+    } else {
+      // Accepted, not yet recorded by the worker: answer from the workflow itself.
+      try {
+        const s = await deps.temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)).query(orderStateQuery);
+        facts = { ...s, confirmation: s.confirmation && { expiresAt: s.confirmation.expiresAt, used: s.confirmation.used } };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw notFound(`order ${orderId}`);
+        throw err;
+      }
     }
+    const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+    const [exceptionDocs, notificationDocs, events] = await Promise.all([
+      db.OrderException.find({ tenantId, orderId }).lean(),
+      db.OrderTimeline.find({ tenantId, orderId, kind: 'notification' }).lean(),
+      db.OrderTimeline.find({ tenantId, orderId, kind: 'event', ...(page.historyCursor ? { seq: { $lt: page.historyCursor } } : {}) }).sort({ seq: -1 }).limit(limit + 1).lean(),
+    ]);
+    exceptions = exceptionDocs.sort((a, b) => a.n - b.n).map((e) => ({
+      type: e.type as ExceptionType, reason: e.reason, details: e.details ?? null, openedAt: e.openedAt.toISOString(), resolvedAt: iso(e.resolvedAt), resolution: e.resolution ?? null,
+    }));
+    notifications = (notificationDocs as unknown as Array<Extract<TimelineEntry, { kind: 'notification' }> & { at: Date }>).sort((a, b) => a.seq - b.seq)
+      .map((n) => ({ dispatchId: n.dispatchId, audience: n.audience, channel: n.channel, template: n.template, at: n.at.toISOString() }));
+    const lines = events.slice(0, limit).reverse() as unknown as Array<Extract<TimelineEntry, { kind: 'event' }> & { at: Date }>;
+    history = lines.map((h) => ({ event: h.event, at: h.at.toISOString(), by: h.by ?? null, reason: h.reason ?? null, details: h.details ?? null }));
+    historyCursor = events.length > limit ? lines[0].seq : null;
   }
-  const ids = (view.notifications ?? []).map((n) => n.dispatchId);
-  const dispatches = await noticeRecipients(db, tenantId, ids);
-  const notifications = (view.notifications ?? []).map((n) => {
-    const d = dispatches.get(n.dispatchId);
-    return { ...n, result: d?.result ?? 'queued', to: d?.to ?? null, status: d?.status ?? 'queued' };
-  });
-  return { orderId, ...view, notifications };
+  const dispatches = await noticeRecipients(db, tenantId, notifications.map((n) => n.dispatchId));
+  return {
+    orderId, ...facts, exceptions, history, historyCursor,
+    notifications: notifications.map((n) => {
+      const d = dispatches.get(n.dispatchId);
+      return { ...n, result: d?.result ?? 'queued', to: d?.to ?? null, status: d?.status ?? 'queued' };
+    }),
+  };
 }
 
 /** O4: ops release or cancel a held order with a reason (audited). */

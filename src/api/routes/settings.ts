@@ -5,6 +5,7 @@ import type { ZodRequestTypes } from '../openapi';
 import type { ApiDeps } from '../server';
 import { apiErrors, authenticated, requireRole } from '../server';
 import { settingsSchema, type SettingsBody } from '../schemas';
+import { refusePolicyProblems } from '../errors';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 
@@ -24,13 +25,14 @@ export async function settingsRoutes(scope: FastifyInstance, deps: ApiDeps) {
 
   app.put('/v1/settings', {
     onRequest: admin,
-    schema: { ...doc, summary: 'Change settings (D3/D7/O5/O7 durations, locale, time zone, sender, outlets); only what is sent changes', body: settingsSchema, response: { 200: settingsView, ...apiErrors() } },
+    schema: { ...doc, summary: 'Change settings (D3/D7/O5/O7 durations, locale, time zone, sender, outlets); only what is sent changes', body: settingsSchema, response: { 200: settingsView, ...apiErrors(422) } },
   }, async (request) => updateSettings(deps.db, request.principal!, request.body));
 }
 
 /** Only the fields sent change (audited); shared with the settings page (src/ui). */
 export async function updateSettings(db: Db, principal: Principal, body: SettingsBody) {
   const tenantId = principal.tenantId!;
+  if (body.policies) refusePolicyProblems(body.policies, (await db.Tenant.findById(tenantId, { policies: 1 }).lean())?.policies ?? {});
   const set: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key === 'policies') for (const [p, v] of Object.entries(value as object)) set[`policies.${p}`] = v;

@@ -5,10 +5,12 @@ import { z } from 'zod';
 import { metrics } from '../../metrics';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import twilio from 'twilio';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { ApiError } from '../errors';
-import { fromSendGrid, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent } from '../../providers/webhook-events';
+import {
+  fromSendGrid, parseSendGridBatch, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent,
+} from '../../providers/webhook-events';
 import { afterSignatureCheck, errors } from '../openapi';
 import type { ApiLimits } from '../limits';
 import { providerEventsSignal } from '../../workflows/legacy/dispatch-v1';
@@ -16,8 +18,7 @@ import type { ProviderEvent } from '../../providers/types';
 import { dispatchWorkflowId } from '../../db/dispatch-records';
 import { ingestEvents, type IndexedEvent } from '../event-ingest';
 import { routingId } from '../../domain/dispatch';
-import { orderWorkflowId } from './orders';
-import { confirmAddressUpdate } from '../../workflows/order';
+import { answerReply } from '../inbound-replies';
 
 /** A signed SendGrid batch older than this is refused: a captured request can't be replayed later. */
 export const SIGNATURE_MAX_AGE_SECONDS = 300;
@@ -44,9 +45,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
   /**
    * Events of current dispatches are stored and signalled by position (event-ingest.ts); those of
    * the first version's dispatches are signalled whole, as that version expects. Unknown
-   * dispatches are acknowledged and logged; what reaches no dispatch is kept for audit.
+   * dispatches are acknowledged and logged; what reaches no dispatch is kept for audit, an invalid
+   * event with why (and nothing else done with it).
    */
-  async function deliver(provider: 'sendgrid' | 'twilio', items: Array<{ raw: unknown; routed?: RoutedEvent }>, request: FastifyRequest) {
+  async function deliver(provider: 'sendgrid' | 'twilio', items: Array<{ raw: unknown; routed?: RoutedEvent; invalid?: string }>, request: FastifyRequest) {
     const indexed = items.filter((i): i is { raw: unknown; routed: IndexedEvent } => Boolean(i.routed?.recipient));
     const firstVersion = items.filter((i) => i.routed && !i.routed.recipient);
     const [current, legacy] = await Promise.all([
@@ -61,11 +63,11 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
     const receivedAt = new Date();
     const audited = items.filter(({ routed: r }) => !r?.recipient || outcomes.get(dispatchWorkflowId(r.tenantId, r.dispatchId)) === 'unknown_target');
     if (audited.length) {
-      await db.WebhookEvent.insertMany(audited.map(({ raw: payload, routed: r }) => {
+      await db.WebhookEvent.insertMany(audited.map(({ raw, routed: r, invalid }) => {
         const workflowId = r ? dispatchWorkflowId(r.tenantId, r.dispatchId) : null;
         return {
-          provider, payload, receivedAt, eventId: r?.event.eventId ?? null, tenantId: r?.tenantId ?? null, workflowId,
-          outcome: workflowId ? outcomes.get(workflowId)! : 'unrouted',
+          provider, payload: raw !== null && typeof raw === 'object' ? raw : { value: raw }, receivedAt, eventId: r?.event.eventId ?? null, tenantId: r?.tenantId ?? null, workflowId,
+          outcome: invalid !== undefined ? `invalid: ${invalid}` : workflowId ? outcomes.get(workflowId)! : 'unrouted',
         };
       }));
     }
@@ -124,7 +126,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
         ...doc, summary: 'SendGrid signed Event Webhook: delivery events of dispatches (D2, N3)', security: [{ sendgridSignature: [] }],
         headers: z.object({ 'x-twilio-email-event-webhook-timestamp': z.string().describe('seconds since the epoch; signed with the body').optional() }),
         body: sendgridBatchSchema,
-        response: { ...doc.response, 200: z.object({ received: z.number().int() }) },
+        response: { ...doc.response, 200: z.object({ received: z.number().int(), invalid: z.number().int().describe('events refused one by one (kept for audit, skipped)') }) },
       },
     }, async (request, reply) => {
       if (!sendgridKeys.length) throw new ApiError(503, 'not_configured', 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set');
@@ -141,11 +143,16 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
 
       let json: unknown;
       try { json = JSON.parse(request.body.toString('utf8')); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
-      const parsed = sendgridBatchSchema.safeParse(json);
-      if (!parsed.success) throw new ApiError(400, 'invalid_request', 'body is not a SendGrid event batch', parsed.error.issues.slice(0, 5).map((i) => ({ field: i.path.join('.'), message: i.message })));
-      const items = await Promise.all(parsed.data.map(async (raw) => ({ raw, routed: fromSendGrid(raw) ?? await routeByMessageId(raw) })));
+      const batch = parseSendGridBatch(json);
+      if (!batch.ok) throw new ApiError(400, 'invalid_request', batch.message);
+      // A bad event is kept for audit and skipped; the rest of the batch is applied (issue 14, finding 5).
+      const items = await Promise.all(batch.events.map(async (e) => (e.ok
+        ? { raw: e.raw, routed: fromSendGrid(e.event) ?? await routeByMessageId(e.event) }
+        : { raw: e.raw, invalid: e.problems.map((p) => `${p.field}: ${p.message}`).join('; ') })));
+      const invalid = batch.events.filter((e) => !e.ok).length;
+      if (invalid) request.log.warn({ invalid, of: batch.events.length }, 'SendGrid events refused one by one; the rest applied');
       await deliver('sendgrid', items, request);
-      return reply.status(200).send({ received: parsed.data.length });
+      return reply.status(200).send({ received: batch.events.length, invalid });
     });
   });
 
@@ -180,39 +187,26 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
   });
 
   /**
-   * Inbound SMS/WhatsApp (O3): a quick-reply button (ButtonPayload `confirm`) or a "yes" in
-   * words confirms the customer's latest pending address confirmation.
+   * Inbound SMS/WhatsApp (O3): a "yes" (a word, or the quick-reply button) confirms the pending
+   * address confirmation it answers; when that is not clear, the answer asks which (inbound-replies.ts).
    */
   app.post('/webhooks/twilio/inbound', {
     config: { rateLimit },
     validatorCompiler: afterSignatureCheck, // parsed below, after verifyTwilio
-    schema: { ...twilioDoc, summary: 'Inbound SMS/WhatsApp: a "confirm" reply confirms a pending address (O3)', body: twilioInboundSchema, response: { ...doc.response, 200: twiml } },
+    schema: {
+      ...twilioDoc, summary: 'Inbound SMS/WhatsApp: a "yes" reply confirms the pending address confirmation it names (O3)', body: twilioInboundSchema,
+      response: { ...doc.response, 200: { description: 'TwiML: empty, or a <Message> answering the customer', content: { 'text/xml': { schema: z.string() } } } },
+    },
   }, async (request, reply) => {
     const verified = verifyTwilio(request);
     const parsedInbound = twilioInboundSchema.safeParse(verified);
     if (!parsedInbound.success) throw new ApiError(400, 'invalid_request', 'not a Twilio inbound message');
     const params = parsedInbound.data;
-    const from = (params.From ?? '').replace(/^whatsapp:/, '');
-    const text = (params.ButtonPayload || params.Body || '').trim().toLowerCase();
-    const via = params.From?.startsWith('whatsapp:') ? 'whatsapp' as const : 'sms' as const;
-    let outcome = 'ignored';
-    if (/^(confirm|confirmer|oui|yes|ok|y|o)\b/.test(text) && from) {
-      const pending = await db.Confirmation.findOne({ phone: from, expiresAt: { $gt: new Date() } }).sort({ createdAt: -1 }).lean();
-      if (pending) {
-        try {
-          await temporal.workflow.getHandle(orderWorkflowId(pending.tenantId, pending.orderId))
-            .executeUpdate(confirmAddressUpdate, { args: [{ nonce: pending._id, via, corrected: null }] });
-          outcome = `confirmed order ${pending.orderId}`;
-        } catch (err) {
-          if (!(err instanceof WorkflowUpdateFailedError) && !(err instanceof WorkflowNotFoundError)) throw err;
-          outcome = `not applied: ${err instanceof WorkflowUpdateFailedError ? err.cause?.message : 'no such order'}`;
-        }
-      } else {
-        outcome = 'no pending confirmation for this number';
-      }
-    }
+    const { outcome, answer } = await answerReply(deps, params);
     request.log.info({ outcome }, 'inbound message');
     await db.WebhookEvent.create({ provider: 'twilio', eventId: params.MessageSid ?? null, tenantId: null, workflowId: null, outcome: `inbound: ${outcome}`, payload: { ...params }, receivedAt: new Date() });
-    return reply.status(200).type('text/xml').send('<Response/>');
+    return reply.status(200).type('text/xml').send(answer === null ? '<Response/>' : `<Response><Message>${xmlText(answer)}</Message></Response>`);
   });
 }
+
+const xmlText = (text: string) => text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);

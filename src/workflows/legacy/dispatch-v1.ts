@@ -8,7 +8,7 @@
 // are applied before continue-as-new; the first version dropped them). docs/deploy.md says
 // when this file can be deleted.
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
+  allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, makeContinueAsNewFunc, ParentClosePolicy,
   patched, proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
@@ -19,6 +19,7 @@ import {
 import { dispatchResult, isFailure } from '../../domain/dispatch-status';
 import { nextStep, plainReason } from '../../domain/reasons';
 import { durationInWords } from '../../domain/durations';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
 import type { ProviderEvent } from '../../providers/types';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -103,6 +104,7 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
     validator: (request) => {
       const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
       if (!recipient) throw new Error(`no recipient ${request.recipientId} in this dispatch`);
+      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
       if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
       if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
         throw new Error(`recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
@@ -257,7 +259,8 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
     const inboxEmpty = () => inbox.length === 0 || !patched('dispatch-v1-inbox-before-continue-as-new');
     if (workflowInfo().continueAsNewSuggested && inboxEmpty()) {
       await condition(() => resends.length === 0 && allHandlersFinished());
-      if (inboxEmpty()) await continueAsNew<typeof dispatchV1>(input, state);
+      // The memo (the fingerprint of the accepted request, POST /v1/dispatches) is not carried over by the server.
+      if (inboxEmpty()) await makeContinueAsNewFunc<typeof dispatchV1>({ memo: workflowInfo().memo })(input, state);
     }
   }
 

@@ -46,17 +46,40 @@ export function measureHistory(events: HistoryEvent[]): Omit<RunFigures, 'runId'
   return { events: events.length, bytes, largestPayload: largest };
 }
 
-/** Each run of the workflow id, oldest first, with its history's figures. */
-export async function runFigures(client: Client, workflowId: string): Promise<RunFigures[]> {
+/** Each run of the workflow id (continue-as-new included), oldest first. */
+async function runsOf(client: Client, workflowId: string) {
   const runs: Array<{ runId: string; status: string; startTime: Date }> = [];
   for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
     runs.push({ runId: run.runId, status: run.status.name, startTime: run.startTime });
   }
-  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
-  return Promise.all(runs.map(async (run) => {
+  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+}
+
+/** Each run of the workflow id, oldest first, with its history's figures. */
+export async function runFigures(client: Client, workflowId: string): Promise<RunFigures[]> {
+  return Promise.all((await runsOf(client, workflowId)).map(async (run) => {
     const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
     return { runId: run.runId, status: run.status, ...measureHistory(history.events ?? []) };
   }));
+}
+
+/**
+ * Everything the workflow id put into Temporal, as text to search: every run's history as the
+ * server keeps it, each payload's bytes (inputs, results, signals, updates, memos, markers) decoded.
+ */
+export async function historyText(client: Client, workflowId: string): Promise<string> {
+  const runs = await runsOf(client, workflowId);
+  if (!runs.length) throw new Error(`no run of ${workflowId}`);
+  const histories = await Promise.all(runs.map((run) => client.workflow.getHandle(workflowId, run.runId).fetchHistory()));
+  // Walked, not JSON.stringify'd: protobuf messages turn their bytes into base64 in toJSON.
+  const texts: string[] = [];
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') texts.push(value);
+    else if (value instanceof Uint8Array) texts.push(Buffer.from(value).toString('utf8'));
+    else if (value && typeof value === 'object') for (const child of Object.values(value)) walk(child);
+  };
+  walk(histories);
+  return texts.join('\n');
 }
 
 export const KIB = 1024;

@@ -16,6 +16,7 @@ import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
 import { ROUTING_ARGS, type Channel } from '../providers/types';
 import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from './deps';
+import { confirmationLink } from './orders';
 import { sealedCopy, type MessageContent } from '../sealed';
 
 export interface SendRecipientsRequest {
@@ -89,6 +90,8 @@ export interface NoticeRecordRequest {
   channel: Channel;
   sender: { name: string; email: string; outletId: string | null };
   parent: string;
+  /** O3: the nonce of the address confirmation whose signed link and reply code go into the data here, never through a workflow. */
+  confirmation?: string;
 }
 
 export interface DocumentLinkRequest {
@@ -149,6 +152,16 @@ export function createDispatchActivities(deps: ActivityDeps) {
     });
     if (recorded.outcome === 'created') countNotice(notice.template, notice.channel);
   }
+
+  /** O3: the signed link and reply code of a pending address confirmation, signed here (the same for a retried activity). */
+  const confirmationData = async (tenantId: string, nonce: string) => {
+    const c = await db.Confirmation.findById(nonce).lean();
+    if (!c || c.tenantId !== tenantId) throw ApplicationFailure.nonRetryable(`no address confirmation ${nonce.slice(0, 4)}… for this tenant`, 'NotFound');
+    return {
+      link: confirmationLink(deps.linkSecret, deps.publicBaseUrl, { tenantId, orderId: c.orderId, nonce, exp: c.expiresAt.getTime() }),
+      expiresAt: c.expiresAt.toISOString(), confirmationCode: c.code ?? null,
+    };
+  };
 
   return {
     /**
@@ -431,7 +444,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
         tenantId: request.tenantId, dispatchId: request.dispatchId, channel: request.channel, provider: providerFor(request.channel),
         template: request.template, locale: request.locale, sender: request.sender,
         recipients: [{ recipientId: 'r1', address: addressOf(request.person, request.channel), name: request.person.name }], parent: request.parent,
-      }, { ...request.data, tenantName: request.tenantName, timeZone: request.timeZone });
+      }, { ...request.data, ...(request.confirmation ? await confirmationData(request.tenantId, request.confirmation) : {}), tenantName: request.tenantName, timeZone: request.timeZone });
     },
 
     /**

@@ -32,6 +32,8 @@ export interface NoticeRequest {
   dispatchUrl: string;
   /** The workflow sending it. */
   parent: string;
+  /** O3: the nonce of the address confirmation whose link and reply code the notice carries (added by the activity that records it). */
+  confirmation?: string;
 }
 
 export async function startNotice(notice: NoticeRequest): Promise<void> {
@@ -44,7 +46,10 @@ export async function startNotice(notice: NoticeRequest): Promise<void> {
     });
     return;
   }
-  await recordNotice({ tenantId, dispatchId, template, data, locale, timeZone, tenantName, person, channel, sender, parent: notice.parent });
+  await recordNotice({
+    tenantId, dispatchId, template, data, locale, timeZone, tenantName, person, channel, sender, parent: notice.parent,
+    ...(notice.confirmation ? { confirmation: notice.confirmation } : {}),
+  });
   const input: DispatchInput = {
     tenantId, dispatchId, kind: 'notification', template, channel, provider: channel === 'email' ? 'sendgrid' : 'twilio', locale, timeZone,
     document: null, sender, escalateTo: [], recipientCount: 1, policy, dispatchUrl, parentWorkflowId: notice.parent,

@@ -5,6 +5,24 @@ import { ROUTING_ARGS, type ProviderEvent, type ProviderEventType } from './type
 import { parseRoutingId } from '../domain/dispatch';
 import { canonicalJson } from '../canonical-json';
 
+/** What stands for U+0000 in what Relais stores of a provider's payload: U+FFFD, the replacement character. */
+export const NUL_REPLACEMENT = '\uFFFD';
+
+/**
+ * A provider's payload as Relais stores it: every U+0000 (NUL) in a string or a key replaced by
+ * U+FFFD. The payload is signed and the provider's to send; Relais accepts it, but PostgreSQL
+ * (under FerretDB) cannot store U+0000 in text, and a refused insert answered 500 would make the
+ * provider retry the whole batch for a day. Applied after the signature check, to what is parsed.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', NUL_REPLACEMENT) : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)])) as T;
+  }
+  return value;
+}
+
 /** The most events SendGrid posts at once (it batches up to a few thousand). */
 export const MAX_SENDGRID_BATCH = 10_000;
 /** 9999-12-31T23:59:59Z: the last second a date can be written for. */

@@ -9,7 +9,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { ApiError } from '../errors';
 import {
-  fromSendGrid, parseSendGridBatch, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent,
+  fromSendGrid, parseSendGridBatch, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, withoutNul, type RoutedEvent, type SendGridEvent,
 } from '../../providers/webhook-events';
 import { afterSignatureCheck, errors } from '../openapi';
 import type { ApiLimits } from '../limits';
@@ -142,7 +142,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       if (!valid) throw new ApiError(401, 'bad_signature', 'signature does not match the body');
 
       let json: unknown;
-      try { json = JSON.parse(request.body.toString('utf8')); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
+      // U+0000 in a field is the provider's to send: stored as U+FFFD (withoutNul), not refused.
+      try { json = withoutNul(JSON.parse(request.body.toString('utf8'))); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
       const batch = parseSendGridBatch(json);
       if (!batch.ok) throw new ApiError(400, 'invalid_request', batch.message);
       // A bad event is kept for audit and skipped; the rest of the batch is applied (issue 14, finding 5).
@@ -178,8 +179,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       response: { ...doc.response, 200: twiml },
     },
   }, async (request, reply) => {
-    const params = verifyTwilio(request);
-    const query = request.query as Record<string, string | undefined>;
+    const params = withoutNul(verifyTwilio(request));
+    const query = withoutNul(request.query as Record<string, string | undefined>);
     const parsed = twilioStatusSchema.safeParse(params);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', 'not a Twilio status callback');
     await deliver('twilio', [{ raw: { ...params }, routed: routeTwilioStatus(parsed.data, query, new Date()) }], request);
@@ -198,7 +199,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       response: { ...doc.response, 200: { description: 'TwiML: empty, or a <Message> answering the customer', content: { 'text/xml': { schema: z.string() } } } },
     },
   }, async (request, reply) => {
-    const verified = verifyTwilio(request);
+    const verified = withoutNul(verifyTwilio(request));
     const parsedInbound = twilioInboundSchema.safeParse(verified);
     if (!parsedInbound.success) throw new ApiError(400, 'invalid_request', 'not a Twilio inbound message');
     const params = parsedInbound.data;

@@ -89,6 +89,7 @@ export interface NoticeRecordRequest {
   person: { name: string; email: string | null; phone: string | null };
   channel: Channel;
   sender: { name: string; email: string; outletId: string | null };
+  /** The workflow sending it. */
   parent: string;
   /** O3: the nonce of the address confirmation whose signed link and reply code go into the data here, never through a workflow. */
   confirmation?: string;

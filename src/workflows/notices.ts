@@ -3,6 +3,7 @@
 // the dispatch's input), then started. Workflow code: deterministic, activity types only.
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { NoticeRecordRequest } from '../activities/dispatch';
 import type { DispatchInput, DispatchPolicy, Locale, Person } from '../domain/dispatch';
 import type { Channel } from '../providers/types';
 import { startDetachedDispatch } from './dispatch';
@@ -16,24 +17,12 @@ const { recordNotice } = proxyActivities<ReturnType<typeof createActivities>>({
 /** Dispatches started by workflows with this patch are recorded before they start (issue 15). */
 export const RECORDED_NOTICES_PATCH = 'dispatch-notices-recorded-first';
 
-export interface NoticeRequest {
-  tenantId: string;
-  dispatchId: string;
-  template: string;
-  data: Record<string, unknown>;
-  locale: Locale;
-  timeZone: string;
-  tenantName: string;
-  person: { name: string; email: string | null; phone: string | null };
-  channel: Channel;
+/** What an activity records (the notice's template, data, person, channel …), and what its dispatch starts with. */
+export interface NoticeRequest extends Omit<NoticeRecordRequest, 'sender'> {
   sender: Person & { outletId: string | null };
   policy: DispatchPolicy;
   /** Where people open what the notice is about (the order's page). */
   dispatchUrl: string;
-  /** The workflow sending it. */
-  parent: string;
-  /** O3: the nonce of the address confirmation whose link and reply code the notice carries (added by the activity that records it). */
-  confirmation?: string;
 }
 
 export async function startNotice(notice: NoticeRequest): Promise<void> {

@@ -1,6 +1,7 @@
 // Rule of upgrades (docs/deploy.md): a worker running this code replays the dispatch histories that
-// the previous code recorded (test/fixtures/histories/dispatch-*.json, recorded by record.ts there)
-// without a non-determinism error: a dispatch mid-way (events applied, a notice started, a
+// earlier code recorded (test/fixtures/histories/dispatch-*.json, recorded by record.ts there) without
+// a non-determinism error — from the code before issues 14 and 15, and (`.348b504`) from the release
+// this one replaces (main at 348b504: sealed notices, the request's fingerprint in the memo): a dispatch mid-way (events applied, a notice started, a
 // recipient resent, marked sent by hand, still listening), a notice dispatch still listening, and a
 // dispatch that continued as new (both runs). Orders: test/workflows/order-replay.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ const recorded = readdirSync(FIXTURES).filter((f) => f.startsWith('dispatch-') &
 
 test('the recorded dispatch histories are all there', () => {
   expect(recorded).toEqual([
-    'dispatch-continued-first-run.json', 'dispatch-continued-next-run.json', 'dispatch-midway.json', 'dispatch-notice-running.json',
+    'dispatch-continued-first-run.348b504.json', 'dispatch-continued-first-run.json', 'dispatch-continued-next-run.348b504.json', 'dispatch-continued-next-run.json',
+    'dispatch-midway.348b504.json', 'dispatch-midway.json', 'dispatch-notice-running.348b504.json', 'dispatch-notice-running.json',
   ]);
 });
 

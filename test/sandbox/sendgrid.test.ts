@@ -490,10 +490,10 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
   });
 
   it('documents the fate table for the README', () => {
-    expect(FATE_TABLE).toHaveLength(14);
+    expect(FATE_TABLE).toHaveLength(15);
     const md = fateTableMarkdown().split('\n');
     expect(md[0]).toBe('| address | what happens |');
-    expect(md).toHaveLength(16);
+    expect(md).toHaveLength(17);
     expect(md[2]).toContain('`+bounce`');
   });
 });

@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { metrics } from '../metrics';
 import { dispatchKey, insertNew, PREVIEW_ADDRESSES, recipientsKey, recordDispatch, slotOf, storedCounts, type NewDispatch } from '../db/dispatch-records';
+import { failedPlacement } from '../db/dispatch-log';
 import { rawReason, readRecipients, readRecipientsWithHistory, writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import {
   documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
@@ -303,7 +304,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
     async projectDispatch(request: ProjectionRequest): Promise<void> {
       const { tenantId, dispatchId, version, dispatch } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1 }).lean();
+      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1 }).lean();
       if (!header) return;
       const locale = header.locale as Locale;
 
@@ -359,8 +360,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
         [`recipientAddresses.${c.index}`, c.address!.toLowerCase()],
         ...(c.index < PREVIEW_ADDRESSES ? [[`recipientPreview.${c.index}`, c.address!]] : []),
       ]);
+      const placement = await failedPlacement(db, tenantId, dispatch.result, header);
       const written = await db.Dispatch.updateOne({ _id, stateVersion: { $lt: version } }, {
+        ...(Object.keys(placement.$unset).length ? { $unset: placement.$unset } : {}),
         $set: {
+          ...placement.$set,
           stateVersion: version, result: dispatch.result, providerError: dispatch.providerError, counts: storedCounts(dispatch.counts), opened: dispatch.opened,
           failures: dispatch.attention.flatMap((index) => {
             const r = attention.get(index);

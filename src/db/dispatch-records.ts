@@ -5,6 +5,7 @@ import type { Db } from './models';
 import type { MessageContent } from '../sealed';
 import { differingFields, type Fingerprint } from '../api/fingerprint';
 import { nextNumber } from './models';
+import { logPageOf } from './dispatch-log';
 import { documentOf, RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
 
 export const dispatchKey = (tenantId: string, dispatchId: string) => `${tenantId}/${dispatchId}`;
@@ -83,7 +84,7 @@ export async function recordDispatch(db: Db, record: NewDispatch): Promise<Recor
     try {
       await db.Dispatch.create({
         _id, format: 2, tenantId: record.tenantId, dispatchId: record.dispatchId, workflowId: dispatchWorkflowId(record.tenantId, record.dispatchId),
-        number, kind: record.kind, channel: record.channel, provider: record.provider, template: record.template, locale: record.locale,
+        number, logPage: logPageOf(number), kind: record.kind, channel: record.channel, provider: record.provider, template: record.template, locale: record.locale,
         document: record.document ?? { type: null, number: null }, sender: record.sender, requestedBy: record.requestedBy,
         subject: record.content.subject, attachments: record.attachments, recipientCount: record.recipients.length,
         recipientAddresses: record.recipients.map((r) => r.address.toLowerCase()),

@@ -124,6 +124,9 @@ const legacyDispatchSchema = new Schema({
   parent: { type: String, default: null },
   /** Guards out-of-order projection writes: only a newer workflow state replaces an older one. */
   stateVersion: { type: Number, default: 0 },
+  logPage: { type: Number },
+  failedSeq: { type: Number },
+  failedPage: { type: Number },
 }, { timestamps: true, versionKey: false });
 // The asynchronous-bounce fallback of runs of the first version (webhooks.ts); the other indexes are the new schema's.
 legacyDispatchSchema.index({ 'sendLog.providerMessageId': 1 });
@@ -186,8 +189,14 @@ const dispatchSchema = new Schema({
   recordedAt: { type: Date, default: null },
   /** Guards out-of-order projection writes: only a newer workflow state replaces an older one. */
   stateVersion: { type: Number, default: 0 },
+  /** The log's page of 64 record numbers, and while failing the place in the tenant's failures (src/db/dispatch-log.ts). */
+  logPage: { type: Number },
+  failedSeq: { type: Number },
+  failedPage: { type: Number },
 }, { timestamps: true, versionKey: false });
 dispatchSchema.index({ tenantId: 1, dispatchId: 1 }, { unique: true });
+dispatchSchema.index({ tenantId: 1, logPage: 1 });
+dispatchSchema.index({ tenantId: 1, failedPage: 1 });
 dispatchSchema.index({ tenantId: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });

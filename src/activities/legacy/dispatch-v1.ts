@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { metrics } from '../../metrics';
 import { nextNumber } from '../../db/models';
+import { failedPlacement, logPageOf } from '../../db/dispatch-log';
 import type { DispatchInput, DispatchState } from '../../domain/legacy/dispatch-v1';
 import { plainReason, type Locale } from '../../domain/reasons';
 import { ROUTING_ARGS, type RecipientSendOutcome } from '../../providers/types';
@@ -59,7 +60,7 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
       try {
         await db.LegacyDispatch.create({
           tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: `dispatch/${input.tenantId}/${input.dispatchId}`,
-          number, kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
+          number, logPage: logPageOf(number), kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
           document: input.document ?? { type: null, number: null },
           sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },
           requestedBy: input.requestedBy, ...copy, sealed,
@@ -166,10 +167,14 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
     /** Writes the workflow's state to the delivery log; an older state never overwrites a newer one. */
     async saveDispatchState(request: { tenantId: string; dispatchId: string; locale: Locale; state: Omit<DispatchState, 'seen'> }): Promise<void> {
       const { state, locale } = request;
+      const current = await db.LegacyDispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }, { failedSeq: 1 }).lean();
+      const placement = await failedPlacement(db, request.tenantId, state.result, current ?? {});
       const written = await db.LegacyDispatch.updateOne(
         { tenantId: request.tenantId, dispatchId: request.dispatchId, stateVersion: { $lt: state.version } },
         {
+          ...(Object.keys(placement.$unset).length ? { $unset: placement.$unset } : {}),
           $set: {
+            ...placement.$set,
             stateVersion: state.version,
             result: state.result,
             providerError: state.providerError,

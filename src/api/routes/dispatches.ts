@@ -15,6 +15,7 @@ import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from
 import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
+import { listNewest } from '../../db/dispatch-log';
 import { isoDurationToMs } from '../../domain/durations';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
 import { sealedCopy } from '../../sealed';
@@ -211,6 +212,14 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
 /** L1: the delivery log, failed dispatches only unless asked for all, newest first; each row counts its recipients and names its failures. */
 export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
+  // Every address, and the first version's records' histories and copies, are left out of a row.
+  const projection = { recipientAddresses: 0, 'recipients.history': 0, html: 0, text: 0, templateData: 0, sendLog: 0 } as const;
+  // The default listings (all, failed only) read the log page by page: flat as the store grows.
+  const listing = !q.result || q.result === 'failed' ? 'failed' : q.result === 'all' ? 'all' : null;
+  if (listing && !q.recipient && !q.document && !q.from && !q.to) {
+    const { rows, nextCursor } = await listNewest(db, tenantId, { listing, kind: 'document', before: q.cursor, limit: q.limit, projection });
+    return { dispatches: rows.map((d) => logRow(d)), nextCursor };
+  }
   const filter: Record<string, unknown> = { tenantId, kind: 'document' };
   if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
   else if (q.result !== 'all') filter.result = q.result;
@@ -218,8 +227,7 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
   if (q.document) filter['document.number'] = q.document;
   if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
   if (q.cursor) filter.number = { $lt: q.cursor };
-  // Every address, and the first version's records' histories and copies, are left out of a row.
-  const docs = await db.Dispatch.find(filter, { recipientAddresses: 0, 'recipients.history': 0, html: 0, text: 0, templateData: 0, sendLog: 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();
+  const docs = await db.Dispatch.find(filter, projection).sort({ number: -1 }).limit(q.limit + 1).lean();
   const page = docs.slice(0, q.limit);
   return {
     dispatches: page.map((d) => logRow(d as Record<string, unknown>)),

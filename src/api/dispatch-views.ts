@@ -65,7 +65,7 @@ function recipientView(r: RecipientDoc, history: HistoryEntry[], locale: Locale)
   return {
     index: r.index, recipientId: r.recipientId, address: r.address, name: r.name ?? null, status: r.status, opened: Boolean(r.opened), attempt,
     reasonCode: r.reasonCode ?? null, plainReason: r.plainReason ?? plain(r.reasonCode, locale),
-    rawReason: isFailure(r.status as RecipientStatus) ? rawReason(history, attempt) : null,
+    rawReason: isFailure(r.status as RecipientStatus) || r.status === 'deferred' ? rawReason(history, attempt) : null,
     providerMessageId: [...history].reverse().map((h) => h.providerMessageId).find(Boolean) ?? null, history: historyView(history, attempt, locale),
   };
 }
@@ -143,13 +143,14 @@ export function logRow(doc: Record<string, unknown>) {
   const d = doc as {
     dispatchId: string; number: number; result: string; subject?: string | null; document?: unknown; sender?: unknown; sentAt?: Date | null; createdAt?: Date;
     format?: number; recipientCount?: number; counts?: Array<{ status: string; count: number }>; opened?: number; failures?: unknown[]; recipientPreview?: string[]; recipients?: LegacyRecipient[];
+    overdueDeferred?: number;
   };
   const summary = d.format
     ? { recipientCount: d.recipientCount ?? 0, counts: shownCounts(d.counts ?? []), opened: d.opened ?? 0, failures: d.failures ?? [], recipientPreview: d.recipientPreview ?? [] }
     : legacySummary({ recipients: d.recipients ?? [] } as never);
   return {
     dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject ?? null, document: d.document, sender: d.sender,
-    sentAt: d.sentAt ?? null, createdAt: d.createdAt, ...summary,
+    sentAt: d.sentAt ?? null, createdAt: d.createdAt, ...summary, overdueDeferred: d.overdueDeferred ?? 0,
   };
 }
 

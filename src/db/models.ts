@@ -169,7 +169,9 @@ const dispatchSchema = new Schema({
   counts: { type: [{ status: String, count: Number, _id: false }], default: [] },
   /** Delivered recipients whose mailbox showed the message's images (shown as Opened, D2). */
   opened: { type: Number, default: 0 },
-  /** The first few recipients that failed or stayed unknown, named in the log row (L3). */
+  /** Recipients still deferred after the confirmation delay (D3): the failed-only log lists the dispatch, with its own marker. */
+  overdueDeferred: { type: Number, default: 0 },
+  /** The first few recipients that failed, stayed unknown or are deferred past the delay, named in the log row (L3). */
   failures: { type: [{ index: Number, recipientId: String, address: String, status: String, reasonCode: String, plainReason: String, _id: false }], default: [] },
   providerError: { type: String, default: null },
   sentAt: { type: Date, default: null },

@@ -70,6 +70,63 @@ test('D3: no confirmation after the delay → unknown, one notice listing the ad
   expect(d.recipients.map((r: any) => r.status)).toEqual(['unknown', 'delivered']);
 });
 
+test('D9 failed: the provider refuses the request → nothing sent; the sender and the purchasing manager are alerted at once, with the reason (issue 16 item 2)', async () => {
+  await fetch(`${stack.sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'sendgrid', status: 400, count: 1 }) });
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('d9-refused', ['orders@acme.test', 'books@acme.test']));
+  await stack.waitFor('failed', async () => (await get('d9-refused'))?.result === 'failed');
+  // At once, by email to both, and by SMS to the manager (opted in), as an escalation (rule D4's people and channels).
+  await stack.waitFor('alerts', async () => mailTo(BUYER).length === 1 && mailTo(PM).length === 1 && mailTo(PM_PHONE).length === 1);
+  for (const alert of [mailTo(BUYER)[0], mailTo(PM)[0]]) {
+    expect(alert.subject).toBe('URGENT: purchase order PO-d9-refused was not sent to anyone');
+    expect(alert.text).toContain('the sending service refused the request itself, so nothing was sent');
+    expect(alert.text).toMatch(/The sending service's answer: SendGrid refused the request: .*content value must be a string/);
+    expect(alert.text).toContain('Recipients: orders@acme.test, books@acme.test');
+    expect(alert.text).toContain(`/ui/dispatches/d9-refused`);
+    expect(alert.html).toContain('Action needed: this document was not emailed');
+  }
+  expect(mailTo(PM_PHONE)[0]).toMatchObject({ channel: 'sms', body: expect.stringMatching(/^URGENT Bistro Demo: this document was not emailed to anyone: purchase order PO-d9-refused/) });
+  expect(stack.sandbox.messages().filter((m) => m.to.endsWith('@acme.test'))).toHaveLength(0);
+  const d = await get('d9-refused');
+  expect(d.recipients.map((r: any) => [r.status, r.reasonCode])).toEqual([['not_sent', 'request_refused'], ['not_sent', 'request_refused']]);
+  expect(d.recipients[0].plainReason).toBe('the sending service refused the request itself, so nothing was sent');
+  expect(d.recipients[0].rawReason).toMatch(/SendGrid refused the request/);
+  await settle();
+  expect([mailTo(BUYER), mailTo(PM), mailTo(PM_PHONE)].map((m) => m.length)).toEqual([1, 1, 1]); // once
+});
+
+test('D3/D6: a recipient still deferred after the delay — the sender is told with the provider\'s 451 reply; the failed-only log lists it with its own marker; at the window\'s end it is dropped and D5 applies (issue 16 item 3)', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('d3-deferred', ['slow+defer@acme.test', 'fine@acme.test']));
+  await stack.waitFor('deferred and delivered', async () => JSON.stringify((await get('d3-deferred'))?.recipients?.map((r: any) => r.status)) === '["deferred","delivered"]');
+  // Deferred: its latest reason, in plain words and the provider's own (rule D2, issue 16 item 8).
+  const before = (await get('d3-deferred')).recipients[0];
+  expect(before).toMatchObject({ reasonCode: 'temporarily_refused', rawReason: expect.stringMatching(/^451 4\.2\.0 mailbox temporarily unavailable/) });
+  expect(before.plainReason).toBe('the recipient\'s server refuses it for now; the provider keeps trying');
+
+  // unknownAfter (3 s): the sender alone is told, once, with the 451 answer; the recipient stays Deferred.
+  const notice = await stack.waitFor('the deferred notice', async () => mailTo(BUYER)[0]);
+  expect(notice.subject).toBe('Not delivered yet: purchase order PO-d3-deferred');
+  expect(notice.text).toContain('slow+defer@acme.test: the recipient\'s server refuses it for now; the provider keeps trying.');
+  expect(notice.text).toContain('Latest server reply: 451 4.2.0 mailbox temporarily unavailable, try again later');
+  expect(notice.text).not.toContain('fine@acme.test');
+  expect(mailTo(PM)).toHaveLength(0);
+  const d = await get('d3-deferred');
+  expect([d.result, d.recipients[0].status, d.overdueDeferred]).toEqual(['processed', 'deferred', 1]);
+  // The failed-only log (the default) lists it, with the deferred address named and counted.
+  const row = (await stack.request('GET', '/v1/dispatches')).body.dispatches.find((r: any) => r.dispatchId === 'd3-deferred');
+  expect(row).toMatchObject({ result: 'processed', overdueDeferred: 1, failures: [{ address: 'slow+defer@acme.test', status: 'deferred', plainReason: expect.stringMatching(/refuses it for now/) }] });
+
+  // The window (20 s) ends without a final status: dropped (the provider stopped trying) → D5 (one was delivered).
+  await stack.waitFor('dropped at the window\'s end', async () => (await get('d3-deferred'))?.completedAt, 40_000);
+  const end = await get('d3-deferred');
+  expect(end.result).toBe('alert');
+  expect(end.recipients[0]).toMatchObject({ status: 'dropped', reasonCode: 'retries_expired', rawReason: expect.stringMatching(/^451 /) });
+  expect(end.recipients[0].history.map((h: any) => h.event).slice(-2)).toEqual(['deferred', 'final']);
+  const fix = await stack.waitFor('the fix request', async () => mailTo(BUYER).find((m) => /correct/i.test(m.subject ?? '')));
+  expect(fix.text).toContain('slow+defer@acme.test: the recipient\'s server kept refusing it for now until the provider stopped trying.');
+  expect(fix.text).toContain('Server reply: 451 4.2.0');
+  expect(mailTo(BUYER)).toHaveLength(2);
+}, 60_000);
+
 test('D7: a late bounce after delivered turns the result into error and escalates', async () => {
   await stack.request('POST', '/v1/dispatches', purchaseOrder('d7', ['later+latebounce@acme.test']));
   await stack.waitFor('delivered', async () => (await get('d7'))?.result === 'delivered');

@@ -212,7 +212,8 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 /** L1: the delivery log, failed dispatches only unless asked for all, newest first; each row counts its recipients and names its failures. */
 export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
   const filter: Record<string, unknown> = { tenantId, kind: 'document' };
-  if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
+  // Failed only: failed results, and dispatches with a recipient still deferred after the delay (D3, their own marker).
+  if (!q.result || q.result === 'failed') filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
   else if (q.result !== 'all') filter.result = q.result;
   if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
   if (q.document) filter['document.number'] = q.document;

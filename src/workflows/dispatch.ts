@@ -98,11 +98,16 @@ export function noticeInput(parent: DispatchInput, dispatchId: string, template:
   };
 }
 
-/** Why a send put nothing out (D9 `failed`): the provider's refusal, or a day of failures (the activity's schedule-to-close), and its words. */
+/**
+ * Why a send put nothing out (D9 `failed`), and its words: the provider's refusal (a non-retryable
+ * failure), or a day of failures, when the next retry would pass the activity's schedule-to-close
+ * (the server then ends it with its last failure, or a timeout).
+ */
 function sendFailure(err: unknown): { code: 'request_refused' | 'sending_gave_up'; cause: string } {
   const failure = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
-  if (failure instanceof TimeoutFailure) {
-    const last = failure.cause?.message;
+  const gaveUp = failure instanceof TimeoutFailure || (err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.retryState === 'MAXIMUM_ATTEMPTS_REACHED'));
+  if (gaveUp) {
+    const last = failure instanceof TimeoutFailure ? failure.cause?.message : failure.message;
     return { code: 'sending_gave_up', cause: `no answer after a day of trying${last ? `; last error: ${last}` : ''}`.slice(0, MAX_PROVIDER_ERROR) };
   }
   return { code: 'request_refused', cause: failure.message.slice(0, MAX_PROVIDER_ERROR) };

@@ -14,7 +14,7 @@ import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQu
 import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
-import { FAILED_RESULTS } from '../../domain/dispatch-status';
+import { FAILED_RESULTS, RECIPIENT_STATUSES } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
 import { sealedCopy } from '../../sealed';
@@ -30,12 +30,15 @@ const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId
 const recipientPageQuery = z.object({
   recipientsCursor: z.coerce.number().int().min(0).default(0).describe('position of the first recipient to return (nextRecipientsCursor of the previous page)'),
   recipientsLimit: z.coerce.number().int().min(1).max(MAX_RECIPIENTS_PAGE).default(DEFAULT_RECIPIENTS_PAGE).describe('recipients per page'),
+  recipientsStatus: z.enum(RECIPIENT_STATUSES).optional().describe('only the recipients with this status (the counts say how many); the cursor is still a position'),
 });
 const accepted = z.object({ dispatchId: z.string(), workflowId: z.string(), created: z.boolean(), warnings: z.array(z.object({ field: z.string(), message: z.string() })) });
 const recipientView = z.object({ recipientId: z.string(), address: z.string(), status: z.string() }).loose();
 const dispatchViewSchema = z.object({
   dispatchId: z.string(), tenantId: z.string(), result: z.string(), recipientCount: z.number().int(), recipients: z.array(recipientView),
   nextRecipientsCursor: z.number().int().nullable(),
+  filteredRecipients: z.object({ status: z.string(), count: z.number().int(), first: z.number().int() }).optional()
+    .describe('with recipientsStatus: how many recipients have that status, and the rank (from 1) of the first on this page among them'),
 }).loose();
 const tags = ['dispatches'];
 
@@ -177,7 +180,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       tags, ...authenticated, summary: 'One dispatch with a page of its recipients (by position) and their status histories (L2)',
       params: dispatchParams, querystring: recipientPageQuery, response: { 200: dispatchViewSchema, ...browserRedirect, ...apiErrors(404) },
     },
-  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id, { from: request.query.recipientsCursor, limit: request.query.recipientsLimit }));
+  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id, { from: request.query.recipientsCursor, limit: request.query.recipientsLimit, status: request.query.recipientsStatus }));
 
   app.post('/v1/dispatches/:id/recipients/:rid/resend', {
     onRequest: canWrite,
@@ -211,7 +214,8 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
 /** L1: the delivery log, failed dispatches only unless asked for all, newest first; each row counts its recipients and names its failures. */
 export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
-  const filter: Record<string, unknown> = { tenantId, kind: 'document' };
+  // Notices are listed too (issue 16 item 7): record numbers have no gaps; `kind` keeps one or the other.
+  const filter: Record<string, unknown> = { tenantId, ...(q.kind !== 'all' ? { kind: q.kind } : {}) };
   // Failed only: failed results, and dispatches with a recipient still deferred after the delay (D3, their own marker).
   if (!q.result || q.result === 'failed') filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
   else if (q.result !== 'all') filter.result = q.result;

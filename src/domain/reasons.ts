@@ -97,11 +97,11 @@ const WORDS: Record<ReasonCode, { reason: Words; next: Words }> = {
   },
   // D9 `failed`: the request itself was refused, or sending gave up; nothing went out.
   request_refused: {
-    reason: { en: 'the sending service refused the request itself, so nothing was sent', fr: 'le service d\'envoi a refusé la demande elle-même : rien n\'est parti' },
+    reason: { en: 'the sending service refused the request itself, so nothing was sent', fr: 'le service d\'envoi a refusé la demande elle-même, rien n\'est donc parti' },
     next: { en: 'tell the recipients another way, and ask whoever runs Relais to read the service\'s answer before sending again', fr: 'prévenez les destinataires par un autre moyen et demandez à la personne qui gère Relais de lire la réponse du service avant de renvoyer' },
   },
   sending_gave_up: {
-    reason: { en: 'the sending service could not be reached for a day, so Relais stopped trying', fr: 'le service d\'envoi est resté injoignable pendant une journée : Relais a cessé d\'essayer' },
+    reason: { en: 'the sending service could not be reached for a day, so Relais stopped trying', fr: 'le service d\'envoi est resté injoignable pendant une journée, Relais a donc cessé d\'essayer' },
     next: { en: 'send the document again once the service answers, or send it another way now', fr: 'renvoyez le document quand le service répondra, ou envoyez-le autrement dès maintenant' },
   },
 };

@@ -183,7 +183,7 @@ export function noticeAbout(parent: string | null | undefined): { dispatchId: st
 export function logRow(doc: Record<string, unknown>) {
   const d = doc as {
     dispatchId: string; number: number; result: string; subject?: string | null; document?: unknown; sender?: unknown; sentAt?: Date | null; createdAt?: Date;
-    kind?: string; template?: string; parent?: string | null;
+    kind?: string; channel?: string; template?: string; parent?: string | null;
     format?: number; recipientCount?: number; counts?: Array<{ status: string; count: number }>; opened?: number; failures?: unknown[]; recipientPreview?: string[]; recipients?: LegacyRecipient[];
     overdueDeferred?: number;
   };
@@ -191,7 +191,7 @@ export function logRow(doc: Record<string, unknown>) {
     ? { recipientCount: d.recipientCount ?? 0, counts: shownCounts(d.counts ?? []), opened: d.opened ?? 0, failures: d.failures ?? [], recipientPreview: d.recipientPreview ?? [] }
     : legacySummary({ recipients: d.recipients ?? [] } as never);
   return {
-    dispatchId: d.dispatchId, number: d.number, kind: d.kind ?? 'document', template: d.template ?? null, about: noticeAbout(d.parent),
+    dispatchId: d.dispatchId, number: d.number, kind: d.kind ?? 'document', channel: d.channel ?? 'email', template: d.template ?? null, about: noticeAbout(d.parent),
     result: d.result, subject: d.subject ?? null, document: d.document, sender: d.sender,
     sentAt: d.sentAt ?? null, createdAt: d.createdAt, ...summary, overdueDeferred: d.overdueDeferred ?? 0,
   };

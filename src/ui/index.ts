@@ -266,6 +266,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
         // Its own marker (issue 16 item 3): not failed, but a recipient is still deferred after the delay.
         marker: failed ? 'failed' : d.overdueDeferred > 0 ? 'deferred' : null, markerLabel: failed ? '' : w.deferredMarker,
         notice: d.kind === 'notification', about,
+        // A text message has no subject: its channel and what it is, by its template.
+        subject: d.subject ?? `${w[d.channel as 'sms' | 'whatsapp'] ?? d.channel}: ${(d.template && w.templates[d.template]) ?? d.template ?? d.dispatchId}`,
         statuses: statusColumn(d.counts, d.opened, d.recipientCount, w),
         reasons: failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') + andMore(failures.length, failedCount, w),
         recipientList: recipientsCell(d as Parameters<typeof recipientsCell>[0], w),

@@ -20,6 +20,13 @@ const en = {
   deferredMarker: 'Still temporarily failed after the delay', onlyStatus: 'Only', allRecipients: 'All recipients', attemptN: 'attempt {n}', lastAt: 'the last',
   kind: 'Type', noticeTag: 'Notice', noticeAbout: 'Notice about',
   kinds: { all: 'Documents and notices', document: 'Documents', notification: 'Notices' } as Record<string, string>,
+  /** A notice by its template, where it has no subject (SMS, WhatsApp). */
+  templates: {
+    dispatch_escalation: 'Escalation: no address received it', dispatch_failed: 'Alert: not emailed', dispatch_partial_failure: 'An address to correct',
+    dispatch_unknown: 'No confirmation yet', dispatch_deferred: 'Not delivered yet', dispatch_delivered_update: 'Now delivered',
+    order_exception: 'Seller alert', order_exception_resolved: 'Seller alert resolved', address_confirmation: 'Address confirmation',
+    delivery_delay: 'Delivery delay', delivery_failed_customer: 'Delivery failed', document_link: 'Link to the document',
+  } as Record<string, string>,
   emptyFailed: 'No failed dispatch. Everything sent was delivered or is on its way.', empty: 'No dispatch matches these filters.',
   failedMarker: 'Failed', details: 'Details', copy: 'Copy of what was sent', copyTitle: 'Copy of the email as sent', document: 'Document',
   attachments: 'Attachments', status: 'Status', history: 'Status history', plainReason: 'Reason', rawReason: 'Provider\'s reason',
@@ -102,6 +109,12 @@ const fr: Words = {
   deferredMarker: 'Toujours en échec temporaire après le délai', onlyStatus: 'Seulement', allRecipients: 'Tous les destinataires', attemptN: 'tentative {n}', lastAt: 'la dernière le',
   kind: 'Type', noticeTag: 'Avis', noticeAbout: 'Avis concernant',
   kinds: { all: 'Documents et avis', document: 'Documents', notification: 'Avis' },
+  templates: {
+    dispatch_escalation: 'Escalade : aucune adresse ne l\'a reçu', dispatch_failed: 'Alerte : non envoyé par e-mail', dispatch_partial_failure: 'Une adresse à corriger',
+    dispatch_unknown: 'Pas encore de confirmation', dispatch_deferred: 'Pas encore livré', dispatch_delivered_update: 'Désormais livré',
+    order_exception: 'Alerte vendeur', order_exception_resolved: 'Alerte vendeur résolue', address_confirmation: 'Confirmation d\'adresse',
+    delivery_delay: 'Retard de livraison', delivery_failed_customer: 'Échec de livraison', document_link: 'Lien vers le document',
+  },
   emptyFailed: 'Aucun envoi en échec. Tout ce qui a été envoyé est livré ou en route.', empty: 'Aucun envoi ne correspond à ces filtres.',
   failedMarker: 'Échec', details: 'Détails', copy: 'Copie de ce qui a été envoyé', copyTitle: 'Copie de l\'e-mail tel qu\'envoyé', document: 'Document',
   attachments: 'Pièces jointes', status: 'Statut', history: 'Historique des statuts', plainReason: 'Raison', rawReason: 'Raison du fournisseur',

@@ -161,6 +161,8 @@ describe('delivery log and dispatch page', () => {
     await page.goto('/ui/log?show=all');
     expect(await page.locator('tr[data-kind="notification"]').count()).toBeGreaterThan(0);
     expect(await page.locator('tr[data-kind="document"]').count()).toBeGreaterThan(0);
+    // A text message has no subject: its row says its channel and what it is (the link sent by SMS above).
+    expect(await page.locator('tr[data-dispatch^="po-bounce~sms-"] td[data-label="Subject"] a').first().textContent()).toBe('SMS: Link to the document');
     await page.getByText('Filters').click();
     await page.getByLabel('Type').selectOption('notification');
     await page.getByRole('button', { name: 'Apply' }).click();

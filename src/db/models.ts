@@ -192,6 +192,8 @@ const dispatchSchema = new Schema({
 dispatchSchema.index({ tenantId: 1, dispatchId: 1 }, { unique: true });
 dispatchSchema.index({ tenantId: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
+// The failed-only log is `$or` of failed results and deferred-past-the-delay (issue 16): on MongoDB each branch needs an index.
+dispatchSchema.index({ tenantId: 1, overdueDeferred: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
 
 /** The rendered copy of a dispatch (D11) and the recipients as requested; `_id` as the dispatch's. Written once. */

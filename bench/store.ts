@@ -102,8 +102,8 @@ function operations(db: Db, tenantId: string, size: () => number) {
     'order read by tenantId + orderId': (i: number) => orders.findOne({ tenantId, orderId: `order-${some(i)}` }),
     'order read by _id': (i: number) => orders.findOne({ _id: `${tenantId}/order-${some(i)}` as never }),
     'order projection write by _id': (i: number) => orders.updateOne({ _id: `${tenantId}/order-${some(i)}` as never }, { $set: { state: 'in_transit', lastTrackingAt: new Date() } }),
-    "log's first page, all (pages of numbers: the API's listing, 50)": () => listDispatches(db, tenantId, { result: 'all', limit: 50 }),
-    "log's first page, failed only (the default: the API's listing, 50)": () => listDispatches(db, tenantId, { limit: 50 }),
+    "log's first page, all (pages of numbers: the API's listing, 50)": () => listDispatches(db, tenantId, { result: 'all', kind: 'all', limit: 50 }),
+    "log's first page, failed only (the default: the API's listing, 50)": () => listDispatches(db, tenantId, { kind: 'all', limit: 50 }),
     "log's first page, all (sort by number, 50)": () => logPage({}),
     "log's first page, failed only (sort by number, 50)": () => logPage({ result: { $in: ['failed', 'alert', 'error'] } }),
     // The same 50 rows read by key: the newest numbers, each an equality lookup (a listing that stays flat on FerretDB).

@@ -95,6 +95,29 @@ const CASES: Case[] = [
     keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.pending)],
   },
   {
+    // D6 / D3 (issue 16 item 3): still deferred after the delay, with the provider's latest reply.
+    type: 'dispatch_deferred', channels: ['email'], unused: ['senderName'],
+    data: (locale) => ({
+      ...notice(locale), waited: '30 minutes', tryingUntil: '2026-03-04T09:30:00Z', moreDeferred: 0,
+      deferred: [failure('commandes@fournisseur-exemple.fr', 'temporarily_refused', '451 4.2.0 mailbox temporarily unavailable, try again later', locale)],
+    }),
+    keys: (d) => [String(d.documentLabel), '30 minutes', '451 4.2.0 mailbox temporarily unavailable', d.locale === 'fr' ? '4 mars 2026 à 10:30' : '4 March 2026 at 10:30', 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.deferred)],
+  },
+  {
+    // D9 `failed` (issue 16 item 2): nothing was emailed; the sender and the purchasing manager, at once.
+    type: 'dispatch_failed', channels: ['email', 'sms', 'whatsapp'],
+    data: (locale) => ({
+      ...notice(locale), recipients: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'compta@fournisseur-exemple.fr' }], moreRecipients: 0, recipientCount: 2,
+      reason: plainReason('request_refused', locale), nextStep: nextStep('request_refused', locale),
+      raw: 'SendGrid refused the request: The content value must be a string at least one character in length. (content.0.value)',
+    }),
+    keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', '10:30'],
+    required: {
+      sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'dispatchUrl'],
+      whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'reason', 'dispatchUrl'],
+    },
+  },
+  {
     type: 'dispatch_delivered_update', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({ ...notice(locale), delivered: [{ address: 'commandes@fournisseur-exemple.fr' }], moreDelivered: 0 }),
     keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.delivered)],
@@ -112,6 +135,8 @@ const CASES: Case[] = [
     },
   },
 ];
+
+const byType = (type: string) => CASES.find((c) => c.type === type)!;
 
 const PARTS: Record<Channel, string[]> = { email: ['subject', 'html', 'text'], sms: ['body'], whatsapp: ['body'] };
 
@@ -169,6 +194,8 @@ describe('N2: nullable variables (null) and singular lists render cleanly', () =
     ['dispatch_escalation', 'one failure, no raw reason, subject = label', (l) => ({ ...CASES[2].data(l), subject: LABEL[l].po, failures: [{ ...twoFailures(l)[0], raw: '' }] })],
     ['dispatch_partial_failure', 'two failures, two delivered', (l) => ({ ...CASES[3].data(l), failures: twoFailures(l), delivered: [{ address: 'a@x.fr' }, { address: 'b@x.fr' }] })],
     ['dispatch_unknown', 'one pending, subject = label', (l) => ({ ...CASES[4].data(l), subject: LABEL[l].po, pending: [{ address: 'a@x.fr' }] })],
+    ['dispatch_deferred', 'two deferred, one without a reply, subject = label', (l) => ({ ...byType('dispatch_deferred').data(l), subject: LABEL[l].po, deferred: [...byType('dispatch_deferred').data(l).deferred as Data[], { ...twoFailures(l)[0], raw: '' }] })],
+    ['dispatch_failed', 'one recipient, no answer kept, subject = label', (l) => ({ ...byType('dispatch_failed').data(l), subject: LABEL[l].po, recipients: [{ address: 'a@x.fr' }], recipientCount: 1, raw: '' })],
   ];
   test.each(variants.flatMap(([type, what, data]) => LOCALES.map((l) => [type, what, l, data] as const)))('%s (%s) %s', (type, _what, locale, data) => {
     const rendered = templates.renderEmail(type, locale, data(locale));
@@ -194,7 +221,9 @@ describe('N2: nullable variables (null) and singular lists render cleanly', () =
       ['email', 'dispatch_escalation', 'fr', { ...CASES[2].data('fr'), moreFailures: 998 }, /et 998 de plus/],
       ['email', 'dispatch_partial_failure', 'en', { ...CASES[3].data('en'), failures: twoFailures('en'), moreFailures: 5, moreDelivered: 40 }, /fournisseur-exemple\.fr(<\/strong>)? and 40 more[\s\S]*and 5 more/],
       ['email', 'dispatch_unknown', 'fr', { ...CASES[4].data('fr'), morePending: 80 }, /et 80 de plus/],
-      ['email', 'dispatch_delivered_update', 'en', { ...CASES[5].data('en'), moreDelivered: 199 }, /fournisseur-exemple\.fr(<\/strong>)? and 199 more/],
+      ['email', 'dispatch_deferred', 'en', { ...byType('dispatch_deferred').data('en'), moreDeferred: 999 }, /and 999 more \(every one on the dispatch page\)/],
+      ['email', 'dispatch_failed', 'fr', { ...byType('dispatch_failed').data('fr'), moreRecipients: 998, recipientCount: 1000 }, /compta@fournisseur-exemple\.fr et 998 de plus/],
+      ['email', 'dispatch_delivered_update', 'en', { ...byType('dispatch_delivered_update').data('en'), moreDelivered: 199 }, /fournisseur-exemple\.fr(<\/strong>)? and 199 more/],
       ['sms', 'dispatch_escalation', 'en', { ...CASES[2].data('en'), moreFailures: 997 }, /\(\+997\)/],
       ['whatsapp', 'dispatch_escalation', 'fr', { ...CASES[2].data('fr'), moreFailures: 997 }, /\(\+997\)/],
     ];
@@ -206,7 +235,7 @@ describe('N2: nullable variables (null) and singular lists render cleanly', () =
   });
 
   test('a subject equal to the document label is not repeated', () => {
-    const out = templates.renderEmail('dispatch_delivered_update', 'en', { ...CASES[5].data('en'), subject: LABEL.en.po });
+    const out = templates.renderEmail('dispatch_delivered_update', 'en', { ...byType('dispatch_delivered_update').data('en'), subject: LABEL.en.po });
     expect(out.text.split(LABEL.en.po)).toHaveLength(2);
   });
 });
@@ -244,7 +273,7 @@ describe('N2: data is HTML-escaped in email HTML, left as text elsewhere', () =>
   test.each(emailRows.map((r) => [r.c.type, r.locale, r] as const))('%s %s', (_t, _l, { c, locale }) => {
     const data = c.data(locale);
     const poisoned: Data = { ...data, senderName: XSS };
-    for (const list of ['failures', 'delivered', 'pending']) {
+    for (const list of ['failures', 'delivered', 'pending', 'deferred', 'recipients']) {
       if (Array.isArray(data[list])) poisoned[list] = (data[list] as Data[]).map((x) => ({ ...x, address: XSS }));
     }
     const out = templates.renderEmail(c.type, locale, poisoned);
@@ -340,6 +369,14 @@ describe('SMS / WhatsApp escalation stays short (D4)', () => {
   });
 });
 
+describe('SMS / WhatsApp "not emailed" alert stays short (D9 failed)', () => {
+  test.each(LOCALES.flatMap((l) => (['sms', 'whatsapp'] as const).flatMap((ch) => (['request_refused', 'sending_gave_up'] as const).map((code) => [ch, l, code] as const))))('%s %s, %s, ≤ 320 chars', (channel, locale, code) => {
+    const body = templates.renderMessage(channel, 'dispatch_failed', locale, { ...byType('dispatch_failed').data(locale), reason: plainReason(code, locale) });
+    expect(body.length).toBeLessThanOrEqual(320);
+    expect(body).toMatch(/URGENT/);
+  });
+});
+
 describe('SMS wording stays in the GSM-7 alphabet (one segment is 160 characters, not 70)', () => {
   const GSM7 = new Set([...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà']);
   const dir = join(DEFAULT_TEMPLATE_DIR, 'sms');
@@ -359,15 +396,17 @@ describe('N2: every date a template shows is in the tenant\'s zone and words', (
     const shown = (channel: Channel, type: string) => [...templates.datetimeVariables(channel, type, 'en')].sort();
     expect(shown('email', 'purchase_order')).toEqual(['deliveryDate']);
     expect(shown('email', 'invoice')).toEqual(['document.dueDate']);
-    for (const type of ['dispatch_escalation', 'dispatch_partial_failure', 'dispatch_unknown', 'dispatch_delivered_update']) expect(shown('email', type)).toEqual(['sentAt']);
+    for (const type of ['dispatch_escalation', 'dispatch_partial_failure', 'dispatch_unknown', 'dispatch_delivered_update', 'dispatch_failed']) expect(shown('email', type)).toEqual(['sentAt']);
+    expect(shown('email', 'dispatch_deferred')).toEqual(['sentAt', 'tryingUntil']);
     expect(shown('sms', 'dispatch_escalation')).toEqual(['sentAt']);
+    expect(shown('sms', 'dispatch_failed')).toEqual(['sentAt']);
     expect(shown('whatsapp', 'document_link')).toEqual(['expiresAt']);
   });
 });
 
 describe('datetime helper', () => {
   const sms = (timeZone: string, locale: Locale, expiresAt: string) =>
-    templates.renderMessage('sms', 'document_link', locale, { ...CASES[6].data(locale), timeZone, expiresAt });
+    templates.renderMessage('sms', 'document_link', locale, { ...byType('document_link').data(locale), timeZone, expiresAt });
 
   test('shows the time in the tenant time zone', () => {
     expect(sms('Europe/Paris', 'fr', '2026-03-01T09:30:00Z')).toContain('1er mars 2026 à 10:30');
@@ -386,7 +425,7 @@ describe('datetime helper', () => {
   });
 
   test('a missing time zone is an error, not UTC', () => {
-    expect(catchError(() => templates.renderMessage('sms', 'document_link', 'fr', without(CASES[6].data('fr'), 'timeZone'))))
+    expect(catchError(() => templates.renderMessage('sms', 'document_link', 'fr', without(byType('document_link').data('fr'), 'timeZone'))))
       .toMatchObject({ code: 'template_variable_missing', field: 'data.timeZone' });
   });
 

@@ -47,8 +47,10 @@ export interface ProjectionRequest {
     counts: Partial<Record<RecipientStatus, number>>;
     /** Delivered recipients that opened. */
     opened: number;
-    /** Positions of the first recipients needing attention (failed or unknown), named in the log. */
+    /** Positions of the first recipients needing attention (failed, unknown, deferred past the delay), named in the log. */
     attention: number[];
+    /** Recipients still deferred after the confirmation delay (D3, issue 16): the failed-only log lists the dispatch. */
+    overdueDeferred?: number;
     sentAt?: number;
     completedAt?: number;
     markedSent?: { by: string; at: string; note: string };
@@ -75,6 +77,8 @@ export interface DispatchNoticeRequest {
   dispatchUrl: string;
   senderName: string;
   unknownAfterMs: number;
+  /** D7: how long the dispatch listens after its last send (the deferred notice says until when the provider keeps trying). */
+  listenForMs?: number;
   notice: Notice;
   children: Array<{ dispatchId: string; person: Person; channel: Channel }>;
 }
@@ -320,7 +324,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
           _id: relaisEventId(tenantId, dispatchId, d.index, d.attempt, d.event), tenantId, dispatchId, index: d.index, attempt: d.attempt, source: 'relais',
           event: d.event, status: d.event === 'refused' ? 'not_sent' : 'unknown', at: at(d.at), receivedAt: at(d.at), position: 0,
           reason: d.event === 'refused' ? (request.refusal ?? '').slice(0, MAX_REASON) : null,
-          reasonCode: d.event === 'refused' ? 'not_sent_to_server' : 'no_confirmation',
+          reasonCode: d.reasonCode ?? (d.event === 'refused' ? 'not_sent_to_server' : 'no_confirmation'),
         })),
         ...(request.final ? request.recipients.map((c): StoredEvent => ({
           _id: relaisEventId(tenantId, dispatchId, c.index, c.attempt, 'final'), tenantId, dispatchId, index: c.index, attempt: c.attempt, source: 'relais',
@@ -365,12 +369,13 @@ export function createDispatchActivities(deps: ActivityDeps) {
         [`recipientAddresses.${c.index}`, c.address!.toLowerCase()],
         ...(c.index < PREVIEW_ADDRESSES ? [[`recipientPreview.${c.index}`, c.address!]] : []),
       ]);
-      const placement = await failedPlacement(db, tenantId, dispatch.result, header);
+      const placement = await failedPlacement(db, tenantId, dispatch, header);
       const written = await db.Dispatch.updateOne({ _id, stateVersion: { $lt: version } }, {
         ...(Object.keys(placement.$unset).length ? { $unset: placement.$unset } : {}),
         $set: {
           ...placement.$set,
           stateVersion: version, result: dispatch.result, providerError: dispatch.providerError, counts: storedCounts(dispatch.counts), opened: dispatch.opened,
+          overdueDeferred: dispatch.overdueDeferred ?? 0,
           failures: dispatch.attention.flatMap((index) => {
             const r = attention.get(index);
             return r ? [{ index, recipientId: r.recipientId, address: r.address, status: r.status, reasonCode: r.reasonCode, plainReason: r.plainReason }] : [];
@@ -399,13 +404,13 @@ export function createDispatchActivities(deps: ActivityDeps) {
     },
 
     /**
-     * D3–D6: renders a notice about a dispatch from what MongoDB holds (addresses, reasons in plain
-     * words, the raw reasons) and records one dispatch per person and channel. A long list names
-     * the first recipients and says how many more.
+     * D3–D6, D9: renders a notice about a dispatch from what MongoDB holds (addresses, reasons in
+     * plain words, the raw reasons) and records one dispatch per person and channel. A long list
+     * names the first recipients and says how many more.
      */
     async recordDispatchNotice(request: DispatchNoticeRequest): Promise<void> {
       const { tenantId, dispatchId, locale, notice } = request;
-      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { subject: 1, document: 1, sentAt: 1, sender: 1 }).lean();
+      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { subject: 1, document: 1, sentAt: 1, sender: 1, providerError: 1, createdAt: 1 }).lean();
       if (!header) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} is not recorded`, 'NotFound');
       const label = documentLabel(header.document ?? null, header.subject ?? null, locale);
       const listed = async (indexes: number[], limit: number) => {
@@ -443,6 +448,24 @@ export function createDispatchActivities(deps: ActivityDeps) {
           case 'unknown': {
             const p = await listed(notice.pending, limit);
             return { ...common, pending: p.items.map((r) => ({ address: r.address })), morePending: p.more, pendingCount: p.total, waited: durationInWords(request.unknownAfterMs, locale) };
+          }
+          case 'deferred': {
+            // The provider's latest reply (its 451 answer) is read here, from each recipient's history.
+            const f = await listed(notice.deferred, limit);
+            const sent = header.sentAt ?? new Date();
+            return {
+              ...common, deferred: failures(f.items), moreDeferred: f.more, deferredCount: f.total, waited: durationInWords(request.unknownAfterMs, locale),
+              tryingUntil: new Date(sent.getTime() + (request.listenForMs ?? 0)).toISOString(),
+            };
+          }
+          case 'failed': {
+            // Nothing went out: every recipient, in order (the first few named); the provider's own answer as it came.
+            const r = await listed(Array.from({ length: notice.recipientCount }, (_, i) => i), limit);
+            const created = (header as { createdAt?: Date }).createdAt ?? new Date();
+            return {
+              ...common, sentAt: created.toISOString(), recipients: r.items.map((x) => ({ address: x.address })), moreRecipients: r.more, recipientCount: r.total,
+              reason: plainReason(notice.reasonCode, locale), nextStep: nextStep(notice.reasonCode, locale), raw: header.providerError ?? '',
+            };
           }
         }
       };

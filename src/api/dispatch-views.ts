@@ -18,7 +18,10 @@ export interface HistoryView {
   /** The status the event means (null: it changes none, e.g. a spam report). */
   status: string | null;
   event: string;
+  /** The provider's time (whole seconds for SendGrid). */
   at: Date;
+  /** When Relais received it: entries are in this order (ties: their order in the provider's request). */
+  receivedAt: Date;
   /** The provider's own event id (null for Relais's own entries). */
   eventId: string | null;
   attempt: number;
@@ -43,19 +46,20 @@ export interface RecipientView {
   history: HistoryView[];
 }
 
-export interface RecipientPage { from: number; limit: number }
+/** A page of recipients: from a position, at most `limit`, only those with `status` when given (the dispatch page's filter, L2). */
+export interface RecipientPage { from: number; limit: number; status?: string }
 
 const plain = (code: string | null | undefined, locale: Locale) => (code ? plainReason(code as ReasonCode, locale) : null);
 
 /** A provider's event id as the provider gave it (`sendgrid:<id>` → `<id>`); Relais's entries have none. */
 const providerEventId = (ref: string) => (ref.startsWith('relais:') ? null : ref.slice(ref.indexOf(':') + 1));
 
-/** A recipient's history in the order Relais received it; an older attempt's entries say so (D8). */
-function historyView(entries: HistoryEntry[], attempt: number, locale: Locale): HistoryView[] {
+/** A recipient's history in the order Relais received it (not the providers' whole-second times); each entry with its attempt (D8). */
+function historyView(entries: HistoryEntry[], locale: Locale): HistoryView[] {
   return [...entries]
     .sort((a, b) => new Date(a.receivedAt).getTime() - new Date(b.receivedAt).getTime() || a.position - b.position)
     .map((h) => ({
-      status: h.status ?? null, event: h.attempt === attempt ? h.event : `${h.event} (attempt ${h.attempt})`, at: h.at, eventId: providerEventId(h.ref), attempt: h.attempt,
+      status: h.status ?? null, event: h.event, at: h.at, receivedAt: h.receivedAt, eventId: providerEventId(h.ref), attempt: h.attempt,
       reason: h.reason ?? null, response: h.response ?? null, reasonCode: h.reasonCode ?? null, plainReason: plain(h.reasonCode, locale),
     }));
 }
@@ -65,8 +69,8 @@ function recipientView(r: RecipientDoc, history: HistoryEntry[], locale: Locale)
   return {
     index: r.index, recipientId: r.recipientId, address: r.address, name: r.name ?? null, status: r.status, opened: Boolean(r.opened), attempt,
     reasonCode: r.reasonCode ?? null, plainReason: r.plainReason ?? plain(r.reasonCode, locale),
-    rawReason: isFailure(r.status as RecipientStatus) ? rawReason(history, attempt) : null,
-    providerMessageId: [...history].reverse().map((h) => h.providerMessageId).find(Boolean) ?? null, history: historyView(history, attempt, locale),
+    rawReason: isFailure(r.status as RecipientStatus) || r.status === 'deferred' ? rawReason(history, attempt) : null,
+    providerMessageId: [...history].reverse().map((h) => h.providerMessageId).find(Boolean) ?? null, history: historyView(history, locale),
   };
 }
 
@@ -77,7 +81,7 @@ function legacyRecipientView(r: LegacyRecipient, index: number): RecipientView {
     index, recipientId: r.recipientId, address: r.address, name: r.name ?? null, status: r.status, opened: Boolean(r.opened), attempt: r.attempt ?? 1,
     reasonCode: r.reasonCode ?? null, plainReason: r.plainReason ?? null, rawReason: r.rawReason ?? null, providerMessageId: r.providerMessageId ?? null,
     history: (r.history ?? []).map((h) => ({
-      status: h.status, event: h.event, at: h.at, eventId: h.eventId ?? null, attempt: r.attempt ?? 1, reason: h.reason ?? null,
+      status: h.status, event: h.event, at: h.at, receivedAt: h.at, eventId: h.eventId ?? null, attempt: r.attempt ?? 1, reason: h.reason ?? null,
       response: h.response ?? null, reasonCode: h.reasonCode ?? null, plainReason: h.plainReason ?? null,
     })),
   };
@@ -96,13 +100,38 @@ function legacySummary(doc: { recipients: readonly LegacyRecipient[] }) {
 
 const nextCursor = (page: RecipientPage, count: number) => (page.from + page.limit < count ? page.from + page.limit : null);
 
+/**
+ * The page of positions to show: the next `limit` from `from`, or, with a status, the next
+ * `limit` of the positions holding it (and how many do: the filter's count and this page's rank).
+ */
+function pagePositions(page: RecipientPage, count: number, matching?: readonly number[]) {
+  if (!page.status || !matching) {
+    return { indexes: Array.from({ length: Math.max(0, Math.min(page.limit, count - page.from)) }, (_, i) => page.from + i), next: nextCursor(page, count) };
+  }
+  const start = matching.findIndex((i) => i >= page.from);
+  const indexes = start < 0 ? [] : matching.slice(start, start + page.limit);
+  return {
+    indexes, next: start >= 0 && start + page.limit < matching.length ? matching[start + page.limit] : null,
+    filtered: { status: page.status, count: matching.length, first: start < 0 ? matching.length + 1 : start + 1 },
+  };
+}
+
+/** Positions of the recipients with a status, in order: every document of recipients read (by `_id`), only when a status is asked for and some recipient has it. */
+async function positionsWithStatus(db: Db, tenantId: string, dispatchId: string, count: number, status: string, counted: number): Promise<number[]> {
+  if (counted === 0) return [];
+  const all = await readRecipients(db, tenantId, dispatchId, Array.from({ length: count }, (_, i) => i));
+  return [...all.values()].filter((r) => r.status === status).map((r) => r.index).sort((a, b) => a - b);
+}
+
 /** L2: a dispatch with one page of its recipients (sorted by position) and their histories; undefined when there is none. */
 export async function dispatchView(db: Db, tenantId: string, dispatchId: string, page: RecipientPage) {
   const _id = dispatchKey(tenantId, dispatchId);
   const header = await db.Dispatch.findById(_id).lean();
   if (header) {
     const count = header.recipientCount;
-    const indexes = Array.from({ length: Math.max(0, Math.min(page.limit, count - page.from)) }, (_, i) => page.from + i);
+    const counted = shownCounts(header.counts)[page.status ?? ''] ?? 0;
+    const matching = page.status ? await positionsWithStatus(db, tenantId, dispatchId, count, page.status, counted) : undefined;
+    const { indexes, next, filtered } = pagePositions(page, count, matching);
     const [content, recipients] = await Promise.all([
       db.DispatchContent.findById(_id, { html: 1, text: 1 }).lean(),
       readRecipientsWithHistory(db, tenantId, dispatchId, indexes),
@@ -115,41 +144,56 @@ export async function dispatchView(db: Db, tenantId: string, dispatchId: string,
         const r = recipients.get(i);
         return r ? [recipientView(r.recipient, r.history, locale)] : [];
       }),
-      nextRecipientsCursor: nextCursor(page, count),
+      nextRecipientsCursor: next, ...(filtered ? { filteredRecipients: filtered } : {}),
     };
   }
   const legacy = await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { sendLog: 0 }).lean();
   if (!legacy) return undefined;
   const { _id: _key, stateVersion: _version, recipientAddresses: _addresses, recipients, ...rest } = legacy as typeof legacy & { _id: unknown };
+  const { indexes, next, filtered } = pagePositions(page, recipients.length, page.status ? recipients.flatMap((r, i) => (r.status === page.status ? [i] : [])) : undefined);
   return {
     // Withheld when recorded (src/domain/secrets.ts); this also covers copies recorded before that rule.
     ...(carriesSecrets(rest.template) ? withheldCopy(rest.template, rest, rest.locale as Locale) : rest), ...legacySummary(legacy),
-    recipients: recipients.slice(page.from, page.from + page.limit).map((r, i) => legacyRecipientView(r, page.from + i)),
-    nextRecipientsCursor: nextCursor(page, recipients.length),
+    recipients: indexes.map((i) => legacyRecipientView(recipients[i], i)),
+    nextRecipientsCursor: next, ...(filtered ? { filteredRecipients: filtered } : {}),
   };
 }
 
 /** A dispatch of the first version not recorded yet (its workflow records it as it starts), as its workflow's state query answers. */
 export function firstVersionStateView(tenantId: string, dispatchId: string, state: { result: string; recipients: LegacyRecipient[] }, page: RecipientPage) {
+  const { indexes, next, filtered } = pagePositions(page, state.recipients.length, page.status ? state.recipients.flatMap((r, i) => (r.status === page.status ? [i] : [])) : undefined);
   return {
     dispatchId, tenantId, result: state.result, ...legacySummary(state),
-    recipients: state.recipients.slice(page.from, page.from + page.limit).map((r, i) => legacyRecipientView(r, page.from + i)),
-    nextRecipientsCursor: nextCursor(page, state.recipients.length),
+    recipients: indexes.map((i) => legacyRecipientView(state.recipients[i], i)),
+    nextRecipientsCursor: next, ...(filtered ? { filteredRecipients: filtered } : {}),
   };
+}
+
+/**
+ * What a notice is about (issue 16 item 7), from the workflow that sent it: a dispatch (escalation,
+ * fix request, update …) or an order (seller alert, customer notice); null for a document.
+ */
+export function noticeAbout(parent: string | null | undefined): { dispatchId: string } | { orderId: string } | null {
+  const m = /^(dispatch|order)\/[^/]+\/(.+)$/.exec(parent ?? '');
+  if (!m) return null;
+  return m[1] === 'dispatch' ? { dispatchId: m[2] } : { orderId: m[2] };
 }
 
 /** L1: one row of the log, a count of recipients with the failures named (never every address). */
 export function logRow(doc: Record<string, unknown>) {
   const d = doc as {
     dispatchId: string; number: number; result: string; subject?: string | null; document?: unknown; sender?: unknown; sentAt?: Date | null; createdAt?: Date;
+    kind?: string; channel?: string; template?: string; parent?: string | null;
     format?: number; recipientCount?: number; counts?: Array<{ status: string; count: number }>; opened?: number; failures?: unknown[]; recipientPreview?: string[]; recipients?: LegacyRecipient[];
+    overdueDeferred?: number;
   };
   const summary = d.format
     ? { recipientCount: d.recipientCount ?? 0, counts: shownCounts(d.counts ?? []), opened: d.opened ?? 0, failures: d.failures ?? [], recipientPreview: d.recipientPreview ?? [] }
     : legacySummary({ recipients: d.recipients ?? [] } as never);
   return {
-    dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject ?? null, document: d.document, sender: d.sender,
-    sentAt: d.sentAt ?? null, createdAt: d.createdAt, ...summary,
+    dispatchId: d.dispatchId, number: d.number, kind: d.kind ?? 'document', channel: d.channel ?? 'email', template: d.template ?? null, about: noticeAbout(d.parent),
+    result: d.result, subject: d.subject ?? null, document: d.document, sender: d.sender,
+    sentAt: d.sentAt ?? null, createdAt: d.createdAt, ...summary, overdueDeferred: d.overdueDeferred ?? 0,
   };
 }
 

@@ -33,7 +33,8 @@ export async function ingestEvents(db: Db, temporal: Client, items: Array<{ rout
     return {
       _id, tenantId, dispatchId, index: recipient.index, attempt: recipient.attempt, source: event.provider, event: event.type, status: status ?? null,
       at: new Date(event.at), receivedAt, position, reason: event.reason ?? null, response: event.response ?? null,
-      reasonCode: status && isFailure(status) ? reasonCode(event) : null, errorCode: event.errorCode ?? null,
+      // A failure's reason classified; a deferral's is "refused for now" (D6), its own words beside it.
+      reasonCode: status && isFailure(status) ? reasonCode(event) : status === 'deferred' ? 'temporarily_refused' : null, errorCode: event.errorCode ?? null,
       providerMessageId: event.providerMessageId ?? null, payload: raw,
     };
   });

@@ -108,6 +108,8 @@ export const listDispatchesQuery = z.object({
   cursor: z.coerce.number().int().positive().optional()
     .describe('the `nextCursor` of the page before, with the same filters (the failed-only listing shows the newest failures first)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Documents, notices (escalations, fix requests, alerts … each a dispatch too, numbered in the same series), or both (the default). */
+  kind: z.enum(['all', 'document', 'notification']).default('all'),
 });
 
 export type ListDispatchesQuery = z.infer<typeof listDispatchesQuery>;

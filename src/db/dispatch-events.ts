@@ -90,8 +90,13 @@ export async function readRecipientsWithHistory(db: Db, tenantId: string, dispat
   return found;
 }
 
-/** The provider's words on the failure that holds now (D2, L3): those of the last failing entry of the current attempt that has any. */
+/**
+ * The provider's words on the failure that holds now (D2, L3): those of the last failing entry of
+ * the current attempt that has any; without one, those of its last deferral (D6: the 451 reply of
+ * a recipient still, or finally, temporarily failed).
+ */
 export function rawReason(history: readonly HistoryEntry[], attempt: number): string | null {
-  const cause = [...history].reverse().find((h) => h.attempt === attempt && h.status && isFailure(h.status as RecipientStatus) && (h.response || h.reason));
+  const worded = [...history].reverse().filter((h) => h.attempt === attempt && h.status && (h.response || h.reason));
+  const cause = worded.find((h) => isFailure(h.status as RecipientStatus)) ?? worded.find((h) => h.status === 'deferred');
   return cause ? [cause.response, cause.reason].filter(Boolean).join(' — ') : null;
 }

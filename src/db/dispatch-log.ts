@@ -24,8 +24,11 @@ export const isFailedResult = (result: string) => FAILED_RESULTS.includes(result
  * listing shows the newest failures first); one leaving them (resent and delivered, marked sent)
  * drops out; one staying keeps its place.
  */
-export async function failedPlacement(db: Db, tenantId: string, result: string, current: { failedSeq?: number | null }): Promise<{ $set: Record<string, number>; $unset: Record<string, 1> }> {
-  const failing = isFailedResult(result);
+export async function failedPlacement(
+  db: Db, tenantId: string, state: { result: string; overdueDeferred?: number }, current: { failedSeq?: number | null },
+): Promise<{ $set: Record<string, number>; $unset: Record<string, 1> }> {
+  // Failed only also lists a dispatch with a recipient still deferred past the delay (D3, its own marker).
+  const failing = isFailedResult(state.result) || (state.overdueDeferred ?? 0) > 0;
   if (failing && current.failedSeq == null) {
     const failedSeq = await nextNumber(db, failuresCounter(tenantId));
     return { $set: { failedSeq, failedPage: logPageOf(failedSeq) }, $unset: {} };
@@ -44,14 +47,14 @@ type Row = Record<string, unknown> & { number: number; failedSeq?: number };
  * the emptied pages too (one indexed read each).
  */
 export async function listNewest(
-  db: Db, tenantId: string, request: { listing: Listing; kind: 'document' | 'notification'; before?: number; limit: number; projection: Record<string, 0> },
+  db: Db, tenantId: string, request: { listing: Listing; kind?: 'document' | 'notification'; before?: number; limit: number; projection: Record<string, 0> },
 ): Promise<{ rows: Row[]; nextCursor: number | null }> {
   const key = request.listing === 'all' ? 'number' : 'failedSeq';
   const pageField = request.listing === 'all' ? 'logPage' : 'failedPage';
   const top = request.before ?? ((await db.Counter.findById(request.listing === 'all' ? recordsCounter(tenantId) : failuresCounter(tenantId)).lean())?.seq ?? 0) + 1;
   const rows: Row[] = [];
   for (let page = logPageOf(top - 1); page >= 0 && rows.length <= request.limit; page -= 1) {
-    const docs = await db.Dispatch.find({ tenantId, [pageField]: page, kind: request.kind }, request.projection).lean() as Row[];
+    const docs = await db.Dispatch.find({ tenantId, [pageField]: page, ...(request.kind ? { kind: request.kind } : {}) }, request.projection).lean() as Row[];
     rows.push(...docs.filter((d) => (d[key] as number) < top).sort((a, b) => (b[key] as number) - (a[key] as number)));
   }
   const shown = rows.slice(0, request.limit);
@@ -67,8 +70,8 @@ export async function backfillLogPages(db: Db): Promise<number> {
   const marker = 'migration:dispatch-log-pages';
   if (await db.Counter.findById(marker).lean()) return 0;
   let updated = 0;
-  for await (const doc of db.Dispatch.find({ logPage: { $exists: false } }, { tenantId: 1, number: 1, result: 1 }).lean().cursor()) {
-    const placement = await failedPlacement(db, doc.tenantId, doc.result, {});
+  for await (const doc of db.Dispatch.find({ logPage: { $exists: false } }, { tenantId: 1, number: 1, result: 1, overdueDeferred: 1 }).lean().cursor()) {
+    const placement = await failedPlacement(db, doc.tenantId, { result: doc.result, overdueDeferred: (doc as { overdueDeferred?: number }).overdueDeferred }, {});
     await db.Dispatch.updateOne({ _id: doc._id, logPage: { $exists: false } }, { $set: { logPage: logPageOf(doc.number), ...placement.$set } });
     updated += 1;
   }

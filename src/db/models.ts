@@ -172,7 +172,9 @@ const dispatchSchema = new Schema({
   counts: { type: [{ status: String, count: Number, _id: false }], default: [] },
   /** Delivered recipients whose mailbox showed the message's images (shown as Opened, D2). */
   opened: { type: Number, default: 0 },
-  /** The first few recipients that failed or stayed unknown, named in the log row (L3). */
+  /** Recipients still deferred after the confirmation delay (D3): the failed-only log lists the dispatch, with its own marker. */
+  overdueDeferred: { type: Number, default: 0 },
+  /** The first few recipients that failed, stayed unknown or are deferred past the delay, named in the log row (L3). */
   failures: { type: [{ index: Number, recipientId: String, address: String, status: String, reasonCode: String, plainReason: String, _id: false }], default: [] },
   providerError: { type: String, default: null },
   sentAt: { type: Date, default: null },
@@ -201,6 +203,8 @@ dispatchSchema.index({ tenantId: 1, logPage: 1 });
 dispatchSchema.index({ tenantId: 1, failedPage: 1 });
 dispatchSchema.index({ tenantId: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
+// The failed-only log is `$or` of failed results and deferred-past-the-delay (issue 16): on MongoDB each branch needs an index.
+dispatchSchema.index({ tenantId: 1, overdueDeferred: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
 
 /** The rendered copy of a dispatch (D11) and the recipients as requested; `_id` as the dispatch's. Written once. */

@@ -131,7 +131,7 @@ export const documentOf = (index: number) => Math.floor(index / RECIPIENTS_PER_D
 export interface HistoryBatches { document: number; batches: string[] }
 
 /** A Relais entry the workflow decides (D3's `no_confirmation`, a refusal), which the projection writes. */
-export interface DecidedEntry { index: number; attempt: number; event: 'no_confirmation' | 'refused'; at: number }
+export interface DecidedEntry { index: number; attempt: number; event: 'no_confirmation' | 'refused'; at: number; reasonCode?: ReasonCode }
 
 /** What a recipient is now, written for those that changed since the last projection write. */
 export interface RecipientChange {
@@ -148,9 +148,11 @@ export interface RecipientChange {
 /** A recipient's change as the projection writes it: its state now. */
 export function recipientChange(state: DispatchState, index: number, address?: string): RecipientChange {
   const r = state.recipients[index];
+  // D6: a deferred recipient's reason is "refused for now" (its provider's words are in its history); not kept in the state.
+  const reasonCode = r.reasonCode ?? (r.status === 'deferred' ? 'temporarily_refused' : undefined);
   return {
     index, status: r.status, attempt: r.attempt,
-    ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}), ...(r.opened ? { opened: true as const } : {}),
+    ...(reasonCode ? { reasonCode } : {}), ...(r.opened ? { opened: true as const } : {}),
     ...(r.sentAt !== undefined ? { sentAt: r.sentAt } : {}), ...(address ? { address } : {}),
   };
 }
@@ -192,6 +194,8 @@ export function applyEvents(state: DispatchState, events: readonly RecipientEven
     if (status !== recipient.status) {
       recipient.status = status;
       if (isFailure(status)) recipient.reasonCode = event.reasonCode ?? 'unclassified';
+      // One that moved on keeps no earlier reason (no stale "no confirmation yet"); a deferred one's is implied (recipientChange).
+      else delete recipient.reasonCode;
     }
     if (JSON.stringify(recipient) !== before) changed.add(event.index);
   }
@@ -210,12 +214,15 @@ export function applySendOutcome(state: DispatchState, indexes: readonly number[
   refreshResult(state);
 }
 
-/** The provider refused the request itself: nothing was sent to these recipients, nothing will arrive. */
-export function markRefused(state: DispatchState, indexes: readonly number[]): void {
+/**
+ * The provider refused the request itself, or sending gave up (`reasonCode` says which): nothing
+ * was sent to these recipients, nothing will arrive.
+ */
+export function markRefused(state: DispatchState, indexes: readonly number[], reasonCode: ReasonCode = 'not_sent_to_server'): void {
   for (const index of indexes) {
     const recipient = state.recipients[index];
     recipient.status = 'not_sent';
-    recipient.reasonCode = 'not_sent_to_server';
+    recipient.reasonCode = reasonCode;
   }
   refreshResult(state);
 }
@@ -284,12 +291,23 @@ export type Notice =
   | { kind: 'escalation'; failed: number[] }
   | { kind: 'partial_failure'; failed: number[]; delivered: number[] }
   | { kind: 'delivered_update'; delivered: number[] }
-  | { kind: 'unknown'; pending: number[] };
+  | { kind: 'unknown'; pending: number[] }
+  /** D3 for a temporarily failed recipient: still deferred when the delay passed. */
+  | { kind: 'deferred'; deferred: number[] }
+  /** D9 `failed`: nothing was emailed (the provider refused the request, or sending gave up); every recipient. */
+  | { kind: 'failed'; reasonCode: 'request_refused' | 'sending_gave_up'; recipientCount: number };
 
-/** The template of each notice (D3–D6). */
+/** The template of each notice (D3–D6, D9). */
 export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
   escalation: 'dispatch_escalation', partial_failure: 'dispatch_partial_failure', delivered_update: 'dispatch_delivered_update', unknown: 'dispatch_unknown',
+  deferred: 'dispatch_deferred', failed: 'dispatch_failed',
 };
+
+/**
+ * Notices that call for action now (D4, D9 `failed`): they go to the sender and the purchasing
+ * manager of the sender's outlet, by SMS/WhatsApp too to those who opted in; the others to the sender, by email.
+ */
+export const isUrgentNotice = (kind: Notice['kind']): boolean => kind === 'escalation' || kind === 'failed';
 
 const tell = (r: RecipientState, bits: number) => { r.told = (r.told ?? 0) | bits; };
 const told = (r: RecipientState, bit: number) => Boolean((r.told ?? 0) & bit);
@@ -338,14 +356,77 @@ export function countByStatus(state: DispatchState): Partial<Record<RecipientSta
 /** Delivered recipients whose mailbox showed the message (the log shows them as Opened, D2). */
 export const openedCount = (state: DispatchState): number => state.recipients.filter((r) => r.status === 'delivered' && r.opened).length;
 
-/** Recipients an operator must look at (failed, or unknown): the first `limit`, named in the log. */
+/** Recipients an operator must look at (failed, unknown, or deferred past the delay): the first `limit`, named in the log. */
 export function needingAttention(state: DispatchState, limit: number): number[] {
   const indexes: number[] = [];
   for (let i = 0; i < state.recipients.length && indexes.length < limit; i += 1) {
     const s = state.recipients[i].status;
-    if (isFailure(s) || s === 'unknown') indexes.push(i);
+    if (isFailure(s) || s === 'unknown' || isOverdueDeferred(state.recipients[i])) indexes.push(i);
   }
   return indexes;
+}
+
+/** A recipient still temporarily failed after the confirmation delay: the sender was told (D3), the log marks it. */
+const isOverdueDeferred = (r: RecipientState): boolean => r.status === 'deferred' && told(r, TOLD.unknown);
+
+/** How many recipients are still deferred after the delay (the failed-only log lists the dispatch, with its own marker). */
+export const overdueDeferredCount = (state: DispatchState): number => state.recipients.filter(isOverdueDeferred).length;
+
+/**
+ * D3 for a temporarily failed recipient (issue 16 item 3): still `deferred` when the delay has
+ * passed since it was sent, it stays Deferred (the provider keeps trying, D6) and the sender is
+ * told once, with the provider's latest reply. Returns the recipients no notice reported yet.
+ */
+export function markDeferredOverdue(state: DispatchState, now: number, unknownAfterMs: number): number[] {
+  const fresh: number[] = [];
+  state.recipients.forEach((r, index) => {
+    if (r.status !== 'deferred' || r.sentAt === undefined || r.sentAt + unknownAfterMs > now || told(r, TOLD.unknown)) return;
+    tell(r, TOLD.unknown);
+    fresh.push(index);
+  });
+  return fresh;
+}
+
+/** The next moment a deferred recipient nobody was told about reaches the delay, if any. */
+export function nextDeferredDeadline(state: DispatchState, unknownAfterMs: number): number | undefined {
+  let next: number | undefined;
+  for (const r of state.recipients) {
+    if (r.status !== 'deferred' || r.sentAt === undefined || told(r, TOLD.unknown)) continue;
+    const deadline = r.sentAt + unknownAfterMs;
+    if (next === undefined || deadline < next) next = deadline;
+  }
+  return next;
+}
+
+/**
+ * D7: the listening window closed (the provider's own retry horizon) and no final status came.
+ * A recipient still `deferred` becomes `dropped`, "the provider stopped trying" (Sage's word for
+ * it), with reason `retries_expired`: it will not arrive, so D4/D5 apply to it as to any failure.
+ * One that never answered (`queued`, `processed`) becomes `unknown` as D3 would have made it
+ * (`unknown` stays: nothing says it failed, and the sender was told to check). Returns the
+ * recipients made unknown (`unknown`, for their history; `fresh`: no notice reported them) and dropped.
+ */
+export function closeListening(state: DispatchState): { unknown: number[]; fresh: number[]; dropped: number[] } {
+  const unknown: number[] = [];
+  const fresh: number[] = [];
+  const dropped: number[] = [];
+  state.recipients.forEach((r, index) => {
+    if (r.status === 'deferred') {
+      r.status = 'dropped';
+      r.reasonCode = 'retries_expired';
+      dropped.push(index);
+    } else if (awaitsConfirmation(r.status) && r.sentAt !== undefined) {
+      r.status = 'unknown';
+      r.reasonCode = 'no_confirmation';
+      unknown.push(index);
+      if (!told(r, TOLD.unknown)) {
+        tell(r, TOLD.unknown);
+        fresh.push(index);
+      }
+    }
+  });
+  refreshResult(state);
+  return { unknown, fresh, dropped };
 }
 
 const DOCUMENT_WORDS: Record<string, { fr: string; en: string }> = {

@@ -6,6 +6,7 @@ export const REASON_CODES = [
   'sending_rate', 'technical_failure', 'suppressed', 'unsubscribed', 'not_sent_to_server',
   'unreachable_phone', 'unknown_phone', 'landline_or_carrier', 'filtered_by_carrier', 'whatsapp_window',
   'invalid_phone', 'no_confirmation', 'unclassified',
+  'temporarily_refused', 'retries_expired', 'request_refused', 'sending_gave_up',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -83,6 +84,25 @@ const WORDS: Record<ReasonCode, { reason: Words; next: Words }> = {
   unclassified: {
     reason: { en: 'the recipient\'s server refused the message', fr: 'le serveur du destinataire a refusé le message' },
     next: { en: 'check the address, then call the recipient', fr: 'vérifiez l\'adresse, puis appelez le destinataire' },
+  },
+  // D6: a deferral (the provider's own words, e.g. its 451 reply, are shown beside these).
+  temporarily_refused: {
+    reason: { en: 'the recipient\'s server refuses it for now; the provider keeps trying', fr: 'le serveur du destinataire le refuse pour le moment ; le fournisseur continue d\'essayer' },
+    next: { en: 'nothing yet; if it lasts, call the recipient or send the document another way', fr: 'rien pour l\'instant ; si cela dure, appelez le destinataire ou envoyez le document autrement' },
+  },
+  // D6/D7: still deferred when the listening window (the provider's retry horizon) closed.
+  retries_expired: {
+    reason: { en: 'the recipient\'s server kept refusing it for now until the provider stopped trying', fr: 'le serveur du destinataire l\'a refusé temporairement jusqu\'à ce que le fournisseur cesse d\'essayer' },
+    next: { en: 'call the recipient, check the address, then resend or send the document another way', fr: 'appelez le destinataire, vérifiez l\'adresse, puis renvoyez ou envoyez le document autrement' },
+  },
+  // D9 `failed`: the request itself was refused, or sending gave up; nothing went out.
+  request_refused: {
+    reason: { en: 'the sending service refused the request itself, so nothing was sent', fr: 'le service d\'envoi a refusé la demande elle-même, rien n\'est donc parti' },
+    next: { en: 'tell the recipients another way, and ask whoever runs Relais to read the service\'s answer before sending again', fr: 'prévenez les destinataires par un autre moyen et demandez à la personne qui gère Relais de lire la réponse du service avant de renvoyer' },
+  },
+  sending_gave_up: {
+    reason: { en: 'the sending service could not be reached for a day, so Relais stopped trying', fr: 'le service d\'envoi est resté injoignable pendant une journée, Relais a donc cessé d\'essayer' },
+    next: { en: 'send the document again once the service answers, or send it another way now', fr: 'renvoyez le document quand le service répondra, ou envoyez-le autrement dès maintenant' },
   },
 };
 

@@ -15,7 +15,7 @@ import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } fr
 import { opsAction, orderTimelineQuery, readOrder, updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
-import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, statusSummaryOfCounts, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
+import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, RECIPIENT_STATUSES, statusSummaryOfCounts, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
 import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../domain/order-words';
 import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
@@ -55,11 +55,16 @@ const logForm = z.object({
   from: day,
   to: day,
   cursor: z.string().regex(/^\d*$/).optional(),
+  kind: z.union([z.literal(''), z.enum(['all', 'document', 'notification'])]).optional(),
 });
 
 /** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
 const RECIPIENTS_PER_PAGE = 50;
-const recipientPageForm = z.object({ recipientsCursor: z.coerce.number().int().min(0).default(0) });
+const recipientPageForm = z.object({
+  recipientsCursor: z.coerce.number().int().min(0).default(0),
+  /** Only the recipients in this status (the summary's counts are links to it). */
+  status: z.union([z.literal(''), z.enum(RECIPIENT_STATUSES)]).optional(),
+});
 
 /** YYYY-MM-DD naming a day that exists (2026-02-31 does not: JavaScript would read it as 3 March). */
 export const isCalendarDay = (value: string): boolean => {
@@ -86,6 +91,45 @@ const settledStatus = (s: RecipientStatus) => isFinal(s) || s === 'unknown' || s
 /** The Status column (L1): each status the recipients are in, labelled, with how many when there are several recipients. */
 const statusColumn = (counts: Partial<Record<string, number>>, opened: number, recipientCount: number, w: (typeof WORDS)[Locale]) =>
   statusSummaryOfCounts(counts, opened).map((s) => ({ ...s, label: w.statuses[s.status], count: recipientCount > 1 ? s.count : null }));
+
+/**
+ * The log's Recipients column (L1, issue 16 item 4): a few recipients are named; more are counted,
+ * with how many failed, are unconfirmed or still deferred after the delay, and those named.
+ */
+function recipientsCell(d: { recipientCount: number; recipientPreview: string[]; counts: Partial<Record<string, number>>; overdueDeferred: number; failures: Array<{ address: string }> }, w: (typeof WORDS)[Locale]) {
+  if (d.recipientCount <= d.recipientPreview.length) return d.recipientPreview.join(', ');
+  const failed = Object.entries(d.counts).filter(([s]) => isFailure(s as RecipientStatus)).reduce((n, [, c]) => n + (c ?? 0), 0);
+  const unconfirmed = d.counts.unknown ?? 0;
+  const parts = [
+    fill(w.recipientCount, { n: d.recipientCount }),
+    ...(failed ? [fill(w.failedCount, { n: failed })] : []), ...(unconfirmed ? [fill(w.unconfirmedCount, { n: unconfirmed })] : []),
+    ...(d.overdueDeferred ? [fill(w.deferredCount, { n: d.overdueDeferred })] : []),
+  ];
+  const attention = failed + unconfirmed + d.overdueDeferred;
+  return parts.join(', ') + (d.failures.length ? `: ${d.failures.map((f) => f.address).join(', ')}${andMore(d.failures.length, attention, w)}` : '');
+}
+
+/** " and 995 more" after a list that names `shown` of `total`, or nothing. */
+const andMore = (shown: number, total: number, w: (typeof WORDS)[Locale]) => (total > shown ? ` ${fill(w.andMore, { n: total - shown })}` : '');
+
+/**
+ * A history as the page shows it: entries that repeat the one before (same event, status, attempt
+ * and words: a provider deferring again and again) are one line, "×5", with the time of the last.
+ * The API keeps every entry; the page of 50 recipients stays light (issue 16 item 4).
+ */
+function repeatsTogether<T extends { event: string; status: string | null; attempt: number; raw: string | null; plain: string | null; at: Date }>(entries: T[]) {
+  const lines: Array<T & { times: number; lastAt: Date | null }> = [];
+  for (const entry of entries) {
+    const last = lines[lines.length - 1];
+    if (last && last.event === entry.event && last.status === entry.status && last.attempt === entry.attempt && last.raw === entry.raw && last.plain === entry.plain) {
+      last.times += 1;
+      last.lastAt = entry.at;
+    } else {
+      lines.push({ ...entry, times: 1, lastAt: null });
+    }
+  }
+  return lines;
+}
 
 /** A history entry of an open (email) or a read (WhatsApp) shows as Opened, the status it adds on top of delivered (D2). */
 const OPENED_EVENT = /^(open|read)\b/;
@@ -207,19 +251,26 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       to: f.to ? new Date(startOfDay(f.to, timeZone).getTime() + 86_400_000 - 1).toISOString() : undefined,
       cursor: f.cursor || undefined,
       limit: 25,
+      kind: f.kind || 'all',
     });
     const page = await listDispatches(db, principal.tenantId!, query);
     // A row names its failures and its first addresses, and counts the rest (L1, L3): never every address.
-    const more = (shown: number, total: number) => (total > shown ? ` ${fill(w.andMore, { n: total - shown })}` : '');
     const rows = page.dispatches.map((d) => {
       const failures = d.failures as Array<{ address: string; status: string; plainReason: string | null }>;
-      const failedCount = Object.entries(d.counts).filter(([s]) => isFailure(s as RecipientStatus) || s === 'unknown').reduce((n, [, c]) => n + (c ?? 0), 0);
+      const failedCount = Object.entries(d.counts).filter(([s]) => isFailure(s as RecipientStatus) || s === 'unknown').reduce((n, [, c]) => n + (c ?? 0), 0) + d.overdueDeferred;
+      const failed = FAILED_RESULTS.includes(d.result as DispatchResult);
+      const about = d.about && ('dispatchId' in d.about ? { href: dispatchPagePath(d.about.dispatchId), label: d.about.dispatchId } : { href: orderPagePath(d.about.orderId), label: `${w.order} ${d.about.orderId}` });
       return {
         ...d, href: dispatchPagePath(d.dispatchId), at: d.sentAt ?? d.createdAt,
-        failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+        failed, resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+        // Its own marker (issue 16 item 3): not failed, but a recipient is still deferred after the delay.
+        marker: failed ? 'failed' : d.overdueDeferred > 0 ? 'deferred' : null, markerLabel: failed ? '' : w.deferredMarker,
+        notice: d.kind === 'notification', about,
+        // A text message has no subject: its channel and what it is, by its template.
+        subject: d.subject ?? `${w[d.channel as 'sms' | 'whatsapp'] ?? d.channel}: ${(d.template && w.templates[d.template]) ?? d.template ?? d.dispatchId}`,
         statuses: statusColumn(d.counts, d.opened, d.recipientCount, w),
-        reasons: failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') + more(failures.length, failedCount),
-        recipientList: d.recipientPreview.join(', ') + more(d.recipientPreview.length, d.recipientCount),
+        reasons: failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') + andMore(failures.length, failedCount, w),
+        recipientList: recipientsCell(d as Parameters<typeof recipientsCell>[0], w),
       };
     });
     const keep = new URLSearchParams(Object.entries({ ...f, cursor: undefined }).filter(([, v]) => v) as [string, string][]);
@@ -228,6 +279,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return render(reply, 'log', context(request, reply, showAll ? 'allDispatches' : 'failedOnly', {
       rows, f, showAll, toggleHref: `/ui/log?${toggle}`, olderHref: older ? `/ui/log?${older}` : null, firstHref: f.cursor ? `/ui/log?${keep}` : null,
       results: DISPATCH_RESULTS.map((r) => ({ value: r, label: w.results[r], selected: f.result === r })),
+      kinds: (['all', 'document', 'notification'] as const).map((k) => ({ value: k, label: w.kinds[k], selected: (f.kind || 'all') === k })),
     }));
   });
 
@@ -235,33 +287,42 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   async function dispatchPage(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, problem?: { status: number; message: string }) {
     const { principal, locale } = request.ui!;
     const w = WORDS[locale];
-    const { recipientsCursor } = parse(recipientPageForm, request.query);
+    const { recipientsCursor, status } = parse(recipientPageForm, request.query);
     // Fields beyond those every view has (number, subject, copy …) are read loosely: a dispatch of the first version not yet recorded has none.
-    const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE }) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
+    const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE, status: status || undefined }) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
     const recipients = d.recipients.map((r) => ({
       ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
       fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
-      history: r.history.map((h) => ({
+      history: repeatsTogether(r.history.map((h) => ({
         ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status,
         raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason),
-      })),
+        // Each entry's attempt (D8, issue 16 item 8), shown once the recipient was resent.
+        attemptLabel: r.attempt > 1 ? fill(w.attemptN, { n: h.attempt }) : null,
+      }))),
     }));
     // Settled when no recipient (on any page) waits for the provider's first answer.
     const settled = !['queued', 'processed'].includes(d.result) && !Object.keys(d.counts).some((s) => !settledStatus(s as RecipientStatus));
     const base = dispatchPagePath(d.dispatchId);
-    const shownTo = recipientsCursor + recipients.length;
+    const filtered = d.filteredRecipients as { status: RecipientStatus; count: number; first: number } | undefined;
+    const firstShown = filtered ? filtered.first : recipientsCursor + 1;
+    const pageOf = (cursor: number | null) => `${base}?${new URLSearchParams({ ...(filtered ? { status: filtered.status } : {}), ...(cursor ? { recipientsCursor: String(cursor) } : {}) })}`.replace(/\?$/, '');
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+      deferredLate: !FAILED_RESULTS.includes(d.result as DispatchResult) && (d.overdueDeferred ?? 0) > 0,
       statuses: statusColumn(d.counts, d.opened ?? 0, d.recipientCount, w),
       canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
       problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
-      // How the recipients stand, all of them (the list below shows a page).
-      recipientSummary: `${d.recipientCount}: ${Object.entries(d.counts as Record<string, number>).map(([status, n]) => `${w.statuses[status as RecipientStatus] ?? status} ${n}`).join(', ')}`,
-      base, recipientRange: d.recipientCount > recipients.length ? fill(w.recipientRange, { from: recipientsCursor + 1, to: shownTo, count: d.recipientCount }) : null,
-      nextRecipientsHref: d.nextRecipientsCursor !== null ? `${base}?recipientsCursor=${d.nextRecipientsCursor}` : null,
-      firstRecipientsHref: recipientsCursor > 0 ? base : null,
+      // How the recipients stand, all of them (the list below shows a page); each count shows only those (issue 16 item 4).
+      recipientSummary: Object.entries(d.counts as Record<string, number>).map(([s, n]) => ({
+        label: `${w.statuses[s as RecipientStatus] ?? s} ${n}`, href: d.recipientCount > 1 ? `${base}?status=${encodeURIComponent(s)}` : null, current: s === filtered?.status,
+      })),
+      filter: filtered ? { label: w.statuses[filtered.status] ?? filtered.status, allHref: base } : null,
+      base, recipientRange: filtered || d.recipientCount > recipients.length
+        ? fill(w.recipientRange, { from: recipients.length ? firstShown : 0, to: recipients.length ? firstShown + recipients.length - 1 : 0, count: filtered?.count ?? d.recipientCount }) : null,
+      nextRecipientsHref: d.nextRecipientsCursor !== null ? pageOf(d.nextRecipientsCursor) : null,
+      firstRecipientsHref: recipientsCursor > 0 ? pageOf(null) : null,
     }), problem?.status ?? 200);
   }
 

@@ -9,12 +9,13 @@
 // (issue 15). Runs started by the first version of this workflow keep running it (legacy/).
 import {
   allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
-  proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
+  patched, proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure, TimeoutFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
-  applyEvents, applySendOutcome, countByStatus, documentOf, dueNotices, initialState, listenUntil, markRefused, markUnknown, needingAttention,
-  nextUnknownDeadline, NOTICE_TEMPLATES, openedCount, recipientChange, resendRefusal, startAttempt,
+  applyEvents, applySendOutcome, closeListening, countByStatus, documentOf, dueNotices, initialState, isUrgentNotice, listenUntil, markDeferredOverdue,
+  markRefused, markUnknown, needingAttention, nextDeferredDeadline, nextUnknownDeadline, NOTICE_TEMPLATES, openedCount, overdueDeferredCount,
+  recipientChange, resendRefusal, startAttempt,
   type DecidedEntry, type DispatchInput, type DispatchState, type Notice, type Person, type RecipientEvents,
 } from '../domain/dispatch';
 import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
@@ -79,6 +80,13 @@ const LOG_FAILURES_NAMED = 5;
 /** The provider's refusal kept in the state (and quoted in the log), at most. */
 const MAX_PROVIDER_ERROR = 1000;
 
+/**
+ * Issue 16: a dispatch never emailed alerts the sender and the purchasing manager (D9 `failed`), a
+ * recipient still deferred after the delay is reported (D3), the listening window's end makes
+ * every recipient final (D7). Runs that got past those points on earlier code keep their path.
+ */
+const EVERY_FAILURE_TOLD = 'dispatch-every-failure-told';
+
 /** Runs started by the first version carry every recipient in their input. */
 const isFirstVersion = (input: DispatchInput | DispatchInputV1): input is DispatchInputV1 => 'recipients' in input;
 
@@ -88,6 +96,21 @@ export function noticeInput(parent: DispatchInput, dispatchId: string, template:
     ...parent, dispatchId, kind: 'notification', template, channel, provider: channel === 'email' ? 'sendgrid' : 'twilio',
     document: null, escalateTo: [], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
   };
+}
+
+/**
+ * Why a send put nothing out (D9 `failed`), and its words: the provider's refusal (a non-retryable
+ * failure), or a day of failures, when the next retry would pass the activity's schedule-to-close
+ * (the server then ends it with its last failure, or a timeout).
+ */
+function sendFailure(err: unknown): { code: 'request_refused' | 'sending_gave_up'; cause: string } {
+  const failure = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
+  const gaveUp = failure instanceof TimeoutFailure || (err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.retryState === 'MAXIMUM_ATTEMPTS_REACHED'));
+  if (gaveUp) {
+    const last = failure instanceof TimeoutFailure ? failure.cause?.message : failure.message;
+    return { code: 'sending_gave_up', cause: `no answer after a day of trying${last ? `; last error: ${last}` : ''}`.slice(0, MAX_PROVIDER_ERROR) };
+  }
+  return { code: 'request_refused', cause: failure.message.slice(0, MAX_PROVIDER_ERROR) };
 }
 
 export function startDetachedDispatch(input: DispatchInput) {
@@ -123,6 +146,8 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
   let pendingSince: number | null = null;
   let firstSentAt: number | undefined;
   let refusal: string | undefined;
+  /** Why the first send put nothing out (D9 `failed`), for the notice. */
+  let notEmailed: 'request_refused' | 'sending_gave_up' | undefined;
 
   const touch = (index: number, address?: string) => {
     if (pendingSince === null) pendingSince = Date.now();
@@ -156,6 +181,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
       tenantId: input.tenantId, dispatchId: input.dispatchId, version, recipients, histories: batches, decided: entries,
       dispatch: {
         result: state.result, providerError: state.providerError, counts: countByStatus(state), opened: openedCount(state), attention: needingAttention(state, LOG_FAILURES_NAMED),
+        overdueDeferred: overdueDeferredCount(state),
         ...(firstSentAt !== undefined ? { sentAt: firstSentAt } : {}),
         ...(state.completedAt !== null ? { completedAt: state.completedAt } : {}),
         ...(extra.markedSent ? { markedSent: extra.markedSent } : {}),
@@ -223,12 +249,15 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
       addHistory(sent.batch, sent.documents);
       if (first) firstSentAt = now;
     } catch (err) {
-      // The provider refused the request itself (D9 `failed`): nothing was sent, so nothing will arrive.
-      const cause = (err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message).slice(0, MAX_PROVIDER_ERROR);
-      if (first) state.providerError = cause;
+      // The provider refused the request itself, or sending gave up after a day (D9 `failed`): nothing was sent, so nothing will arrive.
+      const { code, cause } = sendFailure(err);
+      if (first) {
+        state.providerError = cause;
+        notEmailed = code;
+      }
       refusal = cause;
-      markRefused(state, indexes);
-      for (const index of indexes) decided.push({ index, attempt: state.recipients[index].attempt, event: 'refused', at: Date.now() });
+      markRefused(state, indexes, code);
+      for (const index of indexes) decided.push({ index, attempt: state.recipients[index].attempt, event: 'refused', at: Date.now(), reasonCode: code });
     }
     for (const index of indexes) touch(index);
     // A resend is answered once its new address is in the log (the operator reads it next).
@@ -238,12 +267,12 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
 
   const notify = async (notice: Notice) => {
     if (input.kind === 'notification') return; // nobody is told about a notice's own delivery; it is in the log
-    const people: Person[] = notice.kind === 'escalation' ? input.escalateTo : [input.sender];
+    const people: Person[] = isUrgentNotice(notice.kind) ? input.escalateTo : [input.sender];
     const children: Array<{ dispatchId: string; person: Person; channel: Channel }> = [];
     for (const person of people) {
       const channels: Channel[] = ['email'];
-      // D4: the "act now" escalation also goes by SMS/WhatsApp to those who opted in.
-      if (notice.kind === 'escalation' && person.phone) {
+      // D4 (and D9 `failed`): an "act now" notice also goes by SMS/WhatsApp to those who opted in.
+      if (isUrgentNotice(notice.kind) && person.phone) {
         if (person.smsOptIn) channels.push('sms');
         if (person.whatsappOptIn) channels.push('whatsapp');
       }
@@ -254,7 +283,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     }
     await recordDispatchNotice({
       tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: workflowInfo().workflowId, locale: input.locale, timeZone: input.timeZone,
-      dispatchUrl: input.dispatchUrl, senderName: input.sender.name, unknownAfterMs: input.policy.unknownAfterMs, notice, children,
+      dispatchUrl: input.dispatchUrl, senderName: input.sender.name, unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs, notice, children,
     });
     await Promise.all(children.map((c) => startDetachedDispatch(noticeInput(input, c.dispatchId, NOTICE_TEMPLATES[notice.kind], c.channel))));
   };
@@ -272,19 +301,36 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
       touch(index);
       decided.push({ index, attempt: state.recipients[index].attempt, event: 'no_confirmation', at: now });
     }
-    const notices: Notice[] = [...(fresh.length ? [{ kind: 'unknown' as const, pending: fresh }] : []), ...dueNotices(state)];
+    const deferred = patched(EVERY_FAILURE_TOLD) ? markDeferredOverdue(state, now, input.policy.unknownAfterMs) : [];
+    const notices: Notice[] = [
+      ...(fresh.length ? [{ kind: 'unknown' as const, pending: fresh }] : []), ...(deferred.length ? [{ kind: 'deferred' as const, deferred }] : []), ...dueNotices(state),
+    ];
     // A notice is built from the log: the log is written first. Otherwise a burst of events is written at once.
     const waiting = [...histories.values()].reduce((n, list) => n + list.length, 0);
     if (notices.length || waiting >= PROJECTION_MAX_BATCHES || (pendingSince !== null && now >= pendingSince + PROJECTION_DELAY_MS)) await flush();
     for (const notice of notices) await notify(notice);
   };
 
+  /** D7: the window closed; whoever has no final status gets one, and the rules tell whom they say (D3–D5). */
+  const closeWindow = async () => {
+    const closed = closeListening(state);
+    const now = Date.now();
+    for (const index of [...closed.unknown, ...closed.dropped]) touch(index);
+    for (const index of closed.unknown) decided.push({ index, attempt: state.recipients[index].attempt, event: 'no_confirmation', at: now });
+    const notices: Notice[] = [...(closed.fresh.length ? [{ kind: 'unknown' as const, pending: closed.fresh }] : []), ...dueNotices(state)];
+    if (!notices.length) return;
+    await flush();
+    for (const notice of notices) await notify(notice);
+  };
+
   if (!carried) {
     await send(true);
+    // D9 `failed`: nothing was emailed; the sender and the purchasing manager hear it at once, with the reason.
+    if (notEmailed && patched(EVERY_FAILURE_TOLD)) await notify({ kind: 'failed', reasonCode: notEmailed, recipientCount: input.recipientCount });
   }
 
   while (Date.now() < listenUntil(state, Date.now(), input.policy.listenForMs) && state.providerError === null) {
-    const unknownAt = nextUnknownDeadline(state, input.policy.unknownAfterMs) ?? Infinity;
+    const unknownAt = Math.min(nextUnknownDeadline(state, input.policy.unknownAfterMs) ?? Infinity, nextDeferredDeadline(state, input.policy.unknownAfterMs) ?? Infinity);
     const flushAt = pendingSince !== null ? pendingSince + PROJECTION_DELAY_MS : Infinity;
     const wakeAt = Math.min(listenUntil(state, Date.now(), input.policy.listenForMs), unknownAt, flushAt);
     await condition(() => inbox.length > 0 || resends.size > 0, Math.max(1, wakeAt - Date.now()));
@@ -303,6 +349,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
 
   await condition(allHandlersFinished);
   await step(); // what came in while the last pass ran
+  if (state.providerError === null && patched(EVERY_FAILURE_TOLD)) await closeWindow();
   state.completedAt = Date.now();
   // D7: the listening window is over; each recipient's history says where it ended.
   state.recipients.forEach((_, index) => touch(index));

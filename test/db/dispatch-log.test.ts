@@ -58,13 +58,17 @@ test('L1: the log lists every dispatch newest first, page after page, across the
   expect(documents).toHaveLength(150);
   expect(Math.max(...documents)).toBeGreaterThan(2 * LOG_PAGE_SIZE);
 
-  const pages = await allPages('t-a', { result: 'all' });
+  const pages = await allPages('t-a', { result: 'all', kind: 'document' });
   expect(pages.map((p) => p.length)).toEqual([50, 50, 50]);
   expect(pages.flat()).toEqual(documents);
+  // Notices too by default, in the same numbering: no gaps (issue 16 item 7).
+  const everything = (await allPages('t-a', { result: 'all', kind: 'all' })).flat();
+  expect(everything).toHaveLength(160);
+  expect(everything).toEqual(Array.from({ length: 160 }, (_, i) => 160 - i));
   // Another page size, and a cursor in the middle of a page of numbers.
-  const first = await listDispatches(db, 't-a', { result: 'all', limit: 7 } as never);
+  const first = await listDispatches(db, 't-a', { result: 'all', kind: 'document', limit: 7 } as never);
   expect(numbers(first)).toEqual(documents.slice(0, 7));
-  const next = await listDispatches(db, 't-a', { result: 'all', limit: 200, cursor: first.nextCursor } as never);
+  const next = await listDispatches(db, 't-a', { result: 'all', kind: 'document', limit: 200, cursor: first.nextCursor } as never);
   expect(numbers(next)).toEqual(documents.slice(7));
   expect(next.nextCursor).toBeNull();
   expect((await allPages('t-b', { result: 'all' })).flat()).toHaveLength(150);

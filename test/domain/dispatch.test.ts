@@ -1,8 +1,9 @@
 // Rules D3–D8 as pure steps on the bounded state (issue 15): events applied, deadlines, whom to
 // tell; and the size of what the workflow keeps and receives at the documented limits.
 import {
-  applyEvents, applySendOutcome, dueNotices, initialState, listenUntil, markRefused, markUnknown, nextUnknownDeadline, parseRoutingId,
-  recipientChange, relaisEventId, resendRefusal, routingId, startAttempt, MAX_EVENTS_PER_SIGNAL, type DispatchState, type RecipientEvent,
+  applyEvents, applySendOutcome, closeListening, dueNotices, initialState, isUrgentNotice, listenUntil, markDeferredOverdue, markRefused, markUnknown,
+  needingAttention, nextDeferredDeadline, nextUnknownDeadline, overdueDeferredCount, parseRoutingId, recipientChange, relaisEventId, resendRefusal, routingId,
+  startAttempt, MAX_EVENTS_PER_SIGNAL, type DispatchState, type Notice, type RecipientEvent,
 } from '../../src/domain/dispatch';
 import type { ProviderEventType } from '../../src/providers/types';
 
@@ -180,6 +181,124 @@ test('D9: a provider refusal leaves the recipients not sent', () => {
   markRefused(s, [0, 1]);
   expect(s.recipients.map((r) => [r.status, r.reasonCode])).toEqual([['not_sent', 'not_sent_to_server'], ['not_sent', 'not_sent_to_server']]);
   expect(s.result).toBe('failed');
+});
+
+test('D9 failed: a refusal and a day of failures each say why nothing was sent (issue 16 item 2)', () => {
+  const s = initialState(2);
+  s.providerError = 'no answer after a day of trying';
+  markRefused(s, [0, 1], 'sending_gave_up');
+  expect(s.recipients.map((r) => [r.status, r.reasonCode])).toEqual([['not_sent', 'sending_gave_up'], ['not_sent', 'sending_gave_up']]);
+  expect(s.result).toBe('failed');
+});
+
+test('D4, D9: the notices that call for action now go to the sender and the purchasing manager; the others to the sender', () => {
+  const kinds: Array<[Notice['kind'], boolean]> = [
+    ['escalation', true], ['failed', true], ['partial_failure', false], ['delivered_update', false], ['unknown', false], ['deferred', false],
+  ];
+  expect(kinds.map(([kind]) => [kind, isUrgentNotice(kind)])).toEqual(kinds);
+});
+
+describe('D2/D6: a recipient\'s reason is its current one (issue 16 item 8)', () => {
+  const cases: Array<[string, RecipientEvent[], string, string | undefined]> = [
+    ['deferred: refused for now (its provider\'s words are in its history)', [ev(0, 'processed'), ev(0, 'deferred')], 'deferred', 'temporarily_refused'],
+    ['deferred again and again: still', [ev(0, 'deferred'), ev(0, 'deferred'), ev(0, 'deferred')], 'deferred', 'temporarily_refused'],
+    ['deferred, then delivered: none left', [ev(0, 'deferred'), ev(0, 'delivered')], 'delivered', undefined],
+    ['deferred, then bounced: the bounce\'s', [ev(0, 'deferred'), ev(0, 'bounce', { reasonCode: 'mailbox_full' })], 'bounced', 'mailbox_full'],
+    ['delivered, then a late bounce: the bounce\'s', [ev(0, 'delivered'), ev(0, 'bounce', { reasonCode: 'invalid_address' })], 'bounced', 'invalid_address'],
+  ];
+  test.each(cases)('%s', (_name, events, status, reasonCode) => {
+    const s = sent(1);
+    applyEvents(s, events);
+    expect([s.recipients[0].status, recipientChange(s, 0).reasonCode]).toEqual([status, reasonCode]);
+  });
+
+  test('unknown (D3), then delivered: "no confirmation yet" is gone', () => {
+    const s = sent(1);
+    markUnknown(s, T0 + 2_000, 1_000);
+    expect(recipientChange(s, 0).reasonCode).toBe('no_confirmation');
+    applyEvents(s, [ev(0, 'delivered')]);
+    expect(recipientChange(s, 0)).toEqual({ index: 0, status: 'delivered', attempt: 1, sentAt: T0 });
+  });
+
+  test('a deferred recipient in the state carries no reason: 1000 of them stay as small as before', () => {
+    const s = sent(1000);
+    applyEvents(s, s.recipients.map((_, i) => ev(i, 'deferred')));
+    expect(s.recipients[0]).toEqual({ status: 'deferred', attempt: 1, sentAt: T0, wasDeferred: true });
+  });
+});
+
+describe('D3 for a deferred recipient: reported once when the delay passes, still Deferred (issue 16 item 3)', () => {
+  test('at the delay, with the unconfirmed ones; once; the log counts and names it', () => {
+    const s = sent(4);
+    applyEvents(s, [ev(0, 'processed'), ev(1, 'deferred'), ev(2, 'delivered'), ev(3, 'deferred')]);
+    expect(nextDeferredDeadline(s, 1_800_000)).toBe(T0 + 1_800_000);
+    expect(markDeferredOverdue(s, T0 + 1_799_999, 1_800_000)).toEqual([]);
+    expect(overdueDeferredCount(s)).toBe(0);
+    expect(markDeferredOverdue(s, T0 + 1_800_000, 1_800_000)).toEqual([1, 3]);
+    expect(markUnknown(s, T0 + 1_800_000, 1_800_000)).toEqual({ overdue: [0], fresh: [0] });
+    expect(s.recipients.map((r) => r.status)).toEqual(['unknown', 'deferred', 'delivered', 'deferred']);
+    expect(s.result).toBe('unknown');
+    expect(overdueDeferredCount(s)).toBe(2);
+    expect(needingAttention(s, 5)).toEqual([0, 1, 3]);
+    expect(markDeferredOverdue(s, T0 + 3_600_000, 1_800_000)).toEqual([]);
+    expect(nextDeferredDeadline(s, 1_800_000)).toBeUndefined();
+  });
+
+  test('deferred after it was reported unknown: counted as overdue, not reported again', () => {
+    const s = sent(1);
+    markUnknown(s, T0 + 2_000, 1_000);
+    applyEvents(s, [ev(0, 'deferred')]);
+    expect(markDeferredOverdue(s, T0 + 3_000, 1_000)).toEqual([]);
+    expect(overdueDeferredCount(s)).toBe(1);
+  });
+
+  test('D6 afterwards: delivered → the short update; no longer overdue', () => {
+    const s = sent(1);
+    applyEvents(s, [ev(0, 'deferred')]);
+    markDeferredOverdue(s, T0 + 2_000, 1_000);
+    applyEvents(s, [ev(0, 'delivered')]);
+    expect(dueNotices(s)).toEqual([{ kind: 'delivered_update', delivered: [0] }]);
+    expect(overdueDeferredCount(s)).toBe(0);
+    expect(needingAttention(s, 5)).toEqual([]);
+  });
+
+  test('a resend starts a new attempt: its own delay, its own report', () => {
+    const s = sent(1);
+    applyEvents(s, [ev(0, 'deferred')]);
+    markDeferredOverdue(s, T0 + 2_000, 1_000);
+    startAttempt(s, 0);
+    applySendOutcome(s, [0], 'accepted', T0 + 5_000);
+    applyEvents(s, [ev(0, 'deferred', { attempt: 2 })]);
+    expect(nextDeferredDeadline(s, 1_000)).toBe(T0 + 6_000);
+    expect(markDeferredOverdue(s, T0 + 6_000, 1_000)).toEqual([0]);
+  });
+});
+
+describe('D7: the listening window\'s end makes every recipient final (issue 16 item 3)', () => {
+  const cases: Array<[string, RecipientEvent[], string[], string, string]> = [
+    ['still deferred → dropped (the provider stopped trying): with a delivered one, D5', [ev(0, 'deferred'), ev(1, 'delivered')], ['dropped', 'delivered'], 'alert', 'partial_failure'],
+    ['every one still deferred → dropped: D4', [ev(0, 'deferred'), ev(1, 'deferred')], ['dropped', 'dropped'], 'error', 'escalation'],
+    ['never answered → unknown (nothing says it failed)', [ev(0, 'processed'), ev(1, 'delivered')], ['unknown', 'delivered'], 'unknown', 'unknown'],
+    ['final statuses stay as they are', [ev(0, 'bounce'), ev(1, 'delivered')], ['bounced', 'delivered'], 'alert', 'partial_failure'],
+  ];
+  test.each(cases)('%s', (_name, events, statuses, result, notice) => {
+    const s = sent(2);
+    applyEvents(s, events);
+    const closed = closeListening(s);
+    expect(s.recipients.map((r) => r.status)).toEqual(statuses);
+    expect(s.result).toBe(result);
+    const notices = [...(closed.fresh.length ? [{ kind: 'unknown' }] : []), ...dueNotices(s)];
+    expect(notices.map((n) => n.kind)).toEqual([notice]);
+  });
+
+  test('dropped at the end carries its reason; an unknown one already reported is not reported again', () => {
+    const s = sent(2);
+    applyEvents(s, [ev(0, 'deferred'), ev(1, 'processed')]);
+    markUnknown(s, T0 + 2_000, 1_000);
+    expect(closeListening(s)).toEqual({ unknown: [], fresh: [], dropped: [0] });
+    expect(recipientChange(s, 0).reasonCode).toBe('retries_expired');
+    expect(s.recipients[1].status).toBe('unknown');
+  });
 });
 
 test('routing ids and entry ids: a position and an attempt; one send outcome per attempt', () => {

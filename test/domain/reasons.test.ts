@@ -1,5 +1,5 @@
 // Rules D4, L3: provider reasons in plain words.
-import { nextStep, plainReason, reasonCode } from '../../src/domain/reasons';
+import { nextStep, plainReason, reasonCode, REASON_CODES } from '../../src/domain/reasons';
 
 test.each([
   [{ type: 'bounce', response: '550 5.1.1 user unknown', classification: 'Invalid Address', bounceType: 'bounce' }, 'invalid_address'],
@@ -22,4 +22,11 @@ test('every reason reads in both languages with a next step', () => {
   expect(plainReason('invalid_address', 'fr')).toMatch(/adresse/);
   expect(plainReason('invalid_address', 'en')).toMatch(/address/);
   expect(nextStep('blocked_as_spam', 'fr')).toMatch(/autoriser/);
+});
+
+test.each(REASON_CODES.flatMap((code) => (['fr', 'en'] as const).map((locale) => [code, locale] as const)))('%s reads in %s, with a next step, without a full stop of its own (templates add it)', (code, locale) => {
+  for (const words of [plainReason(code, locale), nextStep(code, locale)]) {
+    expect(words.length).toBeGreaterThan(10);
+    expect(words).not.toMatch(/[.?!;:,]\s*$/);
+  }
 });

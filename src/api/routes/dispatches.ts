@@ -14,7 +14,7 @@ import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQu
 import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
-import { FAILED_RESULTS } from '../../domain/dispatch-status';
+import { FAILED_RESULTS, RECIPIENT_STATUSES } from '../../domain/dispatch-status';
 import { listNewest } from '../../db/dispatch-log';
 import { isoDurationToMs } from '../../domain/durations';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
@@ -31,12 +31,15 @@ const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId
 const recipientPageQuery = z.object({
   recipientsCursor: z.coerce.number().int().min(0).default(0).describe('position of the first recipient to return (nextRecipientsCursor of the previous page)'),
   recipientsLimit: z.coerce.number().int().min(1).max(MAX_RECIPIENTS_PAGE).default(DEFAULT_RECIPIENTS_PAGE).describe('recipients per page'),
+  recipientsStatus: z.enum(RECIPIENT_STATUSES).optional().describe('only the recipients with this status (the counts say how many); the cursor is still a position'),
 });
 const accepted = z.object({ dispatchId: z.string(), workflowId: z.string(), created: z.boolean(), warnings: z.array(z.object({ field: z.string(), message: z.string() })) });
 const recipientView = z.object({ recipientId: z.string(), address: z.string(), status: z.string() }).loose();
 const dispatchViewSchema = z.object({
   dispatchId: z.string(), tenantId: z.string(), result: z.string(), recipientCount: z.number().int(), recipients: z.array(recipientView),
   nextRecipientsCursor: z.number().int().nullable(),
+  filteredRecipients: z.object({ status: z.string(), count: z.number().int(), first: z.number().int() }).optional()
+    .describe('with recipientsStatus: how many recipients have that status, and the rank (from 1) of the first on this page among them'),
 }).loose();
 const tags = ['dispatches'];
 
@@ -178,7 +181,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       tags, ...authenticated, summary: 'One dispatch with a page of its recipients (by position) and their status histories (L2)',
       params: dispatchParams, querystring: recipientPageQuery, response: { 200: dispatchViewSchema, ...browserRedirect, ...apiErrors(404) },
     },
-  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id, { from: request.query.recipientsCursor, limit: request.query.recipientsLimit }));
+  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id, { from: request.query.recipientsCursor, limit: request.query.recipientsLimit, status: request.query.recipientsStatus }));
 
   app.post('/v1/dispatches/:id/recipients/:rid/resend', {
     onRequest: canWrite,
@@ -214,14 +217,17 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
   // Every address, and the first version's records' histories and copies, are left out of a row.
   const projection = { recipientAddresses: 0, 'recipients.history': 0, html: 0, text: 0, templateData: 0, sendLog: 0 } as const;
+  // Notices are listed too (issue 16 item 7): record numbers have no gaps; `kind` keeps one or the other.
+  const kind = q.kind === 'all' ? undefined : q.kind;
   // The default listings (all, failed only) read the log page by page: flat as the store grows.
   const listing = !q.result || q.result === 'failed' ? 'failed' : q.result === 'all' ? 'all' : null;
   if (listing && !q.recipient && !q.document && !q.from && !q.to) {
-    const { rows, nextCursor } = await listNewest(db, tenantId, { listing, kind: 'document', before: q.cursor, limit: q.limit, projection });
+    const { rows, nextCursor } = await listNewest(db, tenantId, { listing, kind, before: q.cursor, limit: q.limit, projection });
     return { dispatches: rows.map((d) => logRow(d)), nextCursor };
   }
-  const filter: Record<string, unknown> = { tenantId, kind: 'document' };
-  if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
+  const filter: Record<string, unknown> = { tenantId, ...(kind ? { kind } : {}) };
+  // Failed only: failed results, and dispatches with a recipient still deferred after the delay (D3, their own marker).
+  if (!q.result || q.result === 'failed') filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
   else if (q.result !== 'all') filter.result = q.result;
   if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
   if (q.document) filter['document.number'] = q.document;

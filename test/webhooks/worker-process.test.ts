@@ -24,8 +24,11 @@ test('the worker process delivers and replays, signed with the secret shown at c
   await stack.waitFor('delivered by the worker process', async () => (await stack.request('GET', `/v1/webhook-deliveries/${id}`)).body.status === 'delivered', 120_000);
   expect((await stack.request('POST', `/v1/webhook-deliveries/${id}/replay`, {})).status).toBe(202);
   await stack.waitFor('the replay', async () => receiver.received('/process').length === 2);
+  // The worker logs an attempt once the receiver has answered: wait for the line, not only the request.
+  const attempts = () => worker.lines().filter((l) => l.msg === 'webhook attempt').map((l) => l.statusCode);
+  await stack.waitFor('the replay logged', async () => attempts().length === 2);
   for (const r of receiver.received('/process')) expect(new Webhook(endpoint.secret).verify(r.body, r.headers as Record<string, string>)).toMatchObject({ data: { orderId: 'o-p' } });
-  expect(worker.lines().filter((l) => l.msg === 'webhook attempt').map((l) => l.statusCode)).toEqual([200, 200]);
+  expect(attempts()).toEqual([200, 200]);
   expect(worker.output()).not.toContain(endpoint.secret.slice('whsec_'.length));
 
   worker.child.kill('SIGTERM');

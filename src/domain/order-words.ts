@@ -57,7 +57,36 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
   },
   no_tracking_update: {
     reason: { fr: 'aucune mise à jour de suivi depuis le délai fixé', en: 'no tracking update within the set delay' },
-    action: { fr: 'demandez au transporteur si le colis est mal acheminé, perdu, endommagé ou retenu', en: 'ask the carrier whether the parcel is misrouted, lost, damaged or held up' },
+    action: { fr: 'demandez au transporteur si le colis est mal acheminé, perdu, endommagé ou retenu, et notez la cause', en: 'ask the carrier whether the parcel is misrouted, lost, damaged or held up, and record the cause' },
+  },
+  not_scanned_since_handover: {
+    reason: { fr: 'le transporteur n\'a pas scanné le colis depuis sa remise', en: 'the carrier has not scanned the parcel since it was handed over' },
+    action: { fr: 'vérifiez auprès du transporteur que le colis a bien été enlevé, et notez la cause', en: 'check with the carrier that the parcel was picked up, and record the cause' },
+  },
+  // The causes of a parcel stuck in transit (O7), as the seed lists them.
+  misrouted: {
+    reason: { fr: 'le colis a été mal acheminé vers une mauvaise destination', en: 'the parcel was misrouted to a wrong destination' },
+    action: { fr: 'demandez au transporteur de le réacheminer ; prévenez le client du retard', en: 'ask the carrier to reroute it; tell the customer of the delay' },
+  },
+  natural_disaster: {
+    reason: { fr: 'une calamité naturelle (inondation, fortes pluies…) retient le colis', en: 'a natural disaster (flood, heavy rain…) is holding the parcel up' },
+    action: { fr: 'prévenez le client du retard ; suivez la reprise avec le transporteur', en: 'tell the customer of the delay; follow the carrier\'s recovery' },
+  },
+  strike: {
+    reason: { fr: 'une grève, un rassemblement ou un trouble politique retient le colis', en: 'a strike, a rally or political unrest is holding the parcel up' },
+    action: { fr: 'prévenez le client du retard ; demandez au transporteur une date de reprise', en: 'tell the customer of the delay; ask the carrier when it will move again' },
+  },
+  operational: {
+    reason: { fr: 'le transporteur rencontre une difficulté opérationnelle', en: 'the carrier has an operational difficulty' },
+    action: { fr: 'demandez au transporteur une date de livraison ; prévenez le client du retard', en: 'ask the carrier for a delivery date; tell the customer of the delay' },
+  },
+  untraceable: {
+    reason: { fr: 'le colis est introuvable', en: 'the parcel cannot be traced' },
+    action: { fr: 'ouvrez une enquête auprès du transporteur ; préparez un renvoi si elle échoue', en: 'open an investigation with the carrier; prepare a replacement if it fails' },
+  },
+  lost_or_damaged: {
+    reason: { fr: 'le colis est perdu ou endommagé', en: 'the parcel is lost or damaged' },
+    action: { fr: 'réclamez au transporteur, renvoyez la commande ou remboursez le client', en: 'claim from the carrier, and send the order again or refund the customer' },
   },
   customer_unavailable: {
     reason: { fr: 'le client n\'était pas disponible', en: 'the customer was not available' },
@@ -110,6 +139,9 @@ export const RESOLUTION_WORDS: Record<string, Words> = {
   delivery_failed: { fr: 'le transporteur a signalé un échec de livraison', en: 'the carrier reported a failed delivery' },
   'address confirmed by the customer': { fr: 'le client a confirmé son adresse', en: 'the customer confirmed their address' },
   'address corrected by the customer': { fr: 'le client a corrigé son adresse', en: 'the customer corrected their address' },
+  allocated: { fr: 'l\'article a été alloué à nouveau', en: 'the item was allocated again' },
+  returned: { fr: 'la commande est traitée comme un retour et les articles remis en stock', en: 'the order is treated as a return and the items restocked' },
+  order_ended: { fr: 'la commande est terminée', en: 'the order has ended' },
 };
 
 /** Where an unfulfillable item is (O1), in the seller's language. */

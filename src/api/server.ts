@@ -16,6 +16,7 @@ import { tenantRoutes } from './routes/tenants';
 import { settingsRoutes } from './routes/settings';
 import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
+import { orderWorkspaceRoutes } from './routes/order-workspace';
 import { confirmRoutes } from './routes/confirm';
 import { keyRoutes } from './routes/keys';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
@@ -81,6 +82,10 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       const limit = request.routeOptions.bodyLimit ?? limits.bodyLimitBytes;
       return sendError(reply, new ApiError(413, 'payload_too_large', `the body is larger than this route's limit of ${limit} bytes`, { limitBytes: limit }));
     }
+    // A multipart body with more files, fields or parts than the upload takes (@fastify/multipart's limits).
+    if (['FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_PARTS_LIMIT'].includes((error as { code?: string }).code ?? '')) {
+      return sendError(reply, new ApiError(413, 'payload_too_large', 'one file part, and the fields kind and note, are all an upload takes', { limit: (error as { code?: string }).code }));
+    }
     if (status && status >= 400 && status < 500) {
       return sendError(reply, new ApiError(status, 'invalid_request', message ?? 'invalid request'));
     }
@@ -119,6 +124,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await settingsRoutes(scope, deps); });
   app.register(async (scope) => { await documentRoutes(scope, deps, limits); });
   app.register(async (scope) => { await orderRoutes(scope, deps); });
+  app.register(async (scope) => { await orderWorkspaceRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
   app.register(async (scope) => { await keyRoutes(scope, deps); });
   app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });

@@ -144,6 +144,16 @@ const orderSchema = new Schema({
   restocked: { type: Boolean, default: undefined },
   /** The pending address confirmation: when it expires and whether it was used (never its nonce). */
   confirmation: { type: Schema.Types.Mixed, default: undefined },
+  /** When its workflow started (orders recorded before issue 18 have only `createdAt`). */
+  placedAt: { type: Date, default: undefined },
+  /** Issue 18, lifecycle 3: whether the order has ended (lifecycle 2: its state says so). */
+  ended: { type: Boolean, default: undefined },
+  /** The label and invoice the seller uploaded (their files: the `order_documents` GridFS bucket). */
+  documents: { type: Schema.Types.Mixed, default: undefined },
+  /** The carrier, once the seller changed it; the dimensions, once fixed; why the parcel is stuck. */
+  carrier: { type: String, default: undefined },
+  dimensions: { type: Schema.Types.Mixed, default: undefined },
+  stuckCause: { type: String, default: undefined },
   view: { type: Schema.Types.Mixed, default: undefined },
   stateVersion: { type: Number, default: 0 },
 }, { timestamps: true, versionKey: false });
@@ -178,11 +188,46 @@ const orderExceptionSchema = new Schema({
   type: { type: String, required: true },
   reason: { type: String, required: true },
   details: { type: String, default: null },
+  /** A stuck exception: why the parcel is held up, once known (O7). */
+  cause: { type: String, default: null },
+  /** Whether it is still open (an equality the embedded store can look up; `resolvedAt: null` is not one). */
+  open: { type: Boolean, default: undefined },
   openedAt: { type: Date, required: true },
   resolvedAt: { type: Date, default: null },
   resolution: { type: String, default: null },
 }, { versionKey: false });
 orderExceptionSchema.index({ tenantId: 1, orderId: 1 });
+
+/**
+ * The orders list (issue 18): one small document per order, `<tenant>/<orderId>`, with what the
+ * list filters on and shows (state, stuck, its open exceptions, when it was placed). Written whole
+ * by the order's own projection write (src/db/order-list.ts), version-guarded like the order. Kept
+ * apart from `orders` because the embedded store reads every document a filter matches in full
+ * before it sorts: a few hundred bytes each instead of the order with its customer and risk.
+ */
+const orderListSchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  state: { type: String, required: true },
+  /** Whether any exception is open: the workspace's default listing. */
+  open: { type: Boolean, required: true },
+  /** The types of the open exceptions (an array: equality on one type finds the order). */
+  types: { type: [String], default: [] },
+  exceptions: { type: [{ n: Number, type: { type: String }, reason: String, cause: String, openedAt: Date, _id: false }], default: [] },
+  stuck: { type: Boolean, required: true },
+  ended: { type: Boolean, required: true },
+  customerName: { type: String, default: null },
+  /** When the order was placed: the list's order (oldest first) and its created range. */
+  placedAt: { type: Date, required: true },
+  stateVersion: { type: Number, required: true },
+}, { versionKey: false });
+// Equality on each of these is what the embedded store can serve from an index (GIN twins, docs/architecture.md).
+orderListSchema.index({ tenantId: 1, open: 1, placedAt: 1, orderId: 1 });
+orderListSchema.index({ tenantId: 1, types: 1, placedAt: 1 });
+orderListSchema.index({ tenantId: 1, state: 1, placedAt: 1 });
+orderListSchema.index({ tenantId: 1, stuck: 1, placedAt: 1 });
+orderListSchema.index({ tenantId: 1, placedAt: 1, orderId: 1 });
 
 /**
  * O2: what a customer's past orders say about them, one document per contact key
@@ -366,6 +411,7 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     Order: connection.model('Order', orderSchema, 'orders'),
     OrderTimeline: connection.model('OrderTimeline', orderTimelineSchema, 'order_timeline'),
     OrderException: connection.model('OrderException', orderExceptionSchema, 'order_exceptions'),
+    OrderListEntry: connection.model('OrderListEntry', orderListSchema, 'order_list'),
     CustomerHistory: connection.model('CustomerHistory', customerHistorySchema, 'customer_history'),
     Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
@@ -414,7 +460,7 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
   });
   const db = bindModels(connection, stopWatchdog);
   await Promise.all([
-    db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(),
+    db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.OrderListEntry.init(),
     db.Confirmation.init(), db.WebhookEndpoint.init(), db.WebhookDelivery.init(),
   ]);
   return db;

@@ -75,11 +75,16 @@ export function assessRisk(input: RiskInput): RiskAssessment {
   return { level: score >= HIGH_RISK_AT ? 'high' : score >= MEDIUM_RISK_AT ? 'medium' : 'low', score, reasons };
 }
 
-/** The hold reason a high risk means (O2): contact problems ask the customer (O3); behaviour asks the seller. */
+/**
+ * The hold reason a high risk means (O2): contact problems ask the customer (O3); behaviour asks
+ * the seller. Once the customer confirmed the address as it is, its doubts no longer hold the
+ * order (they still count in the level, which says why it stays): what remains must be high on its own.
+ */
 export function holdReason(assessment: RiskAssessment): 'address_or_contact' | 'suspicious_behaviour' | null {
   if (assessment.level !== 'high') return null;
-  // Once the customer confirmed the address, asking them again is no use: only the contact counts.
   const confirmed = assessment.reasons.some((r) => r.code === 'address_confirmed');
-  const contact = assessment.reasons.filter((r) => r.kind === 'address_or_contact' && !(confirmed && ADDRESS_CODES.includes(r.code))).reduce((s, r) => s + r.points, 0);
+  const holding = confirmed ? assessment.reasons.filter((r) => !ADDRESS_CODES.includes(r.code)) : assessment.reasons;
+  if (holding.reduce((sum, r) => sum + r.points, 0) < HIGH_RISK_AT) return null;
+  const contact = holding.filter((r) => r.kind === 'address_or_contact').reduce((sum, r) => sum + r.points, 0);
   return contact >= MEDIUM_RISK_AT ? 'address_or_contact' : 'suspicious_behaviour';
 }

@@ -317,6 +317,8 @@ const uiSessionSchema = new Schema({
   _id: { type: String, required: true }, // sha256 of the session token
   keyId: { type: String, required: true }, // the API key exchanged for it; its roles are read on every request
   tenantId: { type: String, required: true },
+  /** The name the operator gave at sign-in, recorded with what they do (issue 18); null when none. */
+  person: { type: String, default: null },
   createdAt: { type: Date, required: true },
   expiresAt: { type: Date, required: true },
 }, { versionKey: false });

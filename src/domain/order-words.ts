@@ -1,5 +1,5 @@
 // Order exceptions in plain words for sellers and customers (O1–O8), French and English.
-import type { ExceptionType } from './order';
+import type { ExceptionType, StuckCause } from './order';
 
 type Words = { fr: string; en: string };
 export type Locale = 'fr' | 'en';
@@ -114,6 +114,16 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
   },
 };
 
+/** The stuck causes (O7) as a seller picks one from a list. */
+export const STUCK_CAUSE_LABELS: Record<StuckCause, Words> = {
+  misrouted: { fr: 'Mal acheminé', en: 'Misrouted' },
+  natural_disaster: { fr: 'Calamité naturelle (inondation, fortes pluies…)', en: 'Natural disaster (flood, heavy rain…)' },
+  strike: { fr: 'Grève, rassemblement ou trouble politique', en: 'Strike, rally or political unrest' },
+  operational: { fr: 'Difficulté opérationnelle du transporteur', en: 'Operational difficulty at the carrier' },
+  untraceable: { fr: 'Introuvable', en: 'Untraceable' },
+  lost_or_damaged: { fr: 'Perdu ou endommagé', en: 'Lost or damaged' },
+};
+
 /** What the customer is told after a failed delivery (O8). */
 export const CUSTOMER_NEXT_STEP: Record<string, Words> = {
   customer_unavailable: { fr: 'le transporteur repassera ; vous pouvez aussi nous contacter pour choisir un créneau', en: 'the carrier will try again; you can also contact us to choose a slot' },
@@ -149,6 +159,7 @@ export const itemDetails = (sku: string, location: string | null | undefined, lo
   `SKU ${sku}${location ? `, ${locale === 'fr' ? 'emplacement' : 'location'} ${location}` : ''}`;
 
 export const exceptionLabel = (type: ExceptionType, locale: Locale) => EXCEPTION_LABELS[type][locale];
+export const stuckCauseLabel = (cause: string, locale: Locale) => STUCK_CAUSE_LABELS[cause as StuckCause]?.[locale] ?? cause;
 export const resolutionWords = (resolution: string, locale: Locale) => RESOLUTION_WORDS[resolution]?.[locale] ?? resolution;
 export const reasonWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.reason[locale] ?? reason;
 export const actionWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.action[locale] ?? '';

@@ -11,7 +11,8 @@ import type { ApiDeps } from '../server';
 import { actorOf, apiErrors, authenticated, requireRole } from '../auth';
 import { ApiError, badRequest, notFound } from '../errors';
 import { listOrdersQuery, sellerActionSchema, uploadDocumentSchema, type ListOrdersQuery, type SellerActionBody } from '../schemas';
-import { update } from './orders';
+import { orderWorkflowId, update } from './orders';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { sellerActionUpdate } from '../../workflows/order-contract';
 import { countOpen, listOrders, type ListRow } from '../../db/order-list';
 import { deleteDocument, openDocument, storeDocument } from '../../db/order-documents';
@@ -120,6 +121,12 @@ export async function acceptUploads(scope: FastifyInstance) {
  */
 export async function uploadDocument(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, orderId: string, request: FastifyRequest, body: { kind: DocumentKind; file: string; note?: string | null }) {
   const tenantId = principal.tenantId!;
+  // Another tenant's order, or none: 404 before the file is even looked at.
+  if (!(await deps.db.Order.exists({ tenantId, orderId }))) {
+    await deps.temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)).describe().catch((err) => {
+      throw err instanceof WorkflowNotFoundError ? notFound(`order ${orderId}`) : err;
+    });
+  }
   // A client that sent `file` as a plain field, not a file part: its text is the content (and is refused as such).
   const file = (request as WithUploads)[UPLOADS]?.file ?? { filename: '', mimetype: 'text/plain', content: Buffer.from(body.file) };
   const check = checkDocument(file.content, file.mimetype);

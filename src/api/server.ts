@@ -82,10 +82,6 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       const limit = request.routeOptions.bodyLimit ?? limits.bodyLimitBytes;
       return sendError(reply, new ApiError(413, 'payload_too_large', `the body is larger than this route's limit of ${limit} bytes`, { limitBytes: limit }));
     }
-    // A multipart body with more files, fields or parts than the upload takes (@fastify/multipart's limits).
-    if (['FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_PARTS_LIMIT'].includes((error as { code?: string }).code ?? '')) {
-      return sendError(reply, new ApiError(413, 'payload_too_large', 'one file part, and the fields kind and note, are all an upload takes', { limit: (error as { code?: string }).code }));
-    }
     if (status && status >= 400 && status < 500) {
       return sendError(reply, new ApiError(status, 'invalid_request', message ?? 'invalid request'));
     }

@@ -22,6 +22,8 @@ export interface OrderChanges {
   /** On the first write only: the customer, and when the order was placed (its workflow's start). */
   customer?: OrderDetails['customer'];
   placedAt?: string;
+  /** The order's number in the tenant's placing order, given by the API (orders started before issue 18 have none). */
+  number?: number;
   set: Partial<Pick<OrderSummary,
     'state' | 'address' | 'risk' | 'hold' | 'stuck' | 'lastTrackingAt' | 'restocked' | 'confirmation' | 'ended' | 'documents' | 'carrier' | 'dimensions' | 'stuckCause'>>;
   timeline: TimelineEntry[];
@@ -131,8 +133,10 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
         const leftOpen = changes.listing.ended ? changes.listing.open : [];
         for (const e of leftOpen) await db.OrderException.updateOne({ _id: key(e.n), resolvedAt: null }, { $set: { resolvedAt: new Date(), resolution: 'order_ended', open: false } });
         const open = changes.listing.ended ? [] : changes.listing.open;
-        const customer = changes.customer ?? (await db.Order.findOne({ tenantId, orderId }, { customer: 1 }).lean())?.customer as OrderDetails['customer'] | undefined;
-        await writeListEntry(db, { tenantId, orderId, version: changes.version, state: changes.listing.state, stuck: changes.listing.stuck, ended: changes.listing.ended, open, customerName: customer?.name ?? null, placedAt: changes.placedAt ? new Date(changes.placedAt) : undefined });
+        await writeListEntry(db, {
+          tenantId, orderId, version: changes.version, state: changes.listing.state, stuck: changes.listing.stuck, ended: changes.listing.ended, open,
+          customerName: changes.customer?.name ?? null, placedAt: changes.placedAt ? new Date(changes.placedAt) : undefined, number: changes.number,
+        });
       }
       // O2: what this order will say about its customer next time ($addToSet: a repeated write adds nothing).
       const record = {

@@ -200,15 +200,18 @@ orderExceptionSchema.index({ tenantId: 1, orderId: 1 });
 
 /**
  * The orders list (issue 18): one small document per order, `<tenant>/<orderId>`, with what the
- * list filters on and shows (state, stuck, its open exceptions, when it was placed). Written whole
- * by the order's own projection write (src/db/order-list.ts), version-guarded like the order. Kept
- * apart from `orders` because the embedded store reads every document a filter matches in full
- * before it sorts: a few hundred bytes each instead of the order with its customer and risk.
+ * list filters on and shows (state, stuck, its open exceptions, when it was placed) and where it is
+ * read from: its number in the tenant's placing order, and the section (100) and block (2,000) of
+ * numbers holding it (src/db/order-list.ts: a page reads by these keys, never by a sort over all).
+ * Written whole by the order's own projection write, version-guarded like the order.
  */
 const orderListSchema = new Schema({
   _id: { type: String, required: true },
   tenantId: { type: String, required: true },
   orderId: { type: String, required: true },
+  seq: { type: Number, required: true },
+  section: { type: Number, required: true },
+  block: { type: Number, required: true },
   state: { type: String, required: true },
   /** Whether any exception is open: the workspace's default listing. */
   open: { type: Boolean, required: true },
@@ -218,16 +221,16 @@ const orderListSchema = new Schema({
   stuck: { type: Boolean, required: true },
   ended: { type: Boolean, required: true },
   customerName: { type: String, default: null },
-  /** When the order was placed: the list's order (oldest first) and its created range. */
+  /** When the order was placed: the list's created range. */
   placedAt: { type: Date, required: true },
   stateVersion: { type: Number, required: true },
 }, { versionKey: false });
-// Equality on each of these is what the embedded store can serve from an index (GIN twins, docs/architecture.md).
-orderListSchema.index({ tenantId: 1, open: 1, placedAt: 1, orderId: 1 });
-orderListSchema.index({ tenantId: 1, types: 1, placedAt: 1 });
-orderListSchema.index({ tenantId: 1, state: 1, placedAt: 1 });
-orderListSchema.index({ tenantId: 1, stuck: 1, placedAt: 1 });
-orderListSchema.index({ tenantId: 1, placedAt: 1, orderId: 1 });
+// Each field a page filters on by equality (the embedded store serves those from an index: GIN twins, docs/architecture.md).
+orderListSchema.index({ tenantId: 1, block: 1, open: 1 });
+orderListSchema.index({ tenantId: 1, section: 1, open: 1 });
+orderListSchema.index({ tenantId: 1, types: 1, section: 1 });
+orderListSchema.index({ tenantId: 1, state: 1, section: 1 });
+orderListSchema.index({ tenantId: 1, stuck: 1, section: 1 });
 
 /**
  * O2: what a customer's past orders say about them, one document per contact key

@@ -105,10 +105,12 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
       return s ? `/ui/orders?${s}` : '/ui/orders';
     };
     const counts = page.counts!;
+    // A count at the cap means at least that many (src/db/order-list.ts, COUNT_CAP).
+    const shown = (n: number) => (n >= counts.cap ? `${counts.cap.toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB')}+` : String(n));
     const tabs = [
-      { label: w.workspace.allOpen, count: counts.open, href: href({ exception: undefined, stuck: undefined }), current: query.exception === 'open' && !query.stuck },
-      ...EXCEPTION_TYPES.map((t) => ({ label: exceptionLabel(t, locale), count: counts.byType[t] ?? 0, href: href({ exception: t, stuck: undefined }), current: query.exception === t && !query.stuck, type: t })),
-      { label: w.workspace.stuck, count: counts.stuck, href: href({ exception: undefined, stuck: 'true' }), current: query.exception === 'open' && query.stuck === true, stuck: true },
+      { label: w.workspace.allOpen, count: shown(counts.open), href: href({ exception: undefined, stuck: undefined }), current: query.exception === 'open' && !query.stuck },
+      ...EXCEPTION_TYPES.map((t) => ({ label: exceptionLabel(t, locale), count: shown(counts.byType[t] ?? 0), href: href({ exception: t, stuck: undefined }), current: query.exception === t && !query.stuck, type: t })),
+      { label: w.workspace.stuck, count: shown(counts.stuck), href: href({ exception: undefined, stuck: 'true' }), current: query.exception === 'open' && query.stuck === true, stuck: true },
     ];
     const rows = page.orders.map((o) => ({
       ...o, href: orderPagePath(o.orderId), stateLabel: w.states[o.state as OrderState] ?? o.state,

@@ -28,6 +28,8 @@ export interface OrderInput {
   seller: Person;
   policy: { stuckAfterMs: number; linkTtlMs: number; readyToShipWithinMs: number; unknownAfterMs: number; listenForMs: number };
   orderUrl: string;
+  /** Its number in the tenant's placing order (issue 18: the orders list reads by it); absent for orders started before. */
+  number?: number;
 }
 
 /** An exception still open, as the workflow keeps it (resolved ones live only in MongoDB). */

@@ -139,7 +139,7 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
         tenantId: input.tenantId, orderId: input.orderId, version: s.version, ...changes,
         // What the orders list shows and filters (issue 18): a few fields, whatever changed.
         listing: { state: s.state, stuck: s.stuck, ended: finished(), open: s.openExceptions },
-        ...(s.version === 1 ? { customer: input.order.customer, placedAt: workflowInfo().runStartTime.toISOString() } : {}),
+        ...(s.version === 1 ? { customer: input.order.customer, placedAt: workflowInfo().runStartTime.toISOString(), number: input.number } : {}),
       });
     });
     return writing;

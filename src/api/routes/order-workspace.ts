@@ -27,20 +27,22 @@ const listRow = z.object({
   orderId: z.string(), state: z.string(), stuck: z.boolean(), ended: z.boolean(), customerName: z.string().nullable(), placedAt: z.string(),
   exceptions: z.array(z.object({ type: z.string(), reason: z.string(), cause: z.string().nullable(), openedAt: z.string() })),
 });
-const counts = z.object({ open: z.number().int(), stuck: z.number().int(), byType: z.record(z.string(), z.number().int()) });
+const counts = z.object({
+  open: z.number().int(), stuck: z.number().int(), byType: z.record(z.string(), z.number().int()),
+  cap: z.number().int().describe('counts are exact below this; a count equal to it means at least as many'),
+});
 const listAnswer = z.object({ orders: z.array(listRow), nextCursor: z.string().nullable(), counts: counts.optional() });
 const actionAnswer = z.object({ orderId: z.string(), state: z.string(), stuck: z.boolean(), ended: z.boolean() });
 const documentAnswer = actionAnswer.extend({
   document: z.object({ documentId: z.string(), kind: z.enum(['label', 'invoice']), filename: z.string(), contentType: z.string(), bytes: z.number().int(), at: z.string(), url: z.string() }),
 });
 
-/** The cursor of the next page: the last row's placing time and order id, opaque to the caller. */
-const encodeCursor = (row: ListRow) => Buffer.from(JSON.stringify([row.placedAt.toISOString(), row.orderId])).toString('base64url');
-function decodeCursor(cursor: string): { placedAt: Date; orderId: string } {
+/** The cursor of the next page: the last row's number in the placing order and its order id, opaque to the caller. */
+const encodeCursor = (row: ListRow) => Buffer.from(JSON.stringify([row.seq, row.orderId])).toString('base64url');
+function decodeCursor(cursor: string): { seq: number; orderId: string } {
   try {
-    const [at, orderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const placedAt = new Date(at);
-    if (typeof orderId === 'string' && !Number.isNaN(placedAt.getTime())) return { placedAt, orderId };
+    const [seq, orderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [number, string];
+    if (Number.isInteger(seq) && seq >= 0 && typeof orderId === 'string') return { seq, orderId };
   } catch { /* refused below */ }
   // Well-formed (the schema's pattern) but not one this API gave: a rule the schema cannot say, 422.
   throw unprocessable('cursor: not a cursor this API gave (pass back nextCursor as it came)', 'cursor', cursor.slice(0, 40));
@@ -58,7 +60,7 @@ export async function listOrdersPage(deps: Pick<ApiDeps, 'db'>, tenantId: string
     q.counts ? countOpen(deps.db, tenantId) : undefined,
   ]);
   return {
-    orders: page.rows.map((r) => ({ ...r, placedAt: r.placedAt.toISOString(), exceptions: r.exceptions.map((e) => ({ ...e, openedAt: e.openedAt.toISOString() })) })),
+    orders: page.rows.map(({ seq: _seq, ...r }) => ({ ...r, placedAt: r.placedAt.toISOString(), exceptions: r.exceptions.map((e) => ({ ...e, openedAt: e.openedAt.toISOString() })) })),
     nextCursor: page.more && page.rows.length ? encodeCursor(page.rows.at(-1)!) : null,
     ...(tally ? { counts: tally } : {}),
   };
@@ -75,7 +77,12 @@ export async function sellerAction(deps: Pick<ApiDeps, 'db' | 'temporal'>, princ
   const by = actorOf(principal);
   const view = await update(deps, tenantId, orderId, (h) => h.executeUpdate(sellerActionUpdate, { args: [{ by, action }] }), async (refusal) => {
     const field = refusal.details?.field;
-    return field === 'channels' ? new ApiError(422, 'invalid_request', `channels: ${refusal.message}`, [{ field, message: refusal.message, value: null }]) : refusal;
+    if (field === 'channels') return new ApiError(422, 'invalid_request', `channels: ${refusal.message}`, [{ field, message: refusal.message, value: null }]);
+    // An order started before issue 15 runs the earlier workflow, which has no seller actions.
+    if (/no registered handler/i.test(refusal.message)) {
+      return { message: 'this order was started by an earlier version of Relais, which takes no seller actions: use the fulfilment events (POST …/events), or release and cancel a hold', details: { field: null } };
+    }
+    return refusal;
   });
   const note = 'note' in action ? action.note : null;
   const { type, ...details } = action;

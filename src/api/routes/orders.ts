@@ -18,6 +18,7 @@ import { isoDurationToMs } from '../../domain/durations';
 import { FINISHED_STATES, holdRefusal, type ExceptionType, type OrderEventType, type OrderState } from '../../domain/order';
 import { effectivePreferences } from '../../domain/preferences';
 import { orderPagePath, pageUrl } from '../../ui/paths';
+import { nextOrderNumber } from '../../db/order-list';
 
 export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
 
@@ -66,6 +67,8 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
       },
       // Seller alerts link to the operator page (sign-in leads back to it), not to this JSON API.
       orderUrl: pageUrl(deps.publicBaseUrl, orderPagePath(body.orderId)),
+      // Its place in the orders list, oldest first (a retried creation only leaves a gap).
+      number: await nextOrderNumber(db, tenantId),
     };
     const workflowId = orderWorkflowId(tenantId, body.orderId);
     try {
@@ -197,7 +200,7 @@ export async function readOrder(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId
   const legacy = doc?.view as LegacyOrderView | undefined;
   if (legacy) {
     // An order started before issue 15: its whole view is one field, paged here.
-    facts = { ...legacy, confirmation: legacy.confirmation && { expiresAt: legacy.confirmation.expiresAt, used: legacy.confirmation.used } };
+    facts = { ...legacy, ended: FINISHED_STATES.includes(legacy.state), confirmation: legacy.confirmation && { expiresAt: legacy.confirmation.expiresAt, used: legacy.confirmation.used } };
     ({ exceptions, notifications } = legacy);
     const end = Math.min(legacy.history.length, (page.historyCursor ?? legacy.history.length + 1) - 1);
     history = legacy.history.slice(Math.max(0, end - limit), end);
@@ -215,7 +218,7 @@ export async function readOrder(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId
       // Accepted, not yet recorded by the worker: answer from the workflow itself.
       try {
         const s = await deps.temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)).query(orderStateQuery);
-        facts = { ...s, confirmation: s.confirmation && { expiresAt: s.confirmation.expiresAt, used: s.confirmation.used } };
+        facts = { ...s, ended: s.ended ?? FINISHED_STATES.includes(s.state), confirmation: s.confirmation && { expiresAt: s.confirmation.expiresAt, used: s.confirmation.used } };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw notFound(`order ${orderId}`);
         throw err;

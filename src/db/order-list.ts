@@ -21,8 +21,13 @@ import type { LegacyOrderView } from '../workflows/legacy/order-v1';
 /** Numbers per section (read whole) and per block (asked first whether it holds a match). */
 export const SECTION = 100;
 export const BLOCK = 2000;
-/** Counts are exact up to this; above it the workspace says "1,000+" (each count reads at most this many rows). */
-export const COUNT_CAP = 1000;
+/**
+ * On the embedded store each count reads the rows it counts (FerretDB counts in its own memory):
+ * counts stop at this many there, and the workspace says "100+" (measured: 0.6 s for the eight
+ * counts at 10,000 open orders under load, against 5.4 s with a cap of 1,000). MongoDB counts from
+ * its indexes, exactly.
+ */
+export const COUNT_CAP = 100;
 
 export interface ListEntryWrite {
   tenantId: string;
@@ -151,16 +156,26 @@ export async function listOrders(db: Db, tenantId: string, q: ListQuery): Promis
   return { rows: rows.slice(0, q.limit), more: rows.length > q.limit };
 }
 
+/** Whether the store is FerretDB (it says so in buildInfo), asked once per connection. */
+const ferret = new WeakMap<Db, Promise<boolean>>();
+const onFerretDb = (db: Db) => {
+  if (!ferret.has(db)) ferret.set(db, db.connection.db!.admin().command({ buildInfo: 1 }).then((info) => 'ferretdbVersion' in info));
+  return ferret.get(db)!;
+};
+
 /**
- * The workspace's counts: orders with an open exception, by type, and the stuck ones; each an
- * equality read of at most COUNT_CAP + 1 rows, exact below COUNT_CAP ("1,000+" at it).
+ * The workspace's counts: orders with an open exception, by type, and the stuck ones. Exact on
+ * MongoDB (`cap: null`); on the embedded store each is an equality read of at most COUNT_CAP rows,
+ * exact below it (`cap: 100`: a count of 100 means 100 or more).
  */
-export async function countOpen(db: Db, tenantId: string): Promise<{ open: number; stuck: number; byType: Record<string, number>; cap: number }> {
-  const count = async (filter: Record<string, unknown>) =>
-    Math.min(COUNT_CAP, (await db.OrderListEntry.find({ tenantId, ...filter }, { _id: 1 }).limit(COUNT_CAP).lean()).length);
+export async function countOpen(db: Db, tenantId: string): Promise<{ open: number; stuck: number; byType: Record<string, number>; cap: number | null }> {
+  const cap = (await onFerretDb(db)) ? COUNT_CAP : null;
+  const count = async (filter: Record<string, unknown>) => (cap === null
+    ? db.OrderListEntry.countDocuments({ tenantId, ...filter })
+    : (await db.OrderListEntry.find({ tenantId, ...filter }, { _id: 1 }).limit(cap).lean()).length);
   const types: ExceptionType[] = ['unfulfillable', 'on_hold', 'rts_failed', 'handover_failed', 'stuck_in_transit', 'delivery_failed'];
   const [open, stuck, ...byType] = await Promise.all([count({ open: true }), count({ stuck: true, open: true }), ...types.map((t) => count({ types: t }))]);
-  return { open, stuck, byType: Object.fromEntries(types.map((t, i) => [t, byType[i]]).filter(([, n]) => n)), cap: COUNT_CAP };
+  return { open, stuck, byType: Object.fromEntries(types.map((t, i) => [t, byType[i]]).filter(([, n]) => n)), cap };
 }
 
 /** The marker of the one-time backfill below, in `counters`. */

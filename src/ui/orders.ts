@@ -105,8 +105,8 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
       return s ? `/ui/orders?${s}` : '/ui/orders';
     };
     const counts = page.counts!;
-    // A count at the cap means at least that many (src/db/order-list.ts, COUNT_CAP).
-    const shown = (n: number) => (n >= counts.cap ? `${counts.cap.toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB')}+` : String(n));
+    // On the embedded store a count at the cap means at least that many (src/db/order-list.ts, COUNT_CAP).
+    const shown = (n: number) => (counts.cap !== null && n >= counts.cap ? `${counts.cap}+` : String(n));
     const tabs = [
       { label: w.workspace.allOpen, count: shown(counts.open), href: href({ exception: undefined, stuck: undefined }), current: query.exception === 'open' && !query.stuck },
       ...EXCEPTION_TYPES.map((t) => ({ label: exceptionLabel(t, locale), count: shown(counts.byType[t] ?? 0), href: href({ exception: t, stuck: undefined }), current: query.exception === t && !query.stuck, type: t })),

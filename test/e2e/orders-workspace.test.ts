@@ -16,6 +16,8 @@ beforeAll(async () => {
 afterAll(async () => { await stack?.close(); });
 
 const SELLER = 'sam.seller@bistro.test';
+/** The counts stop at 100 on the embedded store; MongoDB counts exactly (src/db/order-list.ts). */
+const COUNT_CAP_HERE = process.env.MONGODB_URI ? null : 100;
 const get = async (id: string) => (await stack.request('GET', `/v1/orders/${id}`)).body;
 const post = (id: string, event: Record<string, unknown>) => stack.request('POST', `/v1/orders/${id}/events`, event);
 const act = (id: string, action: Record<string, unknown>, key = ops) => stack.request('POST', `/v1/orders/${id}/actions`, action, key);
@@ -87,7 +89,7 @@ describe('item 1: the workspace lists every order with an open exception, oldest
     expect(res.body.orders.find((o: any) => o.orderId === 'ws-held').exceptions[0]).toMatchObject({ type: 'on_hold', reason: 'address_or_contact' });
     expect(res.body.counts).toEqual({
       open: 6, stuck: 1,
-      byType: { unfulfillable: 1, on_hold: 1, rts_failed: 1, handover_failed: 1, stuck_in_transit: 1, delivery_failed: 1 }, cap: 1000,
+      byType: { unfulfillable: 1, on_hold: 1, rts_failed: 1, handover_failed: 1, stuck_in_transit: 1, delivery_failed: 1 }, cap: COUNT_CAP_HERE,
     });
     expect(res.body.nextCursor).toBeNull();
   });

@@ -29,7 +29,7 @@ const listRow = z.object({
 });
 const counts = z.object({
   open: z.number().int(), stuck: z.number().int(), byType: z.record(z.string(), z.number().int()),
-  cap: z.number().int().describe('counts are exact below this; a count equal to it means at least as many'),
+  cap: z.number().int().nullable().describe('null: the counts are exact (MongoDB); a number (the embedded store): counts stop there, and a count equal to it means at least as many'),
 });
 const listAnswer = z.object({ orders: z.array(listRow), nextCursor: z.string().nullable(), counts: counts.optional() });
 const actionAnswer = z.object({ orderId: z.string(), state: z.string(), stuck: z.boolean(), ended: z.boolean() });

@@ -20,6 +20,7 @@ import { spawn } from 'node:child_process';
 import { startCluster } from '../scripts/lib/cluster';
 import { ROOT, stopProcess, toolPaths } from '../scripts/lib/processes';
 import { buildWorkflowBundle } from '../src/worker';
+import { dispatchKey } from '../src/db/dispatch-records';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../test/support/stack';
 import { startLocalServers, type StoreKind } from '../test/support/servers';
 import { orderEventUpdate, orderStateQuery } from '../src/workflows/order-contract';
@@ -98,7 +99,7 @@ async function benchDispatches(stack: Stack, count: number, concurrency: number)
     const res = await stack.request('POST', '/v1/dispatches', purchaseOrder(id, [`supplier${i}@acme.test`]));
     if (res.status !== 202) throw new Error(`dispatch ${id}: ${res.status} ${JSON.stringify(res.body)}`);
     for (;;) {
-      const doc = await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }, { result: 1 }).lean();
+      const doc = await stack.db.Dispatch.findById(dispatchKey(stack.tenantId, id), { result: 1 }).lean();
       if (doc?.result === 'delivered') break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -128,7 +129,7 @@ async function benchWebhooks(stack: Stack, env: TestWorkflowEnvironment, bundle:
         return {
           email: 'x@acme.test', timestamp: Math.floor(Date.now() / 1000), event: n % 2 ? 'open' : 'processed',
           sg_event_id: `bench-${n}`, sg_message_id: 'bench.1',
-          relais_tenant: stack.tenantId, relais_dispatch: `wh-${n % targets}`, relais_recipient: 'r1.1',
+          relais_tenant: stack.tenantId, relais_dispatch: `wh-${n % targets}`, relais_index: '0.1',
         };
       });
       if (await postEvents(stack, key, events)) accepted += events.length;

@@ -3,6 +3,8 @@
 // each query in the shapes Relais can use (fields it filters on, or the document's _id).
 import { randomBytes } from 'node:crypto';
 import { connectDb, type Db } from '../src/db/models';
+import { logPageOf } from '../src/db/dispatch-log';
+import { listDispatches } from '../src/api/routes/dispatches';
 import { startFerretStore, type StoreKind } from '../test/support/servers';
 
 export interface StoreRow { store: string; stored: number; measure: string; ms: number; reps: number; load: string }
@@ -45,7 +47,15 @@ function dispatchDoc(tenantId: string, n: number) {
     requestedBy: 'key-1', subject: `Bon de commande PO-${n}`, html: `<p>${'Bonjour, veuillez trouver notre commande. '.repeat(30)}</p>`, text: 'Bonjour',
     attachments: [], templateData: null, recipients, recipientAddresses: recipients.map((r) => r.address), result, providerError: null,
     sentAt: at, completedAt: null, resentVia: [], sendLog: [], parent: null, stateVersion: 3, createdAt: at, updatedAt: at,
+    // The log's pages (src/db/dispatch-log.ts): failures numbered in the order they happened.
+    logPage: logPageOf(n), ...(failedSeqOf(n) ? { failedSeq: failedSeqOf(n), failedPage: logPageOf(failedSeqOf(n)!) } : {}),
   };
+}
+
+/** The failure number of dispatch n, in RESULTS' pattern (two failures in ten); undefined when it did not fail. */
+function failedSeqOf(n: number): number | undefined {
+  const failedBefore = (m: number) => 2 * Math.floor(m / RESULTS.length) + RESULTS.slice(0, (m % RESULTS.length) + 1).filter((r) => r !== 'delivered').length;
+  return RESULTS[n % RESULTS.length] === 'delivered' ? undefined : failedBefore(n);
 }
 
 function orderDoc(tenantId: string, n: number) {
@@ -70,6 +80,10 @@ async function fill(db: Db, tenantId: string, from: number, to: number, progress
     await orders.insertMany(range.map((i) => orderDoc(tenantId, i)) as never[], { ordered: false });
     if (Date.now() - lastSaid > 10_000) { progress(`  filling: ${end}/${to}`); lastSaid = Date.now(); }
   }
+  // The tenant's counters, as recording the dispatches would have left them.
+  await db.Counter.updateOne({ _id: `dispatch:${tenantId}` }, { $set: { seq: to } }, { upsert: true });
+  const lastFailure = Array.from({ length: RESULTS.length }, (_, i) => failedSeqOf(to - i)).find((seq) => seq !== undefined) ?? 0;
+  await db.Counter.updateOne({ _id: `dispatch-failures:${tenantId}` }, { $set: { seq: lastFailure } }, { upsert: true });
 }
 
 /** The operations measured, each on the newest documents (what the pages and workflows touch). */
@@ -88,6 +102,8 @@ function operations(db: Db, tenantId: string, size: () => number) {
     'order read by tenantId + orderId': (i: number) => orders.findOne({ tenantId, orderId: `order-${some(i)}` }),
     'order read by _id': (i: number) => orders.findOne({ _id: `${tenantId}/order-${some(i)}` as never }),
     'order projection write by _id': (i: number) => orders.updateOne({ _id: `${tenantId}/order-${some(i)}` as never }, { $set: { state: 'in_transit', lastTrackingAt: new Date() } }),
+    "log's first page, all (pages of numbers: the API's listing, 50)": () => listDispatches(db, tenantId, { result: 'all', limit: 50 }),
+    "log's first page, failed only (the default: the API's listing, 50)": () => listDispatches(db, tenantId, { limit: 50 }),
     "log's first page, all (sort by number, 50)": () => logPage({}),
     "log's first page, failed only (sort by number, 50)": () => logPage({ result: { $in: ['failed', 'alert', 'error'] } }),
     // The same 50 rows read by key: the newest numbers, each an equality lookup (a listing that stays flat on FerretDB).

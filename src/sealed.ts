@@ -5,6 +5,8 @@
 // 96-bit nonce per seal, and the record's identity as associated data, so a sealed value copied
 // into another record does not open. Never returned by a route or a page, never logged.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { carriesSecrets, withheldData } from './domain/secrets';
+import type { Locale } from './domain/reasons';
 
 const VERSION = 'v1';
 const INFO = 'relais sealed message v1';
@@ -43,4 +45,21 @@ export function unseal<T = unknown>(secrets: readonly string[], boundTo: string,
     }
   }
   throw new Error('the sealed content does not open with LINK_SECRET (or LINK_SECRET_PREVIOUS)');
+}
+
+/** A message as rendered: what is sent, and the data it was rendered with (approved WhatsApp templates need it again). */
+export interface MessageContent { subject: string | null; html: string | null; text: string; templateData: Record<string, unknown> }
+
+/**
+ * D11: the copy people read of a message and, when its template carries a customer's link or
+ * reply code (src/domain/secrets.ts), what is really sent, sealed and bound to the record
+ * (`boundTo`, `<tenant>/<dispatchId>`); `sealed` is null otherwise. `render` throws on a bad template.
+ */
+export function sealedCopy(
+  secret: string, boundTo: string, template: string, locale: Locale,
+  data: Record<string, unknown>, render: (data: Record<string, unknown>) => MessageContent,
+): { copy: MessageContent; sealed: string | null } {
+  const sent = render(data);
+  if (!carriesSecrets(template)) return { copy: sent, sealed: null };
+  return { copy: render(withheldData(template, data, locale)), sealed: seal(secret, boundTo, sent) };
 }

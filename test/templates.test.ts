@@ -74,29 +74,29 @@ const CASES: Case[] = [
   },
   {
     type: 'dispatch_escalation', channels: ['email', 'sms', 'whatsapp'],
-    data: (locale) => ({ ...notice(locale), failures: twoFailures(locale) }),
+    data: (locale) => ({ ...notice(locale), failures: twoFailures(locale), moreFailures: 0 }),
     keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', '10:30', ...addresses(d.failures)],
     required: {
-      sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
-      whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'dispatchUrl'],
+      sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'moreFailures', 'dispatchUrl'],
+      whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'failures', 'moreFailures', 'dispatchUrl'],
     },
   },
   {
     type: 'dispatch_partial_failure', channels: ['email'], unused: ['senderName'],
-    data: (locale) => ({ ...notice(locale), failures: twoFailures(locale).slice(0, 1), delivered: [{ address: 'achats@fournisseur-exemple.fr' }] }),
+    data: (locale) => ({ ...notice(locale), failures: twoFailures(locale).slice(0, 1), moreFailures: 0, delivered: [{ address: 'achats@fournisseur-exemple.fr' }], moreDelivered: 0 }),
     keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.failures), ...addresses(d.delivered)],
   },
   {
     type: 'dispatch_unknown', channels: ['email'], unused: ['senderName'],
     data: (locale) => ({
       ...notice(locale), waited: locale === 'fr' ? '30 minutes' : '30 minutes',
-      pending: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'direction@fournisseur-exemple.fr' }],
+      pending: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'direction@fournisseur-exemple.fr' }], morePending: 0,
     }),
     keys: (d) => [String(d.documentLabel), '30 minutes', 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.pending)],
   },
   {
     type: 'dispatch_delivered_update', channels: ['email'], unused: ['senderName'],
-    data: (locale) => ({ ...notice(locale), delivered: [{ address: 'commandes@fournisseur-exemple.fr' }] }),
+    data: (locale) => ({ ...notice(locale), delivered: [{ address: 'commandes@fournisseur-exemple.fr' }], moreDelivered: 0 }),
     keys: (d) => [String(d.documentLabel), 'https://relais.example.com/ui/dispatches/po-1042', ...addresses(d.delivered)],
   },
   {
@@ -186,6 +186,23 @@ describe('N2: nullable variables (null) and singular lists render cleanly', () =
     expect(two.text).toContain('Adresses en échec');
     const enOne = templates.renderEmail('dispatch_partial_failure', 'en', CASES[3].data('en'));
     expect(enOne.subject).toBe('An address to correct for purchase order PO-1042');
+  });
+
+  test('a long list names the first recipients and says how many more (issue 15: up to 1000)', () => {
+    const cases: Array<[string, string, Locale, Data, RegExp]> = [
+      ['email', 'dispatch_escalation', 'en', { ...CASES[2].data('en'), moreFailures: 998 }, /and 998 more \(every one on the dispatch page\)/],
+      ['email', 'dispatch_escalation', 'fr', { ...CASES[2].data('fr'), moreFailures: 998 }, /et 998 de plus/],
+      ['email', 'dispatch_partial_failure', 'en', { ...CASES[3].data('en'), failures: twoFailures('en'), moreFailures: 5, moreDelivered: 40 }, /fournisseur-exemple\.fr(<\/strong>)? and 40 more[\s\S]*and 5 more/],
+      ['email', 'dispatch_unknown', 'fr', { ...CASES[4].data('fr'), morePending: 80 }, /et 80 de plus/],
+      ['email', 'dispatch_delivered_update', 'en', { ...CASES[5].data('en'), moreDelivered: 199 }, /fournisseur-exemple\.fr(<\/strong>)? and 199 more/],
+      ['sms', 'dispatch_escalation', 'en', { ...CASES[2].data('en'), moreFailures: 997 }, /\(\+997\)/],
+      ['whatsapp', 'dispatch_escalation', 'fr', { ...CASES[2].data('fr'), moreFailures: 997 }, /\(\+997\)/],
+    ];
+    for (const [channel, type, locale, data, expected] of cases) {
+      const out = channel === 'email' ? templates.renderEmail(type, locale, data) : { text: templates.renderMessage(channel as 'sms' | 'whatsapp', type, locale, data), html: '' };
+      expect([type, locale, out.text]).toEqual([type, locale, expect.stringMatching(expected)]);
+      if (channel === 'email') expect(out.html).toMatch(expected);
+    }
   });
 
   test('a subject equal to the document label is not repeated', () => {

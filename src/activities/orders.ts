@@ -43,6 +43,14 @@ export interface OrderListing { state: string; stuck: boolean; ended: boolean; o
 
 const duplicateKey = (err: unknown) => (err as { code?: number }).code === 11000 || ((err as { writeErrors?: Array<{ code?: number }> }).writeErrors ?? []).every((e) => e.code === 11000) && Boolean((err as { writeErrors?: unknown[] }).writeErrors?.length);
 
+export interface ConfirmationRequest { tenantId: string; orderId: string; ttlMs: number; phone: string | null; companyName?: string; locale?: Locale }
+
+/** O3: the customer's signed, expiring link to confirm or correct the address of an order (single use: the nonce). */
+export function confirmationLink(linkSecret: string, publicBaseUrl: string, c: { tenantId: string; orderId: string; nonce: string; exp: number }): string {
+  const token = signLink(linkSecret, { kind: 'confirm', tenantId: c.tenantId, target: `${c.orderId}:${c.nonce}`, exp: c.exp });
+  return new URL(`/c/${token}`, publicBaseUrl).toString();
+}
+
 export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string; twilio?: Pick<MessageSender, 'senderNumbers'> }
 
 /** The customer-history documents an order's customer is known by: one per contact (email, phone). */
@@ -56,6 +64,17 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
     let code = String(randomInt(1000, 10_000));
     for (let tries = 0; taken.has(code) && tries < 50; tries += 1) code = String(randomInt(1000, 10_000));
     return code;
+  };
+  /** Records a pending confirmation: its nonce (the `_id`), expiry, and the code an SMS/WhatsApp reply names it by. */
+  const newConfirmation = async (request: ConfirmationRequest) => {
+    const nonce = randomBytes(16).toString('base64url');
+    const exp = Date.now() + request.ttlMs;
+    const code = request.phone ? await freshCode(request.phone) : null;
+    await db.Confirmation.create({
+      _id: nonce, tenantId: request.tenantId, orderId: request.orderId, phone: request.phone, code, replyTo: [...(twilio?.senderNumbers ?? [])],
+      companyName: request.companyName ?? null, locale: request.locale ?? 'en', expiresAt: new Date(exp), createdAt: new Date(),
+    });
+    return { nonce, expiresAt: new Date(exp).toISOString(), code };
   };
   const rememberCustomer = async (tenantId: string, customer: OrderDetails['customer'], record: { cancelled?: string; failedDeliveries?: string }) => {
     for (const id of historyIds(tenantId, customer)) {
@@ -82,16 +101,20 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
       return (table as Record<string, ChannelChoice>)[request.key] ?? { enabled: false, channels: [] };
     },
 
-    async createConfirmation(request: { tenantId: string; orderId: string; ttlMs: number; phone: string | null; companyName?: string; locale?: Locale }): Promise<{ nonce: string; link: string; expiresAt: string; code: string | null }> {
-      const nonce = randomBytes(16).toString('base64url');
-      const exp = Date.now() + request.ttlMs;
-      const code = request.phone ? await freshCode(request.phone) : null;
-      await db.Confirmation.create({
-        _id: nonce, tenantId: request.tenantId, orderId: request.orderId, phone: request.phone, code, replyTo: [...(twilio?.senderNumbers ?? [])],
-        companyName: request.companyName ?? null, locale: request.locale ?? 'en', expiresAt: new Date(exp), createdAt: new Date(),
-      });
-      const token = signLink(linkSecret, { kind: 'confirm', tenantId: request.tenantId, target: `${request.orderId}:${nonce}`, exp });
-      return { nonce, link: new URL(`/c/${token}`, publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString(), code };
+    /** O3: a pending confirmation and its signed link and reply code (runs started before issue 15, whose notice carries them in its data). */
+    async createConfirmation(request: ConfirmationRequest): Promise<{ nonce: string; link: string; expiresAt: string; code: string | null }> {
+      const c = await newConfirmation(request);
+      return { ...c, link: confirmationLink(linkSecret, publicBaseUrl, { tenantId: request.tenantId, orderId: request.orderId, nonce: c.nonce, exp: Date.parse(c.expiresAt) }) };
+    },
+
+    /**
+     * O3: a pending confirmation, answered by its nonce and expiry only: its signed link and reply
+     * code are put into the customer's notice by the activity that records it (recordNotice), so
+     * neither enters a workflow's history.
+     */
+    async createAddressConfirmation(request: ConfirmationRequest): Promise<{ nonce: string; expiresAt: string }> {
+      const { nonce, expiresAt } = await newConfirmation(request);
+      return { nonce, expiresAt };
     },
 
     /**

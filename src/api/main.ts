@@ -1,6 +1,7 @@
 // The API process: Fastify on HOST:API_PORT, connected to MongoDB and Temporal.
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
+import { backfillLogPages } from '../db/dispatch-log';
 import { connectDb, ensureWebhookEventRetention, purgeOutboundWebhooks, purgeWebhookEvents } from '../db/models';
 import { createLogger } from '../logger';
 import { Templates } from '../templates';
@@ -14,6 +15,9 @@ async function main() {
   const logger = createLogger(config, 'api');
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
   const db = await connectDb(config.MONGODB_URI, { log: logger });
+  // Once per store: records written before the log's pages existed get theirs (src/db/dispatch-log.ts).
+  const paged = await backfillLogPages(db);
+  if (paged) logger.info({ records: paged }, 'delivery log: page numbers given to earlier records');
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = buildServer({

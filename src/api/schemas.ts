@@ -107,7 +107,8 @@ export const listDispatchesQuery = z.object({
   document: text(100).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  cursor: z.coerce.number().int().positive().optional(),
+  cursor: z.coerce.number().int().positive().optional()
+    .describe('the `nextCursor` of the page before, with the same filters (the failed-only listing shows the newest failures first)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 

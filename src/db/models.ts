@@ -66,7 +66,7 @@ const statusEntrySchema = new Schema({
   plainReason: { type: String, default: null },
 }, { _id: false });
 
-const recipientSchema = new Schema({
+const legacyRecipientSchema = new Schema({
   recipientId: { type: String, required: true },
   address: { type: String, required: true },
   name: { type: String, default: null },
@@ -81,7 +81,13 @@ const recipientSchema = new Schema({
   history: { type: [statusEntrySchema], default: [] },
 }, { _id: false });
 
-const dispatchSchema = new Schema({
+/**
+ * FROZEN: a dispatch as the first version of the dispatch workflow recorded it, every recipient
+ * with its whole status history in one document (ObjectId `_id`). Records of that shape stay in
+ * `dispatches` beside the new ones; the API reads both, and the first version's activities
+ * (src/activities/legacy/dispatch-v1.ts) keep writing them for the runs it started.
+ */
+const legacyDispatchSchema = new Schema({
   tenantId: { type: String, required: true },
   dispatchId: { type: String, required: true },
   workflowId: { type: String, required: true },
@@ -106,7 +112,7 @@ const dispatchSchema = new Schema({
    * is really sent, sealed (src/sealed.ts). Left out of every query unless asked for by name.
    */
   sealed: { type: String, default: null, select: false },
-  recipients: { type: [recipientSchema], default: [] },
+  recipients: { type: [legacyRecipientSchema], default: [] },
   recipientAddresses: { type: [String], default: [] },
   result: { type: String, required: true },
   providerError: { type: String, default: null },
@@ -118,12 +124,213 @@ const dispatchSchema = new Schema({
   parent: { type: String, default: null },
   /** Guards out-of-order projection writes: only a newer workflow state replaces an older one. */
   stateVersion: { type: Number, default: 0 },
+  logPage: { type: Number },
+  failedSeq: { type: Number },
+  failedPage: { type: Number },
+}, { timestamps: true, versionKey: false });
+// The asynchronous-bounce fallback of runs of the first version (webhooks.ts); the other indexes are the new schema's.
+legacyDispatchSchema.index({ 'sendLog.providerMessageId': 1 });
+
+/**
+ * A dispatch in the delivery log (L1, L2): what it is, its result and counts, the few recipients
+ * that need attention. `_id` is `<tenant>/<dispatchId>`, so reading and writing one dispatch is a
+ * lookup by `_id` on every MongoDB-wire server. Written by the API when the dispatch is accepted
+ * (before its workflow starts), then only by its workflow's activities (one writer at a time).
+ * The rendered copy is in `dispatch_contents`, each recipient in `dispatch_recipients`, each event
+ * of their history in `dispatch_events`: a write touches only what changed.
+ */
+const dispatchSchema = new Schema({
+  _id: { type: String, required: true },
+  /** 2: this shape. Records of the first version have no format (legacyDispatchSchema). */
+  format: { type: Number, required: true },
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  workflowId: { type: String, required: true },
+  /** Record number shown in the delivery log (L1), per tenant, from 1. */
+  number: { type: Number, required: true },
+  kind: { type: String, enum: ['document', 'notification'], required: true },
+  channel: { type: String, enum: ['email', 'sms', 'whatsapp'], required: true },
+  provider: { type: String, required: true },
+  template: { type: String, required: true },
+  locale: { type: String, required: true },
+  document: { type: { type: String, default: null }, number: { type: String, default: null } },
+  sender: { name: String, email: String, outletId: { type: String, default: null } },
+  requestedBy: { type: String, required: true },
+  subject: { type: String, default: null },
+  attachments: { type: [String], default: [] },
+  recipientCount: { type: Number, required: true },
+  /** Current addresses, lower-cased (the log's recipient filter). */
+  recipientAddresses: { type: [String], default: [] },
+  /** The first few current addresses, shown in the log row. */
+  recipientPreview: { type: [String], default: [] },
+  result: { type: String, required: true },
+  /**
+   * Recipients by status (only statuses some recipient has). A list, not an object keyed by
+   * status: FerretDB v1 leaves `{ queued: 3 }` as it is when `$set` to `{ deferred: 3 }` (it
+   * compares the two by their values alone).
+   */
+  counts: { type: [{ status: String, count: Number, _id: false }], default: [] },
+  /** Delivered recipients whose mailbox showed the message's images (shown as Opened, D2). */
+  opened: { type: Number, default: 0 },
+  /** The first few recipients that failed or stayed unknown, named in the log row (L3). */
+  failures: { type: [{ index: Number, recipientId: String, address: String, status: String, reasonCode: String, plainReason: String, _id: false }], default: [] },
+  providerError: { type: String, default: null },
+  sentAt: { type: Date, default: null },
+  completedAt: { type: Date, default: null },
+  markedSent: { by: String, at: Date, note: String },
+  resentVia: { type: [{ dispatchId: String, channel: String, address: String, at: Date, requestedBy: String, _id: false }], default: [] },
+  parent: { type: String, default: null },
+  /**
+   * The accepted request, one hash per field (src/api/fingerprint.ts): a retried POST must be the
+   * same request, and another under this id is refused naming the fields that differ. Null for a notice.
+   */
+  request: { type: Schema.Types.Mixed, default: null },
+  /** Set once the content and every recipient are recorded too (the record is complete). */
+  recordedAt: { type: Date, default: null },
+  /** Guards out-of-order projection writes: only a newer workflow state replaces an older one. */
+  stateVersion: { type: Number, default: 0 },
+  /** The log's page of 64 record numbers, and while failing the place in the tenant's failures (src/db/dispatch-log.ts). */
+  logPage: { type: Number },
+  failedSeq: { type: Number },
+  failedPage: { type: Number },
 }, { timestamps: true, versionKey: false });
 dispatchSchema.index({ tenantId: 1, dispatchId: 1 }, { unique: true });
+dispatchSchema.index({ tenantId: 1, logPage: 1 });
+dispatchSchema.index({ tenantId: 1, failedPage: 1 });
 dispatchSchema.index({ tenantId: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
-dispatchSchema.index({ 'sendLog.providerMessageId': 1 });
+
+/** The rendered copy of a dispatch (D11) and the recipients as requested; `_id` as the dispatch's. Written once. */
+const dispatchContentSchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  html: { type: String, default: null },
+  text: { type: String, default: null },
+  /** The data the template was rendered with (WhatsApp approved templates need it again); secrets withheld. */
+  templateData: { type: Schema.Types.Mixed, default: null },
+  /**
+   * When the copy above withholds a customer's link or reply code (src/domain/secrets.ts): what
+   * is really sent (subject, html, text, template data), sealed (src/sealed.ts) and bound to the
+   * dispatch. Left out of every query unless asked for by name.
+   */
+  sealed: { type: String, default: null, select: false },
+  recipients: { type: [{ recipientId: String, address: String, name: { type: String, default: null }, _id: false }], default: [] },
+}, { versionKey: false, minimize: false });
+
+/**
+ * One entry of a recipient's history (D2): a provider's event or Relais's own, as stored in
+ * `dispatch_events` (a function of it alone: a duplicate is the same entry, shown once).
+ */
+const historyEntryFields = {
+  /** `_id` of the event in `dispatch_events`. */
+  ref: { type: String, required: true },
+  attempt: { type: Number, required: true },
+  event: { type: String, required: true },
+  /** The status the event means; null for one that changes none (spam report …). */
+  status: { type: String, default: null },
+  /** The provider's time (whole seconds for SendGrid). */
+  at: { type: Date, required: true },
+  /** When Relais received it, and its place in that request: the order entries are shown in. */
+  receivedAt: { type: Date, required: true },
+  position: { type: Number, required: true },
+  reason: { type: String, default: null },
+  response: { type: String, default: null },
+  reasonCode: { type: String, default: null },
+  providerMessageId: { type: String, default: null },
+} as const;
+const historyEntrySchema = new Schema(historyEntryFields, { _id: false });
+
+/** One recipient: its current status, attempt and reason (its history is in `dispatch_event_batches`). */
+const recipientSchema = new Schema({
+  index: { type: Number, required: true },
+  recipientId: { type: String, required: true },
+  address: { type: String, required: true },
+  name: { type: String, default: null },
+  status: { type: String, required: true },
+  attempt: { type: Number, default: 1 },
+  opened: { type: Boolean, default: false },
+  sentAt: { type: Date, default: null },
+  reasonCode: { type: String, default: null },
+  plainReason: { type: String, default: null },
+}, { _id: false });
+
+/**
+ * The recipients of a dispatch, RECIPIENTS_PER_DOCUMENT (25) to a document, `_id`
+ * `<tenant>/<dispatchId>/<n>` (recipients n×25 … n×25+24), and the event batches that hold their
+ * histories. Small on purpose: the embedded MongoDB-wire server reads and writes a document whole,
+ * at about 1.5 ms per KB. A projection write touches only the documents of the recipients that
+ * changed, once each; a page of the log reads one or two. Written by the dispatch's workflow
+ * (projection activity), guarded by `version`.
+ */
+const dispatchRecipientsSchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  recipients: { type: [recipientSchema], default: [] },
+  /** Batches of `dispatch_event_batches` with history entries of these recipients, oldest first. */
+  batches: { type: [String], default: [] },
+  version: { type: Number, default: 0 },
+}, { versionKey: false });
+// D8: a resend names a recipient by the id the platform gave it (a lookup off the hot paths).
+dispatchRecipientsSchema.index({ tenantId: 1, dispatchId: 1, 'recipients.recipientId': 1 });
+
+/**
+ * Append-only: every event of every recipient (D2), once, never rewritten. A provider's event is
+ * keyed by its own id (`sendgrid:<sg_event_id>`, `twilio:<MessageSid>:<status>`), so storing it
+ * is the deduplication; Relais's own entries by recipient attempt and kind
+ * (`relais:<tenant>/<dispatchId>/<index>.<attempt>:<kind>`), so a retried write adds nothing.
+ */
+const dispatchEventSchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  index: { type: Number, required: true },
+  attempt: { type: Number, required: true },
+  source: { type: String, enum: ['sendgrid', 'twilio', 'relais'], required: true },
+  event: { type: String, required: true },
+  /** The status the event means; null for one that changes none (spam report, unsubscribe …). */
+  status: { type: String, default: null },
+  at: { type: Date, required: true },
+  receivedAt: { type: Date, required: true },
+  position: { type: Number, default: 0 },
+  reason: { type: String, default: null },
+  response: { type: String, default: null },
+  reasonCode: { type: String, default: null },
+  errorCode: { type: String, default: null },
+  providerMessageId: { type: String, default: null },
+  /** The provider's payload as received (its signature verified). */
+  payload: { type: Schema.Types.Mixed, default: null },
+}, { versionKey: false });
+dispatchEventSchema.index({ tenantId: 1, dispatchId: 1, index: 1, receivedAt: 1, position: 1 });
+
+/**
+ * History entries of the events one request brought (a webhook batch, or one send) for the
+ * recipients of one document of `dispatch_recipients`: written once, never rewritten, and read
+ * with one lookup by the pages. `_id` `<tenant>/<dispatchId>/<document>/<batch>`.
+ */
+const eventBatchSchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  /** History entries, each with the position of its recipient. */
+  entries: { type: [new Schema({ index: { type: Number, required: true }, ...historyEntryFields }, { _id: false })], default: [] },
+  receivedAt: { type: Date, required: true },
+}, { versionKey: false });
+
+/**
+ * SendGrid: one request's `X-Message-Id` → the dispatch and its recipient attempts, for the
+ * asynchronous bounces that come back without our custom args (`_id` `sendgrid:<X-Message-Id>`).
+ */
+const providerMessageSchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  dispatchId: { type: String, required: true },
+  /** Each recipient attempt of the request (FerretDB stores no nested arrays: objects). */
+  recipients: { type: [{ index: Number, attempt: Number, address: String, _id: false }], default: [] },
+  at: { type: Date, required: true },
+}, { versionKey: false });
 
 /**
  * The order projection people read (O10): one document per order, each field written only when
@@ -398,6 +605,10 @@ webhookDeliverySchema.index({ tenantId: 1, number: -1 });
 export type TenantDoc = InferSchemaType<typeof tenantSchema>;
 export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema>;
 export type DispatchDoc = InferSchemaType<typeof dispatchSchema>;
+export type RecipientDoc = InferSchemaType<typeof recipientSchema>;
+export type DispatchEventDoc = InferSchemaType<typeof dispatchEventSchema>;
+export type HistoryEntry = InferSchemaType<typeof historyEntrySchema>;
+export type LegacyDispatchDoc = InferSchemaType<typeof legacyDispatchSchema>;
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
 export type AuditDoc = InferSchemaType<typeof auditSchema>;
 export type WebhookEndpointDoc = InferSchemaType<typeof webhookEndpointSchema>;
@@ -409,6 +620,12 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     Tenant: connection.model('Tenant', tenantSchema, 'tenants'),
     ApiKey: connection.model('ApiKey', apiKeySchema, 'api_keys'),
     Dispatch: connection.model('Dispatch', dispatchSchema, 'dispatches'),
+    LegacyDispatch: connection.model('LegacyDispatch', legacyDispatchSchema, 'dispatches'),
+    DispatchContent: connection.model('DispatchContent', dispatchContentSchema, 'dispatch_contents'),
+    DispatchRecipients: connection.model('DispatchRecipients', dispatchRecipientsSchema, 'dispatch_recipients'),
+    EventBatch: connection.model('EventBatch', eventBatchSchema, 'dispatch_event_batches'),
+    DispatchEvent: connection.model('DispatchEvent', dispatchEventSchema, 'dispatch_events'),
+    ProviderMessage: connection.model('ProviderMessage', providerMessageSchema, 'provider_messages'),
     Counter: connection.model('Counter', counterSchema, 'counters'),
     WebhookEvent: connection.model('WebhookEvent', webhookEventSchema, 'webhook_events'),
     Audit: connection.model('Audit', auditSchema, 'audit'),
@@ -465,8 +682,8 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
   });
   const db = bindModels(connection, stopWatchdog);
   await Promise.all([
-    db.Dispatch.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(), db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.OrderListEntry.init(),
-    db.Confirmation.init(), db.WebhookEndpoint.init(), db.WebhookDelivery.init(),
+    db.Dispatch.init(), db.LegacyDispatch.init(), db.DispatchRecipients.init(), db.DispatchEvent.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(),
+    db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.OrderListEntry.init(), db.Confirmation.init(), db.WebhookEndpoint.init(), db.WebhookDelivery.init(),
   ]);
   return db;
 }

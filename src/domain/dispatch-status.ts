@@ -26,12 +26,23 @@ export const shownStatus = (status: RecipientStatus, opened: boolean | undefined
 
 /** The log's Status column: each status the dispatch's recipients are in, most telling first, with how many. */
 export function statusSummary(recipients: ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>): Array<{ status: ShownStatus; count: number }> {
-  const counts = new Map<ShownStatus, number>();
+  const counts: Partial<Record<RecipientStatus, number>> = {};
+  let opened = 0;
   for (const r of recipients) {
-    const shown = shownStatus(r.status, r.opened);
-    counts.set(shown, (counts.get(shown) ?? 0) + 1);
+    counts[r.status] = (counts[r.status] ?? 0) + 1;
+    if (shownStatus(r.status, r.opened) === 'opened') opened += 1;
   }
-  return SHOWN_STATUSES.filter((s) => counts.has(s)).map((status) => ({ status, count: counts.get(status)! }));
+  return statusSummaryOfCounts(counts, opened);
+}
+
+/** The same from counts by status and the number of delivered recipients that opened (what a dispatch's record keeps). */
+export function statusSummaryOfCounts(counts: Partial<Record<string, number>>, opened: number): Array<{ status: ShownStatus; count: number }> {
+  const shown = new Map<ShownStatus, number>(Object.entries(counts).map(([status, n]) => [status as ShownStatus, n ?? 0]));
+  if (opened > 0) {
+    shown.set('delivered', (shown.get('delivered') ?? 0) - opened);
+    shown.set('opened', opened);
+  }
+  return SHOWN_STATUSES.filter((s) => (shown.get(s) ?? 0) > 0).map((status) => ({ status, count: shown.get(status)! }));
 }
 
 /** Results an operator must look at; the delivery log shows only these by default (L1). */

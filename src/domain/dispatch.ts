@@ -1,11 +1,17 @@
 // Dispatch shapes shared by the API, the workflow and the activities, and the pure steps of
-// the dispatch rules (D3–D7): what changed, and whom to tell. No I/O here.
-import type { Channel, ProviderEvent } from '../providers/types';
+// the dispatch rules (D3–D8): what an event changes, what the deadlines are, whom to tell.
+// No I/O here.
+//
+// What the workflow keeps is what these rules need, a few dozen bytes per recipient (issue 15):
+// a recipient is its position in the dispatch (`index`), its attempt, status, send time, last
+// reason code and a few flags. Addresses, names, template data, reasons in words and the
+// status history live in MongoDB, written by activities; they never travel through Temporal.
+import type { Channel, ProviderEventType } from '../providers/types';
 import {
   awaitsConfirmation, dispatchResult, isEngagement, isFailure, nextStatus, statusForEvent,
   type DispatchResult, type RecipientStatus,
 } from './dispatch-status';
-import { reasonCode, type ReasonCode } from './reasons';
+import type { ReasonCode } from './reasons';
 
 export type Locale = 'fr' | 'en';
 
@@ -17,208 +23,329 @@ export interface Person {
   whatsappOptIn: boolean;
 }
 
+export interface DispatchPolicy { unknownAfterMs: number; listenForMs: number }
+
+/**
+ * What a dispatch workflow starts with. The dispatch itself (rendered copy, recipients, template
+ * data, attachments) is recorded in MongoDB before the workflow starts.
+ */
 export interface DispatchInput {
   tenantId: string;
   dispatchId: string;
   kind: 'document' | 'notification';
   channel: Channel;
   provider: 'sendgrid' | 'smtp' | 'twilio';
+  /** The template it was rendered from (a notice carrying a customer's link or code is never resent). */
   template: string;
-  data: Record<string, unknown>;
   locale: Locale;
   timeZone: string;
-  tenantName: string;
   document: { type: string; number: string } | null;
-  /** Names only: the content is stored beside the dispatch (attachments collection). */
-  attachments?: Array<{ filename: string; contentType: string }>;
   sender: Person & { outletId: string | null };
   /** D4: who is told at once when every recipient failed (the sender and their outlet's purchasing manager). */
   escalateTo: Person[];
-  recipients: Array<{ recipientId: string; address: string; name: string | null }>;
-  requestedBy: string;
-  policy: { unknownAfterMs: number; listenForMs: number };
+  recipientCount: number;
+  policy: DispatchPolicy;
   /** Where people open this dispatch (sent in notifications). */
   dispatchUrl: string;
   parentWorkflowId: string | null;
 }
 
-export interface StatusEntry {
-  status: RecipientStatus;
-  event: string;
-  at: string;
-  eventId: string | null;
-  reason: string | null;
-  response: string | null;
-  reasonCode: ReasonCode | null;
-}
+/** Notices that already reported a recipient's current attempt (bits of `RecipientState.told`). */
+export const TOLD = { unknown: 1, failure: 2, deliveredUpdate: 4, escalation: 8 } as const;
 
+/** One recipient as the rules see it. Optional fields are left out while unset, to keep the state small. */
 export interface RecipientState {
-  recipientId: string;
-  address: string;
-  name: string | null;
   status: RecipientStatus;
-  opened: boolean;
   attempt: number;
-  sentAt: string | null;
-  reasonCode: ReasonCode | null;
-  rawReason: string | null;
-  providerMessageId: string | null;
-  wasDeferred: boolean;
-  history: StatusEntry[];
-}
-
-/** What has been told already, so each notice goes once. */
-export interface NoticesSent {
-  escalations: string[]; // keys of failure sets already escalated (D4)
-  partialFailures: string[]; // recipient attempts already reported (D5)
-  unknown: string[]; // recipient attempts already reported unknown (D3)
-  deliveredUpdates: string[]; // recipient attempts already reported delivered after deferral (D6)
-  count: number; // notification dispatches started, for their ids
+  /** Workflow time (epoch ms) this attempt was handed to the provider. */
+  sentAt?: number;
+  reasonCode?: ReasonCode;
+  opened?: true;
+  /** D6: this attempt was temporarily failed at some point. */
+  wasDeferred?: true;
+  /** TOLD bits. */
+  told?: number;
 }
 
 export interface DispatchState {
-  /** The rendered subject (set once recorded), quoted in notices. */
-  subject: string | null;
   result: DispatchResult;
+  /** The provider refused the request itself (D9 `failed`): its message, kept short. */
   providerError: string | null;
+  /** By index: the recipient's position in the dispatch. */
   recipients: RecipientState[];
-  notices: NoticesSent;
-  /** Provider event ids already applied (bounded; carried across continue-as-new). */
-  seen: string[];
-  /** D11: marked as sent by hand (posted …), by whom and when. */
-  markedSent: { by: string; at: string; note: string } | null;
-  /** D8: the document re-sent over SMS/WhatsApp, each as its own dispatch. */
-  resentVia: Array<{ dispatchId: string; channel: 'sms' | 'whatsapp'; address: string; at: string; requestedBy: string }>;
-  version: number;
-  completed: boolean;
+  /** Notification dispatches started so far, for their ids. */
+  notices: number;
   /** Workflow time when it stopped listening (D7). */
-  completedAt: string | null;
+  completedAt: number | null;
 }
 
-export const SEEN_LIMIT = 20_000;
+/**
+ * A provider event as the webhook handler signals it, once it is stored: position, attempt,
+ * type, time, reason code. About 70 bytes: no addresses, no words.
+ */
+export interface RecipientEvent {
+  index: number;
+  attempt: number;
+  type: ProviderEventType;
+  /** Provider time, epoch ms. */
+  at: number;
+  reasonCode?: ReasonCode;
+}
+
+/** A signal: events stored together (`batch`: their entries in `dispatch_event_batches`, read by the projection). */
+export interface RecipientEvents { batch: string; events: RecipientEvent[] }
+
+/** At most this many events per signal: a signal stays under 100 KiB. */
+export const MAX_EVENTS_PER_SIGNAL = 1000;
+
+/** Relais's own entries in a recipient's history, beside the providers' events. */
+export const RELAIS_EVENTS = ['accepted', 'sent', 'not_sent', 'refused', 'resent', 'no_confirmation', 'final'] as const;
+export type RelaisEvent = (typeof RELAIS_EVENTS)[number];
+
+/** How a send ended for one recipient attempt: one of these per attempt (the `send` entry). */
+const SEND_OUTCOMES: readonly RelaisEvent[] = ['accepted', 'sent', 'not_sent', 'refused'];
+
+/**
+ * The `_id` of a Relais entry: one send outcome, one resend, one `no_confirmation`, one `final`
+ * per recipient attempt, so a retried write adds nothing.
+ */
+export const relaisEventId = (tenantId: string, dispatchId: string, index: number, attempt: number, event: RelaisEvent) =>
+  `relais:${tenantId}/${dispatchId}/${index}.${attempt}:${SEND_OUTCOMES.includes(event) ? 'send' : event}`;
 
 /** Routing id sent to the provider for one attempt of one recipient: events of an older attempt don't move the new one. */
-export const routingId = (r: Pick<RecipientState, 'recipientId' | 'attempt'>): string => `${r.recipientId}.${r.attempt}`;
+export const routingId = (index: number, attempt: number): string => `${index}.${attempt}`;
 
-export function parseRoutingId(value: string): { recipientId: string; attempt: number } | undefined {
-  const m = /^(.+)\.(\d+)$/.exec(value);
-  return m ? { recipientId: m[1], attempt: Number(m[2]) } : undefined;
+export function parseRoutingId(value: string): { index: number; attempt: number } | undefined {
+  const m = /^(\d{1,4})\.(\d{1,4})$/.exec(value);
+  return m ? { index: Number(m[1]), attempt: Number(m[2]) } : undefined;
 }
 
-export function initialState(input: Pick<DispatchInput, 'recipients'>): DispatchState {
+/**
+ * Recipients are stored RECIPIENTS_PER_DOCUMENT to a document (`dispatch_recipients`): a write
+ * touches one document per 25 recipients that changed, a page of the log reads one or two.
+ */
+export const RECIPIENTS_PER_DOCUMENT = 25;
+export const documentOf = (index: number) => Math.floor(index / RECIPIENTS_PER_DOCUMENT);
+
+/** Event batches whose history entries belong to the recipients of one document. */
+export interface HistoryBatches { document: number; batches: string[] }
+
+/** A Relais entry the workflow decides (D3's `no_confirmation`, a refusal), which the projection writes. */
+export interface DecidedEntry { index: number; attempt: number; event: 'no_confirmation' | 'refused'; at: number }
+
+/** What a recipient is now, written for those that changed since the last projection write. */
+export interface RecipientChange {
+  index: number;
+  status: RecipientStatus;
+  attempt: number;
+  reasonCode?: ReasonCode;
+  opened?: true;
+  sentAt?: number;
+  /** D8: the address a resend went to. */
+  address?: string;
+}
+
+/** A recipient's change as the projection writes it: its state now. */
+export function recipientChange(state: DispatchState, index: number, address?: string): RecipientChange {
+  const r = state.recipients[index];
   return {
-    subject: null,
+    index, status: r.status, attempt: r.attempt,
+    ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}), ...(r.opened ? { opened: true as const } : {}),
+    ...(r.sentAt !== undefined ? { sentAt: r.sentAt } : {}), ...(address ? { address } : {}),
+  };
+}
+
+export function initialState(recipientCount: number): DispatchState {
+  return {
     result: 'queued',
     providerError: null,
-    recipients: input.recipients.map((r) => ({
-      recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', opened: false, attempt: 1,
-      sentAt: null, reasonCode: null, rawReason: null, providerMessageId: null, wasDeferred: false, history: [],
-    })),
-    notices: { escalations: [], partialFailures: [], unknown: [], deliveredUpdates: [], count: 0 },
-    seen: [],
-    resentVia: [],
-    markedSent: null,
-    version: 0,
-    completed: false,
+    recipients: Array.from({ length: recipientCount }, () => ({ status: 'queued' as const, attempt: 1 })),
+    notices: 0,
     completedAt: null,
   };
 }
 
-/** Applies provider events (D2, D6, D7): deduped by event id, statuses only forward. Returns true when anything changed. */
-export function applyEvents(state: DispatchState, events: readonly ProviderEvent[]): boolean {
-  let changed = false;
-  const seen = new Set(state.seen);
-  for (const event of events) {
-    if (seen.has(event.eventId)) continue;
-    seen.add(event.eventId);
-    state.seen.push(event.eventId);
-    const target = parseRoutingId(event.recipientId);
-    const recipient = target && state.recipients.find((r) => r.recipientId === target.recipientId);
-    if (!recipient || !target) continue;
-    const incoming = statusForEvent(event.type);
-    const failing = incoming !== undefined && isFailure(incoming);
-    const code = failing ? reasonCode(event) : null;
-    const current = target.attempt === recipient.attempt;
-    const entryStatus = current && incoming ? nextStatus(recipient.status, incoming) : recipient.status;
-    recipient.history.push({
-      status: incoming ?? recipient.status, event: current ? event.type : `${event.type} (attempt ${target.attempt})`,
-      at: event.at, eventId: event.eventId, reason: event.reason ?? null, response: event.response ?? null, reasonCode: code,
-    });
-    changed = true;
-    if (!current) continue; // kept in the history, but an older attempt's event never moves the new one
-    if (event.providerMessageId) recipient.providerMessageId = event.providerMessageId;
-    if (isEngagement(event.type)) recipient.opened = true;
-    if (incoming === 'deferred') recipient.wasDeferred = true;
-    if (entryStatus !== recipient.status) {
-      recipient.status = entryStatus;
-      if (failing) {
-        recipient.reasonCode = code;
-        recipient.rawReason = [event.response, event.reason].filter(Boolean).join(' — ') || event.errorCode || null;
-      }
-    }
-  }
-  if (state.seen.length > SEEN_LIMIT) state.seen.splice(0, state.seen.length - SEEN_LIMIT);
+export function refreshResult(state: DispatchState): void {
   state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
-  return changed;
 }
 
-/** D3: recipients whose confirmation deadline has passed become `unknown`; returns them (not yet reported). */
-export function markUnknown(state: DispatchState, now: number, unknownAfterMs: number): RecipientState[] {
-  const overdue = state.recipients.filter((r) => r.sentAt !== null && awaitsConfirmation(r.status)
-    && Date.parse(r.sentAt) + unknownAfterMs <= now);
-  for (const r of overdue) {
+/**
+ * Applies provider events (D2, D6, D7): statuses only move forward, a late bounce after
+ * `delivered` counts. Applying the same event again changes nothing, so a re-signalled event
+ * (its first signal failed and the provider retried) is harmless: no seen-set is needed here.
+ * Returns the recipients the events were about (their histories grow; an older attempt's event
+ * too, without moving the recipient) and those whose state changed (to be written).
+ */
+export function applyEvents(state: DispatchState, events: readonly RecipientEvent[]): { about: Set<number>; changed: Set<number> } {
+  const about = new Set<number>();
+  const changed = new Set<number>();
+  for (const event of events) {
+    const recipient = state.recipients[event.index];
+    if (!recipient) continue;
+    about.add(event.index);
+    if (event.attempt !== recipient.attempt) continue; // kept in the history, but an older attempt never moves the new one
+    const before = JSON.stringify(recipient);
+    if (isEngagement(event.type)) recipient.opened = true;
+    const incoming = statusForEvent(event.type);
+    if (incoming === 'deferred') recipient.wasDeferred = true;
+    const status = incoming ? nextStatus(recipient.status, incoming) : recipient.status;
+    if (status !== recipient.status) {
+      recipient.status = status;
+      if (isFailure(status)) recipient.reasonCode = event.reasonCode ?? 'unclassified';
+    }
+    if (JSON.stringify(recipient) !== before) changed.add(event.index);
+  }
+  refreshResult(state);
+  return { about, changed };
+}
+
+/** The provider took (or, over SMTP, handed over or refused) an attempt at workflow time `now`. */
+export function applySendOutcome(state: DispatchState, indexes: readonly number[], outcome: 'accepted' | 'sent' | 'not_sent', now: number): void {
+  for (const index of indexes) {
+    const recipient = state.recipients[index];
+    recipient.sentAt = now;
+    recipient.status = outcome === 'accepted' ? 'queued' : outcome;
+    if (outcome === 'not_sent') recipient.reasonCode = 'not_sent_to_server';
+  }
+  refreshResult(state);
+}
+
+/** The provider refused the request itself: nothing was sent to these recipients, nothing will arrive. */
+export function markRefused(state: DispatchState, indexes: readonly number[]): void {
+  for (const index of indexes) {
+    const recipient = state.recipients[index];
+    recipient.status = 'not_sent';
+    recipient.reasonCode = 'not_sent_to_server';
+  }
+  refreshResult(state);
+}
+
+/** D8: a new attempt for a recipient, told nothing yet. */
+export function startAttempt(state: DispatchState, index: number): RecipientState {
+  const previous = state.recipients[index];
+  const next: RecipientState = { status: 'queued', attempt: previous.attempt + 1, ...(previous.opened ? { opened: true as const } : {}) };
+  state.recipients[index] = next;
+  refreshResult(state);
+  return next;
+}
+
+/** D8: only a failed, unknown or temporarily failed recipient can be resent; the reason otherwise. */
+export function resendRefusal(state: DispatchState, index: number, label: string): string | undefined {
+  const recipient = state.recipients[index];
+  if (!recipient) return `no recipient ${label} in this dispatch`;
+  if (state.completedAt !== null) return 'this dispatch has finished listening; start a new dispatch';
+  if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
+    return `recipient ${label} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`;
+  }
+  return undefined;
+}
+
+/**
+ * D3: recipients whose confirmation deadline has passed become `unknown`. Returns every one
+ * that did (`overdue`, for their history) and those no notice reported yet (`fresh`).
+ */
+export function markUnknown(state: DispatchState, now: number, unknownAfterMs: number): { overdue: number[]; fresh: number[] } {
+  const overdue: number[] = [];
+  const fresh: number[] = [];
+  state.recipients.forEach((r, index) => {
+    if (r.sentAt === undefined || !awaitsConfirmation(r.status) || r.sentAt + unknownAfterMs > now) return;
     r.status = 'unknown';
     r.reasonCode = 'no_confirmation';
-    r.history.push({ status: 'unknown', event: 'no_confirmation', at: new Date(now).toISOString(), eventId: null, reason: null, response: null, reasonCode: 'no_confirmation' });
-  }
-  const fresh = overdue.filter((r) => !state.notices.unknown.includes(routingId(r)));
-  state.notices.unknown.push(...fresh.map(routingId));
-  state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
-  return fresh;
+    overdue.push(index);
+    if (!((r.told ?? 0) & TOLD.unknown)) {
+      r.told = (r.told ?? 0) | TOLD.unknown;
+      fresh.push(index);
+    }
+  });
+  refreshResult(state);
+  return { overdue, fresh };
 }
 
 /** The next moment a recipient's confirmation deadline passes, if any is still ahead. */
 export function nextUnknownDeadline(state: DispatchState, unknownAfterMs: number): number | undefined {
-  const deadlines = state.recipients
-    .filter((r) => r.sentAt !== null && awaitsConfirmation(r.status))
-    .map((r) => Date.parse(r.sentAt!) + unknownAfterMs);
-  return deadlines.length ? Math.min(...deadlines) : undefined;
+  let next: number | undefined;
+  for (const r of state.recipients) {
+    if (r.sentAt === undefined || !awaitsConfirmation(r.status)) continue;
+    const deadline = r.sentAt + unknownAfterMs;
+    if (next === undefined || deadline < next) next = deadline;
+  }
+  return next;
 }
 
+/** D7: the dispatch listens until the window has passed since its last send (an unsent recipient keeps it open). */
+export function listenUntil(state: DispatchState, now: number, listenForMs: number): number {
+  let last = 0;
+  for (const r of state.recipients) last = Math.max(last, r.sentAt ?? now);
+  return last + listenForMs;
+}
+
+/** Whom a notice is about, by recipient index. */
 export type Notice =
-  | { kind: 'escalation'; failed: RecipientState[] }
-  | { kind: 'partial_failure'; failed: RecipientState[]; delivered: RecipientState[] }
-  | { kind: 'delivered_update'; delivered: RecipientState[] };
+  | { kind: 'escalation'; failed: number[] }
+  | { kind: 'partial_failure'; failed: number[]; delivered: number[] }
+  | { kind: 'delivered_update'; delivered: number[] }
+  | { kind: 'unknown'; pending: number[] };
+
+/** The template of each notice (D3–D6). */
+export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
+  escalation: 'dispatch_escalation', partial_failure: 'dispatch_partial_failure', delivered_update: 'dispatch_delivered_update', unknown: 'dispatch_unknown',
+};
+
+const tell = (r: RecipientState, bits: number) => { r.told = (r.told ?? 0) | bits; };
+const told = (r: RecipientState, bit: number) => Boolean((r.told ?? 0) & bit);
 
 /**
- * D4, D5, D6: which notices the current state calls for that were not sent yet.
- * D4 goes again only when the set of failures changes (e.g. a resent address failed too).
+ * D4, D5, D6: which notices the current state calls for that were not sent yet, marking them sent.
+ * D4 goes again only when a failure no escalation reported yet joins (e.g. a resent address failed too).
  */
 export function dueNotices(state: DispatchState): Notice[] {
   const notices: Notice[] = [];
-  const failed = state.recipients.filter((r) => isFailure(r.status));
-  const delivered = state.recipients.filter((r) => r.status === 'delivered' || r.status === 'sent');
-  if (state.result === 'error') {
-    const key = failed.map(routingId).sort().join(',');
-    if (!state.notices.escalations.includes(key)) {
-      state.notices.escalations.push(key);
-      state.notices.partialFailures.push(...failed.map(routingId).filter((k) => !state.notices.partialFailures.includes(k)));
-      notices.push({ kind: 'escalation', failed });
-    }
-  } else if (state.result === 'alert') {
-    const fresh = failed.filter((r) => !state.notices.partialFailures.includes(routingId(r)));
-    if (fresh.length) {
-      state.notices.partialFailures.push(...fresh.map(routingId));
-      notices.push({ kind: 'partial_failure', failed, delivered });
-    }
+  const failed: number[] = [];
+  const delivered: number[] = [];
+  state.recipients.forEach((r, i) => {
+    if (isFailure(r.status)) failed.push(i);
+    else if (r.status === 'delivered' || r.status === 'sent') delivered.push(i);
+  });
+  // A notice lists every failure, the ones no notice reported yet first (a long list is cut after the first few).
+  const newFirst = (bit: number) => [...failed.filter((i) => !told(state.recipients[i], bit)), ...failed.filter((i) => told(state.recipients[i], bit))];
+  if (state.result === 'error' && failed.some((i) => !told(state.recipients[i], TOLD.escalation))) {
+    const listed = newFirst(TOLD.escalation);
+    for (const i of failed) tell(state.recipients[i], TOLD.escalation | TOLD.failure);
+    notices.push({ kind: 'escalation', failed: listed });
+  } else if (state.result === 'alert' && failed.some((i) => !told(state.recipients[i], TOLD.failure))) {
+    const listed = newFirst(TOLD.failure);
+    for (const i of failed) tell(state.recipients[i], TOLD.failure);
+    notices.push({ kind: 'partial_failure', failed: listed, delivered });
   }
-  const recovered = state.recipients.filter((r) => r.wasDeferred && r.status === 'delivered'
-    && !state.notices.deliveredUpdates.includes(routingId(r)));
+  const recovered = delivered.filter((i) => {
+    const r = state.recipients[i];
+    return r.wasDeferred && r.status === 'delivered' && !told(r, TOLD.deliveredUpdate);
+  });
   if (recovered.length) {
-    state.notices.deliveredUpdates.push(...recovered.map(routingId));
+    for (const i of recovered) tell(state.recipients[i], TOLD.deliveredUpdate);
     notices.push({ kind: 'delivered_update', delivered: recovered });
   }
   return notices;
+}
+
+/** Recipients by status, for the delivery log: only the statuses some recipient has. */
+export function countByStatus(state: DispatchState): Partial<Record<RecipientStatus, number>> {
+  const counts: Partial<Record<RecipientStatus, number>> = {};
+  for (const r of state.recipients) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}
+
+/** Delivered recipients whose mailbox showed the message (the log shows them as Opened, D2). */
+export const openedCount = (state: DispatchState): number => state.recipients.filter((r) => r.status === 'delivered' && r.opened).length;
+
+/** Recipients an operator must look at (failed, or unknown): the first `limit`, named in the log. */
+export function needingAttention(state: DispatchState, limit: number): number[] {
+  const indexes: number[] = [];
+  for (let i = 0; i < state.recipients.length && indexes.length < limit; i += 1) {
+    const s = state.recipients[i].status;
+    if (isFailure(s) || s === 'unknown') indexes.push(i);
+  }
+  return indexes;
 }
 
 const DOCUMENT_WORDS: Record<string, { fr: string; en: string }> = {
@@ -228,8 +355,8 @@ const DOCUMENT_WORDS: Record<string, { fr: string; en: string }> = {
   credit_note: { fr: 'avoir', en: 'credit note' },
 };
 
-export function documentLabel(document: DispatchInput['document'], subject: string | null, locale: Locale): string {
-  if (!document) return subject ?? '';
+export function documentLabel(document: { type?: string | null; number?: string | null } | null, subject: string | null, locale: Locale): string {
+  if (!document?.type) return subject ?? '';
   const words = DOCUMENT_WORDS[document.type]?.[locale] ?? document.type.replace(/_/g, ' ');
   return `${words} ${document.number}`;
 }

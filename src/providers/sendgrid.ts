@@ -66,7 +66,7 @@ export function buildSendGridRequest(message: OutboundEmail): MailDataRequired {
   if (!firstPart) throw invalidRequest('content: both the text and the HTML body are empty', { field: 'content', value: '' });
 
   const personalizations = message.recipients.map((r, i) => {
-    const customArgs = { ...message.customArgs, [ROUTING_ARGS.recipient]: r.recipientId };
+    const customArgs = { ...message.customArgs, [message.recipientArg ?? ROUTING_ARGS.recipient]: r.recipientId };
     const bytes = Buffer.byteLength(JSON.stringify(customArgs));
     if (bytes >= SENDGRID_MAX_CUSTOM_ARGS_BYTES) {
       throw invalidRequest(`recipients[${i}]: custom_args take ${bytes} bytes; SendGrid takes less than ${SENDGRID_MAX_CUSTOM_ARGS_BYTES}`, { field: 'customArgs', value: bytes });

@@ -7,6 +7,9 @@ export type Channel = 'email' | 'sms' | 'whatsapp';
 export const ROUTING_ARGS = {
   tenant: 'relais_tenant',
   dispatch: 'relais_dispatch',
+  /** `<position>.<attempt>` of the recipient (Twilio query: `index`). */
+  index: 'relais_index',
+  /** `<recipientId>.<attempt>`: dispatches of the first version of the workflow (Twilio query: `recipient`). */
   recipient: 'relais_recipient',
 } as const;
 
@@ -25,8 +28,10 @@ export interface OutboundEmail {
   recipients: Array<EmailAddress & { recipientId: string }>;
   attachments?: Array<{ filename: string; contentType: string; contentBase64: string }>;
   categories?: string[];
-  /** Sent with every recipient; `relais_recipient` is added per recipient. String values only. */
+  /** Sent with every recipient; each recipient's `recipientId` is added under `recipientArg`. String values only. */
   customArgs: Record<string, string>;
+  /** The custom arg that carries each recipient's id (default `relais_recipient`). */
+  recipientArg?: string;
 }
 
 export type RecipientSendOutcome = 'accepted' | 'sent' | 'not_sent';

@@ -2,7 +2,26 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ROUTING_ARGS, type ProviderEvent, type ProviderEventType } from './types';
+import { parseRoutingId } from '../domain/dispatch';
 import { canonicalJson } from '../canonical-json';
+
+/** What stands for U+0000 in what Relais stores of a provider's payload: U+FFFD, the replacement character. */
+export const NUL_REPLACEMENT = '\uFFFD';
+
+/**
+ * A provider's payload as Relais stores it: every U+0000 (NUL) in a string or a key replaced by
+ * U+FFFD. The payload is signed and the provider's to send; Relais accepts it, but PostgreSQL
+ * (under FerretDB) cannot store U+0000 in text, and a refused insert answered 500 would make the
+ * provider retry the whole batch for a day. Applied after the signature check, to what is parsed.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', NUL_REPLACEMENT) : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)])) as T;
+  }
+  return value;
+}
 
 /** The most events SendGrid posts at once (it batches up to a few thousand). */
 export const MAX_SENDGRID_BATCH = 10_000;
@@ -31,6 +50,7 @@ export const sendgridEventSchema = z.looseObject({
   attempt: z.union([z.string(), z.number()]).optional(),
   [ROUTING_ARGS.tenant]: z.string().optional(),
   [ROUTING_ARGS.dispatch]: z.string().optional(),
+  [ROUTING_ARGS.index]: z.string().optional(),
   [ROUTING_ARGS.recipient]: z.string().optional(),
 });
 /** The batch as the contract describes it; `parseSendGridBatch` checks each event on its own. */
@@ -72,17 +92,31 @@ const SENDGRID_TYPES: Record<string, ProviderEventType> = {
   open: 'open', click: 'click', spamreport: 'spamreport', unsubscribe: 'unsubscribe', group_unsubscribe: 'unsubscribe',
 };
 
-export interface RoutedEvent { tenantId: string; dispatchId: string; event: ProviderEvent }
+/**
+ * An event with its route: the dispatch, and the recipient's position and attempt. Events of the
+ * first version's dispatches carry `<recipientId>.<attempt>` instead (`recipient` absent).
+ */
+export interface RoutedEvent { tenantId: string; dispatchId: string; event: ProviderEvent; recipient?: { index: number; attempt: number } }
+
+/** The recipient a routing value names: `relais_index` (position) first, else the first version's `relais_recipient`. */
+function routeOf(index: string | undefined, legacyRecipient: string | undefined) {
+  if (index) {
+    const recipient = parseRoutingId(index);
+    return recipient ? { recipientId: index, recipient } : undefined;
+  }
+  return legacyRecipient ? { recipientId: legacyRecipient } : undefined;
+}
 
 /** Returns the event with its route, or undefined when it carries no Relais ids or an event type Relais does not track. */
 export function fromSendGrid(raw: SendGridEvent): RoutedEvent | undefined {
   const type = SENDGRID_TYPES[raw.event];
   const tenantId = raw[ROUTING_ARGS.tenant];
   const dispatchId = raw[ROUTING_ARGS.dispatch];
-  const recipientId = raw[ROUTING_ARGS.recipient];
-  if (!type || !tenantId || !dispatchId || !recipientId) return undefined;
+  const route = routeOf(raw[ROUTING_ARGS.index], raw[ROUTING_ARGS.recipient]);
+  if (!type || !tenantId || !dispatchId || !route) return undefined;
+  const { recipientId } = route;
   return {
-    tenantId, dispatchId,
+    tenantId, dispatchId, ...(route.recipient ? { recipient: route.recipient } : {}),
     event: {
       eventId: raw.sg_event_id, provider: 'sendgrid', recipientId, type,
       at: new Date(raw.timestamp * 1000).toISOString(),
@@ -117,6 +151,14 @@ const TWILIO_TYPES: Record<string, ProviderEventType> = {
   accepted: 'queued', queued: 'queued', sending: 'sent', sent: 'sent', delivered: 'delivered',
   undelivered: 'undelivered', failed: 'failed', read: 'read',
 };
+
+/** A status callback with its route (the StatusCallback query: `tenant`, `dispatch`, `index` or the first version's `recipient`). */
+export function routeTwilioStatus(params: z.infer<typeof twilioStatusSchema>, query: { tenant?: string; dispatch?: string; index?: string; recipient?: string }, at: Date): RoutedEvent | undefined {
+  const route = routeOf(query.index, query.recipient);
+  const event = route && fromTwilioStatus(params, route.recipientId, at);
+  if (!event || !query.tenant || !query.dispatch) return undefined;
+  return { tenantId: query.tenant, dispatchId: query.dispatch, event, ...(route.recipient ? { recipient: route.recipient } : {}) };
+}
 
 export function fromTwilioStatus(params: z.infer<typeof twilioStatusSchema>, recipientId: string, at: Date): ProviderEvent | undefined {
   const type = TWILIO_TYPES[params.MessageStatus];

@@ -15,6 +15,7 @@ export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: strin
   ['email local part contains `+bounce`', 'processed → bounce (type bounce, "550 5.1.1 user unknown", status 5.1.1, bounce_classification Invalid Address)'],
   ['`+block`', 'processed → bounce (type blocked, "554 5.7.1 blocked as spam", status 5.7.1, bounce_classification Reputation)'],
   ['`+drop`', 'dropped (reason "Bounced Address"), no processed'],
+  ['`+defer20`', 'processed → deferred, 20 times (attempt 1…20), then delivered'],
   ['`+defer`', 'processed → deferred, 5 times (attempt 1…5), never final'],
   ['`+deferok`', 'processed → deferred → delivered'],
   ['`+silent`', 'nothing at all after processed'],
@@ -35,6 +36,8 @@ export function fateTableMarkdown(): string {
 
 /** How many `deferred` events a `+defer` address gets (bounded: the sandbox does not retry for 72 h). */
 export const DEFER_REPEATS = 5;
+/** How many `deferred` events a `+defer20` address gets before it is delivered (a long SendGrid retry, D6). */
+export const LONG_DEFER_REPEATS = 20;
 
 export const RESPONSES = {
   delivered: '250 2.0.0 OK 1700000000 sandbox.relais.localhost - accepted for delivery',
@@ -53,9 +56,9 @@ const OPEN = {
   sg_machine_open: false,
 };
 
-/** The tag an email address carries, by precedence (`+deferok` before `+defer`). */
-export type EmailTag = 'drop' | 'latebounce' | 'bounce' | 'block' | 'deferok' | 'defer' | 'silent' | 'noevent' | 'open';
-const TAGS: EmailTag[] = ['drop', 'latebounce', 'bounce', 'block', 'deferok', 'defer', 'silent', 'noevent', 'open'];
+/** The tag an email address carries, by precedence (`+defer20` and `+deferok` before `+defer`). */
+export type EmailTag = 'drop' | 'latebounce' | 'bounce' | 'block' | 'defer20' | 'deferok' | 'defer' | 'silent' | 'noevent' | 'open';
+const TAGS: EmailTag[] = ['drop', 'latebounce', 'bounce', 'block', 'defer20', 'deferok', 'defer', 'silent', 'noevent', 'open'];
 
 export function emailTag(address: string): EmailTag | undefined {
   const local = address.toLowerCase().split('@')[0] ?? '';
@@ -71,6 +74,7 @@ export function emailFate(address: string): EmailStep[] {
     case 'bounce': return [processed, { at: 2, event: 'bounce', fields: BOUNCE }];
     case 'block': return [processed, { at: 2, event: 'bounce', fields: BLOCKED }];
     case 'defer': return [processed, ...Array.from({ length: DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1))];
+    case 'defer20': return [processed, ...Array.from({ length: LONG_DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1)), delivered(2 + LONG_DEFER_REPEATS)];
     case 'deferok': return [processed, deferred(2, 1), delivered(3)];
     case 'silent': return [processed];
     case 'noevent': return [];

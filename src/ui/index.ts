@@ -15,7 +15,7 @@ import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } fr
 import { updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
-import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, statusSummary, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
+import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, statusSummaryOfCounts, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
 import { exceptionLabel } from '../domain/order-words';
 import { EXCEPTION_TYPES } from '../domain/order';
@@ -24,7 +24,7 @@ import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../d
 import { dispatchPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
-import { WORDS, type Locale } from './words';
+import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
 import { orderPages } from './orders';
 import { checkDays, endOfDay, startOfDay } from './dates';
@@ -59,6 +59,10 @@ const logForm = z.object({
   cursor: z.string().regex(/^\d*$/).optional(),
 });
 
+/** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
+const RECIPIENTS_PER_PAGE = 50;
+const recipientPageForm = z.object({ recipientsCursor: z.coerce.number().int().min(0).default(0) });
+
 /** Before sign-in there is no tenant yet: the browser's language. */
 const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(request.headers['accept-language'] ?? '') ? 'fr' : 'en');
 
@@ -66,9 +70,8 @@ const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(reques
 const settledStatus = (s: RecipientStatus) => isFinal(s) || s === 'unknown' || s === 'deferred';
 
 /** The Status column (L1): each status the recipients are in, labelled, with how many when there are several recipients. */
-const statusColumn = (recipients: ReadonlyArray<{ status: string; opened?: boolean }>, w: (typeof WORDS)[Locale]) =>
-  statusSummary(recipients as ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>)
-    .map((s) => ({ ...s, label: w.statuses[s.status], count: recipients.length > 1 ? s.count : null }));
+const statusColumn = (counts: Partial<Record<string, number>>, opened: number, recipientCount: number, w: (typeof WORDS)[Locale]) =>
+  statusSummaryOfCounts(counts, opened).map((s) => ({ ...s, label: w.statuses[s.status], count: recipientCount > 1 ? s.count : null }));
 
 /** A history entry of an open (email) or a read (WhatsApp) shows as Opened, the status it adds on top of delivered (D2). */
 const OPENED_EVENT = /^(open|read)\b/;
@@ -187,14 +190,17 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       limit: 25,
     });
     const page = await listDispatches(db, principal.tenantId!, query);
+    // A row names its failures and its first addresses, and counts the rest (L1, L3): never every address.
+    const more = (shown: number, total: number) => (total > shown ? ` ${fill(w.andMore, { n: total - shown })}` : '');
     const rows = page.dispatches.map((d) => {
-      const failedOnes = d.recipients.filter((r) => isFailure(r.status as RecipientStatus) || r.status === 'unknown');
+      const failures = d.failures as Array<{ address: string; status: string; plainReason: string | null }>;
+      const failedCount = Object.entries(d.counts).filter(([s]) => isFailure(s as RecipientStatus) || s === 'unknown').reduce((n, [, c]) => n + (c ?? 0), 0);
       return {
         ...d, href: dispatchPagePath(d.dispatchId), at: d.sentAt ?? d.createdAt,
         failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
-        statuses: statusColumn(d.recipients, w),
-        reasons: failedOnes.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; '),
-        recipientList: d.recipients.map((r) => r.address).join(', '),
+        statuses: statusColumn(d.counts, d.opened, d.recipientCount, w),
+        reasons: failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') + more(failures.length, failedCount),
+        recipientList: d.recipientPreview.join(', ') + more(d.recipientPreview.length, d.recipientCount),
       };
     });
     const keep = new URLSearchParams(Object.entries({ ...f, cursor: undefined }).filter(([, v]) => v) as [string, string][]);
@@ -210,23 +216,33 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   async function dispatchPage(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, problem?: { status: number; message: string }) {
     const { principal, locale } = request.ui!;
     const w = WORDS[locale];
-    const d = await readDispatch(deps, principal.tenantId!, request.params.id) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
+    const { recipientsCursor } = parse(recipientPageForm, request.query);
+    // Fields beyond those every view has (number, subject, copy …) are read loosely: a dispatch of the first version not yet recorded has none.
+    const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE }) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
-    const recipients = (d.recipients as any[]).map((r) => ({
-      ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status) || r.status === 'unknown',
+    const recipients = d.recipients.map((r) => ({
+      ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
       fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
-      history: (r.history ?? []).map((h: any) => ({
+      history: r.history.map((h) => ({
         ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status,
         raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason),
       })),
     }));
-    const settled = !['queued', 'processed'].includes(d.result) && recipients.every((r) => settledStatus(r.status));
+    // Settled when no recipient (on any page) waits for the provider's first answer.
+    const settled = !['queued', 'processed'].includes(d.result) && !Object.keys(d.counts).some((s) => !settledStatus(s as RecipientStatus));
+    const base = dispatchPagePath(d.dispatchId);
+    const shownTo = recipientsCursor + recipients.length;
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
-      statuses: statusColumn(d.recipients as any[], w),
-      canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string), problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
-      base: dispatchPagePath(d.dispatchId),
+      statuses: statusColumn(d.counts, d.opened ?? 0, d.recipientCount, w),
+      canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
+      problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
+      // How the recipients stand, all of them (the list below shows a page).
+      recipientSummary: `${d.recipientCount}: ${Object.entries(d.counts as Record<string, number>).map(([status, n]) => `${w.statuses[status as RecipientStatus] ?? status} ${n}`).join(', ')}`,
+      base, recipientRange: d.recipientCount > recipients.length ? fill(w.recipientRange, { from: recipientsCursor + 1, to: shownTo, count: d.recipientCount }) : null,
+      nextRecipientsHref: d.nextRecipientsCursor !== null ? `${base}?recipientsCursor=${d.nextRecipientsCursor}` : null,
+      firstRecipientsHref: recipientsCursor > 0 ? base : null,
     }), problem?.status ?? 200);
   }
 

@@ -14,6 +14,7 @@ const en = {
   filters: 'Filters', result: 'Result', anyResult: 'Any', recipient: 'Recipient', documentRef: 'Document reference', from: 'From', to: 'To', apply: 'Apply',
   invalidDate: 'is not a real date: write it as YYYY-MM-DD, e.g. 2026-02-28.',
   number: 'No.', sentAt: 'Sent', subject: 'Subject', sender: 'Sender', recipients: 'Recipients', next: 'Older dispatches', first: 'Newest',
+  andMore: 'and {n} more', recipientRange: '{from}–{to} of {count}', nextRecipients: 'Next recipients', firstRecipients: 'First recipients',
   emptyFailed: 'No failed dispatch. Everything sent was delivered or is on its way.', empty: 'No dispatch matches these filters.',
   failedMarker: 'Failed', details: 'Details', copy: 'Copy of what was sent', copyTitle: 'Copy of the email as sent', document: 'Document',
   attachments: 'Attachments', status: 'Status', history: 'Status history', plainReason: 'Reason', rawReason: 'Provider\'s reason',
@@ -108,6 +109,7 @@ const fr: Words = {
   filters: 'Filtres', result: 'Résultat', anyResult: 'Tous', recipient: 'Destinataire', documentRef: 'Référence du document', from: 'Du', to: 'Au', apply: 'Appliquer',
   invalidDate: 'n\'est pas une date réelle : écrivez-la AAAA-MM-JJ, par exemple 2026-02-28.',
   number: 'N° de fiche', sentAt: 'Envoyé', subject: 'Objet', sender: 'Expéditeur', recipients: 'Destinataires', next: 'Envois plus anciens', first: 'Les plus récents',
+  andMore: 'et {n} de plus', recipientRange: '{from} à {to} sur {count}', nextRecipients: 'Destinataires suivants', firstRecipients: 'Premiers destinataires',
   emptyFailed: 'Aucun envoi en échec. Tout ce qui a été envoyé est livré ou en route.', empty: 'Aucun envoi ne correspond à ces filtres.',
   failedMarker: 'Échec', details: 'Détails', copy: 'Copie de ce qui a été envoyé', copyTitle: 'Copie de l\'e-mail tel qu\'envoyé', document: 'Document',
   attachments: 'Pièces jointes', status: 'Statut', history: 'Historique des statuts', plainReason: 'Raison', rawReason: 'Raison du fournisseur',
@@ -183,3 +185,6 @@ const fr: Words = {
 };
 
 export const WORDS: Record<Locale, Words> = { en, fr };
+
+/** Fills `{name}` placeholders of a phrase. */
+export const fill = (phrase: string, values: Record<string, string | number>) => phrase.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? ''));

@@ -1,24 +1,31 @@
 // The dispatch workflow: one email (or SMS/WhatsApp message) to its recipients, followed until
 // the provider says each one arrived or not (rules D1–D11). Deterministic code only: every
 // effect is an activity, every rule decision a pure function from src/domain.
+//
+// Its state is what the rules need (src/domain/dispatch.ts: a few dozen bytes per recipient);
+// the dispatch itself is recorded in MongoDB before it starts, provider events are stored and
+// deduplicated where they are received and signalled in a compact form, and each projection
+// write sends only the recipients that changed. Every payload stays small at 1000 recipients
+// (issue 15). Runs started by the first version of this workflow keep running it (legacy/).
 import {
-  allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, makeContinueAsNewFunc, ParentClosePolicy,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
   proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
-  applyEvents, documentLabel, dueNotices, initialState, markUnknown, nextUnknownDeadline, routingId,
-  type DispatchInput, type DispatchState, type Notice, type Person, type RecipientState,
+  applyEvents, applySendOutcome, countByStatus, documentOf, dueNotices, initialState, listenUntil, markRefused, markUnknown, needingAttention,
+  nextUnknownDeadline, NOTICE_TEMPLATES, openedCount, recipientChange, resendRefusal, startAttempt,
+  type DecidedEntry, type DispatchInput, type DispatchState, type Notice, type Person, type RecipientEvents,
 } from '../domain/dispatch';
-import { dispatchResult, isFailure } from '../domain/dispatch-status';
-import { nextStep, plainReason } from '../domain/reasons';
-import { durationInWords } from '../domain/durations';
+import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
+import type { Channel } from '../providers/types';
+import { dispatchV1, type DispatchOutcome as DispatchOutcomeV1 } from './legacy/dispatch-v1';
+import type { DispatchInput as DispatchInputV1, DispatchState as DispatchStateV1 } from '../domain/legacy/dispatch-v1';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../domain/secrets';
-import type { ProviderEvent } from '../providers/types';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { prepareDispatch, saveDispatchState, createDocumentLink } = proxyActivities<Activities>({
+const { projectDispatch, recordDispatchNotice, recordDocumentLink } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -28,243 +35,277 @@ const { prepareDispatch, saveDispatchState, createDocumentLink } = proxyActiviti
 // activity sets each delay, domain/retry.ts); after a day we stop and say so. The policy's own
 // backoff is left for attempts that time out: a send that outlives the provider's own 30-second
 // timeout means the worker died, so the next attempt comes within a minute whatever its number.
-const { sendDispatch } = proxyActivities<Activities>({
+const { sendRecipients } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-export const providerEventsSignal = defineSignal<[ProviderEvent[]]>('providerEvents');
+/** Provider events, stored and deduplicated by the webhook handler (at most MAX_EVENTS_PER_SIGNAL each). */
+export const recipientEventsSignal = defineSignal<[RecipientEvents]>('recipientEvents');
 export const dispatchStateQuery = defineQuery<DispatchState>('state');
-export interface ResendRecipientRequest { recipientId: string; address: string; requestedBy: string }
-export const resendRecipientUpdate = defineUpdate<RecipientState, [ResendRecipientRequest]>('resendRecipient');
+
+export interface ResendRecipientRequest {
+  index: number;
+  /** How the operator named the recipient (its id), for refusals. */
+  recipientId: string;
+  address: string;
+  requestedBy: string;
+}
+export interface ResendRecipientResult { index: number; attempt: number; status: RecipientStatus }
+export const resendRecipientUpdate = defineUpdate<ResendRecipientResult, [ResendRecipientRequest]>('resendRecipient');
 
 export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; requestedBy: string }
 export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
 export const resendViaUpdate = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
 
 export interface MarkSentRequest { by: string; at: string; note: string }
-export const markSentUpdate = defineUpdate<DispatchState['markedSent'], [MarkSentRequest]>('markSent');
+export const markSentUpdate = defineUpdate<MarkSentRequest, [MarkSentRequest]>('markSent');
+
+export interface DispatchOutcome { result: DispatchResult; counts: Partial<Record<RecipientStatus, number>> }
+
+/** What continues across continue-as-new: the rules' state and the projection's version. */
+export interface Carried { state: DispatchState; version: number }
 
 /** How long a document link sent over SMS/WhatsApp stays valid. */
 const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
+/** Projection writes wait this long for more events (a burst becomes one write)… */
+const PROJECTION_DELAY_MS = 250;
+/** …unless this many (document of recipients, event batch) pairs wait to join the histories. */
+const PROJECTION_MAX_BATCHES = 100;
 
-export interface DispatchOutcome { result: DispatchState['result']; recipients: Array<Pick<RecipientState, 'recipientId' | 'address' | 'status'>> }
+/** The log names this many recipients that need attention. */
+const LOG_FAILURES_NAMED = 5;
+/** The provider's refusal kept in the state (and quoted in the log), at most. */
+const MAX_PROVIDER_ERROR = 1000;
 
-/**
- * Starts a dispatch that outlives whoever starts it (a notice, a document re-sent by SMS):
- * its own workflow, abandoned on the starter's close, tracked and logged like any other.
- */
-export function startDetachedDispatch(child: Omit<DispatchInput, 'parentWorkflowId'>) {
-  return startChild(dispatch, {
-    workflowId: `dispatch/${child.tenantId}/${child.dispatchId}`,
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-    args: [{ ...child, parentWorkflowId: workflowInfo().workflowId }],
-  });
-}
+/** Runs started by the first version carry every recipient in their input. */
+const isFirstVersion = (input: DispatchInput | DispatchInputV1): input is DispatchInputV1 => 'recipients' in input;
 
-/** One person on one channel: who the provider is and which address the single recipient has. */
-export function noticeRecipient(person: { name: string; email: string | null; phone: string | null }, channel: 'email' | 'sms' | 'whatsapp') {
+/** The notice dispatch a workflow starts for one person on one channel: its own workflow, abandoned on the starter's close. */
+export function noticeInput(parent: DispatchInput, dispatchId: string, template: string, channel: Channel): DispatchInput {
   return {
-    channel,
-    provider: channel === 'email' ? 'sendgrid' as const : 'twilio' as const,
-    recipients: [{ recipientId: 'r1', address: channel === 'email' ? person.email! : person.phone!, name: person.name }],
+    ...parent, dispatchId, kind: 'notification', template, channel, provider: channel === 'email' ? 'sendgrid' : 'twilio',
+    document: null, escalateTo: [], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
   };
 }
 
-export async function dispatch(input: DispatchInput, carried?: DispatchState): Promise<DispatchOutcome> {
-  const state: DispatchState = carried ?? initialState(input);
-  const inbox: ProviderEvent[] = [];
-  const resends: RecipientState[] = [];
+export function startDetachedDispatch(input: DispatchInput) {
+  return startChild(dispatch, {
+    workflowId: `dispatch/${input.tenantId}/${input.dispatchId}`,
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    args: [input],
+  });
+}
 
-  setHandler(providerEventsSignal, (events) => { inbox.push(...events); });
+export async function dispatch(input: DispatchInput | DispatchInputV1, carried?: Carried | DispatchStateV1): Promise<DispatchOutcome | DispatchOutcomeV1> {
+  if (isFirstVersion(input)) return dispatchV1(input, carried as DispatchStateV1 | undefined);
+  return dispatchBounded(input, carried as Carried | undefined);
+}
+
+async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise<DispatchOutcome> {
+  const state: DispatchState = carried?.state ?? initialState(input.recipientCount);
+  let version = carried?.version ?? 0;
+  const inbox: RecipientEvents[] = [];
+  /** D8: resends asked for and not yet sent, by index. */
+  const resends = new Map<number, { address: string; requestedBy: string }>();
+  /** Resends sent and written, which their update handlers wait for. */
+  const resent = new Set<number>();
+  /** What changed since the last projection write: recipients (with a resend's new address), event batches to copy into their histories, entries the rules decided. */
+  const changed = new Map<number, string | undefined>();
+  const histories = new Map<number, string[]>();
+  const decided: DecidedEntry[] = [];
+  /** New history entries are in `batch`, for the recipients of these documents. */
+  const addHistory = (batch: string, documents: Iterable<number>) => {
+    if (pendingSince === null) pendingSince = Date.now();
+    for (const document of new Set(documents)) histories.set(document, [...(histories.get(document) ?? []), batch]);
+  };
+  let pendingSince: number | null = null;
+  let firstSentAt: number | undefined;
+  let refusal: string | undefined;
+
+  const touch = (index: number, address?: string) => {
+    if (pendingSince === null) pendingSince = Date.now();
+    if (address !== undefined || !changed.has(index)) changed.set(index, address ?? changed.get(index));
+  };
+
+  setHandler(recipientEventsSignal, (signal) => { inbox.push(signal); });
   setHandler(dispatchStateQuery, () => state);
+
+  // One projection write at a time, in order: handlers and the main loop both write, and a
+  // MongoDB-wire server without atomic updates (FerretDB) would otherwise let an older write win.
+  let writing: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(write: () => Promise<T>): Promise<T> => {
+    const next = writing.then(write);
+    writing = next.catch(() => undefined);
+    return next;
+  };
+  /**
+   * Writes what changed since the last write: the recipients that changed and the dispatch's
+   * result and counts (at 1000 recipients, all of them changed, about 70 KB).
+   */
+  const flush = (extra: { markedSent?: MarkSentRequest; final?: true } = {}) => serialize(async () => {
+    const recipients = [...changed].map(([index, address]) => recipientChange(state, index, address));
+    const batches = [...histories].map(([document, list]) => ({ document, batches: list }));
+    const entries = decided.splice(0);
+    changed.clear();
+    histories.clear();
+    pendingSince = null;
+    version += 1;
+    await projectDispatch({
+      tenantId: input.tenantId, dispatchId: input.dispatchId, version, recipients, histories: batches, decided: entries,
+      dispatch: {
+        result: state.result, providerError: state.providerError, counts: countByStatus(state), opened: openedCount(state), attention: needingAttention(state, LOG_FAILURES_NAMED),
+        ...(firstSentAt !== undefined ? { sentAt: firstSentAt } : {}),
+        ...(state.completedAt !== null ? { completedAt: state.completedAt } : {}),
+        ...(extra.markedSent ? { markedSent: extra.markedSent } : {}),
+      },
+      ...(extra.final ? { final: true } : {}),
+      ...(refusal !== undefined && entries.some((e) => e.event === 'refused') ? { refusal } : {}),
+    });
+  });
+
   setHandler(resendRecipientUpdate, async (request) => {
-    const recipient = state.recipients.find((r) => r.recipientId === request.recipientId)!;
-    recipient.attempt += 1;
-    recipient.history.push({
-      status: 'queued', event: 'resent', at: new Date().toISOString(), eventId: null,
-      reason: recipient.address === request.address ? `resent by ${request.requestedBy}` : `resent by ${request.requestedBy}, address corrected from ${recipient.address}`,
-      response: null, reasonCode: null,
-    });
-    Object.assign(recipient, {
-      address: request.address, status: 'queued', sentAt: null, reasonCode: null, rawReason: null, providerMessageId: null, wasDeferred: false,
-    });
-    state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
-    resends.push(recipient);
-    await condition(() => recipient.sentAt !== null || isFailure(recipient.status));
-    return recipient;
+    startAttempt(state, request.index);
+    resends.set(request.index, { address: request.address, requestedBy: request.requestedBy });
+    await condition(() => resent.has(request.index));
+    resent.delete(request.index);
+    const r = state.recipients[request.index];
+    return { index: request.index, attempt: r.attempt, status: r.status };
   }, {
     validator: (request) => {
-      const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
-      if (!recipient) throw new Error(`no recipient ${request.recipientId} in this dispatch`);
       if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
-      if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
-      if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
-        throw new Error(`recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
-      }
-      if (resends.includes(recipient)) throw new Error(`recipient ${request.recipientId} is being resent already`);
+      const refused = resendRefusal(state, request.index, request.recipientId);
+      if (refused) throw new Error(refused);
+      if (resends.has(request.index)) throw new Error(`recipient ${request.recipientId} is being resent already`);
     },
   });
 
   setHandler(resendViaUpdate, async (request) => {
-    const { link, expiresAt } = await createDocumentLink({ tenantId: input.tenantId, dispatchId: input.dispatchId, ttlMs: DOCUMENT_LINK_TTL_MS });
-    state.notices.count += 1;
-    const childId = `${input.dispatchId}~${request.channel}-${state.notices.count}`;
+    state.notices += 1;
+    const childId = `${input.dispatchId}~${request.channel}-${state.notices}`;
+    const { expiresAt } = await serialize(() => recordDocumentLink({
+      tenantId: input.tenantId, dispatchId: input.dispatchId, childId, channel: request.channel, phone: request.phone,
+      requestedBy: request.requestedBy, ttlMs: DOCUMENT_LINK_TTL_MS, workflowId: workflowInfo().workflowId,
+    }));
     await startDetachedDispatch({
-      ...input, dispatchId: childId, channel: request.channel, provider: 'twilio', template: 'document_link',
-      data: { companyName: input.tenantName, documentLabel: documentLabel(input.document, null, input.locale), link, expiresAt },
-      recipients: [{ recipientId: 'r1', address: request.phone, name: null }],
-      escalateTo: [input.sender], requestedBy: request.requestedBy,
+      ...input, dispatchId: childId, kind: 'document', template: 'document_link', channel: request.channel, provider: 'twilio', document: input.document,
+      escalateTo: [input.sender], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
     });
-    state.resentVia.push({ dispatchId: childId, channel: request.channel, address: request.phone, at: new Date().toISOString(), requestedBy: request.requestedBy });
-    await persist();
     return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
   }, {
     validator: (request) => {
       if (input.channel !== 'email' || input.kind !== 'document') throw new Error('only an emailed document can be re-sent over SMS or WhatsApp');
-      if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
+      if (state.completedAt !== null) throw new Error('this dispatch has finished listening; start a new dispatch');
       if (!/^\+[1-9]\d{6,14}$/.test(request.phone)) throw new Error(`phone must be E.164 such as +33612345678 (got ${request.phone})`);
     },
   });
 
-  // One projection write at a time, in order: handlers and the main loop both persist, and a
-  // MongoDB-wire server without atomic updates (FerretDB) would otherwise let an older write win.
-  let writing: Promise<void> = Promise.resolve();
   // D11: sent by other means (posted, handed over), recorded by the workflow so its projection keeps it.
   setHandler(markSentUpdate, async (request) => {
-    state.markedSent = request;
-    await persist();
-    return state.markedSent;
+    await flush({ markedSent: request });
+    return request;
   });
 
-  const persist = () => {
-    writing = writing.then(async () => {
-      state.version += 1;
-      await saveDispatchState({ tenantId: input.tenantId, dispatchId: input.dispatchId, locale: input.locale, state: summary(state) });
-    });
-    return writing;
-  };
-
-  /** Sends to the given recipients (all of them at first, one on resend) and records the provider's answer. */
-  const send = async (recipients: RecipientState[], initial: boolean) => {
+  /** Sends the first time (all recipients) or the resends waiting, and records what the provider said. */
+  const send = async (first: boolean) => {
+    const batch = first ? [] : [...resends.entries()].map(([index, r]) => ({ index, attempt: state.recipients[index].attempt, ...r }));
+    resends.clear();
+    const indexes = first ? state.recipients.map((_, i) => i) : batch.map((r) => r.index);
+    for (const r of batch) touch(r.index, r.address);
     try {
-      const sent = await sendDispatch({
-        tenantId: input.tenantId, dispatchId: input.dispatchId,
-        recipients: recipients.map((r) => ({ routingId: routingId(r), address: r.address, name: r.name })),
-      });
+      const sent = await sendRecipients({ tenantId: input.tenantId, dispatchId: input.dispatchId, ...(first ? { first: true } : { resends: batch }) });
       // Deadlines (D3, D7) run on workflow time, not on the activity host's clock.
-      const sentAt = new Date().toISOString();
-      for (const outcome of sent.recipients) {
-        const recipient = recipients.find((r) => routingId(r) === outcome.routingId)!;
-        recipient.sentAt = sentAt;
-        recipient.providerMessageId = sent.providerMessageId;
-        const status = outcome.outcome === 'accepted' ? 'queued' : outcome.outcome;
-        recipient.status = status;
-        if (status === 'not_sent') { recipient.reasonCode = 'not_sent_to_server'; recipient.rawReason = outcome.response ?? null; }
-        recipient.history.push({
-          status, event: outcome.outcome === 'accepted' ? 'accepted' : outcome.outcome, at: sentAt, eventId: null,
-          reason: null, response: outcome.response ?? null, reasonCode: status === 'not_sent' ? 'not_sent_to_server' : null,
-        });
+      const now = Date.now();
+      for (const [outcome, list] of [['accepted', sent.accepted], ['sent', sent.sent], ['not_sent', sent.notSent]] as const) {
+        applySendOutcome(state, list, outcome, now);
       }
+      addHistory(sent.batch, sent.documents);
+      if (first) firstSentAt = now;
     } catch (err) {
       // The provider refused the request itself (D9 `failed`): nothing was sent, so nothing will arrive.
-      const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
-      if (initial) state.providerError = cause;
-      for (const r of recipients) {
-        r.status = 'not_sent';
-        r.rawReason = cause;
-        r.reasonCode = 'not_sent_to_server';
-        r.history.push({ status: 'not_sent', event: 'refused', at: new Date().toISOString(), eventId: null, reason: cause, response: null, reasonCode: 'not_sent_to_server' });
-      }
+      const cause = (err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message).slice(0, MAX_PROVIDER_ERROR);
+      if (first) state.providerError = cause;
+      refusal = cause;
+      markRefused(state, indexes);
+      for (const index of indexes) decided.push({ index, attempt: state.recipients[index].attempt, event: 'refused', at: Date.now() });
     }
-    state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
+    for (const index of indexes) touch(index);
+    // A resend is answered once its new address is in the log (the operator reads it next).
+    await flush();
+    for (const r of batch) resent.add(r.index);
   };
 
-  const notify = async (notice: Notice | { kind: 'unknown'; pending: RecipientState[] }) => {
+  const notify = async (notice: Notice) => {
     if (input.kind === 'notification') return; // nobody is told about a notice's own delivery; it is in the log
     const people: Person[] = notice.kind === 'escalation' ? input.escalateTo : [input.sender];
-    const common = {
-      senderName: input.sender.name,
-      documentLabel: documentLabel(input.document, null, input.locale),
-      subject: state.subject ?? documentLabel(input.document, null, input.locale),
-      sentAt: state.recipients.map((r) => r.sentAt).find((s) => s !== null) ?? new Date().toISOString(),
-      dispatchUrl: input.dispatchUrl,
-    };
-    const failures = (list: RecipientState[]) => list.map((r) => ({
-      address: r.address,
-      reason: plainReason(r.reasonCode ?? 'unclassified', input.locale),
-      nextStep: nextStep(r.reasonCode ?? 'unclassified', input.locale),
-      raw: r.rawReason ?? '',
-    }));
-    let template: string;
-    let data: Record<string, unknown>;
-    switch (notice.kind) {
-      case 'escalation': template = 'dispatch_escalation'; data = { ...common, failures: failures(notice.failed) }; break;
-      case 'partial_failure': template = 'dispatch_partial_failure'; data = { ...common, failures: failures(notice.failed), delivered: notice.delivered.map((r) => ({ address: r.address })) }; break;
-      case 'delivered_update': template = 'dispatch_delivered_update'; data = { ...common, delivered: notice.delivered.map((r) => ({ address: r.address })) }; break;
-      case 'unknown': template = 'dispatch_unknown'; data = { ...common, pending: notice.pending.map((r) => ({ address: r.address })), waited: durationInWords(input.policy.unknownAfterMs, input.locale) }; break;
-    }
+    const children: Array<{ dispatchId: string; person: Person; channel: Channel }> = [];
     for (const person of people) {
-      const channels: Array<'email' | 'sms' | 'whatsapp'> = ['email'];
+      const channels: Channel[] = ['email'];
       // D4: the "act now" escalation also goes by SMS/WhatsApp to those who opted in.
       if (notice.kind === 'escalation' && person.phone) {
         if (person.smsOptIn) channels.push('sms');
         if (person.whatsappOptIn) channels.push('whatsapp');
       }
       for (const channel of channels) {
-        state.notices.count += 1;
-        const childId = `${input.dispatchId}~${notice.kind}-${state.notices.count}`;
-        await startDetachedDispatch({
-          ...input, ...noticeRecipient(person, channel), dispatchId: childId, kind: 'notification', template,
-          data: { ...data, personName: person.name }, document: null, escalateTo: [], requestedBy: 'relais',
-        });
+        state.notices += 1;
+        children.push({ dispatchId: `${input.dispatchId}~${notice.kind}-${state.notices}`, person, channel });
       }
     }
+    await recordDispatchNotice({
+      tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: workflowInfo().workflowId, locale: input.locale, timeZone: input.timeZone,
+      dispatchUrl: input.dispatchUrl, senderName: input.sender.name, unknownAfterMs: input.policy.unknownAfterMs, notice, children,
+    });
+    await Promise.all(children.map((c) => startDetachedDispatch(noticeInput(input, c.dispatchId, NOTICE_TEMPLATES[notice.kind], c.channel))));
+  };
+
+  /** Applies what came in: events, deadlines passed; tells whom the rules say; writes when due. */
+  const step = async () => {
+    for (const signal of inbox.splice(0)) {
+      const { about, changed: moved } = applyEvents(state, signal.events);
+      for (const index of moved) touch(index);
+      addHistory(signal.batch, [...about].map(documentOf));
+    }
+    const now = Date.now();
+    const { overdue, fresh } = markUnknown(state, now, input.policy.unknownAfterMs);
+    for (const index of overdue) {
+      touch(index);
+      decided.push({ index, attempt: state.recipients[index].attempt, event: 'no_confirmation', at: now });
+    }
+    const notices: Notice[] = [...(fresh.length ? [{ kind: 'unknown' as const, pending: fresh }] : []), ...dueNotices(state)];
+    // A notice is built from the log: the log is written first. Otherwise a burst of events is written at once.
+    const waiting = [...histories.values()].reduce((n, list) => n + list.length, 0);
+    if (notices.length || waiting >= PROJECTION_MAX_BATCHES || (pendingSince !== null && now >= pendingSince + PROJECTION_DELAY_MS)) await flush();
+    for (const notice of notices) await notify(notice);
   };
 
   if (!carried) {
-    state.subject = (await prepareDispatch(input)).subject;
-    await send(state.recipients, true);
-    await persist();
+    await send(true);
   }
 
-  const listenUntil = () => Math.max(...state.recipients.map((r) => (r.sentAt ? Date.parse(r.sentAt) : Date.now()))) + input.policy.listenForMs;
+  while (Date.now() < listenUntil(state, Date.now(), input.policy.listenForMs) && state.providerError === null) {
+    const unknownAt = nextUnknownDeadline(state, input.policy.unknownAfterMs) ?? Infinity;
+    const flushAt = pendingSince !== null ? pendingSince + PROJECTION_DELAY_MS : Infinity;
+    const wakeAt = Math.min(listenUntil(state, Date.now(), input.policy.listenForMs), unknownAt, flushAt);
+    await condition(() => inbox.length > 0 || resends.size > 0, Math.max(1, wakeAt - Date.now()));
+    if (resends.size) await send(false);
+    await step();
 
-  while (Date.now() < listenUntil() && state.providerError === null) {
-    const unknownAt = nextUnknownDeadline(state, input.policy.unknownAfterMs);
-    const wakeAt = Math.min(listenUntil(), unknownAt ?? Infinity);
-    await condition(() => inbox.length > 0 || resends.length > 0, Math.max(1, wakeAt - Date.now()));
-
-    let changed = false;
-    if (resends.length) {
-      const batch = resends.splice(0);
-      await send(batch, false);
-      changed = true;
-    }
-    if (inbox.length) changed = applyEvents(state, inbox.splice(0)) || changed;
-    const overdue = markUnknown(state, Date.now(), input.policy.unknownAfterMs);
-    if (overdue.length) { changed = true; await notify({ kind: 'unknown', pending: overdue }); }
-    for (const notice of dueNotices(state)) await notify(notice);
-    if (changed) await persist();
-
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => resends.length === 0 && allHandlersFinished());
-      // The memo (the fingerprint of the accepted request, POST /v1/dispatches) is not carried over by the server.
-      await makeContinueAsNewFunc<typeof dispatch>({ memo: workflowInfo().memo })(input, state);
+    if (workflowInfo().continueAsNewSuggested && inbox.length === 0) {
+      await condition(() => resends.size === 0 && allHandlersFinished());
+      // Events that came in meanwhile are applied first: continuing as new would drop them.
+      if (inbox.length === 0) {
+        await flush(); // nothing pending is carried: the new run starts with the log up to date
+        await continueAsNew<typeof dispatch>(input, { state, version });
+      }
     }
   }
 
   await condition(allHandlersFinished);
-  state.completed = true;
-  state.completedAt = new Date().toISOString();
-  await persist();
-  return { result: state.result, recipients: state.recipients.map(({ recipientId, address, status }) => ({ recipientId, address, status })) };
+  await step(); // what came in while the last pass ran
+  state.completedAt = Date.now();
+  // D7: the listening window is over; each recipient's history says where it ended.
+  state.recipients.forEach((_, index) => touch(index));
+  await flush({ final: true });
+  return { result: state.result, counts: countByStatus(state) };
 }
-
-/** What the projection needs (the seen-set stays in the workflow). */
-function summary(state: DispatchState): Omit<DispatchState, 'seen'> {
-  const { seen: _seen, ...rest } = state;
-  return rest;
-}
-

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { OrderChanges } from '../activities/orders';
-import { noticeRecipient, startDetachedDispatch } from './dispatch';
+import { RECORDED_NOTICES_PATCH, startNotice } from './notices';
 import {
   eventReason, holdRefusal, isFinished, transition, type ExceptionType, type Lifecycle, type OrderEvent, type OrderState, type Refusal, type StuckCause,
 } from '../domain/order';
@@ -26,7 +26,7 @@ import {
 export * from './order-contract';
 
 type Activities = ReturnType<typeof createActivities>;
-const { assessOrderRisk, noticePreference, createConfirmation, recordOrder } = proxyActivities<Activities>({
+const { assessOrderRisk, noticePreference, createConfirmation, createAddressConfirmation, recordOrder } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -39,8 +39,11 @@ type NoticeException = OpenException & { resolution: string | null };
 
 type Notice =
   | { audience: 'seller'; template: 'order_exception' | 'order_exception_resolved'; exception: NoticeException }
-  // `channels` and `template`: what the seller chose when telling the customer themselves (not the preferences' choice).
-  | { audience: 'customer'; notice: CustomerNotice; data: Record<string, unknown>; channels?: NoticeChannel[]; template?: string };
+  /**
+   * `confirmation`: the nonce of the address confirmation whose link and code the notice carries (added where it is recorded).
+   * `channels` and `template`: what the seller chose when telling the customer themselves (not the preferences' choice).
+   */
+  | { audience: 'customer'; notice: CustomerNotice; data: Record<string, unknown>; confirmation?: string; channels?: NoticeChannel[]; template?: string };
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
 const refused = (r: { message: string; details?: unknown }) =>
@@ -327,11 +330,11 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
         : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
         const dispatchId = `order-${input.orderId}~${template}-${s.counters.notifications + 1}`;
-        await startDetachedDispatch({
-          tenantId: input.tenantId, dispatchId, kind: 'notification', ...noticeRecipient(person, channel),
-          template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, document: null,
-          sender: { ...input.seller, outletId: null }, escalateTo: [], requestedBy: 'relais',
-          policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs }, dispatchUrl: input.orderUrl,
+        await startNotice({
+          tenantId: input.tenantId, dispatchId, template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, person, channel,
+          sender: { ...input.seller, outletId: null }, policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
+          dispatchUrl: input.orderUrl, parent: workflowInfo().workflowId,
+          ...(notice.audience === 'customer' && notice.confirmation ? { confirmation: notice.confirmation } : {}),
         });
         s.counters.notifications += 1;
         append({ kind: 'notification', dispatchId, audience: notice.audience, channel, template });
@@ -353,16 +356,25 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
       open('on_hold', hold, s.risk.reasons.map((r) => r.detail).join('; '));
       if (hold === 'address_or_contact') {
         // O3: the customer confirms or corrects the address through a signed, expiring, single-use link.
-        const c = await createConfirmation({
+        const request = {
           tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone, companyName: input.tenantName, locale,
-        });
-        s.confirmation = { nonce: c.nonce, expiresAt: c.expiresAt, used: false };
-        touch('confirmation');
+        };
         const a = s.address;
-        // The code lets an SMS/WhatsApp "YES <code>" name this order (null from a run started before codes).
-        outbox.push({ audience: 'customer', notice: 'address_confirmation', data: {
-          address: [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', '), link: c.link, expiresAt: c.expiresAt, confirmationCode: c.code ?? null,
-        } });
+        const address = [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', ');
+        if (patched(RECORDED_NOTICES_PATCH)) {
+          // The link and the reply code are a customer's secrets: the activity that records the
+          // notice adds them (src/activities/dispatch.ts), so they never enter this history.
+          const c = await createAddressConfirmation(request);
+          s.confirmation = { nonce: c.nonce, expiresAt: c.expiresAt, used: false };
+          outbox.push({ audience: 'customer', notice: 'address_confirmation', data: { address, expiresAt: c.expiresAt }, confirmation: c.nonce });
+        } else {
+          // Runs started before issue 15 created the link here and carried it in the notice's data.
+          const c = await createConfirmation(request);
+          s.confirmation = { nonce: c.nonce, expiresAt: c.expiresAt, used: false };
+          // The code lets an SMS/WhatsApp "YES <code>" name this order (null from a run started before codes).
+          outbox.push({ audience: 'customer', notice: 'address_confirmation', data: { address, link: c.link, expiresAt: c.expiresAt, confirmationCode: c.code ?? null } });
+        }
+        touch('confirmation');
       }
     }
     await sendNotices();

@@ -21,7 +21,8 @@ test('D1 on the cluster: a purchase order is delivered and its dispatch workflow
   const res = await stack.request('POST', '/v1/dispatches', purchaseOrder('po-cluster', ['supplier@acme.test']));
   expect(res.status).toBe(202);
   const outcome = await stack.client.workflow.getHandle(res.body.workflowId).result();
-  expect(outcome).toMatchObject({ result: 'delivered', recipients: [expect.objectContaining({ status: 'delivered' })] });
+  // The workflow's outcome counts its recipients by status (their addresses are in MongoDB, not in Temporal).
+  expect(outcome).toEqual({ result: 'delivered', counts: { delivered: 1 } });
   expect(stack.sandbox.messages({ to: 'supplier@acme.test' })).toHaveLength(1);
   const visible = await stack.client.workflow.getHandle(res.body.workflowId).describe();
   expect(visible.status.name).toBe('COMPLETED');

@@ -2,6 +2,9 @@
 // sandbox → signed Event Webhook → workflow → delivery log (rules D1, D2, N3).
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { purchaseOrder, startStack, type Stack } from '../support/stack';
+import { recordDispatch } from '../../src/db/dispatch-records';
+import { fingerprint } from '../../src/api/fingerprint';
+import { createDispatchSchema } from '../../src/api/schemas';
 
 let stack: Stack;
 beforeAll(async () => { stack = await startStack(); });
@@ -19,7 +22,7 @@ test('a purchase order reaches the supplier and the signed delivered event shows
   const messages = stack.sandbox.messages({ to: 'orders@acme.test' });
   expect(messages).toHaveLength(1);
   expect(messages[0].subject).toContain('PO-po-1');
-  expect(messages[0].customArgs).toMatchObject({ relais_tenant: stack.tenantId, relais_dispatch: 'po-1', relais_recipient: 'r1.1' });
+  expect(messages[0].customArgs).toMatchObject({ relais_tenant: stack.tenantId, relais_dispatch: 'po-1', relais_index: '0.1' }); // position.attempt
 
   const { body } = await dispatchOf('po-1');
   expect(body.result).toBe('delivered');
@@ -37,6 +40,29 @@ test('posting the same dispatch id again starts nothing new (idempotent)', async
   expect(stack.sandbox.messages({ to: 'orders@acme.test' })).toHaveLength(1);
 });
 
+test('the same dispatch id with another request is refused (409) and sends nothing', async () => {
+  const other = await stack.request('POST', '/v1/dispatches', purchaseOrder('po-1', ['someone-else@acme.test']));
+  expect(other.status).toBe(409);
+  expect(other.body.error).toMatchObject({ code: 'dispatch_exists', details: [{ field: 'recipients' }] });
+  expect(stack.sandbox.messages({ to: 'someone-else@acme.test' })).toHaveLength(0);
+});
+
+test('the API died after recording the dispatch, before starting it: the retried request starts it (nothing lost)', async () => {
+  const body = purchaseOrder('po-half', ['half@acme.test']);
+  // What the first request left: the dispatch recorded (as the route records it), no workflow.
+  await recordDispatch(stack.db, {
+    tenantId: stack.tenantId, dispatchId: 'po-half', kind: 'document', channel: 'email', provider: 'sendgrid', template: body.template, locale: 'en',
+    document: body.document, sender: { ...body.sender }, requestedBy: 'test', content: { subject: 'Purchase order PO-po-half', html: '<p>PO-po-half</p>', text: 'PO-po-half', templateData: body.data },
+    sealed: null, attachments: [], recipients: [{ recipientId: 'r1', address: 'half@acme.test', name: null }], parent: null,
+    request: fingerprint(createDispatchSchema.parse(body), 'dispatchId'),
+  });
+  const retried = await stack.request('POST', '/v1/dispatches', body);
+  expect(retried.status).toBe(202);
+  expect(retried.body.created).toBe(true);
+  await stack.waitFor('delivered', async () => (await statusOf('po-half')) === 'delivered');
+  expect(stack.sandbox.messages({ to: 'half@acme.test' })).toHaveLength(1);
+});
+
 test('a webhook with a wrong signature gets 401 and changes nothing (N3)', async () => {
   await stack.request('POST', '/v1/dispatches', purchaseOrder('po-sig', ['silent+silent@acme.test']));
   await stack.waitFor('processed', async () => (await statusOf('po-sig')) === 'processed');
@@ -44,7 +70,7 @@ test('a webhook with a wrong signature gets 401 and changes nothing (N3)', async
 
   const forged = JSON.stringify([{
     email: 'silent+silent@acme.test', timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: 'forged-1',
-    relais_tenant: stack.tenantId, relais_dispatch: 'po-sig', relais_recipient: 'r1.1', reason: '550 forged', type: 'bounce',
+    relais_tenant: stack.tenantId, relais_dispatch: 'po-sig', relais_index: '0.1', reason: '550 forged', type: 'bounce',
   }]) + '\r\n';
   const ts = String(Math.floor(Date.now() / 1000));
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }); // not the sandbox's key

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../scripts/lib/processes';
 import { killAllRelais, spawnRelais } from '../support/relais-process';
+import { relaisEventId } from '../../src/domain/dispatch';
 import { purchaseOrder, startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
@@ -56,7 +57,7 @@ test('worker: logs carry workflow ids, /metrics has Relais and SDK metrics, SIGT
   expect(done.status).toBe(202);
   await stack.client.workflow.getHandle(done.body.workflowId).result();
   const sent = await stack.waitFor('the "dispatch sent" log line', async () => worker.lines().find((l) => l.msg === 'dispatch sent' && l.dispatchId === 'po-ops'));
-  expect(sent).toMatchObject({ level: 30, process: 'worker', workflowId: done.body.workflowId, activityType: 'sendDispatch' });
+  expect(sent).toMatchObject({ level: 30, process: 'worker', workflowId: done.body.workflowId, activityType: 'sendRecipients' });
   const metrics = await (await fetch(url('/metrics'))).text();
   expect(metrics).toMatch(/^relais_dispatches_total\{result="delivered"\} 1$/m);
   expect(metrics).toMatch(/^# TYPE relais_escalations_total counter$/m);
@@ -75,12 +76,15 @@ test('worker: logs carry workflow ids, /metrics has Relais and SDK metrics, SIGT
   // The send finished on the stopping worker: its completion is in the workflow's history (the
   // workflow itself moves on with the next worker), and nothing timed out or failed.
   const events = (await stack.client.workflow.getHandle(slow.body.workflowId).fetchHistory()).events ?? [];
-  const sendScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendDispatch');
+  const sendScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendRecipients');
   const completed = events.find((e) => e.activityTaskCompletedEventAttributes && String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(sendScheduled?.eventId));
   expect(completed).toBeDefined();
   expect(events.some((e) => e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes)).toBe(false);
   expect(JSON.parse(Buffer.from(completed!.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString()))
-    .toMatchObject({ recipients: [expect.objectContaining({ outcome: 'sent', response: expect.stringContaining('queued as SLOW1') })] });
+    .toMatchObject({ sent: [0], notSent: [], accepted: [] });
+  // The server's reply is in the recipient's history (not in the workflow's history).
+  expect(await stack.db.DispatchEvent.findById(relaisEventId(stack.tenantId, 'po-drain', 0, 1, 'sent')).lean())
+    .toMatchObject({ event: 'sent', response: expect.stringContaining('queued as SLOW1') });
 }, 300_000);
 
 test('API: SIGTERM while a request is being received; the request is answered, then the process exits 0', async () => {

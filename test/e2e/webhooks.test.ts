@@ -1,9 +1,10 @@
 // Rule N3 and D2 at the webhook edge: only signed, fresh, well-formed provider calls are
 // believed; replays change nothing; statuses only move forward; unknown ids are acknowledged.
-import { createPrivateKey, sign } from 'node:crypto';
 import twilio from 'twilio';
 import { purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { signedSendGrid as signed } from '../support/sendgrid-webhook';
 import { timestampMs } from '../support/timestamps';
+import { MAX_EVENTS_PER_SIGNAL } from '../../src/domain/dispatch';
 
 let stack: Stack;
 beforeAll(async () => { stack = await startStack({ eventDelayMs: 50 }); });
@@ -11,18 +12,14 @@ afterAll(async () => { await stack?.close(); });
 
 const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
 
-function signedSendGrid(events: unknown[], ageSeconds = 0) {
-  const body = JSON.stringify(events) + '\r\n';
-  const ts = String(Math.floor(Date.now() / 1000) - ageSeconds);
-  const signature = sign('sha256', Buffer.from(ts + body), createPrivateKey(stack.sendgridSigningKeyPem)).toString('base64');
-  return { body, headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': ts } };
-}
+const signedSendGrid = (events: unknown[], ageSeconds = 0) => signed(stack, events, ageSeconds);
 const postSendGrid = (req: { body: string; headers: Record<string, string> }) =>
   fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', ...req });
 
+/** An event for the first recipient (position 0), first attempt, of a dispatch. */
 const event = (dispatchId: string, type: string, id: string, extra: Record<string, unknown> = {}) => ({
   email: 'x@acme.test', timestamp: Math.floor(Date.now() / 1000), event: type, sg_event_id: id, sg_message_id: 'abc.1',
-  relais_tenant: stack.tenantId, relais_dispatch: dispatchId, relais_recipient: 'r1.1', ...extra,
+  relais_tenant: stack.tenantId, relais_dispatch: dispatchId, relais_index: '0.1', ...extra,
 });
 
 test('a stale signed batch (older than 5 minutes) is refused and changes nothing', async () => {
@@ -59,6 +56,51 @@ test('a late `processed` never undoes delivered; a bounce after delivered counts
   expect((await get('wh-order')).result).toBe('error');
 });
 
+test('an event stored but never signalled (the API died in between) is signalled when the provider retries it', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-crash', ['d+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await get('wh-crash'))?.recipients?.[0]?.status === 'processed');
+  const bounce = event('wh-crash', 'bounce', 'crash-1', { reason: '550 5.1.1 gone', type: 'bounce', bounce_classification: 'Invalid Address' });
+  // What the first request left behind: the event stored, its signal never sent.
+  await stack.db.DispatchEvent.create({
+    _id: 'sendgrid:crash-1', tenantId: stack.tenantId, dispatchId: 'wh-crash', index: 0, attempt: 1, source: 'sendgrid', event: 'bounce', status: 'bounced',
+    at: new Date(), receivedAt: new Date(), position: 0, reason: '550 5.1.1 gone', reasonCode: 'invalid_address', payload: bounce,
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await get('wh-crash')).recipients[0].status).toBe('processed');
+  expect((await postSendGrid(signedSendGrid([bounce]))).status).toBe(200); // the provider's retry
+  await stack.waitFor('bounced', async () => (await get('wh-crash')).recipients[0].status === 'bounced');
+  const r = (await get('wh-crash')).recipients[0];
+  expect(r.history.filter((h: any) => h.eventId === 'crash-1')).toHaveLength(1);
+  expect(r.rawReason).toMatch(/550 5\.1\.1 gone/);
+});
+
+test('an asynchronous bounce without our custom args is routed by its message id (D7)', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-async', ['first@acme.test', 'second@acme.test']));
+  await stack.waitFor('delivered', async () => (await get('wh-async'))?.result === 'delivered');
+  const sent = stack.sandbox.messages({ to: 'second@acme.test' })[0];
+  const bounce = {
+    email: 'Second@acme.test', timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: 'async-1', sg_message_id: `${sent.providerMessageId}.filter0001-1`,
+    reason: '550 5.2.1 mailbox disabled', type: 'bounce', bounce_classification: 'Mailbox Unavailable',
+  };
+  expect((await postSendGrid(signedSendGrid([bounce]))).status).toBe(200);
+  await stack.waitFor('alert', async () => (await get('wh-async')).result === 'alert');
+  expect((await get('wh-async')).recipients.map((r: any) => r.status)).toEqual(['delivered', 'bounced']);
+});
+
+test('a batch of more events than one signal carries reaches the workflow whole', async () => {
+  await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-many', ['e+silent@acme.test']));
+  await stack.waitFor('processed', async () => (await get('wh-many'))?.recipients?.[0]?.status === 'processed');
+  const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-many`);
+  const signals = async () => (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+  const before = await signals();
+  const count = MAX_EVENTS_PER_SIGNAL + 200;
+  const opens = Array.from({ length: count }, (_, i) => event('wh-many', 'open', `many-${i}`));
+  expect((await postSendGrid(signedSendGrid(opens))).status).toBe(200);
+  await stack.waitFor('two signals', async () => (await signals()) === before + 2); // a full one, then 200
+  await stack.waitFor(`${count} opens in the history`, async () => (await get('wh-many')).recipients[0].history.filter((h: any) => h.event === 'open').length === count, 60_000);
+  expect((await get('wh-many')).recipients[0]).toMatchObject({ status: 'delivered', opened: true });
+});
+
 test('malformed, unsigned and oversized requests get 4xx; unknown ids are acknowledged and kept for audit', async () => {
   const notJson = signedSendGrid([]);
   notJson.body = 'not json';
@@ -69,10 +111,10 @@ test('malformed, unsigned and oversized requests get 4xx; unknown ids are acknow
   const huge = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(11 * 1024 * 1024) });
   expect(huge.status).toBe(413);
 
-  const unknown = await postSendGrid(signedSendGrid([event('no-such-dispatch', 'delivered', 'u-1')]));
+  const unknown = await postSendGrid(signedSendGrid([event('no-such-dispatch', 'delivered', 'u-1'), event('no-such-dispatch-v1', 'delivered', 'u-2', { relais_index: undefined, relais_recipient: 'r1.1' })]));
   expect(unknown.status).toBe(200);
-  const stored = await stack.db.WebhookEvent.findOne({ eventId: 'u-1' }).lean();
-  expect(stored).toMatchObject({ provider: 'sendgrid', outcome: 'unknown_target' });
+  expect(await stack.db.WebhookEvent.findOne({ eventId: 'u-1' }).lean()).toMatchObject({ provider: 'sendgrid', outcome: 'unknown_target' });
+  expect(await stack.db.WebhookEvent.findOne({ eventId: 'u-2' }).lean()).toMatchObject({ provider: 'sendgrid', outcome: 'unknown_target' }); // a first-version routing id
 });
 
 test('Twilio status callbacks: signed against the public URL, forward only, unsigned refused', async () => {
@@ -107,7 +149,7 @@ test('a 500 after ten 429s waits as long as the send has been failing, not the 5
   const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-429-500`);
   let send: NonNullable<Awaited<ReturnType<typeof handle.describe>>['raw']['pendingActivities']>[number] | undefined;
   await stack.waitFor('the send failed with the 500', async () => {
-    send = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendDispatch' && /500/.test(a.lastFailure?.message ?? ''));
+    send = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendRecipients' && /500/.test(a.lastFailure?.message ?? ''));
     return send !== undefined;
   }, 60_000);
   expect(send!.attempt).toBe(12);
@@ -162,10 +204,9 @@ describe('one bad event never sinks its batch (issue 14, finding 5): it is kept 
     expect((await postSendGrid(signedSendGrid(batch))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
     expect((await get('wh-no-id')).recipients[0].history.length).toBe(history);
-    // Both posts of the dropped event are kept for audit, under one derived id.
-    const stored = await stack.db.WebhookEvent.find({ provider: 'sendgrid', workflowId: `dispatch/${stack.tenantId}/wh-no-id`, 'payload.event': 'dropped' }).lean();
-    expect(stored).toHaveLength(2);
-    expect(new Set(stored.map((e) => e.eventId))).toEqual(new Set([expect.stringMatching(/^derived:[A-Za-z0-9_-]{43}$/)]));
+    // The dropped event is stored once, with its payload, under its derived id (the retry found it there).
+    const stored = await stack.db.DispatchEvent.find({ tenantId: stack.tenantId, dispatchId: 'wh-no-id', 'payload.event': 'dropped' }).lean();
+    expect(stored.map((e) => e._id)).toEqual([expect.stringMatching(/^sendgrid:derived:[A-Za-z0-9_-]{43}$/)]);
   });
 
   test('SendGrid\'s documented samples: categories as a string and as an array, unique args as top-level fields, attempt as a string', async () => {
@@ -185,5 +226,52 @@ describe('one bad event never sinks its batch (issue 14, finding 5): it is kept 
     const r = (await get('wh-samples')).recipients[0];
     expect(r.status).toBe('delivered');
     expect(r.history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['deferred', 'delivered', 'open']));
+  });
+});
+
+describe('a NUL character (U+0000) in a signed provider payload is the provider\'s to send: accepted, stored as U+FFFD', () => {
+  // PostgreSQL, under the embedded FerretDB, cannot store U+0000 in text: a refused insert was a
+  // 500, and SendGrid retries a 500 batch, good events included, for a day.
+  const NUL = String.fromCharCode(0);
+  const noNul = (value: unknown) => !JSON.stringify(value).includes('\\u0000');
+
+  test('a SendGrid batch: the event is applied, stored once with U+FFFD where the NULs were, and a retry is recognised', async () => {
+    await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-nul', ['nul+silent@acme.test']));
+    await stack.waitFor('processed', async () => (await get('wh-nul'))?.recipients?.[0]?.status === 'processed');
+    const batch = [event('wh-nul', 'bounce', `nul-${NUL}-1`, {
+      reason: `550 5.1.1 <nul${NUL}@acme.test>: user unknown`, type: 'bounce', bounce_classification: 'Invalid Address', [`note${NUL}`]: `a${NUL}b`,
+    })];
+    const res = await postSendGrid(signedSendGrid(batch));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: 1, invalid: 0 });
+    await stack.waitFor('bounced', async () => (await get('wh-nul')).recipients[0].status === 'bounced');
+    const stored = await stack.db.DispatchEvent.find({ tenantId: stack.tenantId, dispatchId: 'wh-nul', source: 'sendgrid', event: 'bounce' }).lean();
+    expect(stored.map((e) => ({ _id: e._id, reason: e.reason, nul: noNul(e) }))).toEqual([
+      { _id: 'sendgrid:nul-\uFFFD-1', reason: '550 5.1.1 <nul\uFFFD@acme.test>: user unknown', nul: true },
+    ]);
+    expect(stored[0].payload).toMatchObject({ 'note\uFFFD': 'a\uFFFDb' });
+    const recipient = (await get('wh-nul')).recipients[0];
+    expect(recipient.rawReason).toBe('550 5.1.1 <nul\uFFFD@acme.test>: user unknown');
+    const entries = recipient.history.length;
+    expect((await postSendGrid(signedSendGrid(batch))).status).toBe(200); // SendGrid's retry: the same event
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await get('wh-nul')).recipients[0].history.length).toBe(entries);
+  });
+
+  test('a Twilio status callback and an inbound reply: acknowledged, kept for audit with U+FFFD', async () => {
+    const url = `${stack.apiUrl}/webhooks/twilio/status?tenant=${stack.tenantId}&dispatch=wh-nul-sms&index=0.1`;
+    const params = { MessageSid: `SM${'b'.repeat(32)}`, MessageStatus: 'undelivered', ErrorCode: `30003${NUL}`, AccountSid: SANDBOX_SECRETS.twilioAccountSid, To: '+33612345678' };
+    const status = await fetch(url, {
+      method: 'POST', body: new URLSearchParams(params).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(SANDBOX_SECRETS.twilioAuthToken, url, params) },
+    });
+    expect(status.status).toBe(200);
+    const audited = await stack.db.WebhookEvent.findOne({ provider: 'twilio', 'payload.MessageSid': params.MessageSid }).lean();
+    expect({ errorCode: (audited?.payload as Record<string, string>).ErrorCode, nul: noNul(audited) }).toEqual({ errorCode: '30003\uFFFD', nul: true });
+
+    const answer = await stack.sandbox.inbound({ channel: 'sms', from: '+33698700301', body: `YES${NUL} 1234` });
+    expect(answer.status).toBe(200);
+    const inbound = await stack.db.WebhookEvent.findOne({ provider: 'twilio', 'payload.From': '+33698700301' }).lean();
+    expect({ body: (inbound?.payload as Record<string, string>).Body, nul: noNul(inbound) }).toEqual({ body: 'YES\uFFFD 1234', nul: true });
   });
 });

@@ -83,6 +83,7 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
       ['carl+drop@supplier.test', ['dropped']],
       ['dora+defer@supplier.test', ['processed', 'deferred', 'deferred', 'deferred', 'deferred', 'deferred']],
       ['emil+deferok@supplier.test', ['processed', 'deferred', 'delivered']],
+      ['eve+defer20@supplier.test', ['processed', ...Array<string>(20).fill('deferred'), 'delivered']],
       ['fay+silent@supplier.test', ['processed']],
       ['gus+latebounce@supplier.test', ['processed', 'delivered', 'bounce']],
       ['hana+open@supplier.test', ['processed', 'delivered', 'open']],
@@ -143,6 +144,7 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     expect(all.filter((e) => e.email === 'dora+defer@supplier.test' && e.event === 'deferred').map((e) => e.attempt)).toEqual(['1', '2', '3', '4', '5']);
     expect(one('dora+defer@supplier.test', 'deferred').response).toBe('451 4.2.0 mailbox temporarily unavailable, try again later');
     expect(one('emil+deferok@supplier.test', 'deferred')).toMatchObject({ attempt: '1' });
+    expect(all.filter((e) => e.email === 'eve+defer20@supplier.test' && e.event === 'deferred').map((e) => e.attempt)).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
     const delivered = one('ivan@supplier.test', 'delivered');
     expect(String(delivered.response)).toMatch(/^250 2\.0\.0 OK /);
     expect(delivered).toMatchObject({ ip: '149.72.123.24', tls: 1 });
@@ -488,10 +490,10 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
   });
 
   it('documents the fate table for the README', () => {
-    expect(FATE_TABLE).toHaveLength(14);
+    expect(FATE_TABLE).toHaveLength(15);
     const md = fateTableMarkdown().split('\n');
     expect(md[0]).toBe('| address | what happens |');
-    expect(md).toHaveLength(16);
+    expect(md).toHaveLength(17);
     expect(md[2]).toContain('`+bounce`');
   });
 });

@@ -122,11 +122,16 @@ test('rules O3, D8: no role reads a customer link or reply code from a notice\'s
   const secrets = [confirmToken, documentToken, `YES ${code}`];
   const leaks = (text: string) => secrets.filter((s) => text.includes(s));
 
-  // What is stored: the copy people read has the link withheld; the sendable one is sealed.
+  // What is stored: the copy people read has the link withheld; the sendable one is sealed. Every
+  // document of the dispatch is read: its log entry, its content, its recipients.
   for (const id of notices) {
-    const record = await stack.db.Dispatch.findOne({ tenantId: stack.tenantId, dispatchId: id }).select('+sealed').lean();
-    expect({ id, leaks: leaks(JSON.stringify({ ...record, sealed: undefined })) }).toEqual({ id, leaks: [] });
-    expect({ id, sealed: typeof (record as { sealed?: unknown }).sealed }).toEqual({ id, sealed: 'string' });
+    const key = `${stack.tenantId}/${id}`;
+    const [record, content, recipients] = await Promise.all([
+      stack.db.Dispatch.findById(key).lean(), stack.db.DispatchContent.findById(key).select('+sealed').lean(), stack.db.DispatchRecipients.findById(`${key}/0`).lean(),
+    ]);
+    expect({ id, found: [record, content, recipients].map(Boolean) }).toEqual({ id, found: [true, true, true] });
+    expect({ id, leaks: leaks(JSON.stringify([record, { ...content, sealed: undefined }, recipients])) }).toEqual({ id, leaks: [] });
+    expect({ id, sealed: typeof content!.sealed }).toEqual({ id, sealed: 'string' });
   }
 
   const sessions = {} as Record<Role, UiSession>;

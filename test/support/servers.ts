@@ -44,13 +44,14 @@ export async function startFerretStore(kind: StoreKind, dir: string): Promise<{ 
   };
 }
 
-export async function startLocalServers(options: { store: StoreKind; say?: (msg: string) => void }): Promise<LocalServers> {
+/** `temporalArgs`: more flags for the dev server (e.g. a dynamic config value). */
+export async function startLocalServers(options: { store: StoreKind; say?: (msg: string) => void; temporalArgs?: string[] }): Promise<LocalServers> {
   const say = options.say ?? (() => undefined);
   const tools = toolPaths();
   const dir = mkdtempSync(join(tmpdir(), 'relais-servers-'));
   say('starting a Temporal dev server (file-backed SQLite)');
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: await freePort(), ui: false, dbFilename: join(dir, 'temporal.sqlite') },
+    server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: await freePort(), ui: false, dbFilename: join(dir, 'temporal.sqlite'), extraArgs: options.temporalArgs ?? [] },
   });
   let ferret: Awaited<ReturnType<typeof startFerretStore>> | undefined;
   try {

@@ -2,7 +2,7 @@
 // MongoDB-wire servers: API (real HTTP), sandbox (real HTTP, signed webhooks), worker.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { connectDb, type Db } from '../../src/db/models';
 import { createApiKey, type Role } from '../../src/db/api-keys';
@@ -64,7 +64,8 @@ export interface Stack {
   /** A second tenant, for isolation tests. */
   other: { tenantId: string; key: string };
   keyWithRoles(roles: Role[]): Promise<string>;
-  startWorker(): Promise<void>;
+  /** Starts the in-process worker, on the run's workflow bundle or another one (an earlier version's, test/upgrade/). */
+  startWorker(bundle?: WorkflowBundleOption): Promise<void>;
   stopWorker(): Promise<void>;
   request(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>;
   waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
@@ -122,9 +123,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
-  const startWorker = async () => {
+  const startWorker = async (bundle: WorkflowBundleOption = workflowBundle) => {
     worker = await createRelaisWorker({
-      connection: nativeConnection, namespace, taskQueue, workflowBundle, activityInterceptors: options.activityInterceptors,
+      connection: nativeConnection, namespace, taskQueue, workflowBundle: bundle, activityInterceptors: options.activityInterceptors,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
         whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,

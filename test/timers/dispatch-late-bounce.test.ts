@@ -4,7 +4,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { purchaseOrder, type Stack } from '../support/stack';
 import { startTimeSkippingStack } from '../support/time-skipping';
-import { dispatchStateQuery, providerEventsSignal } from '../../src/workflows/dispatch';
+import { dispatchStateQuery } from '../../src/workflows/dispatch';
+import { postSignedSendGrid } from '../support/sendgrid-webhook';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -25,10 +26,12 @@ test('D7: a bounce 5 hours after delivered flips the result and escalates; the w
   expect((await state('t-late')).result).toBe('delivered');
 
   await env.sleep('5 hours');
-  await handle('t-late').signal(providerEventsSignal, [{
-    eventId: 'late-bounce-1', provider: 'sendgrid', recipientId: 'r1.1', type: 'bounce', at: new Date().toISOString(),
-    reason: '550 5.1.1 mailbox does not exist', bounceType: 'bounce', classification: 'Invalid Address',
-  }]);
+  // The provider's asynchronous bounce, signed as SendGrid signs it, through the API.
+  const sent = mailTo('late+latebounce@acme.test')[0];
+  expect((await postSignedSendGrid(stack, [{
+    email: sent.to, timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: 'late-bounce-1', sg_message_id: `${sent.providerMessageId}.0`,
+    reason: '550 5.1.1 mailbox does not exist', type: 'bounce', bounce_classification: 'Invalid Address', ...sent.customArgs,
+  }])).status).toBe(200);
   await stack.waitFor('error', async () => (await state('t-late')).result === 'error');
   // D4: the buyer and the outlet's purchasing manager, by email; the manager also by SMS (opted in).
   await stack.waitFor('escalations', async () =>
@@ -40,8 +43,10 @@ test('D7: a bounce 5 hours after delivered flips the result and escalates; the w
   const outcome = await handle('t-late').result(); // the test server skips to the 72-hour mark
   expect(outcome.result).toBe('error');
   const final = await state('t-late');
-  const listened = Date.parse(final.completedAt!) - Date.parse(final.recipients[0].sentAt!);
+  const listened = final.completedAt! - final.recipients[0].sentAt!;
   expect(listened).toBeGreaterThanOrEqual(72 * 3_600_000);
   expect(listened).toBeLessThan(72 * 3_600_000 + 60_000);
-  expect((await stack.request('GET', '/v1/dispatches/t-late')).body.completedAt).toBe(new Date(final.completedAt!).toISOString());
+  const d = (await stack.request('GET', '/v1/dispatches/t-late')).body;
+  expect(d.completedAt).toBe(new Date(final.completedAt!).toISOString());
+  expect(d.recipients[0].history.map((h: any) => h.event)).toEqual(['accepted', 'processed', 'delivered', 'bounce', 'final']);
 });

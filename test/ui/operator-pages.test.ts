@@ -279,6 +279,25 @@ test('L4: another tenant\'s dispatch id is 404, in that tenant\'s language (fr)'
   await context.close();
 });
 
+test('L1/L2 at size: a 60-recipient dispatch\'s row counts its recipients; its page shows 50 at a time, with every status counted', async () => {
+  const addresses = Array.from({ length: 60 }, (_, i) => (i === 57 ? `r${i}+bounce@acme.test` : `r${i}@acme.test`));
+  expect((await api('POST', '/v1/dispatches', purchaseOrder('po-sixty', addresses))).status).toBe(202);
+  await stack.waitFor('po-sixty alert', async () => (await dispatchResult('po-sixty')) === 'alert');
+  const { context, page } = await signedIn(stack.key);
+  const row = page.locator('tr[data-dispatch="po-sixty"]');
+  expect(await row.textContent()).toContain('r0@acme.test, r1@acme.test, r2@acme.test and 57 more');
+  expect(await row.locator('.marker').getAttribute('title')).toContain('r57+bounce@acme.test');
+  await page.goto('/ui/dispatches/po-sixty');
+  expect(await page.locator('li.recipient').count()).toBe(50);
+  expect(await page.locator('#recipients-h').textContent()).toContain('1–50 of 60');
+  expect(await page.locator('#recipient-summary').textContent()).toBe('60: Delivered 59, Bounced 1');
+  await Promise.all([page.waitForURL('**/ui/dispatches/po-sixty?recipientsCursor=50'), page.getByRole('link', { name: 'Next recipients' }).click()]);
+  expect(await page.locator('li.recipient').count()).toBe(10);
+  expect(await page.locator('[data-recipient="r58"] [data-status]').getAttribute('data-status')).toBe('bounced');
+  await expectAccessible(page, 'a page of recipients');
+  await context.close();
+});
+
 test('markup in a subject and a recipient name renders as text and never runs', async () => {
   const evil = '<script>window.__xss=1</script>';
   const body = purchaseOrder('po-xss', ['x+bounce@acme.test'], {});

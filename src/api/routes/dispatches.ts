@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodRequestTypes } from '../openapi';
 import { z } from 'zod';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
@@ -11,21 +11,33 @@ import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole 
 import type { ApiLimits } from '../limits';
 import { ApiError, notFound, unprocessable } from '../errors';
 import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
-import { dispatch, dispatchStateQuery, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
+import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
+import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
 import { FAILED_RESULTS } from '../../domain/dispatch-status';
+import { listNewest } from '../../db/dispatch-log';
 import { isoDurationToMs } from '../../domain/durations';
-import { carriesSecrets, NO_RESEND_OF_SECRETS, withheldCopy } from '../../domain/secrets';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
+import { sealedCopy } from '../../sealed';
 import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
 import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
+import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
+import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
-export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
+export { dispatchWorkflowId };
 
 const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
+const recipientPageQuery = z.object({
+  recipientsCursor: z.coerce.number().int().min(0).default(0).describe('position of the first recipient to return (nextRecipientsCursor of the previous page)'),
+  recipientsLimit: z.coerce.number().int().min(1).max(MAX_RECIPIENTS_PAGE).default(DEFAULT_RECIPIENTS_PAGE).describe('recipients per page'),
+});
 const accepted = z.object({ dispatchId: z.string(), workflowId: z.string(), created: z.boolean(), warnings: z.array(z.object({ field: z.string(), message: z.string() })) });
 const recipientView = z.object({ recipientId: z.string(), address: z.string(), status: z.string() }).loose();
-const dispatchView = z.object({ dispatchId: z.string(), tenantId: z.string(), result: z.string(), recipients: z.array(recipientView) }).loose();
+const dispatchViewSchema = z.object({
+  dispatchId: z.string(), tenantId: z.string(), result: z.string(), recipientCount: z.number().int(), recipients: z.array(recipientView),
+  nextRecipientsCursor: z.number().int().nullable(),
+}).loose();
 const tags = ['dispatches'];
 
 export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
@@ -42,7 +54,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       body: createDispatchSchema,
       response: {
         200: accepted.describe('already accepted earlier (same dispatchId, same body)'), 202: accepted.describe('accepted; the dispatch workflow has started'),
-        ...apiErrors(409, 413, 422),
+        ...apiErrors(409, 413, 422, 503),
       },
     },
   }, async (request, reply) => {
@@ -69,8 +81,15 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     }
     const locale = body.locale ?? (tenant.locale as 'fr' | 'en');
     // Rendering now turns an unknown template or a missing variable into a 400, before anything starts.
+    const templateData = { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone };
+    if (carriesSecrets(body.template) && !deps.linkSecret) {
+      throw new ApiError(503, 'not_configured', `template ${body.template} carries a customer's link or code, kept sealed under LINK_SECRET, which is not set`);
+    }
+    let recordedCopy: ReturnType<typeof sealedCopy>;
     try {
-      templates.renderEmail(body.template, locale, { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone });
+      // D11: the copy people read; a customer's link or code in it is withheld, and what is sent kept sealed (src/sealed.ts).
+      recordedCopy = sealedCopy(deps.linkSecret ?? '', dispatchKey(tenantId, body.dispatchId), body.template, locale, templateData,
+        (data) => ({ ...templates.renderEmail(body.template, locale, data), templateData: data }));
     } catch (err) {
       if (err instanceof TemplateError) throw unprocessable(err.message, err.field ?? 'template', err.code === 'template_not_found' ? body.template : undefined);
       throw err;
@@ -84,13 +103,40 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     });
 
     const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
-    const input: DispatchInput = {
-      tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid',
-      template: body.template, data: body.data, locale, timeZone: tenant.timeZone, tenantName: tenant.name,
-      document: body.document, sender: body.sender, escalateTo,
-      attachments: body.attachments.map(({ filename, contentType }) => ({ filename, contentType })),
+    // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
+    const stored = await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
+      { _id: `${tenantId}/${body.dispatchId}/${index}` },
+      { $setOnInsert: { tenantId, dispatchId: body.dispatchId, index, filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') } },
+      { upsert: true },
+    )));
+    const sent = fingerprint(body, 'dispatchId');
+    /** Another body under a used id is refused naming what differs; attachments this request added beside it are not its own. */
+    const refuseIfDifferent = async (accepted: Fingerprint | null | undefined) => {
+      const differs = accepted ? differingFields(accepted, sent) : [];
+      if (!differs.length) return;
+      await Promise.all(stored.map((r, index) => (r.upsertedCount ? db.Attachment.deleteOne({ _id: `${tenantId}/${body.dispatchId}/${index}` }) : undefined)));
+      throw new ApiError(409, 'dispatch_exists', `dispatch ${body.dispatchId} exists with another ${differs.join(', ')}: send it again as it was, or use a new dispatchId`,
+        differs.map((field) => ({ field, message: 'differs from the request accepted under this dispatchId', value: null })));
+    };
+    /** A dispatch of the first version of the workflow under this id: its request is in its workflow's memo (none before requests were fingerprinted: taken as the same). */
+    const firstVersion = async () => {
+      await refuseIfDifferent((await temporal.workflow.getHandle(workflowId).describe()).memo?.request as Fingerprint | undefined);
+      return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
+    };
+    // The dispatch is recorded before its workflow starts, which then carries ids only. A retried
+    // request finds the record (the same request, or 409) and starts the workflow if the first did not get that far.
+    const recorded = await recordDispatch(db, {
+      tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid', template: body.template, locale,
+      document: body.document, sender: { name: body.sender.name, email: body.sender.email, outletId: body.sender.outletId }, requestedBy: request.principal!.keyId,
+      content: recordedCopy.copy, sealed: recordedCopy.sealed, attachments: body.attachments.map((a) => a.filename),
       recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
-      requestedBy: request.principal!.keyId,
+      parent: null, request: sent,
+    });
+    if (recorded.outcome === 'legacy') return firstVersion();
+    if (recorded.outcome === 'existing') await refuseIfDifferent(recorded.request);
+    const input: DispatchInput = {
+      tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid', template: body.template,
+      locale, timeZone: tenant.timeZone, document: body.document, sender: body.sender, escalateTo, recipientCount: body.recipients.length,
       policy: {
         unknownAfterMs: isoDurationToMs(tenant.policies?.unknownAfter ?? 'PT30M'),
         listenForMs: isoDurationToMs(tenant.policies?.listenFor ?? 'P3D'),
@@ -99,28 +145,16 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       dispatchUrl: pageUrl(deps.publicBaseUrl, dispatchPagePath(body.dispatchId)),
       parentWorkflowId: null,
     };
-    // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
-    const stored = await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
-      { _id: `${tenantId}/${body.dispatchId}/${index}` },
-      { $setOnInsert: { tenantId, dispatchId: body.dispatchId, index, filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') } },
-      { upsert: true },
-    )));
-    const sent = fingerprint(body, 'dispatchId');
     try {
-      await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE', memo: { request: sent } });
+      await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      // Idempotent on dispatchId: the platform may retry a request whose answer it lost. Another
-      // body under the same id is refused, naming what differs (runs started before requests were
-      // fingerprinted have none to compare: taken as the same).
-      const accepted = (await temporal.workflow.getHandle(workflowId).describe()).memo?.request as Fingerprint | undefined;
-      const differs = accepted ? differingFields(accepted, sent) : [];
-      if (differs.length) {
-        // Attachments this request added beside the existing dispatch are not its own: removed.
-        await Promise.all(stored.map((r, index) => (r.upsertedCount ? db.Attachment.deleteOne({ _id: `${tenantId}/${body.dispatchId}/${index}` }) : undefined)));
-        throw new ApiError(409, 'dispatch_exists', `dispatch ${body.dispatchId} exists with another ${differs.join(', ')}: send it again as it was, or use a new dispatchId`,
-          differs.map((field) => ({ field, message: 'differs from the request accepted under this dispatchId', value: null })));
+      // Recorded just now, yet its workflow runs: the first version started it (and records it itself).
+      if (recorded.outcome === 'created') {
+        await discardRecord(db, tenantId, body.dispatchId);
+        return firstVersion();
       }
+      // Idempotent on dispatchId: the platform may retry a request whose answer it lost.
       return reply.status(200).send({ dispatchId: body.dispatchId, workflowId, created: false, warnings });
     }
     return reply.status(202).send({ dispatchId: body.dispatchId, workflowId, created: true, warnings });
@@ -140,8 +174,11 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
   app.get('/v1/dispatches/:id', {
     onRequest: [browsersToPage(dispatchPagePath), canRead],
-    schema: { tags, ...authenticated, summary: 'One dispatch with each recipient\'s status history (L2)', params: dispatchParams, response: { 200: dispatchView, ...browserRedirect, ...apiErrors(404) } },
-  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id));
+    schema: {
+      tags, ...authenticated, summary: 'One dispatch with a page of its recipients (by position) and their status histories (L2)',
+      params: dispatchParams, querystring: recipientPageQuery, response: { 200: dispatchViewSchema, ...browserRedirect, ...apiErrors(404) },
+    },
+  }, async (request) => readDispatch(deps, request.principal!.tenantId!, request.params.id, { from: request.query.recipientsCursor, limit: request.query.recipientsLimit }));
 
   app.post('/v1/dispatches/:id/recipients/:rid/resend', {
     onRequest: canWrite,
@@ -173,8 +210,16 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
 // The actions behind the routes, shared with the operator pages (src/ui): one way to do each.
 
-/** L1: the delivery log, failed dispatches only unless asked for all, newest first. */
+/** L1: the delivery log, failed dispatches only unless asked for all, newest first; each row counts its recipients and names its failures. */
 export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
+  // Every address, and the first version's records' histories and copies, are left out of a row.
+  const projection = { recipientAddresses: 0, 'recipients.history': 0, html: 0, text: 0, templateData: 0, sendLog: 0 } as const;
+  // The default listings (all, failed only) read the log page by page: flat as the store grows.
+  const listing = !q.result || q.result === 'failed' ? 'failed' : q.result === 'all' ? 'all' : null;
+  if (listing && !q.recipient && !q.document && !q.from && !q.to) {
+    const { rows, nextCursor } = await listNewest(db, tenantId, { listing, kind: 'document', before: q.cursor, limit: q.limit, projection });
+    return { dispatches: rows.map((d) => logRow(d)), nextCursor };
+  }
   const filter: Record<string, unknown> = { tenantId, kind: 'document' };
   if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
   else if (q.result !== 'all') filter.result = q.result;
@@ -182,32 +227,25 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
   if (q.document) filter['document.number'] = q.document;
   if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
   if (q.cursor) filter.number = { $lt: q.cursor };
-  const docs = await db.Dispatch.find(filter, { html: 0, text: 0, 'recipients.history': 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();
+  const docs = await db.Dispatch.find(filter, projection).sort({ number: -1 }).limit(q.limit + 1).lean();
   const page = docs.slice(0, q.limit);
   return {
-    dispatches: page.map((d) => ({
-      dispatchId: d.dispatchId, number: d.number, result: d.result, subject: d.subject, document: d.document,
-      sender: d.sender, sentAt: d.sentAt, createdAt: (d as { createdAt?: Date }).createdAt,
-      recipients: d.recipients.map((r) => ({ recipientId: r.recipientId, address: r.address, name: r.name, status: r.status, opened: r.opened ?? false, plainReason: r.plainReason })),
-    })),
+    dispatches: page.map((d) => logRow(d as Record<string, unknown>)),
     nextCursor: docs.length > q.limit ? page[page.length - 1].number : null,
   };
 }
 
-/** L2: one dispatch of the tenant, from the projection, or from its workflow before the first write; 404 otherwise. */
-export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, dispatchId: string) {
-  const doc = await deps.db.Dispatch.findOne({ tenantId, dispatchId }, { sendLog: 0 }).lean();
-  if (doc) {
-    const { _id, stateVersion, ...rest } = doc as typeof doc & { _id: unknown };
-    // Withheld when recorded (src/domain/secrets.ts); this also covers copies recorded before that rule.
-    return carriesSecrets(rest.template) ? withheldCopy(rest.template, rest, rest.locale as 'fr' | 'en') : rest;
-  }
-  // Accepted but not yet recorded by the worker: answer from the workflow itself.
+/** L2: one dispatch of the tenant with a page of its recipients; 404 otherwise. */
+export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId: string, dispatchId: string, page: RecipientPage = { from: 0, limit: DEFAULT_RECIPIENTS_PAGE }) {
+  const view = await dispatchView(deps.db, tenantId, dispatchId, page);
+  if (view) return view;
+  // A dispatch is recorded before its workflow starts; one started by the first version was
+  // recorded by its workflow, which answers until then.
   try {
-    const state = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).query(dispatchStateQuery);
-    return { dispatchId, tenantId, result: state.result, recipients: state.recipients };
+    const state = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).query(dispatchStateQueryV1);
+    return firstVersionStateView(tenantId, dispatchId, state as never, page);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${dispatchId}`);
+    if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) throw notFound(`dispatch ${dispatchId}`);
     throw err;
   }
 }
@@ -217,14 +255,25 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
   const tenantId = principal.tenantId!;
   const { db } = deps;
   const handle = deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId));
-  const before = await db.Dispatch.findOne({ tenantId, dispatchId }, { recipients: 1, template: 1 }).lean();
+  const current = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { template: 1 }).lean();
+  const header = current ?? await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { template: 1 }).lean();
   // The workflow refuses it too (before this record exists, and for any caller); here also once it has finished.
-  if (before && carriesSecrets(before.template)) throw new ApiError(409, 'conflict', NO_RESEND_OF_SECRETS);
-  const previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
+  if (header && carriesSecrets(header.template)) throw new ApiError(409, 'conflict', NO_RESEND_OF_SECRETS);
   try {
-    const recipient = await handle.executeUpdate(resendRecipientUpdate, {
-      args: [{ recipientId, address: body.email, requestedBy: principal.keyId }],
-    });
+    let previous: string | undefined;
+    let recipient: unknown;
+    if (current) {
+      const target = await recipientByIdentifier(db, tenantId, dispatchId, recipientId);
+      if (!target) throw new ApiError(409, 'conflict', `no recipient ${recipientId} in this dispatch`);
+      previous = target.address;
+      const { index } = await handle.executeUpdate(resendRecipientUpdate, { args: [{ index: target.index, recipientId, address: body.email, requestedBy: principal.keyId }] });
+      recipient = (await readDispatch(deps, tenantId, dispatchId, { from: index, limit: 1 })).recipients[0];
+    } else {
+      // A dispatch of the first version of the workflow (docs/deploy.md).
+      const before = await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
+      previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
+      recipient = await handle.executeUpdate(resendRecipientUpdateV1, { args: [{ recipientId, address: body.email, requestedBy: principal.keyId }] });
+    }
     const at = new Date();
     await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at, details: { from: previous ?? null, to: body.email } });
     if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
@@ -258,15 +307,17 @@ export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal
   const tenantId = principal.tenantId!;
   const { db } = deps;
   const marked = { by: principal.keyId, at: (body.at ? new Date(body.at) : new Date()).toISOString(), note: body.note };
-  const exists = await db.Dispatch.exists({ tenantId, dispatchId });
-  if (!exists) throw notFound(`dispatch ${dispatchId}`);
+  const current = await db.Dispatch.exists({ _id: dispatchKey(tenantId, dispatchId) });
+  if (!current && !(await db.LegacyDispatch.exists({ tenantId, dispatchId }))) throw notFound(`dispatch ${dispatchId}`);
   try {
     // The running workflow owns the projection; it records the mark and writes it.
     await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).executeUpdate(markSentUpdate, { args: [marked] });
   } catch (err) {
     // A dispatch that finished listening has no writer left: record it directly.
     if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError) && !/completed|closed/i.test((err as Error).message)) throw err;
-    await db.Dispatch.updateOne({ tenantId, dispatchId }, { $set: { markedSent: { ...marked, at: new Date(marked.at) } } });
+    const update = { $set: { markedSent: { ...marked, at: new Date(marked.at) } } };
+    if (current) await db.Dispatch.updateOne({ _id: dispatchKey(tenantId, dispatchId) }, update);
+    else await db.LegacyDispatch.updateOne({ tenantId, dispatchId }, update);
   }
   await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.mark_sent', target: dispatchId, at: new Date(), reason: body.note || null });
   return { dispatchId, markedSent: marked };

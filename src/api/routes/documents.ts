@@ -6,6 +6,7 @@ import { perTenantLinkLimit, type ApiLimits } from '../limits';
 import type { ApiDeps } from '../server';
 import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
+import { dispatchKey } from '../../db/dispatch-records';
 import { securePublicPages } from '../public-pages';
 
 const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
@@ -36,7 +37,9 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         ? '<h1>This link has expired</h1><p>Ask the sender for a new one. — Ce lien a expiré : demandez-en un nouveau à l\'expéditeur.</p>'
         : '<h1>This link is not valid</h1><p>Check that you copied it whole. — Ce lien n\'est pas valide.</p>'));
     }
-    const doc = await deps.db.Dispatch.findOne({ tenantId: check.claims.tenantId, dispatchId: check.claims.target }, { html: 1, subject: 1, locale: 1 }).lean();
+    const { tenantId, target } = check.claims;
+    const doc = (await deps.db.DispatchContent.findById(dispatchKey(tenantId, target), { html: 1 }).lean())
+      ?? await deps.db.LegacyDispatch.findOne({ tenantId, dispatchId: target }, { html: 1 }).lean(); // the first version's record
     if (!doc?.html) return reply.status(404).type(html).send(PAGE('en', 'Document', '<h1>Document not found</h1>'));
     // The stored copy is our own rendered (escaped) template; a CSP keeps it script-free anyway.
     reply.header('content-security-policy', "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");

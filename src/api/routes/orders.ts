@@ -8,6 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import type { ApiDeps } from '../server';
+import { noticeRecipients } from '../dispatch-views';
 import { actorOf, apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../auth';
 import { ApiError, notFound } from '../errors';
 import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema, type PreferencesBody } from '../schemas';
@@ -177,12 +178,6 @@ interface OrderFacts {
 type HistoryLine = { event: string; at: string; by: string | null; reason: string | null; details: Record<string, unknown> | null };
 type Notification = { dispatchId: string; audience: string; channel: string; template: string; at: string };
 
-/** Where a notification stands: its dispatch's result and its one recipient (each read by key, never a scan). */
-async function noticeStatus(db: Db, tenantId: string, n: Notification) {
-  const d = await db.Dispatch.findOne({ tenantId, dispatchId: n.dispatchId }, { result: 1, recipients: 1 }).lean();
-  return { ...n, result: d?.result ?? 'queued', to: d?.recipients[0]?.address ?? null, status: d?.recipients[0]?.status ?? 'queued' };
-}
-
 /**
  * O10: an order of the tenant, its exceptions (open and resolved), every notification with its
  * delivery status, and one page of its timeline in time order (the newest by default;
@@ -239,7 +234,14 @@ export async function readOrder(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenantId
     history = lines.map((h) => ({ event: h.event, at: h.at.toISOString(), by: h.by ?? null, reason: h.reason ?? null, details: h.details ?? null }));
     historyCursor = events.length > limit ? lines[0].seq : null;
   }
-  return { orderId, ...facts, exceptions, notifications: await Promise.all(notifications.map((n) => noticeStatus(db, tenantId, n))), history, historyCursor };
+  const dispatches = await noticeRecipients(db, tenantId, notifications.map((n) => n.dispatchId));
+  return {
+    orderId, ...facts, exceptions, history, historyCursor,
+    notifications: notifications.map((n) => {
+      const d = dispatches.get(n.dispatchId);
+      return { ...n, result: d?.result ?? 'queued', to: d?.to ?? null, status: d?.status ?? 'queued' };
+    }),
+  };
 }
 
 /** O4: ops release or cancel a held order with a reason (audited). */

@@ -9,13 +9,15 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { ApiError } from '../errors';
 import {
-  fromSendGrid, fromTwilioStatus, parseSendGridBatch, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, type RoutedEvent, type SendGridEvent,
+  fromSendGrid, parseSendGridBatch, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, withoutNul, type RoutedEvent, type SendGridEvent,
 } from '../../providers/webhook-events';
 import { afterSignatureCheck, errors } from '../openapi';
 import type { ApiLimits } from '../limits';
-import { providerEventsSignal } from '../../workflows/dispatch';
+import { providerEventsSignal } from '../../workflows/legacy/dispatch-v1';
 import type { ProviderEvent } from '../../providers/types';
-import { dispatchWorkflowId } from './dispatches';
+import { dispatchWorkflowId } from '../../db/dispatch-records';
+import { ingestEvents, type IndexedEvent } from '../event-ingest';
+import { routingId } from '../../domain/dispatch';
 import { answerReply } from '../inbound-replies';
 
 /** A signed SendGrid batch older than this is refused: a captured request can't be replayed later. */
@@ -41,47 +43,71 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
   const verifier = new EventWebhook();
 
   /**
-   * Signals each dispatch once with its events; unknown dispatches are acknowledged and logged.
-   * Every item is kept for audit, an invalid one with why (and nothing else done with it).
+   * Events of current dispatches are stored and signalled by position (event-ingest.ts); those of
+   * the first version's dispatches are signalled whole, as that version expects. Unknown
+   * dispatches are acknowledged and logged; what reaches no dispatch is kept for audit, an invalid
+   * event with why (and nothing else done with it).
    */
   async function deliver(provider: 'sendgrid' | 'twilio', items: Array<{ raw: unknown; routed?: RoutedEvent; invalid?: string }>, request: FastifyRequest) {
-    const byWorkflow = new Map<string, { tenantId: string; events: ProviderEvent[] }>();
+    const indexed = items.filter((i): i is { raw: unknown; routed: IndexedEvent } => Boolean(i.routed?.recipient));
+    const firstVersion = items.filter((i) => i.routed && !i.routed.recipient);
+    const [current, legacy] = await Promise.all([
+      indexed.length ? ingestEvents(db, temporal, indexed) : new Map<string, string>(),
+      deliverFirstVersion(firstVersion),
+    ]);
+    const outcomes = new Map([...current, ...legacy]);
+    for (const [workflowId, outcome] of outcomes) {
+      if (outcome === 'unknown_target') request.log.warn({ workflowId }, 'webhook for an unknown or finished dispatch; acknowledged');
+    }
+    // Kept for audit: what reached no running dispatch, and everything of the first version (as it always was).
+    const receivedAt = new Date();
+    const audited = items.filter(({ routed: r }) => !r?.recipient || outcomes.get(dispatchWorkflowId(r.tenantId, r.dispatchId)) === 'unknown_target');
+    if (audited.length) {
+      await db.WebhookEvent.insertMany(audited.map(({ raw, routed: r, invalid }) => {
+        const workflowId = r ? dispatchWorkflowId(r.tenantId, r.dispatchId) : null;
+        return {
+          provider, payload: raw !== null && typeof raw === 'object' ? raw : { value: raw }, receivedAt, eventId: r?.event.eventId ?? null, tenantId: r?.tenantId ?? null, workflowId,
+          outcome: invalid !== undefined ? `invalid: ${invalid}` : workflowId ? outcomes.get(workflowId)! : 'unrouted',
+        };
+      }));
+    }
+  }
+
+  /** The first version's dispatches: each workflow signalled once with its events, whole (it dedupes them itself). */
+  async function deliverFirstVersion(items: Array<{ routed?: RoutedEvent }>) {
+    const byWorkflow = new Map<string, ProviderEvent[]>();
     for (const { routed: r } of items) {
       if (!r) continue;
       const id = dispatchWorkflowId(r.tenantId, r.dispatchId);
-      const entry = byWorkflow.get(id) ?? { tenantId: r.tenantId, events: [] };
-      entry.events.push(r.event);
-      byWorkflow.set(id, entry);
+      byWorkflow.set(id, [...(byWorkflow.get(id) ?? []), r.event]);
     }
     const outcomes = new Map<string, string>();
-    await Promise.all([...byWorkflow].map(async ([workflowId, { events }]) => {
+    await Promise.all([...byWorkflow].map(async ([workflowId, events]) => {
       try {
         await temporal.workflow.getHandle(workflowId).signal(providerEventsSignal, events);
         outcomes.set(workflowId, 'signalled');
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
-        request.log.warn({ workflowId, events: events.length }, 'webhook for an unknown or finished dispatch; acknowledged');
         outcomes.set(workflowId, 'unknown_target');
       }
     }));
-    const receivedAt = new Date();
-    await db.WebhookEvent.insertMany(items.map(({ raw, routed: r, invalid }) => {
-      const workflowId = r ? dispatchWorkflowId(r.tenantId, r.dispatchId) : null;
-      return {
-        provider, payload: raw !== null && typeof raw === 'object' ? raw : { value: raw }, receivedAt, eventId: r?.event.eventId ?? null, tenantId: r?.tenantId ?? null, workflowId,
-        outcome: invalid !== undefined ? `invalid: ${invalid}` : workflowId ? outcomes.get(workflowId)! : 'unrouted',
-      };
-    }));
+    return outcomes;
   }
 
   /**
    * Asynchronous bounces may come back without our custom args: find the dispatch by the
-   * X-Message-Id prefix of `sg_message_id`, and the recipient by address.
+   * X-Message-Id prefix of `sg_message_id` (a lookup by `_id`), and the recipient by address.
    */
   async function routeByMessageId(raw: SendGridEvent): Promise<RoutedEvent | undefined> {
     const messageId = raw.sg_message_id?.split('.')[0];
     if (!messageId) return undefined;
-    const doc = await db.Dispatch.findOne({ 'sendLog.providerMessageId': messageId }, { tenantId: 1, dispatchId: 1, recipients: 1, sendLog: 1 }).lean();
+    const message = await db.ProviderMessage.findById(`sendgrid:${messageId}`).lean();
+    if (message) {
+      const found = message.recipients.find((r) => r.address === raw.email.toLowerCase());
+      return found ? fromSendGrid({ ...raw, relais_tenant: message.tenantId, relais_dispatch: message.dispatchId, relais_index: routingId(found.index!, found.attempt!) }) : undefined;
+    }
+    // A dispatch of the first version of the workflow (its send log is indexed on MongoDB).
+    const doc = await db.LegacyDispatch.findOne({ 'sendLog.providerMessageId': messageId }, { tenantId: 1, dispatchId: 1, recipients: 1, sendLog: 1 }).lean();
     const recipient = doc?.recipients.find((r) => r.address.toLowerCase() === raw.email.toLowerCase());
     if (!doc || !recipient) return undefined;
     return fromSendGrid({ ...raw, relais_tenant: doc.tenantId, relais_dispatch: doc.dispatchId, relais_recipient: `${recipient.recipientId}.${recipient.attempt}` });
@@ -116,7 +142,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       if (!valid) throw new ApiError(401, 'bad_signature', 'signature does not match the body');
 
       let json: unknown;
-      try { json = JSON.parse(request.body.toString('utf8')); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
+      // U+0000 in a field is the provider's to send: stored as U+FFFD (withoutNul), not refused.
+      try { json = withoutNul(JSON.parse(request.body.toString('utf8'))); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
       const batch = parseSendGridBatch(json);
       if (!batch.ok) throw new ApiError(400, 'invalid_request', batch.message);
       // A bad event is kept for audit and skipped; the rest of the batch is applied (issue 14, finding 5).
@@ -147,18 +174,16 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
     validatorCompiler: afterSignatureCheck, // parsed below, after verifyTwilio
     schema: {
       ...twilioDoc, summary: 'Twilio status callback of an SMS/WhatsApp message (N3)',
-      querystring: z.object({ tenant: z.string(), dispatch: z.string(), recipient: z.string() }).partial().describe('set by Relais on the StatusCallback URL'),
+      querystring: z.object({ tenant: z.string(), dispatch: z.string(), index: z.string(), recipient: z.string() }).partial().describe('set by Relais on the StatusCallback URL'),
       body: twilioStatusSchema,
       response: { ...doc.response, 200: twiml },
     },
   }, async (request, reply) => {
-    const params = verifyTwilio(request);
-    const query = request.query as Record<string, string | undefined>;
+    const params = withoutNul(verifyTwilio(request));
+    const query = withoutNul(request.query as Record<string, string | undefined>);
     const parsed = twilioStatusSchema.safeParse(params);
     if (!parsed.success) throw new ApiError(400, 'invalid_request', 'not a Twilio status callback');
-    const event = query.recipient ? fromTwilioStatus(parsed.data, query.recipient, new Date()) : undefined;
-    const routed = event && query.tenant && query.dispatch ? { tenantId: query.tenant, dispatchId: query.dispatch, event } : undefined;
-    await deliver('twilio', [{ raw: { ...params }, routed }], request);
+    await deliver('twilio', [{ raw: { ...params }, routed: routeTwilioStatus(parsed.data, query, new Date()) }], request);
     return reply.status(200).type('text/xml').send('<Response/>');
   });
 
@@ -174,7 +199,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       response: { ...doc.response, 200: { description: 'TwiML: empty, or a <Message> answering the customer', content: { 'text/xml': { schema: z.string() } } } },
     },
   }, async (request, reply) => {
-    const verified = verifyTwilio(request);
+    const verified = withoutNul(verifyTwilio(request));
     const parsedInbound = twilioInboundSchema.safeParse(verified);
     if (!parsedInbound.success) throw new ApiError(400, 'invalid_request', 'not a Twilio inbound message');
     const params = parsedInbound.data;

@@ -37,7 +37,7 @@
     clearTimeout(timer);
     if (statusLine.dataset.settled === 'true') return;
     timer = setTimeout(function () {
-      fetchPage(location.pathname).then(function (r) { if (r.ok) swap(r.doc); poll(); }, poll);
+      fetchPage(location.pathname + location.search).then(function (r) { if (r.ok) swap(r.doc); poll(); }, poll);
     }, 2000);
   }
 

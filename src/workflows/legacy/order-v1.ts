@@ -8,7 +8,7 @@ import {
   allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
-import { noticeRecipient, startDetachedDispatch } from '../dispatch';
+import { noticeRecipient, startDetachedDispatch } from './dispatch-v1';
 import { eventReason, isFinished, transition, type ExceptionType, type OrderState } from '../../domain/order';
 import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, reasonWords } from '../../domain/order-words';
 import { holdReason, type RiskAssessment } from '../../domain/risk';

@@ -284,7 +284,7 @@ describe('SMS ≤ 320 characters with realistic data', () => {
   // Each reason with the exception it opens (src/domain/order.ts); only an allocation failure has details.
   const EXCEPTION_OF: Record<string, keyof typeof EXCEPTION_LABELS> = {
     out_of_stock: 'unfulfillable', not_found_at_location: 'unfulfillable',
-    address_or_contact: 'on_hold', suspicious_behaviour: 'on_hold',
+    address_or_contact: 'on_hold', no_valid_contact: 'on_hold', suspicious_behaviour: 'on_hold',
     label_or_invoice_unavailable: 'rts_failed', pincode_unserviceable: 'rts_failed', dimension_mismatch: 'rts_failed', not_ready_in_time: 'rts_failed',
     customer_cancelled: 'handover_failed', pickup_refused: 'handover_failed',
     no_tracking_update: 'stuck_in_transit', not_scanned_since_handover: 'stuck_in_transit',

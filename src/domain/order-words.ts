@@ -27,6 +27,10 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
     reason: { fr: 'l\'adresse ou les coordonnées du client sont incomplètes ou inexactes', en: 'the customer\'s address or contact details are incomplete or inaccurate' },
     action: { fr: 'nous avons demandé au client de confirmer son adresse ; libérez ou annulez la commande si besoin', en: 'we asked the customer to confirm their address; release or cancel the order if needed' },
   },
+  no_valid_contact: {
+    reason: { fr: 'ni le téléphone ni l\'e-mail du client ne permettent de le joindre', en: 'neither the customer\'s phone nor their email can reach them' },
+    action: { fr: 'impossible de lui demander : obtenez un contact valide sur le canal de vente, puis libérez ou annulez', en: 'we could not ask them: get a valid phone or email from the sales channel, then release or cancel' },
+  },
   suspicious_behaviour: {
     reason: { fr: 'le client a annulé ou refusé plusieurs commandes récemment', en: 'the customer cancelled or refused several recent orders' },
     action: { fr: 'vérifiez l\'historique du client, puis libérez ou annulez la commande', en: 'check the customer\'s history, then release or cancel the order' },
@@ -160,6 +164,13 @@ export const itemDetails = (sku: string, location: string | null | undefined, lo
 
 export const exceptionLabel = (type: ExceptionType, locale: Locale) => EXCEPTION_LABELS[type][locale];
 export const stuckCauseLabel = (cause: string, locale: Locale) => STUCK_CAUSE_LABELS[cause as StuckCause]?.[locale] ?? cause;
-export const resolutionWords = (resolution: string, locale: Locale) => RESOLUTION_WORDS[resolution]?.[locale] ?? resolution;
+/** A resolution in someone's own words: `released by <who>: <why>` (O4), `resolved by <who>: <note>` (a seller's note). */
+const BY_SOMEONE = /^(released|cancelled|resolved) by (.+?): ([\s\S]*)$/;
+const BY_WORDS: Record<string, Words> = { released: { fr: 'libérée par', en: 'released by' }, cancelled: { fr: 'annulée par', en: 'cancelled by' }, resolved: { fr: 'résolue par', en: 'resolved by' } };
+export const resolutionWords = (resolution: string, locale: Locale) => {
+  const by = BY_SOMEONE.exec(resolution);
+  if (by) return `${BY_WORDS[by[1]][locale]} ${by[2]}${locale === 'fr' ? ' : ' : ': '}${by[3]}`;
+  return RESOLUTION_WORDS[resolution]?.[locale] ?? resolution;
+};
 export const reasonWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.reason[locale] ?? reason;
 export const actionWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.action[locale] ?? '';

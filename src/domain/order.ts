@@ -24,7 +24,7 @@ export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
 export const REASONS = {
   unfulfillable: ['out_of_stock', 'not_found_at_location'],
-  on_hold: ['address_or_contact', 'suspicious_behaviour'],
+  on_hold: ['address_or_contact', 'no_valid_contact', 'suspicious_behaviour'],
   rts_failed: ['label_or_invoice_unavailable', 'pincode_unserviceable', 'dimension_mismatch', 'not_ready_in_time'],
   handover_failed: ['customer_cancelled', 'pickup_refused'],
   stuck_in_transit: ['no_tracking_update', 'not_scanned_since_handover', 'misrouted', 'natural_disaster', 'strike', 'operational', 'untraceable', 'lost_or_damaged'],

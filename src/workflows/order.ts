@@ -353,8 +353,10 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
       moveTo('on_hold');
       s.hold = { reason: hold, since: now() };
       touch('hold');
-      open('on_hold', hold, s.risk.reasons.map((r) => r.detail).join('; '));
-      if (hold === 'address_or_contact') {
+      // Nobody can reach a customer whose phone and email are both invalid: the seller is told so, and nothing is sent to them.
+      const unreachable = s.risk.reasons.some((r) => r.code === 'no_valid_contact');
+      open('on_hold', unreachable ? 'no_valid_contact' : hold, s.risk.reasons.map((r) => r.detail).join('; '));
+      if (hold === 'address_or_contact' && !unreachable) {
         // O3: the customer confirms or corrects the address through a signed, expiring, single-use link.
         const request = {
           tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone, companyName: input.tenantName, locale,

@@ -140,8 +140,10 @@ test('every event that resolves an exception says how in both languages, never b
     for (const locale of ['fr', 'en'] as const) expect(resolutionWords(type, locale)).toBe(RESOLUTION_WORDS[type][locale]);
   }
   expect(resolutionWords('tracking_update', 'fr')).toBe('le transporteur a de nouveau mis à jour le suivi');
-  // An operator's own words (release, cancel) are kept as they are.
-  expect(resolutionWords('released by k1: checked by phone', 'fr')).toBe('released by k1: checked by phone');
+  // An operator's or a seller's own words are kept, introduced in the reader's language.
+  expect(resolutionWords('released by k1: checked by phone', 'fr')).toBe('libérée par k1 : checked by phone');
+  expect(resolutionWords('released by k1: checked by phone', 'en')).toBe('released by k1: checked by phone');
+  expect(resolutionWords('resolved by Sam (key k1): refunded: on Shopify', 'fr')).toBe('résolue par Sam (key k1) : refunded: on Shopify');
 });
 
 test('O1: where the item is, in the seller\'s language', () => {

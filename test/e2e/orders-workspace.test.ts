@@ -403,6 +403,12 @@ describe('item 5: risk', () => {
     const order = await get('ws-unreachable');
     expect(order.hold.reason).toBe('address_or_contact');
     expect(order.risk.reasons.map((r: any) => r.code)).toEqual(['phone_invalid', 'email_invalid', 'no_valid_contact']);
+    // The seller is told nobody could be asked; nothing goes to the customer's unusable contacts.
+    const alert = await stack.waitFor('the seller alert', async () => sellerAlerts('ws-unreachable')[0]);
+    expect(alert.text).toContain('we could not ask them: get a valid phone or email from the sales channel');
+    expect((await get('ws-unreachable')).exceptions).toEqual([expect.objectContaining({ type: 'on_hold', reason: 'no_valid_contact' })]);
+    expect(order.confirmation).toBeNull();
+    expect((await get('ws-unreachable')).notifications.filter((n: any) => n.audience === 'customer')).toEqual([]);
   });
 });
 

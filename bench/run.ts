@@ -5,6 +5,7 @@
 //   npm run bench -- --only store --store-sizes 10,10000,100000 --stores postgresql,sqlite
 //   npm run bench -- --only ingest,bounce           a dispatch as it grows; bounce → escalation
 //   npm run bench -- --only open-orders --open-orders 10000 --cache 250
+//   npm run bench -- --only order-list --order-list-sizes 1000,10000   the orders workspace's list and counts
 //   npm run bench -- --target cluster   dispatches and orders with 1, 2 and 3 worker processes,
 //                                       on the dev server and on a real cluster (PostgreSQL), same run
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -25,6 +26,7 @@ import { startLocalServers, type StoreKind } from '../test/support/servers';
 import { orderEventUpdate, orderStateQuery } from '../src/workflows/order-contract';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchStore, storeTable } from './store';
+import { benchOrderList } from './order-list';
 import { ActivityTimes, benchBounceToEscalation, benchIngest, postEvents } from './dispatch-scale';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -40,11 +42,12 @@ const { values: args } = parseArgs({
     store: { type: 'string', default: 'postgresql' },
     stores: { type: 'string', default: 'postgresql,sqlite' },
     'store-sizes': { type: 'string', default: '10,10000,100000' },
+    'order-list-sizes': { type: 'string', default: '100,1000,10000' },
     'ingest-sizes': { type: 'string', default: '10,100,1000' },
     'ingest-events': { type: 'string', default: '5' },
     bounces: { type: 'string', default: '30' },
     cache: { type: 'string' },
-    only: { type: 'string', default: 'store,dispatches,webhooks,ingest,bounce,orders,open-orders' },
+    only: { type: 'string', default: 'store,order-list,dispatches,webhooks,ingest,bounce,orders,open-orders' },
     target: { type: 'string', default: 'dev' },
     workers: { type: 'string', default: '1,2,3' },
   },
@@ -312,7 +315,13 @@ async function main() {
       const rows = await benchStore({ kinds: args.stores!.split(',') as StoreKind[], sizes, dir, say, load });
       tables.push(`### The embedded store (median of up to 15 runs; load average at the row's last size in the log)\n\n${storeTable(rows, sizes)}`);
     }
-    const rest = [...only].filter((o) => o !== 'store');
+    if (only.has('order-list')) {
+      const sizes = args['order-list-sizes']!.split(',').map(Number);
+      say(`order list: the workspace's pages and counts at ${sizes.join(', ')} orders with an open exception (${args.stores})`);
+      const rows = await benchOrderList({ kinds: args.stores!.split(',') as StoreKind[], sizes, dir, say, load });
+      tables.push(`### The orders workspace's list (median of up to 15 runs; columns: orders with an open exception, each beside 3 ended ones)\n\n${storeTable(rows, sizes)}`);
+    }
+    const rest = [...only].filter((o) => o !== 'store' && o !== 'order-list');
     if (rest.length) tables.push(await benchWorkflows(new Set(rest), machine, dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -112,30 +112,39 @@ function operations(db: Db, tenantId: string, size: () => number) {
   };
 }
 
-export async function benchStore(options: { kinds: StoreKind[]; sizes: number[]; dir: string; say: (msg: string) => void; load: () => string }): Promise<StoreRow[]> {
+/**
+ * Fills a store of each kind to each size in turn and times each operation there (the shared
+ * loop of the store and order-list sections): `fill` adds documents from one size to the next,
+ * `operations` are built once and read the current size through `size()`.
+ */
+export async function benchOnStores(options: {
+  kinds: StoreKind[]; sizes: number[]; dir: string; say: (msg: string) => void; load: () => string;
+  section: string; unit: string;
+  fill(db: Db, from: number, to: number): Promise<void>;
+  operations(db: Db, size: () => number): Record<string, (i: number) => Promise<unknown>>;
+}): Promise<StoreRow[]> {
   const rows: StoreRow[] = [];
   for (const kind of options.kinds) {
     const store = await startFerretStore(kind, options.dir);
-    const db = await connectDb(store.uri, { dbName: `relais_store_${randomBytes(3).toString('hex')}` });
-    const tenantId = 'bench';
+    const db = await connectDb(store.uri, { dbName: `relais_bench_${randomBytes(3).toString('hex')}` });
     let stored = 0;
     const tooSlow = new Set<string>();
     try {
-      const ops = operations(db, tenantId, () => stored);
+      const ops = options.operations(db, () => stored);
       for (const size of options.sizes) {
-        options.say(`store (${store.label}): filling to ${size} dispatches and ${size} orders`);
-        await fill(db, tenantId, stored, size, options.say);
+        options.say(`${options.section} (${store.label}): filling to ${size} ${options.unit}`);
+        await options.fill(db, stored, size);
         stored = size;
         for (const [measure, op] of Object.entries(ops)) {
           if (tooSlow.has(measure)) {
-            options.say(`  ${store.label}, ${size} stored: ${measure}: skipped (over ${TOO_SLOW_MS / 1000} s at a smaller size)`);
+            options.say(`  ${store.label}, ${size}: ${measure}: skipped (over ${TOO_SLOW_MS / 1000} s at a smaller size)`);
             continue;
           }
           const { ms, reps } = await timeIt(op);
           if (ms > TOO_SLOW_MS) tooSlow.add(measure);
           const row = { store: store.label, stored: size, measure, ms, reps, load: options.load() };
           rows.push(row);
-          options.say(`  ${store.label}, ${size} stored: ${measure}: ${ms.toFixed(1)} ms (median of ${reps}; load ${row.load})`);
+          options.say(`  ${store.label}, ${size}: ${measure}: ${ms.toFixed(1)} ms (median of ${reps}; load ${row.load})`);
         }
       }
     } finally {
@@ -145,6 +154,15 @@ export async function benchStore(options: { kinds: StoreKind[]; sizes: number[];
     }
   }
   return rows;
+}
+
+export function benchStore(options: { kinds: StoreKind[]; sizes: number[]; dir: string; say: (msg: string) => void; load: () => string }): Promise<StoreRow[]> {
+  const tenantId = 'bench';
+  return benchOnStores({
+    ...options, section: 'store', unit: 'dispatches and as many orders',
+    fill: (db, from, to) => fill(db, tenantId, from, to, options.say),
+    operations: (db, size) => operations(db, tenantId, size),
+  });
 }
 
 /** The rows as a table: one line per measure and store, one column per size. */

@@ -44,4 +44,4 @@ export const metrics = {
 };
 
 /** Order exception reasons that only a timer opens, and the rule each comes from. */
-export const TIMER_EXCEPTION_RULES: Record<string, 'O5' | 'O7'> = { not_ready_in_time: 'O5', no_tracking_update: 'O7' };
+export const TIMER_EXCEPTION_RULES: Record<string, 'O5' | 'O7'> = { not_ready_in_time: 'O5', no_tracking_update: 'O7', not_scanned_since_handover: 'O7' };

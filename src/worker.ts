@@ -5,6 +5,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type 
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
 import { connectDb } from './db/models';
+import { backfillOrderList } from './db/order-list';
 import { loadConfig, type Config } from './config';
 import { Templates } from './templates';
 import { createLogger } from './logger';
@@ -95,6 +96,8 @@ async function main() {
   if (!config.LINK_SECRET) throw new Error('LINK_SECRET is not set: the worker signs document links with it (32+ random characters)');
   const { sdkMetricsUrl } = await installRuntime(log);
   const db = await connectDb(config.MONGODB_URI, { log });
+  // Once per database: orders recorded before the orders list existed get their entry (issue 18).
+  await backfillOrderList(db, log);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   // Outbound webhooks: publishing an event starts its delivery workflows through a client of the same namespace.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));

@@ -91,6 +91,17 @@ const CASES: Case[] = [
     },
   },
   {
+    // Issue 18: a delay the seller tells the customer about, in transit with its cause (O5, O7).
+    type: 'order_delayed', audience: 'customer',
+    data: (locale) => ({ ...customer(locale), inTransit: true, cause: REASON_WORDS.strike.reason[locale] }),
+    keys: (d) => [ORDER, 'Maison Lumière', String(d.cause)],
+    required: {
+      email: ['tenantName', 'customerName', 'orderId', 'companyName', 'inTransit', 'cause'],
+      sms: ['companyName', 'orderId', 'inTransit', 'cause'],
+      whatsapp: ['customerName', 'companyName', 'orderId', 'inTransit', 'cause'],
+    },
+  },
+  {
     type: 'delivery_failed_customer', audience: 'customer',
     data: (locale) => ({
       ...customer(locale), reason: REASON_WORDS.customer_unavailable.reason[locale],
@@ -171,6 +182,7 @@ describe('nullable and empty values render cleanly', () => {
     ['order_exception', 'no details', (l) => ({ ...byType('order_exception').data(l), details: null }), /(Détails|Details)\s*:|SKU/],
     ['order_exception', 'no details, empty action', (l) => ({ ...byType('order_exception').data(l), details: null, action: '' }), /(À faire|A faire|What to do|To do)\s*:/i],
     ['order_exception_resolved', 'empty resolution', (l) => ({ ...byType('order_exception_resolved').data(l), resolution: '' }), /(Résolution|Resolution|How it was resolved)\s*:/],
+    ['order_delayed', 'no cause, before handover', (l) => ({ ...byType('order_delayed').data(l), cause: null, inTransit: false }), /(Raison|Reason)\s*:|\(\s*\)/],
     ['delivery_failed_customer', 'no contact link', (l) => ({ ...byType('delivery_failed_customer').data(l), contactUrl: null }), /(Nous contacter|Contact us)/],
     ['delivery_failed_customer', 'no contact link, empty next step', (l) => ({ ...byType('delivery_failed_customer').data(l), contactUrl: null, nextStep: '' }), /(La suite|What happens next)\s*:/],
   ];
@@ -272,10 +284,11 @@ describe('SMS ≤ 320 characters with realistic data', () => {
   // Each reason with the exception it opens (src/domain/order.ts); only an allocation failure has details.
   const EXCEPTION_OF: Record<string, keyof typeof EXCEPTION_LABELS> = {
     out_of_stock: 'unfulfillable', not_found_at_location: 'unfulfillable',
-    address_or_contact: 'on_hold', suspicious_behaviour: 'on_hold',
+    address_or_contact: 'on_hold', no_valid_contact: 'on_hold', suspicious_behaviour: 'on_hold',
     label_or_invoice_unavailable: 'rts_failed', pincode_unserviceable: 'rts_failed', dimension_mismatch: 'rts_failed', not_ready_in_time: 'rts_failed',
     customer_cancelled: 'handover_failed', pickup_refused: 'handover_failed',
-    no_tracking_update: 'stuck_in_transit',
+    no_tracking_update: 'stuck_in_transit', not_scanned_since_handover: 'stuck_in_transit',
+    misrouted: 'stuck_in_transit', natural_disaster: 'stuck_in_transit', strike: 'stuck_in_transit', operational: 'stuck_in_transit', untraceable: 'stuck_in_transit', lost_or_damaged: 'stuck_in_transit',
     customer_unavailable: 'delivery_failed', refused: 'delivery_failed', cancelled: 'delivery_failed',
     cod_not_ready: 'delivery_failed', address_incorrect: 'delivery_failed', unreachable: 'delivery_failed',
   };
@@ -302,6 +315,11 @@ describe('SMS ≤ 320 characters with realistic data', () => {
     const body = templates.renderMessage('sms', 'delivery_failed_customer', locale, data);
     expect(body.length).toBeLessThanOrEqual(320);
     expect(body).toContain(CONTACT);
+  });
+
+  test.each(LOCALES.flatMap((l) => ['misrouted', 'natural_disaster', 'strike', 'operational', 'untraceable', 'lost_or_damaged'].map((c) => [c, l] as const)))('order_delayed in transit, cause %s, %s', (cause, locale) => {
+    const data = { ...byType('order_delayed').data(locale), cause: REASON_WORDS[cause].reason[locale] };
+    expect(templates.renderMessage('sms', 'order_delayed', locale, data).length).toBeLessThanOrEqual(320);
   });
 
   test.each(LOCALES)('order_exception_resolved with the longest label (%s)', (locale) => {

@@ -349,7 +349,7 @@ describe('template lookup', () => {
     const fr = templates.types(channel, 'fr');
     expect(fr).toEqual(templates.types(channel, 'en'));
     // Order templates are covered by test/order-templates.test.ts.
-    const ORDER_TYPES = ['address_confirmation', 'delivery_delay', 'delivery_failed_customer', 'order_exception', 'order_exception_resolved'];
+    const ORDER_TYPES = ['address_confirmation', 'delivery_delay', 'delivery_failed_customer', 'order_delayed', 'order_exception', 'order_exception_resolved'];
     expect(fr).toEqual([...CASES.filter((c) => c.channels.includes(channel)).map((c) => c.type), ...ORDER_TYPES].sort());
     for (const locale of LOCALES) {
       for (const type of fr) {

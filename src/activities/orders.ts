@@ -4,6 +4,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { TIMER_EXCEPTION_RULES, metrics } from '../metrics';
 import type { Db } from '../db/models';
 import { assessRisk, type RiskAssessment } from '../domain/risk';
+import { isFinished } from '../domain/order';
+import { legacyOpenExceptions, writeListEntry } from '../db/order-list';
 import { effectivePreferences, type ChannelChoice } from '../domain/preferences';
 import { signLink } from '../links';
 import type { OpenException, OrderDetails, OrderSummary, TimelineEntry } from '../workflows/order-contract';
@@ -17,13 +19,27 @@ export interface OrderChanges {
   orderId: string;
   /** The workflow's count of writes: an older write never overwrites a newer one. */
   version: number;
-  /** On the first write only. */
+  /** On the first write only: the customer, and when the order was placed (its workflow's start). */
   customer?: OrderDetails['customer'];
-  set: Partial<Pick<OrderSummary, 'state' | 'address' | 'risk' | 'hold' | 'stuck' | 'lastTrackingAt' | 'restocked' | 'confirmation'>>;
+  placedAt?: string;
+  /** The order's number in the tenant's placing order, given by the API (orders started before issue 18 have none). */
+  number?: number;
+  set: Partial<Pick<OrderSummary,
+    'state' | 'address' | 'risk' | 'hold' | 'stuck' | 'lastTrackingAt' | 'restocked' | 'confirmation' | 'ended' | 'documents' | 'carrier' | 'dimensions' | 'stuckCause'>>;
   timeline: TimelineEntry[];
   opened: OpenException[];
   resolved: Array<{ n: number; resolvedAt: string; resolution: string }>;
+  /** Open stuck exceptions given a cause since the last write (O7). Absent from writes scheduled before issue 18. */
+  causes?: Array<{ n: number; cause: string }>;
+  /**
+   * What the orders list shows and filters (issue 18), as it stands after this write: written whole
+   * every time, so it never depends on an earlier write. Absent from writes scheduled before issue 18.
+   */
+  listing?: OrderListing;
 }
+
+/** An order as the orders list needs it: its state, whether it is stuck or has ended, its open exceptions. */
+export interface OrderListing { state: string; stuck: boolean; ended: boolean; open: OpenException[] }
 
 const duplicateKey = (err: unknown) => (err as { code?: number }).code === 11000 || ((err as { writeErrors?: Array<{ code?: number }> }).writeErrors ?? []).every((e) => e.code === 11000) && Boolean((err as { writeErrors?: unknown[] }).writeErrors?.length);
 
@@ -66,7 +82,7 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
     }
   };
   return {
-    async assessOrderRisk(request: { tenantId: string; orderId: string; customer: OrderDetails['customer'] }): Promise<RiskAssessment> {
+    async assessOrderRisk(request: { tenantId: string; orderId: string; customer: OrderDetails['customer']; addressConfirmed?: boolean }): Promise<RiskAssessment> {
       const histories = await Promise.all(historyIds(request.tenantId, request.customer).map((id) => db.CustomerHistory.findById(id).lean()));
       // The same past order may be known by both the email and the phone: count it once.
       const others = (field: 'cancelled' | 'failedDeliveries') =>
@@ -74,6 +90,7 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
       return assessRisk({
         address: request.customer.address, phone: request.customer.phone, email: request.customer.email,
         history: { cancellations: others('cancelled'), failedDeliveries: others('failedDeliveries') },
+        addressConfirmed: request.addressConfirmed,
       });
     },
 
@@ -113,23 +130,37 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
           .catch((err) => { if (!duplicateKey(err)) throw err; });
       }
       for (const e of changes.opened) {
-        const fresh = await db.OrderException.create({ _id: key(e.n), tenantId, orderId, n: e.n, type: e.type, reason: e.reason, details: e.details, openedAt: new Date(e.openedAt) })
+        const fresh = await db.OrderException.create({ _id: key(e.n), tenantId, orderId, n: e.n, type: e.type, reason: e.reason, details: e.details, cause: e.cause ?? null, open: true, openedAt: new Date(e.openedAt) })
           .then(() => true, (err) => { if (duplicateKey(err)) return false; throw err; });
         // O5/O7 fired: counted once, by the write that first records the exception.
         if (fresh && TIMER_EXCEPTION_RULES[e.reason]) metrics.timerRuleFirings.inc({ rule: TIMER_EXCEPTION_RULES[e.reason] });
       }
       for (const r of changes.resolved) {
-        await db.OrderException.updateOne({ _id: key(r.n) }, { $set: { resolvedAt: new Date(r.resolvedAt), resolution: r.resolution } });
+        await db.OrderException.updateOne({ _id: key(r.n) }, { $set: { resolvedAt: new Date(r.resolvedAt), resolution: r.resolution, open: false } });
       }
+      for (const c of changes.causes ?? []) await db.OrderException.updateOne({ _id: key(c.n) }, { $set: { cause: c.cause } });
       const { confirmation, ...set } = changes.set;
       await db.Order.updateOne(
         { tenantId, orderId, stateVersion: { $lt: changes.version } },
         {
           $set: { ...set, ...(confirmation ? { confirmation: { expiresAt: confirmation.expiresAt, used: confirmation.used } } : {}), stateVersion: changes.version },
-          $setOnInsert: { workflowId: `order/${tenantId}/${orderId}`, ...(changes.customer ? { customer: changes.customer } : {}) },
+          $setOnInsert: {
+            workflowId: `order/${tenantId}/${orderId}`, ...(changes.customer ? { customer: changes.customer } : {}), ...(changes.placedAt ? { placedAt: new Date(changes.placedAt) } : {}),
+          },
         },
         { upsert: true },
       ).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; }); // an older write lost the race: fine
+      if (changes.listing) {
+        // An order of lifecycle 2 that ended with an exception still open (a customer's cancellation
+        // after packing): closed here, so no finished order keeps one (issue 18 item 4).
+        const leftOpen = changes.listing.ended ? changes.listing.open : [];
+        for (const e of leftOpen) await db.OrderException.updateOne({ _id: key(e.n), resolvedAt: null }, { $set: { resolvedAt: new Date(), resolution: 'order_ended', open: false } });
+        const open = changes.listing.ended ? [] : changes.listing.open;
+        await writeListEntry(db, {
+          tenantId, orderId, version: changes.version, state: changes.listing.state, stuck: changes.listing.stuck, ended: changes.listing.ended, open,
+          customerName: changes.customer?.name ?? null, placedAt: changes.placedAt ? new Date(changes.placedAt) : undefined, number: changes.number,
+        });
+      }
       // O2: what this order will say about its customer next time ($addToSet: a repeated write adds nothing).
       const record = {
         ...(changes.set.state === 'cancelled' ? { cancelled: orderId } : {}),
@@ -154,6 +185,11 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
           $setOnInsert: { workflowId: `order/${tenantId}/${orderId}` } },
         { upsert: true },
       ).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; }); // an older write lost the race: fine
+      // The orders list (issue 18): the view's open exceptions, none once the order has ended.
+      await writeListEntry(db, {
+        tenantId, orderId, version: state.version, state: state.state, stuck: state.stuck, ended: isFinished(state.state),
+        open: isFinished(state.state) ? [] : legacyOpenExceptions(state), customerName: request.customer.name,
+      });
       if (written && (written.modifiedCount === 1 || written.upsertedCount === 1)) {
         for (const e of timerExceptions) if (!recorded.has(`${e.reason}@${e.openedAt}`)) metrics.timerRuleFirings.inc({ rule: TIMER_EXCEPTION_RULES[e.reason] });
       }

@@ -15,6 +15,12 @@ import { errors } from './openapi';
 export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
   roles.some((r) => principal.roles.includes(r) || (r !== 'platform' && principal.tenantId !== null && principal.roles.includes('admin')));
 
+/**
+ * Who did something, as audits and an order's timeline record it: the person's name given at the
+ * operator pages' sign-in with the key's id, or the API key's id alone.
+ */
+export const actorOf = (principal: Principal): string => (principal.person ? `${principal.person} (key ${principal.keyId})` : principal.keyId);
+
 /** What every route behind an API key documents: the key, and the errors auth and validation may give. */
 export const authenticated = { security: [{ apiKey: [] }] };
 export const apiErrors = (...more: number[]) => errors(400, 401, 403, ...more);

@@ -4,6 +4,8 @@ import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
 import { ROLES } from '../db/api-keys';
 import { TENANT_EVENT_TYPES, type TenantEventType } from '../domain/tenant-events';
+import { EXCEPTION_TYPES, ORDER_STATES, STUCK_CAUSES } from '../domain/order';
+import { DOCUMENT_KINDS, TOLD_NOTICES } from '../domain/seller-actions';
 
 // Every rule is written so that it lands in the OpenAPI document (src/api/openapi.ts): a
 // `.refine()` is invisible there, so formats are regexes, character classes ASCII ([0-9], not
@@ -202,10 +204,64 @@ export const orderEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('handed_over') }),
   z.object({ type: z.literal('handover_failed'), reason: reasonOf(['customer_cancelled', 'pickup_refused']) }),
   z.object({ type: z.literal('pickup_requested') }),
-  z.object({ type: z.literal('tracking_update'), status: plain().min(1).max(200), location: plain().min(1).max(200), at: z.iso.datetime({ offset: true }) }),
+  z.object({
+    type: z.literal('tracking_update'), status: plain().min(1).max(200), location: plain().min(1).max(200), at: z.iso.datetime({ offset: true }),
+    stuckCause: z.enum(STUCK_CAUSES).optional().describe('the carrier reports why the parcel is held up (O7): the order is flagged stuck with this cause, and stays so until an update without one'),
+  }),
   z.object({ type: z.literal('delivered') }),
   z.object({ type: z.literal('delivery_failed'), reason: reasonOf(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable']) }),
 ]);
+
+/**
+ * GET /v1/orders (issue 18): the orders workspace. By default the orders with an open exception,
+ * oldest placed first; `exception` narrows to one type (or `all`: every order). Every filter is an
+ * equality the store serves from an index, bar the created range (docs/architecture.md, "The orders list").
+ */
+export const listOrdersQuery = z.object({
+  exception: z.enum(['open', ...EXCEPTION_TYPES, 'all']).default('open')
+    .describe('`open` (default): orders with any open exception; an exception type: those with it open; `all`: every order'),
+  state: z.enum(ORDER_STATES).optional(),
+  stuck: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('only stuck orders (true), or none of them (false)'),
+  held: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('only orders on hold (true), or none of them (false)'),
+  from: z.iso.datetime({ offset: true }).optional().describe('placed at or after'),
+  to: z.iso.datetime({ offset: true }).optional().describe('placed at or before'),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'the nextCursor of the previous page').optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  counts: z.enum(['true', 'false']).transform((v) => v === 'true').default(true).describe('with the workspace\'s counts of open exceptions by type (default true)'),
+});
+export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;
+
+const note = () => optionalText(500).nullish().transform((v) => v || null);
+const measure = (max: number) => z.number().positive().max(max);
+
+/** The seller's actions on an order (issue 18; src/domain/seller-actions.ts), but the upload (POST …/documents). */
+export const sellerActionSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('change_carrier'), carrier: text(100), note: note() }),
+  z.object({
+    type: z.literal('fix_dimensions'),
+    dimensions: z.object({ lengthCm: measure(1000), widthCm: measure(1000), heightCm: measure(1000), weightKg: measure(1000) }),
+    note: note(),
+  }),
+  z.object({ type: z.literal('request_pickup'), note: note() }),
+  z.object({
+    type: z.literal('tell_customer'), notice: z.enum(TOLD_NOTICES),
+    channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).min(1, 'at least one channel').max(3).transform((c) => [...new Set(c)]),
+    note: note(),
+  }),
+  z.object({ type: z.literal('record_stuck_cause'), cause: z.enum(STUCK_CAUSES), note: note() }),
+  z.object({ type: z.literal('resolve'), exception: z.enum(EXCEPTION_TYPES), note: text(500) }),
+]);
+export type SellerActionBody = z.infer<typeof sellerActionSchema>;
+
+/**
+ * POST /v1/orders/:id/documents (multipart/form-data): the label or the invoice. `file` is the file
+ * part; its size and type (PDF, PNG, JPEG, read from its first bytes) are checked by the route.
+ */
+export const uploadDocumentSchema = z.object({
+  kind: z.enum(DOCUMENT_KINDS),
+  file: z.string().meta({ format: 'binary', description: 'the file: PDF, PNG or JPEG, at most 10 MiB' }),
+  note: note(),
+});
 
 export const opsActionSchema = z.object({ reason: plain().max(500).regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)').trim() });
 

@@ -16,6 +16,7 @@ import { tenantRoutes } from './routes/tenants';
 import { settingsRoutes } from './routes/settings';
 import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
+import { orderWorkspaceRoutes } from './routes/order-workspace';
 import { confirmRoutes } from './routes/confirm';
 import { keyRoutes } from './routes/keys';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
@@ -119,6 +120,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await settingsRoutes(scope, deps); });
   app.register(async (scope) => { await documentRoutes(scope, deps, limits); });
   app.register(async (scope) => { await orderRoutes(scope, deps); });
+  app.register(async (scope) => { await orderWorkspaceRoutes(scope, deps); });
   app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
   app.register(async (scope) => { await keyRoutes(scope, deps); });
   app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });

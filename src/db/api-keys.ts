@@ -6,7 +6,8 @@ import type { Db } from './models';
 export const ROLES = ['admin', 'dispatch:write', 'log:read', 'orders:write', 'ops', 'platform'] as const;
 export type Role = (typeof ROLES)[number];
 
-export interface Principal { keyId: string; tenantId: string | null; roles: Role[] }
+/** `person`: the name an operator gave when signing in to the pages (never set for an API call). */
+export interface Principal { keyId: string; tenantId: string | null; roles: Role[]; person?: string | null }
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 

@@ -355,6 +355,16 @@ const orderSchema = new Schema({
   restocked: { type: Boolean, default: undefined },
   /** The pending address confirmation: when it expires and whether it was used (never its nonce). */
   confirmation: { type: Schema.Types.Mixed, default: undefined },
+  /** When its workflow started (orders recorded before issue 18 have only `createdAt`). */
+  placedAt: { type: Date, default: undefined },
+  /** Issue 18, lifecycle 3: whether the order has ended (lifecycle 2: its state says so). */
+  ended: { type: Boolean, default: undefined },
+  /** The label and invoice the seller uploaded (their files: the `order_documents` GridFS bucket). */
+  documents: { type: Schema.Types.Mixed, default: undefined },
+  /** The carrier, once the seller changed it; the dimensions, once fixed; why the parcel is stuck. */
+  carrier: { type: String, default: undefined },
+  dimensions: { type: Schema.Types.Mixed, default: undefined },
+  stuckCause: { type: String, default: undefined },
   view: { type: Schema.Types.Mixed, default: undefined },
   stateVersion: { type: Number, default: 0 },
 }, { timestamps: true, versionKey: false });
@@ -389,11 +399,49 @@ const orderExceptionSchema = new Schema({
   type: { type: String, required: true },
   reason: { type: String, required: true },
   details: { type: String, default: null },
+  /** A stuck exception: why the parcel is held up, once known (O7). */
+  cause: { type: String, default: null },
+  /** Whether it is still open (an equality the embedded store can look up; `resolvedAt: null` is not one). */
+  open: { type: Boolean, default: undefined },
   openedAt: { type: Date, required: true },
   resolvedAt: { type: Date, default: null },
   resolution: { type: String, default: null },
 }, { versionKey: false });
 orderExceptionSchema.index({ tenantId: 1, orderId: 1 });
+
+/**
+ * The orders list (issue 18): one small document per order, `<tenant>/<orderId>`, with what the
+ * list filters on and shows (state, stuck, its open exceptions, when it was placed) and where it is
+ * read from: its number in the tenant's placing order, and the section (100) and block (2,000) of
+ * numbers holding it (src/db/order-list.ts: a page reads by these keys, never by a sort over all).
+ * Written whole by the order's own projection write, version-guarded like the order.
+ */
+const orderListSchema = new Schema({
+  _id: { type: String, required: true },
+  tenantId: { type: String, required: true },
+  orderId: { type: String, required: true },
+  seq: { type: Number, required: true },
+  section: { type: Number, required: true },
+  block: { type: Number, required: true },
+  state: { type: String, required: true },
+  /** Whether any exception is open: the workspace's default listing. */
+  open: { type: Boolean, required: true },
+  /** The types of the open exceptions (an array: equality on one type finds the order). */
+  types: { type: [String], default: [] },
+  exceptions: { type: [{ n: Number, type: { type: String }, reason: String, cause: String, openedAt: Date, _id: false }], default: [] },
+  stuck: { type: Boolean, required: true },
+  ended: { type: Boolean, required: true },
+  customerName: { type: String, default: null },
+  /** When the order was placed: the list's created range. */
+  placedAt: { type: Date, required: true },
+  stateVersion: { type: Number, required: true },
+}, { versionKey: false });
+// Each field a page filters on by equality (the embedded store serves those from an index: GIN twins, docs/architecture.md).
+orderListSchema.index({ tenantId: 1, block: 1, open: 1 });
+orderListSchema.index({ tenantId: 1, section: 1, open: 1 });
+orderListSchema.index({ tenantId: 1, types: 1, section: 1 });
+orderListSchema.index({ tenantId: 1, state: 1, section: 1 });
+orderListSchema.index({ tenantId: 1, stuck: 1, section: 1 });
 
 /**
  * O2: what a customer's past orders say about them, one document per contact key
@@ -483,6 +531,8 @@ const uiSessionSchema = new Schema({
   _id: { type: String, required: true }, // sha256 of the session token
   keyId: { type: String, required: true }, // the API key exchanged for it; its roles are read on every request
   tenantId: { type: String, required: true },
+  /** The name the operator gave at sign-in, recorded with what they do (issue 18); null when none. */
+  person: { type: String, default: null },
   createdAt: { type: Date, required: true },
   expiresAt: { type: Date, required: true },
 }, { versionKey: false });
@@ -587,6 +637,7 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     Order: connection.model('Order', orderSchema, 'orders'),
     OrderTimeline: connection.model('OrderTimeline', orderTimelineSchema, 'order_timeline'),
     OrderException: connection.model('OrderException', orderExceptionSchema, 'order_exceptions'),
+    OrderListEntry: connection.model('OrderListEntry', orderListSchema, 'order_list'),
     CustomerHistory: connection.model('CustomerHistory', customerHistorySchema, 'customer_history'),
     Attachment: connection.model('Attachment', attachmentSchema, 'attachments'),
     Confirmation: connection.model('Confirmation', confirmationSchema, 'confirmations'),
@@ -636,7 +687,7 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
   const db = bindModels(connection, stopWatchdog);
   await Promise.all([
     db.Dispatch.init(), db.LegacyDispatch.init(), db.DispatchRecipients.init(), db.DispatchEvent.init(), db.ApiKey.init(), db.WebhookEvent.init(), db.Audit.init(),
-    db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.Confirmation.init(), db.WebhookEndpoint.init(), db.WebhookDelivery.init(),
+    db.Order.init(), db.OrderTimeline.init(), db.OrderException.init(), db.OrderListEntry.init(), db.Confirmation.init(), db.WebhookEndpoint.init(), db.WebhookDelivery.init(),
   ]);
   return db;
 }

@@ -1,5 +1,5 @@
 // Order exceptions in plain words for sellers and customers (O1–O8), French and English.
-import type { ExceptionType } from './order';
+import type { ExceptionType, StuckCause } from './order';
 
 type Words = { fr: string; en: string };
 export type Locale = 'fr' | 'en';
@@ -26,6 +26,10 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
   address_or_contact: {
     reason: { fr: 'l\'adresse ou les coordonnées du client sont incomplètes ou inexactes', en: 'the customer\'s address or contact details are incomplete or inaccurate' },
     action: { fr: 'nous avons demandé au client de confirmer son adresse ; libérez ou annulez la commande si besoin', en: 'we asked the customer to confirm their address; release or cancel the order if needed' },
+  },
+  no_valid_contact: {
+    reason: { fr: 'ni le téléphone ni l\'e-mail du client ne permettent de le joindre', en: 'neither the customer\'s phone nor their email can reach them' },
+    action: { fr: 'impossible de lui demander : obtenez un contact valide sur le canal de vente, puis libérez ou annulez', en: 'we could not ask them: get a valid phone or email from the sales channel, then release or cancel' },
   },
   suspicious_behaviour: {
     reason: { fr: 'le client a annulé ou refusé plusieurs commandes récemment', en: 'the customer cancelled or refused several recent orders' },
@@ -57,7 +61,36 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
   },
   no_tracking_update: {
     reason: { fr: 'aucune mise à jour de suivi depuis le délai fixé', en: 'no tracking update within the set delay' },
-    action: { fr: 'demandez au transporteur si le colis est mal acheminé, perdu, endommagé ou retenu', en: 'ask the carrier whether the parcel is misrouted, lost, damaged or held up' },
+    action: { fr: 'demandez au transporteur si le colis est mal acheminé, perdu, endommagé ou retenu, et notez la cause', en: 'ask the carrier whether the parcel is misrouted, lost, damaged or held up, and record the cause' },
+  },
+  not_scanned_since_handover: {
+    reason: { fr: 'le transporteur n\'a pas scanné le colis depuis sa remise', en: 'the carrier has not scanned the parcel since it was handed over' },
+    action: { fr: 'vérifiez auprès du transporteur que le colis a bien été enlevé, et notez la cause', en: 'check with the carrier that the parcel was picked up, and record the cause' },
+  },
+  // The causes of a parcel stuck in transit (O7), as the seed lists them.
+  misrouted: {
+    reason: { fr: 'le colis a été mal acheminé vers une mauvaise destination', en: 'the parcel was misrouted to a wrong destination' },
+    action: { fr: 'demandez au transporteur de le réacheminer ; prévenez le client du retard', en: 'ask the carrier to reroute it; tell the customer of the delay' },
+  },
+  natural_disaster: {
+    reason: { fr: 'une calamité naturelle (inondation, fortes pluies…) retient le colis', en: 'a natural disaster (flood, heavy rain…) is holding the parcel up' },
+    action: { fr: 'prévenez le client du retard ; suivez la reprise avec le transporteur', en: 'tell the customer of the delay; follow the carrier\'s recovery' },
+  },
+  strike: {
+    reason: { fr: 'une grève, un rassemblement ou un trouble politique retient le colis', en: 'a strike, a rally or political unrest is holding the parcel up' },
+    action: { fr: 'prévenez le client du retard ; demandez au transporteur une date de reprise', en: 'tell the customer of the delay; ask the carrier when it will move again' },
+  },
+  operational: {
+    reason: { fr: 'le transporteur rencontre une difficulté opérationnelle', en: 'the carrier has an operational difficulty' },
+    action: { fr: 'demandez au transporteur une date de livraison ; prévenez le client du retard', en: 'ask the carrier for a delivery date; tell the customer of the delay' },
+  },
+  untraceable: {
+    reason: { fr: 'le colis est introuvable', en: 'the parcel cannot be traced' },
+    action: { fr: 'ouvrez une enquête auprès du transporteur ; préparez un renvoi si elle échoue', en: 'open an investigation with the carrier; prepare a replacement if it fails' },
+  },
+  lost_or_damaged: {
+    reason: { fr: 'le colis est perdu ou endommagé', en: 'the parcel is lost or damaged' },
+    action: { fr: 'réclamez au transporteur, renvoyez la commande ou remboursez le client', en: 'claim from the carrier, and send the order again or refund the customer' },
   },
   customer_unavailable: {
     reason: { fr: 'le client n\'était pas disponible', en: 'the customer was not available' },
@@ -85,6 +118,16 @@ export const REASON_WORDS: Record<string, { reason: Words; action: Words }> = {
   },
 };
 
+/** The stuck causes (O7) as a seller picks one from a list. */
+export const STUCK_CAUSE_LABELS: Record<StuckCause, Words> = {
+  misrouted: { fr: 'Mal acheminé', en: 'Misrouted' },
+  natural_disaster: { fr: 'Calamité naturelle (inondation, fortes pluies…)', en: 'Natural disaster (flood, heavy rain…)' },
+  strike: { fr: 'Grève, rassemblement ou trouble politique', en: 'Strike, rally or political unrest' },
+  operational: { fr: 'Difficulté opérationnelle du transporteur', en: 'Operational difficulty at the carrier' },
+  untraceable: { fr: 'Introuvable', en: 'Untraceable' },
+  lost_or_damaged: { fr: 'Perdu ou endommagé', en: 'Lost or damaged' },
+};
+
 /** What the customer is told after a failed delivery (O8). */
 export const CUSTOMER_NEXT_STEP: Record<string, Words> = {
   customer_unavailable: { fr: 'le transporteur repassera ; vous pouvez aussi nous contacter pour choisir un créneau', en: 'the carrier will try again; you can also contact us to choose a slot' },
@@ -110,6 +153,9 @@ export const RESOLUTION_WORDS: Record<string, Words> = {
   delivery_failed: { fr: 'le transporteur a signalé un échec de livraison', en: 'the carrier reported a failed delivery' },
   'address confirmed by the customer': { fr: 'le client a confirmé son adresse', en: 'the customer confirmed their address' },
   'address corrected by the customer': { fr: 'le client a corrigé son adresse', en: 'the customer corrected their address' },
+  allocated: { fr: 'l\'article a été alloué à nouveau', en: 'the item was allocated again' },
+  returned: { fr: 'la commande est traitée comme un retour et les articles remis en stock', en: 'the order is treated as a return and the items restocked' },
+  order_ended: { fr: 'la commande est terminée', en: 'the order has ended' },
 };
 
 /** Where an unfulfillable item is (O1), in the seller's language. */
@@ -117,6 +163,14 @@ export const itemDetails = (sku: string, location: string | null | undefined, lo
   `SKU ${sku}${location ? `, ${locale === 'fr' ? 'emplacement' : 'location'} ${location}` : ''}`;
 
 export const exceptionLabel = (type: ExceptionType, locale: Locale) => EXCEPTION_LABELS[type][locale];
-export const resolutionWords = (resolution: string, locale: Locale) => RESOLUTION_WORDS[resolution]?.[locale] ?? resolution;
+export const stuckCauseLabel = (cause: string, locale: Locale) => STUCK_CAUSE_LABELS[cause as StuckCause]?.[locale] ?? cause;
+/** A resolution in someone's own words: `released by <who>: <why>` (O4), `resolved by <who>: <note>` (a seller's note). */
+const BY_SOMEONE = /^(released|cancelled|resolved) by (.+?): ([\s\S]*)$/;
+const BY_WORDS: Record<string, Words> = { released: { fr: 'libérée par', en: 'released by' }, cancelled: { fr: 'annulée par', en: 'cancelled by' }, resolved: { fr: 'résolue par', en: 'resolved by' } };
+export const resolutionWords = (resolution: string, locale: Locale) => {
+  const by = BY_SOMEONE.exec(resolution);
+  if (by) return `${BY_WORDS[by[1]][locale]} ${by[2]}${locale === 'fr' ? ' : ' : ': '}${by[3]}`;
+  return RESOLUTION_WORDS[resolution]?.[locale] ?? resolution;
+};
 export const reasonWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.reason[locale] ?? reason;
 export const actionWords = (reason: string, locale: Locale) => REASON_WORDS[reason]?.action[locale] ?? '';

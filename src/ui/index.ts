@@ -8,17 +8,17 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import { z } from 'zod';
 import type { ApiDeps } from '../api/server';
-import { allows } from '../api/server';
+import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
-import { listDispatchesQuery, markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
+import { listDispatchesQuery, markSentSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../api/routes/dispatches';
-import { opsAction, orderTimelineQuery, readOrder, updatePreferences } from '../api/routes/orders';
+import { updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
 import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, RECIPIENT_STATUSES, statusSummaryOfCounts, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
-import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../domain/order-words';
-import { EXCEPTION_TYPES, FINISHED_STATES } from '../domain/order';
+import { exceptionLabel } from '../domain/order-words';
+import { EXCEPTION_TYPES } from '../domain/order';
 import { carriesSecrets } from '../domain/secrets';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
 import { dispatchPagePath, orderPagePath, returnPath } from './paths';
@@ -26,6 +26,8 @@ import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
+import { orderPages } from './orders';
+import { checkDays, endOfDay, startOfDay } from './dates';
 
 declare module 'fastify' {
   interface FastifyRequest { ui?: { principal: Principal; locale: Locale; timeZone: string; tenantName: string } }
@@ -65,22 +67,6 @@ const recipientPageForm = z.object({
   /** Only the recipients in this status (the summary's counts are links to it). */
   status: z.union([z.literal(''), z.enum(RECIPIENT_STATUSES)]).optional(),
 });
-
-/** YYYY-MM-DD naming a day that exists (2026-02-31 does not: JavaScript would read it as 3 March). */
-export const isCalendarDay = (value: string): boolean => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 10) === value;
-};
-
-/** Midnight of a calendar day in a time zone, as a UTC instant. */
-function startOfDay(date: string, timeZone: string): Date {
-  const utc = new Date(`${date}T00:00:00Z`);
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-    .formatToParts(utc).map((p) => [p.type, p.value]));
-  const asIfUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-  return new Date(utc.getTime() - (asIfUtc - utc.getTime()));
-}
 
 /** Before sign-in there is no tenant yet: the browser's language. */
 const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(request.headers['accept-language'] ?? '') ? 'fr' : 'en');
@@ -216,7 +202,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.post('/sign-in', { preHandler: checkCsrf }, async (request, reply) => {
     const key = String(form(request).key ?? '');
     const next = returnPath(form(request).next);
-    const session = key ? await signIn(db, key) : undefined;
+    const person = form(request).person;
+    const session = key ? await signIn(db, key, typeof person === 'string' ? person : null) : undefined;
     if (!session) return render(reply, 'sign-in', context(request, reply, 'signInTitle', { next, problem: { message: WORDS[browserLocale(request)].badKey } }), 401);
     reply.setCookie(SESSION_COOKIE, session.token, { ...cookieOptions, maxAge: SESSION_HOURS * 3600 });
     // A new CSRF secret with the new session: nothing issued before sign-in carries over.
@@ -235,20 +222,14 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const { timeZone, locale, principal } = request.ui!;
     const f = parse(logForm, request.query);
     const w = WORDS[locale];
-    for (const field of ['from', 'to'] as const) {
-      const value = f[field];
-      if (value && !isCalendarDay(value)) {
-        const message = `${w[field]}: "${value}" ${w.invalidDate}`;
-        throw new ApiError(400, 'invalid_request', message, [{ field, message, value }]);
-      }
-    }
+    checkDays(f, w, w.invalidDate);
     const showAll = f.show === 'all';
     const query = parse(listDispatchesQuery, {
       result: f.result || (showAll ? 'all' : 'failed'),
       recipient: f.recipient || undefined,
       document: f.document || undefined,
       from: f.from ? startOfDay(f.from, timeZone).toISOString() : undefined,
-      to: f.to ? new Date(startOfDay(f.to, timeZone).getTime() + 86_400_000 - 1).toISOString() : undefined,
+      to: f.to ? endOfDay(f.to, timeZone).toISOString() : undefined,
       cursor: f.cursor || undefined,
       limit: 25,
       kind: f.kind || 'all',
@@ -349,47 +330,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     act(() => markSent(deps, request.ui!.principal, request.params.id, parse(markSentSchema, { note: form(request).note ?? '' })),
       (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=marked`));
 
-  // ---- orders (O4, O10) ---------------------------------------------------------------
-  app.get('/orders', { preHandler: need(ROLES.orders) }, async (request, reply) => {
-    const id = (request.query as { id?: string }).id?.trim();
-    if (id) return reply.redirect(orderPagePath(id), 303);
-    const held = await db.Order.find({ tenantId: request.ui!.principal.tenantId, state: 'on_hold' }, { orderId: 1, hold: 1, view: 1, updatedAt: 1 }).sort({ updatedAt: -1 }).limit(100).lean();
-    const { locale } = request.ui!;
-    // An order started before issue 15 keeps its hold inside `view` (legacy/order-v1.ts).
-    const holdOf = (o: (typeof held)[number]) => (o.hold ?? ((o as { view?: { hold?: unknown } }).view)?.hold) as { reason: string; since: string } | undefined;
-    return render(reply, 'orders', context(request, reply, 'orders', {
-      held: held.map((o) => ({ orderId: o.orderId, href: orderPagePath(o.orderId), since: holdOf(o)?.since, reason: reasonWords(holdOf(o)?.reason ?? '', locale) })),
-    }));
-  });
-
-  async function orderPage(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, problem?: { status: number; message: string }) {
-    const { principal, locale } = request.ui!;
-    const w = WORDS[locale];
-    const page = orderTimelineQuery.safeParse(request.query ?? {});
-    const o = await readOrder(deps, principal.tenantId!, request.params.id, page.success ? page.data : {});
-    return render(reply, 'order', context(request, reply, `${w.order} ${o.orderId}`, {
-      o, stateLabel: w.states[o.state], held: o.state === 'on_hold', canAct: allows(principal, ROLES.ops),
-      holdReason: o.hold ? reasonWords(o.hold.reason, locale) : null,
-      exceptions: [...o.exceptions].reverse().map((e) => ({
-        ...e, label: exceptionLabel(e.type, locale), reasonText: reasonWords(e.reason, locale), action: actionWords(e.reason, locale),
-        resolution: e.resolution ? resolutionWords(e.resolution, locale) : null,
-      })),
-      notifications: [...o.notifications].reverse().map((n) => ({ ...n, statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status, failed: isFailure(n.status as RecipientStatus), href: dispatchPagePath(n.dispatchId) })),
-      history: [...o.history].reverse().map((h) => ({ ...h, label: w.events[h.event] ?? h.event, reasonText: h.reason ? reasonWords(h.reason, locale) : null })),
-      // Live until nothing more can happen on its own: a finished order whose notifications have all settled.
-      settled: FINISHED_STATES.includes(o.state) && o.notifications.every((n) => settledStatus(n.status as RecipientStatus)),
-      problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
-      base: orderPagePath(o.orderId),
-      olderHref: o.historyCursor ? `${orderPagePath(o.orderId)}?historyCursor=${o.historyCursor}` : null,
-      newestHref: page.success && page.data.historyCursor ? orderPagePath(o.orderId) : null,
-    }), problem?.status ?? 200);
-  }
-  app.get<{ Params: { id: string } }>('/orders/:id', { preHandler: need(ROLES.orders) }, async (request, reply) => orderPage(request, reply));
-  for (const action of ['release', 'cancel'] as const) {
-    app.post<{ Params: { id: string } }>(`/orders/:id/${action}`, { preHandler: [checkCsrf, need(ROLES.ops)] }, async (request, reply) =>
-      act(() => opsAction(deps, request.ui!.principal, request.params.id, action, parse(opsActionSchema, { reason: form(request).reason })),
-        (p) => orderPage(request, reply, p), reply, `${orderPagePath(request.params.id)}?done=${action === 'release' ? 'released' : 'cancelled'}`));
-  }
+  // ---- orders: the workspace and an order's page (O4, O10, issue 18) -------------------
+  orderPages(app, deps, { need, checkCsrf, context, act, roles: { orders: ROLES.orders, ops: ROLES.ops }, settledStatus });
 
   // ---- preferences and settings (O9, D3, D7) ------------------------------------------
   async function settingsPage(request: FastifyRequest, reply: FastifyReply, problem?: { status: number; message: string }) {

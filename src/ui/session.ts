@@ -16,16 +16,20 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
  */
 export const csrfBinding = (token: string | undefined): string => (token ? hash(token) : 'signed-out');
 
-/** A new session for a tenant key, or undefined when the key is unknown, revoked or a platform key. */
-export async function signIn(db: Db, apiKey: string): Promise<{ token: string; principal: Principal } | undefined> {
+/**
+ * A new session for a tenant key, or undefined when the key is unknown, revoked or a platform key.
+ * `person`: the name the operator gave, recorded with what they do (audits, an order's timeline).
+ */
+export async function signIn(db: Db, apiKey: string, person?: string | null): Promise<{ token: string; principal: Principal } | undefined> {
   const principal = await verifyApiKey(db, apiKey.trim());
   if (!principal || principal.tenantId === null) return undefined;
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
   // Housekeeping instead of a TTL index (FerretDB v1 has none): expired sessions go at each sign-in.
   await db.UiSession.deleteMany({ expiresAt: { $lte: now } });
-  await db.UiSession.create({ _id: hash(token), keyId: principal.keyId, tenantId: principal.tenantId, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_HOURS * 3_600_000) });
-  return { token, principal };
+  const name = personName(person);
+  await db.UiSession.create({ _id: hash(token), keyId: principal.keyId, tenantId: principal.tenantId, person: name, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_HOURS * 3_600_000) });
+  return { token, principal: { ...principal, person: name } };
 }
 
 /** The principal behind a session token, while the session lasts and its key exists. */
@@ -35,7 +39,13 @@ export async function sessionPrincipal(db: Db, token: string | undefined): Promi
   if (!session || session.expiresAt.getTime() <= Date.now()) return undefined;
   const key = await db.ApiKey.findById(session.keyId, { tenantId: 1, roles: 1 }).lean();
   if (!key || key.tenantId !== session.tenantId) return undefined;
-  return { keyId: session.keyId, tenantId: session.tenantId, roles: key.roles as Role[] };
+  return { keyId: session.keyId, tenantId: session.tenantId, roles: key.roles as Role[], person: session.person ?? null };
+}
+
+/** A name as given at sign-in: printable, single spaces, at most 80 characters; none when blank. */
+export function personName(given: string | null | undefined): string | null {
+  const name = (given ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
+  return name || null;
 }
 
 export async function signOut(db: Db, token: string | undefined): Promise<void> {

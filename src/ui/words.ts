@@ -34,7 +34,7 @@ const en = {
   resendVia: 'Resend over SMS or WhatsApp', channel: 'Channel', phone: 'Phone (E.164, e.g. +33612345678)', sendLink: 'Send a link to the document',
   markSent: 'Mark as sent by hand', note: 'How it was sent (e.g. posted)', markedSent: 'Marked as sent by hand', by: 'by', at: 'at',
   resentVia: 'Also sent as a link', live: 'Updates appear here as they arrive.', updating: 'Waiting for the provider…',
-  done: { resent: 'Resent. The new address\'s status appears below as the provider answers.', via: 'The link was sent.', marked: 'Marked as sent.', released: 'The order was released.', cancelled: 'The order was cancelled.', preferences: 'Preferences saved. The next alert follows them.', settings: 'Settings saved.', webhookSaved: 'Endpoint saved.', webhookDeleted: 'Endpoint deleted. Its deliveries still waiting stop; the log of past ones stays.', replayed: 'Sent again: this new delivery\'s attempts appear below.' } as Record<string, string>,
+  done: { resent: 'Resent. The new address\'s status appears below as the provider answers.', via: 'The link was sent.', marked: 'Marked as sent.', released: 'The order was released.', cancelled: 'The order was cancelled.', preferences: 'Preferences saved. The next alert follows them.', settings: 'Settings saved.', webhookSaved: 'Endpoint saved.', webhookDeleted: 'Endpoint deleted. Its deliveries still waiting stop; the log of past ones stays.', replayed: 'Sent again: this new delivery\'s attempts appear below.', uploaded: 'The file is stored with the order.', carrierChanged: 'The carrier was changed.', dimensionsFixed: 'The dimensions were saved.', pickupRequested: 'A new pickup was requested.', customerTold: 'The customer is being told; the messages appear under Notifications.', causeRecorded: 'The cause was recorded.', resolved: 'The exception was resolved.' } as Record<string, string>,
   order: 'Order', state: 'State', hold: 'On hold because', since: 'since', risk: 'Risk', lastTracking: 'Last tracking update', exceptions: 'Exceptions', opened: 'Opened', resolved: 'Resolved', open: 'Open',
   action: 'What to do', notifications: 'Notifications', audience: 'To', seller: 'Seller', customer: 'Customer', template: 'Message',
   timeline: 'Timeline', olderEvents: 'Earlier events', newestEvents: 'Latest events', release: 'Release the order', cancel: 'Cancel the order', releaseReason: 'Why release it (required)', cancelReason: 'Why cancel it (required)', settingsH: 'Settings', heldOrders: 'Orders on hold',
@@ -50,6 +50,22 @@ const en = {
     readyToShipWithin: 'An allocated order must be packed within',
   } as Record<string, string>,
   notice: { address_confirmation: 'Address confirmation', delivery_delay: 'Delivery delay', delivery_failed: 'Delivery failed' } as Record<string, string>,
+  /** The orders workspace (issue 18) and the seller's actions on an order. */
+  workspace: {
+    title: 'Orders with an open exception', allTitle: 'Orders', allOpen: 'All open', stuck: 'Stuck', stuckBadge: 'Stuck', stuckOnly: 'Stuck only',
+    exception: 'Exception', anyOpen: 'Any open exception', everyOrder: 'Every order, with or without', state: 'State', anyState: 'Any state',
+    held: 'On hold', heldAny: 'Held or not', heldOnly: 'On hold only', heldNone: 'Not on hold', from: 'Placed from', to: 'Placed to',
+    placed: 'Placed', customer: 'Customer', open: 'Open exceptions', since: 'open since', none: 'No order has an open exception. Nothing to act on.',
+    noMatch: 'No order matches these filters.', more: 'More orders', restart: 'Back to the oldest',
+    documents: 'Label and invoice', label: 'Shipping label', invoice: 'Invoice', missing: 'not uploaded', download: 'Download',
+    carrier: 'Carrier', dimensions: 'Dimensions', cause: 'Why it is stuck', ended: 'Ended', colon: ': ',
+    actions: 'Act on this order', upload: 'Upload the label or the invoice', kind: 'Document', file: 'File (PDF, PNG or JPEG, at most 10 MB)', uploadButton: 'Upload',
+    changeCarrier: 'Change the carrier', newCarrier: 'New carrier', fixDimensions: 'Fix the dimensions', lengthCm: 'Length (cm)', widthCm: 'Width (cm)', heightCm: 'Height (cm)', weightKg: 'Weight (kg)', saveDimensions: 'Save the dimensions',
+    requestPickup: 'Request a new pickup', tell: 'Tell the customer', notice: 'What to tell', tellButton: 'Send to the customer',
+    recordCause: 'Record why the parcel is stuck', causeField: 'Cause', resolve: 'Resolve an exception with a note', resolveButton: 'Resolve',
+    note: 'Note (optional)', noteRequired: 'Note (required): what was done', yourName: 'Your name (recorded with what you do; optional)',
+    told: { delivery_delay: 'The delivery is delayed', delivery_failed: 'The delivery failed, and what happens next' } as Record<string, string>,
+  },
   webhooks: 'Webhooks',
   /** Outbound webhooks (/ui/webhooks): endpoints of the tenant's own system, deliveries, attempts. */
   webhook: {
@@ -90,6 +106,7 @@ const en = {
     handed_over: 'Handed over to the carrier', handover_failed: 'Handover failed', pickup_requested: 'Pickup requested', tracking_update: 'Tracking update',
     stuck_in_transit: 'No tracking update', delivered: 'Delivered', delivery_failed: 'Delivery failed', released: 'Hold released', cancelled: 'Cancelled',
     address_confirmed: 'Address confirmed by the customer', address_corrected: 'Address corrected by the customer',
+    document_uploaded: 'Document uploaded', customer_told: 'Customer told', stuck_cause_recorded: 'Stuck: cause recorded', exception_resolved: 'Exception resolved',
   } as Record<string, string>,
 };
 
@@ -122,7 +139,7 @@ const fr: Words = {
   resendVia: 'Renvoyer par SMS ou WhatsApp', channel: 'Canal', phone: 'Téléphone (E.164, ex. +33612345678)', sendLink: 'Envoyer un lien vers le document',
   markSent: 'Marquer comme envoyé à la main', note: 'Comment il a été envoyé (ex. par la poste)', markedSent: 'Marqué comme envoyé à la main', by: 'par', at: 'le',
   resentVia: 'Aussi envoyé en lien', live: 'Les mises à jour s\'affichent ici dès qu\'elles arrivent.', updating: 'En attente du fournisseur…',
-  done: { resent: 'Renvoyé. Le statut de la nouvelle adresse s\'affiche ci-dessous dès que le fournisseur répond.', via: 'Le lien a été envoyé.', marked: 'Marqué comme envoyé.', released: 'La commande a été libérée.', cancelled: 'La commande a été annulée.', preferences: 'Préférences enregistrées. La prochaine alerte les suivra.', settings: 'Réglages enregistrés.', webhookSaved: 'Point de réception enregistré.', webhookDeleted: 'Point de réception supprimé. Ses envois en attente s\'arrêtent ; l\'historique reste.', replayed: 'Renvoyé : les tentatives de ce nouvel envoi s\'affichent ci-dessous.' },
+  done: { resent: 'Renvoyé. Le statut de la nouvelle adresse s\'affiche ci-dessous dès que le fournisseur répond.', via: 'Le lien a été envoyé.', marked: 'Marqué comme envoyé.', released: 'La commande a été libérée.', cancelled: 'La commande a été annulée.', preferences: 'Préférences enregistrées. La prochaine alerte les suivra.', settings: 'Réglages enregistrés.', webhookSaved: 'Point de réception enregistré.', webhookDeleted: 'Point de réception supprimé. Ses envois en attente s\'arrêtent ; l\'historique reste.', replayed: 'Renvoyé : les tentatives de ce nouvel envoi s\'affichent ci-dessous.', uploaded: 'Le fichier est enregistré avec la commande.', carrierChanged: 'Le transporteur a été changé.', dimensionsFixed: 'Les dimensions ont été enregistrées.', pickupRequested: 'Un nouvel enlèvement a été demandé.', customerTold: 'Le client est prévenu ; les messages s\'affichent sous Notifications.', causeRecorded: 'La cause a été notée.', resolved: 'L\'exception a été résolue.' },
   order: 'Commande', state: 'État', hold: 'En attente car', since: 'depuis', risk: 'Risque', lastTracking: 'Dernière mise à jour du suivi', exceptions: 'Exceptions', opened: 'Ouverte', resolved: 'Résolue', open: 'Ouverte',
   action: 'Que faire', notifications: 'Notifications', audience: 'À', seller: 'Vendeur', customer: 'Client', template: 'Message',
   timeline: 'Chronologie', olderEvents: 'Événements précédents', newestEvents: 'Derniers événements', release: 'Libérer la commande', cancel: 'Annuler la commande', releaseReason: 'Pourquoi la libérer (obligatoire)', cancelReason: 'Pourquoi l\'annuler (obligatoire)', settingsH: 'Réglages', heldOrders: 'Commandes en attente',
@@ -137,6 +154,21 @@ const fr: Words = {
     readyToShipWithin: 'Délai pour emballer une commande allouée',
   },
   notice: { address_confirmation: 'Confirmation d\'adresse', delivery_delay: 'Retard de livraison', delivery_failed: 'Échec de livraison' },
+  workspace: {
+    title: 'Commandes avec une exception ouverte', allTitle: 'Commandes', allOpen: 'Toutes', stuck: 'Bloquées', stuckBadge: 'Bloquée', stuckOnly: 'Bloquées seulement',
+    exception: 'Exception', anyOpen: 'Toute exception ouverte', everyOrder: 'Toutes les commandes, avec ou sans', state: 'État', anyState: 'Tout état',
+    held: 'En attente', heldAny: 'En attente ou non', heldOnly: 'En attente seulement', heldNone: 'Hors attente', from: 'Passée à partir du', to: 'Passée jusqu\'au',
+    placed: 'Passée', customer: 'Client', open: 'Exceptions ouvertes', since: 'ouverte depuis', none: 'Aucune commande n\'a d\'exception ouverte. Rien à traiter.',
+    noMatch: 'Aucune commande ne correspond à ces filtres.', more: 'Commandes suivantes', restart: 'Revenir aux plus anciennes',
+    documents: 'Étiquette et facture', label: 'Étiquette d\'expédition', invoice: 'Facture', missing: 'pas téléversée', download: 'Télécharger',
+    carrier: 'Transporteur', dimensions: 'Dimensions', cause: 'Pourquoi elle est bloquée', ended: 'Terminée', colon: ' : ',
+    actions: 'Agir sur cette commande', upload: 'Téléverser l\'étiquette ou la facture', kind: 'Document', file: 'Fichier (PDF, PNG ou JPEG, 10 Mo au plus)', uploadButton: 'Téléverser',
+    changeCarrier: 'Changer de transporteur', newCarrier: 'Nouveau transporteur', fixDimensions: 'Corriger les dimensions', lengthCm: 'Longueur (cm)', widthCm: 'Largeur (cm)', heightCm: 'Hauteur (cm)', weightKg: 'Poids (kg)', saveDimensions: 'Enregistrer les dimensions',
+    requestPickup: 'Demander un nouvel enlèvement', tell: 'Prévenir le client', notice: 'Quoi lui dire', tellButton: 'Envoyer au client',
+    recordCause: 'Noter pourquoi le colis est bloqué', causeField: 'Cause', resolve: 'Résoudre une exception avec une note', resolveButton: 'Résoudre',
+    note: 'Note (facultative)', noteRequired: 'Note (obligatoire) : ce qui a été fait', yourName: 'Votre nom (noté avec ce que vous faites ; facultatif)',
+    told: { delivery_delay: 'La livraison est retardée', delivery_failed: 'La livraison a échoué, et la suite' },
+  },
   webhooks: 'Webhooks',
   webhook: {
     intro: 'Relais appelle votre propre système quand un envoi ou une commande change : chaque point de réception reçoit les événements auxquels il est abonné, signés (Standard Webhooks), renvoyés pendant plus d\'un jour tant qu\'il ne répond pas 2xx.',
@@ -170,6 +202,7 @@ const fr: Words = {
     handed_over: 'Remise au transporteur', handover_failed: 'Échec de remise', pickup_requested: 'Enlèvement demandé', tracking_update: 'Suivi mis à jour',
     stuck_in_transit: 'Aucune mise à jour du suivi', delivered: 'Livrée', delivery_failed: 'Échec de livraison', released: 'Mise en attente levée', cancelled: 'Annulée',
     address_confirmed: 'Adresse confirmée par le client', address_corrected: 'Adresse corrigée par le client',
+    document_uploaded: 'Document téléversé', customer_told: 'Client prévenu', stuck_cause_recorded: 'Bloquée : cause notée', exception_resolved: 'Exception résolue',
   },
 };
 

@@ -2,7 +2,8 @@
 // updates, and the timeline entries it appends. Activities, routes and pages import this module,
 // not the workflow, and so do both versions of the workflow (order.ts and legacy/order-v1.ts).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ExceptionType, OrderEvent, OrderState } from '../domain/order';
+import type { ExceptionType, OrderEvent, OrderState, StuckCause } from '../domain/order';
+import type { Dimensions, DocumentRef, SellerAction } from '../domain/seller-actions';
 import type { Locale } from '../domain/order-words';
 import type { RiskAssessment } from '../domain/risk';
 import type { NoticeChannel } from '../domain/preferences';
@@ -27,6 +28,8 @@ export interface OrderInput {
   seller: Person;
   policy: { stuckAfterMs: number; linkTtlMs: number; readyToShipWithinMs: number; unknownAfterMs: number; listenForMs: number };
   orderUrl: string;
+  /** Its number in the tenant's placing order (issue 18: the orders list reads by it); absent for orders started before. */
+  number?: number;
 }
 
 /** An exception still open, as the workflow keeps it (resolved ones live only in MongoDB). */
@@ -37,6 +40,8 @@ export interface OpenException {
   reason: string;
   details: string | null;
   openedAt: string;
+  /** A stuck exception: why the parcel is held up, once the carrier or the seller said (O7). */
+  cause?: StuckCause | null;
 }
 
 /**
@@ -62,6 +67,22 @@ export interface OrderSummary {
   counters: { timeline: number; exceptions: number; notifications: number };
   /** Projection writes so far: an older write never overwrites a newer one. */
   version: number;
+  /**
+   * The rules the order runs under (src/domain/order.ts, `Lifecycle`): 3 for orders started since
+   * issue 18 (patch 'order-workspace-v3'); absent for runs started before, which keep lifecycle 2.
+   */
+  lifecycle?: 3;
+  /** Lifecycle 3: the order has ended (its workflow completes); no exception is left open. */
+  ended?: boolean;
+  /** The label and invoice the seller uploaded (the latest of each; the files are in GridFS). */
+  documents?: { label: DocumentRef | null; invoice: DocumentRef | null };
+  /** The carrier now, when the seller changed it (the order's own otherwise). */
+  carrier?: string;
+  dimensions?: Dimensions | null;
+  /** Why the parcel is stuck, while it is (O7). */
+  stuckCause?: StuckCause | null;
+  /** When the seller last resolved a stuck exception: the stuck rule counts from here too. */
+  clockFrom?: string | null;
 }
 
 /** One line of an order's timeline, appended once to `order_timeline`, never rewritten. */
@@ -79,8 +100,13 @@ export const orderEventUpdate = defineUpdate<OrderAnswer, [OrderEvent]>('orderEv
 export interface OpsAction { by: string; reason: string }
 export const releaseUpdate = defineUpdate<OrderAnswer, [OpsAction]>('release');
 export const cancelUpdate = defineUpdate<OrderAnswer, [OpsAction]>('cancel');
+/** A seller's action (src/domain/seller-actions.ts) and who took it: a person's name from the operator session, or the API key's id. */
+export interface SellerActionRequest { by: string; action: SellerAction }
+export const sellerActionUpdate = defineUpdate<OrderAnswer, [SellerActionRequest]>('sellerAction');
 export interface AddressConfirmation { nonce: string; via: 'link' | 'whatsapp' | 'sms'; corrected: Address | null }
 export const confirmAddressUpdate = defineUpdate<OrderAnswer, [AddressConfirmation]>('confirmAddress');
 
 /** The patch that separates runs of the bounded-state workflow from those of legacy/order-v1.ts. */
 export const ORDER_STATE_V2 = 'order-state-v2';
+/** The patch that starts lifecycle 3 (issue 18): runs without it keep the rules they started with. */
+export const ORDER_WORKSPACE_V3 = 'order-workspace-v3';

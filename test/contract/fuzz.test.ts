@@ -65,6 +65,7 @@ describe('API contract fuzzing (schemathesis)', () => {
   let endpointId: string;
   let deletableEndpointId: string;
   let deliveryId: string;
+  let orderDocumentId: string;
   beforeAll(async () => {
     if (!existsSync(SCHEMATHESIS)) throw new Error(`${SCHEMATHESIS} is missing: run \`node scripts/tools.mjs --only schemathesis\` (npm test does it)`);
     // The rate limits are tested in limits.test.ts; here they would only turn handlers' answers into 429s.
@@ -81,6 +82,14 @@ describe('API contract fuzzing (schemathesis)', () => {
     endpointId = (await stack.request('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/fuzz', events: ['order.held'] })).body.id;
     deletableEndpointId = (await stack.request('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/fuzz-deleted', events: ['order.cancelled'] })).body.id;
     ({ deliveries: [deliveryId] } = await publishHeld(stack, 'fuzz-order'));
+    // A label on fuzz-order, for the download operation (issue 18).
+    const label = new FormData();
+    label.append('kind', 'label');
+    label.append('file', new Blob([Buffer.from('%PDF-1.4 fuzz label\n%%EOF\n')], { type: 'application/pdf' }), 'label.pdf');
+    await stack.waitFor('fuzz-order recorded', async () => (await stack.request('GET', '/v1/orders/fuzz-order')).body?.risk && true);
+    const uploaded = await fetch(`${stack.apiUrl}/v1/orders/fuzz-order/documents`, { method: 'POST', headers: { authorization: `Bearer ${stack.key}` }, body: label });
+    expect(uploaded.status).toBe(201);
+    orderDocumentId = ((await uploaded.json()) as { document: { documentId: string } }).document.documentId;
   });
   afterAll(async () => { trace('closing the stack'); await stack?.close(); trace('closed'); });
 
@@ -108,6 +117,7 @@ describe('API contract fuzzing (schemathesis)', () => {
       RELAIS_FUZZ_CONFIRM_TOKEN: link('confirm', 'fuzz-order:never-issued'),
       RELAIS_FUZZ_DOCUMENT_TOKEN: link('document', 'fuzz-dispatch'),
       RELAIS_FUZZ_ENDPOINT_ID: endpointId, RELAIS_FUZZ_DELETABLE_ENDPOINT_ID: deletableEndpointId, RELAIS_FUZZ_DELIVERY_ID: deliveryId,
+      RELAIS_FUZZ_ORDER_DOCUMENT_ID: orderDocumentId,
     }, dir);
     let { code, output } = await fuzz();
     // A Python traceback is schemathesis (or hypothesis) failing in itself, not a finding about the

@@ -187,12 +187,13 @@ describe('O5 ready-to-ship failed: the seller is told the reason and the fix; th
 });
 
 describe('O6 handover failed', () => {
-  test('customer cancelled after packing → treated as a return, restocked; seller alerted', async () => {
+  test('customer cancelled after packing → handover failed, treated as a return, restocked; seller alerted', async () => {
     const id = 'o6-cancel';
     await place(id);
     await post(id, { type: 'allocated' });
     await post(id, { type: 'packed' });
-    expect((await post(id, { type: 'handover_failed', reason: 'customer_cancelled' })).body.state).toBe('cancelled');
+    // Issue 18 item 4: it ends as handover failed (not cancelled), its exception resolved with it.
+    expect((await post(id, { type: 'handover_failed', reason: 'customer_cancelled' })).body.state).toBe('handover_failed');
     expect((await get(id)).restocked).toBe(true);
     expect((await stack.waitFor('alert', async () => sellerAlerts(id)[0])).text).toMatch(/return/);
   });

@@ -18,6 +18,8 @@ afterAll(async () => { await stack?.close(); await receiver?.close(); });
 
 const DISPATCH = 'iso-dispatch';
 const ORDER = 'iso-order';
+/** The label uploaded to ORDER by this tenant. */
+let documentId = '';
 
 /** A valid body for each write, so only the tenant check can refuse it (the other tenant's own new records get their own ids). */
 const BODIES: Record<string, unknown> = {
@@ -30,6 +32,9 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/orders/{id}/events': { type: 'allocated' },
   'POST /v1/orders/{id}/release': { reason: 'checked by phone' },
   'POST /v1/orders/{id}/cancel': { reason: 'customer asked' },
+  // Issue 18: a seller's action, and an upload (a PDF: only the tenant check can refuse it).
+  'POST /v1/orders/{id}/actions': { type: 'change_carrier', carrier: 'Taken over' },
+  'POST /v1/orders/{id}/documents': { kind: 'label', file: '%PDF-1.4 a label' },
   'PUT /v1/preferences': { sellerAlerts: { on_hold: { enabled: false, channels: [] } } },
   'PUT /v1/settings': { name: 'Taken over', locale: 'fr' },
   'POST /v1/keys': { roles: ['log:read'], label: 'walked' },
@@ -56,6 +61,7 @@ async function snapshot() {
     dispatches: (await read('/v1/dispatches?result=all&limit=200')).dispatches.map((d: any) => d.dispatchId),
     webhookEndpoints: await read('/v1/webhook-endpoints'),
     webhookDeliveries: await read('/v1/webhook-deliveries'),
+    orders: await read('/v1/orders?exception=all'),
   });
 }
 
@@ -78,6 +84,13 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
   const { deliveries: [delivery] } = await publishHeld(stack, ORDER);
   await stack.waitFor('the event delivered', async () => (await stack.request('GET', `/v1/webhook-deliveries/${delivery}`)).body.status === 'delivered');
   const adminKeyId = stack.key.slice(3, 15);
+  // A label uploaded to the held order (issue 18): the other tenant can neither read it nor add one.
+  const label = new FormData();
+  label.append('kind', 'label');
+  label.append('file', new Blob([Buffer.from('%PDF-1.4 the label\n%%EOF\n')], { type: 'application/pdf' }), 'label.pdf');
+  const uploaded = await fetch(`${stack.apiUrl}/v1/orders/${ORDER}/documents`, { method: 'POST', headers: { authorization: `Bearer ${stack.key}` }, body: label });
+  expect(uploaded.status).toBe(201);
+  documentId = ((await uploaded.json()) as { document: { documentId: string } }).document.documentId;
   const before = await snapshot();
 
   const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
@@ -90,7 +103,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       if (hasBody && !(operation in BODIES)) throw new Error(`${operation} is new: give it a valid body in BODIES so the walk covers it`);
       const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER
         : path.startsWith('/v1/webhook-endpoints') ? endpoint.id : path.startsWith('/v1/webhook-deliveries') ? delivery : DISPATCH;
-      const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1');
+      const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1').replace('{documentId}', documentId);
       expect({ operation, unfilled: /\{\w+\}/.exec(url)?.[0] ?? null }).toEqual({ operation, unfilled: null }); // a 404 for a literal "{x}" would prove nothing
       const res = await stack.request(method.toUpperCase(), url, hasBody ? BODIES[operation] : undefined, stack.other.key);
       walked.push(operation);
@@ -119,6 +132,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     'POST /v1/webhook-endpoints', 'GET /v1/webhook-endpoints', 'GET /v1/webhook-endpoints/{id}', 'PATCH /v1/webhook-endpoints/{id}',
     'DELETE /v1/webhook-endpoints/{id}', 'POST /v1/webhook-endpoints/{id}/rotate-secret', 'GET /v1/webhook-deliveries',
     'GET /v1/webhook-deliveries/{id}', 'POST /v1/webhook-deliveries/{id}/replay',
+    'GET /v1/orders', 'POST /v1/orders/{id}/actions', 'POST /v1/orders/{id}/documents', 'GET /v1/orders/{id}/documents/{documentId}',
   ]));
   // Nothing was sent again to this tenant's endpoint.
   expect(receiver.received('/mine')).toHaveLength(1);
@@ -161,7 +175,8 @@ test('the operator pages: another tenant\'s session opens none of this tenant\'s
   expect(notices.length).toBeGreaterThan(0);
   for (const [method, path, form] of [
     ...notices.map((id) => ['GET', `/ui/dispatches/${id}`] as const),
-    ['GET', `/ui/dispatches/${DISPATCH}`], ['GET', `/ui/orders/${ORDER}`],
+    ['GET', `/ui/dispatches/${DISPATCH}`], ['GET', `/ui/orders/${ORDER}`], ['GET', `/ui/orders/${ORDER}/documents/${documentId}`],
+    ['POST', `/ui/orders/${ORDER}/carrier`, { carrier: 'Taken over' }], ['POST', `/ui/orders/${ORDER}/resolve`, { exception: 'on_hold', note: 'taken over' }],
     ['POST', `/ui/orders/${ORDER}/release`, { reason: 'checked by phone' }], ['POST', `/ui/orders/${ORDER}/cancel`, { reason: 'customer asked' }],
     ['POST', `/ui/dispatches/${DISPATCH}/recipients/r1/resend`, { email: 'x@acme.test' }], ['POST', `/ui/dispatches/${DISPATCH}/mark-sent`, { note: 'x' }],
     ['POST', `/ui/dispatches/${DISPATCH}/resend-via`, { channel: 'sms', phone: '+33698765412' }],

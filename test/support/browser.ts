@@ -17,15 +17,17 @@ export function launchBrowser(): Promise<Browser> {
 
 /**
  * A fresh browser (no cookies) opens `path` (by default /ui/, which lands on the first page the key
- * may open), is sent to sign-in, and signs in with a key; it is then wherever sign-in sent it.
+ * may open), is sent to sign-in, and signs in with a key (and a person's name, when given); it is
+ * then wherever sign-in sent it.
  */
-export async function openSignedIn(browser: Browser, baseURL: string, key: string, path = '/ui/'): Promise<{ context: BrowserContext; page: Page }> {
+export async function openSignedIn(browser: Browser, baseURL: string, key: string, path = '/ui/', person?: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('dialog', (d) => { throw new Error(`unexpected dialog: ${d.message()}`); });
   await page.goto(path);
   expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
   await page.getByLabel(/API key|Clé d'API/).fill(key);
+  if (person) await page.getByLabel(/Your name|Votre nom/).fill(person);
   await Promise.all([page.waitForURL((url) => url.pathname !== '/ui/sign-in'), page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click()]);
   return { context, page };
 }

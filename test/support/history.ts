@@ -84,3 +84,22 @@ export async function historyText(client: Client, workflowId: string): Promise<s
 
 export const KIB = 1024;
 export const MIB = 1024 * 1024;
+
+/**
+ * The history once the workflow has nothing left to do for now (for the recorders of replay
+ * fixtures): every workflow task it was given is finished (Update events come after the task that
+ * accepted them) and the history stopped growing.
+ */
+export async function quietHistory(client: Client, workflowId: string, runId?: string) {
+  const handle = client.workflow.getHandle(workflowId, runId);
+  let last = -1;
+  for (let stable = 0; stable < 5;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.workflowTaskScheduledEventAttributes).length;
+    const finished = events.filter((e) => e.workflowTaskCompletedEventAttributes || e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes).length;
+    stable = scheduled === finished && events.length === last ? stable + 1 : 0;
+    last = events.length;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return handle.fetchHistory();
+}

@@ -26,6 +26,9 @@ import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
+import { isCalendarDay, startOfDay } from '../domain/days';
+
+export { isCalendarDay };
 
 declare module 'fastify' {
   interface FastifyRequest { ui?: { principal: Principal; locale: Locale; timeZone: string; tenantName: string } }
@@ -60,22 +63,6 @@ const logForm = z.object({
 /** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
 const RECIPIENTS_PER_PAGE = 50;
 const recipientPageForm = z.object({ recipientsCursor: z.coerce.number().int().min(0).default(0) });
-
-/** YYYY-MM-DD naming a day that exists (2026-02-31 does not: JavaScript would read it as 3 March). */
-export const isCalendarDay = (value: string): boolean => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 10) === value;
-};
-
-/** Midnight of a calendar day in a time zone, as a UTC instant. */
-function startOfDay(date: string, timeZone: string): Date {
-  const utc = new Date(`${date}T00:00:00Z`);
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-    .formatToParts(utc).map((p) => [p.type, p.value]));
-  const asIfUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-  return new Date(utc.getTime() - (asIfUtc - utc.getTime()));
-}
 
 /** Before sign-in there is no tenant yet: the browser's language. */
 const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(request.headers['accept-language'] ?? '') ? 'fr' : 'en');

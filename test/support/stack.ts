@@ -132,6 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         webhooks: {
           starter: { client, taskQueue }, allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true, timeoutMs: options.webhooks?.timeoutMs ?? 5_000, resolve: options.webhooks?.resolve,
         },
+        rollups: { client, taskQueue },
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         smtp,
         twilio: createTwilioSender({

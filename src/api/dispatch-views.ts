@@ -5,7 +5,8 @@
 import type { Db, HistoryEntry, LegacyDispatchDoc, RecipientDoc } from '../db/models';
 import { dispatchKey, PREVIEW_ADDRESSES, recipientsKey, shownCounts } from '../db/dispatch-records';
 import { rawReason, readRecipients, readRecipientsWithHistory } from '../db/dispatch-events';
-import { isFailure, type RecipientStatus } from '../domain/dispatch-status';
+import { FAILED_RESULTS, isFailure, type RecipientStatus } from '../domain/dispatch-status';
+import type { ListDispatchesQuery } from './schemas';
 import { plainReason, type Locale, type ReasonCode } from '../domain/reasons';
 import { carriesSecrets, withheldCopy } from '../domain/secrets';
 
@@ -136,6 +137,17 @@ export function firstVersionStateView(tenantId: string, dispatchId: string, stat
     recipients: state.recipients.slice(page.from, page.from + page.limit).map((r, i) => legacyRecipientView(r, page.from + i)),
     nextRecipientsCursor: nextCursor(page, state.recipients.length),
   };
+}
+
+/** The log's filters (L1) as a MongoDB filter: documents of the tenant, failed ones unless asked otherwise (the log and its export). */
+export function logFilter(tenantId: string, q: Omit<ListDispatchesQuery, 'cursor' | 'limit'>): Record<string, unknown> {
+  const filter: Record<string, unknown> = { tenantId, kind: 'document' };
+  if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
+  else if (q.result !== 'all') filter.result = q.result;
+  if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
+  if (q.document) filter['document.number'] = q.document;
+  if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+  return filter;
 }
 
 /** L1: one row of the log, a count of recipients with the failures named (never every address). */

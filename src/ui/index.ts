@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../api/server';
 import { allows } from '../api/server';
 import { ApiError, parse } from '../api/errors';
-import { listDispatchesQuery, markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
+import { markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../api/routes/dispatches';
 import { opsAction, orderTimelineQuery, readOrder, updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
@@ -26,7 +26,8 @@ import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
-import { isCalendarDay, startOfDay } from '../domain/days';
+import { isCalendarDay } from '../domain/days';
+import { logForm, logQuery } from './log-filters';
 
 export { isCalendarDay };
 
@@ -47,18 +48,6 @@ const ROLES = {
   ops: ['ops'] as Role[],
   admin: ['admin'] as Role[],
 };
-
-/** A day as the date field sends it; whether it is a real calendar day is checked apart, to say so in the tenant's words. */
-const day = z.string().max(40).optional();
-const logForm = z.object({
-  show: z.enum(['failed', 'all']).optional(),
-  result: z.union([z.literal(''), z.enum(DISPATCH_RESULTS)]).optional(),
-  recipient: z.string().trim().max(320).optional(),
-  document: z.string().trim().max(100).optional(),
-  from: day,
-  to: day,
-  cursor: z.string().regex(/^\d*$/).optional(),
-});
 
 /** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
 const RECIPIENTS_PER_PAGE = 50;
@@ -178,23 +167,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const { timeZone, locale, principal } = request.ui!;
     const f = parse(logForm, request.query);
     const w = WORDS[locale];
-    for (const field of ['from', 'to'] as const) {
-      const value = f[field];
-      if (value && !isCalendarDay(value)) {
-        const message = `${w[field]}: "${value}" ${w.invalidDate}`;
-        throw new ApiError(400, 'invalid_request', message, [{ field, message, value }]);
-      }
-    }
     const showAll = f.show === 'all';
-    const query = parse(listDispatchesQuery, {
-      result: f.result || (showAll ? 'all' : 'failed'),
-      recipient: f.recipient || undefined,
-      document: f.document || undefined,
-      from: f.from ? startOfDay(f.from, timeZone).toISOString() : undefined,
-      to: f.to ? new Date(startOfDay(f.to, timeZone).getTime() + 86_400_000 - 1).toISOString() : undefined,
-      cursor: f.cursor || undefined,
-      limit: 25,
-    });
+    const query = logQuery(f, timeZone, w, 25);
     const page = await listDispatches(db, principal.tenantId!, query);
     // A row names its failures and its first addresses, and counts the rest (L1, L3): never every address.
     const more = (shown: number, total: number) => (total > shown ? ` ${fill(w.andMore, { n: total - shown })}` : '');

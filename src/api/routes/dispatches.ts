@@ -14,7 +14,6 @@ import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQu
 import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
 import type { DispatchInput, Person } from '../../domain/dispatch';
-import { FAILED_RESULTS } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
 import { sealedCopy } from '../../sealed';
@@ -22,7 +21,7 @@ import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
 import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
 import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
-import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
+import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logFilter, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
 export { dispatchWorkflowId };
 
@@ -211,12 +210,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
 
 /** L1: the delivery log, failed dispatches only unless asked for all, newest first; each row counts its recipients and names its failures. */
 export async function listDispatches(db: Db, tenantId: string, q: ListDispatchesQuery) {
-  const filter: Record<string, unknown> = { tenantId, kind: 'document' };
-  if (!q.result || q.result === 'failed') filter.result = { $in: FAILED_RESULTS };
-  else if (q.result !== 'all') filter.result = q.result;
-  if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
-  if (q.document) filter['document.number'] = q.document;
-  if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+  const filter = logFilter(tenantId, q);
   if (q.cursor) filter.number = { $lt: q.cursor };
   // Every address, and the first version's records' histories and copies, are left out of a row.
   const docs = await db.Dispatch.find(filter, { recipientAddresses: 0, 'recipients.history': 0, html: 0, text: 0, templateData: 0, sendLog: 0 }).sort({ number: -1 }).limit(q.limit + 1).lean();

@@ -26,6 +26,7 @@ import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
 import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
+import { dashboardPages } from './dashboard';
 import { isCalendarDay } from '../domain/days';
 import { logForm, logQuery } from './log-filters';
 
@@ -106,7 +107,10 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       w, locale, timeZone: request.ui?.timeZone ?? 'UTC', tenantName: request.ui?.tenantName ?? '',
       title: (w as unknown as Record<string, string>)[title] ?? title,
       csrf: reply.generateCsrf({ userInfo: csrfBinding(request.cookies[SESSION_COOKIE]) }),
-      nav: { signedIn: Boolean(p), log: Boolean(p && allows(p, ROLES.log)), orders: Boolean(p && allows(p, ROLES.orders)), settings: Boolean(p && allows(p, ROLES.admin)), current: request.url.split('?')[0] },
+      nav: {
+        signedIn: Boolean(p), log: Boolean(p && allows(p, ROLES.log)), orders: Boolean(p && allows(p, ROLES.orders)), settings: Boolean(p && allows(p, ROLES.admin)),
+        dashboard: Boolean(p && (allows(p, ROLES.log) || allows(p, ROLES.orders))), current: request.url.split('?')[0],
+      },
       done: query?.done ? w.done[query.done] : undefined,
       ...extra,
     };
@@ -134,13 +138,10 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return reply.type(asset.type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(asset.body);
   });
 
+  // ---- the dashboard (landing page) and the pages' downloads ---------------------------
+  dashboardPages(app, deps, { need, context, roles: { log: ROLES.log, orders: ROLES.orders } });
+
   // ---- sign-in, sign-out --------------------------------------------------------------
-  app.get('/', { preHandler: need() }, async (request, reply) => {
-    const p = request.ui!.principal;
-    const first = allows(p, ROLES.log) ? '/ui/log' : allows(p, ROLES.orders) ? '/ui/orders' : allows(p, ROLES.admin) ? '/ui/settings' : undefined;
-    if (!first) throw new ApiError(403, 'forbidden', 'this key opens no operator page');
-    return reply.redirect(first, 303);
-  });
   // `next`: the page a link (in a notice, or a page opened signed out) asked for; only an operator
   // page of this site is ever followed (paths.ts returnPath), anything else lands on /ui/.
   app.get('/sign-in', async (request, reply) =>
@@ -187,7 +188,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const toggle = new URLSearchParams(keep); if (showAll) toggle.delete('show'); else toggle.set('show', 'all');
     const older = page.nextCursor ? new URLSearchParams(keep) : null; older?.set('cursor', String(page.nextCursor));
     return render(reply, 'log', context(request, reply, showAll ? 'allDispatches' : 'failedOnly', {
-      rows, f, showAll, toggleHref: `/ui/log?${toggle}`, olderHref: older ? `/ui/log?${older}` : null, firstHref: f.cursor ? `/ui/log?${keep}` : null,
+      rows, f, showAll, toggleHref: `/ui/log?${toggle}`, olderHref: older ? `/ui/log?${older}` : null, firstHref: f.cursor ? `/ui/log?${keep}` : null, csvHref: `/ui/log.csv?${keep}`,
       results: DISPATCH_RESULTS.map((r) => ({ value: r, label: w.results[r], selected: f.result === r })),
     }));
   });

@@ -54,7 +54,7 @@ describe('delivery log and dispatch page', () => {
   });
 
   test('L1/L3: the bounced dispatch is marked red with the plain reason; the delivered one shows only with "show all"', async () => {
-    await page.getByRole('link', { name: 'Delivery log' }).click();
+    await page.getByRole('link', { name: 'Delivery log', exact: true }).click();
     await page.waitForURL('**/ui/log');
     const row = page.locator('tr[data-dispatch="po-bounce"]');
     await expect(row.isVisible()).resolves.toBe(true);

@@ -33,12 +33,13 @@ function fateOf(n: number) {
 export async function seedDispatches(db: Db, o: BulkOptions): Promise<Record<string, number>> {
   const dispatches = db.connection.db!.collection('dispatches');
   const results: Record<string, number> = {};
-  const rollups: Contribution[] = [];
+  let rolled: Contribution = {};
   const first = o.firstNumber ?? 1;
   const firstDay = addDays(o.lastDay, -(o.days - 1));
   const start = startOfDay(firstDay, o.timeZone).getTime();
   const span = startOfDay(addDays(o.lastDay, 1), o.timeZone).getTime() - start;
   for (let from = 0; from < o.count; from += 1000) {
+    const rollups: Contribution[] = [];
     const docs = Array.from({ length: Math.min(1000, o.count - from) }, (_, i) => {
       const n = first + from + i;
       const fate = fateOf(n);
@@ -70,11 +71,12 @@ export async function seedDispatches(db: Db, o: BulkOptions): Promise<Record<str
       };
     });
     await dispatches.insertMany(docs as never[], { ordered: false });
+    rolled = sum(rolled, ...rollups);
     o.progress?.(from + docs.length);
   }
   if (o.rollups) {
     const days = db.connection.db!.collection(DAILY_COLLECTION);
-    for (const [day, counters] of Object.entries(sum(...rollups))) {
+    for (const [day, counters] of Object.entries(rolled)) {
       await days.updateOne({ _id: dailyKey(o.tenantId, day) as never }, { $inc: counters, $setOnInsert: { tenantId: o.tenantId, day, applied: 0 } }, { upsert: true });
     }
   }

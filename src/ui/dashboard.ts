@@ -106,7 +106,7 @@ export function dashboardPages(app: FastifyInstance, deps: ApiDeps, tools: Dashb
           hardBounceRate: summary.hardBounceRate === null ? dw.none : percent.format(summary.hardBounceRate),
           hardBounceOf: fill(dw.hardBounceOf, { n: n(summary.hardBounces), of: n(summary.emailTracked) }),
         },
-        warning: summary.warnHardBounces ? fill(dw.warnHardBounces, { rate: percent.format(summary.hardBounceRate!) }) : null,
+        warning: summary.warnHardBounces ? fill(dw.warnHardBounces, { rate: percent.format(summary.hardBounceRate!), limit: percent.format(HARD_BOUNCE_WARNING) }) : null,
         hardBounceClass: summary.warnHardBounces ? 'is-failed' : '',
         byResult: {
           id: 'by-result', chart: byResult, title: dw.byResultPerDay,
@@ -170,7 +170,7 @@ export function dashboardPages(app: FastifyInstance, deps: ApiDeps, tools: Dashb
     })() : null;
 
     return render(reply, 'dashboard', tools.context(request, reply, 'dashboard', {
-      dw, period, deliveries, orders, hardBounceLimit: percent.format(HARD_BOUNCE_WARNING),
+      dw, period, deliveries, orders,
       quick: QUICK_PERIODS.map((days) => ({ days, label: fill(dw.last, { n: days }), href: `/ui/?days=${days}`, current: period.to === today && period.days.length === days })),
     }));
   });

@@ -4,6 +4,9 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { createApiKey } from '../../src/db/api-keys';
+import { connectDb } from '../../src/db/models';
+import { buildServer } from '../../src/api/server';
+import { Templates } from '../../src/templates';
 import { DISPATCH_COLUMNS, ORDER_COLUMNS } from '../../src/api/routes/exports';
 import { seedDispatches } from '../support/bulk';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
@@ -23,7 +26,7 @@ async function csv(path: string, key = stack.key) {
 }
 const asObjects = (rows: string[][]) => rows.slice(1).map((r) => Object.fromEntries(rows[0].map((name, i) => [name, r[i]])));
 
-test('the log exports 100,000 dispatches, streamed (no length known in advance), every one once', async () => {
+test('the log exports 100,000 dispatches, streamed (no length known in advance), every one once; a store failing half-way breaks the download', async () => {
   const tenantId = `${stack.tenantId}-bulk`;
   await stack.db.Tenant.create({ _id: tenantId, name: 'Bulk', timeZone: 'Europe/Paris', locale: 'fr', emailFrom: { email: 'bulk@bistro.test' } });
   const { key } = await createApiKey(stack.db, { tenantId, roles: ['log:read'] });
@@ -48,6 +51,25 @@ test('the log exports 100,000 dispatches, streamed (no length known in advance),
   expect(Math.min(...numbers)).toBe(1);
   expect(Math.max(...numbers)).toBe(100_000);
   expect(byResult).toEqual(results);
+
+  // The store failing half-way breaks the download: the file never looks complete. (An API of its
+  // own, on a connection of its own, closed once the first rows have arrived.)
+  const db = await connectDb(process.env.RELAIS_TEST_MONGODB_URI!, { dbName: stack.db.connection.name });
+  const api = buildServer({ db, temporal: stack.client, templates: new Templates(), taskQueue: stack.taskQueue, publicBaseUrl: 'http://127.0.0.1' });
+  try {
+    const base = await api.listen({ host: '127.0.0.1', port: 0 });
+    const broken = await fetch(`${base}/v1/dispatches.csv?result=all`, { headers: { authorization: `Bearer ${key}` } });
+    expect(broken.status).toBe(200);
+    const reader = broken.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    await db.close();
+    const drained = (async () => { for (;;) if ((await reader.read()).done) return 'ended'; })();
+    await expect(drained).rejects.toThrow(/terminated/);
+  } finally {
+    api.server.closeAllConnections();
+    await api.close();
+    await db.close().catch(() => undefined);
+  }
 }, 30 * 60_000); // FerretDB reads about a thousand documents a second on 2 cores: minutes, longer on a busy machine
 
 test('the log\'s filters: failed only by default (L1), or a result, a recipient, a document, a period', async () => {

@@ -16,8 +16,8 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * A fresh browser (no cookies) opens `path` (by default /ui/, which lands on the first page the key
- * may open), is sent to sign-in, and signs in with a key; it is then wherever sign-in sent it.
+ * A fresh browser (no cookies) opens `path` (by default /ui/, the dashboard), is sent to sign-in,
+ * and signs in with a key; it is then wherever sign-in sent it.
  */
 export async function openSignedIn(browser: Browser, baseURL: string, key: string, path = '/ui/'): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });

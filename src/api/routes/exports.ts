@@ -6,7 +6,7 @@
 // Cells are written by csv-stringify with `escape_formulas`: a value starting with = + - @, a tab
 // or a carriage return (or their full-width forms) gets a leading apostrophe, so a spreadsheet
 // shows it as text and never runs it as a formula (CSV injection, docs/security.md).
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { stringify } from 'csv-stringify';
 import { z } from 'zod';
@@ -108,9 +108,9 @@ export async function* orderCsvRows(db: Db, tenantId: string, f: OrderExportFilt
 /** Streams rows as a CSV download (`name`-<today>.csv). An error after the first bytes breaks the connection: a file is never silently cut short. */
 export function sendCsv(reply: FastifyReply, name: string, columns: readonly string[], rows: AsyncIterable<Record<string, unknown>>) {
   const csv = stringify({ header: true, columns: [...columns], bom: true, escape_formulas: true });
-  const source = Readable.from(rows);
-  source.on('error', (err) => csv.destroy(err));
-  source.pipe(csv);
+  // pipeline: a failing cursor fails the file (Fastify then breaks the connection), and a download
+  // given up by the browser closes the cursor.
+  pipeline(Readable.from(rows), csv, () => undefined);
   return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store')
     .header('content-disposition', `attachment; filename="${name}-${new Date().toISOString().slice(0, 10)}.csv"`)
     .send(csv);

@@ -6,6 +6,7 @@
 //   npm run bench -- --only ingest,bounce           a dispatch as it grows; bounce → escalation
 //   npm run bench -- --only open-orders --open-orders 10000 --cache 250
 //   npm run bench -- --only order-list --order-list-sizes 1000,10000   the orders workspace's list and counts
+//   npm run bench -- --only dashboard --dashboard-sizes 10,100000   the dashboard page, a fold, the CSV export
 //   npm run bench -- --target cluster   dispatches and orders with 1, 2 and 3 worker processes,
 //                                       on the dev server and on a real cluster (PostgreSQL), same run
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -28,6 +29,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchStore, storeTable } from './store';
 import { benchOrderList } from './order-list';
 import { ActivityTimes, benchBounceToEscalation, benchIngest, postEvents } from './dispatch-scale';
+import { benchDashboard, dashboardTable } from './dashboard';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -47,7 +49,8 @@ const { values: args } = parseArgs({
     'ingest-events': { type: 'string', default: '5' },
     bounces: { type: 'string', default: '30' },
     cache: { type: 'string' },
-    only: { type: 'string', default: 'store,order-list,dispatches,webhooks,ingest,bounce,orders,open-orders' },
+    'dashboard-sizes': { type: 'string', default: '10,100000' },
+    only: { type: 'string', default: 'store,order-list,dashboard,dispatches,webhooks,ingest,bounce,orders,open-orders' },
     target: { type: 'string', default: 'dev' },
     workers: { type: 'string', default: '1,2,3' },
   },
@@ -392,6 +395,12 @@ async function benchWorkflows(only: Set<string>, machine: string, dir: string): 
       const ordersPerSecond = await benchOrders(stack, Number(args.orders), concurrency);
       rows.push(`| orders placed → delivered (6 HTTP events each) | ${ordersPerSecond.toFixed(2)} /s | no-op workflow + activity: ${noopRate.toFixed(1)} /s (load ${noopLoad}) | ${(ordersPerSecond / noopRate).toFixed(2)} | ${load()} |`);
       say(`  ${rows.at(-1)}`);
+    }
+    if (only.has('dashboard')) {
+      const sizes = args['dashboard-sizes']!.split(',').map(Number);
+      say(`dashboard: the page, a fold and the CSV export at ${sizes.join(' and ')} stored dispatches`);
+      const d = await benchDashboard(stack, { sizes, say, load });
+      extra.push(`### The dashboard and the export as dispatches accumulate (median of up to 15 page loads, 3 folds, one export)\n\n${dashboardTable(d, sizes)}`);
     }
     if (only.has('open-orders')) {
       say(`open orders: ${args['open-orders']} moved to in transit by a worker process of their own (cache ${args.cache ?? 'WORKER_MAX_CACHED_WORKFLOWS default'}), then a quiet minute on their 48-hour timers`);

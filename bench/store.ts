@@ -13,7 +13,7 @@ export interface StoreRow { store: string; stored: number; measure: string; ms: 
  * Median of repeated runs of `op`: at least 3, at most 15, stopping after about 3 s; an
  * operation that takes seconds is run once after its warm-up (its figure says enough).
  */
-async function timeIt(op: (i: number) => Promise<unknown>): Promise<{ ms: number; reps: number }> {
+export async function timeIt(op: (i: number) => Promise<unknown>): Promise<{ ms: number; reps: number }> {
   const run = async (i: number) => { const t0 = process.hrtime.bigint(); await op(i); return Number(process.hrtime.bigint() - t0) / 1e6; };
   const warm = await run(-1); // connection, plan, caches
   if (warm > 5000) return { ms: await run(0), reps: 1 };

@@ -99,8 +99,9 @@ async function main() {
   // Once per database: orders recorded before the orders list existed get their entry (issue 18).
   await backfillOrderList(db, log);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  // Outbound webhooks: publishing an event starts its delivery workflows through a client of the same namespace.
+  // Outbound webhooks and the dashboard's rollups: activities start and signal workflows through a client of the same namespace.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createRelaisWorker({
     connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: tuningFromConfig(config),
     activities: {
@@ -108,9 +109,10 @@ async function main() {
       linkSecret: config.LINK_SECRET, previousLinkSecret: config.LINK_SECRET_PREVIOUS,
       whatsappTemplates: config.WHATSAPP_TEMPLATES,
       webhooks: {
-        starter: { client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE },
+        starter: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
         allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       },
+      rollups: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
       ...sendersFromConfig(config),
     },
   });

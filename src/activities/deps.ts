@@ -9,6 +9,7 @@ import { unseal, type MessageContent } from '../sealed';
 import { formatDateTime, type Templates } from '../templates';
 import type { EmailSender, MessageSender } from '../providers/types';
 import type { WebhookActivityDeps } from './webhooks';
+import type { RollupDeps } from './rollups';
 
 export interface ActivityDeps {
   db: Db;
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   whatsappTemplates?: WhatsAppTemplates;
   /** Outbound webhooks to tenants' own systems (docs/webhooks.md). */
   webhooks?: WebhookActivityDeps['webhooks'];
+  /** The dashboard's rollup workflows (src/db/rollups.ts); without it the projections count nothing. */
+  rollups?: RollupDeps;
 }
 
 export type WhatsAppTemplates = Record<string, { contentSid: string; variables: string[] }>;

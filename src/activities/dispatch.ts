@@ -11,7 +11,8 @@ import {
   documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
 } from '../domain/dispatch';
 import { isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
-import { RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
+import { documentOf, RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
+import { noteRollupChange } from './rollups';
 import { nextStep, plainReason, type ReasonCode } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
@@ -308,7 +309,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
     async projectDispatch(request: ProjectionRequest): Promise<void> {
       const { tenantId, dispatchId, version, dispatch } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1 }).lean();
+      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, kind: 1 }).lean();
       if (!header) return;
       const locale = header.locale as Locale;
 
@@ -383,6 +384,10 @@ export function createDispatchActivities(deps: ActivityDeps) {
       });
       // The last write of a run (stateVersion guards against counting a retried write twice).
       if (dispatch.completedAt !== undefined && written.modifiedCount === 1) metrics.dispatches.inc({ result: dispatch.result });
+      // The dashboard counts documents (as the log lists them) from what was just written.
+      if (header.kind === 'document') {
+        await noteRollupChange(deps.rollups, tenantId, { dispatches: [{ dispatchId, parts: [...new Set(request.recipients.map((c) => documentOf(c.index)))] }] });
+      }
     },
 
     /**

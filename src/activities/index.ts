@@ -5,6 +5,7 @@ import { createOrderActivities } from './orders';
 import { createDispatchActivities } from './dispatch';
 import { createLegacyDispatchActivities } from './legacy/dispatch-v1';
 import { createWebhookActivities } from './webhooks';
+import { createRollupActivities } from './rollups';
 import type { ActivityDeps } from './deps';
 
 export type { ActivityDeps, WhatsAppTemplates } from './deps';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createDispatchActivities(deps),
     ...createWebhookActivities(deps),
+    ...createRollupActivities(deps),
     // Dispatches started by the first version of the dispatch workflow still schedule these.
     ...createLegacyDispatchActivities(deps),
 

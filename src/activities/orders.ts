@@ -12,6 +12,7 @@ import type { OpenException, OrderDetails, OrderSummary, TimelineEntry } from '.
 import type { LegacyOrderView } from '../workflows/legacy/order-v1';
 import type { MessageSender } from '../providers/types';
 import type { Locale } from '../domain/reasons';
+import { noteRollupChange, type RollupDeps } from './rollups';
 
 /** One projection write of the order workflow: only what changed since its previous write. */
 export interface OrderChanges {
@@ -51,13 +52,13 @@ export function confirmationLink(linkSecret: string, publicBaseUrl: string, c: {
   return new URL(`/c/${token}`, publicBaseUrl).toString();
 }
 
-export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string; twilio?: Pick<MessageSender, 'senderNumbers'> }
+export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string; twilio?: Pick<MessageSender, 'senderNumbers'>; rollups?: RollupDeps }
 
 /** The customer-history documents an order's customer is known by: one per contact (email, phone). */
 const historyIds = (tenantId: string, c: { email: string | null; phone: string | null }) =>
   [c.email?.toLowerCase(), c.phone].filter((k): k is string => Boolean(k)).map((key) => `${tenantId}/${key}`);
 
-export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }: OrderActivityDeps) {
+export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, rollups }: OrderActivityDeps) {
   /** A reply code none of the phone's pending confirmations has (a clash would only make a reply ambiguous: then the customer is asked). */
   const freshCode = async (phone: string) => {
     const taken = new Set((await db.Confirmation.find({ phone, expiresAt: { $gt: new Date() } }, { code: 1 }).lean()).map((c) => c.code));
@@ -139,6 +140,9 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio }:
         await db.OrderException.updateOne({ _id: key(r.n) }, { $set: { resolvedAt: new Date(r.resolvedAt), resolution: r.resolution, open: false } });
       }
       for (const c of changes.causes ?? []) await db.OrderException.updateOne({ _id: key(c.n) }, { $set: { cause: c.cause } });
+      // The dashboard counts exceptions opened and resolved per day.
+      const exceptions = [...changes.opened.map((e) => e.n), ...changes.resolved.map((r) => r.n)];
+      if (exceptions.length) await noteRollupChange(rollups, tenantId, { orders: [{ orderId, exceptions }] });
       const { confirmation, ...set } = changes.set;
       await db.Order.updateOne(
         { tenantId, orderId, stateVersion: { $lt: changes.version } },

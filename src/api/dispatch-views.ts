@@ -5,7 +5,8 @@
 import type { Db, HistoryEntry, LegacyDispatchDoc, RecipientDoc } from '../db/models';
 import { dispatchKey, PREVIEW_ADDRESSES, recipientsKey, shownCounts } from '../db/dispatch-records';
 import { rawReason, readRecipients, readRecipientsWithHistory } from '../db/dispatch-events';
-import { isFailure, type RecipientStatus } from '../domain/dispatch-status';
+import { FAILED_RESULTS, isFailure, type RecipientStatus } from '../domain/dispatch-status';
+import type { ListDispatchesQuery } from './schemas';
 import { plainReason, type Locale, type ReasonCode } from '../domain/reasons';
 import { carriesSecrets, withheldCopy } from '../domain/secrets';
 
@@ -177,6 +178,22 @@ export function noticeAbout(parent: string | null | undefined): { dispatchId: st
   const m = /^(dispatch|order)\/[^/]+\/(.+)$/.exec(parent ?? '');
   if (!m) return null;
   return m[1] === 'dispatch' ? { dispatchId: m[2] } : { orderId: m[2] };
+}
+
+/**
+ * The log's filters (L1) as a MongoDB filter, for the listings that cannot read page by page and
+ * for the export: failed only unless asked otherwise, which counts a dispatch whose recipient is
+ * still deferred after the delay (D3, its own marker); documents, notices or both.
+ */
+export function logFilter(tenantId: string, q: Omit<ListDispatchesQuery, 'cursor' | 'limit'>): Record<string, unknown> {
+  const filter: Record<string, unknown> = { tenantId };
+  if (q.kind && q.kind !== 'all') filter.kind = q.kind;
+  if (!q.result || q.result === 'failed') filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
+  else if (q.result !== 'all') filter.result = q.result;
+  if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
+  if (q.document) filter['document.number'] = q.document;
+  if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+  return filter;
 }
 
 /** L1: one row of the log, a count of recipients with the failures named (never every address). */

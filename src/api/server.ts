@@ -20,6 +20,8 @@ import { orderWorkspaceRoutes } from './routes/order-workspace';
 import { confirmRoutes } from './routes/confirm';
 import { keyRoutes } from './routes/keys';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
+import { exportRoutes } from './routes/exports';
+import { proofRoutes } from './routes/proof';
 import { uiRoutes } from '../ui';
 import { registerOpenApi, zodValidatorCompiler } from './openapi';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits';
@@ -124,6 +126,8 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await confirmRoutes(scope, deps, limits); });
   app.register(async (scope) => { await keyRoutes(scope, deps); });
   app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });
+  app.register(async (scope) => { await exportRoutes(scope, deps); });
+  app.register(async (scope) => { await proofRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }

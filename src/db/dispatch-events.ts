@@ -29,7 +29,7 @@ export interface StoredEvent {
 
 export type IndexedEntry = HistoryEntry & { index: number };
 
-const batchKey = (tenantId: string, dispatchId: string, document: number, batch: string) => `${tenantId}/${dispatchId}/${document}/${batch}`;
+export const batchKey = (tenantId: string, dispatchId: string, document: number, batch: string) => `${tenantId}/${dispatchId}/${document}/${batch}`;
 
 /** A recipient's history entry for an event: a function of the stored event alone, so a duplicate is the same entry. */
 export function historyEntry(e: StoredEvent): IndexedEntry {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../api/server';
 import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
-import { listDispatchesQuery, markSentSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
+import { markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../api/routes/dispatches';
 import { updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
@@ -27,7 +27,11 @@ import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, s
 import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
 import { orderPages } from './orders';
-import { checkDays, endOfDay, startOfDay } from './dates';
+import { dashboardPages } from './dashboard';
+import { isCalendarDay } from '../domain/days';
+import { logForm, logQuery } from './log-filters';
+
+export { isCalendarDay };
 
 declare module 'fastify' {
   interface FastifyRequest { ui?: { principal: Principal; locale: Locale; timeZone: string; tenantName: string } }
@@ -46,19 +50,6 @@ const ROLES = {
   ops: ['ops'] as Role[],
   admin: ['admin'] as Role[],
 };
-
-/** A day as the date field sends it; whether it is a real calendar day is checked apart, to say so in the tenant's words. */
-const day = z.string().max(40).optional();
-const logForm = z.object({
-  show: z.enum(['failed', 'all']).optional(),
-  result: z.union([z.literal(''), z.enum(DISPATCH_RESULTS)]).optional(),
-  recipient: z.string().trim().max(320).optional(),
-  document: z.string().trim().max(100).optional(),
-  from: day,
-  to: day,
-  cursor: z.string().regex(/^\d*$/).optional(),
-  kind: z.union([z.literal(''), z.enum(['all', 'document', 'notification'])]).optional(),
-});
 
 /** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
 const RECIPIENTS_PER_PAGE = 50;
@@ -160,7 +151,10 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       w, locale, timeZone: request.ui?.timeZone ?? 'UTC', tenantName: request.ui?.tenantName ?? '',
       title: (w as unknown as Record<string, string>)[title] ?? title,
       csrf: reply.generateCsrf({ userInfo: csrfBinding(request.cookies[SESSION_COOKIE]) }),
-      nav: { signedIn: Boolean(p), log: Boolean(p && allows(p, ROLES.log)), orders: Boolean(p && allows(p, ROLES.orders)), settings: Boolean(p && allows(p, ROLES.admin)), current: request.url.split('?')[0] },
+      nav: {
+        signedIn: Boolean(p), log: Boolean(p && allows(p, ROLES.log)), orders: Boolean(p && allows(p, ROLES.orders)), settings: Boolean(p && allows(p, ROLES.admin)),
+        dashboard: Boolean(p && (allows(p, ROLES.log) || allows(p, ROLES.orders))), current: request.url.split('?')[0],
+      },
       done: query?.done ? w.done[query.done] : undefined,
       ...extra,
     };
@@ -188,13 +182,10 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     return reply.type(asset.type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(asset.body);
   });
 
+  // ---- the dashboard (landing page) and the pages' downloads ---------------------------
+  dashboardPages(app, deps, { need, context, roles: { log: ROLES.log, orders: ROLES.orders } });
+
   // ---- sign-in, sign-out --------------------------------------------------------------
-  app.get('/', { preHandler: need() }, async (request, reply) => {
-    const p = request.ui!.principal;
-    const first = allows(p, ROLES.log) ? '/ui/log' : allows(p, ROLES.orders) ? '/ui/orders' : allows(p, ROLES.admin) ? '/ui/settings' : undefined;
-    if (!first) throw new ApiError(403, 'forbidden', 'this key opens no operator page');
-    return reply.redirect(first, 303);
-  });
   // `next`: the page a link (in a notice, or a page opened signed out) asked for; only an operator
   // page of this site is ever followed (paths.ts returnPath), anything else lands on /ui/.
   app.get('/sign-in', async (request, reply) =>
@@ -222,18 +213,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const { timeZone, locale, principal } = request.ui!;
     const f = parse(logForm, request.query);
     const w = WORDS[locale];
-    checkDays(f, w, w.invalidDate);
     const showAll = f.show === 'all';
-    const query = parse(listDispatchesQuery, {
-      result: f.result || (showAll ? 'all' : 'failed'),
-      recipient: f.recipient || undefined,
-      document: f.document || undefined,
-      from: f.from ? startOfDay(f.from, timeZone).toISOString() : undefined,
-      to: f.to ? endOfDay(f.to, timeZone).toISOString() : undefined,
-      cursor: f.cursor || undefined,
-      limit: 25,
-      kind: f.kind || 'all',
-    });
+    const query = logQuery(f, timeZone, w, 25);
     const page = await listDispatches(db, principal.tenantId!, query);
     // A row names its failures and its first addresses, and counts the rest (L1, L3): never every address.
     const rows = page.dispatches.map((d) => {
@@ -258,7 +239,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const toggle = new URLSearchParams(keep); if (showAll) toggle.delete('show'); else toggle.set('show', 'all');
     const older = page.nextCursor ? new URLSearchParams(keep) : null; older?.set('cursor', String(page.nextCursor));
     return render(reply, 'log', context(request, reply, showAll ? 'allDispatches' : 'failedOnly', {
-      rows, f, showAll, toggleHref: `/ui/log?${toggle}`, olderHref: older ? `/ui/log?${older}` : null, firstHref: f.cursor ? `/ui/log?${keep}` : null,
+      rows, f, showAll, toggleHref: `/ui/log?${toggle}`, olderHref: older ? `/ui/log?${older}` : null, firstHref: f.cursor ? `/ui/log?${keep}` : null, csvHref: `/ui/log.csv?${keep}`,
       results: DISPATCH_RESULTS.map((r) => ({ value: r, label: w.results[r], selected: f.result === r })),
       kinds: (['all', 'document', 'notification'] as const).map((k) => ({ value: k, label: w.kinds[k], selected: (f.kind || 'all') === k })),
     }));

@@ -19,7 +19,8 @@ import { actionWords, exceptionLabel, reasonWords, resolutionWords, stuckCauseLa
 import { planSellerAction, TOLD_NOTICES, type ActionFacts, type SellerAction } from '../domain/seller-actions';
 import { dispatchPagePath, orderPagePath } from './paths';
 import { render, type PageContext } from './render';
-import { checkDays, endOfDay, startOfDay } from './dates';
+import { checkDays } from './dates';
+import { endOfDay, startOfDay } from '../domain/days';
 import { WORDS } from './words';
 
 type Problem = { status: number; message: string };
@@ -41,7 +42,8 @@ const blankToNull = (v: string | string[] | undefined) => (typeof v === 'string'
 const number = (v: string | string[] | undefined) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v);
 
 /** The list's form, as the browser sends it (dates in the tenant's zone, checkboxes as "true"). */
-const listForm = z.object({
+/** The workspace's filters as its form sends them (checked by the API's schema after); its CSV download takes the same. */
+export const listForm = z.object({
   exception: z.string().max(40).optional(),
   state: z.string().max(40).optional(),
   stuck: z.string().max(10).optional(),
@@ -130,6 +132,8 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
         .map((h) => ({ ...h, selected: (f.held ?? '') === h.value })),
       filtered: Boolean(f.exception || f.state || f.stuck || f.held || f.from || f.to),
       moreHref: page.nextCursor ? href({ cursor: page.nextCursor }) : null,
+      // The same filters as a CSV download (issue 21 item 2): what the page lists, every page of it.
+      exportHref: `/ui/orders.csv?${new URLSearchParams({ ...Object.fromEntries(keep), exception: query.exception })}`,
       restartHref: f.cursor ? href({ cursor: undefined }) : null,
     }));
   });

@@ -35,7 +35,7 @@ export interface PageContext {
   title: string;
   csrf: string;
   /** Navigation: what this person may open. */
-  nav?: { log: boolean; orders: boolean; settings: boolean; signedIn: boolean; current: string };
+  nav?: { log: boolean; orders: boolean; settings: boolean; dashboard: boolean; signedIn: boolean; current: string };
   [key: string]: unknown;
 }
 

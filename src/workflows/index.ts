@@ -2,3 +2,4 @@
 export { dispatch } from './dispatch';
 export { order } from './order';
 export { webhookDelivery } from './webhook-delivery';
+export { dashboardRollup } from './rollup';

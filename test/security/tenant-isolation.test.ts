@@ -133,6 +133,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     'DELETE /v1/webhook-endpoints/{id}', 'POST /v1/webhook-endpoints/{id}/rotate-secret', 'GET /v1/webhook-deliveries',
     'GET /v1/webhook-deliveries/{id}', 'POST /v1/webhook-deliveries/{id}/replay',
     'GET /v1/orders', 'POST /v1/orders/{id}/actions', 'POST /v1/orders/{id}/documents', 'GET /v1/orders/{id}/documents/{documentId}',
+    'GET /v1/dispatches.csv', 'GET /v1/orders.csv', 'GET /v1/dispatches/{id}/proof.json', 'GET /v1/dispatches/{id}/proof.pdf',
   ]));
   // Nothing was sent again to this tenant's endpoint.
   expect(receiver.received('/mine')).toHaveLength(1);
@@ -177,6 +178,7 @@ test('the operator pages: another tenant\'s session opens none of this tenant\'s
     ...notices.map((id) => ['GET', `/ui/dispatches/${id}`] as const),
     ['GET', `/ui/dispatches/${DISPATCH}`], ['GET', `/ui/orders/${ORDER}`], ['GET', `/ui/orders/${ORDER}/documents/${documentId}`],
     ['POST', `/ui/orders/${ORDER}/carrier`, { carrier: 'Taken over' }], ['POST', `/ui/orders/${ORDER}/resolve`, { exception: 'on_hold', note: 'taken over' }],
+    ['GET', `/ui/dispatches/${DISPATCH}/proof.pdf`], ['GET', `/ui/dispatches/${DISPATCH}/proof.json`],
     ['POST', `/ui/orders/${ORDER}/release`, { reason: 'checked by phone' }], ['POST', `/ui/orders/${ORDER}/cancel`, { reason: 'customer asked' }],
     ['POST', `/ui/dispatches/${DISPATCH}/recipients/r1/resend`, { email: 'x@acme.test' }], ['POST', `/ui/dispatches/${DISPATCH}/mark-sent`, { note: 'x' }],
     ['POST', `/ui/dispatches/${DISPATCH}/resend-via`, { channel: 'sms', phone: '+33698765412' }],

@@ -16,7 +16,7 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * A fresh browser (no cookies) opens `path` (by default /ui/, which lands on the first page the key
+ * A fresh browser (no cookies) opens `path` (by default /ui/, the dashboard, or the first page the key
  * may open), is sent to sign-in, and signs in with a key (and a person's name, when given); it is
  * then wherever sign-in sent it.
  */

@@ -132,6 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         webhooks: {
           starter: { client, taskQueue }, allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true, timeoutMs: options.webhooks?.timeoutMs ?? 5_000, resolve: options.webhooks?.resolve,
         },
+        rollups: { client, taskQueue },
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         smtp,
         twilio: createTwilioSender({
@@ -181,7 +182,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
+    // JSON answers parsed; a file (a CSV export, a PDF) as its text.
+    return { status: res.status, body: text ? (/json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text) : null };
   };
 
   const waitFor: Stack['waitFor'] = async (what, probe, timeoutMs = 30_000) => {

@@ -90,7 +90,7 @@ beforeAll(async () => {
   page = await context.newPage();
   await page.goto('/ui/sign-in');
   await page.getByLabel('API key').fill(stack.key);
-  await Promise.all([page.waitForURL('**/ui/log'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([page.waitForURL('**/ui/'), page.getByRole('button', { name: 'Sign in' }).click()]);
 }, 180_000);
 afterAll(async () => {
   await browser?.close();

@@ -46,14 +46,16 @@ describe('delivery log and dispatch page', () => {
   });
   afterAll(async () => { await context?.close(); });
 
-  test('sign-in sets a Secure, HttpOnly, SameSite=Strict session cookie and lands on the log', async () => {
-    expect(new URL(page.url()).pathname).toBe('/ui/log');
+  test('sign-in sets a Secure, HttpOnly, SameSite=Strict session cookie and lands on the dashboard', async () => {
+    expect(new URL(page.url()).pathname).toBe('/ui/');
     const session = (await context.cookies()).find((c) => c.name === 'relais_session');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/ui' });
     expect(session!.value).not.toContain(stack.key.slice(16));
   });
 
   test('L1/L3: the bounced dispatch is marked red with the plain reason; the delivered one shows only with "show all"', async () => {
+    await page.getByRole('link', { name: 'Delivery log', exact: true }).click();
+    await page.waitForURL('**/ui/log');
     const row = page.locator('tr[data-dispatch="po-bounce"]');
     await expect(row.isVisible()).resolves.toBe(true);
     const marker = row.locator('.marker');
@@ -312,7 +314,10 @@ test('O9: a preference changed on the page decides the channel of the next alert
 
 test('L4: a key without log:read does not see the log, and its URL answers 403', async () => {
   const { context, page } = await signedIn(await stack.keyWithRoles(['orders:write']));
-  expect(new URL(page.url()).pathname).toBe('/ui/orders');
+  // Its dashboard has the orders, not the deliveries.
+  expect(new URL(page.url()).pathname).toBe('/ui/');
+  expect(await page.locator('#orders-h').count()).toBe(1);
+  expect(await page.locator('#deliveries-h').count()).toBe(0);
   expect(await page.getByRole('link', { name: 'Delivery log' }).count()).toBe(0);
   const log = await page.goto('/ui/log');
   expect(log!.status()).toBe(403);
@@ -324,7 +329,7 @@ test('L4: a key without log:read does not see the log, and its URL answers 403',
 test('L4: another tenant\'s dispatch id is 404, in that tenant\'s language (fr)', async () => {
   const { context, page } = await signedIn(stack.other.key);
   expect(await page.locator('html').getAttribute('lang')).toBe('fr');
-  expect(await page.locator('h1').textContent()).toBe('Envois en échec');
+  expect(await page.locator('h1').textContent()).toBe('Tableau de bord');
   const res = await page.goto('/ui/dispatches/po-bounce');
   expect(res!.status()).toBe(404);
   expect(await page.locator('h1').textContent()).toBe('Introuvable');
@@ -337,6 +342,7 @@ test('L1/L2 at size: a 60-recipient dispatch\'s row counts its recipients; its p
   expect((await api('POST', '/v1/dispatches', purchaseOrder('po-sixty', addresses))).status).toBe(202);
   await stack.waitFor('po-sixty alert', async () => (await dispatchResult('po-sixty')) === 'alert');
   const { context, page } = await signedIn(stack.key);
+  await page.goto('/ui/log');
   const row = page.locator('tr[data-dispatch="po-sixty"]');
   // A count with the failures named, never every address (issue 16 item 4).
   expect(await row.locator('td[data-label="Recipients"]').textContent()).toBe('60 recipients, 1 failed: r57+bounce@acme.test');
@@ -403,7 +409,7 @@ test('sign-out ends the session on the server; a revoked key ends its sessions t
 
   const key = await stack.keyWithRoles(['log:read']);
   const second = await signedIn(key);
-  expect(new URL(second.page.url()).pathname).toBe('/ui/log');
+  expect(new URL(second.page.url()).pathname).toBe('/ui/');
   // The id is the 12 characters after `rk_` (base64url: it may itself contain '_').
   await stack.db.ApiKey.deleteOne({ _id: key.slice(3, 15) });
   await second.page.goto('/ui/log');
@@ -421,7 +427,7 @@ test('sign-in with the keyboard alone: skip link, key field, Enter', async () =>
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.id)).toBe('key');
   await page.keyboard.type(stack.key);
-  await Promise.all([page.waitForURL('**/ui/log'), page.keyboard.press('Enter')]);
+  await Promise.all([page.waitForURL('**/ui/'), page.keyboard.press('Enter')]);
   await context.close();
 });
 

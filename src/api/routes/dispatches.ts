@@ -23,7 +23,7 @@ import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
 import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
 import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
-import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
+import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logFilter, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
 export { dispatchWorkflowId };
 
@@ -225,13 +225,7 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
     const { rows, nextCursor } = await listNewest(db, tenantId, { listing, kind, before: q.cursor, limit: q.limit, projection });
     return { dispatches: rows.map((d) => logRow(d)), nextCursor };
   }
-  const filter: Record<string, unknown> = { tenantId, ...(kind ? { kind } : {}) };
-  // Failed only: failed results, and dispatches with a recipient still deferred after the delay (D3, their own marker).
-  if (!q.result || q.result === 'failed') filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
-  else if (q.result !== 'all') filter.result = q.result;
-  if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
-  if (q.document) filter['document.number'] = q.document;
-  if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+  const filter = logFilter(tenantId, q);
   if (q.cursor) filter.number = { $lt: q.cursor };
   const docs = await db.Dispatch.find(filter, projection).sort({ number: -1 }).limit(q.limit + 1).lean();
   const page = docs.slice(0, q.limit);

@@ -133,7 +133,7 @@ test('a cell that a spreadsheet would run as a formula is escaped; a real dispat
   expect(byId.get('po-csv')!.recipientCount).toBe('2');
 });
 
-test('orders export by state and by open exception; the log\'s roles; another tenant\'s rows never', async () => {
+test('orders export by state, by open exception and by the workspace\'s filters; the log\'s roles; another tenant\'s rows never', async () => {
   expect((await stack.request('POST', '/v1/orders', newOrder('ord-ok'))).status).toBe(202);
   // An incomplete address: held, with an open on_hold exception (O2).
   const held = newOrder('ord-held', { address: { line1: 'rue', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
@@ -151,6 +151,12 @@ test('orders export by state and by open exception; the log\'s roles; another te
   expect(asObjects((await csv('/v1/orders.csv?exception=on_hold')).rows)).toEqual([expect.objectContaining({ orderId: 'ord-held', exception: 'on_hold', exceptionLabel: expect.any(String) })]);
   expect(asObjects((await csv('/v1/orders.csv?exception=delivery_failed')).rows)).toEqual([]);
   expect((await csv('/v1/orders.csv?state=lost')).status).toBe(400);
+  // The orders workspace's filters (issue 18): every open exception, held or not, stuck or not.
+  expect(asObjects((await csv('/v1/orders.csv?exception=open')).rows).map((o) => [o.orderId, o.exception])).toEqual([['ord-held', 'on_hold']]);
+  expect(asObjects((await csv('/v1/orders.csv?held=false')).rows).map((o) => o.orderId)).toEqual(['ord-ok']);
+  expect(asObjects((await csv('/v1/orders.csv?held=true&stuck=false')).rows).map((o) => o.orderId)).toEqual(['ord-held']);
+  expect(asObjects((await csv('/v1/orders.csv?stuck=true')).rows)).toEqual([]);
+  expect((await csv('/v1/orders.csv?held=maybe')).status).toBe(400);
 
   // L4: whoever may read the log may export it; a key without the role may not.
   expect((await csv('/v1/dispatches.csv', await stack.keyWithRoles(['dispatch:write']))).status).toBe(403);

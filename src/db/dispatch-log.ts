@@ -8,7 +8,7 @@
 // enough rows. A page holds at most 64 documents, so the first page of the log costs one or two
 // indexed reads at 10 or at 100,000 stored dispatches.
 import type { Db } from './models';
-import { nextNumber } from './models';
+import { lastNumber, nextNumber } from './models';
 import { FAILED_RESULTS, type DispatchResult } from '../domain/dispatch-status';
 
 export const LOG_PAGE_SIZE = 64;
@@ -51,7 +51,7 @@ export async function listNewest(
 ): Promise<{ rows: Row[]; nextCursor: number | null }> {
   const key = request.listing === 'all' ? 'number' : 'failedSeq';
   const pageField = request.listing === 'all' ? 'logPage' : 'failedPage';
-  const top = request.before ?? ((await db.Counter.findById(request.listing === 'all' ? recordsCounter(tenantId) : failuresCounter(tenantId)).lean())?.seq ?? 0) + 1;
+  const top = request.before ?? (await lastNumber(db, request.listing === 'all' ? recordsCounter(tenantId) : failuresCounter(tenantId))) + 1;
   const rows: Row[] = [];
   for (let page = logPageOf(top - 1); page >= 0 && rows.length <= request.limit; page -= 1) {
     const docs = await db.Dispatch.find({ tenantId, [pageField]: page, ...(request.kind ? { kind: request.kind } : {}) }, request.projection).lean() as Row[];

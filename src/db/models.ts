@@ -692,10 +692,37 @@ export async function connectDb(uri: string, options: ConnectDbOptions = {}): Pr
   return db;
 }
 
-/** Next record number for a tenant's sequence (findAndModify with $inc: atomic on both servers). */
+const duplicate = (err: unknown) => (err as { code?: number }).code === 11000;
+
+/**
+ * Next record number of a sequence (a tenant's dispatches, failures, orders): unique and rising.
+ * Each number is taken by inserting `<sequence>#<n>` (a unique `_id`, which both servers enforce);
+ * the sequence's own document only says where to start looking. A `findAndModify` with `$inc` would
+ * be one round trip on MongoDB, but FerretDB v1 applies it as read-modify-write: twenty first
+ * numbers asked at once came back as 1, 2, 2, 2, 3… (test/db/counters.test.ts).
+ */
 export async function nextNumber(db: Db, name: string): Promise<number> {
-  const doc = await db.Counter.findOneAndUpdate({ _id: name }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' });
-  return doc!.seq;
+  let n = ((await db.Counter.findById(name, { seq: 1 }).lean())?.seq ?? 0) + 1;
+  for (;;) {
+    try {
+      await db.Counter.collection.insertOne({ _id: `${name}#${n}` as never, seq: n });
+      break;
+    } catch (err) {
+      if (!duplicate(err)) throw err;
+      n += 1; // taken by another caller meanwhile
+    }
+  }
+  // The hint may lose a race to a smaller number (read-modify-write again): the next caller then
+  // finds the numbers after it taken and moves on, so a lost hint costs a retry, never a duplicate.
+  await db.Counter.updateOne({ _id: name }, { $max: { seq: n } }, { upsert: true }).catch((err) => { if (!duplicate(err)) throw err; });
+  return n;
+}
+
+/** The last number a sequence gave: its hint, moved past any number taken after it (see nextNumber). */
+export async function lastNumber(db: Db, name: string): Promise<number> {
+  let n = (await db.Counter.findById(name, { seq: 1 }).lean())?.seq ?? 0;
+  while (await db.Counter.exists({ _id: `${name}#${n + 1}` })) n += 1;
+  return n;
 }
 
 /** How long raw webhook events are kept for audit. */

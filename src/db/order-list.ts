@@ -12,7 +12,7 @@
 // sections it needs (about a page, never more than a section beyond it). On MongoDB the same
 // equalities are served by the declared indexes. docs/architecture.md, "The orders list".
 import type { Db } from './models';
-import { nextNumber } from './models';
+import { lastNumber, nextNumber } from './models';
 import type { ExceptionType, OrderState } from '../domain/order';
 import { isFinished } from '../domain/order';
 import type { OpenException } from '../workflows/order-contract';
@@ -133,7 +133,7 @@ const FIELDS = { orderId: 1, seq: 1, state: 1, stuck: 1, ended: 1, customerName:
 export async function listOrders(db: Db, tenantId: string, q: ListQuery): Promise<{ rows: ListRow[]; more: boolean }> {
   const filter = filterOf(tenantId, q);
   if (!filter) return { rows: [], more: false };
-  const last = (await db.Counter.findById(sequenceOf(tenantId)).lean())?.seq ?? 0;
+  const last = await lastNumber(db, sequenceOf(tenantId));
   const start = q.after?.seq ?? 0;
   const dense = q.exception === 'all' && !q.state && q.stuck === undefined && q.held === undefined && !q.from && !q.to;
   const after = (r: { seq: number; orderId: string }) => !q.after || r.seq > q.after.seq || (r.seq === q.after.seq && r.orderId > q.after.orderId);

@@ -27,7 +27,7 @@ const CHECKS = [
 const trace = (message: string) => { process.stderr.write(`[fuzz test ${new Date().toISOString()}] ${message}\n`); };
 
 /** A hard ceiling for one fuzz run: well above its 2–3 minutes, below the test's own timeout. */
-const RUN_CEILING_MS = 12 * 60_000;
+const RUN_CEILING_MS = 15 * 60_000;
 
 /**
  * Runs schemathesis and resolves with its exit code and output — when it exits (not only when

@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { metrics } from '../metrics';
 import { dispatchKey, insertNew, PREVIEW_ADDRESSES, recipientsKey, recordDispatch, slotOf, storedCounts, type NewDispatch } from '../db/dispatch-records';
 import { failedPlacement } from '../db/dispatch-log';
+import { publishAll } from '../outbound/publish';
 import { rawReason, readRecipients, readRecipientsWithHistory, writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import {
   documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
@@ -133,6 +134,10 @@ function countNotice(template: string, channel: Channel): void {
   if (template === 'dispatch_unknown') metrics.timerRuleFirings.inc({ rule: 'D3' });
 }
 
+
+/** The document a dispatch carried, as tenant events name it: null for Relais's own notices. */
+const documentRef = (d: { type?: string | null; number?: string | null } | null | undefined) =>
+  (d?.type || d?.number ? { type: d.type ?? null, number: d.number ?? null } : null);
 
 export function createDispatchActivities(deps: ActivityDeps) {
   const { db, templates } = deps;
@@ -309,7 +314,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
     async projectDispatch(request: ProjectionRequest): Promise<void> {
       const { tenantId, dispatchId, version, dispatch } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, kind: 1 }).lean();
+      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, stateVersion: 1, publishedResult: 1, kind: 1, document: 1 }).lean();
       if (!header) return;
       const locale = header.locale as Locale;
 
@@ -387,6 +392,19 @@ export function createDispatchActivities(deps: ActivityDeps) {
       // The dashboard counts documents (as the log lists them) from what was just written.
       if (header.kind === 'document') {
         await noteRollupChange(deps.rollups, tenantId, { dispatches: [{ dispatchId, parts: [...new Set(request.recipients.map((c) => documentOf(c.index)))] }] });
+      }
+      // dispatch.result_changed, after the write that makes it true; a retry of this write
+      // publishes the same event id (once), an older write arriving late publishes nothing.
+      const told = (header.publishedResult ?? 'queued') as DispatchResult;
+      if ((header.stateVersion ?? 0) <= version && told !== dispatch.result) {
+        await publishAll(db, deps.webhooks?.starter, tenantId, [{
+          type: 'dispatch.result_changed', eventId: `dispatch/${dispatchId}/result/${version}`,
+          data: {
+            dispatchId, kind: header.kind, document: documentRef(header.document), previousResult: told, result: dispatch.result,
+            recipients: Object.fromEntries(Object.entries(dispatch.counts).filter(([, n]) => n !== undefined)) as Record<string, number>,
+          },
+        }]);
+        await db.Dispatch.updateOne({ _id, stateVersion: version }, { $set: { publishedResult: dispatch.result } });
       }
     },
 
@@ -468,6 +486,20 @@ export function createDispatchActivities(deps: ActivityDeps) {
           recipients: [{ recipientId: 'r1', address: addressOf(child.person, child.channel), name: child.person.name }],
           parent: request.workflowId,
         }, { ...byLimit.get(limit)!, personName: child.person.name, tenantName: tenant?.name ?? '', timeZone: request.timeZone });
+      }
+      // D4's escalation, told to the tenant's own system too (once: the id names the escalation's first notice).
+      if (notice.kind === 'escalation' && request.children.length) {
+        const reasons = await readRecipients(db, tenantId, dispatchId, notice.failed);
+        const notified = new Map<string, Set<Channel>>();
+        for (const child of request.children) notified.set(child.person.name, (notified.get(child.person.name) ?? new Set<Channel>()).add(child.channel));
+        await publishAll(db, deps.webhooks?.starter, tenantId, [{
+          type: 'dispatch.escalated', eventId: `dispatch/${dispatchId}/escalated/${request.children[0].dispatchId}`,
+          data: {
+            dispatchId, document: documentRef(header.document), failedRecipients: notice.failed.length,
+            reasonCodes: [...new Set([...reasons.values()].map((r) => r.reasonCode ?? 'unclassified'))],
+            notified: [...notified].map(([name, channels]) => ({ name, channels: [...channels] })),
+          },
+        }]);
       }
     },
 

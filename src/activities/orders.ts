@@ -13,6 +13,9 @@ import type { LegacyOrderView } from '../workflows/legacy/order-v1';
 import type { MessageSender } from '../providers/types';
 import type { Locale } from '../domain/reasons';
 import { noteRollupChange, type RollupDeps } from './rollups';
+import { orderTenantEvents } from '../domain/order-tenant-events';
+import { publishAll } from '../outbound/publish';
+import type { DeliveryStarter } from '../outbound/deliveries';
 
 /** One projection write of the order workflow: only what changed since its previous write. */
 export interface OrderChanges {
@@ -52,13 +55,17 @@ export function confirmationLink(linkSecret: string, publicBaseUrl: string, c: {
   return new URL(`/c/${token}`, publicBaseUrl).toString();
 }
 
-export interface OrderActivityDeps { db: Db; linkSecret: string; publicBaseUrl: string; twilio?: Pick<MessageSender, 'senderNumbers'>; rollups?: RollupDeps }
+export interface OrderActivityDeps {
+  db: Db; linkSecret: string; publicBaseUrl: string; twilio?: Pick<MessageSender, 'senderNumbers'>; rollups?: RollupDeps;
+  /** Outbound webhooks: the order's events are published with the write that makes them true. */
+  webhooks?: { starter: DeliveryStarter };
+}
 
 /** The customer-history documents an order's customer is known by: one per contact (email, phone). */
 const historyIds = (tenantId: string, c: { email: string | null; phone: string | null }) =>
   [c.email?.toLowerCase(), c.phone].filter((k): k is string => Boolean(k)).map((key) => `${tenantId}/${key}`);
 
-export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, rollups }: OrderActivityDeps) {
+export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, rollups, webhooks }: OrderActivityDeps) {
   /** A reply code none of the phone's pending confirmations has (a clash would only make a reply ambiguous: then the customer is asked). */
   const freshCode = async (phone: string) => {
     const taken = new Set((await db.Confirmation.find({ phone, expiresAt: { $gt: new Date() } }, { code: 1 }).lean()).map((c) => c.code));
@@ -126,6 +133,20 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, r
     async recordOrder(changes: OrderChanges): Promise<void> {
       const { tenantId, orderId } = changes;
       const key = (n: number) => `${tenantId}/${orderId}/${n}`;
+      // The tenant's events first, from the state before this write: a retry after a failed
+      // write derives the same events (same ids: published once), so none is lost.
+      const before = await db.Order.findOne({ tenantId, orderId }, { state: 1, risk: 1 }).lean();
+      // Read one by one by _id: FerretDB pushes an equality down, not an `$in`. One opened in this same write is not stored yet.
+      const resolved = [];
+      for (const r of changes.resolved) {
+        const e = changes.opened.find((o) => o.n === r.n)
+          ?? await db.OrderException.findById(key(r.n)).lean().then((d) => d && { type: d.type as OpenException['type'], reason: d.reason, details: d.details ?? null, openedAt: d.openedAt.toISOString() });
+        if (e) resolved.push({ n: r.n, type: e.type, reason: e.reason, details: e.details, openedAt: e.openedAt, resolvedAt: r.resolvedAt, resolution: r.resolution });
+      }
+      await publishAll(db, webhooks?.starter, tenantId, orderTenantEvents({
+        orderId, changes, resolved,
+        before: { state: (before?.state as string | undefined) ?? null, riskLevel: ((before?.risk as { level?: 'low' | 'medium' | 'high' } | null)?.level) ?? null },
+      }));
       if (changes.timeline.length) {
         await db.OrderTimeline.insertMany(changes.timeline.map((e) => ({ ...e, _id: key(e.seq), tenantId, orderId, at: new Date(e.at) })), { ordered: false })
           .catch((err) => { if (!duplicateKey(err)) throw err; });

@@ -6,10 +6,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { Db } from '../db/models';
 import { metrics } from '../metrics';
-import { parseTenantEvent } from '../domain/tenant-events';
 import { retryAfterMs } from '../domain/webhook-retry';
-import { deliveryIdOf, openEndpointSecret, webhookHeaders, webhookIdOf } from '../outbound/signing';
-import { startDelivery, type DeliveryStarter } from '../outbound/deliveries';
+import { openEndpointSecret, webhookHeaders } from '../outbound/signing';
+import type { DeliveryStarter } from '../outbound/deliveries';
+import { publishTenantEvent, type PublishTenantEventRequest } from '../outbound/publish';
 import { postWebhook, type Resolve } from '../outbound/post';
 
 export interface WebhookActivityDeps {
@@ -28,7 +28,7 @@ export interface WebhookActivityDeps {
   };
 }
 
-export interface PublishTenantEventRequest { tenantId: string; type: string; data: unknown; eventId: string; occurredAt: string }
+export type { PublishTenantEventRequest };
 export type AttemptResult =
   /** blocked: nothing can be sent (an address Relais does not send to, a secret that no longer opens). */
   | { outcome: 'delivered' | 'gone' | 'blocked' | 'cancelled'; statusCode: number | null }
@@ -48,27 +48,7 @@ export function createWebhookActivities({ db, linkSecret, previousLinkSecret, we
      * Idempotent: a retried or repeated publish starts nothing twice.
      */
     async publishTenantEvent(request: PublishTenantEventRequest): Promise<{ deliveries: string[] }> {
-      const { tenantId, eventId } = request;
-      const parsed = parseTenantEvent(request.type, request.data);
-      if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.problem, 'InvalidTenantEvent');
-      const _id = `${tenantId}/${eventId}`;
-      const webhookId = webhookIdOf(tenantId, eventId);
-      await db.TenantEvent.updateOne({ _id }, {
-        $setOnInsert: {
-          tenantId, eventId, webhookId, type: request.type, occurredAt: new Date(request.occurredAt),
-          body: JSON.stringify({ type: request.type, timestamp: request.occurredAt, data: parsed.data }),
-        },
-      }, { upsert: true }).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; });
-      const event = (await db.TenantEvent.findById(_id).lean())!;
-      if (!webhooks) return { deliveries: [] };
-      const endpoints = await db.WebhookEndpoint.find({ tenantId, enabled: true, events: event.type }, { url: 1 }).lean();
-      const deliveries: string[] = [];
-      for (const endpoint of endpoints) {
-        const deliveryId = deliveryIdOf(tenantId, endpoint._id, eventId);
-        await startDelivery(db, webhooks.starter, { tenantId, deliveryId, endpoint, event, replayOf: null, requestedBy: 'relais' });
-        deliveries.push(deliveryId);
-      }
-      return { deliveries };
+      return publishTenantEvent(db, webhooks?.starter, request);
     },
 
     /** One signed POST to the endpoint, logged (time, status code, duration, the start of the answer). */

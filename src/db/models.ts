@@ -195,6 +195,8 @@ const dispatchSchema = new Schema({
   logPage: { type: Number },
   failedSeq: { type: Number },
   failedPage: { type: Number },
+  /** The result the tenant's endpoints were last told of (dispatch.result_changed, docs/webhooks.md). */
+  publishedResult: { type: String },
 }, { timestamps: true, versionKey: false });
 dispatchSchema.index({ tenantId: 1, dispatchId: 1 }, { unique: true });
 dispatchSchema.index({ tenantId: 1, logPage: 1 });

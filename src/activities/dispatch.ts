@@ -53,7 +53,7 @@ export interface ProjectionRequest {
     overdueDeferred?: number;
     sentAt?: number;
     completedAt?: number;
-    markedSent?: { by: string; at: string; note: string };
+    markedSent?: { by: string; at: string; note: string; on?: string };
   };
   /** The recipients that changed, as they are now. */
   recipients: RecipientChange[];
@@ -309,7 +309,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
     async projectDispatch(request: ProjectionRequest): Promise<void> {
       const { tenantId, dispatchId, version, dispatch } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, kind: 1 }).lean();
+      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, kind: 1, markedSent: 1 }).lean();
       if (!header) return;
       const locale = header.locale as Locale;
 

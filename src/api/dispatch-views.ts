@@ -188,7 +188,10 @@ export function noticeAbout(parent: string | null | undefined): { dispatchId: st
 export function logFilter(tenantId: string, q: Omit<ListDispatchesQuery, 'cursor' | 'limit'>): Record<string, unknown> {
   const filter: Record<string, unknown> = { tenantId };
   if (q.kind && q.kind !== 'all') filter.kind = q.kind;
-  if (!q.result || q.result === 'failed') filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
+  if (!q.result || q.result === 'failed') {
+    filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
+    filter['markedSent.at'] = { $exists: false }; // D11: sent by hand, no longer a failure to act on (failedPlacement)
+  }
   else if (q.result !== 'all') filter.result = q.result;
   if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
   if (q.document) filter['document.number'] = q.document;

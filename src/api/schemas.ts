@@ -118,7 +118,13 @@ export type ListDispatchesQuery = z.infer<typeof listDispatchesQuery>;
 
 export const resendSchema = z.object({ email: email() });
 export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
-export const markSentSchema = z.object({ note: optionalText(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
+export const markSentSchema = z.object({
+  note: optionalText(500).default('').describe('how it was sent (posted, handed over …)'),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD').optional()
+    .describe('the day it was sent, in the tenant\'s time zone (not after today); today when neither date nor at is given'),
+  at: z.iso.datetime({ offset: true }).optional().describe('the moment it was sent, when known to the minute (not in the future); instead of date'),
+  by: text(80).optional().describe('the person who sent it (the operator pages give the name given at sign-in); the key\'s id when absent'),
+});
 
 /**
  * The canonical IANA zones this runtime knows, plus UTC: listed in the contract, one name per zone.

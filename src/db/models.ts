@@ -118,7 +118,7 @@ const legacyDispatchSchema = new Schema({
   providerError: { type: String, default: null },
   sentAt: { type: Date, default: null },
   completedAt: { type: Date, default: null },
-  markedSent: { by: String, at: Date, note: String },
+  markedSent: { by: String, at: Date, note: String, on: String },
   resentVia: { type: [{ dispatchId: String, channel: String, address: String, at: Date, requestedBy: String, _id: false }], default: [] },
   sendLog: { type: [{ routingId: String, providerMessageId: String, outcome: String, response: String, at: Date, _id: false }], default: [] },
   parent: { type: String, default: null },
@@ -179,7 +179,7 @@ const dispatchSchema = new Schema({
   providerError: { type: String, default: null },
   sentAt: { type: Date, default: null },
   completedAt: { type: Date, default: null },
-  markedSent: { by: String, at: Date, note: String },
+  markedSent: { by: String, at: Date, note: String, on: String },
   resentVia: { type: [{ dispatchId: String, channel: String, address: String, at: Date, requestedBy: String, _id: false }], default: [] },
   parent: { type: String, default: null },
   /**

@@ -17,6 +17,7 @@ import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status'
 import { canonicalJson } from '../canonical-json';
 import { unseal, type MessageContent } from '../sealed';
 import { WORDS } from '../ui/words';
+import { actorParts } from '../api/auth';
 
 export const PROOF_FORMAT = 'relais-proof-of-sending/1';
 
@@ -59,7 +60,8 @@ export interface ProofRecipient {
 export interface ProofAction {
   action: 'resent' | 'resent_via' | 'marked_sent';
   at: ProofTime;
-  by: { keyId: string; label: string | null };
+  /** The key, and the person's name given at the pages' sign-in (or in the API call) when there was one. */
+  by: { keyId: string; label: string | null; person: string | null };
   details: string;
 }
 
@@ -120,7 +122,7 @@ export async function proofPack(deps: ProofDeps, tenantId: string, dispatchId: s
   if (!source) return undefined;
   const { header } = source;
 
-  const keyIds = [...new Set([requestedBy, header.requestedBy, ...source.actions.map((a) => a.by)].filter((k): k is string => Boolean(k)))];
+  const keyIds = [...new Set([requestedBy, header.requestedBy, ...source.actions.map((a) => actorParts(a.by).keyId)].filter((k): k is string => Boolean(k)))];
   const labels = new Map((await Promise.all(keyIds.map((id) => db.ApiKey.findById(id, { label: 1 }).lean()))).filter((k) => k !== null).map((k) => [k._id, k.label ?? null]));
   const who = (keyId: string) => ({ keyId, label: labels.get(keyId) ?? null });
 
@@ -155,7 +157,7 @@ export async function proofPack(deps: ProofDeps, tenantId: string, dispatchId: s
         plainReason: e.reasonCode ? plainReason(e.reasonCode as ReasonCode, locale) : null, payload: e.payload,
       })),
     })),
-    actions: source.actions.map((a) => ({ action: a.action, at: time(a.at), by: who(a.by), details: a.details })).sort((a, b) => a.at.utc.localeCompare(b.at.utc)),
+    actions: source.actions.map((a) => ({ action: a.action, at: time(a.at), by: { ...who(actorParts(a.by).keyId), person: actorParts(a.by).person }, details: a.details })).sort((a, b) => a.at.utc.localeCompare(b.at.utc)),
   };
 }
 
@@ -218,10 +220,10 @@ async function readDispatch(deps: ProofDeps, tenantId: string, dispatchId: strin
         };
       }),
     }));
-    // D8: who resent a recipient is written in its resend entry ("resent by <key>[, address corrected from …]").
+    // D8: who resent a recipient is written in its resend entry ("resent by <actor>[, address corrected from …]", the actor as actorOf wrote it).
     for (const r of recipients) {
       for (const e of r.events) {
-        const resent = e.event === 'resent' ? /^resent by ([^\s,]+)(?:, (.*))?$/.exec(e.reason ?? '') : null;
+        const resent = e.event === 'resent' ? /^resent by (.+?)(?:, (address corrected from .*))?$/.exec(e.reason ?? '') : null;
         if (resent) actions.push({ action: 'resent', at: e.at, by: resent[1], details: `${r.recipientId} → ${r.address}, attempt ${e.attempt}${resent[2] ? ` (${resent[2]})` : ''}` });
       }
     }

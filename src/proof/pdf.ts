@@ -154,7 +154,7 @@ export function proofPdf(pack: ProofPack): Promise<Buffer> {
   if (!pack.actions.length) doc.font('sans').fontSize(9.5).fillColor('#1a1a1a').text(w.noAction, { width });
   for (const a of pack.actions) {
     doc.font('mono').fontSize(7.5).fillColor('#1a1a1a').text(both(a.at), left, undefined, { width, lineBreak: false });
-    doc.font('sans').fontSize(9.5).text(`${w.actionNames[a.action]} ${w.by} ${a.by.keyId}${a.by.label ? ` (${a.by.label})` : ''}${a.details ? ` — ${a.details}` : ''}`, left, undefined, { width }).moveDown(0.3);
+    doc.font('sans').fontSize(9.5).text(`${w.actionNames[a.action]} ${w.by} ${a.by.person ? `${a.by.person}, key ` : ''}${a.by.keyId}${a.by.label ? ` (${a.by.label})` : ''}${a.details ? ` — ${a.details}` : ''}`, left, undefined, { width }).moveDown(0.3);
   }
 
   heading(w.verify);

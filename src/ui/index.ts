@@ -28,7 +28,7 @@ import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
 import { orderPages } from './orders';
 import { dashboardPages } from './dashboard';
-import { isCalendarDay } from '../domain/days';
+import { dayOf, isCalendarDay } from '../domain/days';
 import { logForm, logQuery } from './log-filters';
 
 export { isCalendarDay };
@@ -274,7 +274,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
       deferredLate: !FAILED_RESULTS.includes(d.result as DispatchResult) && (d.overdueDeferred ?? 0) > 0,
       statuses: statusColumn(d.counts, d.opened ?? 0, d.recipientCount, w),
-      canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
+      canWrite: allows(principal, ROLES.write), today: dayOf(new Date(), request.ui!.timeZone), person: principal.person ?? '', canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
       problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
       // How the recipients stand, all of them (the list below shows a page); each count shows only those (issue 16 item 4).
       recipientSummary: Object.entries(d.counts as Record<string, number>).map(([s, n]) => ({
@@ -308,7 +308,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     act(() => resendVia(deps, request.ui!.principal, request.params.id, parse(resendViaSchema, { channel: form(request).channel, phone: form(request).phone })),
       (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=via`));
   app.post<{ Params: { id: string } }>('/dispatches/:id/mark-sent', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request, reply) =>
-    act(() => markSent(deps, request.ui!.principal, request.params.id, parse(markSentSchema, { note: form(request).note ?? '' })),
+    act(() => markSent(deps, request.ui!.principal, request.params.id, parse(markSentSchema, { note: form(request).note ?? '', date: form(request).date || undefined, by: form(request).by || undefined })),
       (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=marked`));
 
   // ---- orders: the workspace and an order's page (O4, O10, issue 18) -------------------

@@ -60,7 +60,8 @@ export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; 
 export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
 export const resendViaUpdate = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
 
-export interface MarkSentRequest { by: string; at: string; note: string }
+/** D11: who sent it by other means and when (`on`: the day chosen, in the tenant's zone, when no time was given). */
+export interface MarkSentRequest { by: string; at: string; note: string; on?: string }
 export const markSentUpdate = defineUpdate<MarkSentRequest, [MarkSentRequest]>('markSent');
 
 export interface DispatchOutcome { result: DispatchResult; counts: Partial<Record<RecipientStatus, number>> }

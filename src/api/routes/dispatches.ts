@@ -9,7 +9,10 @@ import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
-import { ApiError, notFound, unprocessable } from '../errors';
+import { ApiError, badRequest, notFound, unprocessable } from '../errors';
+import { actorOf } from '../auth';
+import { personName } from '../../ui/session';
+import { dayOf, isCalendarDay, startOfDay } from '../../domain/days';
 import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
@@ -26,6 +29,9 @@ import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '
 import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logFilter, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
 export { dispatchWorkflowId };
+
+/** A moment a little ahead of this clock is taken as now (the caller's clock may run ahead). */
+const CLOCK_SKEW_MS = 60_000;
 
 const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
 const recipientPageQuery = z.object({
@@ -204,9 +210,9 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   app.post('/v1/dispatches/:id/mark-sent', {
     onRequest: canWrite,
     schema: {
-      tags, ...authenticated, summary: 'Mark a document sent by other means (D11)',
+      tags, ...authenticated, summary: 'Record a document as sent by other means (D11): the day or moment, by whom; a failed one leaves the failed-only log',
       params: dispatchParams, body: markSentSchema,
-      response: { 200: z.object({ dispatchId: z.string(), markedSent: z.object({ by: z.string(), at: z.string(), note: z.string() }) }), ...apiErrors(404) },
+      response: { 200: z.object({ dispatchId: z.string(), markedSent: z.object({ by: z.string(), at: z.string(), note: z.string(), on: z.string().optional() }) }), ...apiErrors(404) },
     },
   }, async (request) => markSent(deps, request.principal!, request.params.id, request.body));
 }
@@ -266,16 +272,16 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
       const target = await recipientByIdentifier(db, tenantId, dispatchId, recipientId);
       if (!target) throw new ApiError(409, 'conflict', `no recipient ${recipientId} in this dispatch`);
       previous = target.address;
-      const { index } = await handle.executeUpdate(resendRecipientUpdate, { args: [{ index: target.index, recipientId, address: body.email, requestedBy: principal.keyId }] });
+      const { index } = await handle.executeUpdate(resendRecipientUpdate, { args: [{ index: target.index, recipientId, address: body.email, requestedBy: actorOf(principal) }] });
       recipient = (await readDispatch(deps, tenantId, dispatchId, { from: index, limit: 1 })).recipients[0];
     } else {
       // A dispatch of the first version of the workflow (docs/deploy.md).
       const before = await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
       previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
-      recipient = await handle.executeUpdate(resendRecipientUpdateV1, { args: [{ recipientId, address: body.email, requestedBy: principal.keyId }] });
+      recipient = await handle.executeUpdate(resendRecipientUpdateV1, { args: [{ recipientId, address: body.email, requestedBy: actorOf(principal) }] });
     }
     const at = new Date();
-    await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at, details: { from: previous ?? null, to: body.email } });
+    await db.Audit.create({ tenantId, actor: actorOf(principal), action: 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at, details: { from: previous ?? null, to: body.email } });
     if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
       await db.ContactCorrection.create({ tenantId, from: previous.toLowerCase(), to: body.email, by: principal.keyId, at });
     }
@@ -292,8 +298,8 @@ export async function resendVia(deps: Pick<ApiDeps, 'db' | 'temporal'>, principa
   const tenantId = principal.tenantId!;
   try {
     const result = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId))
-      .executeUpdate(resendViaUpdate, { args: [{ channel: body.channel, phone: body.phone, requestedBy: principal.keyId }] });
-    await deps.db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend_via', target: dispatchId, at: new Date(), details: result });
+      .executeUpdate(resendViaUpdate, { args: [{ channel: body.channel, phone: body.phone, requestedBy: actorOf(principal) }] });
+    await deps.db.Audit.create({ tenantId, actor: actorOf(principal), action: 'dispatch.resend_via', target: dispatchId, at: new Date(), details: result });
     return result;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${dispatchId}`);
@@ -302,23 +308,40 @@ export async function resendVia(deps: Pick<ApiDeps, 'db' | 'temporal'>, principa
   }
 }
 
-/** D11: a document marked as sent by other means, with who and when. */
-export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, body: { note: string; at?: string }) {
+/**
+ * D11: a document marked as sent by other means (posted, handed over), with who and when: the day
+ * chosen (in the tenant's time zone, not after today) or the moment, and the person's name. A
+ * failed dispatch so marked leaves the failed-only log; its recipients' histories keep what failed.
+ */
+export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, body: { note: string; at?: string; date?: string; by?: string }) {
   const tenantId = principal.tenantId!;
   const { db } = deps;
-  const marked = { by: principal.keyId, at: (body.at ? new Date(body.at) : new Date()).toISOString(), note: body.note };
+  const tenant = await db.Tenant.findById(tenantId, { timeZone: 1 }).lean();
+  const timeZone = tenant?.timeZone ?? 'UTC';
+  const now = new Date();
+  if (body.date !== undefined && body.at !== undefined) throw badRequest('give the day (date) or the moment (at), not both', 'date', body.date);
+  if (body.date !== undefined) {
+    if (!isCalendarDay(body.date)) throw badRequest(`date: "${body.date}" is not a day of the calendar`, 'date', body.date);
+    const today = dayOf(now, timeZone);
+    if (body.date > today) throw badRequest(`date: ${body.date} is after today (${today} in ${timeZone})`, 'date', body.date);
+  }
+  if (body.at !== undefined && new Date(body.at).getTime() > now.getTime() + CLOCK_SKEW_MS) throw badRequest(`at: ${body.at} is in the future`, 'at', body.at);
+  // A past day is recorded at its start in the tenant's zone (the page shows the day); today, now.
+  const at = body.at ? new Date(body.at) : body.date && body.date !== dayOf(now, timeZone) ? startOfDay(body.date, timeZone) : now;
+  const person = personName(body.by) ?? principal.person ?? null;
+  const marked = { by: actorOf({ ...principal, person }), at: at.toISOString(), note: body.note, ...(body.at ? {} : { on: body.date ?? dayOf(now, timeZone) }) };
   const current = await db.Dispatch.exists({ _id: dispatchKey(tenantId, dispatchId) });
   if (!current && !(await db.LegacyDispatch.exists({ tenantId, dispatchId }))) throw notFound(`dispatch ${dispatchId}`);
   try {
     // The running workflow owns the projection; it records the mark and writes it.
     await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).executeUpdate(markSentUpdate, { args: [marked] });
   } catch (err) {
-    // A dispatch that finished listening has no writer left: record it directly.
+    // A dispatch that finished listening has no writer left: record it directly, out of the failures.
     if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError) && !/completed|closed/i.test((err as Error).message)) throw err;
-    const update = { $set: { markedSent: { ...marked, at: new Date(marked.at) } } };
+    const update = { $set: { markedSent: { ...marked, at: new Date(marked.at) } }, $unset: { failedSeq: 1, failedPage: 1 } };
     if (current) await db.Dispatch.updateOne({ _id: dispatchKey(tenantId, dispatchId) }, update);
     else await db.LegacyDispatch.updateOne({ tenantId, dispatchId }, update);
   }
-  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.mark_sent', target: dispatchId, at: new Date(), reason: body.note || null });
+  await db.Audit.create({ tenantId, actor: actorOf(principal), action: 'dispatch.mark_sent', target: dispatchId, at: now, reason: body.note || null, details: marked });
   return { dispatchId, markedSent: marked };
 }

@@ -1,0 +1,71 @@
+// Issue 17 end to end (Sinao, VosFactures): a delivered document sent again, a copy to the sender,
+// the attachments downloaded, a document recorded as sent by hand. HTTP → workflow → SendGrid SDK
+// → sandbox → signed webhooks, on the real stack.
+import { purchaseOrder, startStack, type Stack } from '../support/stack';
+import { dayOf, addDays } from '../../src/domain/days';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ policies: { unknownAfter: 'PT5S', listenFor: 'PT30S' }, eventDelayMs: 50 });
+});
+afterAll(async () => { await stack?.close(); });
+
+const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
+const failedOnly = async () => (await stack.request('GET', '/v1/dispatches')).body.dispatches.map((d: { dispatchId: string }) => d.dispatchId);
+
+describe('rule D11, L1: recorded as sent by hand (VosFactures, "Envoi manuel")', () => {
+  test('rule D11: a failed dispatch marked sent on a chosen day by a named person leaves the failed-only log; its history keeps the bounce', async () => {
+    await stack.request('POST', '/v1/dispatches', purchaseOrder('hand-1', ['nobody+bounce@acme.test']));
+    await stack.waitFor('error', async () => (await get('hand-1'))?.result === 'error');
+    await stack.waitFor('listed as failed', async () => (await failedOnly()).includes('hand-1'));
+    const yesterday = addDays(dayOf(new Date(), 'Europe/Paris'), -1);
+
+    const marked = await stack.request('POST', '/v1/dispatches/hand-1/mark-sent', { date: yesterday, by: 'Claire Martin', note: 'posted, registered letter' });
+    expect(marked.status).toBe(200);
+    expect(marked.body.markedSent).toMatchObject({ on: yesterday, note: 'posted, registered letter', by: expect.stringMatching(/^Claire Martin \(key [^)]+\)$/) });
+    // The day's start in the tenant's zone (Paris), stored in UTC.
+    expect(new Date(marked.body.markedSent.at).toLocaleString('sv-SE', { timeZone: 'Europe/Paris' })).toBe(`${yesterday} 00:00:00`);
+
+    // Out of the failures: the default listing (page by page), the filtered one (a query) and the export count.
+    expect(await failedOnly()).not.toContain('hand-1');
+    const filtered = await stack.request('GET', '/v1/dispatches?result=failed&recipient=nobody%2Bbounce%40acme.test');
+    expect(filtered.body.dispatches).toEqual([]);
+    const all = await stack.request('GET', '/v1/dispatches?result=all&recipient=nobody%2Bbounce%40acme.test');
+    expect(all.body.dispatches.map((d: { dispatchId: string }) => d.dispatchId)).toEqual(['hand-1']);
+    // Later writes of the running workflow (its escalation, its final write) keep it out.
+    await stack.waitFor('listening ended', async () => Boolean((await get('hand-1'))?.completedAt), 60_000);
+    expect(await failedOnly()).not.toContain('hand-1');
+
+    // Its history keeps what failed; the result stays what the provider said.
+    const d = await get('hand-1');
+    expect(d.result).toBe('error');
+    expect(d.recipients[0].history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['bounce']));
+    expect(d.markedSent).toMatchObject({ on: yesterday, note: 'posted, registered letter' });
+
+    // The proof says who, by name and key.
+    const proof = await stack.request('GET', '/v1/dispatches/hand-1/proof.json');
+    const pack = typeof proof.body === 'string' ? JSON.parse(proof.body) : proof.body;
+    expect(pack.actions).toEqual([expect.objectContaining({ action: 'marked_sent', by: expect.objectContaining({ person: 'Claire Martin' }), details: 'posted, registered letter' })]);
+    const audit = await stack.db.Audit.findOne({ tenantId: stack.tenantId, action: 'dispatch.mark_sent', target: 'hand-1' }).lean();
+    expect(audit?.details).toMatchObject({ on: yesterday });
+  }, 90_000);
+
+  test('rule D11: a day after today, a day that does not exist, a moment in the future, or both a day and a moment are refused naming the field; nothing is recorded', async () => {
+    await stack.request('POST', '/v1/dispatches', purchaseOrder('hand-bad', ['ok@acme.test']));
+    await stack.waitFor('recorded', async () => (await get('hand-bad'))?.number);
+    const tomorrow = addDays(dayOf(new Date(), 'Europe/Paris'), 1);
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ date: tomorrow }, 'date'],
+      [{ date: '2026-02-31' }, 'date'],
+      [{ date: '6 December' }, 'date'],
+      [{ at: new Date(Date.now() + 3_600_000).toISOString() }, 'at'],
+      [{ at: new Date().toISOString(), date: tomorrow }, 'date'],
+      [{ by: '   ' }, 'by'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await stack.request('POST', '/v1/dispatches/hand-bad/mark-sent', body);
+      expect({ body, status: res.status, field: res.body.error?.details?.[0]?.field }).toEqual({ body, status: 400, field });
+    }
+    expect((await get('hand-bad')).markedSent?.at).toBeUndefined();
+  });
+});

@@ -197,7 +197,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
         targets = resends.map((resend) => {
           const recipient = current.get(resend.index);
           if (!recipient) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} has no recipient ${resend.index}`, 'NotFound');
-          const corrected = recipient.address !== resend.address ? `, address corrected from ${recipient.address}` : '';
+          // Issue 17: a delivered one sent again (the customer says it never arrived), or a failed one corrected.
+          const again = recipient.status === 'delivered' || recipient.status === 'sent';
+          const corrected = again
+            ? `, sent again after delivery${recipient.address !== resend.address ? ` to ${recipient.address}` : ''}`
+            : recipient.address !== resend.address ? `, address corrected from ${recipient.address}` : '';
           entries.push({
             _id: relaisEventId(tenantId, dispatchId, resend.index, resend.attempt, 'resent'), tenantId, dispatchId, index: resend.index, attempt: resend.attempt,
             source: 'relais', event: 'resent', status: 'queued', at: now, receivedAt: now, position: 0, reason: `resent by ${resend.requestedBy}${corrected}`,

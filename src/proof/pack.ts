@@ -220,10 +220,10 @@ async function readDispatch(deps: ProofDeps, tenantId: string, dispatchId: strin
         };
       }),
     }));
-    // D8: who resent a recipient is written in its resend entry ("resent by <actor>[, address corrected from …]", the actor as actorOf wrote it).
+    // D8: who resent a recipient is written in its resend entry ("resent by <actor>[, address corrected from … | , sent again after delivery[ to …]]", the actor as actorOf wrote it).
     for (const r of recipients) {
       for (const e of r.events) {
-        const resent = e.event === 'resent' ? /^resent by (.+?)(?:, (address corrected from .*))?$/.exec(e.reason ?? '') : null;
+        const resent = e.event === 'resent' ? /^resent by (.+?)(?:, ((?:address corrected from|sent again after delivery)\b.*))?$/.exec(e.reason ?? '') : null;
         if (resent) actions.push({ action: 'resent', at: e.at, by: resent[1], details: `${r.recipientId} → ${r.address}, attempt ${e.attempt}${resent[2] ? ` (${resent[2]})` : ''}` });
       }
     }

@@ -256,7 +256,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const recipients = d.recipients.map((r) => ({
       ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
-      fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
+      // A failed one is corrected and resent; a delivered one can be sent again (issue 17); none once the dispatch stopped listening.
+      fixable: !d.completedAt && r.status !== 'delivered' && r.status !== 'sent' && r.status !== 'queued' && r.status !== 'processed',
+      sendAgain: !d.completedAt && (r.status === 'delivered' || r.status === 'sent'), plain: reason(r.reasonCode, r.plainReason),
       history: repeatsTogether(r.history.map((h) => ({
         ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status,
         raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason),

@@ -192,7 +192,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   app.post('/v1/dispatches/:id/recipients/:rid/resend', {
     onRequest: canWrite,
     schema: {
-      tags, ...authenticated, summary: 'Correct a recipient\'s address and resend (D8)',
+      tags, ...authenticated, summary: 'Resend a recipient as a new attempt (D8): a failed one to a corrected address, a delivered one again to the same address or another',
       params: dispatchParams.extend({ rid: z.string().min(1).describe('recipientId') }), body: resendSchema,
       response: { 200: z.object({ recipient: recipientView }), ...apiErrors(404, 409) },
     },
@@ -256,7 +256,11 @@ export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenan
   }
 }
 
-/** D8: a recipient corrected and resent, audited; the old address is remembered as corrected. */
+/**
+ * D8: a recipient corrected and resent, audited; the old address is remembered as corrected. Issue
+ * 17: a delivered one can be sent again, to the same address or another, as a new attempt in the same
+ * history (its own statuses, D3–D7 applying to it); audited as `dispatch.send_again`.
+ */
 export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, recipientId: string, body: { email: string }) {
   const tenantId = principal.tenantId!;
   const { db } = deps;
@@ -267,11 +271,13 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
   if (header && carriesSecrets(header.template)) throw new ApiError(409, 'conflict', NO_RESEND_OF_SECRETS);
   try {
     let previous: string | undefined;
+    let previousStatus: string | undefined;
     let recipient: unknown;
     if (current) {
       const target = await recipientByIdentifier(db, tenantId, dispatchId, recipientId);
       if (!target) throw new ApiError(409, 'conflict', `no recipient ${recipientId} in this dispatch`);
       previous = target.address;
+      previousStatus = target.status;
       const { index } = await handle.executeUpdate(resendRecipientUpdate, { args: [{ index: target.index, recipientId, address: body.email, requestedBy: actorOf(principal) }] });
       recipient = (await readDispatch(deps, tenantId, dispatchId, { from: index, limit: 1 })).recipients[0];
     } else {
@@ -281,8 +287,13 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
       recipient = await handle.executeUpdate(resendRecipientUpdateV1, { args: [{ recipientId, address: body.email, requestedBy: actorOf(principal) }] });
     }
     const at = new Date();
-    await db.Audit.create({ tenantId, actor: actorOf(principal), action: 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at, details: { from: previous ?? null, to: body.email } });
-    if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
+    // Issue 17: a delivered one sent again is not a correction of its address (a later dispatch to it is not warned).
+    const again = previousStatus === 'delivered' || previousStatus === 'sent';
+    await db.Audit.create({
+      tenantId, actor: actorOf(principal), action: again ? 'dispatch.send_again' : 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at,
+      details: { from: previous ?? null, to: body.email, previousStatus: previousStatus ?? null },
+    });
+    if (!again && previous && previous.toLowerCase() !== body.email.toLowerCase()) {
       await db.ContactCorrection.create({ tenantId, from: previous.toLowerCase(), to: body.email, by: principal.keyId, at });
     }
     return { recipient };

@@ -12,6 +12,7 @@ import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
 import { markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../api/routes/dispatches';
+import { sendAttachment } from '../api/routes/attachments';
 import { updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
@@ -58,6 +59,8 @@ const recipientPageForm = z.object({
   /** Only the recipients in this status (the summary's counts are links to it). */
   status: z.union([z.literal(''), z.enum(RECIPIENT_STATUSES)]).optional(),
 });
+
+const attachmentParams = z.object({ index: z.coerce.number().int().min(0).max(9) });
 
 /** Before sign-in there is no tenant yet: the browser's language. */
 const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(request.headers['accept-language'] ?? '') ? 'fr' : 'en');
@@ -303,6 +306,11 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   type DispatchRequest = FastifyRequest<{ Params: { id: string; rid?: string } }>;
   app.get<{ Params: { id: string } }>('/dispatches/:id', { preHandler: need(ROLES.log) }, async (request, reply) => dispatchPage(request, reply));
+  // Issue 17 item 3: each attachment as it was sent, to download and send another way.
+  app.get<{ Params: { id: string; index: string } }>('/dispatches/:id/attachments/:index', { preHandler: need(ROLES.log) }, async (request, reply) => {
+    const { index } = parse(attachmentParams, request.params);
+    return sendAttachment(db, request.ui!.principal.tenantId!, request.params.id, index, reply);
+  });
   app.post<{ Params: { id: string; rid: string } }>('/dispatches/:id/recipients/:rid/resend', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request: DispatchRequest, reply) =>
     act(() => resendRecipient(deps, request.ui!.principal, request.params.id, request.params.rid!, parse(resendSchema, { email: form(request).email })),
       (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=resent`));

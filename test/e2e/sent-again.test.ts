@@ -1,7 +1,8 @@
 // Issue 17 end to end (Sinao, VosFactures): a delivered document sent again, a copy to the sender,
 // the attachments downloaded, a document recorded as sent by hand. HTTP → workflow → SendGrid SDK
 // → sandbox → signed webhooks, on the real stack.
-import { purchaseOrder, startStack, type Stack } from '../support/stack';
+import { purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
+import { signLink } from '../../src/links';
 import { dayOf, addDays } from '../../src/domain/days';
 
 let stack: Stack;
@@ -119,5 +120,80 @@ describe('rule D8: a delivered document sent again (Sinao, "mon client dit ne pa
     expect(res.status).toBe(400);
     expect(res.body.error.details[0].field).toBe('email');
     expect(stack.sandbox.messages({ to: 'bea@acme.test' })).toHaveLength(1);
+  });
+});
+
+describe('issue 17 item 3: the attachments to download (Sinao, "Télécharger", then send it another way)', () => {
+  const invoice = Buffer.from('%PDF-1.4 invoice F-2026-17 itself');
+  const sheet = Buffer.from('item;qty\ncoffee;3\n');
+  // A name with quotes, accents and spaces: the download keeps it, the header stays safe.
+  const NAMES = ['Facture "F-2026-17" été.pdf', 'lines.csv'];
+  const body = () => purchaseOrder('files-1', ['ana@acme.test'], {
+    attachments: [
+      { filename: NAMES[0], contentType: 'application/pdf', contentBase64: invoice.toString('base64') },
+      { filename: NAMES[1], contentType: 'text/csv', contentBase64: sheet.toString('base64') },
+    ],
+  });
+  const download = async (url: string, key?: string) => {
+    const res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+    return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), nosniff: res.headers.get('x-content-type-options'), bytes: Buffer.from(await res.arrayBuffer()) };
+  };
+
+  test('rules D8, D11, L4: each attachment as sent, to a key that reads the log (API); a key without log:read is refused; a file that is not there is 404, a position that is not one 400', async () => {
+    expect((await stack.request('POST', '/v1/dispatches', body())).status).toBe(202);
+    await stack.waitFor('delivered', async () => (await get('files-1'))?.result === 'delivered');
+    const reader = await stack.keyWithRoles(['log:read']);
+    const pdf = await download(`${stack.apiUrl}/v1/dispatches/files-1/attachments/0`, reader);
+    expect(pdf).toMatchObject({ status: 200, type: 'application/pdf', nosniff: 'nosniff' });
+    expect(pdf.bytes.equals(invoice)).toBe(true);
+    expect(pdf.disposition).toBe(`attachment; filename="Facture _F-2026-17_ _t_.pdf"; filename*=UTF-8''${encodeURIComponent(NAMES[0])}`);
+    const csv = await download(`${stack.apiUrl}/v1/dispatches/files-1/attachments/1`, reader);
+    expect(csv.bytes.equals(sheet)).toBe(true);
+    expect(csv.type).toMatch(/^text\/csv/);
+    // The same bytes the provider received.
+    expect(stack.sandbox.messages({ to: 'ana@acme.test' })[0].attachments).toEqual(NAMES);
+
+    const writer = await stack.keyWithRoles(['dispatch:write']);
+    expect((await download(`${stack.apiUrl}/v1/dispatches/files-1/attachments/0`, writer)).status).toBe(403);
+    expect((await stack.request('GET', '/v1/dispatches/files-1/attachments/2')).status).toBe(404);
+    const bad = await stack.request('GET', '/v1/dispatches/files-1/attachments/first');
+    expect([bad.status, bad.body.error.details[0].field]).toEqual([400, 'index']);
+    expect((await stack.request('GET', '/v1/dispatches/files-1/attachments/0', undefined, stack.other.key)).status).toBe(404);
+  });
+
+  test('rule D8: the document link sent by SMS lists the attachments, each by its own signed link expiring with it; the document\'s token is not in them; forged, expired or another kind of link is refused', async () => {
+    await stack.waitFor('files-1 delivered', async () => (await get('files-1'))?.result === 'delivered');
+    const via = await stack.request('POST', '/v1/dispatches/files-1/resend-via', { channel: 'sms', phone: '+33698761717' });
+    expect(via.status).toBe(202);
+    const sms = await stack.waitFor('sms', async () => stack.sandbox.messages({ to: '+33698761717' })[0]);
+    const link = /https?:\/\/\S+\/d\/[A-Za-z0-9_.-]+/.exec(sms.body ?? '')![0];
+    const documentToken = link.slice(link.lastIndexOf('/') + 1);
+    const page = await fetch(link);
+    const html = await page.text();
+    expect(html).toContain('PO-files-1');
+    const hrefs = [...html.matchAll(/<a href="(\/d\/[^"]+)" download>([^<]+)<\/a>/g)].map((m) => ({ href: m[1].replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))), label: m[2] }));
+    expect(hrefs.map((h) => h.label)).toEqual(['Facture &#34;F-2026-17&#34; été.pdf', 'lines.csv']);
+    for (const h of hrefs) expect(h.href).not.toContain(documentToken);
+
+    const first = await download(`${stack.apiUrl}${hrefs[0].href}`);
+    expect(first).toMatchObject({ status: 200, type: 'application/pdf', nosniff: 'nosniff' });
+    expect(first.bytes.equals(invoice)).toBe(true);
+    expect(first.disposition).toContain(`filename*=UTF-8''${encodeURIComponent(NAMES[0])}`);
+    expect((await download(`${stack.apiUrl}${hrefs[1].href}`)).bytes.equals(sheet)).toBe(true);
+    // The file's token expires when the document's does.
+    const claims = JSON.parse(Buffer.from(hrefs[0].href.split('/')[2].split('.')[0], 'base64url').toString('utf8'));
+    expect(claims).toMatchObject({ kind: 'attachment', target: 'files-1/0', exp: new Date(via.body.expiresAt).getTime() });
+
+    const token = hrefs[0].href.split('/')[2];
+    const forged = token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect((await download(`${stack.apiUrl}/d/${forged}/x.pdf`)).status).toBe(404);
+    // The document's own token is not a file's.
+    expect((await download(`${stack.apiUrl}/d/${documentToken}/x.pdf`)).status).toBe(404);
+    const expired = signLink(SANDBOX_SECRETS.linkSecret, { kind: 'attachment', tenantId: stack.tenantId, target: 'files-1/0', exp: Date.now() - 1000 });
+    expect((await download(`${stack.apiUrl}/d/${expired}/x.pdf`)).status).toBe(410);
+    const missing = signLink(SANDBOX_SECRETS.linkSecret, { kind: 'attachment', tenantId: stack.tenantId, target: 'files-1/7', exp: Date.now() + 60_000 });
+    expect((await download(`${stack.apiUrl}/d/${missing}/x.pdf`)).status).toBe(404);
+    const otherTenant = signLink(SANDBOX_SECRETS.linkSecret, { kind: 'attachment', tenantId: stack.other.tenantId, target: 'files-1/0', exp: Date.now() + 60_000 });
+    expect((await download(`${stack.apiUrl}/d/${otherTenant}/x.pdf`)).status).toBe(404);
   });
 });

@@ -1,4 +1,5 @@
-// GET /d/:token — the copy of a dispatched document, behind a signed expiring link (rule D8).
+// GET /d/:token — the copy of a dispatched document, behind a signed expiring link (rule D8), with
+// its attachments to download, each by its own signed link (issue 17 item 3).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
@@ -8,6 +9,7 @@ import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
 import { dispatchKey } from '../../db/dispatch-records';
 import { securePublicPages } from '../public-pages';
+import { attachmentLinkPath } from './attachments';
 
 const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
@@ -38,11 +40,20 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         : '<h1>This link is not valid</h1><p>Check that you copied it whole. — Ce lien n\'est pas valide.</p>'));
     }
     const { tenantId, target } = check.claims;
-    const doc = (await deps.db.DispatchContent.findById(dispatchKey(tenantId, target), { html: 1 }).lean())
-      ?? await deps.db.LegacyDispatch.findOne({ tenantId, dispatchId: target }, { html: 1 }).lean(); // the first version's record
+    const [content, header] = await Promise.all([
+      deps.db.DispatchContent.findById(dispatchKey(tenantId, target), { html: 1 }).lean(),
+      deps.db.Dispatch.findById(dispatchKey(tenantId, target), { attachments: 1, locale: 1 }).lean(),
+    ]);
+    const doc = content ?? await deps.db.LegacyDispatch.findOne({ tenantId, dispatchId: target }, { html: 1 }).lean(); // the first version's record
     if (!doc?.html) return reply.status(404).type(html).send(PAGE('en', 'Document', '<h1>Document not found</h1>'));
     // The stored copy is our own rendered (escaped) template; a CSP keeps it script-free anyway.
     reply.header('content-security-policy', "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-    return reply.type(html).send(doc.html);
+    const files = header?.attachments ?? [];
+    if (!files.length) return reply.type(html).send(doc.html);
+    // Each file by its own link, made now for this page only (never stored), expiring with this one.
+    const items = files.map((name, i) => `<li><a href="${escape(attachmentLinkPath(secrets[0], check.claims, i, name))}" download>${escape(name)}</a></li>`).join('');
+    const title = header?.locale === 'fr' ? 'Pièces jointes' : 'Attachments';
+    const list = `<section id="relais-attachments" style="font-family:system-ui,sans-serif;max-width:40rem;margin:1.5rem auto;padding:1rem;border-top:1px solid #ccc"><h2 style="font-size:1.1rem">${title}</h2><ul>${items}</ul></section>`;
+    return reply.type(html).send(/<\/body>/i.test(doc.html) ? doc.html.replace(/<\/body>(?![\s\S]*<\/body>)/i, `${list}</body>`) : doc.html + list);
   });
 }

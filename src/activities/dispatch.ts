@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { metrics } from '../metrics';
 import { dispatchKey, insertNew, PREVIEW_ADDRESSES, recipientsKey, recordDispatch, slotOf, storedCounts, type NewDispatch } from '../db/dispatch-records';
 import { failedPlacement } from '../db/dispatch-log';
+import { changeCopy, COPY_INDEX } from '../db/dispatch-copy';
 import { rawReason, readRecipients, readRecipientsWithHistory, writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import {
   documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
@@ -170,6 +171,22 @@ export function createDispatchActivities(deps: ActivityDeps) {
     };
   };
 
+  /** Issue 17: the provider took the sender's copy: its `accepted` entry and status (a retried activity adds nothing). */
+  async function recordCopySent(tenantId: string, dispatchId: string, providerMessageId: string | null) {
+    const at = new Date();
+    const entry: StoredEvent = {
+      _id: `relais:${tenantId}/${dispatchId}/copy:send`, tenantId, dispatchId, index: COPY_INDEX, attempt: 1, source: 'relais', event: 'accepted',
+      status: 'queued', at, receivedAt: at, position: 0, providerMessageId,
+    };
+    try {
+      await insertNew(db.DispatchEvent, [entry]);
+      await changeCopy(db, tenantId, dispatchId, (copy) => ({ status: copy.status ?? 'queued', sentAt: copy.sentAt ?? at, events: [...new Set([entry._id, ...copy.events])] }));
+    } catch (err) {
+      // As for the recipients' entries: the provider has the message; failing now would send it twice (N4).
+      Context.current().log.warn('copy to the sender taken by the provider but not recorded', { dispatchId, error: (err as Error).message });
+    }
+  }
+
   return {
     /**
      * Sends the recorded message to recipients: the first time to all, then resends (D8). Each
@@ -258,10 +275,15 @@ export function createDispatchActivities(deps: ActivityDeps) {
         // SendGrid takes the whole list in one request; an SMTP server answers per message, so
         // each recipient is recorded as soon as it is handed over and a retry resumes after it.
         const batches = header.provider === 'smtp' ? todo.map((t) => [t]) : [todo];
+        // Issue 17: the sender's copy goes once, with the first send's first recipient (not with a retry that resumes after it).
+        const copy = request.first && header.copy && todo[0]?.index === 0 && header.provider !== 'smtp'
+          ? { mode: header.copy.mode as 'cc' | 'bcc', email: header.copy.address, name: header.sender?.name ?? undefined } : undefined;
         for (const part of batches) {
           const result = await sender.sendEmail({
             ...email, recipients: part.map((t) => ({ recipientId: routingId(t.index, t.attempt), email: t.address, name: t.name ?? undefined })),
+            ...(copy && part === batches[0] ? { copy } : {}),
           });
+          if (copy && part === batches[0]) await recordCopySent(tenantId, dispatchId, result.providerMessageId ?? null);
           const byRouting = new Map(part.map((t) => [routingId(t.index, t.attempt), t]));
           await record(result.recipients.map((r) => {
             const t = byRouting.get(r.recipientId)!;

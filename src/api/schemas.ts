@@ -61,10 +61,15 @@ export const personSchema = z.object({
   whatsappOptIn: z.boolean().default(false),
 });
 
+/** Issue 17: the sender in copy (cc), in blind copy (bcc), or not (null). */
+export const copyToSenderSchema = z.enum(['cc', 'bcc']).nullable()
+  .describe('the sender in copy (cc: the recipient sees it) or blind copy (bcc) of the email to the first recipient; null: no copy');
+
 export const createDispatchSchema = z.object({
   dispatchId: id,
   channel: z.literal('email').default('email'),
   provider: z.enum(['sendgrid', 'smtp']).optional(),
+  copyToSender: copyToSenderSchema.optional().describe('the sender in copy (cc) or blind copy (bcc) of the email to the first recipient (SendGrid only); null: none; absent: the tenant\'s default (settings)'),
   template: z.string().regex(/^[a-z0-9_]{1,64}$/, 'a template name such as purchase_order'),
   locale: z.enum(['fr', 'en']).optional(),
   data: z.record(z.string(), z.unknown()).default({})
@@ -160,6 +165,7 @@ export const createTenantSchema = z.object({
   outlets: outletsSchema.default([]),
   policies: policiesSchema.default({}),
   seller: personSchema.optional(),
+  copyToSender: copyToSenderSchema.optional(),
 }).strict();
 
 /** Only what is sent changes: no defaults here, or an absent field would reset a setting. */
@@ -171,6 +177,7 @@ export const settingsSchema = z.object({
   outlets: outletsSchema.optional(),
   policies: policiesSchema.optional(),
   seller: personSchema.optional(),
+  copyToSender: copyToSenderSchema.optional(),
 }).strict();
 
 export type SettingsBody = z.infer<typeof settingsSchema>;

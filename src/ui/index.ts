@@ -269,6 +269,12 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
         attemptLabel: r.attempt > 1 ? fill(w.attemptN, { n: h.attempt }) : null,
       }))),
     }));
+    // Issue 17: the sender's copy, its status in the same words as a recipient's.
+    const copy = d.copy as { mode: 'cc' | 'bcc'; address: string; status: RecipientStatus | null; reasonCode: string | null; rawReason: string | null; history: Array<{ event: string; status: string | null; at: Date; response: string | null; reason: string | null }> } | null;
+    const senderCopy = copy && {
+      ...copy, modeLabel: w.copyModes[copy.mode], statusLabel: copy.status ? w.statuses[copy.status] ?? copy.status : w.notSentYet, plain: reason(copy.reasonCode, null),
+      history: copy.history.map((h) => ({ ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason })),
+    };
     // Settled when no recipient (on any page) waits for the provider's first answer.
     const settled = !['queued', 'processed'].includes(d.result) && !Object.keys(d.counts).some((s) => !settledStatus(s as RecipientStatus));
     const base = dispatchPagePath(d.dispatchId);
@@ -276,7 +282,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const firstShown = filtered ? filtered.first : recipientsCursor + 1;
     const pageOf = (cursor: number | null) => `${base}?${new URLSearchParams({ ...(filtered ? { status: filtered.status } : {}), ...(cursor ? { recipientsCursor: String(cursor) } : {}) })}`.replace(/\?$/, '');
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
-      d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+      d, recipients, senderCopy, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
       deferredLate: !FAILED_RESULTS.includes(d.result as DispatchResult) && (d.overdueDeferred ?? 0) > 0,
       statuses: statusColumn(d.counts, d.opened ?? 0, d.recipientCount, w),
       canWrite: allows(principal, ROLES.write), today: dayOf(new Date(), request.ui!.timeZone), person: principal.person ?? '', canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
@@ -328,7 +334,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   async function settingsPage(request: FastifyRequest, reply: FastifyReply, problem?: { status: number; message: string }) {
     const { principal, locale } = request.ui!;
     const w = WORDS[locale];
-    const tenant = await db.Tenant.findById(principal.tenantId, { preferences: 1, policies: 1, locale: 1, timeZone: 1 }).lean();
+    const tenant = await db.Tenant.findById(principal.tenantId, { preferences: 1, policies: 1, locale: 1, timeZone: 1, copyToSender: 1 }).lean();
     const prefs = effectivePreferences(tenant?.preferences as never);
     const row = (group: 'seller' | 'customer', key: string, label: string, choice: { enabled: boolean; channels: NoticeChannel[] }) => ({
       key, label, name: `${group}.${key}`, enabled: choice.enabled,
@@ -339,6 +345,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       customerRows: CUSTOMER_NOTICES.map((n) => row('customer', n, w.notice[n], prefs.customerNotices[n])),
       policies: Object.entries(w.policy).map(([key, label]) => ({ key, label, value: (tenant?.policies as Record<string, string> | undefined)?.[key] ?? '' })),
       tenantLocale: tenant?.locale, tenantTimeZone: tenant?.timeZone,
+      copyChoices: (['', 'cc', 'bcc'] as const).map((value) => ({ value, label: w.copyModes[value || 'none'], selected: (tenant?.copyToSender ?? '') === value })),
       problem: problem ? { ...problem, prefix: w.badRequest } : undefined,
     }), problem?.status ?? 200);
   }
@@ -352,7 +359,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.post('/settings', { preHandler: [checkCsrf, need(ROLES.admin)] }, async (request, reply) => {
     const f = form(request);
     const policies = Object.fromEntries(Object.keys(WORDS.en.policy).map((k) => [k, f[`policies.${k}`]]).filter(([, v]) => v));
-    return act(() => updateSettings(db, request.ui!.principal, parse(settingsSchema, { locale: f.locale, timeZone: f.timeZone, policies })),
+    return act(() => updateSettings(db, request.ui!.principal, parse(settingsSchema, { locale: f.locale, timeZone: f.timeZone, policies, ...(f.copyToSender !== undefined ? { copyToSender: f.copyToSender || null } : {}) })),
       (p) => settingsPage(request, reply, p), reply, '/ui/settings?done=settings');
   });
 

@@ -197,3 +197,70 @@ describe('issue 17 item 3: the attachments to download (Sinao, "Télécharger", 
     expect((await download(`${stack.apiUrl}/d/${otherTenant}/x.pdf`)).status).toBe(404);
   });
 });
+
+describe('issue 17 item 2: a copy to the sender (Sinao, "dans le cas où vous êtes en copie des mails envoyés")', () => {
+  const messagesTo = (address: string) => stack.sandbox.messages({ to: address });
+  afterAll(async () => { await stack.request('PUT', '/v1/settings', { copyToSender: null }); });
+
+  test('rules D2, D9: the tenant\'s default (bcc) puts the sender in blind copy of the first recipient\'s email, once; the copy is tracked on its own and the recipients\' histories hold none of its events', async () => {
+    const set = await stack.request('PUT', '/v1/settings', { copyToSender: 'bcc' });
+    expect([set.status, set.body.copyToSender]).toEqual([200, 'bcc']);
+    expect((await stack.request('PUT', '/v1/settings', { copyToSender: 'always' })).body.error.details[0].field).toBe('copyToSender');
+    const sender = { name: 'Bruno Buyer', email: 'bruno.copy@bistro.test', outletId: 'paris-1' };
+    expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('copy-1', ['ana.c@acme.test', 'bob.c@acme.test'], { sender }))).status).toBe(202);
+    await stack.waitFor('the copy delivered', async () => (await get('copy-1'))?.copy?.status === 'delivered');
+    // One copy, in blind copy, beside the first recipient's email, with that email's content.
+    const copies = messagesTo('bruno.copy@bistro.test');
+    expect(copies.map((m) => m.kind)).toEqual(['bcc']);
+    expect(copies[0].customArgs).toMatchObject({ relais_index: '0.1', relais_copy: 'bruno.copy@bistro.test' });
+    expect(copies[0].html).toBe(messagesTo('ana.c@acme.test')[0].html);
+    await stack.waitFor('delivered', async () => (await get('copy-1'))?.result === 'delivered');
+    const d = await get('copy-1');
+    expect(d.copy).toMatchObject({ mode: 'bcc', address: 'bruno.copy@bistro.test', status: 'delivered', reasonCode: null });
+    expect(d.copy.history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['accepted', 'processed', 'delivered']));
+    // The copy's events are its own: the first recipient's history is like the second's.
+    const shape = (r: any) => r.history.map((h: { event: string }) => h.event).sort();
+    expect(shape(d.recipients[0])).toEqual(shape(d.recipients[1]));
+    expect(d.recipientCount).toBe(2);
+    // A dispatch can ask for none.
+    await stack.request('POST', '/v1/dispatches', purchaseOrder('copy-none', ['cleo.c@acme.test'], { sender: { ...sender, email: 'bruno.none@bistro.test' }, copyToSender: null }));
+    await stack.waitFor('delivered', async () => (await get('copy-none'))?.result === 'delivered');
+    expect((await get('copy-none')).copy).toBeNull();
+    expect(messagesTo('bruno.none@bistro.test')).toHaveLength(0);
+  });
+
+  test('rules D4, D5, D9: a copy in cc that bounces shows its reason; the dispatch\'s result and its notices follow the recipients only', async () => {
+    const sender = { name: 'Bruno Buyer', email: 'bruno+bounce@bistro.test', outletId: 'paris-1' };
+    expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('copy-bounce', ['dan.c@acme.test'], { sender, copyToSender: 'cc' }))).status).toBe(202);
+    await stack.waitFor('the copy bounced', async () => (await get('copy-bounce'))?.copy?.status === 'bounced');
+    await stack.waitFor('delivered', async () => (await get('copy-bounce'))?.result === 'delivered');
+    const d = await get('copy-bounce');
+    expect(messagesTo('bruno+bounce@bistro.test').map((m) => m.kind)).toEqual(['cc']);
+    expect(d.copy).toMatchObject({ mode: 'cc', status: 'bounced', reasonCode: 'invalid_address', rawReason: expect.stringMatching(/550/) });
+    expect(d.recipients[0]).toMatchObject({ status: 'delivered' });
+    // No fix request, no escalation: nothing but the copy ever went to the sender.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(messagesTo('bruno+bounce@bistro.test')).toHaveLength(1);
+    expect(messagesTo('paula.pm@bistro.test').filter((m) => m.subject?.includes('copy-bounce'))).toHaveLength(0);
+  });
+
+  test('rule D1: a copy asked for where it cannot go is refused naming copyToSender; by the tenant\'s default it is left out with a warning', async () => {
+    const cases: Array<[string, Record<string, unknown>, number]> = [
+      ['not a mode', { copyToSender: 'to' }, 400],
+      ['the sender is a recipient', { copyToSender: 'cc', recipients: [{ email: 'bruno.buyer@bistro.test' }] }, 422],
+      ['over SMTP', { copyToSender: 'bcc', provider: 'smtp' }, 422],
+      ['1000 recipients and a copy', { copyToSender: 'bcc', recipients: Array.from({ length: 1000 }, (_, i) => ({ email: `n${i}@acme.test` })) }, 422],
+    ];
+    for (const [name, extra, status] of cases) {
+      const res = await stack.request('POST', '/v1/dispatches', purchaseOrder(`copy-bad-${status}-${name.length}`, ['eve.c@acme.test'], extra));
+      expect({ name, status: res.status, field: res.body.error?.details?.[0]?.field }).toEqual({ name, status, field: 'copyToSender' });
+    }
+    await stack.request('PUT', '/v1/settings', { copyToSender: 'cc' });
+    const res = await stack.request('POST', '/v1/dispatches', purchaseOrder('copy-default-skipped', ['bruno.buyer@bistro.test']));
+    expect(res.status).toBe(202);
+    expect(res.body.warnings).toEqual([{ field: 'copyToSender', message: expect.stringContaining('is a recipient already') }]);
+    await stack.waitFor('delivered', async () => (await get('copy-default-skipped'))?.result === 'delivered');
+    expect((await get('copy-default-skipped')).copy).toBeNull();
+    await stack.request('PUT', '/v1/settings', { copyToSender: null });
+  });
+});

@@ -111,6 +111,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       return c ? [{ field: `recipients.${i}.email`, message: `${r.email} was corrected to ${c.to} on ${c.at.toISOString()}` }] : [];
     });
 
+    const copy = copyToSender(body, tenant.copyToSender ?? null, warnings);
     const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
     // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
     const stored = await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
@@ -139,7 +140,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       document: body.document, sender: { name: body.sender.name, email: body.sender.email, outletId: body.sender.outletId }, requestedBy: request.principal!.keyId,
       content: recordedCopy.copy, sealed: recordedCopy.sealed, attachments: body.attachments.map((a) => a.filename),
       recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
-      parent: null, request: sent,
+      parent: null, request: sent, copy,
     });
     if (recorded.outcome === 'legacy') return firstVersion();
     if (recorded.outcome === 'existing') await refuseIfDifferent(recorded.request);
@@ -216,6 +217,33 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     },
   }, async (request) => markSent(deps, request.principal!, request.params.id, request.body));
 }
+
+/**
+ * Issue 17: whether the sender gets a copy (cc or bcc) of the first recipient's email: the request's
+ * choice, else the tenant's default. SendGrid takes each address once per request and 1000 in all
+ * (cc and bcc included), and an SMTP server's own copy is the tenant's (its Sent folder): asked for
+ * explicitly where it cannot be, it is refused naming the field; by the tenant's default, it is left
+ * out with a warning.
+ */
+function copyToSender(
+  body: { copyToSender?: 'cc' | 'bcc' | null; provider?: 'sendgrid' | 'smtp'; sender: { email: string }; recipients: Array<{ email: string }> },
+  tenantDefault: 'cc' | 'bcc' | null, warnings: Array<{ field: string; message: string }>,
+): { mode: 'cc' | 'bcc'; address: string } | null {
+  const mode = body.copyToSender === undefined ? tenantDefault : body.copyToSender;
+  if (!mode) return null;
+  const address = body.sender.email;
+  const problem = (body.provider ?? 'sendgrid') !== 'sendgrid' ? 'a copy to the sender is sent through SendGrid only (an SMTP server keeps its own copy)'
+    : body.recipients.some((r) => r.email.toLowerCase() === address.toLowerCase()) ? `the sender ${address} is a recipient already`
+      : body.recipients.length >= MAX_RECIPIENTS_WITH_COPY + 1 ? `SendGrid takes ${MAX_RECIPIENTS_WITH_COPY + 1} addresses per email, a copy included: at most ${MAX_RECIPIENTS_WITH_COPY} recipients with a copy`
+        : null;
+  if (!problem) return { mode, address };
+  if (body.copyToSender !== undefined) throw unprocessable(problem, 'copyToSender', mode);
+  warnings.push({ field: 'copyToSender', message: `no copy to the sender (the tenant's default): ${problem}` });
+  return null;
+}
+
+/** SendGrid takes 1000 addresses per request, to, cc and bcc together. */
+const MAX_RECIPIENTS_WITH_COPY = 999;
 
 // The actions behind the routes, shared with the operator pages (src/ui): one way to do each.
 

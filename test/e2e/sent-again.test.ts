@@ -222,6 +222,13 @@ describe('issue 17 item 2: a copy to the sender (Sinao, "dans le cas où vous ê
     const shape = (r: any) => r.history.map((h: { event: string }) => h.event).sort();
     expect(shape(d.recipients[0])).toEqual(shape(d.recipients[1]));
     expect(d.recipientCount).toBe(2);
+    // The proof of sending holds the copy's events as SendGrid sent them.
+    const proof = await stack.request('GET', '/v1/dispatches/copy-1/proof.json');
+    const pack = typeof proof.body === 'string' ? JSON.parse(proof.body) : proof.body;
+    expect(pack.senderCopy).toMatchObject({ mode: 'bcc', address: 'bruno.copy@bistro.test', status: 'delivered' });
+    const delivered = pack.senderCopy.events.find((e: { event: string }) => e.event === 'delivered');
+    expect(delivered).toMatchObject({ source: 'sendgrid', payload: { email: 'bruno.copy@bistro.test', relais_copy: 'bruno.copy@bistro.test' } });
+    expect(copies[0].events.map((e) => e.eventId)).toContain(delivered.eventId);
     // A dispatch can ask for none.
     await stack.request('POST', '/v1/dispatches', purchaseOrder('copy-none', ['cleo.c@acme.test'], { sender: { ...sender, email: 'bruno.none@bistro.test' }, copyToSender: null }));
     await stack.waitFor('delivered', async () => (await get('copy-none'))?.result === 'delivered');

@@ -48,7 +48,7 @@ test('rules L2, D8: the dispatch page shows the sender\'s copy, downloads the at
   await screenshots(page, 'dispatch-send-again');
   await ana.getByLabel(/Send it again to/).fill('ana@acme.test');
   await ana.getByRole('button', { name: 'Send again' }).click();
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-recipient="r1"] .timeline li')]
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-recipient="r1"] .timeline li'))
     .some((li) => li.getAttribute('data-event') === 'delivered' && li.getAttribute('data-attempt') === '2'), null, { timeout: 30_000 });
   const entries = await ana.locator('.timeline li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-event')}.${li.getAttribute('data-attempt')}`));
   expect(entries).toEqual(expect.arrayContaining(['delivered.1', 'resent.2', 'delivered.2']));

@@ -77,40 +77,41 @@ describe('rule D8: a delivered document sent again (Sinao, "mon client dit ne pa
   const events = (d: any) => d.recipients[0].history.map((h: { event: string; attempt: number }) => `${h.event}.${h.attempt}`);
 
   test('rule D8: sent again to the same address, then to another that bounces: new attempts in one history, D4 applying to the new attempt, audited', async () => {
-    await stack.request('POST', '/v1/dispatches', purchaseOrder('again-1', ['ana@acme.test']));
+    await stack.request('POST', '/v1/dispatches', purchaseOrder('again-1', ['ana.again@acme.test']));
     await stack.waitFor('delivered', async () => (await get('again-1'))?.result === 'delivered');
     // While the provider has not answered yet, nothing is sent again (409); once delivered, it is.
-    const same = await stack.request('POST', '/v1/dispatches/again-1/recipients/r1/resend', { email: 'ana@acme.test' });
+    const same = await stack.request('POST', '/v1/dispatches/again-1/recipients/r1/resend', { email: 'ana.again@acme.test' });
     expect(same.status).toBe(200);
-    expect(same.body.recipient).toMatchObject({ address: 'ana@acme.test', attempt: 2 });
+    expect(same.body.recipient).toMatchObject({ address: 'ana.again@acme.test', attempt: 2 });
     await stack.waitFor('delivered again', async () => {
       const d = await get('again-1');
       return d.recipients[0].attempt === 2 && d.recipients[0].status === 'delivered';
     });
-    expect(stack.sandbox.messages({ to: 'ana@acme.test' })).toHaveLength(2);
+    expect(stack.sandbox.messages({ to: 'ana.again@acme.test' })).toHaveLength(2);
     expect(events(await get('again-1'))).toEqual(expect.arrayContaining(['delivered.1', 'resent.2', 'accepted.2', 'delivered.2']));
 
     const other = await stack.request('POST', '/v1/dispatches/again-1/recipients/r1/resend', { email: 'ana.compta+bounce@acme.test' });
     expect(other.status).toBe(200);
     await stack.waitFor('the new attempt bounced: error', async () => (await get('again-1'))?.result === 'error');
     // D4 for the new attempt: the buyer and the purchasing manager hear that it failed.
-    await stack.waitFor('escalation', async () => stack.sandbox.messages({ to: PM }).length === 1 && stack.sandbox.messages({ to: BUYER }).length === 1);
-    expect(stack.sandbox.messages({ to: PM })[0].text).toContain('ana.compta+bounce@acme.test');
+    const about = (to: string) => stack.sandbox.messages({ to }).filter((m) => m.text?.includes('PO-again-1'));
+    await stack.waitFor('escalation', async () => about(PM).length === 1 && about(BUYER).length === 1);
+    expect(about(PM)[0].text).toContain('ana.compta+bounce@acme.test');
     const d = await get('again-1');
     expect(d.recipients[0]).toMatchObject({ address: 'ana.compta+bounce@acme.test', attempt: 3, status: 'bounced' });
     expect(events(d)).toEqual(expect.arrayContaining(['delivered.1', 'delivered.2', 'resent.3', 'bounce.3']));
     const resentEntry = d.recipients[0].history.find((h: { event: string; attempt: number }) => h.event === 'resent' && h.attempt === 3);
-    expect(resentEntry.reason).toMatch(/^resent by .+, sent again after delivery to ana@acme\.test$/);
+    expect(resentEntry.reason).toMatch(/^resent by .+, sent again after delivery to ana\.again@acme\.test$/);
 
     const audits = await stack.db.Audit.find({ tenantId: stack.tenantId, target: 'again-1/r1' }).sort({ at: 1 }).lean();
     expect(audits.map((a) => [a.action, (a.details as any).previousStatus])).toEqual([['dispatch.send_again', 'delivered'], ['dispatch.send_again', 'delivered']]);
-    // Not a correction: a later dispatch to ana@acme.test is not warned.
-    expect(await stack.db.ContactCorrection.countDocuments({ tenantId: stack.tenantId, from: 'ana@acme.test' })).toBe(0);
+    // Not a correction: a later dispatch to ana.again@acme.test is not warned.
+    expect(await stack.db.ContactCorrection.countDocuments({ tenantId: stack.tenantId, from: 'ana.again@acme.test' })).toBe(0);
     // The proof names who sent it again, and why.
     const proof = await stack.request('GET', '/v1/dispatches/again-1/proof.json');
     const pack = typeof proof.body === 'string' ? JSON.parse(proof.body) : proof.body;
     expect(pack.actions.filter((a: { action: string }) => a.action === 'resent').map((a: { details: string }) => a.details))
-      .toEqual([expect.stringContaining('(sent again after delivery)'), expect.stringContaining('(sent again after delivery to ana@acme.test)')]);
+      .toEqual([expect.stringContaining('(sent again after delivery)'), expect.stringContaining('(sent again after delivery to ana.again@acme.test)')]);
   }, 60_000);
 
   test('rule D8: an address that is not one is refused naming the field, nothing is sent', async () => {
@@ -128,7 +129,7 @@ describe('issue 17 item 3: the attachments to download (Sinao, "Télécharger", 
   const sheet = Buffer.from('item;qty\ncoffee;3\n');
   // A name with quotes, accents and spaces: the download keeps it, the header stays safe.
   const NAMES = ['Facture "F-2026-17" été.pdf', 'lines.csv'];
-  const body = () => purchaseOrder('files-1', ['ana@acme.test'], {
+  const body = () => purchaseOrder('files-1', ['ana.files@acme.test'], {
     attachments: [
       { filename: NAMES[0], contentType: 'application/pdf', contentBase64: invoice.toString('base64') },
       { filename: NAMES[1], contentType: 'text/csv', contentBase64: sheet.toString('base64') },
@@ -151,7 +152,7 @@ describe('issue 17 item 3: the attachments to download (Sinao, "Télécharger", 
     expect(csv.bytes.equals(sheet)).toBe(true);
     expect(csv.type).toMatch(/^text\/csv/);
     // The same bytes the provider received.
-    expect(stack.sandbox.messages({ to: 'ana@acme.test' })[0].attachments).toEqual(NAMES);
+    expect(stack.sandbox.messages({ to: 'ana.files@acme.test' })[0].attachments).toEqual(NAMES);
 
     const writer = await stack.keyWithRoles(['dispatch:write']);
     expect((await download(`${stack.apiUrl}/v1/dispatches/files-1/attachments/0`, writer)).status).toBe(403);

@@ -129,7 +129,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });
   app.register(async (scope) => { await exportRoutes(scope, deps); });
   app.register(async (scope) => { await proofRoutes(scope, deps); });
-  app.register(async (scope) => { await attachmentRoutes(scope, deps, limits); });
+  app.register(async (scope) => { await attachmentRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }

@@ -5,16 +5,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
-import { errors, htmlPage } from '../openapi';
 import type { ApiDeps } from '../server';
 import type { Db } from '../../db/models';
 import { apiErrors, authenticated, requireRole } from '../auth';
 import { notFound } from '../errors';
 import { sendFile } from '../downloads';
-import { linkSecrets, signLink, type LinkClaims } from '../../links';
-import { checkLink } from '../link-check';
-import { perTenantLinkLimit, type ApiLimits } from '../limits';
-import { securePublicPages } from '../public-pages';
+import { signLink, type LinkClaims } from '../../links';
 
 /** Attachments are stored by position (`<tenant>/<dispatch>/<index>`) when the dispatch is accepted. */
 const attachmentKey = (tenantId: string, dispatchId: string, index: number) => `${tenantId}/${dispatchId}/${index}`;
@@ -45,9 +41,8 @@ export function attachmentLinkPath(secret: string, document: LinkClaims, index: 
   return `/d/${token}/${encodeURIComponent(filename)}`;
 }
 
-const PAGE = (title: string, body: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
-
-export async function attachmentRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
+/** The API's download of an attachment (its public one, behind a document link, is with the document: documents.ts). */
+export async function attachmentRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
   app.get('/v1/dispatches/:id/attachments/:index', {
     onRequest: requireRole(deps, 'log:read'),
@@ -61,36 +56,4 @@ export async function attachmentRoutes(scope: FastifyInstance, deps: ApiDeps, li
       },
     },
   }, async (request, reply) => sendAttachment(deps.db, request.principal!.tenantId!, request.params.id, request.params.index, reply));
-
-  // Behind a document link: the public pages' headers, rate limits and refusals.
-  await app.register(async (publicScope) => {
-    const pub = publicScope.withTypeProvider<ZodRequestTypes>();
-    securePublicPages(pub);
-    const secrets = linkSecrets(deps);
-    pub.get('/d/:token/:filename', {
-      config: { rateLimit: { max: limits.publicRate.max, timeWindow: limits.publicRate.windowMs } },
-      onRequest: perTenantLinkLimit(pub, limits, secrets, 'attachment'),
-      schema: {
-        tags: ['public'], summary: 'An attachment of a document sent as a link (D8), behind its own signed link that expires with the document\'s',
-        params: z.object({ token: z.string().min(1), filename: z.string().min(1).describe('the file\'s name, for the browser') }),
-        response: {
-          200: { description: 'the file as sent', content: { 'application/octet-stream': { schema: z.string().meta({ contentMediaType: 'application/octet-stream' }) } } },
-          404: htmlPage('not valid, or no such file'), 410: htmlPage('the link has expired'), ...errors(429),
-        },
-      },
-    }, async (request, reply) => {
-      const html = 'text/html; charset=utf-8';
-      const check = checkLink(request, secrets, 'attachment');
-      const m = check.ok ? /^(.+)\/(\d{1,2})$/.exec(check.claims.target) : null;
-      if (!check.ok || !m) {
-        const expired = !check.ok && check.reason === 'expired';
-        return reply.status(expired ? 410 : 404).type(html).send(PAGE('Link', expired
-          ? '<h1>This link has expired</h1><p>Ask the sender for a new one. — Ce lien a expiré : demandez-en un nouveau à l\'expéditeur.</p>'
-          : '<h1>This link is not valid</h1><p>Check that you copied it whole. — Ce lien n\'est pas valide.</p>'));
-      }
-      const file = await openAttachment(deps.db, check.claims.tenantId, m[1], Number(m[2]));
-      if (!file) return reply.status(404).type(html).send(PAGE('File', '<h1>File not found</h1>'));
-      return sendFile(reply, file, file.content);
-    });
-  });
 }

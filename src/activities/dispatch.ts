@@ -7,6 +7,7 @@ import { metrics } from '../metrics';
 import { dispatchKey, insertNew, PREVIEW_ADDRESSES, recipientsKey, recordDispatch, slotOf, storedCounts, type NewDispatch } from '../db/dispatch-records';
 import { failedPlacement } from '../db/dispatch-log';
 import { publishAll } from '../outbound/publish';
+import { changeCopy, COPY_INDEX } from '../db/dispatch-copy';
 import { rawReason, readRecipients, readRecipientsWithHistory, writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import {
   documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
@@ -54,7 +55,7 @@ export interface ProjectionRequest {
     overdueDeferred?: number;
     sentAt?: number;
     completedAt?: number;
-    markedSent?: { by: string; at: string; note: string };
+    markedSent?: { by: string; at: string; note: string; on?: string };
   };
   /** The recipients that changed, as they are now. */
   recipients: RecipientChange[];
@@ -175,6 +176,22 @@ export function createDispatchActivities(deps: ActivityDeps) {
     };
   };
 
+  /** Issue 17: the provider took the sender's copy: its `accepted` entry and status (a retried activity adds nothing). */
+  async function recordCopySent(tenantId: string, dispatchId: string, providerMessageId: string | null) {
+    const at = new Date();
+    const entry: StoredEvent = {
+      _id: `relais:${tenantId}/${dispatchId}/copy:send`, tenantId, dispatchId, index: COPY_INDEX, attempt: 1, source: 'relais', event: 'accepted',
+      status: 'queued', at, receivedAt: at, position: 0, providerMessageId,
+    };
+    try {
+      await insertNew(db.DispatchEvent, [entry]);
+      await changeCopy(db, tenantId, dispatchId, (copy) => ({ status: copy.status ?? 'queued', sentAt: copy.sentAt ?? at, events: [...new Set([entry._id, ...copy.events])] }));
+    } catch (err) {
+      // As for the recipients' entries: the provider has the message; failing now would send it twice (N4).
+      Context.current().log.warn('copy to the sender taken by the provider but not recorded', { dispatchId, error: (err as Error).message });
+    }
+  }
+
   return {
     /**
      * Sends the recorded message to recipients: the first time to all, then resends (D8). Each
@@ -202,7 +219,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
         targets = resends.map((resend) => {
           const recipient = current.get(resend.index);
           if (!recipient) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} has no recipient ${resend.index}`, 'NotFound');
-          const corrected = recipient.address !== resend.address ? `, address corrected from ${recipient.address}` : '';
+          // Issue 17: a delivered one sent again (the customer says it never arrived), or a failed one corrected.
+          const again = recipient.status === 'delivered' || recipient.status === 'sent';
+          const corrected = again
+            ? `, sent again after delivery${recipient.address !== resend.address ? ` to ${recipient.address}` : ''}`
+            : recipient.address !== resend.address ? `, address corrected from ${recipient.address}` : '';
           entries.push({
             _id: relaisEventId(tenantId, dispatchId, resend.index, resend.attempt, 'resent'), tenantId, dispatchId, index: resend.index, attempt: resend.attempt,
             source: 'relais', event: 'resent', status: 'queued', at: now, receivedAt: now, position: 0, reason: `resent by ${resend.requestedBy}${corrected}`,
@@ -259,10 +280,15 @@ export function createDispatchActivities(deps: ActivityDeps) {
         // SendGrid takes the whole list in one request; an SMTP server answers per message, so
         // each recipient is recorded as soon as it is handed over and a retry resumes after it.
         const batches = header.provider === 'smtp' ? todo.map((t) => [t]) : [todo];
+        // Issue 17: the sender's copy goes once, with the first send's first recipient (not with a retry that resumes after it).
+        const copy = request.first && header.copy && todo[0]?.index === 0 && header.provider !== 'smtp'
+          ? { mode: header.copy.mode as 'cc' | 'bcc', email: header.copy.address, name: header.sender?.name ?? undefined } : undefined;
         for (const part of batches) {
           const result = await sender.sendEmail({
             ...email, recipients: part.map((t) => ({ recipientId: routingId(t.index, t.attempt), email: t.address, name: t.name ?? undefined })),
+            ...(copy && part === batches[0] ? { copy } : {}),
           });
+          if (copy && part === batches[0]) await recordCopySent(tenantId, dispatchId, result.providerMessageId ?? null);
           const byRouting = new Map(part.map((t) => [routingId(t.index, t.attempt), t]));
           await record(result.recipients.map((r) => {
             const t = byRouting.get(r.recipientId)!;
@@ -314,7 +340,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
     async projectDispatch(request: ProjectionRequest): Promise<void> {
       const { tenantId, dispatchId, version, dispatch } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, stateVersion: 1, publishedResult: 1, kind: 1, document: 1 }).lean();
+      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, stateVersion: 1, publishedResult: 1, kind: 1, document: 1, markedSent: 1 }).lean();
       if (!header) return;
       const locale = header.locale as Locale;
 

@@ -21,6 +21,12 @@ export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
  */
 export const actorOf = (principal: Principal): string => (principal.person ? `${principal.person} (key ${principal.keyId})` : principal.keyId);
 
+/** An actor as `actorOf` wrote it: the key's id, and the person's name when one was given. */
+export function actorParts(actor: string): { keyId: string; person: string | null } {
+  const m = /^(.*) \(key ([^\s()]+)\)$/.exec(actor);
+  return m ? { keyId: m[2], person: m[1] } : { keyId: actor, person: null };
+}
+
 /** What every route behind an API key documents: the key, and the errors auth and validation may give. */
 export const authenticated = { security: [{ apiKey: [] }] };
 export const apiErrors = (...more: number[]) => errors(400, 401, 403, ...more);

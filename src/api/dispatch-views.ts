@@ -4,7 +4,8 @@
 // last dispatches of that version are gone (docs/deploy.md).
 import type { Db, HistoryEntry, LegacyDispatchDoc, RecipientDoc } from '../db/models';
 import { dispatchKey, PREVIEW_ADDRESSES, recipientsKey, shownCounts } from '../db/dispatch-records';
-import { rawReason, readRecipients, readRecipientsWithHistory } from '../db/dispatch-events';
+import { historyEntry, rawReason, readRecipients, readRecipientsWithHistory, type StoredEvent } from '../db/dispatch-events';
+import type { CopyState } from '../db/dispatch-copy';
 import { FAILED_RESULTS, isFailure, type RecipientStatus } from '../domain/dispatch-status';
 import type { ListDispatchesQuery } from './schemas';
 import { plainReason, type Locale, type ReasonCode } from '../domain/reasons';
@@ -75,6 +76,20 @@ function recipientView(r: RecipientDoc, history: HistoryEntry[], locale: Locale)
   };
 }
 
+/**
+ * Issue 17: the sender's copy as a recipient is shown (its status, reason, history, from the events
+ * stored under its ids), with how it was sent (cc or bcc). None before the provider took it.
+ */
+async function copyView(db: Db, copy: CopyState, locale: Locale) {
+  const events = (await Promise.all(copy.events.map((id) => db.DispatchEvent.findById(id).lean()))).filter((e) => e !== null);
+  const history = events.map((e) => historyEntry(e as StoredEvent)).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.position - b.position);
+  const status = copy.status ?? null;
+  return {
+    mode: copy.mode, address: copy.address, status, sentAt: copy.sentAt ?? null, reasonCode: copy.reasonCode ?? null, plainReason: plain(copy.reasonCode ?? undefined, locale),
+    rawReason: status && (isFailure(status) || status === 'deferred') ? rawReason(history, 1) : null, history: historyView(history, locale),
+  };
+}
+
 type LegacyRecipient = LegacyDispatchDoc['recipients'][number];
 
 function legacyRecipientView(r: LegacyRecipient, index: number): RecipientView {
@@ -138,9 +153,9 @@ export async function dispatchView(db: Db, tenantId: string, dispatchId: string,
       readRecipientsWithHistory(db, tenantId, dispatchId, indexes),
     ]);
     const locale = header.locale as Locale;
-    const { _id: _key, format: _format, stateVersion: _version, request: _request, recordedAt: _recorded, recipientAddresses: _addresses, ...rest } = header;
+    const { _id: _key, format: _format, stateVersion: _version, request: _request, recordedAt: _recorded, recipientAddresses: _addresses, copy, ...rest } = header;
     return {
-      ...rest, counts: shownCounts(rest.counts), html: content?.html ?? null, text: content?.text ?? null,
+      ...rest, counts: shownCounts(rest.counts), html: content?.html ?? null, text: content?.text ?? null, copy: copy ? await copyView(db, copy as CopyState, locale) : null,
       recipients: indexes.flatMap((i) => {
         const r = recipients.get(i);
         return r ? [recipientView(r.recipient, r.history, locale)] : [];
@@ -188,7 +203,10 @@ export function noticeAbout(parent: string | null | undefined): { dispatchId: st
 export function logFilter(tenantId: string, q: Omit<ListDispatchesQuery, 'cursor' | 'limit'>): Record<string, unknown> {
   const filter: Record<string, unknown> = { tenantId };
   if (q.kind && q.kind !== 'all') filter.kind = q.kind;
-  if (!q.result || q.result === 'failed') filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
+  if (!q.result || q.result === 'failed') {
+    filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
+    filter['markedSent.at'] = { $exists: false }; // D11: sent by hand, no longer a failure to act on (failedPlacement)
+  }
   else if (q.result !== 'all') filter.result = q.result;
   if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
   if (q.document) filter['document.number'] = q.document;

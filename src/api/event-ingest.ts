@@ -15,11 +15,42 @@ import { isFailure } from '../domain/dispatch-status';
 import { reasonCode, type ReasonCode } from '../domain/reasons';
 import type { RoutedEvent } from '../providers/webhook-events';
 import { recipientEventsSignal } from '../workflows/dispatch';
+import { COPY_INDEX, recordCopyEvents } from '../db/dispatch-copy';
 
 export type IndexedEvent = RoutedEvent & { recipient: { index: number; attempt: number } };
 
 /** The `_id` of a provider's event: its own id, which the provider repeats when it retries. */
 export const providerEventKey = (event: RoutedEvent['event']) => `${event.provider}:${event.eventId}`;
+
+/** A provider's event as `dispatch_events` keeps it, about a recipient's attempt (or the sender's copy). */
+function storedEvent(_id: string, { tenantId, dispatchId, event }: RoutedEvent, about: { index: number; attempt: number }, raw: unknown, position: number, receivedAt: Date): StoredEvent {
+  const status = statusForEvent(event.type);
+  return {
+    _id, tenantId, dispatchId, index: about.index, attempt: about.attempt, source: event.provider, event: event.type, status: status ?? null,
+    at: new Date(event.at), receivedAt, position, reason: event.reason ?? null, response: event.response ?? null,
+    // A failure's reason classified; a deferral's is "refused for now" (D6), its own words beside it.
+    reasonCode: status && isFailure(status) ? reasonCode(event) : status === 'deferred' ? 'temporarily_refused' : null, errorCode: event.errorCode ?? null,
+    providerMessageId: event.providerMessageId ?? null, payload: raw,
+  };
+}
+
+/**
+ * Issue 17: events of the sender's copy (cc/bcc), stored once each like a recipient's and applied
+ * to the dispatch's copy (src/db/dispatch-copy.ts); the workflow is not told (the copy moves no
+ * rule). Returns the dispatches that have no copy to apply them to.
+ */
+export async function ingestCopyEvents(db: Db, items: Array<{ routed: RoutedEvent; raw: unknown }>, receivedAt = new Date()): Promise<string[]> {
+  const byDispatch = new Map<string, StoredEvent[]>();
+  items.forEach(({ routed, raw }, position) => {
+    const key = dispatchWorkflowId(routed.tenantId, routed.dispatchId);
+    byDispatch.set(key, [...(byDispatch.get(key) ?? []), storedEvent(providerEventKey(routed.event), routed, { index: COPY_INDEX, attempt: 1 }, raw, position, receivedAt)]);
+  });
+  const missing: string[] = [];
+  for (const [workflowId, events] of byDispatch) {
+    if (!(await recordCopyEvents(db, events[0].tenantId, events[0].dispatchId, events))) missing.push(workflowId);
+  }
+  return missing;
+}
 
 /**
  * Stores and signals events; returns, per workflow, whether it took them or no longer runs
@@ -28,16 +59,7 @@ export const providerEventKey = (event: RoutedEvent['event']) => `${event.provid
 export async function ingestEvents(db: Db, temporal: Client, items: Array<{ routed: IndexedEvent; raw: unknown }>, receivedAt = new Date()): Promise<Map<string, 'signalled' | 'unknown_target'>> {
   const unique = new Map<string, { routed: IndexedEvent; raw: unknown; position: number }>();
   items.forEach((item, position) => { if (!unique.has(providerEventKey(item.routed.event))) unique.set(providerEventKey(item.routed.event), { ...item, position }); });
-  const docs: StoredEvent[] = [...unique.entries()].map(([_id, { routed: { tenantId, dispatchId, recipient, event }, raw, position }]) => {
-    const status = statusForEvent(event.type);
-    return {
-      _id, tenantId, dispatchId, index: recipient.index, attempt: recipient.attempt, source: event.provider, event: event.type, status: status ?? null,
-      at: new Date(event.at), receivedAt, position, reason: event.reason ?? null, response: event.response ?? null,
-      // A failure's reason classified; a deferral's is "refused for now" (D6), its own words beside it.
-      reasonCode: status && isFailure(status) ? reasonCode(event) : status === 'deferred' ? 'temporarily_refused' : null, errorCode: event.errorCode ?? null,
-      providerMessageId: event.providerMessageId ?? null, payload: raw,
-    };
-  });
+  const docs: StoredEvent[] = [...unique.entries()].map(([_id, { routed, raw, position }]) => storedEvent(_id, routed, routed.recipient, raw, position, receivedAt));
   let duplicates: Set<string> = new Set();
   try {
     await db.DispatchEvent.insertMany(docs, { ordered: false, lean: true });

@@ -52,7 +52,7 @@ export function limitsFromConfig(config: Config): ApiLimits {
  * signature verifies; a link that does not verify is only the per-address limit's business (a
  * forged token must not spend a real tenant's allowance).
  */
-export function perTenantLinkLimit(app: FastifyInstance, limits: ApiLimits, secrets: readonly string[], kind: 'confirm' | 'document') {
+export function perTenantLinkLimit(app: FastifyInstance, limits: ApiLimits, secrets: readonly string[], kind: 'confirm' | 'document' | 'attachment') {
   const tenantOf = (request: FastifyRequest) => {
     const check = checkLink(request, secrets, kind);
     return check.ok ? check.claims.tenantId : undefined;

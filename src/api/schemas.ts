@@ -61,10 +61,15 @@ export const personSchema = z.object({
   whatsappOptIn: z.boolean().default(false),
 });
 
+/** Issue 17: the sender in copy (cc), in blind copy (bcc), or not (null). */
+export const copyToSenderSchema = z.enum(['cc', 'bcc']).nullable()
+  .describe('the sender in copy (cc: the recipient sees it) or blind copy (bcc) of the email to the first recipient; null: no copy');
+
 export const createDispatchSchema = z.object({
   dispatchId: id,
   channel: z.literal('email').default('email'),
   provider: z.enum(['sendgrid', 'smtp']).optional(),
+  copyToSender: copyToSenderSchema.optional().describe('the sender in copy (cc) or blind copy (bcc) of the email to the first recipient (SendGrid only); null: none; absent: the tenant\'s default (settings)'),
   template: z.string().regex(/^[a-z0-9_]{1,64}$/, 'a template name such as purchase_order'),
   locale: z.enum(['fr', 'en']).optional(),
   data: z.record(z.string(), z.unknown()).default({})
@@ -118,7 +123,13 @@ export type ListDispatchesQuery = z.infer<typeof listDispatchesQuery>;
 
 export const resendSchema = z.object({ email: email() });
 export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
-export const markSentSchema = z.object({ note: optionalText(500).default(''), at: z.iso.datetime({ offset: true }).optional() });
+export const markSentSchema = z.object({
+  note: optionalText(500).default('').describe('how it was sent (posted, handed over …)'),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD').optional()
+    .describe('the day it was sent, in the tenant\'s time zone (not after today); today when neither date nor at is given'),
+  at: z.iso.datetime({ offset: true }).optional().describe('the moment it was sent, when known to the minute (not in the future); instead of date'),
+  by: text(80).optional().describe('the person who sent it (the operator pages give the name given at sign-in); the key\'s id when absent'),
+});
 
 /**
  * The canonical IANA zones this runtime knows, plus UTC: listed in the contract, one name per zone.
@@ -154,6 +165,7 @@ export const createTenantSchema = z.object({
   outlets: outletsSchema.default([]),
   policies: policiesSchema.default({}),
   seller: personSchema.optional(),
+  copyToSender: copyToSenderSchema.optional(),
 }).strict();
 
 /** Only what is sent changes: no defaults here, or an absent field would reset a setting. */
@@ -165,6 +177,7 @@ export const settingsSchema = z.object({
   outlets: outletsSchema.optional(),
   policies: policiesSchema.optional(),
   seller: personSchema.optional(),
+  copyToSender: copyToSenderSchema.optional(),
 }).strict();
 
 export type SettingsBody = z.infer<typeof settingsSchema>;

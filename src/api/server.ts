@@ -22,6 +22,7 @@ import { keyRoutes } from './routes/keys';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { exportRoutes } from './routes/exports';
 import { proofRoutes } from './routes/proof';
+import { attachmentRoutes } from './routes/attachments';
 import { uiRoutes } from '../ui';
 import { registerOpenApi, zodValidatorCompiler } from './openapi';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits';
@@ -128,6 +129,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.register(async (scope) => { await webhookEndpointRoutes(scope, deps); });
   app.register(async (scope) => { await exportRoutes(scope, deps); });
   app.register(async (scope) => { await proofRoutes(scope, deps); });
+  app.register(async (scope) => { await attachmentRoutes(scope, deps); });
   app.register(async (scope) => { await uiRoutes(scope, deps); }, { prefix: '/ui' });
   return app;
 }

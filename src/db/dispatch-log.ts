@@ -17,6 +17,8 @@ export const logPageOf = (seq: number) => Math.floor(seq / LOG_PAGE_SIZE);
 const failuresCounter = (tenantId: string) => `dispatch-failures:${tenantId}`;
 const recordsCounter = (tenantId: string) => `dispatch:${tenantId}`;
 export const isFailedResult = (result: string) => FAILED_RESULTS.includes(result as DispatchResult);
+/** A stored `markedSent` (D11) that says something: mongoose may leave an empty object. */
+const isMarkedSent = (marked: unknown): boolean => Boolean(marked && (marked as { at?: unknown }).at);
 
 /**
  * What a write that sets a dispatch's result must also set or unset so the failed-only listing
@@ -25,10 +27,11 @@ export const isFailedResult = (result: string) => FAILED_RESULTS.includes(result
  * drops out; one staying keeps its place.
  */
 export async function failedPlacement(
-  db: Db, tenantId: string, state: { result: string; overdueDeferred?: number }, current: { failedSeq?: number | null },
+  db: Db, tenantId: string, state: { result: string; overdueDeferred?: number; markedSent?: unknown }, current: { failedSeq?: number | null; markedSent?: unknown },
 ): Promise<{ $set: Record<string, number>; $unset: Record<string, 1> }> {
-  // Failed only also lists a dispatch with a recipient still deferred past the delay (D3, its own marker).
-  const failing = isFailedResult(state.result) || (state.overdueDeferred ?? 0) > 0;
+  // Failed only also lists a dispatch with a recipient still deferred past the delay (D3, its own marker);
+  // one recorded as sent by hand (D11) is dealt with: it leaves the failures, its history keeps what failed.
+  const failing = !isMarkedSent(state.markedSent) && !isMarkedSent(current.markedSent) && (isFailedResult(state.result) || (state.overdueDeferred ?? 0) > 0);
   if (failing && current.failedSeq == null) {
     const failedSeq = await nextNumber(db, failuresCounter(tenantId));
     return { $set: { failedSeq, failedPage: logPageOf(failedSeq) }, $unset: {} };
@@ -73,8 +76,8 @@ export async function backfillLogPages(db: Db): Promise<number> {
   const marker = 'migration:dispatch-log-pages';
   if (await db.Counter.findById(marker).lean()) return 0;
   let updated = 0;
-  for await (const doc of db.Dispatch.find({ logPage: { $exists: false } }, { tenantId: 1, number: 1, result: 1, overdueDeferred: 1 }).lean().cursor()) {
-    const placement = await failedPlacement(db, doc.tenantId, { result: doc.result, overdueDeferred: (doc as { overdueDeferred?: number }).overdueDeferred }, {});
+  for await (const doc of db.Dispatch.find({ logPage: { $exists: false } }, { tenantId: 1, number: 1, result: 1, overdueDeferred: 1, markedSent: 1 }).lean().cursor()) {
+    const placement = await failedPlacement(db, doc.tenantId, { result: doc.result, overdueDeferred: (doc as { overdueDeferred?: number }).overdueDeferred, markedSent: doc.markedSent }, {});
     await db.Dispatch.updateOne({ _id: doc._id, logPage: { $exists: false } }, { $set: { logPage: logPageOf(doc.number), ...placement.$set } });
     updated += 1;
   }

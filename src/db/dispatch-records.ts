@@ -43,6 +43,8 @@ export interface NewDispatch {
   parent: string | null;
   /** The request, a hash per field (API), or null (a notice: its id says what it is). */
   request: Fingerprint | null;
+  /** Issue 17: the sender in copy or blind copy of the first recipient's email. */
+  copy?: { mode: 'cc' | 'bcc'; address: string } | null;
 }
 
 export type RecordOutcome =
@@ -90,6 +92,7 @@ export async function recordDispatch(db: Db, record: NewDispatch): Promise<Recor
         recipientAddresses: record.recipients.map((r) => r.address.toLowerCase()),
         recipientPreview: record.recipients.slice(0, PREVIEW_ADDRESSES).map((r) => r.address),
         result: 'queued', counts: [{ status: 'queued', count: record.recipients.length }], parent: record.parent, request: record.request,
+        copy: record.copy ? { ...record.copy, status: null, events: [] } : null,
       });
       outcome = { outcome: 'created', number };
     } catch (err) {

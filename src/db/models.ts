@@ -45,6 +45,8 @@ const tenantSchema = new Schema({
   seller: { type: personSchema, default: null },
   /** O9: stored choices over the defaults (src/domain/preferences.ts). */
   preferences: { type: Schema.Types.Mixed, default: null },
+  /** Issue 17: the sender in copy (cc) or blind copy (bcc) of the documents it emails, unless a dispatch says otherwise. */
+  copyToSender: { type: String, enum: ['cc', 'bcc', null], default: null },
 }, { timestamps: true, versionKey: false, minimize: false });
 
 const apiKeySchema = new Schema({
@@ -118,7 +120,7 @@ const legacyDispatchSchema = new Schema({
   providerError: { type: String, default: null },
   sentAt: { type: Date, default: null },
   completedAt: { type: Date, default: null },
-  markedSent: { by: String, at: Date, note: String },
+  markedSent: { by: String, at: Date, note: String, on: String },
   resentVia: { type: [{ dispatchId: String, channel: String, address: String, at: Date, requestedBy: String, _id: false }], default: [] },
   sendLog: { type: [{ routingId: String, providerMessageId: String, outcome: String, response: String, at: Date, _id: false }], default: [] },
   parent: { type: String, default: null },
@@ -179,8 +181,23 @@ const dispatchSchema = new Schema({
   providerError: { type: String, default: null },
   sentAt: { type: Date, default: null },
   completedAt: { type: Date, default: null },
-  markedSent: { by: String, at: Date, note: String },
+  markedSent: { by: String, at: Date, note: String, on: String },
   resentVia: { type: [{ dispatchId: String, channel: String, address: String, at: Date, requestedBy: String, _id: false }], default: [] },
+  /**
+   * Issue 17: the sender in copy (cc) or blind copy (bcc) of the first recipient's email, and how
+   * that copy fared (its own status from the provider's events, `events`: their ids in
+   * `dispatch_events`). Not a recipient: its status never changes the result, nor tells anyone.
+   */
+  copy: {
+    type: new Schema({
+      mode: { type: String, enum: ['cc', 'bcc'], required: true }, address: { type: String, required: true },
+      status: { type: String, default: null }, reasonCode: { type: String, default: null }, sentAt: { type: Date, default: null },
+      events: { type: [String], default: [] },
+      /** Each write of the copy adds 1 (src/db/dispatch-copy.ts). */
+      version: { type: Number },
+    }, { _id: false }),
+    default: null,
+  },
   parent: { type: String, default: null },
   /**
    * The accepted request, one hash per field (src/api/fingerprint.ts): a retried POST must be the

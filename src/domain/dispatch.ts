@@ -227,22 +227,32 @@ export function markRefused(state: DispatchState, indexes: readonly number[], re
   refreshResult(state);
 }
 
-/** D8: a new attempt for a recipient, told nothing yet. */
-export function startAttempt(state: DispatchState, index: number): RecipientState {
+/**
+ * D8: a new attempt for a recipient, told nothing yet. `afresh` (issue 17): nothing of the attempt
+ * before carries over, not even "opened" (a delivered document sent again is tracked on its own).
+ */
+export function startAttempt(state: DispatchState, index: number, afresh = false): RecipientState {
   const previous = state.recipients[index];
-  const next: RecipientState = { status: 'queued', attempt: previous.attempt + 1, ...(previous.opened ? { opened: true as const } : {}) };
+  const next: RecipientState = { status: 'queued', attempt: previous.attempt + 1, ...(previous.opened && !afresh ? { opened: true as const } : {}) };
   state.recipients[index] = next;
   refreshResult(state);
   return next;
 }
 
-/** D8: only a failed, unknown or temporarily failed recipient can be resent; the reason otherwise. */
-export function resendRefusal(state: DispatchState, index: number, label: string): string | undefined {
+/**
+ * D8: a failed, unknown or temporarily failed recipient can be resent; with `delivered` (issue 17:
+ * "my customer says it never arrived"), a delivered or handed-over one too. One still waiting for
+ * the provider's first answer cannot. The reason otherwise.
+ */
+export function resendRefusal(state: DispatchState, index: number, label: string, delivered = false): string | undefined {
   const recipient = state.recipients[index];
   if (!recipient) return `no recipient ${label} in this dispatch`;
   if (state.completedAt !== null) return 'this dispatch has finished listening; start a new dispatch';
+  if (delivered && (recipient.status === 'delivered' || recipient.status === 'sent')) return undefined;
   if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
-    return `recipient ${label} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`;
+    return delivered
+      ? `recipient ${label} is ${recipient.status}: wait for the provider's answer before sending it again`
+      : `recipient ${label} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`;
   }
   return undefined;
 }

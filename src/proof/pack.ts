@@ -17,6 +17,7 @@ import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status'
 import { canonicalJson } from '../canonical-json';
 import { unseal, type MessageContent } from '../sealed';
 import { WORDS } from '../ui/words';
+import { actorParts } from '../api/auth';
 
 export const PROOF_FORMAT = 'relais-proof-of-sending/1';
 
@@ -59,7 +60,8 @@ export interface ProofRecipient {
 export interface ProofAction {
   action: 'resent' | 'resent_via' | 'marked_sent';
   at: ProofTime;
-  by: { keyId: string; label: string | null };
+  /** The key, and the person's name given at the pages' sign-in (or in the API call) when there was one. */
+  by: { keyId: string; label: string | null; person: string | null };
   details: string;
 }
 
@@ -84,6 +86,8 @@ export interface ProofPack {
     messageSha256: string;
   };
   recipients: ProofRecipient[];
+  /** Issue 17: the sender's copy (cc/bcc), its status and every event as received; null without one. */
+  senderCopy: { mode: string; address: string; status: string | null; statusLabel: string | null; events: ProofEvent[] } | null;
   actions: ProofAction[];
 }
 
@@ -118,9 +122,14 @@ export async function proofPack(deps: ProofDeps, tenantId: string, dispatchId: s
 
   const source = await readDispatch(deps, tenantId, dispatchId, locale);
   if (!source) return undefined;
+  const proofEvent = (e: SourceEvent): ProofEvent => ({
+    at: time(e.at), receivedAt: maybeTime(e.receivedAt, timeZone), source: e.source, event: e.event, status: e.status, attempt: e.attempt, eventId: e.eventId,
+    providerMessageId: e.providerMessageId, response: e.response, reason: e.reason, reasonCode: e.reasonCode,
+    plainReason: e.reasonCode ? plainReason(e.reasonCode as ReasonCode, locale) : null, payload: e.payload,
+  });
   const { header } = source;
 
-  const keyIds = [...new Set([requestedBy, header.requestedBy, ...source.actions.map((a) => a.by)].filter((k): k is string => Boolean(k)))];
+  const keyIds = [...new Set([requestedBy, header.requestedBy, ...source.actions.map((a) => actorParts(a.by).keyId)].filter((k): k is string => Boolean(k)))];
   const labels = new Map((await Promise.all(keyIds.map((id) => db.ApiKey.findById(id, { label: 1 }).lean()))).filter((k) => k !== null).map((k) => [k._id, k.label ?? null]));
   const who = (keyId: string) => ({ keyId, label: labels.get(keyId) ?? null });
 
@@ -147,15 +156,12 @@ export async function proofPack(deps: ProofDeps, tenantId: string, dispatchId: s
       algorithm: 'SHA-256', sealed: source.sealed, subjectSha256: hashes.subject, htmlSha256: hashes.html, textSha256: hashes.text, attachments,
       messageSha256: sha256(canonicalJson({ subject: hashes.subject, html: hashes.html, text: hashes.text, attachments: attachments.map((a) => ({ filename: a.filename, sha256: a.sha256 })) })),
     },
-    recipients: source.recipients.map((r) => ({
-      ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status,
-      events: r.events.map((e) => ({
-        at: time(e.at), receivedAt: maybeTime(e.receivedAt, timeZone), source: e.source, event: e.event, status: e.status, attempt: e.attempt, eventId: e.eventId,
-        providerMessageId: e.providerMessageId, response: e.response, reason: e.reason, reasonCode: e.reasonCode,
-        plainReason: e.reasonCode ? plainReason(e.reasonCode as ReasonCode, locale) : null, payload: e.payload,
-      })),
-    })),
-    actions: source.actions.map((a) => ({ action: a.action, at: time(a.at), by: who(a.by), details: a.details })).sort((a, b) => a.at.utc.localeCompare(b.at.utc)),
+    recipients: source.recipients.map((r) => ({ ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, events: r.events.map(proofEvent) })),
+    senderCopy: source.senderCopy && {
+      ...source.senderCopy, statusLabel: source.senderCopy.status ? w.statuses[source.senderCopy.status as RecipientStatus] ?? source.senderCopy.status : null,
+      events: source.senderCopy.events.map(proofEvent),
+    },
+    actions: source.actions.map((a) => ({ action: a.action, at: time(a.at), by: { ...who(actorParts(a.by).keyId), person: actorParts(a.by).person }, details: a.details })).sort((a, b) => a.at.utc.localeCompare(b.at.utc)),
   };
 }
 
@@ -218,10 +224,10 @@ async function readDispatch(deps: ProofDeps, tenantId: string, dispatchId: strin
         };
       }),
     }));
-    // D8: who resent a recipient is written in its resend entry ("resent by <key>[, address corrected from …]").
+    // D8: who resent a recipient is written in its resend entry ("resent by <actor>[, address corrected from … | , sent again after delivery[ to …]]", the actor as actorOf wrote it).
     for (const r of recipients) {
       for (const e of r.events) {
-        const resent = e.event === 'resent' ? /^resent by ([^\s,]+)(?:, (.*))?$/.exec(e.reason ?? '') : null;
+        const resent = e.event === 'resent' ? /^resent by (.+?)(?:, ((?:address corrected from|sent again after delivery)\b.*))?$/.exec(e.reason ?? '') : null;
         if (resent) actions.push({ action: 'resent', at: e.at, by: resent[1], details: `${r.recipientId} → ${r.address}, attempt ${e.attempt}${resent[2] ? ` (${resent[2]})` : ''}` });
       }
     }
@@ -234,5 +240,16 @@ async function readDispatch(deps: ProofDeps, tenantId: string, dispatchId: strin
       })),
     }));
   }
-  return { header, sent, sealed: Boolean(sealedValue), attachments, recipients, actions, locale };
+  // Issue 17: the sender's copy, its events stored under the ids its record lists.
+  const copy = (current as { copy?: { mode: string; address: string; status?: string | null; events: string[] } | null } | null)?.copy;
+  const copyEvents = copy ? (await Promise.all(copy.events.map((id) => db.DispatchEvent.findById(id).lean()))).filter((e) => e !== null) : [];
+  const senderCopy = copy ? {
+    mode: copy.mode, address: copy.address, status: copy.status ?? null,
+    events: copyEvents.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.position ?? 0) - (b.position ?? 0)).map((e): SourceEvent => ({
+      at: e.at, receivedAt: e.receivedAt, source: e.source as SourceEvent['source'], event: e.event, status: e.status ?? null, attempt: e.attempt,
+      eventId: providerEventId(e._id), providerMessageId: e.providerMessageId ?? null, response: e.response ?? null, reason: e.reason ?? null,
+      reasonCode: e.reasonCode ?? null, payload: e.source === 'relais' ? null : e.payload ?? null,
+    })),
+  } : null;
+  return { header, sent, sealed: Boolean(sealedValue), attachments, recipients, senderCopy, actions, locale };
 }

@@ -17,7 +17,7 @@ const WORDS = {
   en: {
     title: 'Proof of sending', intro: 'This document records what Relais handed to the email or message provider for {tenant}, to whom, and every answer the provider gave about each recipient, as received.',
     identity: 'The document', dispatchId: 'Dispatch id', number: 'Record number', document: 'Document', subject: 'Subject', sender: 'Sender', channel: 'Channel and provider',
-    requestedBy: 'Sent by (API key)', createdAt: 'Accepted', sentAt: 'Handed to the provider', completedAt: 'Followed until', result: 'Result', recipients: 'Recipients',
+    requestedBy: 'Sent by (API key)', createdAt: 'Accepted', sentAt: 'Handed to the provider', completedAt: 'Followed until', result: 'Result', recipients: 'Recipients', senderCopy: 'Copy to the sender',
     content: 'What was sent (SHA-256)', subjectHash: 'Subject', htmlHash: 'HTML body', textHash: 'Text body', attachment: 'Attachment', bytes: 'bytes', messageHash: 'Whole message',
     sealedNote: 'This message carried a customer\'s personal link or code: its text is not reproduced here, only the hashes of what was sent.',
     timelines: 'Each recipient\'s timeline', attempt: 'attempt', received: 'received', eventId: 'event id', messageId: 'message id', response: 'answer', reason: 'reason', noEvent: 'No event recorded.',
@@ -36,7 +36,7 @@ const WORDS = {
   fr: {
     title: 'Preuve d\'envoi', intro: 'Ce document atteste ce que Relais a remis au prestataire d\'e-mail ou de messagerie pour {tenant}, à qui, et chaque réponse du prestataire sur chaque destinataire, telle que reçue.',
     identity: 'Le document', dispatchId: 'Identifiant de l\'envoi', number: 'N° de fiche', document: 'Document', subject: 'Objet', sender: 'Expéditeur', channel: 'Canal et prestataire',
-    requestedBy: 'Envoyé par (clé d\'API)', createdAt: 'Accepté', sentAt: 'Remis au prestataire', completedAt: 'Suivi jusqu\'au', result: 'Résultat', recipients: 'Destinataires',
+    requestedBy: 'Envoyé par (clé d\'API)', createdAt: 'Accepté', sentAt: 'Remis au prestataire', completedAt: 'Suivi jusqu\'au', result: 'Résultat', recipients: 'Destinataires', senderCopy: 'Copie à l\'expéditeur',
     content: 'Ce qui a été envoyé (SHA-256)', subjectHash: 'Objet', htmlHash: 'Corps HTML', textHash: 'Corps texte', attachment: 'Pièce jointe', bytes: 'octets', messageHash: 'Message entier',
     sealedNote: 'Ce message contenait un lien ou un code personnel du client : son texte n\'est pas reproduit ici, seulement les empreintes de ce qui a été envoyé.',
     timelines: 'Chronologie de chaque destinataire', attempt: 'tentative', received: 'reçu', eventId: 'id de l\'événement', messageId: 'id du message', response: 'réponse', reason: 'raison', noEvent: 'Aucun événement enregistré.',
@@ -130,6 +130,14 @@ export function proofPdf(pack: ProofPack): Promise<Buffer> {
     if (!r.events.length) doc.font('sans').fontSize(9).fillColor('#525252').text(w.noEvent, left + 12, undefined, { width: width - 12 });
     for (const e of r.events) event(e);
   }
+  // Issue 17: the sender's copy, with its own events.
+  const copy = pack.senderCopy;
+  if (copy) {
+    if (doc.y > doc.page.height - doc.page.margins.bottom - 60) doc.addPage();
+    doc.moveDown(0.3).font('bold').fontSize(10.5).fillColor('#1a1a1a')
+      .text(`${w.senderCopy} (${copy.mode}): ${copy.address} — ${copy.statusLabel ?? '—'}`, left, undefined, { width });
+    for (const e of copy.events) event(e);
+  }
 
   function event(e: ProofEvent) {
     const indent = left + 12;
@@ -154,7 +162,7 @@ export function proofPdf(pack: ProofPack): Promise<Buffer> {
   if (!pack.actions.length) doc.font('sans').fontSize(9.5).fillColor('#1a1a1a').text(w.noAction, { width });
   for (const a of pack.actions) {
     doc.font('mono').fontSize(7.5).fillColor('#1a1a1a').text(both(a.at), left, undefined, { width, lineBreak: false });
-    doc.font('sans').fontSize(9.5).text(`${w.actionNames[a.action]} ${w.by} ${a.by.keyId}${a.by.label ? ` (${a.by.label})` : ''}${a.details ? ` — ${a.details}` : ''}`, left, undefined, { width }).moveDown(0.3);
+    doc.font('sans').fontSize(9.5).text(`${w.actionNames[a.action]} ${w.by} ${a.by.person ? `${a.by.person}, key ` : ''}${a.by.keyId}${a.by.label ? ` (${a.by.label})` : ''}${a.details ? ` — ${a.details}` : ''}`, left, undefined, { width }).moveDown(0.3);
   }
 
   heading(w.verify);

@@ -65,13 +65,28 @@ export function buildSendGridRequest(message: OutboundEmail): MailDataRequired {
   const [firstPart, ...otherParts] = parts;
   if (!firstPart) throw invalidRequest('content: both the text and the HTML body are empty', { field: 'content', value: '' });
 
+  if (message.copy) {
+    checkAddress('copy.email', message.copy.email);
+    if (message.recipients.some((r) => r.email.toLowerCase() === message.copy!.email.toLowerCase())) {
+      throw invalidRequest(`copy.email: "${message.copy.email}" is a recipient already; SendGrid takes each address once per request`, { field: 'copy.email', value: message.copy.email });
+    }
+    if (message.recipients.length >= SENDGRID_MAX_RECIPIENTS) {
+      throw invalidRequest(`copy: ${message.recipients.length} recipients and a copy; SendGrid takes at most ${SENDGRID_MAX_RECIPIENTS} addresses (to, cc, bcc) per request`, { field: 'copy', value: message.recipients.length });
+    }
+  }
   const personalizations = message.recipients.map((r, i) => {
     const customArgs = { ...message.customArgs, [message.recipientArg ?? ROUTING_ARGS.recipient]: r.recipientId };
     const bytes = Buffer.byteLength(JSON.stringify(customArgs));
     if (bytes >= SENDGRID_MAX_CUSTOM_ARGS_BYTES) {
       throw invalidRequest(`recipients[${i}]: custom_args take ${bytes} bytes; SendGrid takes less than ${SENDGRID_MAX_CUSTOM_ARGS_BYTES}`, { field: 'customArgs', value: bytes });
     }
-    return { to: [{ email: r.email, ...(r.name ? { name: r.name } : {}) }], customArgs };
+    // Issue 17: the sender's copy rides on the first personalization, marked so its events are told apart.
+    const copy = i === 0 && message.copy ? message.copy : undefined;
+    if (copy) customArgs[ROUTING_ARGS.copy] = copy.email.toLowerCase();
+    return {
+      to: [{ email: r.email, ...(r.name ? { name: r.name } : {}) }], customArgs,
+      ...(copy ? { [copy.mode]: [{ email: copy.email, ...(copy.name ? { name: copy.name } : {}) }] } : {}),
+    };
   });
 
   const content: [{ type: string; value: string }, ...Array<{ type: string; value: string }>] = [firstPart, ...otherParts];

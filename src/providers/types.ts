@@ -11,6 +11,12 @@ export const ROUTING_ARGS = {
   index: 'relais_index',
   /** `<recipientId>.<attempt>`: dispatches of the first version of the workflow (Twilio query: `recipient`). */
   recipient: 'relais_recipient',
+  /**
+   * Issue 17: on the personalization that carries the sender's copy (cc/bcc), the copy's address,
+   * lower-cased. SendGrid reports a cc or bcc address's events with that personalization's
+   * custom_args: an event whose `email` is this address is the copy's, not the recipient's.
+   */
+  copy: 'relais_copy',
 } as const;
 
 export interface EmailAddress {
@@ -32,6 +38,8 @@ export interface OutboundEmail {
   customArgs: Record<string, string>;
   /** The custom arg that carries each recipient's id (default `relais_recipient`). */
   recipientArg?: string;
+  /** Issue 17: the sender in copy or blind copy, on the first recipient's personalization (an address may appear once per request). */
+  copy?: EmailAddress & { mode: 'cc' | 'bcc' };
 }
 
 export type RecipientSendOutcome = 'accepted' | 'sent' | 'not_sent';

@@ -52,6 +52,7 @@ export const sendgridEventSchema = z.looseObject({
   [ROUTING_ARGS.dispatch]: z.string().optional(),
   [ROUTING_ARGS.index]: z.string().optional(),
   [ROUTING_ARGS.recipient]: z.string().optional(),
+  [ROUTING_ARGS.copy]: z.string().optional(),
 });
 /** The batch as the contract describes it; `parseSendGridBatch` checks each event on its own. */
 export const sendgridBatchSchema = z.array(sendgridEventSchema).min(1).max(MAX_SENDGRID_BATCH);
@@ -96,7 +97,11 @@ const SENDGRID_TYPES: Record<string, ProviderEventType> = {
  * An event with its route: the dispatch, and the recipient's position and attempt. Events of the
  * first version's dispatches carry `<recipientId>.<attempt>` instead (`recipient` absent).
  */
-export interface RoutedEvent { tenantId: string; dispatchId: string; event: ProviderEvent; recipient?: { index: number; attempt: number } }
+export interface RoutedEvent {
+  tenantId: string; dispatchId: string; event: ProviderEvent; recipient?: { index: number; attempt: number };
+  /** Issue 17: the event is about the sender's copy (cc/bcc) carried by the recipient's personalization, not the recipient. */
+  copy?: true;
+}
 
 /** The recipient a routing value names: `relais_index` (position) first, else the first version's `relais_recipient`. */
 function routeOf(index: string | undefined, legacyRecipient: string | undefined) {
@@ -115,8 +120,11 @@ export function fromSendGrid(raw: SendGridEvent): RoutedEvent | undefined {
   const route = routeOf(raw[ROUTING_ARGS.index], raw[ROUTING_ARGS.recipient]);
   if (!type || !tenantId || !dispatchId || !route) return undefined;
   const { recipientId } = route;
+  // SendGrid reports a cc/bcc address with the personalization's custom_args: its `email` says whose event it is.
+  const copyAddress = raw[ROUTING_ARGS.copy];
+  const copy = copyAddress !== undefined && raw.email.toLowerCase() === copyAddress.toLowerCase();
   return {
-    tenantId, dispatchId, ...(route.recipient ? { recipient: route.recipient } : {}),
+    tenantId, dispatchId, ...(copy ? { copy: true as const } : route.recipient ? { recipient: route.recipient } : {}),
     event: {
       eventId: raw.sg_event_id, provider: 'sendgrid', recipientId, type,
       at: new Date(raw.timestamp * 1000).toISOString(),

@@ -12,6 +12,7 @@ import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
 import { markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../api/routes/dispatches';
+import { sendAttachment } from '../api/routes/attachments';
 import { updatePreferences } from '../api/routes/orders';
 import { updateSettings } from '../api/routes/settings';
 import type { Principal, Role } from '../db/api-keys';
@@ -28,7 +29,7 @@ import { fill, WORDS, type Locale } from './words';
 import { webhookPages } from './webhooks';
 import { orderPages } from './orders';
 import { dashboardPages } from './dashboard';
-import { isCalendarDay } from '../domain/days';
+import { dayOf, isCalendarDay } from '../domain/days';
 import { logForm, logQuery } from './log-filters';
 
 export { isCalendarDay };
@@ -58,6 +59,8 @@ const recipientPageForm = z.object({
   /** Only the recipients in this status (the summary's counts are links to it). */
   status: z.union([z.literal(''), z.enum(RECIPIENT_STATUSES)]).optional(),
 });
+
+const attachmentParams = z.object({ index: z.coerce.number().int().min(0).max(9) });
 
 /** Before sign-in there is no tenant yet: the browser's language. */
 const browserLocale = (request: FastifyRequest): Locale => (/^fr\b/i.test(request.headers['accept-language'] ?? '') ? 'fr' : 'en');
@@ -256,7 +259,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const recipients = d.recipients.map((r) => ({
       ...r, statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status, failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
-      fixable: r.status !== 'delivered' && r.status !== 'sent', plain: reason(r.reasonCode, r.plainReason),
+      // A failed one is corrected and resent; a delivered one can be sent again (issue 17); none once the dispatch stopped listening.
+      fixable: !d.completedAt && r.status !== 'delivered' && r.status !== 'sent' && r.status !== 'queued' && r.status !== 'processed',
+      sendAgain: !d.completedAt && (r.status === 'delivered' || r.status === 'sent'), plain: reason(r.reasonCode, r.plainReason),
       history: repeatsTogether(r.history.map((h) => ({
         ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status,
         raw: h.response ?? h.reason, plain: reason(h.reasonCode, h.plainReason),
@@ -264,6 +269,12 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
         attemptLabel: r.attempt > 1 ? fill(w.attemptN, { n: h.attempt }) : null,
       }))),
     }));
+    // Issue 17: the sender's copy, its status in the same words as a recipient's.
+    const copy = d.copy as { mode: 'cc' | 'bcc'; address: string; status: RecipientStatus | null; reasonCode: string | null; rawReason: string | null; history: Array<{ event: string; status: string | null; at: Date; response: string | null; reason: string | null }> } | null;
+    const senderCopy = copy && {
+      ...copy, modeLabel: w.copyModes[copy.mode], statusLabel: copy.status ? w.statuses[copy.status] ?? copy.status : w.notSentYet, plain: reason(copy.reasonCode, null),
+      history: copy.history.map((h) => ({ ...h, statusLabel: OPENED_EVENT.test(h.event) ? w.statuses.opened : w.statuses[h.status as RecipientStatus] ?? h.status, raw: h.response ?? h.reason })),
+    };
     // Settled when no recipient (on any page) waits for the provider's first answer.
     const settled = !['queued', 'processed'].includes(d.result) && !Object.keys(d.counts).some((s) => !settledStatus(s as RecipientStatus));
     const base = dispatchPagePath(d.dispatchId);
@@ -271,10 +282,10 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const firstShown = filtered ? filtered.first : recipientsCursor + 1;
     const pageOf = (cursor: number | null) => `${base}?${new URLSearchParams({ ...(filtered ? { status: filtered.status } : {}), ...(cursor ? { recipientsCursor: String(cursor) } : {}) })}`.replace(/\?$/, '');
     return render(reply, 'dispatch', context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
-      d, recipients, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
+      d, recipients, senderCopy, settled, failed: FAILED_RESULTS.includes(d.result as DispatchResult), resultLabel: w.results[d.result as DispatchResult] ?? d.result,
       deferredLate: !FAILED_RESULTS.includes(d.result as DispatchResult) && (d.overdueDeferred ?? 0) > 0,
       statuses: statusColumn(d.counts, d.opened ?? 0, d.recipientCount, w),
-      canWrite: allows(principal, ROLES.write), canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
+      canWrite: allows(principal, ROLES.write), today: dayOf(new Date(), request.ui!.timeZone), person: principal.person ?? '', canResend: allows(principal, ROLES.write) && !carriesSecrets(d.template as string),
       problem: problem ? { ...problem, prefix: problem.status === 409 ? w.conflict : w.badRequest } : undefined,
       // How the recipients stand, all of them (the list below shows a page); each count shows only those (issue 16 item 4).
       recipientSummary: Object.entries(d.counts as Record<string, number>).map(([s, n]) => ({
@@ -301,6 +312,11 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   type DispatchRequest = FastifyRequest<{ Params: { id: string; rid?: string } }>;
   app.get<{ Params: { id: string } }>('/dispatches/:id', { preHandler: need(ROLES.log) }, async (request, reply) => dispatchPage(request, reply));
+  // Issue 17 item 3: each attachment as it was sent, to download and send another way.
+  app.get<{ Params: { id: string; index: string } }>('/dispatches/:id/attachments/:index', { preHandler: need(ROLES.log) }, async (request, reply) => {
+    const { index } = parse(attachmentParams, request.params);
+    return sendAttachment(db, request.ui!.principal.tenantId!, request.params.id, index, reply);
+  });
   app.post<{ Params: { id: string; rid: string } }>('/dispatches/:id/recipients/:rid/resend', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request: DispatchRequest, reply) =>
     act(() => resendRecipient(deps, request.ui!.principal, request.params.id, request.params.rid!, parse(resendSchema, { email: form(request).email })),
       (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=resent`));
@@ -308,7 +324,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     act(() => resendVia(deps, request.ui!.principal, request.params.id, parse(resendViaSchema, { channel: form(request).channel, phone: form(request).phone })),
       (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=via`));
   app.post<{ Params: { id: string } }>('/dispatches/:id/mark-sent', { preHandler: [checkCsrf, need(ROLES.write)] }, async (request, reply) =>
-    act(() => markSent(deps, request.ui!.principal, request.params.id, parse(markSentSchema, { note: form(request).note ?? '' })),
+    act(() => markSent(deps, request.ui!.principal, request.params.id, parse(markSentSchema, { note: form(request).note ?? '', date: form(request).date || undefined, by: form(request).by || undefined })),
       (p) => dispatchPage(request, reply, p), reply, `${dispatchPagePath(request.params.id)}?done=marked`));
 
   // ---- orders: the workspace and an order's page (O4, O10, issue 18) -------------------
@@ -318,7 +334,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   async function settingsPage(request: FastifyRequest, reply: FastifyReply, problem?: { status: number; message: string }) {
     const { principal, locale } = request.ui!;
     const w = WORDS[locale];
-    const tenant = await db.Tenant.findById(principal.tenantId, { preferences: 1, policies: 1, locale: 1, timeZone: 1 }).lean();
+    const tenant = await db.Tenant.findById(principal.tenantId, { preferences: 1, policies: 1, locale: 1, timeZone: 1, copyToSender: 1 }).lean();
     const prefs = effectivePreferences(tenant?.preferences as never);
     const row = (group: 'seller' | 'customer', key: string, label: string, choice: { enabled: boolean; channels: NoticeChannel[] }) => ({
       key, label, name: `${group}.${key}`, enabled: choice.enabled,
@@ -329,6 +345,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       customerRows: CUSTOMER_NOTICES.map((n) => row('customer', n, w.notice[n], prefs.customerNotices[n])),
       policies: Object.entries(w.policy).map(([key, label]) => ({ key, label, value: (tenant?.policies as Record<string, string> | undefined)?.[key] ?? '' })),
       tenantLocale: tenant?.locale, tenantTimeZone: tenant?.timeZone,
+      copyChoices: (['', 'cc', 'bcc'] as const).map((value) => ({ value, label: w.copyModes[value || 'none'], selected: (tenant?.copyToSender ?? '') === value })),
       problem: problem ? { ...problem, prefix: w.badRequest } : undefined,
     }), problem?.status ?? 200);
   }
@@ -342,7 +359,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   app.post('/settings', { preHandler: [checkCsrf, need(ROLES.admin)] }, async (request, reply) => {
     const f = form(request);
     const policies = Object.fromEntries(Object.keys(WORDS.en.policy).map((k) => [k, f[`policies.${k}`]]).filter(([, v]) => v));
-    return act(() => updateSettings(db, request.ui!.principal, parse(settingsSchema, { locale: f.locale, timeZone: f.timeZone, policies })),
+    return act(() => updateSettings(db, request.ui!.principal, parse(settingsSchema, { locale: f.locale, timeZone: f.timeZone, policies, ...(f.copyToSender !== undefined ? { copyToSender: f.copyToSender || null } : {}) })),
       (p) => settingsPage(request, reply, p), reply, '/ui/settings?done=settings');
   });
 

@@ -16,6 +16,13 @@ hbs.registerHelper('date', function (this: unknown, value: unknown, options: Han
   return formatDate(new Date(value as string), locale, timeZone);
 });
 
+/** A calendar day chosen in the tenant's zone (YYYY-MM-DD), in its language, without a time. */
+hbs.registerHelper('day', function (this: unknown, value: unknown, options: Handlebars.HelperOptions) {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return '';
+  const { locale } = options.data.root as PageContext;
+  return new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${value}T00:00:00Z`));
+});
+
 export const formatDate = (d: Date, locale: Locale, timeZone: string) =>
   new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
 

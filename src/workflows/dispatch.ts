@@ -60,7 +60,8 @@ export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; 
 export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
 export const resendViaUpdate = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
 
-export interface MarkSentRequest { by: string; at: string; note: string }
+/** D11: who sent it by other means and when (`on`: the day chosen, in the tenant's zone, when no time was given). */
+export interface MarkSentRequest { by: string; at: string; note: string; on?: string }
 export const markSentUpdate = defineUpdate<MarkSentRequest, [MarkSentRequest]>('markSent');
 
 export interface DispatchOutcome { result: DispatchResult; counts: Partial<Record<RecipientStatus, number>> }
@@ -86,6 +87,12 @@ const MAX_PROVIDER_ERROR = 1000;
  * every recipient final (D7). Runs that got past those points on earlier code keep their path.
  */
 const EVERY_FAILURE_TOLD = 'dispatch-every-failure-told';
+
+/**
+ * Issue 17: a delivered recipient can be sent again (to the same address or another) as a new
+ * attempt that starts afresh. Runs started before keep refusing it, as they did.
+ */
+const RESEND_DELIVERED = 'dispatch-resend-delivered';
 
 /** Runs started by the first version carry every recipient in their input. */
 const isFirstVersion = (input: DispatchInput | DispatchInputV1): input is DispatchInputV1 => 'recipients' in input;
@@ -191,8 +198,9 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     });
   });
 
+  const resendsDelivered = patched(RESEND_DELIVERED);
   setHandler(resendRecipientUpdate, async (request) => {
-    startAttempt(state, request.index);
+    startAttempt(state, request.index, resendsDelivered);
     resends.set(request.index, { address: request.address, requestedBy: request.requestedBy });
     await condition(() => resent.has(request.index));
     resent.delete(request.index);
@@ -201,7 +209,7 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
   }, {
     validator: (request) => {
       if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
-      const refused = resendRefusal(state, request.index, request.recipientId);
+      const refused = resendRefusal(state, request.index, request.recipientId, resendsDelivered);
       if (refused) throw new Error(refused);
       if (resends.has(request.index)) throw new Error(`recipient ${request.recipientId} is being resent already`);
     },

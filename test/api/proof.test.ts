@@ -70,8 +70,8 @@ test('rules D2, D8, D11: a purchase order\'s proof — what was sent, hashed; ev
 
   // Who did what (D8, D11).
   expect(pack.actions).toEqual([
-    expect.objectContaining({ action: 'resent', by: { keyId: fixerId, label: null }, details: expect.stringContaining('address corrected from bob+bounce@acme.test') }),
-    expect.objectContaining({ action: 'marked_sent', by: { keyId: fixerId, label: null }, details: 'posted too, registered letter' }),
+    expect.objectContaining({ action: 'resent', by: { keyId: fixerId, label: null, person: null }, details: expect.stringContaining('address corrected from bob+bounce@acme.test') }),
+    expect.objectContaining({ action: 'marked_sent', by: { keyId: fixerId, label: null, person: null }, details: 'posted too, registered letter' }),
   ]);
 
   // The PDF says the same, read back from its text.

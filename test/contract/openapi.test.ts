@@ -105,7 +105,7 @@ describe('OpenAPI document', () => {
       if (op?.requestBody) expect({ route: `${r.method} ${r.url}`, has413: '413' in op.responses }).toEqual({ route: `${r.method} ${r.url}`, has413: true });
     }
     const rateLimited = routes.filter((r) => r.rateLimited).map((r) => `${r.method} ${r.url}`).sort();
-    expect(rateLimited).toEqual(['GET /c/:token', 'GET /d/:token', 'POST /c/:token', 'POST /webhooks/sendgrid', 'POST /webhooks/twilio/inbound', 'POST /webhooks/twilio/status']);
+    expect(rateLimited).toEqual(['GET /c/:token', 'GET /d/:token', 'GET /d/:token/:filename', 'POST /c/:token', 'POST /webhooks/sendgrid', 'POST /webhooks/twilio/inbound', 'POST /webhooks/twilio/status']);
     for (const r of routes.filter((x) => x.rateLimited)) expect(operation(r.method, r.url)!.responses).toHaveProperty('429');
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'sendgridSignature', 'twilioSignature']);
   });

@@ -97,6 +97,34 @@ describe('D8: who can be resent', () => {
     setUp(s);
     expect(resendRefusal(s, 0, 'r1')).toEqual(refusal ? expect.stringMatching(refusal) : undefined);
   });
+});
+
+describe('D8, issue 17: who can be sent again once delivered resends are on', () => {
+  const cases: Array<[string, (s: DispatchState) => void, RegExp | undefined]> = [
+    ['a delivered one', (s) => applyEvents(s, [ev(0, 'delivered')]), undefined],
+    ['a delivered and opened one', (s) => applyEvents(s, [ev(0, 'delivered'), ev(0, 'open')]), undefined],
+    ['one handed to the SMTP server', (s) => applySendOutcome(s, [0], 'sent', T0), undefined],
+    ['a bounced one, as before', (s) => applyEvents(s, [ev(0, 'bounce')]), undefined],
+    ['one the provider has not answered for', () => undefined, /r1 is queued: wait for the provider's answer/],
+    ['one processed, not yet delivered', (s) => applyEvents(s, [ev(0, 'processed')]), /r1 is processed: wait/],
+    ['a delivered one after the listening window', (s) => { applyEvents(s, [ev(0, 'delivered')]); s.completedAt = T0; }, /finished listening/],
+  ];
+  test.each(cases)('%s', (_name, setUp, refusal) => {
+    const s = sent(1);
+    setUp(s);
+    expect(resendRefusal(s, 0, 'r1', true)).toEqual(refusal ? expect.stringMatching(refusal) : undefined);
+  });
+
+  test('rule D8: a delivered one sent again starts afresh: not even "opened" carries over, and its failure is told (D4)', () => {
+    const s = sent(1);
+    applyEvents(s, [ev(0, 'delivered'), ev(0, 'open')]);
+    expect(startAttempt(s, 0, true)).toEqual({ status: 'queued', attempt: 2 });
+    expect(s.result).toBe('queued');
+    applySendOutcome(s, [0], 'accepted', T0 + 1000);
+    applyEvents(s, [ev(0, 'bounce', { attempt: 2 })]);
+    expect(s.result).toBe('error');
+    expect(dueNotices(s).map((x) => x.kind)).toEqual(['escalation']);
+  });
   test('no such recipient', () => expect(resendRefusal(sent(1), 3, 'r4')).toMatch(/no recipient r4/));
 });
 

@@ -59,6 +59,21 @@ describe('SendGrid sender against the sandbox', () => {
 
   const sender = () => createSendGridSender({ apiKey: API_KEY, baseUrl: sandbox.url });
 
+  it('issue 17: the sender\'s copy rides once, in bcc or cc, on the first personalization, which names it in relais_copy; a copy to a recipient or beyond 1000 addresses is refused before sending', async () => {
+    for (const mode of ['bcc', 'cc'] as const) {
+      sandbox.clear();
+      await sender().sendEmail(email({ recipientArg: 'relais_index', copy: { mode, email: 'Buyer@Shop.test', name: 'Alice Buyer' } }));
+      const stored = sandbox.messages();
+      expect(stored.map((m) => [m.to, m.kind])).toEqual([['anna@supplier.test', 'to'], ['Buyer@Shop.test', mode], ['bob@supplier.test', 'to'], ['carla@supplier.test', 'to']]);
+      // SendGrid reports the copy with its personalization's custom_args: relais_copy tells its events apart.
+      expect(stored[1].customArgs).toEqual({ relais_tenant: 't1', relais_dispatch: 'd-4711', relais_index: 'r1', relais_copy: 'buyer@shop.test' });
+      expect(stored[2].customArgs).not.toHaveProperty('relais_copy');
+    }
+    await expect(sender().sendEmail(email({ copy: { mode: 'cc', email: 'BOB@supplier.test' } }))).rejects.toMatchObject({ message: expect.stringContaining('copy.email') });
+    const many = Array.from({ length: 1000 }, (_, i) => ({ email: `s${i}@supplier.test`, recipientId: `r${i}` }));
+    await expect(sender().sendEmail(email({ recipients: many, copy: { mode: 'bcc', email: 'buyer@shop.test' } }))).rejects.toMatchObject({ message: expect.stringContaining('at most 1000 addresses') });
+  });
+
   it('sends one request with one personalization per recipient and returns X-Message-Id', async () => {
     const result = await sender().sendEmail(email());
 

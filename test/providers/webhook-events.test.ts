@@ -68,3 +68,18 @@ test('a routed event without sg_event_id keeps its derived id as the dedupe key'
     tenantId: 't1', dispatchId: 'd1', event: { eventId: derivedEventId(routed), type: 'dropped', reason: 'Bounced Address', response: '5.0.0', at: '2017-12-15T00:59:29.000Z' },
   });
 });
+
+test('issue 17: an event whose email is the relais_copy of its personalization is the sender\'s copy, not the recipient\'s', () => {
+  const base = { timestamp: 1513299569, event: 'delivered', sg_event_id: 'e1', relais_tenant: 't1', relais_dispatch: 'd1', relais_index: '0.1', relais_copy: 'buyer@shop.test' };
+  const parse = (raw: Record<string, unknown>) => {
+    const batch = parseSendGridBatch([raw]);
+    if (!batch.ok || !batch.events[0].ok) throw new Error('accepted');
+    return fromSendGrid(batch.events[0].event);
+  };
+  const copy = parse({ ...base, email: 'Buyer@Shop.test' });
+  expect(copy).toMatchObject({ tenantId: 't1', dispatchId: 'd1', copy: true });
+  expect(copy).not.toHaveProperty('recipient');
+  const recipient = parse({ ...base, sg_event_id: 'e2', email: 'anna@supplier.test' });
+  expect(recipient).toMatchObject({ recipient: { index: 0, attempt: 1 } });
+  expect(recipient).not.toHaveProperty('copy');
+});

@@ -15,6 +15,7 @@ const NEEDS: Record<string, Role[]> = {
   'GET /v1/dispatches.csv': ['log:read'],
   'GET /v1/dispatches/{id}/proof.json': ['log:read'],
   'GET /v1/dispatches/{id}/proof.pdf': ['log:read'],
+  'GET /v1/dispatches/{id}/attachments/{index}': ['log:read'],
   'GET /v1/orders.csv': ['orders:write', 'ops', 'log:read'],
   'POST /v1/dispatches/{id}/recipients/{rid}/resend': ['dispatch:write'],
   'POST /v1/dispatches/{id}/resend-via': ['dispatch:write'],
@@ -79,7 +80,7 @@ test('every operation of the contract: 403 without its role, through with it', a
       expect({ operation, classified: operation in NEEDS }).toEqual({ operation, classified: true });
       // Ids that name nothing and empty bodies: an allowed call is refused further on (400, 404)
       // and changes nothing; a forbidden one is refused before the body is read.
-      const url = path.replace('{id}', 'no-such-id').replace('{rid}', 'r1');
+      const url = path.replace('{id}', 'no-such-id').replace('{rid}', 'r1').replace('{index}', '0');
       for (const role of [...TENANT_ROLES, 'platform'] as Role[]) {
         const res = await stack.request(method.toUpperCase(), url, op.requestBody ? {} : undefined, keys[role]);
         const seen = allowed(operation, role) ? (res.status === 401 || res.status === 403 ? `refused ${res.status}` : 'through') : `${res.status} ${res.body?.error?.code}`;

@@ -73,7 +73,9 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   secrets['tenant admin key secret'] = stack.key.slice(16);
 
   // D1: an email dispatch, delivered through signed webhooks.
-  const created = await api('POST', '/v1/dispatches', stack.key, purchaseOrder('po-secrets', ['sofia.supplier@acme.test']));
+  const created = await api('POST', '/v1/dispatches', stack.key, purchaseOrder('po-secrets', ['sofia.supplier@acme.test'], {
+    attachments: [{ filename: 'PO-secrets.pdf', contentType: 'application/pdf', contentBase64: Buffer.from('%PDF-1.4 PO').toString('base64') }],
+  }));
   expect(created.status).toBe(202);
   await stack.waitFor('the delivered result', async () => (await api('GET', '/v1/dispatches/po-secrets', stack.key)).body.result === 'delivered', 60_000);
 
@@ -81,8 +83,13 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   expect((await api('POST', '/v1/dispatches/po-secrets/resend-via', stack.key, { channel: 'sms', phone: '+33698765400' })).status).toBe(202);
   const sms = await stack.waitFor('the SMS', async () => sandbox.messages({ to: '+33698765400' })[0], 60_000);
   const documentLink = /https?:\/\/\S+\/d\/[A-Za-z0-9_.-]+/.exec(sms.body ?? '')![0];
-  expect((await fetch(documentLink)).status).toBe(200);
+  const documentPage = await fetch(documentLink);
+  expect(documentPage.status).toBe(200);
   secrets['document link token'] = documentLink.split('/d/')[1];
+  // Issue 17: its attachment, by its own signed link.
+  const attachmentPath = /href="(\/d\/[^"]+)"/.exec(await documentPage.text())![1];
+  expect((await fetch(new URL(attachmentPath, documentLink))).status).toBe(200);
+  secrets['attachment link token'] = attachmentPath.split('/')[2];
 
   // O3: a held order (postal code too short); the customer confirms through the link.
   const order = newOrder('o-secrets', { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });

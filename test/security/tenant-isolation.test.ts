@@ -67,7 +67,7 @@ async function snapshot() {
 
 test('another tenant\'s key reaches nothing of this tenant through any operation of the contract', async () => {
   // This tenant's data: a delivered dispatch and a held order (address incomplete).
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder(DISPATCH, ['sofia@acme.test']))).status).toBe(202);
+  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder(DISPATCH, ['sofia@acme.test'], { attachments: [{ filename: 'PO.pdf', contentType: 'application/pdf', contentBase64: Buffer.from('%PDF-1.4 PO').toString('base64') }] }))).status).toBe(202);
   const held = newOrder(ORDER, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
   expect((await stack.request('POST', '/v1/orders', held)).status).toBe(202);
   await stack.waitFor('the dispatch delivered', async () => (await stack.request('GET', `/v1/dispatches/${DISPATCH}`)).body?.result === 'delivered');
@@ -103,7 +103,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
       if (hasBody && !(operation in BODIES)) throw new Error(`${operation} is new: give it a valid body in BODIES so the walk covers it`);
       const id = path.startsWith('/v1/keys') ? adminKeyId : path.startsWith('/v1/orders') ? ORDER
         : path.startsWith('/v1/webhook-endpoints') ? endpoint.id : path.startsWith('/v1/webhook-deliveries') ? delivery : DISPATCH;
-      const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1').replace('{documentId}', documentId);
+      const url = path.replace('{id}', encodeURIComponent(id)).replace('{rid}', 'r1').replace('{documentId}', documentId).replace('{index}', '0');
       expect({ operation, unfilled: /\{\w+\}/.exec(url)?.[0] ?? null }).toEqual({ operation, unfilled: null }); // a 404 for a literal "{x}" would prove nothing
       const res = await stack.request(method.toUpperCase(), url, hasBody ? BODIES[operation] : undefined, stack.other.key);
       walked.push(operation);
@@ -134,6 +134,7 @@ test('another tenant\'s key reaches nothing of this tenant through any operation
     'GET /v1/webhook-deliveries/{id}', 'POST /v1/webhook-deliveries/{id}/replay',
     'GET /v1/orders', 'POST /v1/orders/{id}/actions', 'POST /v1/orders/{id}/documents', 'GET /v1/orders/{id}/documents/{documentId}',
     'GET /v1/dispatches.csv', 'GET /v1/orders.csv', 'GET /v1/dispatches/{id}/proof.json', 'GET /v1/dispatches/{id}/proof.pdf',
+    'GET /v1/dispatches/{id}/attachments/{index}',
   ]));
   // Nothing was sent again to this tenant's endpoint.
   expect(receiver.received('/mine')).toHaveLength(1);
@@ -178,7 +179,7 @@ test('the operator pages: another tenant\'s session opens none of this tenant\'s
     ...notices.map((id) => ['GET', `/ui/dispatches/${id}`] as const),
     ['GET', `/ui/dispatches/${DISPATCH}`], ['GET', `/ui/orders/${ORDER}`], ['GET', `/ui/orders/${ORDER}/documents/${documentId}`],
     ['POST', `/ui/orders/${ORDER}/carrier`, { carrier: 'Taken over' }], ['POST', `/ui/orders/${ORDER}/resolve`, { exception: 'on_hold', note: 'taken over' }],
-    ['GET', `/ui/dispatches/${DISPATCH}/proof.pdf`], ['GET', `/ui/dispatches/${DISPATCH}/proof.json`],
+    ['GET', `/ui/dispatches/${DISPATCH}/proof.pdf`], ['GET', `/ui/dispatches/${DISPATCH}/proof.json`], ['GET', `/ui/dispatches/${DISPATCH}/attachments/0`],
     ['POST', `/ui/orders/${ORDER}/release`, { reason: 'checked by phone' }], ['POST', `/ui/orders/${ORDER}/cancel`, { reason: 'customer asked' }],
     ['POST', `/ui/dispatches/${DISPATCH}/recipients/r1/resend`, { email: 'x@acme.test' }], ['POST', `/ui/dispatches/${DISPATCH}/mark-sent`, { note: 'x' }],
     ['POST', `/ui/dispatches/${DISPATCH}/resend-via`, { channel: 'sms', phone: '+33698765412' }],

@@ -117,6 +117,7 @@ describe('delivery log and dispatch page', () => {
     await page.goto('/ui/dispatches/po-fine');
     await page.getByText('Mark as sent by hand').first().click();
     await page.getByLabel(/How it was sent/).fill('posted on Monday');
+    await page.getByLabel(/Sent by/).fill('Paul Poste'); // signed in without a name: the page asks for one (D11)
     await page.getByRole('button', { name: 'Mark as sent by hand' }).click();
     await page.locator('#summary', { hasText: 'posted on Monday' }).waitFor();
     expect((await api('GET', '/v1/dispatches/po-fine')).body.markedSent).toMatchObject({ note: 'posted on Monday' });

@@ -167,7 +167,7 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
     /** Writes the workflow's state to the delivery log; an older state never overwrites a newer one. */
     async saveDispatchState(request: { tenantId: string; dispatchId: string; locale: Locale; state: Omit<DispatchState, 'seen'> }): Promise<void> {
       const { state, locale } = request;
-      const current = await db.LegacyDispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }, { failedSeq: 1 }).lean();
+      const current = await db.LegacyDispatch.findOne({ tenantId: request.tenantId, dispatchId: request.dispatchId }, { failedSeq: 1, markedSent: 1 }).lean();
       const placement = await failedPlacement(db, request.tenantId, state, current ?? {});
       const written = await db.LegacyDispatch.updateOne(
         { tenantId: request.tenantId, dispatchId: request.dispatchId, stateVersion: { $lt: state.version } },

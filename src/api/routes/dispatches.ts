@@ -9,7 +9,10 @@ import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
-import { ApiError, notFound, unprocessable } from '../errors';
+import { ApiError, badRequest, notFound, unprocessable } from '../errors';
+import { actorOf } from '../auth';
+import { personName } from '../../ui/session';
+import { dayOf, isCalendarDay, startOfDay } from '../../domain/days';
 import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
 import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
 import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
@@ -26,6 +29,9 @@ import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '
 import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logFilter, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
 
 export { dispatchWorkflowId };
+
+/** A moment a little ahead of this clock is taken as now (the caller's clock may run ahead). */
+const CLOCK_SKEW_MS = 60_000;
 
 const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
 const recipientPageQuery = z.object({
@@ -105,6 +111,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       return c ? [{ field: `recipients.${i}.email`, message: `${r.email} was corrected to ${c.to} on ${c.at.toISOString()}` }] : [];
     });
 
+    const copy = copyToSender(body, tenant.copyToSender ?? null, warnings);
     const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
     // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
     const stored = await Promise.all(body.attachments.map((a, index) => db.Attachment.updateOne(
@@ -133,7 +140,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       document: body.document, sender: { name: body.sender.name, email: body.sender.email, outletId: body.sender.outletId }, requestedBy: request.principal!.keyId,
       content: recordedCopy.copy, sealed: recordedCopy.sealed, attachments: body.attachments.map((a) => a.filename),
       recipients: body.recipients.map((r, i) => ({ recipientId: r.id ?? `r${i + 1}`, address: r.email, name: r.name })),
-      parent: null, request: sent,
+      parent: null, request: sent, copy,
     });
     if (recorded.outcome === 'legacy') return firstVersion();
     if (recorded.outcome === 'existing') await refuseIfDifferent(recorded.request);
@@ -186,7 +193,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   app.post('/v1/dispatches/:id/recipients/:rid/resend', {
     onRequest: canWrite,
     schema: {
-      tags, ...authenticated, summary: 'Correct a recipient\'s address and resend (D8)',
+      tags, ...authenticated, summary: 'Resend a recipient as a new attempt (D8): a failed one to a corrected address, a delivered one again to the same address or another',
       params: dispatchParams.extend({ rid: z.string().min(1).describe('recipientId') }), body: resendSchema,
       response: { 200: z.object({ recipient: recipientView }), ...apiErrors(404, 409) },
     },
@@ -204,12 +211,39 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
   app.post('/v1/dispatches/:id/mark-sent', {
     onRequest: canWrite,
     schema: {
-      tags, ...authenticated, summary: 'Mark a document sent by other means (D11)',
+      tags, ...authenticated, summary: 'Record a document as sent by other means (D11): the day or moment, by whom; a failed one leaves the failed-only log',
       params: dispatchParams, body: markSentSchema,
-      response: { 200: z.object({ dispatchId: z.string(), markedSent: z.object({ by: z.string(), at: z.string(), note: z.string() }) }), ...apiErrors(404) },
+      response: { 200: z.object({ dispatchId: z.string(), markedSent: z.object({ by: z.string(), at: z.string(), note: z.string(), on: z.string().optional() }) }), ...apiErrors(404) },
     },
   }, async (request) => markSent(deps, request.principal!, request.params.id, request.body));
 }
+
+/**
+ * Issue 17: whether the sender gets a copy (cc or bcc) of the first recipient's email: the request's
+ * choice, else the tenant's default. SendGrid takes each address once per request and 1000 in all
+ * (cc and bcc included), and an SMTP server's own copy is the tenant's (its Sent folder): asked for
+ * explicitly where it cannot be, it is refused naming the field; by the tenant's default, it is left
+ * out with a warning.
+ */
+function copyToSender(
+  body: { copyToSender?: 'cc' | 'bcc' | null; provider?: 'sendgrid' | 'smtp'; sender: { email: string }; recipients: Array<{ email: string }> },
+  tenantDefault: 'cc' | 'bcc' | null, warnings: Array<{ field: string; message: string }>,
+): { mode: 'cc' | 'bcc'; address: string } | null {
+  const mode = body.copyToSender === undefined ? tenantDefault : body.copyToSender;
+  if (!mode) return null;
+  const address = body.sender.email;
+  const problem = (body.provider ?? 'sendgrid') !== 'sendgrid' ? 'a copy to the sender is sent through SendGrid only (an SMTP server keeps its own copy)'
+    : body.recipients.some((r) => r.email.toLowerCase() === address.toLowerCase()) ? `the sender ${address} is a recipient already`
+      : body.recipients.length >= MAX_RECIPIENTS_WITH_COPY + 1 ? `SendGrid takes ${MAX_RECIPIENTS_WITH_COPY + 1} addresses per email, a copy included: at most ${MAX_RECIPIENTS_WITH_COPY} recipients with a copy`
+        : null;
+  if (!problem) return { mode, address };
+  if (body.copyToSender !== undefined) throw unprocessable(problem, 'copyToSender', mode);
+  warnings.push({ field: 'copyToSender', message: `no copy to the sender (the tenant's default): ${problem}` });
+  return null;
+}
+
+/** SendGrid takes 1000 addresses per request, to, cc and bcc together. */
+const MAX_RECIPIENTS_WITH_COPY = 999;
 
 // The actions behind the routes, shared with the operator pages (src/ui): one way to do each.
 
@@ -250,7 +284,11 @@ export async function readDispatch(deps: Pick<ApiDeps, 'db' | 'temporal'>, tenan
   }
 }
 
-/** D8: a recipient corrected and resent, audited; the old address is remembered as corrected. */
+/**
+ * D8: a recipient corrected and resent, audited; the old address is remembered as corrected. Issue
+ * 17: a delivered one can be sent again, to the same address or another, as a new attempt in the same
+ * history (its own statuses, D3–D7 applying to it); audited as `dispatch.send_again`.
+ */
 export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, recipientId: string, body: { email: string }) {
   const tenantId = principal.tenantId!;
   const { db } = deps;
@@ -261,22 +299,29 @@ export async function resendRecipient(deps: Pick<ApiDeps, 'db' | 'temporal'>, pr
   if (header && carriesSecrets(header.template)) throw new ApiError(409, 'conflict', NO_RESEND_OF_SECRETS);
   try {
     let previous: string | undefined;
+    let previousStatus: string | undefined;
     let recipient: unknown;
     if (current) {
       const target = await recipientByIdentifier(db, tenantId, dispatchId, recipientId);
       if (!target) throw new ApiError(409, 'conflict', `no recipient ${recipientId} in this dispatch`);
       previous = target.address;
-      const { index } = await handle.executeUpdate(resendRecipientUpdate, { args: [{ index: target.index, recipientId, address: body.email, requestedBy: principal.keyId }] });
+      previousStatus = target.status;
+      const { index } = await handle.executeUpdate(resendRecipientUpdate, { args: [{ index: target.index, recipientId, address: body.email, requestedBy: actorOf(principal) }] });
       recipient = (await readDispatch(deps, tenantId, dispatchId, { from: index, limit: 1 })).recipients[0];
     } else {
       // A dispatch of the first version of the workflow (docs/deploy.md).
       const before = await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { recipients: 1 }).lean();
       previous = before?.recipients.find((r) => r.recipientId === recipientId)?.address;
-      recipient = await handle.executeUpdate(resendRecipientUpdateV1, { args: [{ recipientId, address: body.email, requestedBy: principal.keyId }] });
+      recipient = await handle.executeUpdate(resendRecipientUpdateV1, { args: [{ recipientId, address: body.email, requestedBy: actorOf(principal) }] });
     }
     const at = new Date();
-    await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at, details: { from: previous ?? null, to: body.email } });
-    if (previous && previous.toLowerCase() !== body.email.toLowerCase()) {
+    // Issue 17: a delivered one sent again is not a correction of its address (a later dispatch to it is not warned).
+    const again = previousStatus === 'delivered' || previousStatus === 'sent';
+    await db.Audit.create({
+      tenantId, actor: actorOf(principal), action: again ? 'dispatch.send_again' : 'dispatch.resend', target: `${dispatchId}/${recipientId}`, at,
+      details: { from: previous ?? null, to: body.email, previousStatus: previousStatus ?? null },
+    });
+    if (!again && previous && previous.toLowerCase() !== body.email.toLowerCase()) {
       await db.ContactCorrection.create({ tenantId, from: previous.toLowerCase(), to: body.email, by: principal.keyId, at });
     }
     return { recipient };
@@ -292,8 +337,8 @@ export async function resendVia(deps: Pick<ApiDeps, 'db' | 'temporal'>, principa
   const tenantId = principal.tenantId!;
   try {
     const result = await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId))
-      .executeUpdate(resendViaUpdate, { args: [{ channel: body.channel, phone: body.phone, requestedBy: principal.keyId }] });
-    await deps.db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.resend_via', target: dispatchId, at: new Date(), details: result });
+      .executeUpdate(resendViaUpdate, { args: [{ channel: body.channel, phone: body.phone, requestedBy: actorOf(principal) }] });
+    await deps.db.Audit.create({ tenantId, actor: actorOf(principal), action: 'dispatch.resend_via', target: dispatchId, at: new Date(), details: result });
     return result;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw notFound(`dispatch ${dispatchId}`);
@@ -302,23 +347,40 @@ export async function resendVia(deps: Pick<ApiDeps, 'db' | 'temporal'>, principa
   }
 }
 
-/** D11: a document marked as sent by other means, with who and when. */
-export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, body: { note: string; at?: string }) {
+/**
+ * D11: a document marked as sent by other means (posted, handed over), with who and when: the day
+ * chosen (in the tenant's time zone, not after today) or the moment, and the person's name. A
+ * failed dispatch so marked leaves the failed-only log; its recipients' histories keep what failed.
+ */
+export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal: Principal, dispatchId: string, body: { note: string; at?: string; date?: string; by?: string }) {
   const tenantId = principal.tenantId!;
   const { db } = deps;
-  const marked = { by: principal.keyId, at: (body.at ? new Date(body.at) : new Date()).toISOString(), note: body.note };
+  const tenant = await db.Tenant.findById(tenantId, { timeZone: 1 }).lean();
+  const timeZone = tenant?.timeZone ?? 'UTC';
+  const now = new Date();
+  if (body.date !== undefined && body.at !== undefined) throw badRequest('give the day (date) or the moment (at), not both', 'date', body.date);
+  if (body.date !== undefined) {
+    if (!isCalendarDay(body.date)) throw badRequest(`date: "${body.date}" is not a day of the calendar`, 'date', body.date);
+    const today = dayOf(now, timeZone);
+    if (body.date > today) throw badRequest(`date: ${body.date} is after today (${today} in ${timeZone})`, 'date', body.date);
+  }
+  if (body.at !== undefined && new Date(body.at).getTime() > now.getTime() + CLOCK_SKEW_MS) throw badRequest(`at: ${body.at} is in the future`, 'at', body.at);
+  // A past day is recorded at its start in the tenant's zone (the page shows the day); today, now.
+  const at = body.at ? new Date(body.at) : body.date && body.date !== dayOf(now, timeZone) ? startOfDay(body.date, timeZone) : now;
+  const person = personName(body.by) ?? principal.person ?? null;
+  const marked = { by: actorOf({ ...principal, person }), at: at.toISOString(), note: body.note, ...(body.at ? {} : { on: body.date ?? dayOf(now, timeZone) }) };
   const current = await db.Dispatch.exists({ _id: dispatchKey(tenantId, dispatchId) });
   if (!current && !(await db.LegacyDispatch.exists({ tenantId, dispatchId }))) throw notFound(`dispatch ${dispatchId}`);
   try {
     // The running workflow owns the projection; it records the mark and writes it.
     await deps.temporal.workflow.getHandle(dispatchWorkflowId(tenantId, dispatchId)).executeUpdate(markSentUpdate, { args: [marked] });
   } catch (err) {
-    // A dispatch that finished listening has no writer left: record it directly.
+    // A dispatch that finished listening has no writer left: record it directly, out of the failures.
     if (!(err instanceof WorkflowNotFoundError) && !(err instanceof WorkflowUpdateFailedError) && !/completed|closed/i.test((err as Error).message)) throw err;
-    const update = { $set: { markedSent: { ...marked, at: new Date(marked.at) } } };
+    const update = { $set: { markedSent: { ...marked, at: new Date(marked.at) } }, $unset: { failedSeq: 1, failedPage: 1 } };
     if (current) await db.Dispatch.updateOne({ _id: dispatchKey(tenantId, dispatchId) }, update);
     else await db.LegacyDispatch.updateOne({ tenantId, dispatchId }, update);
   }
-  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'dispatch.mark_sent', target: dispatchId, at: new Date(), reason: body.note || null });
+  await db.Audit.create({ tenantId, actor: actorOf(principal), action: 'dispatch.mark_sent', target: dispatchId, at: now, reason: body.note || null, details: marked });
   return { dispatchId, markedSent: marked };
 }

@@ -7,6 +7,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
 import type { Principal } from '../../db/api-keys';
+import { sendFile } from '../downloads';
 import type { ApiDeps } from '../server';
 import { actorOf, apiErrors, authenticated, requireRole } from '../auth';
 import { ApiError, notFound, unprocessable } from '../errors';
@@ -177,13 +178,7 @@ export async function uploadDocument(deps: Pick<ApiDeps, 'db' | 'temporal'>, pri
 export async function sendDocument(deps: Pick<ApiDeps, 'db'>, tenantId: string, orderId: string, documentId: string, reply: FastifyReply) {
   const file = await openDocument(deps.db, tenantId, orderId, documentId);
   if (!file) throw notFound(`document ${documentId} of order ${orderId}`);
-  const ascii = file.filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return reply.type(file.contentType)
-    .header('content-length', String(file.bytes))
-    .header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.filename)}`)
-    .header('x-content-type-options', 'nosniff')
-    .header('cache-control', 'private, no-store')
-    .send(file.stream);
+  return sendFile(reply, file, file.stream);
 }
 
 export async function orderWorkspaceRoutes(scope: FastifyInstance, deps: ApiDeps) {

@@ -17,7 +17,9 @@ const packSchema = z.object({
   dispatch: z.object({ dispatchId: z.string(), number: z.number(), result: z.string() }).loose(),
   content: z.object({ algorithm: z.literal('SHA-256'), messageSha256: z.string(), attachments: z.array(z.object({ filename: z.string(), sha256: z.string() }).loose()) }).loose(),
   recipients: z.array(z.object({ address: z.string(), status: z.string(), events: z.array(z.object({ at: time, event: z.string(), eventId: z.string().nullable() }).loose()) }).loose()),
-  actions: z.array(z.object({ action: z.enum(['resent', 'resent_via', 'marked_sent']), at: time, by: z.object({ keyId: z.string() }).loose() }).loose()),
+  senderCopy: z.object({ mode: z.string(), address: z.string(), status: z.string().nullable(), events: z.array(z.object({ at: time, event: z.string(), eventId: z.string().nullable() }).loose()) }).loose().nullable()
+    .describe('issue 17: the sender\'s copy (cc/bcc) and its events as received; null without one'),
+  actions: z.array(z.object({ action: z.enum(['resent', 'resent_via', 'marked_sent']), at: time, by: z.object({ keyId: z.string(), person: z.string().nullable() }).loose() }).loose()),
 }).loose();
 
 /** The pack of a dispatch of the tenant, or 404. */

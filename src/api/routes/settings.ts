@@ -9,7 +9,7 @@ import { refusePolicyProblems } from '../errors';
 import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 
-const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1 } as const;
+const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1, copyToSender: 1 } as const;
 
 const settingsView = z.object({ tenantId: z.string(), name: z.string() }).loose();
 
@@ -25,7 +25,7 @@ export async function settingsRoutes(scope: FastifyInstance, deps: ApiDeps) {
 
   app.put('/v1/settings', {
     onRequest: admin,
-    schema: { ...doc, summary: 'Change settings (D3/D7/O5/O7 durations, locale, time zone, sender, outlets); only what is sent changes', body: settingsSchema, response: { 200: settingsView, ...apiErrors(422) } },
+    schema: { ...doc, summary: 'Change settings (D3/D7/O5/O7 durations, locale, time zone, sender, outlets, copy to the sender); only what is sent changes', body: settingsSchema, response: { 200: settingsView, ...apiErrors(422) } },
   }, async (request) => updateSettings(deps.db, request.principal!, request.body));
 }
 

@@ -16,7 +16,7 @@ import type { ApiLimits } from '../limits';
 import { providerEventsSignal } from '../../workflows/legacy/dispatch-v1';
 import type { ProviderEvent } from '../../providers/types';
 import { dispatchWorkflowId } from '../../db/dispatch-records';
-import { ingestEvents, type IndexedEvent } from '../event-ingest';
+import { ingestCopyEvents, ingestEvents, type IndexedEvent } from '../event-ingest';
 import { routingId } from '../../domain/dispatch';
 import { answerReply } from '../inbound-replies';
 
@@ -50,18 +50,20 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
    */
   async function deliver(provider: 'sendgrid' | 'twilio', items: Array<{ raw: unknown; routed?: RoutedEvent; invalid?: string }>, request: FastifyRequest) {
     const indexed = items.filter((i): i is { raw: unknown; routed: IndexedEvent } => Boolean(i.routed?.recipient));
-    const firstVersion = items.filter((i) => i.routed && !i.routed.recipient);
-    const [current, legacy] = await Promise.all([
+    const copies = items.filter((i): i is { raw: unknown; routed: RoutedEvent } => Boolean(i.routed?.copy));
+    const firstVersion = items.filter((i) => i.routed && !i.routed.recipient && !i.routed.copy);
+    const [current, legacy, noCopy] = await Promise.all([
       indexed.length ? ingestEvents(db, temporal, indexed) : new Map<string, string>(),
       deliverFirstVersion(firstVersion),
+      copies.length ? ingestCopyEvents(db, copies) : [],
     ]);
-    const outcomes = new Map([...current, ...legacy]);
+    const outcomes = new Map([...current, ...legacy, ...noCopy.map((id) => [id, 'unknown_target'] as const)]);
     for (const [workflowId, outcome] of outcomes) {
       if (outcome === 'unknown_target') request.log.warn({ workflowId }, 'webhook for an unknown or finished dispatch; acknowledged');
     }
     // Kept for audit: what reached no running dispatch, and everything of the first version (as it always was).
     const receivedAt = new Date();
-    const audited = items.filter(({ routed: r }) => !r?.recipient || outcomes.get(dispatchWorkflowId(r.tenantId, r.dispatchId)) === 'unknown_target');
+    const audited = items.filter(({ routed: r }) => (!r?.recipient && !r?.copy) || outcomes.get(dispatchWorkflowId(r.tenantId, r.dispatchId)) === 'unknown_target');
     if (audited.length) {
       await db.WebhookEvent.insertMany(audited.map(({ raw, routed: r, invalid }) => {
         const workflowId = r ? dispatchWorkflowId(r.tenantId, r.dispatchId) : null;

@@ -24,7 +24,7 @@ export interface RelaisWorkerOptions {
   activities: ActivityDeps;
   /** A prebuilt bundle (tests build it once for the whole run); otherwise the worker bundles at start. */
   workflowBundle?: WorkflowBundleOption;
-  tuning?: WorkerTuning;
+  tuning?: Partial<WorkerTuning>;
   /** Activity interceptors (the benchmark times each activity type with one). */
   activityInterceptors?: NonNullable<WorkerOptions['interceptors']>['activity'];
 }

@@ -32,6 +32,8 @@ export interface StackOptions {
   temporal?: { client: Client; nativeConnection: NativeConnection };
   /** The in-process worker's activity interceptors (the benchmark times activities with one). */
   activityInterceptors?: RelaisWorkerOptions['activityInterceptors'];
+  /** The worker's capacity (its defaults otherwise). */
+  tuning?: RelaisWorkerOptions['tuning'];
   /** API body and rate limits (small ones make them observable in a few requests). */
   limits?: Partial<ApiLimits>;
   /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
@@ -125,7 +127,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let running: Promise<void> | undefined;
   const startWorker = async (bundle: WorkflowBundleOption = workflowBundle) => {
     worker = await createRelaisWorker({
-      connection: nativeConnection, namespace, taskQueue, workflowBundle: bundle, activityInterceptors: options.activityInterceptors,
+      connection: nativeConnection, namespace, taskQueue, workflowBundle: bundle, activityInterceptors: options.activityInterceptors, tuning: options.tuning,
       activities: {
         db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
         whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,

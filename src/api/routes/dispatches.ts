@@ -9,7 +9,7 @@ import type { Db } from '../../db/models';
 import type { Principal } from '../../db/api-keys';
 import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../server';
 import type { ApiLimits } from '../limits';
-import { ApiError, badRequest, notFound, unprocessable } from '../errors';
+import { ApiError, notFound, unprocessable } from '../errors';
 import { actorOf } from '../auth';
 import { personName } from '../../ui/session';
 import { dayOf, isCalendarDay, startOfDay } from '../../domain/days';
@@ -358,13 +358,14 @@ export async function markSent(deps: Pick<ApiDeps, 'db' | 'temporal'>, principal
   const tenant = await db.Tenant.findById(tenantId, { timeZone: 1 }).lean();
   const timeZone = tenant?.timeZone ?? 'UTC';
   const now = new Date();
-  if (body.date !== undefined && body.at !== undefined) throw badRequest('give the day (date) or the moment (at), not both', 'date', body.date);
+  // Schema-valid, refused by a rule the schema cannot say (a real day, not after today, one of the two): 422.
+  if (body.date !== undefined && body.at !== undefined) throw unprocessable('give the day (date) or the moment (at), not both', 'date', body.date);
   if (body.date !== undefined) {
-    if (!isCalendarDay(body.date)) throw badRequest(`date: "${body.date}" is not a day of the calendar`, 'date', body.date);
+    if (!isCalendarDay(body.date)) throw unprocessable(`date: "${body.date}" is not a day of the calendar`, 'date', body.date);
     const today = dayOf(now, timeZone);
-    if (body.date > today) throw badRequest(`date: ${body.date} is after today (${today} in ${timeZone})`, 'date', body.date);
+    if (body.date > today) throw unprocessable(`date: ${body.date} is after today (${today} in ${timeZone})`, 'date', body.date);
   }
-  if (body.at !== undefined && new Date(body.at).getTime() > now.getTime() + CLOCK_SKEW_MS) throw badRequest(`at: ${body.at} is in the future`, 'at', body.at);
+  if (body.at !== undefined && new Date(body.at).getTime() > now.getTime() + CLOCK_SKEW_MS) throw unprocessable(`at: ${body.at} is in the future`, 'at', body.at);
   // A past day is recorded at its start in the tenant's zone (the page shows the day); today, now.
   const at = body.at ? new Date(body.at) : body.date && body.date !== dayOf(now, timeZone) ? startOfDay(body.date, timeZone) : now;
   const person = personName(body.by) ?? principal.person ?? null;

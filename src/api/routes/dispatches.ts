@@ -213,7 +213,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     schema: {
       tags, ...authenticated, summary: 'Record a document as sent by other means (D11): the day or moment, by whom; a failed one leaves the failed-only log',
       params: dispatchParams, body: markSentSchema,
-      response: { 200: z.object({ dispatchId: z.string(), markedSent: z.object({ by: z.string(), at: z.string(), note: z.string(), on: z.string().optional() }) }), ...apiErrors(404) },
+      response: { 200: z.object({ dispatchId: z.string(), markedSent: z.object({ by: z.string(), at: z.string(), note: z.string(), on: z.string().optional() }) }), ...apiErrors(404, 422) },
     },
   }, async (request) => markSent(deps, request.principal!, request.params.id, request.body));
 }

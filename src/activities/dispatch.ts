@@ -7,7 +7,7 @@ import { metrics } from '../metrics';
 import { dispatchKey, insertNew, PREVIEW_ADDRESSES, recipientsKey, recordDispatch, slotOf, storedCounts, type NewDispatch } from '../db/dispatch-records';
 import { failedPlacement } from '../db/dispatch-log';
 import { publishAll } from '../outbound/publish';
-import { changeCopy, COPY_INDEX } from '../db/dispatch-copy';
+import { COPY_INDEX } from '../db/dispatch-copy';
 import { rawReason, readRecipients, readRecipientsWithHistory, writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import {
   documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
@@ -185,7 +185,6 @@ export function createDispatchActivities(deps: ActivityDeps) {
     };
     try {
       await insertNew(db.DispatchEvent, [entry]);
-      await changeCopy(db, tenantId, dispatchId, (copy) => ({ status: copy.status ?? 'queued', sentAt: copy.sentAt ?? at, events: [...new Set([entry._id, ...copy.events])] }));
     } catch (err) {
       // As for the recipients' entries: the provider has the message; failing now would send it twice (N4).
       Context.current().log.warn('copy to the sender taken by the provider but not recorded', { dispatchId, error: (err as Error).message });

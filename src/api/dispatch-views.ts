@@ -4,8 +4,8 @@
 // last dispatches of that version are gone (docs/deploy.md).
 import type { Db, HistoryEntry, LegacyDispatchDoc, RecipientDoc } from '../db/models';
 import { dispatchKey, PREVIEW_ADDRESSES, recipientsKey, shownCounts } from '../db/dispatch-records';
-import { historyEntry, rawReason, readRecipients, readRecipientsWithHistory, type StoredEvent } from '../db/dispatch-events';
-import type { CopyState } from '../db/dispatch-copy';
+import { historyEntry, rawReason, readRecipients, readRecipientsWithHistory } from '../db/dispatch-events';
+import { readCopy, type CopyState } from '../db/dispatch-copy';
 import { FAILED_RESULTS, isFailure, type RecipientStatus } from '../domain/dispatch-status';
 import type { ListDispatchesQuery } from './schemas';
 import { plainReason, type Locale, type ReasonCode } from '../domain/reasons';
@@ -80,10 +80,10 @@ function recipientView(r: RecipientDoc, history: HistoryEntry[], locale: Locale)
  * Issue 17: the sender's copy as a recipient is shown (its status, reason, history, from the events
  * stored under its ids), with how it was sent (cc or bcc). None before the provider took it.
  */
-async function copyView(db: Db, copy: CopyState, locale: Locale) {
-  const events = (await Promise.all(copy.events.map((id) => db.DispatchEvent.findById(id).lean()))).filter((e) => e !== null);
-  const history = events.map((e) => historyEntry(e as StoredEvent)).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.position - b.position);
-  const status = copy.status ?? null;
+async function copyView(db: Db, tenantId: string, dispatchId: string, recorded: CopyState, locale: Locale) {
+  const copy = await readCopy(db, tenantId, dispatchId, recorded);
+  const history = copy.stored.map((e) => historyEntry(e)).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.position - b.position);
+  const status = copy.status;
   return {
     mode: copy.mode, address: copy.address, status, sentAt: copy.sentAt ?? null, reasonCode: copy.reasonCode ?? null, plainReason: plain(copy.reasonCode ?? undefined, locale),
     rawReason: status && (isFailure(status) || status === 'deferred') ? rawReason(history, 1) : null, history: historyView(history, locale),
@@ -155,7 +155,7 @@ export async function dispatchView(db: Db, tenantId: string, dispatchId: string,
     const locale = header.locale as Locale;
     const { _id: _key, format: _format, stateVersion: _version, request: _request, recordedAt: _recorded, recipientAddresses: _addresses, copy, ...rest } = header;
     return {
-      ...rest, counts: shownCounts(rest.counts), html: content?.html ?? null, text: content?.text ?? null, copy: copy ? await copyView(db, copy as CopyState, locale) : null,
+      ...rest, counts: shownCounts(rest.counts), html: content?.html ?? null, text: content?.text ?? null, copy: copy ? await copyView(db, tenantId, dispatchId, copy as CopyState, locale) : null,
       recipients: indexes.flatMap((i) => {
         const r = recipients.get(i);
         return r ? [recipientView(r.recipient, r.history, locale)] : [];

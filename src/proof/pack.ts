@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/models';
 import { dispatchKey } from '../db/dispatch-records';
 import { readRecipientsWithHistory } from '../db/dispatch-events';
+import { readCopy } from '../db/dispatch-copy';
 import { plainReason, type Locale, type ReasonCode } from '../domain/reasons';
 import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
 import { canonicalJson } from '../canonical-json';
@@ -241,8 +242,9 @@ async function readDispatch(deps: ProofDeps, tenantId: string, dispatchId: strin
     }));
   }
   // Issue 17: the sender's copy, its events stored under the ids its record lists.
-  const copy = (current as { copy?: { mode: string; address: string; status?: string | null; events: string[] } | null } | null)?.copy;
-  const copyEvents = copy ? (await Promise.all(copy.events.map((id) => db.DispatchEvent.findById(id).lean()))).filter((e) => e !== null) : [];
+  const recorded = (current as { copy?: { mode: 'cc' | 'bcc'; address: string } | null } | null)?.copy;
+  const copy = recorded ? await readCopy(db, tenantId, dispatchId, recorded) : null;
+  const copyEvents = copy ? copy.stored : [];
   const senderCopy = copy ? {
     mode: copy.mode, address: copy.address, status: copy.status ?? null,
     events: copyEvents.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.position ?? 0) - (b.position ?? 0)).map((e): SourceEvent => ({

@@ -29,7 +29,7 @@ test('rules D2, D8, D11: a purchase order\'s proof — what was sent, hashed; ev
   await stack.waitFor('the bounce', async () => (await stack.request('GET', '/v1/dispatches/proof-1')).body?.result === 'alert');
   // D8: the bounced address corrected and resent; D11: then marked as sent by hand too (posted).
   const fixer = await stack.keyWithRoles(['dispatch:write', 'log:read']);
-  const fixerId = fixer.split('_')[1];
+  const fixerId = fixer.slice('rk_'.length, 'rk_'.length + 12); // the key id is 12 base64url characters, which may include '_'
   expect((await stack.request('POST', '/v1/dispatches/proof-1/recipients/r2/resend', { email: 'bob@acme.test' }, fixer)).status).toBe(200);
   await stack.waitFor('delivered to the corrected address', async () => (await stack.request('GET', '/v1/dispatches/proof-1')).body?.result === 'delivered');
   expect((await stack.request('POST', '/v1/dispatches/proof-1/mark-sent', { note: 'posted too, registered letter' }, fixer)).status).toBe(200);

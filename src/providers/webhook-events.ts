@@ -23,6 +23,12 @@ export function withoutNul<T>(value: T): T {
   return value;
 }
 
+/** JSON text parsed, U+0000 replaced as withoutNul does; JSON writes NUL only as an escape, so text without one needs no walk. */
+export function parseWithoutNul(text: string): unknown {
+  const json: unknown = JSON.parse(text);
+  return text.includes('\\u0000') ? withoutNul(json) : json;
+}
+
 /** The most events SendGrid posts at once (it batches up to a few thousand). */
 export const MAX_SENDGRID_BATCH = 10_000;
 /** 9999-12-31T23:59:59Z: the last second a date can be written for. */

@@ -3,14 +3,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { metrics } from '../../metrics';
-import { EventWebhook } from '@sendgrid/eventwebhook';
 import twilio from 'twilio';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ApiDeps } from '../server';
 import { ApiError } from '../errors';
 import {
-  fromSendGrid, parseSendGridBatch, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, withoutNul, type RoutedEvent, type SendGridEvent,
+  fromSendGrid, parseSendGridBatch, parseWithoutNul, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, withoutNul, type RoutedEvent, type SendGridEvent,
 } from '../../providers/webhook-events';
+import { sendgridPublicKey, verifySendGridSignature } from '../../providers/sendgrid-signature';
 import { afterSignatureCheck, errors } from '../openapi';
 import type { ApiLimits } from '../limits';
 import { providerEventsSignal } from '../../workflows/legacy/dispatch-v1';
@@ -37,10 +37,11 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
   });
   const { db, temporal } = deps;
   // The current key first; during a rotation the previous one is accepted too.
-  const sendgridKeys = [deps.sendgridWebhookPublicKey, deps.previous?.sendgridWebhookPublicKey]
-    .filter((k): k is string => Boolean(k)).map((k) => new EventWebhook().convertPublicKeyToECDSA(k));
+  const sendgridKeys = [
+    ...(deps.sendgridWebhookPublicKey ? [sendgridPublicKey(deps.sendgridWebhookPublicKey, 'SENDGRID_WEBHOOK_PUBLIC_KEY')] : []),
+    ...(deps.previous?.sendgridWebhookPublicKey ? [sendgridPublicKey(deps.previous.sendgridWebhookPublicKey, 'SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS')] : []),
+  ];
   const twilioTokens = [deps.twilioAuthToken, deps.previous?.twilioAuthToken].filter((t): t is string => Boolean(t));
-  const verifier = new EventWebhook();
 
   /**
    * Events of current dispatches are stored and signalled by position (event-ingest.ts); those of
@@ -140,12 +141,11 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       const age = Math.abs(Date.now() / 1000 - Number(timestamp));
       if (!Number.isFinite(age) || age > SIGNATURE_MAX_AGE_SECONDS) throw new ApiError(401, 'stale_signature', `timestamp is ${Math.round(age)} s away from now (max ${SIGNATURE_MAX_AGE_SECONDS} s)`);
       const body = request.body;
-      const valid = sendgridKeys.some((key) => { try { return verifier.verifySignature(key, body, signature, timestamp); } catch { return false; } });
-      if (!valid) throw new ApiError(401, 'bad_signature', 'signature does not match the body');
+      if (!verifySendGridSignature(sendgridKeys, body, signature, timestamp)) throw new ApiError(401, 'bad_signature', 'signature does not match the body');
 
       let json: unknown;
       // U+0000 in a field is the provider's to send: stored as U+FFFD (withoutNul), not refused.
-      try { json = withoutNul(JSON.parse(request.body.toString('utf8'))); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
+      try { json = parseWithoutNul(body.toString('utf8')); } catch { throw new ApiError(400, 'invalid_request', 'body is not JSON'); }
       const batch = parseSendGridBatch(json);
       if (!batch.ok) throw new ApiError(400, 'invalid_request', batch.message);
       // A bad event is kept for audit and skipped; the rest of the batch is applied (issue 14, finding 5).

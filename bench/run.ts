@@ -227,7 +227,14 @@ async function benchOpenOrders(env: TestWorkflowEnvironment, count: number, conc
     };
     await place(0); // the worker has bundled its workflows and polls
     const started = Date.now();
-    await pool(Array.from({ length: count - 1 }, (_, i) => i + 1), concurrency, place, 'orders to in transit');
+    // The worker's memory as the orders accumulate: flat once its workflow cache is full, if nothing else grows.
+    let placed = 1;
+    const sampler = setInterval(() => { const u = processUsage(pid); say(`  worker RSS ${u.rssMiB.toFixed(0)} MiB (peak ${u.peakRssMiB.toFixed(0)}) with ${placed} orders placed`); }, 60_000);
+    try {
+      await pool(Array.from({ length: count - 1 }, (_, i) => i + 1), concurrency, async (i) => { await place(i); placed += 1; }, 'orders to in transit');
+    } finally {
+      clearInterval(sampler);
+    }
     const placingSeconds = (Date.now() - started) / 1000;
     const placedLoad = load();
     const inTransit = await env.client.workflow.count(`TaskQueue = "${stack.taskQueue}" AND ExecutionStatus = "Running"`);

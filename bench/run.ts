@@ -47,6 +47,7 @@ const { values: args } = parseArgs({
     'order-list-sizes': { type: 'string', default: '100,1000,10000' },
     'ingest-sizes': { type: 'string', default: '10,100,1000' },
     'ingest-events': { type: 'string', default: '5' },
+    'ingest-batch': { type: 'string', default: '50,500' },
     bounces: { type: 'string', default: '30' },
     cache: { type: 'string' },
     'dashboard-sizes': { type: 'string', default: '10,100000' },
@@ -383,11 +384,12 @@ async function benchWorkflows(only: Set<string>, machine: string, dir: string): 
     }
     if (only.has('ingest')) {
       const sizes = args['ingest-sizes']!.split(',').map(Number);
-      say(`ingest: one dispatch each of ${sizes.join(', ')} recipients, ${args['ingest-events']} new events per recipient in signed batches of 50`);
-      const ingest = await benchIngest(stack, times, sizes, Number(args['ingest-events']), load, say);
-      const lines = ['| recipients | events | accepted /s | activity: calls, mean, p99 (the projection writes among them) | load |', '|---|---|---|---|---|'];
+      const batchSizes = args['ingest-batch']!.split(',').map(Number);
+      say(`ingest: one dispatch each of ${sizes.join(', ')} recipients, ${args['ingest-events']} new events per recipient in signed batches of ${batchSizes.join(' and of ')}`);
+      const ingest = await benchIngest(stack, times, sizes, Number(args['ingest-events']), batchSizes, load, say);
+      const lines = ['| recipients | events | events per request | accepted /s | activity: calls, mean, p99 (the projection writes among them) | load |', '|---|---|---|---|---|---|'];
       for (const r of ingest) {
-        lines.push(`| ${r.recipients} | ${r.events} | ${r.perSecond.toFixed(0)} | ${r.activities.map((a) => `${a.type} ×${a.calls}, ${a.meanMs.toFixed(1)} ms, p99 ${a.p99Ms.toFixed(0)} ms`).join('; ')} | ${r.load} |`);
+        lines.push(`| ${r.recipients} | ${r.events} | ${r.batch} | ${r.perSecond.toFixed(0)} | ${r.activities.map((a) => `${a.type} ×${a.calls}, ${a.meanMs.toFixed(1)} ms, p99 ${a.p99Ms.toFixed(0)} ms`).join('; ')} | ${r.load} |`);
       }
       extra.push(`### A dispatch as it grows: events ingested\n\n${lines.join('\n')}`);
     }

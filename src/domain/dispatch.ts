@@ -25,31 +25,6 @@ export interface Person {
 
 export interface DispatchPolicy { unknownAfterMs: number; listenForMs: number }
 
-/**
- * What a dispatch workflow starts with. The dispatch itself (rendered copy, recipients, template
- * data, attachments) is recorded in MongoDB before the workflow starts.
- */
-export interface DispatchInput {
-  tenantId: string;
-  dispatchId: string;
-  kind: 'document' | 'notification';
-  channel: Channel;
-  provider: 'sendgrid' | 'smtp' | 'twilio';
-  /** The template it was rendered from (a notice carrying a customer's link or code is never resent). */
-  template: string;
-  locale: Locale;
-  timeZone: string;
-  document: { type: string; number: string } | null;
-  sender: Person & { outletId: string | null };
-  /** D4: who is told at once when every recipient failed (the sender and their outlet's purchasing manager). */
-  escalateTo: Person[];
-  recipientCount: number;
-  policy: DispatchPolicy;
-  /** Where people open this dispatch (sent in notifications). */
-  dispatchUrl: string;
-  parentWorkflowId: string | null;
-}
-
 /** Notices that already reported a recipient's current attempt (bits of `RecipientState.told`). */
 export const TOLD = { unknown: 1, failure: 2, deliveredUpdate: 4, escalation: 8 } as const;
 

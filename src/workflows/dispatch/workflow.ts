@@ -8,21 +8,24 @@
 // write sends only the recipients that changed. Every payload stays small at 1000 recipients
 // (issue 15). Runs started by the first version of this workflow keep running it (legacy/).
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, ParentClosePolicy,
-  patched, proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure, TimeoutFailure,
+  allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo, ActivityFailure, TimeoutFailure,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { createActivities } from '../../activities';
 import {
   applyEvents, applySendOutcome, closeListening, countByStatus, documentOf, dueNotices, initialState, isUrgentNotice, listenUntil, markDeferredOverdue,
   markRefused, markUnknown, needingAttention, nextDeferredDeadline, nextUnknownDeadline, NOTICE_TEMPLATES, openedCount, overdueDeferredCount,
   recipientChange, resendRefusal, startAttempt,
-  type DecidedEntry, type DispatchInput, type DispatchState, type Notice, type Person, type RecipientEvents,
-} from '../domain/dispatch';
-import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
-import type { Channel } from '../providers/types';
-import { dispatchV1, type DispatchOutcome as DispatchOutcomeV1 } from './legacy/dispatch-v1';
-import type { DispatchInput as DispatchInputV1, DispatchState as DispatchStateV1 } from '../domain/legacy/dispatch-v1';
-import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../domain/secrets';
+  type DecidedEntry, type DispatchState, type Notice, type Person, type RecipientEvents,
+} from '../../domain/dispatch';
+import type { Channel } from '../../providers/types';
+import { dispatchV1, type DispatchOutcome as DispatchOutcomeV1 } from '../legacy/dispatch-v1';
+import type { DispatchInput as DispatchInputV1, DispatchState as DispatchStateV1 } from '../../domain/legacy/dispatch-v1';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
+import {
+  dispatchStateQuery, markSentUpdate, recipientEventsSignal, resendRecipientUpdate, resendViaUpdate,
+  type Carried, type DispatchInput, type DispatchOutcome, type MarkSentRequest,
+} from './contract';
+import { startDetachedDispatch } from '../shared/notices';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -41,33 +44,6 @@ const { sendRecipients } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-/** Provider events, stored and deduplicated by the webhook handler (at most MAX_EVENTS_PER_SIGNAL each). */
-export const recipientEventsSignal = defineSignal<[RecipientEvents]>('recipientEvents');
-export const dispatchStateQuery = defineQuery<DispatchState>('state');
-
-export interface ResendRecipientRequest {
-  index: number;
-  /** How the operator named the recipient (its id), for refusals. */
-  recipientId: string;
-  address: string;
-  requestedBy: string;
-}
-export interface ResendRecipientResult { index: number; attempt: number; status: RecipientStatus }
-export const resendRecipientUpdate = defineUpdate<ResendRecipientResult, [ResendRecipientRequest]>('resendRecipient');
-
-export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; requestedBy: string }
-export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
-export const resendViaUpdate = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
-
-/** D11: who sent it by other means and when (`on`: the day chosen, in the tenant's zone, when no time was given). */
-export interface MarkSentRequest { by: string; at: string; note: string; on?: string }
-export const markSentUpdate = defineUpdate<MarkSentRequest, [MarkSentRequest]>('markSent');
-
-export interface DispatchOutcome { result: DispatchResult; counts: Partial<Record<RecipientStatus, number>> }
-
-/** What continues across continue-as-new: the rules' state and the projection's version. */
-export interface Carried { state: DispatchState; version: number }
 
 /** How long a document link sent over SMS/WhatsApp stays valid. */
 const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
@@ -118,14 +94,6 @@ function sendFailure(err: unknown): { code: 'request_refused' | 'sending_gave_up
     return { code: 'sending_gave_up', cause: `no answer after a day of trying${last ? `; last error: ${last}` : ''}`.slice(0, MAX_PROVIDER_ERROR) };
   }
   return { code: 'request_refused', cause: failure.message.slice(0, MAX_PROVIDER_ERROR) };
-}
-
-export function startDetachedDispatch(input: DispatchInput) {
-  return startChild(dispatch, {
-    workflowId: `dispatch/${input.tenantId}/${input.dispatchId}`,
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-    args: [input],
-  });
 }
 
 export async function dispatch(input: DispatchInput | DispatchInputV1, carried?: Carried | DispatchStateV1): Promise<DispatchOutcome | DispatchOutcomeV1> {

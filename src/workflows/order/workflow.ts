@@ -7,23 +7,21 @@
 import {
   allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import type { OrderChanges } from '../activities/orders';
-import { RECORDED_NOTICES_PATCH, startNotice } from './notices';
+import type { createActivities } from '../../activities';
+import type { OrderChanges } from '../../activities/orders';
+import { RECORDED_NOTICES_PATCH, startNotice } from '../shared/notices';
 import {
   eventReason, holdRefusal, isFinished, transition, type ExceptionType, type Lifecycle, type OrderEvent, type OrderState, type Refusal, type StuckCause,
-} from '../domain/order';
-import { planSellerAction, type SellerAction } from '../domain/seller-actions';
-import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, itemDetails, reasonWords, resolutionWords } from '../domain/order-words';
-import { holdReason } from '../domain/risk';
-import { channelsFor, type CustomerNotice, type NoticeChannel } from '../domain/preferences';
-import { orderV1, type LegacyOrderView } from './legacy/order-v1';
+} from '../../domain/order';
+import { planSellerAction, type SellerAction } from '../../domain/seller-actions';
+import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, itemDetails, reasonWords, resolutionWords } from '../../domain/order-words';
+import { holdReason } from '../../domain/risk';
+import { channelsFor, type CustomerNotice, type NoticeChannel } from '../../domain/preferences';
+import { orderV1 } from '../legacy/order-v1';
 import {
   cancelUpdate, confirmAddressUpdate, orderEventUpdate, orderStateQuery, releaseUpdate, sellerActionUpdate, ORDER_STATE_V2, ORDER_WORKSPACE_V3,
-  type OpenException, type OpsAction, type OrderInput, type OrderSummary, type TimelineEntry,
-} from './order-contract';
-
-export * from './order-contract';
+  type LegacyOrderView, type OpenException, type OpsAction, type OrderInput, type OrderSummary, type TimelineEntry,
+} from './contract';
 
 type Activities = ReturnType<typeof createActivities>;
 const { assessOrderRisk, noticePreference, createConfirmation, createAddressConfirmation, recordOrder } = proxyActivities<Activities>({

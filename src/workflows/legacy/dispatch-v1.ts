@@ -2,7 +2,7 @@
 // name, whole status history) and a seen-set of event ids in its state, sent all of it to
 // MongoDB on every batch and across continue-as-new (issue 15: at 1000 recipients Temporal
 // terminates it). A run started by that version keeps running this code to its end, on the
-// activities it used (src/activities/legacy/dispatch-v1.ts); src/workflows/dispatch.ts routes
+// activities it used (src/activities/legacy/dispatch-v1.ts); src/workflows/dispatch/workflow.ts routes
 // it here. Changes from the version it was: names (dispatchV1, *V1), import paths, the child
 // workflow type given as a string, and one fix behind patched() (events waiting in the inbox
 // are applied before continue-as-new; the first version dropped them). docs/deploy.md says

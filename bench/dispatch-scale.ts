@@ -7,6 +7,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import { purchaseOrder, type Stack } from '../test/support/stack';
+import { dispatchWorkflowId } from '../src/workflows/dispatch/contract';
 
 /** Times every activity the worker runs, by type, while `recording` is on. */
 export class ActivityTimes {
@@ -103,7 +104,7 @@ export async function benchIngest(stack: Stack, times: ActivityTimes, sizes: num
     const seconds = (Date.now() - started) / 1000;
     // Let the workflow take what was signalled before reading what its activities cost.
     await stack.waitFor('the workflow idle', async () => {
-      const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/${dispatchId}`);
+      const handle = stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, dispatchId));
       const d = await handle.describe();
       return (d.raw.pendingActivities ?? []).length === 0 && !d.raw.pendingWorkflowTask ? true : undefined;
     }, 600_000);
@@ -112,7 +113,7 @@ export async function benchIngest(stack: Stack, times: ActivityTimes, sizes: num
     const row = { recipients: size, events: accepted, batch: batchSize, seconds, perSecond: accepted / seconds, activities: times.take(), load: load() };
     rows.push(row);
     say(`  ${size} recipients, ${batchSize} a request: ${row.perSecond.toFixed(0)} events/s accepted (load ${row.load}); ${row.activities.map((a) => `${a.type} ×${a.calls} mean ${a.meanMs.toFixed(1)} ms`).join(', ')}`);
-    await stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/${dispatchId}`).terminate('benchmark done');
+    await stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, dispatchId)).terminate('benchmark done');
   }
   return rows;
 }

@@ -24,7 +24,7 @@ import { buildWorkflowBundle } from '../src/worker';
 import { dispatchKey } from '../src/db/dispatch-records';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../test/support/stack';
 import { startLocalServers, type StoreKind } from '../test/support/servers';
-import { orderEventUpdate, orderStateQuery } from '../src/workflows/order-contract';
+import { orderEventUpdate, orderStateQuery, orderWorkflowId } from '../src/workflows/order/contract';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchStore, storeTable } from './store';
 import { benchOrderList } from './order-list';
@@ -219,7 +219,7 @@ async function benchOpenOrders(env: TestWorkflowEnvironment, count: number, conc
       const customer = { email: `open${i}@example.test`, phone: `+3362${String(2000000 + i).padStart(7, '0')}` };
       const res = await stack.request('POST', '/v1/orders', newOrder(id, customer));
       if (res.status !== 202) throw new Error(`order ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-      const handle = env.client.workflow.getHandle(`order/${stack.tenantId}/${id}`);
+      const handle = env.client.workflow.getHandle(orderWorkflowId(stack.tenantId, id));
       for (;;) {
         if ((await handle.query(orderStateQuery)).risk) break;
         await new Promise((r) => setTimeout(r, 50));

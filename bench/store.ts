@@ -6,6 +6,8 @@ import { connectDb, type Db } from '../src/db/models';
 import { logPageOf } from '../src/db/dispatch-log';
 import { listDispatches } from '../src/api/routes/dispatches';
 import { startFerretStore, type StoreKind } from '../test/support/servers';
+import { dispatchWorkflowId } from '../src/workflows/dispatch/contract';
+import { orderWorkflowId } from '../src/workflows/order/contract';
 
 export interface StoreRow { store: string; stored: number; measure: string; ms: number; reps: number; load: string }
 
@@ -41,7 +43,7 @@ function dispatchDoc(tenantId: string, n: number) {
     history: ['processed', 'delivered'].map((event, i) => ({ status: event, event, at: new Date(at.getTime() + i * 1000), eventId: `ev-${n}-${r}-${i}`, reason: null, response: i ? '250 2.0.0 OK' : null, reasonCode: null, plainReason: null })),
   }));
   return {
-    _id: `${tenantId}/${dispatchId}`, tenantId, dispatchId, workflowId: `dispatch/${tenantId}/${dispatchId}`, number: n,
+    _id: `${tenantId}/${dispatchId}`, tenantId, dispatchId, workflowId: dispatchWorkflowId(tenantId, dispatchId), number: n,
     kind: 'document', channel: 'email', provider: 'sendgrid', template: 'purchase_order', locale: 'fr',
     document: { type: 'purchase_order', number: `PO-${n}` }, sender: { name: 'Bruno Buyer', email: 'bruno@bistro.test', outletId: 'paris-11' },
     requestedBy: 'key-1', subject: `Bon de commande PO-${n}`, html: `<p>${'Bonjour, veuillez trouver notre commande. '.repeat(30)}</p>`, text: 'Bonjour',
@@ -61,7 +63,7 @@ function failedSeqOf(n: number): number | undefined {
 function orderDoc(tenantId: string, n: number) {
   const orderId = `order-${n}`;
   return {
-    _id: `${tenantId}/${orderId}`, tenantId, orderId, workflowId: `order/${tenantId}/${orderId}`, state: n % 7 ? 'in_transit' : 'delivered',
+    _id: `${tenantId}/${orderId}`, tenantId, orderId, workflowId: orderWorkflowId(tenantId, orderId), state: n % 7 ? 'in_transit' : 'delivered',
     customer: { name: 'Chloé Client', phone: `+3361${String(n).padStart(7, '0')}`, email: `c${n}@example.test`, address: { line1: '12 rue de la Paix', line2: null, city: 'Paris', postalCode: '75002', country: 'FR' } },
     address: { line1: '12 rue de la Paix', line2: null, city: 'Paris', postalCode: '75002', country: 'FR' },
     risk: { level: 'low', score: 0, reasons: [] }, hold: null, stuck: false, lastTrackingAt: new Date(), restocked: false, stateVersion: 6,

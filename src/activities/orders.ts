@@ -8,8 +8,7 @@ import { isFinished } from '../domain/order';
 import { legacyOpenExceptions, writeListEntry } from '../db/order-list';
 import { effectivePreferences, type ChannelChoice } from '../domain/preferences';
 import { signLink } from '../links';
-import type { OpenException, OrderDetails, OrderSummary, TimelineEntry } from '../workflows/order-contract';
-import type { LegacyOrderView } from '../workflows/legacy/order-v1';
+import { orderWorkflowId, type LegacyOrderView, type OpenException, type OrderDetails, type OrderSummary, type TimelineEntry } from '../workflows/order/contract';
 import type { MessageSender } from '../providers/types';
 import type { Locale } from '../domain/reasons';
 import { noteRollupChange, type RollupDeps } from './rollups';
@@ -170,7 +169,7 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, r
         {
           $set: { ...set, ...(confirmation ? { confirmation: { expiresAt: confirmation.expiresAt, used: confirmation.used } } : {}), stateVersion: changes.version },
           $setOnInsert: {
-            workflowId: `order/${tenantId}/${orderId}`, ...(changes.customer ? { customer: changes.customer } : {}), ...(changes.placedAt ? { placedAt: new Date(changes.placedAt) } : {}),
+            workflowId: orderWorkflowId(tenantId, orderId), ...(changes.customer ? { customer: changes.customer } : {}), ...(changes.placedAt ? { placedAt: new Date(changes.placedAt) } : {}),
           },
         },
         { upsert: true },
@@ -207,7 +206,7 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, r
       const written = await db.Order.updateOne(
         { tenantId, orderId, stateVersion: { $lt: state.version } },
         { $set: { state: state.state, view: state, stateVersion: state.version, customer: request.customer },
-          $setOnInsert: { workflowId: `order/${tenantId}/${orderId}` } },
+          $setOnInsert: { workflowId: orderWorkflowId(tenantId, orderId) } },
         { upsert: true },
       ).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; }); // an older write lost the race: fine
       // The orders list (issue 18): the view's open exceptions, none once the order has ended.

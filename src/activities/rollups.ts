@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/models';
 import { foldRollups, type FoldBatch } from '../db/rollups';
-import { FOLD_BATCH, ROLLUP_WORKFLOW, rollupChangedSignal, rollupWorkflowId, type RollupChange, type RollupInput } from '../workflows/rollup-contract';
+import { FOLD_BATCH, ROLLUP_WORKFLOW, rollupChangedSignal, rollupWorkflowId, type RollupChange, type RollupInput } from '../workflows/rollup/contract';
 import { RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
 
 /** Where the rollup workflows run: a client of the worker's namespace and its task queue. Without it nothing is counted. */

@@ -7,14 +7,14 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/models';
-import { dispatchWorkflowId, isDuplicateKey } from '../db/dispatch-records';
+import { isDuplicateKey } from '../db/dispatch-records';
 import { writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import { MAX_EVENTS_PER_SIGNAL, type RecipientEvent } from '../domain/dispatch';
 import { statusForEvent } from '../domain/dispatch-status';
 import { isFailure } from '../domain/dispatch-status';
 import { reasonCode, type ReasonCode } from '../domain/reasons';
 import type { RoutedEvent } from '../providers/webhook-events';
-import { recipientEventsSignal } from '../workflows/dispatch';
+import { dispatchWorkflowId, recipientEventsSignal } from '../workflows/dispatch/contract';
 import { COPY_INDEX, recordCopyEvents } from '../db/dispatch-copy';
 
 export type IndexedEvent = RoutedEvent & { recipient: { index: number; attempt: number } };

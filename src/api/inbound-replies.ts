@@ -6,8 +6,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { ApiDeps } from './server';
 import { chooseConfirmation, readReply, replyText, type PendingConfirmation } from '../domain/replies';
 import type { Locale } from '../domain/reasons';
-import { confirmAddressUpdate, orderStateQuery } from '../workflows/order';
-import { orderWorkflowId } from './routes/orders';
+import { confirmAddressUpdate, orderStateQuery, orderWorkflowId } from '../workflows/order/contract';
 
 const bare = (number: string | undefined) => (number ?? '').replace(/^whatsapp:/i, '').trim();
 

@@ -7,6 +7,7 @@ import { differingFields, type Fingerprint } from '../api/fingerprint';
 import { nextNumber } from './models';
 import { logPageOf } from './dispatch-log';
 import { documentOf, RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
+import { dispatchWorkflowId } from '../workflows/dispatch/contract';
 
 export const dispatchKey = (tenantId: string, dispatchId: string) => `${tenantId}/${dispatchId}`;
 /** The `_id` of the document of `dispatch_recipients` holding a recipient (by position), and the recipient's place in it. */
@@ -17,7 +18,7 @@ export const slotOf = (index: number) => index % RECIPIENTS_PER_DOCUMENT;
 export const storedCounts = (counts: Partial<Record<string, number>>) => Object.entries(counts).map(([status, count]) => ({ status, count: count ?? 0 }));
 export const shownCounts = (counts: ReadonlyArray<{ status?: string | null; count?: number | null }>) =>
   Object.fromEntries(counts.map((c) => [c.status ?? '', c.count ?? 0])) as Partial<Record<string, number>>;
-export const dispatchWorkflowId = (tenantId: string, dispatchId: string) => `dispatch/${tenantId}/${dispatchId}`;
+
 
 /** How many addresses a log row shows before "and N more". */
 export const PREVIEW_ADDRESSES = 3;

@@ -15,8 +15,7 @@ import type { Db } from './models';
 import { lastNumber, nextNumber } from './models';
 import type { ExceptionType, OrderState } from '../domain/order';
 import { isFinished } from '../domain/order';
-import type { OpenException } from '../workflows/order-contract';
-import type { LegacyOrderView } from '../workflows/legacy/order-v1';
+import type { LegacyOrderView, OpenException } from '../workflows/order/contract';
 
 /** Numbers per section (read whole) and per block (asked first whether it holds a match). */
 export const SECTION = 100;

@@ -25,31 +25,6 @@ export interface Person {
 
 export interface DispatchPolicy { unknownAfterMs: number; listenForMs: number }
 
-/**
- * What a dispatch workflow starts with. The dispatch itself (rendered copy, recipients, template
- * data, attachments) is recorded in MongoDB before the workflow starts.
- */
-export interface DispatchInput {
-  tenantId: string;
-  dispatchId: string;
-  kind: 'document' | 'notification';
-  channel: Channel;
-  provider: 'sendgrid' | 'smtp' | 'twilio';
-  /** The template it was rendered from (a notice carrying a customer's link or code is never resent). */
-  template: string;
-  locale: Locale;
-  timeZone: string;
-  document: { type: string; number: string } | null;
-  sender: Person & { outletId: string | null };
-  /** D4: who is told at once when every recipient failed (the sender and their outlet's purchasing manager). */
-  escalateTo: Person[];
-  recipientCount: number;
-  policy: DispatchPolicy;
-  /** Where people open this dispatch (sent in notifications). */
-  dispatchUrl: string;
-  parentWorkflowId: string | null;
-}
-
 /** Notices that already reported a recipient's current attempt (bits of `RecipientState.told`). */
 export const TOLD = { unknown: 1, failure: 2, deliveredUpdate: 4, escalation: 8 } as const;
 
@@ -157,6 +132,16 @@ export function recipientChange(state: DispatchState, index: number, address?: s
   };
 }
 
+/**
+ * The one place a recipient's status changes (a new attempt starts afresh: startAttempt). A
+ * failure, D3's unknown and D7's drop carry their reason; any other status keeps none.
+ */
+export function moveRecipient(recipient: RecipientState, status: RecipientStatus, reasonCode?: ReasonCode): void {
+  recipient.status = status;
+  if (reasonCode) recipient.reasonCode = reasonCode;
+  else delete recipient.reasonCode;
+}
+
 export function initialState(recipientCount: number): DispatchState {
   return {
     result: 'queued',
@@ -192,10 +177,8 @@ export function applyEvents(state: DispatchState, events: readonly RecipientEven
     if (incoming === 'deferred') recipient.wasDeferred = true;
     const status = incoming ? nextStatus(recipient.status, incoming) : recipient.status;
     if (status !== recipient.status) {
-      recipient.status = status;
-      if (isFailure(status)) recipient.reasonCode = event.reasonCode ?? 'unclassified';
       // One that moved on keeps no earlier reason (no stale "no confirmation yet"); a deferred one's is implied (recipientChange).
-      else delete recipient.reasonCode;
+      moveRecipient(recipient, status, isFailure(status) ? event.reasonCode ?? 'unclassified' : undefined);
     }
     if (JSON.stringify(recipient) !== before) changed.add(event.index);
   }
@@ -208,8 +191,7 @@ export function applySendOutcome(state: DispatchState, indexes: readonly number[
   for (const index of indexes) {
     const recipient = state.recipients[index];
     recipient.sentAt = now;
-    recipient.status = outcome === 'accepted' ? 'queued' : outcome;
-    if (outcome === 'not_sent') recipient.reasonCode = 'not_sent_to_server';
+    moveRecipient(recipient, outcome === 'accepted' ? 'queued' : outcome, outcome === 'not_sent' ? 'not_sent_to_server' : undefined);
   }
   refreshResult(state);
 }
@@ -221,8 +203,7 @@ export function applySendOutcome(state: DispatchState, indexes: readonly number[
 export function markRefused(state: DispatchState, indexes: readonly number[], reasonCode: ReasonCode = 'not_sent_to_server'): void {
   for (const index of indexes) {
     const recipient = state.recipients[index];
-    recipient.status = 'not_sent';
-    recipient.reasonCode = reasonCode;
+    moveRecipient(recipient, 'not_sent', reasonCode);
   }
   refreshResult(state);
 }
@@ -266,8 +247,7 @@ export function markUnknown(state: DispatchState, now: number, unknownAfterMs: n
   const fresh: number[] = [];
   state.recipients.forEach((r, index) => {
     if (r.sentAt === undefined || !awaitsConfirmation(r.status) || r.sentAt + unknownAfterMs > now) return;
-    r.status = 'unknown';
-    r.reasonCode = 'no_confirmation';
+    moveRecipient(r, 'unknown', 'no_confirmation');
     overdue.push(index);
     if (!((r.told ?? 0) & TOLD.unknown)) {
       r.told = (r.told ?? 0) | TOLD.unknown;
@@ -318,6 +298,26 @@ export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
  * manager of the sender's outlet, by SMS/WhatsApp too to those who opted in; the others to the sender, by email.
  */
 export const isUrgentNotice = (kind: Notice['kind']): boolean => kind === 'escalation' || kind === 'failed';
+
+/** A notice goes to one person on one channel, as a dispatch of its own. */
+export interface NoticeAudience { person: Person; channel: Channel }
+
+/**
+ * Whom a notice goes to, on which channels: an "act now" notice (D4, D9 `failed`) to the sender
+ * and the purchasing manager (`escalateTo`), by SMS/WhatsApp too to those who opted in; the
+ * others to the sender, by email.
+ */
+export function noticeAudience(kind: Notice['kind'], sender: Person, escalateTo: readonly Person[]): NoticeAudience[] {
+  const urgent = isUrgentNotice(kind);
+  return (urgent ? escalateTo : [sender]).flatMap((person) => {
+    const channels: Channel[] = ['email'];
+    if (urgent && person.phone) {
+      if (person.smsOptIn) channels.push('sms');
+      if (person.whatsappOptIn) channels.push('whatsapp');
+    }
+    return channels.map((channel) => ({ person, channel }));
+  });
+}
 
 const tell = (r: RecipientState, bits: number) => { r.told = (r.told ?? 0) | bits; };
 const told = (r: RecipientState, bit: number) => Boolean((r.told ?? 0) & bit);
@@ -422,12 +422,10 @@ export function closeListening(state: DispatchState): { unknown: number[]; fresh
   const dropped: number[] = [];
   state.recipients.forEach((r, index) => {
     if (r.status === 'deferred') {
-      r.status = 'dropped';
-      r.reasonCode = 'retries_expired';
+      moveRecipient(r, 'dropped', 'retries_expired');
       dropped.push(index);
     } else if (awaitsConfirmation(r.status) && r.sentAt !== undefined) {
-      r.status = 'unknown';
-      r.reasonCode = 'no_confirmation';
+      moveRecipient(r, 'unknown', 'no_confirmation');
       unknown.push(index);
       if (!told(r, TOLD.unknown)) {
         tell(r, TOLD.unknown);

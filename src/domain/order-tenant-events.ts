@@ -3,7 +3,7 @@
 // event id is derived from what it reports, so writing (or publishing) the same change twice
 // raises it once.
 import type { TenantEvent } from '../outbound/publish';
-import type { OpenException } from '../workflows/order-contract';
+import type { OpenException } from '../workflows/order/contract';
 import type { OrderChanges } from '../activities/orders';
 
 export interface ResolvedException extends Omit<OpenException, 'n'> { n: number; resolvedAt: string; resolution: string }

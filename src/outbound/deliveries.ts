@@ -4,7 +4,7 @@
 // twice, and a delivery that has finished is never started again.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { nextNumber, type Db } from '../db/models';
-import { webhookDelivery, webhookDeliveryWorkflowId } from '../workflows/webhook-delivery';
+import { WEBHOOK_DELIVERY_WORKFLOW, webhookDeliveryWorkflowId, type WebhookDeliveryWorkflow } from '../workflows/webhook-delivery/contract';
 
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -29,7 +29,7 @@ export async function startDelivery(db: Db, starter: DeliveryStarter, delivery: 
     }).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; }); // created meanwhile by a retry: the same record
   }
   try {
-    await starter.client.workflow.start(webhookDelivery, {
+    await starter.client.workflow.start<WebhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
       workflowId: webhookDeliveryWorkflowId(tenantId, deliveryId), taskQueue: starter.taskQueue,
       args: [{ tenantId, deliveryId }], workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });

@@ -1,5 +1,5 @@
-// Every workflow the worker registers.
-export { dispatch } from './dispatch';
-export { order } from './order';
-export { webhookDelivery } from './webhook-delivery';
-export { dashboardRollup } from './rollup';
+// Every workflow the worker registers (each folder: contract.ts, what callers import; workflow.ts, the code).
+export { dispatch } from './dispatch/workflow';
+export { order } from './order/workflow';
+export { webhookDelivery } from './webhook-delivery/workflow';
+export { dashboardRollup } from './rollup/workflow';

@@ -6,6 +6,7 @@ import { purchaseOrder, startStack, type Stack } from '../support/stack';
 import { postSignedSendGrid } from '../support/sendgrid-webhook';
 import { KIB, MIB, runFigures } from '../support/history';
 import { signInOverHttp } from '../support/ui-session';
+import { dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -43,7 +44,7 @@ async function allRecipients(id: string): Promise<any[]> {
   return recipients;
 }
 
-const workflowId = (id: string) => `dispatch/${stack.tenantId}/${id}`;
+const workflowId = (id: string) => dispatchWorkflowId(stack.tenantId, id);
 const status = async (id: string) => (await stack.client.workflow.getHandle(workflowId(id)).describe()).status.name;
 
 /** Asserts what the issue asks of every run of the dispatch: no payload reaches 256 KiB; histories well inside the suggested 10,240 events / 10 MB. */

@@ -5,6 +5,7 @@ import { purchaseOrder, startStack, type Stack } from '../support/stack';
 import { recordDispatch } from '../../src/db/dispatch-records';
 import { fingerprint } from '../../src/api/fingerprint';
 import { createDispatchSchema } from '../../src/api/schemas';
+import { dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
 
 let stack: Stack;
 beforeAll(async () => { stack = await startStack(); });
@@ -16,7 +17,7 @@ const statusOf = async (id: string, rid = 'r1') => (await dispatchOf(id)).body?.
 test('a purchase order reaches the supplier and the signed delivered event shows in the log (D2)', async () => {
   const created = await stack.request('POST', '/v1/dispatches', purchaseOrder('po-1', ['orders@acme.test']));
   expect(created.status).toBe(202);
-  expect(created.body).toMatchObject({ dispatchId: 'po-1', workflowId: `dispatch/${stack.tenantId}/po-1` });
+  expect(created.body).toMatchObject({ dispatchId: 'po-1', workflowId: dispatchWorkflowId(stack.tenantId, 'po-1') });
 
   await stack.waitFor('delivered', async () => (await statusOf('po-1')) === 'delivered');
   const messages = stack.sandbox.messages({ to: 'orders@acme.test' });

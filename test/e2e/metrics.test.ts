@@ -2,6 +2,7 @@
 // 30-minute rule (policy shortened), the O5 and O7 timers, and dispatch results (D9). The
 // worker runs in this process, so the API's /metrics (its operations port) shows the counters it increments.
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
+import { orderWorkflowId } from '../../src/workflows/order/contract';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -57,7 +58,7 @@ test('O5 and O7: the ready-to-ship deadline and the stuck-in-transit rule are co
     && (await counter('relais_timer_rule_firings_total{rule="O7"}')) === o7 + 1);
   // Later writes of the same orders (delivered: the stuck exception resolved, no timer left) do not count them again.
   expect((await stack.request('POST', '/v1/orders/ord-metrics-stuck/events', { type: 'delivered' })).status).toBe(200);
-  await stack.client.workflow.getHandle(`order/${stack.tenantId}/ord-metrics-stuck`).result();
+  await stack.client.workflow.getHandle(orderWorkflowId(stack.tenantId, 'ord-metrics-stuck')).result();
   expect(await counter('relais_timer_rule_firings_total{rule="O7"}')).toBe(o7 + 1);
   expect(await counter('relais_timer_rule_firings_total{rule="O5"}')).toBe(o5 + 1);
 });

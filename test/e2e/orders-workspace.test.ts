@@ -4,6 +4,7 @@
 // and the stuck causes; item 4 a customer's cancellation after packing, and no finished order
 // with an open exception; item 5 the risk re-scored; item 6 the 409 on a held order.
 import { newOrder, startStack, type Stack } from '../support/stack';
+import { orderWorkflowId } from '../../src/workflows/order/contract';
 
 let stack: Stack;
 let ops: string;
@@ -205,7 +206,7 @@ describe('item 2: the seller acts on an order (O5, O6, O8); each action is the w
     expect((await upload(id, { kind: 'label' }, { bytes: PDF, name: 'label.pdf', type: 'application/pdf' }, stack.other.key)).status).toBe(404);
     await place('ws-ended');
     await events('ws-ended', 'allocated', 'packed', 'handed_over', 'delivered');
-    await stack.waitFor('ws-ended closed', async () => (await stack.client.workflow.getHandle(`order/${stack.tenantId}/ws-ended`).describe()).status.name === 'COMPLETED');
+    await stack.waitFor('ws-ended closed', async () => (await stack.client.workflow.getHandle(orderWorkflowId(stack.tenantId, 'ws-ended')).describe()).status.name === 'COMPLETED');
     const late = await upload('ws-ended', { kind: 'invoice' }, { bytes: PDF, name: 'invoice.pdf', type: 'application/pdf' });
     expect(late.status).toBe(409);
     expect(late.body.error.details).toMatchObject({ state: 'delivered' });
@@ -288,7 +289,7 @@ describe('item 2: the seller acts on an order (O5, O6, O8); each action is the w
     const res = await act(id, { type: 'resolve', exception: 'unfulfillable', note: 'cancelled and refunded on Shopify' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ state: 'unfulfillable', ended: true });
-    await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(`order/${stack.tenantId}/${id}`).describe()).status.name === 'COMPLETED');
+    await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(orderWorkflowId(stack.tenantId, id)).describe()).status.name === 'COMPLETED');
     const order = await get(id);
     expect(order.ended).toBe(true);
     expect(order.exceptions[0].resolution).toBe(`resolved by ${ops.slice(3, 15)}: cancelled and refunded on Shopify`);
@@ -356,7 +357,7 @@ describe('item 4: a customer\'s cancellation after packing ends as handover fail
     await events(id, 'allocated', 'packed', ...before);
     const res = await post(id, { type: 'handover_failed', reason: 'customer_cancelled' });
     expect(res.body.state).toBe('handover_failed');
-    await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(`order/${stack.tenantId}/${id}`).describe()).status.name === 'COMPLETED');
+    await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(orderWorkflowId(stack.tenantId, id)).describe()).status.name === 'COMPLETED');
     const order = await get(id);
     expect(order).toMatchObject({ state: 'handover_failed', ended: true, restocked: true });
     expect(order.exceptions.at(-1)).toMatchObject({ type: 'handover_failed', reason: 'customer_cancelled', resolution: 'returned' });

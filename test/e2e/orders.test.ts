@@ -2,6 +2,7 @@
 // One scenario per exception and reason of the order-exception seed.
 import { newOrder, startStack, type Stack } from '../support/stack';
 import { RAW_DATE } from '../support/template-dates';
+import { orderWorkflowId } from '../../src/workflows/order/contract';
 
 let stack: Stack;
 let ops: string;
@@ -299,7 +300,7 @@ test('O10: a delivered order finishes, and the event that finished it gets its a
   const done = await post(id, { type: 'delivered' });
   expect(done.status).toBe(200);
   expect(done.body.state).toBe('delivered');
-  await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(`order/${stack.tenantId}/${id}`).describe()).status.name === 'COMPLETED');
+  await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(orderWorkflowId(stack.tenantId, id)).describe()).status.name === 'COMPLETED');
   const order = await get(id);
   expect(order.state).toBe('delivered');
   expect(order.history.map((h: any) => h.event)).toEqual(['placed', 'allocated', 'packed', 'handed_over', 'delivered']);

@@ -5,6 +5,7 @@ import { purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../suppo
 import { signedSendGrid as signed } from '../support/sendgrid-webhook';
 import { timestampMs } from '../support/timestamps';
 import { MAX_EVENTS_PER_SIGNAL } from '../../src/domain/dispatch';
+import { dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
 
 let stack: Stack;
 beforeAll(async () => { stack = await startStack({ eventDelayMs: 50 }); });
@@ -90,7 +91,7 @@ test('an asynchronous bounce without our custom args is routed by its message id
 test('a batch of more events than one signal carries reaches the workflow whole', async () => {
   await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-many', ['e+silent@acme.test']));
   await stack.waitFor('processed', async () => (await get('wh-many'))?.recipients?.[0]?.status === 'processed');
-  const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-many`);
+  const handle = stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, 'wh-many'));
   const signals = async () => (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
   const before = await signals();
   const count = MAX_EVENTS_PER_SIGNAL + 200;
@@ -146,7 +147,7 @@ test('a 500 after ten 429s waits as long as the send has been failing, not the 5
   await fault({ provider: 'sendgrid', status: 429, count: 10, retryAfterSeconds: 1 });
   await fault({ provider: 'sendgrid', status: 500, count: 1 });
   await stack.request('POST', '/v1/dispatches', purchaseOrder('wh-429-500', ['storm@acme.test']));
-  const handle = stack.client.workflow.getHandle(`dispatch/${stack.tenantId}/wh-429-500`);
+  const handle = stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, 'wh-429-500'));
   let send: NonNullable<Awaited<ReturnType<typeof handle.describe>>['raw']['pendingActivities']>[number] | undefined;
   await stack.waitFor('the send failed with the 500', async () => {
     send = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendRecipients' && /500/.test(a.lastFailure?.message ?? ''));

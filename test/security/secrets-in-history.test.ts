@@ -6,6 +6,8 @@
 // where a lesser role could read the copy (test/security/roles.test.ts).
 import { historyText } from '../support/history';
 import { newOrder, purchaseOrder, startStack, TEST_WHATSAPP_TEMPLATES, type Stack } from '../support/stack';
+import { dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
+import { orderWorkflowId } from '../../src/workflows/order/contract';
 
 const PHONE = '+33698700201';
 const EMAIL = 'nora.notice@example.test';
@@ -38,7 +40,7 @@ test('rule O3: an order held for its address asks the customer with a signed lin
 
   const notices: string[] = (await stack.request('GET', '/v1/orders/secret-held')).body.notifications.map((n: { dispatchId: string }) => n.dispatchId);
   expect(notices.length).toBeGreaterThanOrEqual(4); // the seller's hold alert, the customer on three channels
-  for (const workflowId of [`order/${stack.tenantId}/secret-held`, ...notices.map((id) => `dispatch/${stack.tenantId}/${id}`)]) {
+  for (const workflowId of [orderWorkflowId(stack.tenantId, 'secret-held'), ...notices.map((id) => dispatchWorkflowId(stack.tenantId, id))]) {
     const text = await historyText(stack.client, workflowId);
     // The signature alone would let no one forge a link, but it is the part nobody may learn.
     expect({ workflowId, link: text.includes(link), body: text.includes(tokenBody), mac: text.includes(tokenMac) })
@@ -54,7 +56,7 @@ test('rule D8: a document re-sent over SMS carries a signed link that neither th
   expect(via.status).toBe(202);
   const sms = await stack.waitFor('the document SMS', async () => stack.sandbox.messages({ to: DOCUMENT_PHONE })[0]);
   const token = /\/d\/([A-Za-z0-9_.-]+)/.exec(sms.body!)![1];
-  for (const workflowId of [`dispatch/${stack.tenantId}/secret-doc`, `dispatch/${stack.tenantId}/${via.body.dispatchId}`]) {
+  for (const workflowId of [dispatchWorkflowId(stack.tenantId, 'secret-doc'), dispatchWorkflowId(stack.tenantId, via.body.dispatchId)]) {
     const text = await historyText(stack.client, workflowId);
     expect({ workflowId, token: text.includes(token), mac: text.includes(token.split('.')[1]) }).toEqual({ workflowId, token: false, mac: false });
   }

@@ -17,6 +17,6 @@ export async function startTimeSkippingStack(options: StackOptions = {}): Promis
 }
 
 /** The Java test server, started again when it misses the SDK's start-up window. */
-function startTestServer(path: string): Promise<TestWorkflowEnvironment> {
+export function startTestServer(path: string): Promise<TestWorkflowEnvironment> {
   return withSlowStartRetry('the time-skipping test server', () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } }));
 }

@@ -4,6 +4,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { purchaseOrder, type Stack } from '../support/stack';
 import { startTimeSkippingStack } from '../support/time-skipping';
+import { dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -22,7 +23,7 @@ const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${
 test('D9 failed: SendGrid answers 500 for a day → sending gives up; the sender and the purchasing manager are alerted with the reason', async () => {
   await faults('POST', { provider: 'sendgrid', status: 500, count: 1_000_000 });
   await stack.request('POST', '/v1/dispatches', purchaseOrder('t-gave-up', ['orders@acme.test']));
-  const handle = env.client.workflow.getHandle(`dispatch/${stack.tenantId}/t-gave-up`);
+  const handle = env.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, 't-gave-up'));
   await env.sleep('23 hours');
   expect((await get('t-gave-up')).result).toBe('queued'); // still trying
   expect(mailTo('bruno.buyer@bistro.test')).toHaveLength(0);

@@ -4,7 +4,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { purchaseOrder, type Stack } from '../support/stack';
 import { startTimeSkippingStack } from '../support/time-skipping';
-import { dispatchStateQuery } from '../../src/workflows/dispatch';
+import { dispatchStateQuery, dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await close?.(); });
 
-const handle = (id: string) => env.client.workflow.getHandle(`dispatch/${stack.tenantId}/${id}`);
+const handle = (id: string) => env.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, id));
 const state = (id: string) => handle(id).query(dispatchStateQuery);
 const mailTo = (address: string) => stack.sandbox.messages({ to: address });
 

@@ -3,7 +3,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { newOrder, type Stack } from '../support/stack';
 import { startTimeSkippingStack } from '../support/time-skipping';
-import { confirmAddressUpdate, orderStateQuery } from '../../src/workflows/order';
+import { confirmAddressUpdate, orderStateQuery, orderWorkflowId } from '../../src/workflows/order/contract';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -19,7 +19,7 @@ test('O3: the confirmation expires at 48 hours', async () => {
   for (const id of ['exp-before', 'exp-after']) {
     await stack.request('POST', '/v1/orders', newOrder(id, { ...held, email: `${id}@example.test`, phone: null }));
   }
-  const handles = ['exp-before', 'exp-after'].map((id) => env.client.workflow.getHandle(`order/${stack.tenantId}/${id}`));
+  const handles = ['exp-before', 'exp-after'].map((id) => env.client.workflow.getHandle(orderWorkflowId(stack.tenantId, id)));
   const nonces = await Promise.all(handles.map((h) => stack.waitFor('confirmation', async () => (await h.query(orderStateQuery)).confirmation?.nonce)));
 
   await env.sleep('2879 minutes');

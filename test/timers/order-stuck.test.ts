@@ -3,7 +3,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { newOrder, type Stack } from '../support/stack';
 import { startTimeSkippingStack } from '../support/time-skipping';
-import { orderEventUpdate, orderStateQuery } from '../../src/workflows/order';
+import { orderEventUpdate, orderStateQuery, orderWorkflowId } from '../../src/workflows/order/contract';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => { await close?.(); });
 
 test('O7: stuck at 48 hours without a tracking update, cleared by the next one', async () => {
-  const handle = env.client.workflow.getHandle(`order/${stack.tenantId}/stuck-1`);
+  const handle = env.client.workflow.getHandle(orderWorkflowId(stack.tenantId, 'stuck-1'));
   expect((await stack.request('POST', '/v1/orders', newOrder('stuck-1'))).status).toBe(202);
   await stack.waitFor('assessed', async () => (await handle.query(orderStateQuery)).risk !== null);
   for (const event of [{ type: 'allocated' }, { type: 'packed' }, { type: 'handed_over' }] as const) {
@@ -41,7 +41,7 @@ test('O7: stuck at 48 hours without a tracking update, cleared by the next one',
 });
 
 test('O7 after handover (issue 18 item 3): never scanned, stuck at 48 hours; resolved by the seller, the rule counts 48 hours from then; the first scan clears it', async () => {
-  const handle = env.client.workflow.getHandle(`order/${stack.tenantId}/stuck-2`);
+  const handle = env.client.workflow.getHandle(orderWorkflowId(stack.tenantId, 'stuck-2'));
   expect((await stack.request('POST', '/v1/orders', newOrder('stuck-2', { email: 'stuck2@example.test', phone: '+33612340222' }))).status).toBe(202);
   await stack.waitFor('assessed', async () => (await handle.query(orderStateQuery)).risk !== null);
   for (const event of [{ type: 'allocated' }, { type: 'packed' }, { type: 'handed_over' }] as const) {

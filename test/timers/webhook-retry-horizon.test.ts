@@ -6,7 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Webhook } from 'standardwebhooks';
 import { WEBHOOK_RETRY_DELAYS_MS } from '../../src/domain/webhook-retry';
-import { webhookDeliveryWorkflowId } from '../../src/workflows/webhook-delivery';
+import { webhookDeliveryWorkflowId } from '../../src/workflows/webhook-delivery/contract';
 import type { Stack } from '../support/stack';
 import { publishHeld } from '../support/tenant-events';
 import { startTimeSkippingStack } from '../support/time-skipping';

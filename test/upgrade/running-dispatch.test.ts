@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { QUIET_BUNDLER_LOGGER } from '../../src/worker';
-import { dispatchWorkflowId } from '../../src/db/dispatch-records';
+import { dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
 import type { DispatchInput as DispatchInputV1 } from '../../src/domain/legacy/dispatch-v1';
 import { purchaseOrder, startStack, type Stack } from '../support/stack';
 

@@ -3,8 +3,7 @@
 // and the API and pages must read what it writes. (Runs it started are covered by
 // order-replay.test.ts, which replays histories it recorded.)
 import { newOrder, startStack, type Stack } from '../support/stack';
-import type { OrderInput } from '../../src/workflows/order-contract';
-import type { LegacyOrderView } from '../../src/workflows/legacy/order-v1';
+import { orderWorkflowId, type LegacyOrderView, type OrderInput } from '../../src/workflows/order/contract';
 
 let stack: Stack;
 beforeAll(async () => { stack = await startStack(); });
@@ -26,7 +25,7 @@ test('a legacy run continued as new stays legacy to its end; GET /v1/orders/:id 
     exceptions: [], notifications: [], confirmation: null, restocked: false, version: 7,
     history: ['placed', 'allocated', 'packed', 'handed_over', 'tracking_update'].map((event) => ({ event, at, by: null, reason: null, details: null })),
   };
-  const handle = await stack.client.workflow.start('order', { taskQueue: stack.taskQueue, workflowId: `order/${stack.tenantId}/${orderId}`, args: [input, carried] });
+  const handle = await stack.client.workflow.start('order', { taskQueue: stack.taskQueue, workflowId: orderWorkflowId(stack.tenantId, orderId), args: [input, carried] });
 
   const res = await stack.request('POST', `/v1/orders/${orderId}/events`, { type: 'delivered' });
   expect(res.status).toBe(200);

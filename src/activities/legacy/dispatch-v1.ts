@@ -12,6 +12,7 @@ import { plainReason, type Locale } from '../../domain/reasons';
 import { ROUTING_ARGS, type RecipientSendOutcome } from '../../providers/types';
 import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from '../deps';
 import { sealedCopy, type MessageContent } from '../../sealed';
+import { dispatchWorkflowId } from '../../workflows/dispatch/contract';
 
 export interface SendRequest {
   tenantId: string;
@@ -59,7 +60,7 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
       const number = await nextNumber(db, `dispatch:${input.tenantId}`);
       try {
         await db.LegacyDispatch.create({
-          tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: `dispatch/${input.tenantId}/${input.dispatchId}`,
+          tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: dispatchWorkflowId(input.tenantId, input.dispatchId),
           number, logPage: logPageOf(number), kind: input.kind, channel: input.channel, provider: input.provider, template: input.template, locale: input.locale,
           document: input.document ?? { type: null, number: null },
           sender: { name: input.sender.name, email: input.sender.email, outletId: input.sender.outletId },

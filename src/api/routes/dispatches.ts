@@ -14,9 +14,11 @@ import { actorOf } from '../auth';
 import { personName } from '../../ui/session';
 import { dayOf, isCalendarDay, startOfDay } from '../../domain/days';
 import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
-import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
-import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
-import type { DispatchInput, Person } from '../../domain/dispatch';
+import {
+  dispatchStateQueryV1, dispatchWorkflowId, markSentUpdate, resendRecipientUpdate, resendRecipientUpdateV1, resendViaUpdate, DISPATCH_WORKFLOW,
+  type DispatchInput, type DispatchWorkflow,
+} from '../../workflows/dispatch/contract';
+import type { Person } from '../../domain/dispatch';
 import { FAILED_RESULTS, RECIPIENT_STATUSES } from '../../domain/dispatch-status';
 import { listNewest } from '../../db/dispatch-log';
 import { isoDurationToMs } from '../../domain/durations';
@@ -25,10 +27,8 @@ import { sealedCopy } from '../../sealed';
 import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
 import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
-import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
+import { discardRecord, dispatchKey, recordDispatch } from '../../db/dispatch-records';
 import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logFilter, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
-
-export { dispatchWorkflowId };
 
 /** A moment a little ahead of this clock is taken as now (the caller's clock may run ahead). */
 const CLOCK_SKEW_MS = 60_000;
@@ -156,7 +156,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       parentWorkflowId: null,
     };
     try {
-      await temporal.workflow.start(dispatch, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+      await temporal.workflow.start<DispatchWorkflow>(DISPATCH_WORKFLOW, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // Recorded just now, yet its workflow runs: the first version started it (and records it itself).

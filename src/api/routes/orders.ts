@@ -12,16 +12,15 @@ import { noticeRecipients } from '../dispatch-views';
 import { actorOf, apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../auth';
 import { ApiError, notFound } from '../errors';
 import { createOrderSchema, opsActionSchema, orderEventSchema, preferencesSchema, type PreferencesBody } from '../schemas';
-import { order } from '../../workflows/order';
-import { cancelUpdate, orderEventUpdate, orderStateQuery, releaseUpdate, type OrderInput, type TimelineEntry } from '../../workflows/order-contract';
-import type { LegacyOrderView } from '../../workflows/legacy/order-v1';
+import {
+  cancelUpdate, orderEventUpdate, orderStateQuery, orderWorkflowId, releaseUpdate, ORDER_WORKFLOW,
+  type LegacyOrderView, type OrderInput, type OrderWorkflow, type TimelineEntry,
+} from '../../workflows/order/contract';
 import { isoDurationToMs } from '../../domain/durations';
 import { FINISHED_STATES, holdRefusal, type ExceptionType, type OrderEventType, type OrderState } from '../../domain/order';
 import { effectivePreferences } from '../../domain/preferences';
 import { orderPagePath, pageUrl } from '../../ui/paths';
 import { nextOrderNumber } from '../../db/order-list';
-
-export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
 
 const orderParams = z.object({ id: z.string().min(1).describe('the orderId given on creation') });
 export const orderTimelineQuery = z.object({
@@ -73,7 +72,7 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
     };
     const workflowId = orderWorkflowId(tenantId, body.orderId);
     try {
-      await temporal.workflow.start(order, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+      await temporal.workflow.start<OrderWorkflow>(ORDER_WORKFLOW, { workflowId, taskQueue: deps.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       return reply.status(200).send({ orderId: body.orderId, workflowId, created: false });

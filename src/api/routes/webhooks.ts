@@ -13,9 +13,8 @@ import {
 import { sendgridPublicKey, verifySendGridSignature } from '../../providers/sendgrid-signature';
 import { afterSignatureCheck, errors } from '../openapi';
 import type { ApiLimits } from '../limits';
-import { providerEventsSignal } from '../../workflows/legacy/dispatch-v1';
+import { dispatchWorkflowId, providerEventsSignal } from '../../workflows/dispatch/contract';
 import type { ProviderEvent } from '../../providers/types';
-import { dispatchWorkflowId } from '../../db/dispatch-records';
 import { ingestCopyEvents, ingestEvents, type IndexedEvent } from '../event-ingest';
 import { routingId } from '../../domain/dispatch';
 import { answerReply } from '../inbound-replies';

@@ -2,13 +2,13 @@
 // name, whole status history) and a seen-set of event ids in its state, sent all of it to
 // MongoDB on every batch and across continue-as-new (issue 15: at 1000 recipients Temporal
 // terminates it). A run started by that version keeps running this code to its end, on the
-// activities it used (src/activities/legacy/dispatch-v1.ts); src/workflows/dispatch.ts routes
+// activities it used (src/activities/legacy/dispatch-v1.ts); src/workflows/dispatch/workflow.ts routes
 // it here. Changes from the version it was: names (dispatchV1, *V1), import paths, the child
 // workflow type given as a string, and one fix behind patched() (events waiting in the inbox
 // are applied before continue-as-new; the first version dropped them). docs/deploy.md says
 // when this file can be deleted.
 import {
-  allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, makeContinueAsNewFunc, ParentClosePolicy,
+  allHandlersFinished, condition, makeContinueAsNewFunc, ParentClosePolicy,
   patched, proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
@@ -40,17 +40,9 @@ const { sendDispatch } = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-export const providerEventsSignal = defineSignal<[ProviderEvent[]]>('providerEvents');
-export const dispatchStateQueryV1 = defineQuery<DispatchState>('state');
-export interface ResendRecipientRequest { recipientId: string; address: string; requestedBy: string }
-export const resendRecipientUpdateV1 = defineUpdate<RecipientState, [ResendRecipientRequest]>('resendRecipient');
-
-export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; requestedBy: string }
-export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
-export const resendViaUpdateV1 = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
-
-export interface MarkSentRequest { by: string; at: string; note: string }
-export const markSentUpdateV1 = defineUpdate<DispatchState['markedSent'], [MarkSentRequest]>('markSent');
+import {
+  dispatchStateQueryV1, markSentUpdateV1, providerEventsSignal, resendRecipientUpdateV1, resendViaUpdateV1,
+} from './dispatch-v1-contract';
 
 /** How long a document link sent over SMS/WhatsApp stays valid. */
 const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;

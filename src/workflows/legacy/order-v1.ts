@@ -1,7 +1,7 @@
 // The order workflow as it was before issue 15 (its whole view carried in the workflow and
 // written whole on every change), FROZEN: runs started by that version replay through it, step
 // for step (test/workflows/order-replay.test.ts replays histories it recorded). `order` in
-// ../order.ts routes such runs here: a run without the 'order-state-v2' patch marker, or one that
+// ../order/workflow.ts routes such runs here: a run without the 'order-state-v2' patch marker, or one that
 // this code continued as new (its carried view has a `history`). Never edit the steps below; once
 // no such run remains (docs/deploy.md, "Upgrading to bounded order state"), delete this file.
 import {
@@ -15,39 +15,14 @@ import { holdReason, type RiskAssessment } from '../../domain/risk';
 import { channelsFor, type CustomerNotice, type NoticeChannel } from '../../domain/preferences';
 import {
   cancelUpdate, confirmAddressUpdate, orderEventUpdate, orderStateQuery, releaseUpdate,
-  type Address, type OpsAction, type OrderInput,
-} from '../order-contract';
+  type LegacyOrderException, type LegacyOrderView, type OpsAction, type OrderInput,
+} from '../order/contract';
 
 type Activities = ReturnType<typeof createActivities>;
 const { assessOrderRisk, noticePreference, createConfirmation, saveOrderState } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-
-export interface LegacyOrderException {
-  type: ExceptionType;
-  reason: string;
-  details: string | null;
-  openedAt: string;
-  resolvedAt: string | null;
-  resolution: string | null;
-}
-
-/** The view a legacy run carries and writes (continue-as-new input included). */
-export interface LegacyOrderView {
-  state: OrderState;
-  address: Address;
-  risk: RiskAssessment | null;
-  hold: { reason: string; since: string } | null;
-  stuck: boolean;
-  lastTrackingAt: string | null;
-  exceptions: LegacyOrderException[];
-  history: Array<{ event: string; at: string; by: string | null; reason: string | null; details: Record<string, unknown> | null }>;
-  notifications: Array<{ dispatchId: string; audience: 'seller' | 'customer'; channel: NoticeChannel; template: string; at: string }>;
-  confirmation: { nonce: string; expiresAt: string; used: boolean } | null;
-  restocked: boolean;
-  version: number;
-}
 
 type Notice =
   | { audience: 'seller'; template: 'order_exception' | 'order_exception_resolved'; exception: LegacyOrderException }

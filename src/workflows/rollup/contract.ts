@@ -1,8 +1,8 @@
-// The tenant's rollup workflow (src/workflows/rollup.ts), as its callers see it: its id, its
+// The tenant's rollup workflow (src/workflows/rollup/workflow.ts), as its callers see it: its id, its
 // input and the signal that tells it what changed. Activities, scripts and tests import this,
 // never the workflow file.
 import { defineSignal } from '@temporalio/workflow';
-import type { FoldBatch } from '../db/rollups';
+import type { FoldBatch } from '../../db/rollups';
 
 export const ROLLUP_WORKFLOW = 'dashboardRollup';
 export const rollupWorkflowId = (tenantId: string) => `rollups/${tenantId}`;

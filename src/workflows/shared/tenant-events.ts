@@ -3,8 +3,8 @@
 // and starts one delivery workflow per endpoint subscribed to it (activity publishTenantEvent).
 // A webhook must never stop a dispatch or an order: a failure is logged, not thrown.
 import { ActivityFailure, log, proxyActivities, uuid4 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import type { TenantEventData, TenantEventType } from '../domain/tenant-events';
+import type { createActivities } from '../../activities';
+import type { TenantEventData, TenantEventType } from '../../domain/tenant-events';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -1,10 +1,11 @@
 // The delivery of one tenant event to one endpoint (outbound webhooks, docs/webhooks.md): tried at
 // once, then on the retry schedule of src/domain/webhook-retry.ts (8 attempts over 31 h) until the
 // receiver answers 2xx; a 410 disables the endpoint; past the last attempt the delivery is failed.
-// Its input is two ids: the event's body, the endpoint's URL and secret are read by the activity.
+// Its input is two ids (contract.ts).
 import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import { webhookRetryDelayMs } from '../domain/webhook-retry';
+import type { createActivities } from '../../activities';
+import { webhookRetryDelayMs } from '../../domain/webhook-retry';
+import type { WebhookDeliveryInput, WebhookDeliveryOutcome } from './contract';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -14,11 +15,6 @@ const { attemptWebhookDelivery, planWebhookRetry } = proxyActivities<Activities>
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-
-export interface WebhookDeliveryInput { tenantId: string; deliveryId: string }
-export interface WebhookDeliveryOutcome { status: 'delivered' | 'failed' | 'cancelled'; attempts: number }
-
-export const webhookDeliveryWorkflowId = (tenantId: string, deliveryId: string) => `webhook-delivery/${tenantId}/${deliveryId}`;
 
 export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryOutcome> {
   for (let attempts = 1; ; attempts += 1) {

@@ -1,13 +1,19 @@
-// The order workflow's contract: its input, the state it keeps and answers with, its query and
-// updates, and the timeline entries it appends. Activities, routes and pages import this module,
-// not the workflow, and so do both versions of the workflow (order.ts and legacy/order-v1.ts).
+// The order workflow's contract: its name and id, its input, the state it keeps and answers with,
+// its query and updates, and the timeline entries it appends. Activities, routes, pages and tests
+// import this module, never the workflow, and so do both versions of the workflow (workflow.ts
+// and ../legacy/order-v1.ts). It runs on the worker's one task queue (TEMPORAL_TASK_QUEUE).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ExceptionType, OrderEvent, OrderState, StuckCause } from '../domain/order';
-import type { Dimensions, DocumentRef, SellerAction } from '../domain/seller-actions';
-import type { Locale } from '../domain/order-words';
-import type { RiskAssessment } from '../domain/risk';
-import type { NoticeChannel } from '../domain/preferences';
-import type { Person } from '../domain/dispatch';
+import type { ExceptionType, OrderEvent, OrderState, StuckCause } from '../../domain/order';
+import type { Dimensions, DocumentRef, SellerAction } from '../../domain/seller-actions';
+import type { Locale } from '../../domain/order-words';
+import type { RiskAssessment } from '../../domain/risk';
+import type { NoticeChannel } from '../../domain/preferences';
+import type { Person } from '../../domain/dispatch';
+
+/** The workflow type (the function's name, src/workflows/order/workflow.ts). */
+export const ORDER_WORKFLOW = 'order';
+/** One workflow per order: `order/<tenant>/<orderId>`. */
+export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
 
 export interface Address { line1: string; line2: string | null; city: string; postalCode: string; country: string }
 export interface OrderDetails {
@@ -105,6 +111,35 @@ export interface SellerActionRequest { by: string; action: SellerAction }
 export const sellerActionUpdate = defineUpdate<OrderAnswer, [SellerActionRequest]>('sellerAction');
 export interface AddressConfirmation { nonce: string; via: 'link' | 'whatsapp' | 'sms'; corrected: Address | null }
 export const confirmAddressUpdate = defineUpdate<OrderAnswer, [AddressConfirmation]>('confirmAddress');
+
+/** How a client starts it (`client.workflow.start<OrderWorkflow>(ORDER_WORKFLOW, …)`); a run continued as new carries its summary. */
+export type OrderWorkflow = (input: OrderInput, carried?: OrderSummary | LegacyOrderView) => Promise<OrderSummary | LegacyOrderView>;
+
+// Runs of the first version (../legacy/order-v1.ts), FROZEN with it: what they carry and answer.
+export interface LegacyOrderException {
+  type: ExceptionType;
+  reason: string;
+  details: string | null;
+  openedAt: string;
+  resolvedAt: string | null;
+  resolution: string | null;
+}
+
+/** The view a legacy run carries and writes (continue-as-new input included). */
+export interface LegacyOrderView {
+  state: OrderState;
+  address: Address;
+  risk: RiskAssessment | null;
+  hold: { reason: string; since: string } | null;
+  stuck: boolean;
+  lastTrackingAt: string | null;
+  exceptions: LegacyOrderException[];
+  history: Array<{ event: string; at: string; by: string | null; reason: string | null; details: Record<string, unknown> | null }>;
+  notifications: Array<{ dispatchId: string; audience: 'seller' | 'customer'; channel: NoticeChannel; template: string; at: string }>;
+  confirmation: { nonce: string; expiresAt: string; used: boolean } | null;
+  restocked: boolean;
+  version: number;
+}
 
 /** The patch that separates runs of the bounded-state workflow from those of legacy/order-v1.ts. */
 export const ORDER_STATE_V2 = 'order-state-v2';

@@ -1,13 +1,13 @@
-// A notice from another workflow (the order workflow's alerts, rule O9) as its own dispatch:
-// recorded first by an activity (template, data, the person's address go to MongoDB, not into
-// the dispatch's input), then started. Workflow code: deterministic, activity types only.
-import { patched, proxyActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import type { NoticeRecordRequest } from '../activities/dispatch';
-import type { DispatchInput, DispatchPolicy, Locale, Person } from '../domain/dispatch';
-import type { Channel } from '../providers/types';
-import { startDetachedDispatch } from './dispatch';
-import { noticeRecipient, startDetachedDispatch as startDetachedDispatchV1 } from './legacy/dispatch-v1';
+// Starting a dispatch from a workflow: a notice (D3–D6, D9 from a dispatch; the order workflow's
+// alerts, rule O9) or a document re-sent by SMS. Each is its own dispatch workflow, abandoned on
+// the starter's close, recorded first by an activity (template, data, the person's address go to
+// MongoDB, not into the dispatch's input). Workflow code: deterministic, activity types only.
+import { ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
+import type { createActivities } from '../../activities';
+import type { NoticeRecordRequest } from '../../activities/dispatch';
+import type { DispatchPolicy, Person } from '../../domain/dispatch';
+import { DISPATCH_WORKFLOW, dispatchWorkflowId, type DispatchInput, type DispatchWorkflow } from '../dispatch/contract';
+import { noticeRecipient, startDetachedDispatch as startDetachedDispatchV1 } from '../legacy/dispatch-v1';
 
 const { recordNotice } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30 seconds',
@@ -25,6 +25,16 @@ export interface NoticeRequest extends Omit<NoticeRecordRequest, 'sender'> {
   dispatchUrl: string;
 }
 
+/** Starts a dispatch that outlives whoever starts it: its own workflow, abandoned on the starter's close. */
+export function startDetachedDispatch(input: DispatchInput) {
+  return startChild<DispatchWorkflow>(DISPATCH_WORKFLOW, {
+    workflowId: dispatchWorkflowId(input.tenantId, input.dispatchId),
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    args: [input],
+  });
+}
+
+/** An order's notice: recorded, then started as a dispatch of one recipient. */
 export async function startNotice(notice: NoticeRequest): Promise<void> {
   const { tenantId, dispatchId, template, data, locale, timeZone, tenantName, person, channel, sender, policy, dispatchUrl } = notice;
   // A run that sent notices before this version replays the way it started them then.

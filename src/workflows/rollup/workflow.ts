@@ -3,8 +3,8 @@
 // (ids only); a second later the workflow folds it, at most FOLD_BATCH things per fold, one fold
 // at a time. Idle for ten minutes it ends; the next signal (signalWithStart) starts it again.
 import { condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import { FOLD_BATCH, rollupChangedSignal, type RollupChange, type RollupInput } from './rollup-contract';
+import type { createActivities } from '../../activities';
+import { FOLD_BATCH, rollupChangedSignal, type RollupChange, type RollupInput } from './contract';
 
 type Activities = ReturnType<typeof createActivities>;
 

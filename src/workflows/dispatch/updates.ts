@@ -1,0 +1,68 @@
+// What operators ask of a running dispatch (the contract's Updates): resend a recipient (D8), re-send
+// the document as a link over SMS or WhatsApp (D8), record that it was sent by other means (D11).
+// Each validator refuses, with the reason, what the current state does not allow.
+import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createActivities } from '../../activities';
+import { resendRefusal, startAttempt } from '../../domain/dispatch';
+import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
+import { startDetachedDispatch } from '../shared/notices';
+import { markSentUpdate, resendRecipientUpdate, resendViaUpdate } from './contract';
+import type { DispatchSteps } from './steps';
+
+const { recordDocumentLink } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** How long a document link sent over SMS/WhatsApp stays valid. */
+const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
+
+/** `resendsDelivered` (issue 17): a delivered recipient may be sent again, afresh. */
+export function handleUpdates(d: DispatchSteps, resendsDelivered: boolean): void {
+  const { input, run } = d;
+  const state = run.state;
+
+  // D8: the main loop sends it; the answer waits until the new attempt is in the log.
+  setHandler(resendRecipientUpdate, async (request) => {
+    startAttempt(state, request.index, resendsDelivered);
+    d.resends.set(request.index, { address: request.address, requestedBy: request.requestedBy });
+    await condition(() => d.resent.has(request.index));
+    d.resent.delete(request.index);
+    const r = state.recipients[request.index];
+    return { index: request.index, attempt: r.attempt, status: r.status };
+  }, {
+    validator: (request) => {
+      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
+      const refused = resendRefusal(state, request.index, request.recipientId, resendsDelivered);
+      if (refused) throw new Error(refused);
+      if (d.resends.has(request.index)) throw new Error(`recipient ${request.recipientId} is being resent already`);
+    },
+  });
+
+  // D8: the link is recorded (its secret never enters this history), then sent as a dispatch of its own.
+  setHandler(resendViaUpdate, async (request) => {
+    state.notices += 1;
+    const childId = `${input.dispatchId}~${request.channel}-${state.notices}`;
+    const { expiresAt } = await d.serialize(() => recordDocumentLink({
+      tenantId: input.tenantId, dispatchId: input.dispatchId, childId, channel: request.channel, phone: request.phone,
+      requestedBy: request.requestedBy, ttlMs: DOCUMENT_LINK_TTL_MS, workflowId: workflowInfo().workflowId,
+    }));
+    await startDetachedDispatch({
+      ...input, dispatchId: childId, kind: 'document', template: 'document_link', channel: request.channel, provider: 'twilio', document: input.document,
+      escalateTo: [input.sender], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
+    });
+    return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
+  }, {
+    validator: (request) => {
+      if (input.channel !== 'email' || input.kind !== 'document') throw new Error('only an emailed document can be re-sent over SMS or WhatsApp');
+      if (state.completedAt !== null) throw new Error('this dispatch has finished listening; start a new dispatch');
+      if (!/^\+[1-9]\d{6,14}$/.test(request.phone)) throw new Error(`phone must be E.164 such as +33612345678 (got ${request.phone})`);
+    },
+  });
+
+  // D11: sent by other means (posted, handed over), recorded by the workflow so its projection keeps it.
+  setHandler(markSentUpdate, async (request) => {
+    await d.flush({ markedSent: request });
+    return request;
+  });
+}

@@ -23,6 +23,8 @@ import type { Channel } from '../providers/types';
 import { dispatchV1, type DispatchOutcome as DispatchOutcomeV1 } from './legacy/dispatch-v1';
 import type { DispatchInput as DispatchInputV1, DispatchState as DispatchStateV1 } from '../domain/legacy/dispatch-v1';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../domain/secrets';
+import { E164_EXAMPLE, E164_PATTERN } from '../domain/phone';
+import { FINISHED, invalidField, REFUSED, refuseUpdate } from './failure-types';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -208,10 +210,10 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     return { index: request.index, attempt: r.attempt, status: r.status };
   }, {
     validator: (request) => {
-      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
+      if (carriesSecrets(input.template)) throw refuseUpdate(REFUSED, NO_RESEND_OF_SECRETS);
       const refused = resendRefusal(state, request.index, request.recipientId, resendsDelivered);
-      if (refused) throw new Error(refused);
-      if (resends.has(request.index)) throw new Error(`recipient ${request.recipientId} is being resent already`);
+      if (refused) throw refuseUpdate(REFUSED, refused);
+      if (resends.has(request.index)) throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is being resent already`);
     },
   });
 
@@ -229,9 +231,9 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
   }, {
     validator: (request) => {
-      if (input.channel !== 'email' || input.kind !== 'document') throw new Error('only an emailed document can be re-sent over SMS or WhatsApp');
-      if (state.completedAt !== null) throw new Error('this dispatch has finished listening; start a new dispatch');
-      if (!/^\+[1-9]\d{6,14}$/.test(request.phone)) throw new Error(`phone must be E.164 such as +33612345678 (got ${request.phone})`);
+      if (input.channel !== 'email' || input.kind !== 'document') throw refuseUpdate(REFUSED, 'only an emailed document can be re-sent over SMS or WhatsApp');
+      if (state.completedAt !== null) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
+      if (!E164_PATTERN.test(request.phone)) throw invalidField('phone', `must be ${E164_EXAMPLE} (got ${request.phone})`, request.phone);
     },
   });
 

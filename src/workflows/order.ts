@@ -22,6 +22,7 @@ import {
   cancelUpdate, confirmAddressUpdate, orderEventUpdate, orderStateQuery, releaseUpdate, sellerActionUpdate, ORDER_STATE_V2, ORDER_WORKSPACE_V3,
   type OpenException, type OpsAction, type OrderInput, type OrderSummary, type TimelineEntry,
 } from './order-contract';
+import { CONFIRMATION_EXPIRED, CONFIRMATION_NOT_WAITING, CONFIRMATION_USED, REFUSED, refuseUpdate } from './failure-types';
 
 export * from './order-contract';
 
@@ -46,8 +47,7 @@ type Notice =
   | { audience: 'customer'; notice: CustomerNotice; data: Record<string, unknown>; confirmation?: string; channels?: NoticeChannel[]; template?: string };
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
-const refused = (r: { message: string; details?: unknown }) =>
-  ApplicationFailure.create({ type: 'Refused', message: r.message, details: r.details === undefined ? [] : [r.details], nonRetryable: true });
+const refused = (r: { message: string; details?: unknown }) => refuseUpdate(REFUSED, r.message, r.details);
 
 /** The later of two instants (ISO), either possibly absent. */
 const latest = (a: string | null | undefined, b: string | null | undefined) => ([a, b].filter(Boolean) as string[]).sort().at(-1) ?? null;
@@ -210,7 +210,7 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
       return s;
     }, {
       validator: (_request: OpsAction) => {
-        if (s.state !== 'on_hold') throw new Error(`cannot ${action === 'released' ? 'release' : 'cancel'}: the order is ${s.state}, not on hold`);
+        if (s.state !== 'on_hold') throw refuseUpdate(REFUSED, `cannot ${action === 'released' ? 'release' : 'cancel'}: the order is ${s.state}, not on hold`, { state: s.state });
       },
     });
   }
@@ -302,10 +302,10 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
   }, {
     validator: ({ nonce }) => {
       const c = s.confirmation;
-      if (c && c.nonce === nonce && c.used) throw new Error('this confirmation link was already used');
-      if (c && c.nonce === nonce && Date.now() >= Date.parse(c.expiresAt)) throw new Error('this confirmation link has expired');
-      if (s.state !== 'on_hold' || !c) throw new Error('this order is not waiting for an address confirmation');
-      if (c.nonce !== nonce) throw new Error('this confirmation link is not the current one');
+      if (c && c.nonce === nonce && c.used) throw refuseUpdate(CONFIRMATION_USED, 'this confirmation link was already used');
+      if (c && c.nonce === nonce && Date.now() >= Date.parse(c.expiresAt)) throw refuseUpdate(CONFIRMATION_EXPIRED, 'this confirmation link has expired');
+      if (s.state !== 'on_hold' || !c) throw refuseUpdate(CONFIRMATION_NOT_WAITING, 'this order is not waiting for an address confirmation');
+      if (c.nonce !== nonce) throw refuseUpdate(CONFIRMATION_NOT_WAITING, 'this confirmation link is not the current one');
     },
   });
 

@@ -3,11 +3,11 @@
 // (the one the question went out from), the confirmations still waiting for it — asked of the
 // order workflows themselves — and the code it carries (src/domain/replies.ts decides).
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ApiDeps } from './server';
+import type { ApiDeps } from './deps';
 import { chooseConfirmation, readReply, replyText, type PendingConfirmation } from '../domain/replies';
 import type { Locale } from '../domain/reasons';
 import { confirmAddressUpdate, orderStateQuery } from '../workflows/order';
-import { orderWorkflowId } from './routes/orders';
+import { orderWorkflowId } from '../workflows/order-contract';
 
 const bare = (number: string | undefined) => (number ?? '').replace(/^whatsapp:/i, '').trim();
 

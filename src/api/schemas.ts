@@ -264,6 +264,7 @@ export const sellerActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('record_stuck_cause'), cause: z.enum(STUCK_CAUSES), note: note() }),
   z.object({ type: z.literal('resolve'), exception: z.enum(EXCEPTION_TYPES), note: text(500) }),
 ]);
+export type OrderEventBody = z.infer<typeof orderEventSchema>;
 export type SellerActionBody = z.infer<typeof sellerActionSchema>;
 
 /**
@@ -355,3 +356,19 @@ export const listWebhookDeliveriesQuery = z.object({
 export type CreateWebhookEndpointBody = z.infer<typeof createWebhookEndpointSchema>;
 export type UpdateWebhookEndpointBody = z.infer<typeof updateWebhookEndpointSchema>;
 export type ListWebhookDeliveriesQuery = z.infer<typeof listWebhookDeliveriesQuery>;
+
+// CSV exports (issue 21): the log's and the orders workspace's filters, without paging.
+export const exportDispatchesQuery = listDispatchesQuery.omit({ cursor: true, limit: true });
+export type ExportDispatchesQuery = z.infer<typeof exportDispatchesQuery>;
+/** The orders workspace's filters (GET /v1/orders), every order by default. */
+export const exportOrdersQuery = listOrdersQuery.pick({ state: true, stuck: true, held: true, from: true, to: true }).extend({
+  exception: z.enum(['all', 'open', ...EXCEPTION_TYPES]).default('all')
+    .describe('`all` (default): every order; `open`: one row per open exception; an exception type: one row per open exception of that type'),
+});
+
+/** A page of an order's timeline (GET /v1/orders/:id, the order page). */
+export const orderTimelineQuery = z.object({
+  historyCursor: z.coerce.number().int().min(1).optional().describe('the `historyCursor` of the previous answer: the page of events before it'),
+  historyLimit: z.coerce.number().int().min(1).max(200).default(50).describe('events per page of the timeline'),
+});
+export type OrderTimelineQuery = z.infer<typeof orderTimelineQuery>;

@@ -8,11 +8,13 @@
 // dispatch's proof of sending (the same files as the API's).
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { z } from 'zod';
-import type { ApiDeps } from '../api/server';
+import type { ApiDeps } from '../api/deps';
 import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
-import { DISPATCH_COLUMNS, dispatchRows, exportOrdersQuery, ORDER_COLUMNS, orderCsvRows, sendCsv } from '../api/routes/exports';
-import { readProof, sendProofJson, sendProofPdf } from '../api/routes/proof';
+import { DISPATCH_COLUMNS, dispatchRows, ORDER_COLUMNS, orderCsvRows } from '../app/exports';
+import { exportOrdersQuery } from '../api/schemas';
+import { sendCsv, sendProofJson, sendProofPdf } from '../api/downloads';
+import { readProof } from '../app/proof';
 import type { Role } from '../db/api-keys';
 import { readDays } from '../db/rollups';
 import { exceptionsPerDay, heldOrders, openExceptions } from '../db/order-reports';

@@ -3,12 +3,12 @@
 // functions as /v1/webhook-endpoints and /v1/webhook-deliveries, with the same role (admin) and
 // zod schemas; a secret is shown once, on the page that answers its creation or rotation.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import type { ApiDeps } from '../api/server';
+import type { ApiDeps } from '../api/deps';
 import { ApiError, parse } from '../api/errors';
 import { createWebhookEndpointSchema, listWebhookDeliveriesQuery, rotateSecretSchema, updateWebhookEndpointSchema } from '../api/schemas';
 import {
   createEndpoint, deleteEndpoint, listDeliveries, listEndpoints, readDelivery, replayDelivery, rotateSecret, updateEndpoint,
-} from '../api/routes/webhook-endpoints';
+} from '../app/webhook-endpoints';
 import { TENANT_EVENT_TYPES } from '../domain/tenant-events';
 import { FINISHED_DELIVERY, type DeliveryStatus } from '../outbound/deliveries';
 import { render, type PageContext } from './render';

@@ -9,6 +9,9 @@ import type { RiskAssessment } from '../domain/risk';
 import type { NoticeChannel } from '../domain/preferences';
 import type { Person } from '../domain/dispatch';
 
+/** The order workflow's id: one per order of a tenant. */
+export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
+
 export interface Address { line1: string; line2: string | null; city: string; postalCode: string; country: string }
 export interface OrderDetails {
   items: Array<{ sku: string; quantity: number; location: string }>;

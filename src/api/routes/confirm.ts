@@ -4,12 +4,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
 import { confirmFormSchema } from '../schemas';
-import { confirmAddressUpdate, orderStateQuery, type Address } from '../../workflows/order';
-import { orderWorkflowId } from './orders';
+import { confirmAddressUpdate, orderStateQuery, orderWorkflowId, type Address } from '../../workflows/order-contract';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import { perTenantLinkLimit, type ApiLimits } from '../limits';
 import { securePublicPages } from '../public-pages';

@@ -4,12 +4,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import { perTenantLinkLimit, type ApiLimits } from '../limits';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
 import { dispatchKey } from '../../db/dispatch-records';
 import { securePublicPages } from '../public-pages';
-import { attachmentLinkPath, openAttachment } from './attachments';
+import { attachmentLinkPath, openAttachment } from '../../app/attachments';
 import { sendFile } from '../downloads';
 
 const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">

@@ -6,7 +6,7 @@ import { metrics } from '../../metrics';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import twilio from 'twilio';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import {
   fromSendGrid, parseSendGridBatch, routeTwilioStatus, sendgridBatchSchema, twilioInboundSchema, twilioStatusSchema, withoutNul, type RoutedEvent, type SendGridEvent,

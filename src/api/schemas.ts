@@ -14,6 +14,7 @@ import { DOCUMENT_KINDS, TOLD_NOTICES } from '../domain/seller-actions';
 const isoDuration = z.string().regex(ISO_DURATION_PATTERN, 'an ISO-8601 duration such as PT30M or P3D');
 
 /** Free text: anything but NUL, which the embedded store (PostgreSQL under FerretDB) cannot keep. */
+// eslint-disable-next-line no-control-regex -- refusing NUL is the point
 const plain = () => z.string().regex(/^[^\u0000]*$/, NUL_MESSAGE);
 /** Text with at least one visible character, at most `max` characters as sent; stored trimmed. */
 const text = (max: number) => plain().max(max).regex(/\S/, 'must not be blank').trim();
@@ -81,6 +82,7 @@ export const createDispatchSchema = z.object({
   }),
   sender: personSchema.extend({ outletId: id.nullish().transform((v) => v ?? null) }),
   attachments: z.array(z.object({
+    // eslint-disable-next-line no-control-regex -- refusing NUL is the point
     filename: z.string().regex(/^[^/\\\x00]{1,120}$/, 'a file name without slashes, up to 120 characters'),
     contentType: z.enum(['application/pdf', 'image/png', 'image/jpeg', 'text/csv', 'application/xml', 'text/plain']),
     contentBase64: z.base64(),
@@ -322,6 +324,7 @@ export const recoverAdminKeySchema = z.object({
  */
 // ASCII classes only (the contract's pattern must mean the same in every regex engine): no control
 // character or space; what else makes a URL unusable is a 422 naming url (endpointUrlProblem).
+// eslint-disable-next-line no-control-regex -- control characters are refused in a URL on purpose
 const endpointUrl = z.string().max(2048).regex(/^https?:\/\/[^\u0000-\u0020\u007f]+$/, 'an http:// or https:// URL (lower-case scheme, no spaces)');
 const endpointEvents = z.array(z.enum(TENANT_EVENT_TYPES as [TenantEventType, ...TenantEventType[]])).min(1, 'at least one event type')
   .max(TENANT_EVENT_TYPES.length * 2).transform((events) => [...new Set(events)]);

@@ -44,7 +44,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
         : error.code === 'FST_ERR_BAD_URL'
           ? new ApiError(400, 'invalid_request', 'the URL is not valid: a percent sign must start a %XX escape of UTF-8')
           : new ApiError(400, 'invalid_request', 'the request could not be routed');
-      return sendError(reply, refusal);
+      void sendError(reply, refusal);
     },
   });
 

@@ -42,6 +42,7 @@ export async function* dispatchRows(db: Db, tenantId: string, q: ExportDispatche
   const find = db.Dispatch.find(logFilter(tenantId, q), projection).lean();
   if (await storeSortsFromIndexes(db)) find.sort({ number: -1 });
   for await (const doc of find.cursor({ batchSize: 500 })) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a record of either version of the dispatch, read loosely
     const d = doc as Record<string, any>;
     // A record of the first version keeps its recipients inside (docs/deploy.md): counted the same way.
     const legacy = !d.format ? (d.recipients ?? []) as Array<{ address: string; status: string; opened?: boolean; plainReason?: string | null }> : null;

@@ -4,7 +4,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Principal } from '../db/api-keys';
 import type { AppDeps } from './deps';
-import { ApiError, notFound, unprocessable } from '../api/errors';
+import { ApiError, unprocessable } from '../api/errors';
 import { actorOf } from '../api/auth';
 import { noticeRecipients } from '../api/dispatch-views';
 import type { ListOrdersQuery, OrderEventBody, OrderTimelineQuery } from '../api/schemas';

@@ -25,6 +25,9 @@ export function updateRefusal(err: unknown): UpdateRefusal | undefined {
   };
 }
 
+/** Whether the workflow does not exist, or runs a version without the query asked (Temporal answers "not found" either way). */
+export const workflowNotFound = (err: unknown): boolean => err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError;
+
 /**
  * Whether the workflow takes nothing more: it does not exist (never started, another tenant's id),
  * or it has closed (the server answers an Update to a closed run as "not found", or, when it closed
@@ -53,7 +56,7 @@ export function refusalError(refusal: UpdateRefusal): ApiError {
  * (refusalError); any other error is returned as it was, for the caller to throw on.
  */
 export function mapWorkflowError(err: unknown, subject: string): unknown {
-  if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return notFound(subject);
+  if (workflowNotFound(err)) return notFound(subject);
   const refusal = updateRefusal(err);
   return refusal ? refusalError(refusal) : err;
 }

@@ -20,7 +20,7 @@ import { readDays } from '../db/rollups';
 import { exceptionsPerDay, heldOrders, openExceptions } from '../db/order-reports';
 import { EXCEPTION_AGES, HOLD_AGES, HARD_BOUNCE_WARNING, OTHER_DOMAINS, summarize } from '../domain/dashboard';
 import { addDays, dayOf, daysBetween, daysFrom, startOfDay, endOfDay } from '../domain/days';
-import { EXCEPTION_TYPES, ORDER_STATES } from '../domain/order';
+import { EXCEPTION_TYPES } from '../domain/order';
 import { exceptionLabel, reasonWords } from '../domain/order-words';
 import { orderPagePath } from './paths';
 import { barShares, columnsChart, EXCEPTION_COLORS, RESULT_COLORS } from './charts';

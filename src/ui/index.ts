@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../api/deps';
 import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
-import { markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
+import { markSentSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../app/dispatches';
 import { sendAttachment } from '../api/downloads';
 import { updatePreferences, updateSettings } from '../app/settings';
@@ -253,6 +253,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const w = WORDS[locale];
     const { recipientsCursor, status } = parse(recipientPageForm, request.query);
     // Fields beyond those every view has (number, subject, copy …) are read loosely: a dispatch of the first version not yet recorded has none.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
     const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE, status: status || undefined }) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
     const recipients = d.recipients.map((r) => ({

@@ -4,8 +4,7 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { NoticeRecordRequest } from '../activities/dispatch';
-import type { DispatchInput, DispatchPolicy, Locale, Person } from '../domain/dispatch';
-import type { Channel } from '../providers/types';
+import type { DispatchInput, DispatchPolicy, Person } from '../domain/dispatch';
 import { startDetachedDispatch } from './dispatch';
 import { noticeRecipient, startDetachedDispatch as startDetachedDispatchV1 } from './legacy/dispatch-v1';
 

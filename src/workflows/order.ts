@@ -4,9 +4,7 @@
 // Its state is an OrderSummary, bounded whatever the number of events: the timeline and resolved
 // exceptions are appended to MongoDB as they happen, and each projection write carries only what
 // changed since the last one (docs/architecture.md, "Where order state lives").
-import {
-  allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { OrderChanges } from '../activities/orders';
 import { RECORDED_NOTICES_PATCH, startNotice } from './notices';

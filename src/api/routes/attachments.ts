@@ -2,15 +2,12 @@
 // another way): to an operator who may read the log (the API and the dispatch page), and to whoever
 // holds the document's signed link (/d/<token>), each attachment by its own signed link that expires
 // with it, so the document's token is never what a file's address carries.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
 import type { ApiDeps } from '../deps';
-import type { Db } from '../../db/models';
 import { apiErrors, authenticated, requireRole } from '../auth';
-import { notFound } from '../errors';
 import { sendAttachment } from '../downloads';
-import { signLink, type LinkClaims } from '../../links';
 
 /** The API's download of an attachment (its public one, behind a document link, is with the document: documents.ts). */
 export async function attachmentRoutes(scope: FastifyInstance, deps: ApiDeps) {

@@ -3,7 +3,6 @@
 // order workflow makes it single-use and re-checks a corrected address.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from '../deps';
 import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
@@ -12,6 +11,8 @@ import { confirmAddressUpdate, orderStateQuery, orderWorkflowId, type Address } 
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import { perTenantLinkLimit, type ApiLimits } from '../limits';
 import { securePublicPages } from '../public-pages';
+import { updateRefusal, workflowNotFound } from '../../app/workflow-errors';
+import { CONFIRMATION_EXPIRED, CONFIRMATION_USED } from '../../workflows/failure-types';
 
 const T = {
   fr: {
@@ -97,7 +98,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
       if (view.state !== 'on_hold' || c?.nonce !== o.nonce) return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(w.notWaiting)}</p>`);
       return page(reply, 200, o.lang!, form(w, o.orderId!, view.address));
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return failure(reply, 'forged', o.lang);
+      if (workflowNotFound(err)) return failure(reply, 'forged', o.lang);
       throw err;
     }
   });
@@ -124,7 +125,7 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
       if (sent.action !== 'correct') return page(reply, 400, o.lang!, `<h1>${esc(w.title)}</h1><p class="error">${esc(w.invalid)}</p>`);
       // The correction form again, as sent, naming the fields to fix.
       const view = await o.handle!.query(orderStateQuery).catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return undefined;
+        if (workflowNotFound(err)) return undefined;
         throw err;
       });
       if (!view) return failure(reply, 'forged', o.lang);
@@ -141,12 +142,12 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
       const view = await o.handle!.executeUpdate(confirmAddressUpdate, { args: [{ nonce: o.nonce!, via: 'link', corrected }] });
       return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(view.state === 'on_hold' ? w.held : w.done)}</p>`);
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        const message = err.cause?.message ?? '';
-        const text = /already used/.test(message) ? w.used : /expired/.test(message) ? w.expired : w.notWaiting;
-        return page(reply, /expired/.test(message) ? 410 : 409, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(text)}</p>`);
+      const refusal = updateRefusal(err);
+      if (refusal) {
+        const text = refusal.type === CONFIRMATION_USED ? w.used : refusal.type === CONFIRMATION_EXPIRED ? w.expired : w.notWaiting;
+        return page(reply, refusal.type === CONFIRMATION_EXPIRED ? 410 : 409, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(text)}</p>`);
       }
-      if (err instanceof WorkflowNotFoundError) return failure(reply, 'forged', o.lang);
+      if (workflowNotFound(err)) return failure(reply, 'forged', o.lang);
       throw err;
     }
   });

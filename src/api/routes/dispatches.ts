@@ -3,36 +3,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodRequestTypes } from '../openapi';
 import { z } from 'zod';
-import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ApiDeps } from '../deps';
-import type { Db } from '../../db/models';
-import type { Principal } from '../../db/api-keys';
 import { apiErrors, authenticated, browserRedirect, browsersToPage, requireRole } from '../auth';
 import type { ApiLimits } from '../limits';
-import { ApiError, notFound, unprocessable } from '../errors';
-import { actorOf } from '../auth';
-import { personName } from '../../ui/session';
-import { dayOf, isCalendarDay, startOfDay } from '../../domain/days';
-import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema, type ListDispatchesQuery } from '../schemas';
-import { dispatch, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from '../../workflows/dispatch';
-import { dispatchStateQueryV1, resendRecipientUpdateV1 } from '../../workflows/legacy/dispatch-v1';
+import { ApiError, unprocessable } from '../errors';
+import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema } from '../schemas';
+import { dispatch } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
-import { FAILED_RESULTS, RECIPIENT_STATUSES } from '../../domain/dispatch-status';
-import { listNewest } from '../../db/dispatch-log';
+import { RECIPIENT_STATUSES } from '../../domain/dispatch-status';
 import { isoDurationToMs } from '../../domain/durations';
-import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
+import { carriesSecrets } from '../../domain/secrets';
 import { sealedCopy } from '../../sealed';
 import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
 import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
 import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '../../db/dispatch-records';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../../app/dispatches';
-import { DEFAULT_RECIPIENTS_PAGE, dispatchView, firstVersionStateView, logFilter, logRow, MAX_RECIPIENTS_PAGE, recipientByIdentifier, type RecipientPage } from '../dispatch-views';
+import { DEFAULT_RECIPIENTS_PAGE, MAX_RECIPIENTS_PAGE } from '../dispatch-views';
 
 export { dispatchWorkflowId };
 
-/** A moment a little ahead of this clock is taken as now (the caller's clock may run ahead). */
-const CLOCK_SKEW_MS = 60_000;
 
 const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
 const recipientPageQuery = z.object({

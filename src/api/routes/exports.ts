@@ -6,25 +6,14 @@
 // Cells are written by csv-stringify with `escape_formulas`: a value starting with = + - @, a tab
 // or a carriage return (or their full-width forms) gets a leading apostrophe, so a spreadsheet
 // shows it as text and never runs it as a formula (CSV injection, docs/security.md).
-import { pipeline, Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { stringify } from 'csv-stringify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
-import type { Db } from '../../db/models';
 import type { ZodRequestTypes } from '../openapi';
 import { exportDispatchesQuery, exportOrdersQuery } from '../schemas';
 import { sendCsv } from '../downloads';
 import { DISPATCH_COLUMNS, dispatchRows, ORDER_COLUMNS, orderCsvRows, tenantWords } from '../../app/exports';
 import { apiErrors, authenticated, requireRole } from '../auth';
-import { listDispatchesQuery, listOrdersQuery } from '../schemas';
-import { logFilter } from '../dispatch-views';
-import { orderRows, type OrderExportFilters } from '../../db/order-reports';
-import { shownCounts } from '../../db/dispatch-records';
-import { statusSummaryOfCounts, type DispatchResult } from '../../domain/dispatch-status';
-import { EXCEPTION_TYPES, type OrderState } from '../../domain/order';
-import { exceptionLabel, reasonWords } from '../../domain/order-words';
-import { WORDS, type Locale } from '../../ui/words';
 
 /** How a CSV answer is documented in the contract. */
 const csvFile = (description: string) => ({ description, content: { 'text/csv': { schema: z.string().describe('RFC 4180 CSV, UTF-8 with a byte-order mark, a header row first') } } });

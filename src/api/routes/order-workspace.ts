@@ -1,26 +1,16 @@
 // The orders workspace (issue 18): the list of orders with their open exceptions (`GET /v1/orders`),
 // the seller's actions on one order (`POST /v1/orders/:id/actions`, an Update of its workflow,
 // audited), and the label or invoice the seller uploads and anyone who may read the order
-// downloads (`/v1/orders/:id/documents`). The operator pages (src/ui) call the same functions.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import multipart, { type MultipartFile } from '@fastify/multipart';
+// downloads (`/v1/orders/:id/documents`). The operator pages (src/ui) call the same use cases (src/app/orders.ts).
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
-import type { Principal } from '../../db/api-keys';
-import { sendFile } from '../downloads';
 import type { ApiDeps } from '../deps';
-import { actorOf, apiErrors, authenticated, requireRole } from '../auth';
-import { ApiError, notFound, unprocessable } from '../errors';
-import { listOrdersQuery, sellerActionSchema, uploadDocumentSchema, type ListOrdersQuery, type SellerActionBody } from '../schemas';
+import { apiErrors, authenticated, requireRole } from '../auth';
+import { listOrdersQuery, sellerActionSchema, uploadDocumentSchema, type SellerActionBody } from '../schemas';
 import { listOrdersPage, sellerAction, uploadDocument } from '../../app/orders';
 import { acceptUploads, uploadedFile } from '../uploads';
 import { sendDocument } from '../downloads';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { sellerActionUpdate } from '../../workflows/order-contract';
-import { countOpen, listOrders, type ListRow } from '../../db/order-list';
-import { deleteDocument, openDocument, storeDocument } from '../../db/order-documents';
-import { checkDocument, documentFilename, MAX_DOCUMENT_BYTES } from '../../domain/documents';
-import type { DocumentKind, SellerAction } from '../../domain/seller-actions';
 
 const tags = ['orders'];
 const orderParams = z.object({ id: z.string().min(1).describe('the orderId given on creation') });

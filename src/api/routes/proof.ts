@@ -1,15 +1,14 @@
 // GET /v1/dispatches/:id/proof.json and …/proof.pdf — the proof of sending of one dispatch
 // (src/proof/pack.ts), for whoever may read the log (L4). The operator page of a dispatch links
 // the same two files (/ui/dispatches/:id/proof.pdf, …/proof.json).
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import type { ZodRequestTypes } from '../openapi';
 import { apiErrors, authenticated, requireRole } from '../auth';
 import { sendProofJson, sendProofPdf } from '../downloads';
 import { readProof } from '../../app/proof';
-import { PROOF_FORMAT, proofPack, type ProofPack } from '../../proof/pack';
-import { proofPdf } from '../../proof/pdf';
+import { PROOF_FORMAT } from '../../proof/pack';
 
 const params = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
 const time = z.object({ utc: z.string(), local: z.string().describe('ISO 8601 with the offset of the tenant\'s zone then') });

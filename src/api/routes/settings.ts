@@ -6,9 +6,6 @@ import type { ApiDeps } from '../deps';
 import { apiErrors, authenticated, requireRole } from '../auth';
 import { settingsSchema } from '../schemas';
 import { readSettings, updateSettings } from '../../app/settings';
-import { refusePolicyProblems } from '../errors';
-import type { Db } from '../../db/models';
-import type { Principal } from '../../db/api-keys';
 
 const settingsView = z.object({ tenantId: z.string(), name: z.string() }).loose();
 

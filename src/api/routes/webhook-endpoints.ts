@@ -11,17 +11,7 @@ import {
   createEndpoint, deleteEndpoint, deliveryDetail, deliveryView, endpointView, findEndpoint, listDeliveries, listEndpoints, readDelivery, replayDelivery,
   rotateSecret, updateEndpoint, viewEndpoint, withSecret,
 } from '../../app/webhook-endpoints';
-import { ApiError, notFound, unprocessable } from '../errors';
-import {
-  createWebhookEndpointSchema, listWebhookDeliveriesQuery, rotateSecretSchema, updateWebhookEndpointSchema,
-  type CreateWebhookEndpointBody, type ListWebhookDeliveriesQuery, type UpdateWebhookEndpointBody,
-} from '../schemas';
-import type { Db, WebhookDeliveryDoc } from '../../db/models';
-import type { Principal } from '../../db/api-keys';
-import { endpointUrlProblem } from '../../domain/endpoint-url';
-import { isoDurationToMs } from '../../domain/durations';
-import { newEndpointId, newEndpointSecret, replayDeliveryId, sealEndpointSecret } from '../../outbound/signing';
-import { startDelivery } from '../../outbound/deliveries';
+import { createWebhookEndpointSchema, listWebhookDeliveriesQuery, rotateSecretSchema, updateWebhookEndpointSchema } from '../schemas';
 
 const endpointParams = z.object({ id: z.string().min(1).max(100).describe('the endpoint id (we_…)') });
 const deliveryParams = z.object({ id: z.string().min(1).max(100).describe('the delivery id (wd_…)') });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { metrics } from '../../metrics';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import twilio from 'twilio';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { workflowNotFound } from '../../app/workflow-errors';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import {
@@ -89,7 +89,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
         await temporal.workflow.getHandle(workflowId).signal(providerEventsSignal, events);
         outcomes.set(workflowId, 'signalled');
       } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        if (!workflowNotFound(err)) throw err;
         outcomes.set(workflowId, 'unknown_target');
       }
     }));

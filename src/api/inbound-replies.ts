@@ -4,7 +4,7 @@
 // order workflows themselves — and the code it carries (src/domain/replies.ts decides).
 import type { ApiDeps } from './deps';
 import { chooseConfirmation, readReply, replyText, type PendingConfirmation } from '../domain/replies';
-import type { Locale } from '../domain/reasons';
+import type { Locale } from '../domain/locale';
 import { confirmAddressUpdate, orderStateQuery } from '../workflows/order';
 import { orderWorkflowId } from '../workflows/order-contract';
 import { updateRefusal, workflowNotFound } from '../app/workflow-errors';

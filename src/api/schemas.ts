@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
+import { E164_EXAMPLE, E164_PATTERN } from '../domain/phone';
 import { ROLES } from '../db/api-keys';
 import { TENANT_EVENT_TYPES, type TenantEventType } from '../domain/tenant-events';
 import { EXCEPTION_TYPES, ORDER_STATES, STUCK_CAUSES } from '../domain/order';
@@ -52,7 +53,7 @@ export function deeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-const phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +33612345678');
+const phone = z.string().regex(E164_PATTERN, E164_EXAMPLE);
 
 export const personSchema = z.object({
   name: text(200),

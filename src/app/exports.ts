@@ -9,7 +9,8 @@ import { shownCounts } from '../db/dispatch-records';
 import { statusSummaryOfCounts, type DispatchResult } from '../domain/dispatch-status';
 import { type OrderState } from '../domain/order';
 import { exceptionLabel, reasonWords } from '../domain/order-words';
-import { WORDS, type Locale } from '../ui/words';
+import { WORDS } from '../ui/words';
+import type { Locale } from '../domain/locale';
 
 /** A time in UTC (ISO 8601) and as the tenant reads it ("2026-12-06 14:32:05" in its zone). */
 const utc = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : '');

@@ -29,7 +29,8 @@ import { logForm, logQuery } from './log-filters';
 import { listForm } from './orders';
 import { checkDays } from './dates';
 import { render, type PageContext } from './render';
-import { fill, WORDS, type Locale } from './words';
+import { fill, WORDS } from './words';
+import type { Locale } from '../domain/locale';
 
 export interface DashboardTools {
   /** Signed in (with one of the roles, when given). */

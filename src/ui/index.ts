@@ -24,7 +24,8 @@ import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../d
 import { dispatchPagePath, orderPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
-import { fill, WORDS, type Locale } from './words';
+import { fill, WORDS } from './words';
+import type { Locale } from '../domain/locale';
 import { webhookPages } from './webhooks';
 import { orderPages } from './orders';
 import { dashboardPages } from './dashboard';

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { FastifyReply } from 'fastify';
-import type { Locale, Words } from './words';
+import type { Words } from './words';
+import type { Locale } from '../domain/locale';
 
 const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);

@@ -11,8 +11,9 @@ import { ApiError, unprocessable } from '../errors';
 import { createDispatchSchema, DATA_LIMITS, duplicateRecipient, listDispatchesQuery, markSentSchema, resendSchema, resendViaSchema } from '../schemas';
 import { dispatch } from '../../workflows/dispatch';
 import type { DispatchInput, Person } from '../../domain/dispatch';
+import type { Locale } from '../../domain/locale';
 import { RECIPIENT_STATUSES } from '../../domain/dispatch-status';
-import { isoDurationToMs } from '../../domain/durations';
+import { policyMs } from '../../domain/durations';
 import { carriesSecrets } from '../../domain/secrets';
 import { sealedCopy } from '../../sealed';
 import { TemplateError } from '../../templates';
@@ -80,7 +81,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         escalateTo = [...escalateTo, { name: pm.name, email: pm.email, phone: pm.phone ?? null, smsOptIn: pm.smsOptIn, whatsappOptIn: pm.whatsappOptIn }];
       }
     }
-    const locale = body.locale ?? (tenant.locale as 'fr' | 'en');
+    const locale = body.locale ?? (tenant.locale as Locale);
     // Rendering now turns an unknown template or a missing variable into a 400, before anything starts.
     const templateData = { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone };
     if (carriesSecrets(body.template) && !deps.linkSecret) {
@@ -136,13 +137,11 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     });
     if (recorded.outcome === 'legacy') return firstVersion();
     if (recorded.outcome === 'existing') await refuseIfDifferent(recorded.request);
+    const { unknownAfterMs, listenForMs } = policyMs(tenant.policies);
     const input: DispatchInput = {
       tenantId, dispatchId: body.dispatchId, kind: 'document', channel: 'email', provider: body.provider ?? 'sendgrid', template: body.template,
       locale, timeZone: tenant.timeZone, document: body.document, sender: body.sender, escalateTo, recipientCount: body.recipients.length,
-      policy: {
-        unknownAfterMs: isoDurationToMs(tenant.policies?.unknownAfter ?? 'PT30M'),
-        listenForMs: isoDurationToMs(tenant.policies?.listenFor ?? 'P3D'),
-      },
+      policy: { unknownAfterMs, listenForMs },
       // Notices link to the operator page (sign-in leads back to it), not to this JSON API.
       dispatchUrl: pageUrl(deps.publicBaseUrl, dispatchPagePath(body.dispatchId)),
       parentWorkflowId: null,

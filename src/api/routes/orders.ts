@@ -12,7 +12,8 @@ import { ApiError } from '../errors';
 import { createOrderSchema, opsActionSchema, orderEventSchema, orderTimelineQuery, preferencesSchema } from '../schemas';
 import { order } from '../../workflows/order';
 import { orderWorkflowId, type OrderInput } from '../../workflows/order-contract';
-import { isoDurationToMs } from '../../domain/durations';
+import { policyMs } from '../../domain/durations';
+import type { Locale } from '../../domain/locale';
 import { effectivePreferences } from '../../domain/preferences';
 import { orderPagePath, pageUrl } from '../../ui/paths';
 import { nextOrderNumber } from '../../db/order-list';
@@ -44,17 +45,13 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
     const tenant = await db.Tenant.findById(tenantId).lean();
     if (!tenant) throw new ApiError(403, 'forbidden', 'this key belongs to no tenant');
     const seller = tenant.seller ?? { name: tenant.name, email: tenant.emailFrom?.email ?? 'seller@relais.localhost', phone: null, smsOptIn: false, whatsappOptIn: false };
-    const p = tenant.policies ?? {};
+    const { stuckAfterMs, confirmationLinkTtlMs, readyToShipWithinMs, unknownAfterMs, listenForMs } = policyMs(tenant.policies);
     const input: OrderInput = {
       tenantId, orderId: body.orderId,
       order: { items: body.items, customer: body.customer, payment: body.payment, salesChannel: body.salesChannel, carrier: body.carrier },
-      locale: tenant.locale as 'fr' | 'en', timeZone: tenant.timeZone, tenantName: tenant.name,
+      locale: tenant.locale as Locale, timeZone: tenant.timeZone, tenantName: tenant.name,
       seller: { name: seller.name, email: seller.email, phone: seller.phone ?? null, smsOptIn: seller.smsOptIn ?? false, whatsappOptIn: seller.whatsappOptIn ?? false },
-      policy: {
-        stuckAfterMs: isoDurationToMs(p.stuckAfter ?? 'P2D'), linkTtlMs: isoDurationToMs(p.confirmationLinkTtl ?? 'P2D'),
-        readyToShipWithinMs: isoDurationToMs(p.readyToShipWithin ?? 'P1D'),
-        unknownAfterMs: isoDurationToMs(p.unknownAfter ?? 'PT30M'), listenForMs: isoDurationToMs(p.listenFor ?? 'P3D'),
-      },
+      policy: { stuckAfterMs, linkTtlMs: confirmationLinkTtlMs, readyToShipWithinMs, unknownAfterMs, listenForMs },
       // Seller alerts link to the operator page (sign-in leads back to it), not to this JSON API.
       orderUrl: pageUrl(deps.publicBaseUrl, orderPagePath(body.orderId)),
       // Its place in the orders list, oldest first (a retried creation only leaves a gap).

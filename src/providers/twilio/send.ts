@@ -10,14 +10,14 @@
 // The SDK's own 429 retries are off (`autoRetry: false`): Temporal does the waiting.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import twilio from 'twilio';
-import { E164_PATTERN } from '../domain/phone';
+import { E164_PATTERN } from '../../domain/phone';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { ApplicationFailure } from '@temporalio/common';
-import type { MessageSender, MessageSendResult, OutboundMessage } from './types';
+import type { MessageSender, MessageSendResult, OutboundMessage } from '../types';
 import {
   FAILURE_TYPES, header, invalidRequest, isNetworkError, msFromRetryAfter, notConfigured, ProviderUnavailable, rateLimited, refused,
-} from './failures';
+} from '../failures';
 
 type RequestOptions<T> = RequestClientType.RequestOptions<T>;
 

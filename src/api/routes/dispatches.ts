@@ -23,9 +23,6 @@ import { discardRecord, dispatchKey, dispatchWorkflowId, recordDispatch } from '
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../../app/dispatches';
 import { DEFAULT_RECIPIENTS_PAGE, MAX_RECIPIENTS_PAGE } from '../dispatch-views';
 
-export { dispatchWorkflowId };
-
-
 const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
 const recipientPageQuery = z.object({
   recipientsCursor: z.coerce.number().int().min(0).default(0).describe('position of the first recipient to return (nextRecipientsCursor of the previous page)'),

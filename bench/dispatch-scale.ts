@@ -14,15 +14,14 @@ export class ActivityTimes {
   recording = false;
   private times = new Map<string, number[]>();
   interceptor = (): { inbound: ActivityInboundCallsInterceptor } => {
-    const self = this;
     return {
       inbound: {
-        async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) {
+        execute: async (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) => {
           const started = process.hrtime.bigint();
           try { return await next(input); } finally {
-            if (self.recording) {
+            if (this.recording) {
               const type = Context.current().info.activityType;
-              self.times.set(type, [...(self.times.get(type) ?? []), Number(process.hrtime.bigint() - started) / 1e6]);
+              this.times.set(type, [...(this.times.get(type) ?? []), Number(process.hrtime.bigint() - started) / 1e6]);
             }
           }
         },

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { connectDb, type Db } from '../src/db/models';
 import { logPageOf } from '../src/db/dispatch-log';
-import { listDispatches } from '../src/api/routes/dispatches';
+import { listDispatches } from '../src/app/dispatches';
 import { startFerretStore, type StoreKind } from '../test/support/servers';
 import { dispatchWorkflowId } from '../src/workflows/dispatch/contract';
 import { orderWorkflowId } from '../src/workflows/order/contract';

@@ -6,7 +6,7 @@
 // into another record does not open. Never returned by a route or a page, never logged.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { carriesSecrets, withheldData } from './domain/secrets';
-import type { Locale } from './domain/reasons';
+import type { Locale } from './domain/locale';
 
 const VERSION = 'v1';
 const INFO = 'relais sealed message v1';

@@ -4,8 +4,7 @@ import Handlebars from 'handlebars';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const LOCALES = ['fr', 'en'] as const;
-export type Locale = (typeof LOCALES)[number];
+import type { Locale } from './domain/locale';
 export type MessageChannel = 'sms' | 'whatsapp';
 
 export interface RenderedEmail { subject: string; html: string; text: string }

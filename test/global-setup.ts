@@ -10,7 +10,6 @@ import { buildWorkflowBundle } from '../src/worker';
 import { withSlowStartRetry } from './support/server-start';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __relaisTest: { env: TestWorkflowEnvironment; ferret?: ChildProcess; postgres?: PostgresServer; dir: string } | undefined;
 }
 

@@ -4,7 +4,8 @@
 import Handlebars from 'handlebars';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_TEMPLATE_DIR, LOCALES, TemplateError, Templates, type Locale } from '../src/templates';
+import { DEFAULT_TEMPLATE_DIR, TemplateError, Templates } from '../src/templates';
+import { LOCALES, type Locale } from '../src/domain/locale';
 import { CUSTOMER_NEXT_STEP, EXCEPTION_LABELS, REASON_WORDS } from '../src/domain/order-words';
 import { DATE_TEST_ZONE, expectDatesInWords } from './support/template-dates';
 

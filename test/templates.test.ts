@@ -3,7 +3,8 @@
 import Handlebars from 'handlebars';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_TEMPLATE_DIR, LOCALES, TemplateError, Templates, type Locale } from '../src/templates';
+import { DEFAULT_TEMPLATE_DIR, TemplateError, Templates } from '../src/templates';
+import { LOCALES, type Locale } from '../src/domain/locale';
 import { nextStep, plainReason, type ReasonCode } from '../src/domain/reasons';
 import { DATE_TEST_ZONE, expectDatesInWords } from './support/template-dates';
 

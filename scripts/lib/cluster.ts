@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { PG_PASSWORD, PG_USER, ROOT, freePort, runTool, startPostgres, stopProcess, waitForPort } from './processes';
+import { PG_PASSWORD, PG_USER, ROOT, runTool, startPostgres, stopProcess, waitForPort } from './processes';
 
 export interface ClusterPaths { temporalServer: string; temporalSqlTool: string; temporalSchema: string; postgresBin: string }
 

@@ -8,6 +8,10 @@ import { verifyApiKey, type Principal, type Role } from '../db/api-keys';
 import { ApiError } from './errors';
 import { errors } from './openapi';
 
+declare module 'fastify' {
+  interface FastifyRequest { principal?: Principal }
+}
+
 /**
  * Whether a principal holds one of the roles. A tenant's `admin` key has every role within its
  * tenant, never `platform` (creating tenants is outside any one tenant: found by the API fuzzer).

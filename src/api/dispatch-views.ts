@@ -8,7 +8,8 @@ import { historyEntry, rawReason, readRecipients, readRecipientsWithHistory } fr
 import { readCopy, type CopyState } from '../db/dispatch-copy';
 import { FAILED_RESULTS, isFailure, type RecipientStatus } from '../domain/dispatch-status';
 import type { ListDispatchesQuery } from './schemas';
-import { plainReason, type Locale, type ReasonCode } from '../domain/reasons';
+import { plainReason, type ReasonCode } from '../domain/reasons';
+import type { Locale } from '../domain/locale';
 import { carriesSecrets, withheldCopy } from '../domain/secrets';
 
 /** A recipient page: at most this many (the API's default is smaller). */

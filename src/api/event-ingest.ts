@@ -4,7 +4,8 @@
 // at most MAX_EVENTS_PER_SIGNAL per signal. The API answers 2xx only once every signal is
 // accepted: an event stored whose signal failed is stored again on the provider's retry (a
 // duplicate) and signalled again; applying an event twice changes nothing in the workflow.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { workflowNotFound } from '../app/workflow-errors';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/models';
 import { isDuplicateKey } from '../db/dispatch-records';
@@ -94,7 +95,7 @@ export async function ingestEvents(db: Db, temporal: Client, items: Array<{ rout
       }
       outcomes.set(workflowId, 'signalled');
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      if (!workflowNotFound(err)) throw err;
       outcomes.set(workflowId, 'unknown_target');
     }
   }));

@@ -2,11 +2,11 @@
 // matched to the conversation it answers: the phone it comes from, the number it was sent to
 // (the one the question went out from), the confirmations still waiting for it — asked of the
 // order workflows themselves — and the code it carries (src/domain/replies.ts decides).
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ApiDeps } from './server';
+import type { ApiDeps } from './deps';
 import { chooseConfirmation, readReply, replyText, type PendingConfirmation } from '../domain/replies';
-import type { Locale } from '../domain/reasons';
+import type { Locale } from '../domain/locale';
 import { confirmAddressUpdate, orderStateQuery, orderWorkflowId } from '../workflows/order/contract';
+import { updateRefusal, workflowNotFound } from '../app/workflow-errors';
 
 const bare = (number: string | undefined) => (number ?? '').replace(/^whatsapp:/i, '').trim();
 
@@ -50,8 +50,9 @@ export async function answerReply(
     });
     return { outcome: `confirmed order ${c.orderId} of tenant ${c.tenantId}`, answer: replyText({ kind: 'confirmed', confirmation: c }, reply) };
   } catch (err) {
-    if (!(err instanceof WorkflowUpdateFailedError) && !(err instanceof WorkflowNotFoundError)) throw err;
-    const why = err instanceof WorkflowUpdateFailedError ? err.cause?.message : 'no such order';
+    const refusal = updateRefusal(err);
+    if (!refusal && !workflowNotFound(err)) throw err;
+    const why = refusal ? refusal.message : 'no such order';
     return { outcome: `not applied to order ${c.orderId} of tenant ${c.tenantId}: ${why}`, answer: replyText({ kind: 'refused', confirmation: c }, reply) };
   }
 }
@@ -62,7 +63,7 @@ async function stillWaiting(deps: Pick<ApiDeps, 'temporal'>, tenantId: string, o
     const view = await deps.temporal.workflow.getHandle(orderWorkflowId(tenantId, orderId)).query(orderStateQuery);
     return view.state === 'on_hold' && view.confirmation?.nonce === nonce && !view.confirmation.used && Date.parse(view.confirmation.expiresAt) > Date.now();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
+    if (workflowNotFound(err)) return false;
     throw err;
   }
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
+import { E164_EXAMPLE, E164_PATTERN } from '../domain/phone';
 import { ROLES } from '../db/api-keys';
 import { TENANT_EVENT_TYPES, type TenantEventType } from '../domain/tenant-events';
 import { EXCEPTION_TYPES, ORDER_STATES, STUCK_CAUSES } from '../domain/order';
@@ -14,6 +15,7 @@ import { DOCUMENT_KINDS, TOLD_NOTICES } from '../domain/seller-actions';
 const isoDuration = z.string().regex(ISO_DURATION_PATTERN, 'an ISO-8601 duration such as PT30M or P3D');
 
 /** Free text: anything but NUL, which the embedded store (PostgreSQL under FerretDB) cannot keep. */
+// eslint-disable-next-line no-control-regex -- refusing NUL is the point
 const plain = () => z.string().regex(/^[^\u0000]*$/, NUL_MESSAGE);
 /** Text with at least one visible character, at most `max` characters as sent; stored trimmed. */
 const text = (max: number) => plain().max(max).regex(/\S/, 'must not be blank').trim();
@@ -51,7 +53,7 @@ export function deeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-const phone = z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number such as +33612345678');
+const phone = z.string().regex(E164_PATTERN, E164_EXAMPLE);
 
 export const personSchema = z.object({
   name: text(200),
@@ -81,6 +83,7 @@ export const createDispatchSchema = z.object({
   }),
   sender: personSchema.extend({ outletId: id.nullish().transform((v) => v ?? null) }),
   attachments: z.array(z.object({
+    // eslint-disable-next-line no-control-regex -- refusing NUL is the point
     filename: z.string().regex(/^[^/\\\x00]{1,120}$/, 'a file name without slashes, up to 120 characters'),
     contentType: z.enum(['application/pdf', 'image/png', 'image/jpeg', 'text/csv', 'application/xml', 'text/plain']),
     contentBase64: z.base64(),
@@ -264,6 +267,7 @@ export const sellerActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('record_stuck_cause'), cause: z.enum(STUCK_CAUSES), note: note() }),
   z.object({ type: z.literal('resolve'), exception: z.enum(EXCEPTION_TYPES), note: text(500) }),
 ]);
+export type OrderEventBody = z.infer<typeof orderEventSchema>;
 export type SellerActionBody = z.infer<typeof sellerActionSchema>;
 
 /**
@@ -321,6 +325,7 @@ export const recoverAdminKeySchema = z.object({
  */
 // ASCII classes only (the contract's pattern must mean the same in every regex engine): no control
 // character or space; what else makes a URL unusable is a 422 naming url (endpointUrlProblem).
+// eslint-disable-next-line no-control-regex -- control characters are refused in a URL on purpose
 const endpointUrl = z.string().max(2048).regex(/^https?:\/\/[^\u0000-\u0020\u007f]+$/, 'an http:// or https:// URL (lower-case scheme, no spaces)');
 const endpointEvents = z.array(z.enum(TENANT_EVENT_TYPES as [TenantEventType, ...TenantEventType[]])).min(1, 'at least one event type')
   .max(TENANT_EVENT_TYPES.length * 2).transform((events) => [...new Set(events)]);
@@ -355,3 +360,19 @@ export const listWebhookDeliveriesQuery = z.object({
 export type CreateWebhookEndpointBody = z.infer<typeof createWebhookEndpointSchema>;
 export type UpdateWebhookEndpointBody = z.infer<typeof updateWebhookEndpointSchema>;
 export type ListWebhookDeliveriesQuery = z.infer<typeof listWebhookDeliveriesQuery>;
+
+// CSV exports (issue 21): the log's and the orders workspace's filters, without paging.
+export const exportDispatchesQuery = listDispatchesQuery.omit({ cursor: true, limit: true });
+export type ExportDispatchesQuery = z.infer<typeof exportDispatchesQuery>;
+/** The orders workspace's filters (GET /v1/orders), every order by default. */
+export const exportOrdersQuery = listOrdersQuery.pick({ state: true, stuck: true, held: true, from: true, to: true }).extend({
+  exception: z.enum(['all', 'open', ...EXCEPTION_TYPES]).default('all')
+    .describe('`all` (default): every order; `open`: one row per open exception; an exception type: one row per open exception of that type'),
+});
+
+/** A page of an order's timeline (GET /v1/orders/:id, the order page). */
+export const orderTimelineQuery = z.object({
+  historyCursor: z.coerce.number().int().min(1).optional().describe('the `historyCursor` of the previous answer: the page of events before it'),
+  historyLimit: z.coerce.number().int().min(1).max(200).default(50).describe('events per page of the timeline'),
+});
+export type OrderTimelineQuery = z.infer<typeof orderTimelineQuery>;

@@ -4,11 +4,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
-import type { Client } from '@temporalio/client';
-import type { Logger } from 'pino';
-import type { Db } from '../db/models';
-import type { Principal } from '../db/api-keys';
-import type { Templates } from '../templates';
 import { ApiError, sendError, unavailable, unavailableDependency } from './errors';
 import { dispatchRoutes } from './routes/dispatches';
 import { webhookRoutes } from './routes/webhooks';
@@ -26,33 +21,8 @@ import { attachmentRoutes } from './routes/attachments';
 import { uiRoutes } from '../ui';
 import { registerOpenApi, zodValidatorCompiler } from './openapi';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits';
+import type { ApiDeps } from './deps';
 
-export interface ApiDeps {
-  db: Db;
-  temporal: Client;
-  templates: Templates;
-  taskQueue: string;
-  publicBaseUrl: string;
-  sendgridWebhookPublicKey?: string;
-  twilioAuthToken?: string;
-  /** HMAC key of signed links (LINK_SECRET). */
-  linkSecret?: string;
-  /** During a rotation: the values being replaced, still accepted when verifying (never used to sign). */
-  previous?: { linkSecret?: string; twilioAuthToken?: string; sendgridWebhookPublicKey?: string };
-  logger?: Logger | boolean;
-  /** Body sizes and rate limits; DEFAULT_LIMITS where absent (main.ts passes the configured ones). */
-  limits?: Partial<ApiLimits>;
-  /** Fastify's trustProxy (TRUST_PROXY): which X-Forwarded-For hops to believe for the client address. */
-  trustProxy?: boolean | string;
-  /** Serve the contract (/openapi.json) and its reference page (/docs); default true (API_DOCS). */
-  docs?: boolean;
-  /** Outbound webhooks: WEBHOOK_ALLOW_PRIVATE_NETWORKS (endpoints on loopback and private addresses). */
-  webhooks?: { allowPrivateNetworks: boolean };
-}
-
-declare module 'fastify' {
-  interface FastifyRequest { principal?: Principal }
-}
 
 export function buildServer(deps: ApiDeps): FastifyInstance {
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -74,7 +44,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
         : error.code === 'FST_ERR_BAD_URL'
           ? new ApiError(400, 'invalid_request', 'the URL is not valid: a percent sign must start a %XX escape of UTF-8')
           : new ApiError(400, 'invalid_request', 'the request could not be routed');
-      return sendError(reply, refusal);
+      void sendError(reply, refusal);
     },
   });
 
@@ -156,7 +126,3 @@ function operationRoutes(scope: FastifyInstance, deps: ApiDeps) {
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
 }
-
-// Access and route documentation helpers live in ./auth (routes import them from there, outside
-// this module's import graph); re-exported for the routes that still import them from here.
-export { allows, authenticated, apiErrors, browsersToPage, browserRedirect, requireRole } from './auth';

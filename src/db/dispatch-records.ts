@@ -2,6 +2,7 @@
 // parent workflow's activities for a notice. Everything is keyed by `_id` and written so that a
 // retry (the API dying half-way, an activity retried) completes the same record and adds nothing.
 import type { Db } from './models';
+import type { Locale } from '../domain/locale';
 import type { MessageContent } from '../sealed';
 import { differingFields, type Fingerprint } from '../api/fingerprint';
 import { nextNumber } from './models';
@@ -30,7 +31,7 @@ export interface NewDispatch {
   channel: 'email' | 'sms' | 'whatsapp';
   provider: 'sendgrid' | 'smtp' | 'twilio';
   template: string;
-  locale: 'fr' | 'en';
+  locale: Locale;
   document: { type: string; number: string } | null;
   sender: { name: string; email: string; outletId: string | null };
   requestedBy: string;

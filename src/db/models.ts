@@ -263,6 +263,7 @@ const historyEntryFields = {
   reasonCode: { type: String, default: null },
   providerMessageId: { type: String, default: null },
 } as const;
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- built only for mongoose to infer HistoryEntry from (InferSchemaType takes a Schema)
 const historyEntrySchema = new Schema(historyEntryFields, { _id: false });
 
 /** One recipient: its current status, attempt and reason (its history is in `dispatch_event_batches`). */

@@ -78,6 +78,7 @@ function orderFilter(f: OrderExportFilters): Record<string, unknown> {
   return filter;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a record of either version (the first keeps these fields in `view`), read loosely
 function orderRow(o: Record<string, any>, exception: OrderRow['exception']): OrderRow {
   return {
     orderId: o.orderId, state: o.state, createdAt: o.createdAt ?? null, updatedAt: o.updatedAt ?? null, customer: o.customer ?? null,

@@ -13,7 +13,8 @@ import {
 } from './dispatch-status';
 import type { ReasonCode } from './reasons';
 
-export type Locale = 'fr' | 'en';
+import type { Locale } from './locale';
+export type { Locale };
 
 export interface Person {
   name: string;

@@ -53,6 +53,7 @@ const EXTENSIONS: Record<DocumentType, string> = { 'application/pdf': 'pdf', 'im
  */
 export function documentFilename(given: string | null | undefined, kind: string, type: DocumentType): string {
   const base = (given ?? '').split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex -- control characters are removed from a file name on purpose
   const clean = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(-120);
   return clean && clean !== '.' && clean !== '..' ? clean : `${kind}.${EXTENSIONS[type]}`;
 }

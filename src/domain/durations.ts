@@ -1,4 +1,5 @@
 // Tenant policy durations are ISO-8601 (PT30M, P3D); Temporal timers take milliseconds.
+import type { Locale } from './locale';
 
 /** Days, hours, minutes, seconds (PT30M, P3D, P1DT12H); the API's schemas carry it as their pattern. */
 export const ISO_DURATION_PATTERN = /^P(?!$)(?:([0-9]+)D)?(?:T(?=[0-9])(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?$/;
@@ -16,7 +17,7 @@ export function isoDurationToMs(value: string): number {
 }
 
 /** "30 minutes", "3 jours" …: a duration in words for messages. */
-export function durationInWords(ms: number, locale: 'fr' | 'en'): string {
+export function durationInWords(ms: number, locale: Locale): string {
   const units: Array<[number, string, string, string, string]> = [
     [86_400_000, 'day', 'days', 'jour', 'jours'],
     [3_600_000, 'hour', 'hours', 'heure', 'heures'],
@@ -38,6 +39,15 @@ export type Policies = Record<PolicyName, string>;
 
 /** What a tenant gets for a policy it never set. */
 export const DEFAULT_POLICIES: Policies = { unknownAfter: 'PT30M', listenFor: 'P3D', stuckAfter: 'P2D', confirmationLinkTtl: 'P2D', readyToShipWithin: 'P1D' };
+
+/** A tenant's policies in milliseconds, each it never set at its default (as a workflow's input takes them). */
+export function policyMs(set: Partial<Record<PolicyName, string | null | undefined>> | null | undefined): Record<`${PolicyName}Ms`, number> {
+  const value = (name: PolicyName) => isoDurationToMs(set?.[name] ?? DEFAULT_POLICIES[name]);
+  return {
+    unknownAfterMs: value('unknownAfter'), listenForMs: value('listenFor'), stuckAfterMs: value('stuckAfter'),
+    confirmationLinkTtlMs: value('confirmationLinkTtl'), readyToShipWithinMs: value('readyToShipWithin'),
+  };
+}
 
 /**
  * The shortest each policy may be (issue 14, finding 11), and why: below it a rule fires on

@@ -227,12 +227,12 @@ export class OrderRun {
   }
 
   /** O3: why this confirmation is refused, or nothing. */
-  confirmationRefusal(nonce: string, now: number): string | undefined {
+  confirmationRefusal(nonce: string, now: number): { reason: 'used' | 'expired' | 'not_waiting'; message: string } | undefined {
     const c = this.s.confirmation;
-    if (c && c.nonce === nonce && c.used) return 'this confirmation link was already used';
-    if (c && c.nonce === nonce && now >= Date.parse(c.expiresAt)) return 'this confirmation link has expired';
-    if (this.s.state !== 'on_hold' || !c) return 'this order is not waiting for an address confirmation';
-    if (c.nonce !== nonce) return 'this confirmation link is not the current one';
+    if (c && c.nonce === nonce && c.used) return { reason: 'used', message: 'this confirmation link was already used' };
+    if (c && c.nonce === nonce && now >= Date.parse(c.expiresAt)) return { reason: 'expired', message: 'this confirmation link has expired' };
+    if (this.s.state !== 'on_hold' || !c) return { reason: 'not_waiting', message: 'this order is not waiting for an address confirmation' };
+    if (c.nonce !== nonce) return { reason: 'not_waiting', message: 'this confirmation link is not the current one' };
     return undefined;
   }
 

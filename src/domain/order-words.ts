@@ -2,7 +2,8 @@
 import type { ExceptionType, StuckCause } from './order';
 
 type Words = { fr: string; en: string };
-export type Locale = 'fr' | 'en';
+import type { Locale } from './locale';
+export type { Locale };
 
 export const EXCEPTION_LABELS: Record<ExceptionType, Words> = {
   unfulfillable: { fr: 'Commande non expédiable', en: 'Order unfulfillable' },

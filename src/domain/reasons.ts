@@ -138,7 +138,8 @@ export function reasonCode(event: Pick<ProviderEvent, 'type' | 'reason' | 'respo
   return 'unclassified';
 }
 
-export type Locale = 'fr' | 'en';
+import type { Locale } from './locale';
+export type { Locale };
 
 export const plainReason = (code: ReasonCode, locale: Locale): string => WORDS[code].reason[locale];
 export const nextStep = (code: ReasonCode, locale: Locale): string => WORDS[code].next[locale];

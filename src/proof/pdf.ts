@@ -3,7 +3,7 @@
 // names in any Latin, Greek or Cyrillic script print as they are). Every time is printed in UTC
 // and in the tenant's zone; hashes and ids in a monospaced font, each on one line.
 import PDFDocument from 'pdfkit';
-import type { Locale } from '../domain/reasons';
+import type { Locale } from '../domain/locale';
 import { documentLabel } from '../domain/dispatch';
 import type { ProofEvent, ProofPack, ProofTime } from './pack';
 

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { E164_EXAMPLE, E164_PATTERN } from '../domain/phone';
 import { phoneFate, refusedAtApi, type PhoneStep } from './fates';
 import type { Faults } from './faults';
 import type { MessageStore, SandboxEvent, SandboxMessage } from './store';
@@ -14,7 +15,6 @@ export const MAX_BODY = 1600;
 /** The sender the sandbox uses when a message goes through a messaging service, and the default inbound `To`. */
 export const SANDBOX_NUMBER = '+15005550006';
 
-const E164 = /^\+[1-9]\d{6,14}$/;
 const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
 const SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 
@@ -123,7 +123,7 @@ function validateCreate(form: Form): { code: number; message: string } | undefin
   if (!form.Body && !form.ContentSid && !form.MediaUrl) return { code: 21602, message: 'Message body is required.' };
   if ((form.Body ?? '').length > MAX_BODY) return { code: 21617, message: `The concatenated message body exceeds the ${MAX_BODY} character limit.` };
   const number = to.replace(/^whatsapp:/i, '');
-  if (!E164.test(number) || refusedAtApi(number)) return { code: 21211, message: `The 'To' number ${to} is not a valid phone number.` };
+  if (!E164_PATTERN.test(number) || refusedAtApi(number)) return { code: 21211, message: `The 'To' number ${to} is not a valid phone number.` };
   if (form.From && /^whatsapp:/i.test(form.From) !== /^whatsapp:/i.test(to)) {
     return { code: 21910, message: 'Invalid From and To pair. From and To should be of the same channel' };
   }
@@ -253,7 +253,7 @@ function statusChanged(ctx: TwilioContext, message: SandboxMessage, step: PhoneS
 
 export const inboundSchema = z.object({
   channel: z.enum(['sms', 'whatsapp']),
-  from: z.string().regex(E164, 'an E.164 number, e.g. +33612345678'),
+  from: z.string().regex(E164_PATTERN, E164_EXAMPLE),
   to: z.string().min(1).optional(),
   body: z.string().max(MAX_BODY).optional(),
   buttonPayload: z.string().min(1).optional(),

@@ -1,6 +1,6 @@
 // What the dashboard says (issue 21), in French and English; statuses, results and exception
 // names come from words.ts and src/domain (the same words as the log and the order pages).
-import type { Locale } from './words';
+import type { Locale } from '../domain/locale';
 import type { ExceptionAge, HoldAge } from '../domain/dashboard';
 
 const en = {

@@ -8,17 +8,19 @@
 // dispatch's proof of sending (the same files as the API's).
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { z } from 'zod';
-import type { ApiDeps } from '../api/server';
+import type { ApiDeps } from '../api/deps';
 import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
-import { DISPATCH_COLUMNS, dispatchRows, exportOrdersQuery, ORDER_COLUMNS, orderCsvRows, sendCsv } from '../api/routes/exports';
-import { readProof, sendProofJson, sendProofPdf } from '../api/routes/proof';
+import { DISPATCH_COLUMNS, dispatchRows, ORDER_COLUMNS, orderCsvRows } from '../app/exports';
+import { exportOrdersQuery } from '../api/schemas';
+import { sendCsv, sendProofJson, sendProofPdf } from '../api/downloads';
+import { readProof } from '../app/proof';
 import type { Role } from '../db/api-keys';
 import { readDays } from '../db/rollups';
 import { exceptionsPerDay, heldOrders, openExceptions } from '../db/order-reports';
 import { EXCEPTION_AGES, HOLD_AGES, HARD_BOUNCE_WARNING, OTHER_DOMAINS, summarize } from '../domain/dashboard';
 import { addDays, dayOf, daysBetween, daysFrom, startOfDay, endOfDay } from '../domain/days';
-import { EXCEPTION_TYPES, ORDER_STATES } from '../domain/order';
+import { EXCEPTION_TYPES } from '../domain/order';
 import { exceptionLabel, reasonWords } from '../domain/order-words';
 import { orderPagePath } from './paths';
 import { barShares, columnsChart, EXCEPTION_COLORS, RESULT_COLORS } from './charts';
@@ -27,7 +29,8 @@ import { logForm, logQuery } from './log-filters';
 import { listForm } from './orders';
 import { checkDays } from './dates';
 import { render, type PageContext } from './render';
-import { fill, WORDS, type Locale } from './words';
+import { fill, WORDS } from './words';
+import type { Locale } from '../domain/locale';
 
 export interface DashboardTools {
   /** Signed in (with one of the roles, when given). */

@@ -7,14 +7,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import { z } from 'zod';
-import type { ApiDeps } from '../api/server';
+import type { ApiDeps } from '../api/deps';
 import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
-import { markSentSchema, opsActionSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
-import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../api/routes/dispatches';
-import { sendAttachment } from '../api/routes/attachments';
-import { updatePreferences } from '../api/routes/orders';
-import { updateSettings } from '../api/routes/settings';
+import { markSentSchema, preferencesSchema, resendSchema, resendViaSchema, settingsSchema } from '../api/schemas';
+import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../app/dispatches';
+import { sendAttachment } from '../api/downloads';
+import { updatePreferences, updateSettings } from '../app/settings';
 import type { Principal, Role } from '../db/api-keys';
 import { DISPATCH_RESULTS, FAILED_RESULTS, isFinal, isFailure, RECIPIENT_STATUSES, statusSummaryOfCounts, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { plainReason, type ReasonCode } from '../domain/reasons';
@@ -25,7 +24,8 @@ import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../d
 import { dispatchPagePath, orderPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
-import { fill, WORDS, type Locale } from './words';
+import { fill, WORDS } from './words';
+import type { Locale } from '../domain/locale';
 import { webhookPages } from './webhooks';
 import { orderPages } from './orders';
 import { dashboardPages } from './dashboard';
@@ -254,6 +254,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const w = WORDS[locale];
     const { recipientsCursor, status } = parse(recipientPageForm, request.query);
     // Fields beyond those every view has (number, subject, copy …) are read loosely: a dispatch of the first version not yet recorded has none.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
     const d = await readDispatch(deps, principal.tenantId!, request.params.id, { from: recipientsCursor, limit: RECIPIENTS_PER_PAGE, status: status || undefined }) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
     const reason = (code: string | null | undefined, stored: string | null | undefined) => (code ? plainReason(code as ReasonCode, locale) : stored ?? null);
     const recipients = d.recipients.map((r) => ({

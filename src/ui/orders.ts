@@ -6,12 +6,14 @@
 // The same functions, roles and zod schemas as /v1/orders; every form carries its CSRF token.
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import { z } from 'zod';
-import type { ApiDeps } from '../api/server';
+import type { ApiDeps } from '../api/deps';
 import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
 import { listOrdersQuery, opsActionSchema, sellerActionSchema, uploadDocumentSchema } from '../api/schemas';
-import { opsAction, orderTimelineQuery, readOrder } from '../api/routes/orders';
-import { acceptUploads, listOrdersPage, sellerAction, sendDocument, uploadDocument } from '../api/routes/order-workspace';
+import { listOrdersPage, opsAction, readOrder, sellerAction, uploadDocument } from '../app/orders';
+import { orderTimelineQuery } from '../api/schemas';
+import { acceptUploads, uploadedFile } from '../api/uploads';
+import { sendDocument } from '../api/downloads';
 import type { Role } from '../db/api-keys';
 import { isFailure, type RecipientStatus } from '../domain/dispatch-status';
 import { EXCEPTION_TYPES, ORDER_STATES, STUCK_CAUSES, type ExceptionType, type OrderState } from '../domain/order';
@@ -212,7 +214,8 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
     uploads.post<{ Params: { id: string } }>('/orders/:id/documents', { onRequest: need(roles.ops), preHandler: checkCsrf }, async (request, reply) => {
       const f = form(request);
       try {
-        await uploadDocument(deps, request.ui!.principal, request.params.id, request, parse(uploadDocumentSchema, { kind: text(f.kind), file: text(f.file), note: blankToNull(f.note) }));
+        const body = parse(uploadDocumentSchema, { kind: text(f.kind), file: text(f.file), note: blankToNull(f.note) });
+        await uploadDocument(deps, request.ui!.principal, request.params.id, uploadedFile(request, body), body);
       } catch (err) {
         if (err instanceof ApiError && [400, 409, 413, 422].includes(err.status)) return orderPage(request, reply, { status: err.status, message: err.message });
         throw err;

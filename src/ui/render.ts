@@ -1,10 +1,13 @@
-// Server-rendered operator pages: Handlebars views under ./views (escaped by default: data is
-// never markup), one layout, a few helpers. The words come from ./words.ts.
+// Every HTML page Relais serves — the operator pages, the customer pages (/c, /d) and the
+// sandbox's inbox — is a Handlebars view under ./views, escaped by default (data is never markup):
+// one escaping path. Two layouts (_layout: operator pages; _public: customer pages), a few
+// helpers. The operator pages' words come from ./words.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { FastifyReply } from 'fastify';
-import type { Locale, Words } from './words';
+import type { Words } from './words';
+import type { Locale } from '../domain/locale';
 
 const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -49,14 +52,20 @@ export interface PageContext {
 /** Content-Security-Policy: scripts only from /ui/assets; the copy of an email renders in a sandboxed iframe. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export function render(reply: FastifyReply, view: string, context: PageContext, status = 200) {
+/** A view filled in: the HTML of a page, or of a part of one. */
+export function renderView(view: string, context: object): string {
   const template = views.get(view);
   if (!template) throw new Error(`no view ${view}`);
+  return template(context);
+}
+
+export function render(reply: FastifyReply, view: string, context: PageContext, status = 200) {
+  const html = renderView(view, context);
   return reply.status(status).type('text/html; charset=utf-8')
     .header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
     .header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY')
     .header('content-security-policy', CSP)
-    .send(template(context));
+    .send(html);
 }
 
 export const assets = {

@@ -44,6 +44,7 @@ export async function sessionPrincipal(db: Db, token: string | undefined): Promi
 
 /** A name as given at sign-in: printable, single spaces, at most 80 characters; none when blank. */
 export function personName(given: string | null | undefined): string | null {
+  // eslint-disable-next-line no-control-regex -- control characters are removed from a name on purpose
   const name = (given ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
   return name || null;
 }

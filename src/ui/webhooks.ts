@@ -2,13 +2,13 @@
 // change, rotate the secret, delete; the deliveries with every attempt, and replay. The same
 // functions as /v1/webhook-endpoints and /v1/webhook-deliveries, with the same role (admin) and
 // zod schemas; a secret is shown once, on the page that answers its creation or rotation.
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import type { ApiDeps } from '../api/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify';
+import type { ApiDeps } from '../api/deps';
 import { ApiError, parse } from '../api/errors';
 import { createWebhookEndpointSchema, listWebhookDeliveriesQuery, rotateSecretSchema, updateWebhookEndpointSchema } from '../api/schemas';
 import {
   createEndpoint, deleteEndpoint, listDeliveries, listEndpoints, readDelivery, replayDelivery, rotateSecret, updateEndpoint,
-} from '../api/routes/webhook-endpoints';
+} from '../app/webhook-endpoints';
 import { TENANT_EVENT_TYPES } from '../domain/tenant-events';
 import { FINISHED_DELIVERY, type DeliveryStatus } from '../outbound/deliveries';
 import { render, type PageContext } from './render';
@@ -20,7 +20,7 @@ export const deliveryPagePath = (id: string) => `${WEBHOOKS_PAGE}/deliveries/${e
 type Problem = { status: number; message: string };
 export interface PageTools {
   /** Signed in as an admin (the page's role). */
-  admin: preHandlerHookHandler;
+  admin: preHandlerAsyncHookHandler;
   checkCsrf: preHandlerHookHandler;
   context(request: FastifyRequest, reply: FastifyReply, title: string, extra?: Record<string, unknown>): PageContext;
   act(run: () => Promise<unknown>, onRefused: (p: Problem) => Promise<unknown>, reply: FastifyReply, back: string): Promise<unknown>;

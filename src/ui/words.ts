@@ -3,7 +3,7 @@
 import type { DispatchResult, ShownStatus } from '../domain/dispatch-status';
 import type { OrderState } from '../domain/order';
 
-export type Locale = 'fr' | 'en';
+import type { Locale } from '../domain/locale';
 
 const en = {
   appName: 'Relais', skip: 'Skip to content', signIn: 'Sign in', signOut: 'Sign out',

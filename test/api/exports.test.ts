@@ -7,7 +7,7 @@ import { createApiKey } from '../../src/db/api-keys';
 import { connectDb } from '../../src/db/models';
 import { buildServer } from '../../src/api/server';
 import { Templates } from '../../src/templates';
-import { DISPATCH_COLUMNS, ORDER_COLUMNS } from '../../src/api/routes/exports';
+import { DISPATCH_COLUMNS, ORDER_COLUMNS } from '../../src/app/exports';
 import { seedDispatches } from '../support/bulk';
 import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
 

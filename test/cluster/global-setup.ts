@@ -10,7 +10,6 @@ import baseSetup from '../global-setup';
 import baseTeardown from '../global-teardown';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __relaisCluster: { cluster: Cluster; dir: string } | undefined;
 }
 

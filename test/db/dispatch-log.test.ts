@@ -7,7 +7,7 @@ import { connectDb, type Db } from '../../src/db/models';
 import { recordDispatch, type NewDispatch } from '../../src/db/dispatch-records';
 import { backfillLogPages, LOG_PAGE_SIZE } from '../../src/db/dispatch-log';
 import { createDispatchActivities } from '../../src/activities/dispatch';
-import { listDispatches } from '../../src/api/routes/dispatches';
+import { listDispatches } from '../../src/app/dispatches';
 import type { ActivityDeps } from '../../src/activities/deps';
 import type { DispatchResult } from '../../src/domain/dispatch-status';
 

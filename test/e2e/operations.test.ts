@@ -31,7 +31,7 @@ beforeAll(async () => {
       stream.on('end', () => {
         markReceiving();
         // The reply waits until the test lets it go: the send activity is in flight meanwhile.
-        new Promise<void>((r) => { releaseSmtp = r; }).then(() => cb(null, '250 2.0.0 queued as SLOW1'));
+        void new Promise<void>((r) => { releaseSmtp = r; }).then(() => cb(null, '250 2.0.0 queued as SLOW1'));
       });
     },
   });

@@ -174,8 +174,12 @@ describe('issue 17 item 3: the attachments to download (Sinao, "Télécharger", 
     const page = await fetch(link);
     const html = await page.text();
     expect(html).toContain('PO-files-1');
-    const hrefs = [...html.matchAll(/<a href="(\/d\/[^"]+)" download>([^<]+)<\/a>/g)].map((m) => ({ href: m[1].replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))), label: m[2] }));
-    expect(hrefs.map((h) => h.label)).toEqual(['Facture &#34;F-2026-17&#34; été.pdf', 'lines.csv']);
+    // What the browser reads of the escaped HTML: entities decoded (the name's quotes are escaped in the page).
+    const text = (escaped: string) => escaped.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(quot|amp|lt|gt));/gi, (_, dec, hex, name) => (dec || hex
+      ? String.fromCharCode(dec ? Number(dec) : parseInt(hex, 16)) : ({ quot: '"', amp: '&', lt: '<', gt: '>' } as Record<string, string>)[name.toLowerCase()]));
+    const hrefs = [...html.matchAll(/<a href="(\/d\/[^"]+)" download>([^<]+)<\/a>/g)].map((m) => ({ href: text(m[1]), label: m[2] }));
+    expect(hrefs.map((h) => h.label)).toEqual(['Facture &quot;F-2026-17&quot; été.pdf', 'lines.csv']);
+    expect(hrefs.map((h) => text(h.label))).toEqual(['Facture "F-2026-17" été.pdf', 'lines.csv']);
     for (const h of hrefs) expect(h.href).not.toContain(documentToken);
 
     const first = await download(`${stack.apiUrl}${hrefs[0].href}`);

@@ -1,10 +1,10 @@
 // Rule N3: a SendGrid event is believed only when its signature holds. Relais checks it with
-// node:crypto (src/providers/sendgrid-signature.ts); the official @sendgrid/eventwebhook is the
+// node:crypto (src/providers/sendgrid/signature.ts); the official @sendgrid/eventwebhook is the
 // reference here: for every case both give the same answer.
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import { generateSendGridKeyPair } from '../../src/sandbox';
-import { sendgridPublicKey, verifySendGridSignature } from '../../src/providers/sendgrid-signature';
+import { sendgridPublicKey, verifySendGridSignature } from '../../src/providers/sendgrid/signature';
 import { parseWithoutNul } from '../../src/providers/webhook-events';
 
 const current = generateSendGridKeyPair();

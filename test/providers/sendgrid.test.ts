@@ -4,7 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSendGridSender, mapSendGridError } from '../../src/providers/sendgrid';
+import { createSendGridSender, mapSendGridError } from '../../src/providers/sendgrid/send';
 import type { OutboundEmail } from '../../src/providers/types';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
 import { failure } from '../support/failure';

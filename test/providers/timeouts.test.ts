@@ -7,8 +7,8 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type Server as TcpServer, type Socket, type AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { ApplicationFailure } from '@temporalio/common';
-import { createSendGridSender } from '../../src/providers/sendgrid';
-import { createTwilioSender } from '../../src/providers/twilio';
+import { createSendGridSender } from '../../src/providers/sendgrid/send';
+import { createTwilioSender } from '../../src/providers/twilio/send';
 import { createSmtpSender } from '../../src/providers/smtp';
 import type { OutboundEmail } from '../../src/providers/types';
 import { failure } from '../support/failure';

@@ -3,7 +3,7 @@
 // Twilio's refusals, rate limits and outages shaped for Temporal's activity retries.
 import { ApplicationFailure } from '@temporalio/common';
 import twilio from 'twilio';
-import { createTwilioSender, mapTwilioError } from '../../src/providers/twilio';
+import { createTwilioSender, mapTwilioError } from '../../src/providers/twilio/send';
 import type { OutboundMessage } from '../../src/providers/types';
 import { generateSendGridKeyPair, startSandbox, type Sandbox } from '../../src/sandbox';
 import { failure } from '../support/failure';

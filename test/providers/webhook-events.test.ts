@@ -1,6 +1,6 @@
 // SendGrid Event Webhook batches, event by event (issue 14, finding 5; rules D2, N3): a bad event
 // is reported with why and never sinks its batch; an event without sg_event_id gets a stable id.
-import { derivedEventId, fromSendGrid, parseSendGridBatch } from '../../src/providers/webhook-events';
+import { derivedEventId, fromSendGrid, parseSendGridBatch } from '../../src/providers/sendgrid/webhook';
 
 // Shapes of SendGrid's Event Webhook reference samples (per-event examples, "Unique Arguments").
 const processed = { email: 'example@test.com', timestamp: 1513299569, 'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>', event: 'processed', category: 'cat facts', sg_event_id: 'sg_event_id', sg_message_id: 'sg_message_id' };

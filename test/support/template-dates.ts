@@ -1,6 +1,7 @@
 // Dates in messages (rule N2, issue 16 item 9): every date a template shows is in the tenant's
 // time zone and in words, never as a program writes it.
-import type { Locale, Templates } from '../../src/templates';
+import type { Templates } from '../../src/templates';
+import type { Locale } from '../../src/domain/locale';
 
 /** A date or time as a program writes it (2026-03-01, T09:30, 09:30:00, a Z after a time): never in a message. */
 export const RAW_DATE = /\d{4}-\d{2}-\d{2}|T\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|\d{2}:\d{2}Z/;

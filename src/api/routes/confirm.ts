@@ -3,8 +3,7 @@
 // order workflow makes it single-use and re-checks a corrected address.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
 import { confirmFormSchema } from '../schemas';
@@ -12,6 +11,10 @@ import { confirmAddressUpdate, orderStateQuery, orderWorkflowId, type Address } 
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import { perTenantLinkLimit, type ApiLimits } from '../limits';
 import { securePublicPages } from '../public-pages';
+import { renderView } from '../../ui/render';
+import type { Locale } from '../../domain/locale';
+import { updateRefusal, workflowNotFound } from '../../app/workflow-errors';
+import { CONFIRMATION_EXPIRED, CONFIRMATION_USED } from '../../workflows/failure-types';
 
 const T = {
   fr: {
@@ -29,32 +32,20 @@ const T = {
     invalid: 'This link is not valid. Check that you copied all of it.', notWaiting: 'This order is no longer waiting for an address confirmation.', fix: 'Please correct:',
   },
 };
-type Words = (typeof T)['en'];
 
-const esc = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const AUTOCOMPLETE: Record<keyof Address, string> = { line1: 'address-line1', line2: 'address-line2', postalCode: 'postal-code', city: 'address-level2', country: 'country' };
 
-function page(reply: FastifyReply, status: number, lang: 'fr' | 'en', body: string) {
+/** The page (views/confirm.hbs): a message alone, or the address with its forms (and the fields to fix). */
+function page(reply: FastifyReply, status: number, lang: Locale, content: { message: string; error?: boolean } | { orderId: string; address: Address; errors?: string[] }) {
+  const w = T[lang];
+  const form = 'address' in content && {
+    intro: w.intro(content.orderId), address: content.address, errors: content.errors ?? [],
+    fields: (['line1', 'line2', 'postalCode', 'city', 'country'] as const).map((name) => ({
+      name, label: w[name], value: content.address[name] ?? '', required: name !== 'line2', autocomplete: AUTOCOMPLETE[name],
+    })),
+  };
   // Headers: securePublicPages (no framing, no sniffing, no caching, no referrer).
-  return reply.status(status).type('text/html; charset=utf-8')
-    .send(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(T[lang].title)}</title><style>
-body{font-family:system-ui,sans-serif;max-width:32rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1a1a1a}
-label{display:block;margin-top:.75rem;font-weight:600}input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}
-button{margin-top:1rem;width:100%;padding:.8rem;font-size:1rem;border:0;border-radius:4px;background:#1d4ed8;color:#fff}
-button.secondary{background:#fff;color:#1d4ed8;border:2px solid #1d4ed8}address{font-style:normal;background:#f4f4f5;padding:.75rem;border-radius:4px}
-.error{color:#b91c1c}</style></head><body><main>${body}</main></body></html>`);
-}
-
-function form(w: Words, orderId: string, address: Address, errors: string[] = []) {
-  const field = (name: keyof Address, label: string, required = true) =>
-    `<label for="${name}">${esc(label)}</label><input id="${name}" name="${name}" value="${esc(address[name] ?? '')}"${required ? ' required' : ''} autocomplete="${name === 'postalCode' ? 'postal-code' : name === 'country' ? 'country' : name === 'city' ? 'address-level2' : name === 'line1' ? 'address-line1' : 'address-line2'}">`;
-  return `<h1>${esc(w.title)}</h1><p>${esc(w.intro(orderId))}</p>
-<address>${esc(address.line1)}<br>${address.line2 ? `${esc(address.line2)}<br>` : ''}${esc(address.postalCode)} ${esc(address.city)}<br>${esc(address.country)}</address>
-<form method="post"><input type="hidden" name="action" value="confirm"><button type="submit">${esc(w.confirm)}</button></form>
-<h2>${esc(w.correct)}</h2>${errors.length ? `<p class="error" role="alert">${esc(w.fix)} ${errors.map(esc).join(', ')}</p>` : ''}
-<form method="post"><input type="hidden" name="action" value="correct">
-${field('line1', w.line1)}${field('line2', w.line2, false)}${field('postalCode', w.postalCode)}${field('city', w.city)}${field('country', w.country)}
-<button type="submit" class="secondary">${esc(w.correct)}</button></form>`;
+  return reply.status(status).type('text/html; charset=utf-8').send(renderView('confirm', { lang, w, ...(form || content) }));
 }
 
 const tokenParams = z.object({ token: z.string().min(1).describe('the signed, expiring link token sent to the customer') });
@@ -73,12 +64,12 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
     if (!check.ok) return { check } as const;
     const [orderId, nonce] = check.claims.target.split(':');
     const tenant = await deps.db.Tenant.findById(check.claims.tenantId, { locale: 1 }).lean();
-    const lang = (tenant?.locale ?? 'en') as 'fr' | 'en';
+    const lang = (tenant?.locale ?? 'en') as Locale;
     return { check, orderId, nonce, lang, handle: deps.temporal.workflow.getHandle(orderWorkflowId(check.claims.tenantId, orderId)) } as const;
   }
 
-  const failure = (reply: FastifyReply, reason: 'malformed' | 'forged' | 'expired', lang: 'fr' | 'en' = 'en') =>
-    page(reply, reason === 'expired' ? 410 : 404, lang, `<h1>${esc(T[lang].title)}</h1><p>${esc(reason === 'expired' ? T[lang].expired : T[lang].invalid)}</p>`);
+  const failure = (reply: FastifyReply, reason: 'malformed' | 'forged' | 'expired', lang: Locale = 'en') =>
+    page(reply, reason === 'expired' ? 410 : 404, lang, { message: reason === 'expired' ? T[lang].expired : T[lang].invalid });
 
   app.get('/c/:token', {
     config, onRequest,
@@ -93,11 +84,11 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
     try {
       const view = await o.handle!.query(orderStateQuery);
       const c = view.confirmation;
-      if (c && c.nonce === o.nonce && c.used) return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(w.used)}</p>`);
-      if (view.state !== 'on_hold' || c?.nonce !== o.nonce) return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(w.notWaiting)}</p>`);
-      return page(reply, 200, o.lang!, form(w, o.orderId!, view.address));
+      if (c && c.nonce === o.nonce && c.used) return page(reply, 200, o.lang!, { message: w.used });
+      if (view.state !== 'on_hold' || c?.nonce !== o.nonce) return page(reply, 200, o.lang!, { message: w.notWaiting });
+      return page(reply, 200, o.lang!, { orderId: o.orderId!, address: view.address });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return failure(reply, 'forged', o.lang);
+      if (workflowNotFound(err)) return failure(reply, 'forged', o.lang);
       throw err;
     }
   });
@@ -121,16 +112,16 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
     const posted = confirmFormSchema.safeParse(request.body ?? {});
     if (!posted.success) {
       const sent = (request.body ?? {}) as Record<string, unknown>;
-      if (sent.action !== 'correct') return page(reply, 400, o.lang!, `<h1>${esc(w.title)}</h1><p class="error">${esc(w.invalid)}</p>`);
+      if (sent.action !== 'correct') return page(reply, 400, o.lang!, { message: w.invalid, error: true });
       // The correction form again, as sent, naming the fields to fix.
       const view = await o.handle!.query(orderStateQuery).catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return undefined;
+        if (workflowNotFound(err)) return undefined;
         throw err;
       });
       if (!view) return failure(reply, 'forged', o.lang);
       const labels = [...new Set(posted.error.issues.map((i) => w[String(i.path[0]) as 'line1'] ?? String(i.path[0])))];
       const asSent = Object.fromEntries(Object.entries(sent).filter(([k, v]) => k in view.address && typeof v === 'string'));
-      return page(reply, 400, o.lang!, form(w, o.orderId!, { ...view.address, ...asSent } as Address, labels));
+      return page(reply, 400, o.lang!, { orderId: o.orderId!, address: { ...view.address, ...asSent } as Address, errors: labels });
     }
     let corrected: Address | null = null;
     if (posted.data.action === 'correct') {
@@ -139,14 +130,14 @@ export async function confirmRoutes(scope: FastifyInstance, deps: ApiDeps, limit
     }
     try {
       const view = await o.handle!.executeUpdate(confirmAddressUpdate, { args: [{ nonce: o.nonce!, via: 'link', corrected }] });
-      return page(reply, 200, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(view.state === 'on_hold' ? w.held : w.done)}</p>`);
+      return page(reply, 200, o.lang!, { message: view.state === 'on_hold' ? w.held : w.done });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        const message = err.cause?.message ?? '';
-        const text = /already used/.test(message) ? w.used : /expired/.test(message) ? w.expired : w.notWaiting;
-        return page(reply, /expired/.test(message) ? 410 : 409, o.lang!, `<h1>${esc(w.title)}</h1><p>${esc(text)}</p>`);
+      const refusal = updateRefusal(err);
+      if (refusal) {
+        const text = refusal.type === CONFIRMATION_USED ? w.used : refusal.type === CONFIRMATION_EXPIRED ? w.expired : w.notWaiting;
+        return page(reply, refusal.type === CONFIRMATION_EXPIRED ? 410 : 409, o.lang!, { message: text });
       }
-      if (err instanceof WorkflowNotFoundError) return failure(reply, 'forged', o.lang);
+      if (workflowNotFound(err)) return failure(reply, 'forged', o.lang);
       throw err;
     }
   });

@@ -4,27 +4,25 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { errors, htmlPage, type ZodRequestTypes } from '../openapi';
 import { perTenantLinkLimit, type ApiLimits } from '../limits';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 import { linkSecrets } from '../../links';
 import { checkLink } from '../link-check';
 import { dispatchKey } from '../../db/dispatch-records';
 import { securePublicPages } from '../public-pages';
-import { attachmentLinkPath, openAttachment } from './attachments';
+import { attachmentLinkPath, openAttachment } from '../../app/attachments';
 import { sendFile } from '../downloads';
-
-const PAGE = (lang: string, title: string, body: string) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}</style>
-</head><body>${body}</body></html>`;
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { renderView } from '../../ui/render';
 
 const html = 'text/html; charset=utf-8';
 
+/** A page of its own (views/link-page.hbs): a link refused, or nothing behind it. */
+const linkPage = (reply: FastifyReply, status: number, title: string, heading: string, text?: string) =>
+  reply.status(status).type(html).send(renderView('link-page', { title, heading, text }));
+
 /** A link refused: expired (410: ask for a new one) or not valid (404: forged, cut, of another kind). */
-const refuseLink = (reply: FastifyReply, expired: boolean) => reply.status(expired ? 410 : 404).type(html).send(PAGE('en', 'Link', expired
-  ? '<h1>This link has expired</h1><p>Ask the sender for a new one. — Ce lien a expiré : demandez-en un nouveau à l\'expéditeur.</p>'
-  : '<h1>This link is not valid</h1><p>Check that you copied it whole. — Ce lien n\'est pas valide.</p>'));
+const refuseLink = (reply: FastifyReply, expired: boolean) => (expired
+  ? linkPage(reply, 410, 'Link', 'This link has expired', 'Ask the sender for a new one. — Ce lien a expiré : demandez-en un nouveau à l\'expéditeur.')
+  : linkPage(reply, 404, 'Link', 'This link is not valid', 'Check that you copied it whole. — Ce lien n\'est pas valide.'));
 
 export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limits: ApiLimits) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
@@ -51,15 +49,16 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
       deps.db.Dispatch.findById(dispatchKey(tenantId, target), { attachments: 1, locale: 1 }).lean(),
     ]);
     const doc = content ?? await deps.db.LegacyDispatch.findOne({ tenantId, dispatchId: target }, { html: 1 }).lean(); // the first version's record
-    if (!doc?.html) return reply.status(404).type(html).send(PAGE('en', 'Document', '<h1>Document not found</h1>'));
+    if (!doc?.html) return linkPage(reply, 404, 'Document', 'Document not found');
     // The stored copy is our own rendered (escaped) template; a CSP keeps it script-free anyway.
     reply.header('content-security-policy', "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
     const files = header?.attachments ?? [];
     if (!files.length) return reply.type(html).send(doc.html);
     // Each file by its own link, made now for this page only (never stored), expiring with this one.
-    const items = files.map((name, i) => `<li><a href="${escape(attachmentLinkPath(secrets[0], check.claims, i, name))}" download>${escape(name)}</a></li>`).join('');
-    const title = header?.locale === 'fr' ? 'Pièces jointes' : 'Attachments';
-    const list = `<section id="relais-attachments" style="font-family:system-ui,sans-serif;max-width:40rem;margin:1.5rem auto;padding:1rem;border-top:1px solid #ccc"><h2 style="font-size:1.1rem">${title}</h2><ul>${items}</ul></section>`;
+    const list = renderView('document-attachments', {
+      title: header?.locale === 'fr' ? 'Pièces jointes' : 'Attachments',
+      files: files.map((name, i) => ({ name, href: attachmentLinkPath(secrets[0], check.claims, i, name) })),
+    });
     return reply.type(html).send(/<\/body>/i.test(doc.html) ? doc.html.replace(/<\/body>(?![\s\S]*<\/body>)/i, `${list}</body>`) : doc.html + list);
   });
 
@@ -79,7 +78,7 @@ export async function documentRoutes(scope: FastifyInstance, deps: ApiDeps, limi
     const m = check.ok ? /^(.+)\/(\d{1,2})$/.exec(check.claims.target) : null;
     if (!check.ok || !m) return refuseLink(reply, !check.ok && check.reason === 'expired');
     const file = await openAttachment(deps.db, check.claims.tenantId, m[1], Number(m[2]));
-    if (!file) return reply.status(404).type(html).send(PAGE('en', 'File', '<h1>File not found</h1>'));
+    if (!file) return linkPage(reply, 404, 'File', 'File not found');
     return sendFile(reply, file, file.content);
   });
 }

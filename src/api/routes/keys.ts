@@ -3,8 +3,8 @@
 // The secret is shown once, at creation; only its hash is kept.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ApiDeps } from '../server';
-import { apiErrors, authenticated, requireRole } from '../server';
+import type { ApiDeps } from '../deps';
+import { apiErrors, authenticated, requireRole } from '../auth';
 import { ApiError } from '../errors';
 import { createKeySchema } from '../schemas';
 import type { ZodRequestTypes } from '../openapi';

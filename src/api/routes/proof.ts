@@ -1,14 +1,14 @@
 // GET /v1/dispatches/:id/proof.json and …/proof.pdf — the proof of sending of one dispatch
 // (src/proof/pack.ts), for whoever may read the log (L4). The operator page of a dispatch links
 // the same two files (/ui/dispatches/:id/proof.pdf, …/proof.json).
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ApiDeps } from '../server';
+import type { ApiDeps } from '../deps';
 import type { ZodRequestTypes } from '../openapi';
 import { apiErrors, authenticated, requireRole } from '../auth';
-import { notFound } from '../errors';
-import { PROOF_FORMAT, proofPack, type ProofPack } from '../../proof/pack';
-import { proofPdf } from '../../proof/pdf';
+import { sendProofJson, sendProofPdf } from '../downloads';
+import { readProof } from '../../app/proof';
+import { PROOF_FORMAT } from '../../proof/pack';
 
 const params = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
 const time = z.object({ utc: z.string(), local: z.string().describe('ISO 8601 with the offset of the tenant\'s zone then') });
@@ -21,26 +21,6 @@ const packSchema = z.object({
     .describe('issue 17: the sender\'s copy (cc/bcc) and its events as received; null without one'),
   actions: z.array(z.object({ action: z.enum(['resent', 'resent_via', 'marked_sent']), at: time, by: z.object({ keyId: z.string(), person: z.string().nullable() }).loose() }).loose()),
 }).loose();
-
-/** The pack of a dispatch of the tenant, or 404. */
-export async function readProof(deps: ApiDeps, tenantId: string, dispatchId: string, keyId: string): Promise<ProofPack> {
-  const pack = await proofPack({ db: deps.db, linkSecret: deps.linkSecret, previousLinkSecret: deps.previous?.linkSecret }, tenantId, dispatchId, keyId);
-  if (!pack) throw notFound(`dispatch ${dispatchId}`);
-  return pack;
-}
-
-const fileName = (pack: ProofPack, ext: string) => `proof-of-sending-${pack.dispatch.number}.${ext}`;
-
-export function sendProofJson(reply: FastifyReply, pack: ProofPack) {
-  return reply.type('application/json; charset=utf-8').header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="${fileName(pack, 'json')}"`).send(pack);
-}
-
-export async function sendProofPdf(reply: FastifyReply, pack: ProofPack) {
-  const pdf = await proofPdf(pack);
-  return reply.type('application/pdf').header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="${fileName(pack, 'pdf')}"`).send(pdf);
-}
 
 export async function proofRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const app = scope.withTypeProvider<ZodRequestTypes>();

@@ -2,14 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
-import type { ApiDeps } from '../server';
-import { apiErrors, authenticated, requireRole } from '../server';
-import { settingsSchema, type SettingsBody } from '../schemas';
-import { refusePolicyProblems } from '../errors';
-import type { Db } from '../../db/models';
-import type { Principal } from '../../db/api-keys';
-
-const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1, copyToSender: 1 } as const;
+import type { ApiDeps } from '../deps';
+import { apiErrors, authenticated, requireRole } from '../auth';
+import { settingsSchema } from '../schemas';
+import { readSettings, updateSettings } from '../../app/settings';
 
 const settingsView = z.object({ tenantId: z.string(), name: z.string() }).loose();
 
@@ -18,9 +14,7 @@ export async function settingsRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const admin = requireRole(deps, 'admin');
   const doc = { tags: ['tenant'], ...authenticated };
   app.get('/v1/settings', { onRequest: admin, schema: { ...doc, summary: 'The tenant\'s settings and policies', response: { 200: settingsView, ...apiErrors() } } }, async (request) => {
-    const tenant = await deps.db.Tenant.findById(request.principal!.tenantId, PROJECTION).lean();
-    const { _id, ...settings } = tenant!;
-    return { tenantId: _id, ...settings };
+    return readSettings(deps.db, request.principal!.tenantId!);
   });
 
   app.put('/v1/settings', {
@@ -29,19 +23,3 @@ export async function settingsRoutes(scope: FastifyInstance, deps: ApiDeps) {
   }, async (request) => updateSettings(deps.db, request.principal!, request.body));
 }
 
-/** Only the fields sent change (audited); shared with the settings page (src/ui). */
-export async function updateSettings(db: Db, principal: Principal, body: SettingsBody) {
-  const tenantId = principal.tenantId!;
-  if (body.policies) refusePolicyProblems(body.policies, (await db.Tenant.findById(tenantId, { policies: 1 }).lean())?.policies ?? {});
-  const set: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (key === 'policies') for (const [p, v] of Object.entries(value as object)) set[`policies.${p}`] = v;
-    else set[key] = value;
-  }
-  // updateOne then read: FerretDB's findAndModify takes no projection.
-  await db.Tenant.updateOne({ _id: tenantId }, { $set: set }, { runValidators: true });
-  const tenant = await db.Tenant.findById(tenantId, PROJECTION).lean();
-  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'settings.update', target: tenantId, at: new Date(), details: body });
-  const { _id, ...settings } = tenant!;
-  return { tenantId: _id, ...settings };
-}

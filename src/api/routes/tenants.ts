@@ -3,8 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
-import type { ApiDeps } from '../server';
-import { apiErrors, authenticated, requireRole } from '../server';
+import type { ApiDeps } from '../deps';
+import { apiErrors, authenticated, requireRole } from '../auth';
 import { ApiError, refusePolicyProblems } from '../errors';
 import { createTenantSchema, recoverAdminKeySchema } from '../schemas';
 import { createApiKey } from '../../db/api-keys';

@@ -6,6 +6,8 @@ import type { createActivities } from '../../activities';
 import { resendRefusal, startAttempt } from '../../domain/dispatch';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
 import { startDetachedDispatch } from '../shared/notices';
+import { E164_EXAMPLE, E164_PATTERN } from '../../domain/phone';
+import { FINISHED, invalidField, REFUSED, refuseUpdate } from '../failure-types';
 import { markSentUpdate, resendRecipientUpdate, resendViaUpdate } from './contract';
 import type { DispatchSteps } from './steps';
 
@@ -32,10 +34,10 @@ export function handleUpdates(d: DispatchSteps, resendsDelivered: boolean): void
     return { index: request.index, attempt: r.attempt, status: r.status };
   }, {
     validator: (request) => {
-      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
+      if (carriesSecrets(input.template)) throw refuseUpdate(REFUSED, NO_RESEND_OF_SECRETS);
       const refused = resendRefusal(state, request.index, request.recipientId, resendsDelivered);
-      if (refused) throw new Error(refused);
-      if (d.resends.has(request.index)) throw new Error(`recipient ${request.recipientId} is being resent already`);
+      if (refused) throw refuseUpdate(REFUSED, refused);
+      if (d.resends.has(request.index)) throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is being resent already`);
     },
   });
 
@@ -54,9 +56,9 @@ export function handleUpdates(d: DispatchSteps, resendsDelivered: boolean): void
     return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
   }, {
     validator: (request) => {
-      if (input.channel !== 'email' || input.kind !== 'document') throw new Error('only an emailed document can be re-sent over SMS or WhatsApp');
-      if (state.completedAt !== null) throw new Error('this dispatch has finished listening; start a new dispatch');
-      if (!/^\+[1-9]\d{6,14}$/.test(request.phone)) throw new Error(`phone must be E.164 such as +33612345678 (got ${request.phone})`);
+      if (input.channel !== 'email' || input.kind !== 'document') throw refuseUpdate(REFUSED, 'only an emailed document can be re-sent over SMS or WhatsApp');
+      if (state.completedAt !== null) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
+      if (!E164_PATTERN.test(request.phone)) throw invalidField('phone', `must be ${E164_EXAMPLE} (got ${request.phone})`, request.phone);
     },
   });
 

@@ -20,6 +20,8 @@ import { dispatchResult, isFailure } from '../../domain/dispatch-status';
 import { nextStep, plainReason } from '../../domain/reasons';
 import { durationInWords } from '../../domain/durations';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
+import { E164_EXAMPLE, E164_PATTERN } from '../../domain/phone';
+import { FINISHED, invalidField, REFUSED, refuseUpdate } from '../failure-types';
 import type { ProviderEvent } from '../../providers/types';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -95,13 +97,13 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
   }, {
     validator: (request) => {
       const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
-      if (!recipient) throw new Error(`no recipient ${request.recipientId} in this dispatch`);
-      if (carriesSecrets(input.template)) throw new Error(NO_RESEND_OF_SECRETS);
-      if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
+      if (!recipient) throw refuseUpdate(REFUSED, `no recipient ${request.recipientId} in this dispatch`);
+      if (carriesSecrets(input.template)) throw refuseUpdate(REFUSED, NO_RESEND_OF_SECRETS);
+      if (state.completed) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
       if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
-        throw new Error(`recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
+        throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
       }
-      if (resends.includes(recipient)) throw new Error(`recipient ${request.recipientId} is being resent already`);
+      if (resends.includes(recipient)) throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is being resent already`);
     },
   });
 
@@ -120,9 +122,9 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
     return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
   }, {
     validator: (request) => {
-      if (input.channel !== 'email' || input.kind !== 'document') throw new Error('only an emailed document can be re-sent over SMS or WhatsApp');
-      if (state.completed) throw new Error('this dispatch has finished listening; start a new dispatch');
-      if (!/^\+[1-9]\d{6,14}$/.test(request.phone)) throw new Error(`phone must be E.164 such as +33612345678 (got ${request.phone})`);
+      if (input.channel !== 'email' || input.kind !== 'document') throw refuseUpdate(REFUSED, 'only an emailed document can be re-sent over SMS or WhatsApp');
+      if (state.completed) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
+      if (!E164_PATTERN.test(request.phone)) throw invalidField('phone', `must be ${E164_EXAMPLE} (got ${request.phone})`, request.phone);
     },
   });
 

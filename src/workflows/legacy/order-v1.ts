@@ -15,8 +15,9 @@ import { holdReason, type RiskAssessment } from '../../domain/risk';
 import { channelsFor, type CustomerNotice, type NoticeChannel } from '../../domain/preferences';
 import {
   cancelUpdate, confirmAddressUpdate, orderEventUpdate, orderStateQuery, releaseUpdate,
-  type LegacyOrderException, type LegacyOrderView, type OpsAction, type OrderInput,
+  type Address, type LegacyOrderException, type LegacyOrderView, type OpsAction, type OrderInput,
 } from '../order/contract';
+import { CONFIRMATION_EXPIRED, CONFIRMATION_NOT_WAITING, CONFIRMATION_USED, REFUSED, refuseUpdate } from '../failure-types';
 
 type Activities = ReturnType<typeof createActivities>;
 const { assessOrderRisk, noticePreference, createConfirmation, saveOrderState } = proxyActivities<Activities>({
@@ -92,7 +93,7 @@ export async function orderV1(input: OrderInput, carried?: LegacyOrderView): Pro
     record(type, null, eventReason(event), Object.keys(details).length ? details : null);
     await persist(); // the caller's next read sees this event
     return s;
-  }, { validator: (event) => { const r = transition(s.state, event, openReason('rts_failed')); if (!r.ok) throw new Error(r.message); } });
+  }, { validator: (event) => { const r = transition(s.state, event, openReason('rts_failed')); if (!r.ok) throw refuseUpdate(REFUSED, r.message); } });
 
   // O4: ops release or cancel a held order, with a reason; anything else is refused.
   for (const [def, action, next] of [[releaseUpdate, 'released', 'placed'], [cancelUpdate, 'cancelled', 'cancelled']] as const) {
@@ -105,7 +106,7 @@ export async function orderV1(input: OrderInput, carried?: LegacyOrderView): Pro
       return s;
     }, {
       validator: (_request: OpsAction) => {
-        if (s.state !== 'on_hold') throw new Error(`cannot ${action === 'released' ? 'release' : 'cancel'}: the order is ${s.state}, not on hold`);
+        if (s.state !== 'on_hold') throw refuseUpdate(REFUSED, `cannot ${action === 'released' ? 'release' : 'cancel'}: the order is ${s.state}, not on hold`, { state: s.state });
       },
     });
   }
@@ -130,10 +131,10 @@ export async function orderV1(input: OrderInput, carried?: LegacyOrderView): Pro
   }, {
     validator: ({ nonce }) => {
       const c = s.confirmation;
-      if (c && c.nonce === nonce && c.used) throw new Error('this confirmation link was already used');
-      if (c && c.nonce === nonce && Date.now() >= Date.parse(c.expiresAt)) throw new Error('this confirmation link has expired');
-      if (s.state !== 'on_hold' || !c) throw new Error('this order is not waiting for an address confirmation');
-      if (c.nonce !== nonce) throw new Error('this confirmation link is not the current one');
+      if (c && c.nonce === nonce && c.used) throw refuseUpdate(CONFIRMATION_USED, 'this confirmation link was already used');
+      if (c && c.nonce === nonce && Date.now() >= Date.parse(c.expiresAt)) throw refuseUpdate(CONFIRMATION_EXPIRED, 'this confirmation link has expired');
+      if (s.state !== 'on_hold' || !c) throw refuseUpdate(CONFIRMATION_NOT_WAITING, 'this order is not waiting for an address confirmation');
+      if (c.nonce !== nonce) throw refuseUpdate(CONFIRMATION_NOT_WAITING, 'this confirmation link is not the current one');
     },
   });
 

@@ -1,6 +1,7 @@
 // The effects of one order run (workflow.ts): writing the projection and sending the notices the
 // run's steps queued (src/domain/order-run.ts). Deterministic code only: workflow time, activity types.
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { REFUSED, refuseUpdate } from '../failure-types';
 import type { createActivities } from '../../activities';
 import type { OrderRun } from '../../domain/order-run';
 import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../../domain/order-words';
@@ -16,8 +17,7 @@ export const { assessOrderRisk, noticePreference, createConfirmation, createAddr
 });
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
-export const refused = (r: { message: string; details?: unknown }) =>
-  ApplicationFailure.create({ type: 'Refused', message: r.message, details: r.details === undefined ? [] : [r.details], nonRetryable: true });
+export const refused = (r: { message: string; details?: unknown }) => refuseUpdate(REFUSED, r.message, r.details);
 
 export class OrderSteps {
   private readonly serialize = serialWriter();

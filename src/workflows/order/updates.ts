@@ -5,6 +5,10 @@
 import { setHandler } from '@temporalio/workflow';
 import { cancelUpdate, confirmAddressUpdate, orderEventUpdate, orderStateQuery, releaseUpdate, sellerActionUpdate, type OpsAction } from './contract';
 import { assessOrderRisk, refused, type OrderSteps } from './steps';
+import { CONFIRMATION_EXPIRED, CONFIRMATION_NOT_WAITING, CONFIRMATION_USED, REFUSED, refuseUpdate } from '../failure-types';
+
+/** Why a confirmation link is refused, as the failure type callers switch on. */
+const CONFIRMATION_REFUSALS = { used: CONFIRMATION_USED, expired: CONFIRMATION_EXPIRED, not_waiting: CONFIRMATION_NOT_WAITING } as const;
 
 export function handleUpdates(o: OrderSteps): void {
   const { input, run } = o;
@@ -24,7 +28,7 @@ export function handleUpdates(o: OrderSteps): void {
       await o.persist();
       return run.s;
     }, {
-      validator: (_request: OpsAction) => { const m = run.opsRefusal(action); if (m) throw new Error(m); },
+      validator: (_request: OpsAction) => { const m = run.opsRefusal(action); if (m) throw refuseUpdate(REFUSED, m, { state: run.s.state }); },
     });
   }
 
@@ -47,5 +51,5 @@ export function handleUpdates(o: OrderSteps): void {
     run.addressConfirmed(via, corrected, risk);
     await o.persist();
     return run.s;
-  }, { validator: ({ nonce }) => { const m = run.confirmationRefusal(nonce, Date.now()); if (m) throw new Error(m); } });
+  }, { validator: ({ nonce }) => { const r = run.confirmationRefusal(nonce, Date.now()); if (r) throw refuseUpdate(CONFIRMATION_REFUSALS[r.reason], r.message); } });
 }

@@ -10,13 +10,14 @@
 // The SDK's own 429 retries are off (`autoRetry: false`): Temporal does the waiting.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import twilio from 'twilio';
+import { E164_PATTERN } from '../../domain/phone';
 import type RequestClientType from 'twilio/lib/base/RequestClient';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { ApplicationFailure } from '@temporalio/common';
-import type { MessageSender, MessageSendResult, OutboundMessage } from './types';
+import type { MessageSender, MessageSendResult, OutboundMessage } from '../types';
 import {
   FAILURE_TYPES, header, invalidRequest, isNetworkError, msFromRetryAfter, notConfigured, ProviderUnavailable, rateLimited, refused,
-} from './failures';
+} from '../failures';
 
 type RequestOptions<T> = RequestClientType.RequestOptions<T>;
 
@@ -86,7 +87,7 @@ export function createTwilioSender(options: TwilioOptions): MessageSender {
   const client = twilio(options.accountSid, options.authToken, { httpClient, autoRetry: false });
 
   return {
-    senderNumbers: [...new Set([options.smsFrom, options.whatsappFrom].map((n) => n && stripWhatsApp(n)).filter((n): n is string => Boolean(n && /^\+[1-9]\d{6,14}$/.test(n))))],
+    senderNumbers: [...new Set([options.smsFrom, options.whatsappFrom].map((n) => n && stripWhatsApp(n)).filter((n): n is string => Boolean(n && E164_PATTERN.test(n))))],
     async sendMessage(message: OutboundMessage): Promise<MessageSendResult> {
       const to = e164(message.to);
       if (!to) {

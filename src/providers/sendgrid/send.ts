@@ -9,10 +9,10 @@
 // Refusals (4xx) are final and never resent; a refused connection never reached SendGrid.
 import { Client } from '@sendgrid/client';
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
-import { ROUTING_ARGS, type EmailSender, type EmailSendResult, type OutboundEmail } from './types';
+import { ROUTING_ARGS, type EmailSender, type EmailSendResult, type OutboundEmail } from '../types';
 import {
   checkAddress, checkRecipients, header, invalidRequest, isNetworkError, msUntilEpochSeconds, ProviderUnavailable, rateLimited, refused,
-} from './failures';
+} from '../failures';
 
 export const SENDGRID_MAX_RECIPIENTS = 1000;
 export const SENDGRID_MAX_CATEGORIES = 10;

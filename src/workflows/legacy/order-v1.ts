@@ -11,11 +11,11 @@ import type { createActivities } from '../../activities';
 import { noticeRecipient, startDetachedDispatch } from './dispatch-v1';
 import { eventReason, isFinished, transition, type ExceptionType, type OrderState } from '../../domain/order';
 import { actionWords, CUSTOMER_NEXT_STEP, exceptionLabel, reasonWords } from '../../domain/order-words';
-import { holdReason, type RiskAssessment } from '../../domain/risk';
-import { channelsFor, type CustomerNotice, type NoticeChannel } from '../../domain/preferences';
+import { holdReason } from '../../domain/risk';
+import { channelsFor, type CustomerNotice } from '../../domain/preferences';
 import {
   cancelUpdate, confirmAddressUpdate, orderEventUpdate, orderStateQuery, releaseUpdate,
-  type Address, type LegacyOrderException, type LegacyOrderView, type OpsAction, type OrderInput,
+  type LegacyOrderException, type LegacyOrderView, type OpsAction, type OrderInput,
 } from '../order/contract';
 import { CONFIRMATION_EXPIRED, CONFIRMATION_NOT_WAITING, CONFIRMATION_USED, REFUSED, refuseUpdate } from '../failure-types';
 

@@ -18,7 +18,7 @@ import { noteRollupChange } from './rollups';
 import { nextStep, plainReason, type ReasonCode } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
-import { ROUTING_ARGS, type Channel } from '../providers/types';
+import { ROUTING_ARGS, type Channel, type EmailProvider, type EmailSender } from '../providers/types';
 import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from './deps';
 import { confirmationLink } from './orders';
 import { sealedCopy, type MessageContent } from '../sealed';
@@ -264,8 +264,18 @@ export function createDispatchActivities(deps: ActivityDeps) {
       };
 
       const customArgs = { [ROUTING_ARGS.tenant]: tenantId, [ROUTING_ARGS.dispatch]: dispatchId };
+      /**
+       * How each email provider takes a send. SendGrid takes the whole list in one request, the
+       * sender's copy in it; an SMTP server answers per message, so each recipient is recorded as
+       * soon as it is handed over and a retry resumes after it (and no copy is tracked there).
+       */
+      const emailProviders = {
+        sendgrid: { sender: deps.sendgrid, oneRequestForAll: true, takesCopy: true },
+        smtp: { sender: deps.smtp, oneRequestForAll: false, takesCopy: false },
+      } satisfies Record<EmailProvider, { sender?: EmailSender; oneRequestForAll: boolean; takesCopy: boolean }>;
       if (todo.length && header.channel === 'email') {
-        const sender = header.provider === 'smtp' ? deps.smtp : deps.sendgrid;
+        const way = emailProviders[header.provider as keyof typeof emailProviders];
+        const sender = way?.sender;
         if (!sender) throw ApplicationFailure.nonRetryable(`no ${header.provider} sender is configured`, 'NotConfigured');
         const tenant = await db.Tenant.findById(tenantId).lean();
         const attachments = await Promise.all(header.attachments.map((_, i) => db.Attachment.findById(`${tenantId}/${dispatchId}/${i}`).lean()));
@@ -276,11 +286,9 @@ export function createDispatchActivities(deps: ActivityDeps) {
           subject: header.subject ?? '', html: content.html ?? '', text: content.text ?? '',
           categories: [header.kind, header.template], customArgs, recipientArg: ROUTING_ARGS.index,
         };
-        // SendGrid takes the whole list in one request; an SMTP server answers per message, so
-        // each recipient is recorded as soon as it is handed over and a retry resumes after it.
-        const batches = header.provider === 'smtp' ? todo.map((t) => [t]) : [todo];
+        const batches = way.oneRequestForAll ? [todo] : todo.map((t) => [t]);
         // Issue 17: the sender's copy goes once, with the first send's first recipient (not with a retry that resumes after it).
-        const copy = request.first && header.copy && todo[0]?.index === 0 && header.provider !== 'smtp'
+        const copy = request.first && header.copy && todo[0]?.index === 0 && way.takesCopy
           ? { mode: header.copy.mode as 'cc' | 'bcc', email: header.copy.address, name: header.sender?.name ?? undefined } : undefined;
         for (const part of batches) {
           const result = await sender.sendEmail({

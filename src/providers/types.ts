@@ -44,8 +44,11 @@ export interface OutboundEmail {
 
 export type RecipientSendOutcome = 'accepted' | 'sent' | 'not_sent';
 
+/** The ways Relais sends email. */
+export type EmailProvider = 'sendgrid' | 'smtp';
+
 export interface EmailSendResult {
-  provider: 'sendgrid' | 'smtp';
+  provider: EmailProvider;
   /** SendGrid `X-Message-Id` (events carry it as the prefix of `sg_message_id`) or the SMTP Message-ID. */
   providerMessageId?: string;
   /** `accepted` for SendGrid (tracking follows by webhook); `sent` / `not_sent` for SMTP (rule D10). */

@@ -7,7 +7,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'these modules import each other in a circle: move what both need to a module of its own (docs/architecture.md, "Shape")',
+      comment:
+        'these modules import each other in a circle: move what both need to a module of its own (docs/architecture.md, "Shape")',
       from: {},
       to: { circular: true },
     },

@@ -10,8 +10,18 @@ import globals from 'globals';
 /** What workflow code must not import at run time (types are fine: activities are called through proxies). */
 const notInWorkflows = [
   ...builtinModules.flatMap((m) => [m, `node:${m}`]),
-  '@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing',
-  'mongoose', 'mongodb', 'fastify', 'pino', 'twilio', '@sendgrid/*', 'nodemailer', 'pdfkit',
+  '@temporalio/activity',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/testing',
+  'mongoose',
+  'mongodb',
+  'fastify',
+  'pino',
+  'twilio',
+  '@sendgrid/*',
+  'nodemailer',
+  'pdfkit',
 ];
 
 export default tseslint.config(
@@ -26,7 +36,15 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       // `_name` marks a value left out on purpose (a destructured field dropped, an unused parameter).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
     },
   },
   {
@@ -37,15 +55,46 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        paths: notInWorkflows.filter((m) => !m.includes('*')).map((name) => ({ name, message: 'workflow code is deterministic: no I/O, no Node built-ins', allowTypeImports: true })),
-        patterns: [
-          { group: ['@sendgrid/*'], message: 'workflow code is deterministic: no I/O', allowTypeImports: true },
-          { group: ['**/activities', '**/activities/*', '**/db/*', '**/api/*', '**/providers/*', '!**/providers/types'], message: 'workflows call activities through proxyActivities and import their types only', allowTypeImports: true },
-        ],
-      }],
-      'no-restricted-globals': ['error',
-        ...['process', 'Buffer', 'require', 'setImmediate', 'setInterval', 'fetch', 'performance', 'crypto', 'queueMicrotask'].map((name) => ({ name, message: `${name} is not deterministic or not available in a workflow` })),
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: notInWorkflows
+            .filter((m) => !m.includes('*'))
+            .map((name) => ({
+              name,
+              message: 'workflow code is deterministic: no I/O, no Node built-ins',
+              allowTypeImports: true,
+            })),
+          patterns: [
+            { group: ['@sendgrid/*'], message: 'workflow code is deterministic: no I/O', allowTypeImports: true },
+            {
+              group: [
+                '**/activities',
+                '**/activities/*',
+                '**/db/*',
+                '**/api/*',
+                '**/providers/*',
+                '!**/providers/types',
+              ],
+              message: 'workflows call activities through proxyActivities and import their types only',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...[
+          'process',
+          'Buffer',
+          'require',
+          'setImmediate',
+          'setInterval',
+          'fetch',
+          'performance',
+          'crypto',
+          'queueMicrotask',
+        ].map((name) => ({ name, message: `${name} is not deterministic or not available in a workflow` })),
       ],
     },
   },

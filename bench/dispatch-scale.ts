@@ -18,7 +18,9 @@ export class ActivityTimes {
       inbound: {
         execute: async (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) => {
           const started = process.hrtime.bigint();
-          try { return await next(input); } finally {
+          try {
+            return await next(input);
+          } finally {
             if (this.recording) {
               const type = Context.current().info.activityType;
               this.times.set(type, [...(this.times.get(type) ?? []), Number(process.hrtime.bigint() - started) / 1e6]);
@@ -32,7 +34,12 @@ export class ActivityTimes {
   take(): Array<{ type: string; calls: number; meanMs: number; p99Ms: number }> {
     const rows = [...this.times.entries()].map(([type, t]) => {
       const sorted = [...t].sort((a, b) => a - b);
-      return { type, calls: t.length, meanMs: t.reduce((a, b) => a + b, 0) / t.length, p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] };
+      return {
+        type,
+        calls: t.length,
+        meanMs: t.reduce((a, b) => a + b, 0) / t.length,
+        p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+      };
     });
     this.times.clear();
     return rows.sort((a, b) => b.calls - a.calls);
@@ -42,18 +49,35 @@ export class ActivityTimes {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Posts one signed SendGrid Event Webhook batch; true when the API accepted it. */
-export async function postEvents(stack: Stack, key: ReturnType<typeof createPrivateKey>, events: unknown[]): Promise<boolean> {
+export async function postEvents(
+  stack: Stack,
+  key: ReturnType<typeof createPrivateKey>,
+  events: unknown[],
+): Promise<boolean> {
   const body = JSON.stringify(events) + '\r\n';
   const ts = String(Math.floor(Date.now() / 1000));
   const res = await fetch(`${stack.apiUrl}/webhooks/sendgrid`, {
-    method: 'POST', body,
-    headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(ts + body), key).toString('base64'), 'x-twilio-email-event-webhook-timestamp': ts },
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(ts + body), key).toString('base64'),
+      'x-twilio-email-event-webhook-timestamp': ts,
+    },
   });
   await res.arrayBuffer();
   return res.status === 200;
 }
 
-export interface IngestRow { recipients: number; events: number; batch: number; seconds: number; perSecond: number; activities: ReturnType<ActivityTimes['take']>; load: string }
+export interface IngestRow {
+  recipients: number;
+  events: number;
+  batch: number;
+  seconds: number;
+  perSecond: number;
+  activities: ReturnType<ActivityTimes['take']>;
+  load: string;
+}
 
 /**
  * A dispatch of `recipients` silent addresses (the sandbox sends nothing after `processed`), then
@@ -63,57 +87,97 @@ export interface IngestRow { recipients: number; events: number; batch: number; 
  * what accumulated in up to 30 s, up to 768 KB a request: a busy sender's batches hold hundreds of
  * events; 50 is the small-batch case.
  */
-export async function benchIngest(stack: Stack, times: ActivityTimes, sizes: number[], eventsPerRecipient: number, batchSizes: number[], load: () => string, say: (msg: string) => void): Promise<IngestRow[]> {
+export async function benchIngest(
+  stack: Stack,
+  times: ActivityTimes,
+  sizes: number[],
+  eventsPerRecipient: number,
+  batchSizes: number[],
+  load: () => string,
+  say: (msg: string) => void,
+): Promise<IngestRow[]> {
   const key = createPrivateKey(stack.sendgridSigningKeyPem);
   const rows: IngestRow[] = [];
-  for (const batchSize of batchSizes) for (const size of sizes) {
-    const dispatchId = `ingest-${size}-${batchSize}-${Date.now()}`;
-    const emails = Array.from({ length: size }, (_, i) => `r${i}+silent@scale.test`);
-    const res = await stack.request('POST', '/v1/dispatches', purchaseOrder(dispatchId, emails));
-    if (res.status !== 202) throw new Error(`dispatch ${dispatchId}: ${res.status} ${JSON.stringify(res.body)}`);
-    // Every recipient reached the sandbox and its `processed` event reached Relais.
-    const sent = await stack.waitFor(`${size} recipients sent`, async () => {
-      const messages = stack.sandbox.messages().filter((m) => m.customArgs && Object.values(m.customArgs).includes(dispatchId));
-      return messages.length === size && messages.every((m) => m.events.every((e) => e.outcome === 'delivered')) ? messages : undefined;
-    }, 300_000);
-    await sleep(2000); // the workflow's own writes after `processed` settle
-    const events = sent.flatMap((m, i) => Array.from({ length: eventsPerRecipient }, (_, n) => ({
-      email: m.to, timestamp: Math.floor(Date.now() / 1000), event: 'deferred', attempt: String(n + 1),
-      response: '451 4.2.0 mailbox temporarily unavailable', sg_event_id: `${dispatchId}-${i}-${n}`, sg_message_id: `${m.providerMessageId}.${i}`,
-      ...m.customArgs,
-    })));
-    const batches: unknown[][] = [];
-    for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
-    say(`  ${size} recipients: posting ${events.length} events in ${batches.length} signed batches`);
-    times.take();
-    times.recording = true;
-    const started = Date.now();
-    let next = 0;
-    let accepted = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < batches.length) {
-        const batch = batches[next++];
-        for (let attempt = 0; !(await postEvents(stack, key, batch)); attempt += 1) {
-          if (attempt > 20) throw new Error('the API keeps refusing a batch');
-          await sleep(500);
-        }
-        accepted += batch.length;
-      }
-    }));
-    const seconds = (Date.now() - started) / 1000;
-    // Let the workflow take what was signalled before reading what its activities cost.
-    await stack.waitFor('the workflow idle', async () => {
-      const handle = stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, dispatchId));
-      const d = await handle.describe();
-      return (d.raw.pendingActivities ?? []).length === 0 && !d.raw.pendingWorkflowTask ? true : undefined;
-    }, 600_000);
-    await sleep(1000);
-    times.recording = false;
-    const row = { recipients: size, events: accepted, batch: batchSize, seconds, perSecond: accepted / seconds, activities: times.take(), load: load() };
-    rows.push(row);
-    say(`  ${size} recipients, ${batchSize} a request: ${row.perSecond.toFixed(0)} events/s accepted (load ${row.load}); ${row.activities.map((a) => `${a.type} ×${a.calls} mean ${a.meanMs.toFixed(1)} ms`).join(', ')}`);
-    await stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, dispatchId)).terminate('benchmark done');
-  }
+  for (const batchSize of batchSizes)
+    for (const size of sizes) {
+      const dispatchId = `ingest-${size}-${batchSize}-${Date.now()}`;
+      const emails = Array.from({ length: size }, (_, i) => `r${i}+silent@scale.test`);
+      const res = await stack.request('POST', '/v1/dispatches', purchaseOrder(dispatchId, emails));
+      if (res.status !== 202) throw new Error(`dispatch ${dispatchId}: ${res.status} ${JSON.stringify(res.body)}`);
+      // Every recipient reached the sandbox and its `processed` event reached Relais.
+      const sent = await stack.waitFor(
+        `${size} recipients sent`,
+        async () => {
+          const messages = stack.sandbox
+            .messages()
+            .filter((m) => m.customArgs && Object.values(m.customArgs).includes(dispatchId));
+          return messages.length === size && messages.every((m) => m.events.every((e) => e.outcome === 'delivered'))
+            ? messages
+            : undefined;
+        },
+        300_000,
+      );
+      await sleep(2000); // the workflow's own writes after `processed` settle
+      const events = sent.flatMap((m, i) =>
+        Array.from({ length: eventsPerRecipient }, (_, n) => ({
+          email: m.to,
+          timestamp: Math.floor(Date.now() / 1000),
+          event: 'deferred',
+          attempt: String(n + 1),
+          response: '451 4.2.0 mailbox temporarily unavailable',
+          sg_event_id: `${dispatchId}-${i}-${n}`,
+          sg_message_id: `${m.providerMessageId}.${i}`,
+          ...m.customArgs,
+        })),
+      );
+      const batches: unknown[][] = [];
+      for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
+      say(`  ${size} recipients: posting ${events.length} events in ${batches.length} signed batches`);
+      times.take();
+      times.recording = true;
+      const started = Date.now();
+      let next = 0;
+      let accepted = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < batches.length) {
+            const batch = batches[next++];
+            for (let attempt = 0; !(await postEvents(stack, key, batch)); attempt += 1) {
+              if (attempt > 20) throw new Error('the API keeps refusing a batch');
+              await sleep(500);
+            }
+            accepted += batch.length;
+          }
+        }),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      // Let the workflow take what was signalled before reading what its activities cost.
+      await stack.waitFor(
+        'the workflow idle',
+        async () => {
+          const handle = stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, dispatchId));
+          const d = await handle.describe();
+          return (d.raw.pendingActivities ?? []).length === 0 && !d.raw.pendingWorkflowTask ? true : undefined;
+        },
+        600_000,
+      );
+      await sleep(1000);
+      times.recording = false;
+      const row = {
+        recipients: size,
+        events: accepted,
+        batch: batchSize,
+        seconds,
+        perSecond: accepted / seconds,
+        activities: times.take(),
+        load: load(),
+      };
+      rows.push(row);
+      say(
+        `  ${size} recipients, ${batchSize} a request: ${row.perSecond.toFixed(0)} events/s accepted (load ${row.load}); ${row.activities.map((a) => `${a.type} ×${a.calls} mean ${a.meanMs.toFixed(1)} ms`).join(', ')}`,
+      );
+      await stack.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, dispatchId)).terminate('benchmark done');
+    }
   return rows;
 }
 
@@ -122,21 +186,43 @@ export async function benchIngest(stack: Stack, times: ActivityTimes, sizes: num
  * the moment the sandbox's bounce webhook was accepted by Relais to the moment the escalation to
  * the buyer reached the sandbox (accepted by the provider).
  */
-export async function benchBounceToEscalation(stack: Stack, count: number, say: (msg: string) => void): Promise<{ p50: number; p99: number; samples: number[] }> {
+export async function benchBounceToEscalation(
+  stack: Stack,
+  count: number,
+  say: (msg: string) => void,
+): Promise<{ p50: number; p99: number; samples: number[] }> {
   const samples: number[] = [];
   for (let i = 0; i < count; i += 1) {
     const dispatchId = `bounce-${i}-${Date.now()}`;
-    const res = await stack.request('POST', '/v1/dispatches', purchaseOrder(dispatchId, [`supplier${i}+bounce@acme.test`]));
+    const res = await stack.request(
+      'POST',
+      '/v1/dispatches',
+      purchaseOrder(dispatchId, [`supplier${i}+bounce@acme.test`]),
+    );
     if (res.status !== 202) throw new Error(`dispatch ${dispatchId}: ${res.status} ${JSON.stringify(res.body)}`);
-    const bouncedAt = await stack.waitFor('the bounce accepted by Relais', async () => {
-      const m = stack.sandbox.messages({ to: `supplier${i}+bounce@acme.test` }).find((x) => x.customArgs && Object.values(x.customArgs).includes(dispatchId));
-      const ok = m?.events.find((e) => e.type === 'bounce')?.deliveries.find((d) => d.status !== null && d.status < 300);
-      return ok ? Date.parse(ok.at) : undefined;
-    }, 120_000);
-    const escalatedAt = await stack.waitFor('the escalation at the provider', async () => {
-      const m = stack.sandbox.messages({ to: 'bruno.buyer@bistro.test' }).find((x) => x.categories?.includes('dispatch_escalation') && (x.text ?? '').includes(`PO-${dispatchId}`));
-      return m ? Date.parse(m.receivedAt) : undefined;
-    }, 120_000);
+    const bouncedAt = await stack.waitFor(
+      'the bounce accepted by Relais',
+      async () => {
+        const m = stack.sandbox
+          .messages({ to: `supplier${i}+bounce@acme.test` })
+          .find((x) => x.customArgs && Object.values(x.customArgs).includes(dispatchId));
+        const ok = m?.events
+          .find((e) => e.type === 'bounce')
+          ?.deliveries.find((d) => d.status !== null && d.status < 300);
+        return ok ? Date.parse(ok.at) : undefined;
+      },
+      120_000,
+    );
+    const escalatedAt = await stack.waitFor(
+      'the escalation at the provider',
+      async () => {
+        const m = stack.sandbox
+          .messages({ to: 'bruno.buyer@bistro.test' })
+          .find((x) => x.categories?.includes('dispatch_escalation') && (x.text ?? '').includes(`PO-${dispatchId}`));
+        return m ? Date.parse(m.receivedAt) : undefined;
+      },
+      120_000,
+    );
     samples.push(escalatedAt - bouncedAt);
     if ((i + 1) % 10 === 0) say(`  bounce → escalation: ${i + 1}/${count}`);
   }

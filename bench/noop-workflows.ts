@@ -11,7 +11,9 @@ export async function noopWorkflow(): Promise<void> {
 /** Receives signals until terminated (the raw-signal baseline of the webhook benchmark). */
 export async function waitForSignals(): Promise<number> {
   let count = 0;
-  setHandler(defineSignal<[unknown]>('providerEvents'), () => { count += 1; });
+  setHandler(defineSignal<[unknown]>('providerEvents'), () => {
+    count += 1;
+  });
   await condition(() => false);
   return count;
 }

@@ -10,7 +10,17 @@ import { loadConfig, ConfigError, type Config } from '../src/config';
 import { connectDb } from '../src/db/models';
 import { createApiKey } from '../src/db/api-keys';
 import { generateSendGridKeyPair } from '../src/sandbox';
-import { portOpen, postgresBin, ROOT, startFerretDb, startPostgres, stopProcess, toolPaths, waitForPort, type PostgresServer } from './lib/processes';
+import {
+  portOpen,
+  postgresBin,
+  ROOT,
+  startFerretDb,
+  startPostgres,
+  stopProcess,
+  toolPaths,
+  waitForPort,
+  type PostgresServer,
+} from './lib/processes';
 
 const say = (msg: string) => console.log(`[relais] ${msg}`);
 
@@ -22,16 +32,21 @@ async function waitForWorker(config: Config, launchedAt: number): Promise<void> 
     let lastSaid = started;
     for (;;) {
       const { pollers } = await connection.workflowService.describeTaskQueue({
-        namespace: config.TEMPORAL_NAMESPACE, taskQueue: { name: config.TEMPORAL_TASK_QUEUE }, // type unset: workflow pollers
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: { name: config.TEMPORAL_TASK_QUEUE }, // type unset: workflow pollers
       });
       // The server remembers pollers for minutes: only one seen since this worker launched counts.
-      const polledAt = (p: (typeof pollers)[number]) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 + Math.floor((p.lastAccessTime?.nanos ?? 0) / 1e6);
+      const polledAt = (p: (typeof pollers)[number]) =>
+        Number(p.lastAccessTime?.seconds ?? 0) * 1000 + Math.floor((p.lastAccessTime?.nanos ?? 0) / 1e6);
       if (pollers.some((p) => polledAt(p) >= launchedAt)) return;
       if (Date.now() - lastSaid >= 5000) {
-        say(`  waiting for the worker to poll ${config.TEMPORAL_TASK_QUEUE} (${Math.round((Date.now() - started) / 1000)} s)`);
+        say(
+          `  waiting for the worker to poll ${config.TEMPORAL_TASK_QUEUE} (${Math.round((Date.now() - started) / 1000)} s)`,
+        );
         lastSaid = Date.now();
       }
-      if (Date.now() - started > 180_000) throw new Error('the worker did not start polling within 3 minutes: see its output above');
+      if (Date.now() - started > 180_000)
+        throw new Error('the worker did not start polling within 3 minutes: see its output above');
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
@@ -39,7 +54,14 @@ async function waitForWorker(config: Config, launchedAt: number): Promise<void> 
   }
 }
 
-interface DevSecrets { sendgridApiKey: string; sendgridPrivateKeyPem: string; sendgridPublicKey: string; twilioAccountSid: string; twilioAuthToken: string; linkSecret: string }
+interface DevSecrets {
+  sendgridApiKey: string;
+  sendgridPrivateKeyPem: string;
+  sendgridPublicKey: string;
+  twilioAccountSid: string;
+  twilioAuthToken: string;
+  linkSecret: string;
+}
 
 /** Keys the local services share, made once and kept in DATA_DIR so restarts agree with earlier signatures. */
 function devSecrets(dataDir: string): DevSecrets {
@@ -69,31 +91,62 @@ async function bootstrap(config: Config, mongoUri: string, dataDir: string) {
     const tenantId = 'demo';
     if (!(await db.Tenant.exists({ _id: tenantId }))) {
       await db.Tenant.create({
-        _id: tenantId, name: 'Bistro Démo', locale: 'fr', timeZone: 'Europe/Paris',
+        _id: tenantId,
+        name: 'Bistro Démo',
+        locale: 'fr',
+        timeZone: 'Europe/Paris',
         emailFrom: { email: 'commandes@bistro-demo.localhost', name: 'Bistro Démo' },
-        outlets: [{ id: 'paris-11', name: 'Paris 11e', purchasingManager: { name: 'Paula Martin', email: 'paula.martin@bistro-demo.localhost', phone: '+33612345678', smsOptIn: true, whatsappOptIn: false } }],
+        outlets: [
+          {
+            id: 'paris-11',
+            name: 'Paris 11e',
+            purchasingManager: {
+              name: 'Paula Martin',
+              email: 'paula.martin@bistro-demo.localhost',
+              phone: '+33612345678',
+              smsOptIn: true,
+              whatsappOptIn: false,
+            },
+          },
+        ],
       });
     }
     const tenantKey = await createApiKey(db, { tenantId, roles: ['admin'], label: 'dev tenant admin' });
-    writeFileSync(file, JSON.stringify({
-      adminKey: admin.key,
-      tenant: { id: tenantId, apiKey: tenantKey.key, outletId: 'paris-11' },
-      apiUrl: `http://${config.HOST}:${config.API_PORT}`,
-    }, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          adminKey: admin.key,
+          tenant: { id: tenantId, apiKey: tenantKey.key, outletId: 'paris-11' },
+          apiUrl: `http://${config.HOST}:${config.API_PORT}`,
+        },
+        null,
+        2,
+      ) + '\n',
+      { mode: 0o600 },
+    );
     return file;
   } finally {
     await db.close();
   }
 }
 
-interface Supervised { name: string; child?: ChildProcess; stopping: boolean; restarts: number }
+interface Supervised {
+  name: string;
+  child?: ChildProcess;
+  stopping: boolean;
+  restarts: number;
+}
 
 async function main() {
   let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) { console.error(err.message); process.exit(1); }
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
     throw err;
   }
   const started = Date.now();
@@ -103,13 +156,18 @@ async function main() {
   const secrets = devSecrets(dataDir);
 
   const ports: Array<[string, number, boolean]> = [
-    ['API_PORT', config.API_PORT, true], ['API_METRICS_PORT', config.API_METRICS_PORT, true], ['SANDBOX_PORT', config.SANDBOX_PORT, true],
-    ['TEMPORAL_ADDRESS port', Number(config.TEMPORAL_ADDRESS.split(':').pop()), true], ['TEMPORAL_UI_PORT', config.TEMPORAL_UI_PORT, true],
+    ['API_PORT', config.API_PORT, true],
+    ['API_METRICS_PORT', config.API_METRICS_PORT, true],
+    ['SANDBOX_PORT', config.SANDBOX_PORT, true],
+    ['TEMPORAL_ADDRESS port', Number(config.TEMPORAL_ADDRESS.split(':').pop()), true],
+    ['TEMPORAL_UI_PORT', config.TEMPORAL_UI_PORT, true],
     ['FERRETDB_PORT', config.FERRETDB_PORT, !config.MONGODB_URI],
   ];
   for (const [name, port, needed] of ports) {
-    if (needed && await portOpen(port, config.HOST)) {
-      console.error(`Port ${port} (${name}) on ${config.HOST} is already in use: stop what runs there or set ${name.split(' ')[0]} to another value.`);
+    if (needed && (await portOpen(port, config.HOST))) {
+      console.error(
+        `Port ${port} (${name}) on ${config.HOST} is already in use: stop what runs there or set ${name.split(' ')[0]} to another value.`,
+      );
       process.exit(1);
     }
   }
@@ -134,14 +192,20 @@ async function main() {
   const supervise = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess => {
     const entry: Supervised = { name, stopping: false, restarts: 0 };
     const launch = () => {
-      const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(command, args, {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
       entry.child = child;
       child.on('exit', (code, signal) => {
         if (entry.stopping || shuttingDown) return;
         entry.restarts += 1;
         const delay = Math.min(30_000, 1000 * 2 ** Math.min(entry.restarts, 5));
         say(`${name} exited (${signal ?? code}); restarting in ${delay / 1000} s`);
-        setTimeout(() => { if (!shuttingDown) launch(); }, delay);
+        setTimeout(() => {
+          if (!shuttingDown) launch();
+        }, delay);
       });
       return child;
     };
@@ -150,10 +214,24 @@ async function main() {
   };
 
   const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':').pop());
-  say(`starting Temporal dev server on ${config.HOST}:${temporalPort} (UI ${config.TEMPORAL_UI_PORT}, data ${join(config.DATA_DIR, 'temporal.sqlite')})`);
+  say(
+    `starting Temporal dev server on ${config.HOST}:${temporalPort} (UI ${config.TEMPORAL_UI_PORT}, data ${join(config.DATA_DIR, 'temporal.sqlite')})`,
+  );
   const temporal = supervise('temporal', tools.temporal, [
-    'server', 'start-dev', '--ip', config.HOST, '--port', String(temporalPort), '--ui-port', String(config.TEMPORAL_UI_PORT),
-    '--db-filename', join(dataDir, 'temporal.sqlite'), '--namespace', config.TEMPORAL_NAMESPACE, '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    config.HOST,
+    '--port',
+    String(temporalPort),
+    '--ui-port',
+    String(config.TEMPORAL_UI_PORT),
+    '--db-filename',
+    join(dataDir, 'temporal.sqlite'),
+    '--namespace',
+    config.TEMPORAL_NAMESPACE,
+    '--log-level',
+    'warn',
   ]);
 
   let mongoUri = config.MONGODB_URI;
@@ -164,11 +242,23 @@ async function main() {
     let postgres: PostgresServer | undefined;
     if (config.EMBEDDED_STORE === 'postgresql') {
       say(`starting PostgreSQL for FerretDB (data ${join(config.DATA_DIR, 'postgresql')})`);
-      postgres = await startPostgres(postgresBin(), { dir: join(dataDir, 'postgresql'), log: (msg) => say(`  ${msg}`) });
+      postgres = await startPostgres(postgresBin(), {
+        dir: join(dataDir, 'postgresql'),
+        log: (msg) => say(`  ${msg}`),
+      });
       processes.push({ name: 'postgresql', child: postgres.child, stopping: false, restarts: 0 });
     }
-    say(`starting FerretDB on ${config.HOST}:${config.FERRETDB_PORT} (${postgres ? 'on PostgreSQL' : `SQLite files in ${join(config.DATA_DIR, 'ferretdb')}`})`);
-    const ferret = await startFerretDb({ bin: tools.ferretdb, port: config.FERRETDB_PORT, dir: join(dataDir, 'ferretdb'), host: config.HOST, log: 'inherit', postgresql: postgres });
+    say(
+      `starting FerretDB on ${config.HOST}:${config.FERRETDB_PORT} (${postgres ? 'on PostgreSQL' : `SQLite files in ${join(config.DATA_DIR, 'ferretdb')}`})`,
+    );
+    const ferret = await startFerretDb({
+      bin: tools.ferretdb,
+      port: config.FERRETDB_PORT,
+      dir: join(dataDir, 'ferretdb'),
+      host: config.HOST,
+      log: 'inherit',
+      postgresql: postgres,
+    });
     processes.push({ name: 'ferretdb', child: ferret, stopping: false, restarts: 0 });
     mongoUri = `mongodb://${config.HOST}:${config.FERRETDB_PORT}/relais`;
   }
@@ -194,7 +284,9 @@ async function main() {
   const tsx = ['--import', 'tsx'];
   say(`starting the provider sandbox on ${sandboxUrl}`);
   supervise('sandbox', process.execPath, [...tsx, 'src/sandbox/main.ts'], {
-    ...env, SANDBOX_HOST: config.HOST, SANDBOX_PORT: String(config.SANDBOX_PORT),
+    ...env,
+    SANDBOX_HOST: config.HOST,
+    SANDBOX_PORT: String(config.SANDBOX_PORT),
     SANDBOX_SENDGRID_PRIVATE_KEY_FILE: join(dataDir, 'sandbox-sendgrid-key.pem'),
     SANDBOX_SENDGRID_WEBHOOK_URL: `${config.PUBLIC_BASE_URL}/webhooks/sendgrid`,
     SANDBOX_TWILIO_INBOUND_URL: `${config.PUBLIC_BASE_URL}/webhooks/twilio/inbound`,
@@ -217,4 +309,7 @@ async function main() {
   say('Ctrl-C stops everything; data stays in ' + config.DATA_DIR + '/');
 }
 
-main().catch((err) => { console.error(`[relais] ${err instanceof Error ? err.message : err}`); process.exit(1); });
+main().catch((err) => {
+  console.error(`[relais] ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});

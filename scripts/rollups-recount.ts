@@ -16,11 +16,16 @@ async function main() {
   const db = await connectDb(config.MONGODB_URI);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
-    const rollups = { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE };
+    const rollups = {
+      client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+    };
     const tenants = args.includes('--all') ? (await db.Tenant.find({}, { _id: 1 }).lean()).map((t) => t._id) : args;
     for (const tenantId of tenants) {
       const counted = await recountRollups(db, rollups, tenantId);
-      console.log(`${tenantId}: ${counted.dispatches} dispatches and the exceptions of ${counted.orders} orders sent to be counted`);
+      console.log(
+        `${tenantId}: ${counted.dispatches} dispatches and the exceptions of ${counted.orders} orders sent to be counted`,
+      );
     }
   } finally {
     await connection.close();
@@ -28,4 +33,7 @@ async function main() {
   }
 }
 
-main().catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

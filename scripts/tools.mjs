@@ -10,7 +10,17 @@
 // It writes .tools/paths.json (and with --cluster .tools/cluster-paths.json), which the dev stack
 // and the tests read.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, chmodSync, statSync, cpSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  readdirSync,
+  chmodSync,
+  statSync,
+  cpSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, join, resolve, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +36,12 @@ const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
 const TEMPORAL_CLI = { module: 'github.com/temporalio/cli', version: 'v1.5.1', pkg: './cmd/temporal' };
 // FerretDB embeds build/version/version.txt, which its release process writes and the module
 // lacks; without it the binary refuses to start. We build from a writable copy with that file.
-const FERRETDB = { module: 'github.com/FerretDB/FerretDB', version: 'v1.24.2', pkg: './cmd/ferretdb', versionFile: 'build/version/version.txt' };
+const FERRETDB = {
+  module: 'github.com/FerretDB/FerretDB',
+  version: 'v1.24.2',
+  pkg: './cmd/ferretdb',
+  versionFile: 'build/version/version.txt',
+};
 // The real server and its schema tool come from one module, which also carries the PostgreSQL
 // schema files (schema/postgresql/v12/{temporal,visibility}); they are copied next to the binaries.
 const TEMPORAL_SERVER = { module: 'go.temporal.io/server', version: 'v1.29.1' };
@@ -40,7 +55,9 @@ const SCHEMATHESIS = { version: '4.32.5', venv: join(tools, 'venv') };
 
 class MissingToolchain extends Error {}
 
-const say = (msg) => { if (!quiet) console.log(`[tools] ${msg}`); };
+const say = (msg) => {
+  if (!quiet) console.log(`[tools] ${msg}`);
+};
 const loud = (msg) => console.log(`[tools] ${msg}`);
 
 function onPath(name) {
@@ -74,7 +91,10 @@ function run(cmd, args, { env, label, cwd = root }) {
     const ticker = setInterval(() => {
       loud(`${label}: ${Math.round((Date.now() - started) / 1000)} s, ${lines} lines of output so far`);
     }, 10_000);
-    child.on('error', (err) => { clearInterval(ticker); reject(err); });
+    child.on('error', (err) => {
+      clearInterval(ticker);
+      reject(err);
+    });
     child.on('close', (code) => {
       clearInterval(ticker);
       if (code === 0) {
@@ -94,8 +114,14 @@ function run(cmd, args, { env, label, cwd = root }) {
  */
 async function goBuild({ module, version, pkg, versionFile }, binary) {
   const target = join(bin, binary);
-  if (existsSync(target)) { say(`${binary}: present (${target})`); return target; }
-  const go = requireCommand('go', `Go 1.22 or newer is needed to build ${binary}: install Go (https://go.dev/dl/) and run again.`);
+  if (existsSync(target)) {
+    say(`${binary}: present (${target})`);
+    return target;
+  }
+  const go = requireCommand(
+    'go',
+    `Go 1.22 or newer is needed to build ${binary}: install Go (https://go.dev/dl/) and run again.`,
+  );
   loud(`${binary}: building ${module}@${version} with Go (first run only; a few minutes on 2 cores)`);
   let dir = goModuleDir(go, module, version);
   if (versionFile) {
@@ -106,8 +132,11 @@ async function goBuild({ module, version, pkg, versionFile }, binary) {
     writeFileSync(join(copy, versionFile), `${version}\n`);
     dir = copy;
   }
-  await run(go, ['build', '-trimpath', '-v', '-o', target, pkg],
-    { cwd: dir, env: { CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' }, label: `go build ${binary}` });
+  await run(go, ['build', '-trimpath', '-v', '-o', target, pkg], {
+    cwd: dir,
+    env: { CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
+    label: `go build ${binary}`,
+  });
   if (versionFile) rmSync(dir, { recursive: true, force: true });
   return target;
 }
@@ -115,7 +144,8 @@ async function goBuild({ module, version, pkg, versionFile }, binary) {
 /** Downloads a module (pinned) into Go's module cache and returns its (read-only) directory. */
 function goModuleDir(go, module, version) {
   const download = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], { encoding: 'utf8' });
-  if (download.status !== 0) throw new Error(`go mod download ${module}@${version} failed:\n${download.stdout}${download.stderr}`);
+  if (download.status !== 0)
+    throw new Error(`go mod download ${module}@${version} failed:\n${download.stdout}${download.stderr}`);
   return JSON.parse(download.stdout).Dir;
 }
 
@@ -141,18 +171,32 @@ function postgres() {
   const find = () => {
     const root = '/usr/lib/postgresql';
     if (!existsSync(root)) return undefined;
-    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
+      .sort((a, b) => Number(b) - Number(a));
     return versions.length ? join(root, versions[0], 'bin') : undefined;
   };
   let dir = find();
-  if (dir) { say(`postgresql: present (${dir})`); return dir; }
-  if (process.getuid?.() !== 0) throw new MissingToolchain('PostgreSQL is needed (the embedded store and the cluster tests): install it (`sudo apt-get install -y postgresql`) and run again, or set EMBEDDED_STORE=sqlite for npm start.');
-  loud('postgresql: installing Debian\'s package with apt-get');
+  if (dir) {
+    say(`postgresql: present (${dir})`);
+    return dir;
+  }
+  if (process.getuid?.() !== 0)
+    throw new MissingToolchain(
+      'PostgreSQL is needed (the embedded store and the cluster tests): install it (`sudo apt-get install -y postgresql`) and run again, or set EMBEDDED_STORE=sqlite for npm start.',
+    );
+  loud("postgresql: installing Debian's package with apt-get");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env, stdio: 'inherit' });
+  let result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], {
+    env,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
     spawnSync('apt-get', ['update', '-q'], { env, stdio: 'inherit' });
-    result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env, stdio: 'inherit' });
+    result = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], {
+      env,
+      stdio: 'inherit',
+    });
   }
   dir = find();
   if (result.status !== 0 || !dir) throw new Error('apt-get install postgresql failed (see its output above)');
@@ -162,19 +206,29 @@ function postgres() {
 async function temporalCli() {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new MissingToolchain(`TEMPORAL_CLI_PATH points at ${fromEnv}, which does not exist: fix it or unset it.`);
+    if (!existsSync(fromEnv))
+      throw new MissingToolchain(`TEMPORAL_CLI_PATH points at ${fromEnv}, which does not exist: fix it or unset it.`);
     say(`temporal: using TEMPORAL_CLI_PATH (${fromEnv})`);
     return fromEnv;
   }
   const local = join(bin, 'temporal');
-  if (existsSync(local)) { say(`temporal: present (${local})`); return local; }
+  if (existsSync(local)) {
+    say(`temporal: present (${local})`);
+    return local;
+  }
   const system = onPath('temporal');
-  if (system) { say(`temporal: using ${system} from PATH`); return system; }
+  if (system) {
+    say(`temporal: using ${system} from PATH`);
+    return system;
+  }
   return goBuild(TEMPORAL_CLI, 'temporal');
 }
 
 async function ferretdb() {
-  if (process.env.MONGODB_URI) { say('ferretdb: not needed (MONGODB_URI is set)'); return undefined; }
+  if (process.env.MONGODB_URI) {
+    say('ferretdb: not needed (MONGODB_URI is set)');
+    return undefined;
+  }
   return goBuild(FERRETDB, 'ferretdb');
 }
 
@@ -186,22 +240,42 @@ async function testServer() {
     say(`temporal-test-server: present (${wrapper})`);
     return wrapper;
   }
-  const java = requireCommand('java', 'Java 17 or newer is needed for the time-skipping test server: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) and run again.');
+  const java = requireCommand(
+    'java',
+    'Java 17 or newer is needed for the time-skipping test server: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) and run again.',
+  );
   if (!existsSync(lib)) {
-    const mvn = requireCommand('mvn', 'Maven is needed to fetch the time-skipping test server: install it (e.g. `apt-get install maven`) and run again.');
+    const mvn = requireCommand(
+      'mvn',
+      'Maven is needed to fetch the time-skipping test server: install it (e.g. `apt-get install maven`) and run again.',
+    );
     loud('temporal-test-server: fetching io.temporal:temporal-test-server and its dependencies with Maven');
-    await run(mvn, ['-B', '-q', '-f', TEST_SERVER_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'],
-      { label: 'mvn dependency:copy-dependencies' });
+    await run(
+      mvn,
+      [
+        '-B',
+        '-q',
+        '-f',
+        TEST_SERVER_POM,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${lib}`,
+        '-DincludeScope=runtime',
+      ],
+      { label: 'mvn dependency:copy-dependencies' },
+    );
   }
   mkdirSync(bin, { recursive: true });
   // exec, so that the SDK's teardown (which kills its direct child) ends the JVM itself.
   // C1 only, serial GC and a class-data-sharing archive: the SDK waits only 5 s for it to answer.
-  writeFileSync(wrapper, [
-    '#!/bin/sh',
-    'D="$(cd "$(dirname "$0")/../temporal-test-server" && pwd)"',
-    'exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xshare:auto -XX:SharedArchiveFile="$D/app.jsa" -cp "$D/lib/*" io.temporal.testserver.TestServer "$@"',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    wrapper,
+    [
+      '#!/bin/sh',
+      'D="$(cd "$(dirname "$0")/../temporal-test-server" && pwd)"',
+      'exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xshare:auto -XX:SharedArchiveFile="$D/app.jsa" -cp "$D/lib/*" io.temporal.testserver.TestServer "$@"',
+      '',
+    ].join('\n'),
+  );
   chmodSync(wrapper, 0o755);
   if (!existsSync(archive)) {
     loud('temporal-test-server: recording a class-data-sharing archive (one start of the server)');
@@ -213,21 +287,41 @@ async function testServer() {
 /** Starts the test server once with -XX:ArchiveClassesAtExit so later starts load classes from the archive. */
 async function recordClassArchive(java, lib, archive) {
   const port = 17000 + Math.floor(Math.random() * 2000);
-  const child = spawn(java, ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-XX:ArchiveClassesAtExit=${archive}`,
-    '-cp', `${lib}/*`, 'io.temporal.testserver.TestServer', String(port)], { stdio: 'ignore' });
+  const child = spawn(
+    java,
+    [
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
+      `-XX:ArchiveClassesAtExit=${archive}`,
+      '-cp',
+      `${lib}/*`,
+      'io.temporal.testserver.TestServer',
+      String(port),
+    ],
+    { stdio: 'ignore' },
+  );
   const { createConnection } = await import('node:net');
   const deadline = Date.now() + 60_000;
   for (;;) {
     const open = await new Promise((r) => {
-      const s = createConnection({ host: '127.0.0.1', port }, () => { s.destroy(); r(true); });
+      const s = createConnection({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (open) break;
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('the test server did not open its port within 60 s'); }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('the test server did not open its port within 60 s');
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   await new Promise((r) => setTimeout(r, 1000));
-  await new Promise((r) => { child.on('close', r); child.kill('SIGTERM'); });
+  await new Promise((r) => {
+    child.on('close', r);
+    child.kill('SIGTERM');
+  });
   if (!existsSync(archive)) loud('temporal-test-server: no archive was written; starts will be slower but work');
 }
 
@@ -237,14 +331,23 @@ async function recordClassArchive(java, lib, archive) {
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 async function chromium() {
-  if (existsSync(CHROMIUM)) { say(`chromium: present (${CHROMIUM})`); return CHROMIUM; }
-  const aptGet = requireCommand('apt-get', `Chromium is needed for the browser tests and ${CHROMIUM} is missing: install Debian's chromium package (or set CHROMIUM_PATH) and run again.`);
+  if (existsSync(CHROMIUM)) {
+    say(`chromium: present (${CHROMIUM})`);
+    return CHROMIUM;
+  }
+  const aptGet = requireCommand(
+    'apt-get',
+    `Chromium is needed for the browser tests and ${CHROMIUM} is missing: install Debian's chromium package (or set CHROMIUM_PATH) and run again.`,
+  );
   const root = process.getuid?.() === 0;
   const sudo = root ? undefined : onPath('sudo');
-  if (!root && !sudo) throw new MissingToolchain(`Chromium is needed for the browser tests: run \`apt-get install chromium\` as root (or set CHROMIUM_PATH) and run again.`);
+  if (!root && !sudo)
+    throw new MissingToolchain(
+      `Chromium is needed for the browser tests: run \`apt-get install chromium\` as root (or set CHROMIUM_PATH) and run again.`,
+    );
   const asRoot = (args) => (root ? [aptGet, args] : [sudo, ['-n', aptGet, ...args]]);
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  loud('chromium: installing Debian\'s chromium package with apt-get (first run only)');
+  loud("chromium: installing Debian's chromium package with apt-get (first run only)");
   await run(...asRoot(['update']), { env, label: 'apt-get update' });
   await run(...asRoot(['install', '-y', 'chromium']), { env, label: 'apt-get install chromium' });
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`);
@@ -257,13 +360,23 @@ async function schemathesis() {
   const marker = join(SCHEMATHESIS.venv, `.schemathesis-${SCHEMATHESIS.version}`);
   // A virtualenv names its own path in its scripts: one created elsewhere (a moved checkout) is made again.
   const interpreter = existsSync(exe) ? /^#!(\S+)/.exec(readFileSync(exe, 'utf8'))?.[1] : undefined;
-  if (existsSync(exe) && existsSync(marker) && interpreter && existsSync(interpreter)) { say(`schemathesis: present (${exe})`); return exe; }
+  if (existsSync(exe) && existsSync(marker) && interpreter && existsSync(interpreter)) {
+    say(`schemathesis: present (${exe})`);
+    return exe;
+  }
   if (existsSync(SCHEMATHESIS.venv)) rmSync(SCHEMATHESIS.venv, { recursive: true, force: true });
-  const python = requireCommand('python3', 'Python 3.10 or newer (with its venv module, Debian\'s python3-venv) is needed for the API fuzzer: install it and run again.');
+  const python = requireCommand(
+    'python3',
+    "Python 3.10 or newer (with its venv module, Debian's python3-venv) is needed for the API fuzzer: install it and run again.",
+  );
   loud(`schemathesis: installing ${SCHEMATHESIS.version} from PyPI into ${SCHEMATHESIS.venv} (first run only)`);
-  if (!existsSync(join(SCHEMATHESIS.venv, 'bin', 'pip'))) await run(python, ['-m', 'venv', SCHEMATHESIS.venv], { label: 'python3 -m venv' });
-  await run(join(SCHEMATHESIS.venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `schemathesis==${SCHEMATHESIS.version}`],
-    { label: `pip install schemathesis==${SCHEMATHESIS.version}` });
+  if (!existsSync(join(SCHEMATHESIS.venv, 'bin', 'pip')))
+    await run(python, ['-m', 'venv', SCHEMATHESIS.venv], { label: 'python3 -m venv' });
+  await run(
+    join(SCHEMATHESIS.venv, 'bin', 'pip'),
+    ['install', '--disable-pip-version-check', '-q', `schemathesis==${SCHEMATHESIS.version}`],
+    { label: `pip install schemathesis==${SCHEMATHESIS.version}` },
+  );
   writeFileSync(marker, `${SCHEMATHESIS.version}\n`);
   return exe;
 }
@@ -289,7 +402,12 @@ async function main() {
   if (cluster) {
     // A file of its own, so that a plain run never forgets what this one found.
     const built = await temporalServer();
-    const clusterPaths = { temporalServer: built.server, temporalSqlTool: built.sqlTool, temporalSchema: built.schema, postgresBin: paths.postgresBin };
+    const clusterPaths = {
+      temporalServer: built.server,
+      temporalSqlTool: built.sqlTool,
+      temporalSchema: built.schema,
+      postgresBin: paths.postgresBin,
+    };
     writeFileSync(join(tools, 'cluster-paths.json'), JSON.stringify(clusterPaths, null, 2) + '\n');
   }
   writeFileSync(join(tools, 'paths.json'), JSON.stringify(paths, null, 2) + '\n');

@@ -2,7 +2,12 @@
 // The token carries its own claims and an HMAC-SHA256 over them; nothing to look up, nothing to guess.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export interface LinkClaims { kind: string; tenantId: string; target: string; exp: number }
+export interface LinkClaims {
+  kind: string;
+  tenantId: string;
+  target: string;
+  exp: number;
+}
 
 export function signLink(secret: string, claims: LinkClaims): string {
   const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
@@ -23,7 +28,12 @@ export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 
  * `secrets`: the current LINK_SECRET first, then, during a rotation, the previous one, so links
  * already sent keep working until they expire (docs/security.md).
  */
-export function verifyLink(secrets: string | readonly string[], token: string, kind: string, now = Date.now()): LinkCheck {
+export function verifyLink(
+  secrets: string | readonly string[],
+  token: string,
+  kind: string,
+  now = Date.now(),
+): LinkCheck {
   const [body, mac, extra] = token.split('.');
   if (!body || !mac || extra !== undefined) return { ok: false, reason: 'malformed' };
   // Compared as text: base64url decoding ignores the last character's spare bits, so two
@@ -35,7 +45,11 @@ export function verifyLink(secrets: string | readonly string[], token: string, k
   };
   if (!(typeof secrets === 'string' ? [secrets] : secrets).some(signedBy)) return { ok: false, reason: 'forged' };
   let claims: LinkClaims;
-  try { claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as LinkClaims; } catch { return { ok: false, reason: 'malformed' }; }
+  try {
+    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as LinkClaims;
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
   if (claims.kind !== kind) return { ok: false, reason: 'forged' };
   if (claims.exp <= now) return { ok: false, reason: 'expired' };
   return { ok: true, claims };

@@ -17,7 +17,9 @@ export function startOpsHttp(options: OpsHttpOptions): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/healthz' && options.healthy) {
       const ok = options.healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
       return;
     }
     if (req.url === '/metrics') {
@@ -27,7 +29,9 @@ export function startOpsHttp(options: OpsHttpOptions): Promise<Server> {
       })();
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'this port serves /metrics', details: null } }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: { code: 'not_found', message: 'this port serves /metrics', details: null } }));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

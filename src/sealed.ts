@@ -48,7 +48,12 @@ export function unseal<T = unknown>(secrets: readonly string[], boundTo: string,
 }
 
 /** A message as rendered: what is sent, and the data it was rendered with (approved WhatsApp templates need it again). */
-export interface MessageContent { subject: string | null; html: string | null; text: string; templateData: Record<string, unknown> }
+export interface MessageContent {
+  subject: string | null;
+  html: string | null;
+  text: string;
+  templateData: Record<string, unknown>;
+}
 
 /**
  * D11: the copy people read of a message and, when its template carries a customer's link or
@@ -56,8 +61,12 @@ export interface MessageContent { subject: string | null; html: string | null; t
  * (`boundTo`, `<tenant>/<dispatchId>`); `sealed` is null otherwise. `render` throws on a bad template.
  */
 export function sealedCopy(
-  secret: string, boundTo: string, template: string, locale: Locale,
-  data: Record<string, unknown>, render: (data: Record<string, unknown>) => MessageContent,
+  secret: string,
+  boundTo: string,
+  template: string,
+  locale: Locale,
+  data: Record<string, unknown>,
+  render: (data: Record<string, unknown>) => MessageContent,
 ): { copy: MessageContent; sealed: string | null } {
   const sent = render(data);
   if (!carriesSecrets(template)) return { copy: sent, sealed: null };

@@ -7,10 +7,18 @@ import { join, resolve } from 'node:path';
 import type { Locale } from './domain/locale';
 export type MessageChannel = 'sms' | 'whatsapp';
 
-export interface RenderedEmail { subject: string; html: string; text: string }
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
 
 export class TemplateError extends Error {
-  constructor(readonly code: 'template_not_found' | 'template_variable_missing' | 'template_variable_invalid', message: string, readonly field?: string) {
+  constructor(
+    readonly code: 'template_not_found' | 'template_variable_missing' | 'template_variable_invalid',
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -47,25 +55,43 @@ export function isWebLink(value: string): boolean {
  */
 function guardLinks(node: unknown): void {
   if (!node || typeof node !== 'object') return;
-  if (Array.isArray(node)) { node.forEach(guardLinks); return; }
+  if (Array.isArray(node)) {
+    node.forEach(guardLinks);
+    return;
+  }
   const n = node as Node;
   if (n.type === 'Program') {
     const body = n.body as Node[];
     body.forEach((statement, i) => {
       const before = body[i - 1];
       const path = statement.path as { type: string; original: string } | undefined;
-      if (statement.type === 'MustacheStatement' && path?.type === 'PathExpression' && !(statement.params as unknown[]).length
-        && before?.type === 'ContentStatement' && URL_ATTRIBUTE.test(String(before.value))) {
+      if (
+        statement.type === 'MustacheStatement' &&
+        path?.type === 'PathExpression' &&
+        !(statement.params as unknown[]).length &&
+        before?.type === 'ContentStatement' &&
+        URL_ATTRIBUTE.test(String(before.value))
+      ) {
         statement.params = [path];
-        statement.path = { type: 'PathExpression', data: false, depth: 0, parts: [LINK_HELPER], original: LINK_HELPER, loc: statement.loc };
+        statement.path = {
+          type: 'PathExpression',
+          data: false,
+          depth: 0,
+          parts: [LINK_HELPER],
+          original: LINK_HELPER,
+          loc: statement.loc,
+        };
       }
     });
   }
-  for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') guardLinks(value);
+  for (const [key, value] of Object.entries(n))
+    if (key !== 'loc' && value && typeof value === 'object') guardLinks(value);
 }
 
 class MissingVariable extends Error {
-  constructor(readonly variable: string) { super(`"${variable}" not defined`); }
+  constructor(readonly variable: string) {
+    super(`"${variable}" not defined`);
+  }
 }
 
 function variableOf(options: Handlebars.HelperOptions): string {
@@ -81,19 +107,34 @@ type Node = { type?: string; [key: string]: unknown };
  */
 function nameHelperArguments(node: unknown, dates: Set<string>): void {
   if (!node || typeof node !== 'object') return;
-  if (Array.isArray(node)) { for (const n of node) nameHelperArguments(n, dates); return; }
+  if (Array.isArray(node)) {
+    for (const n of node) nameHelperArguments(n, dates);
+    return;
+  }
   const n = node as Node;
   if (n.type === 'BlockStatement' || n.type === 'MustacheStatement' || n.type === 'SubExpression') {
     const path = n.path as { type: string; original: unknown };
-    const first = (n.params as Node[] | undefined)?.[0] as { type: string; original: string; data?: boolean } | undefined;
-    if (path?.type === 'PathExpression' && CHECKED_HELPERS.has(String(path.original)) && first?.type === 'PathExpression' && !first.data) {
-      const pair = { type: 'HashPair', key: VARIABLE, value: { type: 'StringLiteral', value: first.original, original: first.original, loc: n.loc }, loc: n.loc };
+    const first = (n.params as Node[] | undefined)?.[0] as
+      { type: string; original: string; data?: boolean } | undefined;
+    if (
+      path?.type === 'PathExpression' &&
+      CHECKED_HELPERS.has(String(path.original)) &&
+      first?.type === 'PathExpression' &&
+      !first.data
+    ) {
+      const pair = {
+        type: 'HashPair',
+        key: VARIABLE,
+        value: { type: 'StringLiteral', value: first.original, original: first.original, loc: n.loc },
+        loc: n.loc,
+      };
       const hash = n.hash as { pairs: unknown[] } | undefined;
       n.hash = hash ? { ...hash, pairs: [...hash.pairs, pair] } : { type: 'Hash', pairs: [pair], loc: n.loc };
       if (path.original === 'datetime') dates.add(first.original);
     }
   }
-  for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') nameHelperArguments(value, dates);
+  for (const [key, value] of Object.entries(n))
+    if (key !== 'loc' && value && typeof value === 'object') nameHelperArguments(value, dates);
 }
 
 /**
@@ -123,18 +164,26 @@ const isPath = (x: unknown): x is PathNode => (x as Node | null)?.type === 'Path
  */
 function rootPaths(node: unknown, out: string[][] = []): string[][] {
   if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) { for (const n of node) rootPaths(n, out); return out; }
+  if (Array.isArray(node)) {
+    for (const n of node) rootPaths(n, out);
+    return out;
+  }
   const n = node as Node;
-  const variable = (x: unknown) => { if (isPath(x) && !x.data && x.depth === 0 && x.parts.length > 0) out.push(x.parts); else rootPaths(x, out); };
+  const variable = (x: unknown) => {
+    if (isPath(x) && !x.data && x.depth === 0 && x.parts.length > 0) out.push(x.parts);
+    else rootPaths(x, out);
+  };
   const args = (params: unknown, hash: unknown) => {
     for (const p of (params as unknown[] | undefined) ?? []) variable(p);
-    for (const pair of ((hash as { pairs?: Array<{ value: unknown }> } | undefined)?.pairs ?? [])) variable(pair.value);
+    for (const pair of (hash as { pairs?: Array<{ value: unknown }> } | undefined)?.pairs ?? []) variable(pair.value);
   };
   switch (n.type) {
-    case 'MustacheStatement': case 'SubExpression': {
+    case 'MustacheStatement':
+    case 'SubExpression': {
       const params = n.params as unknown[];
       const helper = params.length > 0 || ((n.hash as { pairs?: unknown[] } | undefined)?.pairs?.length ?? 0) > 0;
-      if (helper) args(n.params, n.hash); else variable(n.path);
+      if (helper) args(n.params, n.hash);
+      else variable(n.path);
       return out;
     }
     case 'BlockStatement': {
@@ -145,7 +194,8 @@ function rootPaths(node: unknown, out: string[][] = []): string[][] {
       rootPaths(n.inverse, out);
       return out;
     }
-    case 'PartialStatement': case 'PartialBlockStatement':
+    case 'PartialStatement':
+    case 'PartialBlockStatement':
       args(n.params, n.hash);
       rootPaths(n.program, out);
       return out;
@@ -162,13 +212,18 @@ function firstMissing(context: Record<string, unknown>, parts: string[]): string
   for (let i = 0; i < parts.length; i += 1) {
     if (current === null || typeof current !== 'object') return parts.slice(0, i).join('.');
     const value = (current as Record<string, unknown>)[parts[i]];
-    if (value === undefined && !(Array.isArray(current) && parts[i] === 'length')) return parts.slice(0, i + 1).join('.');
+    if (value === undefined && !(Array.isArray(current) && parts[i] === 'length'))
+      return parts.slice(0, i + 1).join('.');
     current = value;
   }
   return null;
 }
 
-interface Compiled { template: Handlebars.TemplateDelegate; paths: string[][]; dates: Set<string> }
+interface Compiled {
+  template: Handlebars.TemplateDelegate;
+  paths: string[][];
+  dates: Set<string>;
+}
 
 /** Loads and compiles templates once; rendering is then pure and fast. */
 export class Templates {
@@ -194,7 +249,11 @@ export class Templates {
       const text = String(value);
       if (!isWebLink(text)) {
         const field = `data.${variableOf(options)}`;
-        throw new TemplateError('template_variable_invalid', `${field}: a link must be an absolute http or https URL (got ${JSON.stringify(text.slice(0, 80))})`, field);
+        throw new TemplateError(
+          'template_variable_invalid',
+          `${field}: a link must be an absolute http or https URL (got ${JSON.stringify(text.slice(0, 80))})`,
+          field,
+        );
       }
       return text;
     });
@@ -216,7 +275,8 @@ export class Templates {
       });
     }
     const layout = join(dir, 'email', '_layout.html.hbs');
-    if (existsSync(layout)) this.hb.registerPartial('layout', this.compile(readFileSync(layout, 'utf8'), false).template);
+    if (existsSync(layout))
+      this.hb.registerPartial('layout', this.compile(readFileSync(layout, 'utf8'), false).template);
   }
 
   /** Template types available for a channel and locale (files present for every part). */
@@ -224,7 +284,10 @@ export class Templates {
     const folder = join(this.dir, channel);
     if (!existsSync(folder)) return [];
     const suffix = channel === 'email' ? `.${locale}.subject.hbs` : `.${locale}.hbs`;
-    return readdirSync(folder).filter((f) => f.endsWith(suffix) && !f.startsWith('_')).map((f) => f.slice(0, -suffix.length)).sort();
+    return readdirSync(folder)
+      .filter((f) => f.endsWith(suffix) && !f.startsWith('_'))
+      .map((f) => f.slice(0, -suffix.length))
+      .sort();
   }
 
   has(channel: 'email' | MessageChannel, type: string, locale: Locale): boolean {
@@ -241,7 +304,9 @@ export class Templates {
   }
 
   renderMessage(channel: MessageChannel, type: string, locale: Locale, data: Record<string, unknown>): string {
-    return this.render(channel, type, locale, 'body', { ...data, locale }).replace(/[ \t]+\n/g, '\n').trim();
+    return this.render(channel, type, locale, 'body', { ...data, locale })
+      .replace(/[ \t]+\n/g, '\n')
+      .trim();
   }
 
   /**
@@ -254,7 +319,10 @@ export class Templates {
   }
 
   private load(channel: string, type: string, locale: Locale, part: Part): Compiled {
-    const file = part === 'body' ? join(this.dir, channel, `${type}.${locale}.hbs`) : join(this.dir, channel, `${type}.${locale}.${part}.hbs`);
+    const file =
+      part === 'body'
+        ? join(this.dir, channel, `${type}.${locale}.hbs`)
+        : join(this.dir, channel, `${type}.${locale}.${part}.hbs`);
     let compiled = this.compiled.get(file);
     if (!compiled) {
       if (!/^[a-z0-9_]+$/.test(type) || !existsSync(file)) {
@@ -272,23 +340,36 @@ export class Templates {
     for (const path of compiled.paths) {
       const missing = firstMissing(context, path);
       if (missing !== null) {
-        throw new TemplateError('template_variable_missing',
-          `template "${type}" (${channel}, ${locale}) needs variable "${missing}"`, `data.${missing}`);
+        throw new TemplateError(
+          'template_variable_missing',
+          `template "${type}" (${channel}, ${locale}) needs variable "${missing}"`,
+          `data.${missing}`,
+        );
       }
     }
     try {
       return compiled.template(context);
     } catch (err) {
-      const missing = err instanceof MissingVariable ? err.variable : /"([^"]+)" not defined/.exec((err as Error).message)?.[1];
+      const missing =
+        err instanceof MissingVariable ? err.variable : /"([^"]+)" not defined/.exec((err as Error).message)?.[1];
       if (missing) {
-        throw new TemplateError('template_variable_missing',
-          `template "${type}" (${channel}, ${locale}) needs variable "${missing}"`, `data.${missing}`);
+        throw new TemplateError(
+          'template_variable_missing',
+          `template "${type}" (${channel}, ${locale}) needs variable "${missing}"`,
+          `data.${missing}`,
+        );
       }
       // {{#if document.url}} without `document`: Handlebars reads a property of undefined.
-      const through = err instanceof TypeError ? /^Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(err.message) : null;
+      const through =
+        err instanceof TypeError
+          ? /^Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(err.message)
+          : null;
       if (through) {
-        throw new TemplateError('template_variable_missing',
-          `template "${type}" (${channel}, ${locale}) needs the object holding "${through[1]}"`, 'data');
+        throw new TemplateError(
+          'template_variable_missing',
+          `template "${type}" (${channel}, ${locale}) needs the object holding "${through[1]}"`,
+          'data',
+        );
       }
       throw err;
     }

@@ -27,7 +27,10 @@ function loopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createTcpServer();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => { const { port } = server.address() as AddressInfo; server.close(() => resolve(port)); });
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
 
@@ -45,9 +48,16 @@ export async function installRuntime(log: Logger): Promise<{ sdkMetricsUrl: stri
 }
 
 /** /metrics and /healthz for the worker process (the port Prometheus and the orchestrator's probes use). */
-export function startWorkerHttp(options: { host: string; port: number; sdkMetricsUrl: string; running: () => boolean }): Promise<Server> {
+export function startWorkerHttp(options: {
+  host: string;
+  port: number;
+  sdkMetricsUrl: string;
+  running: () => boolean;
+}): Promise<Server> {
   return startOpsHttp({
-    host: options.host, port: options.port, healthy: options.running,
+    host: options.host,
+    port: options.port,
+    healthy: options.running,
     moreMetrics: () => fetch(options.sdkMetricsUrl).then((r) => r.text()),
   });
 }

@@ -1,7 +1,14 @@
 // The Temporal worker: runs the workflows in src/workflows and the activities built from
 // their dependencies. `createRelaisWorker` is what tests use; the bottom of this file is the process.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkerOptions,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from './activities';
 import { connectDb } from './db/models';
@@ -52,7 +59,9 @@ export function createRelaisWorker(options: RelaisWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     activities: createActivities(options.activities),
     ...(options.activityInterceptors ? { interceptors: { activity: options.activityInterceptors } } : {}),
     ...options.tuning,
@@ -69,14 +78,30 @@ export function buildWorkflowBundle(workflowsPath = require.resolve(WORKFLOWS_PA
 /** Provider senders from configuration: the real services, or the sandbox when *_BASE_URL points at it. */
 export function sendersFromConfig(config: Config): Pick<ActivityDeps, 'sendgrid' | 'twilio' | 'smtp'> {
   return {
-    sendgrid: config.SENDGRID_API_KEY ? createSendGridSender({ apiKey: config.SENDGRID_API_KEY, baseUrl: config.SENDGRID_BASE_URL, timeoutMs: config.SENDGRID_TIMEOUT_MS }) : undefined,
-    twilio: config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
-      ? createTwilioSender({
-        accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, baseUrl: config.TWILIO_BASE_URL,
-        smsFrom: config.TWILIO_SMS_FROM, whatsappFrom: config.TWILIO_WHATSAPP_FROM, timeoutMs: config.TWILIO_TIMEOUT_MS,
-      })
+    sendgrid: config.SENDGRID_API_KEY
+      ? createSendGridSender({
+          apiKey: config.SENDGRID_API_KEY,
+          baseUrl: config.SENDGRID_BASE_URL,
+          timeoutMs: config.SENDGRID_TIMEOUT_MS,
+        })
       : undefined,
-    smtp: config.SMTP_URL ? smtpFromUrl(config.SMTP_URL, { connectionTimeoutMs: config.SMTP_CONNECTION_TIMEOUT_MS, socketTimeoutMs: config.SMTP_SOCKET_TIMEOUT_MS }) : undefined,
+    twilio:
+      config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN
+        ? createTwilioSender({
+            accountSid: config.TWILIO_ACCOUNT_SID,
+            authToken: config.TWILIO_AUTH_TOKEN,
+            baseUrl: config.TWILIO_BASE_URL,
+            smsFrom: config.TWILIO_SMS_FROM,
+            whatsappFrom: config.TWILIO_WHATSAPP_FROM,
+            timeoutMs: config.TWILIO_TIMEOUT_MS,
+          })
+        : undefined,
+    smtp: config.SMTP_URL
+      ? smtpFromUrl(config.SMTP_URL, {
+          connectionTimeoutMs: config.SMTP_CONNECTION_TIMEOUT_MS,
+          socketTimeoutMs: config.SMTP_SOCKET_TIMEOUT_MS,
+        })
+      : undefined,
   };
 }
 
@@ -84,7 +109,9 @@ function smtpFromUrl(url: string, timeouts: { connectionTimeoutMs: number; socke
   const u = new URL(url);
   return createSmtpSender({
     ...timeouts,
-    host: u.hostname, port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)), secure: u.protocol === 'smtps:',
+    host: u.hostname,
+    port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)),
+    secure: u.protocol === 'smtps:',
     auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
   });
 }
@@ -93,7 +120,8 @@ async function main() {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
   if (!config.MONGODB_URI) throw new Error('MONGODB_URI is not set (npm start sets it to the embedded FerretDB)');
-  if (!config.LINK_SECRET) throw new Error('LINK_SECRET is not set: the worker signs document links with it (32+ random characters)');
+  if (!config.LINK_SECRET)
+    throw new Error('LINK_SECRET is not set: the worker signs document links with it (32+ random characters)');
   const { sdkMetricsUrl } = await installRuntime(log);
   const db = await connectDb(config.MONGODB_URI, { log });
   // Once per database: orders recorded before the orders list existed get their entry (issue 18).
@@ -103,21 +131,43 @@ async function main() {
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createRelaisWorker({
-    connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, tuning: tuningFromConfig(config),
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    tuning: tuningFromConfig(config),
     activities: {
-      db, templates: new Templates(), publicBaseUrl: config.PUBLIC_BASE_URL, emailFrom: config.EMAIL_FROM,
-      linkSecret: config.LINK_SECRET, previousLinkSecret: config.LINK_SECRET_PREVIOUS,
+      db,
+      templates: new Templates(),
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      emailFrom: config.EMAIL_FROM,
+      linkSecret: config.LINK_SECRET,
+      previousLinkSecret: config.LINK_SECRET_PREVIOUS,
       whatsappTemplates: config.WHATSAPP_TEMPLATES,
       webhooks: {
         starter: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
-        allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       },
       rollups: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
       ...sendersFromConfig(config),
     },
   });
-  const http = await startWorkerHttp({ host: config.HOST, port: config.WORKER_HTTP_PORT, sdkMetricsUrl, running: () => worker.getState() === 'RUNNING' });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, identity: worker.options.identity, http: config.WORKER_HTTP_PORT }, 'worker started');
+  const http = await startWorkerHttp({
+    host: config.HOST,
+    port: config.WORKER_HTTP_PORT,
+    sdkMetricsUrl,
+    running: () => worker.getState() === 'RUNNING',
+  });
+  log.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      identity: worker.options.identity,
+      http: config.WORKER_HTTP_PORT,
+    },
+    'worker started',
+  );
   // SIGINT/SIGTERM: the SDK stops polling and waits for the tasks in flight before run() resolves
   // (it also requests their cancellation, which Relais's activities do not act on: they finish).
   // /healthz answers 503 meanwhile.
@@ -130,5 +180,8 @@ async function main() {
 }
 
 if (require.main === module) {
-  main().catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
 }

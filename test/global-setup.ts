@@ -5,12 +5,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { freePort, postgresBin, startFerretDb, startPostgres, stopPostgres, stopProcess, toolPaths, type PostgresServer } from '../scripts/lib/processes';
+import {
+  freePort,
+  postgresBin,
+  startFerretDb,
+  startPostgres,
+  stopPostgres,
+  stopProcess,
+  toolPaths,
+  type PostgresServer,
+} from '../scripts/lib/processes';
 import { buildWorkflowBundle } from '../src/worker';
 import { withSlowStartRetry } from './support/server-start';
 
 declare global {
-  var __relaisTest: { env: TestWorkflowEnvironment; ferret?: ChildProcess; postgres?: PostgresServer; dir: string } | undefined;
+  var __relaisTest:
+    { env: TestWorkflowEnvironment; ferret?: ChildProcess; postgres?: PostgresServer; dir: string } | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -20,9 +30,16 @@ export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'relais-test-'));
   const temporalPort = await freePort();
   const [envResult, ferretResult, bundleResult] = await Promise.allSettled([
-    withSlowStartRetry('the Temporal dev server', () => TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: temporalPort, ui: false },
-    })),
+    withSlowStartRetry('the Temporal dev server', () =>
+      TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: tools.temporal },
+          ip: '127.0.0.1',
+          port: temporalPort,
+          ui: false,
+        },
+      }),
+    ),
     (async () => {
       if (process.env.MONGODB_URI) return undefined;
       if (!tools.ferretdb) throw new Error('FerretDB is not built: run `node scripts/tools.mjs`.');
@@ -30,7 +47,12 @@ export default async function globalSetup(): Promise<void> {
       const postgres = await startPostgres(postgresBin());
       try {
         const port = await freePort();
-        const ferret = await startFerretDb({ bin: tools.ferretdb, port, dir: join(dir, 'ferretdb'), postgresql: postgres });
+        const ferret = await startFerretDb({
+          bin: tools.ferretdb,
+          port,
+          dir: join(dir, 'ferretdb'),
+          postgresql: postgres,
+        });
         process.env.RELAIS_TEST_MONGODB_URI = `mongodb://127.0.0.1:${port}/`;
         return { ferret, postgres };
       } catch (err) {
@@ -43,7 +65,10 @@ export default async function globalSetup(): Promise<void> {
   // Jest runs no teardown after a failed set-up: whatever did start is stopped here.
   if (envResult.status === 'rejected' || ferretResult.status === 'rejected' || bundleResult.status === 'rejected') {
     if (envResult.status === 'fulfilled') await envResult.value.teardown();
-    if (ferretResult.status === 'fulfilled') { await stopProcess(ferretResult.value?.ferret); await stopPostgres(ferretResult.value?.postgres); }
+    if (ferretResult.status === 'fulfilled') {
+      await stopProcess(ferretResult.value?.ferret);
+      await stopPostgres(ferretResult.value?.postgres);
+    }
     throw [envResult, ferretResult, bundleResult].find((r) => r.status === 'rejected')!.reason;
   }
   const [env, store, bundle] = [envResult.value, ferretResult.value, bundleResult.value];
@@ -54,5 +79,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.RELAIS_TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.RELAIS_TEST_TOOLS = JSON.stringify(tools);
   globalThis.__relaisTest = { env, ferret: store?.ferret, postgres: store?.postgres, dir };
-  console.log(`\n[test set-up] Temporal dev server on ${process.env.RELAIS_TEST_TEMPORAL_ADDRESS}, MongoDB-wire on ${process.env.RELAIS_TEST_MONGODB_URI}${store ? ' (FerretDB on PostgreSQL)' : ''}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n[test set-up] Temporal dev server on ${process.env.RELAIS_TEST_TEMPORAL_ADDRESS}, MongoDB-wire on ${process.env.RELAIS_TEST_MONGODB_URI}${store ? ' (FerretDB on PostgreSQL)' : ''}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }

@@ -43,27 +43,65 @@ interface Case {
   required: Record<Channel, string[]>;
 }
 
-const seller = (locale: Locale): Data => ({ ...base(locale), personName: 'Claire Petit', orderId: ORDER, orderUrl: ORDER_URL });
-const customer = (locale: Locale): Data => ({ ...base(locale), customerName: 'Léa Moreau', orderId: ORDER, companyName: 'Maison Lumière' });
+const seller = (locale: Locale): Data => ({
+  ...base(locale),
+  personName: 'Claire Petit',
+  orderId: ORDER,
+  orderUrl: ORDER_URL,
+});
+const customer = (locale: Locale): Data => ({
+  ...base(locale),
+  customerName: 'Léa Moreau',
+  orderId: ORDER,
+  companyName: 'Maison Lumière',
+});
 
 const CASES: Case[] = [
   {
-    type: 'order_exception', audience: 'seller',
+    type: 'order_exception',
+    audience: 'seller',
     data: (locale) => ({
-      ...seller(locale), exceptionLabel: EXCEPTION_LABELS.unfulfillable[locale],
-      reason: REASON_WORDS.not_found_at_location.reason[locale], action: REASON_WORDS.not_found_at_location.action[locale],
-      details: DETAILS[locale], lastTrackingAt: null,
+      ...seller(locale),
+      exceptionLabel: EXCEPTION_LABELS.unfulfillable[locale],
+      reason: REASON_WORDS.not_found_at_location.reason[locale],
+      action: REASON_WORDS.not_found_at_location.action[locale],
+      details: DETAILS[locale],
+      lastTrackingAt: null,
     }),
     keys: (d) => [ORDER, String(d.exceptionLabel), String(d.reason), String(d.action), String(d.details), ORDER_URL],
     required: {
-      email: ['tenantName', 'personName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'lastTrackingAt', 'orderUrl'],
+      email: [
+        'tenantName',
+        'personName',
+        'orderId',
+        'exceptionLabel',
+        'reason',
+        'action',
+        'details',
+        'lastTrackingAt',
+        'orderUrl',
+      ],
       sms: ['tenantName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'lastTrackingAt', 'orderUrl'],
-      whatsapp: ['tenantName', 'orderId', 'exceptionLabel', 'reason', 'action', 'details', 'lastTrackingAt', 'orderUrl'],
+      whatsapp: [
+        'tenantName',
+        'orderId',
+        'exceptionLabel',
+        'reason',
+        'action',
+        'details',
+        'lastTrackingAt',
+        'orderUrl',
+      ],
     },
   },
   {
-    type: 'order_exception_resolved', audience: 'seller',
-    data: (locale) => ({ ...seller(locale), exceptionLabel: EXCEPTION_LABELS.stuck_in_transit[locale], resolution: RESOLUTION[locale] }),
+    type: 'order_exception_resolved',
+    audience: 'seller',
+    data: (locale) => ({
+      ...seller(locale),
+      exceptionLabel: EXCEPTION_LABELS.stuck_in_transit[locale],
+      resolution: RESOLUTION[locale],
+    }),
     keys: (d) => [ORDER, String(d.exceptionLabel), String(d.resolution), ORDER_URL],
     required: {
       email: ['tenantName', 'personName', 'orderId', 'exceptionLabel', 'resolution', 'orderUrl'],
@@ -72,17 +110,40 @@ const CASES: Case[] = [
     },
   },
   {
-    type: 'address_confirmation', audience: 'customer',
-    data: (locale) => ({ ...customer(locale), address: ADDRESS, link: LINK, expiresAt: EXPIRES_AT, confirmationCode: '4821' }),
-    keys: (d) => [ORDER, 'Maison Lumière', ADDRESS, LINK, d.locale === 'fr' ? '4 mars 2026 à 10:30' : '4 March 2026 at 10:30'],
+    type: 'address_confirmation',
+    audience: 'customer',
+    data: (locale) => ({
+      ...customer(locale),
+      address: ADDRESS,
+      link: LINK,
+      expiresAt: EXPIRES_AT,
+      confirmationCode: '4821',
+    }),
+    keys: (d) => [
+      ORDER,
+      'Maison Lumière',
+      ADDRESS,
+      LINK,
+      d.locale === 'fr' ? '4 mars 2026 à 10:30' : '4 March 2026 at 10:30',
+    ],
     required: {
       email: ['tenantName', 'timeZone', 'customerName', 'orderId', 'companyName', 'address', 'link', 'expiresAt'],
       sms: ['timeZone', 'companyName', 'orderId', 'address', 'link', 'expiresAt', 'confirmationCode'],
-      whatsapp: ['timeZone', 'customerName', 'companyName', 'orderId', 'address', 'link', 'expiresAt', 'confirmationCode'],
+      whatsapp: [
+        'timeZone',
+        'customerName',
+        'companyName',
+        'orderId',
+        'address',
+        'link',
+        'expiresAt',
+        'confirmationCode',
+      ],
     },
   },
   {
-    type: 'delivery_delay', audience: 'customer',
+    type: 'delivery_delay',
+    audience: 'customer',
     data: (locale) => customer(locale),
     keys: () => [ORDER, 'Maison Lumière'],
     required: {
@@ -93,7 +154,8 @@ const CASES: Case[] = [
   },
   {
     // Issue 18: a delay the seller tells the customer about, in transit with its cause (O5, O7).
-    type: 'order_delayed', audience: 'customer',
+    type: 'order_delayed',
+    audience: 'customer',
     data: (locale) => ({ ...customer(locale), inTransit: true, cause: REASON_WORDS.strike.reason[locale] }),
     keys: (d) => [ORDER, 'Maison Lumière', String(d.cause)],
     required: {
@@ -103,10 +165,13 @@ const CASES: Case[] = [
     },
   },
   {
-    type: 'delivery_failed_customer', audience: 'customer',
+    type: 'delivery_failed_customer',
+    audience: 'customer',
     data: (locale) => ({
-      ...customer(locale), reason: REASON_WORDS.customer_unavailable.reason[locale],
-      nextStep: CUSTOMER_NEXT_STEP.customer_unavailable[locale], contactUrl: CONTACT,
+      ...customer(locale),
+      reason: REASON_WORDS.customer_unavailable.reason[locale],
+      nextStep: CUSTOMER_NEXT_STEP.customer_unavailable[locale],
+      contactUrl: CONTACT,
     }),
     keys: (d) => [ORDER, 'Maison Lumière', String(d.reason), String(d.nextStep), CONTACT],
     required: {
@@ -130,7 +195,11 @@ function without(data: Data, key: string): Data {
 }
 
 function catchError(fn: () => unknown): unknown {
-  try { fn(); } catch (err) { return err; }
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
   throw new Error('expected an error');
 }
 
@@ -142,52 +211,100 @@ const rows = CASES.flatMap((c) => CHANNELS.flatMap((channel) => LOCALES.map((loc
 const partRows = rows.flatMap((r) => PARTS[r.channel].map((part) => ({ ...r, part })));
 
 describe('O1–O8 / N2: every order template × locale × part renders with full data', () => {
-  test.each(partRows.map((r) => [r.c.type, r.channel, r.locale, r.part, r] as const))('%s %s %s %s', (_t, _ch, _l, _p, { c, channel, locale, part }) => {
-    const data = c.data(locale);
-    const out = render(channel, c.type, locale, data)[part];
-    expect(out.trim().length).toBeGreaterThan(0);
-    for (const bad of BAD) expect(out).not.toContain(bad);
-    expect(out).toContain(ORDER);
-    if (part === 'subject') {
-      expect(out).not.toMatch(/\n/);
-      return;
-    }
-    const escape = part === 'html' ? (s: string) => Handlebars.Utils.escapeExpression(s) : (s: string) => s;
-    for (const key of c.keys(data, channel)) expect(out).toContain(escape(key));
-    // the reader is greeted by name in email
-    if (channel === 'email') expect(out).toContain(String(data.personName ?? data.customerName));
-  });
+  test.each(partRows.map((r) => [r.c.type, r.channel, r.locale, r.part, r] as const))(
+    '%s %s %s %s',
+    (_t, _ch, _l, _p, { c, channel, locale, part }) => {
+      const data = c.data(locale);
+      const out = render(channel, c.type, locale, data)[part];
+      expect(out.trim().length).toBeGreaterThan(0);
+      for (const bad of BAD) expect(out).not.toContain(bad);
+      expect(out).toContain(ORDER);
+      if (part === 'subject') {
+        expect(out).not.toMatch(/\n/);
+        return;
+      }
+      const escape = part === 'html' ? (s: string) => Handlebars.Utils.escapeExpression(s) : (s: string) => s;
+      for (const key of c.keys(data, channel)) expect(out).toContain(escape(key));
+      // the reader is greeted by name in email
+      if (channel === 'email') expect(out).toContain(String(data.personName ?? data.customerName));
+    },
+  );
 });
 
 describe('N2: a missing variable is an error, never a silent blank', () => {
   const removals = rows.flatMap((r) => r.c.required[r.channel].map((key) => ({ ...r, key })));
-  test.each(removals.map((r) => [r.c.type, r.channel, r.locale, r.key, r] as const))('%s %s %s without %s', (_t, _ch, _l, key, { c, channel, locale }) => {
-    const err = catchError(() => render(channel, c.type, locale, without(c.data(locale), key)));
-    expect(err).toBeInstanceOf(TemplateError);
-    expect((err as TemplateError).code).toBe('template_variable_missing');
-    expect((err as TemplateError).field).toBe(`data.${key}`);
-  });
+  test.each(removals.map((r) => [r.c.type, r.channel, r.locale, r.key, r] as const))(
+    '%s %s %s without %s',
+    (_t, _ch, _l, key, { c, channel, locale }) => {
+      const err = catchError(() => render(channel, c.type, locale, without(c.data(locale), key)));
+      expect(err).toBeInstanceOf(TemplateError);
+      expect((err as TemplateError).code).toBe('template_variable_missing');
+      expect((err as TemplateError).field).toBe(`data.${key}`);
+    },
+  );
 
-  test.each(rows.map((r) => [r.c.type, r.channel, r.locale, r] as const))('%s %s %s: variables not listed as required can be left out', (_t, channel, locale, { c }) => {
-    // the required lists above are the contract documented in docs/templates.md; keep them honest:
-    // whatever is not listed can be left out without error.
-    const data = c.data(locale);
-    const optional = Object.keys(data).filter((k) => k !== 'locale' && !c.required[channel].includes(k));
-    expect(() => render(channel, c.type, locale, optional.reduce((d, k) => without(d, k), data))).not.toThrow();
-  });
+  test.each(rows.map((r) => [r.c.type, r.channel, r.locale, r] as const))(
+    '%s %s %s: variables not listed as required can be left out',
+    (_t, channel, locale, { c }) => {
+      // the required lists above are the contract documented in docs/templates.md; keep them honest:
+      // whatever is not listed can be left out without error.
+      const data = c.data(locale);
+      const optional = Object.keys(data).filter((k) => k !== 'locale' && !c.required[channel].includes(k));
+      expect(() =>
+        render(
+          channel,
+          c.type,
+          locale,
+          optional.reduce((d, k) => without(d, k), data),
+        ),
+      ).not.toThrow();
+    },
+  );
 });
 
 describe('nullable and empty values render cleanly', () => {
   // [type, what, data, a label that must then be gone]
   const variants: Array<[string, string, (locale: Locale) => Data, RegExp]> = [
-    ['order_exception', 'no details', (l) => ({ ...byType('order_exception').data(l), details: null }), /(Détails|Details)\s*:|SKU/],
-    ['order_exception', 'no details, empty action', (l) => ({ ...byType('order_exception').data(l), details: null, action: '' }), /(À faire|A faire|What to do|To do)\s*:/i],
-    ['order_exception_resolved', 'empty resolution', (l) => ({ ...byType('order_exception_resolved').data(l), resolution: '' }), /(Résolution|Resolution|How it was resolved)\s*:/],
-    ['order_delayed', 'no cause, before handover', (l) => ({ ...byType('order_delayed').data(l), cause: null, inTransit: false }), /(Raison|Reason)\s*:|\(\s*\)/],
-    ['delivery_failed_customer', 'no contact link', (l) => ({ ...byType('delivery_failed_customer').data(l), contactUrl: null }), /(Nous contacter|Contact us)/],
-    ['delivery_failed_customer', 'no contact link, empty next step', (l) => ({ ...byType('delivery_failed_customer').data(l), contactUrl: null, nextStep: '' }), /(La suite|What happens next)\s*:/],
+    [
+      'order_exception',
+      'no details',
+      (l) => ({ ...byType('order_exception').data(l), details: null }),
+      /(Détails|Details)\s*:|SKU/,
+    ],
+    [
+      'order_exception',
+      'no details, empty action',
+      (l) => ({ ...byType('order_exception').data(l), details: null, action: '' }),
+      /(À faire|A faire|What to do|To do)\s*:/i,
+    ],
+    [
+      'order_exception_resolved',
+      'empty resolution',
+      (l) => ({ ...byType('order_exception_resolved').data(l), resolution: '' }),
+      /(Résolution|Resolution|How it was resolved)\s*:/,
+    ],
+    [
+      'order_delayed',
+      'no cause, before handover',
+      (l) => ({ ...byType('order_delayed').data(l), cause: null, inTransit: false }),
+      /(Raison|Reason)\s*:|\(\s*\)/,
+    ],
+    [
+      'delivery_failed_customer',
+      'no contact link',
+      (l) => ({ ...byType('delivery_failed_customer').data(l), contactUrl: null }),
+      /(Nous contacter|Contact us)/,
+    ],
+    [
+      'delivery_failed_customer',
+      'no contact link, empty next step',
+      (l) => ({ ...byType('delivery_failed_customer').data(l), contactUrl: null, nextStep: '' }),
+      /(La suite|What happens next)\s*:/,
+    ],
   ];
-  const variantRows = variants.flatMap(([type, what, data, gone]) => CHANNELS.flatMap((ch) => LOCALES.map((l) => [type, what, ch, l, data, gone] as const)));
+  const variantRows = variants.flatMap(([type, what, data, gone]) =>
+    CHANNELS.flatMap((ch) => LOCALES.map((l) => [type, what, ch, l, data, gone] as const)),
+  );
   test.each(variantRows)('%s (%s) %s %s', (type, _what, channel, locale, data, gone) => {
     for (const out of Object.values(render(channel, type, locale, data(locale)))) {
       for (const bad of BAD) expect(out).not.toContain(bad);
@@ -198,18 +315,25 @@ describe('nullable and empty values render cleanly', () => {
   });
 
   test.each(LOCALES)('order_exception without details has no details line (%s)', (locale) => {
-    const out = templates.renderEmail('order_exception', locale, { ...byType('order_exception').data(locale), details: null });
+    const out = templates.renderEmail('order_exception', locale, {
+      ...byType('order_exception').data(locale),
+      details: null,
+    });
     expect(out.text).not.toContain('SKU');
     expect(out.html).not.toContain('SKU');
   });
 
   test('null is a valid "absent" value for nullable variables, undefined is not', () => {
     const data = byType('delivery_failed_customer').data('fr');
-    expect(catchError(() => templates.renderMessage('sms', 'delivery_failed_customer', 'fr', { ...data, contactUrl: undefined })))
-      .toMatchObject({ code: 'template_variable_missing', field: 'data.contactUrl' });
+    expect(
+      catchError(() =>
+        templates.renderMessage('sms', 'delivery_failed_customer', 'fr', { ...data, contactUrl: undefined }),
+      ),
+    ).toMatchObject({ code: 'template_variable_missing', field: 'data.contactUrl' });
     const exc = byType('order_exception').data('en');
-    expect(catchError(() => templates.renderEmail('order_exception', 'en', { ...exc, details: undefined })))
-      .toMatchObject({ code: 'template_variable_missing', field: 'data.details' });
+    expect(
+      catchError(() => templates.renderEmail('order_exception', 'en', { ...exc, details: undefined })),
+    ).toMatchObject({ code: 'template_variable_missing', field: 'data.details' });
   });
 });
 
@@ -225,49 +349,76 @@ describe('N2: names are HTML-escaped in email HTML, left as text elsewhere', () 
   });
 
   test.each(LOCALES)('other data is escaped too, and text stays plain (%s)', (locale) => {
-    const exc = templates.renderEmail('order_exception', locale, { ...byType('order_exception').data(locale), details: `SKU ${XSS}`, reason: 'a & b' });
+    const exc = templates.renderEmail('order_exception', locale, {
+      ...byType('order_exception').data(locale),
+      details: `SKU ${XSS}`,
+      reason: 'a & b',
+    });
     expect(exc.html).not.toContain('<script');
     expect(exc.html).toContain('a &amp; b');
     expect(exc.text).toContain('a & b');
-    const addr = templates.renderEmail('address_confirmation', locale, { ...byType('address_confirmation').data(locale), address: XSS, companyName: 'Dupont & Fils' });
+    const addr = templates.renderEmail('address_confirmation', locale, {
+      ...byType('address_confirmation').data(locale),
+      address: XSS,
+      companyName: 'Dupont & Fils',
+    });
     expect(addr.html).not.toContain('<script');
     expect(addr.html).toContain('Dupont &amp; Fils');
-    const sms = templates.renderMessage('sms', 'address_confirmation', locale, { ...byType('address_confirmation').data(locale), companyName: 'Dupont & Fils' });
+    const sms = templates.renderMessage('sms', 'address_confirmation', locale, {
+      ...byType('address_confirmation').data(locale),
+      companyName: 'Dupont & Fils',
+    });
     expect(sms).toContain('Dupont & Fils');
   });
 });
 
 describe('O7: the stuck-in-transit alert', () => {
   const stuck = (locale: Locale): Data => ({
-    ...byType('order_exception').data(locale), exceptionLabel: EXCEPTION_LABELS.stuck_in_transit[locale],
-    reason: REASON_WORDS.no_tracking_update.reason[locale], action: REASON_WORDS.no_tracking_update.action[locale],
-    details: null, lastTrackingAt: LAST_TRACKING_AT,
+    ...byType('order_exception').data(locale),
+    exceptionLabel: EXCEPTION_LABELS.stuck_in_transit[locale],
+    reason: REASON_WORDS.no_tracking_update.reason[locale],
+    action: REASON_WORDS.no_tracking_update.action[locale],
+    details: null,
+    lastTrackingAt: LAST_TRACKING_AT,
   });
   const WHEN: Record<Locale, string> = { fr: '1er mars 2026 à 22:45', en: '1 March 2026 at 22:45' };
-  test.each(CHANNELS.flatMap((ch) => LOCALES.map((l) => [ch, l] as const)))('%s %s: the last update in the tenant\'s zone and words; one full stop per sentence', (channel, locale) => {
-    for (const [part, out] of Object.entries(render(channel, 'order_exception', locale, stuck(locale)))) {
-      if (part !== 'subject') expect(out).toContain(WHEN[locale]);
-      expect(out).not.toMatch(/\d{4}-\d{2}-\d{2}|T\d{2}:\d{2}/);
-      expect(out).not.toMatch(/[?!:;,]\s*\./);
-    }
-  });
+  test.each(CHANNELS.flatMap((ch) => LOCALES.map((l) => [ch, l] as const)))(
+    "%s %s: the last update in the tenant's zone and words; one full stop per sentence",
+    (channel, locale) => {
+      for (const [part, out] of Object.entries(render(channel, 'order_exception', locale, stuck(locale)))) {
+        if (part !== 'subject') expect(out).toContain(WHEN[locale]);
+        expect(out).not.toMatch(/\d{4}-\d{2}-\d{2}|T\d{2}:\d{2}/);
+        expect(out).not.toMatch(/[?!:;,]\s*\./);
+      }
+    },
+  );
 });
 
-describe('N2: every date a template shows is in the tenant\'s zone and words', () => {
+describe("N2: every date a template shows is in the tenant's zone and words", () => {
   // The seller alert as the stuck-in-transit rule sends it: the one order alert with a date.
   const withDates = (c: Case, locale: Locale): Data => ({
-    ...c.data(locale), timeZone: DATE_TEST_ZONE, ...(c.type === 'order_exception' ? { lastTrackingAt: LAST_TRACKING_AT } : {}),
+    ...c.data(locale),
+    timeZone: DATE_TEST_ZONE,
+    ...(c.type === 'order_exception' ? { lastTrackingAt: LAST_TRACKING_AT } : {}),
   });
-  test.each(rows.map((r) => [r.c.type, r.channel, r.locale, r] as const))('%s %s %s', (_t, _ch, _l, { c, channel, locale }) => {
-    const data = withDates(c, locale);
-    const shown = expectDatesInWords(templates, channel, c.type, locale, data, render(channel, c.type, locale, data));
-    expect(shown).toEqual({ order_exception: ['lastTrackingAt'], address_confirmation: ['expiresAt'] }[c.type] ?? []);
-  });
+  test.each(rows.map((r) => [r.c.type, r.channel, r.locale, r] as const))(
+    '%s %s %s',
+    (_t, _ch, _l, { c, channel, locale }) => {
+      const data = withDates(c, locale);
+      const shown = expectDatesInWords(templates, channel, c.type, locale, data, render(channel, c.type, locale, data));
+      expect(shown).toEqual({ order_exception: ['lastTrackingAt'], address_confirmation: ['expiresAt'] }[c.type] ?? []);
+    },
+  );
 });
 
 describe('wording the templates finish with their own full stop', () => {
   const words = [
-    ...Object.entries(REASON_WORDS).flatMap(([code, w]) => LOCALES.flatMap((l) => [[`${code} reason ${l}`, w.reason[l]], [`${code} action ${l}`, w.action[l]]])),
+    ...Object.entries(REASON_WORDS).flatMap(([code, w]) =>
+      LOCALES.flatMap((l) => [
+        [`${code} reason ${l}`, w.reason[l]],
+        [`${code} action ${l}`, w.action[l]],
+      ]),
+    ),
     ...Object.entries(CUSTOMER_NEXT_STEP).flatMap(([code, w]) => LOCALES.map((l) => [`${code} next step ${l}`, w[l]])),
   ];
   test.each(words)('%s ends without punctuation', (_what, text) => {
@@ -276,61 +427,106 @@ describe('wording the templates finish with their own full stop', () => {
 });
 
 describe('SMS ≤ 320 characters with realistic data', () => {
-  const longestLabel = (locale: Locale) => Object.values(EXCEPTION_LABELS).map((w) => w[locale]).sort((a, b) => b.length - a.length)[0];
+  const longestLabel = (locale: Locale) =>
+    Object.values(EXCEPTION_LABELS)
+      .map((w) => w[locale])
+      .sort((a, b) => b.length - a.length)[0];
 
-  test.each(LOCALES.flatMap((l) => CASES.map((c) => [c.type, l, c] as const)))('%s %s with the sample data', (_t, locale, c) => {
-    expect(templates.renderMessage('sms', c.type, locale, c.data(locale)).length).toBeLessThanOrEqual(320);
-  });
+  test.each(LOCALES.flatMap((l) => CASES.map((c) => [c.type, l, c] as const)))(
+    '%s %s with the sample data',
+    (_t, locale, c) => {
+      expect(templates.renderMessage('sms', c.type, locale, c.data(locale)).length).toBeLessThanOrEqual(320);
+    },
+  );
 
   // Each reason with the exception it opens (src/domain/order.ts); only an allocation failure has details.
   const EXCEPTION_OF: Record<string, keyof typeof EXCEPTION_LABELS> = {
-    out_of_stock: 'unfulfillable', not_found_at_location: 'unfulfillable',
-    address_or_contact: 'on_hold', no_valid_contact: 'on_hold', suspicious_behaviour: 'on_hold',
-    label_or_invoice_unavailable: 'rts_failed', pincode_unserviceable: 'rts_failed', dimension_mismatch: 'rts_failed', not_ready_in_time: 'rts_failed',
-    customer_cancelled: 'handover_failed', pickup_refused: 'handover_failed',
-    no_tracking_update: 'stuck_in_transit', not_scanned_since_handover: 'stuck_in_transit',
-    misrouted: 'stuck_in_transit', natural_disaster: 'stuck_in_transit', strike: 'stuck_in_transit', operational: 'stuck_in_transit', untraceable: 'stuck_in_transit', lost_or_damaged: 'stuck_in_transit',
-    customer_unavailable: 'delivery_failed', refused: 'delivery_failed', cancelled: 'delivery_failed',
-    cod_not_ready: 'delivery_failed', address_incorrect: 'delivery_failed', unreachable: 'delivery_failed',
+    out_of_stock: 'unfulfillable',
+    not_found_at_location: 'unfulfillable',
+    address_or_contact: 'on_hold',
+    no_valid_contact: 'on_hold',
+    suspicious_behaviour: 'on_hold',
+    label_or_invoice_unavailable: 'rts_failed',
+    pincode_unserviceable: 'rts_failed',
+    dimension_mismatch: 'rts_failed',
+    not_ready_in_time: 'rts_failed',
+    customer_cancelled: 'handover_failed',
+    pickup_refused: 'handover_failed',
+    no_tracking_update: 'stuck_in_transit',
+    not_scanned_since_handover: 'stuck_in_transit',
+    misrouted: 'stuck_in_transit',
+    natural_disaster: 'stuck_in_transit',
+    strike: 'stuck_in_transit',
+    operational: 'stuck_in_transit',
+    untraceable: 'stuck_in_transit',
+    lost_or_damaged: 'stuck_in_transit',
+    customer_unavailable: 'delivery_failed',
+    refused: 'delivery_failed',
+    cancelled: 'delivery_failed',
+    cod_not_ready: 'delivery_failed',
+    address_incorrect: 'delivery_failed',
+    unreachable: 'delivery_failed',
   };
-  test('every seller reason is covered below', () => expect(Object.keys(EXCEPTION_OF).sort()).toEqual(Object.keys(REASON_WORDS).sort()));
+  test('every seller reason is covered below', () =>
+    expect(Object.keys(EXCEPTION_OF).sort()).toEqual(Object.keys(REASON_WORDS).sort()));
 
-  test.each(LOCALES.flatMap((l) => Object.keys(REASON_WORDS).map((r) => [r, l] as const)))('order_exception, reason %s, %s', (reason, locale) => {
-    const type = EXCEPTION_OF[reason];
-    const data = {
-      ...byType('order_exception').data(locale), exceptionLabel: EXCEPTION_LABELS[type][locale],
-      reason: REASON_WORDS[reason].reason[locale], action: REASON_WORDS[reason].action[locale],
-      details: type === 'unfulfillable' ? DETAILS[locale] : null,
-      lastTrackingAt: type === 'stuck_in_transit' ? LAST_TRACKING_AT : null,
-    };
-    const body = templates.renderMessage('sms', 'order_exception', locale, data);
-    expect(body.length).toBeLessThanOrEqual(320);
-    expect(body).toContain(ORDER_URL);
-  });
+  test.each(LOCALES.flatMap((l) => Object.keys(REASON_WORDS).map((r) => [r, l] as const)))(
+    'order_exception, reason %s, %s',
+    (reason, locale) => {
+      const type = EXCEPTION_OF[reason];
+      const data = {
+        ...byType('order_exception').data(locale),
+        exceptionLabel: EXCEPTION_LABELS[type][locale],
+        reason: REASON_WORDS[reason].reason[locale],
+        action: REASON_WORDS[reason].action[locale],
+        details: type === 'unfulfillable' ? DETAILS[locale] : null,
+        lastTrackingAt: type === 'stuck_in_transit' ? LAST_TRACKING_AT : null,
+      };
+      const body = templates.renderMessage('sms', 'order_exception', locale, data);
+      expect(body.length).toBeLessThanOrEqual(320);
+      expect(body).toContain(ORDER_URL);
+    },
+  );
 
-  test.each(LOCALES.flatMap((l) => Object.keys(CUSTOMER_NEXT_STEP).map((r) => [r, l] as const)))('delivery_failed_customer, reason %s, %s, with contact link', (reason, locale) => {
-    const data = {
-      ...byType('delivery_failed_customer').data(locale),
-      reason: REASON_WORDS[reason].reason[locale], nextStep: CUSTOMER_NEXT_STEP[reason][locale],
-    };
-    const body = templates.renderMessage('sms', 'delivery_failed_customer', locale, data);
-    expect(body.length).toBeLessThanOrEqual(320);
-    expect(body).toContain(CONTACT);
-  });
+  test.each(LOCALES.flatMap((l) => Object.keys(CUSTOMER_NEXT_STEP).map((r) => [r, l] as const)))(
+    'delivery_failed_customer, reason %s, %s, with contact link',
+    (reason, locale) => {
+      const data = {
+        ...byType('delivery_failed_customer').data(locale),
+        reason: REASON_WORDS[reason].reason[locale],
+        nextStep: CUSTOMER_NEXT_STEP[reason][locale],
+      };
+      const body = templates.renderMessage('sms', 'delivery_failed_customer', locale, data);
+      expect(body.length).toBeLessThanOrEqual(320);
+      expect(body).toContain(CONTACT);
+    },
+  );
 
-  test.each(LOCALES.flatMap((l) => ['misrouted', 'natural_disaster', 'strike', 'operational', 'untraceable', 'lost_or_damaged'].map((c) => [c, l] as const)))('order_delayed in transit, cause %s, %s', (cause, locale) => {
+  test.each(
+    LOCALES.flatMap((l) =>
+      ['misrouted', 'natural_disaster', 'strike', 'operational', 'untraceable', 'lost_or_damaged'].map(
+        (c) => [c, l] as const,
+      ),
+    ),
+  )('order_delayed in transit, cause %s, %s', (cause, locale) => {
     const data = { ...byType('order_delayed').data(locale), cause: REASON_WORDS[cause].reason[locale] };
     expect(templates.renderMessage('sms', 'order_delayed', locale, data).length).toBeLessThanOrEqual(320);
   });
 
   test.each(LOCALES)('order_exception_resolved with the longest label (%s)', (locale) => {
-    const data = { ...byType('order_exception_resolved').data(locale), exceptionLabel: longestLabel(locale), resolution: locale === 'fr' ? 'adresse corrigée par le client' : 'address corrected by the customer' };
+    const data = {
+      ...byType('order_exception_resolved').data(locale),
+      exceptionLabel: longestLabel(locale),
+      resolution: locale === 'fr' ? 'adresse corrigée par le client' : 'address corrected by the customer',
+    };
     expect(templates.renderMessage('sms', 'order_exception_resolved', locale, data).length).toBeLessThanOrEqual(320);
   });
 });
 
 describe('SMS wording stays in the GSM-7 alphabet', () => {
-  const GSM7 = new Set([...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà']);
+  const GSM7 = new Set([
+    ...'@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+  ]);
   test.each(LOCALES.flatMap((l) => CASES.map((c) => `${c.type}.${l}.hbs`)))('%s', (file) => {
     const wording = readFileSync(join(DEFAULT_TEMPLATE_DIR, 'sms', file), 'utf8').replace(/\{\{[^}]*\}\}/g, '');
     expect([...wording].filter((ch) => !GSM7.has(ch))).toEqual([]);
@@ -344,23 +540,35 @@ describe('WhatsApp', () => {
     // A run started before reply codes (issue 14, finding 3) has none: the old invitation.
     ['fr', null, 'Répondez OUI pour confirmer cette adresse telle quelle, ou ouvrez le lien pour la corriger.'],
     ['en', null, 'Reply CONFIRM to confirm this address as it is, or open the link to correct it.'],
-  ] as const)('O3: address_confirmation (%s, code %s) ends by inviting a reply naming its code', (locale, code, ending) => {
-    const body = templates.renderMessage('whatsapp', 'address_confirmation', locale, { ...byType('address_confirmation').data(locale), confirmationCode: code });
-    expect(body.endsWith(ending)).toBe(true);
-  });
+  ] as const)(
+    'O3: address_confirmation (%s, code %s) ends by inviting a reply naming its code',
+    (locale, code, ending) => {
+      const body = templates.renderMessage('whatsapp', 'address_confirmation', locale, {
+        ...byType('address_confirmation').data(locale),
+        confirmationCode: code,
+      });
+      expect(body.endsWith(ending)).toBe(true);
+    },
+  );
 
-  test.each(LOCALES.flatMap((l) => CASES.map((c) => `${c.type}.${l}.hbs`)))('%s neither starts nor ends with a variable (template approval)', (file) => {
-    const source = readFileSync(join(DEFAULT_TEMPLATE_DIR, 'whatsapp', file), 'utf8').trim();
-    expect(source.startsWith('{{')).toBe(false);
-    expect(source.endsWith('}}')).toBe(false);
-  });
+  test.each(LOCALES.flatMap((l) => CASES.map((c) => `${c.type}.${l}.hbs`)))(
+    '%s neither starts nor ends with a variable (template approval)',
+    (file) => {
+      const source = readFileSync(join(DEFAULT_TEMPLATE_DIR, 'whatsapp', file), 'utf8').trim();
+      expect(source.startsWith('{{')).toBe(false);
+      expect(source.endsWith('}}')).toBe(false);
+    },
+  );
 });
 
 describe('completeness', () => {
   test.each(CASES.map((c) => c.type))('%s exists in every channel, locale and part', (type) => {
     for (const channel of CHANNELS) {
       for (const locale of LOCALES) {
-        const files = channel === 'email' ? ['subject', 'html', 'text'].map((p) => `${type}.${locale}.${p}.hbs`) : [`${type}.${locale}.hbs`];
+        const files =
+          channel === 'email'
+            ? ['subject', 'html', 'text'].map((p) => `${type}.${locale}.${p}.hbs`)
+            : [`${type}.${locale}.hbs`];
         for (const f of files) expect(existsSync(join(DEFAULT_TEMPLATE_DIR, channel, f))).toBe(true);
         expect(templates.has(channel, type, locale)).toBe(true);
       }
@@ -371,7 +579,11 @@ describe('completeness', () => {
     for (const c of CASES) {
       const { html } = templates.renderEmail(c.type, locale, c.data(locale));
       expect(html).toContain(`<html lang="${locale}"`);
-      expect(html).toContain(locale === 'fr' ? 'Envoyé par Relais pour le compte de Maison Lumière' : 'Sent by Relais on behalf of Maison Lumière');
+      expect(html).toContain(
+        locale === 'fr'
+          ? 'Envoyé par Relais pour le compte de Maison Lumière'
+          : 'Sent by Relais on behalf of Maison Lumière',
+      );
       expect(html).not.toMatch(/<style|<link|<script/);
     }
   });

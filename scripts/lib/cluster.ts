@@ -8,14 +8,21 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PG_PASSWORD, PG_USER, ROOT, runTool, startPostgres, stopProcess, waitForPort } from './processes';
 
-export interface ClusterPaths { temporalServer: string; temporalSqlTool: string; temporalSchema: string; postgresBin: string }
+export interface ClusterPaths {
+  temporalServer: string;
+  temporalSqlTool: string;
+  temporalSchema: string;
+  postgresBin: string;
+}
 
 /** Paths written by `node scripts/tools.mjs --cluster`. */
 export function clusterToolPaths(): ClusterPaths {
   try {
     return JSON.parse(readFileSync(join(ROOT, '.tools', 'cluster-paths.json'), 'utf8')) as ClusterPaths;
   } catch {
-    throw new Error('.tools/cluster-paths.json is missing: run `node scripts/tools.mjs --cluster` first (npm test does).');
+    throw new Error(
+      '.tools/cluster-paths.json is missing: run `node scripts/tools.mjs --cluster` first (npm test does).',
+    );
   }
 }
 
@@ -30,11 +37,37 @@ export interface Cluster {
 
 /** Creates both databases and migrates them to the schema shipped with the server build. */
 function migrateSchema(paths: ClusterPaths, pgPort: number): void {
-  const common = ['--endpoint', '127.0.0.1', '--port', String(pgPort), '--user', PG_USER, '--password', PG_PASSWORD, '--plugin', 'postgres12'];
-  for (const [db, schema] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']] as const) {
-    runTool(paths.temporalSqlTool, [...common, '--database', db, 'create-database', '--defaultdb', 'postgres'], `temporal-sql-tool create-database ${db}`);
-    runTool(paths.temporalSqlTool, [...common, '--database', db, 'setup-schema', '-v', '0.0'], `temporal-sql-tool setup-schema ${db}`);
-    runTool(paths.temporalSqlTool, [...common, '--database', db, 'update-schema', '-d', join(paths.temporalSchema, schema, 'versioned')], `temporal-sql-tool update-schema ${db}`);
+  const common = [
+    '--endpoint',
+    '127.0.0.1',
+    '--port',
+    String(pgPort),
+    '--user',
+    PG_USER,
+    '--password',
+    PG_PASSWORD,
+    '--plugin',
+    'postgres12',
+  ];
+  for (const [db, schema] of [
+    ['temporal', 'temporal'],
+    ['temporal_visibility', 'visibility'],
+  ] as const) {
+    runTool(
+      paths.temporalSqlTool,
+      [...common, '--database', db, 'create-database', '--defaultdb', 'postgres'],
+      `temporal-sql-tool create-database ${db}`,
+    );
+    runTool(
+      paths.temporalSqlTool,
+      [...common, '--database', db, 'setup-schema', '-v', '0.0'],
+      `temporal-sql-tool setup-schema ${db}`,
+    );
+    runTool(
+      paths.temporalSqlTool,
+      [...common, '--database', db, 'update-schema', '-d', join(paths.temporalSchema, schema, 'versioned')],
+      `temporal-sql-tool update-schema ${db}`,
+    );
   }
 }
 
@@ -57,8 +90,23 @@ async function freeLowPort(taken: Set<number>): Promise<number> {
 
 /** The server's ports, all free ones (several clusters may run at once on this machine). */
 async function serverEnv(pgPort: number): Promise<Record<string, string>> {
-  const names = ['FRONTEND', 'FRONTEND_MEMBERSHIP', 'FRONTEND_HTTP', 'MATCHING', 'MATCHING_MEMBERSHIP', 'HISTORY', 'HISTORY_MEMBERSHIP', 'WORKER', 'WORKER_MEMBERSHIP', 'METRICS'];
-  const env: Record<string, string> = { TEMPORAL_PG_ADDR: `127.0.0.1:${pgPort}`, TEMPORAL_PG_USER: PG_USER, TEMPORAL_PG_PASSWORD: PG_PASSWORD };
+  const names = [
+    'FRONTEND',
+    'FRONTEND_MEMBERSHIP',
+    'FRONTEND_HTTP',
+    'MATCHING',
+    'MATCHING_MEMBERSHIP',
+    'HISTORY',
+    'HISTORY_MEMBERSHIP',
+    'WORKER',
+    'WORKER_MEMBERSHIP',
+    'METRICS',
+  ];
+  const env: Record<string, string> = {
+    TEMPORAL_PG_ADDR: `127.0.0.1:${pgPort}`,
+    TEMPORAL_PG_USER: PG_USER,
+    TEMPORAL_PG_PASSWORD: PG_PASSWORD,
+  };
   const taken = new Set<number>();
   for (const name of names) {
     const port = await freeLowPort(taken);
@@ -72,11 +120,22 @@ async function serverEnv(pgPort: number): Promise<Record<string, string>> {
 async function createNamespace(cli: string, address: string, namespace: string, server: ChildProcess): Promise<void> {
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const created = spawnSync(cli, ['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '24h', '--address', address], { encoding: 'utf8' });
-    const described = spawnSync(cli, ['operator', 'namespace', 'describe', '--namespace', namespace, '--address', address], { encoding: 'utf8' });
+    const created = spawnSync(
+      cli,
+      ['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '24h', '--address', address],
+      { encoding: 'utf8' },
+    );
+    const described = spawnSync(
+      cli,
+      ['operator', 'namespace', 'describe', '--namespace', namespace, '--address', address],
+      { encoding: 'utf8' },
+    );
     if (described.status === 0) return;
     if (server.exitCode !== null) throw new Error(`the Temporal server exited with code ${server.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`namespace ${namespace} could not be created on ${address}:\n${created.stderr}${described.stderr}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `namespace ${namespace} could not be created on ${address}:\n${created.stderr}${described.stderr}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -94,22 +153,31 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   mkdirSync(options.dir, { recursive: true });
   const namespace = options.namespace ?? 'relais';
   const pg = await startPostgres(paths.postgresBin);
-  const dropPostgres = async () => { await stopProcess(pg.child, 30_000); rmSync(pg.dir, { recursive: true, force: true }); };
+  const dropPostgres = async () => {
+    await stopProcess(pg.child, 30_000);
+    rmSync(pg.dir, { recursive: true, force: true });
+  };
   let server: ChildProcess | undefined;
   try {
     migrateSchema(paths, pg.port);
     const env = await serverEnv(pg.port);
     const temporalLog = join(options.dir, 'temporal.log');
-    server = spawn(paths.temporalServer, ['--root', ROOT, '--config', 'deploy/temporal', '--env', 'relais', '--allow-no-auth', 'start'],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(
+      paths.temporalServer,
+      ['--root', ROOT, '--config', 'deploy/temporal', '--env', 'relais', '--allow-no-auth', 'start'],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const out = createWriteStream(temporalLog);
-    server.stdout!.pipe(out); server.stderr!.pipe(out);
+    server.stdout!.pipe(out);
+    server.stderr!.pipe(out);
     const address = `127.0.0.1:${env.TEMPORAL_FRONTEND_PORT}`;
     await waitForPort(Number(env.TEMPORAL_FRONTEND_PORT), `Temporal server (log: ${temporalLog})`, 120_000, server);
     await createNamespace(options.temporalCli, address, namespace, server);
     const started = server;
     return {
-      address, namespace, temporalLog,
+      address,
+      namespace,
+      temporalLog,
       async stop() {
         await stopProcess(started, 30_000);
         await dropPostgres();

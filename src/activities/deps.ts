@@ -47,24 +47,47 @@ export type WhatsAppTemplates = Record<string, { contentSid: string; variables: 
  * words in the tenant's zone, as in every other message, never a raw timestamp.
  */
 export function contentVariables(
-  fields: string[], data: Record<string, unknown>, dates?: { fields: ReadonlySet<string>; locale: Locale; timeZone: string },
+  fields: string[],
+  data: Record<string, unknown>,
+  dates?: { fields: ReadonlySet<string>; locale: Locale; timeZone: string },
 ): Record<string, string> {
-  return Object.fromEntries(fields.map((field, i) => {
-    const value = field.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), data);
-    if (value === undefined || value === null) throw ApplicationFailure.nonRetryable(`WhatsApp template variable ${i + 1} needs data.${field}`, 'TemplateError');
-    if (!dates?.fields.has(field)) return [String(i + 1), String(value)];
-    try {
-      return [String(i + 1), formatDateTime(String(value), dates.locale, dates.timeZone)];
-    } catch (err) {
-      throw ApplicationFailure.nonRetryable(`WhatsApp template variable ${i + 1} (data.${field}): ${(err as Error).message}`, 'TemplateError');
-    }
-  }));
+  return Object.fromEntries(
+    fields.map((field, i) => {
+      const value = field
+        .split('.')
+        .reduce<unknown>(
+          (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+          data,
+        );
+      if (value === undefined || value === null)
+        throw ApplicationFailure.nonRetryable(
+          `WhatsApp template variable ${i + 1} needs data.${field}`,
+          'TemplateError',
+        );
+      if (!dates?.fields.has(field)) return [String(i + 1), String(value)];
+      try {
+        return [String(i + 1), formatDateTime(String(value), dates.locale, dates.timeZone)];
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(
+          `WhatsApp template variable ${i + 1} (data.${field}): ${(err as Error).message}`,
+          'TemplateError',
+        );
+      }
+    }),
+  );
 }
 
 /** What a recorded message sends: its copy, or, when the copy withholds secrets, the sealed content. */
 export function sendableContent(
-  deps: Pick<ActivityDeps, 'linkSecret' | 'previousLinkSecret'>, boundTo: string,
-  doc: { subject?: string | null; html?: string | null; text?: string | null; templateData?: unknown; sealed?: string | null },
+  deps: Pick<ActivityDeps, 'linkSecret' | 'previousLinkSecret'>,
+  boundTo: string,
+  doc: {
+    subject?: string | null;
+    html?: string | null;
+    text?: string | null;
+    templateData?: unknown;
+    sealed?: string | null;
+  },
 ): MessageContent {
   if (doc.sealed) {
     const secrets = [deps.linkSecret, deps.previousLinkSecret].filter((x): x is string => Boolean(x));
@@ -74,7 +97,12 @@ export function sendableContent(
       throw ApplicationFailure.nonRetryable((err as Error).message, 'SealedContent');
     }
   }
-  return { subject: doc.subject ?? null, html: doc.html ?? null, text: doc.text ?? '', templateData: (doc.templateData ?? {}) as Record<string, unknown> };
+  return {
+    subject: doc.subject ?? null,
+    html: doc.html ?? null,
+    text: doc.text ?? '',
+    templateData: (doc.templateData ?? {}) as Record<string, unknown>,
+  };
 }
 
 /**
@@ -82,7 +110,9 @@ export function sendableContent(
  * long as the activity has been failing (domain/retry.ts) rather than by its attempt number.
  * Refusals and rate limits are Temporal failures already and pass as they are.
  */
-export function retryByFailingTime<A extends unknown[], R>(send: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function retryByFailingTime<A extends unknown[], R>(
+  send: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args) => {
     try {
       return await send(...args);
@@ -91,10 +121,11 @@ export function retryByFailingTime<A extends unknown[], R>(send: (...args: A) =>
       // Both times are the server's: no clock skew, and right on a time-skipping test server too.
       const { scheduledTimestampMs, currentAttemptScheduledTimestampMs } = Context.current().info;
       throw ApplicationFailure.create({
-        type: err.name, message: err.message, cause: err,
+        type: err.name,
+        message: err.message,
+        cause: err,
         nextRetryDelay: sendRetryDelayMs(currentAttemptScheduledTimestampMs - scheduledTimestampMs),
       });
     }
   };
 }
-

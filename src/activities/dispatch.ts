@@ -4,13 +4,37 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { metrics } from '../metrics';
-import { dispatchKey, insertNew, PREVIEW_ADDRESSES, recipientsKey, recordDispatch, slotOf, storedCounts, type NewDispatch } from '../db/dispatch-records';
+import {
+  dispatchKey,
+  insertNew,
+  PREVIEW_ADDRESSES,
+  recipientsKey,
+  recordDispatch,
+  slotOf,
+  storedCounts,
+  type NewDispatch,
+} from '../db/dispatch-records';
 import { failedPlacement } from '../db/dispatch-log';
 import { publishAll } from '../outbound/publish';
 import { COPY_INDEX } from '../db/dispatch-copy';
-import { rawReason, readRecipients, readRecipientsWithHistory, writeEventBatch, type StoredEvent } from '../db/dispatch-events';
 import {
-  documentLabel, NOTICE_TEMPLATES, relaisEventId, routingId, type DecidedEntry, type HistoryBatches, type Locale, type Notice, type Person, type RecipientChange,
+  rawReason,
+  readRecipients,
+  readRecipientsWithHistory,
+  writeEventBatch,
+  type StoredEvent,
+} from '../db/dispatch-events';
+import {
+  documentLabel,
+  NOTICE_TEMPLATES,
+  relaisEventId,
+  routingId,
+  type DecidedEntry,
+  type HistoryBatches,
+  type Locale,
+  type Notice,
+  type Person,
+  type RecipientChange,
 } from '../domain/dispatch';
 import { isFailure, type DispatchResult, type RecipientStatus } from '../domain/dispatch-status';
 import { documentOf, RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
@@ -36,7 +60,13 @@ export interface SendRecipientsRequest {
  * Recipient positions by outcome: the provider accepted them (SendGrid, Twilio), or an SMTP
  * server took or refused them (D10); and the event batch holding these entries of their histories.
  */
-export interface SendRecipientsResult { batch: string; documents: number[]; accepted: number[]; sent: number[]; notSent: number[] }
+export interface SendRecipientsResult {
+  batch: string;
+  documents: number[];
+  accepted: number[];
+  sent: number[];
+  notSent: number[];
+}
 
 export interface ProjectionRequest {
   tenantId: string;
@@ -116,8 +146,11 @@ export interface DocumentLinkRequest {
 }
 
 /** What a notice's dispatch is; the rest of its record (content, data) comes from rendering it. */
-type NoticeDispatch = Pick<NewDispatch, 'tenantId' | 'dispatchId' | 'channel' | 'provider' | 'template' | 'locale' | 'sender' | 'recipients' | 'parent'>
-  & Partial<Pick<NewDispatch, 'kind' | 'document'>>;
+type NoticeDispatch = Pick<
+  NewDispatch,
+  'tenantId' | 'dispatchId' | 'channel' | 'provider' | 'template' | 'locale' | 'sender' | 'recipients' | 'parent'
+> &
+  Partial<Pick<NewDispatch, 'kind' | 'document'>>;
 
 /** A notice lists this many recipients, then says how many more. */
 export const NOTICE_LIST_LIMIT = 20;
@@ -126,8 +159,9 @@ const MESSAGE_LIST_LIMIT = 3;
 /** SendGrid and SMTP answers quoted in an error, at most. */
 const MAX_REASON = 1000;
 
-const providerFor = (channel: Channel) => (channel === 'email' ? 'sendgrid' as const : 'twilio' as const);
-const addressOf = (person: { email: string | null; phone: string | null }, channel: Channel) => (channel === 'email' ? person.email! : person.phone!);
+const providerFor = (channel: Channel) => (channel === 'email' ? ('sendgrid' as const) : ('twilio' as const));
+const addressOf = (person: { email: string | null; phone: string | null }, channel: Channel) =>
+  channel === 'email' ? person.email! : person.phone!;
 
 /** Notices that are an escalation (D4) or the 30-minute rule firing (D3), counted once, when recorded. */
 function countNotice(template: string, channel: Channel): void {
@@ -135,23 +169,29 @@ function countNotice(template: string, channel: Channel): void {
   if (template === 'dispatch_unknown') metrics.timerRuleFirings.inc({ rule: 'D3' });
 }
 
-
 /** The document a dispatch carried, as tenant events name it: null for Relais's own notices. */
 const documentRef = (d: { type?: string | null; number?: string | null } | null | undefined) =>
-  (d?.type || d?.number ? { type: d.type ?? null, number: d.number ?? null } : null);
+  d?.type || d?.number ? { type: d.type ?? null, number: d.number ?? null } : null;
 
 export function createDispatchActivities(deps: ActivityDeps) {
   const { db, templates } = deps;
 
-  const render = (channel: Channel, template: string, locale: Locale) => (data: Record<string, unknown>): MessageContent => {
-    try {
-      return channel === 'email'
-        ? { ...templates.renderEmail(template, locale, data), templateData: data }
-        : { subject: null, html: null, text: templates.renderMessage(channel, template, locale, data), templateData: data };
-    } catch (err) {
-      throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
-    }
-  };
+  const render =
+    (channel: Channel, template: string, locale: Locale) =>
+    (data: Record<string, unknown>): MessageContent => {
+      try {
+        return channel === 'email'
+          ? { ...templates.renderEmail(template, locale, data), templateData: data }
+          : {
+              subject: null,
+              html: null,
+              text: templates.renderMessage(channel, template, locale, data),
+              templateData: data,
+            };
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'TemplateError');
+      }
+    };
 
   /**
    * Renders a notice for one person and records it as its own dispatch; counted when new. A
@@ -159,9 +199,23 @@ export function createDispatchActivities(deps: ActivityDeps) {
    * src/domain/secrets.ts).
    */
   async function recordNoticeDispatch(notice: NoticeDispatch, context: Record<string, unknown>) {
-    const { copy, sealed } = sealedCopy(deps.linkSecret, dispatchKey(notice.tenantId, notice.dispatchId), notice.template, notice.locale, context, render(notice.channel, notice.template, notice.locale));
+    const { copy, sealed } = sealedCopy(
+      deps.linkSecret,
+      dispatchKey(notice.tenantId, notice.dispatchId),
+      notice.template,
+      notice.locale,
+      context,
+      render(notice.channel, notice.template, notice.locale),
+    );
     const recorded = await recordDispatch(db, {
-      kind: 'notification', document: null, ...notice, attachments: [], requestedBy: 'relais', content: copy, sealed, request: null,
+      kind: 'notification',
+      document: null,
+      ...notice,
+      attachments: [],
+      requestedBy: 'relais',
+      content: copy,
+      sealed,
+      request: null,
     });
     if (recorded.outcome === 'created') countNotice(notice.template, notice.channel);
   }
@@ -169,10 +223,20 @@ export function createDispatchActivities(deps: ActivityDeps) {
   /** O3: the signed link and reply code of a pending address confirmation, signed here (the same for a retried activity). */
   const confirmationData = async (tenantId: string, nonce: string) => {
     const c = await db.Confirmation.findById(nonce).lean();
-    if (!c || c.tenantId !== tenantId) throw ApplicationFailure.nonRetryable(`no address confirmation ${nonce.slice(0, 4)}… for this tenant`, 'NotFound');
+    if (!c || c.tenantId !== tenantId)
+      throw ApplicationFailure.nonRetryable(
+        `no address confirmation ${nonce.slice(0, 4)}… for this tenant`,
+        'NotFound',
+      );
     return {
-      link: confirmationLink(deps.linkSecret, deps.publicBaseUrl, { tenantId, orderId: c.orderId, nonce, exp: c.expiresAt.getTime() }),
-      expiresAt: c.expiresAt.toISOString(), confirmationCode: c.code ?? null,
+      link: confirmationLink(deps.linkSecret, deps.publicBaseUrl, {
+        tenantId,
+        orderId: c.orderId,
+        nonce,
+        exp: c.expiresAt.getTime(),
+      }),
+      expiresAt: c.expiresAt.toISOString(),
+      confirmationCode: c.code ?? null,
     };
   };
 
@@ -180,14 +244,27 @@ export function createDispatchActivities(deps: ActivityDeps) {
   async function recordCopySent(tenantId: string, dispatchId: string, providerMessageId: string | null) {
     const at = new Date();
     const entry: StoredEvent = {
-      _id: `relais:${tenantId}/${dispatchId}/copy:send`, tenantId, dispatchId, index: COPY_INDEX, attempt: 1, source: 'relais', event: 'accepted',
-      status: 'queued', at, receivedAt: at, position: 0, providerMessageId,
+      _id: `relais:${tenantId}/${dispatchId}/copy:send`,
+      tenantId,
+      dispatchId,
+      index: COPY_INDEX,
+      attempt: 1,
+      source: 'relais',
+      event: 'accepted',
+      status: 'queued',
+      at,
+      receivedAt: at,
+      position: 0,
+      providerMessageId,
     };
     try {
       await insertNew(db.DispatchEvent, [entry]);
     } catch (err) {
       // As for the recipients' entries: the provider has the message; failing now would send it twice (N4).
-      Context.current().log.warn('copy to the sender taken by the provider but not recorded', { dispatchId, error: (err as Error).message });
+      Context.current().log.warn('copy to the sender taken by the provider but not recorded', {
+        dispatchId,
+        error: (err as Error).message,
+      });
     }
   }
 
@@ -201,8 +278,12 @@ export function createDispatchActivities(deps: ActivityDeps) {
     sendRecipients: retryByFailingTime(async (request: SendRecipientsRequest): Promise<SendRecipientsResult> => {
       const { tenantId, dispatchId } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const [header, stored] = await Promise.all([db.Dispatch.findById(_id).lean(), db.DispatchContent.findById(_id).select('+sealed').lean()]);
-      if (!header || !stored) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} is not recorded`, 'NotFound');
+      const [header, stored] = await Promise.all([
+        db.Dispatch.findById(_id).lean(),
+        db.DispatchContent.findById(_id).select('+sealed').lean(),
+      ]);
+      if (!header || !stored)
+        throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} is not recorded`, 'NotFound');
       const content = sendableContent(deps, _id, { subject: header.subject, ...stored });
       const info = Context.current().info;
       // One batch per send, the same for each attempt of this activity.
@@ -211,54 +292,122 @@ export function createDispatchActivities(deps: ActivityDeps) {
       const entries: StoredEvent[] = [];
       let targets: Array<{ index: number; attempt: number; address: string; name: string | null }>;
       if (request.first) {
-        targets = stored.recipients.map((r, index) => ({ index, attempt: 1, address: r.address!, name: r.name ?? null }));
+        targets = stored.recipients.map((r, index) => ({
+          index,
+          attempt: 1,
+          address: r.address!,
+          name: r.name ?? null,
+        }));
       } else {
         const resends = request.resends ?? [];
-        const current = await readRecipients(db, tenantId, dispatchId, resends.map((r) => r.index));
+        const current = await readRecipients(
+          db,
+          tenantId,
+          dispatchId,
+          resends.map((r) => r.index),
+        );
         targets = resends.map((resend) => {
           const recipient = current.get(resend.index);
-          if (!recipient) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} has no recipient ${resend.index}`, 'NotFound');
+          if (!recipient)
+            throw ApplicationFailure.nonRetryable(
+              `dispatch ${dispatchId} has no recipient ${resend.index}`,
+              'NotFound',
+            );
           // Issue 17: a delivered one sent again (the customer says it never arrived), or a failed one corrected.
           const again = recipient.status === 'delivered' || recipient.status === 'sent';
           const corrected = again
             ? `, sent again after delivery${recipient.address !== resend.address ? ` to ${recipient.address}` : ''}`
-            : recipient.address !== resend.address ? `, address corrected from ${recipient.address}` : '';
+            : recipient.address !== resend.address
+              ? `, address corrected from ${recipient.address}`
+              : '';
           entries.push({
-            _id: relaisEventId(tenantId, dispatchId, resend.index, resend.attempt, 'resent'), tenantId, dispatchId, index: resend.index, attempt: resend.attempt,
-            source: 'relais', event: 'resent', status: 'queued', at: now, receivedAt: now, position: 0, reason: `resent by ${resend.requestedBy}${corrected}`,
+            _id: relaisEventId(tenantId, dispatchId, resend.index, resend.attempt, 'resent'),
+            tenantId,
+            dispatchId,
+            index: resend.index,
+            attempt: resend.attempt,
+            source: 'relais',
+            event: 'resent',
+            status: 'queued',
+            at: now,
+            receivedAt: now,
+            position: 0,
+            reason: `resent by ${resend.requestedBy}${corrected}`,
           });
-          return { index: resend.index, attempt: resend.attempt, address: resend.address, name: recipient.name ?? null };
+          return {
+            index: resend.index,
+            attempt: resend.attempt,
+            address: resend.address,
+            name: recipient.name ?? null,
+          };
         });
       }
 
       // N4: what an earlier attempt of this activity already handed over is not sent again.
-      const sendId = (t: { index: number; attempt: number }) => relaisEventId(tenantId, dispatchId, t.index, t.attempt, 'accepted');
+      const sendId = (t: { index: number; attempt: number }) =>
+        relaisEventId(tenantId, dispatchId, t.index, t.attempt, 'accepted');
       const done = new Map<string, StoredEvent>();
       if (info.attempt > 1) {
-        for (const doc of await Promise.all(targets.map((t) => db.DispatchEvent.findById(sendId(t)).lean()))) if (doc) done.set(doc._id, doc as StoredEvent);
+        for (const doc of await Promise.all(targets.map((t) => db.DispatchEvent.findById(sendId(t)).lean())))
+          if (doc) done.set(doc._id, doc as StoredEvent);
       }
       const todo = targets.filter((t) => !done.has(sendId(t)));
-      const record = async (outcomes: Array<{ index: number; attempt: number; outcome: 'accepted' | 'sent' | 'not_sent'; response: string | null; providerMessageId: string | null }>, message?: { id: string; addresses: Map<number, string> }) => {
+      const record = async (
+        outcomes: Array<{
+          index: number;
+          attempt: number;
+          outcome: 'accepted' | 'sent' | 'not_sent';
+          response: string | null;
+          providerMessageId: string | null;
+        }>,
+        message?: { id: string; addresses: Map<number, string> },
+      ) => {
         const at = new Date();
         const docs: StoredEvent[] = outcomes.map((e) => ({
-          _id: sendId(e), tenantId, dispatchId, index: e.index, attempt: e.attempt, source: 'relais', event: e.outcome,
-          status: e.outcome === 'accepted' ? 'queued' : e.outcome, at, receivedAt: at, position: 0,
-          response: e.response, providerMessageId: e.providerMessageId, reasonCode: e.outcome === 'not_sent' ? 'not_sent_to_server' : null,
+          _id: sendId(e),
+          tenantId,
+          dispatchId,
+          index: e.index,
+          attempt: e.attempt,
+          source: 'relais',
+          event: e.outcome,
+          status: e.outcome === 'accepted' ? 'queued' : e.outcome,
+          at,
+          receivedAt: at,
+          position: 0,
+          response: e.response,
+          providerMessageId: e.providerMessageId,
+          reasonCode: e.outcome === 'not_sent' ? 'not_sent_to_server' : null,
         }));
         for (const doc of docs) done.set(doc._id, doc);
         try {
           await insertNew(db.DispatchEvent, docs);
           if (message) {
-            await db.ProviderMessage.updateOne({ _id: `sendgrid:${message.id}` }, {
-              $setOnInsert: { tenantId, dispatchId, at, recipients: outcomes.map((e) => ({ index: e.index, attempt: e.attempt, address: message.addresses.get(e.index)!.toLowerCase() })) },
-            }, { upsert: true });
+            await db.ProviderMessage.updateOne(
+              { _id: `sendgrid:${message.id}` },
+              {
+                $setOnInsert: {
+                  tenantId,
+                  dispatchId,
+                  at,
+                  recipients: outcomes.map((e) => ({
+                    index: e.index,
+                    attempt: e.attempt,
+                    address: message.addresses.get(e.index)!.toLowerCase(),
+                  })),
+                },
+              },
+              { upsert: true },
+            );
           }
         } catch (err) {
           // The provider has taken these: failing the activity now would make its retry send them
           // again (N4). The activity's result, kept in the workflow's history, is the durable
           // record; lost are only these entries of the histories and the message-id fallback.
           Context.current().log.warn('send taken by the provider but not written to the events', {
-            dispatchId, recipients: outcomes.length, error: (err as Error).message,
+            dispatchId,
+            recipients: outcomes.length,
+            error: (err as Error).message,
           });
         }
       };
@@ -276,51 +425,125 @@ export function createDispatchActivities(deps: ActivityDeps) {
       if (todo.length && header.channel === 'email') {
         const way = emailProviders[header.provider as keyof typeof emailProviders];
         const sender = way?.sender;
-        if (!sender) throw ApplicationFailure.nonRetryable(`no ${header.provider} sender is configured`, 'NotConfigured');
+        if (!sender)
+          throw ApplicationFailure.nonRetryable(`no ${header.provider} sender is configured`, 'NotConfigured');
         const tenant = await db.Tenant.findById(tenantId).lean();
-        const attachments = await Promise.all(header.attachments.map((_, i) => db.Attachment.findById(`${tenantId}/${dispatchId}/${i}`).lean()));
+        const attachments = await Promise.all(
+          header.attachments.map((_, i) => db.Attachment.findById(`${tenantId}/${dispatchId}/${i}`).lean()),
+        );
         const email = {
-          attachments: attachments.filter((a) => a !== null).map((a) => ({ filename: a.filename, contentType: a.contentType, contentBase64: Buffer.from(a.content.buffer ?? a.content).toString('base64') })),
-          from: { email: tenant?.emailFrom?.email ?? deps.emailFrom, name: header.sender?.name ?? tenant?.name ?? undefined },
-          replyTo: header.sender?.email ? { email: header.sender.email, name: header.sender.name ?? undefined } : undefined,
-          subject: header.subject ?? '', html: content.html ?? '', text: content.text ?? '',
-          categories: [header.kind, header.template], customArgs, recipientArg: ROUTING_ARGS.index,
+          attachments: attachments
+            .filter((a) => a !== null)
+            .map((a) => ({
+              filename: a.filename,
+              contentType: a.contentType,
+              contentBase64: Buffer.from(a.content.buffer ?? a.content).toString('base64'),
+            })),
+          from: {
+            email: tenant?.emailFrom?.email ?? deps.emailFrom,
+            name: header.sender?.name ?? tenant?.name ?? undefined,
+          },
+          replyTo: header.sender?.email
+            ? { email: header.sender.email, name: header.sender.name ?? undefined }
+            : undefined,
+          subject: header.subject ?? '',
+          html: content.html ?? '',
+          text: content.text ?? '',
+          categories: [header.kind, header.template],
+          customArgs,
+          recipientArg: ROUTING_ARGS.index,
         };
         const batches = way.oneRequestForAll ? [todo] : todo.map((t) => [t]);
         // Issue 17: the sender's copy goes once, with the first send's first recipient (not with a retry that resumes after it).
-        const copy = request.first && header.copy && todo[0]?.index === 0 && way.takesCopy
-          ? { mode: header.copy.mode as 'cc' | 'bcc', email: header.copy.address, name: header.sender?.name ?? undefined } : undefined;
+        const copy =
+          request.first && header.copy && todo[0]?.index === 0 && way.takesCopy
+            ? {
+                mode: header.copy.mode as 'cc' | 'bcc',
+                email: header.copy.address,
+                name: header.sender?.name ?? undefined,
+              }
+            : undefined;
         for (const part of batches) {
           const result = await sender.sendEmail({
-            ...email, recipients: part.map((t) => ({ recipientId: routingId(t.index, t.attempt), email: t.address, name: t.name ?? undefined })),
+            ...email,
+            recipients: part.map((t) => ({
+              recipientId: routingId(t.index, t.attempt),
+              email: t.address,
+              name: t.name ?? undefined,
+            })),
             ...(copy && part === batches[0] ? { copy } : {}),
           });
           if (copy && part === batches[0]) await recordCopySent(tenantId, dispatchId, result.providerMessageId ?? null);
           const byRouting = new Map(part.map((t) => [routingId(t.index, t.attempt), t]));
-          await record(result.recipients.map((r) => {
-            const t = byRouting.get(r.recipientId)!;
-            return { index: t.index, attempt: t.attempt, outcome: r.outcome, response: r.response ?? null, providerMessageId: result.providerMessageId ?? null };
-          }), result.provider === 'sendgrid' && result.providerMessageId ? { id: result.providerMessageId, addresses: new Map(part.map((t) => [t.index, t.address])) } : undefined);
+          await record(
+            result.recipients.map((r) => {
+              const t = byRouting.get(r.recipientId)!;
+              return {
+                index: t.index,
+                attempt: t.attempt,
+                outcome: r.outcome,
+                response: r.response ?? null,
+                providerMessageId: result.providerMessageId ?? null,
+              };
+            }),
+            result.provider === 'sendgrid' && result.providerMessageId
+              ? { id: result.providerMessageId, addresses: new Map(part.map((t) => [t.index, t.address])) }
+              : undefined,
+          );
         }
       } else if (todo.length) {
         if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio sender is configured', 'NotConfigured');
         for (const t of todo) {
           const callback = new URL('/webhooks/twilio/status', deps.publicBaseUrl);
-          callback.search = new URLSearchParams({ tenant: tenantId, dispatch: dispatchId, index: routingId(t.index, t.attempt) }).toString();
+          callback.search = new URLSearchParams({
+            tenant: tenantId,
+            dispatch: dispatchId,
+            index: routingId(t.index, t.attempt),
+          }).toString();
           try {
-            const approved = header.channel === 'whatsapp' ? deps.whatsappTemplates?.[`${header.template}.${header.locale}`] : undefined;
-            const dates = approved && { fields: templates.datetimeVariables('whatsapp', header.template, header.locale as Locale), locale: header.locale as Locale, timeZone: String(content.templateData.timeZone) };
+            const approved =
+              header.channel === 'whatsapp'
+                ? deps.whatsappTemplates?.[`${header.template}.${header.locale}`]
+                : undefined;
+            const dates = approved && {
+              fields: templates.datetimeVariables('whatsapp', header.template, header.locale as Locale),
+              locale: header.locale as Locale,
+              timeZone: String(content.templateData.timeZone),
+            };
             const sent = await deps.twilio.sendMessage({
-              channel: header.channel as 'sms' | 'whatsapp', to: t.address, statusCallback: callback.toString(),
+              channel: header.channel as 'sms' | 'whatsapp',
+              to: t.address,
+              statusCallback: callback.toString(),
               ...(approved
-                ? { template: { contentSid: approved.contentSid, variables: contentVariables(approved.variables, content.templateData, dates || undefined) } }
+                ? {
+                    template: {
+                      contentSid: approved.contentSid,
+                      variables: contentVariables(approved.variables, content.templateData, dates || undefined),
+                    },
+                  }
                 : { body: content.text }),
             });
-            await record([{ index: t.index, attempt: t.attempt, outcome: 'accepted', response: sent.status, providerMessageId: sent.providerMessageId }]);
+            await record([
+              {
+                index: t.index,
+                attempt: t.attempt,
+                outcome: 'accepted',
+                response: sent.status,
+                providerMessageId: sent.providerMessageId,
+              },
+            ]);
           } catch (err) {
             // One refused number (invalid, unsubscribed …) fails that recipient, not the others.
             if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
-            await record([{ index: t.index, attempt: t.attempt, outcome: 'not_sent', response: err.message, providerMessageId: null }]);
+            await record([
+              {
+                index: t.index,
+                attempt: t.attempt,
+                outcome: 'not_sent',
+                response: err.message,
+                providerMessageId: null,
+              },
+            ]);
           }
         }
       }
@@ -330,10 +553,17 @@ export function createDispatchActivities(deps: ActivityDeps) {
       try {
         documents = await writeEventBatch(db, tenantId, dispatchId, batch, [...entries, ...outcomes], now);
       } catch (err) {
-        Context.current().log.warn('send entries not written to the histories', { dispatchId, error: (err as Error).message });
+        Context.current().log.warn('send entries not written to the histories', {
+          dispatchId,
+          error: (err as Error).message,
+        });
       }
       // The SDK adds workflowId, runId and activity to every line logged through Context.
-      Context.current().log.info('dispatch sent', { dispatchId, accepted: outcomes.filter((o) => o.event === 'accepted').length, of: outcomes.length });
+      Context.current().log.info('dispatch sent', {
+        dispatchId,
+        accepted: outcomes.filter((o) => o.event === 'accepted').length,
+        of: outcomes.length,
+      });
       const indexes = (event: string) => outcomes.filter((o) => o.event === event).map((o) => o.index);
       return { batch, documents, accepted: indexes('accepted'), sent: indexes('sent'), notSent: indexes('not_sent') };
     }),
@@ -347,7 +577,16 @@ export function createDispatchActivities(deps: ActivityDeps) {
     async projectDispatch(request: ProjectionRequest): Promise<void> {
       const { tenantId, dispatchId, version, dispatch } = request;
       const _id = dispatchKey(tenantId, dispatchId);
-      const header = await db.Dispatch.findById(_id, { locale: 1, sentAt: 1, failedSeq: 1, stateVersion: 1, publishedResult: 1, kind: 1, document: 1, markedSent: 1 }).lean();
+      const header = await db.Dispatch.findById(_id, {
+        locale: 1,
+        sentAt: 1,
+        failedSeq: 1,
+        stateVersion: 1,
+        publishedResult: 1,
+        kind: 1,
+        document: 1,
+        markedSent: 1,
+      }).lean();
       if (!header) return;
       const locale = header.locale as Locale;
 
@@ -355,22 +594,49 @@ export function createDispatchActivities(deps: ActivityDeps) {
       const at = (ms: number) => new Date(ms);
       const decided: StoredEvent[] = [
         ...request.decided.map((d): StoredEvent => ({
-          _id: relaisEventId(tenantId, dispatchId, d.index, d.attempt, d.event), tenantId, dispatchId, index: d.index, attempt: d.attempt, source: 'relais',
-          event: d.event, status: d.event === 'refused' ? 'not_sent' : 'unknown', at: at(d.at), receivedAt: at(d.at), position: 0,
+          _id: relaisEventId(tenantId, dispatchId, d.index, d.attempt, d.event),
+          tenantId,
+          dispatchId,
+          index: d.index,
+          attempt: d.attempt,
+          source: 'relais',
+          event: d.event,
+          status: d.event === 'refused' ? 'not_sent' : 'unknown',
+          at: at(d.at),
+          receivedAt: at(d.at),
+          position: 0,
           reason: d.event === 'refused' ? (request.refusal ?? '').slice(0, MAX_REASON) : null,
           reasonCode: d.reasonCode ?? (d.event === 'refused' ? 'not_sent_to_server' : 'no_confirmation'),
         })),
-        ...(request.final ? request.recipients.map((c): StoredEvent => ({
-          _id: relaisEventId(tenantId, dispatchId, c.index, c.attempt, 'final'), tenantId, dispatchId, index: c.index, attempt: c.attempt, source: 'relais',
-          event: 'final', status: c.status, at: at(dispatch.completedAt!), receivedAt: at(dispatch.completedAt!), position: 0,
-          reasonCode: isFailure(c.status) || c.status === 'unknown' ? c.reasonCode ?? null : null,
-        })) : []),
+        ...(request.final
+          ? request.recipients.map((c): StoredEvent => ({
+              _id: relaisEventId(tenantId, dispatchId, c.index, c.attempt, 'final'),
+              tenantId,
+              dispatchId,
+              index: c.index,
+              attempt: c.attempt,
+              source: 'relais',
+              event: 'final',
+              status: c.status,
+              at: at(dispatch.completedAt!),
+              receivedAt: at(dispatch.completedAt!),
+              position: 0,
+              reasonCode: isFailure(c.status) || c.status === 'unknown' ? (c.reasonCode ?? null) : null,
+            }))
+          : []),
       ];
       const histories = new Map(request.histories.map((h) => [h.document, [...h.batches]]));
       if (decided.length) {
         await insertNew(db.DispatchEvent, decided);
         const batch = `v${version}`;
-        for (const document of await writeEventBatch(db, tenantId, dispatchId, batch, decided, at(decided[0].at.getTime()))) {
+        for (const document of await writeEventBatch(
+          db,
+          tenantId,
+          dispatchId,
+          batch,
+          decided,
+          at(decided[0].at.getTime()),
+        )) {
           histories.set(document, [...(histories.get(document) ?? []), batch]);
         }
       }
@@ -382,61 +648,102 @@ export function createDispatchActivities(deps: ActivityDeps) {
         if (!updates.has(key)) updates.set(key, { $set: { version } });
         return updates.get(key)!;
       };
-      for (const [document, batches] of histories) updateOf(document * RECIPIENTS_PER_DOCUMENT).$push = { batches: { $each: batches } };
+      for (const [document, batches] of histories)
+        updateOf(document * RECIPIENTS_PER_DOCUMENT).$push = { batches: { $each: batches } };
       for (const change of request.recipients) {
         const path = `recipients.${slotOf(change.index)}`;
         Object.assign(updateOf(change.index).$set, {
-          [`${path}.status`]: change.status, [`${path}.attempt`]: change.attempt, [`${path}.opened`]: Boolean(change.opened),
-          [`${path}.reasonCode`]: change.reasonCode ?? null, [`${path}.plainReason`]: change.reasonCode ? plainReason(change.reasonCode, locale) : null,
+          [`${path}.status`]: change.status,
+          [`${path}.attempt`]: change.attempt,
+          [`${path}.opened`]: Boolean(change.opened),
+          [`${path}.reasonCode`]: change.reasonCode ?? null,
+          [`${path}.plainReason`]: change.reasonCode ? plainReason(change.reasonCode, locale) : null,
           ...(change.sentAt !== undefined ? { [`${path}.sentAt`]: new Date(change.sentAt) } : {}),
           ...(change.address ? { [`${path}.address`]: change.address } : {}),
         });
       }
       if (updates.size) {
-        await db.DispatchRecipients.bulkWrite([...updates].map(([key, update]) => ({
-          updateOne: { filter: { _id: key, version: { $lt: version } }, update },
-        })) as never, { ordered: false });
+        await db.DispatchRecipients.bulkWrite(
+          [...updates].map(([key, update]) => ({
+            updateOne: { filter: { _id: key, version: { $lt: version } }, update },
+          })) as never,
+          { ordered: false },
+        );
       }
 
       const attention = await readRecipients(db, tenantId, dispatchId, dispatch.attention);
-      const addresses = request.recipients.filter((c) => c.address).flatMap((c) => [
-        [`recipientAddresses.${c.index}`, c.address!.toLowerCase()],
-        ...(c.index < PREVIEW_ADDRESSES ? [[`recipientPreview.${c.index}`, c.address!]] : []),
-      ]);
+      const addresses = request.recipients
+        .filter((c) => c.address)
+        .flatMap((c) => [
+          [`recipientAddresses.${c.index}`, c.address!.toLowerCase()],
+          ...(c.index < PREVIEW_ADDRESSES ? [[`recipientPreview.${c.index}`, c.address!]] : []),
+        ]);
       const placement = await failedPlacement(db, tenantId, dispatch, header);
-      const written = await db.Dispatch.updateOne({ _id, stateVersion: { $lt: version } }, {
-        ...(Object.keys(placement.$unset).length ? { $unset: placement.$unset } : {}),
-        $set: {
-          ...placement.$set,
-          stateVersion: version, result: dispatch.result, providerError: dispatch.providerError, counts: storedCounts(dispatch.counts), opened: dispatch.opened,
-          overdueDeferred: dispatch.overdueDeferred ?? 0,
-          failures: dispatch.attention.flatMap((index) => {
-            const r = attention.get(index);
-            return r ? [{ index, recipientId: r.recipientId, address: r.address, status: r.status, reasonCode: r.reasonCode, plainReason: r.plainReason }] : [];
-          }),
-          ...(dispatch.sentAt !== undefined && !header.sentAt ? { sentAt: new Date(dispatch.sentAt) } : {}),
-          ...(dispatch.completedAt !== undefined ? { completedAt: new Date(dispatch.completedAt) } : {}),
-          ...(dispatch.markedSent ? { markedSent: { ...dispatch.markedSent, at: new Date(dispatch.markedSent.at) } } : {}),
-          ...Object.fromEntries(addresses),
+      const written = await db.Dispatch.updateOne(
+        { _id, stateVersion: { $lt: version } },
+        {
+          ...(Object.keys(placement.$unset).length ? { $unset: placement.$unset } : {}),
+          $set: {
+            ...placement.$set,
+            stateVersion: version,
+            result: dispatch.result,
+            providerError: dispatch.providerError,
+            counts: storedCounts(dispatch.counts),
+            opened: dispatch.opened,
+            overdueDeferred: dispatch.overdueDeferred ?? 0,
+            failures: dispatch.attention.flatMap((index) => {
+              const r = attention.get(index);
+              return r
+                ? [
+                    {
+                      index,
+                      recipientId: r.recipientId,
+                      address: r.address,
+                      status: r.status,
+                      reasonCode: r.reasonCode,
+                      plainReason: r.plainReason,
+                    },
+                  ]
+                : [];
+            }),
+            ...(dispatch.sentAt !== undefined && !header.sentAt ? { sentAt: new Date(dispatch.sentAt) } : {}),
+            ...(dispatch.completedAt !== undefined ? { completedAt: new Date(dispatch.completedAt) } : {}),
+            ...(dispatch.markedSent
+              ? { markedSent: { ...dispatch.markedSent, at: new Date(dispatch.markedSent.at) } }
+              : {}),
+            ...Object.fromEntries(addresses),
+          },
         },
-      });
+      );
       // The last write of a run (stateVersion guards against counting a retried write twice).
-      if (dispatch.completedAt !== undefined && written.modifiedCount === 1) metrics.dispatches.inc({ result: dispatch.result });
+      if (dispatch.completedAt !== undefined && written.modifiedCount === 1)
+        metrics.dispatches.inc({ result: dispatch.result });
       // The dashboard counts documents (as the log lists them) from what was just written.
       if (header.kind === 'document') {
-        await noteRollupChange(deps.rollups, tenantId, { dispatches: [{ dispatchId, parts: [...new Set(request.recipients.map((c) => documentOf(c.index)))] }] });
+        await noteRollupChange(deps.rollups, tenantId, {
+          dispatches: [{ dispatchId, parts: [...new Set(request.recipients.map((c) => documentOf(c.index)))] }],
+        });
       }
       // dispatch.result_changed, after the write that makes it true; a retry of this write
       // publishes the same event id (once), an older write arriving late publishes nothing.
       const told = (header.publishedResult ?? 'queued') as DispatchResult;
       if ((header.stateVersion ?? 0) <= version && told !== dispatch.result) {
-        await publishAll(db, deps.webhooks?.starter, tenantId, [{
-          type: 'dispatch.result_changed', eventId: `dispatch/${dispatchId}/result/${version}`,
-          data: {
-            dispatchId, kind: header.kind, document: documentRef(header.document), previousResult: told, result: dispatch.result,
-            recipients: Object.fromEntries(Object.entries(dispatch.counts).filter(([, n]) => n !== undefined)) as Record<string, number>,
+        await publishAll(db, deps.webhooks?.starter, tenantId, [
+          {
+            type: 'dispatch.result_changed',
+            eventId: `dispatch/${dispatchId}/result/${version}`,
+            data: {
+              dispatchId,
+              kind: header.kind,
+              document: documentRef(header.document),
+              previousResult: told,
+              result: dispatch.result,
+              recipients: Object.fromEntries(
+                Object.entries(dispatch.counts).filter(([, n]) => n !== undefined),
+              ) as Record<string, number>,
+            },
           },
-        }]);
+        ]);
         await db.Dispatch.updateOne({ _id, stateVersion: version }, { $set: { publishedResult: dispatch.result } });
       }
     },
@@ -448,27 +755,46 @@ export function createDispatchActivities(deps: ActivityDeps) {
      */
     async recordDispatchNotice(request: DispatchNoticeRequest): Promise<void> {
       const { tenantId, dispatchId, locale, notice } = request;
-      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { subject: 1, document: 1, sentAt: 1, sender: 1, providerError: 1, createdAt: 1 }).lean();
+      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), {
+        subject: 1,
+        document: 1,
+        sentAt: 1,
+        sender: 1,
+        providerError: 1,
+        createdAt: 1,
+      }).lean();
       if (!header) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} is not recorded`, 'NotFound');
       const label = documentLabel(header.document ?? null, header.subject ?? null, locale);
       const listed = async (indexes: number[], limit: number) => {
         const found = await readRecipientsWithHistory(db, tenantId, dispatchId, indexes.slice(0, limit));
         const items = indexes.slice(0, limit).flatMap((i) => {
           const r = found.get(i);
-          return r ? [{ address: r.recipient.address, reasonCode: r.recipient.reasonCode, rawReason: rawReason(r.history, r.recipient.attempt) }] : [];
+          return r
+            ? [
+                {
+                  address: r.recipient.address,
+                  reasonCode: r.recipient.reasonCode,
+                  rawReason: rawReason(r.history, r.recipient.attempt),
+                },
+              ]
+            : [];
         });
         return { items, more: Math.max(0, indexes.length - limit), total: indexes.length };
       };
-      const failures = (rows: Array<{ address: string; reasonCode?: string | null; rawReason?: string | null }>) => rows.map((r) => ({
-        address: r.address,
-        reason: plainReason((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
-        nextStep: nextStep((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
-        raw: r.rawReason ?? '',
-      }));
+      const failures = (rows: Array<{ address: string; reasonCode?: string | null; rawReason?: string | null }>) =>
+        rows.map((r) => ({
+          address: r.address,
+          reason: plainReason((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
+          nextStep: nextStep((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
+          raw: r.rawReason ?? '',
+        }));
       const data = async (limit: number): Promise<Record<string, unknown>> => {
         const common = {
-          senderName: request.senderName, documentLabel: label, subject: header.subject ?? label,
-          sentAt: (header.sentAt ?? new Date()).toISOString(), dispatchUrl: request.dispatchUrl,
+          senderName: request.senderName,
+          documentLabel: label,
+          subject: header.subject ?? label,
+          sentAt: (header.sentAt ?? new Date()).toISOString(),
+          dispatchUrl: request.dispatchUrl,
         };
         switch (notice.kind) {
           case 'escalation': {
@@ -477,32 +803,63 @@ export function createDispatchActivities(deps: ActivityDeps) {
           }
           case 'partial_failure': {
             const [f, d] = await Promise.all([listed(notice.failed, limit), listed(notice.delivered, limit)]);
-            return { ...common, failures: failures(f.items), moreFailures: f.more, failedCount: f.total, delivered: d.items.map((r) => ({ address: r.address })), moreDelivered: d.more };
+            return {
+              ...common,
+              failures: failures(f.items),
+              moreFailures: f.more,
+              failedCount: f.total,
+              delivered: d.items.map((r) => ({ address: r.address })),
+              moreDelivered: d.more,
+            };
           }
           case 'delivered_update': {
             const d = await listed(notice.delivered, limit);
-            return { ...common, delivered: d.items.map((r) => ({ address: r.address })), moreDelivered: d.more, deliveredCount: d.total };
+            return {
+              ...common,
+              delivered: d.items.map((r) => ({ address: r.address })),
+              moreDelivered: d.more,
+              deliveredCount: d.total,
+            };
           }
           case 'unknown': {
             const p = await listed(notice.pending, limit);
-            return { ...common, pending: p.items.map((r) => ({ address: r.address })), morePending: p.more, pendingCount: p.total, waited: durationInWords(request.unknownAfterMs, locale) };
+            return {
+              ...common,
+              pending: p.items.map((r) => ({ address: r.address })),
+              morePending: p.more,
+              pendingCount: p.total,
+              waited: durationInWords(request.unknownAfterMs, locale),
+            };
           }
           case 'deferred': {
             // The provider's latest reply (its 451 answer) is read here, from each recipient's history.
             const f = await listed(notice.deferred, limit);
             const sent = header.sentAt ?? new Date();
             return {
-              ...common, deferred: failures(f.items), moreDeferred: f.more, deferredCount: f.total, waited: durationInWords(request.unknownAfterMs, locale),
+              ...common,
+              deferred: failures(f.items),
+              moreDeferred: f.more,
+              deferredCount: f.total,
+              waited: durationInWords(request.unknownAfterMs, locale),
               tryingUntil: new Date(sent.getTime() + (request.listenForMs ?? 0)).toISOString(),
             };
           }
           case 'failed': {
             // Nothing went out: every recipient, in order (the first few named); the provider's own answer as it came.
-            const r = await listed(Array.from({ length: notice.recipientCount }, (_, i) => i), limit);
+            const r = await listed(
+              Array.from({ length: notice.recipientCount }, (_, i) => i),
+              limit,
+            );
             const created = (header as { createdAt?: Date }).createdAt ?? new Date();
             return {
-              ...common, sentAt: created.toISOString(), recipients: r.items.map((x) => ({ address: x.address })), moreRecipients: r.more, recipientCount: r.total,
-              reason: plainReason(notice.reasonCode, locale), nextStep: nextStep(notice.reasonCode, locale), raw: header.providerError ?? '',
+              ...common,
+              sentAt: created.toISOString(),
+              recipients: r.items.map((x) => ({ address: x.address })),
+              moreRecipients: r.more,
+              recipientCount: r.total,
+              reason: plainReason(notice.reasonCode, locale),
+              nextStep: nextStep(notice.reasonCode, locale),
+              raw: header.providerError ?? '',
             };
           }
         }
@@ -513,36 +870,77 @@ export function createDispatchActivities(deps: ActivityDeps) {
       for (const child of request.children) {
         const limit = child.channel === 'email' ? NOTICE_LIST_LIMIT : MESSAGE_LIST_LIMIT;
         if (!byLimit.has(limit)) byLimit.set(limit, await data(limit));
-        await recordNoticeDispatch({
-          tenantId, dispatchId: child.dispatchId, channel: child.channel, provider: providerFor(child.channel), template, locale,
-          sender: { name: header.sender?.name ?? '', email: header.sender?.email ?? '', outletId: header.sender?.outletId ?? null },
-          recipients: [{ recipientId: 'r1', address: addressOf(child.person, child.channel), name: child.person.name }],
-          parent: request.workflowId,
-        }, { ...byLimit.get(limit)!, personName: child.person.name, tenantName: tenant?.name ?? '', timeZone: request.timeZone });
+        await recordNoticeDispatch(
+          {
+            tenantId,
+            dispatchId: child.dispatchId,
+            channel: child.channel,
+            provider: providerFor(child.channel),
+            template,
+            locale,
+            sender: {
+              name: header.sender?.name ?? '',
+              email: header.sender?.email ?? '',
+              outletId: header.sender?.outletId ?? null,
+            },
+            recipients: [
+              { recipientId: 'r1', address: addressOf(child.person, child.channel), name: child.person.name },
+            ],
+            parent: request.workflowId,
+          },
+          {
+            ...byLimit.get(limit)!,
+            personName: child.person.name,
+            tenantName: tenant?.name ?? '',
+            timeZone: request.timeZone,
+          },
+        );
       }
       // D4's escalation, told to the tenant's own system too (once: the id names the escalation's first notice).
       if (notice.kind === 'escalation' && request.children.length) {
         const reasons = await readRecipients(db, tenantId, dispatchId, notice.failed);
         const notified = new Map<string, Set<Channel>>();
-        for (const child of request.children) notified.set(child.person.name, (notified.get(child.person.name) ?? new Set<Channel>()).add(child.channel));
-        await publishAll(db, deps.webhooks?.starter, tenantId, [{
-          type: 'dispatch.escalated', eventId: `dispatch/${dispatchId}/escalated/${request.children[0].dispatchId}`,
-          data: {
-            dispatchId, document: documentRef(header.document), failedRecipients: notice.failed.length,
-            reasonCodes: [...new Set([...reasons.values()].map((r) => r.reasonCode ?? 'unclassified'))],
-            notified: [...notified].map(([name, channels]) => ({ name, channels: [...channels] })),
+        for (const child of request.children)
+          notified.set(child.person.name, (notified.get(child.person.name) ?? new Set<Channel>()).add(child.channel));
+        await publishAll(db, deps.webhooks?.starter, tenantId, [
+          {
+            type: 'dispatch.escalated',
+            eventId: `dispatch/${dispatchId}/escalated/${request.children[0].dispatchId}`,
+            data: {
+              dispatchId,
+              document: documentRef(header.document),
+              failedRecipients: notice.failed.length,
+              reasonCodes: [...new Set([...reasons.values()].map((r) => r.reasonCode ?? 'unclassified'))],
+              notified: [...notified].map(([name, channels]) => ({ name, channels: [...channels] })),
+            },
           },
-        }]);
+        ]);
       }
     },
 
     /** A notice given its template and data (order alerts, O-rules): recorded as its own dispatch. */
     async recordNotice(request: NoticeRecordRequest): Promise<void> {
-      await recordNoticeDispatch({
-        tenantId: request.tenantId, dispatchId: request.dispatchId, channel: request.channel, provider: providerFor(request.channel),
-        template: request.template, locale: request.locale, sender: request.sender,
-        recipients: [{ recipientId: 'r1', address: addressOf(request.person, request.channel), name: request.person.name }], parent: request.parent,
-      }, { ...request.data, ...(request.confirmation ? await confirmationData(request.tenantId, request.confirmation) : {}), tenantName: request.tenantName, timeZone: request.timeZone });
+      await recordNoticeDispatch(
+        {
+          tenantId: request.tenantId,
+          dispatchId: request.dispatchId,
+          channel: request.channel,
+          provider: providerFor(request.channel),
+          template: request.template,
+          locale: request.locale,
+          sender: request.sender,
+          recipients: [
+            { recipientId: 'r1', address: addressOf(request.person, request.channel), name: request.person.name },
+          ],
+          parent: request.parent,
+        },
+        {
+          ...request.data,
+          ...(request.confirmation ? await confirmationData(request.tenantId, request.confirmation) : {}),
+          tenantName: request.tenantName,
+          timeZone: request.timeZone,
+        },
+      );
     },
 
     /**
@@ -552,28 +950,68 @@ export function createDispatchActivities(deps: ActivityDeps) {
      */
     async recordDocumentLink(request: DocumentLinkRequest): Promise<{ expiresAt: string }> {
       const { tenantId, dispatchId } = request;
-      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { document: 1, subject: 1, locale: 1, sender: 1, resentVia: 1 }).lean();
+      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), {
+        document: 1,
+        subject: 1,
+        locale: 1,
+        sender: 1,
+        resentVia: 1,
+      }).lean();
       if (!header) throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} is not recorded`, 'NotFound');
       const existing = await db.Dispatch.findById(dispatchKey(tenantId, request.childId), { createdAt: 1 }).lean();
       // A retried activity keeps the expiry it first gave (the link's expiry is in the recorded copy).
       const exp = (existing ? (existing as { createdAt: Date }).createdAt.getTime() : Date.now()) + request.ttlMs;
       const tenant = await db.Tenant.findById(tenantId, { name: 1, timeZone: 1 }).lean();
       const locale = header.locale as Locale;
-      const link = new URL(`/d/${signLink(deps.linkSecret, { kind: 'document', tenantId, target: dispatchId, exp })}`, deps.publicBaseUrl).toString();
+      const link = new URL(
+        `/d/${signLink(deps.linkSecret, { kind: 'document', tenantId, target: dispatchId, exp })}`,
+        deps.publicBaseUrl,
+      ).toString();
       const expiresAt = new Date(exp).toISOString();
-      await recordNoticeDispatch({
-        tenantId, dispatchId: request.childId, kind: 'document', channel: request.channel, provider: 'twilio', template: 'document_link', locale,
-        document: header.document?.type ? { type: header.document.type, number: header.document.number! } : null,
-        sender: { name: header.sender?.name ?? '', email: header.sender?.email ?? '', outletId: header.sender?.outletId ?? null },
-        recipients: [{ recipientId: 'r1', address: request.phone, name: null }], parent: request.workflowId,
-      }, { companyName: tenant?.name ?? '', documentLabel: documentLabel(header.document ?? null, null, locale), link, expiresAt, tenantName: tenant?.name ?? '', timeZone: tenant?.timeZone ?? 'UTC' });
+      await recordNoticeDispatch(
+        {
+          tenantId,
+          dispatchId: request.childId,
+          kind: 'document',
+          channel: request.channel,
+          provider: 'twilio',
+          template: 'document_link',
+          locale,
+          document: header.document?.type ? { type: header.document.type, number: header.document.number! } : null,
+          sender: {
+            name: header.sender?.name ?? '',
+            email: header.sender?.email ?? '',
+            outletId: header.sender?.outletId ?? null,
+          },
+          recipients: [{ recipientId: 'r1', address: request.phone, name: null }],
+          parent: request.workflowId,
+        },
+        {
+          companyName: tenant?.name ?? '',
+          documentLabel: documentLabel(header.document ?? null, null, locale),
+          link,
+          expiresAt,
+          tenantName: tenant?.name ?? '',
+          timeZone: tenant?.timeZone ?? 'UTC',
+        },
+      );
       if (!header.resentVia.some((r) => r.dispatchId === request.childId)) {
-        await db.Dispatch.updateOne({ _id: dispatchKey(tenantId, dispatchId) }, {
-          $push: { resentVia: { dispatchId: request.childId, channel: request.channel, address: request.phone, at: new Date(), requestedBy: request.requestedBy } },
-        });
+        await db.Dispatch.updateOne(
+          { _id: dispatchKey(tenantId, dispatchId) },
+          {
+            $push: {
+              resentVia: {
+                dispatchId: request.childId,
+                channel: request.channel,
+                address: request.phone,
+                at: new Date(),
+                requestedBy: request.requestedBy,
+              },
+            },
+          },
+        );
       }
       return { expiresAt };
     },
   };
 }
-

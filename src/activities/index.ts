@@ -21,9 +21,18 @@ export function createActivities(deps: ActivityDeps) {
     ...createLegacyDispatchActivities(deps),
 
     /** D8: a signed, expiring link to the copy of a dispatched document (first version; the current one signs in recordDocumentLink). */
-    async createDocumentLink(request: { tenantId: string; dispatchId: string; ttlMs: number }): Promise<{ link: string; expiresAt: string }> {
+    async createDocumentLink(request: {
+      tenantId: string;
+      dispatchId: string;
+      ttlMs: number;
+    }): Promise<{ link: string; expiresAt: string }> {
       const exp = Date.now() + request.ttlMs;
-      const token = signLink(deps.linkSecret, { kind: 'document', tenantId: request.tenantId, target: request.dispatchId, exp });
+      const token = signLink(deps.linkSecret, {
+        kind: 'document',
+        tenantId: request.tenantId,
+        target: request.dispatchId,
+        exp,
+      });
       return { link: new URL(`/d/${token}`, deps.publicBaseUrl).toString(), expiresAt: new Date(exp).toISOString() };
     },
   };

@@ -9,7 +9,9 @@ import { ApiError } from './errors';
 import { errors } from './openapi';
 
 declare module 'fastify' {
-  interface FastifyRequest { principal?: Principal }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
 }
 
 /**
@@ -17,13 +19,18 @@ declare module 'fastify' {
  * tenant, never `platform` (creating tenants is outside any one tenant: found by the API fuzzer).
  */
 export const allows = (principal: Principal, roles: readonly Role[]): boolean =>
-  roles.some((r) => principal.roles.includes(r) || (r !== 'platform' && principal.tenantId !== null && principal.roles.includes('admin')));
+  roles.some(
+    (r) =>
+      principal.roles.includes(r) ||
+      (r !== 'platform' && principal.tenantId !== null && principal.roles.includes('admin')),
+  );
 
 /**
  * Who did something, as audits and an order's timeline record it: the person's name given at the
  * operator pages' sign-in with the key's id, or the API key's id alone.
  */
-export const actorOf = (principal: Principal): string => (principal.person ? `${principal.person} (key ${principal.keyId})` : principal.keyId);
+export const actorOf = (principal: Principal): string =>
+  principal.person ? `${principal.person} (key ${principal.keyId})` : principal.keyId;
 
 /** An actor as `actorOf` wrote it: the key's id, and the person's name when one was given. */
 export function actorParts(actor: string): { keyId: string; person: string | null } {
@@ -49,7 +56,13 @@ export function browsersToPage(pagePath: (id: string) => string) {
 }
 
 /** How the routes with browsersToPage document it (z.null(): a response without a body). */
-export const browserRedirect = { 303: z.null().describe('A browser without a key (Accept: text/html, no Authorization) is sent to the operator page (Location: /ui/…)') };
+export const browserRedirect = {
+  303: z
+    .null()
+    .describe(
+      'A browser without a key (Accept: text/html, no Authorization) is sent to the operator page (Location: /ui/…)',
+    ),
+};
 
 /** onRequest hook (before the body is read or validated, so 401/403 come first): a Bearer key with one of the roles (an `admin` key has them all within its tenant). */
 export function requireRole(deps: { db: Db }, ...roles: Role[]) {
@@ -59,7 +72,8 @@ export function requireRole(deps: { db: Db }, ...roles: Role[]) {
     if (!m) throw new ApiError(401, 'unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
     const principal = await verifyApiKey(deps.db, m[1]);
     if (!principal) throw new ApiError(401, 'unauthenticated', 'unknown or revoked API key');
-    if (!allows(principal, roles)) throw new ApiError(403, 'forbidden', `this key lacks the role ${roles.join(' or ')}`);
+    if (!allows(principal, roles))
+      throw new ApiError(403, 'forbidden', `this key lacks the role ${roles.join(' or ')}`);
     request.principal = principal;
   };
 }

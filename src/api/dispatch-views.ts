@@ -50,9 +50,14 @@ export interface RecipientView {
 }
 
 /** A page of recipients: from a position, at most `limit`, only those with `status` when given (the dispatch page's filter, L2). */
-export interface RecipientPage { from: number; limit: number; status?: string }
+export interface RecipientPage {
+  from: number;
+  limit: number;
+  status?: string;
+}
 
-const plain = (code: string | null | undefined, locale: Locale) => (code ? plainReason(code as ReasonCode, locale) : null);
+const plain = (code: string | null | undefined, locale: Locale) =>
+  code ? plainReason(code as ReasonCode, locale) : null;
 
 /** A provider's event id as the provider gave it (`sendgrid:<id>` → `<id>`); Relais's entries have none. */
 const providerEventId = (ref: string) => (ref.startsWith('relais:') ? null : ref.slice(ref.indexOf(':') + 1));
@@ -62,18 +67,38 @@ function historyView(entries: HistoryEntry[], locale: Locale): HistoryView[] {
   return [...entries]
     .sort((a, b) => new Date(a.receivedAt).getTime() - new Date(b.receivedAt).getTime() || a.position - b.position)
     .map((h) => ({
-      status: h.status ?? null, event: h.event, at: h.at, receivedAt: h.receivedAt, eventId: providerEventId(h.ref), attempt: h.attempt,
-      reason: h.reason ?? null, response: h.response ?? null, reasonCode: h.reasonCode ?? null, plainReason: plain(h.reasonCode, locale),
+      status: h.status ?? null,
+      event: h.event,
+      at: h.at,
+      receivedAt: h.receivedAt,
+      eventId: providerEventId(h.ref),
+      attempt: h.attempt,
+      reason: h.reason ?? null,
+      response: h.response ?? null,
+      reasonCode: h.reasonCode ?? null,
+      plainReason: plain(h.reasonCode, locale),
     }));
 }
 
 function recipientView(r: RecipientDoc, history: HistoryEntry[], locale: Locale): RecipientView {
   const attempt = r.attempt ?? 1;
   return {
-    index: r.index, recipientId: r.recipientId, address: r.address, name: r.name ?? null, status: r.status, opened: Boolean(r.opened), attempt,
-    reasonCode: r.reasonCode ?? null, plainReason: r.plainReason ?? plain(r.reasonCode, locale),
+    index: r.index,
+    recipientId: r.recipientId,
+    address: r.address,
+    name: r.name ?? null,
+    status: r.status,
+    opened: Boolean(r.opened),
+    attempt,
+    reasonCode: r.reasonCode ?? null,
+    plainReason: r.plainReason ?? plain(r.reasonCode, locale),
     rawReason: isFailure(r.status as RecipientStatus) || r.status === 'deferred' ? rawReason(history, attempt) : null,
-    providerMessageId: [...history].reverse().map((h) => h.providerMessageId).find(Boolean) ?? null, history: historyView(history, locale),
+    providerMessageId:
+      [...history]
+        .reverse()
+        .map((h) => h.providerMessageId)
+        .find(Boolean) ?? null,
+    history: historyView(history, locale),
   };
 }
 
@@ -83,11 +108,19 @@ function recipientView(r: RecipientDoc, history: HistoryEntry[], locale: Locale)
  */
 async function copyView(db: Db, tenantId: string, dispatchId: string, recorded: CopyState, locale: Locale) {
   const copy = await readCopy(db, tenantId, dispatchId, recorded);
-  const history = copy.stored.map((e) => historyEntry(e)).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.position - b.position);
+  const history = copy.stored
+    .map((e) => historyEntry(e))
+    .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.position - b.position);
   const status = copy.status;
   return {
-    mode: copy.mode, address: copy.address, status, sentAt: copy.sentAt ?? null, reasonCode: copy.reasonCode ?? null, plainReason: plain(copy.reasonCode ?? undefined, locale),
-    rawReason: status && (isFailure(status) || status === 'deferred') ? rawReason(history, 1) : null, history: historyView(history, locale),
+    mode: copy.mode,
+    address: copy.address,
+    status,
+    sentAt: copy.sentAt ?? null,
+    reasonCode: copy.reasonCode ?? null,
+    plainReason: plain(copy.reasonCode ?? undefined, locale),
+    rawReason: status && (isFailure(status) || status === 'deferred') ? rawReason(history, 1) : null,
+    history: historyView(history, locale),
   };
 }
 
@@ -95,11 +128,28 @@ type LegacyRecipient = LegacyDispatchDoc['recipients'][number];
 
 function legacyRecipientView(r: LegacyRecipient, index: number): RecipientView {
   return {
-    index, recipientId: r.recipientId, address: r.address, name: r.name ?? null, status: r.status, opened: Boolean(r.opened), attempt: r.attempt ?? 1,
-    reasonCode: r.reasonCode ?? null, plainReason: r.plainReason ?? null, rawReason: r.rawReason ?? null, providerMessageId: r.providerMessageId ?? null,
+    index,
+    recipientId: r.recipientId,
+    address: r.address,
+    name: r.name ?? null,
+    status: r.status,
+    opened: Boolean(r.opened),
+    attempt: r.attempt ?? 1,
+    reasonCode: r.reasonCode ?? null,
+    plainReason: r.plainReason ?? null,
+    rawReason: r.rawReason ?? null,
+    providerMessageId: r.providerMessageId ?? null,
     history: (r.history ?? []).map((h) => ({
-      status: h.status, event: h.event, at: h.at, receivedAt: h.at, eventId: h.eventId ?? null, attempt: r.attempt ?? 1, reason: h.reason ?? null,
-      response: h.response ?? null, reasonCode: h.reasonCode ?? null, plainReason: h.plainReason ?? null,
+      status: h.status,
+      event: h.event,
+      at: h.at,
+      receivedAt: h.at,
+      eventId: h.eventId ?? null,
+      attempt: r.attempt ?? 1,
+      reason: h.reason ?? null,
+      response: h.response ?? null,
+      reasonCode: h.reasonCode ?? null,
+      plainReason: h.plainReason ?? null,
     })),
   };
 }
@@ -109,13 +159,29 @@ function legacySummary(doc: { recipients: readonly LegacyRecipient[] }) {
   const counts: Partial<Record<string, number>> = {};
   for (const r of doc.recipients) counts[r.status] = (counts[r.status] ?? 0) + 1;
   const opened = doc.recipients.filter((r) => r.status === 'delivered' && r.opened).length;
-  const failures = doc.recipients.map((r, index) => ({ r, index }))
-    .filter(({ r }) => isFailure(r.status as RecipientStatus) || r.status === 'unknown').slice(0, LOG_FAILURES_NAMED)
-    .map(({ r, index }) => ({ index, recipientId: r.recipientId, address: r.address, status: r.status, reasonCode: r.reasonCode ?? null, plainReason: r.plainReason ?? null }));
-  return { recipientCount: doc.recipients.length, counts, opened, failures, recipientPreview: doc.recipients.slice(0, PREVIEW_ADDRESSES).map((r) => r.address) };
+  const failures = doc.recipients
+    .map((r, index) => ({ r, index }))
+    .filter(({ r }) => isFailure(r.status as RecipientStatus) || r.status === 'unknown')
+    .slice(0, LOG_FAILURES_NAMED)
+    .map(({ r, index }) => ({
+      index,
+      recipientId: r.recipientId,
+      address: r.address,
+      status: r.status,
+      reasonCode: r.reasonCode ?? null,
+      plainReason: r.plainReason ?? null,
+    }));
+  return {
+    recipientCount: doc.recipients.length,
+    counts,
+    opened,
+    failures,
+    recipientPreview: doc.recipients.slice(0, PREVIEW_ADDRESSES).map((r) => r.address),
+  };
 }
 
-const nextCursor = (page: RecipientPage, count: number) => (page.from + page.limit < count ? page.from + page.limit : null);
+const nextCursor = (page: RecipientPage, count: number) =>
+  page.from + page.limit < count ? page.from + page.limit : null;
 
 /**
  * The page of positions to show: the next `limit` from `from`, or, with a status, the next
@@ -123,21 +189,40 @@ const nextCursor = (page: RecipientPage, count: number) => (page.from + page.lim
  */
 function pagePositions(page: RecipientPage, count: number, matching?: readonly number[]) {
   if (!page.status || !matching) {
-    return { indexes: Array.from({ length: Math.max(0, Math.min(page.limit, count - page.from)) }, (_, i) => page.from + i), next: nextCursor(page, count) };
+    return {
+      indexes: Array.from({ length: Math.max(0, Math.min(page.limit, count - page.from)) }, (_, i) => page.from + i),
+      next: nextCursor(page, count),
+    };
   }
   const start = matching.findIndex((i) => i >= page.from);
   const indexes = start < 0 ? [] : matching.slice(start, start + page.limit);
   return {
-    indexes, next: start >= 0 && start + page.limit < matching.length ? matching[start + page.limit] : null,
+    indexes,
+    next: start >= 0 && start + page.limit < matching.length ? matching[start + page.limit] : null,
     filtered: { status: page.status, count: matching.length, first: start < 0 ? matching.length + 1 : start + 1 },
   };
 }
 
 /** Positions of the recipients with a status, in order: every document of recipients read (by `_id`), only when a status is asked for and some recipient has it. */
-async function positionsWithStatus(db: Db, tenantId: string, dispatchId: string, count: number, status: string, counted: number): Promise<number[]> {
+async function positionsWithStatus(
+  db: Db,
+  tenantId: string,
+  dispatchId: string,
+  count: number,
+  status: string,
+  counted: number,
+): Promise<number[]> {
   if (counted === 0) return [];
-  const all = await readRecipients(db, tenantId, dispatchId, Array.from({ length: count }, (_, i) => i));
-  return [...all.values()].filter((r) => r.status === status).map((r) => r.index).sort((a, b) => a - b);
+  const all = await readRecipients(
+    db,
+    tenantId,
+    dispatchId,
+    Array.from({ length: count }, (_, i) => i),
+  );
+  return [...all.values()]
+    .filter((r) => r.status === status)
+    .map((r) => r.index)
+    .sort((a, b) => a - b);
 }
 
 /** L2: a dispatch with one page of its recipients (sorted by position) and their histories; undefined when there is none. */
@@ -147,42 +232,83 @@ export async function dispatchView(db: Db, tenantId: string, dispatchId: string,
   if (header) {
     const count = header.recipientCount;
     const counted = shownCounts(header.counts)[page.status ?? ''] ?? 0;
-    const matching = page.status ? await positionsWithStatus(db, tenantId, dispatchId, count, page.status, counted) : undefined;
+    const matching = page.status
+      ? await positionsWithStatus(db, tenantId, dispatchId, count, page.status, counted)
+      : undefined;
     const { indexes, next, filtered } = pagePositions(page, count, matching);
     const [content, recipients] = await Promise.all([
       db.DispatchContent.findById(_id, { html: 1, text: 1 }).lean(),
       readRecipientsWithHistory(db, tenantId, dispatchId, indexes),
     ]);
     const locale = header.locale as Locale;
-    const { _id: _key, format: _format, stateVersion: _version, request: _request, recordedAt: _recorded, recipientAddresses: _addresses, copy, ...rest } = header;
+    const {
+      _id: _key,
+      format: _format,
+      stateVersion: _version,
+      request: _request,
+      recordedAt: _recorded,
+      recipientAddresses: _addresses,
+      copy,
+      ...rest
+    } = header;
     return {
-      ...rest, counts: shownCounts(rest.counts), html: content?.html ?? null, text: content?.text ?? null, copy: copy ? await copyView(db, tenantId, dispatchId, copy as CopyState, locale) : null,
+      ...rest,
+      counts: shownCounts(rest.counts),
+      html: content?.html ?? null,
+      text: content?.text ?? null,
+      copy: copy ? await copyView(db, tenantId, dispatchId, copy as CopyState, locale) : null,
       recipients: indexes.flatMap((i) => {
         const r = recipients.get(i);
         return r ? [recipientView(r.recipient, r.history, locale)] : [];
       }),
-      nextRecipientsCursor: next, ...(filtered ? { filteredRecipients: filtered } : {}),
+      nextRecipientsCursor: next,
+      ...(filtered ? { filteredRecipients: filtered } : {}),
     };
   }
   const legacy = await db.LegacyDispatch.findOne({ tenantId, dispatchId }, { sendLog: 0 }).lean();
   if (!legacy) return undefined;
-  const { _id: _key, stateVersion: _version, recipientAddresses: _addresses, recipients, ...rest } = legacy as typeof legacy & { _id: unknown };
-  const { indexes, next, filtered } = pagePositions(page, recipients.length, page.status ? recipients.flatMap((r, i) => (r.status === page.status ? [i] : [])) : undefined);
+  const {
+    _id: _key,
+    stateVersion: _version,
+    recipientAddresses: _addresses,
+    recipients,
+    ...rest
+  } = legacy as typeof legacy & { _id: unknown };
+  const { indexes, next, filtered } = pagePositions(
+    page,
+    recipients.length,
+    page.status ? recipients.flatMap((r, i) => (r.status === page.status ? [i] : [])) : undefined,
+  );
   return {
     // Withheld when recorded (src/domain/secrets.ts); this also covers copies recorded before that rule.
-    ...(carriesSecrets(rest.template) ? withheldCopy(rest.template, rest, rest.locale as Locale) : rest), ...legacySummary(legacy),
+    ...(carriesSecrets(rest.template) ? withheldCopy(rest.template, rest, rest.locale as Locale) : rest),
+    ...legacySummary(legacy),
     recipients: indexes.map((i) => legacyRecipientView(recipients[i], i)),
-    nextRecipientsCursor: next, ...(filtered ? { filteredRecipients: filtered } : {}),
+    nextRecipientsCursor: next,
+    ...(filtered ? { filteredRecipients: filtered } : {}),
   };
 }
 
 /** A dispatch of the first version not recorded yet (its workflow records it as it starts), as its workflow's state query answers. */
-export function firstVersionStateView(tenantId: string, dispatchId: string, state: { result: string; recipients: LegacyRecipient[] }, page: RecipientPage) {
-  const { indexes, next, filtered } = pagePositions(page, state.recipients.length, page.status ? state.recipients.flatMap((r, i) => (r.status === page.status ? [i] : [])) : undefined);
+export function firstVersionStateView(
+  tenantId: string,
+  dispatchId: string,
+  state: { result: string; recipients: LegacyRecipient[] },
+  page: RecipientPage,
+) {
+  const { indexes, next, filtered } = pagePositions(
+    page,
+    state.recipients.length,
+    page.status ? state.recipients.flatMap((r, i) => (r.status === page.status ? [i] : [])) : undefined,
+  );
   return {
-    dispatchId, tenantId, result: state.result, ...legacySummary(state),
+    dispatchId,
+    tenantId,
+    result: state.result,
+    ...legacySummary(state),
     recipients: indexes.map((i) => legacyRecipientView(state.recipients[i], i)),
-    nextRecipientsCursor: next, ...(filtered ? { filteredRecipients: filtered } : {}),
+    nextRecipientsCursor: next,
+    ...(filtered ? { filteredRecipients: filtered } : {}),
   };
 }
 
@@ -207,59 +333,117 @@ export function logFilter(tenantId: string, q: Omit<ListDispatchesQuery, 'cursor
   if (!q.result || q.result === 'failed') {
     filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
     filter['markedSent.at'] = { $exists: false }; // D11: sent by hand, no longer a failure to act on (failedPlacement)
-  }
-  else if (q.result !== 'all') filter.result = q.result;
+  } else if (q.result !== 'all') filter.result = q.result;
   if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
   if (q.document) filter['document.number'] = q.document;
-  if (q.from || q.to) filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+  if (q.from || q.to)
+    filter.createdAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
   return filter;
 }
 
 /** L1: one row of the log, a count of recipients with the failures named (never every address). */
 export function logRow(doc: Record<string, unknown>) {
   const d = doc as {
-    dispatchId: string; number: number; result: string; subject?: string | null; document?: unknown; sender?: unknown; sentAt?: Date | null; createdAt?: Date;
-    kind?: string; channel?: string; template?: string; parent?: string | null;
-    format?: number; recipientCount?: number; counts?: Array<{ status: string; count: number }>; opened?: number; failures?: unknown[]; recipientPreview?: string[]; recipients?: LegacyRecipient[];
+    dispatchId: string;
+    number: number;
+    result: string;
+    subject?: string | null;
+    document?: unknown;
+    sender?: unknown;
+    sentAt?: Date | null;
+    createdAt?: Date;
+    kind?: string;
+    channel?: string;
+    template?: string;
+    parent?: string | null;
+    format?: number;
+    recipientCount?: number;
+    counts?: Array<{ status: string; count: number }>;
+    opened?: number;
+    failures?: unknown[];
+    recipientPreview?: string[];
+    recipients?: LegacyRecipient[];
     overdueDeferred?: number;
   };
   const summary = d.format
-    ? { recipientCount: d.recipientCount ?? 0, counts: shownCounts(d.counts ?? []), opened: d.opened ?? 0, failures: d.failures ?? [], recipientPreview: d.recipientPreview ?? [] }
+    ? {
+        recipientCount: d.recipientCount ?? 0,
+        counts: shownCounts(d.counts ?? []),
+        opened: d.opened ?? 0,
+        failures: d.failures ?? [],
+        recipientPreview: d.recipientPreview ?? [],
+      }
     : legacySummary({ recipients: d.recipients ?? [] } as never);
   return {
-    dispatchId: d.dispatchId, number: d.number, kind: d.kind ?? 'document', channel: d.channel ?? 'email', template: d.template ?? null, about: noticeAbout(d.parent),
-    result: d.result, subject: d.subject ?? null, document: d.document, sender: d.sender,
-    sentAt: d.sentAt ?? null, createdAt: d.createdAt, ...summary, overdueDeferred: d.overdueDeferred ?? 0,
+    dispatchId: d.dispatchId,
+    number: d.number,
+    kind: d.kind ?? 'document',
+    channel: d.channel ?? 'email',
+    template: d.template ?? null,
+    about: noticeAbout(d.parent),
+    result: d.result,
+    subject: d.subject ?? null,
+    document: d.document,
+    sender: d.sender,
+    sentAt: d.sentAt ?? null,
+    createdAt: d.createdAt,
+    ...summary,
+    overdueDeferred: d.overdueDeferred ?? 0,
   };
 }
 
 /** O10: the single recipient of notice dispatches (an order's notifications), by dispatch id. */
 export async function noticeRecipients(db: Db, tenantId: string, dispatchIds: string[]) {
   const found = new Map<string, { result: string; to: string | null; status: string }>();
-  await Promise.all(dispatchIds.map(async (dispatchId) => {
-    const [header, first] = await Promise.all([
-      db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { result: 1 }).lean(),
-      db.DispatchRecipients.findById(recipientsKey(tenantId, dispatchId, 0)).lean(),
-    ]);
-    const recipient = first?.recipients[0];
-    if (header) found.set(dispatchId, { result: header.result, to: recipient?.address ?? null, status: recipient?.status ?? 'queued' });
-  }));
+  await Promise.all(
+    dispatchIds.map(async (dispatchId) => {
+      const [header, first] = await Promise.all([
+        db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { result: 1 }).lean(),
+        db.DispatchRecipients.findById(recipientsKey(tenantId, dispatchId, 0)).lean(),
+      ]);
+      const recipient = first?.recipients[0];
+      if (header)
+        found.set(dispatchId, {
+          result: header.result,
+          to: recipient?.address ?? null,
+          status: recipient?.status ?? 'queued',
+        });
+    }),
+  );
   const legacyIds = dispatchIds.filter((id) => !found.has(id));
   if (legacyIds.length) {
-    for (const d of await db.LegacyDispatch.find({ tenantId, dispatchId: { $in: legacyIds } }, { dispatchId: 1, result: 1, recipients: 1 }).lean()) {
-      found.set(d.dispatchId, { result: d.result, to: d.recipients[0]?.address ?? null, status: d.recipients[0]?.status ?? 'queued' });
+    for (const d of await db.LegacyDispatch.find(
+      { tenantId, dispatchId: { $in: legacyIds } },
+      { dispatchId: 1, result: 1, recipients: 1 },
+    ).lean()) {
+      found.set(d.dispatchId, {
+        result: d.result,
+        to: d.recipients[0]?.address ?? null,
+        status: d.recipients[0]?.status ?? 'queued',
+      });
     }
   }
   return found;
 }
 
 /** D8: a recipient named by the id the platform gave it (or `r<n>`, the default), with its position; undefined when none. */
-export async function recipientByIdentifier(db: Db, tenantId: string, dispatchId: string, recipientId: string): Promise<RecipientDoc | undefined> {
+export async function recipientByIdentifier(
+  db: Db,
+  tenantId: string,
+  dispatchId: string,
+  recipientId: string,
+): Promise<RecipientDoc | undefined> {
   const byDefault = /^r([1-9]\d{0,3})$/.exec(recipientId);
   if (byDefault) {
-    const r = (await readRecipients(db, tenantId, dispatchId, [Number(byDefault[1]) - 1])).get(Number(byDefault[1]) - 1);
+    const r = (await readRecipients(db, tenantId, dispatchId, [Number(byDefault[1]) - 1])).get(
+      Number(byDefault[1]) - 1,
+    );
     if (r?.recipientId === recipientId) return r;
   }
-  const doc = await db.DispatchRecipients.findOne({ tenantId, dispatchId, 'recipients.recipientId': recipientId }).lean();
+  const doc = await db.DispatchRecipients.findOne({
+    tenantId,
+    dispatchId,
+    'recipients.recipientId': recipientId,
+  }).lean();
   return doc?.recipients.find((r) => r.recipientId === recipientId) as RecipientDoc | undefined;
 }

@@ -21,15 +21,22 @@ export function attachmentDisposition(filename: string): string {
 }
 
 /** Sends a file as a download (the headers every stored file gets, whoever asks for it). */
-export function sendFile(reply: FastifyReply, file: { filename: string; contentType: string; bytes: number }, body: unknown) {
-  return reply.type(file.contentType)
-    .header('content-length', String(file.bytes))
-    .header('content-disposition', attachmentDisposition(file.filename))
-    .header('x-content-type-options', 'nosniff')
-    // A file opened in the browser anyway (a PDF viewer, an image) runs nothing and reaches nothing.
-    .header('content-security-policy', "default-src 'none'; sandbox")
-    .header('cache-control', 'private, no-store')
-    .send(body);
+export function sendFile(
+  reply: FastifyReply,
+  file: { filename: string; contentType: string; bytes: number },
+  body: unknown,
+) {
+  return (
+    reply
+      .type(file.contentType)
+      .header('content-length', String(file.bytes))
+      .header('content-disposition', attachmentDisposition(file.filename))
+      .header('x-content-type-options', 'nosniff')
+      // A file opened in the browser anyway (a PDF viewer, an image) runs nothing and reaches nothing.
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('cache-control', 'private, no-store')
+      .send(body)
+  );
 }
 
 /** Sends an attachment of the tenant's dispatch as a download; 404 for anything else. */
@@ -40,19 +47,32 @@ export async function sendAttachment(db: Db, tenantId: string, dispatchId: strin
 }
 
 /** Sends a stored label or invoice of this tenant's order (404 for anything else), as an attachment. */
-export async function sendDocument(deps: Pick<AppDeps, 'db'>, tenantId: string, orderId: string, documentId: string, reply: FastifyReply) {
+export async function sendDocument(
+  deps: Pick<AppDeps, 'db'>,
+  tenantId: string,
+  orderId: string,
+  documentId: string,
+  reply: FastifyReply,
+) {
   const file = await openDocument(deps.db, tenantId, orderId, documentId);
   if (!file) throw notFound(`document ${documentId} of order ${orderId}`);
   return sendFile(reply, file, file.stream);
 }
 
 /** Streams rows as a CSV download (`name`-<today>.csv). An error after the first bytes breaks the connection: a file is never silently cut short. */
-export function sendCsv(reply: FastifyReply, name: string, columns: readonly string[], rows: AsyncIterable<Record<string, unknown>>) {
+export function sendCsv(
+  reply: FastifyReply,
+  name: string,
+  columns: readonly string[],
+  rows: AsyncIterable<Record<string, unknown>>,
+) {
   const csv = stringify({ header: true, columns: [...columns], bom: true, escape_formulas: true });
   // pipeline: a failing cursor fails the file (Fastify then breaks the connection), and a download
   // given up by the browser closes the cursor.
   pipeline(Readable.from(rows), csv, () => undefined);
-  return reply.type('text/csv; charset=utf-8').header('cache-control', 'no-store')
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('cache-control', 'no-store')
     .header('content-disposition', `attachment; filename="${name}-${new Date().toISOString().slice(0, 10)}.csv"`)
     .send(csv);
 }
@@ -60,12 +80,18 @@ export function sendCsv(reply: FastifyReply, name: string, columns: readonly str
 const fileName = (pack: ProofPack, ext: string) => `proof-of-sending-${pack.dispatch.number}.${ext}`;
 
 export function sendProofJson(reply: FastifyReply, pack: ProofPack) {
-  return reply.type('application/json; charset=utf-8').header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="${fileName(pack, 'json')}"`).send(pack);
+  return reply
+    .type('application/json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-disposition', `attachment; filename="${fileName(pack, 'json')}"`)
+    .send(pack);
 }
 
 export async function sendProofPdf(reply: FastifyReply, pack: ProofPack) {
   const pdf = await proofPdf(pack);
-  return reply.type('application/pdf').header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="${fileName(pack, 'pdf')}"`).send(pdf);
+  return reply
+    .type('application/pdf')
+    .header('cache-control', 'no-store')
+    .header('content-disposition', `attachment; filename="${fileName(pack, 'pdf')}"`)
+    .send(pdf);
 }

@@ -5,7 +5,12 @@ import { z } from 'zod';
 import { policyProblems, type Policies } from '../domain/durations';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: unknown = null) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: unknown = null,
+  ) {
     super(message);
   }
 }
@@ -33,21 +38,35 @@ export function refusePolicyProblems(sent: Partial<Policies> | undefined, curren
 /** zod issues → 400 naming each field (with the offending value when it is short enough to echo). */
 export function fromZod(error: z.ZodError, input: unknown): ApiError {
   // An unknown key is named itself (the issue is on the object holding it).
-  const issues = error.issues.flatMap((issue): Array<Pick<z.core.$ZodIssue, 'code' | 'path' | 'message'>> => (issue.code === 'unrecognized_keys'
-    ? issue.keys.map((key) => ({ code: issue.code, path: [...issue.path, key], message: 'unknown field' }))
-    : [issue]));
+  const issues = error.issues.flatMap((issue): Array<Pick<z.core.$ZodIssue, 'code' | 'path' | 'message'>> =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ code: issue.code, path: [...issue.path, key], message: 'unknown field' }))
+      : [issue],
+  );
   const details = issues.slice(0, 20).map((issue) => {
     const field = issue.path.join('.') || '(body)';
-    const value = issue.path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined), input);
+    const value = issue.path.reduce<unknown>(
+      (node, key) =>
+        node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined,
+      input,
+    );
     // A list too long or too short is shown by its length (the count is what the caller must fix).
     const counted = Array.isArray(value) && (issue.code === 'too_big' || issue.code === 'too_small');
-    const shown = typeof value === 'string' ? value.slice(0, 200) : typeof value === 'number' || typeof value === 'boolean' ? value : counted ? value.length : null;
+    const shown =
+      typeof value === 'string'
+        ? value.slice(0, 200)
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? value
+          : counted
+            ? value.length
+            : null;
     return { field, message: issue.message, value: shown };
   });
   const first = details[0];
-  const message = first.value !== null && first.value !== undefined
-    ? `${first.field}: ${first.message} (got ${JSON.stringify(first.value)})`
-    : `${first.field}: ${first.message}`;
+  const message =
+    first.value !== null && first.value !== undefined
+      ? `${first.field}: ${first.message} (got ${JSON.stringify(first.value)})`
+      : `${first.field}: ${first.message}`;
   return new ApiError(400, 'invalid_request', message, details);
 }
 
@@ -70,7 +89,9 @@ export const NUL_MESSAGE = 'must not contain a NUL character (U+0000)';
 
 export function nulError(path: Array<string | number>): ApiError {
   const field = path.join('.') || '(body)';
-  return new ApiError(400, 'invalid_request', `${field}: ${NUL_MESSAGE}`, [{ field, message: NUL_MESSAGE, value: null }]);
+  return new ApiError(400, 'invalid_request', `${field}: ${NUL_MESSAGE}`, [
+    { field, message: NUL_MESSAGE, value: null },
+  ]);
 }
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -82,10 +103,19 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T
 }
 
 export function sendError(reply: FastifyReply, error: ApiError) {
-  return reply.status(error.status).send({ error: { code: error.code, message: error.message, details: error.details } });
+  return reply
+    .status(error.status)
+    .send({ error: { code: error.code, message: error.message, details: error.details } });
 }
 
-const { MongoNetworkError, MongoServerSelectionError, MongoNotConnectedError, MongoTopologyClosedError, MongoServerClosedError, MongoServerError } = mongoose.mongo;
+const {
+  MongoNetworkError,
+  MongoServerSelectionError,
+  MongoNotConnectedError,
+  MongoTopologyClosedError,
+  MongoServerClosedError,
+  MongoServerError,
+} = mongoose.mongo;
 /**
  * Server answers that mean "not now" (shutting down, stepping down, a host unreachable behind
  * it): the codes the MongoDB driver itself treats as retryable.
@@ -97,15 +127,22 @@ const GRPC_DOWN = new Set([14, 4]);
 
 /** By class, not by name: subclasses count (a pool cleared after a network error is a MongoNetworkError named otherwise). */
 const mongoDown = (e: unknown): boolean =>
-  e instanceof MongoNetworkError || e instanceof MongoServerSelectionError || e instanceof MongoNotConnectedError
-  || e instanceof MongoTopologyClosedError || e instanceof MongoServerClosedError
-  || (e instanceof MongoServerError && typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code))
+  e instanceof MongoNetworkError ||
+  e instanceof MongoServerSelectionError ||
+  e instanceof MongoNotConnectedError ||
+  e instanceof MongoTopologyClosedError ||
+  e instanceof MongoServerClosedError ||
+  (e instanceof MongoServerError && typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code)) ||
   // FerretDB stopping: the requests it was serving are cancelled (InternalError, "… context canceled")
-  || (e instanceof MongoServerError && e.code === 1 && /context canceled/.test(e.message))
+  (e instanceof MongoServerError && e.code === 1 && /context canceled/.test(e.message)) ||
   // a socket the server closed, raised by the driver before it could wrap it (EPIPE on write)
-  || (e instanceof Error && SOCKET_CODES.has((e as { code?: unknown }).code as string) && /node_modules[\\/]mongodb[\\/]/.test(e.stack ?? ''))
+  (e instanceof Error &&
+    SOCKET_CODES.has((e as { code?: unknown }).code as string) &&
+    /node_modules[\\/]mongodb[\\/]/.test(e.stack ?? '')) ||
   // mongoose's own: no server to select, or an operation buffered while disconnected for too long
-  || (e instanceof Error && (e.name === 'MongooseServerSelectionError' || (e.name === 'MongooseError' && /buffering timed out/.test(e.message))));
+  (e instanceof Error &&
+    (e.name === 'MongooseServerSelectionError' ||
+      (e.name === 'MongooseError' && /buffering timed out/.test(e.message))));
 
 /**
  * Which dependency an error says is unreachable — MongoDB (no connection, a connection lost, the
@@ -114,8 +151,12 @@ const mongoDown = (e: unknown): boolean =>
  */
 export function unavailableDependency(error: unknown): 'mongodb' | 'temporal' | undefined {
   // `cause`, or for a bulk write (insertMany) the driver error it carries in `errorResponse`
-  for (let e = error as { code?: unknown; metadata?: unknown; cause?: unknown; errorResponse?: unknown } | undefined, depth = 0; e && depth < 5;
-    e = (e.cause ?? (e.errorResponse instanceof Error ? e.errorResponse : undefined)) as typeof e, depth += 1) {
+  for (
+    let e = error as { code?: unknown; metadata?: unknown; cause?: unknown; errorResponse?: unknown } | undefined,
+      depth = 0;
+    e && depth < 5;
+    e = (e.cause ?? (e.errorResponse instanceof Error ? e.errorResponse : undefined)) as typeof e, depth += 1
+  ) {
     if (mongoDown(e)) return 'mongodb';
     if (typeof e.code === 'number' && GRPC_DOWN.has(e.code) && e.metadata !== undefined) return 'temporal';
   }
@@ -124,4 +165,9 @@ export function unavailableDependency(error: unknown): 'mongodb' | 'temporal' | 
 
 /** 503 for a dependency that is down: the caller retries later (dispatch and order creation are idempotent on their ids). */
 export const unavailable = (dependency: 'mongodb' | 'temporal') =>
-  new ApiError(503, 'unavailable', `${dependency === 'mongodb' ? 'the database' : 'the workflow service'} is unreachable; the request may not have been applied: retry it later`, { dependency });
+  new ApiError(
+    503,
+    'unavailable',
+    `${dependency === 'mongodb' ? 'the database' : 'the workflow service'} is unreachable; the request may not have been applied: retry it later`,
+    { dependency },
+  );

@@ -8,8 +8,17 @@ export type Fingerprint = Record<string, string>;
 
 /** One hash per top-level field (key order and spelling aside: canonical JSON), the id field left out. */
 export function fingerprint(body: Record<string, unknown>, idField: string): Fingerprint {
-  return Object.fromEntries(Object.entries(body).filter(([k]) => k !== idField)
-    .map(([k, v]) => [k, createHash('sha256').update(canonicalJson(v ?? null)).digest('base64url').slice(0, 22)]));
+  return Object.fromEntries(
+    Object.entries(body)
+      .filter(([k]) => k !== idField)
+      .map(([k, v]) => [
+        k,
+        createHash('sha256')
+          .update(canonicalJson(v ?? null))
+          .digest('base64url')
+          .slice(0, 22),
+      ]),
+  );
 }
 
 /** The fields whose hashes differ (or that only one of the two has). */

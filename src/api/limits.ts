@@ -52,7 +52,12 @@ export function limitsFromConfig(config: Config): ApiLimits {
  * signature verifies; a link that does not verify is only the per-address limit's business (a
  * forged token must not spend a real tenant's allowance).
  */
-export function perTenantLinkLimit(app: FastifyInstance, limits: ApiLimits, secrets: readonly string[], kind: 'confirm' | 'document' | 'attachment') {
+export function perTenantLinkLimit(
+  app: FastifyInstance,
+  limits: ApiLimits,
+  secrets: readonly string[],
+  kind: 'confirm' | 'document' | 'attachment',
+) {
   const tenantOf = (request: FastifyRequest) => {
     const check = checkLink(request, secrets, kind);
     return check.ok ? check.claims.tenantId : undefined;
@@ -64,11 +69,20 @@ export function perTenantLinkLimit(app: FastifyInstance, limits: ApiLimits, secr
   });
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!tenantOf(request)) return;
-    const { isExceeded, max, ttlInSeconds } = await count(request) as { isExceeded?: boolean; max?: number; ttlInSeconds?: number };
+    const { isExceeded, max, ttlInSeconds } = (await count(request)) as {
+      isExceeded?: boolean;
+      max?: number;
+      ttlInSeconds?: number;
+    };
     if (!isExceeded) return;
     const retryAfterSeconds = Math.max(1, ttlInSeconds ?? 1);
     const window = `${Math.round(limits.tenantPublicRate.windowMs / 1000)} s`;
     reply.header('retry-after', String(retryAfterSeconds));
-    throw new ApiError(429, 'rate_limited', `too many requests to this business's links: at most ${max} per ${window}; retry in ${retryAfterSeconds} s`, { limit: max, window, retryAfterSeconds });
+    throw new ApiError(
+      429,
+      'rate_limited',
+      `too many requests to this business's links: at most ${max} per ${window}; retry in ${retryAfterSeconds} s`,
+      { limit: max, window, retryAfterSeconds },
+    );
   };
 }

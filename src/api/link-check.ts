@@ -6,7 +6,11 @@ import { verifyLink, type LinkCheck } from '../links';
 const checks = new WeakMap<FastifyRequest, LinkCheck>();
 
 /** The check of the request's `:token` against `secrets` (none configured: every link is forged). */
-export function checkLink(request: FastifyRequest, secrets: readonly string[], kind: 'confirm' | 'document' | 'attachment'): LinkCheck {
+export function checkLink(
+  request: FastifyRequest,
+  secrets: readonly string[],
+  kind: 'confirm' | 'document' | 'attachment',
+): LinkCheck {
   let check = checks.get(request);
   if (!check) {
     const token = (request.params as { token?: string }).token ?? '';

@@ -21,22 +21,36 @@ async function main() {
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = buildServer({
-    db, temporal, templates: new Templates(), taskQueue: config.TEMPORAL_TASK_QUEUE, publicBaseUrl: config.PUBLIC_BASE_URL,
-    sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY, twilioAuthToken: config.TWILIO_AUTH_TOKEN, linkSecret: config.LINK_SECRET, logger,
-    limits: limitsFromConfig(config), trustProxy: config.TRUST_PROXY, docs: config.API_DOCS === 'public',
+    db,
+    temporal,
+    templates: new Templates(),
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY,
+    twilioAuthToken: config.TWILIO_AUTH_TOKEN,
+    linkSecret: config.LINK_SECRET,
+    logger,
+    limits: limitsFromConfig(config),
+    trustProxy: config.TRUST_PROXY,
+    docs: config.API_DOCS === 'public',
     webhooks: { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS },
-    previous: { linkSecret: config.LINK_SECRET_PREVIOUS, twilioAuthToken: config.TWILIO_AUTH_TOKEN_PREVIOUS, sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS },
+    previous: {
+      linkSecret: config.LINK_SECRET_PREVIOUS,
+      twilioAuthToken: config.TWILIO_AUTH_TOKEN_PREVIOUS,
+      sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY_PREVIOUS,
+    },
   });
   await app.listen({ host: config.HOST, port: config.API_PORT });
   // Prometheus on its own port, not the public one (docs/deploy.md, "Metrics").
   const ops = await startOpsHttp({ host: config.HOST, port: config.API_METRICS_PORT });
   const retention = await ensureWebhookEventRetention(db);
-  const purge = retention === 'periodic-purge'
-    ? setInterval(() => {
-      purgeWebhookEvents(db).catch((err) => logger.warn({ err }, 'webhook event purge failed'));
-      purgeOutboundWebhooks(db).catch((err) => logger.warn({ err }, 'outbound webhook purge failed'));
-    }, 3_600_000)
-    : undefined;
+  const purge =
+    retention === 'periodic-purge'
+      ? setInterval(() => {
+          purgeWebhookEvents(db).catch((err) => logger.warn({ err }, 'webhook event purge failed'));
+          purgeOutboundWebhooks(db).catch((err) => logger.warn({ err }, 'outbound webhook purge failed'));
+        }, 3_600_000)
+      : undefined;
   purge?.unref();
   logger.info({ retention }, 'raw webhook events, tenant events and finished outbound deliveries expire after 30 days');
   const stop = async (signal: string) => {
@@ -51,4 +65,7 @@ async function main() {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -13,13 +13,21 @@ import { fromZod, nulCharacterAt, nulError } from './errors';
 import { TENANT_EVENTS } from '../domain/tenant-events';
 
 /** The one error shape (src/api/errors.ts). `details` is null, a list of fields, or an object naming a limit. */
-export const errorSchema = z.object({
-  error: z.object({
-    code: z.string().describe('stable, machine-readable: invalid_request, unauthenticated, forbidden, not_found, conflict, payload_too_large, rate_limited, …'),
-    message: z.string().describe('for people: what went wrong and, where it helps, what to do'),
-    details: z.unknown().describe('null, a list of { field, message, value } (400), or the limit that was hit (413, 429)'),
-  }),
-}).meta({ id: 'Error' });
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z
+        .string()
+        .describe(
+          'stable, machine-readable: invalid_request, unauthenticated, forbidden, not_found, conflict, payload_too_large, rate_limited, …',
+        ),
+      message: z.string().describe('for people: what went wrong and, where it helps, what to do'),
+      details: z
+        .unknown()
+        .describe('null, a list of { field, message, value } (400), or the limit that was hit (413, 429)'),
+    }),
+  })
+  .meta({ id: 'Error' });
 
 const ERROR_WORDS: Record<number, string> = {
   400: 'The request does not match the schema (details name each field and the offending value).',
@@ -29,14 +37,17 @@ const ERROR_WORDS: Record<number, string> = {
   409: 'The request conflicts with the current state (the message names it).',
   410: 'The link has expired.',
   422: 'The body matches the schema but is refused by a rule it cannot express: a repeated recipient, or a template, template variable or outlet this tenant does not have (details name the field).',
-  413: 'The body is larger than the route\'s limit (details.limitBytes).',
+  413: "The body is larger than the route's limit (details.limitBytes).",
   429: 'Too many requests from this address (or, on customer pages, for this business); wait Retry-After seconds.',
   503: 'Not configured or not ready.',
 };
 
 /** Documented error responses, all in the `{ error: { code, message, details } }` shape. */
 export function errors(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, errorSchema.describe(ERROR_WORDS[s] ?? 'Error')])) as Record<number, typeof errorSchema>;
+  return Object.fromEntries(statuses.map((s) => [s, errorSchema.describe(ERROR_WORDS[s] ?? 'Error')])) as Record<
+    number,
+    typeof errorSchema
+  >;
 }
 
 /** Responses of a server-rendered page (confirmation, document link): HTML, whatever the status. */
@@ -54,13 +65,15 @@ export interface ZodRequestTypes extends FastifyTypeProvider {
 }
 
 /** Fastify validates with the route's zod schemas; a refusal is the API's 400 naming each field. */
-export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
-  const result = schema.safeParse(data);
-  if (!result.success) return { error: fromZod(result.error, data) };
-  // Free-form values (a dispatch's `data`) too: the schemas' own strings already refuse it in the contract.
-  const nul = nulCharacterAt(result.data);
-  return nul ? { error: nulError(nul) } : { value: result.data };
-};
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data) => {
+    const result = schema.safeParse(data);
+    if (!result.success) return { error: fromZod(result.error, data) };
+    // Free-form values (a dispatch's `data`) too: the schemas' own strings already refuse it in the contract.
+    const nul = nulCharacterAt(result.data);
+    return nul ? { error: nulError(nul) } : { value: result.data };
+  };
 
 /**
  * For routes whose body may only be read after a signature check (webhooks): the schema is in
@@ -90,9 +103,26 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
       servers: [{ url: options.publicBaseUrl }],
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key: `Authorization: Bearer <key>`. Each key has roles (admin, dispatch:write, log:read, orders:write, ops, platform).' },
-          sendgridSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Email-Event-Webhook-Signature', description: 'SendGrid signed Event Webhook: ECDSA over timestamp + raw body, with X-Twilio-Email-Event-Webhook-Timestamp (at most 5 minutes old).' },
-          twilioSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature', description: 'Twilio request signature: HMAC-SHA1 of the public URL and the sorted form parameters, keyed by the auth token.' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'A tenant API key: `Authorization: Bearer <key>`. Each key has roles (admin, dispatch:write, log:read, orders:write, ops, platform).',
+          },
+          sendgridSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Twilio-Email-Event-Webhook-Signature',
+            description:
+              'SendGrid signed Event Webhook: ECDSA over timestamp + raw body, with X-Twilio-Email-Event-Webhook-Timestamp (at most 5 minutes old).',
+          },
+          twilioSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Twilio-Signature',
+            description:
+              'Twilio request signature: HMAC-SHA1 of the public URL and the sorted form parameters, keyed by the auth token.',
+          },
         },
       },
       tags: [
@@ -100,7 +130,11 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
         { name: 'orders', description: 'Order workflows, events, holds (O1–O10)' },
         { name: 'tenant', description: 'Tenants, settings, alert preferences' },
         { name: 'webhooks', description: 'Provider callbacks, verified by signature (N3)' },
-        { name: 'outbound webhooks', description: 'Endpoints of the tenant\'s own system that Relais calls with signed events (Standard Webhooks); the events are under `webhooks`' },
+        {
+          name: 'outbound webhooks',
+          description:
+            "Endpoints of the tenant's own system that Relais calls with signed events (Standard Webhooks); the events are under `webhooks`",
+        },
         { name: 'public', description: 'Pages a customer opens from a signed link' },
         { name: 'operations', description: 'Health and metrics' },
       ],
@@ -122,9 +156,16 @@ export function registerOpenApi(app: FastifyInstance, options: { publicBaseUrl: 
 
 /** Standard Webhooks' headers on every outbound webhook (docs/webhooks.md). */
 const WEBHOOK_HEADERS = [
-  { name: 'webhook-id', description: 'msg_…: the event\'s id, the same on every retry and replay; dedupe on it' },
-  { name: 'webhook-timestamp', description: 'seconds since the epoch, of this attempt; refuse one far from your clock (5 minutes)' },
-  { name: 'webhook-signature', description: 'space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed by the base64-decoded part of the endpoint\'s whsec_ secret; two during a secret rotation' },
+  { name: 'webhook-id', description: "msg_…: the event's id, the same on every retry and replay; dedupe on it" },
+  {
+    name: 'webhook-timestamp',
+    description: 'seconds since the epoch, of this attempt; refuse one far from your clock (5 minutes)',
+  },
+  {
+    name: 'webhook-signature',
+    description:
+      'space-separated `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed by the base64-decoded part of the endpoint\'s whsec_ secret; two during a secret rotation',
+  },
 ].map((h) => ({ in: 'header', required: true, schema: { type: 'string' }, ...h }));
 
 /**
@@ -133,23 +174,39 @@ const WEBHOOK_HEADERS = [
  * the type's data schema, from the same zod schemas the publishing activity checks events with.
  */
 function withOutboundWebhooks<T extends object>(document: T): T {
-  const webhooks = Object.fromEntries(Object.entries(TENANT_EVENTS).map(([type, event]) => {
-    const { $schema: _drop, ...schema } = z.toJSONSchema(z.object({
-      type: z.literal(type), timestamp: z.string().describe('when the event happened (ISO 8601, UTC)'), data: event.data,
-    }), { io: 'input' }) as Record<string, unknown>;
-    return [type, {
-      post: {
-        tags: ['outbound webhooks'], summary: event.summary, operationId: `event:${type}`,
-        description: 'Sent to each enabled endpoint subscribed to this type (POST /v1/webhook-endpoints), signed per Standard Webhooks.',
-        parameters: WEBHOOK_HEADERS,
-        requestBody: { required: true, content: { 'application/json': { schema } } },
-        responses: {
-          '2XX': { description: 'received: the delivery ends' },
-          '410': { description: 'Gone: Relais disables the endpoint and sends it nothing more' },
-          default: { description: 'anything else (or no answer within 15 s) is retried: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, then the delivery fails' },
+  const webhooks = Object.fromEntries(
+    Object.entries(TENANT_EVENTS).map(([type, event]) => {
+      const { $schema: _drop, ...schema } = z.toJSONSchema(
+        z.object({
+          type: z.literal(type),
+          timestamp: z.string().describe('when the event happened (ISO 8601, UTC)'),
+          data: event.data,
+        }),
+        { io: 'input' },
+      ) as Record<string, unknown>;
+      return [
+        type,
+        {
+          post: {
+            tags: ['outbound webhooks'],
+            summary: event.summary,
+            operationId: `event:${type}`,
+            description:
+              'Sent to each enabled endpoint subscribed to this type (POST /v1/webhook-endpoints), signed per Standard Webhooks.',
+            parameters: WEBHOOK_HEADERS,
+            requestBody: { required: true, content: { 'application/json': { schema } } },
+            responses: {
+              '2XX': { description: 'received: the delivery ends' },
+              '410': { description: 'Gone: Relais disables the endpoint and sends it nothing more' },
+              default: {
+                description:
+                  'anything else (or no answer within 15 s) is retried: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, then the delivery fails',
+              },
+            },
+          },
         },
-      },
-    }];
-  }));
+      ];
+    }),
+  );
   return { ...document, webhooks };
 }

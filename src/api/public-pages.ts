@@ -5,12 +5,16 @@
 import type { FastifyInstance } from 'fastify';
 
 /** Nothing loads but inline styles; forms post back here only; no site may frame the page. */
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export function securePublicPages(scope: FastifyInstance): void {
   scope.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
-      .header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY');
+    reply
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-content-type-options', 'nosniff')
+      .header('x-frame-options', 'DENY');
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', PAGE_CSP);
     return payload;
   });

@@ -26,9 +26,17 @@ const optionalText = (max: number) => plain().max(max).trim();
  * An email address: zod's (practical) address syntax, within the lengths of RFC 5321 (local part
  * at most 64 characters, whole address at most 254), as JSON Schema's `format: email` expects.
  */
-const email = () => z.email({ pattern: /^(?!\.)(?!.*\.\.)(?=[^@]{1,64}@)([A-Za-z0-9_'+\-.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/ }).max(254);
+const email = () =>
+  z
+    .email({
+      pattern:
+        /^(?!\.)(?!.*\.\.)(?=[^@]{1,64}@)([A-Za-z0-9_'+\-.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/,
+    })
+    .max(254);
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'letters, digits and . _ : - only, up to 100 characters');
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'letters, digits and . _ : - only, up to 100 characters');
 
 export const MAX_RECIPIENTS = 1000;
 /** Attachments travel in the request (base64) and are kept beside the dispatch, never in workflow history. */
@@ -64,41 +72,77 @@ export const personSchema = z.object({
 });
 
 /** Issue 17: the sender in copy (cc), in blind copy (bcc), or not (null). */
-export const copyToSenderSchema = z.enum(['cc', 'bcc']).nullable()
-  .describe('the sender in copy (cc: the recipient sees it) or blind copy (bcc) of the email to the first recipient; null: no copy');
+export const copyToSenderSchema = z
+  .enum(['cc', 'bcc'])
+  .nullable()
+  .describe(
+    'the sender in copy (cc: the recipient sees it) or blind copy (bcc) of the email to the first recipient; null: no copy',
+  );
 
 export const createDispatchSchema = z.object({
   dispatchId: id,
   channel: z.literal('email').default('email'),
   provider: z.enum(['sendgrid', 'smtp']).optional(),
-  copyToSender: copyToSenderSchema.optional().describe('the sender in copy (cc) or blind copy (bcc) of the email to the first recipient (SendGrid only); null: none; absent: the tenant\'s default (settings)'),
+  copyToSender: copyToSenderSchema
+    .optional()
+    .describe(
+      "the sender in copy (cc) or blind copy (bcc) of the email to the first recipient (SendGrid only); null: none; absent: the tenant's default (settings)",
+    ),
   template: z.string().regex(/^[a-z0-9_]{1,64}$/, 'a template name such as purchase_order'),
   locale: z.enum(['fr', 'en']).optional(),
-  data: z.record(z.string(), z.unknown()).default({})
-    .describe(`the template's variables; at most ${DATA_LIMITS.bytes / 1024} KiB as JSON (413 above) and ${DATA_LIMITS.depth} levels deep`)
+  data: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe(
+      `the template's variables; at most ${DATA_LIMITS.bytes / 1024} KiB as JSON (413 above) and ${DATA_LIMITS.depth} levels deep`,
+    )
     .refine((data) => !deeperThan(data, DATA_LIMITS.depth), `nested deeper than ${DATA_LIMITS.depth} levels`),
   document: z.object({
     type: z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice'),
     number: text(100),
   }),
   sender: personSchema.extend({ outletId: id.nullish().transform((v) => v ?? null) }),
-  attachments: z.array(z.object({
-    // eslint-disable-next-line no-control-regex -- refusing NUL is the point
-    filename: z.string().regex(/^[^/\\\x00]{1,120}$/, 'a file name without slashes, up to 120 characters'),
-    contentType: z.enum(['application/pdf', 'image/png', 'image/jpeg', 'text/csv', 'application/xml', 'text/plain']),
-    contentBase64: z.base64(),
-  })).max(10, 'at most 10 attachments').default([])
-    .refine((list) => list.reduce((n, a) => n + Math.floor((a.contentBase64.length * 3) / 4), 0) <= MAX_ATTACHMENT_BYTES, `attachments total at most ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`),
-  recipients: z.array(z.object({
-    id: id.optional(),
-    email: email(),
-    name: text(200).nullish().transform((v) => v ?? null),
-  })).min(1, 'at least one recipient').max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`),
+  attachments: z
+    .array(
+      z.object({
+        // eslint-disable-next-line no-control-regex -- refusing NUL is the point
+        filename: z.string().regex(/^[^/\\\x00]{1,120}$/, 'a file name without slashes, up to 120 characters'),
+        contentType: z.enum([
+          'application/pdf',
+          'image/png',
+          'image/jpeg',
+          'text/csv',
+          'application/xml',
+          'text/plain',
+        ]),
+        contentBase64: z.base64(),
+      }),
+    )
+    .max(10, 'at most 10 attachments')
+    .default([])
+    .refine(
+      (list) => list.reduce((n, a) => n + Math.floor((a.contentBase64.length * 3) / 4), 0) <= MAX_ATTACHMENT_BYTES,
+      `attachments total at most ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`,
+    ),
+  recipients: z
+    .array(
+      z.object({
+        id: id.optional(),
+        email: email(),
+        name: text(200)
+          .nullish()
+          .transform((v) => v ?? null),
+      }),
+    )
+    .min(1, 'at least one recipient')
+    .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`),
 });
 export type CreateDispatchBody = z.infer<typeof createDispatchSchema>;
 
 /** Recipients are distinct addresses (case-insensitive); JSON Schema can't say so, the route checks it (422). */
-export function duplicateRecipient(recipients: ReadonlyArray<{ email: string }>): { index: number; first: number } | undefined {
+export function duplicateRecipient(
+  recipients: ReadonlyArray<{ email: string }>,
+): { index: number; first: number } | undefined {
   const seen = new Map<string, number>();
   for (const [index, r] of recipients.entries()) {
     const key = r.email.toLowerCase();
@@ -110,13 +154,24 @@ export function duplicateRecipient(recipients: ReadonlyArray<{ email: string }>)
 }
 
 export const listDispatchesQuery = z.object({
-  result: z.union([z.literal('all'), z.enum(['failed', 'queued', 'processed', 'unknown', 'delivered', 'alert', 'error', 'sent'])]).optional(),
+  result: z
+    .union([
+      z.literal('all'),
+      z.enum(['failed', 'queued', 'processed', 'unknown', 'delivered', 'alert', 'error', 'sent']),
+    ])
+    .optional(),
   recipient: text(320).optional(),
   document: text(100).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  cursor: z.coerce.number().int().positive().optional()
-    .describe('the `nextCursor` of the page before, with the same filters (the failed-only listing shows the newest failures first)'),
+  cursor: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      'the `nextCursor` of the page before, with the same filters (the failed-only listing shows the newest failures first)',
+    ),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Documents, notices (escalations, fix requests, alerts … each a dispatch too, numbered in the same series), or both (the default). */
   kind: z.enum(['all', 'document', 'notification']).default('all'),
@@ -128,10 +183,20 @@ export const resendSchema = z.object({ email: email() });
 export const resendViaSchema = z.object({ channel: z.enum(['sms', 'whatsapp']), phone });
 export const markSentSchema = z.object({
   note: optionalText(500).default('').describe('how it was sent (posted, handed over …)'),
-  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD').optional()
-    .describe('the day it was sent, in the tenant\'s time zone (not after today); today when neither date nor at is given'),
-  at: z.iso.datetime({ offset: true }).optional().describe('the moment it was sent, when known to the minute (not in the future); instead of date'),
-  by: text(80).optional().describe('the person who sent it (the operator pages give the name given at sign-in); the key\'s id when absent'),
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD')
+    .optional()
+    .describe(
+      "the day it was sent, in the tenant's time zone (not after today); today when neither date nor at is given",
+    ),
+  at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('the moment it was sent, when known to the minute (not in the future); instead of date'),
+  by: text(80)
+    .optional()
+    .describe("the person who sent it (the operator pages give the name given at sign-in); the key's id when absent"),
 });
 
 /**
@@ -141,53 +206,75 @@ export const markSentSchema = z.object({
 const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])] as [string, ...string[]];
 function canonicalZone(name: unknown): string | undefined {
   if (typeof name !== 'string') return undefined;
-  try { return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone; } catch { return undefined; }
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
 }
 const timeZoneSchema = z.enum(TIME_ZONES, {
   error: (issue) => {
     const canonical = canonicalZone(issue.input);
-    return canonical && canonical !== issue.input ? `${String(issue.input)} is another name of ${canonical}: use ${canonical}` : 'an IANA time zone such as Europe/Paris';
+    return canonical && canonical !== issue.input
+      ? `${String(issue.input)} is another name of ${canonical}: use ${canonical}`
+      : 'an IANA time zone such as Europe/Paris';
   },
 });
-const emailFromSchema = z.object({ email: email(), name: text(200).nullish().transform((v) => v ?? null) });
+const emailFromSchema = z.object({
+  email: email(),
+  name: text(200)
+    .nullish()
+    .transform((v) => v ?? null),
+});
 const outletsSchema = z.array(z.object({ id, name: text(200), purchasingManager: personSchema })).max(500);
 
 /** Tenant policies (ISO-8601 durations); minimums are checked by the routes (domain/durations.ts, 422). */
-const policiesSchema = z.object({
-  unknownAfter: isoDuration.optional(), listenFor: isoDuration.optional(), stuckAfter: isoDuration.optional(),
-  confirmationLinkTtl: isoDuration.optional(), readyToShipWithin: isoDuration.optional(),
-}).strict();
+const policiesSchema = z
+  .object({
+    unknownAfter: isoDuration.optional(),
+    listenFor: isoDuration.optional(),
+    stuckAfter: isoDuration.optional(),
+    confirmationLinkTtl: isoDuration.optional(),
+    readyToShipWithin: isoDuration.optional(),
+  })
+  .strict();
 
 /** Unknown fields are refused, naming them, as in the settings (issue 14, finding 11). */
-export const createTenantSchema = z.object({
-  id,
-  name: text(200),
-  locale: z.enum(['fr', 'en']).default('fr'),
-  timeZone: timeZoneSchema.default('Europe/Paris'),
-  emailFrom: emailFromSchema,
-  outlets: outletsSchema.default([]),
-  policies: policiesSchema.default({}),
-  seller: personSchema.optional(),
-  copyToSender: copyToSenderSchema.optional(),
-}).strict();
+export const createTenantSchema = z
+  .object({
+    id,
+    name: text(200),
+    locale: z.enum(['fr', 'en']).default('fr'),
+    timeZone: timeZoneSchema.default('Europe/Paris'),
+    emailFrom: emailFromSchema,
+    outlets: outletsSchema.default([]),
+    policies: policiesSchema.default({}),
+    seller: personSchema.optional(),
+    copyToSender: copyToSenderSchema.optional(),
+  })
+  .strict();
 
 /** Only what is sent changes: no defaults here, or an absent field would reset a setting. */
-export const settingsSchema = z.object({
-  name: text(200).optional(),
-  locale: z.enum(['fr', 'en']).optional(),
-  timeZone: timeZoneSchema.optional(),
-  emailFrom: emailFromSchema.optional(),
-  outlets: outletsSchema.optional(),
-  policies: policiesSchema.optional(),
-  seller: personSchema.optional(),
-  copyToSender: copyToSenderSchema.optional(),
-}).strict();
+export const settingsSchema = z
+  .object({
+    name: text(200).optional(),
+    locale: z.enum(['fr', 'en']).optional(),
+    timeZone: timeZoneSchema.optional(),
+    emailFrom: emailFromSchema.optional(),
+    outlets: outletsSchema.optional(),
+    policies: policiesSchema.optional(),
+    seller: personSchema.optional(),
+    copyToSender: copyToSenderSchema.optional(),
+  })
+  .strict();
 
 export type SettingsBody = z.infer<typeof settingsSchema>;
 
 const addressSchema = z.object({
   line1: text(200),
-  line2: optionalText(200).nullish().transform((v) => v || null),
+  line2: optionalText(200)
+    .nullish()
+    .transform((v) => v || null),
   city: optionalText(100),
   postalCode: optionalText(20),
   country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as FR'),
@@ -195,15 +282,27 @@ const addressSchema = z.object({
 
 export const createOrderSchema = z.object({
   orderId: id,
-  items: z.array(z.object({ sku: text(100), quantity: z.number().int().min(1).max(10_000), location: text(100) }))
-    .min(1, 'at least one item').max(500, 'at most 500 items'),
+  items: z
+    .array(z.object({ sku: text(100), quantity: z.number().int().min(1).max(10_000), location: text(100) }))
+    .min(1, 'at least one item')
+    .max(500, 'at most 500 items'),
   customer: z.object({
     name: text(200),
-    phone: optionalText(30).nullish().transform((v) => v || null),
-    email: optionalText(320).nullish().transform((v) => v || null),
+    phone: optionalText(30)
+      .nullish()
+      .transform((v) => v || null),
+    email: optionalText(320)
+      .nullish()
+      .transform((v) => v || null),
     address: addressSchema,
   }),
-  payment: z.object({ method: z.enum(['prepaid', 'cash_on_delivery']), amount: plain().max(40).nullish().transform((v) => v ?? null) }),
+  payment: z.object({
+    method: z.enum(['prepaid', 'cash_on_delivery']),
+    amount: plain()
+      .max(40)
+      .nullish()
+      .transform((v) => v ?? null),
+  }),
   salesChannel: text(100),
   carrier: text(100),
 });
@@ -211,9 +310,17 @@ export const createOrderSchema = z.object({
 const reasonOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 export const orderEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('allocated') }),
-  z.object({ type: z.literal('allocation_failed'), sku: plain().min(1).max(100), reason: reasonOf(['out_of_stock', 'not_found_at_location']), location: plain().max(100).optional() }),
+  z.object({
+    type: z.literal('allocation_failed'),
+    sku: plain().min(1).max(100),
+    reason: reasonOf(['out_of_stock', 'not_found_at_location']),
+    location: plain().max(100).optional(),
+  }),
   z.object({ type: z.literal('packed') }),
-  z.object({ type: z.literal('rts_failed'), reason: reasonOf(['label_or_invoice_unavailable', 'pincode_unserviceable', 'dimension_mismatch']) }),
+  z.object({
+    type: z.literal('rts_failed'),
+    reason: reasonOf(['label_or_invoice_unavailable', 'pincode_unserviceable', 'dimension_mismatch']),
+  }),
   z.object({ type: z.literal('label_uploaded') }),
   z.object({ type: z.literal('carrier_changed'), carrier: plain().min(1).max(100) }),
   z.object({ type: z.literal('dimensions_fixed') }),
@@ -221,11 +328,29 @@ export const orderEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('handover_failed'), reason: reasonOf(['customer_cancelled', 'pickup_refused']) }),
   z.object({ type: z.literal('pickup_requested') }),
   z.object({
-    type: z.literal('tracking_update'), status: plain().min(1).max(200), location: plain().min(1).max(200), at: z.iso.datetime({ offset: true }),
-    stuckCause: z.enum(STUCK_CAUSES).optional().describe('the carrier reports why the parcel is held up (O7): the order is flagged stuck with this cause, and stays so until an update without one'),
+    type: z.literal('tracking_update'),
+    status: plain().min(1).max(200),
+    location: plain().min(1).max(200),
+    at: z.iso.datetime({ offset: true }),
+    stuckCause: z
+      .enum(STUCK_CAUSES)
+      .optional()
+      .describe(
+        'the carrier reports why the parcel is held up (O7): the order is flagged stuck with this cause, and stays so until an update without one',
+      ),
   }),
   z.object({ type: z.literal('delivered') }),
-  z.object({ type: z.literal('delivery_failed'), reason: reasonOf(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable']) }),
+  z.object({
+    type: z.literal('delivery_failed'),
+    reason: reasonOf([
+      'customer_unavailable',
+      'refused',
+      'cancelled',
+      'cod_not_ready',
+      'address_incorrect',
+      'unreachable',
+    ]),
+  }),
 ]);
 
 /**
@@ -234,20 +359,42 @@ export const orderEventSchema = z.discriminatedUnion('type', [
  * equality the store serves from an index, bar the created range (docs/architecture.md, "The orders list").
  */
 export const listOrdersQuery = z.object({
-  exception: z.enum(['open', ...EXCEPTION_TYPES, 'all']).default('open')
-    .describe('`open` (default): orders with any open exception; an exception type: those with it open; `all`: every order'),
+  exception: z
+    .enum(['open', ...EXCEPTION_TYPES, 'all'])
+    .default('open')
+    .describe(
+      '`open` (default): orders with any open exception; an exception type: those with it open; `all`: every order',
+    ),
   state: z.enum(ORDER_STATES).optional(),
-  stuck: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('only stuck orders (true), or none of them (false)'),
-  held: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('only orders on hold (true), or none of them (false)'),
+  stuck: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('only stuck orders (true), or none of them (false)'),
+  held: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('only orders on hold (true), or none of them (false)'),
   from: z.iso.datetime({ offset: true }).optional().describe('placed at or after'),
   to: z.iso.datetime({ offset: true }).optional().describe('placed at or before'),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'the nextCursor of the previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,400}$/, 'the nextCursor of the previous page')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  counts: z.enum(['true', 'false']).transform((v) => v === 'true').default(true).describe('with the workspace\'s counts of open exceptions by type (default true)'),
+  counts: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .default(true)
+    .describe("with the workspace's counts of open exceptions by type (default true)"),
 });
 export type ListOrdersQuery = z.infer<typeof listOrdersQuery>;
 
-const note = () => optionalText(500).nullish().transform((v) => v || null);
+const note = () =>
+  optionalText(500)
+    .nullish()
+    .transform((v) => v || null);
 const measure = (max: number) => z.number().positive().max(max);
 
 /** The seller's actions on an order (issue 18; src/domain/seller-actions.ts), but the upload (POST …/documents). */
@@ -255,13 +402,23 @@ export const sellerActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('change_carrier'), carrier: text(100), note: note() }),
   z.object({
     type: z.literal('fix_dimensions'),
-    dimensions: z.object({ lengthCm: measure(1000), widthCm: measure(1000), heightCm: measure(1000), weightKg: measure(1000) }),
+    dimensions: z.object({
+      lengthCm: measure(1000),
+      widthCm: measure(1000),
+      heightCm: measure(1000),
+      weightKg: measure(1000),
+    }),
     note: note(),
   }),
   z.object({ type: z.literal('request_pickup'), note: note() }),
   z.object({
-    type: z.literal('tell_customer'), notice: z.enum(TOLD_NOTICES),
-    channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).min(1, 'at least one channel').max(3).transform((c) => [...new Set(c)]),
+    type: z.literal('tell_customer'),
+    notice: z.enum(TOLD_NOTICES),
+    channels: z
+      .array(z.enum(['email', 'sms', 'whatsapp']))
+      .min(1, 'at least one channel')
+      .max(3)
+      .transform((c) => [...new Set(c)]),
     note: note(),
   }),
   z.object({ type: z.literal('record_stuck_cause'), cause: z.enum(STUCK_CAUSES), note: note() }),
@@ -280,13 +437,30 @@ export const uploadDocumentSchema = z.object({
   note: note(),
 });
 
-export const opsActionSchema = z.object({ reason: plain().max(500).regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)').trim() });
+export const opsActionSchema = z.object({
+  reason: plain()
+    .max(500)
+    .regex(/^\s*\S[\s\S]*\S[\s\S]*\S\s*$/, 'say why (at least 3 characters)')
+    .trim(),
+});
 
-const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3) });
-export const preferencesSchema = z.object({
-  sellerAlerts: z.partialRecord(z.enum(['unfulfillable', 'on_hold', 'rts_failed', 'handover_failed', 'stuck_in_transit', 'delivery_failed']), channelChoice).optional(),
-  customerNotices: z.partialRecord(z.enum(['address_confirmation', 'delivery_delay', 'delivery_failed']), channelChoice).optional(),
-}).strict();
+const channelChoice = z.object({
+  enabled: z.boolean(),
+  channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3),
+});
+export const preferencesSchema = z
+  .object({
+    sellerAlerts: z
+      .partialRecord(
+        z.enum(['unfulfillable', 'on_hold', 'rts_failed', 'handover_failed', 'stuck_in_transit', 'delivery_failed']),
+        channelChoice,
+      )
+      .optional(),
+    customerNotices: z
+      .partialRecord(z.enum(['address_confirmation', 'delivery_delay', 'delivery_failed']), channelChoice)
+      .optional(),
+  })
+  .strict();
 
 export type PreferencesBody = z.infer<typeof preferencesSchema>;
 
@@ -298,7 +472,10 @@ export const confirmFormSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('confirm') }),
   addressSchema.extend({
     action: z.literal('correct'),
-    country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as FR').transform((c) => c.toUpperCase()),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as FR')
+      .transform((c) => c.toUpperCase()),
   }),
 ]);
 export type ConfirmForm = z.output<typeof confirmFormSchema>;
@@ -307,17 +484,32 @@ export { addressSchema };
 
 /** POST /v1/keys: a tenant key; `platform` is not a tenant's to give. */
 export const createKeySchema = z.object({
-  roles: z.array(z.enum(ROLES.filter((r) => r !== 'platform') as [Exclude<(typeof ROLES)[number], 'platform'>, ...Array<Exclude<(typeof ROLES)[number], 'platform'>>]))
-    .min(1, 'at least one role').max(ROLES.length)
+  roles: z
+    .array(
+      z.enum(
+        ROLES.filter((r) => r !== 'platform') as [
+          Exclude<(typeof ROLES)[number], 'platform'>,
+          ...Array<Exclude<(typeof ROLES)[number], 'platform'>>,
+        ],
+      ),
+    )
+    .min(1, 'at least one role')
+    .max(ROLES.length)
     .transform((roles) => [...new Set(roles)]),
-  label: text(200).nullish().transform((v) => v ?? null),
+  label: text(200)
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 /** POST /v1/tenants/:id/keys: the platform's recovery of a locked-out tenant says why (audited). */
-export const recoverAdminKeySchema = z.object({
-  reason: text(500),
-  label: text(200).nullish().transform((v) => v ?? null),
-}).strict();
+export const recoverAdminKeySchema = z
+  .object({
+    reason: text(500),
+    label: text(200)
+      .nullish()
+      .transform((v) => v ?? null),
+  })
+  .strict();
 
 /**
  * Outbound webhook endpoints (docs/webhooks.md). The URL's shape is in the contract; where it may
@@ -325,30 +517,44 @@ export const recoverAdminKeySchema = z.object({
  */
 // ASCII classes only (the contract's pattern must mean the same in every regex engine): no control
 // character or space; what else makes a URL unusable is a 422 naming url (endpointUrlProblem).
-// eslint-disable-next-line no-control-regex -- control characters are refused in a URL on purpose
-const endpointUrl = z.string().max(2048).regex(/^https?:\/\/[^\u0000-\u0020\u007f]+$/, 'an http:// or https:// URL (lower-case scheme, no spaces)');
-const endpointEvents = z.array(z.enum(TENANT_EVENT_TYPES as [TenantEventType, ...TenantEventType[]])).min(1, 'at least one event type')
-  .max(TENANT_EVENT_TYPES.length * 2).transform((events) => [...new Set(events)]);
+const endpointUrl = z
+  .string()
+  .max(2048)
+  // eslint-disable-next-line no-control-regex -- control characters are refused in a URL on purpose
+  .regex(/^https?:\/\/[^\u0000-\u0020\u007f]+$/, 'an http:// or https:// URL (lower-case scheme, no spaces)');
+const endpointEvents = z
+  .array(z.enum(TENANT_EVENT_TYPES as [TenantEventType, ...TenantEventType[]]))
+  .min(1, 'at least one event type')
+  .max(TENANT_EVENT_TYPES.length * 2)
+  .transform((events) => [...new Set(events)]);
 
-export const createWebhookEndpointSchema = z.object({
-  url: endpointUrl,
-  events: endpointEvents,
-  description: text(200).nullish().transform((v) => v ?? null),
-  enabled: z.boolean().default(true),
-}).strict();
+export const createWebhookEndpointSchema = z
+  .object({
+    url: endpointUrl,
+    events: endpointEvents,
+    description: text(200)
+      .nullish()
+      .transform((v) => v ?? null),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
 
 /** Only what is sent changes. */
-export const updateWebhookEndpointSchema = z.object({
-  url: endpointUrl.optional(),
-  events: endpointEvents.optional(),
-  description: text(200).nullable().optional(),
-  enabled: z.boolean().optional(),
-}).strict();
+export const updateWebhookEndpointSchema = z
+  .object({
+    url: endpointUrl.optional(),
+    events: endpointEvents.optional(),
+    description: text(200).nullable().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
 
 /** How long the secret being replaced keeps signing beside the new one (at most P7D; PT0S: stop at once, e.g. after a leak). */
-export const rotateSecretSchema = z.object({
-  previousSecretFor: isoDuration.default('P1D'),
-}).strict();
+export const rotateSecretSchema = z
+  .object({
+    previousSecretFor: isoDuration.default('P1D'),
+  })
+  .strict();
 
 export const listWebhookDeliveriesQuery = z.object({
   endpointId: z.string().max(100).optional(),
@@ -365,14 +571,25 @@ export type ListWebhookDeliveriesQuery = z.infer<typeof listWebhookDeliveriesQue
 export const exportDispatchesQuery = listDispatchesQuery.omit({ cursor: true, limit: true });
 export type ExportDispatchesQuery = z.infer<typeof exportDispatchesQuery>;
 /** The orders workspace's filters (GET /v1/orders), every order by default. */
-export const exportOrdersQuery = listOrdersQuery.pick({ state: true, stuck: true, held: true, from: true, to: true }).extend({
-  exception: z.enum(['all', 'open', ...EXCEPTION_TYPES]).default('all')
-    .describe('`all` (default): every order; `open`: one row per open exception; an exception type: one row per open exception of that type'),
-});
+export const exportOrdersQuery = listOrdersQuery
+  .pick({ state: true, stuck: true, held: true, from: true, to: true })
+  .extend({
+    exception: z
+      .enum(['all', 'open', ...EXCEPTION_TYPES])
+      .default('all')
+      .describe(
+        '`all` (default): every order; `open`: one row per open exception; an exception type: one row per open exception of that type',
+      ),
+  });
 
 /** A page of an order's timeline (GET /v1/orders/:id, the order page). */
 export const orderTimelineQuery = z.object({
-  historyCursor: z.coerce.number().int().min(1).optional().describe('the `historyCursor` of the previous answer: the page of events before it'),
+  historyCursor: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('the `historyCursor` of the previous answer: the page of events before it'),
   historyLimit: z.coerce.number().int().min(1).max(200).default(50).describe('events per page of the timeline'),
 });
 export type OrderTimelineQuery = z.infer<typeof orderTimelineQuery>;

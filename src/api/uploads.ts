@@ -8,11 +8,17 @@ import { MAX_DOCUMENT_BYTES } from '../domain/documents';
 /** 413 naming the file part that is over MAX_DOCUMENT_BYTES. */
 function fileTooLarge(field: string) {
   const message = `the file is larger than ${MAX_DOCUMENT_BYTES} bytes`;
-  return new ApiError(413, 'payload_too_large', `${field}: ${message}`, [{ field, message, value: null, limitBytes: MAX_DOCUMENT_BYTES }]);
+  return new ApiError(413, 'payload_too_large', `${field}: ${message}`, [
+    { field, message, value: null, limitBytes: MAX_DOCUMENT_BYTES },
+  ]);
 }
 
 /** An upload as the multipart parser left it: the file part, read whole (at most MAX_DOCUMENT_BYTES). */
-export interface UploadedFile { filename: string; mimetype: string; content: Buffer }
+export interface UploadedFile {
+  filename: string;
+  mimetype: string;
+  content: Buffer;
+}
 const UPLOADS = Symbol('uploads');
 type WithUploads = FastifyRequest & { [UPLOADS]?: Record<string, UploadedFile> };
 
@@ -26,7 +32,9 @@ export async function acceptUploads(scope: FastifyInstance) {
   scope.addHook('preValidation', async (request) => {
     const type = request.headers['content-type'] ?? '';
     if (/^multipart\/form-data\b/i.test(type) && !/;\s*boundary=/i.test(type)) {
-      throw new ApiError(400, 'invalid_request', 'Content-Type: multipart/form-data needs its boundary parameter', [{ field: '(body)', message: 'no boundary', value: null }]);
+      throw new ApiError(400, 'invalid_request', 'Content-Type: multipart/form-data needs its boundary parameter', [
+        { field: '(body)', message: 'no boundary', value: null },
+      ]);
     }
   });
   // What the multipart parser (busboy) says of a body it cannot read is the caller's mistake: a 400,
@@ -36,10 +44,20 @@ export async function acceptUploads(scope: FastifyInstance) {
     const code = (error as { code?: string }).code ?? '';
     if (code === 'FST_REQ_FILE_TOO_LARGE') throw fileTooLarge('file');
     if (['FST_FILES_LIMIT', 'FST_FIELDS_LIMIT', 'FST_PARTS_LIMIT'].includes(code)) {
-      throw new ApiError(413, 'payload_too_large', 'one file part, and the fields kind and note, are all an upload takes', { limit: code });
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        'one file part, and the fields kind and note, are all an upload takes',
+        { limit: code },
+      );
     }
-    if (/^(Multipart: |Unexpected end of (form|multipart data)$|Malformed part header$)/.test(error.message) || /node_modules[\\/]@fastify[\\/]busboy[\\/]/.test(error.stack ?? '')) {
-      throw new ApiError(400, 'invalid_request', `the multipart/form-data body is malformed: ${error.message}`, [{ field: '(body)', message: error.message, value: null }]);
+    if (
+      /^(Multipart: |Unexpected end of (form|multipart data)$|Malformed part header$)/.test(error.message) ||
+      /node_modules[\\/]@fastify[\\/]busboy[\\/]/.test(error.stack ?? '')
+    ) {
+      throw new ApiError(400, 'invalid_request', `the multipart/form-data body is malformed: ${error.message}`, [
+        { field: '(body)', message: error.message, value: null },
+      ]);
     }
     throw error;
   });
@@ -54,7 +72,10 @@ export async function acceptUploads(scope: FastifyInstance) {
         throw (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' ? fileTooLarge(part.fieldname) : err;
       }
       const request = this as WithUploads;
-      request[UPLOADS] = { ...request[UPLOADS], [part.fieldname]: { filename: part.filename, mimetype: part.mimetype, content } };
+      request[UPLOADS] = {
+        ...request[UPLOADS],
+        [part.fieldname]: { filename: part.filename, mimetype: part.mimetype, content },
+      };
       (part as unknown as { value: string }).value = part.filename || part.fieldname;
     },
   });
@@ -65,5 +86,7 @@ export async function acceptUploads(scope: FastifyInstance) {
  * part: its text is the content (and is refused as such).
  */
 export function uploadedFile(request: FastifyRequest, body: { file: string }): UploadedFile {
-  return (request as WithUploads)[UPLOADS]?.file ?? { filename: '', mimetype: 'text/plain', content: Buffer.from(body.file) };
+  return (
+    (request as WithUploads)[UPLOADS]?.file ?? { filename: '', mimetype: 'text/plain', content: Buffer.from(body.file) }
+  );
 }

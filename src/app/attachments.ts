@@ -11,7 +11,9 @@ export async function openAttachment(db: Db, tenantId: string, dispatchId: strin
   const a = await db.Attachment.findById(attachmentKey(tenantId, dispatchId, index)).lean();
   if (!a || a.tenantId !== tenantId || a.dispatchId !== dispatchId) return undefined;
   // A Binary read back from the store, or a Buffer (as the send activity reads it).
-  const content = Buffer.from((a.content as unknown as { buffer?: Uint8Array }).buffer ?? (a.content as unknown as Uint8Array));
+  const content = Buffer.from(
+    (a.content as unknown as { buffer?: Uint8Array }).buffer ?? (a.content as unknown as Uint8Array),
+  );
   return { filename: a.filename, contentType: a.contentType, bytes: content.length, content };
 }
 
@@ -21,6 +23,11 @@ export async function openAttachment(db: Db, tenantId: string, dispatchId: strin
  * the browser; the token is the first segment, which request logs replace (src/logger.ts).
  */
 export function attachmentLinkPath(secret: string, document: LinkClaims, index: number, filename: string): string {
-  const token = signLink(secret, { kind: 'attachment', tenantId: document.tenantId, target: `${document.target}/${index}`, exp: document.exp });
+  const token = signLink(secret, {
+    kind: 'attachment',
+    tenantId: document.tenantId,
+    target: `${document.target}/${index}`,
+    exp: document.exp,
+  });
   return `/d/${token}/${encodeURIComponent(filename)}`;
 }

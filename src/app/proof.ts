@@ -4,8 +4,18 @@ import { notFound } from '../api/errors';
 import { proofPack, type ProofPack } from '../proof/pack';
 
 /** The pack of a dispatch of the tenant, or 404. */
-export async function readProof(deps: Pick<AppDeps, 'db' | 'linkSecret' | 'previous'>, tenantId: string, dispatchId: string, keyId: string): Promise<ProofPack> {
-  const pack = await proofPack({ db: deps.db, linkSecret: deps.linkSecret, previousLinkSecret: deps.previous?.linkSecret }, tenantId, dispatchId, keyId);
+export async function readProof(
+  deps: Pick<AppDeps, 'db' | 'linkSecret' | 'previous'>,
+  tenantId: string,
+  dispatchId: string,
+  keyId: string,
+): Promise<ProofPack> {
+  const pack = await proofPack(
+    { db: deps.db, linkSecret: deps.linkSecret, previousLinkSecret: deps.previous?.linkSecret },
+    tenantId,
+    dispatchId,
+    keyId,
+  );
   if (!pack) throw notFound(`dispatch ${dispatchId}`);
   return pack;
 }

@@ -19,7 +19,8 @@ export async function readSettings(db: Db, tenantId: string) {
 /** Only the fields sent change (audited); shared with the settings page (src/ui). */
 export async function updateSettings(db: Db, principal: Principal, body: SettingsBody) {
   const tenantId = principal.tenantId!;
-  if (body.policies) refusePolicyProblems(body.policies, (await db.Tenant.findById(tenantId, { policies: 1 }).lean())?.policies ?? {});
+  if (body.policies)
+    refusePolicyProblems(body.policies, (await db.Tenant.findById(tenantId, { policies: 1 }).lean())?.policies ?? {});
   const set: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key === 'policies') for (const [p, v] of Object.entries(value as object)) set[`policies.${p}`] = v;
@@ -28,7 +29,14 @@ export async function updateSettings(db: Db, principal: Principal, body: Setting
   // updateOne then read: FerretDB's findAndModify takes no projection.
   await db.Tenant.updateOne({ _id: tenantId }, { $set: set }, { runValidators: true });
   const settings = await readSettings(db, tenantId);
-  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'settings.update', target: tenantId, at: new Date(), details: body });
+  await db.Audit.create({
+    tenantId,
+    actor: principal.keyId,
+    action: 'settings.update',
+    target: tenantId,
+    at: new Date(),
+    details: body,
+  });
   return settings;
 }
 
@@ -42,6 +50,13 @@ export async function updatePreferences(db: Db, principal: Principal, body: Pref
     customerNotices: { ...current.customerNotices, ...(body.customerNotices ?? {}) },
   };
   await db.Tenant.updateOne({ _id: tenantId }, { $set: { preferences: next } });
-  await db.Audit.create({ tenantId, actor: principal.keyId, action: 'preferences.update', target: tenantId, at: new Date(), details: body });
+  await db.Audit.create({
+    tenantId,
+    actor: principal.keyId,
+    action: 'preferences.update',
+    target: tenantId,
+    at: new Date(),
+    details: body,
+  });
   return next;
 }

@@ -7,7 +7,11 @@ import { ApiError, notFound } from '../api/errors';
 import { INVALID_FIELD } from '../workflows/failure-types';
 
 /** Why a workflow refused an Update: the failure's type, its message, and the details it gave (state, allowed events, hold, field …). */
-export interface UpdateRefusal { type: string; message: string; details: Record<string, unknown> | null }
+export interface UpdateRefusal {
+  type: string;
+  message: string;
+  details: Record<string, unknown> | null;
+}
 
 /**
  * The refusal of an Update its validator (or handler) refused, or undefined for any other error.
@@ -21,12 +25,13 @@ export function updateRefusal(err: unknown): UpdateRefusal | undefined {
   return {
     type: (cause instanceof ApplicationFailure ? cause.type : undefined) ?? 'Error',
     message: cause?.message ?? err.message,
-    details: first && typeof first === 'object' && !Array.isArray(first) ? first as Record<string, unknown> : null,
+    details: first && typeof first === 'object' && !Array.isArray(first) ? (first as Record<string, unknown>) : null,
   };
 }
 
 /** Whether the workflow does not exist, or runs a version without the query asked (Temporal answers "not found" either way). */
-export const workflowNotFound = (err: unknown): boolean => err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError;
+export const workflowNotFound = (err: unknown): boolean =>
+  err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError;
 
 /**
  * Whether the workflow takes nothing more: it does not exist (never started, another tenant's id),
@@ -35,8 +40,17 @@ export const workflowNotFound = (err: unknown): boolean => err instanceof Workfl
  */
 export function workflowGone(err: unknown): boolean {
   if (err instanceof WorkflowNotFoundError) return true;
-  for (let e = err as { message?: unknown; details?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth += 1) {
-    if (/already completed|workflow (execution )?(is )?closed/i.test(`${String(e.details ?? '')} ${String(e.message ?? '')}`)) return true;
+  for (
+    let e = err as { message?: unknown; details?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth += 1
+  ) {
+    if (
+      /already completed|workflow (execution )?(is )?closed/i.test(
+        `${String(e.details ?? '')} ${String(e.message ?? '')}`,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -45,7 +59,9 @@ export function workflowGone(err: unknown): boolean {
 export function refusalError(refusal: UpdateRefusal): ApiError {
   if (refusal.type === INVALID_FIELD) {
     const field = typeof refusal.details?.field === 'string' ? refusal.details.field : '(body)';
-    return new ApiError(422, 'invalid_request', refusal.message, [{ field, message: refusal.message, value: refusal.details?.value ?? null }]);
+    return new ApiError(422, 'invalid_request', refusal.message, [
+      { field, message: refusal.message, value: refusal.details?.value ?? null },
+    ]);
   }
   return new ApiError(409, 'conflict', refusal.message, refusal.details);
 }

@@ -7,14 +7,28 @@ export const ROLES = ['admin', 'dispatch:write', 'log:read', 'orders:write', 'op
 export type Role = (typeof ROLES)[number];
 
 /** `person`: the name an operator gave when signing in to the pages (never set for an API call). */
-export interface Principal { keyId: string; tenantId: string | null; roles: Role[]; person?: string | null }
+export interface Principal {
+  keyId: string;
+  tenantId: string | null;
+  roles: Role[];
+  person?: string | null;
+}
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
-export async function createApiKey(db: Db, options: { tenantId: string | null; roles: Role[]; label?: string }): Promise<{ key: string; keyId: string }> {
+export async function createApiKey(
+  db: Db,
+  options: { tenantId: string | null; roles: Role[]; label?: string },
+): Promise<{ key: string; keyId: string }> {
   const keyId = randomBytes(9).toString('base64url');
   const secret = randomBytes(24).toString('base64url');
-  await db.ApiKey.create({ _id: keyId, tenantId: options.tenantId, secretHash: hash(secret), roles: options.roles, label: options.label ?? null });
+  await db.ApiKey.create({
+    _id: keyId,
+    tenantId: options.tenantId,
+    secretHash: hash(secret),
+    roles: options.roles,
+    label: options.label ?? null,
+  });
   return { key: `rk_${keyId}_${secret}`, keyId };
 }
 

@@ -29,13 +29,24 @@ export interface StoredEvent {
 
 export type IndexedEntry = HistoryEntry & { index: number };
 
-export const batchKey = (tenantId: string, dispatchId: string, document: number, batch: string) => `${tenantId}/${dispatchId}/${document}/${batch}`;
+export const batchKey = (tenantId: string, dispatchId: string, document: number, batch: string) =>
+  `${tenantId}/${dispatchId}/${document}/${batch}`;
 
 /** A recipient's history entry for an event: a function of the stored event alone, so a duplicate is the same entry. */
 export function historyEntry(e: StoredEvent): IndexedEntry {
   return {
-    index: e.index, ref: e._id, attempt: e.attempt, event: e.event, status: e.status ?? null, at: e.at, receivedAt: e.receivedAt, position: e.position ?? 0,
-    reason: e.reason ?? null, response: e.response ?? null, reasonCode: e.reasonCode ?? null, providerMessageId: e.providerMessageId ?? null,
+    index: e.index,
+    ref: e._id,
+    attempt: e.attempt,
+    event: e.event,
+    status: e.status ?? null,
+    at: e.at,
+    receivedAt: e.receivedAt,
+    position: e.position ?? 0,
+    reason: e.reason ?? null,
+    response: e.response ?? null,
+    reasonCode: e.reasonCode ?? null,
+    providerMessageId: e.providerMessageId ?? null,
   };
 }
 
@@ -43,10 +54,27 @@ export function historyEntry(e: StoredEvent): IndexedEntry {
  * Stores the history entries of one request's events for one dispatch: one document per
  * document of recipients they belong to, all in one write. Returns those documents' numbers.
  */
-export async function writeEventBatch(db: Db, tenantId: string, dispatchId: string, batch: string, events: StoredEvent[], receivedAt: Date): Promise<number[]> {
+export async function writeEventBatch(
+  db: Db,
+  tenantId: string,
+  dispatchId: string,
+  batch: string,
+  events: StoredEvent[],
+  receivedAt: Date,
+): Promise<number[]> {
   const byDocument = new Map<number, IndexedEntry[]>();
-  for (const e of events) byDocument.set(documentOf(e.index), [...(byDocument.get(documentOf(e.index)) ?? []), historyEntry(e)]);
-  await insertNew(db.EventBatch, [...byDocument].map(([document, entries]) => ({ _id: batchKey(tenantId, dispatchId, document, batch), tenantId, dispatchId, receivedAt, entries })));
+  for (const e of events)
+    byDocument.set(documentOf(e.index), [...(byDocument.get(documentOf(e.index)) ?? []), historyEntry(e)]);
+  await insertNew(
+    db.EventBatch,
+    [...byDocument].map(([document, entries]) => ({
+      _id: batchKey(tenantId, dispatchId, document, batch),
+      tenantId,
+      dispatchId,
+      receivedAt,
+      entries,
+    })),
+  );
   return [...byDocument.keys()];
 }
 
@@ -57,7 +85,12 @@ async function readDocuments(db: Db, tenantId: string, dispatchId: string, index
 }
 
 /** Recipients of a dispatch by position: their current state. */
-export async function readRecipients(db: Db, tenantId: string, dispatchId: string, indexes: readonly number[]): Promise<Map<number, RecipientDoc>> {
+export async function readRecipients(
+  db: Db,
+  tenantId: string,
+  dispatchId: string,
+  indexes: readonly number[],
+): Promise<Map<number, RecipientDoc>> {
   const wanted = new Set(indexes);
   const found = new Map<number, RecipientDoc>();
   for (const doc of await readDocuments(db, tenantId, dispatchId, indexes)) {
@@ -67,26 +100,36 @@ export async function readRecipients(db: Db, tenantId: string, dispatchId: strin
 }
 
 /** Recipients of a dispatch by position with their histories (each entry once, in the order Relais received them). */
-export async function readRecipientsWithHistory(db: Db, tenantId: string, dispatchId: string, indexes: readonly number[]) {
+export async function readRecipientsWithHistory(
+  db: Db,
+  tenantId: string,
+  dispatchId: string,
+  indexes: readonly number[],
+) {
   const wanted = new Set(indexes);
   const found = new Map<number, { recipient: RecipientDoc; history: HistoryEntry[] }>();
-  await Promise.all((await readDocuments(db, tenantId, dispatchId, indexes)).map(async (doc) => {
-    const document = documentOf(doc.recipients[0]?.index ?? 0);
-    const batches = await Promise.all(doc.batches.map((batch) => db.EventBatch.findById(batchKey(tenantId, dispatchId, document, batch)).lean()));
-    const entries = new Map<number, Map<string, HistoryEntry>>();
-    for (const entry of batches.flatMap((b) => (b?.entries ?? []) as IndexedEntry[])) {
-      if (!wanted.has(entry.index)) continue;
-      const mine = entries.get(entry.index) ?? new Map<string, HistoryEntry>();
-      if (!mine.has(entry.ref)) mine.set(entry.ref, entry); // a re-signalled duplicate: the same entry
-      entries.set(entry.index, mine);
-    }
-    for (const r of doc.recipients) {
-      if (!wanted.has(r.index)) continue;
-      const history = [...(entries.get(r.index)?.values() ?? [])]
-        .sort((a, b) => new Date(a.receivedAt).getTime() - new Date(b.receivedAt).getTime() || a.position - b.position);
-      found.set(r.index, { recipient: r as RecipientDoc, history });
-    }
-  }));
+  await Promise.all(
+    (await readDocuments(db, tenantId, dispatchId, indexes)).map(async (doc) => {
+      const document = documentOf(doc.recipients[0]?.index ?? 0);
+      const batches = await Promise.all(
+        doc.batches.map((batch) => db.EventBatch.findById(batchKey(tenantId, dispatchId, document, batch)).lean()),
+      );
+      const entries = new Map<number, Map<string, HistoryEntry>>();
+      for (const entry of batches.flatMap((b) => (b?.entries ?? []) as IndexedEntry[])) {
+        if (!wanted.has(entry.index)) continue;
+        const mine = entries.get(entry.index) ?? new Map<string, HistoryEntry>();
+        if (!mine.has(entry.ref)) mine.set(entry.ref, entry); // a re-signalled duplicate: the same entry
+        entries.set(entry.index, mine);
+      }
+      for (const r of doc.recipients) {
+        if (!wanted.has(r.index)) continue;
+        const history = [...(entries.get(r.index)?.values() ?? [])].sort(
+          (a, b) => new Date(a.receivedAt).getTime() - new Date(b.receivedAt).getTime() || a.position - b.position,
+        );
+        found.set(r.index, { recipient: r as RecipientDoc, history });
+      }
+    }),
+  );
   return found;
 }
 
@@ -97,6 +140,7 @@ export async function readRecipientsWithHistory(db: Db, tenantId: string, dispat
  */
 export function rawReason(history: readonly HistoryEntry[], attempt: number): string | null {
   const worded = [...history].reverse().filter((h) => h.attempt === attempt && h.status && (h.response || h.reason));
-  const cause = worded.find((h) => isFailure(h.status as RecipientStatus)) ?? worded.find((h) => h.status === 'deferred');
+  const cause =
+    worded.find((h) => isFailure(h.status as RecipientStatus)) ?? worded.find((h) => h.status === 'deferred');
   return cause ? [cause.response, cause.reason].filter(Boolean).join(' — ') : null;
 }

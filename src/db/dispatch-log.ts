@@ -27,11 +27,17 @@ const isMarkedSent = (marked: unknown): boolean => Boolean(marked && (marked as 
  * drops out; one staying keeps its place.
  */
 export async function failedPlacement(
-  db: Db, tenantId: string, state: { result: string; overdueDeferred?: number; markedSent?: unknown }, current: { failedSeq?: number | null; markedSent?: unknown },
+  db: Db,
+  tenantId: string,
+  state: { result: string; overdueDeferred?: number; markedSent?: unknown },
+  current: { failedSeq?: number | null; markedSent?: unknown },
 ): Promise<{ $set: Record<string, number>; $unset: Record<string, 1> }> {
   // Failed only also lists a dispatch with a recipient still deferred past the delay (D3, its own marker);
   // one recorded as sent by hand (D11) is dealt with: it leaves the failures, its history keeps what failed.
-  const failing = !isMarkedSent(state.markedSent) && !isMarkedSent(current.markedSent) && (isFailedResult(state.result) || (state.overdueDeferred ?? 0) > 0);
+  const failing =
+    !isMarkedSent(state.markedSent) &&
+    !isMarkedSent(current.markedSent) &&
+    (isFailedResult(state.result) || (state.overdueDeferred ?? 0) > 0);
   if (failing && current.failedSeq == null) {
     const failedSeq = await nextNumber(db, failuresCounter(tenantId));
     return { $set: { failedSeq, failedPage: logPageOf(failedSeq) }, $unset: {} };
@@ -50,21 +56,33 @@ type Row = Record<string, unknown> & { number: number; failedSeq?: number };
  * the emptied pages too (one indexed read each).
  */
 export async function listNewest(
-  db: Db, tenantId: string, request: { listing: Listing; kind?: 'document' | 'notification'; before?: number; limit: number; projection: Record<string, 0> },
+  db: Db,
+  tenantId: string,
+  request: {
+    listing: Listing;
+    kind?: 'document' | 'notification';
+    before?: number;
+    limit: number;
+    projection: Record<string, 0>;
+  },
 ): Promise<{ rows: Row[]; nextCursor: number | null }> {
   const key = request.listing === 'all' ? 'number' : 'failedSeq';
   const pageField = request.listing === 'all' ? 'logPage' : 'failedPage';
   // From the newest, or from the cursor; a cursor above the newest number (any integer parses)
   // starts at the newest, never walks down the empty pages above it (the fuzzer's 39465479: 30 s).
-  const newest = (await lastNumber(db, request.listing === 'all' ? recordsCounter(tenantId) : failuresCounter(tenantId))) + 1;
+  const newest =
+    (await lastNumber(db, request.listing === 'all' ? recordsCounter(tenantId) : failuresCounter(tenantId))) + 1;
   const top = Math.min(request.before ?? newest, newest);
   const rows: Row[] = [];
   for (let page = logPageOf(top - 1); page >= 0 && rows.length <= request.limit; page -= 1) {
-    const docs = await db.Dispatch.find({ tenantId, [pageField]: page, ...(request.kind ? { kind: request.kind } : {}) }, request.projection).lean() as Row[];
+    const docs = (await db.Dispatch.find(
+      { tenantId, [pageField]: page, ...(request.kind ? { kind: request.kind } : {}) },
+      request.projection,
+    ).lean()) as Row[];
     rows.push(...docs.filter((d) => (d[key] as number) < top).sort((a, b) => (b[key] as number) - (a[key] as number)));
   }
   const shown = rows.slice(0, request.limit);
-  return { rows: shown, nextCursor: rows.length > request.limit ? shown[shown.length - 1][key] as number : null };
+  return { rows: shown, nextCursor: rows.length > request.limit ? (shown[shown.length - 1][key] as number) : null };
 }
 
 /**
@@ -76,9 +94,26 @@ export async function backfillLogPages(db: Db): Promise<number> {
   const marker = 'migration:dispatch-log-pages';
   if (await db.Counter.findById(marker).lean()) return 0;
   let updated = 0;
-  for await (const doc of db.Dispatch.find({ logPage: { $exists: false } }, { tenantId: 1, number: 1, result: 1, overdueDeferred: 1, markedSent: 1 }).lean().cursor()) {
-    const placement = await failedPlacement(db, doc.tenantId, { result: doc.result, overdueDeferred: (doc as { overdueDeferred?: number }).overdueDeferred, markedSent: doc.markedSent }, {});
-    await db.Dispatch.updateOne({ _id: doc._id, logPage: { $exists: false } }, { $set: { logPage: logPageOf(doc.number), ...placement.$set } });
+  for await (const doc of db.Dispatch.find(
+    { logPage: { $exists: false } },
+    { tenantId: 1, number: 1, result: 1, overdueDeferred: 1, markedSent: 1 },
+  )
+    .lean()
+    .cursor()) {
+    const placement = await failedPlacement(
+      db,
+      doc.tenantId,
+      {
+        result: doc.result,
+        overdueDeferred: (doc as { overdueDeferred?: number }).overdueDeferred,
+        markedSent: doc.markedSent,
+      },
+      {},
+    );
+    await db.Dispatch.updateOne(
+      { _id: doc._id, logPage: { $exists: false } },
+      { $set: { logPage: logPageOf(doc.number), ...placement.$set } },
+    );
     updated += 1;
   }
   await db.Counter.updateOne({ _id: marker }, { $setOnInsert: { seq: updated } }, { upsert: true });

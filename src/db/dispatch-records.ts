@@ -12,14 +12,15 @@ import { dispatchWorkflowId } from '../workflows/dispatch/contract';
 
 export const dispatchKey = (tenantId: string, dispatchId: string) => `${tenantId}/${dispatchId}`;
 /** The `_id` of the document of `dispatch_recipients` holding a recipient (by position), and the recipient's place in it. */
-export const recipientsKey = (tenantId: string, dispatchId: string, index: number) => `${tenantId}/${dispatchId}/${documentOf(index)}`;
+export const recipientsKey = (tenantId: string, dispatchId: string, index: number) =>
+  `${tenantId}/${dispatchId}/${documentOf(index)}`;
 export const slotOf = (index: number) => index % RECIPIENTS_PER_DOCUMENT;
 
 /** Recipients by status as stored (a list, see `counts` in models.ts) and as shown (an object). */
-export const storedCounts = (counts: Partial<Record<string, number>>) => Object.entries(counts).map(([status, count]) => ({ status, count: count ?? 0 }));
+export const storedCounts = (counts: Partial<Record<string, number>>) =>
+  Object.entries(counts).map(([status, count]) => ({ status, count: count ?? 0 }));
 export const shownCounts = (counts: ReadonlyArray<{ status?: string | null; count?: number | null }>) =>
   Object.fromEntries(counts.map((c) => [c.status ?? '', c.count ?? 0])) as Partial<Record<string, number>>;
-
 
 /** How many addresses a log row shows before "and N more". */
 export const PREVIEW_ADDRESSES = 3;
@@ -63,7 +64,10 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /** Inserts documents that may be there already (a retry): only duplicate-key refusals are expected. */
-export async function insertNew(model: { insertMany(docs: object[], options: object): Promise<unknown> }, docs: object[]): Promise<void> {
+export async function insertNew(
+  model: { insertMany(docs: object[], options: object): Promise<unknown> },
+  docs: object[],
+): Promise<void> {
   if (!docs.length) return;
   try {
     await model.insertMany(docs, { ordered: false, lean: true });
@@ -87,13 +91,30 @@ export async function recordDispatch(db: Db, record: NewDispatch): Promise<Recor
     const number = await nextNumber(db, `dispatch:${record.tenantId}`);
     try {
       await db.Dispatch.create({
-        _id, format: 2, tenantId: record.tenantId, dispatchId: record.dispatchId, workflowId: dispatchWorkflowId(record.tenantId, record.dispatchId),
-        number, logPage: logPageOf(number), kind: record.kind, channel: record.channel, provider: record.provider, template: record.template, locale: record.locale,
-        document: record.document ?? { type: null, number: null }, sender: record.sender, requestedBy: record.requestedBy,
-        subject: record.content.subject, attachments: record.attachments, recipientCount: record.recipients.length,
+        _id,
+        format: 2,
+        tenantId: record.tenantId,
+        dispatchId: record.dispatchId,
+        workflowId: dispatchWorkflowId(record.tenantId, record.dispatchId),
+        number,
+        logPage: logPageOf(number),
+        kind: record.kind,
+        channel: record.channel,
+        provider: record.provider,
+        template: record.template,
+        locale: record.locale,
+        document: record.document ?? { type: null, number: null },
+        sender: record.sender,
+        requestedBy: record.requestedBy,
+        subject: record.content.subject,
+        attachments: record.attachments,
+        recipientCount: record.recipients.length,
         recipientAddresses: record.recipients.map((r) => r.address.toLowerCase()),
         recipientPreview: record.recipients.slice(0, PREVIEW_ADDRESSES).map((r) => r.address),
-        result: 'queued', counts: [{ status: 'queued', count: record.recipients.length }], parent: record.parent, request: record.request,
+        result: 'queued',
+        counts: [{ status: 'queued', count: record.recipients.length }],
+        parent: record.parent,
+        request: record.request,
         copy: record.copy ? { ...record.copy, status: null, events: [] } : null,
       });
       outcome = { outcome: 'created', number };
@@ -106,20 +127,45 @@ export async function recordDispatch(db: Db, record: NewDispatch): Promise<Recor
     }
   }
   if (header?.recordedAt) return outcome;
-  if (outcome.outcome === 'existing' && differingFields(outcome.request ?? {}, record.request ?? {}).length) return outcome;
+  if (outcome.outcome === 'existing' && differingFields(outcome.request ?? {}, record.request ?? {}).length)
+    return outcome;
 
-  await db.DispatchContent.updateOne({ _id }, {
-    $setOnInsert: {
-      tenantId: record.tenantId, dispatchId: record.dispatchId, html: record.content.html, text: record.content.text,
-      templateData: record.content.templateData, sealed: record.sealed, recipients: record.recipients,
+  await db.DispatchContent.updateOne(
+    { _id },
+    {
+      $setOnInsert: {
+        tenantId: record.tenantId,
+        dispatchId: record.dispatchId,
+        html: record.content.html,
+        text: record.content.text,
+        templateData: record.content.templateData,
+        sealed: record.sealed,
+        recipients: record.recipients,
+      },
     },
-  }, { upsert: true });
-  const chunks = Array.from({ length: Math.ceil(record.recipients.length / RECIPIENTS_PER_DOCUMENT) }, (_, n) => record.recipients
-    .slice(n * RECIPIENTS_PER_DOCUMENT, (n + 1) * RECIPIENTS_PER_DOCUMENT)
-    .map((r, i) => ({ index: n * RECIPIENTS_PER_DOCUMENT + i, recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', attempt: 1 })));
-  await insertNew(db.DispatchRecipients, chunks.map((recipients) => ({
-    _id: recipientsKey(record.tenantId, record.dispatchId, recipients[0].index), tenantId: record.tenantId, dispatchId: record.dispatchId, recipients, batches: [], version: 0,
-  })));
+    { upsert: true },
+  );
+  const chunks = Array.from({ length: Math.ceil(record.recipients.length / RECIPIENTS_PER_DOCUMENT) }, (_, n) =>
+    record.recipients.slice(n * RECIPIENTS_PER_DOCUMENT, (n + 1) * RECIPIENTS_PER_DOCUMENT).map((r, i) => ({
+      index: n * RECIPIENTS_PER_DOCUMENT + i,
+      recipientId: r.recipientId,
+      address: r.address,
+      name: r.name,
+      status: 'queued',
+      attempt: 1,
+    })),
+  );
+  await insertNew(
+    db.DispatchRecipients,
+    chunks.map((recipients) => ({
+      _id: recipientsKey(record.tenantId, record.dispatchId, recipients[0].index),
+      tenantId: record.tenantId,
+      dispatchId: record.dispatchId,
+      recipients,
+      batches: [],
+      version: 0,
+    })),
+  );
   await db.Dispatch.updateOne({ _id }, { $set: { recordedAt: new Date() } });
   return outcome;
 }
@@ -129,7 +175,13 @@ export async function discardRecord(db: Db, tenantId: string, dispatchId: string
   const _id = dispatchKey(tenantId, dispatchId);
   const header = await db.Dispatch.findById(_id, { recipientCount: 1 }).lean();
   const documents = Math.ceil((header?.recipientCount ?? 0) / RECIPIENTS_PER_DOCUMENT);
-  await db.DispatchRecipients.deleteMany({ _id: { $in: Array.from({ length: documents }, (_, n) => recipientsKey(tenantId, dispatchId, n * RECIPIENTS_PER_DOCUMENT)) } });
+  await db.DispatchRecipients.deleteMany({
+    _id: {
+      $in: Array.from({ length: documents }, (_, n) =>
+        recipientsKey(tenantId, dispatchId, n * RECIPIENTS_PER_DOCUMENT),
+      ),
+    },
+  });
   await db.DispatchContent.deleteOne({ _id });
   await db.Dispatch.deleteOne({ _id });
 }

@@ -13,7 +13,12 @@
 // client and connects it again, which gives it a new monitor and a new pool. Operations under way
 // fail with a network error (a 503 at the API, a retried activity in the worker); models keep
 // working, since they hold the client, not its topology.
-import type { MongoClient, ServerHeartbeatFailedEvent, ServerHeartbeatStartedEvent, ServerHeartbeatSucceededEvent } from 'mongodb';
+import type {
+  MongoClient,
+  ServerHeartbeatFailedEvent,
+  ServerHeartbeatStartedEvent,
+  ServerHeartbeatSucceededEvent,
+} from 'mongodb';
 
 export interface HeartbeatWatchdogOptions {
   /** A heartbeat under way longer than this is stuck. */
@@ -38,8 +43,12 @@ export function heartbeatBoundMs(options: { heartbeatFrequencyMS: number; connec
 /** Starts watching; returns the function that stops. */
 export function watchHeartbeats(client: MongoClient, options: HeartbeatWatchdogOptions): () => void {
   const underWay = new Map<string, number>();
-  const started = (e: ServerHeartbeatStartedEvent) => { underWay.set(e.connectionId, Date.now()); };
-  const ended = (e: ServerHeartbeatSucceededEvent | ServerHeartbeatFailedEvent) => { underWay.delete(e.connectionId); };
+  const started = (e: ServerHeartbeatStartedEvent) => {
+    underWay.set(e.connectionId, Date.now());
+  };
+  const ended = (e: ServerHeartbeatSucceededEvent | ServerHeartbeatFailedEvent) => {
+    underWay.delete(e.connectionId);
+  };
   client.on('serverHeartbeatStarted', started);
   client.on('serverHeartbeatSucceeded', ended);
   client.on('serverHeartbeatFailed', ended);
@@ -70,7 +79,12 @@ export function watchHeartbeats(client: MongoClient, options: HeartbeatWatchdogO
       busy = false;
     }
   };
-  const timer = setInterval(() => { void check(); }, options.checkEveryMs ?? Math.max(100, Math.min(1000, Math.floor(options.stuckAfterMs / 5))));
+  const timer = setInterval(
+    () => {
+      void check();
+    },
+    options.checkEveryMs ?? Math.max(100, Math.min(1000, Math.floor(options.stuckAfterMs / 5))),
+  );
   timer.unref();
 
   return () => {

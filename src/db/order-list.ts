@@ -61,22 +61,46 @@ const keys = (seq: number) => ({ seq, section: Math.floor(seq / SECTION), block:
 export async function writeListEntry(db: Db, w: ListEntryWrite): Promise<void> {
   const _id = entryId(w.tenantId, w.orderId);
   const set = {
-    state: w.state, stuck: w.stuck, ended: w.ended, open: w.open.length > 0, types: [...new Set(w.open.map((e) => e.type))],
-    exceptions: w.open.map((e) => ({ n: e.n, type: e.type, reason: e.reason, cause: e.cause ?? null, openedAt: new Date(e.openedAt) })),
+    state: w.state,
+    stuck: w.stuck,
+    ended: w.ended,
+    open: w.open.length > 0,
+    types: [...new Set(w.open.map((e) => e.type))],
+    exceptions: w.open.map((e) => ({
+      n: e.n,
+      type: e.type,
+      reason: e.reason,
+      cause: e.cause ?? null,
+      openedAt: new Date(e.openedAt),
+    })),
     stateVersion: w.version,
   };
   const updated = await db.OrderListEntry.updateOne({ _id, stateVersion: { $lt: w.version } }, { $set: set });
   if (updated.matchedCount === 1 || (await db.OrderListEntry.exists({ _id }))) return; // written, or a newer write was there
-  await db.OrderListEntry.updateOne({ _id, stateVersion: { $lt: w.version } }, {
-    $set: set,
-    $setOnInsert: { tenantId: w.tenantId, orderId: w.orderId, customerName: w.customerName, placedAt: w.placedAt ?? new Date(), ...keys(w.number ?? await nextOrderNumber(db, w.tenantId)) },
-  }, { upsert: true }).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; }); // another write inserted it first: fine
+  await db.OrderListEntry.updateOne(
+    { _id, stateVersion: { $lt: w.version } },
+    {
+      $set: set,
+      $setOnInsert: {
+        tenantId: w.tenantId,
+        orderId: w.orderId,
+        customerName: w.customerName,
+        placedAt: w.placedAt ?? new Date(),
+        ...keys(w.number ?? (await nextOrderNumber(db, w.tenantId))),
+      },
+    },
+    { upsert: true },
+  ).catch((err: { code?: number }) => {
+    if (err.code !== 11000) throw err;
+  }); // another write inserted it first: fine
 }
 
 /** The open exceptions of an order started before issue 15 (its whole view in one field), numbered in order. */
 export function legacyOpenExceptions(view: Pick<LegacyOrderView, 'exceptions'>): ListEntryWrite['open'] {
-  return view.exceptions.map((e, i) => ({ n: i + 1, type: e.type, reason: e.reason, openedAt: e.openedAt, resolvedAt: e.resolvedAt }))
-    .filter((e) => !e.resolvedAt).map(({ resolvedAt: _r, ...e }) => e);
+  return view.exceptions
+    .map((e, i) => ({ n: i + 1, type: e.type, reason: e.reason, openedAt: e.openedAt, resolvedAt: e.resolvedAt }))
+    .filter((e) => !e.resolvedAt)
+    .map(({ resolvedAt: _r, ...e }) => e);
 }
 
 /** `open`: orders with an open exception (the default); a type: those with that exception open; `all`: every order. */
@@ -122,7 +146,16 @@ function filterOf(tenantId: string, q: ListQuery): Record<string, unknown> | nul
   return filter;
 }
 
-const FIELDS = { orderId: 1, seq: 1, state: 1, stuck: 1, ended: 1, customerName: 1, placedAt: 1, exceptions: 1 } as const;
+const FIELDS = {
+  orderId: 1,
+  seq: 1,
+  state: 1,
+  stuck: 1,
+  ended: 1,
+  customerName: 1,
+  placedAt: 1,
+  exceptions: 1,
+} as const;
 
 /**
  * One page of the tenant's orders, oldest placed first, and whether more follow: the blocks walked
@@ -135,7 +168,8 @@ export async function listOrders(db: Db, tenantId: string, q: ListQuery): Promis
   const last = await lastNumber(db, sequenceOf(tenantId));
   const start = q.after?.seq ?? 0;
   const dense = q.exception === 'all' && !q.state && q.stuck === undefined && q.held === undefined && !q.from && !q.to;
-  const after = (r: { seq: number; orderId: string }) => !q.after || r.seq > q.after.seq || (r.seq === q.after.seq && r.orderId > q.after.orderId);
+  const after = (r: { seq: number; orderId: string }) =>
+    !q.after || r.seq > q.after.seq || (r.seq === q.after.seq && r.orderId > q.after.orderId);
   const rows: ListRow[] = [];
   for (let block = Math.floor(start / BLOCK); block <= Math.floor(last / BLOCK) && rows.length <= q.limit; block += 1) {
     if (!dense && !(await db.OrderListEntry.exists({ ...filter, block }))) continue;
@@ -146,8 +180,19 @@ export async function listOrders(db: Db, tenantId: string, q: ListQuery): Promis
       for (const d of docs) {
         if (!after({ seq: d.seq!, orderId: d.orderId })) continue;
         rows.push({
-          orderId: d.orderId, seq: d.seq!, state: d.state, stuck: d.stuck, ended: d.ended, customerName: d.customerName ?? null, placedAt: d.placedAt,
-          exceptions: (d.exceptions ?? []).map((e) => ({ type: e.type!, reason: e.reason!, cause: e.cause ?? null, openedAt: e.openedAt! })),
+          orderId: d.orderId,
+          seq: d.seq!,
+          state: d.state,
+          stuck: d.stuck,
+          ended: d.ended,
+          customerName: d.customerName ?? null,
+          placedAt: d.placedAt,
+          exceptions: (d.exceptions ?? []).map((e) => ({
+            type: e.type!,
+            reason: e.reason!,
+            cause: e.cause ?? null,
+            openedAt: e.openedAt!,
+          })),
         });
       }
     }
@@ -158,7 +203,14 @@ export async function listOrders(db: Db, tenantId: string, q: ListQuery): Promis
 /** Whether the store is FerretDB (it says so in buildInfo), asked once per connection. */
 const ferret = new WeakMap<Db, Promise<boolean>>();
 const onFerretDb = (db: Db) => {
-  if (!ferret.has(db)) ferret.set(db, db.connection.db!.admin().command({ buildInfo: 1 }).then((info) => 'ferretdbVersion' in info));
+  if (!ferret.has(db))
+    ferret.set(
+      db,
+      db.connection
+        .db!.admin()
+        .command({ buildInfo: 1 })
+        .then((info) => 'ferretdbVersion' in info),
+    );
   return ferret.get(db)!;
 };
 
@@ -167,13 +219,32 @@ const onFerretDb = (db: Db) => {
  * MongoDB (`cap: null`); on the embedded store each is an equality read of at most COUNT_CAP rows,
  * exact below it (`cap: 100`: a count of 100 means 100 or more).
  */
-export async function countOpen(db: Db, tenantId: string): Promise<{ open: number; stuck: number; byType: Record<string, number>; cap: number | null }> {
+export async function countOpen(
+  db: Db,
+  tenantId: string,
+): Promise<{ open: number; stuck: number; byType: Record<string, number>; cap: number | null }> {
   const cap = (await onFerretDb(db)) ? COUNT_CAP : null;
-  const count = async (filter: Record<string, unknown>) => (cap === null
-    ? db.OrderListEntry.countDocuments({ tenantId, ...filter })
-    : (await db.OrderListEntry.find({ tenantId, ...filter }, { _id: 1 }).limit(cap).lean()).length);
-  const types: ExceptionType[] = ['unfulfillable', 'on_hold', 'rts_failed', 'handover_failed', 'stuck_in_transit', 'delivery_failed'];
-  const [open, stuck, ...byType] = await Promise.all([count({ open: true }), count({ stuck: true, open: true }), ...types.map((t) => count({ types: t }))]);
+  const count = async (filter: Record<string, unknown>) =>
+    cap === null
+      ? db.OrderListEntry.countDocuments({ tenantId, ...filter })
+      : (
+          await db.OrderListEntry.find({ tenantId, ...filter }, { _id: 1 })
+            .limit(cap)
+            .lean()
+        ).length;
+  const types: ExceptionType[] = [
+    'unfulfillable',
+    'on_hold',
+    'rts_failed',
+    'handover_failed',
+    'stuck_in_transit',
+    'delivery_failed',
+  ];
+  const [open, stuck, ...byType] = await Promise.all([
+    count({ open: true }),
+    count({ stuck: true, open: true }),
+    ...types.map((t) => count({ types: t })),
+  ]);
   return { open, stuck, byType: Object.fromEntries(types.map((t, i) => [t, byType[i]]).filter(([, n]) => n)), cap };
 }
 
@@ -187,17 +258,27 @@ const BACKFILL_MARK = 'migration/order-list-v1';
  * left alone (insert only). Closes the exceptions left open on orders that had ended (a
  * customer's cancellation under lifecycle 2). Marked done in `counters`, so later starts skip it.
  */
-export async function backfillOrderList(db: Db, log?: { info(details: object, message: string): void }): Promise<number> {
+export async function backfillOrderList(
+  db: Db,
+  log?: { info(details: object, message: string): void },
+): Promise<number> {
   if (await db.Counter.exists({ _id: BACKFILL_MARK })) return 0;
   const recorded: Array<{ tenantId: string; orderId: string; at: number }> = [];
   for await (const o of db.Order.find({}, { tenantId: 1, orderId: 1, placedAt: 1, createdAt: 1 }).lean().cursor()) {
-    recorded.push({ tenantId: o.tenantId, orderId: o.orderId, at: (o.placedAt ?? o.createdAt ?? new Date(0)).getTime() });
+    recorded.push({
+      tenantId: o.tenantId,
+      orderId: o.orderId,
+      at: (o.placedAt ?? o.createdAt ?? new Date(0)).getTime(),
+    });
   }
   recorded.sort((a, b) => a.at - b.at || a.orderId.localeCompare(b.orderId));
   let written = 0;
   for (const { tenantId, orderId } of recorded) {
     if (await db.OrderListEntry.exists({ _id: entryId(tenantId, orderId) })) continue;
-    const order = (await db.Order.findOne({ tenantId, orderId }, { state: 1, stuck: 1, customer: 1, view: 1, ended: 1, createdAt: 1, placedAt: 1 }).lean())!;
+    const order = (await db.Order.findOne(
+      { tenantId, orderId },
+      { state: 1, stuck: 1, customer: 1, view: 1, ended: 1, createdAt: 1, placedAt: 1 },
+    ).lean())!;
     const legacy = order.view as LegacyOrderView | undefined;
     const state = (legacy?.state ?? order.state) as OrderState;
     const ended = order.ended ?? isFinished(state);
@@ -207,19 +288,52 @@ export async function backfillOrderList(db: Db, log?: { info(details: object, me
     } else {
       const docs = await db.OrderException.find({ tenantId, orderId }).lean();
       if (ended) {
-        for (const e of docs.filter((x) => !x.resolvedAt)) await db.OrderException.updateOne({ _id: e._id }, { $set: { resolvedAt: new Date(), resolution: 'order_ended', open: false } });
+        for (const e of docs.filter((x) => !x.resolvedAt))
+          await db.OrderException.updateOne(
+            { _id: e._id },
+            { $set: { resolvedAt: new Date(), resolution: 'order_ended', open: false } },
+          );
       }
-      open = docs.filter((e) => !e.resolvedAt).map((e) => ({ n: e.n, type: e.type as ExceptionType, reason: e.reason, cause: e.cause ?? null, openedAt: e.openedAt.toISOString() }));
+      open = docs
+        .filter((e) => !e.resolvedAt)
+        .map((e) => ({
+          n: e.n,
+          type: e.type as ExceptionType,
+          reason: e.reason,
+          cause: e.cause ?? null,
+          openedAt: e.openedAt.toISOString(),
+        }));
     }
     if (ended) open = [];
-    const inserted = await db.OrderListEntry.updateOne({ _id: entryId(tenantId, orderId) }, {
-      $setOnInsert: {
-        tenantId, orderId, state, stuck: legacy?.stuck ?? order.stuck ?? false, ended, open: open.length > 0, types: [...new Set(open.map((e) => e.type))],
-        exceptions: open.map((e) => ({ n: e.n, type: e.type, reason: e.reason, cause: e.cause ?? null, openedAt: new Date(e.openedAt) })),
-        customerName: (order.customer as { name?: string } | undefined)?.name ?? null, placedAt: order.placedAt ?? order.createdAt ?? new Date(), stateVersion: 0,
-        ...keys(await nextOrderNumber(db, tenantId)),
+    const inserted = await db.OrderListEntry.updateOne(
+      { _id: entryId(tenantId, orderId) },
+      {
+        $setOnInsert: {
+          tenantId,
+          orderId,
+          state,
+          stuck: legacy?.stuck ?? order.stuck ?? false,
+          ended,
+          open: open.length > 0,
+          types: [...new Set(open.map((e) => e.type))],
+          exceptions: open.map((e) => ({
+            n: e.n,
+            type: e.type,
+            reason: e.reason,
+            cause: e.cause ?? null,
+            openedAt: new Date(e.openedAt),
+          })),
+          customerName: (order.customer as { name?: string } | undefined)?.name ?? null,
+          placedAt: order.placedAt ?? order.createdAt ?? new Date(),
+          stateVersion: 0,
+          ...keys(await nextOrderNumber(db, tenantId)),
+        },
       },
-    }, { upsert: true }).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; return undefined; });
+      { upsert: true },
+    ).catch((err: { code?: number }) => {
+      if (err.code !== 11000) throw err;
+      return undefined;
+    });
     if (inserted?.upsertedCount) written += 1;
   }
   await db.Counter.updateOne({ _id: BACKFILL_MARK }, { $setOnInsert: { seq: 1 } }, { upsert: true });

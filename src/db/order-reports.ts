@@ -14,10 +14,25 @@ const holdOf = (o: { hold?: unknown; view?: unknown }) =>
 
 /** Held orders waiting (O2, O4): how many, by how long, and the ones waiting longest. */
 export async function heldOrders(db: Db, tenantId: string, now: Date, oldest = 5) {
-  const held = await db.Order.find({ tenantId, state: 'on_hold' }, { orderId: 1, hold: 1, view: 1, updatedAt: 1 }).lean();
-  const waiting = held.map((o) => ({ orderId: o.orderId, reason: holdOf(o)?.reason ?? null, since: new Date(holdOf(o)?.since ?? (o as { updatedAt: Date }).updatedAt) }))
+  const held = await db.Order.find(
+    { tenantId, state: 'on_hold' },
+    { orderId: 1, hold: 1, view: 1, updatedAt: 1 },
+  ).lean();
+  const waiting = held
+    .map((o) => ({
+      orderId: o.orderId,
+      reason: holdOf(o)?.reason ?? null,
+      since: new Date(holdOf(o)?.since ?? (o as { updatedAt: Date }).updatedAt),
+    }))
     .sort((a, b) => a.since.getTime() - b.since.getTime());
-  return { count: waiting.length, byAge: holdsByAge(waiting.map((w) => w.since), now), oldest: waiting.slice(0, oldest) };
+  return {
+    count: waiting.length,
+    byAge: holdsByAge(
+      waiting.map((w) => w.since),
+      now,
+    ),
+    oldest: waiting.slice(0, oldest),
+  };
 }
 
 /** Open exceptions by age group and type, on `today` (a calendar day in the tenant's zone). */
@@ -27,7 +42,8 @@ export async function openExceptions(db: Db, tenantId: string, today: string) {
 
 /** Exceptions opened and resolved per day of the period, by type (from the days' counters). */
 export function exceptionsPerDay(summary: PeriodSummary) {
-  const byType = (counts: Record<string, number>) => EXCEPTION_TYPES.map((type) => ({ type, count: counts[type] ?? 0 }));
+  const byType = (counts: Record<string, number>) =>
+    EXCEPTION_TYPES.map((type) => ({ type, count: counts[type] ?? 0 }));
   return {
     days: summary.days.map((d) => ({ day: d.day, opened: byType(d.opened), resolved: byType(d.resolved) })),
     opened: byType(summary.opened),
@@ -59,7 +75,12 @@ export interface OrderRow {
   state: string;
   createdAt: Date | null;
   updatedAt: Date | null;
-  customer: { name?: string; email?: string | null; phone?: string | null; address?: { city?: string; postalCode?: string; country?: string } } | null;
+  customer: {
+    name?: string;
+    email?: string | null;
+    phone?: string | null;
+    address?: { city?: string; postalCode?: string; country?: string };
+  } | null;
   risk: string | null;
   hold: { reason: string; since: string } | null;
   stuck: boolean;
@@ -74,16 +95,24 @@ function orderFilter(f: OrderExportFilters): Record<string, unknown> {
   if (f.held === true) filter.state = f.state && f.state !== 'on_hold' ? { $in: [] } : 'on_hold';
   else if (f.state) filter.state = f.state;
   if (f.held === false) filter.$and = [{ state: { $ne: 'on_hold' } }];
-  if (f.from || f.to) filter.createdAt = { ...(f.from ? { $gte: new Date(f.from) } : {}), ...(f.to ? { $lte: new Date(f.to) } : {}) };
+  if (f.from || f.to)
+    filter.createdAt = { ...(f.from ? { $gte: new Date(f.from) } : {}), ...(f.to ? { $lte: new Date(f.to) } : {}) };
   return filter;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a record of either version (the first keeps these fields in `view`), read loosely
 function orderRow(o: Record<string, any>, exception: OrderRow['exception']): OrderRow {
   return {
-    orderId: o.orderId, state: o.state, createdAt: o.createdAt ?? null, updatedAt: o.updatedAt ?? null, customer: o.customer ?? null,
-    risk: (o.risk ?? o.view?.risk)?.level ?? null, hold: holdOf(o) ?? null, stuck: Boolean(o.stuck ?? o.view?.stuck),
-    lastTrackingAt: o.lastTrackingAt ?? o.view?.lastTrackingAt ?? null, exception,
+    orderId: o.orderId,
+    state: o.state,
+    createdAt: o.createdAt ?? null,
+    updatedAt: o.updatedAt ?? null,
+    customer: o.customer ?? null,
+    risk: (o.risk ?? o.view?.risk)?.level ?? null,
+    hold: holdOf(o) ?? null,
+    stuck: Boolean(o.stuck ?? o.view?.stuck),
+    lastTrackingAt: o.lastTrackingAt ?? o.view?.lastTrackingAt ?? null,
+    exception,
   };
 }
 
@@ -97,7 +126,12 @@ export async function* orderRows(db: Db, tenantId: string, f: OrderExportFilters
   const keep = (row: OrderRow) => f.stuck === undefined || row.stuck === f.stuck;
   if (f.exception && f.exception !== 'all') {
     const byType = f.exception === 'open' ? {} : { type: f.exception };
-    const exceptions = db.OrderException.find({ tenantId, ...byType }, { orderId: 1, type: 1, reason: 1, openedAt: 1, resolvedAt: 1 }).lean().cursor({ batchSize: 500 });
+    const exceptions = db.OrderException.find(
+      { tenantId, ...byType },
+      { orderId: 1, type: 1, reason: 1, openedAt: 1, resolvedAt: 1 },
+    )
+      .lean()
+      .cursor({ batchSize: 500 });
     for await (const e of exceptions) {
       if (e.resolvedAt) continue;
       const o = await db.Order.findOne({ tenantId, orderId: e.orderId, ...orderFilter(f) }).lean();
@@ -106,7 +140,9 @@ export async function* orderRows(db: Db, tenantId: string, f: OrderExportFilters
     }
     return;
   }
-  const orders = db.Order.find({ tenantId, ...orderFilter(f) }).lean().cursor({ batchSize: 500 });
+  const orders = db.Order.find({ tenantId, ...orderFilter(f) })
+    .lean()
+    .cursor({ batchSize: 500 });
   for await (const o of orders) {
     const row = orderRow(o, null);
     if (keep(row)) yield row;

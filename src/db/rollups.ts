@@ -18,8 +18,23 @@ import { RECIPIENTS_PER_DOCUMENT } from '../domain/dispatch';
 import type { DispatchResult, RecipientStatus } from '../domain/dispatch-status';
 import type { ExceptionType } from '../domain/order';
 import {
-  difference, dispatchContribution, domainKey, domainOf, DOMAINS_PER_DAY, exceptionContribution, OPEN_EXCEPTIONS, OTHER_DOMAINS, partContribution, sum, ttdBucket,
-  type Contribution, type DayCounters, type DispatchFacts, type ExceptionFacts, type PartFacts, type RecipientFacts,
+  difference,
+  dispatchContribution,
+  domainKey,
+  domainOf,
+  DOMAINS_PER_DAY,
+  exceptionContribution,
+  OPEN_EXCEPTIONS,
+  OTHER_DOMAINS,
+  partContribution,
+  sum,
+  ttdBucket,
+  type Contribution,
+  type DayCounters,
+  type DispatchFacts,
+  type ExceptionFacts,
+  type PartFacts,
+  type RecipientFacts,
 } from '../domain/dashboard';
 import { dayOf } from '../domain/days';
 
@@ -78,7 +93,7 @@ const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 110
 /** Promise.all in slices: the embedded store slows down under hundreds of parallel lookups. */
 async function inSlices<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...await Promise.all(items.slice(i, i + size).map(fn)));
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
   return out;
 }
 
@@ -90,8 +105,16 @@ const BATCHES_SEARCHED = 20;
  * a plan left by an earlier fold that did not finish is applied first, then this fold's plan is
  * made (or found, when this is a retry) and applied. Called by the tenant's rollup workflow only.
  */
-export async function foldRollups(db: Db, tenantId: string, seq: number, batch: FoldBatch): Promise<{ changes: number }> {
-  for (const left of await collections(db).plans.find({ tenantId, seq: { $lt: seq } }).toArray()) await applyPlan(db, left);
+export async function foldRollups(
+  db: Db,
+  tenantId: string,
+  seq: number,
+  batch: FoldBatch,
+): Promise<{ changes: number }> {
+  for (const left of await collections(db)
+    .plans.find({ tenantId, seq: { $lt: seq } })
+    .toArray())
+    await applyPlan(db, left);
   const plan = await planFold(db, tenantId, seq, batch);
   await applyPlan(db, plan);
   return { changes: plan.changes.length };
@@ -121,13 +144,25 @@ export async function applyPlan(db: Db, plan: Plan): Promise<void> {
   await inSlices([...byWhere], 10, async ([where, inc]) => {
     try {
       if (where === OPEN_EXCEPTIONS) {
-        await open.updateOne({ _id: openKey(plan.tenantId), applied: { $lt: plan.seq } }, {
-          $inc: Object.fromEntries(Object.entries(inc).map(([path, n]) => [`days.${path}`, n])), $set: { applied: plan.seq }, $setOnInsert: { tenantId: plan.tenantId },
-        }, { upsert: true });
+        await open.updateOne(
+          { _id: openKey(plan.tenantId), applied: { $lt: plan.seq } },
+          {
+            $inc: Object.fromEntries(Object.entries(inc).map(([path, n]) => [`days.${path}`, n])),
+            $set: { applied: plan.seq },
+            $setOnInsert: { tenantId: plan.tenantId },
+          },
+          { upsert: true },
+        );
       } else {
-        await daily.updateOne({ _id: dailyKey(plan.tenantId, where), applied: { $lt: plan.seq } }, {
-          $inc: inc, $set: { applied: plan.seq }, $setOnInsert: { tenantId: plan.tenantId, day: where },
-        }, { upsert: true });
+        await daily.updateOne(
+          { _id: dailyKey(plan.tenantId, where), applied: { $lt: plan.seq } },
+          {
+            $inc: inc,
+            $set: { applied: plan.seq },
+            $setOnInsert: { tenantId: plan.tenantId, day: where },
+          },
+          { upsert: true },
+        );
       }
     } catch (err) {
       // Applied already (by the attempt this one retries): the guard did not match, the upsert found the _id taken.
@@ -135,10 +170,20 @@ export async function applyPlan(db: Db, plan: Plan): Promise<void> {
     }
   });
   if (byWhere.has(OPEN_EXCEPTIONS)) await pruneOpen(db, plan.tenantId);
-  await inSlices(plan.tallies, 20, (t) => tallies.updateOne({ _id: t._id, seq: { $lt: plan.seq } }, {
-    $set: { ...Object.fromEntries(t.set.map((f) => [f.path, f.value])), seq: plan.seq }, $setOnInsert: { tenantId: plan.tenantId },
-  }, { upsert: true })
-    .catch((err) => { if (!isDuplicateKey(err)) throw err; }));
+  await inSlices(plan.tallies, 20, (t) =>
+    tallies
+      .updateOne(
+        { _id: t._id, seq: { $lt: plan.seq } },
+        {
+          $set: { ...Object.fromEntries(t.set.map((f) => [f.path, f.value])), seq: plan.seq },
+          $setOnInsert: { tenantId: plan.tenantId },
+        },
+        { upsert: true },
+      )
+      .catch((err) => {
+        if (!isDuplicateKey(err)) throw err;
+      }),
+  );
   await plans.deleteOne({ _id: plan._id });
 }
 
@@ -146,8 +191,11 @@ export async function applyPlan(db: Db, plan: Plan): Promise<void> {
 async function pruneOpen(db: Db, tenantId: string) {
   const { open } = collections(db);
   const doc = await open.findOne({ _id: openKey(tenantId) });
-  const empty = Object.entries(doc?.days ?? {}).filter(([, types]) => Object.values(types).every((n) => !n)).map(([day]) => `days.${day}`);
-  if (empty.length) await open.updateOne({ _id: openKey(tenantId) }, { $unset: Object.fromEntries(empty.map((path) => [path, ''])) });
+  const empty = Object.entries(doc?.days ?? {})
+    .filter(([, types]) => Object.values(types).every((n) => !n))
+    .map(([day]) => `days.${day}`);
+  if (empty.length)
+    await open.updateOne({ _id: openKey(tenantId) }, { $unset: Object.fromEntries(empty.map((path) => [path, ''])) });
 }
 
 async function makePlan(db: Db, tenantId: string, seq: number, batch: FoldBatch): Promise<Plan> {
@@ -177,7 +225,13 @@ async function makePlan(db: Db, tenantId: string, seq: number, batch: FoldBatch)
   await inSlices(batch.dispatches, 10, async ({ dispatchId, parts }) => {
     const key = dispatchTallyKey(tenantId, dispatchId);
     const [header, tally] = await Promise.all([
-      db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { kind: 1, result: 1, createdAt: 1, provider: 1, channel: 1 }).lean(),
+      db.Dispatch.findById(dispatchKey(tenantId, dispatchId), {
+        kind: 1,
+        result: 1,
+        createdAt: 1,
+        provider: 1,
+        channel: 1,
+      }).lean(),
       tallies.findOne({ _id: key }),
     ]);
     // Only documents are counted (the log lists those); a dispatch recorded in the first version's shape is not here.
@@ -188,9 +242,21 @@ async function makePlan(db: Db, tenantId: string, seq: number, batch: FoldBatch)
     const set: Plan['tallies'][number]['set'] = [{ path: 'dispatch', value: facts }];
     for (const n of [...new Set(parts)]) {
       const before = tally?.parts?.[n] ?? null;
-      const doc = await db.DispatchRecipients.findById(recipientsKey(tenantId, dispatchId, n * RECIPIENTS_PER_DOCUMENT)).lean();
+      const doc = await db.DispatchRecipients.findById(
+        recipientsKey(tenantId, dispatchId, n * RECIPIENTS_PER_DOCUMENT),
+      ).lean();
       if (!doc) continue;
-      const after = await partFacts(db, { tenantId, dispatchId, n, day, channel: header.channel, provider: header.provider, before, doc, countedDomain });
+      const after = await partFacts(db, {
+        tenantId,
+        dispatchId,
+        n,
+        day,
+        channel: header.channel,
+        provider: header.provider,
+        before,
+        doc,
+        countedDomain,
+      });
       contributions.push(difference(partContribution(before), partContribution(after)));
       set.push({ path: `parts.${n}`, value: after });
     }
@@ -206,8 +272,9 @@ async function makePlan(db: Db, tenantId: string, seq: number, batch: FoldBatch)
       if (!doc) continue;
       const before = tally?.exceptions?.[n] ?? null;
       const after: ExceptionFacts = {
-        type: doc.type as ExceptionType, openedDay: before?.openedDay ?? dayOf(doc.openedAt, timeZone),
-        resolvedDay: doc.resolvedAt ? before?.resolvedDay ?? dayOf(doc.resolvedAt, timeZone) : null,
+        type: doc.type as ExceptionType,
+        openedDay: before?.openedDay ?? dayOf(doc.openedAt, timeZone),
+        resolvedDay: doc.resolvedAt ? (before?.resolvedDay ?? dayOf(doc.resolvedAt, timeZone)) : null,
       };
       contributions.push(difference(exceptionContribution(before), exceptionContribution(after)));
       set.push({ path: `exceptions.${n}`, value: after });
@@ -215,13 +282,31 @@ async function makePlan(db: Db, tenantId: string, seq: number, batch: FoldBatch)
     if (set.length) written.push({ _id: key, set });
   });
 
-  const changes = Object.entries(sum(...contributions)).flatMap(([where, counters]) => Object.entries(counters).map(([path, n]) => ({ where, path, n })));
+  const changes = Object.entries(sum(...contributions)).flatMap(([where, counters]) =>
+    Object.entries(counters).map(([path, n]) => ({ where, path, n })),
+  );
   return { _id: `${tenantId}/${seq}`, tenantId, seq, changes, tallies: written, createdAt: new Date() };
 }
 
 interface PartSource {
-  tenantId: string; dispatchId: string; n: number; day: string; channel: string; provider: string; before: PartFacts | null;
-  doc: { recipients: Array<{ index: number; status: string; attempt?: number | null; reasonCode?: string | null; address: string; sentAt?: Date | null }>; batches: string[] };
+  tenantId: string;
+  dispatchId: string;
+  n: number;
+  day: string;
+  channel: string;
+  provider: string;
+  before: PartFacts | null;
+  doc: {
+    recipients: Array<{
+      index: number;
+      status: string;
+      attempt?: number | null;
+      reasonCode?: string | null;
+      address: string;
+      sentAt?: Date | null;
+    }>;
+    batches: string[];
+  };
   countedDomain(day: string, domain: string): Promise<string>;
 }
 
@@ -234,8 +319,14 @@ async function partFacts(db: Db, s: PartSource): Promise<PartFacts> {
   const deliveredTimes = async () => {
     if (!deliveredAt) {
       deliveredAt = new Map();
-      const batches = await Promise.all(s.doc.batches.slice(-BATCHES_SEARCHED).map((b) => db.EventBatch.findById(batchKey(s.tenantId, s.dispatchId, s.n, b)).lean()));
-      for (const entry of batches.flatMap((b) => (b?.entries ?? []) as Array<{ index: number; attempt: number; status?: string | null; at: Date }>)) {
+      const batches = await Promise.all(
+        s.doc.batches
+          .slice(-BATCHES_SEARCHED)
+          .map((b) => db.EventBatch.findById(batchKey(s.tenantId, s.dispatchId, s.n, b)).lean()),
+      );
+      for (const entry of batches.flatMap(
+        (b) => (b?.entries ?? []) as Array<{ index: number; attempt: number; status?: string | null; at: Date }>,
+      )) {
         if (entry.status !== 'delivered') continue;
         const k = `${entry.index}.${entry.attempt}`;
         const at = new Date(entry.at).getTime();
@@ -261,7 +352,10 @@ async function partFacts(db: Db, s: PartSource): Promise<PartFacts> {
     let domain: string | null = null;
     const domainOfAddress = email ? domainOf(r.address) : null;
     if ((status === 'bounced' || status === 'dropped') && domainOfAddress) {
-      domain = same && was.domain && (was.domain === domainOfAddress || was.domain === OTHER_DOMAINS) ? was.domain : await s.countedDomain(s.day, domainOfAddress);
+      domain =
+        same && was.domain && (was.domain === domainOfAddress || was.domain === OTHER_DOMAINS)
+          ? was.domain
+          : await s.countedDomain(s.day, domainOfAddress);
     }
     recipients.push({ attempt, status, tracked, email, reasonCode: r.reasonCode ?? null, domain, ttd });
   }

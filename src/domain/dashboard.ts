@@ -20,7 +20,10 @@ export type Contribution = Record<string, Counters>;
 export const OPEN_EXCEPTIONS = 'open';
 
 /** A document dispatch as the log lists it: its day (when Relais accepted it, in the tenant's zone) and result. */
-export interface DispatchFacts { day: string; result: DispatchResult }
+export interface DispatchFacts {
+  day: string;
+  result: DispatchResult;
+}
 
 /** One recipient as the dashboard counts it. */
 export interface RecipientFacts {
@@ -37,10 +40,17 @@ export interface RecipientFacts {
 }
 
 /** The recipients of one document of 25 of a dispatch, on the dispatch's day. */
-export interface PartFacts { day: string; recipients: RecipientFacts[] }
+export interface PartFacts {
+  day: string;
+  recipients: RecipientFacts[];
+}
 
 /** An order exception: opened on a day, resolved on another (or not yet). */
-export interface ExceptionFacts { type: ExceptionType; openedDay: string; resolvedDay: string | null }
+export interface ExceptionFacts {
+  type: ExceptionType;
+  openedDay: string;
+  resolvedDay: string | null;
+}
 
 /** Failures by recipient domain beyond the per-day cap are counted under this key. */
 export const OTHER_DOMAINS = '(other)';
@@ -52,7 +62,8 @@ export const DOMAINS_PER_DAY = 200;
  * or domain that does not exist. A full mailbox, a block as spam or a suppression are not.
  */
 const HARD_BOUNCE_REASONS: ReadonlySet<string> = new Set<ReasonCode>(['invalid_address', 'domain_not_found']);
-export const isHardBounce = (r: Pick<RecipientFacts, 'status' | 'email' | 'reasonCode'>) => r.email && r.status === 'bounced' && HARD_BOUNCE_REASONS.has(r.reasonCode ?? '');
+export const isHardBounce = (r: Pick<RecipientFacts, 'status' | 'email' | 'reasonCode'>) =>
+  r.email && r.status === 'bounced' && HARD_BOUNCE_REASONS.has(r.reasonCode ?? '');
 /** The hard-bounce rate above which the dashboard warns (SendGrid's own ceiling for a healthy sender). */
 export const HARD_BOUNCE_WARNING = 0.05;
 
@@ -152,7 +163,9 @@ export function difference(before: Contribution, after: Contribution): Contribut
 /** Sums contributions (the changes of one fold, per day document). */
 export function sum(...contributions: Contribution[]): Contribution {
   const total: Contribution = {};
-  for (const c of contributions) for (const [where, counters] of Object.entries(c)) for (const [path, n] of Object.entries(counters)) add(total, where, path, n);
+  for (const c of contributions)
+    for (const [where, counters] of Object.entries(c))
+      for (const [path, n] of Object.entries(counters)) add(total, where, path, n);
   for (const where of Object.keys(total)) {
     for (const path of Object.keys(total[where])) if (total[where][path] === 0) delete total[where][path];
     if (Object.keys(total[where]).length === 0) delete total[where];
@@ -176,13 +189,31 @@ export const domainOf = (address: string): string | null => {
 // ---- a period ----------------------------------------------------------------------------
 /** One day's counters as stored: nested objects (results: { delivered: 3 }), numbers at the leaves. */
 export interface DayCounters {
-  dispatches?: number; recipients?: number; tracked?: number; emailTracked?: number; delivered?: number; hardBounces?: number;
-  results?: Record<string, number>; statuses?: Record<string, number>; failures?: Record<string, number>; domains?: Record<string, number>;
-  ttd?: Record<string, number>; opened?: Record<string, number>; resolved?: Record<string, number>;
+  dispatches?: number;
+  recipients?: number;
+  tracked?: number;
+  emailTracked?: number;
+  delivered?: number;
+  hardBounces?: number;
+  results?: Record<string, number>;
+  statuses?: Record<string, number>;
+  failures?: Record<string, number>;
+  domains?: Record<string, number>;
+  ttd?: Record<string, number>;
+  opened?: Record<string, number>;
+  resolved?: Record<string, number>;
 }
 
 export interface PeriodSummary {
-  days: Array<{ day: string; dispatches: number; results: Record<string, number>; tracked: number; delivered: number; opened: Record<string, number>; resolved: Record<string, number> }>;
+  days: Array<{
+    day: string;
+    dispatches: number;
+    results: Record<string, number>;
+    tracked: number;
+    delivered: number;
+    opened: Record<string, number>;
+    resolved: Record<string, number>;
+  }>;
   dispatches: number;
   results: Record<string, number>;
   recipients: number;
@@ -209,13 +240,31 @@ export interface PeriodSummary {
 const total = (into: Record<string, number>, from: Record<string, number> | undefined) => {
   for (const [k, n] of Object.entries(from ?? {})) if (n) into[k] = (into[k] ?? 0) + n;
 };
-const ranked = (counts: Record<string, number>) => Object.entries(counts).filter(([, n]) => n > 0).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+const ranked = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
 
 /** What the dashboard says of a period: each day in order (a day with nothing counted is zeros), and the totals. */
 export function summarize(days: readonly string[], stored: ReadonlyMap<string, DayCounters>): PeriodSummary {
   const s: PeriodSummary = {
-    days: [], dispatches: 0, results: {}, recipients: 0, tracked: 0, delivered: 0, deliveryRate: null, emailTracked: 0, hardBounces: 0, hardBounceRate: null,
-    warnHardBounces: false, reasons: [], domains: [], medianTtdMs: null, timed: 0, opened: {}, resolved: {},
+    days: [],
+    dispatches: 0,
+    results: {},
+    recipients: 0,
+    tracked: 0,
+    delivered: 0,
+    deliveryRate: null,
+    emailTracked: 0,
+    hardBounces: 0,
+    hardBounceRate: null,
+    warnHardBounces: false,
+    reasons: [],
+    domains: [],
+    medianTtdMs: null,
+    timed: 0,
+    opened: {},
+    resolved: {},
   };
   const reasons: Record<string, number> = {};
   const domains: Record<string, number> = {};
@@ -228,7 +277,15 @@ export function summarize(days: readonly string[], stored: ReadonlyMap<string, D
     total(opened, d.opened);
     const resolved: Record<string, number> = {};
     total(resolved, d.resolved);
-    s.days.push({ day, dispatches: d.dispatches ?? 0, results, tracked: d.tracked ?? 0, delivered: d.delivered ?? 0, opened, resolved });
+    s.days.push({
+      day,
+      dispatches: d.dispatches ?? 0,
+      results,
+      tracked: d.tracked ?? 0,
+      delivered: d.delivered ?? 0,
+      opened,
+      resolved,
+    });
     s.dispatches += d.dispatches ?? 0;
     total(s.results, d.results);
     s.recipients += d.recipients ?? 0;
@@ -246,7 +303,9 @@ export function summarize(days: readonly string[], stored: ReadonlyMap<string, D
   s.hardBounceRate = s.emailTracked ? s.hardBounces / s.emailTracked : null;
   s.warnHardBounces = s.hardBounceRate !== null && s.hardBounceRate > HARD_BOUNCE_WARNING;
   s.reasons = ranked(reasons).map(([reason, count]) => ({ reason, count }));
-  s.domains = ranked(domains).slice(0, 10).map(([key, count]) => ({ domain: domainOfKey(key), count }));
+  s.domains = ranked(domains)
+    .slice(0, 10)
+    .map(([key, count]) => ({ domain: domainOfKey(key), count }));
   s.medianTtdMs = medianOf(ttd);
   s.timed = [...ttd.values()].reduce((a, n) => a + n, 0);
   return s;
@@ -255,7 +314,10 @@ export function summarize(days: readonly string[], stored: ReadonlyMap<string, D
 // ---- exceptions and holds by age ----------------------------------------------------------
 /** Age groups of open exceptions (in days since the day each was opened) and of held orders (hours). */
 export const EXCEPTION_AGES = [
-  { key: 'today', minDays: 0 }, { key: 'days1to2', minDays: 1 }, { key: 'days3to6', minDays: 3 }, { key: 'week', minDays: 7 },
+  { key: 'today', minDays: 0 },
+  { key: 'days1to2', minDays: 1 },
+  { key: 'days3to6', minDays: 3 },
+  { key: 'week', minDays: 7 },
 ] as const;
 export type ExceptionAge = (typeof EXCEPTION_AGES)[number]['key'];
 
@@ -264,7 +326,10 @@ export const exceptionAge = (openedDay: string, today: string): ExceptionAge =>
 
 /** Open exceptions (the summary: opened day → type → count) by age group and type. */
 export function openByAge(open: Record<string, Record<string, number>>, today: string) {
-  const byAge = Object.fromEntries(EXCEPTION_AGES.map((a) => [a.key, {} as Record<string, number>])) as Record<ExceptionAge, Record<string, number>>;
+  const byAge = Object.fromEntries(EXCEPTION_AGES.map((a) => [a.key, {} as Record<string, number>])) as Record<
+    ExceptionAge,
+    Record<string, number>
+  >;
   let count = 0;
   let oldest: string | null = null;
   for (const [day, types] of Object.entries(open)) {
@@ -280,7 +345,10 @@ export function openByAge(open: Record<string, Record<string, number>>, today: s
 }
 
 export const HOLD_AGES = [
-  { key: 'hour', minMs: 0 }, { key: 'day', minMs: 3_600_000 }, { key: 'days', minMs: 86_400_000 }, { key: 'longer', minMs: 3 * 86_400_000 },
+  { key: 'hour', minMs: 0 },
+  { key: 'day', minMs: 3_600_000 },
+  { key: 'days', minMs: 86_400_000 },
+  { key: 'longer', minMs: 3 * 86_400_000 },
 ] as const;
 export type HoldAge = (typeof HOLD_AGES)[number]['key'];
 

@@ -8,9 +8,21 @@ export const isCalendarDay = (value: string): boolean => {
   return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 10) === value;
 };
 
-const partsIn = (instant: Date, timeZone: string) => Object.fromEntries(new Intl.DateTimeFormat('en-US', {
-  timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-}).formatToParts(instant).map((p) => [p.type, p.value]));
+const partsIn = (instant: Date, timeZone: string) =>
+  Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
 
 /** The calendar day an instant falls on in a time zone. */
 export function dayOf(instant: Date | number, timeZone: string): string {
@@ -22,12 +34,20 @@ export function dayOf(instant: Date | number, timeZone: string): string {
 export function startOfDay(day: string, timeZone: string): Date {
   const utc = new Date(`${day}T00:00:00Z`);
   const p = partsIn(utc, timeZone);
-  const asIfUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  const asIfUtc = Date.UTC(
+    Number(p.year),
+    Number(p.month) - 1,
+    Number(p.day),
+    Number(p.hour),
+    Number(p.minute),
+    Number(p.second),
+  );
   return new Date(utc.getTime() - (asIfUtc - utc.getTime()));
 }
 
 /** The last instant of a calendar day in a time zone (a day is 23 or 25 hours when the clocks change). */
-export const endOfDay = (day: string, timeZone: string): Date => new Date(startOfDay(addDays(day, 1), timeZone).getTime() - 1);
+export const endOfDay = (day: string, timeZone: string): Date =>
+  new Date(startOfDay(addDays(day, 1), timeZone).getTime() - 1);
 
 /** The day `n` days after (before, when negative) a calendar day. */
 export function addDays(day: string, n: number): string {
@@ -37,7 +57,9 @@ export function addDays(day: string, n: number): string {
 }
 
 /** Whole days from one calendar day to another (negative when `to` is earlier). */
-export const daysFrom = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+export const daysFrom = (from: string, to: string): number =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /** Every day from `from` to `to`, both included, in order. */
-export const daysBetween = (from: string, to: string): string[] => Array.from({ length: Math.max(0, daysFrom(from, to) + 1) }, (_, i) => addDays(from, i));
+export const daysBetween = (from: string, to: string): string[] =>
+  Array.from({ length: Math.max(0, daysFrom(from, to) + 1) }, (_, i) => addDays(from, i));

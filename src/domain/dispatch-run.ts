@@ -3,9 +3,33 @@
 // steps that move it — events, send outcomes, deadlines, the window's close. Pure: the workflow
 // passes workflow time in and performs what the steps return (notices to start, writes to make).
 import {
-  applyEvents, applySendOutcome, closeListening, countByStatus, documentOf, dueNotices, initialState, listenUntil, markDeferredOverdue,
-  markRefused, markUnknown, needingAttention, nextDeferredDeadline, nextUnknownDeadline, noticeAudience, openedCount, overdueDeferredCount, recipientChange,
-  type DecidedEntry, type NoticeAudience, type Person, type DispatchPolicy, type DispatchState, type HistoryBatches, type Notice, type RecipientChange, type RecipientEvents,
+  applyEvents,
+  applySendOutcome,
+  closeListening,
+  countByStatus,
+  documentOf,
+  dueNotices,
+  initialState,
+  listenUntil,
+  markDeferredOverdue,
+  markRefused,
+  markUnknown,
+  needingAttention,
+  nextDeferredDeadline,
+  nextUnknownDeadline,
+  noticeAudience,
+  openedCount,
+  overdueDeferredCount,
+  recipientChange,
+  type DecidedEntry,
+  type NoticeAudience,
+  type Person,
+  type DispatchPolicy,
+  type DispatchState,
+  type HistoryBatches,
+  type Notice,
+  type RecipientChange,
+  type RecipientEvents,
 } from './dispatch';
 import type { DispatchResult, RecipientStatus } from './dispatch-status';
 
@@ -20,7 +44,13 @@ const LOG_FAILURES_NAMED = 5;
 export type SendFailureCode = 'request_refused' | 'sending_gave_up';
 
 /** What the provider said to one send: positions by outcome, and the event batch holding their history entries. */
-export interface SendOutcome { batch: string; documents: number[]; accepted: number[]; sent: number[]; notSent: number[] }
+export interface SendOutcome {
+  batch: string;
+  documents: number[];
+  accepted: number[];
+  sent: number[];
+  notSent: number[];
+}
 
 /** One projection write: what changed since the last one, and the dispatch as it is now. */
 export interface ProjectionWrite {
@@ -29,8 +59,15 @@ export interface ProjectionWrite {
   histories: HistoryBatches[];
   decided: DecidedEntry[];
   dispatch: {
-    result: DispatchResult; providerError: string | null; counts: Partial<Record<RecipientStatus, number>>; opened: number; attention: number[];
-    overdueDeferred: number; sentAt?: number; completedAt?: number; markedSent?: { by: string; at: string; note: string; on?: string };
+    result: DispatchResult;
+    providerError: string | null;
+    counts: Partial<Record<RecipientStatus, number>>;
+    opened: number;
+    attention: number[];
+    overdueDeferred: number;
+    sentAt?: number;
+    completedAt?: number;
+    markedSent?: { by: string; at: string; note: string; on?: string };
   };
   final?: true;
   refusal?: string;
@@ -53,7 +90,11 @@ export class DispatchRun {
   private firstSentAt: number | undefined;
   private refusal: string | undefined;
 
-  constructor(recipientCount: number, private readonly policy: DispatchPolicy, carried?: { state: DispatchState; version: number }) {
+  constructor(
+    recipientCount: number,
+    private readonly policy: DispatchPolicy,
+    carried?: { state: DispatchState; version: number },
+  ) {
     this.state = carried?.state ?? initialState(recipientCount);
     this.version = carried?.version ?? 0;
   }
@@ -66,7 +107,10 @@ export class DispatchRun {
   /** When the run must wake up with nothing coming in: a deadline (D3, D7) or a write due. */
   wakeAt(now: number): number {
     const { unknownAfterMs, listenForMs } = this.policy;
-    const unknownAt = Math.min(nextUnknownDeadline(this.state, unknownAfterMs) ?? Infinity, nextDeferredDeadline(this.state, unknownAfterMs) ?? Infinity);
+    const unknownAt = Math.min(
+      nextUnknownDeadline(this.state, unknownAfterMs) ?? Infinity,
+      nextDeferredDeadline(this.state, unknownAfterMs) ?? Infinity,
+    );
     const flushAt = this.pendingSince !== null ? this.pendingSince + PROJECTION_DELAY_MS : Infinity;
     return Math.min(listenUntil(this.state, now, listenForMs), unknownAt, flushAt);
   }
@@ -74,7 +118,10 @@ export class DispatchRun {
   /** Whether a write is due: a burst waited long enough, or many batches wait. */
   writeDue(now: number): boolean {
     const waiting = [...this.histories.values()].reduce((n, list) => n + list.length, 0);
-    return waiting >= PROJECTION_MAX_BATCHES || (this.pendingSince !== null && now >= this.pendingSince + PROJECTION_DELAY_MS);
+    return (
+      waiting >= PROJECTION_MAX_BATCHES ||
+      (this.pendingSince !== null && now >= this.pendingSince + PROJECTION_DELAY_MS)
+    );
   }
 
   /** Marks a recipient for the next write (`address`: where a resend went). */
@@ -92,20 +139,37 @@ export class DispatchRun {
 
   /** What the provider said to a send of these recipients, at workflow time `now` (deadlines D3, D7 run on it). */
   sent(outcome: SendOutcome, first: boolean, now: number): void {
-    for (const [kind, list] of [['accepted', outcome.accepted], ['sent', outcome.sent], ['not_sent', outcome.notSent]] as const) applySendOutcome(this.state, list, kind, now);
+    for (const [kind, list] of [
+      ['accepted', outcome.accepted],
+      ['sent', outcome.sent],
+      ['not_sent', outcome.notSent],
+    ] as const)
+      applySendOutcome(this.state, list, kind, now);
     this.addHistory(outcome.batch, outcome.documents, now);
     if (first) this.firstSentAt = now;
   }
 
   /** The provider refused the request, or sending gave up after a day (D9 `failed`): nothing was sent, nothing will arrive. */
-  sendFailed(indexes: readonly number[], first: boolean, failure: { code: SendFailureCode; cause: string }, now: number): void {
+  sendFailed(
+    indexes: readonly number[],
+    first: boolean,
+    failure: { code: SendFailureCode; cause: string },
+    now: number,
+  ): void {
     if (first) {
       this.state.providerError = failure.cause;
       this.notEmailed = failure.code;
     }
     this.refusal = failure.cause;
     markRefused(this.state, indexes, failure.code);
-    for (const index of indexes) this.decided.push({ index, attempt: this.state.recipients[index].attempt, event: 'refused', at: now, reasonCode: failure.code });
+    for (const index of indexes)
+      this.decided.push({
+        index,
+        attempt: this.state.recipients[index].attempt,
+        event: 'refused',
+        at: now,
+        reasonCode: failure.code,
+      });
   }
 
   /**
@@ -120,7 +184,9 @@ export class DispatchRun {
     }
     const deferred = deferredRule ? markDeferredOverdue(this.state, now, this.policy.unknownAfterMs) : [];
     return [
-      ...(fresh.length ? [{ kind: 'unknown' as const, pending: fresh }] : []), ...(deferred.length ? [{ kind: 'deferred' as const, deferred }] : []), ...dueNotices(this.state),
+      ...(fresh.length ? [{ kind: 'unknown' as const, pending: fresh }] : []),
+      ...(deferred.length ? [{ kind: 'deferred' as const, deferred }] : []),
+      ...dueNotices(this.state),
     ];
   }
 
@@ -128,12 +194,21 @@ export class DispatchRun {
   closeWindow(now: number): Notice[] {
     const closed = closeListening(this.state);
     for (const index of [...closed.unknown, ...closed.dropped]) this.touch(index, now);
-    for (const index of closed.unknown) this.decided.push({ index, attempt: this.state.recipients[index].attempt, event: 'no_confirmation', at: now });
-    return [...(closed.fresh.length ? [{ kind: 'unknown' as const, pending: closed.fresh }] : []), ...dueNotices(this.state)];
+    for (const index of closed.unknown)
+      this.decided.push({ index, attempt: this.state.recipients[index].attempt, event: 'no_confirmation', at: now });
+    return [
+      ...(closed.fresh.length ? [{ kind: 'unknown' as const, pending: closed.fresh }] : []),
+      ...dueNotices(this.state),
+    ];
   }
 
   /** The dispatches that carry a notice, one per person and channel (`<dispatchId>~<kind>-<n>`, numbered across the run). */
-  noticeChildren(dispatchId: string, notice: Notice, sender: Person, escalateTo: readonly Person[]): Array<NoticeAudience & { dispatchId: string }> {
+  noticeChildren(
+    dispatchId: string,
+    notice: Notice,
+    sender: Person,
+    escalateTo: readonly Person[],
+  ): Array<NoticeAudience & { dispatchId: string }> {
     return noticeAudience(notice.kind, sender, escalateTo).map((to) => {
       this.state.notices += 1;
       return { dispatchId: `${dispatchId}~${notice.kind}-${this.state.notices}`, ...to };
@@ -160,9 +235,16 @@ export class DispatchRun {
     this.version += 1;
     const s = this.state;
     return {
-      version: this.version, recipients, histories, decided,
+      version: this.version,
+      recipients,
+      histories,
+      decided,
       dispatch: {
-        result: s.result, providerError: s.providerError, counts: countByStatus(s), opened: openedCount(s), attention: needingAttention(s, LOG_FAILURES_NAMED),
+        result: s.result,
+        providerError: s.providerError,
+        counts: countByStatus(s),
+        opened: openedCount(s),
+        attention: needingAttention(s, LOG_FAILURES_NAMED),
         overdueDeferred: overdueDeferredCount(s),
         ...(this.firstSentAt !== undefined ? { sentAt: this.firstSentAt } : {}),
         ...(s.completedAt !== null ? { completedAt: s.completedAt } : {}),
@@ -176,6 +258,7 @@ export class DispatchRun {
   /** New history entries are in `batch`, for the recipients of these documents. */
   private addHistory(batch: string, documents: Iterable<number>, now: number): void {
     if (this.pendingSince === null) this.pendingSince = now;
-    for (const document of new Set(documents)) this.histories.set(document, [...(this.histories.get(document) ?? []), batch]);
+    for (const document of new Set(documents))
+      this.histories.set(document, [...(this.histories.get(document) ?? []), batch]);
   }
 }

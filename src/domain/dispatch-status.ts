@@ -3,12 +3,27 @@
 import type { ProviderEvent, ProviderEventType } from '../providers/types';
 
 export const RECIPIENT_STATUSES = [
-  'queued', 'processed', 'deferred', 'unknown', 'delivered', 'bounced', 'dropped', 'sent', 'not_sent',
+  'queued',
+  'processed',
+  'deferred',
+  'unknown',
+  'delivered',
+  'bounced',
+  'dropped',
+  'sent',
+  'not_sent',
 ] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
 
 export const DISPATCH_RESULTS = [
-  'failed', 'queued', 'processed', 'unknown', 'delivered', 'alert', 'error', 'sent',
+  'failed',
+  'queued',
+  'processed',
+  'unknown',
+  'delivered',
+  'alert',
+  'error',
+  'sent',
 ] as const;
 export type DispatchResult = (typeof DISPATCH_RESULTS)[number];
 
@@ -19,13 +34,24 @@ export type DispatchResult = (typeof DISPATCH_RESULTS)[number];
 export type ShownStatus = RecipientStatus | 'opened';
 /** Most telling first: failures, then what nobody confirmed, then what is under way, then received. */
 export const SHOWN_STATUSES: readonly ShownStatus[] = [
-  'bounced', 'dropped', 'not_sent', 'unknown', 'deferred', 'queued', 'processed', 'sent', 'delivered', 'opened',
+  'bounced',
+  'dropped',
+  'not_sent',
+  'unknown',
+  'deferred',
+  'queued',
+  'processed',
+  'sent',
+  'delivered',
+  'opened',
 ];
 export const shownStatus = (status: RecipientStatus, opened: boolean | undefined): ShownStatus =>
-  (status === 'delivered' && opened ? 'opened' : status);
+  status === 'delivered' && opened ? 'opened' : status;
 
 /** The log's Status column: each status the dispatch's recipients are in, most telling first, with how many. */
-export function statusSummary(recipients: ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>): Array<{ status: ShownStatus; count: number }> {
+export function statusSummary(
+  recipients: ReadonlyArray<{ status: RecipientStatus; opened?: boolean }>,
+): Array<{ status: ShownStatus; count: number }> {
   const counts: Partial<Record<RecipientStatus, number>> = {};
   let opened = 0;
   for (const r of recipients) {
@@ -36,8 +62,13 @@ export function statusSummary(recipients: ReadonlyArray<{ status: RecipientStatu
 }
 
 /** The same from counts by status and the number of delivered recipients that opened (what a dispatch's record keeps). */
-export function statusSummaryOfCounts(counts: Partial<Record<string, number>>, opened: number): Array<{ status: ShownStatus; count: number }> {
-  const shown = new Map<ShownStatus, number>(Object.entries(counts).map(([status, n]) => [status as ShownStatus, n ?? 0]));
+export function statusSummaryOfCounts(
+  counts: Partial<Record<string, number>>,
+  opened: number,
+): Array<{ status: ShownStatus; count: number }> {
+  const shown = new Map<ShownStatus, number>(
+    Object.entries(counts).map(([status, n]) => [status as ShownStatus, n ?? 0]),
+  );
   if (opened > 0) {
     shown.set('delivered', (shown.get('delivered') ?? 0) - opened);
     shown.set('opened', opened);
@@ -59,7 +90,15 @@ export const isFinal = (s: RecipientStatus): boolean => s === 'delivered' || s =
  * step the providers really make (asynchronous bounce, D7), so failures rank highest.
  */
 const RANK: Record<RecipientStatus, number> = {
-  queued: 0, processed: 1, unknown: 2, deferred: 3, sent: 4, delivered: 4, not_sent: 5, bounced: 5, dropped: 5,
+  queued: 0,
+  processed: 1,
+  unknown: 2,
+  deferred: 3,
+  sent: 4,
+  delivered: 4,
+  not_sent: 5,
+  bounced: 5,
+  dropped: 5,
 };
 
 /** D3: statuses that become `unknown` when the confirmation deadline passes (deferred stays "temporarily failed", D6). */
@@ -68,14 +107,27 @@ export const awaitsConfirmation = (s: RecipientStatus): boolean => s === 'queued
 /** The status an event means for the recipient, or undefined when it changes no status (open, click …). */
 export function statusForEvent(type: ProviderEventType): RecipientStatus | undefined {
   switch (type) {
-    case 'queued': return 'queued';
-    case 'processed': case 'sent': return 'processed';
-    case 'deferred': return 'deferred';
+    case 'queued':
+      return 'queued';
+    case 'processed':
+    case 'sent':
+      return 'processed';
+    case 'deferred':
+      return 'deferred';
     // An open, click or WhatsApp read proves delivery even when it outruns the `delivered` event.
-    case 'delivered': case 'read': case 'open': case 'click': return 'delivered';
-    case 'bounce': case 'undelivered': case 'failed': return 'bounced';
-    case 'dropped': return 'dropped';
-    default: return undefined;
+    case 'delivered':
+    case 'read':
+    case 'open':
+    case 'click':
+      return 'delivered';
+    case 'bounce':
+    case 'undelivered':
+    case 'failed':
+      return 'bounced';
+    case 'dropped':
+      return 'dropped';
+    default:
+      return undefined;
   }
 }
 

@@ -8,8 +8,14 @@
 // status history live in MongoDB, written by activities; they never travel through Temporal.
 import type { Channel, ProviderEventType } from '../providers/types';
 import {
-  awaitsConfirmation, dispatchResult, isEngagement, isFailure, nextStatus, statusForEvent,
-  type DispatchResult, type RecipientStatus,
+  awaitsConfirmation,
+  dispatchResult,
+  isEngagement,
+  isFailure,
+  nextStatus,
+  statusForEvent,
+  type DispatchResult,
+  type RecipientStatus,
 } from './dispatch-status';
 import type { ReasonCode } from './reasons';
 
@@ -24,7 +30,10 @@ export interface Person {
   whatsappOptIn: boolean;
 }
 
-export interface DispatchPolicy { unknownAfterMs: number; listenForMs: number }
+export interface DispatchPolicy {
+  unknownAfterMs: number;
+  listenForMs: number;
+}
 
 /** Notices that already reported a recipient's current attempt (bits of `RecipientState.told`). */
 export const TOLD = { unknown: 1, failure: 2, deliveredUpdate: 4, escalation: 8 } as const;
@@ -69,7 +78,10 @@ export interface RecipientEvent {
 }
 
 /** A signal: events stored together (`batch`: their entries in `dispatch_event_batches`, read by the projection). */
-export interface RecipientEvents { batch: string; events: RecipientEvent[] }
+export interface RecipientEvents {
+  batch: string;
+  events: RecipientEvent[];
+}
 
 /** At most this many events per signal: a signal stays under 100 KiB. */
 export const MAX_EVENTS_PER_SIGNAL = 1000;
@@ -85,8 +97,13 @@ const SEND_OUTCOMES: readonly RelaisEvent[] = ['accepted', 'sent', 'not_sent', '
  * The `_id` of a Relais entry: one send outcome, one resend, one `no_confirmation`, one `final`
  * per recipient attempt, so a retried write adds nothing.
  */
-export const relaisEventId = (tenantId: string, dispatchId: string, index: number, attempt: number, event: RelaisEvent) =>
-  `relais:${tenantId}/${dispatchId}/${index}.${attempt}:${SEND_OUTCOMES.includes(event) ? 'send' : event}`;
+export const relaisEventId = (
+  tenantId: string,
+  dispatchId: string,
+  index: number,
+  attempt: number,
+  event: RelaisEvent,
+) => `relais:${tenantId}/${dispatchId}/${index}.${attempt}:${SEND_OUTCOMES.includes(event) ? 'send' : event}`;
 
 /** Routing id sent to the provider for one attempt of one recipient: events of an older attempt don't move the new one. */
 export const routingId = (index: number, attempt: number): string => `${index}.${attempt}`;
@@ -104,10 +121,19 @@ export const RECIPIENTS_PER_DOCUMENT = 25;
 export const documentOf = (index: number) => Math.floor(index / RECIPIENTS_PER_DOCUMENT);
 
 /** Event batches whose history entries belong to the recipients of one document. */
-export interface HistoryBatches { document: number; batches: string[] }
+export interface HistoryBatches {
+  document: number;
+  batches: string[];
+}
 
 /** A Relais entry the workflow decides (D3's `no_confirmation`, a refusal), which the projection writes. */
-export interface DecidedEntry { index: number; attempt: number; event: 'no_confirmation' | 'refused'; at: number; reasonCode?: ReasonCode }
+export interface DecidedEntry {
+  index: number;
+  attempt: number;
+  event: 'no_confirmation' | 'refused';
+  at: number;
+  reasonCode?: ReasonCode;
+}
 
 /** What a recipient is now, written for those that changed since the last projection write. */
 export interface RecipientChange {
@@ -127,9 +153,13 @@ export function recipientChange(state: DispatchState, index: number, address?: s
   // D6: a deferred recipient's reason is "refused for now" (its provider's words are in its history); not kept in the state.
   const reasonCode = r.reasonCode ?? (r.status === 'deferred' ? 'temporarily_refused' : undefined);
   return {
-    index, status: r.status, attempt: r.attempt,
-    ...(reasonCode ? { reasonCode } : {}), ...(r.opened ? { opened: true as const } : {}),
-    ...(r.sentAt !== undefined ? { sentAt: r.sentAt } : {}), ...(address ? { address } : {}),
+    index,
+    status: r.status,
+    attempt: r.attempt,
+    ...(reasonCode ? { reasonCode } : {}),
+    ...(r.opened ? { opened: true as const } : {}),
+    ...(r.sentAt !== undefined ? { sentAt: r.sentAt } : {}),
+    ...(address ? { address } : {}),
   };
 }
 
@@ -154,7 +184,10 @@ export function initialState(recipientCount: number): DispatchState {
 }
 
 export function refreshResult(state: DispatchState): void {
-  state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
+  state.result = dispatchResult(
+    state.recipients.map((r) => r.status),
+    state.providerError !== null,
+  );
 }
 
 /**
@@ -164,7 +197,10 @@ export function refreshResult(state: DispatchState): void {
  * Returns the recipients the events were about (their histories grow; an older attempt's event
  * too, without moving the recipient) and those whose state changed (to be written).
  */
-export function applyEvents(state: DispatchState, events: readonly RecipientEvent[]): { about: Set<number>; changed: Set<number> } {
+export function applyEvents(
+  state: DispatchState,
+  events: readonly RecipientEvent[],
+): { about: Set<number>; changed: Set<number> } {
   const about = new Set<number>();
   const changed = new Set<number>();
   for (const event of events) {
@@ -179,7 +215,7 @@ export function applyEvents(state: DispatchState, events: readonly RecipientEven
     const status = incoming ? nextStatus(recipient.status, incoming) : recipient.status;
     if (status !== recipient.status) {
       // One that moved on keeps no earlier reason (no stale "no confirmation yet"); a deferred one's is implied (recipientChange).
-      moveRecipient(recipient, status, isFailure(status) ? event.reasonCode ?? 'unclassified' : undefined);
+      moveRecipient(recipient, status, isFailure(status) ? (event.reasonCode ?? 'unclassified') : undefined);
     }
     if (JSON.stringify(recipient) !== before) changed.add(event.index);
   }
@@ -188,11 +224,20 @@ export function applyEvents(state: DispatchState, events: readonly RecipientEven
 }
 
 /** The provider took (or, over SMTP, handed over or refused) an attempt at workflow time `now`. */
-export function applySendOutcome(state: DispatchState, indexes: readonly number[], outcome: 'accepted' | 'sent' | 'not_sent', now: number): void {
+export function applySendOutcome(
+  state: DispatchState,
+  indexes: readonly number[],
+  outcome: 'accepted' | 'sent' | 'not_sent',
+  now: number,
+): void {
   for (const index of indexes) {
     const recipient = state.recipients[index];
     recipient.sentAt = now;
-    moveRecipient(recipient, outcome === 'accepted' ? 'queued' : outcome, outcome === 'not_sent' ? 'not_sent_to_server' : undefined);
+    moveRecipient(
+      recipient,
+      outcome === 'accepted' ? 'queued' : outcome,
+      outcome === 'not_sent' ? 'not_sent_to_server' : undefined,
+    );
   }
   refreshResult(state);
 }
@@ -201,7 +246,11 @@ export function applySendOutcome(state: DispatchState, indexes: readonly number[
  * The provider refused the request itself, or sending gave up (`reasonCode` says which): nothing
  * was sent to these recipients, nothing will arrive.
  */
-export function markRefused(state: DispatchState, indexes: readonly number[], reasonCode: ReasonCode = 'not_sent_to_server'): void {
+export function markRefused(
+  state: DispatchState,
+  indexes: readonly number[],
+  reasonCode: ReasonCode = 'not_sent_to_server',
+): void {
   for (const index of indexes) {
     const recipient = state.recipients[index];
     moveRecipient(recipient, 'not_sent', reasonCode);
@@ -215,7 +264,11 @@ export function markRefused(state: DispatchState, indexes: readonly number[], re
  */
 export function startAttempt(state: DispatchState, index: number, afresh = false): RecipientState {
   const previous = state.recipients[index];
-  const next: RecipientState = { status: 'queued', attempt: previous.attempt + 1, ...(previous.opened && !afresh ? { opened: true as const } : {}) };
+  const next: RecipientState = {
+    status: 'queued',
+    attempt: previous.attempt + 1,
+    ...(previous.opened && !afresh ? { opened: true as const } : {}),
+  };
   state.recipients[index] = next;
   refreshResult(state);
   return next;
@@ -226,7 +279,12 @@ export function startAttempt(state: DispatchState, index: number, afresh = false
  * "my customer says it never arrived"), a delivered or handed-over one too. One still waiting for
  * the provider's first answer cannot. The reason otherwise.
  */
-export function resendRefusal(state: DispatchState, index: number, label: string, delivered = false): string | undefined {
+export function resendRefusal(
+  state: DispatchState,
+  index: number,
+  label: string,
+  delivered = false,
+): string | undefined {
   const recipient = state.recipients[index];
   if (!recipient) return `no recipient ${label} in this dispatch`;
   if (state.completedAt !== null) return 'this dispatch has finished listening; start a new dispatch';
@@ -243,7 +301,11 @@ export function resendRefusal(state: DispatchState, index: number, label: string
  * D3: recipients whose confirmation deadline has passed become `unknown`. Returns every one
  * that did (`overdue`, for their history) and those no notice reported yet (`fresh`).
  */
-export function markUnknown(state: DispatchState, now: number, unknownAfterMs: number): { overdue: number[]; fresh: number[] } {
+export function markUnknown(
+  state: DispatchState,
+  now: number,
+  unknownAfterMs: number,
+): { overdue: number[]; fresh: number[] } {
   const overdue: number[] = [];
   const fresh: number[] = [];
   state.recipients.forEach((r, index) => {
@@ -290,8 +352,12 @@ export type Notice =
 
 /** The template of each notice (D3–D6, D9). */
 export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
-  escalation: 'dispatch_escalation', partial_failure: 'dispatch_partial_failure', delivered_update: 'dispatch_delivered_update', unknown: 'dispatch_unknown',
-  deferred: 'dispatch_deferred', failed: 'dispatch_failed',
+  escalation: 'dispatch_escalation',
+  partial_failure: 'dispatch_partial_failure',
+  delivered_update: 'dispatch_delivered_update',
+  unknown: 'dispatch_unknown',
+  deferred: 'dispatch_deferred',
+  failed: 'dispatch_failed',
 };
 
 /**
@@ -301,7 +367,10 @@ export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
 export const isUrgentNotice = (kind: Notice['kind']): boolean => kind === 'escalation' || kind === 'failed';
 
 /** A notice goes to one person on one channel, as a dispatch of its own. */
-export interface NoticeAudience { person: Person; channel: Channel }
+export interface NoticeAudience {
+  person: Person;
+  channel: Channel;
+}
 
 /**
  * Whom a notice goes to, on which channels: an "act now" notice (D4, D9 `failed`) to the sender
@@ -320,7 +389,9 @@ export function noticeAudience(kind: Notice['kind'], sender: Person, escalateTo:
   });
 }
 
-const tell = (r: RecipientState, bits: number) => { r.told = (r.told ?? 0) | bits; };
+const tell = (r: RecipientState, bits: number) => {
+  r.told = (r.told ?? 0) | bits;
+};
 const told = (r: RecipientState, bit: number) => Boolean((r.told ?? 0) & bit);
 
 /**
@@ -336,7 +407,10 @@ export function dueNotices(state: DispatchState): Notice[] {
     else if (r.status === 'delivered' || r.status === 'sent') delivered.push(i);
   });
   // A notice lists every failure, the ones no notice reported yet first (a long list is cut after the first few).
-  const newFirst = (bit: number) => [...failed.filter((i) => !told(state.recipients[i], bit)), ...failed.filter((i) => told(state.recipients[i], bit))];
+  const newFirst = (bit: number) => [
+    ...failed.filter((i) => !told(state.recipients[i], bit)),
+    ...failed.filter((i) => told(state.recipients[i], bit)),
+  ];
   if (state.result === 'error' && failed.some((i) => !told(state.recipients[i], TOLD.escalation))) {
     const listed = newFirst(TOLD.escalation);
     for (const i of failed) tell(state.recipients[i], TOLD.escalation | TOLD.failure);
@@ -365,7 +439,8 @@ export function countByStatus(state: DispatchState): Partial<Record<RecipientSta
 }
 
 /** Delivered recipients whose mailbox showed the message (the log shows them as Opened, D2). */
-export const openedCount = (state: DispatchState): number => state.recipients.filter((r) => r.status === 'delivered' && r.opened).length;
+export const openedCount = (state: DispatchState): number =>
+  state.recipients.filter((r) => r.status === 'delivered' && r.opened).length;
 
 /** Recipients an operator must look at (failed, unknown, or deferred past the delay): the first `limit`, named in the log. */
 export function needingAttention(state: DispatchState, limit: number): number[] {
@@ -391,7 +466,8 @@ export const overdueDeferredCount = (state: DispatchState): number => state.reci
 export function markDeferredOverdue(state: DispatchState, now: number, unknownAfterMs: number): number[] {
   const fresh: number[] = [];
   state.recipients.forEach((r, index) => {
-    if (r.status !== 'deferred' || r.sentAt === undefined || r.sentAt + unknownAfterMs > now || told(r, TOLD.unknown)) return;
+    if (r.status !== 'deferred' || r.sentAt === undefined || r.sentAt + unknownAfterMs > now || told(r, TOLD.unknown))
+      return;
     tell(r, TOLD.unknown);
     fresh.push(index);
   });
@@ -445,7 +521,11 @@ const DOCUMENT_WORDS: Record<string, { fr: string; en: string }> = {
   credit_note: { fr: 'avoir', en: 'credit note' },
 };
 
-export function documentLabel(document: { type?: string | null; number?: string | null } | null, subject: string | null, locale: Locale): string {
+export function documentLabel(
+  document: { type?: string | null; number?: string | null } | null,
+  subject: string | null,
+  locale: Locale,
+): string {
   if (!document?.type) return subject ?? '';
   const words = DOCUMENT_WORDS[document.type]?.[locale] ?? document.type.replace(/_/g, ' ');
   return `${words} ${document.number}`;

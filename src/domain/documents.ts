@@ -33,11 +33,21 @@ export type DocumentCheck = { ok: true; contentType: DocumentType } | { ok: fals
  * Whether an upload is a label or invoice Relais keeps: not empty, at most `maxBytes`, a PDF, PNG
  * or JPEG by its first bytes, and not declared as something else.
  */
-export function checkDocument(content: Uint8Array, declared: string | null | undefined, maxBytes = MAX_DOCUMENT_BYTES): DocumentCheck {
+export function checkDocument(
+  content: Uint8Array,
+  declared: string | null | undefined,
+  maxBytes = MAX_DOCUMENT_BYTES,
+): DocumentCheck {
   if (content.length === 0) return { ok: false, status: 422, message: 'the file is empty' };
-  if (content.length > maxBytes) return { ok: false, status: 413, message: `the file is larger than ${maxBytes} bytes` };
+  if (content.length > maxBytes)
+    return { ok: false, status: 413, message: `the file is larger than ${maxBytes} bytes` };
   const sniffed = sniffDocumentType(content);
-  if (!sniffed) return { ok: false, status: 422, message: 'the file is not a PDF, PNG or JPEG (its first bytes say so, whatever its name)' };
+  if (!sniffed)
+    return {
+      ok: false,
+      status: 422,
+      message: 'the file is not a PDF, PNG or JPEG (its first bytes say so, whatever its name)',
+    };
   const said = (declared ?? '').split(';')[0].trim().toLowerCase();
   if (!UNSAID.includes(said) && !DECLARED[sniffed].includes(said)) {
     return { ok: false, status: 422, message: `the file is declared as ${said} but its content is ${sniffed}` };
@@ -53,7 +63,10 @@ const EXTENSIONS: Record<DocumentType, string> = { 'application/pdf': 'pdf', 'im
  */
 export function documentFilename(given: string | null | undefined, kind: string, type: DocumentType): string {
   const base = (given ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex -- control characters are removed from a file name on purpose
-  const clean = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(-120);
+  const clean = base
+    // eslint-disable-next-line no-control-regex -- control characters are removed from a file name on purpose
+    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .trim()
+    .slice(-120);
   return clean && clean !== '.' && clean !== '..' ? clean : `${kind}.${EXTENSIONS[type]}`;
 }

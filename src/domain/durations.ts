@@ -2,7 +2,8 @@
 import type { Locale } from './locale';
 
 /** Days, hours, minutes, seconds (PT30M, P3D, P1DT12H); the API's schemas carry it as their pattern. */
-export const ISO_DURATION_PATTERN = /^P(?!$)(?:([0-9]+)D)?(?:T(?=[0-9])(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?$/;
+export const ISO_DURATION_PATTERN =
+  /^P(?!$)(?:([0-9]+)D)?(?:T(?=[0-9])(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?$/;
 
 export function isIsoDuration(value: string): boolean {
   return ISO_DURATION_PATTERN.test(value);
@@ -27,25 +28,42 @@ export function durationInWords(ms: number, locale: Locale): string {
   for (const [size, en1, enN, fr1, frN] of units) {
     if (ms >= size && ms % size === 0) {
       const n = ms / size;
-      return `${n} ${locale === 'fr' ? (n > 1 ? frN : fr1) : (n > 1 ? enN : en1)}`;
+      return `${n} ${locale === 'fr' ? (n > 1 ? frN : fr1) : n > 1 ? enN : en1}`;
     }
   }
   return locale === 'fr' ? `${Math.round(ms / 1000)} secondes` : `${Math.round(ms / 1000)} seconds`;
 }
 
-export const POLICY_NAMES = ['unknownAfter', 'listenFor', 'stuckAfter', 'confirmationLinkTtl', 'readyToShipWithin'] as const;
+export const POLICY_NAMES = [
+  'unknownAfter',
+  'listenFor',
+  'stuckAfter',
+  'confirmationLinkTtl',
+  'readyToShipWithin',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 export type Policies = Record<PolicyName, string>;
 
 /** What a tenant gets for a policy it never set. */
-export const DEFAULT_POLICIES: Policies = { unknownAfter: 'PT30M', listenFor: 'P3D', stuckAfter: 'P2D', confirmationLinkTtl: 'P2D', readyToShipWithin: 'P1D' };
+export const DEFAULT_POLICIES: Policies = {
+  unknownAfter: 'PT30M',
+  listenFor: 'P3D',
+  stuckAfter: 'P2D',
+  confirmationLinkTtl: 'P2D',
+  readyToShipWithin: 'P1D',
+};
 
 /** A tenant's policies in milliseconds, each it never set at its default (as a workflow's input takes them). */
-export function policyMs(set: Partial<Record<PolicyName, string | null | undefined>> | null | undefined): Record<`${PolicyName}Ms`, number> {
+export function policyMs(
+  set: Partial<Record<PolicyName, string | null | undefined>> | null | undefined,
+): Record<`${PolicyName}Ms`, number> {
   const value = (name: PolicyName) => isoDurationToMs(set?.[name] ?? DEFAULT_POLICIES[name]);
   return {
-    unknownAfterMs: value('unknownAfter'), listenForMs: value('listenFor'), stuckAfterMs: value('stuckAfter'),
-    confirmationLinkTtlMs: value('confirmationLinkTtl'), readyToShipWithinMs: value('readyToShipWithin'),
+    unknownAfterMs: value('unknownAfter'),
+    listenForMs: value('listenFor'),
+    stuckAfterMs: value('stuckAfter'),
+    confirmationLinkTtlMs: value('confirmationLinkTtl'),
+    readyToShipWithinMs: value('readyToShipWithin'),
   };
 }
 
@@ -54,30 +72,47 @@ export function policyMs(set: Partial<Record<PolicyName, string | null | undefin
  * ordinary delays, or an event that is merely late is lost.
  */
 export const POLICY_MINIMUMS: Record<PolicyName, { min: string; why: string }> = {
-  unknownAfter: { min: 'PT5M', why: 'SendGrid usually reports a delivery within minutes; sooner, nearly every recipient would be called unknown (D3)' },
-  listenFor: { min: 'PT1H', why: 'provider events can come minutes to hours after the send (event latency, asynchronous bounces); a shorter window drops them (D7)' },
-  stuckAfter: { min: 'PT1H', why: 'carriers update tracking hours apart; sooner, every order in transit would be flagged stuck (O7)' },
+  unknownAfter: {
+    min: 'PT5M',
+    why: 'SendGrid usually reports a delivery within minutes; sooner, nearly every recipient would be called unknown (D3)',
+  },
+  listenFor: {
+    min: 'PT1H',
+    why: 'provider events can come minutes to hours after the send (event latency, asynchronous bounces); a shorter window drops them (D7)',
+  },
+  stuckAfter: {
+    min: 'PT1H',
+    why: 'carriers update tracking hours apart; sooner, every order in transit would be flagged stuck (O7)',
+  },
   confirmationLinkTtl: { min: 'PT15M', why: 'the customer needs time to read the message and open the link (O3)' },
-  readyToShipWithin: { min: 'PT15M', why: 'packing takes time; sooner, every allocated order would fail ready-to-ship (O5)' },
+  readyToShipWithin: {
+    min: 'PT15M',
+    why: 'packing takes time; sooner, every allocated order would fail ready-to-ship (O5)',
+  },
 };
 
 /**
  * The policies that would be in force (`current` overlaid with what is `sent`) checked against
  * their minimums, and D7's window against D3's delay: one problem per sent field, naming it.
  */
-export function policyProblems(sent: Partial<Policies>, current: Partial<Policies> = {}): Array<{ field: string; message: string; value: string }> {
+export function policyProblems(
+  sent: Partial<Policies>,
+  current: Partial<Policies> = {},
+): Array<{ field: string; message: string; value: string }> {
   const problems: Array<{ field: string; message: string; value: string }> = [];
   for (const name of POLICY_NAMES) {
     const value = sent[name];
     if (value === undefined || !isIsoDuration(value)) continue;
     const { min, why } = POLICY_MINIMUMS[name];
-    if (isoDurationToMs(value) < isoDurationToMs(min)) problems.push({ field: `policies.${name}`, message: `${name} must be at least ${min}: ${why}`, value });
+    if (isoDurationToMs(value) < isoDurationToMs(min))
+      problems.push({ field: `policies.${name}`, message: `${name} must be at least ${min}: ${why}`, value });
   }
   const effective = { ...DEFAULT_POLICIES, ...current, ...sent };
   if (!problems.length && isoDurationToMs(effective.listenFor) < isoDurationToMs(effective.unknownAfter)) {
     const field = sent.listenFor !== undefined ? 'listenFor' : 'unknownAfter';
     problems.push({
-      field: `policies.${field}`, value: effective[field],
+      field: `policies.${field}`,
+      value: effective[field],
       message: `listenFor (${effective.listenFor}) must be at least unknownAfter (${effective.unknownAfter}): a recipient can only become unknown (D3) while the dispatch still listens (D7)`,
     });
   }

@@ -6,7 +6,12 @@
 // (so a name that later resolves inside, DNS rebinding, is refused too).
 import { BlockList, isIP } from 'node:net';
 
-interface Range { name: string; cidrs: string[]; family: 'ipv4' | 'ipv6'; privateNetwork: boolean }
+interface Range {
+  name: string;
+  cidrs: string[];
+  family: 'ipv4' | 'ipv6';
+  privateNetwork: boolean;
+}
 
 /**
  * Special-purpose ranges (IANA registries). `privateNetwork` ones may be allowed by the operator
@@ -19,15 +24,30 @@ const RANGES: Range[] = [
   { name: 'shared address space (carrier-grade NAT)', family: 'ipv4', cidrs: ['100.64.0.0/10'], privateNetwork: true },
   { name: 'link-local (cloud metadata)', family: 'ipv4', cidrs: ['169.254.0.0/16'], privateNetwork: false },
   { name: 'this network', family: 'ipv4', cidrs: ['0.0.0.0/8'], privateNetwork: false },
-  { name: 'reserved', family: 'ipv4', cidrs: ['192.0.0.0/24', '192.88.99.0/24', '198.18.0.0/15', '240.0.0.0/4'], privateNetwork: false },
-  { name: 'documentation', family: 'ipv4', cidrs: ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'], privateNetwork: false },
+  {
+    name: 'reserved',
+    family: 'ipv4',
+    cidrs: ['192.0.0.0/24', '192.88.99.0/24', '198.18.0.0/15', '240.0.0.0/4'],
+    privateNetwork: false,
+  },
+  {
+    name: 'documentation',
+    family: 'ipv4',
+    cidrs: ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'],
+    privateNetwork: false,
+  },
   { name: 'multicast', family: 'ipv4', cidrs: ['224.0.0.0/4'], privateNetwork: false },
   { name: 'loopback', family: 'ipv6', cidrs: ['::1/128'], privateNetwork: true },
   { name: 'unique local (private)', family: 'ipv6', cidrs: ['fc00::/7'], privateNetwork: true },
   { name: 'unspecified', family: 'ipv6', cidrs: ['::/128'], privateNetwork: false },
   { name: 'link-local', family: 'ipv6', cidrs: ['fe80::/10', 'fec0::/10'], privateNetwork: false },
   { name: 'multicast', family: 'ipv6', cidrs: ['ff00::/8'], privateNetwork: false },
-  { name: 'reserved', family: 'ipv6', cidrs: ['100::/64', '2001::/32', '2001:db8::/32', '64:ff9b:1::/48'], privateNetwork: false },
+  {
+    name: 'reserved',
+    family: 'ipv6',
+    cidrs: ['100::/64', '2001::/32', '2001:db8::/32', '64:ff9b:1::/48'],
+    privateNetwork: false,
+  },
 ];
 const LISTS = RANGES.map((range) => {
   const list = new BlockList();
@@ -101,11 +121,13 @@ export function endpointUrlProblem(raw: string, allowPrivateNetworks: boolean): 
   } catch {
     return 'not an absolute URL';
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `must be http or https (got ${url.protocol.slice(0, -1)})`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return `must be http or https (got ${url.protocol.slice(0, -1)})`;
   if (url.username || url.password) return 'must not carry a user name or password: the signature authenticates Relais';
   if (url.hash) return 'must not have a fragment (#…): it is never sent';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (isIP(host)) return addressProblem(host, allowPrivateNetworks);
-  if (LOOPBACK_NAME.test(host) && !allowPrivateNetworks) return `${host} is a loopback name, where Relais does not send webhooks (an operator can allow private networks: WEBHOOK_ALLOW_PRIVATE_NETWORKS)`;
+  if (LOOPBACK_NAME.test(host) && !allowPrivateNetworks)
+    return `${host} is a loopback name, where Relais does not send webhooks (an operator can allow private networks: WEBHOOK_ALLOW_PRIVATE_NETWORKS)`;
   return null;
 }

@@ -8,8 +8,18 @@
 // and an order ends with no exception left open.
 
 export const ORDER_STATES = [
-  'placed', 'on_hold', 'allocated', 'unfulfillable', 'ready_to_ship', 'rts_failed',
-  'handed_over', 'handover_failed', 'in_transit', 'delivered', 'delivery_failed', 'cancelled',
+  'placed',
+  'on_hold',
+  'allocated',
+  'unfulfillable',
+  'ready_to_ship',
+  'rts_failed',
+  'handed_over',
+  'handover_failed',
+  'in_transit',
+  'delivered',
+  'delivery_failed',
+  'cancelled',
 ] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
 
@@ -19,7 +29,14 @@ export const FINISHED_STATES: readonly OrderState[] = ['delivered', 'cancelled',
 /** 2: orders started before issue 18 (their histories replay as they ran); 3: orders started since. */
 export type Lifecycle = 2 | 3;
 
-export const EXCEPTION_TYPES = ['unfulfillable', 'on_hold', 'rts_failed', 'handover_failed', 'stuck_in_transit', 'delivery_failed'] as const;
+export const EXCEPTION_TYPES = [
+  'unfulfillable',
+  'on_hold',
+  'rts_failed',
+  'handover_failed',
+  'stuck_in_transit',
+  'delivery_failed',
+] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
 export const REASONS = {
@@ -27,15 +44,38 @@ export const REASONS = {
   on_hold: ['address_or_contact', 'no_valid_contact', 'suspicious_behaviour'],
   rts_failed: ['label_or_invoice_unavailable', 'pincode_unserviceable', 'dimension_mismatch', 'not_ready_in_time'],
   handover_failed: ['customer_cancelled', 'pickup_refused'],
-  stuck_in_transit: ['no_tracking_update', 'not_scanned_since_handover', 'misrouted', 'natural_disaster', 'strike', 'operational', 'untraceable', 'lost_or_damaged'],
-  delivery_failed: ['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable'],
+  stuck_in_transit: [
+    'no_tracking_update',
+    'not_scanned_since_handover',
+    'misrouted',
+    'natural_disaster',
+    'strike',
+    'operational',
+    'untraceable',
+    'lost_or_damaged',
+  ],
+  delivery_failed: [
+    'customer_unavailable',
+    'refused',
+    'cancelled',
+    'cod_not_ready',
+    'address_incorrect',
+    'unreachable',
+  ],
 } as const satisfies Record<ExceptionType, readonly string[]>;
 
 /**
  * Why a parcel is held up in transit (O7), the causes of the order-exception seed: recorded from a
  * carrier's tracking event (`tracking_update` with `stuckCause`) or by the seller.
  */
-export const STUCK_CAUSES = ['misrouted', 'natural_disaster', 'strike', 'operational', 'untraceable', 'lost_or_damaged'] as const;
+export const STUCK_CAUSES = [
+  'misrouted',
+  'natural_disaster',
+  'strike',
+  'operational',
+  'untraceable',
+  'lost_or_damaged',
+] as const;
 export type StuckCause = (typeof STUCK_CAUSES)[number];
 
 export type OrderEvent =
@@ -115,10 +155,16 @@ const TABLE_V3: Partial<Record<OrderState, Partial<Record<OrderEventType, Transi
   // O1: the seller restocks or finds the item, and the platform allocates again.
   unfulfillable: { allocated: { next: 'allocated', resolves: ['unfulfillable'] } },
   // O6: the customer may still cancel while a refused pickup waits for a new one.
-  handover_failed: { ...TABLE.handover_failed, handover_failed: { next: 'handover_failed', opens: 'handover_failed', resolves: ['handover_failed'] } },
+  handover_failed: {
+    ...TABLE.handover_failed,
+    handover_failed: { next: 'handover_failed', opens: 'handover_failed', resolves: ['handover_failed'] },
+  },
   handed_over: { ...TABLE.handed_over, delivered: { next: 'delivered', resolves: ['stuck_in_transit'], ends: true } },
   in_transit: { ...TABLE.in_transit, delivered: { next: 'delivered', resolves: ['stuck_in_transit'], ends: true } },
-  delivery_failed: { ...TABLE.delivery_failed, delivered: { next: 'delivered', resolves: ['delivery_failed'], ends: true } },
+  delivery_failed: {
+    ...TABLE.delivery_failed,
+    delivered: { next: 'delivered', resolves: ['delivery_failed'], ends: true },
+  },
 };
 
 /** The events a state accepts under a lifecycle. */
@@ -126,7 +172,10 @@ export const allowedEvents = (state: OrderState, lifecycle: Lifecycle = 2): Orde
   Object.keys((lifecycle === 3 && TABLE_V3[state]) || TABLE[state] || {}) as OrderEventType[];
 
 /** Why an event was refused, for people (`message`) and programs (`details`: the state, the event, what it accepts). */
-export interface Refusal { message: string; details: { state: OrderState; event: OrderEventType; allowed: OrderEventType[] } }
+export interface Refusal {
+  message: string;
+  details: { state: OrderState; event: OrderEventType; allowed: OrderEventType[] };
+}
 
 export type TransitionResult = { ok: true; transition: Transition } | ({ ok: false } & Refusal);
 
@@ -134,25 +183,44 @@ export type TransitionResult = { ok: true; transition: Transition } | ({ ok: fal
  * `rtsReason`: why ready-to-ship failed, when it did; the fix must match it. `lifecycle`: the
  * rules the order started under (2 by default: the legacy code and runs started before issue 18).
  */
-export function transition(state: OrderState, event: OrderEvent, rtsReason: string | null = null, lifecycle: Lifecycle = 2): TransitionResult {
+export function transition(
+  state: OrderState,
+  event: OrderEvent,
+  rtsReason: string | null = null,
+  lifecycle: Lifecycle = 2,
+): TransitionResult {
   const t = ((lifecycle === 3 && TABLE_V3[state]) || TABLE[state])?.[event.type];
   const allowed = allowedEvents(state, lifecycle);
-  const refuse = (message: string): TransitionResult => ({ ok: false, message, details: { state, event: event.type, allowed } });
+  const refuse = (message: string): TransitionResult => ({
+    ok: false,
+    message,
+    details: { state, event: event.type, allowed },
+  });
   if (!t) {
-    return refuse(`event ${event.type} is not allowed while the order is ${state}` +
-      (allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (the order accepts no more events)'));
+    return refuse(
+      `event ${event.type} is not allowed while the order is ${state}` +
+        (allowed.length ? ` (allowed: ${allowed.join(', ')})` : ' (the order accepts no more events)'),
+    );
   }
   // A customer who cancels after packing is treated as a return and restocked (O6): under
   // lifecycle 2 the order ends cancelled; under 3 it ends as handover failed, the exception resolved.
   if (event.type === 'handover_failed' && event.reason === 'customer_cancelled') {
-    return { ok: true, transition: lifecycle === 3 ? { ...t, ends: true, restocks: true } : { next: 'cancelled', opens: 'handover_failed' } };
+    return {
+      ok: true,
+      transition:
+        lifecycle === 3 ? { ...t, ends: true, restocks: true } : { next: 'cancelled', opens: 'handover_failed' },
+    };
   }
   if (lifecycle === 3 && state === 'handover_failed' && event.type === 'handover_failed') {
-    return refuse('the pickup was already refused: request a new pickup (pickup_requested), or report the customer\'s cancellation (reason customer_cancelled)');
+    return refuse(
+      "the pickup was already refused: request a new pickup (pickup_requested), or report the customer's cancellation (reason customer_cancelled)",
+    );
   }
   // A fix must match what failed: a new label does not fix wrong product dimensions.
   if (state === 'rts_failed' && rtsReason && !RTS_FIX[rtsReason]?.includes(event.type)) {
-    return refuse(`ready-to-ship failed because of ${rtsReason}; ${event.type} does not fix it (expected: ${RTS_FIX[rtsReason].join(' or ')})`);
+    return refuse(
+      `ready-to-ship failed because of ${rtsReason}; ${event.type} does not fix it (expected: ${RTS_FIX[rtsReason].join(' or ')})`,
+    );
   }
   // A carrier's update that reports a problem (O7) moves the parcel on but does not clear the flag.
   if (event.type === 'tracking_update' && event.stuckCause) {
@@ -177,7 +245,15 @@ export const eventReason = (event: OrderEvent): string | null => ('reason' in ev
 export const isFinished = (state: OrderState) => FINISHED_STATES.includes(state);
 
 /** The states before the parcel is handed over: the carrier, the dimensions may still change. */
-export const BEFORE_HANDOVER: readonly OrderState[] = ['placed', 'on_hold', 'allocated', 'ready_to_ship', 'rts_failed', 'handover_failed', 'unfulfillable'];
+export const BEFORE_HANDOVER: readonly OrderState[] = [
+  'placed',
+  'on_hold',
+  'allocated',
+  'ready_to_ship',
+  'rts_failed',
+  'handover_failed',
+  'unfulfillable',
+];
 
 /** What the refusal of an event on a held order adds: the hold, and what lifts it. */
 export interface HoldRefusal extends Refusal {
@@ -198,9 +274,15 @@ export function holdRefusal(refusal: Refusal, hold: { reason: string; since: str
   const release = `/v1/orders/${encodeURIComponent(orderId)}/release`;
   const byCustomer = hold.reason === 'address_or_contact';
   return {
-    message: `the order is on hold (${hold.reason}) since ${hold.since}; a hold is temporary: ${refusal.details.event} is accepted once it lifts, `
-      + `${byCustomer ? 'when the customer confirms or corrects the address through the link or reply they were sent, or ' : ''}`
-      + `when ops release it (POST ${release}, with a reason); ops may also cancel it`,
-    details: { ...refusal.details, hold, liftedBy: [...(byCustomer ? ['customer_confirmation' as const] : []), 'release', 'cancel'], release },
+    message:
+      `the order is on hold (${hold.reason}) since ${hold.since}; a hold is temporary: ${refusal.details.event} is accepted once it lifts, ` +
+      `${byCustomer ? 'when the customer confirms or corrects the address through the link or reply they were sent, or ' : ''}` +
+      `when ops release it (POST ${release}, with a reason); ops may also cancel it`,
+    details: {
+      ...refusal.details,
+      hold,
+      liftedBy: [...(byCustomer ? ['customer_confirmation' as const] : []), 'release', 'cancel'],
+      release,
+    },
   };
 }

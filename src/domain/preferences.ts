@@ -4,9 +4,16 @@ import type { ExceptionType } from './order';
 import { EXCEPTION_TYPES } from './order';
 
 export type NoticeChannel = 'email' | 'sms' | 'whatsapp';
-export interface ChannelChoice { enabled: boolean; channels: NoticeChannel[] }
+export interface ChannelChoice {
+  enabled: boolean;
+  channels: NoticeChannel[];
+}
 export type CustomerNotice = 'address_confirmation' | 'delivery_delay' | 'delivery_failed';
-export const CUSTOMER_NOTICES: readonly CustomerNotice[] = ['address_confirmation', 'delivery_delay', 'delivery_failed'];
+export const CUSTOMER_NOTICES: readonly CustomerNotice[] = [
+  'address_confirmation',
+  'delivery_delay',
+  'delivery_failed',
+];
 
 export interface Preferences {
   sellerAlerts: Record<ExceptionType, ChannelChoice>;
@@ -15,7 +22,9 @@ export interface Preferences {
 
 export function defaultPreferences(): Preferences {
   return {
-    sellerAlerts: Object.fromEntries(EXCEPTION_TYPES.map((t) => [t, { enabled: true, channels: ['email'] }])) as Preferences['sellerAlerts'],
+    sellerAlerts: Object.fromEntries(
+      EXCEPTION_TYPES.map((t) => [t, { enabled: true, channels: ['email'] }]),
+    ) as Preferences['sellerAlerts'],
     customerNotices: {
       address_confirmation: { enabled: true, channels: ['sms', 'whatsapp', 'email'] },
       delivery_delay: { enabled: true, channels: ['sms', 'email'] },
@@ -25,7 +34,15 @@ export function defaultPreferences(): Preferences {
 }
 
 /** Stored preferences over the defaults: a tenant that never chose gets the defaults. */
-export function effectivePreferences(stored: Partial<{ sellerAlerts: Partial<Preferences['sellerAlerts']>; customerNotices: Partial<Preferences['customerNotices']> }> | null | undefined): Preferences {
+export function effectivePreferences(
+  stored:
+    | Partial<{
+        sellerAlerts: Partial<Preferences['sellerAlerts']>;
+        customerNotices: Partial<Preferences['customerNotices']>;
+      }>
+    | null
+    | undefined,
+): Preferences {
   const d = defaultPreferences();
   return {
     sellerAlerts: { ...d.sellerAlerts, ...(stored?.sellerAlerts ?? {}) } as Preferences['sellerAlerts'],
@@ -34,7 +51,10 @@ export function effectivePreferences(stored: Partial<{ sellerAlerts: Partial<Pre
 }
 
 /** Channels to use for a person: the chosen ones they can receive (a phone for SMS/WhatsApp). */
-export function channelsFor(choice: ChannelChoice, person: { email: string | null; phone: string | null }): NoticeChannel[] {
+export function channelsFor(
+  choice: ChannelChoice,
+  person: { email: string | null; phone: string | null },
+): NoticeChannel[] {
   if (!choice.enabled) return [];
   return choice.channels.filter((c) => (c === 'email' ? Boolean(person.email) : Boolean(person.phone)));
 }

@@ -28,8 +28,9 @@ export const WITHHELD: Record<'link' | 'code', Record<Locale, string>> = {
 };
 
 /** Why such a notice is never resent: to another address, the link would go to whoever asked. */
-export const NO_RESEND_OF_SECRETS = 'this notice carries a customer\'s signed link or reply code and cannot be resent: '
-  + 'it would hand them to whoever the new address belongs to (a new link is sent when the order asks again)';
+export const NO_RESEND_OF_SECRETS =
+  "this notice carries a customer's signed link or reply code and cannot be resent: " +
+  'it would hand them to whoever the new address belongs to (a new link is sent when the order asks again)';
 
 /** The template data people may read: every secret field (present and not null) replaced by the placeholder. */
 export function withheldData(template: string, data: Record<string, unknown>, locale: Locale): Record<string, unknown> {
@@ -46,17 +47,37 @@ export function withheldData(template: string, data: Record<string, unknown>, lo
  * HTML writes it. Only values long enough not to be ordinary words (signed links; such records
  * never held reply codes).
  */
-export function withheldCopy<T extends { subject?: string | null; html?: string | null; text?: string | null; templateData?: unknown }>(
-  template: string, copy: T, locale: Locale,
-): T {
+export function withheldCopy<
+  T extends { subject?: string | null; html?: string | null; text?: string | null; templateData?: unknown },
+>(template: string, copy: T, locale: Locale): T {
   const data = (copy.templateData ?? {}) as Record<string, unknown>;
-  const values = secretFields(template).map((f) => data[f]).filter((v): v is string => typeof v === 'string' && v.length >= 16);
-  const hide = (text: string | null | undefined) => (typeof text === 'string'
-    ? values.reduce((t, v) => t.split(v).join(WITHHELD.link[locale]).split(escapeHtml(v)).join(WITHHELD.link[locale]), text)
-    : text);
-  return { ...copy, subject: hide(copy.subject), html: hide(copy.html), text: hide(copy.text), templateData: withheldData(template, data, locale) };
+  const values = secretFields(template)
+    .map((f) => data[f])
+    .filter((v): v is string => typeof v === 'string' && v.length >= 16);
+  const hide = (text: string | null | undefined) =>
+    typeof text === 'string'
+      ? values.reduce(
+          (t, v) => t.split(v).join(WITHHELD.link[locale]).split(escapeHtml(v)).join(WITHHELD.link[locale]),
+          text,
+        )
+      : text;
+  return {
+    ...copy,
+    subject: hide(copy.subject),
+    html: hide(copy.html),
+    text: hide(copy.text),
+    templateData: withheldData(template, data, locale),
+  };
 }
 
 /** As Handlebars escapes a value in HTML. */
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#x27;',
+  '`': '&#x60;',
+  '=': '&#x3D;',
+};
 const escapeHtml = (v: string) => v.replace(/[&<>"'`=]/g, (c) => HTML_ESCAPES[c]);

@@ -14,10 +14,21 @@ export const TOLD_NOTICES = ['delivery_delay', 'delivery_failed'] as const;
 export type ToldNotice = (typeof TOLD_NOTICES)[number];
 
 /** A parcel's measures as the seller corrects them (O5, dimension mismatch). */
-export interface Dimensions { lengthCm: number; widthCm: number; heightCm: number; weightKg: number }
+export interface Dimensions {
+  lengthCm: number;
+  widthCm: number;
+  heightCm: number;
+  weightKg: number;
+}
 
 /** A stored upload, as the workflow and the order's document keep it (the file itself is in GridFS). */
-export interface DocumentRef { documentId: string; filename: string; contentType: string; bytes: number; at: string }
+export interface DocumentRef {
+  documentId: string;
+  filename: string;
+  contentType: string;
+  bytes: number;
+  at: string;
+}
 
 export type SellerAction =
   | { type: 'upload_document'; kind: DocumentKind; document: DocumentRef }
@@ -30,7 +41,13 @@ export type SellerAction =
 
 export type SellerActionType = SellerAction['type'];
 export const SELLER_ACTION_TYPES: readonly SellerActionType[] = [
-  'upload_document', 'change_carrier', 'fix_dimensions', 'request_pickup', 'tell_customer', 'record_stuck_cause', 'resolve',
+  'upload_document',
+  'change_carrier',
+  'fix_dimensions',
+  'request_pickup',
+  'tell_customer',
+  'record_stuck_cause',
+  'resolve',
 ];
 
 /** What an action needs to know about the order. */
@@ -57,7 +74,10 @@ export interface ActionPlan {
 export type PlanResult = { ok: true; plan: ActionPlan } | { ok: false; message: string; field: string | null };
 
 /** Where each exception leaves the order once the seller resolves it with a note. */
-const AFTER_RESOLVE: Record<Exclude<ExceptionType, 'on_hold'>, (state: OrderState) => { next: OrderState; ends: boolean }> = {
+const AFTER_RESOLVE: Record<
+  Exclude<ExceptionType, 'on_hold'>,
+  (state: OrderState) => { next: OrderState; ends: boolean }
+> = {
   // O1: nothing to ship; the seller dealt with it (cancelled and refunded on the sales channel…).
   unfulfillable: () => ({ next: 'unfulfillable', ends: true }),
   // O5, O6: the seller says the order is ready to go again.
@@ -69,7 +89,10 @@ const AFTER_RESOLVE: Record<Exclude<ExceptionType, 'on_hold'>, (state: OrderStat
 };
 
 /** Which of the chosen channels the customer cannot receive (no email address, no phone). */
-export function unreachableChannels(customer: ActionFacts['customer'], channels: readonly NoticeChannel[]): NoticeChannel[] {
+export function unreachableChannels(
+  customer: ActionFacts['customer'],
+  channels: readonly NoticeChannel[],
+): NoticeChannel[] {
   return channels.filter((c) => (c === 'email' ? !customer.email : !customer.phone));
 }
 
@@ -83,34 +106,65 @@ export function planSellerAction(facts: ActionFacts, action: SellerAction): Plan
     case 'upload_document': {
       // O5: once the sales channel's label and invoice are both here, the order is ready to ship.
       const documents = { ...facts.documents, [action.kind]: true };
-      const fixes = state === 'rts_failed' && (rtsReason === 'label_or_invoice_unavailable' || rtsReason === 'pincode_unserviceable');
-      return { ok: true, plan: fixes && documents.label && documents.invoice ? { event: { type: 'label_uploaded' } } : {} };
+      const fixes =
+        state === 'rts_failed' &&
+        (rtsReason === 'label_or_invoice_unavailable' || rtsReason === 'pincode_unserviceable');
+      return {
+        ok: true,
+        plan: fixes && documents.label && documents.invoice ? { event: { type: 'label_uploaded' } } : {},
+      };
     }
     case 'change_carrier':
-      if (!beforeHandover) return refuse(`the parcel is already with the carrier (the order is ${state}): the carrier can change only before handover`);
-      return { ok: true, plan: state === 'rts_failed' && rtsReason === 'pincode_unserviceable' ? { event: { type: 'carrier_changed', carrier: action.carrier } } : {} };
+      if (!beforeHandover)
+        return refuse(
+          `the parcel is already with the carrier (the order is ${state}): the carrier can change only before handover`,
+        );
+      return {
+        ok: true,
+        plan:
+          state === 'rts_failed' && rtsReason === 'pincode_unserviceable'
+            ? { event: { type: 'carrier_changed', carrier: action.carrier } }
+            : {},
+      };
     case 'fix_dimensions':
-      if (!beforeHandover) return refuse(`the parcel is already with the carrier (the order is ${state}): the dimensions can change only before handover`);
-      return { ok: true, plan: state === 'rts_failed' && rtsReason === 'dimension_mismatch' ? { event: { type: 'dimensions_fixed' } } : {} };
+      if (!beforeHandover)
+        return refuse(
+          `the parcel is already with the carrier (the order is ${state}): the dimensions can change only before handover`,
+        );
+      return {
+        ok: true,
+        plan:
+          state === 'rts_failed' && rtsReason === 'dimension_mismatch' ? { event: { type: 'dimensions_fixed' } } : {},
+      };
     case 'request_pickup':
-      if (state !== 'handover_failed' || !facts.open.some((e) => e.type === 'handover_failed' && e.reason === 'pickup_refused')) {
+      if (
+        state !== 'handover_failed' ||
+        !facts.open.some((e) => e.type === 'handover_failed' && e.reason === 'pickup_refused')
+      ) {
         return refuse(`a new pickup is requested after the pickup partner refused one; this order is ${state}`);
       }
       return { ok: true, plan: { event: { type: 'pickup_requested' } } };
     case 'tell_customer': {
       const unreachable = unreachableChannels(facts.customer, action.channels);
-      if (unreachable.length) return refuse(`the customer has no ${unreachable.includes('email') ? 'email address' : 'phone number'} for ${unreachable.join(', ')}`, 'channels');
+      if (unreachable.length)
+        return refuse(
+          `the customer has no ${unreachable.includes('email') ? 'email address' : 'phone number'} for ${unreachable.join(', ')}`,
+          'channels',
+        );
       if (action.notice === 'delivery_failed' && !facts.open.some((e) => e.type === 'delivery_failed')) {
         return refuse(`the customer is told of a failed delivery while it is open; this order is ${state}`, 'notice');
       }
       return { ok: true, plan: { notice: { notice: action.notice, channels: action.channels } } };
     }
     case 'record_stuck_cause':
-      if (state !== 'handed_over' && state !== 'in_transit') return refuse(`a parcel is stuck in transit once handed over to the carrier; this order is ${state}`);
+      if (state !== 'handed_over' && state !== 'in_transit')
+        return refuse(`a parcel is stuck in transit once handed over to the carrier; this order is ${state}`);
       return { ok: true, plan: { stuck: action.cause } };
     case 'resolve': {
-      if (action.exception === 'on_hold') return refuse('a held order is released or cancelled (ops), with a reason', 'exception');
-      if (!facts.open.some((e) => e.type === action.exception)) return refuse(`this order has no open ${action.exception} exception`, 'exception');
+      if (action.exception === 'on_hold')
+        return refuse('a held order is released or cancelled (ops), with a reason', 'exception');
+      if (!facts.open.some((e) => e.type === action.exception))
+        return refuse(`this order has no open ${action.exception} exception`, 'exception');
       return { ok: true, plan: { resolve: { type: action.exception, ...AFTER_RESOLVE[action.exception](state) } } };
     }
   }

@@ -7,8 +7,10 @@ import { z } from 'zod';
 
 const id = z.string().min(1).max(200);
 const at = z.string().describe('ISO 8601, UTC');
-const documentRef = z.object({ type: z.string().nullable(), number: z.string().nullable() }).nullable()
-  .describe('the document the dispatch carried (null for Relais\'s own notices)');
+const documentRef = z
+  .object({ type: z.string().nullable(), number: z.string().nullable() })
+  .nullable()
+  .describe("the document the dispatch carried (null for Relais's own notices)");
 /** Dispatch results (rule D9) and recipient statuses (D2), as the API names them. */
 const result = z.enum(['failed', 'queued', 'processed', 'unknown', 'delivered', 'alert', 'error', 'sent']);
 const exception = z.object({
@@ -20,14 +22,17 @@ const exception = z.object({
 
 export const TENANT_EVENTS = {
   'dispatch.result_changed': {
-    summary: 'A dispatch\'s result changed (rule D9): e.g. processed → delivered, delivered → alert after a late bounce.',
+    summary:
+      "A dispatch's result changed (rule D9): e.g. processed → delivered, delivered → alert after a late bounce.",
     data: z.object({
       dispatchId: id,
       kind: z.enum(['document', 'notification']),
       document: documentRef,
       previousResult: result.nullable().describe('null for the first result'),
       result,
-      recipients: z.record(z.string(), z.number().int().min(0)).describe('how many recipients are in each status, e.g. { "delivered": 2, "bounced": 1 }'),
+      recipients: z
+        .record(z.string(), z.number().int().min(0))
+        .describe('how many recipients are in each status, e.g. { "delivered": 2, "bounced": 1 }'),
     }),
   },
   'dispatch.escalated': {
@@ -37,7 +42,9 @@ export const TENANT_EVENTS = {
       document: documentRef,
       failedRecipients: z.number().int().min(1),
       reasonCodes: z.array(z.string()).describe('the distinct reasons, e.g. ["invalid_address", "mailbox_full"]'),
-      notified: z.array(z.object({ name: z.string(), channels: z.array(z.enum(['email', 'sms', 'whatsapp'])) })).describe('who was alerted, on which channels'),
+      notified: z
+        .array(z.object({ name: z.string(), channels: z.array(z.enum(['email', 'sms', 'whatsapp'])) }))
+        .describe('who was alerted, on which channels'),
     }),
   },
   'dispatch.acknowledged': {
@@ -55,7 +62,11 @@ export const TENANT_EVENTS = {
     summary: 'An order was put on hold after its risk check (rule O2).',
     data: z.object({
       orderId: id,
-      reason: z.enum(['address_or_contact', 'suspicious_behaviour']).describe('why: the address or contact is doubtful (the customer can confirm it), or the customer\'s history is'),
+      reason: z
+        .enum(['address_or_contact', 'suspicious_behaviour'])
+        .describe(
+          "why: the address or contact is doubtful (the customer can confirm it), or the customer's history is",
+        ),
       risk: z.enum(['low', 'medium', 'high']),
       customerAsked: z.boolean().describe('whether the customer was sent an address confirmation (rule O3)'),
     }),
@@ -86,7 +97,10 @@ export const TENANT_EVENTS = {
     summary: 'An order exception was resolved.',
     data: z.object({
       orderId: id,
-      exception: exception.extend({ resolvedAt: at, resolution: z.string().describe('how it was resolved, as a code (e.g. tracking_update, label_uploaded)') }),
+      exception: exception.extend({
+        resolvedAt: at,
+        resolution: z.string().describe('how it was resolved, as a code (e.g. tracking_update, label_uploaded)'),
+      }),
     }),
   },
 } as const;
@@ -96,10 +110,17 @@ export type TenantEventData<T extends TenantEventType> = z.input<(typeof TENANT_
 export const TENANT_EVENT_TYPES = Object.keys(TENANT_EVENTS) as TenantEventType[];
 
 /** The body every delivery of an event carries (Standard Webhooks' recommended envelope). */
-export interface TenantEventEnvelope<T extends TenantEventType = TenantEventType> { type: T; timestamp: string; data: TenantEventData<T> }
+export interface TenantEventEnvelope<T extends TenantEventType = TenantEventType> {
+  type: T;
+  timestamp: string;
+  data: TenantEventData<T>;
+}
 
 /** The data checked against its type's schema: the problem in words, or the parsed data. */
-export function parseTenantEvent(type: string, data: unknown): { ok: true; data: unknown } | { ok: false; problem: string } {
+export function parseTenantEvent(
+  type: string,
+  data: unknown,
+): { ok: true; data: unknown } | { ok: false; problem: string } {
   const entry = (TENANT_EVENTS as Record<string, { data: z.ZodType }>)[type];
   if (!entry) return { ok: false, problem: `unknown event type ${type}` };
   const parsed = entry.data.safeParse(data);

@@ -5,7 +5,15 @@
 // 10 % at random, so deliveries that failed together (the receiver was down) do not all come
 // back in the same second. A receiver's Retry-After (429, 503) is honoured when longer, up to a day.
 
-export const WEBHOOK_RETRY_DELAYS_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 5 * 3_600_000, 10 * 3_600_000, 14 * 3_600_000] as const;
+export const WEBHOOK_RETRY_DELAYS_MS = [
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3_600_000,
+  5 * 3_600_000,
+  10 * 3_600_000,
+  14 * 3_600_000,
+] as const;
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_MS.length + 1;
 const JITTER = 0.1;
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
@@ -15,9 +23,15 @@ const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
  * `random` is in [0, 1) (the workflow's deterministic Math.random); `retryAfterMs` the receiver's
  * Retry-After, when it sent one.
  */
-export function webhookRetryDelayMs(attemptsMade: number, random: number, retryAfterMs: number | null = null): number | null {
+export function webhookRetryDelayMs(
+  attemptsMade: number,
+  random: number,
+  retryAfterMs: number | null = null,
+): number | null {
   if (attemptsMade < 1 || attemptsMade >= WEBHOOK_MAX_ATTEMPTS) return null;
-  const scheduled = Math.round(WEBHOOK_RETRY_DELAYS_MS[attemptsMade - 1] * (1 + JITTER * Math.min(Math.max(random, 0), 1)));
+  const scheduled = Math.round(
+    WEBHOOK_RETRY_DELAYS_MS[attemptsMade - 1] * (1 + JITTER * Math.min(Math.max(random, 0), 1)),
+  );
   return retryAfterMs !== null && retryAfterMs > scheduled ? Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) : scheduled;
 }
 

@@ -25,7 +25,10 @@ export interface PostOutcome {
 }
 
 /** A resolver like dns.lookup with `all: true` (tests hand in one that answers for their own names). */
-export type Resolve = (hostname: string, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type Resolve = (
+  hostname: string,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 const systemResolve: Resolve = (hostname, callback) => dnsLookup(hostname, { all: true }, callback);
 
 /** dns.lookup for the HTTP agent, refusing when any address of the name is one Relais does not send to. */
@@ -34,7 +37,10 @@ function guardedLookup(allowPrivateNetworks: boolean, resolve: Resolve): LookupF
     resolve(hostname, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const wanted = addresses.filter((a) => !options.family || a.family === options.family);
-      const problem = wanted.length === 0 ? `${hostname} has no address` : wanted.map((a) => addressProblem(a.address, allowPrivateNetworks)).find(Boolean);
+      const problem =
+        wanted.length === 0
+          ? `${hostname} has no address`
+          : wanted.map((a) => addressProblem(a.address, allowPrivateNetworks)).find(Boolean);
       if (problem) return callback(Object.assign(new Error(problem), { code: BLOCKED }), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, wanted);
       return callback(null, wanted[0].address, wanted[0].family);
@@ -43,12 +49,24 @@ function guardedLookup(allowPrivateNetworks: boolean, resolve: Resolve): LookupF
 }
 
 export function postWebhook(options: {
-  url: string; headers: Record<string, string>; body: string; timeoutMs: number; allowPrivateNetworks: boolean; resolve?: Resolve;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
+  resolve?: Resolve;
 }): Promise<PostOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const url = new URL(options.url);
-  const failed = (error: string, blocked = false): PostOutcome => ({ statusCode: null, durationMs: elapsed(), error, blocked, response: null, retryAfter: null });
+  const failed = (error: string, blocked = false): PostOutcome => ({
+    statusCode: null,
+    durationMs: elapsed(),
+    error,
+    blocked,
+    response: null,
+    retryAfter: null,
+  });
   const literal = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (isIP(literal)) {
     const problem = addressProblem(literal, options.allowPrivateNetworks);
@@ -57,29 +75,59 @@ export function postWebhook(options: {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((done) => {
     let settled = false;
-    const finish = (outcome: PostOutcome) => { if (!settled) { settled = true; clearTimeout(timer); done(outcome); } };
-    const req = send(url, {
-      method: 'POST',
-      headers: { ...options.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)), 'user-agent': 'Relais-Webhooks/1' },
-      lookup: guardedLookup(options.allowPrivateNetworks, options.resolve ?? systemResolve),
-      agent: false,
-    }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const answer = () => {
-        const text = Buffer.concat(chunks).toString('utf8').replace(/\s+/g, ' ').trim();
-        finish({
-          statusCode: res.statusCode ?? null, durationMs: elapsed(), error: null, blocked: false,
-          response: text ? text.slice(0, RESPONSE_EXCERPT_CHARS) : null, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null,
+    const finish = (outcome: PostOutcome) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        done(outcome);
+      }
+    };
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          ...options.headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(options.body)),
+          'user-agent': 'Relais-Webhooks/1',
+        },
+        lookup: guardedLookup(options.allowPrivateNetworks, options.resolve ?? systemResolve),
+        agent: false,
+      },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const answer = () => {
+          const text = Buffer.concat(chunks).toString('utf8').replace(/\s+/g, ' ').trim();
+          finish({
+            statusCode: res.statusCode ?? null,
+            durationMs: elapsed(),
+            error: null,
+            blocked: false,
+            response: text ? text.slice(0, RESPONSE_EXCERPT_CHARS) : null,
+            retryAfter: (res.headers['retry-after'] as string | undefined) ?? null,
+          });
+          res.destroy();
+        };
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= READ_AT_MOST_BYTES) answer();
         });
-        res.destroy();
-      };
-      res.on('data', (chunk: Buffer) => { chunks.push(chunk); size += chunk.length; if (size >= READ_AT_MOST_BYTES) answer(); });
-      res.on('end', answer);
-      res.on('error', answer);
-    });
-    const timer = setTimeout(() => { req.destroy(); finish(failed(`no answer within ${options.timeoutMs} ms`)); }, options.timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => finish(failed(err.code === BLOCKED ? err.message : `${err.code ?? 'error'}: ${err.message}`, err.code === BLOCKED)));
+        res.on('end', answer);
+        res.on('error', answer);
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish(failed(`no answer within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      finish(
+        failed(err.code === BLOCKED ? err.message : `${err.code ?? 'error'}: ${err.message}`, err.code === BLOCKED),
+      ),
+    );
     req.end(options.body);
   });
 }

@@ -17,7 +17,12 @@ export function signatureOf(secret: string, webhookId: string, timestampSeconds:
 }
 
 /** The `webhook-*` headers of one attempt: signed with every secret given (the current one, and the previous during a rotation). */
-export function webhookHeaders(secrets: readonly string[], webhookId: string, timestampSeconds: number, body: string): Record<string, string> {
+export function webhookHeaders(
+  secrets: readonly string[],
+  webhookId: string,
+  timestampSeconds: number,
+  body: string,
+): Record<string, string> {
   return {
     'webhook-id': webhookId,
     'webhook-timestamp': String(timestampSeconds),
@@ -32,8 +37,12 @@ export const sealEndpointSecret = (linkSecret: string, tenantId: string, endpoin
   seal(linkSecret, binding(tenantId, endpointId), secret);
 
 /** Opens with LINK_SECRET or, during its rotation, LINK_SECRET_PREVIOUS. */
-export const openEndpointSecret = (linkSecrets: readonly string[], tenantId: string, endpointId: string, sealed: string) =>
-  unseal<string>(linkSecrets, binding(tenantId, endpointId), sealed);
+export const openEndpointSecret = (
+  linkSecrets: readonly string[],
+  tenantId: string,
+  endpointId: string,
+  sealed: string,
+) => unseal<string>(linkSecrets, binding(tenantId, endpointId), sealed);
 
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('base64url');
 
@@ -45,7 +54,8 @@ const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\
 export const webhookIdOf = (tenantId: string, eventId: string) => `msg_${digest(tenantId, eventId).slice(0, 27)}`;
 
 /** The delivery of an event to an endpoint: derived, so publishing an event twice starts nothing twice. */
-export const deliveryIdOf = (tenantId: string, endpointId: string, eventId: string) => `wd_${digest(tenantId, endpointId, eventId).slice(0, 22)}`;
+export const deliveryIdOf = (tenantId: string, endpointId: string, eventId: string) =>
+  `wd_${digest(tenantId, endpointId, eventId).slice(0, 22)}`;
 
 /** A replay's own delivery id (each replay is a new delivery). */
 export const replayDeliveryId = () => `wd_${randomBytes(16).toString('base64url')}`;

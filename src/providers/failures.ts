@@ -28,14 +28,23 @@ export const MAX_RATE_LIMIT_DELAY_MS = 3_600_000;
 export const invalidRequest = (message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.nonRetryable(message, FAILURE_TYPES.invalidRequest, details ?? {});
 
-export const notConfigured = (message: string) => ApplicationFailure.nonRetryable(message, FAILURE_TYPES.notConfigured, {});
+export const notConfigured = (message: string) =>
+  ApplicationFailure.nonRetryable(message, FAILURE_TYPES.notConfigured, {});
 
 /** The provider refused the request: final. `message` carries the provider's own words and code. */
 export const refused = (provider: string, message: string, details: Record<string, unknown>) =>
-  ApplicationFailure.nonRetryable(`${provider} refused the request: ${message}`, FAILURE_TYPES.providerRejected, { provider, ...details });
+  ApplicationFailure.nonRetryable(`${provider} refused the request: ${message}`, FAILURE_TYPES.providerRejected, {
+    provider,
+    ...details,
+  });
 
 export function rateLimited(provider: string, retryAfterMs: number, details: Record<string, unknown> = {}) {
-  const delay = Math.round(Math.max(MIN_RATE_LIMIT_DELAY_MS, Math.min(Number.isFinite(retryAfterMs) ? retryAfterMs : 0, MAX_RATE_LIMIT_DELAY_MS)));
+  const delay = Math.round(
+    Math.max(
+      MIN_RATE_LIMIT_DELAY_MS,
+      Math.min(Number.isFinite(retryAfterMs) ? retryAfterMs : 0, MAX_RATE_LIMIT_DELAY_MS),
+    ),
+  );
   return ApplicationFailure.create({
     type: FAILURE_TYPES.rateLimited,
     message: `${provider} rate limit reached; retrying in ${Math.ceil(delay / 1000)} s`,
@@ -51,7 +60,11 @@ export function rateLimited(provider: string, retryAfterMs: number, details: Rec
  */
 export class ProviderUnavailable extends Error {
   override name = 'ProviderUnavailable';
-  constructor(message: string, readonly status?: number, readonly code?: string | number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string | number,
+  ) {
     super(message);
   }
 }
@@ -59,7 +72,8 @@ export class ProviderUnavailable extends Error {
 /** Milliseconds until an `X-RateLimit-Reset` (epoch seconds); undefined when absent or unreadable. */
 export function msUntilEpochSeconds(value: unknown, now = Date.now()): number | undefined {
   const seconds = Number(value);
-  if (value === undefined || value === null || value === '' || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  if (value === undefined || value === null || value === '' || !Number.isFinite(seconds) || seconds <= 0)
+    return undefined;
   return seconds * 1000 - now;
 }
 
@@ -77,7 +91,11 @@ export function header(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
   const direct = typeof h.get === 'function' ? h.get(name) : undefined;
-  const value = direct ?? h[name] ?? h[name.toLowerCase()] ?? Object.entries(h).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const value =
+    direct ??
+    h[name] ??
+    h[name.toLowerCase()] ??
+    Object.entries(h).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   if (value === undefined || value === null) return undefined;
   return Array.isArray(value) ? String(value[0]) : String(value);
 }
@@ -85,7 +103,7 @@ export function header(headers: unknown, name: string): string | undefined {
 /** True for an axios network-level failure (no HTTP answer: refused, reset, timeout, DNS). */
 export function isNetworkError(err: unknown): boolean {
   const e = err as { isAxiosError?: boolean; response?: unknown; code?: unknown };
-  return !!e && typeof e === 'object' && (e.isAxiosError === true && !e.response);
+  return !!e && typeof e === 'object' && e.isAxiosError === true && !e.response;
 }
 
 // Shared pre-send checks (rule D1: refused before anything is sent, naming the field and value).
@@ -96,23 +114,38 @@ const EMAIL_SHAPE = /^[^\s@<>",]+@[^\s@<>",]+$/;
 
 export function checkRecipients(recipients: ReadonlyArray<{ email: string; recipientId: string }>): void {
   if (!Array.isArray(recipients) || recipients.length === 0) {
-    throw invalidRequest('recipients: the list is empty; a dispatch needs 1 to 1000 recipients', { field: 'recipients', value: 0 });
+    throw invalidRequest('recipients: the list is empty; a dispatch needs 1 to 1000 recipients', {
+      field: 'recipients',
+      value: 0,
+    });
   }
   if (recipients.length > MAX_RECIPIENTS) {
-    throw invalidRequest(`recipients: ${recipients.length} recipients; at most ${MAX_RECIPIENTS} per dispatch`, { field: 'recipients', value: recipients.length });
+    throw invalidRequest(`recipients: ${recipients.length} recipients; at most ${MAX_RECIPIENTS} per dispatch`, {
+      field: 'recipients',
+      value: recipients.length,
+    });
   }
   const seen = new Map<string, number>();
   recipients.forEach((r, i) => {
     if (typeof r.email !== 'string' || !EMAIL_SHAPE.test(r.email)) {
-      throw invalidRequest(`recipients[${i}].email: "${r.email}" is not an email address`, { field: `recipients[${i}].email`, value: r.email });
+      throw invalidRequest(`recipients[${i}].email: "${r.email}" is not an email address`, {
+        field: `recipients[${i}].email`,
+        value: r.email,
+      });
     }
     if (typeof r.recipientId !== 'string' || r.recipientId === '') {
-      throw invalidRequest(`recipients[${i}].recipientId: missing`, { field: `recipients[${i}].recipientId`, value: r.recipientId });
+      throw invalidRequest(`recipients[${i}].recipientId: missing`, {
+        field: `recipients[${i}].recipientId`,
+        value: r.recipientId,
+      });
     }
     const key = r.email.toLowerCase();
     const first = seen.get(key);
     if (first !== undefined) {
-      throw invalidRequest(`recipients[${i}].email: "${r.email}" is already recipients[${first}]; each address may appear once`, { field: `recipients[${i}].email`, value: r.email });
+      throw invalidRequest(
+        `recipients[${i}].email: "${r.email}" is already recipients[${first}]; each address may appear once`,
+        { field: `recipients[${i}].email`, value: r.email },
+      );
     }
     seen.set(key, i);
   });

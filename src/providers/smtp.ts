@@ -54,14 +54,25 @@ export const HEADER_RECIPIENT = 'X-Relais-Recipient';
 /** How one failed SMTP transaction counts (see the file's header). */
 export type SmtpFailureKind = 'server' | 'auth' | 'recipient_permanent' | 'recipient_temporary';
 
-const SERVER_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'ETLS', 'EPROXY', 'EPROTOCOL', 'ECONNREFUSED', 'ECONNRESET']);
+const SERVER_CODES = new Set([
+  'ECONNECTION',
+  'ESOCKET',
+  'ETIMEDOUT',
+  'EDNS',
+  'ETLS',
+  'EPROXY',
+  'EPROTOCOL',
+  'ECONNREFUSED',
+  'ECONNRESET',
+]);
 const AUTH_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
 
 export function classifySmtpError(e: SmtpError): SmtpFailureKind {
   if (e.code && AUTH_CODES.has(e.code)) return 'auth';
   if (e.responseCode === 421) return 'server'; // service not available, closing the channel
   if (e.command === 'MAIL FROM' && e.responseCode && e.responseCode < 500) return 'server';
-  if (e.responseCode) return e.responseCode >= 500 && e.responseCode !== 503 ? 'recipient_permanent' : 'recipient_temporary';
+  if (e.responseCode)
+    return e.responseCode >= 500 && e.responseCode !== 503 ? 'recipient_permanent' : 'recipient_temporary';
   if (e.code && SERVER_CODES.has(e.code)) return 'server';
   // No reply code and not a connection problem: nodemailer refused the message itself
   // (an address it cannot use, an unreadable attachment …): that recipient cannot be sent to.
@@ -110,9 +121,15 @@ export function createSmtpSender(options: SmtpOptions): SmtpSender {
             subject: message.subject,
             text: message.text,
             html: message.html,
-            attachments: message.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
+            attachments: message.attachments?.map((a) => ({
+              filename: a.filename,
+              contentType: a.contentType,
+              content: Buffer.from(a.contentBase64, 'base64'),
+            })),
             headers: {
-              ...(message.customArgs?.[ROUTING_ARGS.dispatch] ? { [HEADER_DISPATCH]: message.customArgs[ROUTING_ARGS.dispatch] } : {}),
+              ...(message.customArgs?.[ROUTING_ARGS.dispatch]
+                ? { [HEADER_DISPATCH]: message.customArgs[ROUTING_ARGS.dispatch] }
+                : {}),
               [HEADER_RECIPIENT]: r.recipientId,
             },
           });
@@ -132,11 +149,20 @@ export function createSmtpSender(options: SmtpOptions): SmtpSender {
           }
           // The server itself failed: stop here.
           if (handedOff === 0) {
-            if (kind === 'auth') throw refused('SMTP server', `${server} refused the login: ${words(e)}`, { server, code: e.code, response: e.response ?? null });
+            if (kind === 'auth')
+              throw refused('SMTP server', `${server} refused the login: ${words(e)}`, {
+                server,
+                code: e.code,
+                response: e.response ?? null,
+              });
             throw new ProviderUnavailable(`SMTP server ${server}: ${words(e)}`, undefined, e.code ?? e.responseCode);
           }
           for (const rest of message.recipients.slice(i)) {
-            outcomes.set(rest.recipientId, { recipientId: rest.recipientId, outcome: 'not_sent', response: `not attempted: the server failed during the dispatch (${words(e)})` });
+            outcomes.set(rest.recipientId, {
+              recipientId: rest.recipientId,
+              outcome: 'not_sent',
+              response: `not attempted: the server failed during the dispatch (${words(e)})`,
+            });
           }
           break;
         }
@@ -146,9 +172,14 @@ export function createSmtpSender(options: SmtpOptions): SmtpSender {
         // Nobody was handed off: the whole call can be retried without sending anything twice.
         if (handedOff === 0) {
           const first = temporary[0].error;
-          throw new ProviderUnavailable(`SMTP server ${server} temporarily refused: ${words(first)}`, undefined, first.responseCode);
+          throw new ProviderUnavailable(
+            `SMTP server ${server} temporarily refused: ${words(first)}`,
+            undefined,
+            first.responseCode,
+          );
         }
-        for (const t of temporary) outcomes.set(t.recipientId, { recipientId: t.recipientId, outcome: 'not_sent', response: words(t.error) });
+        for (const t of temporary)
+          outcomes.set(t.recipientId, { recipientId: t.recipientId, outcome: 'not_sent', response: words(t.error) });
       }
 
       return {

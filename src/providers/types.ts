@@ -88,9 +88,20 @@ export interface MessageSender {
  * the dispatch workflow receives them as signals.
  */
 export type ProviderEventType =
-  | 'processed' | 'deferred' | 'delivered' | 'bounce' | 'dropped'
-  | 'open' | 'click' | 'spamreport' | 'unsubscribe'
-  | 'queued' | 'sent' | 'undelivered' | 'failed' | 'read';
+  | 'processed'
+  | 'deferred'
+  | 'delivered'
+  | 'bounce'
+  | 'dropped'
+  | 'open'
+  | 'click'
+  | 'spamreport'
+  | 'unsubscribe'
+  | 'queued'
+  | 'sent'
+  | 'undelivered'
+  | 'failed'
+  | 'read';
 
 export interface ProviderEvent {
   /** Provider's own event id (SendGrid `sg_event_id`; Twilio `MessageSid:MessageStatus`): the dedupe key. */

@@ -13,7 +13,8 @@ export const NUL_REPLACEMENT = '\uFFFD';
  * provider retry the whole batch for a day. Applied after the signature check, to what is parsed.
  */
 export function withoutNul<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', NUL_REPLACEMENT) : value) as T;
+  if (typeof value === 'string')
+    return (value.includes('\u0000') ? value.replaceAll('\u0000', NUL_REPLACEMENT) : value) as T;
   if (Array.isArray(value)) return value.map(withoutNul) as T;
   if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)])) as T;
@@ -32,7 +33,10 @@ export function parseWithoutNul(text: string): unknown {
 }
 
 export interface RoutedEvent {
-  tenantId: string; dispatchId: string; event: ProviderEvent; recipient?: { index: number; attempt: number };
+  tenantId: string;
+  dispatchId: string;
+  event: ProviderEvent;
+  recipient?: { index: number; attempt: number };
   /** Issue 17: the event is about the sender's copy (cc/bcc) carried by the recipient's personalization, not the recipient. */
   copy?: true;
 }

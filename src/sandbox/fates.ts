@@ -7,13 +7,28 @@
 export type EmailEventType = 'processed' | 'deferred' | 'delivered' | 'bounce' | 'dropped' | 'open';
 export type PhoneStatus = 'sent' | 'delivered' | 'undelivered' | 'failed' | 'read';
 
-export interface EmailStep { at: number; late?: boolean; event: EmailEventType; fields: Record<string, string | number | boolean> }
-export interface PhoneStep { at: number; status: PhoneStatus; errorCode?: string }
+export interface EmailStep {
+  at: number;
+  late?: boolean;
+  event: EmailEventType;
+  fields: Record<string, string | number | boolean>;
+}
+export interface PhoneStep {
+  at: number;
+  status: PhoneStatus;
+  errorCode?: string;
+}
 
 /** The fate table, as the README shows it: [address, what happens]. */
 export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: string]> = [
-  ['email local part contains `+bounce`', 'processed → bounce (type bounce, "550 5.1.1 user unknown", status 5.1.1, bounce_classification Invalid Address)'],
-  ['`+block`', 'processed → bounce (type blocked, "554 5.7.1 blocked as spam", status 5.7.1, bounce_classification Reputation)'],
+  [
+    'email local part contains `+bounce`',
+    'processed → bounce (type bounce, "550 5.1.1 user unknown", status 5.1.1, bounce_classification Invalid Address)',
+  ],
+  [
+    '`+block`',
+    'processed → bounce (type blocked, "554 5.7.1 blocked as spam", status 5.7.1, bounce_classification Reputation)',
+  ],
   ['`+drop`', 'dropped (reason "Bounced Address"), no processed'],
   ['`+defer20`', 'processed → deferred, 20 times (attempt 1…20), then delivered'],
   ['`+defer`', 'processed → deferred, 5 times (attempt 1…5), never final'],
@@ -48,17 +63,44 @@ export const RESPONSES = {
 
 const SENDER_IP = '149.72.123.24';
 const DELIVERED = { response: RESPONSES.delivered, ip: SENDER_IP, tls: 1 };
-const BOUNCE = { reason: RESPONSES.userUnknown, status: '5.1.1', type: 'bounce', bounce_classification: 'Invalid Address', ip: SENDER_IP, tls: 1 };
-const BLOCKED = { reason: RESPONSES.blocked, status: '5.7.1', type: 'blocked', bounce_classification: 'Reputation', ip: SENDER_IP, tls: 1 };
+const BOUNCE = {
+  reason: RESPONSES.userUnknown,
+  status: '5.1.1',
+  type: 'bounce',
+  bounce_classification: 'Invalid Address',
+  ip: SENDER_IP,
+  tls: 1,
+};
+const BLOCKED = {
+  reason: RESPONSES.blocked,
+  status: '5.7.1',
+  type: 'blocked',
+  bounce_classification: 'Reputation',
+  ip: SENDER_IP,
+  tls: 1,
+};
 const OPEN = {
-  useragent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+  useragent:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
   ip: '203.0.113.7',
   sg_machine_open: false,
 };
 
 /** The tag an email address carries, by precedence (`+defer20` and `+deferok` before `+defer`). */
-export type EmailTag = 'drop' | 'latebounce' | 'bounce' | 'block' | 'defer20' | 'deferok' | 'defer' | 'silent' | 'noevent' | 'open';
-const TAGS: EmailTag[] = ['drop', 'latebounce', 'bounce', 'block', 'defer20', 'deferok', 'defer', 'silent', 'noevent', 'open'];
+export type EmailTag =
+  'drop' | 'latebounce' | 'bounce' | 'block' | 'defer20' | 'deferok' | 'defer' | 'silent' | 'noevent' | 'open';
+const TAGS: EmailTag[] = [
+  'drop',
+  'latebounce',
+  'bounce',
+  'block',
+  'defer20',
+  'deferok',
+  'defer',
+  'silent',
+  'noevent',
+  'open',
+];
 
 export function emailTag(address: string): EmailTag | undefined {
   const local = address.toLowerCase().split('@')[0] ?? '';
@@ -68,19 +110,38 @@ export function emailTag(address: string): EmailTag | undefined {
 export function emailFate(address: string): EmailStep[] {
   const processed: EmailStep = { at: 1, event: 'processed', fields: {} };
   const delivered = (at: number): EmailStep => ({ at, event: 'delivered', fields: DELIVERED });
-  const deferred = (at: number, attempt: number): EmailStep => ({ at, event: 'deferred', fields: { response: RESPONSES.deferred, attempt: String(attempt) } });
+  const deferred = (at: number, attempt: number): EmailStep => ({
+    at,
+    event: 'deferred',
+    fields: { response: RESPONSES.deferred, attempt: String(attempt) },
+  });
   switch (emailTag(address)) {
-    case 'drop': return [{ at: 1, event: 'dropped', fields: { reason: 'Bounced Address', status: '5.0.0' } }];
-    case 'bounce': return [processed, { at: 2, event: 'bounce', fields: BOUNCE }];
-    case 'block': return [processed, { at: 2, event: 'bounce', fields: BLOCKED }];
-    case 'defer': return [processed, ...Array.from({ length: DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1))];
-    case 'defer20': return [processed, ...Array.from({ length: LONG_DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1)), delivered(2 + LONG_DEFER_REPEATS)];
-    case 'deferok': return [processed, deferred(2, 1), delivered(3)];
-    case 'silent': return [processed];
-    case 'noevent': return [];
-    case 'latebounce': return [processed, delivered(2), { at: 2, late: true, event: 'bounce', fields: BOUNCE }];
-    case 'open': return [processed, delivered(2), { at: 3, event: 'open', fields: OPEN }];
-    default: return [processed, delivered(2)];
+    case 'drop':
+      return [{ at: 1, event: 'dropped', fields: { reason: 'Bounced Address', status: '5.0.0' } }];
+    case 'bounce':
+      return [processed, { at: 2, event: 'bounce', fields: BOUNCE }];
+    case 'block':
+      return [processed, { at: 2, event: 'bounce', fields: BLOCKED }];
+    case 'defer':
+      return [processed, ...Array.from({ length: DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1))];
+    case 'defer20':
+      return [
+        processed,
+        ...Array.from({ length: LONG_DEFER_REPEATS }, (_, i) => deferred(2 + i, i + 1)),
+        delivered(2 + LONG_DEFER_REPEATS),
+      ];
+    case 'deferok':
+      return [processed, deferred(2, 1), delivered(3)];
+    case 'silent':
+      return [processed];
+    case 'noevent':
+      return [];
+    case 'latebounce':
+      return [processed, delivered(2), { at: 2, late: true, event: 'bounce', fields: BOUNCE }];
+    case 'open':
+      return [processed, delivered(2), { at: 3, event: 'open', fields: OPEN }];
+    default:
+      return [processed, delivered(2)];
   }
 }
 
@@ -91,8 +152,15 @@ export const refusedAtApi = (phone: string): boolean => digits(phone).endsWith('
 
 export function phoneFate(phone: string, channel: 'sms' | 'whatsapp'): PhoneStep[] {
   const d = digits(phone);
-  if (d.endsWith('0001')) return [{ at: 1, status: 'sent' }, { at: 2, status: 'undelivered', errorCode: '30003' }];
+  if (d.endsWith('0001'))
+    return [
+      { at: 1, status: 'sent' },
+      { at: 2, status: 'undelivered', errorCode: '30003' },
+    ];
   if (d.endsWith('0002')) return [{ at: 1, status: 'failed', errorCode: '30005' }];
-  const steps: PhoneStep[] = [{ at: 1, status: 'sent' }, { at: 2, status: 'delivered' }];
+  const steps: PhoneStep[] = [
+    { at: 1, status: 'sent' },
+    { at: 2, status: 'delivered' },
+  ];
   return channel === 'whatsapp' ? [...steps, { at: 3, status: 'read' }] : steps;
 }

@@ -18,7 +18,14 @@ import { Faults, faultSchema, type Fault, type FaultInput } from './faults';
 import { renderInbox } from './inbox-page';
 import { sendgridRoutes } from './sendgrid';
 import { MessageStore, type SandboxInbound, type SandboxMessage } from './store';
-import { deliverInbound, inboundSchema, twilioRoutes, type InboundInput, type InboundResult, type TwilioContext } from './twilio';
+import {
+  deliverInbound,
+  inboundSchema,
+  twilioRoutes,
+  type InboundInput,
+  type InboundResult,
+  type TwilioContext,
+} from './twilio';
 import { Scheduler, SendGridEventStream, WebhookDeliverer } from './webhooks';
 
 export { FATE_TABLE, fateTableMarkdown, emailFate, phoneFate } from './fates';
@@ -82,14 +89,17 @@ export function generateSendGridKeyPair(): { privateKeyPem: string; publicKeyBas
 }
 
 /** Control-route errors, shaped like Relais's own: `{ error: { code, message, details } }`. */
-const controlError = (code: string, message: string, details?: unknown) => ({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+const controlError = (code: string, message: string, details?: unknown) => ({
+  error: { code, message, ...(details !== undefined ? { details } : {}) },
+});
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const eventDelayMs = options.eventDelayMs ?? 200;
   const lateEventMs = options.lateEventMs ?? 5000;
   const webhookTimeoutMs = options.webhookTimeoutMs ?? 10_000;
   const privateKey = createPrivateKey(options.sendgrid.signingPrivateKeyPem);
-  if (privateKey.asymmetricKeyType !== 'ec') throw new Error('sandbox: the SendGrid signing key must be an EC (prime256v1) private key');
+  if (privateKey.asymmetricKeyType !== 'ec')
+    throw new Error('sandbox: the SendGrid signing key must be an EC (prime256v1) private key');
 
   const store = new MessageStore();
   const faults = new Faults();
@@ -108,24 +118,53 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     timeoutMs: webhookTimeoutMs,
   });
   const twilioContext: TwilioContext = {
-    accountSid: options.twilio.accountSid, authToken: options.twilio.authToken, inboundWebhookUrl: options.twilio.inboundWebhookUrl,
-    store, faults, scheduler, deliverer, eventDelayMs, webhookTimeoutMs,
+    accountSid: options.twilio.accountSid,
+    authToken: options.twilio.authToken,
+    inboundWebhookUrl: options.twilio.inboundWebhookUrl,
+    store,
+    faults,
+    scheduler,
+    deliverer,
+    eventDelayMs,
+    webhookTimeoutMs,
   };
 
   // Mail Send takes up to 30 MB of JSON; the scopes below set their own parsers and limits.
   const app: FastifyInstance = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 });
-  await app.register(async (scope) => sendgridRoutes(scope, { apiKey: options.sendgrid.apiKey, store, faults, scheduler, stream, eventDelayMs, lateEventMs }));
+  await app.register(async (scope) =>
+    sendgridRoutes(scope, {
+      apiKey: options.sendgrid.apiKey,
+      store,
+      faults,
+      scheduler,
+      stream,
+      eventDelayMs,
+      lateEventMs,
+    }),
+  );
   await app.register(async (scope) => twilioRoutes(scope, twilioContext));
 
   app.post('/sandbox/inbound', async (request, reply) => {
     const parsed = inboundSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
-      return reply.code(400).send(controlError('invalid_request', 'expected { channel: sms|whatsapp, from: +E164, to?, body?, buttonPayload?, buttonText?, profileName? }', z.flattenError(parsed.error).fieldErrors));
+      return reply
+        .code(400)
+        .send(
+          controlError(
+            'invalid_request',
+            'expected { channel: sms|whatsapp, from: +E164, to?, body?, buttonPayload?, buttonText?, profileName? }',
+            z.flattenError(parsed.error).fieldErrors,
+          ),
+        );
     }
     try {
       return await deliverInbound(twilioContext, parsed.data);
     } catch (err) {
-      return reply.code(502).send(controlError('webhook_unreachable', (err as Error).message, { params: (err as { params?: unknown }).params }));
+      return reply
+        .code(502)
+        .send(
+          controlError('webhook_unreachable', (err as Error).message, { params: (err as { params?: unknown }).params }),
+        );
     }
   });
 
@@ -137,13 +176,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     store.clear();
     return { cleared: true };
   });
-  app.get('/sandbox', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderInbox(store.list(), store.inbound(), faults.list())));
+  app.get('/sandbox', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderInbox(store.list(), store.inbound(), faults.list())),
+  );
 
   app.get('/sandbox/faults', async () => ({ faults: faults.list() }));
   app.post('/sandbox/faults', async (request, reply) => {
     const parsed = faultSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
-      return reply.code(400).send(controlError('invalid_request', 'expected { provider: sendgrid|twilio|any, status: 429|500, count: N ≥ 1, retryAfterSeconds? }', z.flattenError(parsed.error).fieldErrors));
+      return reply
+        .code(400)
+        .send(
+          controlError(
+            'invalid_request',
+            'expected { provider: sendgrid|twilio|any, status: 429|500, count: N ≥ 1, retryAfterSeconds? }',
+            z.flattenError(parsed.error).fieldErrors,
+          ),
+        );
     }
     faults.add(parsed.data);
     return { faults: faults.list() };

@@ -10,13 +10,24 @@ const env = z.object({
   SANDBOX_PORT: z.coerce.number({ error: 'expected a port number, 0–65535' }).int().min(0).max(65535).default(4100),
   SENDGRID_API_KEY: required('the API key the SDK sends (any string; the sandbox accepts only this one)'),
   SANDBOX_SENDGRID_PRIVATE_KEY_FILE: required('path of the PEM (prime256v1) private key that signs the Event Webhook'),
-  SANDBOX_SENDGRID_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'required: an http(s) URL, Relais\'s POST /webhooks/sendgrid' }),
-  TWILIO_ACCOUNT_SID: z.string({ error: 'required: AC followed by 32 hex digits' }).regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits'),
+  SANDBOX_SENDGRID_WEBHOOK_URL: z.url({
+    protocol: /^https?$/,
+    error: "required: an http(s) URL, Relais's POST /webhooks/sendgrid",
+  }),
+  TWILIO_ACCOUNT_SID: z
+    .string({ error: 'required: AC followed by 32 hex digits' })
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits'),
   TWILIO_AUTH_TOKEN: required('the auth token the SDK authenticates with and webhooks are signed with'),
-  SANDBOX_TWILIO_INBOUND_URL: z.url({ protocol: /^https?$/, error: 'required: an http(s) URL, Relais\'s POST /webhooks/twilio/inbound' }),
+  SANDBOX_TWILIO_INBOUND_URL: z.url({
+    protocol: /^https?$/,
+    error: "required: an http(s) URL, Relais's POST /webhooks/twilio/inbound",
+  }),
   SANDBOX_EVENT_DELAY_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(0).max(3_600_000).default(200),
   SANDBOX_LATE_EVENT_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(0).max(86_400_000).default(5000),
-  SANDBOX_LOG: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  SANDBOX_LOG: z
+    .enum(['0', '1', 'true', 'false'])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
 });
 
 function fail(message: string): never {
@@ -34,7 +45,9 @@ async function main() {
   try {
     privateKeyPem = readFileSync(c.SANDBOX_SENDGRID_PRIVATE_KEY_FILE, 'utf8');
   } catch (err) {
-    fail(`SANDBOX_SENDGRID_PRIVATE_KEY_FILE: cannot read ${c.SANDBOX_SENDGRID_PRIVATE_KEY_FILE}: ${(err as Error).message}`);
+    fail(
+      `SANDBOX_SENDGRID_PRIVATE_KEY_FILE: cannot read ${c.SANDBOX_SENDGRID_PRIVATE_KEY_FILE}: ${(err as Error).message}`,
+    );
   }
 
   let sandbox: Sandbox;
@@ -42,25 +55,39 @@ async function main() {
     sandbox = await startSandbox({
       host: c.SANDBOX_HOST,
       port: c.SANDBOX_PORT,
-      sendgrid: { apiKey: c.SENDGRID_API_KEY, signingPrivateKeyPem: privateKeyPem, webhookUrl: c.SANDBOX_SENDGRID_WEBHOOK_URL },
-      twilio: { accountSid: c.TWILIO_ACCOUNT_SID, authToken: c.TWILIO_AUTH_TOKEN, inboundWebhookUrl: c.SANDBOX_TWILIO_INBOUND_URL },
+      sendgrid: {
+        apiKey: c.SENDGRID_API_KEY,
+        signingPrivateKeyPem: privateKeyPem,
+        webhookUrl: c.SANDBOX_SENDGRID_WEBHOOK_URL,
+      },
+      twilio: {
+        accountSid: c.TWILIO_ACCOUNT_SID,
+        authToken: c.TWILIO_AUTH_TOKEN,
+        inboundWebhookUrl: c.SANDBOX_TWILIO_INBOUND_URL,
+      },
       eventDelayMs: c.SANDBOX_EVENT_DELAY_MS,
       lateEventMs: c.SANDBOX_LATE_EVENT_MS,
       logger: c.SANDBOX_LOG,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') fail(`port ${c.SANDBOX_PORT} on ${c.SANDBOX_HOST} is already in use (set SANDBOX_PORT)`);
+    if (e.code === 'EADDRINUSE')
+      fail(`port ${c.SANDBOX_PORT} on ${c.SANDBOX_HOST} is already in use (set SANDBOX_PORT)`);
     fail(`could not start: ${e.message}`);
   }
 
-  console.log(`[sandbox] listening on ${sandbox.url} (inbox: ${sandbox.url}/sandbox); webhooks to ${c.SANDBOX_SENDGRID_WEBHOOK_URL} and ${c.SANDBOX_TWILIO_INBOUND_URL}`);
+  console.log(
+    `[sandbox] listening on ${sandbox.url} (inbox: ${sandbox.url}/sandbox); webhooks to ${c.SANDBOX_SENDGRID_WEBHOOK_URL} and ${c.SANDBOX_TWILIO_INBOUND_URL}`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`[sandbox] ${signal}: stopping`);
-    sandbox.close().then(() => process.exit(0), (err: Error) => fail(`error while stopping: ${err.message}`));
+    sandbox.close().then(
+      () => process.exit(0),
+      (err: Error) => fail(`error while stopping: ${err.message}`),
+    );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

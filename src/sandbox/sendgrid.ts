@@ -16,7 +16,11 @@ export const MAX_CUSTOM_ARGS_BYTES = 10_000;
 /** What the server reads at all; a larger body is refused (413) without reading it. */
 const READ_LIMIT = 2 * MAX_MESSAGE_BYTES;
 
-export interface SendGridErrorItem { message: string; field: string | null; help: string | null }
+export interface SendGridErrorItem {
+  message: string;
+  field: string | null;
+  help: string | null;
+}
 
 export const SENDGRID_MESSAGES = {
   unauthorized: 'The provided authorization grant is invalid, expired, or revoked',
@@ -32,20 +36,29 @@ const help = (anchor: string) => `${HELP}#message.${anchor}`;
 /** Loose on purpose, like SendGrid's: something@domain.tld, no spaces or angle brackets. */
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:".]{2,}$/;
 
-export function sendgridErrors(reply: FastifyReply, status: number, errors: Array<Partial<SendGridErrorItem> & { message: string }>) {
-  return reply.code(status).type('application/json').send({
-    errors: errors.map((e) => ({ message: e.message, field: e.field ?? null, help: e.help ?? null })),
-  });
+export function sendgridErrors(
+  reply: FastifyReply,
+  status: number,
+  errors: Array<Partial<SendGridErrorItem> & { message: string }>,
+) {
+  return reply
+    .code(status)
+    .type('application/json')
+    .send({
+      errors: errors.map((e) => ({ message: e.message, field: e.field ?? null, help: e.help ?? null })),
+    });
 }
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v);
+const typeName = (v: unknown) =>
+  v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v;
 
 /** The checks Mail Send makes before accepting a request, in SendGrid's words and field names. */
 export function validateMailSend(body: unknown): SendGridErrorItem[] {
   const errors: SendGridErrorItem[] = [];
-  const add = (message: string, field: string | null, anchor?: string) => errors.push({ message, field, help: anchor ? help(anchor) : null });
+  const add = (message: string, field: string | null, anchor?: string) =>
+    errors.push({ message, field, help: anchor ? help(anchor) : null });
   if (!isObject(body)) {
     add(SENDGRID_MESSAGES.badRequest, null);
     return errors;
@@ -54,10 +67,18 @@ export function validateMailSend(body: unknown): SendGridErrorItem[] {
 
   const personalizations = body.personalizations;
   if (!Array.isArray(personalizations) || personalizations.length === 0) {
-    add('The personalizations field is required and must have at least one personalization.', 'personalizations', 'personalizations');
+    add(
+      'The personalizations field is required and must have at least one personalization.',
+      'personalizations',
+      'personalizations',
+    );
   } else {
     if (personalizations.length > MAX_RECIPIENTS) {
-      add(`The personalization block is limited to ${MAX_RECIPIENTS} personalizations per API request. You have provided ${personalizations.length} personalizations. Please consider splitting this into multiple requests and resending your request.`, 'personalizations', 'personalizations');
+      add(
+        `The personalization block is limited to ${MAX_RECIPIENTS} personalizations per API request. You have provided ${personalizations.length} personalizations. Please consider splitting this into multiple requests and resending your request.`,
+        'personalizations',
+        'personalizations',
+      );
     }
     let total = 0;
     const seenAnywhere = new Map<string, string>();
@@ -67,66 +88,118 @@ export function validateMailSend(body: unknown): SendGridErrorItem[] {
         return;
       }
       if (!Array.isArray(p.to) || p.to.length === 0) {
-        add('The to array is required for all personalization objects, and must have at least one email object with a valid email address.', `personalizations.${i}.to`, 'personalizations.to');
+        add(
+          'The to array is required for all personalization objects, and must have at least one email object with a valid email address.',
+          `personalizations.${i}.to`,
+          'personalizations.to',
+        );
       }
       const seenHere = new Set<string>();
       for (const kind of ['to', 'cc', 'bcc'] as const) {
         const list = p[kind];
         if (list === undefined) continue;
         if (!Array.isArray(list)) {
-          add(`Invalid type. Expected: array, given: ${typeName(list)}.`, `personalizations.${i}.${kind}`, `personalizations.${kind}`);
+          add(
+            `Invalid type. Expected: array, given: ${typeName(list)}.`,
+            `personalizations.${i}.${kind}`,
+            `personalizations.${kind}`,
+          );
           continue;
         }
         list.forEach((entry, j) => {
           total += 1;
           const address = isObject(entry) && typeof entry.email === 'string' ? entry.email : undefined;
           if (address === undefined || !EMAIL.test(address)) {
-            add('Does not contain a valid address.', `personalizations.${i}.${kind}.${j}.email`, `personalizations.${kind}`);
+            add(
+              'Does not contain a valid address.',
+              `personalizations.${i}.${kind}.${j}.email`,
+              `personalizations.${kind}`,
+            );
             return;
           }
           const key = address.toLowerCase();
           if (seenHere.has(key)) {
-            add(`Each email address in the personalization block should be unique between to, cc, and bcc. We found the first duplicate instance of [${address}] in the personalizations.${i}.${kind} field.`, `personalizations.${i}`, 'personalizations');
+            add(
+              `Each email address in the personalization block should be unique between to, cc, and bcc. We found the first duplicate instance of [${address}] in the personalizations.${i}.${kind} field.`,
+              `personalizations.${i}`,
+              'personalizations',
+            );
           } else if (seenAnywhere.has(key)) {
-            add(`Each unique email address in the personalizations array should only be included once. You have included [${address}] more than once.`, `personalizations.${i}.${kind}.${j}.email`, 'personalizations');
+            add(
+              `Each unique email address in the personalizations array should only be included once. You have included [${address}] more than once.`,
+              `personalizations.${i}.${kind}.${j}.email`,
+              'personalizations',
+            );
           }
           seenHere.add(key);
           if (!seenAnywhere.has(key)) seenAnywhere.set(key, `personalizations.${i}.${kind}.${j}`);
         });
       }
-      if (p.subject !== undefined && typeof p.subject !== 'string') add(`Invalid type. Expected: string, given: ${typeName(p.subject)}.`, `personalizations.${i}.subject`, 'personalizations.subject');
+      if (p.subject !== undefined && typeof p.subject !== 'string')
+        add(
+          `Invalid type. Expected: string, given: ${typeName(p.subject)}.`,
+          `personalizations.${i}.subject`,
+          'personalizations.subject',
+        );
       checkCustomArgs(p.custom_args, `personalizations.${i}.custom_args`, body.custom_args, add);
     });
     if (total > MAX_RECIPIENTS) {
-      add(`There is a limit of ${MAX_RECIPIENTS} total recipients (to + cc + bcc) per request.`, 'personalizations', 'personalizations');
+      add(
+        `There is a limit of ${MAX_RECIPIENTS} total recipients (to + cc + bcc) per request.`,
+        'personalizations',
+        'personalizations',
+      );
     }
   }
 
   if (body.from === undefined) {
-    add('The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.', 'from', 'from');
+    add(
+      'The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.',
+      'from',
+      'from',
+    );
   } else if (!isObject(body.from) || typeof body.from.email !== 'string' || !EMAIL.test(body.from.email)) {
     add('The from email does not contain a valid address.', 'from.email', 'from');
   }
-  if (body.reply_to !== undefined && (!isObject(body.reply_to) || typeof body.reply_to.email !== 'string' || !EMAIL.test(body.reply_to.email))) {
+  if (
+    body.reply_to !== undefined &&
+    (!isObject(body.reply_to) || typeof body.reply_to.email !== 'string' || !EMAIL.test(body.reply_to.email))
+  ) {
     add('The reply_to email does not contain a valid address.', 'reply_to.email', 'reply_to');
   }
 
-  const everyPersonalizationHasSubject = Array.isArray(personalizations) && personalizations.length > 0
-    && personalizations.every((p) => isObject(p) && typeof p.subject === 'string' && p.subject !== '');
+  const everyPersonalizationHasSubject =
+    Array.isArray(personalizations) &&
+    personalizations.length > 0 &&
+    personalizations.every((p) => isObject(p) && typeof p.subject === 'string' && p.subject !== '');
   if (!templateId && !everyPersonalizationHasSubject && (typeof body.subject !== 'string' || body.subject === '')) {
-    add('The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.', 'subject', 'subject');
+    add(
+      'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.',
+      'subject',
+      'subject',
+    );
   }
 
   if (body.content === undefined || (Array.isArray(body.content) && body.content.length === 0)) {
     if (!templateId) {
-      add('Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block. We typically suggest both text/plain and text/html blocks are included, but only one block is required.', 'content', 'content');
+      add(
+        'Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block. We typically suggest both text/plain and text/html blocks are included, but only one block is required.',
+        'content',
+        'content',
+      );
     }
   } else if (!Array.isArray(body.content)) {
     add(`Invalid type. Expected: array, given: ${typeName(body.content)}.`, 'content', 'content');
   } else {
     body.content.forEach((c, i) => {
-      if (!isObject(c) || typeof c.type !== 'string' || c.type === '') add('The content type must be a string at least one character in length.', `content.${i}.type`, 'content.type');
-      if (!isObject(c) || typeof c.value !== 'string' || c.value === '') add('The content value must be a string at least one character in length.', `content.${i}.value`, 'content.value');
+      if (!isObject(c) || typeof c.type !== 'string' || c.type === '')
+        add('The content type must be a string at least one character in length.', `content.${i}.type`, 'content.type');
+      if (!isObject(c) || typeof c.value !== 'string' || c.value === '')
+        add(
+          'The content value must be a string at least one character in length.',
+          `content.${i}.value`,
+          'content.value',
+        );
     });
   }
 
@@ -135,9 +208,12 @@ export function validateMailSend(body: unknown): SendGridErrorItem[] {
       add(`Invalid type. Expected: array, given: ${typeName(body.attachments)}.`, 'attachments', 'attachments');
     } else {
       body.attachments.forEach((a, i) => {
-        if (!isObject(a) || typeof a.content !== 'string' || a.content === '') add('The attachment content is required.', `attachments.${i}.content`, 'attachments.content');
-        else if (!/^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/.test(a.content)) add('The attachment content must be base64 encoded.', `attachments.${i}.content`, 'attachments.content');
-        if (!isObject(a) || typeof a.filename !== 'string' || a.filename === '') add('The attachment filename parameter is required.', `attachments.${i}.filename`, 'attachments.filename');
+        if (!isObject(a) || typeof a.content !== 'string' || a.content === '')
+          add('The attachment content is required.', `attachments.${i}.content`, 'attachments.content');
+        else if (!/^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/.test(a.content))
+          add('The attachment content must be base64 encoded.', `attachments.${i}.content`, 'attachments.content');
+        if (!isObject(a) || typeof a.filename !== 'string' || a.filename === '')
+          add('The attachment filename parameter is required.', `attachments.${i}.filename`, 'attachments.filename');
       });
     }
   }
@@ -153,14 +229,20 @@ export function validateMailSend(body: unknown): SendGridErrorItem[] {
   return errors;
 }
 
-function checkCustomArgs(args: unknown, field: string, messageLevel: unknown, add: (m: string, f: string | null, a?: string) => void) {
+function checkCustomArgs(
+  args: unknown,
+  field: string,
+  messageLevel: unknown,
+  add: (m: string, f: string | null, a?: string) => void,
+) {
   if (args === undefined) return;
   if (!isObject(args)) {
     add(`Invalid type. Expected: object, given: ${typeName(args)}.`, field, 'custom_args');
     return;
   }
   for (const [key, value] of Object.entries(args)) {
-    if (typeof value !== 'string') add(`Invalid type. Expected: string, given: ${typeName(value)}.`, `${field}.${key}`, 'custom_args');
+    if (typeof value !== 'string')
+      add(`Invalid type. Expected: string, given: ${typeName(value)}.`, `${field}.${key}`, 'custom_args');
   }
   const merged = { ...(isObject(messageLevel) ? messageLevel : {}), ...args };
   if (Buffer.byteLength(JSON.stringify(merged)) > MAX_CUSTOM_ARGS_BYTES) {
@@ -186,10 +268,14 @@ const epochSeconds = () => Math.floor(Date.now() / 1000);
 export async function sendgridRoutes(app: FastifyInstance, ctx: SendGridContext): Promise<void> {
   // The raw body: its size is checked (413) and it is parsed here, after authentication.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: READ_LIMIT }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: READ_LIMIT }, (_request, body, done) =>
+    done(null, body),
+  );
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
-    if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendgridErrors(reply, 413, [{ message: SENDGRID_MESSAGES.tooLarge }]);
-    if (error.statusCode && error.statusCode < 500) return sendgridErrors(reply, error.statusCode, [{ message: error.message }]);
+    if (error.statusCode === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendgridErrors(reply, 413, [{ message: SENDGRID_MESSAGES.tooLarge }]);
+    if (error.statusCode && error.statusCode < 500)
+      return sendgridErrors(reply, error.statusCode, [{ message: error.message }]);
     request.log.error(error);
     return sendgridErrors(reply, 500, [{ message: SENDGRID_MESSAGES.internal }]);
   });
@@ -197,16 +283,23 @@ export async function sendgridRoutes(app: FastifyInstance, ctx: SendGridContext)
   app.post('/v3/mail/send', async (request, reply) => {
     const authorization = request.headers.authorization;
     if (!authorization) return sendgridErrors(reply, 401, [{ message: SENDGRID_MESSAGES.authorizationRequired }]);
-    if (authorization !== `Bearer ${ctx.apiKey}`) return sendgridErrors(reply, 401, [{ message: SENDGRID_MESSAGES.unauthorized }]);
+    if (authorization !== `Bearer ${ctx.apiKey}`)
+      return sendgridErrors(reply, 401, [{ message: SENDGRID_MESSAGES.unauthorized }]);
 
     const fault = ctx.faults.take('sendgrid');
     if (fault?.status === 429) {
       const reset = epochSeconds() + fault.retryAfterSeconds;
-      reply.header('X-RateLimit-Limit', '600').header('X-RateLimit-Remaining', '0').header('X-RateLimit-Reset', String(reset))
+      reply
+        .header('X-RateLimit-Limit', '600')
+        .header('X-RateLimit-Remaining', '0')
+        .header('X-RateLimit-Reset', String(reset))
         .header('Retry-After', String(fault.retryAfterSeconds));
       return sendgridErrors(reply, 429, [{ message: SENDGRID_MESSAGES.rateLimited }]);
     }
-    if (fault?.status === 400) return sendgridErrors(reply, 400, [{ message: 'The content value must be a string at least one character in length.', field: 'content.0.value' }]);
+    if (fault?.status === 400)
+      return sendgridErrors(reply, 400, [
+        { message: 'The content value must be a string at least one character in length.', field: 'content.0.value' },
+      ]);
     if (fault) return sendgridErrors(reply, 500, [{ message: SENDGRID_MESSAGES.internal }]);
 
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -238,7 +331,10 @@ function accept(ctx: SendGridContext, body: Json, messageId: string): void {
   const messageArgs = (body.custom_args as Record<string, string> | undefined) ?? {};
 
   // Steps due at the same time are emitted together, in recipient order (one timer each).
-  const due = new Map<number, Array<{ message: SandboxMessage; step: EmailStep; sgMessageId: string; then?: EmailStep[] }>>();
+  const due = new Map<
+    number,
+    Array<{ message: SandboxMessage; step: EmailStep; sgMessageId: string; then?: EmailStep[] }>
+  >();
   let n = 0;
   for (const p of body.personalizations as Json[]) {
     for (const kind of ['to', 'cc', 'bcc'] as const) {
@@ -270,7 +366,10 @@ function accept(ctx: SendGridContext, body: Json, messageId: string): void {
         for (const step of emailFate(entry.email)) {
           if (step.late) {
             // A late event comes lateEventMs after the event before it actually went out.
-            const previous = due.get(step.at * ctx.eventDelayMs)?.filter((d) => d.message === message).at(-1);
+            const previous = due
+              .get(step.at * ctx.eventDelayMs)
+              ?.filter((d) => d.message === message)
+              .at(-1);
             if (previous) (previous.then ??= []).push(step);
             continue;
           }
@@ -286,13 +385,20 @@ function accept(ctx: SendGridContext, body: Json, messageId: string): void {
     ctx.scheduler.later(ms, () => {
       for (const { message, step, sgMessageId, then } of items) {
         emit(ctx, message, step, messageId, sgMessageId);
-        for (const late of then ?? []) ctx.scheduler.later(ctx.lateEventMs, () => emit(ctx, message, late, messageId, sgMessageId));
+        for (const late of then ?? [])
+          ctx.scheduler.later(ctx.lateEventMs, () => emit(ctx, message, late, messageId, sgMessageId));
       }
     });
   }
 }
 
-function emit(ctx: SendGridContext, message: SandboxMessage, step: EmailStep, messageId: string, sgMessageId: string): void {
+function emit(
+  ctx: SendGridContext,
+  message: SandboxMessage,
+  step: EmailStep,
+  messageId: string,
+  sgMessageId: string,
+): void {
   const eventId = newEventId();
   const payload: Json = {
     ...(message.customArgs ?? {}), // custom_args arrive as top-level keys; SendGrid's own fields win
@@ -305,7 +411,14 @@ function emit(ctx: SendGridContext, message: SandboxMessage, step: EmailStep, me
     ...(message.categories?.length ? { category: [...message.categories] } : {}),
     ...step.fields,
   };
-  const record: SandboxEvent = { type: step.event, at: new Date().toISOString(), eventId, payload, deliveries: [], outcome: 'pending' };
+  const record: SandboxEvent = {
+    type: step.event,
+    at: new Date().toISOString(),
+    eventId,
+    payload,
+    deliveries: [],
+    outcome: 'pending',
+  };
   message.events.push(record);
   message.status = step.event;
   ctx.stream.emit(record);

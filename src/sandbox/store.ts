@@ -10,11 +10,11 @@ export interface DeliveryAttempt {
 }
 
 export type DeliveryOutcome =
-  | 'pending'     // not delivered yet (first attempt under way, or waiting to retry)
-  | 'delivered'   // the receiver answered 2xx
-  | 'gave_up'     // every attempt failed
-  | 'no_webhook'  // nothing to call (a Twilio message without StatusCallback)
-  | 'cancelled';  // the sandbox closed first
+  | 'pending' // not delivered yet (first attempt under way, or waiting to retry)
+  | 'delivered' // the receiver answered 2xx
+  | 'gave_up' // every attempt failed
+  | 'no_webhook' // nothing to call (a Twilio message without StatusCallback)
+  | 'cancelled'; // the sandbox closed first
 
 export interface SandboxEvent {
   /** SendGrid event (`processed`, `bounce` …) or Twilio status (`sent`, `delivered` …). */
@@ -72,7 +72,11 @@ export interface SandboxInbound {
   error?: string;
 }
 
-const bare = (address: string) => address.trim().toLowerCase().replace(/^whatsapp:/, '');
+const bare = (address: string) =>
+  address
+    .trim()
+    .toLowerCase()
+    .replace(/^whatsapp:/, '');
 
 export class MessageStore {
   private items: SandboxMessage[] = [];

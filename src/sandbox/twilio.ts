@@ -19,7 +19,10 @@ const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
 const SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 
 export function twilioError(reply: FastifyReply, status: number, code: number, message: string) {
-  return reply.code(status).type('application/json').send({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+  return reply
+    .code(status)
+    .type('application/json')
+    .send({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 }
 
 export interface TwilioContext {
@@ -60,7 +63,9 @@ function parseForm(text: string): Form {
 
 export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, parseForm(String(body))));
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) =>
+    done(null, parseForm(String(body))),
+  );
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
     if (error.statusCode === 413) return twilioError(reply, 413, 20413, 'Request entity too large');
     if (error.statusCode && error.statusCode < 500) return twilioError(reply, error.statusCode, 20001, error.message);
@@ -73,7 +78,12 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
     if (!match) return false;
     const decoded = Buffer.from(match[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    return colon > 0 && decoded.slice(0, colon) === ctx.accountSid && decoded.slice(colon + 1) === ctx.authToken && request.params.sid === ctx.accountSid;
+    return (
+      colon > 0 &&
+      decoded.slice(0, colon) === ctx.accountSid &&
+      decoded.slice(colon + 1) === ctx.authToken &&
+      request.params.sid === ctx.accountSid
+    );
   };
   const refuseAuth = (reply: FastifyReply) => {
     reply.header('WWW-Authenticate', 'Basic realm="Twilio API"');
@@ -90,29 +100,41 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
     return twilioError(reply, 429, 20429, 'Too Many Requests');
   };
 
-  app.post<{ Params: { sid: string }; Body: Form }>(`/${API_VERSION}/Accounts/:sid/Messages.json`, async (request, reply) => {
-    if (!authenticated(request)) return refuseAuth(reply);
-    const failed = faulted(reply);
-    if (failed) return failed;
+  app.post<{ Params: { sid: string }; Body: Form }>(
+    `/${API_VERSION}/Accounts/:sid/Messages.json`,
+    async (request, reply) => {
+      if (!authenticated(request)) return refuseAuth(reply);
+      const failed = faulted(reply);
+      if (failed) return failed;
 
-    const form = request.body ?? {};
-    const refusal = validateCreate(form);
-    if (refusal) return twilioError(reply, 400, refusal.code, refusal.message);
+      const form = request.body ?? {};
+      const refusal = validateCreate(form);
+      if (refusal) return twilioError(reply, 400, refusal.code, refusal.message);
 
-    const message = accept(ctx, form);
-    return reply.code(201).send(resource(ctx, message));
-  });
+      const message = accept(ctx, form);
+      return reply.code(201).send(resource(ctx, message));
+    },
+  );
 
   // Fetch one message (client.messages(sid).fetch()): its current status.
-  app.get<{ Params: { sid: string; file: string } }>(`/${API_VERSION}/Accounts/:sid/Messages/:file`, async (request, reply) => {
-    if (!authenticated(request)) return refuseAuth(reply);
-    const failed = faulted(reply);
-    if (failed) return failed;
-    const messageSid = request.params.file.replace(/\.json$/, '');
-    const message = ctx.store.byProviderId(messageSid);
-    if (!message || message.provider !== 'twilio') return twilioError(reply, 404, 20404, `The requested resource /${API_VERSION}/Accounts/${ctx.accountSid}/Messages/${messageSid}.json was not found`);
-    return resource(ctx, message);
-  });
+  app.get<{ Params: { sid: string; file: string } }>(
+    `/${API_VERSION}/Accounts/:sid/Messages/:file`,
+    async (request, reply) => {
+      if (!authenticated(request)) return refuseAuth(reply);
+      const failed = faulted(reply);
+      if (failed) return failed;
+      const messageSid = request.params.file.replace(/\.json$/, '');
+      const message = ctx.store.byProviderId(messageSid);
+      if (!message || message.provider !== 'twilio')
+        return twilioError(
+          reply,
+          404,
+          20404,
+          `The requested resource /${API_VERSION}/Accounts/${ctx.accountSid}/Messages/${messageSid}.json was not found`,
+        );
+      return resource(ctx, message);
+    },
+  );
 }
 
 /** Twilio's synchronous refusals, first one found (Twilio reports one error at a time). */
@@ -121,22 +143,27 @@ function validateCreate(form: Form): { code: number; message: string } | undefin
   if (to === '') return { code: 21604, message: "A 'To' phone number is required." };
   if (!form.From && !form.MessagingServiceSid) return { code: 21603, message: "A 'From' phone number is required." };
   if (!form.Body && !form.ContentSid && !form.MediaUrl) return { code: 21602, message: 'Message body is required.' };
-  if ((form.Body ?? '').length > MAX_BODY) return { code: 21617, message: `The concatenated message body exceeds the ${MAX_BODY} character limit.` };
+  if ((form.Body ?? '').length > MAX_BODY)
+    return { code: 21617, message: `The concatenated message body exceeds the ${MAX_BODY} character limit.` };
   const number = to.replace(/^whatsapp:/i, '');
-  if (!E164_PATTERN.test(number) || refusedAtApi(number)) return { code: 21211, message: `The 'To' number ${to} is not a valid phone number.` };
+  if (!E164_PATTERN.test(number) || refusedAtApi(number))
+    return { code: 21211, message: `The 'To' number ${to} is not a valid phone number.` };
   if (form.From && /^whatsapp:/i.test(form.From) !== /^whatsapp:/i.test(to)) {
     return { code: 21910, message: 'Invalid From and To pair. From and To should be of the same channel' };
   }
   if (form.MessagingServiceSid && !SERVICE_SID.test(form.MessagingServiceSid)) {
     return { code: 21701, message: `The Messaging Service Sid ${form.MessagingServiceSid} is invalid.` };
   }
-  if (form.ContentSid && !CONTENT_SID.test(form.ContentSid)) return { code: 21655, message: 'The ContentSid is Invalid.' };
+  if (form.ContentSid && !CONTENT_SID.test(form.ContentSid))
+    return { code: 21655, message: 'The ContentSid is Invalid.' };
   if (form.ContentVariables !== undefined) {
     let valid = false;
     try {
       const parsed: unknown = JSON.parse(form.ContentVariables);
       valid = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
-    } catch { valid = false; }
+    } catch {
+      valid = false;
+    }
     if (!valid) return { code: 21656, message: 'The ContentVariables Parameter is invalid.' };
   }
   if (form.StatusCallback !== undefined && !isHttpUrl(form.StatusCallback)) {
@@ -182,7 +209,9 @@ function accept(ctx: TwilioContext, form: Form): SandboxMessage {
 const wireTo = (m: SandboxMessage) => (m.channel === 'whatsapp' ? `whatsapp:${m.to}` : m.to);
 /** The number a message went out from: its From, or (messaging service) the sandbox's pool number. */
 const wireFrom = (m: SandboxMessage) =>
-  (m.messagingServiceSid && m.from === m.messagingServiceSid ? `${m.channel === 'whatsapp' ? 'whatsapp:' : ''}${SANDBOX_NUMBER}` : m.from);
+  m.messagingServiceSid && m.from === m.messagingServiceSid
+    ? `${m.channel === 'whatsapp' ? 'whatsapp:' : ''}${SANDBOX_NUMBER}`
+    : m.from;
 
 const ERROR_MESSAGES: Record<string, string> = {
   30003: 'Unreachable destination handset',
@@ -204,7 +233,7 @@ function resource(ctx: TwilioContext, m: SandboxMessage) {
     date_updated: rfc2822(last ? new Date(last.at) : created),
     direction: 'outbound-api',
     error_code: m.errorCode ? Number(m.errorCode) : null,
-    error_message: m.errorCode ? ERROR_MESSAGES[m.errorCode] ?? null : null,
+    error_message: m.errorCode ? (ERROR_MESSAGES[m.errorCode] ?? null) : null,
     from: m.messagingServiceSid && m.from === m.messagingServiceSid && m.status === 'accepted' ? null : wireFrom(m),
     messaging_service_sid: m.messagingServiceSid ?? null,
     num_media: '0',
@@ -239,16 +268,24 @@ function statusChanged(ctx: TwilioContext, message: SandboxMessage, step: PhoneS
     ...(step.errorCode ? { ErrorCode: step.errorCode } : {}),
   };
   const record: SandboxEvent = {
-    type: step.status, at: new Date().toISOString(), eventId: `${message.providerMessageId}:${step.status}`, payload: params, deliveries: [],
+    type: step.status,
+    at: new Date().toISOString(),
+    eventId: `${message.providerMessageId}:${step.status}`,
+    payload: params,
+    deliveries: [],
     outcome: message.statusCallback ? 'pending' : 'no_webhook',
   };
   message.events.push(record);
   const url = message.statusCallback;
   if (!url) return;
-  ctx.deliverer.deliver([record], async () => {
-    const { body, headers } = signedTwilioForm(ctx.authToken, url, params);
-    return (await postOnce(ctx.scheduler, url, body, headers, ctx.webhookTimeoutMs)).status;
-  }, { inOrder: message.providerMessageId });
+  ctx.deliverer.deliver(
+    [record],
+    async () => {
+      const { body, headers } = signedTwilioForm(ctx.authToken, url, params);
+      return (await postOnce(ctx.scheduler, url, body, headers, ctx.webhookTimeoutMs)).status;
+    },
+    { inOrder: message.providerMessageId },
+  );
 }
 
 export const inboundSchema = z.object({
@@ -262,21 +299,38 @@ export const inboundSchema = z.object({
 });
 export type InboundInput = z.input<typeof inboundSchema>;
 
-export interface InboundResult { status: number; body: string; contentType?: string; params: Form }
+export interface InboundResult {
+  status: number;
+  body: string;
+  contentType?: string;
+  params: Form;
+}
 
 /**
  * A customer's SMS or WhatsApp message, delivered to Relais as Twilio delivers it: form params,
  * signed with the auth token over the inbound URL. One attempt; the receiver's answer is returned.
  */
-export async function deliverInbound(ctx: TwilioContext, input: z.output<typeof inboundSchema>): Promise<InboundResult> {
+export async function deliverInbound(
+  ctx: TwilioContext,
+  input: z.output<typeof inboundSchema>,
+): Promise<InboundResult> {
   const whatsapp = input.channel === 'whatsapp';
   const prefix = whatsapp ? 'whatsapp:' : '';
   const sid = newSid('SM');
   const to = input.to ? `${prefix}${input.to.replace(/^whatsapp:/i, '')}` : `${prefix}${SANDBOX_NUMBER}`;
   const body = input.body ?? input.buttonText ?? '';
   const params: Form = {
-    SmsMessageSid: sid, NumMedia: '0', SmsSid: sid, SmsStatus: 'received', Body: body, To: to,
-    NumSegments: String(segments(body)), MessageSid: sid, AccountSid: ctx.accountSid, From: `${prefix}${input.from}`, ApiVersion: API_VERSION,
+    SmsMessageSid: sid,
+    NumMedia: '0',
+    SmsSid: sid,
+    SmsStatus: 'received',
+    Body: body,
+    To: to,
+    NumSegments: String(segments(body)),
+    MessageSid: sid,
+    AccountSid: ctx.accountSid,
+    From: `${prefix}${input.from}`,
+    ApiVersion: API_VERSION,
     ...(whatsapp ? { WaId: input.from.slice(1), MessageType: input.buttonPayload ? 'button' : 'text' } : {}),
     ...(input.profileName ? { ProfileName: input.profileName } : {}),
     ...(input.buttonPayload ? { ButtonPayload: input.buttonPayload } : {}),
@@ -286,11 +340,15 @@ export async function deliverInbound(ctx: TwilioContext, input: z.output<typeof 
   const signed = signedTwilioForm(ctx.authToken, url, params);
   const at = new Date().toISOString();
   try {
-    const answer = await ctx.scheduler.track(() => postOnce(ctx.scheduler, url, signed.body, signed.headers, ctx.webhookTimeoutMs));
+    const answer = await ctx.scheduler.track(() =>
+      postOnce(ctx.scheduler, url, signed.body, signed.headers, ctx.webhookTimeoutMs),
+    );
     ctx.store.addInbound({ at, url, params, status: answer.status, body: answer.body });
     return { ...answer, params };
   } catch (err) {
     ctx.store.addInbound({ at, url, params, status: null, error: describeError(err) });
-    throw Object.assign(new Error(`the inbound webhook ${url} could not be reached: ${describeError(err)}`), { params });
+    throw Object.assign(new Error(`the inbound webhook ${url} could not be reached: ${describeError(err)}`), {
+      params,
+    });
   }
 }

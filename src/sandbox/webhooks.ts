@@ -17,7 +17,9 @@ export class Scheduler {
   private readonly controller = new AbortController();
   private inflight = 0;
   // Every webhook request under way listens on the one close signal: many at once are normal.
-  constructor() { setMaxListeners(0, this.controller.signal); }
+  constructor() {
+    setMaxListeners(0, this.controller.signal);
+  }
   closed = false;
   /** Keep-alive connections of this sandbox's webhooks, closed with it. */
   readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
@@ -29,10 +31,13 @@ export class Scheduler {
 
   later(ms: number, fn: () => void): void {
     if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.closed) fn();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.closed) fn();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(timer);
   }
 
@@ -69,29 +74,50 @@ export interface RetryPolicy {
   timeoutMs: number;
 }
 
-export interface HttpAnswer { status: number; body: string; contentType?: string }
+export interface HttpAnswer {
+  status: number;
+  body: string;
+  contentType?: string;
+}
 
 /**
  * One POST; rejects on network failure, timeout or close. node:http rather than fetch: fetch
  * refuses some ports outright (6000, 6665 …), which a provider would not.
  */
-export function postOnce(scheduler: Scheduler, url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpAnswer> {
+export function postOnce(
+  scheduler: Scheduler,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const https = target.protocol === 'https:';
     const options = {
-      method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: scheduler.signal, timeout: timeoutMs,
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      signal: scheduler.signal,
+      timeout: timeoutMs,
     };
     const onAnswer = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: res.headers['content-type'] }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          contentType: res.headers['content-type'],
+        }),
+      );
     };
     const req = https
       ? httpsRequest(target, { ...options, agent: scheduler.agents.https }, onAnswer)
       : httpRequest(target, { ...options, agent: scheduler.agents.http }, onAnswer);
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -109,7 +135,10 @@ export class WebhookDeliverer {
   /** The last first-attempt of each in-order line (see deliver). */
   private readonly lines = new Map<string, Promise<void>>();
 
-  constructor(private readonly scheduler: Scheduler, private readonly policy: RetryPolicy) {}
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly policy: RetryPolicy,
+  ) {}
 
   /** Delay before attempt `n + 1` after attempt `n` failed. */
   backoff(n: number): number {
@@ -130,14 +159,23 @@ export class WebhookDeliverer {
     // the order they were emitted; a retry waits for no one, so later events may arrive before it
     // (as with the real providers).
     const key = options.inOrder;
-    const next = (this.lines.get(key) ?? Promise.resolve()).then(() => new Promise<void>((resolve) => this.run(events, attempt, 1, resolve)));
+    const next = (this.lines.get(key) ?? Promise.resolve()).then(
+      () => new Promise<void>((resolve) => this.run(events, attempt, 1, resolve)),
+    );
     this.lines.set(key, next);
-    void this.scheduler.track(() => next).finally(() => {
-      if (this.lines.get(key) === next) this.lines.delete(key);
-    });
+    void this.scheduler
+      .track(() => next)
+      .finally(() => {
+        if (this.lines.get(key) === next) this.lines.delete(key);
+      });
   }
 
-  private run(events: SandboxEvent[], attempt: (n: number) => Promise<number>, n: number, attempted?: () => void): void {
+  private run(
+    events: SandboxEvent[],
+    attempt: (n: number) => Promise<number>,
+    n: number,
+    attempted?: () => void,
+  ): void {
     if (this.scheduler.closed) {
       attempted?.();
       return;
@@ -188,7 +226,13 @@ export class SendGridEventStream {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly deliverer: WebhookDeliverer,
-    private readonly options: { url: string; privateKey: KeyObject; batchWindowMs: number; maxBatch: number; timeoutMs: number },
+    private readonly options: {
+      url: string;
+      privateKey: KeyObject;
+      batchWindowMs: number;
+      maxBatch: number;
+      timeoutMs: number;
+    },
   ) {}
 
   emit(record: SandboxEvent): void {
@@ -205,22 +249,36 @@ export class SendGridEventStream {
     for (let i = 0; i < all.length; i += this.options.maxBatch) {
       const batch = all.slice(i, i + this.options.maxBatch);
       const body = `${JSON.stringify(batch.map((r) => r.payload))}\r\n`;
-      this.deliverer.deliver(batch, async () => {
-        const timestamp = String(Math.floor(Date.now() / 1000));
-        const answer = await postOnce(this.scheduler, this.options.url, body, {
-          'content-type': 'application/json',
-          'user-agent': 'SendGrid Event API',
-          'x-twilio-email-event-webhook-signature': signSendGridPayload(timestamp, body, this.options.privateKey),
-          'x-twilio-email-event-webhook-timestamp': timestamp,
-        }, this.options.timeoutMs);
-        return answer.status;
-      }, { inOrder: 'sendgrid' });
+      this.deliverer.deliver(
+        batch,
+        async () => {
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          const answer = await postOnce(
+            this.scheduler,
+            this.options.url,
+            body,
+            {
+              'content-type': 'application/json',
+              'user-agent': 'SendGrid Event API',
+              'x-twilio-email-event-webhook-signature': signSendGridPayload(timestamp, body, this.options.privateKey),
+              'x-twilio-email-event-webhook-timestamp': timestamp,
+            },
+            this.options.timeoutMs,
+          );
+          return answer.status;
+        },
+        { inOrder: 'sendgrid' },
+      );
     }
   }
 }
 
 /** Form body and `X-Twilio-Signature` of a Twilio webhook to `url` (signed over the exact URL, query included). */
-export function signedTwilioForm(authToken: string, url: string, params: Record<string, string>): { body: string; headers: Record<string, string> } {
+export function signedTwilioForm(
+  authToken: string,
+  url: string,
+  params: Record<string, string>,
+): { body: string; headers: Record<string, string> } {
   return {
     body: new URLSearchParams(params).toString(),
     headers: {

@@ -3,15 +3,27 @@
 // bars drawn in HTML (views/_bars.hbs). No script, no charting library: every chart has its
 // figures beside it as text (a caption, a description, a table).
 
-export interface Segment { key: string; value: number; color: string }
-export interface Column { label: string; up: Segment[]; down?: Segment[] }
+export interface Segment {
+  key: string;
+  value: number;
+  color: string;
+}
+export interface Column {
+  label: string;
+  up: Segment[];
+  down?: Segment[];
+}
 
 export interface ColumnsChart {
   width: number;
   height: number;
   plot: { left: number; top: number; right: number; bottom: number };
   ticks: Array<{ y: number; label: string }>;
-  bars: Array<{ x: number; w: number; rects: Array<{ x: number; y: number; w: number; h: number; color: string; key: string }> }>;
+  bars: Array<{
+    x: number;
+    w: number;
+    rects: Array<{ x: number; y: number; w: number; h: number; color: string; key: string }>;
+  }>;
   xLabels: Array<{ x: number; y: number; text: string }>;
   /** The baseline (the middle of a chart with values below it). */
   zeroY: number;
@@ -32,7 +44,10 @@ const LABELS_SHOWN = 6;
  * Columns stacked upwards (and, when any column has `down`, downwards from a middle baseline),
  * one per label, on an axis from 0 to a round maximum (`fixedMax` for shares: 1).
  */
-export function columnsChart(columns: readonly Column[], options: { format: (n: number) => string; fixedMax?: number }): ColumnsChart {
+export function columnsChart(
+  columns: readonly Column[],
+  options: { format: (n: number) => string; fixedMax?: number },
+): ColumnsChart {
   const plot = { left: 48, top: 10, right: WIDTH - 8, bottom: HEIGHT - 28 };
   const mirrored = columns.some((c) => c.down?.some((s) => s.value > 0));
   const total = (segments: readonly Segment[] = []) => segments.reduce((sum, s) => sum + Math.max(0, s.value), 0);
@@ -75,23 +90,44 @@ export function columnsChart(columns: readonly Column[], options: { format: (n: 
   return { width: WIDTH, height: HEIGHT, plot, ticks, bars, xLabels, zeroY };
 }
 
-export interface Bar { label: string; value: number; text: string; href?: string; segments?: Array<{ share: number; color: string; key: string }> }
+export interface Bar {
+  label: string;
+  value: number;
+  text: string;
+  href?: string;
+  segments?: Array<{ share: number; color: string; key: string }>;
+}
 
 /** Horizontal bars: each bar's length as a share (0–100) of the longest, with its segments' shares of the bar (stacked). */
-export function barShares<T extends { value: number; parts?: Array<{ value: number; color: string; key: string }> }>(items: readonly T[]) {
+export function barShares<T extends { value: number; parts?: Array<{ value: number; color: string; key: string }> }>(
+  items: readonly T[],
+) {
   const max = Math.max(0, ...items.map((i) => i.value));
   return items.map((item) => ({
     ...item,
     share: max > 0 ? Math.round((item.value / max) * 1000) / 10 : 0,
-    segments: (item.parts ?? []).filter((p) => p.value > 0)
+    segments: (item.parts ?? [])
+      .filter((p) => p.value > 0)
       .map((p) => ({ key: p.key, color: p.color, share: max > 0 ? Math.round((p.value / max) * 1000) / 10 : 0 })),
   }));
 }
 
 /** Colours with at least 3:1 contrast on white (WCAG 1.4.11), one per result and per exception type. */
 export const RESULT_COLORS: Record<string, string> = {
-  delivered: '#15803d', sent: '#0f766e', processed: '#475569', queued: '#64748b', unknown: '#a16207', alert: '#c2410c', error: '#b91c1c', failed: '#7f1d1d',
+  delivered: '#15803d',
+  sent: '#0f766e',
+  processed: '#475569',
+  queued: '#64748b',
+  unknown: '#a16207',
+  alert: '#c2410c',
+  error: '#b91c1c',
+  failed: '#7f1d1d',
 };
 export const EXCEPTION_COLORS: Record<string, string> = {
-  unfulfillable: '#6d28d9', on_hold: '#a16207', rts_failed: '#0369a1', handover_failed: '#be185d', stuck_in_transit: '#3f6212', delivery_failed: '#b91c1c',
+  unfulfillable: '#6d28d9',
+  on_hold: '#a16207',
+  rts_failed: '#0369a1',
+  handover_failed: '#be185d',
+  stuck_in_transit: '#3f6212',
+  delivery_failed: '#b91c1c',
 };

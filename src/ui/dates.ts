@@ -3,7 +3,11 @@ import { ApiError } from '../api/errors';
 import { isCalendarDay } from '../domain/days';
 
 /** A 400 naming the first of `from`/`to` that is not a real day, by its label in the tenant's words. */
-export function checkDays(f: { from?: string; to?: string }, labels: { from: string; to: string }, invalid: string): void {
+export function checkDays(
+  f: { from?: string; to?: string },
+  labels: { from: string; to: string },
+  invalid: string,
+): void {
   for (const field of ['from', 'to'] as const) {
     const value = f[field];
     if (value && !isCalendarDay(value)) {

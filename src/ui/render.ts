@@ -23,11 +23,17 @@ hbs.registerHelper('date', function (this: unknown, value: unknown, options: Han
 hbs.registerHelper('day', function (this: unknown, value: unknown, options: Handlebars.HelperOptions) {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return '';
   const { locale } = options.data.root as PageContext;
-  return new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${value}T00:00:00Z`));
+  return new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(
+    new Date(`${value}T00:00:00Z`),
+  );
 });
 
 export const formatDate = (d: Date, locale: Locale, timeZone: string) =>
-  new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
+  new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone,
+  }).format(d);
 
 const dir = join(__dirname, 'views');
 const views = new Map<string, Handlebars.TemplateDelegate>();
@@ -50,7 +56,8 @@ export interface PageContext {
 }
 
 /** Content-Security-Policy: scripts only from /ui/assets; the copy of an email renders in a sandboxed iframe. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** A view filled in: the HTML of a page, or of a part of one. */
 export function renderView(view: string, context: object): string {
@@ -61,9 +68,13 @@ export function renderView(view: string, context: object): string {
 
 export function render(reply: FastifyReply, view: string, context: PageContext, status = 200) {
   const html = renderView(view, context);
-  return reply.status(status).type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
-    .header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY')
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-content-type-options', 'nosniff')
+    .header('x-frame-options', 'DENY')
     .header('content-security-policy', CSP)
     .send(html);
 }

@@ -20,7 +20,11 @@ export const csrfBinding = (token: string | undefined): string => (token ? hash(
  * A new session for a tenant key, or undefined when the key is unknown, revoked or a platform key.
  * `person`: the name the operator gave, recorded with what they do (audits, an order's timeline).
  */
-export async function signIn(db: Db, apiKey: string, person?: string | null): Promise<{ token: string; principal: Principal } | undefined> {
+export async function signIn(
+  db: Db,
+  apiKey: string,
+  person?: string | null,
+): Promise<{ token: string; principal: Principal } | undefined> {
   const principal = await verifyApiKey(db, apiKey.trim());
   if (!principal || principal.tenantId === null) return undefined;
   const token = randomBytes(32).toString('base64url');
@@ -28,7 +32,14 @@ export async function signIn(db: Db, apiKey: string, person?: string | null): Pr
   // Housekeeping instead of a TTL index (FerretDB v1 has none): expired sessions go at each sign-in.
   await db.UiSession.deleteMany({ expiresAt: { $lte: now } });
   const name = personName(person);
-  await db.UiSession.create({ _id: hash(token), keyId: principal.keyId, tenantId: principal.tenantId, person: name, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_HOURS * 3_600_000) });
+  await db.UiSession.create({
+    _id: hash(token),
+    keyId: principal.keyId,
+    tenantId: principal.tenantId,
+    person: name,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + SESSION_HOURS * 3_600_000),
+  });
   return { token, principal: { ...principal, person: name } };
 }
 
@@ -39,13 +50,22 @@ export async function sessionPrincipal(db: Db, token: string | undefined): Promi
   if (!session || session.expiresAt.getTime() <= Date.now()) return undefined;
   const key = await db.ApiKey.findById(session.keyId, { tenantId: 1, roles: 1 }).lean();
   if (!key || key.tenantId !== session.tenantId) return undefined;
-  return { keyId: session.keyId, tenantId: session.tenantId, roles: key.roles as Role[], person: session.person ?? null };
+  return {
+    keyId: session.keyId,
+    tenantId: session.tenantId,
+    roles: key.roles as Role[],
+    person: session.person ?? null,
+  };
 }
 
 /** A name as given at sign-in: printable, single spaces, at most 80 characters; none when blank. */
 export function personName(given: string | null | undefined): string | null {
-  // eslint-disable-next-line no-control-regex -- control characters are removed from a name on purpose
-  const name = (given ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
+  const name = (given ?? '')
+    // eslint-disable-next-line no-control-regex -- control characters are removed from a name on purpose
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 80);
   return name || null;
 }
 

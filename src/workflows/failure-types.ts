@@ -16,7 +16,14 @@ export const CONFIRMATION_EXPIRED = 'ConfirmationExpired';
 /** The order waits for no confirmation, or for another one than this link's (HTTP 409). */
 export const CONFIRMATION_NOT_WAITING = 'ConfirmationNotWaiting';
 
-export const FAILURE_TYPES = [INVALID_FIELD, REFUSED, FINISHED, CONFIRMATION_USED, CONFIRMATION_EXPIRED, CONFIRMATION_NOT_WAITING] as const;
+export const FAILURE_TYPES = [
+  INVALID_FIELD,
+  REFUSED,
+  FINISHED,
+  CONFIRMATION_USED,
+  CONFIRMATION_EXPIRED,
+  CONFIRMATION_NOT_WAITING,
+] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 
 /** An Update refused with one of these types (non-retryable: a validator's answer does not change on retry). */

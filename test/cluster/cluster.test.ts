@@ -5,8 +5,12 @@ import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stac
 import { clusterTarget } from './target';
 
 let stack: Stack;
-beforeAll(async () => { stack = await startStack({ cluster: clusterTarget(), policies: { listenFor: 'PT3S' } }); });
-afterAll(async () => { await stack?.close(); });
+beforeAll(async () => {
+  stack = await startStack({ cluster: clusterTarget(), policies: { listenFor: 'PT3S' } });
+});
+afterAll(async () => {
+  await stack?.close();
+});
 
 test('the frontend is the real server on PostgreSQL, not the dev server', async () => {
   const info = await stack.client.workflowService.getClusterInfo({});

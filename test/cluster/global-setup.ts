@@ -28,5 +28,7 @@ export default async function clusterSetup(): Promise<void> {
   }
   process.env.RELAIS_TEST_CLUSTER = JSON.stringify({ address: cluster.address, namespace: cluster.namespace });
   globalThis.__relaisCluster = { cluster, dir };
-  console.log(`[test set-up] Temporal cluster (server v1.29.1 on PostgreSQL) on ${cluster.address}, namespace ${cluster.namespace}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `[test set-up] Temporal cluster (server v1.29.1 on PostgreSQL) on ${cluster.address}, namespace ${cluster.namespace}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }

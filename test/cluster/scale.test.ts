@@ -14,13 +14,24 @@ let stack: Stack;
 
 function startWorkerProcess(): RelaisProcess {
   // A small slot count per process, so that one process alone cannot take the whole burst.
-  return spawnRelais('src/worker.ts', { ...stack.workerEnv, WORKER_MAX_CONCURRENT_ACTIVITIES: '4', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4' }, { quiet: true });
+  return spawnRelais(
+    'src/worker.ts',
+    { ...stack.workerEnv, WORKER_MAX_CONCURRENT_ACTIVITIES: '4', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4' },
+    { quiet: true },
+  );
 }
 
 // Each dispatch listens two minutes for its provider events (D7). Webhooks reach the API one batch
 // after another; with the rest of the suite on both cores a CI run once saw them lag by more than
 // 30 s, and a dispatch then finished `queued` with its `delivered` event still on the way.
-beforeAll(async () => { stack = await startStack({ cluster: clusterTarget(), worker: false, policies: { listenFor: 'PT2M' }, eventDelayMs: 500 }); });
+beforeAll(async () => {
+  stack = await startStack({
+    cluster: clusterTarget(),
+    worker: false,
+    policies: { listenFor: 'PT2M' },
+    eventDelayMs: 500,
+  });
+});
 afterAll(async () => {
   killAllRelais();
   await stack?.close();
@@ -29,15 +40,22 @@ afterAll(async () => {
 /** Worker identities that polled the task queue recently (both task types). */
 async function pollers(): Promise<Set<string>> {
   const identities = new Set<string>();
-  for (const taskQueueType of [1, 2]) { // WORKFLOW, ACTIVITY
-    const res = await stack.client.workflowService.describeTaskQueue({ namespace: clusterTarget().namespace, taskQueue: { name: stack.taskQueue }, taskQueueType });
+  for (const taskQueueType of [1, 2]) {
+    // WORKFLOW, ACTIVITY
+    const res = await stack.client.workflowService.describeTaskQueue({
+      namespace: clusterTarget().namespace,
+      taskQueue: { name: stack.taskQueue },
+      taskQueueType,
+    });
     for (const p of res.pollers ?? []) if (p.identity) identities.add(p.identity);
   }
   return identities;
 }
 
 /** Tasks per worker identity over the given workflows' histories (continued runs included). */
-async function workByIdentity(workflowIds: string[]): Promise<Map<string, { workflowTasks: number; activities: number }>> {
+async function workByIdentity(
+  workflowIds: string[],
+): Promise<Map<string, { workflowTasks: number; activities: number }>> {
   const work = new Map<string, { workflowTasks: number; activities: number }>();
   const add = (identity: string | null | undefined, key: 'workflowTasks' | 'activities') => {
     const id = identity ?? '?';
@@ -49,8 +67,10 @@ async function workByIdentity(workflowIds: string[]): Promise<Map<string, { work
     for await (const execution of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
       const history = await stack.client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
       for (const event of history.events ?? []) {
-        if (event.workflowTaskCompletedEventAttributes) add(event.workflowTaskCompletedEventAttributes.identity, 'workflowTasks');
-        if (event.activityTaskStartedEventAttributes) add(event.activityTaskStartedEventAttributes.identity, 'activities');
+        if (event.workflowTaskCompletedEventAttributes)
+          add(event.workflowTaskCompletedEventAttributes.identity, 'workflowTasks');
+        if (event.activityTaskStartedEventAttributes)
+          add(event.activityTaskStartedEventAttributes.identity, 'activities');
       }
     }
   }
@@ -59,9 +79,13 @@ async function workByIdentity(workflowIds: string[]): Promise<Map<string, { work
 
 /** How long webhooks took to be taken by the API, from the moment each event fell due. */
 function webhookLag(): { count: number; median: number; max: number } {
-  const lags = stack.sandbox.messages({}).flatMap((m) => m.events)
+  const lags = stack.sandbox
+    .messages({})
+    .flatMap((m) => m.events)
     .map((e) => ({ due: Date.parse(e.at), ok: e.deliveries.find((d) => d.status !== null && d.status < 300) }))
-    .filter((e) => e.ok).map((e) => Date.parse(e.ok!.at) - e.due).sort((a, b) => a - b);
+    .filter((e) => e.ok)
+    .map((e) => Date.parse(e.ok!.at) - e.due)
+    .sort((a, b) => a - b);
   return { count: lags.length, median: lags[Math.floor(lags.length / 2)] ?? 0, max: lags.at(-1) ?? 0 };
 }
 
@@ -69,25 +93,41 @@ test('three workers, a burst, one worker killed mid-run: every workflow complete
   const processes = [startWorkerProcess(), startWorkerProcess(), startWorkerProcess()];
   // Each process bundles its workflows before it polls.
   await stack.waitFor('three workers polling', async () => (await pollers()).size >= 3, 240_000);
-  const identities = [...await pollers()];
+  const identities = [...(await pollers())];
   const victim = identities.find((id) => id.startsWith(`${processes[0].child.pid}@`));
   expect(victim).toBeDefined();
 
   const posted = await Promise.all([
-    ...Array.from({ length: DISPATCHES }, (_, i) => stack.request('POST', '/v1/dispatches', purchaseOrder(`po-scale-${i}`, [`supplier${i}@acme.test`]))),
-    ...Array.from({ length: ORDERS }, (_, i) => stack.request('POST', '/v1/orders', newOrder(`ord-scale-${i}`, { email: `c${i}@example.test`, phone: `+3361200${String(1000 + i)}` }))),
+    ...Array.from({ length: DISPATCHES }, (_, i) =>
+      stack.request('POST', '/v1/dispatches', purchaseOrder(`po-scale-${i}`, [`supplier${i}@acme.test`])),
+    ),
+    ...Array.from({ length: ORDERS }, (_, i) =>
+      stack.request(
+        'POST',
+        '/v1/orders',
+        newOrder(`ord-scale-${i}`, { email: `c${i}@example.test`, phone: `+3361200${String(1000 + i)}` }),
+      ),
+    ),
   ]);
   expect(posted.map((r) => r.status)).toEqual(posted.map(() => 202));
   const workflowIds = posted.map((r) => r.body.workflowId as string);
 
   // Mid-run: once a quarter of the purchase orders have reached the provider, the first worker dies.
-  await stack.waitFor('a quarter of the burst sent', async () => stack.sandbox.messages({}).length >= DISPATCHES / 4, 120_000);
+  await stack.waitFor(
+    'a quarter of the burst sent',
+    async () => stack.sandbox.messages({}).length >= DISPATCHES / 4,
+    120_000,
+  );
   processes[0].child.kill('SIGKILL');
   await processes[0].exited;
 
   for (let i = 0; i < ORDERS; i += 1) {
     const id = `ord-scale-${i}`;
-    await stack.waitFor(`${id} assessed`, async () => (await stack.request('GET', `/v1/orders/${id}`)).body?.risk, 120_000);
+    await stack.waitFor(
+      `${id} assessed`,
+      async () => (await stack.request('GET', `/v1/orders/${id}`)).body?.risk,
+      120_000,
+    );
     for (const type of ['allocated', 'packed', 'handed_over', 'delivered']) {
       expect((await stack.request('POST', `/v1/orders/${id}/events`, { type })).status).toBe(200);
     }
@@ -95,25 +135,36 @@ test('three workers, a burst, one worker killed mid-run: every workflow complete
 
   const results = await Promise.all(workflowIds.map((id) => stack.client.workflow.getHandle(id).result()));
   const lag = webhookLag();
-  console.log(`[scale] webhook lag (event due → receiver answered 2xx): median ${lag.median} ms, max ${lag.max} ms over ${lag.count} events`);
+  console.log(
+    `[scale] webhook lag (event due → receiver answered 2xx): median ${lag.median} ms, max ${lag.max} ms over ${lag.count} events`,
+  );
   for (const [i, result] of results.entries()) {
     if (i < DISPATCHES) {
       // On failure, say what the sandbox did with that recipient's events (late, retried, refused).
       const seen = stack.sandbox.messages({ to: `supplier${i}@acme.test` }).map((m) => ({
-        receivedAt: m.receivedAt, status: m.status,
+        receivedAt: m.receivedAt,
+        status: m.status,
         events: m.events.map((e) => ({ type: e.type, at: e.at, outcome: e.outcome, deliveries: e.deliveries })),
       }));
       expect({ ...result, sandbox: seen }).toMatchObject({ result: 'delivered' });
     } else expect(result).toMatchObject({ state: 'delivered' });
   }
-  for (let i = 0; i < DISPATCHES; i += 1) expect(stack.sandbox.messages({ to: `supplier${i}@acme.test` }).length).toBeGreaterThanOrEqual(1);
+  for (let i = 0; i < DISPATCHES; i += 1)
+    expect(stack.sandbox.messages({ to: `supplier${i}@acme.test` }).length).toBeGreaterThanOrEqual(1);
 
   const work = await workByIdentity(workflowIds);
-  console.log(`[scale] ${DISPATCHES} dispatches + ${ORDERS} orders on 3 workers, ${victim} killed mid-run:\n${
-    [...work].map(([id, w]) => `  ${id}${id === victim ? ' (killed)' : ''}: ${w.workflowTasks} workflow tasks, ${w.activities} activities`).join('\n')}`);
+  console.log(
+    `[scale] ${DISPATCHES} dispatches + ${ORDERS} orders on 3 workers, ${victim} killed mid-run:\n${[...work]
+      .map(
+        ([id, w]) =>
+          `  ${id}${id === victim ? ' (killed)' : ''}: ${w.workflowTasks} workflow tasks, ${w.activities} activities`,
+      )
+      .join('\n')}`,
+  );
   // The killed worker had done part of the work before it died; the two survivors both did some.
   expect(work.get(victim!)?.workflowTasks ?? 0).toBeGreaterThan(0);
   const survivors = identities.filter((id) => id !== victim);
-  for (const id of survivors) expect((work.get(id)?.workflowTasks ?? 0) + (work.get(id)?.activities ?? 0)).toBeGreaterThan(0);
+  for (const id of survivors)
+    expect((work.get(id)?.workflowTasks ?? 0) + (work.get(id)?.activities ?? 0)).toBeGreaterThan(0);
   expect([...work.keys()].every((id) => identities.includes(id))).toBe(true);
 }, 600_000);

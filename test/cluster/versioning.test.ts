@@ -21,7 +21,10 @@ beforeAll(async () => {
   client = new Client({ connection, namespace });
   native = await NativeConnection.connect({ address });
   for (const name of ['v1', 'v2', 'v2-unpatched'] as const) {
-    bundles[name] = await bundleWorkflowCode({ workflowsPath: join(__dirname, 'versioning', `${name}.ts`), logger: QUIET_BUNDLER_LOGGER });
+    bundles[name] = await bundleWorkflowCode({
+      workflowsPath: join(__dirname, 'versioning', `${name}.ts`),
+      logger: QUIET_BUNDLER_LOGGER,
+    });
   }
 });
 afterAll(async () => {
@@ -32,7 +35,10 @@ afterAll(async () => {
 /** Runs a worker with one bundle until `body` is done, then drains it (graceful shutdown). */
 async function withWorker<T>(taskQueue: string, bundle: WorkflowBundle, body: () => Promise<T>): Promise<T> {
   const worker = await Worker.create({
-    connection: native, namespace, taskQueue, workflowBundle: bundle,
+    connection: native,
+    namespace,
+    taskQueue,
+    workflowBundle: bundle,
     activities,
     // No sticky cache: every task is replayed from history, as on a freshly upgraded worker.
     maxCachedWorkflows: 0,
@@ -40,10 +46,10 @@ async function withWorker<T>(taskQueue: string, bundle: WorkflowBundle, body: ()
   return worker.runUntil(body);
 }
 
-const historyOf = async (workflowId: string) => (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-const scheduled = async (workflowId: string) => (await historyOf(workflowId))
-  .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-  .filter(Boolean);
+const historyOf = async (workflowId: string) =>
+  (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+const scheduled = async (workflowId: string) =>
+  (await historyOf(workflowId)).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
 
 test('a run started on v1 finishes on v2 (change behind patched); a new run takes the new step', async () => {
   const taskQueue = `versioning-${randomBytes(4).toString('hex')}`;
@@ -83,7 +89,9 @@ test('control: the same change without patched() cannot replay the v1 run', asyn
     await client.workflow.getHandle(old).signal('proceed');
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const failed = (await historyOf(old)).find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
+      const failed = (await historyOf(old)).find(
+        (e) => e.workflowTaskFailedEventAttributes,
+      )?.workflowTaskFailedEventAttributes;
       if (failed) return failed;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -7,20 +7,28 @@ import { signLink } from '../../src/links';
 import { DEFAULT_LIMITS } from '../../src/api/limits';
 import { DATA_LIMITS, MAX_RECIPIENTS } from '../../src/api/schemas';
 
-const SMALL = { publicRate: { max: 3, windowMs: 60_000 }, webhookRate: { max: 3, windowMs: 60_000 }, tenantPublicRate: { max: 4, windowMs: 60_000 } };
+const SMALL = {
+  publicRate: { max: 3, windowMs: 60_000 },
+  webhookRate: { max: 3, windowMs: 60_000 },
+  tenantPublicRate: { max: 4, windowMs: 60_000 },
+};
 
 /** A request from a chosen loopback address, so two "clients" can be told apart by the server. */
 function from(localAddress: string, url: string, method = 'GET', body?: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = httpRequest(url, { method, localAddress, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+    (resolve, reject) => {
+      const req = httpRequest(url, { method, localAddress, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    },
+  );
 }
 
 const dispatch = (overrides: Record<string, unknown> = {}) =>
@@ -28,61 +36,106 @@ const dispatch = (overrides: Record<string, unknown> = {}) =>
 
 describe('API limits', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ limits: SMALL }); });
+  beforeAll(async () => {
+    stack = await startStack({ limits: SMALL });
+  });
   afterAll(() => stack?.close());
 
   const post = async (path: string, raw: string) => {
-    const res = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' }, body: raw });
-    return { status: res.status, body: await res.json() as any };
+    const res = await fetch(`${stack.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+      body: raw,
+    });
+    return { status: res.status, body: (await res.json()) as any };
   };
 
   it('413 naming the limit when a JSON body is over the default limit', async () => {
     const big = JSON.stringify({ orderId: 'o-big', padding: 'x'.repeat(DEFAULT_LIMITS.bodyLimitBytes) });
     const res = await post('/v1/orders', big);
     expect(res.status).toBe(413);
-    expect(res.body).toEqual({ error: { code: 'payload_too_large', message: `the body is larger than this route's limit of ${DEFAULT_LIMITS.bodyLimitBytes} bytes`, details: { limitBytes: DEFAULT_LIMITS.bodyLimitBytes } } });
+    expect(res.body).toEqual({
+      error: {
+        code: 'payload_too_large',
+        message: `the body is larger than this route's limit of ${DEFAULT_LIMITS.bodyLimitBytes} bytes`,
+        details: { limitBytes: DEFAULT_LIMITS.bodyLimitBytes },
+      },
+    });
   });
 
   it('a dispatch may carry attachments above the default limit, up to its own (413 above it)', async () => {
     const pdf = Buffer.alloc(2 * 1024 * 1024, 0x25).toString('base64'); // 2 MB decoded, 2.7 MB in the body
-    const ok = await post('/v1/dispatches', JSON.stringify(dispatch({ attachments: [{ filename: 'PO-1.pdf', contentType: 'application/pdf', contentBase64: pdf }] })));
+    const ok = await post(
+      '/v1/dispatches',
+      JSON.stringify(
+        dispatch({ attachments: [{ filename: 'PO-1.pdf', contentType: 'application/pdf', contentBase64: pdf }] }),
+      ),
+    );
     expect(ok.status).toBe(202);
 
     const huge = JSON.stringify(dispatch({ padding: 'x'.repeat(DEFAULT_LIMITS.dispatchBodyLimitBytes) }));
     const refused = await post('/v1/dispatches', huge);
     expect(refused.status).toBe(413);
-    expect(refused.body.error).toMatchObject({ code: 'payload_too_large', details: { limitBytes: DEFAULT_LIMITS.dispatchBodyLimitBytes } });
+    expect(refused.body.error).toMatchObject({
+      code: 'payload_too_large',
+      details: { limitBytes: DEFAULT_LIMITS.dispatchBodyLimitBytes },
+    });
   });
 
   it(`rule D1: more than ${MAX_RECIPIENTS} recipients, or none, is refused naming the field`, async () => {
     const many = Array.from({ length: MAX_RECIPIENTS + 1 }, (_, i) => ({ email: `p${i}@supplier.test` }));
     const tooMany = await post('/v1/dispatches', JSON.stringify(dispatch({ recipients: many })));
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.error).toMatchObject({ code: 'invalid_request', details: [expect.objectContaining({ field: 'recipients', message: `at most ${MAX_RECIPIENTS} recipients` })] });
+    expect(tooMany.body.error).toMatchObject({
+      code: 'invalid_request',
+      details: [expect.objectContaining({ field: 'recipients', message: `at most ${MAX_RECIPIENTS} recipients` })],
+    });
 
     const none = await post('/v1/dispatches', JSON.stringify(dispatch({ recipients: [] })));
     expect(none.status).toBe(400);
-    expect(none.body.error.details).toEqual([expect.objectContaining({ field: 'recipients', message: 'at least one recipient' })]);
+    expect(none.body.error.details).toEqual([
+      expect.objectContaining({ field: 'recipients', message: 'at least one recipient' }),
+    ]);
   });
 
-  it('a dispatch\'s data: over its size a 413, deeper than its depth a 400, both naming data; nothing starts (issue 14, finding 4)', async () => {
+  it("a dispatch's data: over its size a 413, deeper than its depth a 400, both naming data; nothing starts (issue 14, finding 4)", async () => {
     const data = (extra: Record<string, unknown>) => ({ ...purchaseOrder('x', []).data, ...extra });
     const big = dispatch({ data: data({ notes: 'x'.repeat(2.5 * 1024 * 1024) }) });
     const tooBig = await post('/v1/dispatches', JSON.stringify(big));
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error).toEqual({
-      code: 'payload_too_large', message: expect.stringMatching(new RegExp(`^data is \\d+ bytes as JSON; at most ${DATA_LIMITS.bytes}`)),
-      details: [{ field: 'data', message: expect.any(String), value: null, limitBytes: DATA_LIMITS.bytes, sizeBytes: expect.any(Number) }],
+      code: 'payload_too_large',
+      message: expect.stringMatching(new RegExp(`^data is \\d+ bytes as JSON; at most ${DATA_LIMITS.bytes}`)),
+      details: [
+        {
+          field: 'data',
+          message: expect.any(String),
+          value: null,
+          limitBytes: DATA_LIMITS.bytes,
+          sizeBytes: expect.any(Number),
+        },
+      ],
     });
     // 20,000 levels, written as text (JSON.stringify itself cannot go that deep).
     const deep = dispatch({ data: data({ nested: 'DEEP' }) });
-    const tooDeep = await post('/v1/dispatches', JSON.stringify(deep).replace('"DEEP"', `${'{"nested":'.repeat(20_000)}"bottom"${'}'.repeat(20_000)}`));
+    const tooDeep = await post(
+      '/v1/dispatches',
+      JSON.stringify(deep).replace('"DEEP"', `${'{"nested":'.repeat(20_000)}"bottom"${'}'.repeat(20_000)}`),
+    );
     expect(tooDeep.status).toBe(400);
-    expect(tooDeep.body.error.details).toEqual([expect.objectContaining({ field: 'data', message: `nested deeper than ${DATA_LIMITS.depth} levels` })]);
-    for (const refused of [big, deep]) expect((await stack.request('GET', `/v1/dispatches/${refused.dispatchId}`)).status).toBe(404);
+    expect(tooDeep.body.error.details).toEqual([
+      expect.objectContaining({ field: 'data', message: `nested deeper than ${DATA_LIMITS.depth} levels` }),
+    ]);
+    for (const refused of [big, deep])
+      expect((await stack.request('GET', `/v1/dispatches/${refused.dispatchId}`)).status).toBe(404);
 
     // What a purchase order really carries fits: 300 lines, a few levels deep.
-    const lines = Array.from({ length: 300 }, (_, i) => ({ sku: `SKU-${i}`, label: `Article ${i} — carton de 12`, quantity: 12, unitPrice: { amount: '14.90', currency: 'EUR' } }));
+    const lines = Array.from({ length: 300 }, (_, i) => ({
+      sku: `SKU-${i}`,
+      label: `Article ${i} — carton de 12`,
+      quantity: 12,
+      unitPrice: { amount: '14.90', currency: 'EUR' },
+    }));
     expect((await post('/v1/dispatches', JSON.stringify(dispatch({ data: data({ lines }) })))).status).toBe(202);
   });
 
@@ -100,7 +153,11 @@ describe('API limits', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(JSON.parse(limited.body)).toEqual({
-      error: { code: 'rate_limited', message: expect.stringMatching(/^too many requests from this address: at most 3 per 1 minute; retry in \d+ s$/), details: { limit: 3, window: '1 minute', retryAfterSeconds: expect.any(Number) } },
+      error: {
+        code: 'rate_limited',
+        message: expect.stringMatching(/^too many requests from this address: at most 3 per 1 minute; retry in \d+ s$/),
+        details: { limit: 3, window: '1 minute', retryAfterSeconds: expect.any(Number) },
+      },
     });
     // The customer next door (another address) still gets the page.
     expect((await from('127.0.0.2', url)).status).toBe(404);
@@ -110,13 +167,19 @@ describe('API limits', () => {
     const link = (tenantId: string, secret = SANDBOX_SECRETS.linkSecret) =>
       `${stack.apiUrl}/c/${signLink(secret, { kind: 'confirm', tenantId, target: 'o-none:nonce', exp: Date.now() + 3_600_000 })}`;
     // Forged links naming the tenant, from many addresses: only their addresses' allowances are spent.
-    for (let i = 0; i < 6; i += 1) expect((await from(`127.0.1.${i + 1}`, link(stack.tenantId, 'x'.repeat(32)))).status).toBe(404);
+    for (let i = 0; i < 6; i += 1)
+      expect((await from(`127.0.1.${i + 1}`, link(stack.tenantId, 'x'.repeat(32)))).status).toBe(404);
     // Real links of the tenant, each from a new address (under every per-address limit): the fifth is refused.
-    for (let i = 0; i < SMALL.tenantPublicRate.max; i += 1) expect((await from(`127.0.2.${i + 1}`, link(stack.tenantId))).status).toBe(404);
+    for (let i = 0; i < SMALL.tenantPublicRate.max; i += 1)
+      expect((await from(`127.0.2.${i + 1}`, link(stack.tenantId))).status).toBe(404);
     const limited = await from('127.0.2.99', link(stack.tenantId));
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect(JSON.parse(limited.body).error).toMatchObject({ code: 'rate_limited', message: expect.stringContaining('this business\'s links'), details: { limit: 4 } });
+    expect(JSON.parse(limited.body).error).toMatchObject({
+      code: 'rate_limited',
+      message: expect.stringContaining("this business's links"),
+      details: { limit: 4 },
+    });
     // Another business's customers still get their pages.
     expect((await from('127.0.2.98', link(stack.other.tenantId))).status).toBe(404);
   });
@@ -125,7 +188,8 @@ describe('API limits', () => {
     const url = `${stack.apiUrl}/webhooks/twilio/status`;
     const form = 'MessageSid=SM00000000000000000000000000000000&MessageStatus=delivered';
     const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-    for (let i = 0; i < SMALL.webhookRate.max; i += 1) expect((await from('127.0.0.3', url, 'POST', form, headers)).status).toBe(401);
+    for (let i = 0; i < SMALL.webhookRate.max; i += 1)
+      expect((await from('127.0.0.3', url, 'POST', form, headers)).status).toBe(401);
     const limited = await from('127.0.0.3', url, 'POST', form, headers);
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBeDefined();
@@ -133,6 +197,7 @@ describe('API limits', () => {
   });
 
   it('authenticated API routes are not rate limited per address', async () => {
-    for (let i = 0; i < SMALL.publicRate.max + 2; i += 1) expect((await stack.request('GET', '/v1/preferences')).status).toBe(200);
+    for (let i = 0; i < SMALL.publicRate.max + 2; i += 1)
+      expect((await stack.request('GET', '/v1/preferences')).status).toBe(200);
   });
 });

@@ -12,9 +12,16 @@ beforeAll(async () => {
   stack = await startStack();
   platform = (await createApiKey(stack.db, { tenantId: null, roles: ['platform'] })).key;
 });
-afterAll(async () => { await stack?.close(); });
+afterAll(async () => {
+  await stack?.close();
+});
 
-const tenant = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: `Tenant ${id}`, emailFrom: { email: `orders@${id}.test` }, ...extra });
+const tenant = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  name: `Tenant ${id}`,
+  emailFrom: { email: `orders@${id}.test` },
+  ...extra,
+});
 
 test('POST /v1/tenants refuses unknown fields, naming them, and keeps every policy and the seller it is given', async () => {
   for (const [body, field] of [
@@ -27,8 +34,20 @@ test('POST /v1/tenants refuses unknown fields, naming them, and keeps every poli
     expect(await stack.db.Tenant.exists({ _id: body.id })).toBeNull();
   }
 
-  const policies = { unknownAfter: 'PT45M', listenFor: 'P5D', stuckAfter: 'P3D', confirmationLinkTtl: 'P1D', readyToShipWithin: 'PT12H' };
-  const seller = { name: 'Selma Seller', email: 'selma@full.test', phone: '+33611112222', smsOptIn: true, whatsappOptIn: false };
+  const policies = {
+    unknownAfter: 'PT45M',
+    listenFor: 'P5D',
+    stuckAfter: 'P3D',
+    confirmationLinkTtl: 'P1D',
+    readyToShipWithin: 'PT12H',
+  };
+  const seller = {
+    name: 'Selma Seller',
+    email: 'selma@full.test',
+    phone: '+33611112222',
+    smsOptIn: true,
+    whatsappOptIn: false,
+  };
   const created = await stack.request('POST', '/v1/tenants', tenant('t-full', { policies, seller }), platform);
   expect(created.status).toBe(201);
   const settings = await stack.request('GET', '/v1/settings', undefined, created.body.apiKey);
@@ -42,20 +61,28 @@ test.each([
   ['stuckAfter', 'PT1M', 'PT1H'],
   ['confirmationLinkTtl', 'PT1M', 'PT15M'],
   ['readyToShipWithin', 'P0D', 'PT15M'],
-])('policy %s = %s is refused (422) naming the field and its minimum %s, at creation and in the settings', async (policy, value, minimum) => {
-  const created = await stack.request('POST', '/v1/tenants', tenant(`t-min-${policy.toLowerCase()}`, { policies: { [policy]: value } }), platform);
-  expect(created.status).toBe(422);
-  expect(created.body.error.details[0]).toMatchObject({ field: `policies.${policy}`, value });
-  expect(created.body.error.message).toContain(`at least ${minimum}`);
-  const before = (await stack.request('GET', '/v1/settings')).body.policies;
-  const put = await stack.request('PUT', '/v1/settings', { policies: { [policy]: value } });
-  expect(put.status).toBe(422);
-  expect(put.body.error.details[0]).toMatchObject({ field: `policies.${policy}`, value });
-  expect((await stack.request('GET', '/v1/settings')).body.policies).toEqual(before);
-  // The minimum itself is fine.
-  expect((await stack.request('PUT', '/v1/settings', { policies: { [policy]: minimum } })).status).toBe(200);
-  await stack.request('PUT', '/v1/settings', { policies: before });
-});
+])(
+  'policy %s = %s is refused (422) naming the field and its minimum %s, at creation and in the settings',
+  async (policy, value, minimum) => {
+    const created = await stack.request(
+      'POST',
+      '/v1/tenants',
+      tenant(`t-min-${policy.toLowerCase()}`, { policies: { [policy]: value } }),
+      platform,
+    );
+    expect(created.status).toBe(422);
+    expect(created.body.error.details[0]).toMatchObject({ field: `policies.${policy}`, value });
+    expect(created.body.error.message).toContain(`at least ${minimum}`);
+    const before = (await stack.request('GET', '/v1/settings')).body.policies;
+    const put = await stack.request('PUT', '/v1/settings', { policies: { [policy]: value } });
+    expect(put.status).toBe(422);
+    expect(put.body.error.details[0]).toMatchObject({ field: `policies.${policy}`, value });
+    expect((await stack.request('GET', '/v1/settings')).body.policies).toEqual(before);
+    // The minimum itself is fine.
+    expect((await stack.request('PUT', '/v1/settings', { policies: { [policy]: minimum } })).status).toBe(200);
+    await stack.request('PUT', '/v1/settings', { policies: before });
+  },
+);
 
 test('D3/D7: the listening window cannot be shorter than the time after which a recipient is unknown', async () => {
   const res = await stack.request('PUT', '/v1/settings', { policies: { unknownAfter: 'PT2H', listenFor: 'PT1H' } });
@@ -91,7 +118,11 @@ test(`rule D1: ${MAX_RECIPIENTS + 1} recipients is refused with the count as the
   const many = Array.from({ length: MAX_RECIPIENTS + 1 }, (_, i) => ({ email: `p${i}@supplier.test` }));
   const res = await stack.request('POST', '/v1/dispatches', purchaseOrder('too-many', [], { recipients: many }));
   expect(res.status).toBe(400);
-  expect(res.body.error.details[0]).toEqual({ field: 'recipients', message: `at most ${MAX_RECIPIENTS} recipients`, value: MAX_RECIPIENTS + 1 });
+  expect(res.body.error.details[0]).toEqual({
+    field: 'recipients',
+    message: `at most ${MAX_RECIPIENTS} recipients`,
+    value: MAX_RECIPIENTS + 1,
+  });
   expect(res.body.error.message).toBe(`recipients: at most ${MAX_RECIPIENTS} recipients (got ${MAX_RECIPIENTS + 1})`);
 });
 
@@ -101,17 +132,31 @@ test('a NUL character (U+0000) anywhere in the input is a 400 naming the field, 
   expect(listed.body.error.details[0]).toMatchObject({ field: 'recipient' });
 
   const body = purchaseOrder('nul-in-data', ['a@supplier.test']);
-  const posted = await stack.request('POST', '/v1/dispatches', { ...body, data: { ...body.data, message: 'line one\u0000line two' } });
+  const posted = await stack.request('POST', '/v1/dispatches', {
+    ...body,
+    data: { ...body.data, message: 'line one\u0000line two' },
+  });
   expect(posted.status).toBe(400);
   expect(posted.body.error.details[0]).toMatchObject({ field: 'data.message' });
-  const namedKey = await stack.request('POST', '/v1/dispatches', { ...body, data: { ...body.data, ['bad\u0000key']: 1 } });
+  const namedKey = await stack.request('POST', '/v1/dispatches', {
+    ...body,
+    data: { ...body.data, ['bad\u0000key']: 1 },
+  });
   expect(namedKey.status).toBe(400);
   expect(await stack.db.Dispatch.exists({ tenantId: stack.tenantId, dispatchId: 'nul-in-data' })).toBeNull();
 
   const order = await stack.request('POST', '/v1/orders', {
-    orderId: 'nul-order', items: [{ sku: 'SKU\u00001', quantity: 1, location: 'A1' }],
-    customer: { name: 'Ana', phone: null, email: 'ana@customer.test', address: { line1: '1 rue X', city: 'Paris', postalCode: '75011', country: 'FR' } },
-    payment: { method: 'prepaid' }, salesChannel: 'web', carrier: 'dhl',
+    orderId: 'nul-order',
+    items: [{ sku: 'SKU\u00001', quantity: 1, location: 'A1' }],
+    customer: {
+      name: 'Ana',
+      phone: null,
+      email: 'ana@customer.test',
+      address: { line1: '1 rue X', city: 'Paris', postalCode: '75011', country: 'FR' },
+    },
+    payment: { method: 'prepaid' },
+    salesChannel: 'web',
+    carrier: 'dhl',
   });
   expect(order.status).toBe(400);
   expect(order.body.error.details[0]).toMatchObject({ field: 'items.0.sku' });

@@ -4,9 +4,14 @@ import { connectDb, lastNumber, nextNumber, type Db } from '../../src/db/models'
 
 let db: Db;
 beforeAll(async () => {
-  db = await connectDb(process.env.RELAIS_TEST_MONGODB_URI!, { dbName: `relais_counters_${randomBytes(4).toString('hex')}` });
+  db = await connectDb(process.env.RELAIS_TEST_MONGODB_URI!, {
+    dbName: `relais_counters_${randomBytes(4).toString('hex')}`,
+  });
 });
-afterAll(async () => { await db?.connection.dropDatabase().catch(() => undefined); await db?.close(); });
+afterAll(async () => {
+  await db?.connection.dropDatabase().catch(() => undefined);
+  await db?.close();
+});
 
 test('L1: twenty first numbers of a new sequence asked at once are 1 to 20, none refused', async () => {
   for (const round of [1, 2, 3]) {

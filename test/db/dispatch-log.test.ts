@@ -14,24 +14,57 @@ import type { DispatchResult } from '../../src/domain/dispatch-status';
 let db: Db;
 let project: ReturnType<typeof createDispatchActivities>['projectDispatch'];
 beforeAll(async () => {
-  db = await connectDb(process.env.RELAIS_TEST_MONGODB_URI!, { dbName: `relais_log_${randomBytes(4).toString('hex')}` });
-  project = createDispatchActivities({ db, linkSecret: 'test-link-secret', publicBaseUrl: 'http://relais.test', emailFrom: 'relais@relais.test' } as ActivityDeps).projectDispatch;
+  db = await connectDb(process.env.RELAIS_TEST_MONGODB_URI!, {
+    dbName: `relais_log_${randomBytes(4).toString('hex')}`,
+  });
+  project = createDispatchActivities({
+    db,
+    linkSecret: 'test-link-secret',
+    publicBaseUrl: 'http://relais.test',
+    emailFrom: 'relais@relais.test',
+  } as ActivityDeps).projectDispatch;
 });
-afterAll(async () => { await db?.connection.dropDatabase().catch(() => undefined); await db?.close(); });
+afterAll(async () => {
+  await db?.connection.dropDatabase().catch(() => undefined);
+  await db?.close();
+});
 
 const record = (tenantId: string, dispatchId: string, kind: NewDispatch['kind'] = 'document'): NewDispatch => ({
-  tenantId, dispatchId, kind, channel: 'email', provider: 'sendgrid', template: 'purchase_order', locale: 'en',
-  document: { type: 'purchase_order', number: dispatchId }, sender: { name: 'Buyer', email: 'buyer@acme.test', outletId: null }, requestedBy: 'k1',
-  content: { subject: `PO ${dispatchId}`, html: '<p>PO</p>', text: 'PO', templateData: {} } as never, sealed: null, attachments: [],
-  recipients: [{ recipientId: 'r1', address: `${dispatchId}@supplier.test`, name: null }], parent: null, request: null,
+  tenantId,
+  dispatchId,
+  kind,
+  channel: 'email',
+  provider: 'sendgrid',
+  template: 'purchase_order',
+  locale: 'en',
+  document: { type: 'purchase_order', number: dispatchId },
+  sender: { name: 'Buyer', email: 'buyer@acme.test', outletId: null },
+  requestedBy: 'k1',
+  content: { subject: `PO ${dispatchId}`, html: '<p>PO</p>', text: 'PO', templateData: {} } as never,
+  sealed: null,
+  attachments: [],
+  recipients: [{ recipientId: 'r1', address: `${dispatchId}@supplier.test`, name: null }],
+  parent: null,
+  request: null,
 });
 const versions = new Map<string, number>();
 const setResult = async (tenantId: string, dispatchId: string, result: DispatchResult) => {
   const version = (versions.get(dispatchId) ?? 0) + 1;
   versions.set(dispatchId, version);
   await project({
-    tenantId, dispatchId, version, recipients: [], histories: [], decided: [],
-    dispatch: { result, providerError: null, counts: { [result === 'alert' || result === 'error' ? 'bounced' : 'delivered']: 1 }, opened: 0, attention: [] },
+    tenantId,
+    dispatchId,
+    version,
+    recipients: [],
+    histories: [],
+    decided: [],
+    dispatch: {
+      result,
+      providerError: null,
+      counts: { [result === 'alert' || result === 'error' ? 'bounced' : 'delivered']: 1 },
+      opened: 0,
+      attention: [],
+    },
   });
 };
 const numbers = (page: { dispatches: Array<{ number: number }> }) => page.dispatches.map((d) => d.number);
@@ -47,14 +80,16 @@ async function allPages(tenantId: string, query: Record<string, unknown>) {
   return pages;
 }
 
-test('L1: the log lists every dispatch newest first, page after page, across the pages of record numbers and only the tenant\'s own', async () => {
+test("L1: the log lists every dispatch newest first, page after page, across the pages of record numbers and only the tenant's own", async () => {
   // 150 documents and 10 notices for t-a, interleaved with 150 for t-b: three pages of record numbers.
   for (let i = 1; i <= 150; i += 1) {
     await recordDispatch(db, record('t-a', `a-${i}`));
     await recordDispatch(db, record('t-b', `b-${i}`));
     if (i % 15 === 0) await recordDispatch(db, record('t-a', `a-notice-${i}`, 'notification'));
   }
-  const documents = (await db.Dispatch.find({ tenantId: 't-a', kind: 'document' }, { number: 1 }).lean()).map((d) => d.number).sort((x, y) => y - x);
+  const documents = (await db.Dispatch.find({ tenantId: 't-a', kind: 'document' }, { number: 1 }).lean())
+    .map((d) => d.number)
+    .sort((x, y) => y - x);
   expect(documents).toHaveLength(150);
   expect(Math.max(...documents)).toBeGreaterThan(2 * LOG_PAGE_SIZE);
 
@@ -68,7 +103,12 @@ test('L1: the log lists every dispatch newest first, page after page, across the
   // Another page size, and a cursor in the middle of a page of numbers.
   const first = await listDispatches(db, 't-a', { result: 'all', kind: 'document', limit: 7 } as never);
   expect(numbers(first)).toEqual(documents.slice(0, 7));
-  const next = await listDispatches(db, 't-a', { result: 'all', kind: 'document', limit: 200, cursor: first.nextCursor } as never);
+  const next = await listDispatches(db, 't-a', {
+    result: 'all',
+    kind: 'document',
+    limit: 200,
+    cursor: first.nextCursor,
+  } as never);
   expect(numbers(next)).toEqual(documents.slice(7));
   expect(next.nextCursor).toBeNull();
   expect((await allPages('t-b', { result: 'all' })).flat()).toHaveLength(150);
@@ -76,7 +116,12 @@ test('L1: the log lists every dispatch newest first, page after page, across the
   // without walking the empty pages above it (found by the API fuzzer: 39465479 took 30 s).
   const far = await listDispatches(db, 't-a', { result: 'all', kind: 'all', limit: 5, cursor: 39_465_479 } as never);
   expect(numbers(far)).toEqual([160, 159, 158, 157, 156]);
-  const farFailed = await listDispatches(db, 't-a', { result: 'failed', kind: 'all', limit: 5, cursor: 2 ** 40 } as never);
+  const farFailed = await listDispatches(db, 't-a', {
+    result: 'failed',
+    kind: 'all',
+    limit: 5,
+    cursor: 2 ** 40,
+  } as never);
   expect(numbers(farFailed)).toEqual([]);
 });
 
@@ -116,12 +161,23 @@ test('L1: records written before the log had pages (the first version, or before
   await recordDispatch(db, record('t-old', 'old-2'));
   await setResult('t-old', 'old-2', 'alert');
   // As an earlier release left them: no page numbers.
-  await db.Dispatch.collection.updateMany({ tenantId: 't-old' }, { $unset: { logPage: 1, failedSeq: 1, failedPage: 1 } });
+  await db.Dispatch.collection.updateMany(
+    { tenantId: 't-old' },
+    { $unset: { logPage: 1, failedSeq: 1, failedPage: 1 } },
+  );
   await db.Counter.deleteOne({ _id: 'migration:dispatch-log-pages' });
   expect((await listDispatches(db, 't-old', { result: 'all', limit: 50 } as never)).dispatches).toEqual([]);
 
   expect(await backfillLogPages(db)).toBeGreaterThanOrEqual(2);
-  expect((await listDispatches(db, 't-old', { result: 'all', limit: 50 } as never)).dispatches.map((d: { dispatchId: string }) => d.dispatchId)).toEqual(['old-2', 'old-1']);
-  expect((await listDispatches(db, 't-old', { limit: 50 } as never)).dispatches.map((d: { dispatchId: string }) => d.dispatchId)).toEqual(['old-2']);
+  expect(
+    (await listDispatches(db, 't-old', { result: 'all', limit: 50 } as never)).dispatches.map(
+      (d: { dispatchId: string }) => d.dispatchId,
+    ),
+  ).toEqual(['old-2', 'old-1']);
+  expect(
+    (await listDispatches(db, 't-old', { limit: 50 } as never)).dispatches.map(
+      (d: { dispatchId: string }) => d.dispatchId,
+    ),
+  ).toEqual(['old-2']);
   expect(await backfillLogPages(db)).toBe(0); // once per store
 });

@@ -69,9 +69,18 @@ async function stuckMonitor(stuckAfterMs: number) {
   proxy = p;
   const port = await p.listen();
   const logged: string[] = [];
-  const log = { error: (_: object, msg: string) => { logged.push(msg); }, warn: (_: object, msg: string) => { logged.push(msg); } };
+  const log = {
+    error: (_: object, msg: string) => {
+      logged.push(msg);
+    },
+    warn: (_: object, msg: string) => {
+      logged.push(msg);
+    },
+  };
   const proxied = await connectDb(`mongodb://127.0.0.1:${port}/`, {
-    dbName: `relais_test_${randomBytes(4).toString('hex')}`, serverSelectionTimeoutMS: 1000, log,
+    dbName: `relais_test_${randomBytes(4).toString('hex')}`,
+    serverSelectionTimeoutMS: 1000,
+    log,
     // No connect timeout: a heartbeat on a frozen connection then never ends, as in the driver's fault.
     watchdog: { stuckAfterMs, connectTimeoutMS: 0, heartbeatFrequencyMS: 500 },
   });
@@ -88,11 +97,18 @@ async function stuckMonitor(stuckAfterMs: number) {
 const reconnects = async () => (await metrics.mongodbReconnects.get()).values[0]?.value ?? 0;
 
 /** The first success of `op` within `ms`, or the last error. */
-async function eventually<T>(op: () => Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+async function eventually<T>(
+  op: () => Promise<T>,
+  ms: number,
+): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   const deadline = Date.now() + ms;
   let error = '';
   while (Date.now() < deadline) {
-    try { return { ok: true, value: await op() }; } catch (err) { error = (err as Error).message; }
+    try {
+      return { ok: true, value: await op() };
+    } catch (err) {
+      error = (err as Error).message;
+    }
     await sleep(200);
   }
   return { ok: false, error };

@@ -14,7 +14,12 @@ const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
 
 // ---------- docker-compose.yml ----------
 
-interface Healthcheck { test?: string | string[]; disable?: boolean; interval?: string; retries?: number }
+interface Healthcheck {
+  test?: string | string[];
+  disable?: boolean;
+  interval?: string;
+  retries?: number;
+}
 interface Service {
   image?: string;
   build?: string | { context?: string; dockerfile?: string };
@@ -26,7 +31,10 @@ interface Service {
   healthcheck?: Healthcheck;
   restart?: string;
 }
-interface Compose { services: Record<string, Service>; volumes?: Record<string, unknown> }
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
 
 const compose = parse(read('docker-compose.yml'), { merge: true }) as Compose;
 const services = compose.services;
@@ -79,13 +87,16 @@ function bindMounts(s: Service): { source: string; target: string }[] {
  * `${VAR-x}`, `${VAR:?msg}`, `${VAR?msg}`, `$$`, and value-less entries passed through from the
  * operator's environment (unset there = unset in the container).
  */
-function containerEnv(s: Service, operator: Record<string, string>): { env: Record<string, string>; refused: string[] } {
+function containerEnv(
+  s: Service,
+  operator: Record<string, string>,
+): { env: Record<string, string>; refused: string[] } {
   const refused: string[] = [];
   const entries: [string, string | null][] = Array.isArray(s.environment)
     ? s.environment.map((e) => {
-      const i = e.indexOf('=');
-      return i < 0 ? [e, null] : [e.slice(0, i), e.slice(i + 1)];
-    })
+        const i = e.indexOf('=');
+        return i < 0 ? [e, null] : [e.slice(0, i), e.slice(i + 1)];
+      })
     : Object.entries(s.environment ?? {}).map(([k, v]) => [k, v === null ? null : String(v)]);
   const env: Record<string, string> = {};
   for (const [key, raw] of entries) {
@@ -93,7 +104,8 @@ function containerEnv(s: Service, operator: Record<string, string>): { env: Reco
       if (key in operator) env[key] = operator[key];
       continue;
     }
-    env[key] = raw.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    env[key] = raw.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
       (whole, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
         if (whole === '$$') return '$';
         const n = (name ?? bare)!;
@@ -105,7 +117,8 @@ function containerEnv(s: Service, operator: Record<string, string>): { env: Reco
           return value ?? '';
         }
         return value ?? '';
-      });
+      },
+    );
   }
   return { env, refused };
 }
@@ -120,14 +133,19 @@ function settingsTheProcessRequires(entry: string): string[] {
 }
 
 describe('docker-compose.yml', () => {
-  test('has the stack\'s services', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'mongo', 'worker', 'api']));
+  test("has the stack's services", () => {
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'mongo', 'worker', 'api']),
+    );
   });
 
   test('pins every image it pulls (no latest, a version in the tag)', () => {
     for (const [name, s] of Object.entries(services)) {
       if (s.build) continue;
-      expect({ name, image: s.image }).toEqual({ name, image: expect.stringMatching(/^[a-z0-9./-]+:[A-Za-z0-9._-]*\d[A-Za-z0-9._-]*$/) });
+      expect({ name, image: s.image }).toEqual({
+        name,
+        image: expect.stringMatching(/^[a-z0-9./-]+:[A-Za-z0-9._-]*\d[A-Za-z0-9._-]*$/),
+      });
       expect(s.image!.split(':').pop()).not.toBe('latest');
     }
     expect(services.postgresql.image).toMatch(/^postgres:16[.-]/);
@@ -156,22 +174,30 @@ describe('docker-compose.yml', () => {
       for (const [target, condition] of Object.entries(dependsOn(s))) {
         expect({ name, target, exists: target in services }).toEqual({ name, target, exists: true });
         if (condition === 'service_healthy') {
-          expect({ target, disabled: services[target].healthcheck?.disable ?? false }).toEqual({ target, disabled: false });
+          expect({ target, disabled: services[target].healthcheck?.disable ?? false }).toEqual({
+            target,
+            disabled: false,
+          });
           expect({ target, test: healthTest(services[target]) }).toEqual({ target, test: expect.stringMatching(/\S/) });
         }
       }
     }
     expect(dependsOn(services.temporal)).toEqual({ postgresql: 'service_healthy' });
     expect(dependsOn(services['temporal-ui'])).toEqual({ temporal: 'service_healthy' });
-    for (const name of RELAIS) expect(dependsOn(services[name])).toEqual({ temporal: 'service_healthy', mongo: 'service_healthy' });
+    for (const name of RELAIS)
+      expect(dependsOn(services[name])).toEqual({ temporal: 'service_healthy', mongo: 'service_healthy' });
   });
 
-  test('healthchecks: PostgreSQL, Temporal (cluster and namespace), MongoDB, the API\'s /readyz, the worker\'s /healthz', () => {
+  test("healthchecks: PostgreSQL, Temporal (cluster and namespace), MongoDB, the API's /readyz, the worker's /healthz", () => {
     expect(healthTest(services.postgresql)).toContain('pg_isready');
     expect(healthTest(services.temporal)).toContain('temporal operator cluster health --address temporal:7233');
-    expect(healthTest(services.temporal)).toMatch(/temporal operator namespace describe --namespace "\$\$DEFAULT_NAMESPACE"/);
+    expect(healthTest(services.temporal)).toMatch(
+      /temporal operator namespace describe --namespace "\$\$DEFAULT_NAMESPACE"/,
+    );
     expect(healthTest(services.mongo)).toContain('mongosh');
-    expect(healthTest(services.api)).toContain(`http://127.0.0.1:${containerEnv(services.api, MINIMAL_OPERATOR).env.API_PORT}/readyz`);
+    expect(healthTest(services.api)).toContain(
+      `http://127.0.0.1:${containerEnv(services.api, MINIMAL_OPERATOR).env.API_PORT}/readyz`,
+    );
     // The worker's probe is its own HTTP port (src/worker-runtime.ts), the default of WORKER_HTTP_PORT.
     const workerEnv = containerEnv(services.worker, MINIMAL_OPERATOR).env;
     expect(healthTest(services.worker)).toContain(`http://127.0.0.1:${loadConfig(workerEnv).WORKER_HTTP_PORT}/healthz`);
@@ -188,7 +214,8 @@ describe('docker-compose.yml', () => {
   });
 
   test('restarts every service unless stopped', () => {
-    for (const [name, s] of Object.entries(services)) expect({ name, restart: s.restart }).toEqual({ name, restart: 'unless-stopped' });
+    for (const [name, s] of Object.entries(services))
+      expect({ name, restart: s.restart }).toEqual({ name, restart: 'unless-stopped' });
   });
 
   test('MongoDB runs as replica set rs0, initiated with the host name the apps use, and MONGODB_URI names it', () => {
@@ -212,17 +239,30 @@ describe('docker-compose.yml', () => {
     const declared = Object.keys(compose.volumes ?? {});
     const used = Object.values(services).flatMap((s) => namedVolumes(s).map((v) => v.source));
     expect([...new Set(used)].sort()).toEqual([...declared].sort());
-    expect(namedVolumes(services.postgresql)).toContainEqual({ source: 'postgresql-data', target: '/var/lib/postgresql/data' });
+    expect(namedVolumes(services.postgresql)).toContainEqual({
+      source: 'postgresql-data',
+      target: '/var/lib/postgresql/data',
+    });
     expect(namedVolumes(services.mongo)).toContainEqual({ source: 'mongo-data', target: '/data/db' });
     for (const [name, s] of Object.entries(services)) {
-      for (const m of bindMounts(s)) expect({ name, source: m.source, exists: existsSync(join(ROOT, m.source)) }).toEqual({ name, source: m.source, exists: true });
+      for (const m of bindMounts(s))
+        expect({ name, source: m.source, exists: existsSync(join(ROOT, m.source)) }).toEqual({
+          name,
+          source: m.source,
+          exists: true,
+        });
     }
   });
 
   test('Temporal reads a dynamic config file that exists in deploy/ and is valid', () => {
     const t = services.temporal;
     const env = containerEnv(t, MINIMAL_OPERATOR).env;
-    expect(env).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', DB_PORT: '5432', TEMPORAL_ADDRESS: 'temporal:7233' });
+    expect(env).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgresql',
+      DB_PORT: '5432',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+    });
     expect(env.POSTGRES_USER).toBe(containerEnv(services.postgresql, MINIMAL_OPERATOR).env.POSTGRES_USER);
     expect(env.POSTGRES_PWD).toBe(containerEnv(services.postgresql, MINIMAL_OPERATOR).env.POSTGRES_PASSWORD);
     // The namespace auto-setup creates is the one the worker and api use.
@@ -241,7 +281,10 @@ describe('docker-compose.yml', () => {
     const dynamic = parse(readFileSync(onHost, 'utf8')) as Record<string, { value: unknown; constraints?: object }[]>;
     expect(dynamic['limit.maxIDLength']).toEqual([{ value: 255, constraints: {} }]);
     for (const [key, entries] of Object.entries(dynamic)) {
-      expect({ key, shape: Array.isArray(entries) && entries.every((e) => 'value' in e) }).toEqual({ key, shape: true });
+      expect({ key, shape: Array.isArray(entries) && entries.every((e) => 'value' in e) }).toEqual({
+        key,
+        shape: true,
+      });
     }
   });
 
@@ -268,10 +311,21 @@ describe('docker-compose.yml', () => {
 
     test('gives every setting a container needs, and the ones its process refuses to start without', () => {
       const { env } = containerEnv(s, MINIMAL_OPERATOR);
-      const needed = ['HOST', 'API_PORT', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'MONGODB_URI', 'PUBLIC_BASE_URL', 'LINK_SECRET'];
+      const needed = [
+        'HOST',
+        'API_PORT',
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_NAMESPACE',
+        'TEMPORAL_TASK_QUEUE',
+        'MONGODB_URI',
+        'PUBLIC_BASE_URL',
+        'LINK_SECRET',
+      ];
       const entry = name === 'worker' ? 'src/worker.ts' : 'src/api/main.ts';
       const required = settingsTheProcessRequires(entry);
-      expect(required).toEqual(expect.arrayContaining(name === 'worker' ? ['MONGODB_URI', 'LINK_SECRET'] : ['MONGODB_URI']));
+      expect(required).toEqual(
+        expect.arrayContaining(name === 'worker' ? ['MONGODB_URI', 'LINK_SECRET'] : ['MONGODB_URI']),
+      );
       for (const key of [...needed, ...required]) expect({ key, set: Boolean(env[key]) }).toEqual({ key, set: true });
       // TEMPORAL_ADDRESS points at the temporal service on the frontend port.
       const [host, port] = env.TEMPORAL_ADDRESS.split(':');
@@ -287,8 +341,13 @@ describe('docker-compose.yml', () => {
 
     test('passes provider credentials through when set, and still parses', () => {
       const creds = {
-        SENDGRID_API_KEY: 'SG.test', SENDGRID_WEBHOOK_PUBLIC_KEY: 'MFkwEw', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'token',
-        TWILIO_SMS_FROM: '+33700000000', TWILIO_WHATSAPP_FROM: 'whatsapp:+33700000000', SMTP_URL: 'smtps://u:p@mail.example.com:465',
+        SENDGRID_API_KEY: 'SG.test',
+        SENDGRID_WEBHOOK_PUBLIC_KEY: 'MFkwEw',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        TWILIO_AUTH_TOKEN: 'token',
+        TWILIO_SMS_FROM: '+33700000000',
+        TWILIO_WHATSAPP_FROM: 'whatsapp:+33700000000',
+        SMTP_URL: 'smtps://u:p@mail.example.com:465',
       };
       const { env } = containerEnv(s, { ...MINIMAL_OPERATOR, ...creds, PUBLIC_BASE_URL: 'https://relais.example.com' });
       expect(env).toMatchObject({ ...creds, PUBLIC_BASE_URL: 'https://relais.example.com' });
@@ -305,14 +364,23 @@ describe('docker-compose.yml', () => {
   });
 
   test('worker and api read the same settings', () => {
-    expect(containerEnv(services.worker, MINIMAL_OPERATOR).env).toEqual(containerEnv(services.api, MINIMAL_OPERATOR).env);
+    expect(containerEnv(services.worker, MINIMAL_OPERATOR).env).toEqual(
+      containerEnv(services.api, MINIMAL_OPERATOR).env,
+    );
   });
 });
 
 // ---------- Dockerfile ----------
 
-interface Instruction { op: string; args: string }
-interface Stage { from: string; name?: string; instructions: Instruction[] }
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  instructions: Instruction[];
+}
 
 function dockerfileStages(text: string): Stage[] {
   const logical: string[] = [];
@@ -320,7 +388,10 @@ function dockerfileStages(text: string): Stage[] {
   for (const line of text.split('\n')) {
     if (/^\s*#/.test(line) && current === '') continue;
     if (/^\s*#/.test(line)) continue; // comment lines inside a continuation are dropped
-    if (line.trimEnd().endsWith('\\')) { current += `${line.trimEnd().slice(0, -1)} `; continue; }
+    if (line.trimEnd().endsWith('\\')) {
+      current += `${line.trimEnd().slice(0, -1)} `;
+      continue;
+    }
     current += line;
     if (current.trim()) logical.push(current.trim());
     current = '';
@@ -344,7 +415,11 @@ const stages = dockerfileStages(read('Dockerfile'));
 const buildStage = stages.find((s) => s.name === 'build')!;
 const runtime = stages[stages.length - 1];
 const runs = (s: Stage) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
-const workdir = (s: Stage) => s.instructions.filter((i) => i.op === 'WORKDIR').map((i) => i.args).pop() ?? '/';
+const workdir = (s: Stage) =>
+  s.instructions
+    .filter((i) => i.op === 'WORKDIR')
+    .map((i) => i.args)
+    .pop() ?? '/';
 /** COPY instructions as { from, sources, dest } with dest made absolute against the stage's WORKDIR. */
 function copies(s: Stage): { from?: string; sources: string[]; dest: string }[] {
   let wd = '/';
@@ -375,7 +450,10 @@ function sourceOf(compiled: string): string {
 
 describe('Dockerfile', () => {
   test('two stages on node:20-bookworm-slim: build, then the runtime', () => {
-    expect(stages.map((s) => [s.from, s.name])).toEqual([['node:20-bookworm-slim', 'build'], ['node:20-bookworm-slim', 'runtime']]);
+    expect(stages.map((s) => [s.from, s.name])).toEqual([
+      ['node:20-bookworm-slim', 'build'],
+      ['node:20-bookworm-slim', 'runtime'],
+    ]);
   });
 
   test('build stage: npm ci with dev dependencies, then tsc -p . into dist/ (rootDir ".")', () => {
@@ -391,7 +469,11 @@ describe('Dockerfile', () => {
     expect(runs(runtime).some((r) => /\btsc\b/.test(r))).toBe(false);
     const wd = workdir(runtime);
     const fromBuild = copies(runtime).filter((c) => c.from === 'build');
-    expect(fromBuild).toContainEqual({ from: 'build', sources: [posix.join(workdir(buildStage), 'dist/src')], dest: posix.join(wd, 'dist/src') });
+    expect(fromBuild).toContainEqual({
+      from: 'build',
+      sources: [posix.join(workdir(buildStage), 'dist/src')],
+      dest: posix.join(wd, 'dist/src'),
+    });
     // src/templates.ts: DEFAULT_TEMPLATE_DIR = resolve(__dirname, '..', 'templates'); compiled, __dirname is dist/src.
     expect(read('src/templates.ts')).toContain("resolve(__dirname, '..', 'templates')");
     const templateDir = posix.resolve(wd, 'dist/src', '..', 'templates');
@@ -401,7 +483,11 @@ describe('Dockerfile', () => {
     expect(read('src/ui/render.ts')).toMatch(/join\(__dirname, 'views'\)/);
     expect(read('src/ui/render.ts')).toMatch(/join\(__dirname, 'assets', /);
     for (const dir of ['views', 'assets']) {
-      expect(copies(runtime)).toContainEqual({ from: undefined, sources: [`src/ui/${dir}`], dest: posix.join(wd, 'dist/src/ui', dir) });
+      expect(copies(runtime)).toContainEqual({
+        from: undefined,
+        sources: [`src/ui/${dir}`],
+        dest: posix.join(wd, 'dist/src/ui', dir),
+      });
     }
   });
 
@@ -412,12 +498,15 @@ describe('Dockerfile', () => {
     expect(users[users.length - 1]).toBe('node'); // the user node:*-slim images ship
   });
 
-  test('HEALTHCHECK probes the API\'s /healthz on API_PORT; default command is the API', () => {
+  test("HEALTHCHECK probes the API's /healthz on API_PORT; default command is the API", () => {
     const health = runtime.instructions.filter((i) => i.op === 'HEALTHCHECK');
     expect(health).toHaveLength(1);
     expect(health[0].args).toMatch(/--interval=\S+/);
     expect(execForm(health[0].args).join(' ')).toContain("process.env.API_PORT || 3000) + '/healthz'");
-    const cmd = runtime.instructions.filter((i) => i.op === 'CMD').map((i) => JSON.parse(i.args) as string[]).pop();
+    const cmd = runtime.instructions
+      .filter((i) => i.op === 'CMD')
+      .map((i) => JSON.parse(i.args) as string[])
+      .pop();
     expect(cmd).toEqual(commandArgs(services.api));
     expect(runtime.instructions.find((i) => i.op === 'ENV')?.args).toMatch(/HOST=0\.0\.0\.0/);
   });
@@ -439,18 +528,52 @@ describe('Dockerfile', () => {
 // ---------- .dockerignore ----------
 
 describe('.dockerignore', () => {
-  const patterns = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const toRegex = (p: string) => new RegExp(`^${p.replace(/^\//, '').replace(/\/$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}(/.*)?$`);
-  const ignored = (path: string) => patterns.reduce((acc, p) => (p.startsWith('!') ? (toRegex(p.slice(1)).test(path) ? false : acc) : (toRegex(p).test(path) ? true : acc)), false);
+  const patterns = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const toRegex = (p: string) =>
+    new RegExp(
+      `^${p
+        .replace(/^\//, '')
+        .replace(/\/$/, '')
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}(/.*)?$`,
+    );
+  const ignored = (path: string) =>
+    patterns.reduce(
+      (acc, p) =>
+        p.startsWith('!') ? (toRegex(p.slice(1)).test(path) ? false : acc) : toRegex(p).test(path) ? true : acc,
+      false,
+    );
 
   test('keeps what the build copies', () => {
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'src/worker.ts', 'src/workflows/index.ts', 'templates']) {
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'src',
+      'src/worker.ts',
+      'src/workflows/index.ts',
+      'templates',
+    ]) {
       expect({ path, ignored: ignored(path) }).toEqual({ path, ignored: false });
     }
   });
 
   test('leaves out dependencies, build output, local state and secrets', () => {
-    for (const path of ['node_modules', '.git', 'dist', '.data', '.tools', '.env', '.env.production', 'test', 'npm-debug.log']) {
+    for (const path of [
+      'node_modules',
+      '.git',
+      'dist',
+      '.data',
+      '.tools',
+      '.env',
+      '.env.production',
+      'test',
+      'npm-debug.log',
+    ]) {
       expect({ path, ignored: ignored(path) }).toEqual({ path, ignored: true });
     }
   });
@@ -469,7 +592,8 @@ test('every package src/ loads at run time is a production dependency (the image
     }
   };
   walk('src');
-  const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+  const packageOf = (spec: string) =>
+    spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
   const missing = new Set<string>();
   for (const file of files) {
     const sf = ts.createSourceFile(file, read(file), ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
@@ -477,17 +601,27 @@ test('every package src/ loads at run time is a production dependency (the image
     for (const st of sf.statements) {
       if (ts.isImportDeclaration(st)) {
         const clause = st.importClause;
-        const typeOnly = clause?.isTypeOnly
-          || (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings)
-            && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+        const typeOnly =
+          clause?.isTypeOnly ||
+          (clause &&
+            !clause.name &&
+            clause.namedBindings &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly));
         if (!typeOnly) specs.push((st.moduleSpecifier as ts.StringLiteral).text);
       } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) {
         specs.push((st.moduleSpecifier as ts.StringLiteral).text);
       }
     }
     const visit = (n: ts.Node) => {
-      if (ts.isCallExpression(n) && n.arguments.length === 1 && ts.isStringLiteral(n.arguments[0])
-        && ((ts.isIdentifier(n.expression) && n.expression.text === 'require') || n.expression.kind === ts.SyntaxKind.ImportKeyword)) {
+      if (
+        ts.isCallExpression(n) &&
+        n.arguments.length === 1 &&
+        ts.isStringLiteral(n.arguments[0]) &&
+        ((ts.isIdentifier(n.expression) && n.expression.text === 'require') ||
+          n.expression.kind === ts.SyntaxKind.ImportKeyword)
+      ) {
         specs.push(n.arguments[0].text);
       }
       ts.forEachChild(n, visit);

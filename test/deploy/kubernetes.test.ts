@@ -8,15 +8,26 @@ import { configSchema, loadConfig } from '../../src/config';
 const ROOT = join(__dirname, '..', '..');
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
 
-interface Probe { httpGet?: { path: string; port: string | number } }
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
 interface Container {
-  name: string; image: string; command?: string[];
+  name: string;
+  image: string;
+  command?: string[];
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
   ports?: Array<{ name?: string; containerPort: number }>;
-  readinessProbe?: Probe; livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
-interface Manifest { apiVersion: string; kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any }
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: any;
+}
 
 const manifests = parseAllDocuments(read('deploy/kubernetes/relais.yaml')).map((d) => {
   expect(d.errors).toEqual([]);
@@ -31,7 +42,10 @@ const named = (kind: string, name: string) => {
 const container = (deployment: string): Container => named('Deployment', deployment).spec.template.spec.containers[0];
 const config = named('ConfigMap', 'relais-config').data!;
 /** What the secret must hold (kubectl create secret … in the file's header), with example values. */
-const SECRET = { MONGODB_URI: 'mongodb+srv://relais:pw@cluster0.example.mongodb.net/relais', LINK_SECRET: 'x'.repeat(64) };
+const SECRET = {
+  MONGODB_URI: 'mongodb+srv://relais:pw@cluster0.example.mongodb.net/relais',
+  LINK_SECRET: 'x'.repeat(64),
+};
 
 /** A probe's port, resolved through the container's named ports. */
 const probePort = (c: Container, probe: Probe | undefined) => {
@@ -40,9 +54,22 @@ const probePort = (c: Container, probe: Probe | undefined) => {
 };
 
 test('every manifest has apiVersion, kind and name; the kinds the example promises are there', () => {
-  for (const m of manifests) expect(m).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
-  expect(byKind('Deployment').map((m) => m.metadata.name).sort()).toEqual(['relais-api', 'relais-worker']);
-  expect(byKind('HorizontalPodAutoscaler').map((m) => m.metadata.name).sort()).toEqual(['relais-api', 'relais-worker']);
+  for (const m of manifests)
+    expect(m).toMatchObject({
+      apiVersion: expect.any(String),
+      kind: expect.any(String),
+      metadata: { name: expect.any(String) },
+    });
+  expect(
+    byKind('Deployment')
+      .map((m) => m.metadata.name)
+      .sort(),
+  ).toEqual(['relais-api', 'relais-worker']);
+  expect(
+    byKind('HorizontalPodAutoscaler')
+      .map((m) => m.metadata.name)
+      .sort(),
+  ).toEqual(['relais-api', 'relais-worker']);
   expect(byKind('Service').map((m) => m.metadata.name)).toEqual(['relais-api']);
 });
 
@@ -53,7 +80,8 @@ test('the ConfigMap holds only settings src/config.ts knows, and with the secret
   expect(c).toMatchObject({ HOST: '0.0.0.0', TEMPORAL_NAMESPACE: 'relais', TEMPORAL_TASK_QUEUE: 'relais' });
   expect(new URL(c.PUBLIC_BASE_URL).pathname).toBe('/');
   // Secrets are not in the ConfigMap.
-  for (const key of ['MONGODB_URI', 'LINK_SECRET', 'TEMPORAL_API_KEY', 'SENDGRID_API_KEY', 'TWILIO_AUTH_TOKEN']) expect(Object.keys(config)).not.toContain(key);
+  for (const key of ['MONGODB_URI', 'LINK_SECRET', 'TEMPORAL_API_KEY', 'SENDGRID_API_KEY', 'TWILIO_AUTH_TOKEN'])
+    expect(Object.keys(config)).not.toContain(key);
 });
 
 describe.each(['relais-worker', 'relais-api'])('%s', (name) => {
@@ -74,7 +102,10 @@ describe.each(['relais-worker', 'relais-api'])('%s', (name) => {
   });
 
   test('probes hit endpoints the process serves, on the port it listens on', () => {
-    const port = name === 'relais-worker' ? loadConfig({ ...config, ...SECRET }).WORKER_HTTP_PORT : loadConfig({ ...config, ...SECRET }).API_PORT;
+    const port =
+      name === 'relais-worker'
+        ? loadConfig({ ...config, ...SECRET }).WORKER_HTTP_PORT
+        : loadConfig({ ...config, ...SECRET }).API_PORT;
     expect(probePort(c, c.readinessProbe)).toBe(port);
     expect(probePort(c, c.livenessProbe)).toBe(port);
     const source = name === 'relais-worker' ? read('src/metrics-http.ts') : read('src/api/server.ts');
@@ -85,14 +116,20 @@ describe.each(['relais-worker', 'relais-api'])('%s', (name) => {
     // Prometheus scrapes /metrics: the worker's on the same port; the API's on its operations
     // port, off the public one (issue 14, finding 12), which the public port does not serve.
     const metricsPort = name === 'relais-worker' ? port : loadConfig({ ...config, ...SECRET }).API_METRICS_PORT;
-    expect(deployment.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' });
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/port': String(metricsPort),
+      'prometheus.io/path': '/metrics',
+    });
     expect(c.ports!.map((p) => p.containerPort)).toContain(metricsPort);
     expect(read('src/metrics-http.ts')).toContain("'/metrics'");
     if (name === 'relais-api') expect(source).not.toContain("'/metrics'");
   });
 
   test('upgrades roll without a gap, and SIGTERM gets time to drain', () => {
-    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deployment.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     expect(c.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
@@ -107,7 +144,10 @@ test('the worker scales on the task queue backlog of its own namespace and task 
   const [metric] = hpa.metrics;
   expect(metric.type).toBe('External');
   expect(metric.external.metric.name).toMatch(/backlog/);
-  expect(metric.external.metric.selector.matchLabels).toEqual({ namespace: config.TEMPORAL_NAMESPACE, taskqueue: config.TEMPORAL_TASK_QUEUE });
+  expect(metric.external.metric.selector.matchLabels).toEqual({
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskqueue: config.TEMPORAL_TASK_QUEUE,
+  });
   expect(named('HorizontalPodAutoscaler', 'relais-api').spec.scaleTargetRef.name).toBe('relais-api');
 });
 
@@ -116,6 +156,9 @@ test('the API Service targets the API pods on their HTTP port', () => {
   expect(service.selector).toEqual(named('Deployment', 'relais-api').spec.selector.matchLabels);
   expect(service.ports[0].targetPort).toBe('http');
   // The metrics port is the pod's, for Prometheus; the Service publishes only the HTTP port.
-  expect(container('relais-api').ports).toEqual([{ name: 'http', containerPort: Number(config.API_PORT) }, { name: 'metrics', containerPort: 9465 }]);
+  expect(container('relais-api').ports).toEqual([
+    { name: 'http', containerPort: Number(config.API_PORT) },
+    { name: 'metrics', containerPort: 9465 },
+  ]);
   expect(service.ports).toHaveLength(1);
 });

@@ -1,7 +1,13 @@
 // Rules D2, D7, D9, D10: statuses only move forward; the result derives from statuses alone;
 // L1: the log's Status column summarises the recipients' statuses.
 import {
-  dispatchResult, nextStatus, RECIPIENT_STATUSES, SHOWN_STATUSES, statusForEvent, statusSummary, type RecipientStatus,
+  dispatchResult,
+  nextStatus,
+  RECIPIENT_STATUSES,
+  SHOWN_STATUSES,
+  statusForEvent,
+  statusSummary,
+  type RecipientStatus,
 } from '../../src/domain/dispatch-status';
 
 describe('D9 dispatch result from recipient statuses', () => {
@@ -44,9 +50,18 @@ describe('D2/D7 statuses only move forward, except a late bounce', () => {
   });
 
   test.each([
-    ['processed', 'processed'], ['sent', 'processed'], ['delivered', 'delivered'], ['read', 'delivered'], ['open', 'delivered'],
-    ['bounce', 'bounced'], ['undelivered', 'bounced'], ['failed', 'bounced'], ['dropped', 'dropped'], ['deferred', 'deferred'],
-    ['spamreport', undefined], ['unsubscribe', undefined],
+    ['processed', 'processed'],
+    ['sent', 'processed'],
+    ['delivered', 'delivered'],
+    ['read', 'delivered'],
+    ['open', 'delivered'],
+    ['bounce', 'bounced'],
+    ['undelivered', 'bounced'],
+    ['failed', 'bounced'],
+    ['dropped', 'dropped'],
+    ['deferred', 'deferred'],
+    ['spamreport', undefined],
+    ['unsubscribe', undefined],
   ] as const)('event %s means status %s', (event, status) => {
     expect(statusForEvent(event)).toBe(status);
   });
@@ -58,13 +73,26 @@ describe('L1/D2: the Status column, as the delivery log of the source documents 
     [[{ status: 'delivered', opened: true }], 'opened'],
     [[{ status: 'bounced', opened: true }], 'bounced'], // opened, then a late bounce: the bounce tells
     [[{ status: 'deferred' }], 'deferred'],
-    [[{ status: 'delivered', opened: true }, { status: 'delivered' }, { status: 'delivered', opened: true }], 'delivered 1, opened 2'],
-    [[{ status: 'delivered' }, { status: 'bounced' }, { status: 'dropped' }, { status: 'bounced' }], 'bounced 2, dropped 1, delivered 1'],
-    [[{ status: 'processed' }, { status: 'unknown' }, { status: 'deferred' }, { status: 'queued' }], 'unknown 1, deferred 1, queued 1, processed 1'],
+    [
+      [{ status: 'delivered', opened: true }, { status: 'delivered' }, { status: 'delivered', opened: true }],
+      'delivered 1, opened 2',
+    ],
+    [
+      [{ status: 'delivered' }, { status: 'bounced' }, { status: 'dropped' }, { status: 'bounced' }],
+      'bounced 2, dropped 1, delivered 1',
+    ],
+    [
+      [{ status: 'processed' }, { status: 'unknown' }, { status: 'deferred' }, { status: 'queued' }],
+      'unknown 1, deferred 1, queued 1, processed 1',
+    ],
     [[{ status: 'sent' }, { status: 'not_sent' }], 'not_sent 1, sent 1'],
     [[], ''],
   ])('%j → %s', (recipients, expected) => {
-    expect(statusSummary(recipients).map((s) => (recipients.length > 1 ? `${s.status} ${s.count}` : s.status)).join(', ')).toBe(expected);
+    expect(
+      statusSummary(recipients)
+        .map((s) => (recipients.length > 1 ? `${s.status} ${s.count}` : s.status))
+        .join(', '),
+    ).toBe(expected);
   });
 
   test('every recipient status has its place in the column, and opened too', () => {

@@ -1,30 +1,91 @@
 // Rules D3–D8 as pure steps on the bounded state (issue 15): events applied, deadlines, whom to
 // tell; and the size of what the workflow keeps and receives at the documented limits.
 import {
-  applyEvents, applySendOutcome, closeListening, dueNotices, initialState, isUrgentNotice, listenUntil, markDeferredOverdue, markRefused, markUnknown,
-  needingAttention, nextDeferredDeadline, nextUnknownDeadline, overdueDeferredCount, parseRoutingId, recipientChange, relaisEventId, resendRefusal, routingId,
-  startAttempt, MAX_EVENTS_PER_SIGNAL, type DispatchState, type Notice, type RecipientEvent,
+  applyEvents,
+  applySendOutcome,
+  closeListening,
+  dueNotices,
+  initialState,
+  isUrgentNotice,
+  listenUntil,
+  markDeferredOverdue,
+  markRefused,
+  markUnknown,
+  needingAttention,
+  nextDeferredDeadline,
+  nextUnknownDeadline,
+  overdueDeferredCount,
+  parseRoutingId,
+  recipientChange,
+  relaisEventId,
+  resendRefusal,
+  routingId,
+  startAttempt,
+  MAX_EVENTS_PER_SIGNAL,
+  type DispatchState,
+  type Notice,
+  type RecipientEvent,
 } from '../../src/domain/dispatch';
 import type { ProviderEventType } from '../../src/providers/types';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
-const ev = (index: number, type: ProviderEventType, extra: Partial<RecipientEvent> = {}): RecipientEvent =>
-  ({ index, attempt: 1, type, at: T0, ...extra });
+const ev = (index: number, type: ProviderEventType, extra: Partial<RecipientEvent> = {}): RecipientEvent => ({
+  index,
+  attempt: 1,
+  type,
+  at: T0,
+  ...extra,
+});
 
 function sent(count: number): DispatchState {
   const state = initialState(count);
-  applySendOutcome(state, state.recipients.map((_, i) => i), 'accepted', T0);
+  applySendOutcome(
+    state,
+    state.recipients.map((_, i) => i),
+    'accepted',
+    T0,
+  );
   return state;
 }
 
 describe('D2–D7: what events do to the recipients and the result', () => {
   const cases: Array<[string, number, RecipientEvent[], string[], string]> = [
-    ['D4: every recipient bounced or dropped → error', 2, [ev(0, 'bounce', { reasonCode: 'invalid_address' }), ev(1, 'dropped', { reasonCode: 'suppressed' })], ['bounced', 'dropped'], 'error'],
-    ['D5: one bounced, one delivered → alert', 2, [ev(0, 'delivered'), ev(1, 'bounce')], ['delivered', 'bounced'], 'alert'],
-    ['D5: one bounced while the other is under way → not yet an alert', 2, [ev(0, 'processed'), ev(1, 'bounce')], ['processed', 'bounced'], 'processed'],
+    [
+      'D4: every recipient bounced or dropped → error',
+      2,
+      [ev(0, 'bounce', { reasonCode: 'invalid_address' }), ev(1, 'dropped', { reasonCode: 'suppressed' })],
+      ['bounced', 'dropped'],
+      'error',
+    ],
+    [
+      'D5: one bounced, one delivered → alert',
+      2,
+      [ev(0, 'delivered'), ev(1, 'bounce')],
+      ['delivered', 'bounced'],
+      'alert',
+    ],
+    [
+      'D5: one bounced while the other is under way → not yet an alert',
+      2,
+      [ev(0, 'processed'), ev(1, 'bounce')],
+      ['processed', 'bounced'],
+      'processed',
+    ],
     ['D7: a bounce after delivered counts', 1, [ev(0, 'delivered'), ev(0, 'bounce')], ['bounced'], 'error'],
-    ['D2: a late processed never undoes delivered', 1, [ev(0, 'delivered'), ev(0, 'processed')], ['delivered'], 'delivered'],
-    ['D6: deferred is temporarily failed, not a failure', 1, [ev(0, 'processed'), ev(0, 'deferred')], ['deferred'], 'processed'],
+    [
+      'D2: a late processed never undoes delivered',
+      1,
+      [ev(0, 'delivered'), ev(0, 'processed')],
+      ['delivered'],
+      'delivered',
+    ],
+    [
+      'D6: deferred is temporarily failed, not a failure',
+      1,
+      [ev(0, 'processed'), ev(0, 'deferred')],
+      ['deferred'],
+      'processed',
+    ],
     ['D2: an open proves delivery even before delivered', 1, [ev(0, 'open')], ['delivered'], 'delivered'],
     ['D2: a spam report changes no status', 1, [ev(0, 'processed'), ev(0, 'spamreport')], ['processed'], 'processed'],
     ['an event for no such recipient is ignored', 1, [ev(5, 'bounce')], ['queued'], 'queued'],
@@ -43,7 +104,7 @@ describe('D2–D7: what events do to the recipients and the result', () => {
     expect(s.recipients[1].opened).toBe(true);
   });
 
-  test('the recipients the events were about (their histories grow), an older attempt\'s too, and those whose state changed', () => {
+  test("the recipients the events were about (their histories grow), an older attempt's too, and those whose state changed", () => {
     const s = sent(3);
     startAttempt(s, 0);
     applyEvents(s, [ev(2, 'deferred')]);
@@ -52,11 +113,24 @@ describe('D2–D7: what events do to the recipients and the result', () => {
     expect(s.recipients[0].status).toBe('queued');
   });
 
-  test('what a projection write says of a recipient: its state now, and a resend\'s address', () => {
+  test("what a projection write says of a recipient: its state now, and a resend's address", () => {
     const s = sent(2);
     applyEvents(s, [ev(0, 'bounce', { reasonCode: 'invalid_address' }), ev(1, 'open')]);
-    expect(recipientChange(s, 0)).toEqual({ index: 0, status: 'bounced', attempt: 1, reasonCode: 'invalid_address', sentAt: T0 });
-    expect(recipientChange(s, 1, 'new@x.test')).toEqual({ index: 1, status: 'delivered', attempt: 1, opened: true, sentAt: T0, address: 'new@x.test' });
+    expect(recipientChange(s, 0)).toEqual({
+      index: 0,
+      status: 'bounced',
+      attempt: 1,
+      reasonCode: 'invalid_address',
+      sentAt: T0,
+    });
+    expect(recipientChange(s, 1, 'new@x.test')).toEqual({
+      index: 1,
+      status: 'delivered',
+      attempt: 1,
+      opened: true,
+      sentAt: T0,
+      address: 'new@x.test',
+    });
   });
 });
 
@@ -71,7 +145,7 @@ test('N3/D2: applying the same events again changes nothing (a re-signalled even
   expect(dueNotices(s)).toEqual([]);
 });
 
-test('D8: an older attempt\'s events do not move the new attempt; a new attempt is told nothing yet', () => {
+test("D8: an older attempt's events do not move the new attempt; a new attempt is told nothing yet", () => {
   const s = sent(1);
   applyEvents(s, [ev(0, 'bounce')]);
   expect(dueNotices(s).map((x) => x.kind)).toEqual(['escalation']);
@@ -90,7 +164,14 @@ describe('D8: who can be resent', () => {
     ['an unknown one', (s) => markUnknown(s, T0 + 10_000, 1_000), undefined],
     ['a temporarily failed one', (s) => applyEvents(s, [ev(0, 'deferred')]), undefined],
     ['a delivered one', (s) => applyEvents(s, [ev(0, 'delivered')]), /r1 is delivered/],
-    ['after the listening window', (s) => { applyEvents(s, [ev(0, 'bounce')]); s.completedAt = T0; }, /finished listening/],
+    [
+      'after the listening window',
+      (s) => {
+        applyEvents(s, [ev(0, 'bounce')]);
+        s.completedAt = T0;
+      },
+      /finished listening/,
+    ],
   ];
   test.each(cases)('%s', (_name, setUp, refusal) => {
     const s = sent(1);
@@ -107,7 +188,14 @@ describe('D8, issue 17: who can be sent again once delivered resends are on', ()
     ['a bounced one, as before', (s) => applyEvents(s, [ev(0, 'bounce')]), undefined],
     ['one the provider has not answered for', () => undefined, /r1 is queued: wait for the provider's answer/],
     ['one processed, not yet delivered', (s) => applyEvents(s, [ev(0, 'processed')]), /r1 is processed: wait/],
-    ['a delivered one after the listening window', (s) => { applyEvents(s, [ev(0, 'delivered')]); s.completedAt = T0; }, /finished listening/],
+    [
+      'a delivered one after the listening window',
+      (s) => {
+        applyEvents(s, [ev(0, 'delivered')]);
+        s.completedAt = T0;
+      },
+      /finished listening/,
+    ],
   ];
   test.each(cases)('%s', (_name, setUp, refusal) => {
     const s = sent(1);
@@ -207,7 +295,10 @@ test('D9: a provider refusal leaves the recipients not sent', () => {
   const s = initialState(2);
   s.providerError = '400 bad request';
   markRefused(s, [0, 1]);
-  expect(s.recipients.map((r) => [r.status, r.reasonCode])).toEqual([['not_sent', 'not_sent_to_server'], ['not_sent', 'not_sent_to_server']]);
+  expect(s.recipients.map((r) => [r.status, r.reasonCode])).toEqual([
+    ['not_sent', 'not_sent_to_server'],
+    ['not_sent', 'not_sent_to_server'],
+  ]);
   expect(s.result).toBe('failed');
 });
 
@@ -215,24 +306,52 @@ test('D9 failed: a refusal and a day of failures each say why nothing was sent (
   const s = initialState(2);
   s.providerError = 'no answer after a day of trying';
   markRefused(s, [0, 1], 'sending_gave_up');
-  expect(s.recipients.map((r) => [r.status, r.reasonCode])).toEqual([['not_sent', 'sending_gave_up'], ['not_sent', 'sending_gave_up']]);
+  expect(s.recipients.map((r) => [r.status, r.reasonCode])).toEqual([
+    ['not_sent', 'sending_gave_up'],
+    ['not_sent', 'sending_gave_up'],
+  ]);
   expect(s.result).toBe('failed');
 });
 
 test('D4, D9: the notices that call for action now go to the sender and the purchasing manager; the others to the sender', () => {
   const kinds: Array<[Notice['kind'], boolean]> = [
-    ['escalation', true], ['failed', true], ['partial_failure', false], ['delivered_update', false], ['unknown', false], ['deferred', false],
+    ['escalation', true],
+    ['failed', true],
+    ['partial_failure', false],
+    ['delivered_update', false],
+    ['unknown', false],
+    ['deferred', false],
   ];
   expect(kinds.map(([kind]) => [kind, isUrgentNotice(kind)])).toEqual(kinds);
 });
 
-describe('D2/D6: a recipient\'s reason is its current one (issue 16 item 8)', () => {
+describe("D2/D6: a recipient's reason is its current one (issue 16 item 8)", () => {
   const cases: Array<[string, RecipientEvent[], string, string | undefined]> = [
-    ['deferred: refused for now (its provider\'s words are in its history)', [ev(0, 'processed'), ev(0, 'deferred')], 'deferred', 'temporarily_refused'],
-    ['deferred again and again: still', [ev(0, 'deferred'), ev(0, 'deferred'), ev(0, 'deferred')], 'deferred', 'temporarily_refused'],
+    [
+      "deferred: refused for now (its provider's words are in its history)",
+      [ev(0, 'processed'), ev(0, 'deferred')],
+      'deferred',
+      'temporarily_refused',
+    ],
+    [
+      'deferred again and again: still',
+      [ev(0, 'deferred'), ev(0, 'deferred'), ev(0, 'deferred')],
+      'deferred',
+      'temporarily_refused',
+    ],
     ['deferred, then delivered: none left', [ev(0, 'deferred'), ev(0, 'delivered')], 'delivered', undefined],
-    ['deferred, then bounced: the bounce\'s', [ev(0, 'deferred'), ev(0, 'bounce', { reasonCode: 'mailbox_full' })], 'bounced', 'mailbox_full'],
-    ['delivered, then a late bounce: the bounce\'s', [ev(0, 'delivered'), ev(0, 'bounce', { reasonCode: 'invalid_address' })], 'bounced', 'invalid_address'],
+    [
+      "deferred, then bounced: the bounce's",
+      [ev(0, 'deferred'), ev(0, 'bounce', { reasonCode: 'mailbox_full' })],
+      'bounced',
+      'mailbox_full',
+    ],
+    [
+      "delivered, then a late bounce: the bounce's",
+      [ev(0, 'delivered'), ev(0, 'bounce', { reasonCode: 'invalid_address' })],
+      'bounced',
+      'invalid_address',
+    ],
   ];
   test.each(cases)('%s', (_name, events, status, reasonCode) => {
     const s = sent(1);
@@ -250,7 +369,10 @@ describe('D2/D6: a recipient\'s reason is its current one (issue 16 item 8)', ()
 
   test('a deferred recipient in the state carries no reason: 1000 of them stay as small as before', () => {
     const s = sent(1000);
-    applyEvents(s, s.recipients.map((_, i) => ev(i, 'deferred')));
+    applyEvents(
+      s,
+      s.recipients.map((_, i) => ev(i, 'deferred')),
+    );
     expect(s.recipients[0]).toEqual({ status: 'deferred', attempt: 1, sentAt: T0, wasDeferred: true });
   });
 });
@@ -302,12 +424,36 @@ describe('D3 for a deferred recipient: reported once when the delay passes, stil
   });
 });
 
-describe('D7: the listening window\'s end makes every recipient final (issue 16 item 3)', () => {
+describe("D7: the listening window's end makes every recipient final (issue 16 item 3)", () => {
   const cases: Array<[string, RecipientEvent[], string[], string, string]> = [
-    ['still deferred → dropped (the provider stopped trying): with a delivered one, D5', [ev(0, 'deferred'), ev(1, 'delivered')], ['dropped', 'delivered'], 'alert', 'partial_failure'],
-    ['every one still deferred → dropped: D4', [ev(0, 'deferred'), ev(1, 'deferred')], ['dropped', 'dropped'], 'error', 'escalation'],
-    ['never answered → unknown (nothing says it failed)', [ev(0, 'processed'), ev(1, 'delivered')], ['unknown', 'delivered'], 'unknown', 'unknown'],
-    ['final statuses stay as they are', [ev(0, 'bounce'), ev(1, 'delivered')], ['bounced', 'delivered'], 'alert', 'partial_failure'],
+    [
+      'still deferred → dropped (the provider stopped trying): with a delivered one, D5',
+      [ev(0, 'deferred'), ev(1, 'delivered')],
+      ['dropped', 'delivered'],
+      'alert',
+      'partial_failure',
+    ],
+    [
+      'every one still deferred → dropped: D4',
+      [ev(0, 'deferred'), ev(1, 'deferred')],
+      ['dropped', 'dropped'],
+      'error',
+      'escalation',
+    ],
+    [
+      'never answered → unknown (nothing says it failed)',
+      [ev(0, 'processed'), ev(1, 'delivered')],
+      ['unknown', 'delivered'],
+      'unknown',
+      'unknown',
+    ],
+    [
+      'final statuses stay as they are',
+      [ev(0, 'bounce'), ev(1, 'delivered')],
+      ['bounced', 'delivered'],
+      'alert',
+      'partial_failure',
+    ],
   ];
   test.each(cases)('%s', (_name, events, statuses, result, notice) => {
     const s = sent(2);
@@ -339,13 +485,28 @@ test('routing ids and entry ids: a position and an attempt; one send outcome per
 
 test('issue 15: the state at 1000 recipients and a full signal stay far under 256 KiB, even with every field at its longest', () => {
   const typical = sent(1000);
-  applyEvents(typical, typical.recipients.map((_, i) => ev(i, i % 2 ? 'delivered' : 'deferred')));
+  applyEvents(
+    typical,
+    typical.recipients.map((_, i) => ev(i, i % 2 ? 'delivered' : 'deferred')),
+  );
   expect(Buffer.byteLength(JSON.stringify(typical)) / 1000).toBeLessThan(80); // bytes per recipient
   const longest = sent(1000);
   longest.providerError = 'x'.repeat(1000);
-  for (const r of longest.recipients) Object.assign(r, { status: 'not_sent', attempt: 12, reasonCode: 'landline_or_carrier', opened: true, wasDeferred: true, told: 15 });
+  for (const r of longest.recipients)
+    Object.assign(r, {
+      status: 'not_sent',
+      attempt: 12,
+      reasonCode: 'landline_or_carrier',
+      opened: true,
+      wasDeferred: true,
+      told: 15,
+    });
   expect(Buffer.byteLength(JSON.stringify(longest))).toBeLessThan(150 * 1024);
-  const signal = { batch: `1764000000000-${'f'.repeat(36)}`, events: Array.from({ length: MAX_EVENTS_PER_SIGNAL }, (_, i) => ev(i, 'undelivered', { attempt: 12, reasonCode: 'unreachable_phone' })) };
+  const signal = {
+    batch: `1764000000000-${'f'.repeat(36)}`,
+    events: Array.from({ length: MAX_EVENTS_PER_SIGNAL }, (_, i) =>
+      ev(i, 'undelivered', { attempt: 12, reasonCode: 'unreachable_phone' }),
+    ),
+  };
   expect(Buffer.byteLength(JSON.stringify(signal))).toBeLessThan(100 * 1024);
 });
-

@@ -56,7 +56,8 @@ test.each([
   [`https://example.com/${'a'.repeat(2048)}`, /at most 2048/],
 ])('%s → %s', (url, problem) => {
   const found = endpointUrlProblem(url, false);
-  if (problem === null) expect(found).toBeNull(); else expect(found).toMatch(problem);
+  if (problem === null) expect(found).toBeNull();
+  else expect(found).toMatch(problem);
 });
 
 test('with private networks allowed, loopback URLs pass and the metadata service still does not', () => {

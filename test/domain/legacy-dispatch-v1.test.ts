@@ -1,26 +1,49 @@
 // The first version's rules D3–D7 as pure steps (frozen with it: src/domain/legacy/dispatch-v1.ts), still run by dispatches it started.
-import { applyEvents, dueNotices, initialState, markUnknown, nextUnknownDeadline, type DispatchState } from '../../src/domain/legacy/dispatch-v1';
+import {
+  applyEvents,
+  dueNotices,
+  initialState,
+  markUnknown,
+  nextUnknownDeadline,
+  type DispatchState,
+} from '../../src/domain/legacy/dispatch-v1';
 import type { ProviderEvent } from '../../src/providers/types';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 let n = 0;
-const ev = (recipientId: string, type: ProviderEvent['type'], extra: Partial<ProviderEvent> = {}): ProviderEvent =>
-  ({ eventId: `e${++n}`, provider: 'sendgrid', recipientId, type, at: new Date(T0).toISOString(), ...extra });
+const ev = (recipientId: string, type: ProviderEvent['type'], extra: Partial<ProviderEvent> = {}): ProviderEvent => ({
+  eventId: `e${++n}`,
+  provider: 'sendgrid',
+  recipientId,
+  type,
+  at: new Date(T0).toISOString(),
+  ...extra,
+});
 
 function sent(addresses: string[]): DispatchState {
-  const state = initialState({ recipients: addresses.map((a, i) => ({ recipientId: `r${i + 1}`, address: a, name: null })) });
-  state.recipients.forEach((r) => { r.sentAt = new Date(T0).toISOString(); });
+  const state = initialState({
+    recipients: addresses.map((a, i) => ({ recipientId: `r${i + 1}`, address: a, name: null })),
+  });
+  state.recipients.forEach((r) => {
+    r.sentAt = new Date(T0).toISOString();
+  });
   return state;
 }
 
 test('D4: every recipient bounced → error and one escalation naming them', () => {
   const s = sent(['a@x.test', 'b@x.test']);
-  applyEvents(s, [ev('r1.1', 'bounce', { response: '550 5.1.1 user unknown', classification: 'Invalid Address' }), ev('r2.1', 'dropped', { reason: 'Bounced Address' })]);
+  applyEvents(s, [
+    ev('r1.1', 'bounce', { response: '550 5.1.1 user unknown', classification: 'Invalid Address' }),
+    ev('r2.1', 'dropped', { reason: 'Bounced Address' }),
+  ]);
   expect(s.result).toBe('error');
   const notices = dueNotices(s);
   expect(notices).toHaveLength(1);
   expect(notices[0]).toMatchObject({ kind: 'escalation' });
-  expect(notices[0].kind === 'escalation' && notices[0].failed.map((r) => r.reasonCode)).toEqual(['invalid_address', 'suppressed']);
+  expect(notices[0].kind === 'escalation' && notices[0].failed.map((r) => r.reasonCode)).toEqual([
+    'invalid_address',
+    'suppressed',
+  ]);
   expect(dueNotices(s)).toHaveLength(0); // once
 });
 

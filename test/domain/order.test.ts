@@ -1,10 +1,31 @@
 // Rules O1–O8 as one table: which event each state accepts, where it leads, what it opens or resolves.
-import { ORDER_STATES, REASONS, STUCK_CAUSES, holdRefusal, transition, type OrderEvent, type OrderState, type Transition } from '../../src/domain/order';
-import { itemDetails, REASON_WORDS, RESOLUTION_WORDS, actionWords, reasonWords, resolutionWords } from '../../src/domain/order-words';
+import {
+  ORDER_STATES,
+  REASONS,
+  STUCK_CAUSES,
+  holdRefusal,
+  transition,
+  type OrderEvent,
+  type OrderState,
+  type Transition,
+} from '../../src/domain/order';
+import {
+  itemDetails,
+  REASON_WORDS,
+  RESOLUTION_WORDS,
+  actionWords,
+  reasonWords,
+  resolutionWords,
+} from '../../src/domain/order-words';
 
 const E = {
-  allocated: { type: 'allocated' }, packed: { type: 'packed' }, handed_over: { type: 'handed_over' }, delivered: { type: 'delivered' },
-  label_uploaded: { type: 'label_uploaded' }, dimensions_fixed: { type: 'dimensions_fixed' }, pickup_requested: { type: 'pickup_requested' },
+  allocated: { type: 'allocated' },
+  packed: { type: 'packed' },
+  handed_over: { type: 'handed_over' },
+  delivered: { type: 'delivered' },
+  label_uploaded: { type: 'label_uploaded' },
+  dimensions_fixed: { type: 'dimensions_fixed' },
+  pickup_requested: { type: 'pickup_requested' },
   carrier_changed: { type: 'carrier_changed', carrier: 'dhl' },
   tracking: { type: 'tracking_update', status: 'in transit', location: 'Lyon', at: '2026-11-22T10:00:00Z' },
   oos: { type: 'allocation_failed', sku: 'A', reason: 'out_of_stock' },
@@ -12,7 +33,13 @@ const E = {
   pickupRefused: { type: 'handover_failed', reason: 'pickup_refused' },
   customerCancelled: { type: 'handover_failed', reason: 'customer_cancelled' },
   refused: { type: 'delivery_failed', reason: 'refused' },
-  lost: { type: 'tracking_update', status: 'parcel damaged', location: 'Lyon hub', at: '2026-11-22T10:00:00Z', stuckCause: 'lost_or_damaged' },
+  lost: {
+    type: 'tracking_update',
+    status: 'parcel damaged',
+    location: 'Lyon hub',
+    at: '2026-11-22T10:00:00Z',
+    stuckCause: 'lost_or_damaged',
+  },
 } satisfies Record<string, OrderEvent>;
 
 describe('O1–O8: which event each state accepts, where it leads, what it opens and resolves', () => {
@@ -42,8 +69,16 @@ describe('lifecycle 3 (orders started since issue 18): every order ends, and end
     // O1: an unfulfillable order waits for the seller; allocated again once restocked.
     ['unfulfillable', E.allocated, { next: 'allocated', resolves: ['unfulfillable'] }],
     // O6 / issue 18 item 4: a cancellation between packing and handover ends as handover failed, a return.
-    ['ready_to_ship', E.customerCancelled, { next: 'handover_failed', opens: 'handover_failed', ends: true, restocks: true }],
-    ['handover_failed', E.customerCancelled, { next: 'handover_failed', opens: 'handover_failed', resolves: ['handover_failed'], ends: true, restocks: true }],
+    [
+      'ready_to_ship',
+      E.customerCancelled,
+      { next: 'handover_failed', opens: 'handover_failed', ends: true, restocks: true },
+    ],
+    [
+      'handover_failed',
+      E.customerCancelled,
+      { next: 'handover_failed', opens: 'handover_failed', resolves: ['handover_failed'], ends: true, restocks: true },
+    ],
     ['handed_over', E.delivered, { next: 'delivered', resolves: ['stuck_in_transit'], ends: true }],
     ['in_transit', E.delivered, { next: 'delivered', resolves: ['stuck_in_transit'], ends: true }],
     ['delivery_failed', E.delivered, { next: 'delivered', resolves: ['delivery_failed'], ends: true }],
@@ -66,8 +101,11 @@ describe('lifecycle 3 (orders started since issue 18): every order ends, and end
   });
 });
 
-describe('O7: a carrier\'s update that reports why the parcel is stuck moves it on and keeps the flag', () => {
-  test.each<[OrderState, OrderState]>([['handed_over', 'in_transit'], ['in_transit', 'in_transit']])('%s → %s', (state, next) => {
+describe("O7: a carrier's update that reports why the parcel is stuck moves it on and keeps the flag", () => {
+  test.each<[OrderState, OrderState]>([
+    ['handed_over', 'in_transit'],
+    ['in_transit', 'in_transit'],
+  ])('%s → %s', (state, next) => {
     const r = transition(state, E.lost, null, 3);
     expect(r.ok && r.transition).toEqual({ next });
   });
@@ -80,7 +118,9 @@ describe('O7: a carrier\'s update that reports why the parcel is stuck moves it 
       }
     }
     expect(reasonWords('misrouted', 'fr')).toBe('le colis a été mal acheminé vers une mauvaise destination');
-    expect(reasonWords('not_scanned_since_handover', 'en')).toBe('the carrier has not scanned the parcel since it was handed over');
+    expect(reasonWords('not_scanned_since_handover', 'en')).toBe(
+      'the carrier has not scanned the parcel since it was handed over',
+    );
   });
 });
 
@@ -90,10 +130,16 @@ test('issue 18 item 6: an event refused on a held order says the hold is tempora
   if (refused.ok) return;
   expect(refused.details).toEqual({ state: 'on_hold', event: 'allocated', allowed: [] });
   const address = holdRefusal(refused, { reason: 'address_or_contact', since: '2026-11-20T08:00:00.000Z' }, 'A 1');
-  expect(address.message).toMatch(/a hold is temporary: allocated is accepted once it lifts, when the customer confirms or corrects the address .* when ops release it \(POST \/v1\/orders\/A%201\/release/);
+  expect(address.message).toMatch(
+    /a hold is temporary: allocated is accepted once it lifts, when the customer confirms or corrects the address .* when ops release it \(POST \/v1\/orders\/A%201\/release/,
+  );
   expect(address.details).toEqual({
-    state: 'on_hold', event: 'allocated', allowed: [], hold: { reason: 'address_or_contact', since: '2026-11-20T08:00:00.000Z' },
-    liftedBy: ['customer_confirmation', 'release', 'cancel'], release: '/v1/orders/A%201/release',
+    state: 'on_hold',
+    event: 'allocated',
+    allowed: [],
+    hold: { reason: 'address_or_contact', since: '2026-11-20T08:00:00.000Z' },
+    liftedBy: ['customer_confirmation', 'release', 'cancel'],
+    release: '/v1/orders/A%201/release',
   });
   // A hold for the customer's history is lifted by ops only.
   const behaviour = holdRefusal(refused, { reason: 'suspicious_behaviour', since: '2026-11-20T08:00:00.000Z' }, 'A1');
@@ -131,22 +177,45 @@ test('every state is covered by the table or finished', () => {
 });
 
 test('every event that resolves an exception says how in both languages, never by its name', () => {
-  const resolving = new Set(ORDER_STATES.flatMap((state) => Object.values(E).filter((e) => {
-    const r = transition(state, e, 'label_or_invoice_unavailable');
-    return r.ok && (r.transition.resolves ?? []).length > 0;
-  }).map((e) => e.type)));
-  expect([...resolving].sort()).toEqual(['delivered', 'delivery_failed', 'label_uploaded', 'pickup_requested', 'tracking_update']);
-  for (const type of [...resolving, 'packed', 'carrier_changed', 'dimensions_fixed', 'allocated', 'returned', 'order_ended']) {
-    for (const locale of ['fr', 'en'] as const) expect(resolutionWords(type, locale)).toBe(RESOLUTION_WORDS[type][locale]);
+  const resolving = new Set(
+    ORDER_STATES.flatMap((state) =>
+      Object.values(E)
+        .filter((e) => {
+          const r = transition(state, e, 'label_or_invoice_unavailable');
+          return r.ok && (r.transition.resolves ?? []).length > 0;
+        })
+        .map((e) => e.type),
+    ),
+  );
+  expect([...resolving].sort()).toEqual([
+    'delivered',
+    'delivery_failed',
+    'label_uploaded',
+    'pickup_requested',
+    'tracking_update',
+  ]);
+  for (const type of [
+    ...resolving,
+    'packed',
+    'carrier_changed',
+    'dimensions_fixed',
+    'allocated',
+    'returned',
+    'order_ended',
+  ]) {
+    for (const locale of ['fr', 'en'] as const)
+      expect(resolutionWords(type, locale)).toBe(RESOLUTION_WORDS[type][locale]);
   }
   expect(resolutionWords('tracking_update', 'fr')).toBe('le transporteur a de nouveau mis à jour le suivi');
   // An operator's or a seller's own words are kept, introduced in the reader's language.
   expect(resolutionWords('released by k1: checked by phone', 'fr')).toBe('libérée par k1 : checked by phone');
   expect(resolutionWords('released by k1: checked by phone', 'en')).toBe('released by k1: checked by phone');
-  expect(resolutionWords('resolved by Sam (key k1): refunded: on Shopify', 'fr')).toBe('résolue par Sam (key k1) : refunded: on Shopify');
+  expect(resolutionWords('resolved by Sam (key k1): refunded: on Shopify', 'fr')).toBe(
+    'résolue par Sam (key k1) : refunded: on Shopify',
+  );
 });
 
-test('O1: where the item is, in the seller\'s language', () => {
+test("O1: where the item is, in the seller's language", () => {
   expect(itemDetails('TSHIRT-M', 'A-12', 'fr')).toBe('SKU TSHIRT-M, emplacement A-12');
   expect(itemDetails('TSHIRT-M', 'A-12', 'en')).toBe('SKU TSHIRT-M, location A-12');
   expect(itemDetails('TSHIRT-M', null, 'fr')).toBe('SKU TSHIRT-M');

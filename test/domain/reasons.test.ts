@@ -2,8 +2,14 @@
 import { nextStep, plainReason, reasonCode, REASON_CODES } from '../../src/domain/reasons';
 
 test.each([
-  [{ type: 'bounce', response: '550 5.1.1 user unknown', classification: 'Invalid Address', bounceType: 'bounce' }, 'invalid_address'],
-  [{ type: 'bounce', reason: '554 5.7.1 blocked as spam', bounceType: 'blocked', classification: 'Reputation' }, 'blocked_as_spam'],
+  [
+    { type: 'bounce', response: '550 5.1.1 user unknown', classification: 'Invalid Address', bounceType: 'bounce' },
+    'invalid_address',
+  ],
+  [
+    { type: 'bounce', reason: '554 5.7.1 blocked as spam', bounceType: 'blocked', classification: 'Reputation' },
+    'blocked_as_spam',
+  ],
   [{ type: 'bounce', reason: 'Host not found: acme.invalid', classification: 'Invalid Address' }, 'domain_not_found'],
   [{ type: 'bounce', reason: '552 5.2.2 mailbox full', classification: 'Mailbox Unavailable' }, 'mailbox_full'],
   [{ type: 'bounce', reason: 'something', classification: 'Technical Failure' }, 'technical_failure'],
@@ -24,9 +30,12 @@ test('every reason reads in both languages with a next step', () => {
   expect(nextStep('blocked_as_spam', 'fr')).toMatch(/autoriser/);
 });
 
-test.each(REASON_CODES.flatMap((code) => (['fr', 'en'] as const).map((locale) => [code, locale] as const)))('%s reads in %s, with a next step, without a full stop of its own (templates add it)', (code, locale) => {
-  for (const words of [plainReason(code, locale), nextStep(code, locale)]) {
-    expect(words.length).toBeGreaterThan(10);
-    expect(words).not.toMatch(/[.?!;:,]\s*$/);
-  }
-});
+test.each(REASON_CODES.flatMap((code) => (['fr', 'en'] as const).map((locale) => [code, locale] as const)))(
+  '%s reads in %s, with a next step, without a full stop of its own (templates add it)',
+  (code, locale) => {
+    for (const words of [plainReason(code, locale), nextStep(code, locale)]) {
+      expect(words.length).toBeGreaterThan(10);
+      expect(words).not.toMatch(/[.?!;:,]\s*$/);
+    }
+  },
+);

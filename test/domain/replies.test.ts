@@ -43,13 +43,48 @@ test.each([
 });
 
 test.each([
-  ['ask, in English', { kind: 'ask', among: [a1, a2] }, yes(), 'Several orders are waiting for you to confirm their address. Reply with the code of the one you confirm: YES 1111 for order A-1 (Bistro); YES 2222 for order A-2 (Bistro).'],
-  ['ask, in the customer\'s French', { kind: 'ask', among: [a1, legacy] }, { ...yes(), locale: 'fr' }, 'Plusieurs commandes attendent la confirmation de leur adresse. Répondez avec le code de celle que vous confirmez : OUI 1111 pour la commande A-1 (Bistro); pour la commande L-1 (Bistro), le lien de notre message.'],
-  ['confirmed, in the language it was asked in', { kind: 'confirmed', confirmation: b1 }, yes(), 'Merci ! Votre adresse de livraison pour la commande B-1 (Maison) est confirmée.'],
-  ['refused', { kind: 'refused', confirmation: a1 }, yes(), 'We could not confirm order A-1 (Bistro): it no longer waits for a confirmation. Contact the seller if something is wrong.'],
-  ['unknown code', { kind: 'unknown_code', code: '9999' }, yes('9999'), 'No order waiting for your confirmation has the code 9999. Check the code in our message, or use its link.'],
-  ['nothing pending, in French', { kind: 'none' }, { ...yes(), locale: 'fr' }, 'Aucune de vos commandes n\'attend de confirmation d\'adresse.'],
-  ['asked in two languages, the word tells none: English; a shared code points to the links', { kind: 'ask', among: [a1, b1] }, yes('1111'), 'Several orders are waiting for you to confirm their address. Reply with the code of the one you confirm: for order A-1 (Bistro), the link in our message; for order B-1 (Maison), the link in our message.'],
+  [
+    'ask, in English',
+    { kind: 'ask', among: [a1, a2] },
+    yes(),
+    'Several orders are waiting for you to confirm their address. Reply with the code of the one you confirm: YES 1111 for order A-1 (Bistro); YES 2222 for order A-2 (Bistro).',
+  ],
+  [
+    "ask, in the customer's French",
+    { kind: 'ask', among: [a1, legacy] },
+    { ...yes(), locale: 'fr' },
+    'Plusieurs commandes attendent la confirmation de leur adresse. Répondez avec le code de celle que vous confirmez : OUI 1111 pour la commande A-1 (Bistro); pour la commande L-1 (Bistro), le lien de notre message.',
+  ],
+  [
+    'confirmed, in the language it was asked in',
+    { kind: 'confirmed', confirmation: b1 },
+    yes(),
+    'Merci ! Votre adresse de livraison pour la commande B-1 (Maison) est confirmée.',
+  ],
+  [
+    'refused',
+    { kind: 'refused', confirmation: a1 },
+    yes(),
+    'We could not confirm order A-1 (Bistro): it no longer waits for a confirmation. Contact the seller if something is wrong.',
+  ],
+  [
+    'unknown code',
+    { kind: 'unknown_code', code: '9999' },
+    yes('9999'),
+    'No order waiting for your confirmation has the code 9999. Check the code in our message, or use its link.',
+  ],
+  [
+    'nothing pending, in French',
+    { kind: 'none' },
+    { ...yes(), locale: 'fr' },
+    "Aucune de vos commandes n'attend de confirmation d'adresse.",
+  ],
+  [
+    'asked in two languages, the word tells none: English; a shared code points to the links',
+    { kind: 'ask', among: [a1, b1] },
+    yes('1111'),
+    'Several orders are waiting for you to confirm their address. Reply with the code of the one you confirm: for order A-1 (Bistro), the link in our message; for order B-1 (Maison), the link in our message.',
+  ],
 ] as const)('replyText: %s', (_case, choice, reply, expected) => {
   expect(replyText(choice as never, reply)).toBe(expected);
 });

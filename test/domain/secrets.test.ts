@@ -17,8 +17,18 @@ test.each([
 });
 
 test.each([
-  ['address_confirmation', 'en', { link: LINK, confirmationCode: '4821', orderId: 'o-1' }, { link: WITHHELD.link.en, confirmationCode: WITHHELD.code.en, orderId: 'o-1' }],
-  ['address_confirmation', 'fr', { link: LINK, confirmationCode: null, orderId: 'o-1' }, { link: WITHHELD.link.fr, confirmationCode: null, orderId: 'o-1' }],
+  [
+    'address_confirmation',
+    'en',
+    { link: LINK, confirmationCode: '4821', orderId: 'o-1' },
+    { link: WITHHELD.link.en, confirmationCode: WITHHELD.code.en, orderId: 'o-1' },
+  ],
+  [
+    'address_confirmation',
+    'fr',
+    { link: LINK, confirmationCode: null, orderId: 'o-1' },
+    { link: WITHHELD.link.fr, confirmationCode: null, orderId: 'o-1' },
+  ],
   ['document_link', 'en', { link: LINK, documentLabel: 'PO-1' }, { link: WITHHELD.link.en, documentLabel: 'PO-1' }],
   ['purchase_order', 'en', { link: 'https://example.test/po.pdf' }, { link: 'https://example.test/po.pdf' }],
 ] as const)('withheldData(%s, %s)', (template, locale, data, expected) => {
@@ -28,8 +38,11 @@ test.each([
 test('a copy recorded before the rule: the link is withheld wherever it appears, as written and as HTML escapes it', () => {
   const odd = `${LINK}?a=1&b=2`;
   const copy = {
-    subject: 'Confirm your address', text: `Open ${odd} now`, html: `<a href="${Handlebars.escapeExpression(odd)}">${odd}</a>`,
-    templateData: { link: odd, orderId: 'o-1' }, template: 'address_confirmation',
+    subject: 'Confirm your address',
+    text: `Open ${odd} now`,
+    html: `<a href="${Handlebars.escapeExpression(odd)}">${odd}</a>`,
+    templateData: { link: odd, orderId: 'o-1' },
+    template: 'address_confirmation',
   };
   const withheld = withheldCopy('address_confirmation', copy, 'en');
   expect(JSON.stringify(withheld)).not.toContain(LINK);

@@ -2,7 +2,9 @@
 // schedule, at least 24 hours in all, a little jitter, Retry-After honoured when longer.
 import { retryAfterMs, webhookRetryDelayMs, WEBHOOK_MAX_ATTEMPTS } from '../../src/domain/webhook-retry';
 
-const s = 1000; const min = 60 * s; const h = 60 * min;
+const s = 1000;
+const min = 60 * s;
+const h = 60 * min;
 
 test.each([
   [1, 0, null, 5 * s],

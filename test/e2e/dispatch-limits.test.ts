@@ -14,16 +14,23 @@ beforeAll(async () => {
   // delivered, once the first failures have been reported even on a busy machine. The window is
   // long enough for 6000 events to be applied on a busy machine (over 50 s seen): when it closes,
   // a recipient still deferred is dropped (issue 16 item 3), which these scenarios do not want.
-  stack = await startStack({ policies: { unknownAfter: 'PT20S', listenFor: 'PT2M' }, eventDelayMs: 50, lateEventMs: 15_000 });
+  stack = await startStack({
+    policies: { unknownAfter: 'PT20S', listenFor: 'PT2M' },
+    eventDelayMs: 50,
+    lateEventMs: 15_000,
+  });
 });
-afterAll(async () => { await stack?.close(); });
+afterAll(async () => {
+  await stack?.close();
+});
 
 const BUYER = 'bruno.buyer@bistro.test';
 const PM = 'paula.pm@bistro.test';
 const PM_PHONE = '+33612345678';
 
 /** A 200-character name (the schema's maximum), different for each recipient. */
-const longName = (i: number) => `Service des achats et de la comptabilité fournisseurs n° ${String(i).padStart(4, '0')} `.padEnd(200, '—');
+const longName = (i: number) =>
+  `Service des achats et de la comptabilité fournisseurs n° ${String(i).padStart(4, '0')} `.padEnd(200, '—');
 
 function body(dispatchId: string, addresses: string[]) {
   const request = purchaseOrder(dispatchId, addresses);
@@ -51,7 +58,11 @@ const status = async (id: string) => (await stack.client.workflow.getHandle(work
 async function expectBoundedHistory(id: string) {
   const runs = await runFigures(stack.client, workflowId(id));
   for (const run of runs) {
-    expect({ run: run.runId, status: run.status, largest: run.largestPayload }).toEqual({ run: run.runId, status: expect.stringMatching(/COMPLETED|CONTINUED_AS_NEW/), largest: expect.objectContaining({ bytes: expect.any(Number) }) });
+    expect({ run: run.runId, status: run.status, largest: run.largestPayload }).toEqual({
+      run: run.runId,
+      status: expect.stringMatching(/COMPLETED|CONTINUED_AS_NEW/),
+      largest: expect.objectContaining({ bytes: expect.any(Number) }),
+    });
     expect(run.largestPayload.bytes).toBeLessThan(256 * KIB);
     expect(run.events).toBeLessThan(10_240 / 2);
     expect(run.bytes).toBeLessThan(5 * MIB);
@@ -59,32 +70,51 @@ async function expectBoundedHistory(id: string) {
   return runs;
 }
 
-test('the issue\'s scenario: 1000 recipients deferred 5 times, 200-character names — still listening, then every bounce escalates (D4, D6)', async () => {
+test("the issue's scenario: 1000 recipients deferred 5 times, 200-character names — still listening, then every bounce escalates (D4, D6)", async () => {
   const addresses = Array.from({ length: 1000 }, (_, i) => `supplier${i}+defer@acme.test`);
   expect((await stack.request('POST', '/v1/dispatches', body('limit-defer', addresses))).status).toBe(202);
 
   // Processed, then deferred five times each: 6 provider events per recipient, all applied, the run alive.
-  await stack.waitFor('1000 recipients deferred', async () => (await get('limit-defer'))?.counts?.deferred === 1000, 120_000);
+  await stack.waitFor(
+    '1000 recipients deferred',
+    async () => (await get('limit-defer'))?.counts?.deferred === 1000,
+    120_000,
+  );
   await stack.sandbox.idle(60_000);
-  await stack.waitFor('every deferral applied', async () => {
-    const recipients = await allRecipients('limit-defer');
-    return recipients.every((r) => r.history.filter((h: any) => h.event === 'deferred').length === 5) && recipients;
-  }, 120_000);
+  await stack.waitFor(
+    'every deferral applied',
+    async () => {
+      const recipients = await allRecipients('limit-defer');
+      return recipients.every((r) => r.history.filter((h: any) => h.event === 'deferred').length === 5) && recipients;
+    },
+    120_000,
+  );
   expect(await status('limit-defer')).toBe('RUNNING');
   const d = await get('limit-defer', '?recipientsLimit=1');
   expect(d).toMatchObject({ result: 'processed', recipientCount: 1000 });
   expect(d.recipients[0]).toMatchObject({ name: longName(0), status: 'deferred' });
   expect(mailTo(PM)).toHaveLength(0); // D6: temporarily failed is not a failure yet
   // D3 for deferred recipients (issue 16 item 3): after unknownAfter the buyer alone is told, once, the list capped, with the 451 reply.
-  const deferredNotice = await stack.waitFor('the deferred notice', async () => mailTo(BUYER).find((m) => /Not delivered yet/.test(m.subject ?? '')), 60_000);
+  const deferredNotice = await stack.waitFor(
+    'the deferred notice',
+    async () => mailTo(BUYER).find((m) => /Not delivered yet/.test(m.subject ?? '')),
+    60_000,
+  );
   expect(deferredNotice.text).toContain('supplier0+defer@acme.test');
   expect(deferredNotice.text).toContain('451 4.2.0 mailbox temporarily unavailable');
   expect(deferredNotice.text).toMatch(/and 980 more/);
   expect(deferredNotice.text!.length).toBeLessThan(20_000);
   // L1: the failed-only log lists it (its own marker); its row counts the recipients and names a few, never all 1000.
   const row = await stack.waitFor('listed as deferred past the delay', async () =>
-    (await stack.request('GET', '/v1/dispatches')).body.dispatches.find((r: any) => r.dispatchId === 'limit-defer' && r.overdueDeferred === 1000));
-  expect(row).toMatchObject({ recipientCount: 1000, counts: { deferred: 1000 }, recipientPreview: addresses.slice(0, 3) });
+    (await stack.request('GET', '/v1/dispatches')).body.dispatches.find(
+      (r: any) => r.dispatchId === 'limit-defer' && r.overdueDeferred === 1000,
+    ),
+  );
+  expect(row).toMatchObject({
+    recipientCount: 1000,
+    counts: { deferred: 1000 },
+    recipientPreview: addresses.slice(0, 3),
+  });
   expect(row.failures).toHaveLength(5);
   expect(JSON.stringify(row).length).toBeLessThan(3_000);
 
@@ -92,14 +122,27 @@ test('the issue\'s scenario: 1000 recipients deferred 5 times, 200-character nam
   const bounces = addresses.map((address, i) => {
     const sent = stack.sandbox.messages({ to: address })[0];
     return {
-      email: address, timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: `limit-bounce-${i}`, sg_message_id: `${sent.providerMessageId}.${i}`,
-      reason: '550 5.1.1 mailbox does not exist', status: '5.1.1', type: 'bounce', bounce_classification: 'Invalid Address', ...sent.customArgs,
+      email: address,
+      timestamp: Math.floor(Date.now() / 1000),
+      event: 'bounce',
+      sg_event_id: `limit-bounce-${i}`,
+      sg_message_id: `${sent.providerMessageId}.${i}`,
+      reason: '550 5.1.1 mailbox does not exist',
+      status: '5.1.1',
+      type: 'bounce',
+      bounce_classification: 'Invalid Address',
+      ...sent.customArgs,
     };
   });
-  for (let i = 0; i < bounces.length; i += 250) expect((await postSignedSendGrid(stack, bounces.slice(i, i + 250))).status).toBe(200);
+  for (let i = 0; i < bounces.length; i += 250)
+    expect((await postSignedSendGrid(stack, bounces.slice(i, i + 250))).status).toBe(200);
 
   // D4 at once: buyer and purchasing manager by email, the manager also by SMS; the list is capped.
-  await stack.waitFor('escalations', async () => mailTo(BUYER).length === 2 && mailTo(PM).length === 1 && mailTo(PM_PHONE).length === 1, 60_000);
+  await stack.waitFor(
+    'escalations',
+    async () => mailTo(BUYER).length === 2 && mailTo(PM).length === 1 && mailTo(PM_PHONE).length === 1,
+    60_000,
+  );
   const escalation = mailTo(PM)[0];
   expect(escalation.subject).toMatch(/URGENT/);
   expect(escalation.text).toContain('supplier0+defer@acme.test');
@@ -107,16 +150,34 @@ test('the issue\'s scenario: 1000 recipients deferred 5 times, 200-character nam
   expect(escalation.text!.length).toBeLessThan(20_000);
   expect(mailTo(PM_PHONE)[0].body!.length).toBeLessThanOrEqual(1600);
   expect((await get('limit-defer')).result).toBe('error');
-  const failedRow = (await stack.request('GET', '/v1/dispatches')).body.dispatches.find((r: any) => r.dispatchId === 'limit-defer');
+  const failedRow = (await stack.request('GET', '/v1/dispatches')).body.dispatches.find(
+    (r: any) => r.dispatchId === 'limit-defer',
+  );
   expect(failedRow.failures).toHaveLength(5); // named in the row (L3); the count says the rest
-  expect(failedRow.failures[0]).toMatchObject({ address: addresses[0], status: 'bounced', plainReason: expect.stringMatching(/does not exist/) });
+  expect(failedRow.failures[0]).toMatchObject({
+    address: addresses[0],
+    status: 'bounced',
+    plainReason: expect.stringMatching(/does not exist/),
+  });
 
   await stack.client.workflow.getHandle(workflowId('limit-defer')).result();
   const final = await get('limit-defer', '?recipientsLimit=3');
   expect(final.counts).toEqual({ bounced: 1000 });
-  expect(final.recipients[0].history.map((h: any) => h.event)).toEqual(['accepted', 'processed', 'deferred', 'deferred', 'deferred', 'deferred', 'deferred', 'bounce', 'final']);
+  expect(final.recipients[0].history.map((h: any) => h.event)).toEqual([
+    'accepted',
+    'processed',
+    'deferred',
+    'deferred',
+    'deferred',
+    'deferred',
+    'deferred',
+    'bounce',
+    'final',
+  ]);
   const runs = await expectBoundedHistory('limit-defer');
-  console.log(`[limits] deferred ×5 at 1000 recipients: ${runs.map((r) => `${r.status} ${r.events} events, ${(r.bytes / KIB).toFixed(0)} KiB, largest payload ${(r.largestPayload.bytes / KIB).toFixed(1)} KiB (${r.largestPayload.event})`).join('; ')}`);
+  console.log(
+    `[limits] deferred ×5 at 1000 recipients: ${runs.map((r) => `${r.status} ${r.events} events, ${(r.bytes / KIB).toFixed(0)} KiB, largest payload ${(r.largestPayload.bytes / KIB).toFixed(1)} KiB (${r.largestPayload.event})`).join('; ')}`,
+  );
 }, 420_000);
 
 const mailTo = (address: string) => stack.sandbox.messages({ to: address });
@@ -135,7 +196,9 @@ test('L2 at 1000 recipients (issue 16 item 4): the dispatch page stays under 200
   expect(kb).toBeLessThan(200);
   expect(html.match(/<li class="recipient"/g)).toHaveLength(50);
   expect(html).toContain('1–50 of 1000');
-  expect(html).toMatch(/id="recipient-summary"[^>]*>1000: <a href="\/ui\/dispatches\/limit-defer\?status(=|&#x3D;)bounced">Bounced 1000<\/a>/);
+  expect(html).toMatch(
+    /id="recipient-summary"[^>]*>1000: <a href="\/ui\/dispatches\/limit-defer\?status(=|&#x3D;)bounced">Bounced 1000<\/a>/,
+  );
   // Five deferrals with the same reply are one line of the history ("×5"); the API keeps each.
   expect(html).toContain('data-times="5"');
   const last = await page('/ui/dispatches/limit-defer?status=bounced&recipientsCursor=950');
@@ -148,7 +211,9 @@ test('L2 at 1000 recipients (issue 16 item 4): the dispatch page stays under 200
   // The log's row: a count with the failures named, a handful of addresses whatever the size.
   const log = await page('/ui/log');
   const row = /<tr data-dispatch="limit-defer"[\s\S]*?<\/tr>/.exec(log)![0];
-  expect(row).toContain('1000 recipients, 1000 failed: supplier0+defer@acme.test, supplier1+defer@acme.test, supplier2+defer@acme.test, supplier3+defer@acme.test, supplier4+defer@acme.test and 995 more');
+  expect(row).toContain(
+    '1000 recipients, 1000 failed: supplier0+defer@acme.test, supplier1+defer@acme.test, supplier2+defer@acme.test, supplier3+defer@acme.test, supplier4+defer@acme.test and 995 more',
+  );
   expect(row.match(/@acme\.test/g)!.length).toBeLessThanOrEqual(3 * 5); // the five named, in the marker's title, its spoken text and the cell
   expect(Buffer.byteLength(row)).toBeLessThan(4_000);
 }, 60_000);
@@ -173,13 +238,23 @@ test('1000 recipients with mixed fates: deferred 20 times then delivered, bounce
   const recipients = await allRecipients('limit-mixed');
   expect(recipients).toHaveLength(1000);
   const byFate = (tag: string) => recipients.filter((r) => r.address.includes(tag));
-  expect(byFate('+defer20').every((r) => r.status === 'delivered' && r.history.filter((h: any) => h.event === 'deferred').length === 20)).toBe(true);
-  expect(byFate('+latebounce').every((r) => {
-    const events = r.history.map((h: any) => h.event);
-    return r.status === 'bounced' && events.indexOf('delivered') < events.lastIndexOf('bounce');
-  })).toBe(true);
+  expect(
+    byFate('+defer20').every(
+      (r) => r.status === 'delivered' && r.history.filter((h: any) => h.event === 'deferred').length === 20,
+    ),
+  ).toBe(true);
+  expect(
+    byFate('+latebounce').every((r) => {
+      const events = r.history.map((h: any) => h.event);
+      return r.status === 'bounced' && events.indexOf('delivered') < events.lastIndexOf('bounce');
+    }),
+  ).toBe(true);
   expect(byFate('+silent').every((r) => r.status === 'unknown' && r.plainReason)).toBe(true);
-  expect(byFate('+bounce')[0]).toMatchObject({ status: 'bounced', reasonCode: 'invalid_address', rawReason: expect.stringContaining('550') });
+  expect(byFate('+bounce')[0]).toMatchObject({
+    status: 'bounced',
+    reasonCode: 'invalid_address',
+    rawReason: expect.stringContaining('550'),
+  });
 
   // The sender is told: the fix request (D5) for the early failures and again for the late bounces (D7),
   // the delivered update for the deferred ones (D6), the unknown notice (D3); never an escalation (D4).
@@ -195,11 +270,17 @@ test('1000 recipients with mixed fates: deferred 20 times then delivered, bounce
   expect(fixRequests.some((m) => m.text!.includes('later0+latebounce@acme.test'))).toBe(true); // D7: a late bounce is reported
   expect(fixRequests.at(-1)!.text).toMatch(/latebounce@acme\.test[\s\S]*and 380 more/); // the last one: every failure, the late ones first
   expect(fixRequests.every((m) => m.text!.length < 20_000)).toBe(true);
-  expect(toBuyer.some((m) => /Now delivered/.test(m.subject ?? '') && m.text!.includes('+defer20@acme.test'))).toBe(true);
-  const unknown = toBuyer.filter((m) => m.text!.includes('quiet0+silent@acme.test') && !/correct/i.test(m.subject ?? ''));
+  expect(toBuyer.some((m) => /Now delivered/.test(m.subject ?? '') && m.text!.includes('+defer20@acme.test'))).toBe(
+    true,
+  );
+  const unknown = toBuyer.filter(
+    (m) => m.text!.includes('quiet0+silent@acme.test') && !/correct/i.test(m.subject ?? ''),
+  );
   expect(unknown).toHaveLength(1);
   expect(unknown[0].text).toMatch(/and 80 more/); // 100 silent, 20 named
 
   const runs = await expectBoundedHistory('limit-mixed');
-  console.log(`[limits] mixed fates at 1000 recipients: ${runs.map((r) => `${r.status} ${r.events} events, ${(r.bytes / KIB).toFixed(0)} KiB, largest payload ${(r.largestPayload.bytes / KIB).toFixed(1)} KiB (${r.largestPayload.event})`).join('; ')}`);
+  console.log(
+    `[limits] mixed fates at 1000 recipients: ${runs.map((r) => `${r.status} ${r.events} events, ${(r.bytes / KIB).toFixed(0)} KiB, largest payload ${(r.largestPayload.bytes / KIB).toFixed(1)} KiB (${r.largestPayload.event})`).join('; ')}`,
+  );
 }, 420_000);

@@ -10,7 +10,9 @@ beforeAll(async () => {
   stack = await startStack({ policies: { stuckAfter: 'PT3S', readyToShipWithin: 'PT3S' }, eventDelayMs: 50 });
   ops = await stack.keyWithRoles(['ops']);
 });
-afterAll(async () => { await stack?.close(); });
+afterAll(async () => {
+  await stack?.close();
+});
 
 const SELLER = 'sam.seller@bistro.test';
 const CUSTOMER_EMAIL = 'chloe.client@example.test';
@@ -22,7 +24,10 @@ const place = async (id: string, customer: Record<string, unknown> = {}) => {
   const res = await stack.request('POST', '/v1/orders', newOrder(id, customer));
   expect(res.status).toBe(202);
   // The risk check runs first; the state that follows it is the one to test.
-  return stack.waitFor(`order ${id} assessed`, async () => { const o = await get(id); return o?.risk ? o.state : undefined; });
+  return stack.waitFor(`order ${id} assessed`, async () => {
+    const o = await get(id);
+    return o?.risk ? o.state : undefined;
+  });
 };
 const sellerAlerts = (orderId: string) => to(SELLER).filter((m) => (m.text ?? m.body ?? '').includes(orderId));
 /** Each order a customer of its own: a shared customer's failed deliveries would raise the next order's risk (O2). */
@@ -33,13 +38,17 @@ const ownCustomer = () => {
 };
 const toTransit = async (id: string, customer = ownCustomer()) => {
   expect(await place(id, customer)).toBe('placed');
-  for (const e of [{ type: 'allocated' }, { type: 'packed' }, { type: 'handed_over' }]) expect((await post(id, e)).status).toBe(200);
+  for (const e of [{ type: 'allocated' }, { type: 'packed' }, { type: 'handed_over' }])
+    expect((await post(id, e)).status).toBe(200);
 };
 
 beforeEach(() => stack.sandbox.clear());
 
 describe('O1 unfulfillable: the seller is alerted at once with the item and the reason', () => {
-  test.each([['out_of_stock', /out of stock/], ['not_found_at_location', /not found at its location/]])('%s', async (reason, words) => {
+  test.each([
+    ['out_of_stock', /out of stock/],
+    ['not_found_at_location', /not found at its location/],
+  ])('%s', async (reason, words) => {
     const id = `o1-${reason}`;
     expect(await place(id)).toBe('placed');
     const res = await post(id, { type: 'allocation_failed', sku: 'TSHIRT-M', reason, location: 'A-12' });
@@ -55,15 +64,28 @@ describe('O1 unfulfillable: the seller is alerted at once with the item and the 
 
 test('O2/O3: an incomplete address holds the order; the seller sees why; the customer is asked on SMS, WhatsApp and email', async () => {
   const id = 'o2-address';
-  expect(await place(id, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' } })).toBe('on_hold');
+  expect(
+    await place(id, {
+      address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' },
+    }),
+  ).toBe('on_hold');
   const order = await get(id);
   expect(order.risk.level).toBe('high');
-  expect(order.risk.reasons.map((r: any) => r.code)).toEqual(expect.arrayContaining(['postal_code_invalid', 'street_number_missing']));
+  expect(order.risk.reasons.map((r: any) => r.code)).toEqual(
+    expect.arrayContaining(['postal_code_invalid', 'street_number_missing']),
+  );
   expect(order.hold.reason).toBe('address_or_contact');
   const alert = await stack.waitFor('seller alert', async () => sellerAlerts(id)[0]);
   expect(alert.text).toMatch(/postal code "7500"/);
-  await stack.waitFor('customer asked on three channels', async () => to(CUSTOMER_PHONE).length === 2 && to(CUSTOMER_EMAIL).length === 1);
-  expect(to(CUSTOMER_PHONE).map((m) => m.channel).sort()).toEqual(['sms', 'whatsapp']);
+  await stack.waitFor(
+    'customer asked on three channels',
+    async () => to(CUSTOMER_PHONE).length === 2 && to(CUSTOMER_EMAIL).length === 1,
+  );
+  expect(
+    to(CUSTOMER_PHONE)
+      .map((m) => m.channel)
+      .sort(),
+  ).toEqual(['sms', 'whatsapp']);
   expect(to(CUSTOMER_EMAIL)[0].text).toMatch(/\/c\/[A-Za-z0-9_.-]+/);
 });
 
@@ -71,8 +93,14 @@ test('O2: a customer with repeated cancellations is held as suspicious; only the
   const phone = '+33698700001';
   for (const n of [1, 2]) {
     const id = `o2-prev-${n}`;
-    await place(id, { phone, email: 'serial@example.test', address: { line1: 'rue sans numéro', line2: null, city: 'Lyon', postalCode: '690', country: 'FR' } });
-    expect((await stack.request('POST', `/v1/orders/${id}/cancel`, { reason: 'customer asked' }, ops)).status).toBe(200);
+    await place(id, {
+      phone,
+      email: 'serial@example.test',
+      address: { line1: 'rue sans numéro', line2: null, city: 'Lyon', postalCode: '690', country: 'FR' },
+    });
+    expect((await stack.request('POST', `/v1/orders/${id}/cancel`, { reason: 'customer asked' }, ops)).status).toBe(
+      200,
+    );
   }
   stack.sandbox.clear();
   expect(await place('o2-suspicious', { phone, email: 'serial@example.test' })).toBe('on_hold');
@@ -84,13 +112,17 @@ test('O2: a customer with repeated cancellations is held as suspicious; only the
   expect(to(phone).filter((m) => m.body?.includes('o2-suspicious'))).toHaveLength(0);
 });
 
-test('O2: a past failed delivery counts once for the customer\'s next order, found by email or by phone', async () => {
+test("O2: a past failed delivery counts once for the customer's next order, found by email or by phone", async () => {
   const customer = ownCustomer();
   await toTransit('o2-failed-before', customer);
-  expect((await post('o2-failed-before', { type: 'delivery_failed', reason: 'customer_unavailable' })).status).toBe(200);
+  expect((await post('o2-failed-before', { type: 'delivery_failed', reason: 'customer_unavailable' })).status).toBe(
+    200,
+  );
   // Known by both contacts, yet one order: one failed delivery, not two.
   await place('o2-after-failure', customer);
-  expect((await get('o2-after-failure')).risk.reasons).toEqual([expect.objectContaining({ code: 'past_failed_deliveries', points: 20, detail: '1 earlier delivery failed' })]);
+  expect((await get('o2-after-failure')).risk.reasons).toEqual([
+    expect.objectContaining({ code: 'past_failed_deliveries', points: 20, detail: '1 earlier delivery failed' }),
+  ]);
   // The phone alone finds the same history.
   await place('o2-phone-only', { ...customer, email: 'someone.else@example.test' });
   expect((await get('o2-phone-only')).risk.reasons.map((r: any) => r.code)).toEqual(['past_failed_deliveries']);
@@ -98,7 +130,9 @@ test('O2: a past failed delivery counts once for the customer\'s next order, fou
 
 test('O3: the confirmation link confirms once; a reused, forged or expired-looking link is refused politely', async () => {
   const id = 'o3-link';
-  await place(id, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
+  await place(id, {
+    address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' },
+  });
   const email = await stack.waitFor('customer email', async () => to(CUSTOMER_EMAIL)[0]);
   const link = /(http:\/\/\S+\/c\/[A-Za-z0-9_.-]+)/.exec(email.text!)![1];
   const page = await fetch(link);
@@ -106,11 +140,19 @@ test('O3: the confirmation link confirms once; a reused, forged or expired-looki
   const html = await page.text();
   expect(html).toContain('rue de la Paix');
   expect(html).not.toContain('<script');
-  const confirm = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=confirm' });
+  const confirm = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'action=confirm',
+  });
   expect(confirm.status).toBe(200);
   expect(await confirm.text()).toMatch(/confirmed/);
   expect((await get(id)).state).toBe('placed');
-  const again = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=confirm' });
+  const again = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'action=confirm',
+  });
   expect(again.status).toBe(409);
   expect(await again.text()).toMatch(/already used/);
   const forged = await fetch(link.slice(0, -2) + (link.endsWith('AA') ? 'BB' : 'AA'));
@@ -122,8 +164,19 @@ test('O3: a corrected address is re-checked and, when good, releases the hold', 
   await place(id, { address: { line1: 'rue du Bac', line2: null, city: 'Paris', postalCode: '7507', country: 'FR' } });
   const email = await stack.waitFor('customer email', async () => to(CUSTOMER_EMAIL)[0]);
   const link = /(http:\/\/\S+\/c\/[A-Za-z0-9_.-]+)/.exec(email.text!)![1];
-  const form = new URLSearchParams({ action: 'correct', line1: '27 rue du Bac', line2: '', city: 'Paris', postalCode: '75007', country: 'FR' });
-  const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+  const form = new URLSearchParams({
+    action: 'correct',
+    line1: '27 rue du Bac',
+    line2: '',
+    city: 'Paris',
+    postalCode: '75007',
+    country: 'FR',
+  });
+  const res = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
   expect(res.status).toBe(200);
   const order = await get(id);
   expect(order.state).toBe('placed');
@@ -134,9 +187,16 @@ test('O3: a corrected address is re-checked and, when good, releases the hold', 
 test('O3: a WhatsApp "OUI" reply through the signed inbound webhook confirms the address', async () => {
   const phone = '+33698700002';
   const id = 'o3-whatsapp';
-  await place(id, { phone, address: { line1: 'place Bellecour', line2: null, city: 'Lyon', postalCode: '6900', country: 'FR' } });
+  await place(id, {
+    phone,
+    address: { line1: 'place Bellecour', line2: null, city: 'Lyon', postalCode: '6900', country: 'FR' },
+  });
   await stack.waitFor('whatsapp question', async () => to(phone).some((m) => m.channel === 'whatsapp'));
-  const reply = await fetch(`${stack.sandbox.url}/sandbox/inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'whatsapp', from: phone, body: 'OUI' }) });
+  const reply = await fetch(`${stack.sandbox.url}/sandbox/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'whatsapp', from: phone, body: 'OUI' }),
+  });
   expect(((await reply.json()) as any).status).toBe(200);
   await stack.waitFor('released', async () => (await get(id)).state === 'placed');
   expect((await get(id)).history.map((h: any) => h.event)).toContain('address_confirmed');
@@ -146,14 +206,18 @@ test('O4: ops release a held order with a reason (audited); release again, or wi
   const id = 'o4';
   await place(id, { address: { line1: 'rue', line2: null, city: 'Paris', postalCode: '1', country: 'FR' } });
   const writer = await stack.keyWithRoles(['orders:write']);
-  expect((await stack.request('POST', `/v1/orders/${id}/release`, { reason: 'checked by phone' }, writer)).status).toBe(403);
+  expect((await stack.request('POST', `/v1/orders/${id}/release`, { reason: 'checked by phone' }, writer)).status).toBe(
+    403,
+  );
   const released = await stack.request('POST', `/v1/orders/${id}/release`, { reason: 'checked by phone' }, ops);
   expect(released.status).toBe(200);
   expect(released.body.state).toBe('placed');
   const again = await stack.request('POST', `/v1/orders/${id}/release`, { reason: 'twice' }, ops);
   expect(again.status).toBe(409);
   expect(again.body.error.message).toMatch(/placed, not on hold/);
-  expect(await stack.db.Audit.findOne({ action: 'order.release', target: id }).lean()).toMatchObject({ reason: 'checked by phone' });
+  expect(await stack.db.Audit.findOne({ action: 'order.release', target: id }).lean()).toMatchObject({
+    reason: 'checked by phone',
+  });
 });
 
 describe('O5 ready-to-ship failed: the seller is told the reason and the fix; the fix moves the order on', () => {
@@ -169,7 +233,11 @@ describe('O5 ready-to-ship failed: the seller is told the reason and the fix; th
     expect((await post(id, { type: 'rts_failed', reason })).body.state).toBe('rts_failed');
     const alert = await stack.waitFor('seller alert', async () => sellerAlerts(id)[0]);
     expect(alert.text).toMatch(words);
-    if (reason === 'pincode_unserviceable') await stack.waitFor('customer told of the delay', async () => to(CUSTOMER_EMAIL).length === 1 && to(CUSTOMER_PHONE).length === 1);
+    if (reason === 'pincode_unserviceable')
+      await stack.waitFor(
+        'customer told of the delay',
+        async () => to(CUSTOMER_EMAIL).length === 1 && to(CUSTOMER_PHONE).length === 1,
+      );
     if (reason === 'dimension_mismatch') {
       const wrong = await post(id, { type: 'label_uploaded' });
       expect(wrong.status).toBe(409);
@@ -194,7 +262,9 @@ describe('O6 handover failed', () => {
     await post(id, { type: 'allocated' });
     await post(id, { type: 'packed' });
     // Issue 18 item 4: it ends as handover failed (not cancelled), its exception resolved with it.
-    expect((await post(id, { type: 'handover_failed', reason: 'customer_cancelled' })).body.state).toBe('handover_failed');
+    expect((await post(id, { type: 'handover_failed', reason: 'customer_cancelled' })).body.state).toBe(
+      'handover_failed',
+    );
     expect((await get(id)).restocked).toBe(true);
     expect((await stack.waitFor('alert', async () => sellerAlerts(id)[0])).text).toMatch(/return/);
   });
@@ -216,7 +286,11 @@ test('O7: no tracking update for the policy delay → stuck, seller alerted once
   await stack.waitFor('stuck', async () => (await get(id)).stuck === true, 15_000);
   const [alert] = await stack.waitFor('stuck alert', async () => sellerAlerts(id).length === 1 && sellerAlerts(id));
   // The last update as people read it, in the tenant's zone (Europe/Paris); no raw timestamp, no "?." (issue 16 item 9).
-  const lastUpdate = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date((await get(id)).lastTrackingAt));
+  const lastUpdate = new Intl.DateTimeFormat('en-GB', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: 'Europe/Paris',
+  }).format(new Date((await get(id)).lastTrackingAt));
   for (const part of [alert.text!, alert.html!]) {
     expect(part).toContain(lastUpdate);
     expect(part).not.toMatch(RAW_DATE);
@@ -224,44 +298,70 @@ test('O7: no tracking update for the policy delay → stuck, seller alerted once
   }
   await new Promise((r) => setTimeout(r, 4000));
   expect(sellerAlerts(id)).toHaveLength(1);
-  const moved = await post(id, { type: 'tracking_update', status: 'in transit', location: 'Paris hub', at: new Date().toISOString() });
+  const moved = await post(id, {
+    type: 'tracking_update',
+    status: 'in transit',
+    location: 'Paris hub',
+    at: new Date().toISOString(),
+  });
   expect(moved.body.stuck).toBe(false);
   // The seller hears it is resolved, and how, in words (not the event's name).
-  const resolved = await stack.waitFor('resolved notice', async () => sellerAlerts(id).length === 2 && sellerAlerts(id)[1]);
+  const resolved = await stack.waitFor(
+    'resolved notice',
+    async () => sellerAlerts(id).length === 2 && sellerAlerts(id)[1],
+  );
   expect(resolved.text).toContain('the carrier has updated the tracking again');
   expect(resolved.text).not.toContain('tracking_update');
   expect((await get(id)).exceptions.find((e: any) => e.type === 'stuck_in_transit').resolvedAt).toBeTruthy();
 });
 
 describe('O8 delivery failed: the seller is alerted and the customer told what happens next', () => {
-  test.each(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable'])('%s', async (reason) => {
-    const id = `o8-${reason}`;
-    const customer = ownCustomer();
-    await toTransit(id, customer);
-    expect((await post(id, { type: 'delivery_failed', reason })).body.state).toBe('delivery_failed');
-    await stack.waitFor('seller and customer told', async () => sellerAlerts(id).length === 1 && to(customer.email).length === 1 && to(customer.phone).length === 1);
-    const order = await get(id);
-    expect(order.exceptions.at(-1)).toMatchObject({ type: 'delivery_failed', reason });
-    await stack.waitFor('notification statuses', async () => (await get(id)).notifications.every((n: any) => n.status === 'delivered'));
-  });
+  test.each(['customer_unavailable', 'refused', 'cancelled', 'cod_not_ready', 'address_incorrect', 'unreachable'])(
+    '%s',
+    async (reason) => {
+      const id = `o8-${reason}`;
+      const customer = ownCustomer();
+      await toTransit(id, customer);
+      expect((await post(id, { type: 'delivery_failed', reason })).body.state).toBe('delivery_failed');
+      await stack.waitFor(
+        'seller and customer told',
+        async () => sellerAlerts(id).length === 1 && to(customer.email).length === 1 && to(customer.phone).length === 1,
+      );
+      const order = await get(id);
+      expect(order.exceptions.at(-1)).toMatchObject({ type: 'delivery_failed', reason });
+      await stack.waitFor('notification statuses', async () =>
+        (await get(id)).notifications.every((n: any) => n.status === 'delivered'),
+      );
+    },
+  );
 });
 
 test('O9: an alert turned off is not sent; a channel switched to SMS goes by SMS', async () => {
   const put = await stack.request('PUT', '/v1/preferences', {
-    sellerAlerts: { unfulfillable: { enabled: false, channels: ['email'] }, delivery_failed: { enabled: true, channels: ['sms'] } },
+    sellerAlerts: {
+      unfulfillable: { enabled: false, channels: ['email'] },
+      delivery_failed: { enabled: true, channels: ['sms'] },
+    },
   });
   expect(put.status).toBe(200);
   await place('o9-off');
   await post('o9-off', { type: 'allocation_failed', sku: 'X', reason: 'out_of_stock' });
   await toTransit('o9-sms');
   await post('o9-sms', { type: 'delivery_failed', reason: 'refused' });
-  const sms = await stack.waitFor('alert by SMS', async () => to('+33611111111').find((m) => m.body?.includes('o9-sms')));
+  const sms = await stack.waitFor('alert by SMS', async () =>
+    to('+33611111111').find((m) => m.body?.includes('o9-sms')),
+  );
   expect(sms.channel).toBe('sms');
   await new Promise((r) => setTimeout(r, 1500));
   expect(sellerAlerts('o9-off')).toHaveLength(0);
   expect(sellerAlerts('o9-sms')).toHaveLength(0);
   expect((await get('o9-off')).notifications.filter((n: any) => n.audience === 'seller')).toHaveLength(0);
-  await stack.request('PUT', '/v1/preferences', { sellerAlerts: { unfulfillable: { enabled: true, channels: ['email'] }, delivery_failed: { enabled: true, channels: ['email'] } } });
+  await stack.request('PUT', '/v1/preferences', {
+    sellerAlerts: {
+      unfulfillable: { enabled: true, channels: ['email'] },
+      delivery_failed: { enabled: true, channels: ['email'] },
+    },
+  });
 });
 
 describe('bad input changes nothing', () => {
@@ -290,7 +390,9 @@ describe('bad input changes nothing', () => {
     expect(again.status).toBe(200);
     expect(again.body.created).toBe(false);
     expect((await stack.request('GET', '/v1/orders/bad-1', undefined, stack.other.key)).status).toBe(404);
-    expect((await stack.request('POST', '/v1/orders/bad-1/events', { type: 'allocated' }, stack.other.key)).status).toBe(404);
+    expect(
+      (await stack.request('POST', '/v1/orders/bad-1/events', { type: 'allocated' }, stack.other.key)).status,
+    ).toBe(404);
   });
 });
 
@@ -300,7 +402,12 @@ test('O10: a delivered order finishes, and the event that finished it gets its a
   const done = await post(id, { type: 'delivered' });
   expect(done.status).toBe(200);
   expect(done.body.state).toBe('delivered');
-  await stack.waitFor('closed', async () => (await stack.client.workflow.getHandle(orderWorkflowId(stack.tenantId, id)).describe()).status.name === 'COMPLETED');
+  await stack.waitFor(
+    'closed',
+    async () =>
+      (await stack.client.workflow.getHandle(orderWorkflowId(stack.tenantId, id)).describe()).status.name ===
+      'COMPLETED',
+  );
   const order = await get(id);
   expect(order.state).toBe('delivered');
   expect(order.history.map((h: any) => h.event)).toEqual(['placed', 'allocated', 'packed', 'handed_over', 'delivered']);

@@ -8,7 +8,15 @@
 import { newOrder, purchaseOrder } from '../support/stack';
 import type { FaultStack } from './stack';
 
-export interface Answer { phase: string; at: number; ms: number; path: string; status: number | null; body: any; error?: string }
+export interface Answer {
+  phase: string;
+  at: number;
+  ms: number;
+  path: string;
+  status: number | null;
+  body: any;
+  error?: string;
+}
 
 export interface Item {
   kind: 'dispatch' | 'order';
@@ -40,19 +48,32 @@ export class Load {
     const at = Date.now();
     try {
       const res = await fetch(`${this.stack.apiUrl}${path}`, {
-        method, signal: AbortSignal.timeout(HANG_MS),
+        method,
+        signal: AbortSignal.timeout(HANG_MS),
         headers: { authorization: `Bearer ${this.stack.key}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       const text = await res.text();
       let parsed: unknown = text;
-      try { parsed = JSON.parse(text); } catch { /* kept as text: an answer without our error shape */ }
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* kept as text: an answer without our error shape */
+      }
       const answer = { phase: this.phase, at, ms: Date.now() - at, path, status: res.status, body: parsed };
       this.answers.push(answer);
       return answer;
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: string }; message?: string };
-      const answer = { phase: this.phase, at, ms: Date.now() - at, path, status: null, body: null, error: e.name === 'TimeoutError' ? 'hung' : (e.cause?.code ?? e.message ?? String(err)) };
+      const answer = {
+        phase: this.phase,
+        at,
+        ms: Date.now() - at,
+        path,
+        status: null,
+        body: null,
+        error: e.name === 'TimeoutError' ? 'hung' : (e.cause?.code ?? e.message ?? String(err)),
+      };
       this.answers.push(answer);
       return answer;
     }
@@ -97,9 +118,15 @@ export class Load {
     const deadline = Date.now() + 5 * 60_000;
     while (Date.now() < deadline) {
       const a = await this.request('POST', `/v1/orders/${id}/events`, event);
-      if (a.status !== null && a.status >= 200 && a.status < 300) { item.eventTaken = true; return; }
+      if (a.status !== null && a.status >= 200 && a.status < 300) {
+        item.eventTaken = true;
+        return;
+      }
       // A try that got no answer (or a 5xx) may have been applied: the order is then finished and refuses more.
-      if (a.status === 409 && unanswered) { item.eventTaken = true; return; }
+      if (a.status === 409 && unanswered) {
+        item.eventTaken = true;
+        return;
+      }
       unanswered = true;
       await new Promise((r) => setTimeout(r, 1000));
     }

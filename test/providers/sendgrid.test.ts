@@ -34,9 +34,12 @@ function email(overrides: Partial<OutboundEmail> = {}): OutboundEmail {
   };
 }
 
-
 async function fault(sandbox: Sandbox, body: Record<string, unknown>) {
-  const res = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${sandbox.url}/sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -46,8 +49,16 @@ describe('SendGrid sender against the sandbox', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({
       port: 0,
-      sendgrid: { apiKey: API_KEY, signingPrivateKeyPem: generateSendGridKeyPair().privateKeyPem, webhookUrl: 'http://127.0.0.1:9/not-listening' },
-      twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: 'unused', inboundWebhookUrl: 'http://127.0.0.1:9/not-listening' },
+      sendgrid: {
+        apiKey: API_KEY,
+        signingPrivateKeyPem: generateSendGridKeyPair().privateKeyPem,
+        webhookUrl: 'http://127.0.0.1:9/not-listening',
+      },
+      twilio: {
+        accountSid: `AC${'0'.repeat(32)}`,
+        authToken: 'unused',
+        inboundWebhookUrl: 'http://127.0.0.1:9/not-listening',
+      },
       eventDelayMs: 600_000, // no webhook within these tests
     });
   });
@@ -59,19 +70,35 @@ describe('SendGrid sender against the sandbox', () => {
 
   const sender = () => createSendGridSender({ apiKey: API_KEY, baseUrl: sandbox.url });
 
-  it('issue 17: the sender\'s copy rides once, in bcc or cc, on the first personalization, which names it in relais_copy; a copy to a recipient or beyond 1000 addresses is refused before sending', async () => {
+  it("issue 17: the sender's copy rides once, in bcc or cc, on the first personalization, which names it in relais_copy; a copy to a recipient or beyond 1000 addresses is refused before sending", async () => {
     for (const mode of ['bcc', 'cc'] as const) {
       sandbox.clear();
-      await sender().sendEmail(email({ recipientArg: 'relais_index', copy: { mode, email: 'Buyer@Shop.test', name: 'Alice Buyer' } }));
+      await sender().sendEmail(
+        email({ recipientArg: 'relais_index', copy: { mode, email: 'Buyer@Shop.test', name: 'Alice Buyer' } }),
+      );
       const stored = sandbox.messages();
-      expect(stored.map((m) => [m.to, m.kind])).toEqual([['anna@supplier.test', 'to'], ['Buyer@Shop.test', mode], ['bob@supplier.test', 'to'], ['carla@supplier.test', 'to']]);
+      expect(stored.map((m) => [m.to, m.kind])).toEqual([
+        ['anna@supplier.test', 'to'],
+        ['Buyer@Shop.test', mode],
+        ['bob@supplier.test', 'to'],
+        ['carla@supplier.test', 'to'],
+      ]);
       // SendGrid reports the copy with its personalization's custom_args: relais_copy tells its events apart.
-      expect(stored[1].customArgs).toEqual({ relais_tenant: 't1', relais_dispatch: 'd-4711', relais_index: 'r1', relais_copy: 'buyer@shop.test' });
+      expect(stored[1].customArgs).toEqual({
+        relais_tenant: 't1',
+        relais_dispatch: 'd-4711',
+        relais_index: 'r1',
+        relais_copy: 'buyer@shop.test',
+      });
       expect(stored[2].customArgs).not.toHaveProperty('relais_copy');
     }
-    await expect(sender().sendEmail(email({ copy: { mode: 'cc', email: 'BOB@supplier.test' } }))).rejects.toMatchObject({ message: expect.stringContaining('copy.email') });
+    await expect(sender().sendEmail(email({ copy: { mode: 'cc', email: 'BOB@supplier.test' } }))).rejects.toMatchObject(
+      { message: expect.stringContaining('copy.email') },
+    );
     const many = Array.from({ length: 1000 }, (_, i) => ({ email: `s${i}@supplier.test`, recipientId: `r${i}` }));
-    await expect(sender().sendEmail(email({ recipients: many, copy: { mode: 'bcc', email: 'buyer@shop.test' } }))).rejects.toMatchObject({ message: expect.stringContaining('at most 1000 addresses') });
+    await expect(
+      sender().sendEmail(email({ recipients: many, copy: { mode: 'bcc', email: 'buyer@shop.test' } })),
+    ).rejects.toMatchObject({ message: expect.stringContaining('at most 1000 addresses') });
   });
 
   it('sends one request with one personalization per recipient and returns X-Message-Id', async () => {
@@ -88,7 +115,9 @@ describe('SendGrid sender against the sandbox', () => {
     const stored = sandbox.messages();
     expect(stored.map((m) => m.to)).toEqual(['anna@supplier.test', 'bob@supplier.test', 'carla@supplier.test']);
     // Each recipient had its own personalization: its own custom_args with its own id.
-    expect(stored.map((m) => m.customArgs)).toEqual(['r1', 'r2', 'r3'].map((id) => ({ relais_tenant: 't1', relais_dispatch: 'd-4711', relais_recipient: id })));
+    expect(stored.map((m) => m.customArgs)).toEqual(
+      ['r1', 'r2', 'r3'].map((id) => ({ relais_tenant: 't1', relais_dispatch: 'd-4711', relais_recipient: id })),
+    );
     for (const m of stored) {
       expect(m.providerMessageId).toBe(result.providerMessageId);
       expect(m.from).toBe('orders@relais.test');
@@ -103,20 +132,28 @@ describe('SendGrid sender against the sandbox', () => {
     expect(sandbox.messages({ to: 'bob@supplier.test' })).toHaveLength(1);
   });
 
-  it('400: non-retryable, with SendGrid\'s own message and field', async () => {
-    const err = await failure(sender().sendEmail(email({ recipients: [{ email: 'someone@localhost', recipientId: 'r1' }] })));
+  it("400: non-retryable, with SendGrid's own message and field", async () => {
+    const err = await failure(
+      sender().sendEmail(email({ recipients: [{ email: 'someone@localhost', recipientId: 'r1' }] })),
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     const f = err as ApplicationFailure;
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('ProviderRejected');
     expect(f.message).toContain('HTTP 400');
     expect(f.message).toContain('Does not contain a valid address. (field personalizations.0.to.0.email)');
-    expect(f.details?.[0]).toMatchObject({ provider: 'SendGrid', status: 400, errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email' }] });
+    expect(f.details?.[0]).toMatchObject({
+      provider: 'SendGrid',
+      status: 400,
+      errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email' }],
+    });
     expect(sandbox.messages()).toHaveLength(0);
   });
 
   it('401 (wrong key): non-retryable', async () => {
-    const err = await failure(createSendGridSender({ apiKey: 'SG.wrong-key', baseUrl: sandbox.url }).sendEmail(email()));
+    const err = await failure(
+      createSendGridSender({ apiKey: 'SG.wrong-key', baseUrl: sandbox.url }).sendEmail(email()),
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
     expect((err as ApplicationFailure).type).toBe('ProviderRejected');
@@ -153,7 +190,9 @@ describe('SendGrid sender against the sandbox', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const err = await failure(createSendGridSender({ apiKey: API_KEY, baseUrl: `http://127.0.0.1:${port}` }).sendEmail(email()));
+    const err = await failure(
+      createSendGridSender({ apiKey: API_KEY, baseUrl: `http://127.0.0.1:${port}` }).sendEmail(email()),
+    );
     expect(err).not.toBeInstanceOf(ApplicationFailure);
     expect(err.name).toBe('ProviderUnavailable');
     expect(err.message).toContain('ECONNREFUSED');
@@ -164,7 +203,15 @@ describe('SendGrid sender against the sandbox', () => {
     const cases: Array<[Partial<OutboundEmail>, RegExp]> = [
       [{ recipients: [] }, /recipients: the list is empty/],
       [{ recipients: many }, /recipients: 1001 recipients; at most 1000/],
-      [{ recipients: [{ email: 'a@x.test', recipientId: 'r1' }, { email: 'A@X.TEST', recipientId: 'r2' }] }, /recipients\[1\]\.email: "A@X.TEST" is already recipients\[0\]/],
+      [
+        {
+          recipients: [
+            { email: 'a@x.test', recipientId: 'r1' },
+            { email: 'A@X.TEST', recipientId: 'r2' },
+          ],
+        },
+        /recipients\[1\]\.email: "A@X.TEST" is already recipients\[0\]/,
+      ],
       [{ categories: Array.from({ length: 11 }, (_, i) => `c${i}`) }, /categories: 11 distinct categories/],
       [{ customArgs: { relais_tenant: 1 as unknown as string } }, /customArgs\.relais_tenant: values must be strings/],
       [{ customArgs: { big: 'x'.repeat(10_000) } }, /custom_args take \d+ bytes/],
@@ -184,8 +231,22 @@ describe('SendGrid answers the sandbox does not give (403, 413, 503)', () => {
   let server: Server;
   let url: string;
   const answers: Record<string, [number, unknown]> = {
-    '/403/v3/mail/send': [403, { errors: [{ message: 'The from address does not match a verified Sender Identity.', field: 'from', help: 'https://sendgrid.com/docs/for-developers/sending-email/sender-identity/' }] }],
-    '/413/v3/mail/send': [413, { errors: [{ message: 'The JSON payload you have included in your request is too large.', field: null }] }],
+    '/403/v3/mail/send': [
+      403,
+      {
+        errors: [
+          {
+            message: 'The from address does not match a verified Sender Identity.',
+            field: 'from',
+            help: 'https://sendgrid.com/docs/for-developers/sending-email/sender-identity/',
+          },
+        ],
+      },
+    ],
+    '/413/v3/mail/send': [
+      413,
+      { errors: [{ message: 'The JSON payload you have included in your request is too large.', field: null }] },
+    ],
     '/503/v3/mail/send': [503, { errors: [{ message: 'service unavailable' }] }],
   };
 
@@ -205,8 +266,10 @@ describe('SendGrid answers the sandbox does not give (403, 413, 503)', () => {
   it.each([
     ['403', 'The from address does not match a verified Sender Identity. (field from)'],
     ['413', 'The JSON payload you have included in your request is too large.'],
-  ])('%s: non-retryable ProviderRejected with SendGrid\'s words', async (status, words) => {
-    const err = await failure(createSendGridSender({ apiKey: API_KEY, baseUrl: `${url}/${status}` }).sendEmail(email()));
+  ])("%s: non-retryable ProviderRejected with SendGrid's words", async (status, words) => {
+    const err = await failure(
+      createSendGridSender({ apiKey: API_KEY, baseUrl: `${url}/${status}` }).sendEmail(email()),
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
     expect((err as ApplicationFailure).type).toBe('ProviderRejected');
@@ -220,7 +283,12 @@ describe('SendGrid answers the sandbox does not give (403, 413, 503)', () => {
   });
 
   it('429 without X-RateLimit-Reset waits 1 s', () => {
-    const f = mapSendGridError(Object.assign(new Error('Too Many Requests'), { code: 429, response: { headers: {}, body: { errors: [{ message: 'too many requests' }] } } })) as ApplicationFailure;
+    const f = mapSendGridError(
+      Object.assign(new Error('Too Many Requests'), {
+        code: 429,
+        response: { headers: {}, body: { errors: [{ message: 'too many requests' }] } },
+      }),
+    ) as ApplicationFailure;
     expect(f.type).toBe('RateLimited');
     expect(f.nextRetryDelay).toBe(1000);
   });

@@ -8,7 +8,12 @@ import { createSmtpSender, type SmtpSender } from '../../src/providers/smtp';
 import type { OutboundEmail } from '../../src/providers/types';
 import { failure } from '../support/failure';
 
-interface Stored { from: string; rcpt: string[]; raw: string; headers: Record<string, string> }
+interface Stored {
+  from: string;
+  rcpt: string[];
+  raw: string;
+  headers: Record<string, string>;
+}
 
 const REFUSALS: Record<string, [number, string]> = {
   'unknown@supplier.test': [550, '5.1.1 User unknown'],
@@ -32,9 +37,15 @@ async function startSmtp() {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onConnect(_session, cb) { sessions += 1; cb(); },
+    onConnect(_session, cb) {
+      sessions += 1;
+      cb();
+    },
     onMailFrom(address: SMTPServerAddress, _session, cb) {
-      if (address.address.startsWith('busy@')) return cb(Object.assign(new Error('4.3.2 System not accepting network messages, try later'), { responseCode: 451 }));
+      if (address.address.startsWith('busy@'))
+        return cb(
+          Object.assign(new Error('4.3.2 System not accepting network messages, try later'), { responseCode: 451 }),
+        );
       cb();
     },
     onRcptTo(address: SMTPServerAddress, _session, cb) {
@@ -60,14 +71,19 @@ async function startSmtp() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
-    port, stored, sessions: () => sessions,
+    port,
+    stored,
+    sessions: () => sessions,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 const PDF = Buffer.from('%PDF-1.4 purchase order 4711').toString('base64');
 
-function email(recipients: Array<{ email: string; recipientId: string; name?: string }>, overrides: Partial<OutboundEmail> = {}): OutboundEmail {
+function email(
+  recipients: Array<{ email: string; recipientId: string; name?: string }>,
+  overrides: Partial<OutboundEmail> = {},
+): OutboundEmail {
   return {
     from: { email: 'orders@relais.test', name: 'Relais Orders' },
     replyTo: { email: 'buyer@shop.test', name: 'Alice Buyer' },
@@ -82,7 +98,6 @@ function email(recipients: Array<{ email: string; recipientId: string; name?: st
   };
 }
 
-
 describe('SMTP sender (rule D10) against a real SMTP server', () => {
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let sender: SmtpSender;
@@ -95,15 +110,19 @@ describe('SMTP sender (rule D10) against a real SMTP server', () => {
     sender.close();
     await smtp.close();
   });
-  beforeEach(() => { smtp.stored.length = 0; });
+  beforeEach(() => {
+    smtp.stored.length = 0;
+  });
 
-  it('sends one message per recipient and reports each with the server\'s reply', async () => {
-    const result = await sender.sendEmail(email([
-      { email: 'anna@supplier.test', recipientId: 'r1', name: 'Anna' },
-      { email: 'unknown@supplier.test', recipientId: 'r2' },
-      { email: 'bob@supplier.test', recipientId: 'r3' },
-      { email: 'full@supplier.test', recipientId: 'r4' },
-    ]));
+  it("sends one message per recipient and reports each with the server's reply", async () => {
+    const result = await sender.sendEmail(
+      email([
+        { email: 'anna@supplier.test', recipientId: 'r1', name: 'Anna' },
+        { email: 'unknown@supplier.test', recipientId: 'r2' },
+        { email: 'bob@supplier.test', recipientId: 'r3' },
+        { email: 'full@supplier.test', recipientId: 'r4' },
+      ]),
+    );
 
     expect(result.provider).toBe('smtp');
     expect(result.recipients).toEqual([
@@ -143,14 +162,18 @@ describe('SMTP sender (rule D10) against a real SMTP server', () => {
     expect(smtp.stored).toHaveLength(0);
   });
 
-  it('keeps a permanent refusal as that recipient\'s not_sent, even when it is the only one', async () => {
+  it("keeps a permanent refusal as that recipient's not_sent, even when it is the only one", async () => {
     const result = await sender.sendEmail(email([{ email: 'unknown@supplier.test', recipientId: 'r1' }]));
     expect(result.recipients).toEqual([{ recipientId: 'r1', outcome: 'not_sent', response: '550 5.1.1 User unknown' }]);
     expect(result.providerMessageId).toBeUndefined();
   });
 
-  it('treats a 4xx to MAIL FROM as the server\'s trouble: retryable', async () => {
-    const err = await failure(sender.sendEmail(email([{ email: 'anna@supplier.test', recipientId: 'r1' }], { from: { email: 'busy@relais.test' } })));
+  it("treats a 4xx to MAIL FROM as the server's trouble: retryable", async () => {
+    const err = await failure(
+      sender.sendEmail(
+        email([{ email: 'anna@supplier.test', recipientId: 'r1' }], { from: { email: 'busy@relais.test' } }),
+      ),
+    );
     expect(err).not.toBeInstanceOf(ApplicationFailure);
     expect(err.name).toBe('ProviderUnavailable');
     expect(err.message).toContain('451 4.3.2');
@@ -160,8 +183,17 @@ describe('SMTP sender (rule D10) against a real SMTP server', () => {
     const before = smtp.sessions();
     const cases: Array<[OutboundEmail['recipients'], RegExp]> = [
       [[], /recipients: the list is empty/],
-      [[{ email: 'a@supplier.test', recipientId: 'r1' }, { email: 'A@Supplier.test', recipientId: 'r2' }], /recipients\[1\]\.email: "A@Supplier.test" is already recipients\[0\]/],
-      [Array.from({ length: 1001 }, (_, i) => ({ email: `p${i}@supplier.test`, recipientId: `r${i}` })), /1001 recipients; at most 1000/],
+      [
+        [
+          { email: 'a@supplier.test', recipientId: 'r1' },
+          { email: 'A@Supplier.test', recipientId: 'r2' },
+        ],
+        /recipients\[1\]\.email: "A@Supplier.test" is already recipients\[0\]/,
+      ],
+      [
+        Array.from({ length: 1001 }, (_, i) => ({ email: `p${i}@supplier.test`, recipientId: `r${i}` })),
+        /1001 recipients; at most 1000/,
+      ],
       [[{ email: 'not an address', recipientId: 'r1' }], /recipients\[0\]\.email: "not an address"/],
     ];
     for (const [recipients, words] of cases) {
@@ -179,7 +211,14 @@ describe('SMTP sender (rule D10) against a real SMTP server', () => {
     await down.close();
     const lonely = createSmtpSender({ host: '127.0.0.1', port: down.port, connectionTimeoutMs: 2000 });
     try {
-      const err = await failure(lonely.sendEmail(email([{ email: 'anna@supplier.test', recipientId: 'r1' }, { email: 'bob@supplier.test', recipientId: 'r2' }])));
+      const err = await failure(
+        lonely.sendEmail(
+          email([
+            { email: 'anna@supplier.test', recipientId: 'r1' },
+            { email: 'bob@supplier.test', recipientId: 'r2' },
+          ]),
+        ),
+      );
       expect(err).not.toBeInstanceOf(ApplicationFailure);
       expect(err.name).toBe('ProviderUnavailable');
       expect(err.message).toMatch(/^SMTP server 127\.0\.0\.1:\d+: .*ECONNREFUSED/);

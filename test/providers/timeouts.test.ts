@@ -16,27 +16,43 @@ import { failure } from '../support/failure';
 const TIMEOUT_MS = 300;
 
 const email: OutboundEmail = {
-  from: { email: 'orders@relais.test' }, subject: 'PO-1', text: 'PO-1', html: '<p>PO-1</p>',
-  recipients: [{ email: 'anna@supplier.test', recipientId: 'r1' }], attachments: [], categories: [], customArgs: {},
+  from: { email: 'orders@relais.test' },
+  subject: 'PO-1',
+  text: 'PO-1',
+  html: '<p>PO-1</p>',
+  recipients: [{ email: 'anna@supplier.test', recipientId: 'r1' }],
+  attachments: [],
+  categories: [],
+  customArgs: {},
 };
 
 /** An HTTP server that reads each request and never answers it. */
 async function silentHttp() {
   const open = new Set<Socket>();
   let received = 0;
-  const server: HttpServer = createHttpServer(() => { received += 1; });
-  server.on('connection', (s) => { open.add(s); s.on('close', () => open.delete(s)); });
+  const server: HttpServer = createHttpServer(() => {
+    received += 1;
+  });
+  server.on('connection', (s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received: () => received,
-    close: () => { for (const s of open) s.destroy(); return new Promise<void>((r) => server.close(() => r())); },
+    close: () => {
+      for (const s of open) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }
 
 describe('outbound calls time out', () => {
   let http: Awaited<ReturnType<typeof silentHttp>>;
-  beforeAll(async () => { http = await silentHttp(); });
+  beforeAll(async () => {
+    http = await silentHttp();
+  });
   afterAll(() => http.close());
 
   it('SendGrid: a request that gets no answer fails as retryable after timeoutMs', async () => {
@@ -51,10 +67,21 @@ describe('outbound calls time out', () => {
 
   it('Twilio: a request that gets no answer fails as retryable after timeoutMs', async () => {
     const sender = createTwilioSender({
-      accountSid: `AC${'1a2b3c4d'.repeat(4)}`, authToken: 'timeout-test', baseUrl: http.url, smsFrom: '+15005550006', timeoutMs: TIMEOUT_MS,
+      accountSid: `AC${'1a2b3c4d'.repeat(4)}`,
+      authToken: 'timeout-test',
+      baseUrl: http.url,
+      smsFrom: '+15005550006',
+      timeoutMs: TIMEOUT_MS,
     });
     const before = http.received();
-    const err = await failure(sender.sendMessage({ channel: 'sms', to: '+33612345678', body: 'hello', statusCallback: 'https://relais.example/cb' }));
+    const err = await failure(
+      sender.sendMessage({
+        channel: 'sms',
+        to: '+33612345678',
+        body: 'hello',
+        statusCallback: 'https://relais.example/cb',
+      }),
+    );
     expect(http.received()).toBe(before + 1);
     expect(err).not.toBeInstanceOf(ApplicationFailure);
     expect(err.name).toBe('ProviderUnavailable');
@@ -63,9 +90,15 @@ describe('outbound calls time out', () => {
 
   it('SMTP: a server that accepts the connection but never greets fails as retryable', async () => {
     const sockets = new Set<Socket>();
-    const mute: TcpServer = createTcpServer((s) => { sockets.add(s); });
+    const mute: TcpServer = createTcpServer((s) => {
+      sockets.add(s);
+    });
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
-    const sender = createSmtpSender({ host: '127.0.0.1', port: (mute.address() as AddressInfo).port, connectionTimeoutMs: TIMEOUT_MS });
+    const sender = createSmtpSender({
+      host: '127.0.0.1',
+      port: (mute.address() as AddressInfo).port,
+      connectionTimeoutMs: TIMEOUT_MS,
+    });
     try {
       const err = await failure(sender.sendEmail(email));
       expect(sockets.size).toBeGreaterThan(0);
@@ -81,13 +114,23 @@ describe('outbound calls time out', () => {
   it('SMTP: a server that goes silent in the middle of the message fails after socketTimeoutMs', async () => {
     let reachedData = false;
     const server = new SMTPServer({
-      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
       // Reads the message and never answers the end of DATA.
-      onData(stream) { reachedData = true; stream.resume(); },
+      onData(stream) {
+        reachedData = true;
+        stream.resume();
+      },
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.server.address() as AddressInfo).port;
-    const sender = createSmtpSender({ host: '127.0.0.1', port, connectionTimeoutMs: 5_000, socketTimeoutMs: TIMEOUT_MS });
+    const sender = createSmtpSender({
+      host: '127.0.0.1',
+      port,
+      connectionTimeoutMs: 5_000,
+      socketTimeoutMs: TIMEOUT_MS,
+    });
     try {
       const err = await failure(sender.sendEmail(email));
       expect(reachedData).toBe(true);

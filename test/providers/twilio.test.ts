@@ -15,7 +15,6 @@ const WHATSAPP_FROM = '+14155238886';
 const CONTENT_SID = `HX${'0123456789abcdef'.repeat(2)}`;
 const CALLBACK = 'https://relais.example/webhooks/twilio/status?tenant=t1&dispatch=d-4711&recipient=r1';
 
-
 describe('Twilio sender against the sandbox', () => {
   let sandbox: Sandbox;
   let sender: ReturnType<typeof createTwilioSender>;
@@ -23,11 +22,21 @@ describe('Twilio sender against the sandbox', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({
       port: 0,
-      sendgrid: { apiKey: 'SG.unused', signingPrivateKeyPem: generateSendGridKeyPair().privateKeyPem, webhookUrl: 'http://127.0.0.1:9/not-listening' },
+      sendgrid: {
+        apiKey: 'SG.unused',
+        signingPrivateKeyPem: generateSendGridKeyPair().privateKeyPem,
+        webhookUrl: 'http://127.0.0.1:9/not-listening',
+      },
       twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, inboundWebhookUrl: 'http://127.0.0.1:9/not-listening' },
       eventDelayMs: 600_000, // no status callback within these tests
     });
-    sender = createTwilioSender({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, baseUrl: sandbox.url, smsFrom: SMS_FROM, whatsappFrom: WHATSAPP_FROM });
+    sender = createTwilioSender({
+      accountSid: ACCOUNT_SID,
+      authToken: AUTH_TOKEN,
+      baseUrl: sandbox.url,
+      smsFrom: SMS_FROM,
+      whatsappFrom: WHATSAPP_FROM,
+    });
   });
   afterAll(() => sandbox.close());
   beforeEach(async () => {
@@ -36,39 +45,77 @@ describe('Twilio sender against the sandbox', () => {
   });
 
   const sms = (overrides: Partial<OutboundMessage> = {}): OutboundMessage => ({
-    channel: 'sms', to: '+33612345678', body: 'Your order 4711 is on its way.', statusCallback: CALLBACK, ...overrides,
+    channel: 'sms',
+    to: '+33612345678',
+    body: 'Your order 4711 is on its way.',
+    statusCallback: CALLBACK,
+    ...overrides,
   });
 
   it('SMS: sent with To, From, Body and StatusCallback', async () => {
     const result = await sender.sendMessage(sms());
-    expect(result).toEqual({ provider: 'twilio', providerMessageId: expect.stringMatching(/^SM[0-9a-f]{32}$/), status: 'queued' });
-    expect(sandbox.messages()).toEqual([expect.objectContaining({
-      provider: 'twilio', channel: 'sms', providerMessageId: result.providerMessageId,
-      to: '+33612345678', from: SMS_FROM, body: 'Your order 4711 is on its way.', statusCallback: CALLBACK,
-    })]);
+    expect(result).toEqual({
+      provider: 'twilio',
+      providerMessageId: expect.stringMatching(/^SM[0-9a-f]{32}$/),
+      status: 'queued',
+    });
+    expect(sandbox.messages()).toEqual([
+      expect.objectContaining({
+        provider: 'twilio',
+        channel: 'sms',
+        providerMessageId: result.providerMessageId,
+        to: '+33612345678',
+        from: SMS_FROM,
+        body: 'Your order 4711 is on its way.',
+        statusCallback: CALLBACK,
+      }),
+    ]);
   });
 
   it('WhatsApp template: ContentSid + ContentVariables, no Body', async () => {
     const result = await sender.sendMessage({
-      channel: 'whatsapp', to: '+33698765432', template: { contentSid: CONTENT_SID, variables: { 1: 'Anna', 2: '4711' } }, statusCallback: CALLBACK,
+      channel: 'whatsapp',
+      to: '+33698765432',
+      template: { contentSid: CONTENT_SID, variables: { 1: 'Anna', 2: '4711' } },
+      statusCallback: CALLBACK,
     });
     expect(result.providerMessageId).toMatch(/^SM/);
     const [stored] = sandbox.messages();
-    expect(stored).toMatchObject({ channel: 'whatsapp', to: '+33698765432', from: `whatsapp:${WHATSAPP_FROM}`, contentSid: CONTENT_SID, statusCallback: CALLBACK });
+    expect(stored).toMatchObject({
+      channel: 'whatsapp',
+      to: '+33698765432',
+      from: `whatsapp:${WHATSAPP_FROM}`,
+      contentSid: CONTENT_SID,
+      statusCallback: CALLBACK,
+    });
     expect(JSON.parse(stored.contentVariables!)).toEqual({ 1: 'Anna', 2: '4711' });
     expect(stored.body).toBeUndefined();
   });
 
   it('WhatsApp free text (inside the 24-hour window)', async () => {
-    await sender.sendMessage({ channel: 'whatsapp', to: '+33698765432', body: 'Thanks, your address is confirmed.', statusCallback: CALLBACK });
+    await sender.sendMessage({
+      channel: 'whatsapp',
+      to: '+33698765432',
+      body: 'Thanks, your address is confirmed.',
+      statusCallback: CALLBACK,
+    });
     const [stored] = sandbox.messages({ to: 'whatsapp:+33698765432' });
-    expect(stored).toMatchObject({ channel: 'whatsapp', from: `whatsapp:${WHATSAPP_FROM}`, body: 'Thanks, your address is confirmed.' });
+    expect(stored).toMatchObject({
+      channel: 'whatsapp',
+      from: `whatsapp:${WHATSAPP_FROM}`,
+      body: 'Thanks, your address is confirmed.',
+    });
     expect(stored.contentSid).toBeUndefined();
   });
 
   it('uses the messaging service when the channel has no sender number', async () => {
     const serviceSid = `MG${'f'.repeat(32)}`;
-    const viaService = createTwilioSender({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, baseUrl: sandbox.url, messagingServiceSid: serviceSid });
+    const viaService = createTwilioSender({
+      accountSid: ACCOUNT_SID,
+      authToken: AUTH_TOKEN,
+      baseUrl: sandbox.url,
+      messagingServiceSid: serviceSid,
+    });
     const result = await viaService.sendMessage(sms());
     expect(result.status).toBe('accepted');
     expect(sandbox.messages()[0].from).toBe(serviceSid);
@@ -100,13 +147,24 @@ describe('Twilio sender against the sandbox', () => {
     const f = err as ApplicationFailure;
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('ProviderRejected');
-    expect(f.message).toBe("Twilio refused the request: error 21211: the phone number is not valid (Twilio: The 'To' number +33612340003 is not a valid phone number.)");
-    expect(f.details?.[0]).toMatchObject({ provider: 'Twilio', status: 400, code: 21211, moreInfo: 'https://www.twilio.com/docs/errors/21211' });
+    expect(f.message).toBe(
+      "Twilio refused the request: error 21211: the phone number is not valid (Twilio: The 'To' number +33612340003 is not a valid phone number.)",
+    );
+    expect(f.details?.[0]).toMatchObject({
+      provider: 'Twilio',
+      status: 400,
+      code: 21211,
+      moreInfo: 'https://www.twilio.com/docs/errors/21211',
+    });
     expect(sandbox.messages()).toHaveLength(0);
   });
 
   it('429: RateLimited, waiting for Retry-After', async () => {
-    await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'twilio', status: 429, count: 1, retryAfterSeconds: 3 }) });
+    await fetch(`${sandbox.url}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'twilio', status: 429, count: 1, retryAfterSeconds: 3 }),
+    });
     const err = await failure(sender.sendMessage(sms()));
     expect(err).toBeInstanceOf(ApplicationFailure);
     const f = err as ApplicationFailure;
@@ -118,7 +176,11 @@ describe('Twilio sender against the sandbox', () => {
   });
 
   it('500: an ordinary (retryable) error', async () => {
-    await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'twilio', status: 500, count: 1 }) });
+    await fetch(`${sandbox.url}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'twilio', status: 500, count: 1 }),
+    });
     const err = await failure(sender.sendMessage(sms()));
     expect(err).not.toBeInstanceOf(ApplicationFailure);
     expect(err.name).toBe('ProviderUnavailable');
@@ -126,14 +188,24 @@ describe('Twilio sender against the sandbox', () => {
   });
 
   it('wrong credentials (20003): non-retryable', async () => {
-    const wrong = createTwilioSender({ accountSid: ACCOUNT_SID, authToken: 'wrong', baseUrl: sandbox.url, smsFrom: SMS_FROM });
+    const wrong = createTwilioSender({
+      accountSid: ACCOUNT_SID,
+      authToken: 'wrong',
+      baseUrl: sandbox.url,
+      smsFrom: SMS_FROM,
+    });
     const err = await failure(wrong.sendMessage(sms()));
     expect((err as ApplicationFailure).nonRetryable).toBe(true);
     expect(err.message).toBe('Twilio refused the request: error 20003: Authenticate');
   });
 
   it('no answer at all: an ordinary (retryable) error', async () => {
-    const down = createTwilioSender({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, baseUrl: 'http://127.0.0.1:9', smsFrom: SMS_FROM });
+    const down = createTwilioSender({
+      accountSid: ACCOUNT_SID,
+      authToken: AUTH_TOKEN,
+      baseUrl: 'http://127.0.0.1:9',
+      smsFrom: SMS_FROM,
+    });
     const err = await failure(down.sendMessage(sms()));
     expect(err).not.toBeInstanceOf(ApplicationFailure);
     expect(err.name).toBe('ProviderUnavailable');
@@ -143,7 +215,10 @@ describe('Twilio sender against the sandbox', () => {
 
 describe("Twilio's synchronous refusals in words (mapTwilioError)", () => {
   const rest = (status: number, code: number, message: string) =>
-    new twilio.RestException({ statusCode: status, body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status } });
+    new twilio.RestException({
+      statusCode: status,
+      body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+    });
 
   it.each([
     [21211, 'the phone number is not valid'],
@@ -162,9 +237,13 @@ describe("Twilio's synchronous refusals in words (mapTwilioError)", () => {
     expect(f.message).toContain('(Twilio: Twilio says no)');
   });
 
-  it('another code: Twilio\'s own message', () => {
-    const f = mapTwilioError(rest(400, 21606, "The 'From' phone number provided is not a valid message-capable Twilio phone number.")) as ApplicationFailure;
-    expect(f.message).toBe("Twilio refused the request: error 21606: The 'From' phone number provided is not a valid message-capable Twilio phone number.");
+  it("another code: Twilio's own message", () => {
+    const f = mapTwilioError(
+      rest(400, 21606, "The 'From' phone number provided is not a valid message-capable Twilio phone number."),
+    ) as ApplicationFailure;
+    expect(f.message).toBe(
+      "Twilio refused the request: error 21606: The 'From' phone number provided is not a valid message-capable Twilio phone number.",
+    );
   });
 
   it('code 20429 without Retry-After waits 1 s', () => {

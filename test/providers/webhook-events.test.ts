@@ -3,13 +3,55 @@
 import { derivedEventId, fromSendGrid, parseSendGridBatch } from '../../src/providers/sendgrid/webhook';
 
 // Shapes of SendGrid's Event Webhook reference samples (per-event examples, "Unique Arguments").
-const processed = { email: 'example@test.com', timestamp: 1513299569, 'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>', event: 'processed', category: 'cat facts', sg_event_id: 'sg_event_id', sg_message_id: 'sg_message_id' };
+const processed = {
+  email: 'example@test.com',
+  timestamp: 1513299569,
+  'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>',
+  event: 'processed',
+  category: 'cat facts',
+  sg_event_id: 'sg_event_id',
+  sg_message_id: 'sg_message_id',
+};
 const deferred = { ...processed, event: 'deferred', ip: '168.1.1.1', response: '400 try again later', attempt: '5' };
-const droppedWithoutId = { email: 'example@test.com', timestamp: 1513299569, 'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>', event: 'dropped', category: 'cat facts', sg_message_id: 'sg_message_id', reason: 'Bounced Address', status: '5.0.0' };
-const withCategories = { ...processed, event: 'delivered', category: ['cat facts', 'dog facts'], response: '250 OK', tls: 1 };
-const withUniqueArgs = { ...processed, event: 'delivered', customerAccountNumber: '55555', activationAttempt: '1', 'New Argument 1': 'New Value 1' };
-const bounce = { ...processed, event: 'bounce', reason: '500 unknown recipient', status: '5.0.0', type: 'bounce', bounce_classification: 'Invalid Address' };
-const asmGroup = { ...processed, event: 'group_unsubscribe', asm_group_id: 10, useragent: 'Mozilla/4.0', ip: '255.255.255.255' };
+const droppedWithoutId = {
+  email: 'example@test.com',
+  timestamp: 1513299569,
+  'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>',
+  event: 'dropped',
+  category: 'cat facts',
+  sg_message_id: 'sg_message_id',
+  reason: 'Bounced Address',
+  status: '5.0.0',
+};
+const withCategories = {
+  ...processed,
+  event: 'delivered',
+  category: ['cat facts', 'dog facts'],
+  response: '250 OK',
+  tls: 1,
+};
+const withUniqueArgs = {
+  ...processed,
+  event: 'delivered',
+  customerAccountNumber: '55555',
+  activationAttempt: '1',
+  'New Argument 1': 'New Value 1',
+};
+const bounce = {
+  ...processed,
+  event: 'bounce',
+  reason: '500 unknown recipient',
+  status: '5.0.0',
+  type: 'bounce',
+  bounce_classification: 'Invalid Address',
+};
+const asmGroup = {
+  ...processed,
+  event: 'group_unsubscribe',
+  asm_group_id: 10,
+  useragent: 'Mozilla/4.0',
+  ip: '255.255.255.255',
+};
 
 test.each([
   ['processed, category as a string', processed],
@@ -21,7 +63,10 @@ test.each([
   ['group_unsubscribe with a numeric asm_group_id', asmGroup],
 ])('a documented sample is accepted: %s', (_case, sample) => {
   const batch = parseSendGridBatch([sample]);
-  expect(batch).toEqual({ ok: true, events: [{ ok: true, raw: sample, event: expect.objectContaining({ ...sample, sg_event_id: expect.any(String) }) }] });
+  expect(batch).toEqual({
+    ok: true,
+    events: [{ ok: true, raw: sample, event: expect.objectContaining({ ...sample, sg_event_id: expect.any(String) }) }],
+  });
 });
 
 test.each([
@@ -65,12 +110,28 @@ test('a routed event without sg_event_id keeps its derived id as the dedupe key'
   const batch = parseSendGridBatch([routed]);
   if (!batch.ok || !batch.events[0].ok) throw new Error('accepted');
   expect(fromSendGrid(batch.events[0].event)).toMatchObject({
-    tenantId: 't1', dispatchId: 'd1', event: { eventId: derivedEventId(routed), type: 'dropped', reason: 'Bounced Address', response: '5.0.0', at: '2017-12-15T00:59:29.000Z' },
+    tenantId: 't1',
+    dispatchId: 'd1',
+    event: {
+      eventId: derivedEventId(routed),
+      type: 'dropped',
+      reason: 'Bounced Address',
+      response: '5.0.0',
+      at: '2017-12-15T00:59:29.000Z',
+    },
   });
 });
 
-test('issue 17: an event whose email is the relais_copy of its personalization is the sender\'s copy, not the recipient\'s', () => {
-  const base = { timestamp: 1513299569, event: 'delivered', sg_event_id: 'e1', relais_tenant: 't1', relais_dispatch: 'd1', relais_index: '0.1', relais_copy: 'buyer@shop.test' };
+test("issue 17: an event whose email is the relais_copy of its personalization is the sender's copy, not the recipient's", () => {
+  const base = {
+    timestamp: 1513299569,
+    event: 'delivered',
+    sg_event_id: 'e1',
+    relais_tenant: 't1',
+    relais_dispatch: 'd1',
+    relais_index: '0.1',
+    relais_copy: 'buyer@shop.test',
+  };
   const parse = (raw: Record<string, unknown>) => {
     const batch = parseSendGridBatch([raw]);
     if (!batch.ok || !batch.events[0].ok) throw new Error('accepted');

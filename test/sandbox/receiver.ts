@@ -39,11 +39,18 @@ export async function startReceiver(): Promise<Receiver> {
     if (failure) failure.count -= 1;
     const status = failure?.status ?? 200;
     received.push({
-      url: `${base}${request.url}`, path, headers: request.headers, raw: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-      at: Date.now(), answered: status,
+      url: `${base}${request.url}`,
+      path,
+      headers: request.headers,
+      raw: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+      at: Date.now(),
+      answered: status,
     });
     if (status !== 200) return reply.code(status).send({ error: 'told to fail' });
-    if (path.includes('inbound')) return reply.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks!</Message></Response>');
+    if (path.includes('inbound'))
+      return reply
+        .type('text/xml')
+        .send('<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thanks!</Message></Response>');
     return reply.code(200).send('ok');
   });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -52,7 +59,9 @@ export async function startReceiver(): Promise<Receiver> {
     url: base,
     received,
     on: (prefix) => received.filter((r) => r.path.startsWith(prefix)),
-    failNext: (prefix, count, status = 500) => { failures.push({ prefix, count, status }); },
+    failNext: (prefix, count, status = 500) => {
+      failures.push({ prefix, count, status });
+    },
     async waitFor(what, probe, timeoutMs = 8000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -19,7 +19,13 @@ const keys = generateSendGridKeyPair();
 const ew = new EventWebhook();
 const publicKey = ew.convertPublicKeyToECDSA(keys.publicKeyBase64);
 
-type SgEvent = Record<string, unknown> & { email: string; event: string; sg_event_id: string; sg_message_id: string; timestamp: number };
+type SgEvent = Record<string, unknown> & {
+  email: string;
+  event: string;
+  sg_event_id: string;
+  sg_message_id: string;
+  timestamp: number;
+};
 
 function mailer(sandbox: Sandbox, apiKey = API_KEY) {
   const client = new Client();
@@ -41,13 +47,18 @@ async function rejection(p: Promise<unknown>): Promise<ResponseError> {
 
 const sigOf = (r: Received) => String(r.headers['x-twilio-email-event-webhook-signature']);
 const tsOf = (r: Received) => String(r.headers['x-twilio-email-event-webhook-timestamp']);
-const verify = (r: Received, raw: Buffer | string = r.raw, ts = tsOf(r)) => ew.verifySignature(publicKey, raw, sigOf(r), ts);
+const verify = (r: Received, raw: Buffer | string = r.raw, ts = tsOf(r)) =>
+  ew.verifySignature(publicKey, raw, sigOf(r), ts);
 const eventsOf = (r: Received) => JSON.parse(r.raw.toString('utf8')) as SgEvent[];
 
 async function startMailSandbox(receiver: Receiver, extra: Partial<Parameters<typeof startSandbox>[0]> = {}) {
   return startSandbox({
     port: 0,
-    sendgrid: { apiKey: API_KEY, signingPrivateKeyPem: keys.privateKeyPem, webhookUrl: `${receiver.url}/sendgrid/events` },
+    sendgrid: {
+      apiKey: API_KEY,
+      signingPrivateKeyPem: keys.privateKeyPem,
+      webhookUrl: `${receiver.url}/sendgrid/events`,
+    },
     twilio: { accountSid: ACCOUNT_SID, authToken: 'unused-here', inboundWebhookUrl: `${receiver.url}/twilio/inbound` },
     eventDelayMs: DELAY,
     lateEventMs: LATE,
@@ -76,7 +87,7 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
   });
   afterEach(() => sandbox.idle());
 
-  it('sends every email fate in order with SendGrid\'s fields, signed, batched, one sg_message_id per recipient', async () => {
+  it("sends every email fate in order with SendGrid's fields, signed, batched, one sg_message_id per recipient", async () => {
     const fates: Array<[string, string[]]> = [
       ['anna+bounce@supplier.test', ['processed', 'bounce']],
       ['Ben+BLOCK@Supplier.test', ['processed', 'bounce']],
@@ -137,19 +148,43 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     expect(allMessageIds.size).toBe(fates.length);
 
     // Per event type.
-    const one = (email: string, event: string, nth = 0) => all.filter((e) => e.email === email && e.event === event)[nth];
-    expect(one('anna+bounce@supplier.test', 'bounce')).toMatchObject({ reason: '550 5.1.1 user unknown', status: '5.1.1', type: 'bounce', bounce_classification: 'Invalid Address' });
-    expect(one('Ben+BLOCK@Supplier.test', 'bounce')).toMatchObject({ reason: '554 5.7.1 blocked as spam', status: '5.7.1', type: 'blocked', bounce_classification: 'Reputation' });
+    const one = (email: string, event: string, nth = 0) =>
+      all.filter((e) => e.email === email && e.event === event)[nth];
+    expect(one('anna+bounce@supplier.test', 'bounce')).toMatchObject({
+      reason: '550 5.1.1 user unknown',
+      status: '5.1.1',
+      type: 'bounce',
+      bounce_classification: 'Invalid Address',
+    });
+    expect(one('Ben+BLOCK@Supplier.test', 'bounce')).toMatchObject({
+      reason: '554 5.7.1 blocked as spam',
+      status: '5.7.1',
+      type: 'blocked',
+      bounce_classification: 'Reputation',
+    });
     expect(one('carl+drop@supplier.test', 'dropped')).toMatchObject({ reason: 'Bounced Address', status: '5.0.0' });
-    expect(all.filter((e) => e.email === 'dora+defer@supplier.test' && e.event === 'deferred').map((e) => e.attempt)).toEqual(['1', '2', '3', '4', '5']);
-    expect(one('dora+defer@supplier.test', 'deferred').response).toBe('451 4.2.0 mailbox temporarily unavailable, try again later');
+    expect(
+      all.filter((e) => e.email === 'dora+defer@supplier.test' && e.event === 'deferred').map((e) => e.attempt),
+    ).toEqual(['1', '2', '3', '4', '5']);
+    expect(one('dora+defer@supplier.test', 'deferred').response).toBe(
+      '451 4.2.0 mailbox temporarily unavailable, try again later',
+    );
     expect(one('emil+deferok@supplier.test', 'deferred')).toMatchObject({ attempt: '1' });
-    expect(all.filter((e) => e.email === 'eve+defer20@supplier.test' && e.event === 'deferred').map((e) => e.attempt)).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
+    expect(
+      all.filter((e) => e.email === 'eve+defer20@supplier.test' && e.event === 'deferred').map((e) => e.attempt),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
     const delivered = one('ivan@supplier.test', 'delivered');
     expect(String(delivered.response)).toMatch(/^250 2\.0\.0 OK /);
     expect(delivered).toMatchObject({ ip: '149.72.123.24', tls: 1 });
-    expect(one('hana+open@supplier.test', 'open')).toMatchObject({ ip: '203.0.113.7', sg_machine_open: false, useragent: expect.stringContaining('Mozilla/5.0') });
-    expect(one('gus+latebounce@supplier.test', 'bounce')).toMatchObject({ type: 'bounce', bounce_classification: 'Invalid Address' });
+    expect(one('hana+open@supplier.test', 'open')).toMatchObject({
+      ip: '203.0.113.7',
+      sg_machine_open: false,
+      useragent: expect.stringContaining('Mozilla/5.0'),
+    });
+    expect(one('gus+latebounce@supplier.test', 'bounce')).toMatchObject({
+      type: 'bounce',
+      bounce_classification: 'Invalid Address',
+    });
     expect(one('fay+silent@supplier.test', 'processed')).not.toHaveProperty('response');
 
     // The late bounce came lateEventMs after delivered.
@@ -173,14 +208,23 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     const stored = sandbox.messages({ to: 'gus+latebounce@supplier.test' })[0];
     expect(stored.status).toBe('bounce');
     expect(stored.events.map((e) => [e.type, e.outcome, e.deliveries.map((d) => d.status)])).toEqual([
-      ['processed', 'delivered', [200]], ['delivered', 'delivered', [200]], ['bounce', 'delivered', [200]],
+      ['processed', 'delivered', [200]],
+      ['delivered', 'delivered', [200]],
+      ['bounce', 'delivered', [200]],
     ]);
-    expect(stored.events.map((e) => e.eventId)).toEqual(all.filter((e) => e.email === 'gus+latebounce@supplier.test').map((e) => e.sg_event_id));
+    expect(stored.events.map((e) => e.eventId)).toEqual(
+      all.filter((e) => e.email === 'gus+latebounce@supplier.test').map((e) => e.sg_event_id),
+    );
     expect(sandbox.messages({ to: 'fay+silent@supplier.test' })[0].status).toBe('processed');
   });
 
   it('a +noevent address is accepted and never hears anything', async () => {
-    const [response] = await mailer(sandbox).mail.send({ from: 'orders@relais.test', to: 'finn+noevent@supplier.test', subject: 's', text: 't' });
+    const [response] = await mailer(sandbox).mail.send({
+      from: 'orders@relais.test',
+      to: 'finn+noevent@supplier.test',
+      subject: 's',
+      text: 't',
+    });
     expect(response.statusCode).toBe(202);
     await sandbox.idle();
     expect(events()).toEqual([]);
@@ -214,24 +258,44 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
         { content: Buffer.from('hello').toString('base64'), filename: 'notes.txt', type: 'text/plain' },
       ],
       personalizations: [
-        { to: [{ email: 'Anna@Supplier.test', name: 'Anna' }], cc: [{ email: 'copy@supplier.test' }], customArgs: { relais_recipient: 'r1' } },
+        {
+          to: [{ email: 'Anna@Supplier.test', name: 'Anna' }],
+          cc: [{ email: 'copy@supplier.test' }],
+          customArgs: { relais_recipient: 'r1' },
+        },
         { to: [{ email: 'bob@supplier.test' }], bcc: [{ email: 'audit@relais.test' }], subject: 'Invoice INV-9 (Bob)' },
       ],
     };
     const [response] = await mailer(sandbox).mail.send(data);
     const stored = sandbox.messages();
     expect(stored.map((m) => [m.to, m.kind])).toEqual([
-      ['Anna@Supplier.test', 'to'], ['copy@supplier.test', 'cc'], ['bob@supplier.test', 'to'], ['audit@relais.test', 'bcc'],
+      ['Anna@Supplier.test', 'to'],
+      ['copy@supplier.test', 'cc'],
+      ['bob@supplier.test', 'to'],
+      ['audit@relais.test', 'bcc'],
     ]);
     for (const m of stored) {
       expect(m).toMatchObject({
-        provider: 'sendgrid', channel: 'email', providerMessageId: response.headers['x-message-id'], status: 'accepted',
-        from: 'orders@relais.test', replyTo: 'buyer@shop.test', text: 'Your invoice', html: '<p>Your <b>invoice</b></p>',
-        categories: ['invoice', 'tenant_t1'], attachments: ['INV-9.pdf', 'notes.txt'], events: [],
+        provider: 'sendgrid',
+        channel: 'email',
+        providerMessageId: response.headers['x-message-id'],
+        status: 'accepted',
+        from: 'orders@relais.test',
+        replyTo: 'buyer@shop.test',
+        text: 'Your invoice',
+        html: '<p>Your <b>invoice</b></p>',
+        categories: ['invoice', 'tenant_t1'],
+        attachments: ['INV-9.pdf', 'notes.txt'],
+        events: [],
       });
       expect(Date.parse(m.receivedAt)).toBeGreaterThan(Date.now() - 5000);
     }
-    expect(stored.map((m) => m.subject)).toEqual(['Invoice INV-9', 'Invoice INV-9', 'Invoice INV-9 (Bob)', 'Invoice INV-9 (Bob)']);
+    expect(stored.map((m) => m.subject)).toEqual([
+      'Invoice INV-9',
+      'Invoice INV-9',
+      'Invoice INV-9 (Bob)',
+      'Invoice INV-9 (Bob)',
+    ]);
     expect(stored[0].customArgs).toEqual({ relais_tenant: 't1', relais_dispatch: 'd9', relais_recipient: 'r1' });
     expect(stored[2].customArgs).toEqual({ relais_tenant: 't1', relais_dispatch: 'd9', relais_recipient: 'default' });
 
@@ -241,7 +305,9 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { messages: Array<{ to: string; subject: string }> };
     expect(body.messages.map((m) => [m.to, m.subject])).toEqual([['bob@supplier.test', 'Invoice INV-9 (Bob)']]);
-    expect(((await (await fetch(`${sandbox.url}/sandbox/messages`)).json()) as { messages: unknown[] }).messages).toHaveLength(4);
+    expect(
+      ((await (await fetch(`${sandbox.url}/sandbox/messages`)).json()) as { messages: unknown[] }).messages,
+    ).toHaveLength(4);
     expect(sandbox.messages({ to: 'nobody@supplier.test' })).toEqual([]);
 
     // Copies: changing what messages() returned changes nothing inside.
@@ -253,99 +319,193 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     expect(sandbox.messages()).toEqual([]);
   });
 
-  it('401 with SendGrid\'s body: a wrong key (SDK ResponseError) or no Authorization at all', async () => {
-    const err = await rejection(mailer(sandbox, 'SG.wrong').mail.send({ from: 'orders@relais.test', to: 'a@supplier.test', subject: 's', text: 't' }));
+  it("401 with SendGrid's body: a wrong key (SDK ResponseError) or no Authorization at all", async () => {
+    const err = await rejection(
+      mailer(sandbox, 'SG.wrong').mail.send({
+        from: 'orders@relais.test',
+        to: 'a@supplier.test',
+        subject: 's',
+        text: 't',
+      }),
+    );
     expect(err).toBeInstanceOf(ResponseError);
     expect(err.code).toBe(401);
-    expect(err.response.body).toEqual({ errors: [{ message: 'The provided authorization grant is invalid, expired, or revoked', field: null, help: null }] });
+    expect(err.response.body).toEqual({
+      errors: [
+        { message: 'The provided authorization grant is invalid, expired, or revoked', field: null, help: null },
+      ],
+    });
 
-    const res = await fetch(`${sandbox.url}/v3/mail/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${sandbox.url}/v3/mail/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ errors: [{ message: 'authorization required', field: null, help: null }] });
     expect(sandbox.messages()).toEqual([]);
   });
 
-  it('400 with SendGrid\'s messages and fields for each kind of invalid request; nothing stored', async () => {
+  it("400 with SendGrid's messages and fields for each kind of invalid request; nothing stored", async () => {
     const { client, mail } = mailer(sandbox);
     const send = async (body: unknown) => {
       const err = await rejection(client.request({ method: 'POST', url: '/v3/mail/send', body: body as object }));
       expect(err).toBeInstanceOf(ResponseError);
       expect(err.code).toBe(400);
-      return (err.response.body as unknown as { errors: Array<{ message: string; field: string | null; help: string | null }> }).errors;
+      return (
+        err.response.body as unknown as {
+          errors: Array<{ message: string; field: string | null; help: string | null }>;
+        }
+      ).errors;
     };
     const ok = { from: { email: 'orders@relais.test' }, subject: 'PO', content: [{ type: 'text/plain', value: 'hi' }] };
     const to = (...emails: string[]) => emails.map((email) => ({ email }));
 
     expect((await send({})).map((e) => e.field)).toEqual(['personalizations', 'from', 'subject', 'content']);
-    expect(await send({ ...ok, personalizations: [] })).toEqual([{
-      message: 'The personalizations field is required and must have at least one personalization.',
-      field: 'personalizations', help: 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.personalizations',
-    }]);
+    expect(await send({ ...ok, personalizations: [] })).toEqual([
+      {
+        message: 'The personalizations field is required and must have at least one personalization.',
+        field: 'personalizations',
+        help: 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.personalizations',
+      },
+    ]);
     expect((await send({ ...ok, personalizations: [{}] })).map((e) => [e.field, e.message])).toEqual([
-      ['personalizations.0.to', 'The to array is required for all personalization objects, and must have at least one email object with a valid email address.'],
+      [
+        'personalizations.0.to',
+        'The to array is required for all personalization objects, and must have at least one email object with a valid email address.',
+      ],
     ]);
-    expect((await send({ ...ok, personalizations: [{ to: to('a@supplier.test', 'someone@localhost') }] })).map((e) => [e.field, e.message])).toEqual([
-      ['personalizations.0.to.1.email', 'Does not contain a valid address.'],
-    ]);
-    expect((await send({ ...ok, from: { email: 'not an address' }, personalizations: [{ to: to('a@supplier.test') }] })).map((e) => e.field)).toEqual(['from.email']);
-    expect((await send({ ...ok, from: undefined, personalizations: [{ to: to('a@supplier.test') }] })).map((e) => e.field)).toEqual(['from']);
-    expect((await send({ ...ok, subject: undefined, personalizations: [{ to: to('a@supplier.test') }] })).map((e) => e.field)).toEqual(['subject']);
-    expect((await send({ ...ok, content: undefined, personalizations: [{ to: to('a@supplier.test') }] })).map((e) => e.field)).toEqual(['content']);
-    expect((await send({ ...ok, content: [{ type: 'text/plain', value: '' }], personalizations: [{ to: to('a@supplier.test') }] })).map((e) => [e.field, e.message]))
-      .toEqual([['content.0.value', 'The content value must be a string at least one character in length.']]);
+    expect(
+      (await send({ ...ok, personalizations: [{ to: to('a@supplier.test', 'someone@localhost') }] })).map((e) => [
+        e.field,
+        e.message,
+      ]),
+    ).toEqual([['personalizations.0.to.1.email', 'Does not contain a valid address.']]);
+    expect(
+      (await send({ ...ok, from: { email: 'not an address' }, personalizations: [{ to: to('a@supplier.test') }] })).map(
+        (e) => e.field,
+      ),
+    ).toEqual(['from.email']);
+    expect(
+      (await send({ ...ok, from: undefined, personalizations: [{ to: to('a@supplier.test') }] })).map((e) => e.field),
+    ).toEqual(['from']);
+    expect(
+      (await send({ ...ok, subject: undefined, personalizations: [{ to: to('a@supplier.test') }] })).map(
+        (e) => e.field,
+      ),
+    ).toEqual(['subject']);
+    expect(
+      (await send({ ...ok, content: undefined, personalizations: [{ to: to('a@supplier.test') }] })).map(
+        (e) => e.field,
+      ),
+    ).toEqual(['content']);
+    expect(
+      (
+        await send({
+          ...ok,
+          content: [{ type: 'text/plain', value: '' }],
+          personalizations: [{ to: to('a@supplier.test') }],
+        })
+      ).map((e) => [e.field, e.message]),
+    ).toEqual([['content.0.value', 'The content value must be a string at least one character in length.']]);
 
-    const dupInOne = await send({ ...ok, personalizations: [{ to: to('dup@supplier.test'), cc: to('DUP@supplier.test') }] });
+    const dupInOne = await send({
+      ...ok,
+      personalizations: [{ to: to('dup@supplier.test'), cc: to('DUP@supplier.test') }],
+    });
     expect(dupInOne.map((e) => e.field)).toEqual(['personalizations.0']);
-    expect(dupInOne[0].message).toBe('Each email address in the personalization block should be unique between to, cc, and bcc. We found the first duplicate instance of [DUP@supplier.test] in the personalizations.0.cc field.');
-    const dupAcross = await send({ ...ok, personalizations: [{ to: to('dup@supplier.test') }, { to: to('dup@supplier.test') }] });
+    expect(dupInOne[0].message).toBe(
+      'Each email address in the personalization block should be unique between to, cc, and bcc. We found the first duplicate instance of [DUP@supplier.test] in the personalizations.0.cc field.',
+    );
+    const dupAcross = await send({
+      ...ok,
+      personalizations: [{ to: to('dup@supplier.test') }, { to: to('dup@supplier.test') }],
+    });
     expect(dupAcross.map((e) => [e.field, e.message])).toEqual([
-      ['personalizations.1.to.0.email', 'Each unique email address in the personalizations array should only be included once. You have included [dup@supplier.test] more than once.'],
+      [
+        'personalizations.1.to.0.email',
+        'Each unique email address in the personalizations array should only be included once. You have included [dup@supplier.test] more than once.',
+      ],
     ]);
 
     const many = Array.from({ length: 1001 }, (_, i) => `p${i}@supplier.test`);
     expect((await send({ ...ok, personalizations: [{ to: to(...many) }] })).map((e) => [e.field, e.message])).toEqual([
       ['personalizations', 'There is a limit of 1000 total recipients (to + cc + bcc) per request.'],
     ]);
-    expect((await send({ ...ok, personalizations: many.map((email) => ({ to: to(email) })) })).map((e) => e.message)).toEqual([
+    expect(
+      (await send({ ...ok, personalizations: many.map((email) => ({ to: to(email) })) })).map((e) => e.message),
+    ).toEqual([
       'The personalization block is limited to 1000 personalizations per API request. You have provided 1001 personalizations. Please consider splitting this into multiple requests and resending your request.',
       'There is a limit of 1000 total recipients (to + cc + bcc) per request.',
     ]);
     // Exactly 1000 is fine.
-    await expect(client.request({ method: 'POST', url: '/v3/mail/send', body: { ...ok, personalizations: many.slice(0, 1000).map((email) => ({ to: to(email) })) } }))
-      .resolves.toEqual([expect.objectContaining({ statusCode: 202 }), '']);
+    await expect(
+      client.request({
+        method: 'POST',
+        url: '/v3/mail/send',
+        body: { ...ok, personalizations: many.slice(0, 1000).map((email) => ({ to: to(email) })) },
+      }),
+    ).resolves.toEqual([expect.objectContaining({ statusCode: 202 }), '']);
     expect(sandbox.messages()).toHaveLength(1000);
     sandbox.clear();
 
     // Through MailService too: the SDK's ResponseError carries SendGrid's body.
-    const err = await rejection(mail.send({ from: 'orders@relais.test', to: 'someone@localhost', subject: 's', text: 't' }));
+    const err = await rejection(
+      mail.send({ from: 'orders@relais.test', to: 'someone@localhost', subject: 's', text: 't' }),
+    );
     expect(err.code).toBe(400);
-    expect(err.response.body).toEqual({ errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email', help: 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.personalizations.to' }] });
+    expect(err.response.body).toEqual({
+      errors: [
+        {
+          message: 'Does not contain a valid address.',
+          field: 'personalizations.0.to.0.email',
+          help: 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.personalizations.to',
+        },
+      ],
+    });
 
     // Not JSON at all.
-    const res = await fetch(`${sandbox.url}/v3/mail/send`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: '{"personalizations": [' });
+    const res = await fetch(`${sandbox.url}/v3/mail/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: '{"personalizations": [',
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ errors: [{ message: 'Bad Request', field: null, help: null }] });
     expect(sandbox.messages()).toEqual([]);
   });
 
-  it('413 with SendGrid\'s body over 30 MB (SDK ResponseError); nothing stored', async () => {
+  it("413 with SendGrid's body over 30 MB (SDK ResponseError); nothing stored", async () => {
     const big = Buffer.alloc(23 * 1024 * 1024, 7).toString('base64'); // ~30.7 MB once base64
-    const err = await rejection(mailer(sandbox).mail.send({
-      from: 'orders@relais.test', to: 'a@supplier.test', subject: 'big', text: 't',
-      attachments: [{ content: big, filename: 'big.bin', type: 'application/octet-stream' }],
-    }));
+    const err = await rejection(
+      mailer(sandbox).mail.send({
+        from: 'orders@relais.test',
+        to: 'a@supplier.test',
+        subject: 'big',
+        text: 't',
+        attachments: [{ content: big, filename: 'big.bin', type: 'application/octet-stream' }],
+      }),
+    );
     expect(err).toBeInstanceOf(ResponseError);
     expect(err.code).toBe(413);
-    expect(err.response.body).toEqual({ errors: [{ message: 'The JSON payload you have included in your request is too large.', field: null, help: null }] });
+    expect(err.response.body).toEqual({
+      errors: [
+        { message: 'The JSON payload you have included in your request is too large.', field: null, help: null },
+      ],
+    });
     expect(sandbox.messages()).toEqual([]);
   });
 
-  it('429 fault: SendGrid\'s rate-limit headers, nothing stored; the next request succeeds', async () => {
+  it("429 fault: SendGrid's rate-limit headers, nothing stored; the next request succeeds", async () => {
     const armed = await fetch(`${sandbox.url}/sandbox/faults`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'sendgrid', status: 429, count: 1, retryAfterSeconds: 5 }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'sendgrid', status: 429, count: 1, retryAfterSeconds: 5 }),
     });
     expect(armed.status).toBe(200);
-    expect(await armed.json()).toEqual({ faults: [{ provider: 'sendgrid', status: 429, count: 1, retryAfterSeconds: 5 }] });
+    expect(await armed.json()).toEqual({
+      faults: [{ provider: 'sendgrid', status: 429, count: 1, retryAfterSeconds: 5 }],
+    });
 
     const { mail } = mailer(sandbox);
     const msg = { from: 'orders@relais.test', to: 'rate@supplier.test', subject: 's', text: 't' };
@@ -372,12 +532,22 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     sandbox.fault({ provider: 'any', status: 500, count: 2 });
     const err = await rejection(mail.send(msg));
     expect(err.code).toBe(500);
-    expect(err.response.body).toEqual({ errors: [{ message: 'internal error, please try again', field: null, help: null }] });
-    expect(((await (await fetch(`${sandbox.url}/sandbox/faults`)).json()) as { faults: Array<{ count: number }> }).faults.map((f) => f.count)).toEqual([1]);
+    expect(err.response.body).toEqual({
+      errors: [{ message: 'internal error, please try again', field: null, help: null }],
+    });
+    expect(
+      (
+        (await (await fetch(`${sandbox.url}/sandbox/faults`)).json()) as { faults: Array<{ count: number }> }
+      ).faults.map((f) => f.count),
+    ).toEqual([1]);
     expect((await fetch(`${sandbox.url}/sandbox/faults`, { method: 'DELETE' })).status).toBe(200);
     expect((await mail.send(msg))[0].statusCode).toBe(202);
 
-    const bad = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'mailgun', status: 503, count: 0 }) });
+    const bad = await fetch(`${sandbox.url}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'mailgun', status: 503, count: 0 }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
   });
@@ -401,9 +571,31 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     expect(processed[1].at - processed[0].at).toBeGreaterThanOrEqual(DELAY - 5); // backoff starts at eventDelayMs
 
     const [stored] = sandbox.messages({ to: 'retry@supplier.test' });
-    expect(stored.events.map((e) => ({ type: e.type, outcome: e.outcome, deliveries: e.deliveries.map((d) => [d.attempt, d.status]) }))).toEqual([
-      { type: 'processed', outcome: 'delivered', deliveries: [[1, 500], [2, 200]] },
-      { type: 'delivered', outcome: 'delivered', deliveries: shared ? [[1, 500], [2, 200]] : [[1, 200]] },
+    expect(
+      stored.events.map((e) => ({
+        type: e.type,
+        outcome: e.outcome,
+        deliveries: e.deliveries.map((d) => [d.attempt, d.status]),
+      })),
+    ).toEqual([
+      {
+        type: 'processed',
+        outcome: 'delivered',
+        deliveries: [
+          [1, 500],
+          [2, 200],
+        ],
+      },
+      {
+        type: 'delivered',
+        outcome: 'delivered',
+        deliveries: shared
+          ? [
+              [1, 500],
+              [2, 200],
+            ]
+          : [[1, 200]],
+      },
     ]);
   });
 
@@ -413,17 +605,31 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const lonely = await startSandbox({
-      sendgrid: { apiKey: API_KEY, signingPrivateKeyPem: keys.privateKeyPem, webhookUrl: `http://127.0.0.1:${port}/gone` },
+      sendgrid: {
+        apiKey: API_KEY,
+        signingPrivateKeyPem: keys.privateKeyPem,
+        webhookUrl: `http://127.0.0.1:${port}/gone`,
+      },
       twilio: { accountSid: ACCOUNT_SID, authToken: 'x', inboundWebhookUrl: `http://127.0.0.1:${port}/gone` },
-      eventDelayMs: 10, maxDeliveryAttempts: 3,
+      eventDelayMs: 10,
+      maxDeliveryAttempts: 3,
     });
     try {
-      await mailer(lonely).mail.send({ from: 'orders@relais.test', to: 'x+silent@supplier.test', subject: 's', text: 't' });
+      await mailer(lonely).mail.send({
+        from: 'orders@relais.test',
+        to: 'x+silent@supplier.test',
+        subject: 's',
+        text: 't',
+      });
       await lonely.idle();
       const [event] = lonely.messages()[0].events;
       expect(event.type).toBe('processed');
       expect(event.outcome).toBe('gave_up');
-      expect(event.deliveries.map((d) => [d.attempt, d.status])).toEqual([[1, null], [2, null], [3, null]]);
+      expect(event.deliveries.map((d) => [d.attempt, d.status])).toEqual([
+        [1, null],
+        [2, null],
+        [3, null],
+      ]);
       expect(event.deliveries[0].error).toMatch(/ECONNREFUSED/);
     } finally {
       await lonely.close();
@@ -443,8 +649,15 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
       const posts = r.on('/sendgrid/events').map(eventsOf);
       const prefixes = (p: SgEvent[]) => new Set(p.map((e) => e.sg_message_id.split('.')[0]));
       expect(posts.some((p) => prefixes(p).size === 2)).toBe(true);
-      expect([...new Set(posts.flatMap((p) => [...prefixes(p)]))].sort()).toEqual([a.headers['x-message-id'], b.headers['x-message-id']].sort());
-      expect(posts.flat().map((e) => e.event).sort()).toEqual(['delivered', 'delivered', 'processed', 'processed']);
+      expect([...new Set(posts.flatMap((p) => [...prefixes(p)]))].sort()).toEqual(
+        [a.headers['x-message-id'], b.headers['x-message-id']].sort(),
+      );
+      expect(
+        posts
+          .flat()
+          .map((e) => e.event)
+          .sort(),
+      ).toEqual(['delivered', 'delivered', 'processed', 'processed']);
     } finally {
       await batching.close();
       await r.close();
@@ -467,8 +680,12 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
     const { mail } = mailer(sandbox);
     await mail.send({ from: 'orders@relais.test', to: 'older@supplier.test', subject: 'Older one', text: 'first' });
     await mail.send({
-      from: 'orders@relais.test', to: 'newer@supplier.test', subject: '<script>alert("x")</script> PO & co',
-      text: 'a <b>bold</b> claim', html: '<img src=x onerror=alert(1)><p>hi</p>', customArgs: { note: '"><svg onload=alert(2)>' },
+      from: 'orders@relais.test',
+      to: 'newer@supplier.test',
+      subject: '<script>alert("x")</script> PO & co',
+      text: 'a <b>bold</b> claim',
+      html: '<img src=x onerror=alert(1)><p>hi</p>',
+      customArgs: { note: '"><svg onload=alert(2)>' },
     });
     await sandbox.idle();
     const res = await fetch(`${sandbox.url}/sandbox`);

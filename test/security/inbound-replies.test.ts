@@ -8,17 +8,37 @@ import { newOrder, startStack, type Stack } from '../support/stack';
 
 const PHONE = '+33698700201';
 const OUR_NUMBER = '+15005550006'; // the stack's TWILIO_SMS_FROM / TWILIO_WHATSAPP_FROM
-const held = (orderId: string) => newOrder(orderId, {
-  phone: PHONE, email: `${orderId}@example.test`, address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' },
-});
+const held = (orderId: string) =>
+  newOrder(orderId, {
+    phone: PHONE,
+    email: `${orderId}@example.test`,
+    address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' },
+  });
 
 let stack: Stack;
-beforeAll(async () => { stack = await startStack(); });
-afterAll(async () => { await stack?.close(); });
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
 
-const stateOf = async (orderId: string, key: string) => (await stack.request('GET', `/v1/orders/${orderId}`, undefined, key)).body.state;
-const reply = async (input: { body?: string; buttonPayload?: string; channel?: 'sms' | 'whatsapp'; to?: string; from?: string }) => {
-  const answer = await stack.sandbox.inbound({ channel: input.channel ?? 'sms', from: input.from ?? PHONE, to: input.to, body: input.body, buttonPayload: input.buttonPayload });
+const stateOf = async (orderId: string, key: string) =>
+  (await stack.request('GET', `/v1/orders/${orderId}`, undefined, key)).body.state;
+const reply = async (input: {
+  body?: string;
+  buttonPayload?: string;
+  channel?: 'sms' | 'whatsapp';
+  to?: string;
+  from?: string;
+}) => {
+  const answer = await stack.sandbox.inbound({
+    channel: input.channel ?? 'sms',
+    from: input.from ?? PHONE,
+    to: input.to,
+    body: input.body,
+    buttonPayload: input.buttonPayload,
+  });
   expect(answer.status).toBe(200);
   return answer.body;
 };
@@ -29,7 +49,8 @@ test('O3: a reply confirms only the order it names, for the tenant that asked; a
   expect((await stack.request('POST', '/v1/orders', held('in-b1'), stack.other.key)).status).toBe(202);
   const codes = await stack.waitFor('three SMS and three WhatsApp messages asking to confirm', async () => {
     const sms = stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'sms');
-    if (sms.length < 3 || stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'whatsapp').length < 3) return undefined;
+    if (sms.length < 3 || stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'whatsapp').length < 3)
+      return undefined;
     const found: Record<string, string> = {};
     for (const m of sms) {
       const order = /commande (in-\w+)|order (in-\w+)/.exec(m.body!)!;
@@ -40,9 +61,12 @@ test('O3: a reply confirms only the order it names, for the tenant that asked; a
   expect(Object.keys(codes).sort()).toEqual(['in-a1', 'in-a2', 'in-b1']);
   // The WhatsApp messages carry the same code as their order's SMS.
   const whatsapp = stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'whatsapp');
-  for (const [orderId, code] of Object.entries(codes)) expect(whatsapp.find((m) => m.body!.includes(orderId))!.body).toContain(code);
+  for (const [orderId, code] of Object.entries(codes))
+    expect(whatsapp.find((m) => m.body!.includes(orderId))!.body).toContain(code);
   const unchanged = async () => ({
-    a1: await stateOf('in-a1', stack.key), a2: await stateOf('in-a2', stack.key), b1: await stateOf('in-b1', stack.other.key),
+    a1: await stateOf('in-a1', stack.key),
+    a2: await stateOf('in-a2', stack.key),
+    b1: await stateOf('in-b1', stack.other.key),
   });
   expect(await unchanged()).toEqual({ a1: 'on_hold', a2: 'on_hold', b1: 'on_hold' });
 
@@ -73,8 +97,11 @@ test('O3: a reply confirms only the order it names, for the tenant that asked; a
   await reply({ channel: 'whatsapp', to: `whatsapp:${OUR_NUMBER}`, buttonPayload: `confirm:${codes['in-a1']}` });
   await stack.waitFor('in-a1 released', async () => (await stateOf('in-a1', stack.key)) === 'placed');
   expect(await unchanged()).toEqual({ a1: 'placed', a2: 'on_hold', b1: 'placed' });
-  expect((await stack.request('GET', '/v1/orders/in-a1')).body.history.find((h: { event: string }) => h.event === 'address_confirmed'))
-    .toMatchObject({ by: 'customer (whatsapp)' });
+  expect(
+    (await stack.request('GET', '/v1/orders/in-a1')).body.history.find(
+      (h: { event: string }) => h.event === 'address_confirmed',
+    ),
+  ).toMatchObject({ by: 'customer (whatsapp)' });
 
   // One order left waiting for this phone: a plain "yes" is no longer ambiguous.
   expect(await reply({ body: 'yes' })).toContain('in-a2');
@@ -83,7 +110,11 @@ test('O3: a reply confirms only the order it names, for the tenant that asked; a
 
   // Every reply is kept for audit, with what was done.
   const inbound = await stack.db.WebhookEvent.find({ provider: 'twilio', outcome: /^inbound/ }).lean();
-  expect(inbound.map((e) => e.outcome)).toEqual(expect.arrayContaining([
-    expect.stringMatching(/asked which order/), expect.stringMatching(/confirmed order in-b1/), expect.stringMatching(/confirmed order in-a1/),
-  ]));
+  expect(inbound.map((e) => e.outcome)).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/asked which order/),
+      expect.stringMatching(/confirmed order in-b1/),
+      expect.stringMatching(/confirmed order in-a1/),
+    ]),
+  );
 });

@@ -68,10 +68,14 @@ beforeAll(async () => {
   for (const role of TENANT_ROLES) keys[role] = await stack.keyWithRoles([role]);
   keys.platform = (await createApiKey(stack.db, { tenantId: null, roles: ['platform'] })).key;
 });
-afterAll(async () => { await stack?.close(); });
+afterAll(async () => {
+  await stack?.close();
+});
 
 test('every operation of the contract: 403 without its role, through with it', async () => {
-  const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>> };
+  const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>>;
+  };
   const walked: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -83,8 +87,16 @@ test('every operation of the contract: 403 without its role, through with it', a
       const url = path.replace('{id}', 'no-such-id').replace('{rid}', 'r1').replace('{index}', '0');
       for (const role of [...TENANT_ROLES, 'platform'] as Role[]) {
         const res = await stack.request(method.toUpperCase(), url, op.requestBody ? {} : undefined, keys[role]);
-        const seen = allowed(operation, role) ? (res.status === 401 || res.status === 403 ? `refused ${res.status}` : 'through') : `${res.status} ${res.body?.error?.code}`;
-        expect({ operation, role, seen }).toEqual({ operation, role, seen: allowed(operation, role) ? 'through' : '403 forbidden' });
+        const seen = allowed(operation, role)
+          ? res.status === 401 || res.status === 403
+            ? `refused ${res.status}`
+            : 'through'
+          : `${res.status} ${res.body?.error?.code}`;
+        expect({ operation, role, seen }).toEqual({
+          operation,
+          role,
+          seen: allowed(operation, role) ? 'through' : '403 forbidden',
+        });
       }
       walked.push(operation);
     }
@@ -92,9 +104,13 @@ test('every operation of the contract: 403 without its role, through with it', a
   expect(walked.sort()).toEqual(Object.keys(NEEDS).sort());
 });
 
-test('rules O3, D8: no role reads a customer link or reply code from a notice\'s stored copy, or resends it, through the API or the pages', async () => {
+test("rules O3, D8: no role reads a customer link or reply code from a notice's stored copy, or resends it, through the API or the pages", async () => {
   // A held order: the customer is asked on SMS, WhatsApp (approved template) and email.
-  const order = newOrder('roles-held', { phone: PHONE, email: EMAIL, address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
+  const order = newOrder('roles-held', {
+    phone: PHONE,
+    email: EMAIL,
+    address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' },
+  });
   expect((await stack.request('POST', '/v1/orders', order)).status).toBe(202);
   const sent = await stack.waitFor('the three customer messages', async () => {
     const email = stack.sandbox.messages({ to: EMAIL })[0];
@@ -110,15 +126,27 @@ test('rules O3, D8: no role reads a customer link or reply code from a notice\'s
   expect(sent.email.html).toContain(link);
 
   // D8: a document re-sent over SMS carries a signed document link.
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('roles-doc', ['sofia@acme.test']))).status).toBe(202);
-  await stack.waitFor('the dispatch recorded', async () => (await stack.request('GET', '/v1/dispatches/roles-doc')).body?.number);
-  const via = await stack.request('POST', '/v1/dispatches/roles-doc/resend-via', { channel: 'sms', phone: DOCUMENT_PHONE });
+  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('roles-doc', ['sofia@acme.test']))).status).toBe(
+    202,
+  );
+  await stack.waitFor(
+    'the dispatch recorded',
+    async () => (await stack.request('GET', '/v1/dispatches/roles-doc')).body?.number,
+  );
+  const via = await stack.request('POST', '/v1/dispatches/roles-doc/resend-via', {
+    channel: 'sms',
+    phone: DOCUMENT_PHONE,
+  });
   expect(via.status).toBe(202);
-  const documentSms = await stack.waitFor('the document SMS', async () => stack.sandbox.messages({ to: DOCUMENT_PHONE })[0]);
+  const documentSms = await stack.waitFor(
+    'the document SMS',
+    async () => stack.sandbox.messages({ to: DOCUMENT_PHONE })[0],
+  );
   const documentToken = /\/d\/([A-Za-z0-9_.-]+)/.exec(documentSms.body!)![1];
 
   const customerNotices = (await stack.request('GET', '/v1/orders/roles-held')).body.notifications
-    .filter((n: { audience: string }) => n.audience === 'customer').map((n: { dispatchId: string }) => n.dispatchId);
+    .filter((n: { audience: string }) => n.audience === 'customer')
+    .map((n: { dispatchId: string }) => n.dispatchId);
   expect(customerNotices).toHaveLength(3);
   const notices: string[] = [...customerNotices, via.body.dispatchId];
   // The SMS and WhatsApp questions carry a reply code too ("YES 4821"): withheld like the link.
@@ -132,10 +160,15 @@ test('rules O3, D8: no role reads a customer link or reply code from a notice\'s
   for (const id of notices) {
     const key = `${stack.tenantId}/${id}`;
     const [record, content, recipients] = await Promise.all([
-      stack.db.Dispatch.findById(key).lean(), stack.db.DispatchContent.findById(key).select('+sealed').lean(), stack.db.DispatchRecipients.findById(`${key}/0`).lean(),
+      stack.db.Dispatch.findById(key).lean(),
+      stack.db.DispatchContent.findById(key).select('+sealed').lean(),
+      stack.db.DispatchRecipients.findById(`${key}/0`).lean(),
     ]);
     expect({ id, found: [record, content, recipients].map(Boolean) }).toEqual({ id, found: [true, true, true] });
-    expect({ id, leaks: leaks(JSON.stringify([record, { ...content, sealed: undefined }, recipients])) }).toEqual({ id, leaks: [] });
+    expect({ id, leaks: leaks(JSON.stringify([record, { ...content, sealed: undefined }, recipients])) }).toEqual({
+      id,
+      leaks: [],
+    });
     expect({ id, sealed: typeof content!.sealed }).toEqual({ id, sealed: 'string' });
   }
 
@@ -143,8 +176,12 @@ test('rules O3, D8: no role reads a customer link or reply code from a notice\'s
   for (const role of TENANT_ROLES) sessions[role] = await signInOverHttp(stack.apiUrl, keys[role]);
   const page = async (role: Role, method: string, path: string, form?: Record<string, string>) => {
     const res = await fetch(`${stack.apiUrl}${path}`, {
-      method, redirect: 'manual',
-      headers: { cookie: sessions[role].cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      method,
+      redirect: 'manual',
+      headers: {
+        cookie: sessions[role].cookie,
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
       body: form ? new URLSearchParams({ _csrf: sessions[role].csrf, ...form }) : undefined,
     });
     return { status: res.status, text: await res.text() };
@@ -156,18 +193,40 @@ test('rules O3, D8: no role reads a customer link or reply code from a notice\'s
     for (const id of notices) {
       const rest = await stack.request('GET', `/v1/dispatches/${id}`, undefined, keys[role]);
       const text = JSON.stringify(rest.body);
-      expect({ role, id, status: rest.status, leaks: leaks(text), sealed: text.includes('sealed') })
-        .toEqual({ role, id, status: reads ? 200 : 403, leaks: [], sealed: false });
+      expect({ role, id, status: rest.status, leaks: leaks(text), sealed: text.includes('sealed') }).toEqual({
+        role,
+        id,
+        status: reads ? 200 : 403,
+        leaks: [],
+        sealed: false,
+      });
       if (reads) expect(text).toContain('withheld');
       const ui = await page(role, 'GET', `/ui/dispatches/${id}`);
-      expect({ role, id, status: ui.status, leaks: leaks(ui.text) }).toEqual({ role, id, status: reads ? 200 : 403, leaks: [] });
+      expect({ role, id, status: ui.status, leaks: leaks(ui.text) }).toEqual({
+        role,
+        id,
+        status: reads ? 200 : 403,
+        leaks: [],
+      });
 
       // Resending a notice that carries a customer link would hand the link to an address of the caller's choosing.
-      const resend = await stack.request('POST', `/v1/dispatches/${id}/recipients/r1/resend`, { email: 'someone.else@evil.test' }, keys[role]);
+      const resend = await stack.request(
+        'POST',
+        `/v1/dispatches/${id}/recipients/r1/resend`,
+        { email: 'someone.else@evil.test' },
+        keys[role],
+      );
       expect({ role, id, status: resend.status }).toEqual({ role, id, status: writes ? 409 : 403 });
       if (writes) expect(resend.body.error.message).toMatch(/carries a customer's signed link/);
-      const form = await page(role, 'POST', `/ui/dispatches/${id}/recipients/r1/resend`, { email: 'someone.else@evil.test' });
-      expect({ role, id, status: form.status, leaks: leaks(form.text) }).toEqual({ role, id, status: writes ? 409 : 403, leaks: [] });
+      const form = await page(role, 'POST', `/ui/dispatches/${id}/recipients/r1/resend`, {
+        email: 'someone.else@evil.test',
+      });
+      expect({ role, id, status: form.status, leaks: leaks(form.text) }).toEqual({
+        role,
+        id,
+        status: writes ? 409 : 403,
+        leaks: [],
+      });
     }
   }
   expect(stack.sandbox.messages({ to: 'someone.else@evil.test' })).toHaveLength(0);
@@ -175,7 +234,8 @@ test('rules O3, D8: no role reads a customer link or reply code from a notice\'s
   // A key, whatever its roles, is no Twilio signature: a "reply" posted with one confirms nothing.
   for (const role of TENANT_ROLES) {
     const res = await fetch(`${stack.apiUrl}/webhooks/twilio/inbound`, {
-      method: 'POST', headers: { authorization: `Bearer ${keys[role]}`, 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys[role]}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ From: PHONE, To: '+15005550006', Body: `YES ${code}` }),
     });
     expect({ role, status: res.status }).toEqual({ role, status: 401 });
@@ -183,7 +243,11 @@ test('rules O3, D8: no role reads a customer link or reply code from a notice\'s
   expect((await stack.request('GET', '/v1/orders/roles-held')).body.state).toBe('on_hold');
 
   // The link the customer received still does its job.
-  const confirmed = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=confirm' });
+  const confirmed = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'action=confirm',
+  });
   expect(confirmed.status).toBe(200);
   expect((await stack.request('GET', '/v1/orders/roles-held')).body.state).toBe('placed');
   expect((await fetch(`${stack.apiUrl}/d/${documentToken}`)).status).toBe(200);

@@ -19,7 +19,10 @@ let stack: Stack;
 let admin: string;
 const servers: FastifyInstance[] = [];
 
-beforeAll(async () => { stack = await startStack(); admin = stack.key; });
+beforeAll(async () => {
+  stack = await startStack();
+  admin = stack.key;
+});
 afterAll(async () => {
   for (const s of servers) await s.close();
   await stack?.close();
@@ -28,14 +31,26 @@ afterAll(async () => {
 /** Another API process as it would run after a configuration change (same database and Temporal). */
 async function apiWith(config: Partial<ApiDeps>): Promise<string> {
   const url = `http://127.0.0.1:${await freePort()}`;
-  const app = buildServer({ db: stack.db, temporal: stack.client, templates: new Templates(), taskQueue: stack.taskQueue, publicBaseUrl: url, ...config });
+  const app = buildServer({
+    db: stack.db,
+    temporal: stack.client,
+    templates: new Templates(),
+    taskQueue: stack.taskQueue,
+    publicBaseUrl: url,
+    ...config,
+  });
   await app.listen({ host: '127.0.0.1', port: Number(new URL(url).port) });
   servers.push(app);
   return url;
 }
 
-test('API keys: create, use, list without secrets, revoke; another tenant\'s key is 404; the last admin key stays', async () => {
-  const created = await stack.request('POST', '/v1/keys', { roles: ['dispatch:write', 'log:read'], label: 'platform, November rotation' }, admin);
+test("API keys: create, use, list without secrets, revoke; another tenant's key is 404; the last admin key stays", async () => {
+  const created = await stack.request(
+    'POST',
+    '/v1/keys',
+    { roles: ['dispatch:write', 'log:read'], label: 'platform, November rotation' },
+    admin,
+  );
   expect(created.status).toBe(201);
   expect(created.body).toMatchObject({ roles: ['dispatch:write', 'log:read'], label: 'platform, November rotation' });
   const { id, key } = created.body;
@@ -49,18 +64,27 @@ test('API keys: create, use, list without secrets, revoke; another tenant\'s key
   expect((await stack.request('GET', '/v1/keys', undefined, `${key.slice(0, 16)}${'A'.repeat(32)}`)).status).toBe(401);
 
   // The new key works at once, within its roles.
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('rot-1', ['sofia@acme.test']), key)).status).toBe(202);
+  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('rot-1', ['sofia@acme.test']), key)).status).toBe(
+    202,
+  );
   expect((await stack.request('GET', '/v1/settings', undefined, key)).status).toBe(403);
 
   // Listed with its roles and label; no secret, no hash.
   const listed = await stack.request('GET', '/v1/keys', undefined, admin);
   expect(listed.status).toBe(200);
-  expect(listed.body.keys.find((k: any) => k.id === id)).toEqual({ id, roles: ['dispatch:write', 'log:read'], label: 'platform, November rotation', createdAt: expect.any(String) });
+  expect(listed.body.keys.find((k: any) => k.id === id)).toEqual({
+    id,
+    roles: ['dispatch:write', 'log:read'],
+    label: 'platform, November rotation',
+    createdAt: expect.any(String),
+  });
   expect(JSON.stringify(listed.body)).not.toContain(key.slice(16));
   expect(JSON.stringify(listed.body)).not.toContain('secretHash');
 
   // Another tenant sees none of it and cannot revoke it.
-  expect((await stack.request('GET', '/v1/keys', undefined, stack.other.key)).body.keys.map((k: any) => k.id)).not.toContain(id);
+  expect(
+    (await stack.request('GET', '/v1/keys', undefined, stack.other.key)).body.keys.map((k: any) => k.id),
+  ).not.toContain(id);
   const foreign = await stack.request('DELETE', `/v1/keys/${id}`, undefined, stack.other.key);
   expect(foreign.status).toBe(404);
   expect(foreign.body.error.code).toBe('not_found');
@@ -69,7 +93,9 @@ test('API keys: create, use, list without secrets, revoke; another tenant\'s key
   // Revoked: the key stops working, and the revocation is audited.
   expect((await stack.request('DELETE', `/v1/keys/${id}`, undefined, admin)).status).toBe(204);
   expect((await stack.request('GET', '/v1/dispatches/rot-1', undefined, key)).status).toBe(401);
-  expect(await stack.db.Audit.findOne({ action: 'key.revoke', target: id }).lean()).toMatchObject({ tenantId: stack.tenantId });
+  expect(await stack.db.Audit.findOne({ action: 'key.revoke', target: id }).lean()).toMatchObject({
+    tenantId: stack.tenantId,
+  });
 
   // The tenant's only admin key cannot be revoked (the tenant would be locked out)…
   const adminId = stack.key.slice(3, 15);
@@ -86,7 +112,12 @@ test('API keys: create, use, list without secrets, revoke; another tenant\'s key
 
 test('bad key requests: a platform role, no role, an unknown role are refused naming the field, and create nothing', async () => {
   const before = await stack.db.ApiKey.countDocuments({ tenantId: stack.tenantId });
-  for (const [body, field] of [[{ roles: ['platform'] }, 'roles.0'], [{ roles: [] }, 'roles'], [{ roles: ['root'] }, 'roles.0'], [{}, 'roles']] as const) {
+  for (const [body, field] of [
+    [{ roles: ['platform'] }, 'roles.0'],
+    [{ roles: [] }, 'roles'],
+    [{ roles: ['root'] }, 'roles.0'],
+    [{}, 'roles'],
+  ] as const) {
     const res = await stack.request('POST', '/v1/keys', body, admin);
     expect(res.status).toBe(400);
     expect(res.body.error.details.map((d: any) => d.field)).toContain(field);
@@ -95,8 +126,12 @@ test('bad key requests: a platform role, no role, an unknown role are refused na
 });
 
 test('LINK_SECRET rotation: links signed with the previous secret open until it is removed; new links use the new one', async () => {
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('rot-link', ['sofia@acme.test']), admin)).status).toBe(202);
-  await stack.waitFor('the dispatch record', async () => stack.db.Dispatch.exists({ tenantId: stack.tenantId, dispatchId: 'rot-link' }));
+  expect(
+    (await stack.request('POST', '/v1/dispatches', purchaseOrder('rot-link', ['sofia@acme.test']), admin)).status,
+  ).toBe(202);
+  await stack.waitFor('the dispatch record', async () =>
+    stack.db.Dispatch.exists({ tenantId: stack.tenantId, dispatchId: 'rot-link' }),
+  );
   const claims = { kind: 'document', tenantId: stack.tenantId, target: 'rot-link', exp: Date.now() + 3_600_000 };
   const oldLink = signLink(SANDBOX_SECRETS.linkSecret, claims);
   const newSecret = randomBytes(32).toString('base64url');
@@ -117,17 +152,27 @@ test('webhook secret rotation: Twilio callbacks signed with the previous token a
   const oldKeys = generateSendGridKeyPair();
   const newKeys = generateSendGridKeyPair();
   const rotating = await apiWith({
-    twilioAuthToken: newToken, sendgridWebhookPublicKey: newKeys.publicKeyBase64,
+    twilioAuthToken: newToken,
+    sendgridWebhookPublicKey: newKeys.publicKeyBase64,
     previous: { twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken, sendgridWebhookPublicKey: oldKeys.publicKeyBase64 },
   });
   const rotated = await apiWith({ twilioAuthToken: newToken, sendgridWebhookPublicKey: newKeys.publicKeyBase64 });
 
   const twilioStatus = (base: string, token: string) => {
     const url = `${base}/webhooks/twilio/status?tenant=${stack.tenantId}&dispatch=rot-none&recipient=r1.1`;
-    const params = { MessageSid: `SM${'b'.repeat(32)}`, MessageStatus: 'delivered', AccountSid: SANDBOX_SECRETS.twilioAccountSid, To: '+33612345678' };
+    const params = {
+      MessageSid: `SM${'b'.repeat(32)}`,
+      MessageStatus: 'delivered',
+      AccountSid: SANDBOX_SECRETS.twilioAccountSid,
+      To: '+33612345678',
+    };
     return fetch(url, {
-      method: 'POST', body: new URLSearchParams(params).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, params) },
+      method: 'POST',
+      body: new URLSearchParams(params).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, params),
+      },
     }).then((r) => r.status);
   };
   expect(await twilioStatus(rotating, SANDBOX_SECRETS.twilioAuthToken)).toBe(200);
@@ -136,12 +181,25 @@ test('webhook secret rotation: Twilio callbacks signed with the previous token a
   expect(await twilioStatus(rotated, SANDBOX_SECRETS.twilioAuthToken)).toBe(401);
 
   const sendgridBatch = (base: string, privateKeyPem: string) => {
-    const body = JSON.stringify([{ email: 'nobody@acme.test', timestamp: Math.floor(Date.now() / 1000), event: 'delivered', sg_event_id: randomBytes(8).toString('hex'), sg_message_id: 'none.0' }]);
+    const body = JSON.stringify([
+      {
+        email: 'nobody@acme.test',
+        timestamp: Math.floor(Date.now() / 1000),
+        event: 'delivered',
+        sg_event_id: randomBytes(8).toString('hex'),
+        sg_message_id: 'none.0',
+      },
+    ]);
     const ts = String(Math.floor(Date.now() / 1000));
     const signature = sign('sha256', Buffer.from(ts + body), createPrivateKey(privateKeyPem)).toString('base64');
     return fetch(`${base}/webhooks/sendgrid`, {
-      method: 'POST', body,
-      headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': ts },
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-twilio-email-event-webhook-signature': signature,
+        'x-twilio-email-event-webhook-timestamp': ts,
+      },
     }).then((r) => r.status);
   };
   expect(await sendgridBatch(rotating, oldKeys.privateKeyPem)).toBe(200);

@@ -27,10 +27,11 @@ const output = () => processes.map((p) => p.output()).join('');
 
 async function api(method: string, path: string, key: string, body?: unknown) {
   const res = await fetch(`${apiUrl}${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() as any };
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 beforeAll(async () => {
@@ -41,17 +42,33 @@ beforeAll(async () => {
   // A sandbox of its own, calling back the API process (signatures cover its URL).
   sandbox = await startSandbox({
     port: 0,
-    sendgrid: { apiKey: SANDBOX_SECRETS.sendgridApiKey, signingPrivateKeyPem: signing.privateKeyPem, webhookUrl: `${apiUrl}/webhooks/sendgrid` },
-    twilio: { accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, inboundWebhookUrl: `${apiUrl}/webhooks/twilio/inbound` },
-    eventDelayMs: 50, lateEventMs: 500,
+    sendgrid: {
+      apiKey: SANDBOX_SECRETS.sendgridApiKey,
+      signingPrivateKeyPem: signing.privateKeyPem,
+      webhookUrl: `${apiUrl}/webhooks/sendgrid`,
+    },
+    twilio: {
+      accountSid: SANDBOX_SECRETS.twilioAccountSid,
+      authToken: SANDBOX_SECRETS.twilioAuthToken,
+      inboundWebhookUrl: `${apiUrl}/webhooks/twilio/inbound`,
+    },
+    eventDelayMs: 50,
+    lateEventMs: 500,
   });
   const env = {
-    LOG_LEVEL: 'debug', PUBLIC_BASE_URL: apiUrl, SENDGRID_BASE_URL: sandbox.url, TWILIO_BASE_URL: sandbox.url,
+    LOG_LEVEL: 'debug',
+    PUBLIC_BASE_URL: apiUrl,
+    SENDGRID_BASE_URL: sandbox.url,
+    TWILIO_BASE_URL: sandbox.url,
     SENDGRID_WEBHOOK_PUBLIC_KEY: signing.publicKeyBase64,
   };
   startProcess('src/api/main.ts', { ...env, HOST: '127.0.0.1', API_PORT: String(port) });
   startProcess('src/worker.ts', env);
-  await stack.waitFor('the API process', async () => (await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok, 60_000);
+  await stack.waitFor(
+    'the API process',
+    async () => (await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok,
+    60_000,
+  );
   await stack.waitFor('the worker process', async () => output().includes('worker started'), 120_000);
 });
 
@@ -65,22 +82,40 @@ afterAll(async () => {
 test('a full run at LOG_LEVEL=debug prints no API key, session, link token, provider key, link secret or webhook endpoint secret', async () => {
   const secrets: Record<string, string> = {
     'tenant admin key': stack.key,
-    'SENDGRID_API_KEY': SANDBOX_SECRETS.sendgridApiKey,
-    'TWILIO_AUTH_TOKEN': SANDBOX_SECRETS.twilioAuthToken,
-    'LINK_SECRET': SANDBOX_SECRETS.linkSecret,
+    SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey,
+    TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken,
+    LINK_SECRET: SANDBOX_SECRETS.linkSecret,
   };
   // The secret half of a key is what matters: the id half is fine to log (it names the key).
   secrets['tenant admin key secret'] = stack.key.slice(16);
 
   // D1: an email dispatch, delivered through signed webhooks.
-  const created = await api('POST', '/v1/dispatches', stack.key, purchaseOrder('po-secrets', ['sofia.supplier@acme.test'], {
-    attachments: [{ filename: 'PO-secrets.pdf', contentType: 'application/pdf', contentBase64: Buffer.from('%PDF-1.4 PO').toString('base64') }],
-  }));
+  const created = await api(
+    'POST',
+    '/v1/dispatches',
+    stack.key,
+    purchaseOrder('po-secrets', ['sofia.supplier@acme.test'], {
+      attachments: [
+        {
+          filename: 'PO-secrets.pdf',
+          contentType: 'application/pdf',
+          contentBase64: Buffer.from('%PDF-1.4 PO').toString('base64'),
+        },
+      ],
+    }),
+  );
   expect(created.status).toBe(202);
-  await stack.waitFor('the delivered result', async () => (await api('GET', '/v1/dispatches/po-secrets', stack.key)).body.result === 'delivered', 60_000);
+  await stack.waitFor(
+    'the delivered result',
+    async () => (await api('GET', '/v1/dispatches/po-secrets', stack.key)).body.result === 'delivered',
+    60_000,
+  );
 
   // D8: resent over SMS; the SMS carries a signed document link, which the recipient opens.
-  expect((await api('POST', '/v1/dispatches/po-secrets/resend-via', stack.key, { channel: 'sms', phone: '+33698765400' })).status).toBe(202);
+  expect(
+    (await api('POST', '/v1/dispatches/po-secrets/resend-via', stack.key, { channel: 'sms', phone: '+33698765400' }))
+      .status,
+  ).toBe(202);
   const sms = await stack.waitFor('the SMS', async () => sandbox.messages({ to: '+33698765400' })[0], 60_000);
   const documentLink = /https?:\/\/\S+\/d\/[A-Za-z0-9_.-]+/.exec(sms.body ?? '')![0];
   const documentPage = await fetch(documentLink);
@@ -92,12 +127,22 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   secrets['attachment link token'] = attachmentPath.split('/')[2];
 
   // O3: a held order (postal code too short); the customer confirms through the link.
-  const order = newOrder('o-secrets', { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' } });
+  const order = newOrder('o-secrets', {
+    address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '750', country: 'FR' },
+  });
   expect((await api('POST', '/v1/orders', stack.key, order)).status).toBe(202);
-  const email = await stack.waitFor('the confirmation email', async () => sandbox.messages({ to: 'chloe.client@example.test' })[0], 60_000);
+  const email = await stack.waitFor(
+    'the confirmation email',
+    async () => sandbox.messages({ to: 'chloe.client@example.test' })[0],
+    60_000,
+  );
   const confirmationLink = /(http:\/\/\S+\/c\/[A-Za-z0-9_.-]+)/.exec(email.text!)![1];
   expect((await fetch(confirmationLink)).status).toBe(200);
-  const confirmed = await fetch(confirmationLink, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=confirm' });
+  const confirmed = await fetch(confirmationLink, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'action=confirm',
+  });
   expect(confirmed.status).toBe(200);
   secrets['confirmation link token'] = confirmationLink.split('/c/')[1];
 
@@ -110,12 +155,17 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   expect((await fetch(`${apiUrl}/ui/log`, { headers: { cookie: session.cookie } })).status).toBe(200);
 
   // Outbound webhooks: an endpoint's secret (shown at creation and rotation) signs a delivery and a replay.
-  const endpoint = await api('POST', '/v1/webhook-endpoints', stack.key, { url: receiver.url('/hook'), events: ['order.held'] });
+  const endpoint = await api('POST', '/v1/webhook-endpoints', stack.key, {
+    url: receiver.url('/hook'),
+    events: ['order.held'],
+  });
   expect(endpoint.status).toBe(201);
   const rotated = await api('POST', `/v1/webhook-endpoints/${endpoint.body.id}/rotate-secret`, stack.key, {});
   secrets['webhook endpoint secret'] = endpoint.body.secret.slice('whsec_'.length);
   secrets['rotated webhook endpoint secret'] = rotated.body.secret.slice('whsec_'.length);
-  const { deliveries: [deliveryId] } = await publishHeld(stack, 'o-secrets');
+  const {
+    deliveries: [deliveryId],
+  } = await publishHeld(stack, 'o-secrets');
   expect((await api('POST', `/v1/webhook-deliveries/${deliveryId}/replay`, stack.key, {})).status).toBe(202);
   await stack.waitFor('both webhook requests', async () => receiver.received('/hook').length === 2, 60_000);
 
@@ -132,6 +182,8 @@ test('a full run at LOG_LEVEL=debug prints no API key, session, link token, prov
   expect(logs).toContain('"url":"/d/');
   expect(logs).toContain('dispatch sent');
   expect(logs).toContain('webhook attempt');
-  const found = Object.entries(secrets).filter(([, value]) => logs.includes(value)).map(([name]) => name);
+  const found = Object.entries(secrets)
+    .filter(([, value]) => logs.includes(value))
+    .map(([name]) => name);
   expect(found).toEqual([]);
 });

@@ -46,28 +46,80 @@ export async function seedDispatches(db: Db, o: BulkOptions): Promise<Record<str
       results[fate.result] = (results[fate.result] ?? 0) + 1;
       const createdAt = new Date(start + Math.floor(((from + i) / o.count) * span));
       const sentAt = new Date(createdAt.getTime() + 400);
-      const addresses = fate.statuses.map((_, r) => (r === 1 || fate.result === 'error' ? `orders${n}@gone${n % 37}.test` : `buyer${n}@supplier${n % 500}.test`));
-      const failures = fate.statuses.flatMap((status, r) => (status === 'delivered' ? [] : [{
-        index: r, recipientId: `r${r + 1}`, address: addresses[r], status, reasonCode: status === 'bounced' ? 'invalid_address' : 'suppressed',
-        plainReason: status === 'bounced' ? 'the address does not exist at the recipient\'s mail server' : 'earlier messages to this address bounced',
-      }]));
+      const addresses = fate.statuses.map((_, r) =>
+        r === 1 || fate.result === 'error' ? `orders${n}@gone${n % 37}.test` : `buyer${n}@supplier${n % 500}.test`,
+      );
+      const failures = fate.statuses.flatMap((status, r) =>
+        status === 'delivered'
+          ? []
+          : [
+              {
+                index: r,
+                recipientId: `r${r + 1}`,
+                address: addresses[r],
+                status,
+                reasonCode: status === 'bounced' ? 'invalid_address' : 'suppressed',
+                plainReason:
+                  status === 'bounced'
+                    ? "the address does not exist at the recipient's mail server"
+                    : 'earlier messages to this address bounced',
+              },
+            ],
+      );
       if (o.rollups) {
         const day = dayOf(createdAt, o.timeZone);
-        rollups.push(dispatchContribution({ day, result: fate.result }), partContribution({
-          day, recipients: fate.statuses.map((status, r) => ({
-            attempt: 1, status, tracked: true, email: true, reasonCode: failures.find((f) => f.index === r)?.reasonCode ?? null,
-            domain: status === 'delivered' ? null : addresses[r].split('@')[1], ttd: status === 'delivered' ? ttdBucket(800 + (n % 50) * 100) : null,
-          })),
-        }));
+        rollups.push(
+          dispatchContribution({ day, result: fate.result }),
+          partContribution({
+            day,
+            recipients: fate.statuses.map((status, r) => ({
+              attempt: 1,
+              status,
+              tracked: true,
+              email: true,
+              reasonCode: failures.find((f) => f.index === r)?.reasonCode ?? null,
+              domain: status === 'delivered' ? null : addresses[r].split('@')[1],
+              ttd: status === 'delivered' ? ttdBucket(800 + (n % 50) * 100) : null,
+            })),
+          }),
+        );
       }
       return {
-        _id: `${o.tenantId}/po-${n}`, format: 2, tenantId: o.tenantId, dispatchId: `po-${n}`, workflowId: `dispatch/${o.tenantId}/po-${n}`, number: n,
-        kind: 'document', channel: 'email', provider: 'sendgrid', template: 'purchase_order', locale: 'fr', document: { type: 'purchase_order', number: `PO-${n}` },
-        sender: { name: 'Bruno Buyer', email: 'bruno.buyer@bistro.test', outletId: 'paris-1' }, requestedBy: 'key-bulk', subject: `Bon de commande PO-${n}`,
-        attachments: [], recipientCount: addresses.length, recipientAddresses: addresses, recipientPreview: addresses, result: fate.result,
-        counts: Object.entries(fate.statuses.reduce<Record<string, number>>((c, s) => ({ ...c, [s]: (c[s] ?? 0) + 1 }), {})).map(([status, count]) => ({ status, count })),
-        opened: 0, failures, providerError: null, sentAt, completedAt: null, resentVia: [], parent: null, request: null, recordedAt: createdAt,
-        stateVersion: 3, createdAt, updatedAt: sentAt,
+        _id: `${o.tenantId}/po-${n}`,
+        format: 2,
+        tenantId: o.tenantId,
+        dispatchId: `po-${n}`,
+        workflowId: `dispatch/${o.tenantId}/po-${n}`,
+        number: n,
+        kind: 'document',
+        channel: 'email',
+        provider: 'sendgrid',
+        template: 'purchase_order',
+        locale: 'fr',
+        document: { type: 'purchase_order', number: `PO-${n}` },
+        sender: { name: 'Bruno Buyer', email: 'bruno.buyer@bistro.test', outletId: 'paris-1' },
+        requestedBy: 'key-bulk',
+        subject: `Bon de commande PO-${n}`,
+        attachments: [],
+        recipientCount: addresses.length,
+        recipientAddresses: addresses,
+        recipientPreview: addresses,
+        result: fate.result,
+        counts: Object.entries(
+          fate.statuses.reduce<Record<string, number>>((c, s) => ({ ...c, [s]: (c[s] ?? 0) + 1 }), {}),
+        ).map(([status, count]) => ({ status, count })),
+        opened: 0,
+        failures,
+        providerError: null,
+        sentAt,
+        completedAt: null,
+        resentVia: [],
+        parent: null,
+        request: null,
+        recordedAt: createdAt,
+        stateVersion: 3,
+        createdAt,
+        updatedAt: sentAt,
       };
     });
     await dispatches.insertMany(docs as never[], { ordered: false });
@@ -77,7 +129,11 @@ export async function seedDispatches(db: Db, o: BulkOptions): Promise<Record<str
   if (o.rollups) {
     const days = db.connection.db!.collection(DAILY_COLLECTION);
     for (const [day, counters] of Object.entries(rolled)) {
-      await days.updateOne({ _id: dailyKey(o.tenantId, day) as never }, { $inc: counters, $setOnInsert: { tenantId: o.tenantId, day, applied: 0 } }, { upsert: true });
+      await days.updateOne(
+        { _id: dailyKey(o.tenantId, day) as never },
+        { $inc: counters, $setOnInsert: { tenantId: o.tenantId, day, applied: 0 } },
+        { upsert: true },
+      );
     }
   }
   return results;

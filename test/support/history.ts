@@ -5,7 +5,11 @@ import { temporal } from '@temporalio/proto';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-export interface PayloadFigure { bytes: number; event: string; eventId: number }
+export interface PayloadFigure {
+  bytes: number;
+  event: string;
+  eventId: number;
+}
 
 export interface RunFigures {
   runId: string;
@@ -57,10 +61,12 @@ async function runsOf(client: Client, workflowId: string) {
 
 /** Each run of the workflow id, oldest first, with its history's figures. */
 export async function runFigures(client: Client, workflowId: string): Promise<RunFigures[]> {
-  return Promise.all((await runsOf(client, workflowId)).map(async (run) => {
-    const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
-    return { runId: run.runId, status: run.status, ...measureHistory(history.events ?? []) };
-  }));
+  return Promise.all(
+    (await runsOf(client, workflowId)).map(async (run) => {
+      const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+      return { runId: run.runId, status: run.status, ...measureHistory(history.events ?? []) };
+    }),
+  );
 }
 
 /**
@@ -70,7 +76,9 @@ export async function runFigures(client: Client, workflowId: string): Promise<Ru
 export async function historyText(client: Client, workflowId: string): Promise<string> {
   const runs = await runsOf(client, workflowId);
   if (!runs.length) throw new Error(`no run of ${workflowId}`);
-  const histories = await Promise.all(runs.map((run) => client.workflow.getHandle(workflowId, run.runId).fetchHistory()));
+  const histories = await Promise.all(
+    runs.map((run) => client.workflow.getHandle(workflowId, run.runId).fetchHistory()),
+  );
   // Walked, not JSON.stringify'd: protobuf messages turn their bytes into base64 in toJSON.
   const texts: string[] = [];
   const walk = (value: unknown): void => {
@@ -96,7 +104,12 @@ export async function quietHistory(client: Client, workflowId: string, runId?: s
   for (let stable = 0; stable < 5;) {
     const events = (await handle.fetchHistory()).events ?? [];
     const scheduled = events.filter((e) => e.workflowTaskScheduledEventAttributes).length;
-    const finished = events.filter((e) => e.workflowTaskCompletedEventAttributes || e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes).length;
+    const finished = events.filter(
+      (e) =>
+        e.workflowTaskCompletedEventAttributes ||
+        e.workflowTaskFailedEventAttributes ||
+        e.workflowTaskTimedOutEventAttributes,
+    ).length;
     stable = scheduled === finished && events.length === last ? stable + 1 : 0;
     last = events.length;
     await new Promise((r) => setTimeout(r, 300));

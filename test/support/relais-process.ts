@@ -15,19 +15,39 @@ export interface RelaisProcess {
 
 const running = new Set<ChildProcess>();
 
-export function spawnRelais(entry: 'src/worker.ts' | 'src/api/main.ts', env: Record<string, string>, options: { quiet?: boolean } = {}): RelaisProcess {
+export function spawnRelais(
+  entry: 'src/worker.ts' | 'src/api/main.ts',
+  env: Record<string, string>,
+  options: { quiet?: boolean } = {},
+): RelaisProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', options.quiet ? 'ignore' : 'pipe', options.quiet ? 'ignore' : 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', options.quiet ? 'ignore' : 'pipe', options.quiet ? 'ignore' : 'pipe'],
   });
   running.add(child);
   let out = '';
-  child.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => { running.delete(child); r(code); }));
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   return {
-    child, exited,
+    child,
+    exited,
     output: () => out,
-    lines: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
+    lines: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
   };
 }
 

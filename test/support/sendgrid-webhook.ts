@@ -6,9 +6,21 @@ import type { Stack } from './stack';
 export function signedSendGrid(stack: Pick<Stack, 'sendgridSigningKeyPem'>, events: unknown[], ageSeconds = 0) {
   const body = JSON.stringify(events) + '\r\n';
   const ts = String(Math.floor(Date.now() / 1000) - ageSeconds);
-  const signature = sign('sha256', Buffer.from(ts + body), createPrivateKey(stack.sendgridSigningKeyPem)).toString('base64');
-  return { body, headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': ts } };
+  const signature = sign('sha256', Buffer.from(ts + body), createPrivateKey(stack.sendgridSigningKeyPem)).toString(
+    'base64',
+  );
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-twilio-email-event-webhook-signature': signature,
+      'x-twilio-email-event-webhook-timestamp': ts,
+    },
+  };
 }
 
-export const postSignedSendGrid = (stack: Pick<Stack, 'apiUrl' | 'sendgridSigningKeyPem'>, events: unknown[], ageSeconds = 0) =>
-  fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', ...signedSendGrid(stack, events, ageSeconds) });
+export const postSignedSendGrid = (
+  stack: Pick<Stack, 'apiUrl' | 'sendgridSigningKeyPem'>,
+  events: unknown[],
+  ageSeconds = 0,
+) => fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', ...signedSendGrid(stack, events, ageSeconds) });

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ChildProcess } from 'node:child_process';
-import { freePort, postgresBin, startFerretDb, startPostgres, stopPostgres, stopProcess, toolPaths } from '../../scripts/lib/processes';
+import {
+  freePort,
+  postgresBin,
+  startFerretDb,
+  startPostgres,
+  stopPostgres,
+  stopProcess,
+  toolPaths,
+} from '../../scripts/lib/processes';
 import { buildWorkflowBundle } from '../../src/worker';
 
 export type StoreKind = 'sqlite' | 'postgresql';
@@ -22,14 +30,22 @@ export interface LocalServers {
 }
 
 /** A FerretDB of its own on the chosen backend, for side-by-side measurements. */
-export async function startFerretStore(kind: StoreKind, dir: string): Promise<{ uri: string; label: string; stop(): Promise<void> }> {
+export async function startFerretStore(
+  kind: StoreKind,
+  dir: string,
+): Promise<{ uri: string; label: string; stop(): Promise<void> }> {
   const tools = toolPaths();
   if (!tools.ferretdb) throw new Error('FerretDB is not built: run `node scripts/tools.mjs`.');
   const postgres = kind === 'postgresql' ? await startPostgres(postgresBin()) : undefined;
   const port = await freePort();
   let ferret: ChildProcess | undefined;
   try {
-    ferret = await startFerretDb({ bin: tools.ferretdb, port, dir: join(dir, `ferretdb-${kind}`), postgresql: postgres });
+    ferret = await startFerretDb({
+      bin: tools.ferretdb,
+      port,
+      dir: join(dir, `ferretdb-${kind}`),
+      postgresql: postgres,
+    });
   } catch (err) {
     await stopPostgres(postgres);
     throw err;
@@ -45,13 +61,24 @@ export async function startFerretStore(kind: StoreKind, dir: string): Promise<{ 
 }
 
 /** `temporalArgs`: more flags for the dev server (e.g. a dynamic config value). */
-export async function startLocalServers(options: { store: StoreKind; say?: (msg: string) => void; temporalArgs?: string[] }): Promise<LocalServers> {
+export async function startLocalServers(options: {
+  store: StoreKind;
+  say?: (msg: string) => void;
+  temporalArgs?: string[];
+}): Promise<LocalServers> {
   const say = options.say ?? (() => undefined);
   const tools = toolPaths();
   const dir = mkdtempSync(join(tmpdir(), 'relais-servers-'));
   say('starting a Temporal dev server (file-backed SQLite)');
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: tools.temporal }, ip: '127.0.0.1', port: await freePort(), ui: false, dbFilename: join(dir, 'temporal.sqlite'), extraArgs: options.temporalArgs ?? [] },
+    server: {
+      executable: { type: 'existing-path', path: tools.temporal },
+      ip: '127.0.0.1',
+      port: await freePort(),
+      ui: false,
+      dbFilename: join(dir, 'temporal.sqlite'),
+      extraArgs: options.temporalArgs ?? [],
+    },
   });
   let ferret: Awaited<ReturnType<typeof startFerretStore>> | undefined;
   try {
@@ -67,7 +94,10 @@ export async function startLocalServers(options: { store: StoreKind; say?: (msg:
     process.env.RELAIS_TEST_TEMPORAL_ADDRESS = env.connection.options.address;
     process.env.RELAIS_TEST_WORKFLOW_BUNDLE = bundlePath;
     return {
-      env, mongoUri, dir, store: ferret?.label ?? 'MONGODB_URI',
+      env,
+      mongoUri,
+      dir,
+      store: ferret?.label ?? 'MONGODB_URI',
       async stop() {
         await env.teardown();
         await ferret?.stop();

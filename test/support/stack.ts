@@ -21,7 +21,13 @@ import type { Resolve } from '../../src/outbound/post';
 
 export interface StackOptions {
   /** Tenant policies (ISO-8601); short ones make the rules observable in seconds. */
-  policies?: { unknownAfter?: string; listenFor?: string; stuckAfter?: string; confirmationLinkTtl?: string; readyToShipWithin?: string };
+  policies?: {
+    unknownAfter?: string;
+    listenFor?: string;
+    stuckAfter?: string;
+    confirmationLinkTtl?: string;
+    readyToShipWithin?: string;
+  };
   eventDelayMs?: number;
   lateEventMs?: number;
   /** false: no in-process worker (a test runs `src/worker.ts` as its own process with `workerEnv`). */
@@ -83,7 +89,10 @@ export const SANDBOX_SECRETS = {
 
 /** An "approved" WhatsApp template for the document link, as a tenant would configure it. */
 export const TEST_WHATSAPP_TEMPLATES = {
-  'document_link.en': { contentSid: `HX${'1'.repeat(32)}`, variables: ['companyName', 'documentLabel', 'link', 'expiresAt'] },
+  'document_link.en': {
+    contentSid: `HX${'1'.repeat(32)}`,
+    variables: ['companyName', 'documentLabel', 'link', 'expiresAt'],
+  },
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -95,7 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const db = await connectDb(mongoUri, { dbName: `relais_test_${suffix}` });
   const connection = options.temporal ? undefined : await Connection.connect({ address });
   const client = options.temporal?.client ?? new Client({ connection: connection!, namespace });
-  const nativeConnection = options.temporal?.nativeConnection ?? await NativeConnection.connect({ address });
+  const nativeConnection = options.temporal?.nativeConnection ?? (await NativeConnection.connect({ address }));
   const workflowBundle = { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! };
   const keys = generateSendGridKeyPair();
   const templates = new Templates();
@@ -104,8 +113,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // The API's port is chosen first: the sandbox calls it back, and signatures cover its URL.
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
   const app: FastifyInstance = buildServer({
-    db, temporal: client, templates, taskQueue, publicBaseUrl: apiUrl,
-    sendgridWebhookPublicKey: keys.publicKeyBase64, twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken, linkSecret: SANDBOX_SECRETS.linkSecret,
+    db,
+    temporal: client,
+    templates,
+    taskQueue,
+    publicBaseUrl: apiUrl,
+    sendgridWebhookPublicKey: keys.publicKeyBase64,
+    twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken,
+    linkSecret: SANDBOX_SECRETS.linkSecret,
     webhooks: { allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true },
     // The sandbox is a whole provider posting from one address: the per-address webhook limit is
     // raised so load and scale runs measure Relais, not the limiter (test/contract/limits.test.ts sets its own).
@@ -117,8 +132,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const sandbox = await startSandbox({
     port: 0,
-    sendgrid: { apiKey: SANDBOX_SECRETS.sendgridApiKey, signingPrivateKeyPem: keys.privateKeyPem, webhookUrl: `${apiUrl}/webhooks/sendgrid` },
-    twilio: { accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, inboundWebhookUrl: `${apiUrl}/webhooks/twilio/inbound` },
+    sendgrid: {
+      apiKey: SANDBOX_SECRETS.sendgridApiKey,
+      signingPrivateKeyPem: keys.privateKeyPem,
+      webhookUrl: `${apiUrl}/webhooks/sendgrid`,
+    },
+    twilio: {
+      accountSid: SANDBOX_SECRETS.twilioAccountSid,
+      authToken: SANDBOX_SECRETS.twilioAuthToken,
+      inboundWebhookUrl: `${apiUrl}/webhooks/twilio/inbound`,
+    },
     eventDelayMs: options.eventDelayMs ?? 50,
     lateEventMs: options.lateEventMs ?? 1500,
   });
@@ -127,19 +150,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let running: Promise<void> | undefined;
   const startWorker = async (bundle: WorkflowBundleOption = workflowBundle) => {
     worker = await createRelaisWorker({
-      connection: nativeConnection, namespace, taskQueue, workflowBundle: bundle, activityInterceptors: options.activityInterceptors, tuning: options.tuning,
+      connection: nativeConnection,
+      namespace,
+      taskQueue,
+      workflowBundle: bundle,
+      activityInterceptors: options.activityInterceptors,
+      tuning: options.tuning,
       activities: {
-        db, templates, publicBaseUrl: apiUrl, emailFrom: 'notifications@relais.test', linkSecret: SANDBOX_SECRETS.linkSecret,
+        db,
+        templates,
+        publicBaseUrl: apiUrl,
+        emailFrom: 'notifications@relais.test',
+        linkSecret: SANDBOX_SECRETS.linkSecret,
         whatsappTemplates: options.whatsappTemplates ?? TEST_WHATSAPP_TEMPLATES,
         webhooks: {
-          starter: { client, taskQueue }, allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true, timeoutMs: options.webhooks?.timeoutMs ?? 5_000, resolve: options.webhooks?.resolve,
+          starter: { client, taskQueue },
+          allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true,
+          timeoutMs: options.webhooks?.timeoutMs ?? 5_000,
+          resolve: options.webhooks?.resolve,
         },
         rollups: { client, taskQueue },
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         smtp,
         twilio: createTwilioSender({
-          accountSid: SANDBOX_SECRETS.twilioAccountSid, authToken: SANDBOX_SECRETS.twilioAuthToken, baseUrl: sandbox.url,
-          smsFrom: '+15005550006', whatsappFrom: '+15005550006',
+          accountSid: SANDBOX_SECRETS.twilioAccountSid,
+          authToken: SANDBOX_SECRETS.twilioAuthToken,
+          baseUrl: sandbox.url,
+          smsFrom: '+15005550006',
+          whatsappFrom: '+15005550006',
         }),
       },
     });
@@ -154,13 +192,39 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const tenantId = `t-${suffix}`;
   await db.Tenant.create({
-    _id: tenantId, name: 'Bistro Demo', locale: 'en', timeZone: 'Europe/Paris',
+    _id: tenantId,
+    name: 'Bistro Demo',
+    locale: 'en',
+    timeZone: 'Europe/Paris',
     emailFrom: { email: 'orders@bistro.test', name: 'Bistro Demo' },
     policies: {
-      unknownAfter: 'PT30M', listenFor: 'P3D', stuckAfter: 'P2D', confirmationLinkTtl: 'P2D', readyToShipWithin: 'P1D', ...options.policies,
+      unknownAfter: 'PT30M',
+      listenFor: 'P3D',
+      stuckAfter: 'P2D',
+      confirmationLinkTtl: 'P2D',
+      readyToShipWithin: 'P1D',
+      ...options.policies,
     },
-    seller: { name: 'Sam Seller', email: 'sam.seller@bistro.test', phone: '+33611111111', smsOptIn: true, whatsappOptIn: false },
-    outlets: [{ id: 'paris-1', name: 'Paris 11e', purchasingManager: { name: 'Paula Manager', email: 'paula.pm@bistro.test', phone: '+33612345678', smsOptIn: true, whatsappOptIn: false } }],
+    seller: {
+      name: 'Sam Seller',
+      email: 'sam.seller@bistro.test',
+      phone: '+33611111111',
+      smsOptIn: true,
+      whatsappOptIn: false,
+    },
+    outlets: [
+      {
+        id: 'paris-1',
+        name: 'Paris 11e',
+        purchasingManager: {
+          name: 'Paula Manager',
+          email: 'paula.pm@bistro.test',
+          phone: '+33612345678',
+          smsOptIn: true,
+          whatsappOptIn: false,
+        },
+      },
+    ],
   });
   const { key } = await createApiKey(db, { tenantId, roles: ['admin'] });
   const otherId = `o-${suffix}`;
@@ -169,23 +233,40 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   if (options.worker !== false) await startWorker();
   const workerEnv = {
-    TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, MONGODB_URI: `${mongoUri.replace(/\/$/, '')}/${db.connection.name}`,
-    PUBLIC_BASE_URL: apiUrl, SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey, SENDGRID_BASE_URL: sandbox.url,
-    TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid, TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken, TWILIO_BASE_URL: sandbox.url,
-    TWILIO_SMS_FROM: '+15005550006', TWILIO_WHATSAPP_FROM: '+15005550006', LINK_SECRET: SANDBOX_SECRETS.linkSecret, LOG_LEVEL: 'warn',
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    MONGODB_URI: `${mongoUri.replace(/\/$/, '')}/${db.connection.name}`,
+    PUBLIC_BASE_URL: apiUrl,
+    SENDGRID_API_KEY: SANDBOX_SECRETS.sendgridApiKey,
+    SENDGRID_BASE_URL: sandbox.url,
+    TWILIO_ACCOUNT_SID: SANDBOX_SECRETS.twilioAccountSid,
+    TWILIO_AUTH_TOKEN: SANDBOX_SECRETS.twilioAuthToken,
+    TWILIO_BASE_URL: sandbox.url,
+    TWILIO_SMS_FROM: '+15005550006',
+    TWILIO_WHATSAPP_FROM: '+15005550006',
+    LINK_SECRET: SANDBOX_SECRETS.linkSecret,
+    LOG_LEVEL: 'warn',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-    WORKER_HTTP_PORT: '0', API_METRICS_PORT: '0', // several worker and API processes may run at once
+    WORKER_HTTP_PORT: '0',
+    API_METRICS_PORT: '0', // several worker and API processes may run at once
   };
 
   const request: Stack['request'] = async (method, path, body, useKey = key) => {
     const res = await fetch(`${apiUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${useKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${useKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     // JSON answers parsed; a file (a CSV export, a PDF) as its text.
-    return { status: res.status, body: text ? (/json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text) : null };
+    return {
+      status: res.status,
+      body: text ? (/json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : text) : null,
+    };
   };
 
   const waitFor: Stack['waitFor'] = async (what, probe, timeoutMs = 30_000) => {
@@ -201,10 +282,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    apiUrl, metricsUrl, sandbox, db, client, taskQueue, tenantId, key, sendgridSigningKeyPem: keys.privateKeyPem, workerEnv,
+    apiUrl,
+    metricsUrl,
+    sandbox,
+    db,
+    client,
+    taskQueue,
+    tenantId,
+    key,
+    sendgridSigningKeyPem: keys.privateKeyPem,
+    workerEnv,
     other: { tenantId: otherId, key: otherKey },
     keyWithRoles: async (roles) => (await createApiKey(db, { tenantId, roles })).key,
-    startWorker, stopWorker, request, waitFor,
+    startWorker,
+    stopWorker,
+    request,
+    waitFor,
     async close() {
       await stopWorker();
       smtp?.close();
@@ -227,7 +320,13 @@ export function purchaseOrder(dispatchId: string, emails: string[], extra: Recor
     dispatchId,
     template: 'purchase_order',
     document: { type: 'purchase_order', number: `PO-${dispatchId}` },
-    data: { document: { number: `PO-${dispatchId}`, url: null }, senderName: 'Bruno Buyer', companyName: 'Bistro Demo', message: null, deliveryDate: null },
+    data: {
+      document: { number: `PO-${dispatchId}`, url: null },
+      senderName: 'Bruno Buyer',
+      companyName: 'Bistro Demo',
+      message: null,
+      deliveryDate: null,
+    },
     sender: { name: 'Bruno Buyer', email: 'bruno.buyer@bistro.test', outletId: 'paris-1' },
     recipients: emails.map((email) => ({ email })),
     ...extra,
@@ -240,7 +339,9 @@ export function newOrder(orderId: string, customer: Record<string, unknown> = {}
     orderId,
     items: [{ sku: 'TSHIRT-M', quantity: 1, location: 'A-12' }],
     customer: {
-      name: 'Chloé Client', phone: '+33612345670', email: 'chloe.client@example.test',
+      name: 'Chloé Client',
+      phone: '+33612345670',
+      email: 'chloe.client@example.test',
       address: { line1: '12 rue de la Paix', line2: null, city: 'Paris', postalCode: '75002', country: 'FR' },
       ...customer,
     },

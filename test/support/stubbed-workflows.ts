@@ -11,7 +11,11 @@ import { startTestServer } from './time-skipping';
 
 /** One activity call: its name and its argument. */
 export type Call = { [K in keyof Activities]: { name: K; arg: Parameters<Activities[K]>[0] } }[keyof Activities];
-export type Stubs = { [K in keyof Activities]?: (arg: Parameters<Activities[K]>[0]) => Promise<Awaited<ReturnType<Activities[K]>>> | Awaited<ReturnType<Activities[K]>> };
+export type Stubs = {
+  [K in keyof Activities]?: (
+    arg: Parameters<Activities[K]>[0],
+  ) => Promise<Awaited<ReturnType<Activities[K]>>> | Awaited<ReturnType<Activities[K]>>;
+};
 
 export interface StubbedWorkflows {
   env: TestWorkflowEnvironment;
@@ -28,19 +32,28 @@ export async function startStubbedWorkflows(stubs: Stubs): Promise<StubbedWorkfl
   const env = await startTestServer(tools.temporalTestServer);
   const taskQueue = `stubbed-${randomBytes(4).toString('hex')}`;
   const calls: Call[] = [];
-  const activities = Object.fromEntries(Object.entries(stubs).map(([name, stub]) => [name, async (arg: never) => {
-    calls.push({ name, arg } as Call);
-    return (stub as (a: never) => unknown)(arg);
-  }]));
+  const activities = Object.fromEntries(
+    Object.entries(stubs).map(([name, stub]) => [
+      name,
+      async (arg: never) => {
+        calls.push({ name, arg } as Call);
+        return (stub as (a: never) => unknown)(arg);
+      },
+    ]),
+  );
   const worker = await Worker.create({
-    connection: env.nativeConnection, taskQueue, activities,
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
     workflowBundle: { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! },
     // Every workflow task replayed from its history: what the recorded-history tests check, on every step.
     maxCachedWorkflows: 0,
   });
   const running = worker.run();
   return {
-    env, taskQueue, calls,
+    env,
+    taskQueue,
+    calls,
     callsOf: (name) => calls.filter((c) => c.name === name).map((c) => c.arg) as never,
     async close() {
       worker.shutdown();

@@ -26,19 +26,31 @@ export const IN_TORONTO: Record<string, Record<Locale, string>> = {
  * but the subject; no part holds a date as a program writes it. Returns the date variables checked.
  */
 export function expectDatesInWords(
-  templates: Templates, channel: 'email' | 'sms' | 'whatsapp', type: string, locale: Locale,
-  data: Record<string, unknown>, parts: Record<string, string>,
+  templates: Templates,
+  channel: 'email' | 'sms' | 'whatsapp',
+  type: string,
+  locale: Locale,
+  data: Record<string, unknown>,
+  parts: Record<string, string>,
 ): string[] {
   expect(data.timeZone).toBe(DATE_TEST_ZONE);
   const variables = [...templates.datetimeVariables(channel, type, locale)].sort();
   for (const variable of variables) {
-    const value = variable.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | null)?.[key], data);
+    const value = variable
+      .split('.')
+      .reduce<unknown>((node, key) => (node as Record<string, unknown> | null)?.[key], data);
     if (value === null) continue; // a nullable date left out: the template drops its line (tested elsewhere)
     expect({ variable, sample: typeof value === 'string' && value in IN_TORONTO }).toEqual({ variable, sample: true });
     for (const [part, out] of Object.entries(parts)) {
-      if (part !== 'subject') expect({ part, variable, shows: out.includes(IN_TORONTO[value as string][locale]) }).toEqual({ part, variable, shows: true });
+      if (part !== 'subject')
+        expect({ part, variable, shows: out.includes(IN_TORONTO[value as string][locale]) }).toEqual({
+          part,
+          variable,
+          shows: true,
+        });
     }
   }
-  for (const [part, out] of Object.entries(parts)) expect({ part, raw: RAW_DATE.exec(out)?.[0] ?? null }).toEqual({ part, raw: null });
+  for (const [part, out] of Object.entries(parts))
+    expect({ part, raw: RAW_DATE.exec(out)?.[0] ?? null }).toEqual({ part, raw: null });
   return variables;
 }

@@ -6,14 +6,19 @@ import { createWebhookActivities } from '../../src/activities/webhooks';
 import { SANDBOX_SECRETS, type Stack } from './stack';
 
 /** `client`: where delivery workflows start (a time-skipping environment's client, say); the stack's by default. */
-export const webhookActivities = (stack: Stack, client: Client = stack.client) => createWebhookActivities({
-  db: stack.db, linkSecret: SANDBOX_SECRETS.linkSecret,
-  webhooks: { starter: { client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 5_000 },
-});
+export const webhookActivities = (stack: Stack, client: Client = stack.client) =>
+  createWebhookActivities({
+    db: stack.db,
+    linkSecret: SANDBOX_SECRETS.linkSecret,
+    webhooks: { starter: { client, taskQueue: stack.taskQueue }, allowPrivateNetworks: true, timeoutMs: 5_000 },
+  });
 
 /** An `order.held` event for `orderId`, published for the stack's tenant; resolves with the deliveries it started. */
 export const publishHeld = (stack: Stack, orderId: string, options: { client?: Client; eventId?: string } = {}) =>
   webhookActivities(stack, options.client).publishTenantEvent({
-    tenantId: stack.tenantId, type: 'order.held', eventId: options.eventId ?? `held-${orderId}`, occurredAt: new Date().toISOString(),
+    tenantId: stack.tenantId,
+    type: 'order.held',
+    eventId: options.eventId ?? `held-${orderId}`,
+    occurredAt: new Date().toISOString(),
     data: { orderId, reason: 'address_or_contact', risk: 'high', customerAsked: true },
   });

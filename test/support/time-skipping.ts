@@ -4,7 +4,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { withSlowStartRetry } from './server-start';
 import { startStack, type Stack, type StackOptions } from './stack';
 
-export async function startTimeSkippingStack(options: StackOptions = {}): Promise<{ env: TestWorkflowEnvironment; stack: Stack; close(): Promise<void> }> {
+export async function startTimeSkippingStack(
+  options: StackOptions = {},
+): Promise<{ env: TestWorkflowEnvironment; stack: Stack; close(): Promise<void> }> {
   const tools = JSON.parse(process.env.RELAIS_TEST_TOOLS!) as { temporalTestServer: string };
   const env = await startTestServer(tools.temporalTestServer);
   // No sticky cache. Under load the test server sometimes loses a workflow task (started, never
@@ -12,11 +14,24 @@ export async function startTimeSkippingStack(options: StackOptions = {}): Promis
   // env.sleep or waits for signals never applied. Taking every task from the normal queue
   // (replayed from history) made it rarer in our runs (dispatch-deferred: 2 failures in 7 runs
   // before, none in 5 after), not impossible (README, "Tests").
-  const stack = await startStack({ ...options, tuning: { maxCachedWorkflows: 0, ...options.tuning }, temporal: { client: env.client, nativeConnection: env.nativeConnection } });
-  return { env, stack, async close() { await stack.close(); await env.teardown(); } };
+  const stack = await startStack({
+    ...options,
+    tuning: { maxCachedWorkflows: 0, ...options.tuning },
+    temporal: { client: env.client, nativeConnection: env.nativeConnection },
+  });
+  return {
+    env,
+    stack,
+    async close() {
+      await stack.close();
+      await env.teardown();
+    },
+  };
 }
 
 /** The Java test server, started again when it misses the SDK's start-up window. */
 export function startTestServer(path: string): Promise<TestWorkflowEnvironment> {
-  return withSlowStartRetry('the time-skipping test server', () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } }));
+  return withSlowStartRetry('the time-skipping test server', () =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } }),
+  );
 }

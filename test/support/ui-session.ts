@@ -21,8 +21,11 @@ function keep(jar: Map<string, string>, res: Response): Map<string, string> {
   for (const header of res.headers.getSetCookie()) {
     const [pair, ...attributes] = header.split(';');
     const name = pair.slice(0, pair.indexOf('='));
-    const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]) <= Date.now()));
-    if (expired) jar.delete(name); else jar.set(name, pair);
+    const expired = attributes.some(
+      (a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]) <= Date.now()),
+    );
+    if (expired) jar.delete(name);
+    else jar.set(name, pair);
   }
   return jar;
 }
@@ -37,7 +40,9 @@ export async function signInOverHttp(apiUrl: string, key: string, next?: string)
   const signInCsrf = await tokenOf(form);
   const signInCookie = header(jar);
   const signIn = await fetch(`${apiUrl}/ui/sign-in`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: signInCsrf, key, ...(next !== undefined ? { next } : {}) }),
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams({ _csrf: signInCsrf, key, ...(next !== undefined ? { next } : {}) }),
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: signInCookie },
   });
   keep(jar, signIn);
@@ -47,7 +52,12 @@ export async function signInOverHttp(apiUrl: string, key: string, next?: string)
   const csrf = await tokenOf(page);
   const session = jar.get('relais_session') ?? '';
   return {
-    cookie: header(jar), sessionToken: session.slice('relais_session='.length), csrf, status: signIn.status,
-    location: signIn.headers.get('location'), signInCsrf, signInCookie,
+    cookie: header(jar),
+    sessionToken: session.slice('relais_session='.length),
+    csrf,
+    status: signIn.status,
+    location: signIn.headers.get('location'),
+    signInCsrf,
+    signInCookie,
   };
 }

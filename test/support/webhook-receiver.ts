@@ -3,7 +3,12 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface ReceivedWebhook { path: string; headers: IncomingHttpHeaders; body: string; at: number }
+export interface ReceivedWebhook {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
 
 export interface WebhookReceiver {
   url(path: string): string;
@@ -24,7 +29,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
       const next = scripts.get(path)?.shift() ?? 200;
       const answer = typeof next === 'number' ? { status: next } : next;
-      res.writeHead(answer.status, { 'content-type': 'text/plain', ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}) });
+      res.writeHead(answer.status, {
+        'content-type': 'text/plain',
+        ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}),
+      });
       res.end(answer.body ?? (answer.status < 300 ? 'ok' : `refused with ${answer.status}`));
     });
   });
@@ -32,8 +40,14 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: (path) => `${base}${path}`,
-    script: (path, answers) => { scripts.set(path, [...answers]); },
+    script: (path, answers) => {
+      scripts.set(path, [...answers]);
+    },
     received: (path) => received.filter((r) => path === undefined || r.path === path),
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

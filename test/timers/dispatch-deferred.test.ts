@@ -14,7 +14,9 @@ beforeAll(async () => {
   // Defaults: PT30M and P3D.
   ({ env, stack, close } = await startTimeSkippingStack());
 });
-afterAll(async () => { await close?.(); });
+afterAll(async () => {
+  await close?.();
+});
 
 const BUYER = 'bruno.buyer@bistro.test';
 const handle = (id: string) => env.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, id));
@@ -24,7 +26,11 @@ const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${
 
 test('D3/D6/D7: deferred at 29 minutes, nothing; at 30 the sender is told with the 451 reply; at 72 hours it is dropped and escalated (rule D4)', async () => {
   await stack.request('POST', '/v1/dispatches', purchaseOrder('t-deferred', ['slow+defer@acme.test']));
-  await stack.waitFor('five deferrals applied', async () => (await get('t-deferred'))?.recipients?.[0]?.history?.filter((h: any) => h.event === 'deferred').length === 5);
+  await stack.waitFor(
+    'five deferrals applied',
+    async () =>
+      (await get('t-deferred'))?.recipients?.[0]?.history?.filter((h: any) => h.event === 'deferred').length === 5,
+  );
 
   await env.sleep('29 minutes');
   expect(mailTo(BUYER)).toHaveLength(0);
@@ -36,10 +42,16 @@ test('D3/D6/D7: deferred at 29 minutes, nothing; at 30 the sender is told with t
   expect(notice.text).toContain('Latest server reply: 451 4.2.0 mailbox temporarily unavailable, try again later');
   // Until when the provider keeps trying: the send plus the 72-hour window, in the tenant's zone and words.
   const sentAt = (await state('t-deferred')).recipients[0].sentAt!;
-  const until = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(sentAt + 72 * 3_600_000));
+  const until = new Intl.DateTimeFormat('en-GB', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: 'Europe/Paris',
+  }).format(new Date(sentAt + 72 * 3_600_000));
   expect(notice.text).toContain(`the provider keeps trying until ${until}`);
   expect((await state('t-deferred')).recipients[0].status).toBe('deferred');
-  expect((await stack.request('GET', '/v1/dispatches')).body.dispatches.map((d: any) => [d.dispatchId, d.overdueDeferred])).toContainEqual(['t-deferred', 1]);
+  expect(
+    (await stack.request('GET', '/v1/dispatches')).body.dispatches.map((d: any) => [d.dispatchId, d.overdueDeferred]),
+  ).toContainEqual(['t-deferred', 1]);
 
   await env.sleep('2 hours');
   expect(mailTo(BUYER)).toHaveLength(1); // once
@@ -48,10 +60,22 @@ test('D3/D6/D7: deferred at 29 minutes, nothing; at 30 the sender is told with t
   // recipient failed, so rule D4 escalates to the buyer and the outlet's purchasing manager.
   expect((await handle('t-deferred').result()).result).toBe('error');
   const d = await get('t-deferred');
-  expect(d.recipients[0]).toMatchObject({ status: 'dropped', reasonCode: 'retries_expired', rawReason: expect.stringMatching(/^451 4\.2\.0/) });
-  expect(d.recipients[0].history.at(-1)).toMatchObject({ event: 'final', status: 'dropped', reasonCode: 'retries_expired' });
-  const escalation = await stack.waitFor('the escalation', async () => mailTo(BUYER).find((m) => /URGENT/.test(m.subject ?? '')));
-  expect(escalation.text).toContain('slow+defer@acme.test: the recipient\'s server kept refusing it for now until the provider stopped trying.');
+  expect(d.recipients[0]).toMatchObject({
+    status: 'dropped',
+    reasonCode: 'retries_expired',
+    rawReason: expect.stringMatching(/^451 4\.2\.0/),
+  });
+  expect(d.recipients[0].history.at(-1)).toMatchObject({
+    event: 'final',
+    status: 'dropped',
+    reasonCode: 'retries_expired',
+  });
+  const escalation = await stack.waitFor('the escalation', async () =>
+    mailTo(BUYER).find((m) => /URGENT/.test(m.subject ?? '')),
+  );
+  expect(escalation.text).toContain(
+    "slow+defer@acme.test: the recipient's server kept refusing it for now until the provider stopped trying.",
+  );
   await stack.waitFor('the manager too', async () => mailTo('paula.pm@bistro.test').length === 1);
   const listened = d.completedAt && Date.parse(d.completedAt) - sentAt;
   expect(listened).toBeGreaterThanOrEqual(72 * 3_600_000);

@@ -12,11 +12,15 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   ({ env, stack, close } = await startTimeSkippingStack());
 });
-afterAll(async () => { await close?.(); });
-
-const faults = (method: 'POST' | 'DELETE', body?: unknown) => fetch(`${stack.sandbox.url}/sandbox/faults`, {
-  method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+afterAll(async () => {
+  await close?.();
 });
+
+const faults = (method: 'POST' | 'DELETE', body?: unknown) =>
+  fetch(`${stack.sandbox.url}/sandbox/faults`, {
+    method,
+    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
 const mailTo = (address: string) => stack.sandbox.messages({ to: address });
 const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
 
@@ -34,7 +38,11 @@ test('D9 failed: SendGrid answers 500 for a day → sending gives up; the sender
   expect((await handle.result()).result).toBe('failed');
   const d = await get('t-gave-up');
   expect(d.providerError).toMatch(/^no answer after a day of trying; last error: .*500/);
-  expect(d.recipients[0]).toMatchObject({ status: 'not_sent', reasonCode: 'sending_gave_up', plainReason: 'the sending service could not be reached for a day, so Relais stopped trying' });
+  expect(d.recipients[0]).toMatchObject({
+    status: 'not_sent',
+    reasonCode: 'sending_gave_up',
+    plainReason: 'the sending service could not be reached for a day, so Relais stopped trying',
+  });
 
   for (const person of ['bruno.buyer@bistro.test', 'paula.pm@bistro.test']) {
     const alert = await stack.waitFor(`the alert to ${person}`, async () => mailTo(person)[0], 60_000);

@@ -14,7 +14,9 @@ beforeAll(async () => {
   // Defaults: PT30M and P3D. The sandbox's own late bounce is pushed beyond the test so the test decides when it comes.
   ({ env, stack, close } = await startTimeSkippingStack({ lateEventMs: 3_600_000 }));
 });
-afterAll(async () => { await close?.(); });
+afterAll(async () => {
+  await close?.();
+});
 
 const handle = (id: string) => env.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, id));
 const state = (id: string) => handle(id).query(dispatchStateQuery);
@@ -28,14 +30,32 @@ test('D7: a bounce 5 hours after delivered flips the result and escalates; the w
   await env.sleep('5 hours');
   // The provider's asynchronous bounce, signed as SendGrid signs it, through the API.
   const sent = mailTo('late+latebounce@acme.test')[0];
-  expect((await postSignedSendGrid(stack, [{
-    email: sent.to, timestamp: Math.floor(Date.now() / 1000), event: 'bounce', sg_event_id: 'late-bounce-1', sg_message_id: `${sent.providerMessageId}.0`,
-    reason: '550 5.1.1 mailbox does not exist', type: 'bounce', bounce_classification: 'Invalid Address', ...sent.customArgs,
-  }])).status).toBe(200);
+  expect(
+    (
+      await postSignedSendGrid(stack, [
+        {
+          email: sent.to,
+          timestamp: Math.floor(Date.now() / 1000),
+          event: 'bounce',
+          sg_event_id: 'late-bounce-1',
+          sg_message_id: `${sent.providerMessageId}.0`,
+          reason: '550 5.1.1 mailbox does not exist',
+          type: 'bounce',
+          bounce_classification: 'Invalid Address',
+          ...sent.customArgs,
+        },
+      ])
+    ).status,
+  ).toBe(200);
   await stack.waitFor('error', async () => (await state('t-late')).result === 'error');
   // D4: the buyer and the outlet's purchasing manager, by email; the manager also by SMS (opted in).
-  await stack.waitFor('escalations', async () =>
-    mailTo('bruno.buyer@bistro.test').length === 1 && mailTo('paula.pm@bistro.test').length === 1 && mailTo('+33612345678').length === 1);
+  await stack.waitFor(
+    'escalations',
+    async () =>
+      mailTo('bruno.buyer@bistro.test').length === 1 &&
+      mailTo('paula.pm@bistro.test').length === 1 &&
+      mailTo('+33612345678').length === 1,
+  );
   expect(mailTo('bruno.buyer@bistro.test')[0].subject).toMatch(/URGENT/);
 
   await env.sleep('66 hours'); // 71 h after the send: still listening
@@ -48,5 +68,11 @@ test('D7: a bounce 5 hours after delivered flips the result and escalates; the w
   expect(listened).toBeLessThan(72 * 3_600_000 + 60_000);
   const d = (await stack.request('GET', '/v1/dispatches/t-late')).body;
   expect(d.completedAt).toBe(new Date(final.completedAt!).toISOString());
-  expect(d.recipients[0].history.map((h: any) => h.event)).toEqual(['accepted', 'processed', 'delivered', 'bounce', 'final']);
+  expect(d.recipients[0].history.map((h: any) => h.event)).toEqual([
+    'accepted',
+    'processed',
+    'delivered',
+    'bounce',
+    'final',
+  ]);
 });

@@ -13,7 +13,9 @@ beforeAll(async () => {
   // Defaults: PT30M and P3D. The sandbox's own late bounce is pushed beyond the test so the test decides when it comes.
   ({ env, stack, close } = await startTimeSkippingStack({ lateEventMs: 3_600_000 }));
 });
-afterAll(async () => { await close?.(); });
+afterAll(async () => {
+  await close?.();
+});
 
 const handle = (id: string) => env.client.workflow.getHandle(dispatchWorkflowId(stack.tenantId, id));
 const state = (id: string) => handle(id).query(dispatchStateQuery);

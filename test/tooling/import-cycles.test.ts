@@ -11,15 +11,24 @@ const depcruise = join(root, 'node_modules/.bin/depcruise');
 
 function cruise(folder: string): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
-    execFile(depcruise, [folder, '--config', join(root, '.dependency-cruiser.cjs')], { cwd: root }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      depcruise,
+      [folder, '--config', join(root, '.dependency-cruiser.cjs')],
+      { cwd: root },
+      (err, stdout, stderr) => {
+        done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
 let dir: string;
-beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'relais-cycles-')); });
-afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'relais-cycles-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('a circle of runtime imports fails the check, naming its files; a circle of types alone does not', async () => {
   await writeFile(join(dir, 'a.ts'), "import { b } from './b';\nexport const a = () => b;\n");
@@ -36,4 +45,3 @@ test('a circle of runtime imports fails the check, naming its files; a circle of
   await writeFile(join(dir, 'b.ts'), 'export const b = () => 1;\n');
   expect((await cruise(dir)).code).toBe(0);
 });
-

@@ -8,7 +8,12 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DISPATCH_RESULTS, SHOWN_STATUSES, type DispatchResult, type ShownStatus } from '../../src/domain/dispatch-status';
+import {
+  DISPATCH_RESULTS,
+  SHOWN_STATUSES,
+  type DispatchResult,
+  type ShownStatus,
+} from '../../src/domain/dispatch-status';
 import { purchaseOrder, startStack, type Stack } from '../support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,16 +21,61 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The words expected, written out here rather than read from src/ui/words.ts. */
 const LABELS = {
   en: {
-    status: 'Status', result: 'Result',
-    statuses: { bounced: 'Bounced', dropped: 'Dropped', not_sent: 'Not sent', unknown: 'Unknown', deferred: 'Deferred', queued: 'Queued', processed: 'Processed', sent: 'Sent', delivered: 'Delivered', opened: 'Opened' },
-    results: { failed: 'Failed', queued: 'Queued', processed: 'Processed', unknown: 'Unknown', delivered: 'Delivered', alert: 'Alert', error: 'Error', sent: 'Sent' },
+    status: 'Status',
+    result: 'Result',
+    statuses: {
+      bounced: 'Bounced',
+      dropped: 'Dropped',
+      not_sent: 'Not sent',
+      unknown: 'Unknown',
+      deferred: 'Deferred',
+      queued: 'Queued',
+      processed: 'Processed',
+      sent: 'Sent',
+      delivered: 'Delivered',
+      opened: 'Opened',
+    },
+    results: {
+      failed: 'Failed',
+      queued: 'Queued',
+      processed: 'Processed',
+      unknown: 'Unknown',
+      delivered: 'Delivered',
+      alert: 'Alert',
+      error: 'Error',
+      sent: 'Sent',
+    },
   },
   fr: {
-    status: 'Statut', result: 'Résultat',
-    statuses: { bounced: 'Rebondi', dropped: 'Abandonné', not_sent: 'Non envoyé', unknown: 'Inconnu', deferred: 'Différé', queued: 'En file', processed: 'Traité', sent: 'Envoyé', delivered: 'Livré', opened: 'Ouvert' },
-    results: { failed: 'Raté', queued: 'En file', processed: 'Traité', unknown: 'Inconnu', delivered: 'Livré', alert: 'Alerte', error: 'Erreur', sent: 'Envoyé' },
+    status: 'Statut',
+    result: 'Résultat',
+    statuses: {
+      bounced: 'Rebondi',
+      dropped: 'Abandonné',
+      not_sent: 'Non envoyé',
+      unknown: 'Inconnu',
+      deferred: 'Différé',
+      queued: 'En file',
+      processed: 'Traité',
+      sent: 'Envoyé',
+      delivered: 'Livré',
+      opened: 'Ouvert',
+    },
+    results: {
+      failed: 'Raté',
+      queued: 'En file',
+      processed: 'Traité',
+      unknown: 'Inconnu',
+      delivered: 'Livré',
+      alert: 'Alerte',
+      error: 'Erreur',
+      sent: 'Envoyé',
+    },
   },
-} satisfies Record<'en' | 'fr', { status: string; result: string; statuses: Record<ShownStatus, string>; results: Record<DispatchResult, string> }>;
+} satisfies Record<
+  'en' | 'fr',
+  { status: string; result: string; statuses: Record<ShownStatus, string>; results: Record<DispatchResult, string> }
+>;
 
 interface Case {
   id: string;
@@ -51,7 +101,12 @@ const CASES: Case[] = [
   { id: 'lbl-delivered', to: ['fine@acme.test'], shown: ['delivered'], result: 'delivered' },
   { id: 'lbl-opened', to: ['reader+open@acme.test'], shown: ['opened'], result: 'delivered' },
   { id: 'lbl-alert', to: ['ok@acme.test', 'typo+bounce@acme.test'], shown: ['delivered', 'bounced'], result: 'alert' },
-  { id: 'lbl-error', to: ['gone+bounce@acme.test', 'gone+drop@acme.test'], shown: ['bounced', 'dropped'], result: 'error' },
+  {
+    id: 'lbl-error',
+    to: ['gone+bounce@acme.test', 'gone+drop@acme.test'],
+    shown: ['bounced', 'dropped'],
+    result: 'error',
+  },
   { id: 'lbl-sent', to: ['books@acme.test'], shown: ['sent'], result: 'sent', provider: 'smtp' },
 ];
 
@@ -61,13 +116,26 @@ let browser: Browser;
 let page: Page;
 
 const dispatchOf = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
-const shownOf = (r: { status: string; opened?: boolean }) => (r.status === 'delivered' && r.opened ? 'opened' : r.status);
+const shownOf = (r: { status: string; opened?: boolean }) =>
+  r.status === 'delivered' && r.opened ? 'opened' : r.status;
 
 async function send(c: Case) {
   if (c.refused) {
-    await fetch(`${stack.sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'sendgrid', status: 400, count: 1 }) });
+    await fetch(`${stack.sandbox.url}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'sendgrid', status: 400, count: 1 }),
+    });
   }
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder(c.id, c.to, c.provider ? { provider: c.provider } : {}))).status).toBe(202);
+  expect(
+    (
+      await stack.request(
+        'POST',
+        '/v1/dispatches',
+        purchaseOrder(c.id, c.to, c.provider ? { provider: c.provider } : {}),
+      )
+    ).status,
+  ).toBe(202);
   await stack.waitFor(`${c.id}: ${c.result}, ${c.shown.join(', ')}`, async () => {
     const d = await dispatchOf(c.id);
     return d?.result === c.result && JSON.stringify(d.recipients.map(shownOf)) === JSON.stringify(c.shown);
@@ -75,15 +143,30 @@ async function send(c: Case) {
 }
 
 beforeAll(async () => {
-  smtp = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, onData(stream, _session, cb) { stream.resume(); stream.on('end', () => cb(null, 'Message queued as LBL1')); } });
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, cb) {
+      stream.resume();
+      stream.on('end', () => cb(null, 'Message queued as LBL1'));
+    },
+  });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
   [stack, browser] = await Promise.all([
-    startStack({ policies: { unknownAfter: 'PT2S' }, smtp: { host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port } }),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
+    startStack({
+      policies: { unknownAfter: 'PT2S' },
+      smtp: { host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port },
+    }),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    }),
   ]);
   for (const c of CASES) {
     await send(c);
-    if (c === UNKNOWN) expect((await stack.request('PUT', '/v1/settings', { policies: { unknownAfter: 'PT30M' } })).status).toBe(200);
+    if (c === UNKNOWN)
+      expect((await stack.request('PUT', '/v1/settings', { policies: { unknownAfter: 'PT30M' } })).status).toBe(200);
   }
 
   const context = await browser.newContext({ baseURL: stack.apiUrl, viewport: { width: 1280, height: 900 } });
@@ -116,26 +199,48 @@ describe.each(['en', 'fr'] as const)('in %s', (locale) => {
     expect(headers.indexOf(words.status) + 1).toBe(headers.indexOf(words.result));
     for (const c of CASES) {
       const row = page.locator(`tr[data-dispatch="${c.id}"]`);
-      const shown = await row.locator('[data-shown-status]').evaluateAll((spans) => spans.map((s) => [s.getAttribute('data-shown-status'), s.textContent]));
+      const shown = await row
+        .locator('[data-shown-status]')
+        .evaluateAll((spans) => spans.map((s) => [s.getAttribute('data-shown-status'), s.textContent]));
       // Most telling first; how many of each when there are several recipients.
-      const expected = [...new Set(c.shown)].sort((a, b) => SHOWN_STATUSES.indexOf(a) - SHOWN_STATUSES.indexOf(b))
-        .map((s) => [s, c.to.length > 1 ? `${words.statuses[s]} (${c.shown.filter((x) => x === s).length})` : words.statuses[s]]);
+      const expected = [...new Set(c.shown)]
+        .sort((a, b) => SHOWN_STATUSES.indexOf(a) - SHOWN_STATUSES.indexOf(b))
+        .map((s) => [
+          s,
+          c.to.length > 1 ? `${words.statuses[s]} (${c.shown.filter((x) => x === s).length})` : words.statuses[s],
+        ]);
       expect({ id: c.id, shown }).toEqual({ id: c.id, shown: expected });
-      expect({ id: c.id, result: await row.locator('.result').textContent() }).toEqual({ id: c.id, result: words.results[c.result] });
+      expect({ id: c.id, result: await row.locator('.result').textContent() }).toEqual({
+        id: c.id,
+        result: words.results[c.result],
+      });
     }
   });
 
-  test('L2: a dispatch\'s page shows its result, its statuses, and each recipient\'s status; Opened on the one that opened', async () => {
+  test("L2: a dispatch's page shows its result, its statuses, and each recipient's status; Opened on the one that opened", async () => {
     for (const c of CASES) {
       await page.goto(`/ui/dispatches/${c.id}`);
-      expect({ id: c.id, result: await page.locator('#dispatch-result').textContent() }).toEqual({ id: c.id, result: words.results[c.result] });
-      const facts = await page.locator('#dispatch-statuses [data-shown-status]').evaluateAll((spans) => spans.map((s) => s.getAttribute('data-shown-status')));
+      expect({ id: c.id, result: await page.locator('#dispatch-result').textContent() }).toEqual({
+        id: c.id,
+        result: words.results[c.result],
+      });
+      const facts = await page
+        .locator('#dispatch-statuses [data-shown-status]')
+        .evaluateAll((spans) => spans.map((s) => s.getAttribute('data-shown-status')));
       expect(facts.sort()).toEqual([...new Set(c.shown)].sort());
       for (const [i, shown] of c.shown.entries()) {
         const recipient = page.locator(`[data-recipient="r${i + 1}"]`);
         const status = shown === 'opened' ? 'delivered' : shown;
-        expect({ id: c.id, i, status: await recipient.locator('[data-status]').textContent() }).toEqual({ id: c.id, i, status: words.statuses[status] });
-        expect({ id: c.id, i, opened: await recipient.locator('[data-opened]').allTextContents() }).toEqual({ id: c.id, i, opened: shown === 'opened' ? [words.statuses.opened] : [] });
+        expect({ id: c.id, i, status: await recipient.locator('[data-status]').textContent() }).toEqual({
+          id: c.id,
+          i,
+          status: words.statuses[status],
+        });
+        expect({ id: c.id, i, opened: await recipient.locator('[data-opened]').allTextContents() }).toEqual({
+          id: c.id,
+          i,
+          opened: shown === 'opened' ? [words.statuses.opened] : [],
+        });
       }
       if (c.id === 'lbl-opened') {
         // The open is in the history too, under its own word.

@@ -38,13 +38,18 @@ describe('delivery log and dispatch page', () => {
   let page: Page;
   beforeAll(async () => {
     // L3: one recipient bounces (red); another dispatch is delivered (hidden by default, L1).
-    expect((await api('POST', '/v1/dispatches', purchaseOrder('po-bounce', ['orders@acme.test', 'compta+bounce@acme.test']))).status).toBe(202);
+    expect(
+      (await api('POST', '/v1/dispatches', purchaseOrder('po-bounce', ['orders@acme.test', 'compta+bounce@acme.test'])))
+        .status,
+    ).toBe(202);
     expect((await api('POST', '/v1/dispatches', purchaseOrder('po-fine', ['fine@acme.test']))).status).toBe(202);
     await stack.waitFor('po-bounce alert', async () => (await dispatchResult('po-bounce')) === 'alert');
     await stack.waitFor('po-fine delivered', async () => (await dispatchResult('po-fine')) === 'delivered');
     ({ context, page } = await signedIn(stack.key));
   });
-  afterAll(async () => { await context?.close(); });
+  afterAll(async () => {
+    await context?.close();
+  });
 
   test('sign-in sets a Secure, HttpOnly, SameSite=Strict session cookie and lands on the dashboard', async () => {
     expect(new URL(page.url()).pathname).toBe('/ui/');
@@ -60,7 +65,9 @@ describe('delivery log and dispatch page', () => {
     await expect(row.isVisible()).resolves.toBe(true);
     const marker = row.locator('.marker');
     expect(await marker.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(185, 28, 28)');
-    expect(await marker.getAttribute('title')).toContain(`compta+bounce@acme.test: ${plainReason('invalid_address', 'en')}`);
+    expect(await marker.getAttribute('title')).toContain(
+      `compta+bounce@acme.test: ${plainReason('invalid_address', 'en')}`,
+    );
     expect(await row.textContent()).toContain('Alert');
     expect(await page.locator('tr[data-dispatch="po-fine"]').count()).toBe(0);
     await screenshots(page, 'log-failed');
@@ -95,20 +102,47 @@ describe('delivery log and dispatch page', () => {
     expect(await page.frameLocator('iframe.copy').locator('body').innerText()).toContain('PO-po-bounce');
     await screenshots(page, 'dispatch-bounced');
 
-    await page.evaluate(() => { (window as any).sameDocument = true; });
+    await page.evaluate(() => {
+      (window as any).sameDocument = true;
+    });
     await bounced.getByLabel(/New address for/).fill('compta@acme.test');
     await bounced.getByRole('button', { name: 'Resend' }).click();
-    await page.waitForFunction(() => document.querySelector('[data-recipient="r2"] [data-status]')?.getAttribute('data-status') === 'delivered', null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelector('[data-recipient="r2"] [data-status]')?.getAttribute('data-status') === 'delivered',
+      null,
+      { timeout: 30_000 },
+    );
     expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
     expect(await page.locator('[data-recipient="r2"] h3').textContent()).toContain('compta@acme.test');
     expect(await page.locator('[data-recipient="r2"] .is-failed').count()).toBe(0);
     expect(await page.locator('#dispatch-result').textContent()).toBe('Delivered');
     expect(stack.sandbox.messages({ to: 'compta@acme.test' })).toHaveLength(1);
-    expect((await api('GET', '/v1/dispatches/po-bounce')).body.recipients[1]).toMatchObject({ address: 'compta@acme.test', status: 'delivered' });
+    expect((await api('GET', '/v1/dispatches/po-bounce')).body.recipients[1]).toMatchObject({
+      address: 'compta@acme.test',
+      status: 'delivered',
+    });
     // Every entry of the history with its attempt, in the order received (issue 16 item 8).
-    const entries = await page.locator('[data-recipient="r2"] .timeline li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-event'), li.getAttribute('data-attempt'), li.textContent]));
-    expect(entries.slice(0, 5).map(([event, attempt]) => [event, attempt])).toEqual([['accepted', '1'], ['processed', '1'], ['bounce', '1'], ['resent', '2'], ['accepted', '2']]);
-    expect(entries.slice(5).map(([event, attempt]) => [event, attempt]).sort()).toEqual([['delivered', '2'], ['processed', '2']]); // as the provider's answers came
+    const entries = await page
+      .locator('[data-recipient="r2"] .timeline li')
+      .evaluateAll((lis) =>
+        lis.map((li) => [li.getAttribute('data-event'), li.getAttribute('data-attempt'), li.textContent]),
+      );
+    expect(entries.slice(0, 5).map(([event, attempt]) => [event, attempt])).toEqual([
+      ['accepted', '1'],
+      ['processed', '1'],
+      ['bounce', '1'],
+      ['resent', '2'],
+      ['accepted', '2'],
+    ]);
+    expect(
+      entries
+        .slice(5)
+        .map(([event, attempt]) => [event, attempt])
+        .sort(),
+    ).toEqual([
+      ['delivered', '2'],
+      ['processed', '2'],
+    ]); // as the provider's answers came
     expect(entries.map(([, attempt, text]) => text!.includes(`attempt ${attempt})`))).toEqual(entries.map(() => true));
     await screenshots(page, 'dispatch-resent');
   });
@@ -128,16 +162,25 @@ describe('delivery log and dispatch page', () => {
     await page.getByLabel(/^Phone/).fill('+33612345678');
     await page.getByRole('button', { name: 'Send a link to the document' }).click();
     await page.locator('#summary', { hasText: '+33612345678' }).waitFor();
-    await stack.waitFor('the SMS', async () => stack.sandbox.messages({ to: '+33612345678' }).find((m: any) => m.channel === 'sms'));
+    await stack.waitFor('the SMS', async () =>
+      stack.sandbox.messages({ to: '+33612345678' }).find((m: any) => m.channel === 'sms'),
+    );
   });
 
   test('L1/L3: a recipient still deferred after the delay gets its own marker in the failed-only log, and on its page its latest reply (issue 16 items 3, 8)', async () => {
     // A 2-second delay for this dispatch only (read when it starts; below the settings' minimum, so written as the stack's own policies are).
-    const policy = (unknownAfter: string) => stack.db.Tenant.updateOne({ _id: stack.tenantId }, { $set: { 'policies.unknownAfter': unknownAfter } });
+    const policy = (unknownAfter: string) =>
+      stack.db.Tenant.updateOne({ _id: stack.tenantId }, { $set: { 'policies.unknownAfter': unknownAfter } });
     await policy('PT2S');
-    expect((await api('POST', '/v1/dispatches', purchaseOrder('po-deferred', ['slow+defer@acme.test', 'ok@acme.test']))).status).toBe(202);
+    expect(
+      (await api('POST', '/v1/dispatches', purchaseOrder('po-deferred', ['slow+defer@acme.test', 'ok@acme.test'])))
+        .status,
+    ).toBe(202);
     await policy('PT30M');
-    await stack.waitFor('still deferred after the delay', async () => (await api('GET', '/v1/dispatches/po-deferred')).body?.overdueDeferred === 1);
+    await stack.waitFor(
+      'still deferred after the delay',
+      async () => (await api('GET', '/v1/dispatches/po-deferred')).body?.overdueDeferred === 1,
+    );
 
     await page.goto('/ui/log');
     const row = page.locator('tr[data-dispatch="po-deferred"]');
@@ -145,7 +188,9 @@ describe('delivery log and dispatch page', () => {
     const marker = row.locator('.marker');
     expect(await marker.getAttribute('class')).toBe('marker marker-deferred');
     expect(await marker.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(146, 64, 14)'); // amber, not the failures' red
-    expect(await marker.getAttribute('title')).toBe(`Still temporarily failed after the delay: slow+defer@acme.test: ${plainReason('temporarily_refused', 'en')}`);
+    expect(await marker.getAttribute('title')).toBe(
+      `Still temporarily failed after the delay: slow+defer@acme.test: ${plainReason('temporarily_refused', 'en')}`,
+    );
     expect(await row.locator('.result').textContent()).toBe('Processed');
     await screenshots(page, 'log-deferred');
 
@@ -155,28 +200,41 @@ describe('delivery log and dispatch page', () => {
     const deferred = page.locator('[data-recipient="r1"]');
     expect(await deferred.locator('[data-status]').textContent()).toBe('Deferred');
     expect(await deferred.textContent()).toContain(`Reason: ${plainReason('temporarily_refused', 'en')}`);
-    expect(await deferred.locator('.raw code').textContent()).toBe('451 4.2.0 mailbox temporarily unavailable, try again later');
+    expect(await deferred.locator('.raw code').textContent()).toBe(
+      '451 4.2.0 mailbox temporarily unavailable, try again later',
+    );
     await expectAccessible(page, 'a dispatch with a deferred recipient');
   });
 
   test('L1 (issue 16 item 7): notices are listed with the documents, filtered by type, each naming what it is about', async () => {
-    await stack.waitFor('the fix request recorded', async () => (await api('GET', '/v1/dispatches?result=all&kind=notification')).body.dispatches.some((d: any) => d.about?.dispatchId === 'po-bounce'));
+    await stack.waitFor('the fix request recorded', async () =>
+      (await api('GET', '/v1/dispatches?result=all&kind=notification')).body.dispatches.some(
+        (d: any) => d.about?.dispatchId === 'po-bounce',
+      ),
+    );
     await page.goto('/ui/log?show=all');
     expect(await page.locator('tr[data-kind="notification"]').count()).toBeGreaterThan(0);
     expect(await page.locator('tr[data-kind="document"]').count()).toBeGreaterThan(0);
     // A text message has no subject: its row says its channel and what it is (the link sent by SMS above).
-    expect(await page.locator('tr[data-dispatch^="po-bounce~sms-"] td[data-label="Subject"] a').first().textContent()).toBe('SMS: Link to the document');
+    expect(
+      await page.locator('tr[data-dispatch^="po-bounce~sms-"] td[data-label="Subject"] a').first().textContent(),
+    ).toBe('SMS: Link to the document');
     await page.getByText('Filters').click();
     await page.getByLabel('Type').selectOption('notification');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/kind=notification/);
     expect(await page.locator('tr[data-kind="document"]').count()).toBe(0);
-    const fix = page.locator('tr[data-kind="notification"]', { hasText: 'An address to correct for purchase order PO-po-bounce' });
+    const fix = page.locator('tr[data-kind="notification"]', {
+      hasText: 'An address to correct for purchase order PO-po-bounce',
+    });
     expect(await fix.locator('.tag').textContent()).toBe('Notice');
     expect(await fix.textContent()).toContain('Notice about po-bounce');
     expect(await fix.textContent()).toContain('bruno.buyer@bistro.test');
     await screenshots(page, 'log-notices');
-    await Promise.all([page.waitForURL('**/ui/dispatches/po-bounce'), fix.getByRole('link', { name: 'po-bounce', exact: true }).click()]);
+    await Promise.all([
+      page.waitForURL('**/ui/dispatches/po-bounce'),
+      fix.getByRole('link', { name: 'po-bounce', exact: true }).click(),
+    ]);
   });
 
   test('a form posted without its CSRF token is refused and changes nothing', async () => {
@@ -203,14 +261,21 @@ describe('a link in a notice opens its operator page, through sign-in and back t
     return { context, page };
   }
 
-  test('D4: the escalation email\'s link (and the SMS\'s) opens the dispatch page; signed in, it opens at once', async () => {
-    expect((await api('POST', '/v1/dispatches', purchaseOrder('po-link', ['nobody+bounce@acme.test']))).status).toBe(202);
+  test("D4: the escalation email's link (and the SMS's) opens the dispatch page; signed in, it opens at once", async () => {
+    expect((await api('POST', '/v1/dispatches', purchaseOrder('po-link', ['nobody+bounce@acme.test']))).status).toBe(
+      202,
+    );
     const path = '/ui/dispatches/po-link';
     const email = await stack.waitFor('the escalation to the buyer', async () =>
-      stack.sandbox.messages({ to: BUYER_EMAIL }).find((m) => (m.text ?? '').includes('PO-po-link') && /URGENT/.test(m.subject ?? '')));
+      stack.sandbox
+        .messages({ to: BUYER_EMAIL })
+        .find((m) => (m.text ?? '').includes('PO-po-link') && /URGENT/.test(m.subject ?? '')),
+    );
     const link = linkIn(email, path);
     expect(link).toBe(`${stack.apiUrl}${path}`);
-    const sms = await stack.waitFor('the escalation by SMS', async () => stack.sandbox.messages({ to: PM_PHONE }).find((m) => (m.body ?? '').includes('PO-po-link')));
+    const sms = await stack.waitFor('the escalation by SMS', async () =>
+      stack.sandbox.messages({ to: PM_PHONE }).find((m) => (m.body ?? '').includes('PO-po-link')),
+    );
     expect(sms.body).toContain(link);
 
     const { context, page } = await follow(link, path);
@@ -222,18 +287,35 @@ describe('a link in a notice opens its operator page, through sign-in and back t
     await context.close();
   });
 
-  test('O2: the seller alert\'s link opens the order page', async () => {
+  test("O2: the seller alert's link opens the order page", async () => {
     const id = 'ui-link-held';
-    expect((await api('POST', '/v1/orders', newOrder(id, { email: 'held@example.test', phone: null, address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' } }))).status).toBe(202);
+    expect(
+      (
+        await api(
+          'POST',
+          '/v1/orders',
+          newOrder(id, {
+            email: 'held@example.test',
+            phone: null,
+            address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' },
+          }),
+        )
+      ).status,
+    ).toBe(202);
     const path = `/ui/orders/${id}`;
-    const alert = await stack.waitFor('the seller alert', async () => stack.sandbox.messages({ to: SELLER_EMAIL }).find((m) => (m.text ?? '').includes(id)));
+    const alert = await stack.waitFor('the seller alert', async () =>
+      stack.sandbox.messages({ to: SELLER_EMAIL }).find((m) => (m.text ?? '').includes(id)),
+    );
     const { context, page } = await follow(linkIn(alert, path), path);
     expect(await page.locator('#order-state').textContent()).toBe('On hold');
     await context.close();
   });
 
   test('a link sent before notices linked to /ui (`/v1/…`) opens the page in a browser; API clients still get JSON', async () => {
-    for (const [old, path] of [['/v1/dispatches/po-link', '/ui/dispatches/po-link'], ['/v1/orders/ui-link-held', '/ui/orders/ui-link-held']]) {
+    for (const [old, path] of [
+      ['/v1/dispatches/po-link', '/ui/dispatches/po-link'],
+      ['/v1/orders/ui-link-held', '/ui/orders/ui-link-held'],
+    ]) {
       const { context } = await follow(`${stack.apiUrl}${old}`, path);
       await context.close();
       const unsigned = await fetch(`${stack.apiUrl}${old}`, { redirect: 'manual' });
@@ -244,23 +326,43 @@ describe('a link in a notice opens its operator page, through sign-in and back t
   });
 
   test('sign-in never sends the browser to another site, nor outside the operator pages', async () => {
-    for (const next of ['https://evil.example/ui/log', '//evil.example/ui/log', '/\\evil.example/ui/log', '/v1/dispatches/po-link', '/ui/../v1/dispatches/po-link']) {
+    for (const next of [
+      'https://evil.example/ui/log',
+      '//evil.example/ui/log',
+      '/\\evil.example/ui/log',
+      '/v1/dispatches/po-link',
+      '/ui/../v1/dispatches/po-link',
+    ]) {
       const signIn = await signInOverHttp(stack.apiUrl, stack.key, next);
-      expect({ next, status: signIn.status, location: signIn.location }).toEqual({ next, status: 303, location: '/ui/' });
+      expect({ next, status: signIn.status, location: signIn.location }).toEqual({
+        next,
+        status: 303,
+        location: '/ui/',
+      });
       const form = await (await fetch(`${stack.apiUrl}/ui/sign-in?${new URLSearchParams({ next })}`)).text();
       expect(form).not.toContain('name="next"');
     }
-    expect((await signInOverHttp(stack.apiUrl, stack.key, '/ui/orders/ui-link-held')).location).toBe('/ui/orders/ui-link-held');
+    expect((await signInOverHttp(stack.apiUrl, stack.key, '/ui/orders/ui-link-held')).location).toBe(
+      '/ui/orders/ui-link-held',
+    );
   });
 });
 
 test('O4/O10: ops release a held order from its page', async () => {
   const id = 'ui-held';
-  const placed = await api('POST', '/v1/orders', newOrder(id, { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' } }));
+  const placed = await api(
+    'POST',
+    '/v1/orders',
+    newOrder(id, {
+      address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' },
+    }),
+  );
   expect(placed.status).toBe(202);
   await stack.waitFor('on hold', async () => (await api('GET', `/v1/orders/${id}`)).body?.state === 'on_hold');
   // The list reads the order projection, which may trail the workflow (GET above can answer from a query).
-  await stack.waitFor('on hold in the list', async () => stack.db.Order.exists({ tenantId: stack.tenantId, orderId: id, state: 'on_hold' }));
+  await stack.waitFor('on hold in the list', async () =>
+    stack.db.Order.exists({ tenantId: stack.tenantId, orderId: id, state: 'on_hold' }),
+  );
   const { context, page } = await signedIn(stack.key);
   await page.goto('/ui/orders');
   await expectAccessible(page, 'orders');
@@ -275,15 +377,29 @@ test('O4/O10: ops release a held order from its page', async () => {
   await page.waitForURL(`**/ui/orders/${id}?done=released`);
   expect(await page.locator('#order-state').textContent()).toBe('Placed');
   expect((await api('GET', `/v1/orders/${id}`)).body.state).toBe('placed');
-  expect(await stack.db.Audit.findOne({ action: 'order.release', target: id }).lean()).toMatchObject({ reason: 'checked by phone with the customer' });
+  expect(await stack.db.Audit.findOne({ action: 'order.release', target: id }).lean()).toMatchObject({
+    reason: 'checked by phone with the customer',
+  });
   // The timeline speaks the operator's words, not the workflow's event names.
   expect(await page.locator('#order-timeline li[data-event="released"]').textContent()).toContain('Hold released');
 
   // O10: the open page follows the order without a reload: an event posted by the platform shows up.
-  await page.evaluate(() => { (window as any).__samePage = true; });
-  expect((await api('POST', `/v1/orders/${id}/events`, { type: 'allocation_failed', sku: 'TSHIRT-M', reason: 'out_of_stock' })).status).toBe(200);
+  await page.evaluate(() => {
+    (window as any).__samePage = true;
+  });
+  expect(
+    (
+      await api('POST', `/v1/orders/${id}/events`, {
+        type: 'allocation_failed',
+        sku: 'TSHIRT-M',
+        reason: 'out_of_stock',
+      })
+    ).status,
+  ).toBe(200);
   await page.locator('#order-state', { hasText: 'Unfulfillable' }).waitFor({ timeout: 15_000 });
-  expect(await page.locator('#order-timeline li[data-event="allocation_failed"]').textContent()).toContain('Allocation failed');
+  expect(await page.locator('#order-timeline li[data-event="allocation_failed"]').textContent()).toContain(
+    'Allocation failed',
+  );
   expect(await page.locator('#order-exceptions').textContent()).toContain('TSHIRT-M');
   expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
   await context.close();
@@ -304,8 +420,18 @@ test('O9: a preference changed on the page decides the channel of the next alert
   const id = 'ui-o9';
   await api('POST', '/v1/orders', newOrder(id, { email: 'o9@example.test', phone: '+33612349999' }));
   await stack.waitFor('placed', async () => (await api('GET', `/v1/orders/${id}`)).body?.risk && true);
-  expect((await api('POST', `/v1/orders/${id}/events`, { type: 'allocation_failed', sku: 'TSHIRT-M', reason: 'out_of_stock' })).status).toBe(200);
-  const sms = await stack.waitFor('seller alert by SMS', async () => stack.sandbox.messages({ to: SELLER_PHONE }).find((m: any) => (m.body ?? '').includes(id)));
+  expect(
+    (
+      await api('POST', `/v1/orders/${id}/events`, {
+        type: 'allocation_failed',
+        sku: 'TSHIRT-M',
+        reason: 'out_of_stock',
+      })
+    ).status,
+  ).toBe(200);
+  const sms = await stack.waitFor('seller alert by SMS', async () =>
+    stack.sandbox.messages({ to: SELLER_PHONE }).find((m: any) => (m.body ?? '').includes(id)),
+  );
   expect(sms.channel).toBe('sms');
   const order = (await api('GET', `/v1/orders/${id}`)).body;
   expect(order.notifications.filter((n: any) => n.audience === 'seller').map((n: any) => n.channel)).toEqual(['sms']);
@@ -327,7 +453,7 @@ test('L4: a key without log:read does not see the log, and its URL answers 403',
   await context.close();
 });
 
-test('L4: another tenant\'s dispatch id is 404, in that tenant\'s language (fr)', async () => {
+test("L4: another tenant's dispatch id is 404, in that tenant's language (fr)", async () => {
   const { context, page } = await signedIn(stack.other.key);
   expect(await page.locator('html').getAttribute('lang')).toBe('fr');
   expect(await page.locator('h1').textContent()).toBe('Tableau de bord');
@@ -338,7 +464,7 @@ test('L4: another tenant\'s dispatch id is 404, in that tenant\'s language (fr)'
   await context.close();
 });
 
-test('L1/L2 at size: a 60-recipient dispatch\'s row counts its recipients; its page shows 50 at a time, with every status counted', async () => {
+test("L1/L2 at size: a 60-recipient dispatch's row counts its recipients; its page shows 50 at a time, with every status counted", async () => {
   const addresses = Array.from({ length: 60 }, (_, i) => (i === 57 ? `r${i}+bounce@acme.test` : `r${i}@acme.test`));
   expect((await api('POST', '/v1/dispatches', purchaseOrder('po-sixty', addresses))).status).toBe(202);
   await stack.waitFor('po-sixty alert', async () => (await dispatchResult('po-sixty')) === 'alert');
@@ -346,28 +472,51 @@ test('L1/L2 at size: a 60-recipient dispatch\'s row counts its recipients; its p
   await page.goto('/ui/log');
   const row = page.locator('tr[data-dispatch="po-sixty"]');
   // A count with the failures named, never every address (issue 16 item 4).
-  expect(await row.locator('td[data-label="Recipients"]').textContent()).toBe('60 recipients, 1 failed: r57+bounce@acme.test');
+  expect(await row.locator('td[data-label="Recipients"]').textContent()).toBe(
+    '60 recipients, 1 failed: r57+bounce@acme.test',
+  );
   expect(await row.locator('.marker').getAttribute('title')).toContain('r57+bounce@acme.test');
   await page.goto('/ui/dispatches/po-sixty');
   expect(await page.locator('li.recipient').count()).toBe(50);
   expect(await page.locator('#recipients-h').textContent()).toContain('1–50 of 60');
   expect(await page.locator('#recipient-summary').textContent()).toBe('60: Delivered 59, Bounced 1');
-  await Promise.all([page.waitForURL('**/ui/dispatches/po-sixty?recipientsCursor=50'), page.getByRole('link', { name: 'Next recipients' }).click()]);
+  await Promise.all([
+    page.waitForURL('**/ui/dispatches/po-sixty?recipientsCursor=50'),
+    page.getByRole('link', { name: 'Next recipients' }).click(),
+  ]);
   expect(await page.locator('li.recipient').count()).toBe(10);
   expect(await page.locator('[data-recipient="r58"] [data-status]').getAttribute('data-status')).toBe('bounced');
   await expectAccessible(page, 'a page of recipients');
 
   // Each count is a filter: the bounced one alone, then the delivered ones page by page.
-  await Promise.all([page.waitForURL('**/ui/dispatches/po-sixty?status=bounced'), page.locator('#recipient-summary').getByRole('link', { name: 'Bounced 1' }).click()]);
-  expect(await page.locator('li.recipient [data-status]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))).toEqual(['bounced']);
+  await Promise.all([
+    page.waitForURL('**/ui/dispatches/po-sixty?status=bounced'),
+    page.locator('#recipient-summary').getByRole('link', { name: 'Bounced 1' }).click(),
+  ]);
+  expect(
+    await page
+      .locator('li.recipient [data-status]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))),
+  ).toEqual(['bounced']);
   expect(await page.locator('#recipients-h').textContent()).toBe('Recipients — Only Bounced (1–1 of 1)');
-  await Promise.all([page.waitForURL('**/ui/dispatches/po-sixty?status=delivered'), page.locator('#recipient-summary').getByRole('link', { name: 'Delivered 59' }).click()]);
+  await Promise.all([
+    page.waitForURL('**/ui/dispatches/po-sixty?status=delivered'),
+    page.locator('#recipient-summary').getByRole('link', { name: 'Delivered 59' }).click(),
+  ]);
   expect(await page.locator('li.recipient').count()).toBe(50);
-  await Promise.all([page.waitForURL('**/ui/dispatches/po-sixty?status=delivered&recipientsCursor=50'), page.getByRole('link', { name: 'Next recipients' }).click()]);
+  await Promise.all([
+    page.waitForURL('**/ui/dispatches/po-sixty?status=delivered&recipientsCursor=50'),
+    page.getByRole('link', { name: 'Next recipients' }).click(),
+  ]);
   expect(await page.locator('#recipients-h').textContent()).toBe('Recipients — Only Delivered (51–59 of 59)');
-  expect(await page.locator('li.recipient').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-recipient')))).toEqual(['r51', 'r52', 'r53', 'r54', 'r55', 'r56', 'r57', 'r59', 'r60']);
+  expect(
+    await page.locator('li.recipient').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-recipient'))),
+  ).toEqual(['r51', 'r52', 'r53', 'r54', 'r55', 'r56', 'r57', 'r59', 'r60']);
   await screenshots(page, 'dispatch-filtered');
-  await Promise.all([page.waitForURL('**/ui/dispatches/po-sixty'), page.getByRole('link', { name: 'All recipients' }).click()]);
+  await Promise.all([
+    page.waitForURL('**/ui/dispatches/po-sixty'),
+    page.getByRole('link', { name: 'All recipients' }).click(),
+  ]);
   await context.close();
 });
 
@@ -403,7 +552,16 @@ test('sign-out ends the session on the server; a revoked key ends its sessions t
   await page.waitForURL('**/ui/sign-in');
   expect((await context.cookies()).some((c) => c.name === 'relais_session')).toBe(false);
   // The old token, replayed, opens nothing.
-  await context.addCookies([{ name: 'relais_session', value: token, url: `${stack.apiUrl}/ui/`, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  await context.addCookies([
+    {
+      name: 'relais_session',
+      value: token,
+      url: `${stack.apiUrl}/ui/`,
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Strict',
+    },
+  ]);
   await page.goto('/ui/log');
   expect(new URL(page.url()).pathname).toBe('/ui/sign-in');
   await context.close();
@@ -437,7 +595,10 @@ test('a platform key or a wrong key cannot sign in', async () => {
   const page = await context.newPage();
   await page.goto('/ui/sign-in');
   await page.getByLabel('API key').fill('rk_nope');
-  const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/sign-in') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/ui/sign-in') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
   expect(res.status()).toBe(401);
   expect(await page.getByRole('alert').textContent()).toContain('unknown, revoked');
   expect((await context.cookies()).some((c) => c.name === 'relais_session')).toBe(false);
@@ -448,7 +609,10 @@ test('settings: a bad duration is refused naming the field and changes nothing; 
   const { context, page } = await signedIn(stack.key);
   await page.goto('/ui/settings');
   await page.getByLabel('Tell the sender when a recipient has confirmed nothing after').fill('P3X'); // passes the field's own pattern, not the server's check
-  const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/settings') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Save' }).last().click()]);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/ui/settings') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Save' }).last().click(),
+  ]);
   expect(res.status()).toBe(400);
   expect(await page.getByRole('alert').textContent()).toContain('policies.unknownAfter');
   expect((await stack.db.Tenant.findById(stack.tenantId).lean())!.policies!.unknownAfter).toBe('PT30M');
@@ -460,7 +624,9 @@ test('settings: a bad duration is refused naming the field and changes nothing; 
   expect(await page.locator('html').getAttribute('lang')).toBe('fr');
   expect(await page.locator('h1').textContent()).toBe('Préférences et réglages');
   expect(await page.getByRole('status').first().textContent()).toBe('Réglages enregistrés.');
-  expect(await page.getByLabel('Prévenir l\'expéditeur quand un destinataire n\'a rien confirmé après').inputValue()).toBe('PT45M');
+  expect(
+    await page.getByLabel("Prévenir l'expéditeur quand un destinataire n'a rien confirmé après").inputValue(),
+  ).toBe('PT45M');
   await screenshots(page, 'settings-fr');
   await context.close();
 });

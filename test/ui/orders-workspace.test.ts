@@ -17,13 +17,23 @@ let stack: Stack;
 let browser: Browser;
 let ops: string;
 const files = mkdtempSync(join(tmpdir(), 'relais-ui-files-'));
-const file = (name: string, content: Buffer) => { const path = join(files, name); writeFileSync(path, content); return path; };
+const file = (name: string, content: Buffer) => {
+  const path = join(files, name);
+  writeFileSync(path, content);
+  return path;
+};
 const PDF = file('label.pdf', Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n'));
-const PNG = file('invoice.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]));
+const PNG = file(
+  'invoice.png',
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]),
+);
 const NOT_A_PDF = file('scan.pdf', Buffer.from('PK\u0003\u0004 a zip, not a PDF'));
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack({ policies: { stuckAfter: 'PT3S' }, eventDelayMs: 30 }), launchBrowser()]);
+  [stack, browser] = await Promise.all([
+    startStack({ policies: { stuckAfter: 'PT3S' }, eventDelayMs: 30 }),
+    launchBrowser(),
+  ]);
   ops = await stack.keyWithRoles(['ops', 'orders:write']);
 });
 afterAll(async () => {
@@ -36,24 +46,50 @@ const get = async (id: string) => (await api('GET', `/v1/orders/${id}`)).body;
 let customers = 0;
 const place = async (id: string, customer: Record<string, unknown> = {}) => {
   customers += 1;
-  expect((await api('POST', '/v1/orders', newOrder(id, { email: `ui${customers}@example.test`, phone: `+3361236${String(1000 + customers)}`, ...customer }))).status).toBe(202);
+  expect(
+    (
+      await api(
+        'POST',
+        '/v1/orders',
+        newOrder(id, {
+          email: `ui${customers}@example.test`,
+          phone: `+3361236${String(1000 + customers)}`,
+          ...customer,
+        }),
+      )
+    ).status,
+  ).toBe(202);
   await stack.waitFor(`${id} assessed`, async () => (await get(id))?.risk && true);
 };
 const events = async (id: string, ...list: Array<Record<string, unknown> | string>) => {
-  for (const e of list) expect((await api('POST', `/v1/orders/${id}/events`, typeof e === 'string' ? { type: e } : e)).status).toBe(200);
+  for (const e of list)
+    expect((await api('POST', `/v1/orders/${id}/events`, typeof e === 'string' ? { type: e } : e)).status).toBe(200);
 };
-const signedIn = (key: string, path?: string, person?: string) => openSignedIn(browser, stack.apiUrl, key, path, person);
+const signedIn = (key: string, path?: string, person?: string) =>
+  openSignedIn(browser, stack.apiUrl, key, path, person);
 
 describe('item 1: the workspace', () => {
   beforeAll(async () => {
     await place('ui-fine');
     await place('ui-unfulfillable');
-    await events('ui-unfulfillable', { type: 'allocation_failed', sku: 'MUG-1', reason: 'out_of_stock', location: 'B-3' });
-    await place('ui-held', { address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' } });
+    await events('ui-unfulfillable', {
+      type: 'allocation_failed',
+      sku: 'MUG-1',
+      reason: 'out_of_stock',
+      location: 'B-3',
+    });
+    await place('ui-held', {
+      address: { line1: 'rue de la Paix', line2: null, city: 'Paris', postalCode: '7500', country: 'FR' },
+    });
     await place('ui-rts');
     await events('ui-rts', 'allocated', 'packed', { type: 'rts_failed', reason: 'label_or_invoice_unavailable' });
     await place('ui-stuck');
-    await events('ui-stuck', 'allocated', 'packed', 'handed_over', { type: 'tracking_update', status: 'in transit', location: 'Lyon hub', at: new Date().toISOString() });
+    await events('ui-stuck', 'allocated', 'packed', 'handed_over', {
+      type: 'tracking_update',
+      status: 'in transit',
+      location: 'Lyon hub',
+      at: new Date().toISOString(),
+    });
     await stack.waitFor('ui-stuck stuck', async () => (await get('ui-stuck')).stuck === true, 20_000);
   });
 
@@ -61,15 +97,26 @@ describe('item 1: the workspace', () => {
     const { context, page } = await signedIn(stack.key, '/ui/orders');
     expect(new URL(page.url()).pathname).toBe('/ui/orders');
     expect(await page.locator('h1').textContent()).toBe('Orders with an open exception');
-    expect(await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order')))).toEqual(['ui-unfulfillable', 'ui-held', 'ui-rts', 'ui-stuck']);
+    expect(await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order')))).toEqual(
+      ['ui-unfulfillable', 'ui-held', 'ui-rts', 'ui-stuck'],
+    );
     const count = (tab: string) => page.locator(`[data-tab="${tab}"] .count`).textContent();
-    expect([await count('open'), await count('unfulfillable'), await count('on_hold'), await count('rts_failed'), await count('stuck_in_transit'), await count('delivery_failed'), await count('stuck')])
-      .toEqual(['4', '1', '1', '1', '1', '0', '1']);
+    expect([
+      await count('open'),
+      await count('unfulfillable'),
+      await count('on_hold'),
+      await count('rts_failed'),
+      await count('stuck_in_transit'),
+      await count('delivery_failed'),
+      await count('stuck'),
+    ]).toEqual(['4', '1', '1', '1', '1', '0', '1']);
     // The stuck order stands out: a badge, and a row of its own colour.
     const stuck = page.locator('tr[data-order="ui-stuck"]');
     expect(await stuck.getAttribute('class')).toContain('is-stuck');
     expect(await stuck.locator('.badge.stuck').textContent()).toBe('Stuck');
-    expect(await stuck.evaluate((tr) => getComputedStyle(tr.querySelector('td')!).backgroundColor)).toBe('rgb(255, 251, 235)');
+    expect(await stuck.evaluate((tr) => getComputedStyle(tr.querySelector('td')!).backgroundColor)).toBe(
+      'rgb(255, 251, 235)',
+    );
     expect(await page.locator('tr[data-order="ui-held"]').textContent()).toContain('Order on hold (high risk)');
     await screenshots(page, 'orders-workspace');
 
@@ -84,8 +131,12 @@ describe('item 1: the workspace', () => {
     await page.getByLabel('State', { exact: true }).selectOption('placed');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL('**/ui/orders?exception=all&state=placed**');
-    expect(await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order')))).toEqual(['ui-fine']);
-    const apiAnswer = (await api('GET', '/v1/orders?exception=all&state=placed')).body.orders.map((o: any) => o.orderId);
+    expect(await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order')))).toEqual(
+      ['ui-fine'],
+    );
+    const apiAnswer = (await api('GET', '/v1/orders?exception=all&state=placed')).body.orders.map(
+      (o: any) => o.orderId,
+    );
     expect(apiAnswer).toEqual(['ui-fine']);
     // A day that does not exist is refused naming the field, in the tenant's words.
     const bad = await page.goto('/ui/orders?from=2026-02-31');
@@ -108,16 +159,18 @@ describe('item 1: the workspace', () => {
   });
 });
 
-describe('item 2: the seller acts from the order\'s page', () => {
+describe("item 2: the seller acts from the order's page", () => {
   let context: BrowserContext;
   let page: Page;
   beforeAll(async () => {
     ({ context, page } = await signedIn(ops, '/ui/orders', 'Sam Seller'));
   });
-  afterAll(async () => { await context?.close(); });
+  afterAll(async () => {
+    await context?.close();
+  });
   const opsKeyId = () => ops.slice(3, 15);
 
-  test('O5: upload the label and the invoice; the order is ready to ship; both downloadable; audited with the person\'s name', async () => {
+  test("O5: upload the label and the invoice; the order is ready to ship; both downloadable; audited with the person's name", async () => {
     await page.goto('/ui/orders/ui-rts');
     await screenshots(page, 'order-rts-failed');
     const upload = page.locator('#act-upload');
@@ -132,13 +185,16 @@ describe('item 2: the seller acts from the order\'s page', () => {
     await page.locator('#act-upload').getByRole('button', { name: 'Upload' }).click();
     await page.waitForURL('**/ui/orders/ui-rts?done=uploaded');
     expect(await page.locator('#order-state').textContent()).toBe('Ready to ship');
-    expect(await page.locator('#order-timeline li[data-event="label_uploaded"]').textContent()).toContain(`by Sam Seller (key ${opsKeyId()})`);
+    expect(await page.locator('#order-timeline li[data-event="label_uploaded"]').textContent()).toContain(
+      `by Sam Seller (key ${opsKeyId()})`,
+    );
     const download = await page.request.get((await page.locator('[data-document="invoice"] a').getAttribute('href'))!);
     expect(download.status()).toBe(200);
     expect(download.headers()['content-type']).toBe('image/png');
     expect((await download.body()).subarray(0, 4).toString('hex')).toBe('89504e47');
-    expect((await stack.db.Audit.find({ target: 'ui-rts', action: 'order.upload_document' }).lean()).map((a) => a.actor))
-      .toEqual([`Sam Seller (key ${opsKeyId()})`, `Sam Seller (key ${opsKeyId()})`]);
+    expect(
+      (await stack.db.Audit.find({ target: 'ui-rts', action: 'order.upload_document' }).lean()).map((a) => a.actor),
+    ).toEqual([`Sam Seller (key ${opsKeyId()})`, `Sam Seller (key ${opsKeyId()})`]);
     await screenshots(page, 'order-documents-uploaded');
   });
 
@@ -146,11 +202,18 @@ describe('item 2: the seller acts from the order\'s page', () => {
     await place('ui-bad-file');
     await page.goto('/ui/orders/ui-bad-file');
     await page.locator('#act-upload').getByLabel(/^File/).setInputFiles(NOT_A_PDF);
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ui/orders/ui-bad-file/documents')), page.locator('#act-upload').getByRole('button', { name: 'Upload' }).click()]);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/ui/orders/ui-bad-file/documents')),
+      page.locator('#act-upload').getByRole('button', { name: 'Upload' }).click(),
+    ]);
     expect(res.status()).toBe(422);
     expect(await page.getByRole('alert').textContent()).toContain('file: the file is not a PDF, PNG or JPEG');
     expect((await get('ui-bad-file')).documents).toEqual({ label: null, invoice: null });
-    expect(await stack.db.connection.db!.collection('order_documents.files').countDocuments({ 'metadata.orderId': 'ui-bad-file' })).toBe(0);
+    expect(
+      await stack.db.connection
+        .db!.collection('order_documents.files')
+        .countDocuments({ 'metadata.orderId': 'ui-bad-file' }),
+    ).toBe(0);
     await expectAccessible(page, 'order page with a refused upload');
   });
 
@@ -161,7 +224,9 @@ describe('item 2: the seller acts from the order\'s page', () => {
     await page.locator('#act-cause').getByRole('button', { name: 'Record why the parcel is stuck' }).click();
     await page.waitForURL('**/ui/orders/ui-stuck?done=causeRecorded');
     expect(await page.locator('#order-stuck-cause').textContent()).toBe('Natural disaster (flood, heavy rain…)');
-    expect(await page.locator('#order-exceptions li[data-exception="stuck_in_transit"]').textContent()).toContain('Natural disaster');
+    expect(await page.locator('#order-exceptions li[data-exception="stuck_in_transit"]').textContent()).toContain(
+      'Natural disaster',
+    );
 
     const tell = page.locator('#act-tell');
     await tell.getByLabel('What to tell').selectOption('delivery_delay');
@@ -170,8 +235,11 @@ describe('item 2: the seller acts from the order\'s page', () => {
     await tell.getByLabel('SMS').check();
     await tell.getByRole('button', { name: 'Send to the customer' }).click();
     await page.waitForURL('**/ui/orders/ui-stuck?done=customerTold');
-    const phone = (await stack.db.Order.findOne({ tenantId: stack.tenantId, orderId: 'ui-stuck' }).lean())!.customer.phone as string;
-    const sms = await stack.waitFor('the SMS', async () => stack.sandbox.messages({ to: phone }).find((m) => m.channel === 'sms'));
+    const phone = (await stack.db.Order.findOne({ tenantId: stack.tenantId, orderId: 'ui-stuck' }).lean())!.customer
+      .phone as string;
+    const sms = await stack.waitFor('the SMS', async () =>
+      stack.sandbox.messages({ to: phone }).find((m) => m.channel === 'sms'),
+    );
     expect(sms.body).toContain('a natural disaster (flood, heavy rain…) is holding the parcel up');
     expect(stack.sandbox.messages({ to: phone }).filter((m) => m.channel === 'whatsapp')).toHaveLength(0);
     await page.locator('#order-notifications td', { hasText: 'order_delayed' }).first().waitFor({ timeout: 15_000 });
@@ -181,7 +249,10 @@ describe('item 2: the seller acts from the order\'s page', () => {
   test('O1: resolve an unfulfillable order with a note: it ends and leaves the workspace', async () => {
     await page.goto('/ui/orders/ui-unfulfillable');
     await page.locator('#act-resolve').getByLabel('Exception').selectOption('unfulfillable');
-    await page.locator('#act-resolve').getByLabel(/^Note \(required\)/).fill('customer refunded on the sales channel');
+    await page
+      .locator('#act-resolve')
+      .getByLabel(/^Note \(required\)/)
+      .fill('customer refunded on the sales channel');
     await page.locator('#act-resolve').getByRole('button', { name: 'Resolve' }).click();
     await page.waitForURL('**/ui/orders/ui-unfulfillable?done=resolved');
     expect(await page.locator('#order-ended').textContent()).toBe('(Ended)');
@@ -195,7 +266,9 @@ describe('item 2: the seller acts from the order\'s page', () => {
     const reader = await signedIn(await stack.keyWithRoles(['log:read']), '/ui/orders/ui-rts');
     expect(await reader.page.locator('[data-document="label"] a').count()).toBe(1);
     expect(await reader.page.locator('.actions').count()).toBe(0);
-    expect((await reader.page.request.post('/ui/orders/ui-rts/carrier', { form: { carrier: 'DHL' } })).status()).toBe(403);
+    expect((await reader.page.request.post('/ui/orders/ui-rts/carrier', { form: { carrier: 'DHL' } })).status()).toBe(
+      403,
+    );
     await reader.context.close();
     const res = await page.request.post('/ui/orders/ui-stuck/cause', { form: { cause: 'strike' } });
     expect(res.status()).toBe(403);
@@ -203,7 +276,9 @@ describe('item 2: the seller acts from the order\'s page', () => {
     // The session's own token, posted over HTTP by a key without ops: 403, nothing changed.
     const session = await signInOverHttp(stack.apiUrl, await stack.keyWithRoles(['orders:write']));
     const post = await fetch(`${stack.apiUrl}/ui/orders/ui-stuck/cause`, {
-      method: 'POST', redirect: 'manual', headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ _csrf: session.csrf, cause: 'strike' }),
     });
     expect(post.status).toBe(403);

@@ -33,7 +33,7 @@ test.each<[unknown, string | null]>([
   expect(returnPath(next)).toBe(expected);
 });
 
-test('a path longer than any page\'s is refused', () => {
+test("a path longer than any page's is refused", () => {
   expect(returnPath(`/ui/log?recipient=${'a'.repeat(2048)}`)).toBeNull();
 });
 
@@ -43,5 +43,7 @@ test('page paths encode the id, and stay within /ui/ whatever it holds', () => {
     expect(returnPath(orderPagePath(id))).toBe(orderPagePath(id));
   }
   expect(dispatchPagePath('a/b?c')).toBe('/ui/dispatches/a%2Fb%3Fc');
-  expect(pageUrl('https://relais.example.com/', orderPagePath('CMD 1'))).toBe('https://relais.example.com/ui/orders/CMD%201');
+  expect(pageUrl('https://relais.example.com/', orderPagePath('CMD 1'))).toBe(
+    'https://relais.example.com/ui/orders/CMD%201',
+  );
 });

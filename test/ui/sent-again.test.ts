@@ -19,11 +19,28 @@ const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('ui-again', ['ana@acme.test'], {
-    copyToSender: 'bcc', attachments: [{ filename: 'PO ui-again.pdf', contentType: 'application/pdf', contentBase64: invoice.toString('base64') }],
-  }))).status).toBe(202);
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('ui-hand', ['nobody+bounce@acme.test']))).status).toBe(202);
-  await stack.waitFor('delivered, copy too', async () => (await get('ui-again'))?.result === 'delivered' && (await get('ui-again'))?.copy?.status === 'delivered');
+  expect(
+    (
+      await stack.request(
+        'POST',
+        '/v1/dispatches',
+        purchaseOrder('ui-again', ['ana@acme.test'], {
+          copyToSender: 'bcc',
+          attachments: [
+            { filename: 'PO ui-again.pdf', contentType: 'application/pdf', contentBase64: invoice.toString('base64') },
+          ],
+        }),
+      )
+    ).status,
+  ).toBe(202);
+  expect(
+    (await stack.request('POST', '/v1/dispatches', purchaseOrder('ui-hand', ['nobody+bounce@acme.test']))).status,
+  ).toBe(202);
+  await stack.waitFor(
+    'delivered, copy too',
+    async () =>
+      (await get('ui-again'))?.result === 'delivered' && (await get('ui-again'))?.copy?.status === 'delivered',
+  );
   await stack.waitFor('error', async () => (await get('ui-hand'))?.result === 'error');
   ({ context, page } = await openSignedIn(browser, stack.apiUrl, stack.key, '/ui/', 'Claire Martin'));
 }, 120_000);
@@ -33,13 +50,16 @@ afterAll(async () => {
   await stack?.close();
 });
 
-test('rules L2, D8: the dispatch page shows the sender\'s copy, downloads the attachment, and sends a delivered recipient again', async () => {
+test("rules L2, D8: the dispatch page shows the sender's copy, downloads the attachment, and sends a delivered recipient again", async () => {
   await page.goto('/ui/dispatches/ui-again');
   const copy = page.locator('#sender-copy');
   expect(await copy.textContent()).toContain('In blind copy (Bcc) <bruno.buyer@bistro.test>');
   expect(await copy.locator('[data-status]').getAttribute('data-status')).toBe('delivered');
 
-  const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#attachments').getByRole('link', { name: 'PO ui-again.pdf' }).click()]);
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('#attachments').getByRole('link', { name: 'PO ui-again.pdf' }).click(),
+  ]);
   expect(file.suggestedFilename()).toBe('PO ui-again.pdf');
   expect(readFileSync((await file.path())!).equals(invoice)).toBe(true);
 
@@ -48,9 +68,17 @@ test('rules L2, D8: the dispatch page shows the sender\'s copy, downloads the at
   await screenshots(page, 'dispatch-send-again');
   await ana.getByLabel(/Send it again to/).fill('ana@acme.test');
   await ana.getByRole('button', { name: 'Send again' }).click();
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-recipient="r1"] .timeline li'))
-    .some((li) => li.getAttribute('data-event') === 'delivered' && li.getAttribute('data-attempt') === '2'), null, { timeout: 30_000 });
-  const entries = await ana.locator('.timeline li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-event')}.${li.getAttribute('data-attempt')}`));
+  await page.waitForFunction(
+    () =>
+      Array.from(document.querySelectorAll('[data-recipient="r1"] .timeline li')).some(
+        (li) => li.getAttribute('data-event') === 'delivered' && li.getAttribute('data-attempt') === '2',
+      ),
+    null,
+    { timeout: 30_000 },
+  );
+  const entries = await ana
+    .locator('.timeline li')
+    .evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-event')}.${li.getAttribute('data-attempt')}`));
   expect(entries).toEqual(expect.arrayContaining(['delivered.1', 'resent.2', 'delivered.2']));
   expect(stack.sandbox.messages({ to: 'ana@acme.test' })).toHaveLength(2);
   // The copy went with the first send only.
@@ -64,7 +92,11 @@ test('rules D11, L1: marked as sent by hand on a day chosen in the date field, b
   await page.getByText('Mark as sent by hand').first().click();
   const today = dayOf(new Date(), 'Europe/Paris');
   const date = page.getByLabel('Sent on');
-  expect([await date.getAttribute('type'), await date.getAttribute('max'), await date.inputValue()]).toEqual(['date', today, today]);
+  expect([await date.getAttribute('type'), await date.getAttribute('max'), await date.inputValue()]).toEqual([
+    'date',
+    today,
+    today,
+  ]);
   expect(await page.getByLabel(/Sent by/).inputValue()).toBe('Claire Martin');
   await screenshots(page, 'dispatch-mark-sent');
   const yesterday = addDays(today, -1);
@@ -72,16 +104,23 @@ test('rules D11, L1: marked as sent by hand on a day chosen in the date field, b
   await page.getByLabel(/How it was sent/).fill('posted, registered letter');
   await page.getByRole('button', { name: 'Mark as sent by hand' }).click();
   await page.locator('#marked-sent').waitFor();
-  const shown = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${yesterday}T00:00:00Z`));
-  expect(await page.locator('#marked-sent').textContent()).toMatch(new RegExp(`^posted, registered letter — by Claire Martin \\(key [^)]+\\), on ${shown}$`));
-  expect((await get('ui-hand')).markedSent).toMatchObject({ on: yesterday, by: expect.stringContaining('Claire Martin') });
+  const shown = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(
+    new Date(`${yesterday}T00:00:00Z`),
+  );
+  expect(await page.locator('#marked-sent').textContent()).toMatch(
+    new RegExp(`^posted, registered letter — by Claire Martin \\(key [^)]+\\), on ${shown}$`),
+  );
+  expect((await get('ui-hand')).markedSent).toMatchObject({
+    on: yesterday,
+    by: expect.stringContaining('Claire Martin'),
+  });
   await page.goto('/ui/log');
   expect(await page.locator('tr[data-dispatch="ui-hand"]').count()).toBe(0);
   await page.goto('/ui/log?show=all');
   expect(await page.locator('tr[data-dispatch="ui-hand"]').count()).toBe(1);
 });
 
-test('issue 17: the tenant\'s default copy to the sender is chosen in the settings', async () => {
+test("issue 17: the tenant's default copy to the sender is chosen in the settings", async () => {
   await page.goto('/ui/settings');
   const select = page.getByLabel('Copy of each document to its sender');
   expect(await select.inputValue()).toBe('');

@@ -34,7 +34,6 @@ async function addForm() {
   return page.locator('form[action="/ui/webhooks"]');
 }
 
-
 test('an admin adds an endpoint, copies the secret shown once, reads a failed attempt, replays it, rotates, disables and deletes', async () => {
   await page.getByRole('link', { name: 'Webhooks' }).click();
   await page.waitForURL('**/ui/webhooks');
@@ -49,7 +48,11 @@ test('an admin adds an endpoint, copies the secret shown once, reads a failed at
   const secret = (await page.locator('[data-secret]').textContent())!;
   expect(secret).toMatch(/^whsec_/);
   const endpointId = (await page.locator('[data-endpoint]').getAttribute('data-endpoint'))!;
-  expect((await stack.request('GET', `/v1/webhook-endpoints/${endpointId}`)).body).toMatchObject({ url: receiver.url('/ui-hook'), events: ['order.held'], description: 'Our ERP' });
+  expect((await stack.request('GET', `/v1/webhook-endpoints/${endpointId}`)).body).toMatchObject({
+    url: receiver.url('/ui-hook'),
+    events: ['order.held'],
+    description: 'Our ERP',
+  });
   // Shown once: the same page opened again has no secret.
   await page.goto('/ui/webhooks');
   expect(await page.locator('[data-secret]').count()).toBe(0);
@@ -57,8 +60,13 @@ test('an admin adds an endpoint, copies the secret shown once, reads a failed at
 
   // The receiver is down: the first attempt fails and shows in the list and on the delivery's page.
   receiver.script('/ui-hook', [503, 503, 503]);
-  const { deliveries: [deliveryId] } = await publishHeld(stack, 'o-ui');
-  await stack.waitFor('the failed attempt', async () => (await stack.request('GET', `/v1/webhook-deliveries/${deliveryId}`)).body.status === 'retrying');
+  const {
+    deliveries: [deliveryId],
+  } = await publishHeld(stack, 'o-ui');
+  await stack.waitFor(
+    'the failed attempt',
+    async () => (await stack.request('GET', `/v1/webhook-deliveries/${deliveryId}`)).body.status === 'retrying',
+  );
   await page.goto('/ui/webhooks');
   const row = page.locator(`tr[data-delivery="${deliveryId}"]`);
   expect(await row.textContent()).toMatch(/order\.held[\s\S]*Retrying[\s\S]*1 \(503\)/);
@@ -73,10 +81,14 @@ test('an admin adds an endpoint, copies the secret shown once, reads a failed at
   receiver.script('/ui-hook', []);
   const before = receiver.received('/ui-hook').length;
   await page.getByRole('button', { name: 'Send it again' }).click();
-  await page.waitForURL((url) => url.pathname.startsWith('/ui/webhooks/deliveries/') && !url.pathname.endsWith(deliveryId));
+  await page.waitForURL(
+    (url) => url.pathname.startsWith('/ui/webhooks/deliveries/') && !url.pathname.endsWith(deliveryId),
+  );
   expect(await page.locator('.notice').textContent()).toContain('Sent again');
   const replayed = await stack.waitFor('the replay received', async () => receiver.received('/ui-hook')[before]);
-  expect(new Webhook(secret).verify(replayed.body, replayed.headers as Record<string, string>)).toMatchObject({ data: { orderId: 'o-ui' } });
+  expect(new Webhook(secret).verify(replayed.body, replayed.headers as Record<string, string>)).toMatchObject({
+    data: { orderId: 'o-ui' },
+  });
   expect(replayed.headers['webhook-id']).toBe(receiver.received('/ui-hook')[0].headers['webhook-id']);
   await page.reload();
   await page.locator('#delivery-status', { hasText: 'Delivered' }).waitFor();
@@ -98,7 +110,10 @@ test('an admin adds an endpoint, copies the secret shown once, reads a failed at
   await page.getByRole('button', { name: 'Save' }).click();
   await page.waitForURL('**/ui/webhooks?done=webhookSaved');
   expect(await page.locator(`[data-endpoint="${endpointId}"] h3`).textContent()).toContain('Disabled');
-  expect((await stack.request('GET', `/v1/webhook-endpoints/${endpointId}`)).body).toMatchObject({ enabled: false, disabledReason: 'operator' });
+  expect((await stack.request('GET', `/v1/webhook-endpoints/${endpointId}`)).body).toMatchObject({
+    enabled: false,
+    disabledReason: 'operator',
+  });
   await page.getByRole('button', { name: `Delete ${receiver.url('/ui-hook')}` }).click();
   await page.waitForURL('**/ui/webhooks?done=webhookDeleted');
   expect(await page.locator('[data-endpoint]').count()).toBe(0);
@@ -117,13 +132,20 @@ test('a URL Relais does not send to is refused on the page, naming it; nothing i
 });
 
 test('forms need their CSRF token; other roles and other tenants reach none of it', async () => {
-  const endpoint = (await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/guarded'), events: ['order.held'] })).body;
-  const endpoints = async () => (await stack.request('GET', '/v1/webhook-endpoints')).body.endpoints.map((e: { id: string; url: string }) => e.url);
+  const endpoint = (
+    await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/guarded'), events: ['order.held'] })
+  ).body;
+  const endpoints = async () =>
+    (await stack.request('GET', '/v1/webhook-endpoints')).body.endpoints.map((e: { id: string; url: string }) => e.url);
   const existing = await endpoints();
   const admin = await signInOverHttp(stack.apiUrl, stack.key);
-  const post = (session: { cookie: string }, path: string, form: Record<string, string>) => fetch(`${stack.apiUrl}${path}`, {
-    method: 'POST', redirect: 'manual', headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form),
-  });
+  const post = (session: { cookie: string }, path: string, form: Record<string, string>) =>
+    fetch(`${stack.apiUrl}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form),
+    });
   expect((await post(admin, '/ui/webhooks', { url: receiver.url('/csrf'), events: 'order.held' })).status).toBe(403);
   expect((await post(admin, `/ui/webhooks/${endpoint.id}/delete`, {})).status).toBe(403);
   expect(await endpoints()).toEqual(existing);
@@ -131,14 +153,23 @@ test('forms need their CSRF token; other roles and other tenants reach none of i
   const reader = await signInOverHttp(stack.apiUrl, await stack.keyWithRoles(['log:read']));
   const readerPage = await fetch(`${stack.apiUrl}/ui/webhooks`, { headers: { cookie: reader.cookie } });
   expect(readerPage.status).toBe(403);
-  expect((await post(reader, `/ui/webhooks/${endpoint.id}/rotate`, { _csrf: reader.csrf, previousSecretFor: 'PT0S' })).status).toBe(403);
+  expect(
+    (await post(reader, `/ui/webhooks/${endpoint.id}/rotate`, { _csrf: reader.csrf, previousSecretFor: 'PT0S' }))
+      .status,
+  ).toBe(403);
   const log = await (await fetch(`${stack.apiUrl}/ui/log`, { headers: { cookie: reader.cookie } })).text();
   expect(log).not.toContain('href="/ui/webhooks"');
 
-  const { deliveries: [deliveryId] } = await publishHeld(stack, 'o-guarded');
+  const {
+    deliveries: [deliveryId],
+  } = await publishHeld(stack, 'o-guarded');
   const other = await signInOverHttp(stack.apiUrl, stack.other.key);
-  expect((await fetch(`${stack.apiUrl}/ui/webhooks/deliveries/${deliveryId}`, { headers: { cookie: other.cookie } })).status).toBe(404);
+  expect(
+    (await fetch(`${stack.apiUrl}/ui/webhooks/deliveries/${deliveryId}`, { headers: { cookie: other.cookie } })).status,
+  ).toBe(404);
   expect((await post(other, `/ui/webhooks/deliveries/${deliveryId}/replay`, { _csrf: other.csrf })).status).toBe(404);
   expect((await post(other, `/ui/webhooks/${endpoint.id}/delete`, { _csrf: other.csrf })).status).toBe(404);
-  expect(await (await fetch(`${stack.apiUrl}/ui/webhooks`, { headers: { cookie: other.cookie } })).text()).not.toContain(receiver.url('/guarded'));
+  expect(
+    await (await fetch(`${stack.apiUrl}/ui/webhooks`, { headers: { cookie: other.cookie } })).text(),
+  ).not.toContain(receiver.url('/guarded'));
 });

@@ -9,19 +9,30 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'histories');
-const recorded = readdirSync(FIXTURES).filter((f) => f.startsWith('dispatch-') && f.endsWith('.json')).sort();
+const recorded = readdirSync(FIXTURES)
+  .filter((f) => f.startsWith('dispatch-') && f.endsWith('.json'))
+  .sort();
 
 test('the recorded dispatch histories are all there', () => {
   expect(recorded).toEqual([
-    'dispatch-continued-first-run.348b504.json', 'dispatch-continued-first-run.json', 'dispatch-continued-next-run.348b504.json', 'dispatch-continued-next-run.json',
-    'dispatch-midway.348b504.json', 'dispatch-midway.json', 'dispatch-notice-running.348b504.json', 'dispatch-notice-running.json',
+    'dispatch-continued-first-run.348b504.json',
+    'dispatch-continued-first-run.json',
+    'dispatch-continued-next-run.348b504.json',
+    'dispatch-continued-next-run.json',
+    'dispatch-midway.348b504.json',
+    'dispatch-midway.json',
+    'dispatch-notice-running.348b504.json',
+    'dispatch-notice-running.json',
   ]);
 });
 
 test.each(recorded)('%s replays on this code', async (file) => {
   const history = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as unknown;
   const results: Array<{ workflowId: string; error?: unknown }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! } }, [{ workflowId: file.replace(/\.json$/, ''), history }])) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! } },
+    [{ workflowId: file.replace(/\.json$/, ''), history }],
+  )) {
     results.push(result);
   }
   expect(results).toHaveLength(1);

@@ -3,9 +3,13 @@
 import { tenantEvents } from '../../src/workflows/shared/tenant-events';
 import type { TenantEventType } from '../../src/domain/tenant-events';
 
-export interface PublishRequest { tenantId: string; events: Array<{ type: TenantEventType; data: unknown; eventId?: string }> }
+export interface PublishRequest {
+  tenantId: string;
+  events: Array<{ type: TenantEventType; data: unknown; eventId?: string }>;
+}
 
 export async function publishEvents(request: PublishRequest): Promise<void> {
   const events = tenantEvents(request.tenantId);
-  for (const e of request.events) await events.publish(e.type, e.data as never, e.eventId ? { eventId: e.eventId } : {});
+  for (const e of request.events)
+    await events.publish(e.type, e.data as never, e.eventId ? { eventId: e.eventId } : {});
 }

@@ -7,16 +7,29 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
-const fixtures = readdirSync(DIR).filter((f) => f.startsWith('order-') && f.endsWith('.json')).sort();
+const fixtures = readdirSync(DIR)
+  .filter((f) => f.startsWith('order-') && f.endsWith('.json'))
+  .sort();
 
 test('every recorded order history replays on the current workflow code', async () => {
   expect(fixtures).toEqual([
-    'order-held-confirmation.348b504.json', 'order-held-confirmation.json', 'order-held.json', 'order-in-transit.348b504.json', 'order-in-transit.json',
-    'order-stuck-failed-delivered.348b504.json', 'order-stuck-failed-delivered.json',
+    'order-held-confirmation.348b504.json',
+    'order-held-confirmation.json',
+    'order-held.json',
+    'order-in-transit.348b504.json',
+    'order-in-transit.json',
+    'order-stuck-failed-delivered.348b504.json',
+    'order-stuck-failed-delivered.json',
   ]);
-  const histories = fixtures.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(DIR, file), 'utf8')) }));
+  const histories = fixtures.map((file) => ({
+    workflowId: file.replace(/\.json$/, ''),
+    history: JSON.parse(readFileSync(join(DIR, file), 'utf8')),
+  }));
   const results = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! } }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.RELAIS_TEST_WORKFLOW_BUNDLE! } },
+    histories,
+  )) {
     results.push({ workflowId: result.workflowId, error: result.error?.message ?? null });
   }
   expect(results).toEqual(fixtures.map((f) => ({ workflowId: f.replace(/\.json$/, ''), error: null })));

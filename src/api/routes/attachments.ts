@@ -12,16 +12,30 @@ import { sendAttachment } from '../downloads';
 /** The API's download of an attachment (its public one, behind a document link, is with the document: documents.ts). */
 export async function attachmentRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
-  app.get('/v1/dispatches/:id/attachments/:index', {
-    onRequest: requireRole(deps, 'log:read'),
-    schema: {
-      tags: ['dispatches'], ...authenticated,
-      summary: 'One attachment of a dispatch as it was sent, to download (issue 17): its own name and type',
-      params: z.object({ id: z.string().min(1).describe('the dispatchId'), index: z.coerce.number().int().min(0).max(9).describe('its position in the dispatch\'s attachments, from 0') }),
-      response: {
-        200: { description: 'the file as sent, `Content-Disposition: attachment` with its name', content: { 'application/octet-stream': { schema: z.string().meta({ contentMediaType: 'application/octet-stream' }) } } },
-        ...apiErrors(404),
+  app.get(
+    '/v1/dispatches/:id/attachments/:index',
+    {
+      onRequest: requireRole(deps, 'log:read'),
+      schema: {
+        tags: ['dispatches'],
+        ...authenticated,
+        summary: 'One attachment of a dispatch as it was sent, to download (issue 17): its own name and type',
+        params: z.object({
+          id: z.string().min(1).describe('the dispatchId'),
+          index: z.coerce.number().int().min(0).max(9).describe("its position in the dispatch's attachments, from 0"),
+        }),
+        response: {
+          200: {
+            description: 'the file as sent, `Content-Disposition: attachment` with its name',
+            content: {
+              'application/octet-stream': { schema: z.string().meta({ contentMediaType: 'application/octet-stream' }) },
+            },
+          },
+          ...apiErrors(404),
+        },
       },
     },
-  }, async (request, reply) => sendAttachment(deps.db, request.principal!.tenantId!, request.params.id, request.params.index, reply));
+    async (request, reply) =>
+      sendAttachment(deps.db, request.principal!.tenantId!, request.params.id, request.params.index, reply),
+  );
 }

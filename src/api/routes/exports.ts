@@ -16,35 +16,64 @@ import { DISPATCH_COLUMNS, dispatchRows, ORDER_COLUMNS, orderCsvRows, tenantWord
 import { apiErrors, authenticated, requireRole } from '../auth';
 
 /** How a CSV answer is documented in the contract. */
-const csvFile = (description: string) => ({ description, content: { 'text/csv': { schema: z.string().describe('RFC 4180 CSV, UTF-8 with a byte-order mark, a header row first') } } });
+const csvFile = (description: string) => ({
+  description,
+  content: {
+    'text/csv': { schema: z.string().describe('RFC 4180 CSV, UTF-8 with a byte-order mark, a header row first') },
+  },
+});
 
 export async function exportRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
   const { db } = deps;
 
-  app.get('/v1/dispatches.csv', {
-    onRequest: requireRole(deps, 'log:read'),
-    schema: {
-      tags: ['dispatches'], ...authenticated,
-      summary: 'The delivery log as CSV, with the log\'s filters (failed only unless result=all), streamed whole: one row per dispatch',
-      querystring: exportDispatchesQuery, response: { 200: csvFile('the dispatches that match, one row each (columns in docs/api.md)'), ...apiErrors() },
+  app.get(
+    '/v1/dispatches.csv',
+    {
+      onRequest: requireRole(deps, 'log:read'),
+      schema: {
+        tags: ['dispatches'],
+        ...authenticated,
+        summary:
+          "The delivery log as CSV, with the log's filters (failed only unless result=all), streamed whole: one row per dispatch",
+        querystring: exportDispatchesQuery,
+        response: { 200: csvFile('the dispatches that match, one row each (columns in docs/api.md)'), ...apiErrors() },
+      },
     },
-  }, async (request, reply) => {
-    const tenantId = request.principal!.tenantId!;
-    const { locale, timeZone } = await tenantWords(db, tenantId);
-    return sendCsv(reply, 'relais-dispatches', DISPATCH_COLUMNS, dispatchRows(db, tenantId, request.query, locale, timeZone));
-  });
+    async (request, reply) => {
+      const tenantId = request.principal!.tenantId!;
+      const { locale, timeZone } = await tenantWords(db, tenantId);
+      return sendCsv(
+        reply,
+        'relais-dispatches',
+        DISPATCH_COLUMNS,
+        dispatchRows(db, tenantId, request.query, locale, timeZone),
+      );
+    },
+  );
 
-  app.get('/v1/orders.csv', {
-    onRequest: requireRole(deps, 'orders:write', 'ops', 'log:read'),
-    schema: {
-      tags: ['orders'], ...authenticated,
-      summary: 'Orders as CSV (by state, open exception type, placing date), streamed whole: one row per order (per open exception with `exception`)',
-      querystring: exportOrdersQuery, response: { 200: csvFile('the orders that match (columns in docs/api.md)'), ...apiErrors() },
+  app.get(
+    '/v1/orders.csv',
+    {
+      onRequest: requireRole(deps, 'orders:write', 'ops', 'log:read'),
+      schema: {
+        tags: ['orders'],
+        ...authenticated,
+        summary:
+          'Orders as CSV (by state, open exception type, placing date), streamed whole: one row per order (per open exception with `exception`)',
+        querystring: exportOrdersQuery,
+        response: { 200: csvFile('the orders that match (columns in docs/api.md)'), ...apiErrors() },
+      },
     },
-  }, async (request, reply) => {
-    const tenantId = request.principal!.tenantId!;
-    const { locale, timeZone } = await tenantWords(db, tenantId);
-    return sendCsv(reply, 'relais-orders', ORDER_COLUMNS, orderCsvRows(db, tenantId, request.query, locale, timeZone));
-  });
+    async (request, reply) => {
+      const tenantId = request.principal!.tenantId!;
+      const { locale, timeZone } = await tenantWords(db, tenantId);
+      return sendCsv(
+        reply,
+        'relais-orders',
+        ORDER_COLUMNS,
+        orderCsvRows(db, tenantId, request.query, locale, timeZone),
+      );
+    },
+  );
 }

@@ -13,13 +13,33 @@ export async function settingsRoutes(scope: FastifyInstance, deps: ApiDeps) {
   const app = scope.withTypeProvider<ZodRequestTypes>();
   const admin = requireRole(deps, 'admin');
   const doc = { tags: ['tenant'], ...authenticated };
-  app.get('/v1/settings', { onRequest: admin, schema: { ...doc, summary: 'The tenant\'s settings and policies', response: { 200: settingsView, ...apiErrors() } } }, async (request) => {
-    return readSettings(deps.db, request.principal!.tenantId!);
-  });
+  app.get(
+    '/v1/settings',
+    {
+      onRequest: admin,
+      schema: {
+        ...doc,
+        summary: "The tenant's settings and policies",
+        response: { 200: settingsView, ...apiErrors() },
+      },
+    },
+    async (request) => {
+      return readSettings(deps.db, request.principal!.tenantId!);
+    },
+  );
 
-  app.put('/v1/settings', {
-    onRequest: admin,
-    schema: { ...doc, summary: 'Change settings (D3/D7/O5/O7 durations, locale, time zone, sender, outlets, copy to the sender); only what is sent changes', body: settingsSchema, response: { 200: settingsView, ...apiErrors(422) } },
-  }, async (request) => updateSettings(deps.db, request.principal!, request.body));
+  app.put(
+    '/v1/settings',
+    {
+      onRequest: admin,
+      schema: {
+        ...doc,
+        summary:
+          'Change settings (D3/D7/O5/O7 durations, locale, time zone, sender, outlets, copy to the sender); only what is sent changes',
+        body: settingsSchema,
+        response: { 200: settingsView, ...apiErrors(422) },
+      },
+    },
+    async (request) => updateSettings(deps.db, request.principal!, request.body),
+  );
 }
-

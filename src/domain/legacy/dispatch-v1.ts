@@ -4,8 +4,14 @@
 // it can go). Do not change its behaviour; new code uses src/domain/dispatch.ts.
 import type { Channel, ProviderEvent } from '../../providers/types';
 import {
-  awaitsConfirmation, dispatchResult, isEngagement, isFailure, nextStatus, statusForEvent,
-  type DispatchResult, type RecipientStatus,
+  awaitsConfirmation,
+  dispatchResult,
+  isEngagement,
+  isFailure,
+  nextStatus,
+  statusForEvent,
+  type DispatchResult,
+  type RecipientStatus,
 } from '../dispatch-status';
 import { reasonCode, type ReasonCode } from '../reasons';
 import type { Locale, Person } from '../dispatch';
@@ -84,7 +90,13 @@ export interface DispatchState {
   /** D11: marked as sent by hand (posted …), by whom and when. */
   markedSent: { by: string; at: string; note: string } | null;
   /** D8: the document re-sent over SMS/WhatsApp, each as its own dispatch. */
-  resentVia: Array<{ dispatchId: string; channel: 'sms' | 'whatsapp'; address: string; at: string; requestedBy: string }>;
+  resentVia: Array<{
+    dispatchId: string;
+    channel: 'sms' | 'whatsapp';
+    address: string;
+    at: string;
+    requestedBy: string;
+  }>;
   version: number;
   completed: boolean;
   /** Workflow time when it stopped listening (D7). */
@@ -94,7 +106,8 @@ export interface DispatchState {
 export const SEEN_LIMIT = 20_000;
 
 /** Routing id sent to the provider for one attempt of one recipient: events of an older attempt don't move the new one. */
-export const routingId = (r: Pick<RecipientState, 'recipientId' | 'attempt'>): string => `${r.recipientId}.${r.attempt}`;
+export const routingId = (r: Pick<RecipientState, 'recipientId' | 'attempt'>): string =>
+  `${r.recipientId}.${r.attempt}`;
 
 export function parseRoutingId(value: string): { recipientId: string; attempt: number } | undefined {
   const m = /^(.+)\.(\d+)$/.exec(value);
@@ -107,8 +120,18 @@ export function initialState(input: Pick<DispatchInput, 'recipients'>): Dispatch
     result: 'queued',
     providerError: null,
     recipients: input.recipients.map((r) => ({
-      recipientId: r.recipientId, address: r.address, name: r.name, status: 'queued', opened: false, attempt: 1,
-      sentAt: null, reasonCode: null, rawReason: null, providerMessageId: null, wasDeferred: false, history: [],
+      recipientId: r.recipientId,
+      address: r.address,
+      name: r.name,
+      status: 'queued',
+      opened: false,
+      attempt: 1,
+      sentAt: null,
+      reasonCode: null,
+      rawReason: null,
+      providerMessageId: null,
+      wasDeferred: false,
+      history: [],
     })),
     notices: { escalations: [], partialFailures: [], unknown: [], deliveredUpdates: [], count: 0 },
     seen: [],
@@ -137,8 +160,13 @@ export function applyEvents(state: DispatchState, events: readonly ProviderEvent
     const current = target.attempt === recipient.attempt;
     const entryStatus = current && incoming ? nextStatus(recipient.status, incoming) : recipient.status;
     recipient.history.push({
-      status: incoming ?? recipient.status, event: current ? event.type : `${event.type} (attempt ${target.attempt})`,
-      at: event.at, eventId: event.eventId, reason: event.reason ?? null, response: event.response ?? null, reasonCode: code,
+      status: incoming ?? recipient.status,
+      event: current ? event.type : `${event.type} (attempt ${target.attempt})`,
+      at: event.at,
+      eventId: event.eventId,
+      reason: event.reason ?? null,
+      response: event.response ?? null,
+      reasonCode: code,
     });
     changed = true;
     if (!current) continue; // kept in the history, but an older attempt's event never moves the new one
@@ -154,22 +182,37 @@ export function applyEvents(state: DispatchState, events: readonly ProviderEvent
     }
   }
   if (state.seen.length > SEEN_LIMIT) state.seen.splice(0, state.seen.length - SEEN_LIMIT);
-  state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
+  state.result = dispatchResult(
+    state.recipients.map((r) => r.status),
+    state.providerError !== null,
+  );
   return changed;
 }
 
 /** D3: recipients whose confirmation deadline has passed become `unknown`; returns them (not yet reported). */
 export function markUnknown(state: DispatchState, now: number, unknownAfterMs: number): RecipientState[] {
-  const overdue = state.recipients.filter((r) => r.sentAt !== null && awaitsConfirmation(r.status)
-    && Date.parse(r.sentAt) + unknownAfterMs <= now);
+  const overdue = state.recipients.filter(
+    (r) => r.sentAt !== null && awaitsConfirmation(r.status) && Date.parse(r.sentAt) + unknownAfterMs <= now,
+  );
   for (const r of overdue) {
     r.status = 'unknown';
     r.reasonCode = 'no_confirmation';
-    r.history.push({ status: 'unknown', event: 'no_confirmation', at: new Date(now).toISOString(), eventId: null, reason: null, response: null, reasonCode: 'no_confirmation' });
+    r.history.push({
+      status: 'unknown',
+      event: 'no_confirmation',
+      at: new Date(now).toISOString(),
+      eventId: null,
+      reason: null,
+      response: null,
+      reasonCode: 'no_confirmation',
+    });
   }
   const fresh = overdue.filter((r) => !state.notices.unknown.includes(routingId(r)));
   state.notices.unknown.push(...fresh.map(routingId));
-  state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
+  state.result = dispatchResult(
+    state.recipients.map((r) => r.status),
+    state.providerError !== null,
+  );
   return fresh;
 }
 
@@ -198,7 +241,9 @@ export function dueNotices(state: DispatchState): Notice[] {
     const key = failed.map(routingId).sort().join(',');
     if (!state.notices.escalations.includes(key)) {
       state.notices.escalations.push(key);
-      state.notices.partialFailures.push(...failed.map(routingId).filter((k) => !state.notices.partialFailures.includes(k)));
+      state.notices.partialFailures.push(
+        ...failed.map(routingId).filter((k) => !state.notices.partialFailures.includes(k)),
+      );
       notices.push({ kind: 'escalation', failed });
     }
   } else if (state.result === 'alert') {
@@ -208,8 +253,9 @@ export function dueNotices(state: DispatchState): Notice[] {
       notices.push({ kind: 'partial_failure', failed, delivered });
     }
   }
-  const recovered = state.recipients.filter((r) => r.wasDeferred && r.status === 'delivered'
-    && !state.notices.deliveredUpdates.includes(routingId(r)));
+  const recovered = state.recipients.filter(
+    (r) => r.wasDeferred && r.status === 'delivered' && !state.notices.deliveredUpdates.includes(routingId(r)),
+  );
   if (recovered.length) {
     state.notices.deliveredUpdates.push(...recovered.map(routingId));
     notices.push({ kind: 'delivered_update', delivered: recovered });

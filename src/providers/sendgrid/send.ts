@@ -11,7 +11,15 @@ import { Client } from '@sendgrid/client';
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
 import { ROUTING_ARGS, type EmailSender, type EmailSendResult, type OutboundEmail } from '../types';
 import {
-  checkAddress, checkRecipients, header, invalidRequest, isNetworkError, msUntilEpochSeconds, ProviderUnavailable, rateLimited, refused,
+  checkAddress,
+  checkRecipients,
+  header,
+  invalidRequest,
+  isNetworkError,
+  msUntilEpochSeconds,
+  ProviderUnavailable,
+  rateLimited,
+  refused,
 } from '../failures';
 
 export const SENDGRID_MAX_RECIPIENTS = 1000;
@@ -29,7 +37,11 @@ export interface SendGridOptions {
   timeoutMs?: number;
 }
 
-interface SendGridErrorItem { message?: string; field?: string | null; help?: string | null }
+interface SendGridErrorItem {
+  message?: string;
+  field?: string | null;
+  help?: string | null;
+}
 
 /** What `@sendgrid/client` rejects with: `ResponseError` (HTTP answer ≥ 400) or an axios error. */
 interface SendGridFailure extends Error {
@@ -47,14 +59,22 @@ export function buildSendGridRequest(message: OutboundEmail): MailDataRequired {
   checkRecipients(message.recipients);
   checkAddress('from.email', message.from?.email);
   if (message.replyTo) checkAddress('replyTo.email', message.replyTo.email);
-  if (typeof message.subject !== 'string' || message.subject.trim() === '') throw invalidRequest('subject: empty', { field: 'subject', value: message.subject });
+  if (typeof message.subject !== 'string' || message.subject.trim() === '')
+    throw invalidRequest('subject: empty', { field: 'subject', value: message.subject });
 
   for (const [key, value] of Object.entries(message.customArgs ?? {})) {
-    if (typeof value !== 'string') throw invalidRequest(`customArgs.${key}: values must be strings, got ${typeof value}`, { field: `customArgs.${key}`, value });
+    if (typeof value !== 'string')
+      throw invalidRequest(`customArgs.${key}: values must be strings, got ${typeof value}`, {
+        field: `customArgs.${key}`,
+        value,
+      });
   }
   const categories = [...new Set(message.categories ?? [])];
   if (categories.length > SENDGRID_MAX_CATEGORIES) {
-    throw invalidRequest(`categories: ${categories.length} distinct categories; SendGrid takes at most ${SENDGRID_MAX_CATEGORIES}`, { field: 'categories', value: categories });
+    throw invalidRequest(
+      `categories: ${categories.length} distinct categories; SendGrid takes at most ${SENDGRID_MAX_CATEGORIES}`,
+      { field: 'categories', value: categories },
+    );
   }
 
   // SendGrid refuses an empty content value: send only the parts that have something in them.
@@ -63,47 +83,73 @@ export function buildSendGridRequest(message: OutboundEmail): MailDataRequired {
     { type: 'text/html', value: message.html },
   ].filter((c): c is { type: string; value: string } => typeof c.value === 'string' && c.value.length > 0);
   const [firstPart, ...otherParts] = parts;
-  if (!firstPart) throw invalidRequest('content: both the text and the HTML body are empty', { field: 'content', value: '' });
+  if (!firstPart)
+    throw invalidRequest('content: both the text and the HTML body are empty', { field: 'content', value: '' });
 
   if (message.copy) {
     checkAddress('copy.email', message.copy.email);
     if (message.recipients.some((r) => r.email.toLowerCase() === message.copy!.email.toLowerCase())) {
-      throw invalidRequest(`copy.email: "${message.copy.email}" is a recipient already; SendGrid takes each address once per request`, { field: 'copy.email', value: message.copy.email });
+      throw invalidRequest(
+        `copy.email: "${message.copy.email}" is a recipient already; SendGrid takes each address once per request`,
+        { field: 'copy.email', value: message.copy.email },
+      );
     }
     if (message.recipients.length >= SENDGRID_MAX_RECIPIENTS) {
-      throw invalidRequest(`copy: ${message.recipients.length} recipients and a copy; SendGrid takes at most ${SENDGRID_MAX_RECIPIENTS} addresses (to, cc, bcc) per request`, { field: 'copy', value: message.recipients.length });
+      throw invalidRequest(
+        `copy: ${message.recipients.length} recipients and a copy; SendGrid takes at most ${SENDGRID_MAX_RECIPIENTS} addresses (to, cc, bcc) per request`,
+        { field: 'copy', value: message.recipients.length },
+      );
     }
   }
   const personalizations = message.recipients.map((r, i) => {
     const customArgs = { ...message.customArgs, [message.recipientArg ?? ROUTING_ARGS.recipient]: r.recipientId };
     const bytes = Buffer.byteLength(JSON.stringify(customArgs));
     if (bytes >= SENDGRID_MAX_CUSTOM_ARGS_BYTES) {
-      throw invalidRequest(`recipients[${i}]: custom_args take ${bytes} bytes; SendGrid takes less than ${SENDGRID_MAX_CUSTOM_ARGS_BYTES}`, { field: 'customArgs', value: bytes });
+      throw invalidRequest(
+        `recipients[${i}]: custom_args take ${bytes} bytes; SendGrid takes less than ${SENDGRID_MAX_CUSTOM_ARGS_BYTES}`,
+        { field: 'customArgs', value: bytes },
+      );
     }
     // Issue 17: the sender's copy rides on the first personalization, marked so its events are told apart.
     const copy = i === 0 && message.copy ? message.copy : undefined;
     if (copy) customArgs[ROUTING_ARGS.copy] = copy.email.toLowerCase();
     return {
-      to: [{ email: r.email, ...(r.name ? { name: r.name } : {}) }], customArgs,
+      to: [{ email: r.email, ...(r.name ? { name: r.name } : {}) }],
+      customArgs,
       ...(copy ? { [copy.mode]: [{ email: copy.email, ...(copy.name ? { name: copy.name } : {}) }] } : {}),
     };
   });
 
-  const content: [{ type: string; value: string }, ...Array<{ type: string; value: string }>] = [firstPart, ...otherParts];
+  const content: [{ type: string; value: string }, ...Array<{ type: string; value: string }>] = [
+    firstPart,
+    ...otherParts,
+  ];
   const request: MailDataRequired = {
     from: { email: message.from.email, ...(message.from.name ? { name: message.from.name } : {}) },
-    ...(message.replyTo ? { replyTo: { email: message.replyTo.email, ...(message.replyTo.name ? { name: message.replyTo.name } : {}) } } : {}),
+    ...(message.replyTo
+      ? { replyTo: { email: message.replyTo.email, ...(message.replyTo.name ? { name: message.replyTo.name } : {}) } }
+      : {}),
     subject: message.subject,
     content,
     personalizations,
     ...(message.attachments?.length
-      ? { attachments: message.attachments.map((a) => ({ content: a.contentBase64, filename: a.filename, type: a.contentType, disposition: 'attachment' })) }
+      ? {
+          attachments: message.attachments.map((a) => ({
+            content: a.contentBase64,
+            filename: a.filename,
+            type: a.contentType,
+            disposition: 'attachment',
+          })),
+        }
       : {}),
     ...(categories.length ? { categories } : {}),
   };
   const size = Buffer.byteLength(JSON.stringify(request));
   if (size >= SENDGRID_MAX_MESSAGE_BYTES) {
-    throw invalidRequest(`message: ${(size / 1024 / 1024).toFixed(1)} MB with its attachments; SendGrid takes less than 30 MB`, { field: 'attachments', value: size });
+    throw invalidRequest(
+      `message: ${(size / 1024 / 1024).toFixed(1)} MB with its attachments; SendGrid takes less than 30 MB`,
+      { field: 'attachments', value: size },
+    );
   }
   return request;
 }
@@ -140,14 +186,29 @@ export function createSendGridSender(options: SendGridOptions): EmailSender {
 export function mapSendGridError(err: SendGridFailure): Error {
   const status = typeof err.code === 'number' ? err.code : undefined;
   if (status === undefined || !err.response) {
-    if (isNetworkError(err)) return new ProviderUnavailable(`SendGrid unreachable: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), undefined, err.code);
+    if (isNetworkError(err))
+      return new ProviderUnavailable(
+        `SendGrid unreachable: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '),
+        undefined,
+        err.code,
+      );
     // Not an HTTP answer nor a network failure: the SDK refused to build the request.
     return invalidRequest(`SendGrid SDK refused the message: ${err.message}`, { sdkError: err.message });
   }
   const body = typeof err.response.body === 'object' && err.response.body ? err.response.body : undefined;
-  const errors = (body?.errors ?? []).map((e) => ({ message: e.message ?? '', field: e.field ?? null, ...(e.help ? { help: e.help } : {}) }));
-  const words = errors.map((e) => (e.field ? `${e.message} (field ${e.field})` : e.message)).filter(Boolean).join('; ')
-    || (typeof err.response.body === 'string' && err.response.body) || err.message || 'no detail';
+  const errors = (body?.errors ?? []).map((e) => ({
+    message: e.message ?? '',
+    field: e.field ?? null,
+    ...(e.help ? { help: e.help } : {}),
+  }));
+  const words =
+    errors
+      .map((e) => (e.field ? `${e.message} (field ${e.field})` : e.message))
+      .filter(Boolean)
+      .join('; ') ||
+    (typeof err.response.body === 'string' && err.response.body) ||
+    err.message ||
+    'no detail';
   if (status === 429) {
     const reset = header(err.response.headers, 'x-ratelimit-reset');
     return rateLimited('SendGrid', msUntilEpochSeconds(reset) ?? 1000, { status, rateLimitReset: reset ?? null });

@@ -21,7 +21,12 @@ export function sendgridPublicKey(base64: string, name: string): KeyObject {
 }
 
 /** True when `signature` (base64 DER) signs `timestamp` + `body` under one of `keys`. */
-export function verifySendGridSignature(keys: readonly KeyObject[], body: Buffer, signature: string, timestamp: string): boolean {
+export function verifySendGridSignature(
+  keys: readonly KeyObject[],
+  body: Buffer,
+  signature: string,
+  timestamp: string,
+): boolean {
   const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), body]);
   const der = Buffer.from(signature, 'base64');
   return keys.some((key) => {

@@ -52,14 +52,24 @@ export type ParsedSendGridEvent =
  * such, with why, and never makes the batch fail — SendGrid would retry the whole batch, good
  * events included, for a day. Only something that is no batch at all is refused.
  */
-export function parseSendGridBatch(json: unknown): { ok: true; events: ParsedSendGridEvent[] } | { ok: false; message: string } {
+export function parseSendGridBatch(
+  json: unknown,
+): { ok: true; events: ParsedSendGridEvent[] } | { ok: false; message: string } {
   if (!Array.isArray(json)) return { ok: false, message: 'body is not a SendGrid event batch (a JSON array)' };
-  if (json.length < 1 || json.length > MAX_SENDGRID_BATCH) return { ok: false, message: `a batch holds 1 to ${MAX_SENDGRID_BATCH} events (got ${json.length})` };
+  if (json.length < 1 || json.length > MAX_SENDGRID_BATCH)
+    return { ok: false, message: `a batch holds 1 to ${MAX_SENDGRID_BATCH} events (got ${json.length})` };
   return {
     ok: true,
     events: json.map((raw): ParsedSendGridEvent => {
       const parsed = sendgridEventSchema.safeParse(raw);
-      if (!parsed.success) return { ok: false, raw, problems: parsed.error.issues.slice(0, 5).map((i) => ({ field: i.path.join('.') || '(event)', message: i.message })) };
+      if (!parsed.success)
+        return {
+          ok: false,
+          raw,
+          problems: parsed.error.issues
+            .slice(0, 5)
+            .map((i) => ({ field: i.path.join('.') || '(event)', message: i.message })),
+        };
       return { ok: true, raw, event: { ...parsed.data, sg_event_id: parsed.data.sg_event_id ?? derivedEventId(raw) } };
     }),
   };
@@ -74,8 +84,16 @@ export function derivedEventId(raw: unknown): string {
 }
 
 const SENDGRID_TYPES: Record<string, ProviderEventType> = {
-  processed: 'processed', deferred: 'deferred', delivered: 'delivered', bounce: 'bounce', dropped: 'dropped',
-  open: 'open', click: 'click', spamreport: 'spamreport', unsubscribe: 'unsubscribe', group_unsubscribe: 'unsubscribe',
+  processed: 'processed',
+  deferred: 'deferred',
+  delivered: 'delivered',
+  bounce: 'bounce',
+  dropped: 'dropped',
+  open: 'open',
+  click: 'click',
+  spamreport: 'spamreport',
+  unsubscribe: 'unsubscribe',
+  group_unsubscribe: 'unsubscribe',
 };
 
 /** Returns the event with its route, or undefined when it carries no Relais ids or an event type Relais does not track. */
@@ -90,9 +108,14 @@ export function fromSendGrid(raw: SendGridEvent): RoutedEvent | undefined {
   const copyAddress = raw[ROUTING_ARGS.copy];
   const copy = copyAddress !== undefined && raw.email.toLowerCase() === copyAddress.toLowerCase();
   return {
-    tenantId, dispatchId, ...(copy ? { copy: true as const } : route.recipient ? { recipient: route.recipient } : {}),
+    tenantId,
+    dispatchId,
+    ...(copy ? { copy: true as const } : route.recipient ? { recipient: route.recipient } : {}),
     event: {
-      eventId: raw.sg_event_id, provider: 'sendgrid', recipientId, type,
+      eventId: raw.sg_event_id,
+      provider: 'sendgrid',
+      recipientId,
+      type,
       at: new Date(raw.timestamp * 1000).toISOString(),
       providerMessageId: raw.sg_message_id,
       reason: raw.reason,
@@ -116,12 +139,23 @@ export type SignatureRefusal = { code: 'unsigned' | 'stale_signature' | 'bad_sig
  */
 export function sendgridSignatureCheck(publicKeys: Array<{ name: string; base64: string }>) {
   const keys = publicKeys.map((k) => sendgridPublicKey(k.base64, k.name));
-  return (body: unknown, signature: unknown, timestamp: unknown, nowSeconds = Date.now() / 1000): SignatureRefusal | undefined => {
+  return (
+    body: unknown,
+    signature: unknown,
+    timestamp: unknown,
+    nowSeconds = Date.now() / 1000,
+  ): SignatureRefusal | undefined => {
     if (typeof signature !== 'string' || typeof timestamp !== 'string' || !Buffer.isBuffer(body)) {
       return { code: 'unsigned', message: 'missing X-Twilio-Email-Event-Webhook-Signature or -Timestamp' };
     }
     const age = Math.abs(nowSeconds - Number(timestamp));
-    if (!Number.isFinite(age) || age > SIGNATURE_MAX_AGE_SECONDS) return { code: 'stale_signature', message: `timestamp is ${Math.round(age)} s away from now (max ${SIGNATURE_MAX_AGE_SECONDS} s)` };
-    return verifySendGridSignature(keys, body, signature, timestamp) ? undefined : { code: 'bad_signature', message: 'signature does not match the body' };
+    if (!Number.isFinite(age) || age > SIGNATURE_MAX_AGE_SECONDS)
+      return {
+        code: 'stale_signature',
+        message: `timestamp is ${Math.round(age)} s away from now (max ${SIGNATURE_MAX_AGE_SECONDS} s)`,
+      };
+    return verifySendGridSignature(keys, body, signature, timestamp)
+      ? undefined
+      : { code: 'bad_signature', message: 'signature does not match the body' };
   };
 }

@@ -16,7 +16,15 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { ApplicationFailure } from '@temporalio/common';
 import type { MessageSender, MessageSendResult, OutboundMessage } from '../types';
 import {
-  FAILURE_TYPES, header, invalidRequest, isNetworkError, msFromRetryAfter, notConfigured, ProviderUnavailable, rateLimited, refused,
+  FAILURE_TYPES,
+  header,
+  invalidRequest,
+  isNetworkError,
+  msFromRetryAfter,
+  notConfigured,
+  ProviderUnavailable,
+  rateLimited,
+  refused,
 } from '../failures';
 
 type RequestOptions<T> = RequestClientType.RequestOptions<T>;
@@ -43,7 +51,8 @@ export const TWILIO_REFUSALS: Record<number, string> = {
   21408: 'sending to this country or region is not enabled on the Twilio account',
   21608: 'a Twilio trial account can only send to verified numbers',
   21614: 'the number is not a mobile number and cannot receive SMS',
-  63016: 'WhatsApp free text is only allowed within 24 hours of the customer\'s last message; send an approved template instead',
+  63016:
+    "WhatsApp free text is only allowed within 24 hours of the customer's last message; send an approved template instead",
 };
 
 export const TWILIO_MAX_BODY = 1600;
@@ -87,7 +96,13 @@ export function createTwilioSender(options: TwilioOptions): MessageSender {
   const client = twilio(options.accountSid, options.authToken, { httpClient, autoRetry: false });
 
   return {
-    senderNumbers: [...new Set([options.smsFrom, options.whatsappFrom].map((n) => n && stripWhatsApp(n)).filter((n): n is string => Boolean(n && E164_PATTERN.test(n))))],
+    senderNumbers: [
+      ...new Set(
+        [options.smsFrom, options.whatsappFrom]
+          .map((n) => n && stripWhatsApp(n))
+          .filter((n): n is string => Boolean(n && E164_PATTERN.test(n))),
+      ),
+    ],
     async sendMessage(message: OutboundMessage): Promise<MessageSendResult> {
       const to = e164(message.to);
       if (!to) {
@@ -100,8 +115,13 @@ export function createTwilioSender(options: TwilioOptions): MessageSender {
         );
       }
       const whatsapp = message.channel === 'whatsapp';
-      const fromNumber = whatsapp ? (options.whatsappFrom ? `whatsapp:${stripWhatsApp(options.whatsappFrom)}` : undefined) : options.smsFrom;
-      if (!fromNumber && !options.messagingServiceSid) throw notConfigured(`no ${message.channel} sender number (or messaging service) is configured`);
+      const fromNumber = whatsapp
+        ? options.whatsappFrom
+          ? `whatsapp:${stripWhatsApp(options.whatsappFrom)}`
+          : undefined
+        : options.smsFrom;
+      if (!fromNumber && !options.messagingServiceSid)
+        throw notConfigured(`no ${message.channel} sender number (or messaging service) is configured`);
 
       // WhatsApp: a business-initiated message must be an approved template (ContentSid +
       // ContentVariables, no Body). Free text (Body) is only delivered inside the 24-hour window
@@ -110,27 +130,43 @@ export function createTwilioSender(options: TwilioOptions): MessageSender {
       let content: { contentSid: string; contentVariables: string } | { body: string };
       if (message.template) {
         if (!/^HX[0-9a-fA-F]{32}$/.test(message.template.contentSid)) {
-          throw invalidRequest(`template.contentSid: "${message.template.contentSid}" is not a Content SID (HX + 32 hex)`, { field: 'template.contentSid', value: message.template.contentSid });
+          throw invalidRequest(
+            `template.contentSid: "${message.template.contentSid}" is not a Content SID (HX + 32 hex)`,
+            { field: 'template.contentSid', value: message.template.contentSid },
+          );
         }
-        content = { contentSid: message.template.contentSid, contentVariables: JSON.stringify(message.template.variables ?? {}) };
+        content = {
+          contentSid: message.template.contentSid,
+          contentVariables: JSON.stringify(message.template.variables ?? {}),
+        };
       } else {
         const body = message.body ?? '';
-        if (body.trim() === '') throw invalidRequest('body: a message needs a body or a template', { field: 'body', value: body });
-        if (body.length > TWILIO_MAX_BODY) throw invalidRequest(`body: ${body.length} characters; Twilio takes at most ${TWILIO_MAX_BODY}`, { field: 'body', value: body.length });
+        if (body.trim() === '')
+          throw invalidRequest('body: a message needs a body or a template', { field: 'body', value: body });
+        if (body.length > TWILIO_MAX_BODY)
+          throw invalidRequest(`body: ${body.length} characters; Twilio takes at most ${TWILIO_MAX_BODY}`, {
+            field: 'body',
+            value: body.length,
+          });
         content = { body };
       }
       if (!/^https?:\/\/[^/\s]+/i.test(message.statusCallback ?? '')) {
-        throw invalidRequest(`statusCallback: "${message.statusCallback}" is not an absolute http(s) URL`, { field: 'statusCallback', value: message.statusCallback });
+        throw invalidRequest(`statusCallback: "${message.statusCallback}" is not an absolute http(s) URL`, {
+          field: 'statusCallback',
+          value: message.statusCallback,
+        });
       }
 
       const call: { retryAfter?: string } = {};
       try {
-        const sent = await currentCall.run(call, () => client.messages.create({
-          to: whatsapp ? `whatsapp:${to}` : to,
-          ...(fromNumber ? { from: fromNumber } : { messagingServiceSid: options.messagingServiceSid! }),
-          ...content,
-          statusCallback: message.statusCallback,
-        }));
+        const sent = await currentCall.run(call, () =>
+          client.messages.create({
+            to: whatsapp ? `whatsapp:${to}` : to,
+            ...(fromNumber ? { from: fromNumber } : { messagingServiceSid: options.messagingServiceSid! }),
+            ...content,
+            statusCallback: message.statusCallback,
+          }),
+        );
         return { provider: 'twilio', providerMessageId: sent.sid, status: sent.status };
       } catch (err) {
         throw mapTwilioError(err as TwilioFailure, call.retryAfter);
@@ -153,17 +189,38 @@ export function mapTwilioError(err: TwilioFailure, retryAfter?: string): Error {
   const status = typeof err.status === 'number' ? err.status : undefined;
   const code = typeof err.code === 'number' ? err.code : undefined;
   if (status === undefined) {
-    if (isNetworkError(err)) return new ProviderUnavailable(`Twilio unreachable: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), undefined, err.code);
+    if (isNetworkError(err))
+      return new ProviderUnavailable(
+        `Twilio unreachable: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '),
+        undefined,
+        err.code,
+      );
     // Not an HTTP answer nor a network failure: the SDK refused the parameters.
     return invalidRequest(`Twilio SDK refused the message: ${err.message}`, { sdkError: err.message });
   }
   const twilioWords = [err.message, err.detail].filter(Boolean).join(' — ');
   if (status === 429 || code === 20429) {
-    return rateLimited('Twilio', msFromRetryAfter(retryAfter) ?? 1000, { status, code: code ?? null, retryAfter: retryAfter ?? null });
+    return rateLimited('Twilio', msFromRetryAfter(retryAfter) ?? 1000, {
+      status,
+      code: code ?? null,
+      retryAfter: retryAfter ?? null,
+    });
   }
-  if (status >= 500 || status === 408) return new ProviderUnavailable(`Twilio answered ${status}${code ? ` (code ${code})` : ''}: ${twilioWords}`, status, code);
+  if (status >= 500 || status === 408)
+    return new ProviderUnavailable(
+      `Twilio answered ${status}${code ? ` (code ${code})` : ''}: ${twilioWords}`,
+      status,
+      code,
+    );
   const reason = (code !== undefined && TWILIO_REFUSALS[code]) || twilioWords || `HTTP ${status}`;
-  return refused('Twilio', `${code !== undefined ? `error ${code}: ` : ''}${reason}${reason !== twilioWords && twilioWords ? ` (Twilio: ${twilioWords})` : ''}`, {
-    status, code: code ?? null, twilioMessage: err.message, moreInfo: err.moreInfo ?? null,
-  });
+  return refused(
+    'Twilio',
+    `${code !== undefined ? `error ${code}: ` : ''}${reason}${reason !== twilioWords && twilioWords ? ` (Twilio: ${twilioWords})` : ''}`,
+    {
+      status,
+      code: code ?? null,
+      twilioMessage: err.message,
+      moreInfo: err.moreInfo ?? null,
+    },
+  );
 }

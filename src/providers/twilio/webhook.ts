@@ -25,24 +25,47 @@ export const twilioInboundSchema = z.looseObject({
 });
 
 const TWILIO_TYPES: Record<string, ProviderEventType> = {
-  accepted: 'queued', queued: 'queued', sending: 'sent', sent: 'sent', delivered: 'delivered',
-  undelivered: 'undelivered', failed: 'failed', read: 'read',
+  accepted: 'queued',
+  queued: 'queued',
+  sending: 'sent',
+  sent: 'sent',
+  delivered: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+  read: 'read',
 };
 
 /** A status callback with its route (the StatusCallback query: `tenant`, `dispatch`, `index` or the first version's `recipient`). */
-export function routeTwilioStatus(params: z.infer<typeof twilioStatusSchema>, query: { tenant?: string; dispatch?: string; index?: string; recipient?: string }, at: Date): RoutedEvent | undefined {
+export function routeTwilioStatus(
+  params: z.infer<typeof twilioStatusSchema>,
+  query: { tenant?: string; dispatch?: string; index?: string; recipient?: string },
+  at: Date,
+): RoutedEvent | undefined {
   const route = routeOf(query.index, query.recipient);
   const event = route && fromTwilioStatus(params, route.recipientId, at);
   if (!event || !query.tenant || !query.dispatch) return undefined;
-  return { tenantId: query.tenant, dispatchId: query.dispatch, event, ...(route.recipient ? { recipient: route.recipient } : {}) };
+  return {
+    tenantId: query.tenant,
+    dispatchId: query.dispatch,
+    event,
+    ...(route.recipient ? { recipient: route.recipient } : {}),
+  };
 }
 
-export function fromTwilioStatus(params: z.infer<typeof twilioStatusSchema>, recipientId: string, at: Date): ProviderEvent | undefined {
+export function fromTwilioStatus(
+  params: z.infer<typeof twilioStatusSchema>,
+  recipientId: string,
+  at: Date,
+): ProviderEvent | undefined {
   const type = TWILIO_TYPES[params.MessageStatus];
   if (!type) return undefined;
   return {
     // Twilio sends each status of a message once (and retries it): sid + status identifies it.
-    eventId: `${params.MessageSid}:${params.MessageStatus}`, provider: 'twilio', recipientId, type, at: at.toISOString(),
+    eventId: `${params.MessageSid}:${params.MessageStatus}`,
+    provider: 'twilio',
+    recipientId,
+    type,
+    at: at.toISOString(),
     providerMessageId: params.MessageSid,
     errorCode: params.ErrorCode || undefined,
     reason: params.ErrorCode ? `Twilio error ${params.ErrorCode}` : undefined,

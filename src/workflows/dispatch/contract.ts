@@ -7,7 +7,10 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DispatchPolicy, DispatchState, Locale, Person, RecipientEvents } from '../../domain/dispatch';
 import type { DispatchResult, RecipientStatus } from '../../domain/dispatch-status';
 import type { Channel } from '../../providers/types';
-import type { DispatchInput as DispatchInputV1, DispatchState as DispatchStateV1 } from '../../domain/legacy/dispatch-v1';
+import type {
+  DispatchInput as DispatchInputV1,
+  DispatchState as DispatchStateV1,
+} from '../../domain/legacy/dispatch-v1';
 import type { DispatchOutcome as DispatchOutcomeV1 } from '../legacy/dispatch-v1';
 
 /** The workflow type (the function's name, workflow.ts). */
@@ -40,13 +43,22 @@ export interface DispatchInput {
   parentWorkflowId: string | null;
 }
 
-export interface DispatchOutcome { result: DispatchResult; counts: Partial<Record<RecipientStatus, number>> }
+export interface DispatchOutcome {
+  result: DispatchResult;
+  counts: Partial<Record<RecipientStatus, number>>;
+}
 
 /** What continues across continue-as-new: the rules' state and the projection's version. */
-export interface Carried { state: DispatchState; version: number }
+export interface Carried {
+  state: DispatchState;
+  version: number;
+}
 
 /** How a client starts it (`client.workflow.start<DispatchWorkflow>(DISPATCH_WORKFLOW, …)`); first-version runs keep their own shapes. */
-export type DispatchWorkflow = (input: DispatchInput | DispatchInputV1, carried?: Carried | DispatchStateV1) => Promise<DispatchOutcome | DispatchOutcomeV1>;
+export type DispatchWorkflow = (
+  input: DispatchInput | DispatchInputV1,
+  carried?: Carried | DispatchStateV1,
+) => Promise<DispatchOutcome | DispatchOutcomeV1>;
 
 /** Provider events, stored and deduplicated by the webhook handler (at most MAX_EVENTS_PER_SIGNAL each). */
 export const recipientEventsSignal = defineSignal<[RecipientEvents]>('recipientEvents');
@@ -60,16 +72,34 @@ export interface ResendRecipientRequest {
   address: string;
   requestedBy: string;
 }
-export interface ResendRecipientResult { index: number; attempt: number; status: RecipientStatus }
+export interface ResendRecipientResult {
+  index: number;
+  attempt: number;
+  status: RecipientStatus;
+}
 export const resendRecipientUpdate = defineUpdate<ResendRecipientResult, [ResendRecipientRequest]>('resendRecipient');
 
 /** D8: an emailed document sent again as a link over SMS or WhatsApp (a dispatch of its own). */
-export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; requestedBy: string }
-export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
+export interface ResendViaRequest {
+  channel: 'sms' | 'whatsapp';
+  phone: string;
+  requestedBy: string;
+}
+export interface ResendViaResult {
+  dispatchId: string;
+  channel: 'sms' | 'whatsapp';
+  phone: string;
+  expiresAt: string;
+}
 export const resendViaUpdate = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
 
 /** D11: who sent it by other means and when (`on`: the day chosen, in the tenant's zone, when no time was given). */
-export interface MarkSentRequest { by: string; at: string; note: string; on?: string }
+export interface MarkSentRequest {
+  by: string;
+  at: string;
+  note: string;
+  on?: string;
+}
 export const markSentUpdate = defineUpdate<MarkSentRequest, [MarkSentRequest]>('markSent');
 
 export { dispatchStateQueryV1, providerEventsSignal, resendRecipientUpdateV1 } from '../legacy/dispatch-v1-contract';

@@ -41,7 +41,10 @@ export class DispatchSteps {
   /** Every projection write and document link goes through this, one at a time. */
   readonly serialize = serialWriter();
 
-  constructor(readonly input: DispatchInput, readonly run: DispatchRun) {}
+  constructor(
+    readonly input: DispatchInput,
+    readonly run: DispatchRun,
+  ) {}
 
   /** Writes what changed since the last write (`markedSent`: D11; `final`: D7). */
   flush(extra: Parameters<DispatchRun['takeWrite']>[0] = {}): Promise<void> {
@@ -51,12 +54,22 @@ export class DispatchSteps {
   /** Sends the first time (all recipients) or the resends waiting, and records what the provider said. */
   async send(first: boolean): Promise<void> {
     const { input, run } = this;
-    const batch = first ? [] : [...this.resends.entries()].map(([index, r]) => ({ index, attempt: run.state.recipients[index].attempt, ...r }));
+    const batch = first
+      ? []
+      : [...this.resends.entries()].map(([index, r]) => ({
+          index,
+          attempt: run.state.recipients[index].attempt,
+          ...r,
+        }));
     this.resends.clear();
     const indexes = first ? run.state.recipients.map((_, i) => i) : batch.map((r) => r.index);
     for (const r of batch) run.touch(r.index, Date.now(), r.address);
     try {
-      const sent = await sendRecipients({ tenantId: input.tenantId, dispatchId: input.dispatchId, ...(first ? { first: true } : { resends: batch }) });
+      const sent = await sendRecipients({
+        tenantId: input.tenantId,
+        dispatchId: input.dispatchId,
+        ...(first ? { first: true } : { resends: batch }),
+      });
       run.sent(sent, first, Date.now()); // deadlines (D3, D7) run on workflow time, not on the activity host's clock
     } catch (err) {
       run.sendFailed(indexes, first, sendFailure(err), Date.now());
@@ -90,10 +103,23 @@ export class DispatchSteps {
     if (input.kind === 'notification') return; // nobody is told about a notice's own delivery; it is in the log
     const children = this.run.noticeChildren(input.dispatchId, notice, input.sender, input.escalateTo);
     await recordDispatchNotice({
-      tenantId: input.tenantId, dispatchId: input.dispatchId, workflowId: workflowInfo().workflowId, locale: input.locale, timeZone: input.timeZone,
-      dispatchUrl: input.dispatchUrl, senderName: input.sender.name, unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs, notice, children,
+      tenantId: input.tenantId,
+      dispatchId: input.dispatchId,
+      workflowId: workflowInfo().workflowId,
+      locale: input.locale,
+      timeZone: input.timeZone,
+      dispatchUrl: input.dispatchUrl,
+      senderName: input.sender.name,
+      unknownAfterMs: input.policy.unknownAfterMs,
+      listenForMs: input.policy.listenForMs,
+      notice,
+      children,
     });
-    await Promise.all(children.map((c) => startDetachedDispatch(noticeInput(input, c.dispatchId, NOTICE_TEMPLATES[notice.kind], c.channel))));
+    await Promise.all(
+      children.map((c) =>
+        startDetachedDispatch(noticeInput(input, c.dispatchId, NOTICE_TEMPLATES[notice.kind], c.channel)),
+      ),
+    );
   }
 
   private projection(write: ProjectionWrite) {
@@ -104,8 +130,16 @@ export class DispatchSteps {
 /** The notice dispatch a workflow starts for one person on one channel. */
 function noticeInput(parent: DispatchInput, dispatchId: string, template: string, channel: Channel): DispatchInput {
   return {
-    ...parent, dispatchId, kind: 'notification', template, channel, provider: channel === 'email' ? 'sendgrid' : 'twilio',
-    document: null, escalateTo: [], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
+    ...parent,
+    dispatchId,
+    kind: 'notification',
+    template,
+    channel,
+    provider: channel === 'email' ? 'sendgrid' : 'twilio',
+    document: null,
+    escalateTo: [],
+    recipientCount: 1,
+    parentWorkflowId: workflowInfo().workflowId,
   };
 }
 
@@ -116,10 +150,15 @@ function noticeInput(parent: DispatchInput, dispatchId: string, template: string
  */
 function sendFailure(err: unknown): { code: SendFailureCode; cause: string } {
   const failure = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
-  const gaveUp = failure instanceof TimeoutFailure || (err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.retryState === 'MAXIMUM_ATTEMPTS_REACHED'));
+  const gaveUp =
+    failure instanceof TimeoutFailure ||
+    (err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.retryState === 'MAXIMUM_ATTEMPTS_REACHED'));
   if (gaveUp) {
     const last = failure instanceof TimeoutFailure ? failure.cause?.message : failure.message;
-    return { code: 'sending_gave_up', cause: `no answer after a day of trying${last ? `; last error: ${last}` : ''}`.slice(0, MAX_PROVIDER_ERROR) };
+    return {
+      code: 'sending_gave_up',
+      cause: `no answer after a day of trying${last ? `; last error: ${last}` : ''}`.slice(0, MAX_PROVIDER_ERROR),
+    };
   }
   return { code: 'request_refused', cause: failure.message.slice(0, MAX_PROVIDER_ERROR) };
 }

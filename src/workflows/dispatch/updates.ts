@@ -25,42 +25,70 @@ export function handleUpdates(d: DispatchSteps, resendsDelivered: boolean): void
   const state = run.state;
 
   // D8: the main loop sends it; the answer waits until the new attempt is in the log.
-  setHandler(resendRecipientUpdate, async (request) => {
-    startAttempt(state, request.index, resendsDelivered);
-    d.resends.set(request.index, { address: request.address, requestedBy: request.requestedBy });
-    await condition(() => d.resent.has(request.index));
-    d.resent.delete(request.index);
-    const r = state.recipients[request.index];
-    return { index: request.index, attempt: r.attempt, status: r.status };
-  }, {
-    validator: (request) => {
-      if (carriesSecrets(input.template)) throw refuseUpdate(REFUSED, NO_RESEND_OF_SECRETS);
-      const refused = resendRefusal(state, request.index, request.recipientId, resendsDelivered);
-      if (refused) throw refuseUpdate(REFUSED, refused);
-      if (d.resends.has(request.index)) throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is being resent already`);
+  setHandler(
+    resendRecipientUpdate,
+    async (request) => {
+      startAttempt(state, request.index, resendsDelivered);
+      d.resends.set(request.index, { address: request.address, requestedBy: request.requestedBy });
+      await condition(() => d.resent.has(request.index));
+      d.resent.delete(request.index);
+      const r = state.recipients[request.index];
+      return { index: request.index, attempt: r.attempt, status: r.status };
     },
-  });
+    {
+      validator: (request) => {
+        if (carriesSecrets(input.template)) throw refuseUpdate(REFUSED, NO_RESEND_OF_SECRETS);
+        const refused = resendRefusal(state, request.index, request.recipientId, resendsDelivered);
+        if (refused) throw refuseUpdate(REFUSED, refused);
+        if (d.resends.has(request.index))
+          throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is being resent already`);
+      },
+    },
+  );
 
   // D8: the link is recorded (its secret never enters this history), then sent as a dispatch of its own.
-  setHandler(resendViaUpdate, async (request) => {
-    state.notices += 1;
-    const childId = `${input.dispatchId}~${request.channel}-${state.notices}`;
-    const { expiresAt } = await d.serialize(() => recordDocumentLink({
-      tenantId: input.tenantId, dispatchId: input.dispatchId, childId, channel: request.channel, phone: request.phone,
-      requestedBy: request.requestedBy, ttlMs: DOCUMENT_LINK_TTL_MS, workflowId: workflowInfo().workflowId,
-    }));
-    await startDetachedDispatch({
-      ...input, dispatchId: childId, kind: 'document', template: 'document_link', channel: request.channel, provider: 'twilio', document: input.document,
-      escalateTo: [input.sender], recipientCount: 1, parentWorkflowId: workflowInfo().workflowId,
-    });
-    return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
-  }, {
-    validator: (request) => {
-      if (input.channel !== 'email' || input.kind !== 'document') throw refuseUpdate(REFUSED, 'only an emailed document can be re-sent over SMS or WhatsApp');
-      if (state.completedAt !== null) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
-      if (!E164_PATTERN.test(request.phone)) throw invalidField('phone', `must be ${E164_EXAMPLE} (got ${request.phone})`, request.phone);
+  setHandler(
+    resendViaUpdate,
+    async (request) => {
+      state.notices += 1;
+      const childId = `${input.dispatchId}~${request.channel}-${state.notices}`;
+      const { expiresAt } = await d.serialize(() =>
+        recordDocumentLink({
+          tenantId: input.tenantId,
+          dispatchId: input.dispatchId,
+          childId,
+          channel: request.channel,
+          phone: request.phone,
+          requestedBy: request.requestedBy,
+          ttlMs: DOCUMENT_LINK_TTL_MS,
+          workflowId: workflowInfo().workflowId,
+        }),
+      );
+      await startDetachedDispatch({
+        ...input,
+        dispatchId: childId,
+        kind: 'document',
+        template: 'document_link',
+        channel: request.channel,
+        provider: 'twilio',
+        document: input.document,
+        escalateTo: [input.sender],
+        recipientCount: 1,
+        parentWorkflowId: workflowInfo().workflowId,
+      });
+      return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
     },
-  });
+    {
+      validator: (request) => {
+        if (input.channel !== 'email' || input.kind !== 'document')
+          throw refuseUpdate(REFUSED, 'only an emailed document can be re-sent over SMS or WhatsApp');
+        if (state.completedAt !== null)
+          throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
+        if (!E164_PATTERN.test(request.phone))
+          throw invalidField('phone', `must be ${E164_EXAMPLE} (got ${request.phone})`, request.phone);
+      },
+    },
+  );
 
   // D11: sent by other means (posted, handed over), recorded by the workflow so its projection keeps it.
   setHandler(markSentUpdate, async (request) => {

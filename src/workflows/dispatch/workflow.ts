@@ -10,10 +10,19 @@
 import { allHandlersFinished, condition, continueAsNew, patched, setHandler } from '@temporalio/workflow';
 import { countByStatus } from '../../domain/dispatch';
 import { DispatchRun } from '../../domain/dispatch-run';
-import type { DispatchInput as DispatchInputV1, DispatchState as DispatchStateV1 } from '../../domain/legacy/dispatch-v1';
+import type {
+  DispatchInput as DispatchInputV1,
+  DispatchState as DispatchStateV1,
+} from '../../domain/legacy/dispatch-v1';
 import { dispatchV1, type DispatchOutcome as DispatchOutcomeV1 } from '../legacy/dispatch-v1';
 import { continueAsNewWhenSuggested } from '../shared/continue-as-new';
-import { dispatchStateQuery, recipientEventsSignal, type Carried, type DispatchInput, type DispatchOutcome } from './contract';
+import {
+  dispatchStateQuery,
+  recipientEventsSignal,
+  type Carried,
+  type DispatchInput,
+  type DispatchOutcome,
+} from './contract';
 import { DispatchSteps } from './steps';
 import { handleUpdates } from './updates';
 
@@ -33,7 +42,10 @@ const RESEND_DELIVERED = 'dispatch-resend-delivered';
 /** Runs started by the first version carry every recipient in their input. */
 const isFirstVersion = (input: DispatchInput | DispatchInputV1): input is DispatchInputV1 => 'recipients' in input;
 
-export async function dispatch(input: DispatchInput | DispatchInputV1, carried?: Carried | DispatchStateV1): Promise<DispatchOutcome | DispatchOutcomeV1> {
+export async function dispatch(
+  input: DispatchInput | DispatchInputV1,
+  carried?: Carried | DispatchStateV1,
+): Promise<DispatchOutcome | DispatchOutcomeV1> {
   if (isFirstVersion(input)) return dispatchV1(input, carried as DispatchStateV1 | undefined);
   return dispatchBounded(input, carried as Carried | undefined);
 }
@@ -41,14 +53,17 @@ export async function dispatch(input: DispatchInput | DispatchInputV1, carried?:
 async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise<DispatchOutcome> {
   const d = new DispatchSteps(input, new DispatchRun(input.recipientCount, input.policy, carried));
   const { run } = d;
-  setHandler(recipientEventsSignal, (signal) => { d.inbox.push(signal); });
+  setHandler(recipientEventsSignal, (signal) => {
+    d.inbox.push(signal);
+  });
   setHandler(dispatchStateQuery, () => run.state);
   handleUpdates(d, patched(RESEND_DELIVERED));
 
   if (!carried) {
     await d.send(true);
     // D9 `failed`: nothing was emailed; the sender and the purchasing manager hear it at once, with the reason.
-    if (run.notEmailed && patched(EVERY_FAILURE_TOLD)) await d.notify({ kind: 'failed', reasonCode: run.notEmailed, recipientCount: input.recipientCount });
+    if (run.notEmailed && patched(EVERY_FAILURE_TOLD))
+      await d.notify({ kind: 'failed', reasonCode: run.notEmailed, recipientCount: input.recipientCount });
   }
 
   while (run.listening(Date.now())) {
@@ -56,9 +71,14 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     if (d.resends.size) await d.send(false);
     await d.step(patched(EVERY_FAILURE_TOLD));
     // Nothing pending is carried: the new run starts with the log up to date.
-    await continueAsNewWhenSuggested(() => continueAsNew<typeof dispatch>(input, { state: run.state, version: run.version }), {
-      idle: () => d.inbox.length === 0, settled: () => d.resends.size === 0, before: () => d.flush(),
-    });
+    await continueAsNewWhenSuggested(
+      () => continueAsNew<typeof dispatch>(input, { state: run.state, version: run.version }),
+      {
+        idle: () => d.inbox.length === 0,
+        settled: () => d.resends.size === 0,
+        before: () => d.flush(),
+      },
+    );
   }
 
   await condition(allHandlersFinished);

@@ -7,12 +7,29 @@ import type { ProviderEvent } from '../../providers/types';
 
 export const providerEventsSignal = defineSignal<[ProviderEvent[]]>('providerEvents');
 export const dispatchStateQueryV1 = defineQuery<DispatchState>('state');
-export interface ResendRecipientRequest { recipientId: string; address: string; requestedBy: string }
+export interface ResendRecipientRequest {
+  recipientId: string;
+  address: string;
+  requestedBy: string;
+}
 export const resendRecipientUpdateV1 = defineUpdate<RecipientState, [ResendRecipientRequest]>('resendRecipient');
 
-export interface ResendViaRequest { channel: 'sms' | 'whatsapp'; phone: string; requestedBy: string }
-export interface ResendViaResult { dispatchId: string; channel: 'sms' | 'whatsapp'; phone: string; expiresAt: string }
+export interface ResendViaRequest {
+  channel: 'sms' | 'whatsapp';
+  phone: string;
+  requestedBy: string;
+}
+export interface ResendViaResult {
+  dispatchId: string;
+  channel: 'sms' | 'whatsapp';
+  phone: string;
+  expiresAt: string;
+}
 export const resendViaUpdateV1 = defineUpdate<ResendViaResult, [ResendViaRequest]>('resendVia');
 
-export interface MarkSentRequest { by: string; at: string; note: string }
+export interface MarkSentRequest {
+  by: string;
+  at: string;
+  note: string;
+}
 export const markSentUpdateV1 = defineUpdate<DispatchState['markedSent'], [MarkSentRequest]>('markSent');

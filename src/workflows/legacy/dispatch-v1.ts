@@ -8,13 +8,31 @@
 // are applied before continue-as-new; the first version dropped them). docs/deploy.md says
 // when this file can be deleted.
 import {
-  allHandlersFinished, condition, makeContinueAsNewFunc, ParentClosePolicy,
-  patched, proxyActivities, setHandler, startChild, workflowInfo, ActivityFailure,
+  allHandlersFinished,
+  condition,
+  makeContinueAsNewFunc,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+  ActivityFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import {
-  applyEvents, documentLabel, dueNotices, initialState, markUnknown, nextUnknownDeadline, routingId,
-  type DispatchInput, type DispatchState, type Notice, type Person, type RecipientState,
+  applyEvents,
+  documentLabel,
+  dueNotices,
+  initialState,
+  markUnknown,
+  nextUnknownDeadline,
+  routingId,
+  type DispatchInput,
+  type DispatchState,
+  type Notice,
+  type Person,
+  type RecipientState,
 } from '../../domain/legacy/dispatch-v1';
 import { dispatchResult, isFailure } from '../../domain/dispatch-status';
 import { nextStep, plainReason } from '../../domain/reasons';
@@ -43,13 +61,20 @@ const { sendDispatch } = proxyActivities<Activities>({
 });
 
 import {
-  dispatchStateQueryV1, markSentUpdateV1, providerEventsSignal, resendRecipientUpdateV1, resendViaUpdateV1,
+  dispatchStateQueryV1,
+  markSentUpdateV1,
+  providerEventsSignal,
+  resendRecipientUpdateV1,
+  resendViaUpdateV1,
 } from './dispatch-v1-contract';
 
 /** How long a document link sent over SMS/WhatsApp stays valid. */
 const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
 
-export interface DispatchOutcome { result: DispatchState['result']; recipients: Array<Pick<RecipientState, 'recipientId' | 'address' | 'status'>> }
+export interface DispatchOutcome {
+  result: DispatchState['result'];
+  recipients: Array<Pick<RecipientState, 'recipientId' | 'address' | 'status'>>;
+}
 
 /**
  * Starts a dispatch that outlives whoever starts it (a notice, a document re-sent by SMS):
@@ -64,11 +89,16 @@ export function startDetachedDispatch(child: Omit<DispatchInput, 'parentWorkflow
 }
 
 /** One person on one channel: who the provider is and which address the single recipient has. */
-export function noticeRecipient(person: { name: string; email: string | null; phone: string | null }, channel: 'email' | 'sms' | 'whatsapp') {
+export function noticeRecipient(
+  person: { name: string; email: string | null; phone: string | null },
+  channel: 'email' | 'sms' | 'whatsapp',
+) {
   return {
     channel,
-    provider: channel === 'email' ? 'sendgrid' as const : 'twilio' as const,
-    recipients: [{ recipientId: 'r1', address: channel === 'email' ? person.email! : person.phone!, name: person.name }],
+    provider: channel === 'email' ? ('sendgrid' as const) : ('twilio' as const),
+    recipients: [
+      { recipientId: 'r1', address: channel === 'email' ? person.email! : person.phone!, name: person.name },
+    ],
   };
 }
 
@@ -77,56 +107,108 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
   const inbox: ProviderEvent[] = [];
   const resends: RecipientState[] = [];
 
-  setHandler(providerEventsSignal, (events) => { inbox.push(...events); });
+  setHandler(providerEventsSignal, (events) => {
+    inbox.push(...events);
+  });
   setHandler(dispatchStateQueryV1, () => state);
-  setHandler(resendRecipientUpdateV1, async (request) => {
-    const recipient = state.recipients.find((r) => r.recipientId === request.recipientId)!;
-    recipient.attempt += 1;
-    recipient.history.push({
-      status: 'queued', event: 'resent', at: new Date().toISOString(), eventId: null,
-      reason: recipient.address === request.address ? `resent by ${request.requestedBy}` : `resent by ${request.requestedBy}, address corrected from ${recipient.address}`,
-      response: null, reasonCode: null,
-    });
-    Object.assign(recipient, {
-      address: request.address, status: 'queued', sentAt: null, reasonCode: null, rawReason: null, providerMessageId: null, wasDeferred: false,
-    });
-    state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
-    resends.push(recipient);
-    await condition(() => recipient.sentAt !== null || isFailure(recipient.status));
-    return recipient;
-  }, {
-    validator: (request) => {
-      const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
-      if (!recipient) throw refuseUpdate(REFUSED, `no recipient ${request.recipientId} in this dispatch`);
-      if (carriesSecrets(input.template)) throw refuseUpdate(REFUSED, NO_RESEND_OF_SECRETS);
-      if (state.completed) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
-      if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
-        throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`);
-      }
-      if (resends.includes(recipient)) throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is being resent already`);
+  setHandler(
+    resendRecipientUpdateV1,
+    async (request) => {
+      const recipient = state.recipients.find((r) => r.recipientId === request.recipientId)!;
+      recipient.attempt += 1;
+      recipient.history.push({
+        status: 'queued',
+        event: 'resent',
+        at: new Date().toISOString(),
+        eventId: null,
+        reason:
+          recipient.address === request.address
+            ? `resent by ${request.requestedBy}`
+            : `resent by ${request.requestedBy}, address corrected from ${recipient.address}`,
+        response: null,
+        reasonCode: null,
+      });
+      Object.assign(recipient, {
+        address: request.address,
+        status: 'queued',
+        sentAt: null,
+        reasonCode: null,
+        rawReason: null,
+        providerMessageId: null,
+        wasDeferred: false,
+      });
+      state.result = dispatchResult(
+        state.recipients.map((r) => r.status),
+        state.providerError !== null,
+      );
+      resends.push(recipient);
+      await condition(() => recipient.sentAt !== null || isFailure(recipient.status));
+      return recipient;
     },
-  });
+    {
+      validator: (request) => {
+        const recipient = state.recipients.find((r) => r.recipientId === request.recipientId);
+        if (!recipient) throw refuseUpdate(REFUSED, `no recipient ${request.recipientId} in this dispatch`);
+        if (carriesSecrets(input.template)) throw refuseUpdate(REFUSED, NO_RESEND_OF_SECRETS);
+        if (state.completed) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
+        if (!isFailure(recipient.status) && recipient.status !== 'unknown' && recipient.status !== 'deferred') {
+          throw refuseUpdate(
+            REFUSED,
+            `recipient ${request.recipientId} is ${recipient.status}; only a failed, unknown or temporarily failed recipient can be resent`,
+          );
+        }
+        if (resends.includes(recipient))
+          throw refuseUpdate(REFUSED, `recipient ${request.recipientId} is being resent already`);
+      },
+    },
+  );
 
-  setHandler(resendViaUpdateV1, async (request) => {
-    const { link, expiresAt } = await createDocumentLink({ tenantId: input.tenantId, dispatchId: input.dispatchId, ttlMs: DOCUMENT_LINK_TTL_MS });
-    state.notices.count += 1;
-    const childId = `${input.dispatchId}~${request.channel}-${state.notices.count}`;
-    await startDetachedDispatch({
-      ...input, dispatchId: childId, channel: request.channel, provider: 'twilio', template: 'document_link',
-      data: { companyName: input.tenantName, documentLabel: documentLabel(input.document, null, input.locale), link, expiresAt },
-      recipients: [{ recipientId: 'r1', address: request.phone, name: null }],
-      escalateTo: [input.sender], requestedBy: request.requestedBy,
-    });
-    state.resentVia.push({ dispatchId: childId, channel: request.channel, address: request.phone, at: new Date().toISOString(), requestedBy: request.requestedBy });
-    await persist();
-    return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
-  }, {
-    validator: (request) => {
-      if (input.channel !== 'email' || input.kind !== 'document') throw refuseUpdate(REFUSED, 'only an emailed document can be re-sent over SMS or WhatsApp');
-      if (state.completed) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
-      if (!E164_PATTERN.test(request.phone)) throw invalidField('phone', `must be ${E164_EXAMPLE} (got ${request.phone})`, request.phone);
+  setHandler(
+    resendViaUpdateV1,
+    async (request) => {
+      const { link, expiresAt } = await createDocumentLink({
+        tenantId: input.tenantId,
+        dispatchId: input.dispatchId,
+        ttlMs: DOCUMENT_LINK_TTL_MS,
+      });
+      state.notices.count += 1;
+      const childId = `${input.dispatchId}~${request.channel}-${state.notices.count}`;
+      await startDetachedDispatch({
+        ...input,
+        dispatchId: childId,
+        channel: request.channel,
+        provider: 'twilio',
+        template: 'document_link',
+        data: {
+          companyName: input.tenantName,
+          documentLabel: documentLabel(input.document, null, input.locale),
+          link,
+          expiresAt,
+        },
+        recipients: [{ recipientId: 'r1', address: request.phone, name: null }],
+        escalateTo: [input.sender],
+        requestedBy: request.requestedBy,
+      });
+      state.resentVia.push({
+        dispatchId: childId,
+        channel: request.channel,
+        address: request.phone,
+        at: new Date().toISOString(),
+        requestedBy: request.requestedBy,
+      });
+      await persist();
+      return { dispatchId: childId, channel: request.channel, phone: request.phone, expiresAt };
     },
-  });
+    {
+      validator: (request) => {
+        if (input.channel !== 'email' || input.kind !== 'document')
+          throw refuseUpdate(REFUSED, 'only an emailed document can be re-sent over SMS or WhatsApp');
+        if (state.completed) throw refuseUpdate(FINISHED, 'this dispatch has finished listening; start a new dispatch');
+        if (!E164_PATTERN.test(request.phone))
+          throw invalidField('phone', `must be ${E164_EXAMPLE} (got ${request.phone})`, request.phone);
+      },
+    },
+  );
 
   // One projection write at a time, in order: handlers and the main loop both persist, and a
   // MongoDB-wire server without atomic updates (FerretDB) would otherwise let an older write win.
@@ -141,7 +223,12 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
   const persist = () => {
     writing = writing.then(async () => {
       state.version += 1;
-      await saveDispatchState({ tenantId: input.tenantId, dispatchId: input.dispatchId, locale: input.locale, state: summary(state) });
+      await saveDispatchState({
+        tenantId: input.tenantId,
+        dispatchId: input.dispatchId,
+        locale: input.locale,
+        state: summary(state),
+      });
     });
     return writing;
   };
@@ -150,7 +237,8 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
   const send = async (recipients: RecipientState[], initial: boolean) => {
     try {
       const sent = await sendDispatch({
-        tenantId: input.tenantId, dispatchId: input.dispatchId,
+        tenantId: input.tenantId,
+        dispatchId: input.dispatchId,
         recipients: recipients.map((r) => ({ routingId: routingId(r), address: r.address, name: r.name })),
       });
       // Deadlines (D3, D7) run on workflow time, not on the activity host's clock.
@@ -161,10 +249,18 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
         recipient.providerMessageId = sent.providerMessageId;
         const status = outcome.outcome === 'accepted' ? 'queued' : outcome.outcome;
         recipient.status = status;
-        if (status === 'not_sent') { recipient.reasonCode = 'not_sent_to_server'; recipient.rawReason = outcome.response ?? null; }
+        if (status === 'not_sent') {
+          recipient.reasonCode = 'not_sent_to_server';
+          recipient.rawReason = outcome.response ?? null;
+        }
         recipient.history.push({
-          status, event: outcome.outcome === 'accepted' ? 'accepted' : outcome.outcome, at: sentAt, eventId: null,
-          reason: null, response: outcome.response ?? null, reasonCode: status === 'not_sent' ? 'not_sent_to_server' : null,
+          status,
+          event: outcome.outcome === 'accepted' ? 'accepted' : outcome.outcome,
+          at: sentAt,
+          eventId: null,
+          reason: null,
+          response: outcome.response ?? null,
+          reasonCode: status === 'not_sent' ? 'not_sent_to_server' : null,
         });
       }
     } catch (err) {
@@ -175,10 +271,21 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
         r.status = 'not_sent';
         r.rawReason = cause;
         r.reasonCode = 'not_sent_to_server';
-        r.history.push({ status: 'not_sent', event: 'refused', at: new Date().toISOString(), eventId: null, reason: cause, response: null, reasonCode: 'not_sent_to_server' });
+        r.history.push({
+          status: 'not_sent',
+          event: 'refused',
+          at: new Date().toISOString(),
+          eventId: null,
+          reason: cause,
+          response: null,
+          reasonCode: 'not_sent_to_server',
+        });
       }
     }
-    state.result = dispatchResult(state.recipients.map((r) => r.status), state.providerError !== null);
+    state.result = dispatchResult(
+      state.recipients.map((r) => r.status),
+      state.providerError !== null,
+    );
   };
 
   const notify = async (notice: Notice | { kind: 'unknown'; pending: RecipientState[] }) => {
@@ -191,19 +298,40 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
       sentAt: state.recipients.map((r) => r.sentAt).find((s) => s !== null) ?? new Date().toISOString(),
       dispatchUrl: input.dispatchUrl,
     };
-    const failures = (list: RecipientState[]) => list.map((r) => ({
-      address: r.address,
-      reason: plainReason(r.reasonCode ?? 'unclassified', input.locale),
-      nextStep: nextStep(r.reasonCode ?? 'unclassified', input.locale),
-      raw: r.rawReason ?? '',
-    }));
+    const failures = (list: RecipientState[]) =>
+      list.map((r) => ({
+        address: r.address,
+        reason: plainReason(r.reasonCode ?? 'unclassified', input.locale),
+        nextStep: nextStep(r.reasonCode ?? 'unclassified', input.locale),
+        raw: r.rawReason ?? '',
+      }));
     let template: string;
     let data: Record<string, unknown>;
     switch (notice.kind) {
-      case 'escalation': template = 'dispatch_escalation'; data = { ...common, failures: failures(notice.failed) }; break;
-      case 'partial_failure': template = 'dispatch_partial_failure'; data = { ...common, failures: failures(notice.failed), delivered: notice.delivered.map((r) => ({ address: r.address })) }; break;
-      case 'delivered_update': template = 'dispatch_delivered_update'; data = { ...common, delivered: notice.delivered.map((r) => ({ address: r.address })) }; break;
-      case 'unknown': template = 'dispatch_unknown'; data = { ...common, pending: notice.pending.map((r) => ({ address: r.address })), waited: durationInWords(input.policy.unknownAfterMs, input.locale) }; break;
+      case 'escalation':
+        template = 'dispatch_escalation';
+        data = { ...common, failures: failures(notice.failed) };
+        break;
+      case 'partial_failure':
+        template = 'dispatch_partial_failure';
+        data = {
+          ...common,
+          failures: failures(notice.failed),
+          delivered: notice.delivered.map((r) => ({ address: r.address })),
+        };
+        break;
+      case 'delivered_update':
+        template = 'dispatch_delivered_update';
+        data = { ...common, delivered: notice.delivered.map((r) => ({ address: r.address })) };
+        break;
+      case 'unknown':
+        template = 'dispatch_unknown';
+        data = {
+          ...common,
+          pending: notice.pending.map((r) => ({ address: r.address })),
+          waited: durationInWords(input.policy.unknownAfterMs, input.locale),
+        };
+        break;
     }
     for (const person of people) {
       const channels: Array<'email' | 'sms' | 'whatsapp'> = ['email'];
@@ -216,8 +344,15 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
         state.notices.count += 1;
         const childId = `${input.dispatchId}~${notice.kind}-${state.notices.count}`;
         await startDetachedDispatch({
-          ...input, ...noticeRecipient(person, channel), dispatchId: childId, kind: 'notification', template,
-          data: { ...data, personName: person.name }, document: null, escalateTo: [], requestedBy: 'relais',
+          ...input,
+          ...noticeRecipient(person, channel),
+          dispatchId: childId,
+          kind: 'notification',
+          template,
+          data: { ...data, personName: person.name },
+          document: null,
+          escalateTo: [],
+          requestedBy: 'relais',
         });
       }
     }
@@ -229,7 +364,8 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
     await persist();
   }
 
-  const listenUntil = () => Math.max(...state.recipients.map((r) => (r.sentAt ? Date.parse(r.sentAt) : Date.now()))) + input.policy.listenForMs;
+  const listenUntil = () =>
+    Math.max(...state.recipients.map((r) => (r.sentAt ? Date.parse(r.sentAt) : Date.now()))) + input.policy.listenForMs;
 
   while (Date.now() < listenUntil() && state.providerError === null) {
     const unknownAt = nextUnknownDeadline(state, input.policy.unknownAfterMs);
@@ -244,7 +380,10 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
     }
     if (inbox.length) changed = applyEvents(state, inbox.splice(0)) || changed;
     const overdue = markUnknown(state, Date.now(), input.policy.unknownAfterMs);
-    if (overdue.length) { changed = true; await notify({ kind: 'unknown', pending: overdue }); }
+    if (overdue.length) {
+      changed = true;
+      await notify({ kind: 'unknown', pending: overdue });
+    }
     for (const notice of dueNotices(state)) await notify(notice);
     if (changed) await persist();
 
@@ -262,7 +401,10 @@ export async function dispatchV1(input: DispatchInput, carried?: DispatchState):
   state.completed = true;
   state.completedAt = new Date().toISOString();
   await persist();
-  return { result: state.result, recipients: state.recipients.map(({ recipientId, address, status }) => ({ recipientId, address, status })) };
+  return {
+    result: state.result,
+    recipients: state.recipients.map(({ recipientId, address, status }) => ({ recipientId, address, status })),
+  };
 }
 
 /** What the projection needs (the seen-set stays in the workflow). */
@@ -270,4 +412,3 @@ function summary(state: DispatchState): Omit<DispatchState, 'seen'> {
   const { seen: _seen, ...rest } = state;
   return rest;
 }
-

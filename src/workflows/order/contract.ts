@@ -15,7 +15,13 @@ export const ORDER_WORKFLOW = 'order';
 /** One workflow per order: `order/<tenant>/<orderId>`. */
 export const orderWorkflowId = (tenantId: string, orderId: string) => `order/${tenantId}/${orderId}`;
 
-export interface Address { line1: string; line2: string | null; city: string; postalCode: string; country: string }
+export interface Address {
+  line1: string;
+  line2: string | null;
+  city: string;
+  postalCode: string;
+  country: string;
+}
 export interface OrderDetails {
   items: Array<{ sku: string; quantity: number; location: string }>;
   customer: { name: string; phone: string | null; email: string | null; address: Address };
@@ -32,7 +38,13 @@ export interface OrderInput {
   timeZone: string;
   tenantName: string;
   seller: Person;
-  policy: { stuckAfterMs: number; linkTtlMs: number; readyToShipWithinMs: number; unknownAfterMs: number; listenForMs: number };
+  policy: {
+    stuckAfterMs: number;
+    linkTtlMs: number;
+    readyToShipWithinMs: number;
+    unknownAfterMs: number;
+    listenForMs: number;
+  };
   orderUrl: string;
   /** Its number in the tenant's placing order (issue 18: the orders list reads by it); absent for orders started before. */
   number?: number;
@@ -93,27 +105,63 @@ export interface OrderSummary {
 
 /** One line of an order's timeline, appended once to `order_timeline`, never rewritten. */
 export type TimelineEntry =
-  | { seq: number; at: string; kind: 'event'; event: string; by: string | null; reason: string | null; details: Record<string, unknown> | null }
-  | { seq: number; at: string; kind: 'notification'; dispatchId: string; audience: 'seller' | 'customer'; channel: NoticeChannel; template: string };
+  | {
+      seq: number;
+      at: string;
+      kind: 'event';
+      event: string;
+      by: string | null;
+      reason: string | null;
+      details: Record<string, unknown> | null;
+    }
+  | {
+      seq: number;
+      at: string;
+      kind: 'notification';
+      dispatchId: string;
+      audience: 'seller' | 'customer';
+      channel: NoticeChannel;
+      template: string;
+    };
 
 /** What an Update answers (both versions of the workflow give at least this). */
-export interface OrderAnswer { state: OrderState; stuck: boolean }
+export interface OrderAnswer {
+  state: OrderState;
+  stuck: boolean;
+}
 
 /** What the `state` query answers: an OrderSummary; a legacy run answers its whole view, which has these fields too. */
-export type OrderStateAnswer = Pick<OrderSummary, 'state' | 'stuck' | 'address' | 'risk' | 'hold' | 'lastTrackingAt' | 'confirmation' | 'restocked' | 'version'> & Partial<OrderSummary>;
+export type OrderStateAnswer = Pick<
+  OrderSummary,
+  'state' | 'stuck' | 'address' | 'risk' | 'hold' | 'lastTrackingAt' | 'confirmation' | 'restocked' | 'version'
+> &
+  Partial<OrderSummary>;
 export const orderStateQuery = defineQuery<OrderStateAnswer>('state');
 export const orderEventUpdate = defineUpdate<OrderAnswer, [OrderEvent]>('orderEvent');
-export interface OpsAction { by: string; reason: string }
+export interface OpsAction {
+  by: string;
+  reason: string;
+}
 export const releaseUpdate = defineUpdate<OrderAnswer, [OpsAction]>('release');
 export const cancelUpdate = defineUpdate<OrderAnswer, [OpsAction]>('cancel');
 /** A seller's action (src/domain/seller-actions.ts) and who took it: a person's name from the operator session, or the API key's id. */
-export interface SellerActionRequest { by: string; action: SellerAction }
+export interface SellerActionRequest {
+  by: string;
+  action: SellerAction;
+}
 export const sellerActionUpdate = defineUpdate<OrderAnswer, [SellerActionRequest]>('sellerAction');
-export interface AddressConfirmation { nonce: string; via: 'link' | 'whatsapp' | 'sms'; corrected: Address | null }
+export interface AddressConfirmation {
+  nonce: string;
+  via: 'link' | 'whatsapp' | 'sms';
+  corrected: Address | null;
+}
 export const confirmAddressUpdate = defineUpdate<OrderAnswer, [AddressConfirmation]>('confirmAddress');
 
 /** How a client starts it (`client.workflow.start<OrderWorkflow>(ORDER_WORKFLOW, …)`); a run continued as new carries its summary. */
-export type OrderWorkflow = (input: OrderInput, carried?: OrderSummary | LegacyOrderView) => Promise<OrderSummary | LegacyOrderView>;
+export type OrderWorkflow = (
+  input: OrderInput,
+  carried?: OrderSummary | LegacyOrderView,
+) => Promise<OrderSummary | LegacyOrderView>;
 
 // Runs of the first version (../legacy/order-v1.ts), FROZEN with it: what they carry and answer.
 export interface LegacyOrderException {
@@ -134,8 +182,20 @@ export interface LegacyOrderView {
   stuck: boolean;
   lastTrackingAt: string | null;
   exceptions: LegacyOrderException[];
-  history: Array<{ event: string; at: string; by: string | null; reason: string | null; details: Record<string, unknown> | null }>;
-  notifications: Array<{ dispatchId: string; audience: 'seller' | 'customer'; channel: NoticeChannel; template: string; at: string }>;
+  history: Array<{
+    event: string;
+    at: string;
+    by: string | null;
+    reason: string | null;
+    details: Record<string, unknown> | null;
+  }>;
+  notifications: Array<{
+    dispatchId: string;
+    audience: 'seller' | 'customer';
+    channel: NoticeChannel;
+    template: string;
+    at: string;
+  }>;
   confirmation: { nonce: string; expiresAt: string; used: boolean } | null;
   restocked: boolean;
   version: number;

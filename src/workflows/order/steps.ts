@@ -11,10 +11,11 @@ import { serialWriter } from '../shared/serial-writer';
 import type { OrderInput } from './contract';
 
 type Activities = ReturnType<typeof createActivities>;
-export const { assessOrderRisk, noticePreference, createConfirmation, createAddressConfirmation, recordOrder } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+export const { assessOrderRisk, noticePreference, createConfirmation, createAddressConfirmation, recordOrder } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
 export const refused = (r: { message: string; details?: unknown }) => refuseUpdate(REFUSED, r.message, r.details);
@@ -22,7 +23,10 @@ export const refused = (r: { message: string; details?: unknown }) => refuseUpda
 export class OrderSteps {
   private readonly serialize = serialWriter();
 
-  constructor(readonly input: OrderInput, readonly run: OrderRun) {}
+  constructor(
+    readonly input: OrderInput,
+    readonly run: OrderRun,
+  ) {}
 
   /** Writes what changed since the last write, one write at a time (Update handlers and the main loop both persist). */
   persist(): Promise<void> {
@@ -31,8 +35,16 @@ export class OrderSteps {
       const changes = run.takeChanges();
       if (!changes) return;
       await recordOrder({
-        tenantId: input.tenantId, orderId: input.orderId, ...changes,
-        ...(changes.version === 1 ? { customer: input.order.customer, placedAt: workflowInfo().runStartTime.toISOString(), number: input.number } : {}),
+        tenantId: input.tenantId,
+        orderId: input.orderId,
+        ...changes,
+        ...(changes.version === 1
+          ? {
+              customer: input.order.customer,
+              placedAt: workflowInfo().runStartTime.toISOString(),
+              number: input.number,
+            }
+          : {}),
       });
     });
   }
@@ -45,25 +57,50 @@ export class OrderSteps {
       const notice = run.outbox.shift()!;
       const key = notice.audience === 'seller' ? notice.exception.type : notice.notice;
       // Told by the seller on the channels they chose; otherwise as the preferences say now.
-      const choice = notice.audience === 'customer' && notice.channels ? { enabled: true, channels: notice.channels } : await noticePreference({ tenantId: input.tenantId, audience: notice.audience, key });
+      const choice =
+        notice.audience === 'customer' && notice.channels
+          ? { enabled: true, channels: notice.channels }
+          : await noticePreference({ tenantId: input.tenantId, audience: notice.audience, key });
       const customer = input.order.customer;
-      const person = notice.audience === 'seller' ? input.seller : { name: customer.name, email: customer.email, phone: customer.phone };
-      const template = notice.audience === 'seller' ? notice.template : notice.template ?? (notice.notice === 'delivery_failed' ? 'delivery_failed_customer' : notice.notice);
-      const data = notice.audience === 'seller'
-        ? {
-          personName: person.name, orderId: input.orderId, exceptionLabel: exceptionLabel(notice.exception.type, locale),
-          reason: reasonWords(notice.exception.reason, locale), action: actionWords(notice.exception.reason, locale),
-          details: notice.exception.details, resolution: resolutionWords(notice.exception.resolution ?? '', locale), orderUrl: input.orderUrl,
-          // A date goes to the template as a date, which shows it in the tenant's zone and words (O7).
-          lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? run.s.lastTrackingAt : null,
-        }
-        : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
+      const person =
+        notice.audience === 'seller'
+          ? input.seller
+          : { name: customer.name, email: customer.email, phone: customer.phone };
+      const template =
+        notice.audience === 'seller'
+          ? notice.template
+          : (notice.template ?? (notice.notice === 'delivery_failed' ? 'delivery_failed_customer' : notice.notice));
+      const data =
+        notice.audience === 'seller'
+          ? {
+              personName: person.name,
+              orderId: input.orderId,
+              exceptionLabel: exceptionLabel(notice.exception.type, locale),
+              reason: reasonWords(notice.exception.reason, locale),
+              action: actionWords(notice.exception.reason, locale),
+              details: notice.exception.details,
+              resolution: resolutionWords(notice.exception.resolution ?? '', locale),
+              orderUrl: input.orderUrl,
+              // A date goes to the template as a date, which shows it in the tenant's zone and words (O7).
+              lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? run.s.lastTrackingAt : null,
+            }
+          : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
         const dispatchId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
         await startNotice({
-          tenantId: input.tenantId, dispatchId, template, data, locale, timeZone: input.timeZone, tenantName: input.tenantName, person, channel,
-          sender: { ...input.seller, outletId: null }, policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
-          dispatchUrl: input.orderUrl, parent: workflowInfo().workflowId,
+          tenantId: input.tenantId,
+          dispatchId,
+          template,
+          data,
+          locale,
+          timeZone: input.timeZone,
+          tenantName: input.tenantName,
+          person,
+          channel,
+          sender: { ...input.seller, outletId: null },
+          policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
+          dispatchUrl: input.orderUrl,
+          parent: workflowInfo().workflowId,
           ...(notice.audience === 'customer' && notice.confirmation ? { confirmation: notice.confirmation } : {}),
         });
         run.noticeSent(dispatchId, notice.audience, channel, template);

@@ -10,11 +10,20 @@ import { OrderRun } from '../../domain/order-run';
 import { orderV1 } from '../legacy/order-v1';
 import { continueAsNewWhenSuggested } from '../shared/continue-as-new';
 import { RECORDED_NOTICES_PATCH } from '../shared/notices';
-import { ORDER_STATE_V2, ORDER_WORKSPACE_V3, type LegacyOrderView, type OrderInput, type OrderSummary } from './contract';
+import {
+  ORDER_STATE_V2,
+  ORDER_WORKSPACE_V3,
+  type LegacyOrderView,
+  type OrderInput,
+  type OrderSummary,
+} from './contract';
 import { assessOrderRisk, createAddressConfirmation, createConfirmation, OrderSteps } from './steps';
 import { handleUpdates } from './updates';
 
-export async function order(input: OrderInput, carried?: OrderSummary | LegacyOrderView): Promise<OrderSummary | LegacyOrderView> {
+export async function order(
+  input: OrderInput,
+  carried?: OrderSummary | LegacyOrderView,
+): Promise<OrderSummary | LegacyOrderView> {
   // Runs of the earlier version stay on it to the end: those it continued as new carry its view,
   // those it started have no patch marker in their history.
   if (carried && !('shape' in carried)) return orderV1(input, carried);
@@ -25,17 +34,38 @@ export async function order(input: OrderInput, carried?: OrderSummary | LegacyOr
 async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<OrderSummary> {
   // Lifecycle 3 (issue 18) for runs started or continued since; a run replaying a history recorded
   // before keeps lifecycle 2 to its end, step for step (test/workflows/order-v2-replay.test.ts).
-  const run = new OrderRun(input, () => new Date().toISOString(), carried?.lifecycle ?? (patched(ORDER_WORKSPACE_V3) ? 3 : 2), carried);
+  const run = new OrderRun(
+    input,
+    () => new Date().toISOString(),
+    carried?.lifecycle ?? (patched(ORDER_WORKSPACE_V3) ? 3 : 2),
+    carried,
+  );
   const o = new OrderSteps(input, run);
   handleUpdates(o);
 
   if (!carried) {
     // O2: risk on creation; O3: a doubtful address is confirmed by the customer through a signed, expiring, single-use link.
-    if (run.placed(await assessOrderRisk({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer }))) {
-      const request = { tenantId: input.tenantId, orderId: input.orderId, ttlMs: input.policy.linkTtlMs, phone: input.order.customer.phone, companyName: input.tenantName, locale: input.locale };
+    if (
+      run.placed(
+        await assessOrderRisk({ tenantId: input.tenantId, orderId: input.orderId, customer: input.order.customer }),
+      )
+    ) {
+      const request = {
+        tenantId: input.tenantId,
+        orderId: input.orderId,
+        ttlMs: input.policy.linkTtlMs,
+        phone: input.order.customer.phone,
+        companyName: input.tenantName,
+        locale: input.locale,
+      };
       // The link and the reply code are a customer's secrets: the activity that records the notice adds them (issue 15); older runs carried them.
-      if (patched(RECORDED_NOTICES_PATCH)) { const c = await createAddressConfirmation(request); run.confirmationCreated(c, { expiresAt: c.expiresAt }, true); }
-      else { const c = await createConfirmation(request); run.confirmationCreated(c, { link: c.link, expiresAt: c.expiresAt, confirmationCode: c.code ?? null }, false); }
+      if (patched(RECORDED_NOTICES_PATCH)) {
+        const c = await createAddressConfirmation(request);
+        run.confirmationCreated(c, { expiresAt: c.expiresAt }, true);
+      } else {
+        const c = await createConfirmation(request);
+        run.confirmationCreated(c, { link: c.link, expiresAt: c.expiresAt, confirmationCode: c.code ?? null }, false);
+      }
     }
     await o.sendNotices();
     await o.persist();
@@ -45,7 +75,10 @@ async function orderV2(input: OrderInput, carried?: OrderSummary): Promise<Order
     const seen = run.changed;
     const deadline = run.deadline(); // O5, O7
     const news = () => run.changed !== seen || run.outbox.length > 0;
-    const woke = deadline === undefined ? (await condition(news), true) : await condition(news, Math.max(1, deadline - Date.now()));
+    const woke =
+      deadline === undefined
+        ? (await condition(news), true)
+        : await condition(news, Math.max(1, deadline - Date.now()));
     if (!woke && deadline !== undefined && Date.now() >= deadline) run.deadlinePassed();
     await o.sendNotices();
     await o.persist();

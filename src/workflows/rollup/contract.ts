@@ -8,7 +8,10 @@ export const ROLLUP_WORKFLOW = 'dashboardRollup';
 export const rollupWorkflowId = (tenantId: string) => `rollups/${tenantId}`;
 
 /** Dispatches and orders that changed: only ids and numbers (the fold reads their state from MongoDB). */
-export interface RollupChange { dispatches?: FoldBatch['dispatches']; orders?: FoldBatch['orders'] }
+export interface RollupChange {
+  dispatches?: FoldBatch['dispatches'];
+  orders?: FoldBatch['orders'];
+}
 export const rollupChangedSignal = defineSignal<[RollupChange]>('changed');
 
 export interface RollupInput {

@@ -23,17 +23,27 @@ const SIGNALS_PER_RUN = 2000;
 class Pending {
   readonly dispatches = new Map<string, Set<number>>();
   readonly orders = new Map<string, Set<number>>();
-  constructor(change?: RollupChange) { if (change) this.add(change); }
-  add(change: RollupChange) {
-    for (const d of change.dispatches ?? []) this.dispatches.set(d.dispatchId, new Set([...this.dispatches.get(d.dispatchId) ?? [], ...d.parts]));
-    for (const o of change.orders ?? []) this.orders.set(o.orderId, new Set([...this.orders.get(o.orderId) ?? [], ...o.exceptions]));
+  constructor(change?: RollupChange) {
+    if (change) this.add(change);
   }
-  get size() { return this.dispatches.size + this.orders.size; }
+  add(change: RollupChange) {
+    for (const d of change.dispatches ?? [])
+      this.dispatches.set(d.dispatchId, new Set([...(this.dispatches.get(d.dispatchId) ?? []), ...d.parts]));
+    for (const o of change.orders ?? [])
+      this.orders.set(o.orderId, new Set([...(this.orders.get(o.orderId) ?? []), ...o.exceptions]));
+  }
+  get size() {
+    return this.dispatches.size + this.orders.size;
+  }
   /** Takes up to `limit` things out, oldest first. */
   take(limit: number) {
-    const dispatches = [...this.dispatches].slice(0, limit).map(([dispatchId, parts]) => ({ dispatchId, parts: [...parts] }));
+    const dispatches = [...this.dispatches]
+      .slice(0, limit)
+      .map(([dispatchId, parts]) => ({ dispatchId, parts: [...parts] }));
     for (const d of dispatches) this.dispatches.delete(d.dispatchId);
-    const orders = [...this.orders].slice(0, limit - dispatches.length).map(([orderId, exceptions]) => ({ orderId, exceptions: [...exceptions] }));
+    const orders = [...this.orders]
+      .slice(0, limit - dispatches.length)
+      .map(([orderId, exceptions]) => ({ orderId, exceptions: [...exceptions] }));
     for (const o of orders) this.orders.delete(o.orderId);
     return { dispatches, orders };
   }
@@ -48,7 +58,10 @@ class Pending {
 export async function dashboardRollup(input: RollupInput): Promise<void> {
   const pending = new Pending(input.pending);
   let signals = 0;
-  setHandler(rollupChangedSignal, (change) => { pending.add(change); signals += 1; });
+  setHandler(rollupChangedSignal, (change) => {
+    pending.add(change);
+    signals += 1;
+  });
   let lastSeq = input.lastSeq ?? 0;
   for (;;) {
     if (!(await condition(() => pending.size > 0, IDLE))) return;

@@ -13,7 +13,10 @@ export interface ContinueOptions {
 }
 
 /** Calls `next` (a continueAsNew, which never returns) when suggested and safe; otherwise returns. */
-export async function continueAsNewWhenSuggested(next: () => Promise<never>, options: ContinueOptions = {}): Promise<void> {
+export async function continueAsNewWhenSuggested(
+  next: () => Promise<never>,
+  options: ContinueOptions = {},
+): Promise<void> {
   const idle = options.idle ?? (() => true);
   if (!workflowInfo().continueAsNewSuggested || !idle()) return;
   const settled = options.settled;

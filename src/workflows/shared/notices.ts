@@ -36,22 +36,71 @@ export function startDetachedDispatch(input: DispatchInput) {
 
 /** An order's notice: recorded, then started as a dispatch of one recipient. */
 export async function startNotice(notice: NoticeRequest): Promise<void> {
-  const { tenantId, dispatchId, template, data, locale, timeZone, tenantName, person, channel, sender, policy, dispatchUrl } = notice;
+  const {
+    tenantId,
+    dispatchId,
+    template,
+    data,
+    locale,
+    timeZone,
+    tenantName,
+    person,
+    channel,
+    sender,
+    policy,
+    dispatchUrl,
+  } = notice;
   // A run that sent notices before this version replays the way it started them then.
   if (!patched(RECORDED_NOTICES_PATCH)) {
     await startDetachedDispatchV1({
-      tenantId, dispatchId, kind: 'notification', ...noticeRecipient(person, channel), template, data, locale, timeZone, tenantName,
-      document: null, sender, escalateTo: [], requestedBy: 'relais', policy, dispatchUrl,
+      tenantId,
+      dispatchId,
+      kind: 'notification',
+      ...noticeRecipient(person, channel),
+      template,
+      data,
+      locale,
+      timeZone,
+      tenantName,
+      document: null,
+      sender,
+      escalateTo: [],
+      requestedBy: 'relais',
+      policy,
+      dispatchUrl,
     });
     return;
   }
   await recordNotice({
-    tenantId, dispatchId, template, data, locale, timeZone, tenantName, person, channel, sender, parent: notice.parent,
+    tenantId,
+    dispatchId,
+    template,
+    data,
+    locale,
+    timeZone,
+    tenantName,
+    person,
+    channel,
+    sender,
+    parent: notice.parent,
     ...(notice.confirmation ? { confirmation: notice.confirmation } : {}),
   });
   const input: DispatchInput = {
-    tenantId, dispatchId, kind: 'notification', template, channel, provider: channel === 'email' ? 'sendgrid' : 'twilio', locale, timeZone,
-    document: null, sender, escalateTo: [], recipientCount: 1, policy, dispatchUrl, parentWorkflowId: notice.parent,
+    tenantId,
+    dispatchId,
+    kind: 'notification',
+    template,
+    channel,
+    provider: channel === 'email' ? 'sendgrid' : 'twilio',
+    locale,
+    timeZone,
+    document: null,
+    sender,
+    escalateTo: [],
+    recipientCount: 1,
+    policy,
+    dispatchUrl,
+    parentWorkflowId: notice.parent,
   };
   await startDetachedDispatch(input);
 }

@@ -25,7 +25,11 @@ export interface PublishOptions {
 /** The events of one tenant: `const events = tenantEvents(input.tenantId); await events.publish('order.held', { … })`. */
 export function tenantEvents(tenantId: string) {
   return {
-    async publish<T extends TenantEventType>(type: T, data: TenantEventData<T>, options: PublishOptions = {}): Promise<void> {
+    async publish<T extends TenantEventType>(
+      type: T,
+      data: TenantEventData<T>,
+      options: PublishOptions = {},
+    ): Promise<void> {
       const eventId = options.eventId ?? uuid4();
       try {
         // Workflow time: the moment the decision was taken, the same on replay.

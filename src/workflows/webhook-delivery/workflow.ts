@@ -19,10 +19,17 @@ const { attemptWebhookDelivery, planWebhookRetry } = proxyActivities<Activities>
 export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryOutcome> {
   for (let attempts = 1; ; attempts += 1) {
     const result = await attemptWebhookDelivery(input);
-    if (result.outcome !== 'retry') return { status: result.outcome === 'delivered' ? 'delivered' : result.outcome === 'cancelled' ? 'cancelled' : 'failed', attempts };
+    if (result.outcome !== 'retry')
+      return {
+        status: result.outcome === 'delivered' ? 'delivered' : result.outcome === 'cancelled' ? 'cancelled' : 'failed',
+        attempts,
+      };
     // Math.random is the workflow's own (seeded, replayed identically): the jitter is deterministic.
     const delay = webhookRetryDelayMs(attempts, Math.random(), result.retryAfterMs);
-    await planWebhookRetry({ ...input, nextAttemptAt: delay === null ? null : new Date(Date.now() + delay).toISOString() });
+    await planWebhookRetry({
+      ...input,
+      nextAttemptAt: delay === null ? null : new Date(Date.now() + delay).toISOString(),
+    });
     if (delay === null) return { status: 'failed', attempts };
     await sleep(delay);
   }

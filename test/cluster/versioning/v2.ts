@@ -2,12 +2,16 @@
 // their history; patched() tells the two apart (false when replaying a version-1 history).
 import { condition, defineSignal, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 
-const { prepare, render, renderWithLinks, finish } = proxyActivities<typeof import('./activities')>({ startToCloseTimeout: '30 seconds' });
+const { prepare, render, renderWithLinks, finish } = proxyActivities<typeof import('./activities')>({
+  startToCloseTimeout: '30 seconds',
+});
 export const proceed = defineSignal('proceed');
 
 export async function upgradable(): Promise<string[]> {
   let go = false;
-  setHandler(proceed, () => { go = true; });
+  setHandler(proceed, () => {
+    go = true;
+  });
   const done = [await prepare()];
   done.push(patched('render-with-links') ? await renderWithLinks() : await render());
   await condition(() => go);

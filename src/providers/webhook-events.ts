@@ -22,16 +22,16 @@ export function withoutNul<T>(value: T): T {
   return value;
 }
 
-/**
- * An event with its route: the dispatch, and the recipient's position and attempt. Events of the
- * first version's dispatches carry `<recipientId>.<attempt>` instead (`recipient` absent).
- */
 /** JSON text parsed, U+0000 replaced as withoutNul does; JSON writes NUL only as an escape, so text without one needs no walk. */
 export function parseWithoutNul(text: string): unknown {
   const json: unknown = JSON.parse(text);
   return text.includes('\\u0000') ? withoutNul(json) : json;
 }
 
+/**
+ * An event with its route: the dispatch, and the recipient's position and attempt. Events of the
+ * first version's dispatches carry `<recipientId>.<attempt>` instead (`recipient` absent).
+ */
 export interface RoutedEvent {
   tenantId: string;
   dispatchId: string;

@@ -129,7 +129,7 @@ const MINIMAL_OPERATOR = { LINK_SECRET };
 
 /** Settings the processes refuse to start without (`if (!config.X) throw` in their main()). */
 function settingsTheProcessRequires(entry: string): string[] {
-  return [...read(entry).matchAll(/if \(!config\.([A-Z0-9_]+)\) throw/g)].map((m) => m[1]);
+  return [...read(entry).matchAll(/if \(!config\.([A-Z0-9_]+)\)\s*throw/g)].map((m) => m[1]);
 }
 
 describe('docker-compose.yml', () => {

@@ -13,6 +13,9 @@ const body = Buffer.from(
   `${JSON.stringify([{ email: 'ana@acme.test', event: 'delivered', sg_event_id: 'e1', timestamp: 1765000000, note: 'café ✓' }])}\r\n`,
 );
 const ts = '1765000000';
+/** The same public key as a PEM block, as an operator may paste it. */
+const asPem = (base64: string) =>
+  `-----BEGIN PUBLIC KEY-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END PUBLIC KEY-----\n`;
 const signWith = (pem: string, data: Buffer) => sign('sha256', data, createPrivateKey(pem)).toString('base64');
 const good = signWith(current.privateKeyPem, Buffer.concat([Buffer.from(ts), body]));
 const p1363 = sign('sha256', Buffer.concat([Buffer.from(ts), body]), {
@@ -42,6 +45,14 @@ const cases: Array<{
     signature: good,
     timestamp: ts,
     keys: [other.publicKeyBase64, current.publicKeyBase64],
+    valid: true,
+  },
+  {
+    name: 'signed by the current key, its public key pasted as PEM',
+    body,
+    signature: good,
+    timestamp: ts,
+    keys: [asPem(current.publicKeyBase64)],
     valid: true,
   },
   {
@@ -126,7 +137,7 @@ describe('rule N3: the SendGrid signature check agrees with @sendgrid/eventwebho
 
 describe('a public key that SendGrid could not have given is refused at start-up, naming the setting', () => {
   test.each([
-    ['not base64 DER', 'bm90IGEga2V5', /SENDGRID_WEBHOOK_PUBLIC_KEY is not a base64 DER public key/],
+    ['not base64 DER', 'bm90IGEga2V5', /SENDGRID_WEBHOOK_PUBLIC_KEY is not a base64 DER \(or PEM\) public key/],
     [
       'an RSA key',
       generateKeyPairSync('rsa', { modulusLength: 1024 })

@@ -6,13 +6,18 @@
 // holds it to the official library's answer, case by case.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 
-/** A public key as SendGrid shows it (base64 DER SPKI), read once; `name` says which setting is wrong. */
-export function sendgridPublicKey(base64: string, name: string): KeyObject {
+/**
+ * A public key as SendGrid shows it (base64 DER SPKI; a PEM block, as some operators paste it, is
+ * read too), read once; `name` says which setting is wrong.
+ */
+export function sendgridPublicKey(value: string, name: string): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
+    key = value.includes('-----BEGIN')
+      ? createPublicKey({ key: value, format: 'pem' })
+      : createPublicKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'spki' });
   } catch (err) {
-    throw new Error(`${name} is not a base64 DER public key: ${(err as Error).message}`);
+    throw new Error(`${name} is not a base64 DER (or PEM) public key: ${(err as Error).message}`);
   }
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new Error(`${name} is not an ECDSA P-256 key (SendGrid signs with one)`);

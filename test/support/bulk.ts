@@ -7,6 +7,7 @@ import type { Db } from '../../src/db/models';
 import { dailyKey, DAILY_COLLECTION } from '../../src/db/rollups';
 import { dispatchContribution, partContribution, sum, ttdBucket, type Contribution } from '../../src/domain/dashboard';
 import { addDays, dayOf, startOfDay } from '../../src/domain/days';
+import { dispatchWorkflowId } from '../../src/workflows/dispatch/contract';
 
 export interface BulkOptions {
   tenantId: string;
@@ -89,7 +90,7 @@ export async function seedDispatches(db: Db, o: BulkOptions): Promise<Record<str
         format: 2,
         tenantId: o.tenantId,
         dispatchId: `po-${n}`,
-        workflowId: `dispatch/${o.tenantId}/po-${n}`,
+        workflowId: dispatchWorkflowId(o.tenantId, `po-${n}`),
         number: n,
         kind: 'document',
         channel: 'email',

@@ -144,6 +144,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     eventDelayMs: options.eventDelayMs ?? 50,
     lateEventMs: options.lateEventMs ?? 1500,
+    // SendGrid retries for 24 hours; a suite on a loaded machine must not see the sandbox give up
+    // on a webhook within a test's wait (12 attempts: about 3 minutes of retrying).
+    maxDeliveryAttempts: 12,
   });
 
   let worker: Worker | undefined;
@@ -269,7 +272,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
   };
 
-  const waitFor: Stack['waitFor'] = async (what, probe, timeoutMs = 30_000) => {
+  const waitFor: Stack['waitFor'] = async (what, probe, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {

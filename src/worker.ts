@@ -149,6 +149,7 @@ async function main() {
         timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       },
       rollups: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
+      alertDigests: { client, taskQueue: config.TEMPORAL_TASK_QUEUE },
       ...sendersFromConfig(config),
     },
   });

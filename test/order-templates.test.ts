@@ -8,6 +8,7 @@ import { DEFAULT_TEMPLATE_DIR, TemplateError, Templates } from '../src/templates
 import { LOCALES, type Locale } from '../src/domain/locale';
 import { CUSTOMER_NEXT_STEP, EXCEPTION_LABELS, REASON_WORDS } from '../src/domain/order-words';
 import { DATE_TEST_ZONE, expectDatesInWords } from './support/template-dates';
+import { digestMessage, type DigestAlert } from '../src/domain/alert-digest';
 
 type Channel = 'email' | 'sms' | 'whatsapp';
 type Data = Record<string, unknown>;
@@ -55,6 +56,24 @@ const customer = (locale: Locale): Data => ({
   orderId: ORDER,
   companyName: 'Maison Lumière',
 });
+
+const ORDERS_URL = 'https://relais.example.com/ui/orders';
+const digestOf = (locale: Locale) => {
+  const alert = (orderId: string, template: DigestAlert['template'] = 'order_exception'): DigestAlert => ({
+    orderId,
+    template,
+    exceptionLabel: EXCEPTION_LABELS.unfulfillable[locale],
+    reason: REASON_WORDS.not_found_at_location.reason[locale],
+    action: REASON_WORDS.not_found_at_location.action[locale],
+    details: DETAILS[locale],
+    resolution: template === 'order_exception_resolved' ? RESOLUTION[locale] : '',
+    orderUrl: ORDER_URL,
+    lastTrackingAt: null,
+    at: '2026-03-01T10:00:00Z',
+  });
+  const alerts = [alert(ORDER), alert('CMD-20419'), alert(ORDER, 'order_exception_resolved'), alert('CMD-20420')];
+  return digestMessage({ alerts, more: 2 }, 'Claire Petit', ORDERS_URL);
+};
 
 const CASES: Case[] = [
   {
@@ -107,6 +126,21 @@ const CASES: Case[] = [
       email: ['tenantName', 'personName', 'orderId', 'exceptionLabel', 'resolution', 'orderUrl'],
       sms: ['tenantName', 'orderId', 'exceptionLabel', 'resolution', 'orderUrl'],
       whatsapp: ['tenantName', 'orderId', 'exceptionLabel', 'resolution', 'orderUrl'],
+    },
+  },
+  {
+    // Issue 20: a seller's digest of four alerts on three orders, two more counted, not listed.
+    type: 'order_alert_digest',
+    audience: 'seller',
+    data: (locale) => ({ ...base(locale), ...digestOf(locale).data }),
+    keys: (_d, channel) =>
+      channel === 'email'
+        ? [ORDER, 'CMD-20419', 'CMD-20420', DETAILS.en.slice(0, 3), ORDERS_URL, ORDER_URL]
+        : [ORDER, 'CMD-20419', 'CMD-20420', ORDERS_URL],
+    required: {
+      email: ['tenantName', 'personName', 'count', 'shortList', 'shortMore', 'alerts', 'more', 'ordersUrl'],
+      sms: ['tenantName', 'count', 'shortList', 'shortMore', 'ordersUrl'],
+      whatsapp: ['tenantName', 'count', 'shortList', 'shortMore', 'ordersUrl'],
     },
   },
   {

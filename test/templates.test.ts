@@ -623,6 +623,7 @@ describe('template lookup', () => {
         'order_delayed',
         'order_exception',
         'order_exception_resolved',
+        'order_alert_digest',
       ];
       expect(fr).toEqual(
         [...CASES.filter((c) => c.channels.includes(channel)).map((c) => c.type), ...ORDER_TYPES].sort(),

@@ -37,6 +37,8 @@ export interface ActivityDeps {
   webhooks?: WebhookActivityDeps['webhooks'];
   /** The dashboard's rollup workflows (src/db/rollups.ts); without it the projections count nothing. */
   rollups?: RollupDeps;
+  /** Where sellers' alert digests run (issue 20); without it every seller alert goes at once. */
+  alertDigests?: RollupDeps;
 }
 
 export type WhatsAppTemplates = Record<string, { contentSid: string; variables: string[] }>;

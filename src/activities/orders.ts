@@ -1,12 +1,20 @@
 // Order activities: risk with the customer's history (O2), preferences at alert time (O9),
 // confirmation links (O3), and the order projection people read (O10).
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { TIMER_EXCEPTION_RULES, metrics } from '../metrics';
 import type { Db } from '../db/models';
 import { assessRisk, type RiskAssessment } from '../domain/risk';
 import { isFinished } from '../domain/order';
 import { legacyOpenExceptions, writeListEntry } from '../db/order-list';
-import { effectivePreferences, type ChannelChoice } from '../domain/preferences';
+import { effectivePreferences, type ChannelChoice, type NoticeChannel } from '../domain/preferences';
+import type { DigestAlert } from '../domain/alert-digest';
+import type { DispatchPolicy, Person } from '../domain/dispatch';
+import {
+  ALERT_DIGEST_WORKFLOW,
+  alertDigestWorkflowId,
+  alertQueuedSignal,
+  type AlertDigestInput,
+} from '../workflows/alert-digest/contract';
 import { signLink } from '../links';
 import {
   orderWorkflowId,
@@ -109,13 +117,36 @@ export interface OrderActivityDeps {
   rollups?: RollupDeps;
   /** Outbound webhooks: the order's events are published with the write that makes them true. */
   webhooks?: { starter: DeliveryStarter };
+  /** Where sellers' alert digests run (issue 20); without it every alert goes at once. */
+  alertDigests?: DeliveryStarter;
+}
+
+/** A seller alert for the seller's digest on one channel (issue 20, item 4). */
+export interface QueuedAlertRequest {
+  tenantId: string;
+  channel: NoticeChannel;
+  seller: Person;
+  locale: Locale;
+  timeZone: string;
+  tenantName: string;
+  policy: DispatchPolicy;
+  everyMinutes: number;
+  alert: DigestAlert;
 }
 
 /** The customer-history documents an order's customer is known by: one per contact (email, phone). */
 const historyIds = (tenantId: string, c: { email: string | null; phone: string | null }) =>
   [c.email?.toLowerCase(), c.phone].filter((k): k is string => Boolean(k)).map((key) => `${tenantId}/${key}`);
 
-export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, rollups, webhooks }: OrderActivityDeps) {
+export function createOrderActivities({
+  db,
+  linkSecret,
+  publicBaseUrl,
+  twilio,
+  rollups,
+  webhooks,
+  alertDigests,
+}: OrderActivityDeps) {
   /** A reply code none of the phone's pending confirmations has (a clash would only make a reply ambiguous: then the customer is asked). */
   const freshCode = async (phone: string) => {
     const taken = new Set(
@@ -183,11 +214,46 @@ export function createOrderActivities({ db, linkSecret, publicBaseUrl, twilio, r
       tenantId: string;
       audience: 'seller' | 'customer';
       key: string;
-    }): Promise<ChannelChoice> {
+    }): Promise<ChannelChoice & { digestMinutes?: number | null }> {
       const tenant = await db.Tenant.findById(request.tenantId, { preferences: 1 }).lean();
       const prefs = effectivePreferences(tenant?.preferences as never);
       const table = request.audience === 'seller' ? prefs.sellerAlerts : prefs.customerNotices;
-      return (table as Record<string, ChannelChoice>)[request.key] ?? { enabled: false, channels: [] };
+      const choice = (table as Record<string, ChannelChoice>)[request.key] ?? { enabled: false, channels: [] };
+      return request.audience === 'seller' ? { ...choice, digestMinutes: prefs.sellerDigestMinutes } : choice;
+    },
+
+    /**
+     * Issue 20: queues a seller alert in the seller's digest on that channel, starting the digest
+     * when none runs. False when digests cannot run here: the caller sends the alert itself.
+     */
+    async queueSellerAlert(request: QueuedAlertRequest): Promise<boolean> {
+      if (!alertDigests) return false;
+      const address = request.channel === 'email' ? request.seller.email : (request.seller.phone ?? '');
+      const hash = createHash('sha256').update(`${request.tenantId}/${address.toLowerCase()}`).digest('hex');
+      const key = `alert-digest-${request.channel}-${hash.slice(0, 16)}`;
+      const input: AlertDigestInput = {
+        tenantId: request.tenantId,
+        key,
+        channel: request.channel,
+        seller: request.seller,
+        locale: request.locale,
+        timeZone: request.timeZone,
+        tenantName: request.tenantName,
+        policy: request.policy,
+        ordersUrl: new URL('/ui/orders', publicBaseUrl).toString(),
+        everyMs: request.everyMinutes * 60_000,
+      };
+      await alertDigests.client.workflow.signalWithStart<(i: AlertDigestInput) => Promise<void>, [DigestAlert]>(
+        ALERT_DIGEST_WORKFLOW,
+        {
+          workflowId: alertDigestWorkflowId(request.tenantId, key),
+          taskQueue: alertDigests.taskQueue,
+          args: [input],
+          signal: alertQueuedSignal,
+          signalArgs: [request.alert],
+        },
+      );
+      return true;
     },
 
     /** O3: a pending confirmation and its signed link and reply code (runs started before issue 15, whose notice carries them in its data). */

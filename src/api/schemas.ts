@@ -7,6 +7,7 @@ import { ROLES } from '../db/api-keys';
 import { TENANT_EVENT_TYPES, type TenantEventType } from '../domain/tenant-events';
 import { EXCEPTION_TYPES, ORDER_STATES, STUCK_CAUSES } from '../domain/order';
 import { DOCUMENT_KINDS, TOLD_NOTICES } from '../domain/seller-actions';
+import { DIGEST_MINUTES } from '../domain/alert-digest';
 
 // Every rule is written so that it lands in the OpenAPI document (src/api/openapi.ts): a
 // `.refine()` is invisible there, so formats are regexes, character classes ASCII ([0-9], not
@@ -459,6 +460,10 @@ export const preferencesSchema = z
     customerNotices: z
       .partialRecord(z.enum(['address_confirmation', 'delivery_delay', 'delivery_failed']), channelChoice)
       .optional(),
+    sellerDigestMinutes: z.number().int().min(DIGEST_MINUTES.min).max(DIGEST_MINUTES.max).nullable().optional().meta({
+      description:
+        'seller alerts as a digest: at most one message per this many minutes per channel, listing everything; null sends each alert at once (the default)',
+    }),
   })
   .strict();
 

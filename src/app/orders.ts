@@ -89,7 +89,15 @@ type HistoryLine = {
   reason: string | null;
   details: Record<string, unknown> | null;
 };
-type Notification = { dispatchId: string; audience: string; channel: string; template: string; at: string };
+/** A notice of the order; an alert queued in the seller's digest (issue 20) has no dispatch of its own. */
+type Notification = {
+  dispatchId: string | null;
+  digest?: true;
+  audience: string;
+  channel: string;
+  template: string;
+  at: string;
+};
 
 /**
  * O10: an order of the tenant, its exceptions (open and resolved), every notification with its
@@ -192,6 +200,7 @@ export async function readOrder(
       .sort((a, b) => a.seq - b.seq)
       .map((n) => ({
         dispatchId: n.dispatchId,
+        ...(n.digest ? { digest: true as const } : {}),
         audience: n.audience,
         channel: n.channel,
         template: n.template,
@@ -212,7 +221,7 @@ export async function readOrder(
   const dispatches = await noticeRecipients(
     db,
     tenantId,
-    notifications.map((n) => n.dispatchId),
+    notifications.flatMap((n) => (n.dispatchId ? [n.dispatchId] : [])),
   );
   return {
     orderId,
@@ -221,6 +230,7 @@ export async function readOrder(
     history,
     historyCursor,
     notifications: notifications.map((n) => {
+      if (!n.dispatchId) return { ...n, result: 'queued', to: null, status: 'digest' };
       const d = dispatches.get(n.dispatchId);
       return { ...n, result: d?.result ?? 'queued', to: d?.to ?? null, status: d?.status ?? 'queued' };
     }),

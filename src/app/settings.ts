@@ -48,6 +48,8 @@ export async function updatePreferences(db: Db, principal: Principal, body: Pref
   const next = {
     sellerAlerts: { ...current.sellerAlerts, ...(body.sellerAlerts ?? {}) },
     customerNotices: { ...current.customerNotices, ...(body.customerNotices ?? {}) },
+    sellerDigestMinutes:
+      body.sellerDigestMinutes === undefined ? current.sellerDigestMinutes : body.sellerDigestMinutes,
   };
   await db.Tenant.updateOne({ _id: tenantId }, { $set: { preferences: next } });
   await db.Audit.create({

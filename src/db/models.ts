@@ -487,6 +487,8 @@ const orderTimelineSchema = new Schema(
     reason: { type: String, default: null },
     details: { type: Schema.Types.Mixed, default: null },
     dispatchId: { type: String },
+    /** Issue 20: a seller alert queued in the seller's digest (no dispatch of its own). */
+    digest: { type: Boolean },
     audience: { type: String },
     channel: { type: String },
     template: { type: String },

@@ -438,6 +438,11 @@ export class OrderRun {
     this.append({ kind: 'notification', dispatchId, audience, channel, template });
   }
 
+  /** Issue 20: a seller alert queued in the seller's digest: its dispatch is the digest's, named when it goes. */
+  noticeDigested(channel: NoticeChannel, template: string): void {
+    this.append({ kind: 'notification', dispatchId: null, digest: true, audience: 'seller', channel, template });
+  }
+
   /**
    * What the next projection write carries, or nothing when nothing changed: the fields changed
    * (their values now), the timeline entries and the exceptions opened, resolved or given a cause

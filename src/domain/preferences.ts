@@ -18,6 +18,8 @@ export const CUSTOMER_NOTICES: readonly CustomerNotice[] = [
 export interface Preferences {
   sellerAlerts: Record<ExceptionType, ChannelChoice>;
   customerNotices: Record<CustomerNotice, ChannelChoice>;
+  /** Issue 20: at most one seller alert message per this many minutes per channel (a digest); null: each at once. */
+  sellerDigestMinutes: number | null;
 }
 
 export function defaultPreferences(): Preferences {
@@ -30,6 +32,7 @@ export function defaultPreferences(): Preferences {
       delivery_delay: { enabled: true, channels: ['sms', 'email'] },
       delivery_failed: { enabled: true, channels: ['sms', 'email'] },
     },
+    sellerDigestMinutes: null,
   };
 }
 
@@ -39,6 +42,7 @@ export function effectivePreferences(
     | Partial<{
         sellerAlerts: Partial<Preferences['sellerAlerts']>;
         customerNotices: Partial<Preferences['customerNotices']>;
+        sellerDigestMinutes: number | null;
       }>
     | null
     | undefined,
@@ -47,6 +51,7 @@ export function effectivePreferences(
   return {
     sellerAlerts: { ...d.sellerAlerts, ...(stored?.sellerAlerts ?? {}) } as Preferences['sellerAlerts'],
     customerNotices: { ...d.customerNotices, ...(stored?.customerNotices ?? {}) } as Preferences['customerNotices'],
+    sellerDigestMinutes: stored?.sellerDigestMinutes ?? d.sellerDigestMinutes,
   };
 }
 

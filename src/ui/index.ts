@@ -30,6 +30,7 @@ import { exceptionLabel } from '../domain/order-words';
 import { EXCEPTION_TYPES } from '../domain/order';
 import { carriesSecrets } from '../domain/secrets';
 import { CUSTOMER_NOTICES, effectivePreferences, type NoticeChannel } from '../domain/preferences';
+import { DIGEST_MINUTES } from '../domain/alert-digest';
 import { dispatchPagePath, orderPagePath, returnPath } from './paths';
 import { assets, render, type PageContext } from './render';
 import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, signOut } from './session';
@@ -644,6 +645,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       context(request, reply, 'settings', {
         sellerRows: EXCEPTION_TYPES.map((t) => row('seller', t, exceptionLabel(t, locale), prefs.sellerAlerts[t])),
         customerRows: CUSTOMER_NOTICES.map((n) => row('customer', n, w.notice[n], prefs.customerNotices[n])),
+        sellerDigestMinutes: prefs.sellerDigestMinutes ?? '',
+        digestMin: DIGEST_MINUTES.min,
+        digestMax: DIGEST_MINUTES.max,
         policies: Object.entries(w.policy).map(([key, label]) => ({
           key,
           label,
@@ -679,6 +683,11 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
           parse(preferencesSchema, {
             sellerAlerts: choices('seller', EXCEPTION_TYPES),
             customerNotices: choices('customer', CUSTOMER_NOTICES),
+            // An empty field switches the digest off; anything else must be a whole number in bounds.
+            sellerDigestMinutes:
+              typeof f.sellerDigestMinutes === 'string' && f.sellerDigestMinutes.trim()
+                ? Number(f.sellerDigestMinutes)
+                : null,
           }),
         ),
       (p) => settingsPage(request, reply, p),

@@ -284,9 +284,9 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
         })),
         notifications: [...o.notifications].reverse().map((n) => ({
           ...n,
-          statusLabel: w.statuses[n.status as RecipientStatus] ?? n.status,
+          statusLabel: n.digest ? w.workspace.inDigest : (w.statuses[n.status as RecipientStatus] ?? n.status),
           failed: isFailure(n.status as RecipientStatus),
-          href: dispatchPagePath(n.dispatchId),
+          href: n.dispatchId ? dispatchPagePath(n.dispatchId) : null,
         })),
         history: [...o.history].reverse().map((h) => {
           const d = (h.details ?? {}) as {

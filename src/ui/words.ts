@@ -73,6 +73,7 @@ const en = {
     dispatch_delivered_update: 'Now delivered',
     order_exception: 'Seller alert',
     order_exception_resolved: 'Seller alert resolved',
+    order_alert_digest: 'Seller alerts digest',
     address_confirmation: 'Address confirmation',
     delivery_delay: 'Delivery delay',
     delivery_failed_customer: 'Delivery failed',
@@ -170,6 +171,9 @@ const en = {
   none: '—',
   preferences: 'Alert preferences',
   sellerAlerts: 'Seller alerts',
+  sellerDigest: 'Digest: at most one alert message every … minutes, per channel',
+  sellerDigestHelp:
+    'Empty: each alert goes at once. With a number, the first alert after a quiet spell goes at once; the next ones wait and go together, in one message listing them all.',
   customerNotices: 'Customer notifications',
   on: 'On',
   channels: 'Channels',
@@ -195,6 +199,7 @@ const en = {
   } as Record<string, string>,
   /** The orders workspace (issue 18) and the seller's actions on an order. */
   workspace: {
+    inDigest: "Through the seller's alert digest",
     title: 'Orders with an open exception',
     allTitle: 'Orders',
     allOpen: 'All open',
@@ -466,6 +471,7 @@ const fr: Words = {
     dispatch_delivered_update: 'Désormais livré',
     order_exception: 'Alerte vendeur',
     order_exception_resolved: 'Alerte vendeur résolue',
+    order_alert_digest: 'Récapitulatif des alertes',
     address_confirmation: "Confirmation d'adresse",
     delivery_delay: 'Retard de livraison',
     delivery_failed_customer: 'Échec de livraison',
@@ -564,6 +570,9 @@ const fr: Words = {
   none: '—',
   preferences: "Préférences d'alerte",
   sellerAlerts: 'Alertes vendeur',
+  sellerDigest: 'Récapitulatif : au plus un message d’alerte toutes les … minutes, par canal',
+  sellerDigestHelp:
+    'Vide : chaque alerte part aussitôt. Avec un nombre, la première alerte après un moment calme part aussitôt ; les suivantes attendent et partent ensemble, en un message qui les liste toutes.',
   customerNotices: 'Notifications client',
   on: 'Activée',
   channels: 'Canaux',
@@ -587,6 +596,7 @@ const fr: Words = {
     delivery_failed: 'Échec de livraison',
   },
   workspace: {
+    inDigest: 'Par le récapitulatif d’alertes du vendeur',
     title: 'Commandes avec une exception ouverte',
     allTitle: 'Commandes',
     allOpen: 'Toutes',

@@ -3,3 +3,4 @@ export { dispatch } from './dispatch/workflow';
 export { order } from './order/workflow';
 export { webhookDelivery } from './webhook-delivery/workflow';
 export { dashboardRollup } from './rollup/workflow';
+export { sellerAlertDigest } from './alert-digest/workflow';

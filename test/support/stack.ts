@@ -173,6 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           resolve: options.webhooks?.resolve,
         },
         rollups: { client, taskQueue },
+        alertDigests: { client, taskQueue },
         sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
         smtp,
         twilio: createTwilioSender({

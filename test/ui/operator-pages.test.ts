@@ -439,6 +439,24 @@ test('O9: a preference changed on the page decides the channel of the next alert
   await context.close();
 });
 
+test('issue 20: the seller alert digest is chosen on the page (minutes), and switched off by emptying the field', async () => {
+  const { context, page } = await signedIn(stack.key);
+  await page.goto('/ui/settings');
+  const field = page.getByLabel('Digest: at most one alert message every … minutes, per channel');
+  expect(await field.inputValue()).toBe('');
+  await field.fill('20');
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.waitForURL('**/ui/settings?done=preferences');
+  expect(await field.inputValue()).toBe('20');
+  expect((await api('GET', '/v1/preferences')).body.sellerDigestMinutes).toBe(20);
+  await screenshots(page, 'settings-digest');
+  await field.fill('');
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.waitForURL('**/ui/settings?done=preferences');
+  expect((await api('GET', '/v1/preferences')).body.sellerDigestMinutes).toBeNull();
+  await context.close();
+});
+
 test('L4: a key without log:read does not see the log, and its URL answers 403', async () => {
   const { context, page } = await signedIn(await stack.keyWithRoles(['orders:write']));
   // Its dashboard has the orders, not the deliveries.

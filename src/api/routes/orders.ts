@@ -30,6 +30,7 @@ const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.strin
 const preferencesView = z.object({
   sellerAlerts: z.record(z.string(), channelChoice),
   customerNotices: z.record(z.string(), channelChoice),
+  sellerDigestMinutes: z.number().nullable(),
 });
 const tags = ['orders'];
 

@@ -118,7 +118,9 @@ export type TimelineEntry =
       seq: number;
       at: string;
       kind: 'notification';
-      dispatchId: string;
+      /** Null for an alert queued in the seller's digest (`digest`), whose message goes later. */
+      dispatchId: string | null;
+      digest?: true;
       audience: 'seller' | 'customer';
       channel: NoticeChannel;
       template: string;

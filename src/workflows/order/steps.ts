@@ -1,21 +1,31 @@
 // The effects of one order run (workflow.ts): writing the projection and sending the notices the
 // run's steps queued (src/domain/order-run.ts). Deterministic code only: workflow time, activity types.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { REFUSED, refuseUpdate } from '../failure-types';
 import type { createActivities } from '../../activities';
 import type { OrderRun } from '../../domain/order-run';
 import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../../domain/order-words';
-import { channelsFor } from '../../domain/preferences';
+import type { DigestAlert } from '../../domain/alert-digest';
+import { channelsFor, type NoticeChannel } from '../../domain/preferences';
 import { startNotice } from '../shared/notices';
 import { serialWriter } from '../shared/serial-writer';
 import type { OrderInput } from './contract';
 
 type Activities = ReturnType<typeof createActivities>;
-export const { assessOrderRisk, noticePreference, createConfirmation, createAddressConfirmation, recordOrder } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  });
+export const {
+  assessOrderRisk,
+  noticePreference,
+  createConfirmation,
+  createAddressConfirmation,
+  recordOrder,
+  queueSellerAlert,
+} = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Runs with this patch queue a seller's alerts in the seller's digest when they chose one (issue 20). */
+export const SELLER_ALERT_DIGEST_PATCH = 'seller-alert-digest';
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
 export const refused = (r: { message: string; details?: unknown }) => refuseUpdate(REFUSED, r.message, r.details);
@@ -86,6 +96,7 @@ export class OrderSteps {
             }
           : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
       for (const channel of channelsFor(choice, person)) {
+        if (notice.audience === 'seller' && (await this.digested(choice, channel, notice.template, data))) continue;
         const dispatchId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
         await startNotice({
           tenantId: input.tenantId,
@@ -107,5 +118,33 @@ export class OrderSteps {
       }
       run.changed += 1;
     }
+  }
+
+  /**
+   * Issue 20: a seller who chose a digest gets the alert in it (the digest workflow sends at most
+   * one message per window); the order's timeline says it was queued there.
+   */
+  private async digested(
+    choice: { digestMinutes?: number | null },
+    channel: NoticeChannel,
+    template: DigestAlert['template'],
+    data: Record<string, unknown>,
+  ): Promise<boolean> {
+    if (!choice.digestMinutes || !patched(SELLER_ALERT_DIGEST_PATCH)) return false;
+    const { input, run } = this;
+    const { personName: _name, ...alert } = data as Omit<DigestAlert, 'template' | 'at'> & { personName: string };
+    const queued = await queueSellerAlert({
+      tenantId: input.tenantId,
+      channel,
+      seller: input.seller,
+      locale: input.locale,
+      timeZone: input.timeZone,
+      tenantName: input.tenantName,
+      policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
+      everyMinutes: choice.digestMinutes,
+      alert: { ...alert, template, at: new Date().toISOString() },
+    });
+    if (queued) run.noticeDigested(channel, template);
+    return queued;
   }
 }

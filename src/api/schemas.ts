@@ -236,6 +236,7 @@ const policiesSchema = z
     stuckAfter: isoDuration.optional(),
     confirmationLinkTtl: isoDuration.optional(),
     readyToShipWithin: isoDuration.optional(),
+    failoverAfter: isoDuration.optional(),
   })
   .strict();
 

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { E164_EXAMPLE, E164_PATTERN } from '../domain/phone';
 import { phoneFate, refusedAtApi, type PhoneStep } from './fates';
-import type { Faults } from './faults';
+import { answerLate, type Faults } from './faults';
 import type { MessageStore, SandboxEvent, SandboxMessage } from './store';
 import { describeError, postOnce, signedTwilioForm, type Scheduler, type WebhookDeliverer } from './webhooks';
 
@@ -91,10 +91,12 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
   };
 
   /** An armed fault (POST /sandbox/faults) answers instead of the API; undefined when none. */
-  const faulted = (reply: FastifyReply) => {
+  const faulted = async (reply: FastifyReply) => {
     const fault = ctx.faults.take('twilio');
-    if (!fault) return undefined;
-    if (fault.status === 500) return twilioError(reply, 500, 20500, 'Internal Server Error');
+    await answerLate(fault);
+    if (!fault?.status) return undefined;
+    if (fault.status === 500 || fault.status === 502 || fault.status === 503)
+      return twilioError(reply, fault.status, 20500, 'Internal Server Error');
     if (fault.status === 400) return twilioError(reply, 400, 21610, 'Attempt to send to unsubscribed recipient');
     reply.header('Retry-After', String(fault.retryAfterSeconds));
     return twilioError(reply, 429, 20429, 'Too Many Requests');
@@ -104,7 +106,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
     `/${API_VERSION}/Accounts/:sid/Messages.json`,
     async (request, reply) => {
       if (!authenticated(request)) return refuseAuth(reply);
-      const failed = faulted(reply);
+      const failed = await faulted(reply);
       if (failed) return failed;
 
       const form = request.body ?? {};
@@ -121,7 +123,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
     `/${API_VERSION}/Accounts/:sid/Messages/:file`,
     async (request, reply) => {
       if (!authenticated(request)) return refuseAuth(reply);
-      const failed = faulted(reply);
+      const failed = await faulted(reply);
       if (failed) return failed;
       const messageSid = request.params.file.replace(/\.json$/, '');
       const message = ctx.store.byProviderId(messageSid);

@@ -425,7 +425,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
           ...h,
           statusLabel: OPENED_EVENT.test(h.event)
             ? w.statuses.opened
-            : (w.statuses[h.status as RecipientStatus] ?? h.status),
+            : h.event === 'failover'
+              ? w.failover
+              : (w.statuses[h.status as RecipientStatus] ?? h.status),
           raw: h.response ?? h.reason,
           plain: reason(h.reasonCode, h.plainReason),
           // Each entry's attempt (D8, issue 16 item 8), shown once the recipient was resent.

@@ -254,7 +254,7 @@ describe.each(['en', 'fr'] as const)('in %s', (locale) => {
     const labels = await page.locator('main label').allTextContents();
     expect(labels.length).toBeGreaterThan(10);
     expect(labels.filter((l) => /\b[DOLN]\d{1,2}\b/.test(l))).toEqual([]);
-    for (const field of ['unknownAfter', 'listenFor', 'stuckAfter', 'confirmationLinkTtl', 'readyToShipWithin']) {
+    for (const field of ['unknownAfter', 'listenFor', 'stuckAfter', 'confirmationLinkTtl', 'readyToShipWithin', 'failoverAfter']) {
       expect(await page.locator(`label[for="p-${field}"]`).count()).toBe(1);
     }
   });

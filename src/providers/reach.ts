@@ -30,40 +30,25 @@ function watch(connection: Duplex | null | undefined, event: 'connect' | 'secure
   return connection;
 }
 
-function markReused() {
-  const reach = current.getStore();
-  if (reach) reach.reached = true;
-}
-
-class WatchedHttpAgent extends http.Agent {
-  override createConnection(
-    options: http.ClientRequestArgs,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    return watch(super.createConnection(options, callback), 'connect');
-  }
-  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
-    markReused();
-    super.reuseSocket(socket, request);
-  }
-}
-
-class WatchedHttpsAgent extends https.Agent {
-  override createConnection(
-    options: https.RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    return watch(super.createConnection(options, callback), 'secureConnect');
-  }
-  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
-    markReused();
-    super.reuseSocket(socket, request);
-  }
+/** The agent, its new connections watched until `event` (connected) and its reused ones counted as reached. */
+function watched<A extends http.Agent>(agent: A, event: 'connect' | 'secureConnect'): A {
+  const create = agent.createConnection.bind(agent);
+  const reuse = agent.reuseSocket.bind(agent);
+  agent.createConnection = (options, callback) => watch(create(options, callback), event);
+  agent.reuseSocket = (socket, request) => {
+    const reach = current.getStore();
+    if (reach) reach.reached = true;
+    reuse(socket, request);
+  };
+  return agent;
 }
 
 /** Keep-alive agents for a provider's client that note, per send, when a request reached it. */
 export function watchedAgents() {
-  return { httpAgent: new WatchedHttpAgent({ keepAlive: true }), httpsAgent: new WatchedHttpsAgent({ keepAlive: true }) };
+  return {
+    httpAgent: watched(new http.Agent({ keepAlive: true }), 'connect'),
+    httpsAgent: watched(new https.Agent({ keepAlive: true }), 'secureConnect'),
+  };
 }
 
 /** What `withinReach` hands `onFailure` when the provider was not reached in time: nothing left this machine for it. */

@@ -19,7 +19,13 @@ test.each<[string, 'sendgrid' | 'smtp', EmailSendFailure, typeof both, 'sendgrid
   ['SendGrid reached and silent (may have taken it)', 'sendgrid', { kind: 'unavailable', notTaken: false }, both, null],
   ['SendGrid refused the request (4xx): the same elsewhere', 'sendgrid', { kind: 'refused' }, both, null],
   ['SendGrid rate limit: it works, wait for it', 'sendgrid', { kind: 'rate_limited' }, both, null],
-  ['SMTP server refused the connection, SendGrid configured', 'smtp', { kind: 'unavailable', notTaken: true }, both, 'sendgrid'],
+  [
+    'SMTP server refused the connection, SendGrid configured',
+    'smtp',
+    { kind: 'unavailable', notTaken: true },
+    both,
+    'sendgrid',
+  ],
   ['SMTP server down, no SendGrid', 'smtp', { kind: 'unavailable', notTaken: true }, onlySmtp, null],
   ['SMTP server cut mid-message (may have taken it)', 'smtp', { kind: 'unavailable', notTaken: false }, both, null],
   ['SMTP login refused', 'smtp', { kind: 'refused' }, both, null],
@@ -31,7 +37,9 @@ test('the history entry names both providers and why', () => {
   expect(failoverReason('sendgrid', 'smtp', 'SendGrid answered 503: unavailable')).toBe(
     'SendGrid did not take it (SendGrid answered 503: unavailable); sent through SMTP instead',
   );
-  expect(failoverReason('smtp', 'sendgrid', '421 busy')).toBe('SMTP did not take it (421 busy); sent through SendGrid instead');
+  expect(failoverReason('smtp', 'sendgrid', '421 busy')).toBe(
+    'SMTP did not take it (421 busy); sent through SendGrid instead',
+  );
 });
 
 // What nodemailer rejects with (checked against nodemailer 7 and smtp-server on loopback).
@@ -44,7 +52,11 @@ test.each([
   ['no greeting in time', { code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'GREETING_TIMEOUT' }, true],
   ['no connection in time', { code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'CONNECT_TIMEOUT' }, true],
   ['the name does not resolve', { code: 'EDNS', command: 'CONN' }, true],
-  ['silence at any point (maybe after the final dot)', { code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'SOCKET_TIMEOUT' }, false],
+  [
+    'silence at any point (maybe after the final dot)',
+    { code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'SOCKET_TIMEOUT' },
+    false,
+  ],
   ['connection cut mid-session', { code: 'ECONNECTION', command: 'CONN' }, false],
   ['a socket error once connected', { code: 'ESOCKET', command: 'CONN', syscall: 'read' }, false],
 ])('SMTP %s: not taken = %s', (_case, fields, notTaken) => {
@@ -64,7 +76,11 @@ test.each([
 });
 
 test.each([
-  ['ProviderUnavailable not taken', new ProviderUnavailable('x', 503, undefined, true), { kind: 'unavailable', notTaken: true }],
+  [
+    'ProviderUnavailable not taken',
+    new ProviderUnavailable('x', 503, undefined, true),
+    { kind: 'unavailable', notTaken: true },
+  ],
   ['ProviderUnavailable maybe taken', new ProviderUnavailable('x'), { kind: 'unavailable', notTaken: false }],
   ['a refusal', ApplicationFailure.nonRetryable('no', 'ProviderRejected'), { kind: 'refused' }],
   ['a rate limit', rateLimited('SendGrid', 1000), { kind: 'rate_limited' }],

@@ -48,6 +48,19 @@ async function startMailServer() {
 
 type History = Array<{ event: string; status: string | null; reason: string | null; response: string | null }>;
 
+/** The recipient at `address` of a dispatch, once it has `status` (its history with it). */
+async function settled(stack: Stack, dispatchId: string, address: string, status: string, timeoutMs?: number) {
+  return stack.waitFor(
+    `${dispatchId}: ${address} ${status}`,
+    async () => {
+      const { body } = await stack.request('GET', `/v1/dispatches/${dispatchId}`);
+      const found = body?.recipients?.find((r: { address: string }) => r.address === address);
+      return found?.status === status && (found as { status: string; history: History });
+    },
+    timeoutMs,
+  );
+}
+
 describe('issue 20: email failover (sandbox SendGrid, SMTP on loopback)', () => {
   let stack: Stack;
   let mail: Awaited<ReturnType<typeof startMailServer>>;
@@ -65,45 +78,43 @@ describe('issue 20: email failover (sandbox SendGrid, SMTP on loopback)', () => 
   });
 
   const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
-  const recipient = async (id: string, address: string) =>
-    (await get(id))?.recipients?.find((r: { address: string }) => r.address === address) as
-      | { status: string; history: History }
-      | undefined;
   const sendgridTo = (address: string) => stack.sandbox.messages({ to: address });
 
   test('SendGrid answers 503: the send goes through SMTP, `sent` with the server reply; the history says which provider and why', async () => {
     stack.sandbox.fault({ provider: 'sendgrid', status: 503, count: 1 });
     const address = 'anna@failover-503.test';
     expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('fo-503', [address]))).status).toBe(202);
-    const r = await stack.waitFor('sent through SMTP', async () => {
-      const found = await recipient('fo-503', address);
-      return found?.status === 'sent' && found;
-    });
+    const r = await settled(stack, 'fo-503', address, 'sent');
     // Rule D10: SMTP tracking stops at the hand-off; the result says so.
     expect((await get('fo-503')).result).toBe('sent');
     expect(mail.to(address)).toEqual([{ to: [address], dispatch: 'fo-503' }]);
     expect(sendgridTo(address)).toEqual([]);
     const failover = r.history.filter((h) => h.event === 'failover');
     expect(failover).toHaveLength(1);
-    expect(failover[0].reason).toMatch(/^SendGrid did not take it \(SendGrid answered 503: .+\); sent through SMTP instead$/);
+    expect(failover[0].reason).toMatch(
+      /^SendGrid did not take it \(SendGrid answered 503: .+\); sent through SMTP instead$/,
+    );
     expect(r.history.map((h) => h.event)).toEqual(['failover', 'sent']);
+    // The proof of sending carries it too.
+    const proof = await stack.request('GET', '/v1/dispatches/fo-503/proof.json');
+    const pack = typeof proof.body === 'string' ? JSON.parse(proof.body) : proof.body;
+    expect(pack.recipients[0].events.map((e: { event: string }) => e.event)).toEqual(['failover', 'sent']);
   }, 60_000);
 
-  test('the SMTP server refuses (421): the send goes through SendGrid, and SendGrid\'s events reach the dispatch (delivered)', async () => {
+  test("the SMTP server refuses (421): the send goes through SendGrid, and SendGrid's events reach the dispatch (delivered)", async () => {
     mail.state.down = true;
     const address = 'bruno@failover-smtp.test';
     const body = purchaseOrder('fo-smtp', [address], { provider: 'smtp' });
     expect((await stack.request('POST', '/v1/dispatches', body)).status).toBe(202);
-    const r = await stack.waitFor('delivered through SendGrid', async () => {
-      const found = await recipient('fo-smtp', address);
-      return found?.status === 'delivered' && found;
-    });
+    const r = await settled(stack, 'fo-smtp', address, 'delivered');
     expect(mail.to(address)).toEqual([]);
     expect(sendgridTo(address)).toHaveLength(1);
     expect(r.history.find((h) => h.event === 'failover')?.reason).toMatch(
       /^SMTP did not take it \(SMTP server 127\.0\.0\.1:\d+: 421 .+\); sent through SendGrid instead$/,
     );
-    expect(r.history.map((h) => h.event)).toEqual(expect.arrayContaining(['failover', 'accepted', 'processed', 'delivered']));
+    expect(r.history.map((h) => h.event)).toEqual(
+      expect.arrayContaining(['failover', 'accepted', 'processed', 'delivered']),
+    );
     expect((await get('fo-smtp')).result).toBe('delivered');
   }, 60_000);
 
@@ -112,14 +123,7 @@ describe('issue 20: email failover (sandbox SendGrid, SMTP on loopback)', () => 
     stack.sandbox.fault({ provider: 'sendgrid', status: 503, count: 2 });
     const address = 'clara@failover-both.test';
     expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('fo-both', [address]))).status).toBe(202);
-    const r = await stack.waitFor(
-      'delivered after the outage',
-      async () => {
-        const found = await recipient('fo-both', address);
-        return found?.status === 'delivered' && found;
-      },
-      60_000,
-    );
+    const r = await settled(stack, 'fo-both', address, 'delivered', 60_000);
     // Two SendGrid answers of 503 used up, each time SMTP refused too: then SendGrid took it, once.
     expect(stack.sandbox.messages({ to: address })).toHaveLength(1);
     expect(mail.to(address)).toEqual([]);
@@ -133,10 +137,7 @@ describe('issue 20: email failover (sandbox SendGrid, SMTP on loopback)', () => 
     stack.sandbox.fault({ provider: 'sendgrid', delayMs: 4_000, count: 1 });
     const address = 'dora@failover-slow.test';
     expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('fo-slow', [address]))).status).toBe(202);
-    const r = await stack.waitFor('delivered', async () => {
-      const found = await recipient('fo-slow', address);
-      return found?.status === 'delivered' && found;
-    });
+    const r = await settled(stack, 'fo-slow', address, 'delivered');
     expect(sendgridTo(address)).toHaveLength(1);
     expect(mail.to(address)).toEqual([]);
     expect(r.history.map((h) => h.event)).not.toContain('failover');
@@ -175,10 +176,7 @@ describe('issue 20: SendGrid not reached within the default failoverAfter (PT10S
     expect((await stack.request('GET', '/v1/settings')).body.policies.failoverAfter).toBe('PT10S');
     const started = Date.now();
     expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('fo-timeout', [address]))).status).toBe(202);
-    const r = await stack.waitFor('sent through SMTP', async () => {
-      const found = await (await stack.request('GET', '/v1/dispatches/fo-timeout')).body?.recipients?.[0];
-      return found?.status === 'sent' && (found as { history: History });
-    });
+    const r = await settled(stack, 'fo-timeout', address, 'sent');
     // Not before the tenant's delay: SendGrid had its 10 s.
     expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
     expect(mail.to(address)).toHaveLength(1);

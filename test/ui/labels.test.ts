@@ -117,7 +117,13 @@ const CASES: Case[] = [
   },
   { id: 'lbl-sent', to: ['books@acme.test'], shown: ['sent'], result: 'sent', provider: 'smtp' },
   // Issue 20: the SMTP server answers 451 to this recipient; the send goes through SendGrid instead.
-  { id: 'lbl-failover', to: ['books+relaybusy@acme.test'], shown: ['delivered'], result: 'delivered', provider: 'smtp' },
+  {
+    id: 'lbl-failover',
+    to: ['books+relaybusy@acme.test'],
+    shown: ['delivered'],
+    result: 'delivered',
+    provider: 'smtp',
+  },
 ];
 
 let stack: Stack;
@@ -277,7 +283,14 @@ describe.each(['en', 'fr'] as const)('in %s', (locale) => {
     const labels = await page.locator('main label').allTextContents();
     expect(labels.length).toBeGreaterThan(10);
     expect(labels.filter((l) => /\b[DOLN]\d{1,2}\b/.test(l))).toEqual([]);
-    for (const field of ['unknownAfter', 'listenFor', 'stuckAfter', 'confirmationLinkTtl', 'readyToShipWithin', 'failoverAfter']) {
+    for (const field of [
+      'unknownAfter',
+      'listenFor',
+      'stuckAfter',
+      'confirmationLinkTtl',
+      'readyToShipWithin',
+      'failoverAfter',
+    ]) {
       expect(await page.locator(`label[for="p-${field}"]`).count()).toBe(1);
     }
   });

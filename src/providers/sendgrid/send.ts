@@ -180,15 +180,18 @@ export function createSendGridSender(options: SendGridOptions): EmailSender {
   return {
     async sendEmail(message: OutboundEmail, sendOptions: EmailSendOptions = {}): Promise<EmailSendResult> {
       const request = buildSendGridRequest(message);
-      const [response] = await withinReach(() => mail.send(request), sendOptions.reachWithinMs, (err, reached) =>
-        err instanceof NotReached
-          ? new ProviderUnavailable(
-              `SendGrid not reached within ${Math.round(sendOptions.reachWithinMs! / 100) / 10} s (nothing was sent to it)`,
-              undefined,
-              'ETIMEDOUT',
-              true,
-            )
-          : mapSendGridError(err as SendGridFailure, reached),
+      const [response] = await withinReach(
+        () => mail.send(request),
+        sendOptions.reachWithinMs,
+        (err, reached) =>
+          err instanceof NotReached
+            ? new ProviderUnavailable(
+                `SendGrid not reached within ${Math.round(sendOptions.reachWithinMs! / 100) / 10} s (nothing was sent to it)`,
+                undefined,
+                'ETIMEDOUT',
+                true,
+              )
+            : mapSendGridError(err as SendGridFailure, reached),
       );
       return {
         provider: 'sendgrid',

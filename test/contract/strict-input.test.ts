@@ -97,6 +97,11 @@ test('issue 20: the email failover delay is refused (422) above PT20S, naming th
   await stack.request('PUT', '/v1/settings', { policies: before });
 });
 
+test('issue 20: a tenant stored before failoverAfter existed is shown, and sends, with its default PT10S', async () => {
+  await stack.db.Tenant.updateOne({ _id: stack.tenantId }, { $unset: { 'policies.failoverAfter': 1 } });
+  expect((await stack.request('GET', '/v1/settings')).body.policies.failoverAfter).toBe('PT10S');
+});
+
 test('D3/D7: the listening window cannot be shorter than the time after which a recipient is unknown', async () => {
   const res = await stack.request('PUT', '/v1/settings', { policies: { unknownAfter: 'PT2H', listenFor: 'PT1H' } });
   expect(res.status).toBe(422);

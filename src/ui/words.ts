@@ -189,7 +189,7 @@ const en = {
     stuckAfter: 'Alert when an order in transit has had no tracking update for',
     confirmationLinkTtl: 'Address confirmation links stay valid for',
     readyToShipWithin: 'An allocated order must be packed within',
-    failoverAfter: 'Send an email through the other provider (SendGrid or SMTP) when one is not reached within',
+    failoverAfter: 'Send an email through your mail server (SMTP) when SendGrid is not reached within',
   } as Record<string, string>,
   notice: {
     address_confirmation: 'Address confirmation',
@@ -584,7 +584,7 @@ const fr: Words = {
     stuckAfter: "Alerter quand une commande en transit n'a pas de mise à jour du suivi depuis",
     confirmationLinkTtl: "Durée de validité des liens de confirmation d'adresse",
     readyToShipWithin: 'Délai pour emballer une commande allouée',
-    failoverAfter: "Envoyer un e-mail par l'autre fournisseur (SendGrid ou SMTP) quand l'un n'est pas joint en",
+    failoverAfter: "Envoyer un e-mail par votre serveur de messagerie (SMTP) quand SendGrid n'est pas joint en",
   },
   notice: {
     address_confirmation: "Confirmation d'adresse",

@@ -635,9 +635,7 @@ test('issue 20: the email failover delay is set on the settings page; above PT20
   const { context, page } = await signedIn(stack.key);
   await stack.request('PUT', '/v1/settings', { locale: 'en' });
   await page.goto('/ui/settings');
-  const field = page.getByLabel(
-    'Send an email through the other provider (SendGrid or SMTP) when one is not reached within',
-  );
+  const field = page.getByLabel('Send an email through your mail server (SMTP) when SendGrid is not reached within');
   expect(await field.inputValue()).toBe('PT10S');
   await field.fill('PT30S');
   const [res] = await Promise.all([

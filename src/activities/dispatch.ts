@@ -43,6 +43,9 @@ import { nextStep, plainReason, type ReasonCode } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
 import { ROUTING_ARGS, type Channel, type EmailProvider, type EmailSender } from '../providers/types';
+import { emailFailover, failoverReason } from '../domain/failover';
+import { policyMs } from '../domain/durations';
+import { emailSendFailure } from './email-failover';
 import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from './deps';
 import { confirmationLink } from './orders';
 import { sealedCopy, type MessageContent } from '../sealed';
@@ -350,6 +353,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
       if (info.attempt > 1) {
         for (const doc of await Promise.all(targets.map((t) => db.DispatchEvent.findById(sendId(t)).lean())))
           if (doc) done.set(doc._id, doc as StoredEvent);
+        // Issue 20: a failover an earlier attempt made stays in this send's history.
+        const failoverId = (t: { index: number; attempt: number }) =>
+          relaisEventId(tenantId, dispatchId, t.index, t.attempt, 'failover');
+        for (const doc of await Promise.all(targets.map((t) => db.DispatchEvent.findById(failoverId(t)).lean())))
+          if (doc) entries.push(doc as StoredEvent);
       }
       const todo = targets.filter((t) => !done.has(sendId(t)));
       const record = async (
@@ -412,6 +420,27 @@ export function createDispatchActivities(deps: ActivityDeps) {
         }
       };
 
+      /** Issue 20: a failover entry per recipient attempt (once: a retried activity adds nothing), in this send's history. */
+      const recordFailover = async (part: Array<{ index: number; attempt: number }>, reason: string) => {
+        const at = new Date();
+        const docs: StoredEvent[] = part.map((t) => ({
+          _id: relaisEventId(tenantId, dispatchId, t.index, t.attempt, 'failover'),
+          tenantId,
+          dispatchId,
+          index: t.index,
+          attempt: t.attempt,
+          source: 'relais',
+          event: 'failover',
+          status: null,
+          at,
+          receivedAt: at,
+          position: 0,
+          reason,
+        }));
+        const kept = new Set(entries.map((e) => e._id));
+        entries.push(...docs.filter((d) => !kept.has(d._id)));
+        await insertNew(db.DispatchEvent, docs);
+      };
       const customArgs = { [ROUTING_ARGS.tenant]: tenantId, [ROUTING_ARGS.dispatch]: dispatchId };
       /**
        * How each email provider takes a send. SendGrid takes the whole list in one request, the
@@ -423,9 +452,8 @@ export function createDispatchActivities(deps: ActivityDeps) {
         smtp: { sender: deps.smtp, oneRequestForAll: false, takesCopy: false },
       } satisfies Record<EmailProvider, { sender?: EmailSender; oneRequestForAll: boolean; takesCopy: boolean }>;
       if (todo.length && header.channel === 'email') {
-        const way = emailProviders[header.provider as keyof typeof emailProviders];
-        const sender = way?.sender;
-        if (!sender)
+        const primary = header.provider as EmailProvider;
+        if (!emailProviders[primary]?.sender)
           throw ApplicationFailure.nonRetryable(`no ${header.provider} sender is configured`, 'NotConfigured');
         const tenant = await db.Tenant.findById(tenantId).lean();
         const attachments = await Promise.all(
@@ -453,27 +481,37 @@ export function createDispatchActivities(deps: ActivityDeps) {
           customArgs,
           recipientArg: ROUTING_ARGS.index,
         };
-        const batches = way.oneRequestForAll ? [todo] : todo.map((t) => [t]);
+        type Target = (typeof todo)[number];
+        const batchesFor = (provider: EmailProvider, targets: Target[]) =>
+          emailProviders[provider].oneRequestForAll ? [targets] : targets.map((t) => [t]);
+        const batches = batchesFor(primary, todo);
         // Issue 17: the sender's copy goes once, with the first send's first recipient (not with a retry that resumes after it).
         const copy =
-          request.first && header.copy && todo[0]?.index === 0 && way.takesCopy
+          request.first && header.copy && todo[0]?.index === 0 && emailProviders[primary].takesCopy
             ? {
                 mode: header.copy.mode as 'cc' | 'bcc',
                 email: header.copy.address,
                 name: header.sender?.name ?? undefined,
               }
             : undefined;
-        for (const part of batches) {
-          const result = await sender.sendEmail({
-            ...email,
-            recipients: part.map((t) => ({
-              recipientId: routingId(t.index, t.attempt),
-              email: t.address,
-              name: t.name ?? undefined,
-            })),
-            ...(copy && part === batches[0] ? { copy } : {}),
-          });
-          if (copy && part === batches[0]) await recordCopySent(tenantId, dispatchId, result.providerMessageId ?? null);
+        // Issue 20: with the other provider configured, the first one is given up when not reached within the tenant's delay.
+        const configured = { sendgrid: Boolean(deps.sendgrid), smtp: Boolean(deps.smtp) };
+        const reachWithinMs = policyMs(tenant?.policies).failoverAfterMs;
+        const sendPart = async (provider: EmailProvider, part: Target[], withCopy: boolean) => {
+          const other = provider === 'sendgrid' ? 'smtp' : 'sendgrid';
+          const result = await emailProviders[provider].sender!.sendEmail(
+            {
+              ...email,
+              recipients: part.map((t) => ({
+                recipientId: routingId(t.index, t.attempt),
+                email: t.address,
+                name: t.name ?? undefined,
+              })),
+              ...(withCopy && copy ? { copy } : {}),
+            },
+            provider === primary && configured[other] ? { reachWithinMs } : {},
+          );
+          if (withCopy && copy) await recordCopySent(tenantId, dispatchId, result.providerMessageId ?? null);
           const byRouting = new Map(part.map((t) => [routingId(t.index, t.attempt), t]));
           await record(
             result.recipients.map((r) => {
@@ -490,6 +528,19 @@ export function createDispatchActivities(deps: ActivityDeps) {
               ? { id: result.providerMessageId, addresses: new Map(part.map((t) => [t.index, t.address])) }
               : undefined,
           );
+        };
+        for (const [i, part] of batches.entries()) {
+          try {
+            await sendPart(primary, part, i === 0);
+          } catch (err) {
+            const to = emailFailover(primary, emailSendFailure(err), configured);
+            if (!to) throw err;
+            // Everyone not sent yet goes the other way, recorded first (which provider, why).
+            const rest = batches.slice(i).flat();
+            await recordFailover(rest, failoverReason(primary, to, (err as Error).message.slice(0, MAX_REASON)));
+            for (const other of batchesFor(to, rest)) await sendPart(to, other, false);
+            break;
+          }
         }
       } else if (todo.length) {
         if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio sender is configured', 'NotConfigured');

@@ -237,6 +237,7 @@ const policiesSchema = z
     stuckAfter: isoDuration.optional(),
     confirmationLinkTtl: isoDuration.optional(),
     readyToShipWithin: isoDuration.optional(),
+    failoverAfter: isoDuration.optional(),
   })
   .strict();
 

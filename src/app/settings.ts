@@ -5,6 +5,7 @@ import type { Principal } from '../db/api-keys';
 import type { PreferencesBody, SettingsBody } from '../api/schemas';
 import { refusePolicyProblems } from '../api/errors';
 import { effectivePreferences } from '../domain/preferences';
+import { DEFAULT_POLICIES } from '../domain/durations';
 
 /** The fields of a tenant its settings show. */
 const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1, copyToSender: 1 } as const;
@@ -13,7 +14,8 @@ const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, 
 export async function readSettings(db: Db, tenantId: string) {
   const tenant = await db.Tenant.findById(tenantId, PROJECTION).lean();
   const { _id, ...settings } = tenant!;
-  return { tenantId: _id, ...settings };
+  // A policy added after the tenant was created (failoverAfter, issue 20) is shown at its default.
+  return { tenantId: _id, ...settings, policies: { ...DEFAULT_POLICIES, ...settings.policies } };
 }
 
 /** Only the fields sent change (audited); shared with the settings page (src/ui). */

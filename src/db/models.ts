@@ -38,6 +38,8 @@ const policySchema = new Schema(
     confirmationLinkTtl: { type: String, default: DEFAULT_POLICIES.confirmationLinkTtl },
     /** O5: how long an allocated order may wait to be packed. */
     readyToShipWithin: { type: String, default: DEFAULT_POLICIES.readyToShipWithin },
+    /** Issue 20: SendGrid not reached within this hands the send to the SMTP server (when one is configured). */
+    failoverAfter: { type: String, default: DEFAULT_POLICIES.failoverAfter },
   },
   { _id: false },
 );

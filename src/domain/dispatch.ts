@@ -87,7 +87,17 @@ export interface RecipientEvents {
 export const MAX_EVENTS_PER_SIGNAL = 1000;
 
 /** Relais's own entries in a recipient's history, beside the providers' events. */
-export const RELAIS_EVENTS = ['accepted', 'sent', 'not_sent', 'refused', 'resent', 'no_confirmation', 'final'] as const;
+export const RELAIS_EVENTS = [
+  'accepted',
+  'sent',
+  'not_sent',
+  'refused',
+  'resent',
+  'no_confirmation',
+  'final',
+  /** Issue 20: the send went through the other email provider (which one, and why, in its reason). */
+  'failover',
+] as const;
 export type RelaisEvent = (typeof RELAIS_EVENTS)[number];
 
 /** How a send ended for one recipient attempt: one of these per attempt (the `send` entry). */

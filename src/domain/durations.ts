@@ -40,6 +40,7 @@ export const POLICY_NAMES = [
   'stuckAfter',
   'confirmationLinkTtl',
   'readyToShipWithin',
+  'failoverAfter',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 export type Policies = Record<PolicyName, string>;
@@ -51,6 +52,7 @@ export const DEFAULT_POLICIES: Policies = {
   stuckAfter: 'P2D',
   confirmationLinkTtl: 'P2D',
   readyToShipWithin: 'P1D',
+  failoverAfter: 'PT10S',
 };
 
 /** A tenant's policies in milliseconds, each it never set at its default (as a workflow's input takes them). */
@@ -64,6 +66,7 @@ export function policyMs(
     stuckAfterMs: value('stuckAfter'),
     confirmationLinkTtlMs: value('confirmationLinkTtl'),
     readyToShipWithinMs: value('readyToShipWithin'),
+    failoverAfterMs: value('failoverAfter'),
   };
 }
 
@@ -89,6 +92,18 @@ export const POLICY_MINIMUMS: Record<PolicyName, { min: string; why: string }> =
     min: 'PT15M',
     why: 'packing takes time; sooner, every allocated order would fail ready-to-ship (O5)',
   },
+  failoverAfter: {
+    min: 'PT2S',
+    why: 'SendGrid takes a connection in well under a second; sooner, an ordinary slow network would move email to the other provider (issue 20)',
+  },
+};
+
+/** The longest a policy may be, where one is bounded, and why. */
+export const POLICY_MAXIMUMS: Partial<Record<PolicyName, { max: string; why: string }>> = {
+  failoverAfter: {
+    max: 'PT20S',
+    why: 'the send gives SendGrid 30 s in all and must leave time to send through the other provider (issue 20)',
+  },
 };
 
 /**
@@ -106,6 +121,9 @@ export function policyProblems(
     const { min, why } = POLICY_MINIMUMS[name];
     if (isoDurationToMs(value) < isoDurationToMs(min))
       problems.push({ field: `policies.${name}`, message: `${name} must be at least ${min}: ${why}`, value });
+    const most = POLICY_MAXIMUMS[name];
+    if (most && isoDurationToMs(value) > isoDurationToMs(most.max))
+      problems.push({ field: `policies.${name}`, message: `${name} must be at most ${most.max}: ${most.why}`, value });
   }
   const effective = { ...DEFAULT_POLICIES, ...current, ...sent };
   if (!problems.length && isoDurationToMs(effective.listenFor) < isoDurationToMs(effective.unknownAfter)) {

@@ -64,6 +64,12 @@ export class ProviderUnavailable extends Error {
     message: string,
     readonly status?: number,
     readonly code?: string | number,
+    /**
+     * Issue 20: the provider certainly did not take the message (it answered 5xx or a refusal
+     * code, or was never reached), so another provider may send it without it arriving twice.
+     * False when the request may have reached it (a timeout or a cut connection after sending).
+     */
+    readonly notTaken = false,
   ) {
     super(message);
   }

@@ -13,6 +13,8 @@
 // - a recipient refused with 5xx (or any reply to its RCPT TO / DATA) is that recipient's `not_sent`;
 //   a 4xx refusal (mailbox full …) too, unless nobody was handed off, in which case the call is retried;
 // - an authentication failure is final (`ProviderRejected`) when nobody was handed off.
+// Issue 20: each of these failures says whether the server certainly did not take the message
+// (`smtpNotTaken`), so that the send may go through SendGrid instead.
 // The remaining window: the server accepted the DATA but its reply was lost (connection cut
 // right after the final dot); a retry then sends that one message again. The activity calls this
 // with one recipient at a time and records each result, which keeps the window to one message.
@@ -46,6 +48,10 @@ interface SmtpError extends Error {
   responseCode?: number;
   response?: string;
   command?: string;
+  /** nodemailer's: CONNECT_TIMEOUT, GREETING_TIMEOUT, UPGRADE_TIMEOUT (before any command) or SOCKET_TIMEOUT (silence at any point). */
+  timeoutType?: string;
+  /** Node's, on a socket error: `connect` when the connection itself failed. */
+  syscall?: string;
 }
 
 export const HEADER_DISPATCH = 'X-Relais-Dispatch';
@@ -77,6 +83,20 @@ export function classifySmtpError(e: SmtpError): SmtpFailureKind {
   // No reply code and not a connection problem: nodemailer refused the message itself
   // (an address it cannot use, an unreadable attachment …): that recipient cannot be sent to.
   return 'recipient_permanent';
+}
+
+/**
+ * Issue 20: whether the server certainly did not take the message, so that SendGrid may send it:
+ * it answered with a reply code (a refusal is not an acceptance), or the failure came before any
+ * command (connection refused, no greeting, TLS). A silence or a cut connection mid-session may
+ * have come after the final dot was accepted: not this.
+ */
+export function smtpNotTaken(e: SmtpError): boolean {
+  if (e.responseCode) return true;
+  // Connecting, the greeting and a TLS upgrade come before any command; a socket timeout can come at any point.
+  if (e.code === 'ETIMEDOUT') return e.timeoutType !== undefined && e.timeoutType !== 'SOCKET_TIMEOUT';
+  if (e.code === 'EDNS' || e.code === 'ETLS' || e.code === 'ECONNREFUSED') return true;
+  return e.syscall === 'connect';
 }
 
 const words = (e: SmtpError) => e.response ?? `${e.code ? `${e.code}: ` : ''}${e.message}`;
@@ -155,7 +175,12 @@ export function createSmtpSender(options: SmtpOptions): SmtpSender {
                 code: e.code,
                 response: e.response ?? null,
               });
-            throw new ProviderUnavailable(`SMTP server ${server}: ${words(e)}`, undefined, e.code ?? e.responseCode);
+            throw new ProviderUnavailable(
+              `SMTP server ${server}: ${words(e)}`,
+              undefined,
+              e.code ?? e.responseCode,
+              smtpNotTaken(e),
+            );
           }
           for (const rest of message.recipients.slice(i)) {
             outcomes.set(rest.recipientId, {
@@ -176,6 +201,7 @@ export function createSmtpSender(options: SmtpOptions): SmtpSender {
             `SMTP server ${server} temporarily refused: ${words(first)}`,
             undefined,
             first.responseCode,
+            smtpNotTaken(first),
           );
         }
         for (const t of temporary)

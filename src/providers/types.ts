@@ -73,8 +73,14 @@ export interface MessageSendResult {
   status: string;
 }
 
+/** Issue 20: how a send may be cut short so that another provider can take it. */
+export interface EmailSendOptions {
+  /** A provider not reached within this (no connection up) is given up: nothing was sent to it. */
+  reachWithinMs?: number;
+}
+
 export interface EmailSender {
-  sendEmail(message: OutboundEmail): Promise<EmailSendResult>;
+  sendEmail(message: OutboundEmail, options?: EmailSendOptions): Promise<EmailSendResult>;
 }
 
 export interface MessageSender {

@@ -86,7 +86,12 @@ export function renderInbox(
 ): string {
   return renderView('sandbox-inbox', {
     count: messages.length,
-    faults: faults.map((f) => ({ provider: f.provider, status: f.status, count: f.count })),
+    faults: faults.map((f) => ({
+      provider: f.provider,
+      status: f.status ?? null,
+      delayMs: f.delayMs ?? null,
+      count: f.count,
+    })),
     inbound: [...inboundMessages].reverse().map(inbound),
     messages: [...messages].reverse().map(message),
   });

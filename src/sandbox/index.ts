@@ -189,7 +189,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         .send(
           controlError(
             'invalid_request',
-            'expected { provider: sendgrid|twilio|any, status: 429|500, count: N ≥ 1, retryAfterSeconds? }',
+            'expected { provider: sendgrid|twilio|any, status?: 400|429|500|502|503, delayMs?: 1…120000 (one of the two at least), count: N ≥ 1, retryAfterSeconds? }',
             z.flattenError(parsed.error).fieldErrors,
           ),
         );

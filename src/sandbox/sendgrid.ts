@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { emailFate, type EmailStep } from './fates';
-import type { Faults } from './faults';
+import { answerLate, type Faults } from './faults';
 import type { MessageStore, SandboxEvent, SandboxMessage } from './store';
 import type { Scheduler, SendGridEventStream } from './webhooks';
 
@@ -29,6 +29,7 @@ export const SENDGRID_MESSAGES = {
   badRequest: 'Bad Request',
   rateLimited: 'too many requests',
   internal: 'internal error, please try again',
+  unavailable: 'service unavailable, please try again later',
 } as const;
 
 const HELP = 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html';
@@ -287,6 +288,7 @@ export async function sendgridRoutes(app: FastifyInstance, ctx: SendGridContext)
       return sendgridErrors(reply, 401, [{ message: SENDGRID_MESSAGES.unauthorized }]);
 
     const fault = ctx.faults.take('sendgrid');
+    await answerLate(fault);
     if (fault?.status === 429) {
       const reset = epochSeconds() + fault.retryAfterSeconds;
       reply
@@ -300,7 +302,9 @@ export async function sendgridRoutes(app: FastifyInstance, ctx: SendGridContext)
       return sendgridErrors(reply, 400, [
         { message: 'The content value must be a string at least one character in length.', field: 'content.0.value' },
       ]);
-    if (fault) return sendgridErrors(reply, 500, [{ message: SENDGRID_MESSAGES.internal }]);
+    if (fault?.status === 502 || fault?.status === 503)
+      return sendgridErrors(reply, fault.status, [{ message: SENDGRID_MESSAGES.unavailable }]);
+    if (fault?.status) return sendgridErrors(reply, 500, [{ message: SENDGRID_MESSAGES.internal }]);
 
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     if (raw.length > MAX_MESSAGE_BYTES) return sendgridErrors(reply, 413, [{ message: SENDGRID_MESSAGES.tooLarge }]);

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { E164_EXAMPLE, E164_PATTERN } from '../domain/phone';
 import { phoneFate, refusedAtApi, type PhoneStep } from './fates';
-import type { Faults } from './faults';
+import { answerLate, type Faults } from './faults';
 import type { MessageStore, SandboxEvent, SandboxMessage } from './store';
 import { describeError, postOnce, signedTwilioForm, type Scheduler, type WebhookDeliverer } from './webhooks';
 
@@ -90,22 +90,26 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
     return twilioError(reply, 401, 20003, 'Authenticate');
   };
 
-  /** An armed fault (POST /sandbox/faults) answers instead of the API; undefined when none. */
-  const faulted = (reply: FastifyReply) => {
+  /** An armed fault (POST /sandbox/faults): waited out when slow, then answered here (true) or left to the API (false). */
+  const faulted = async (reply: FastifyReply): Promise<boolean> => {
     const fault = ctx.faults.take('twilio');
-    if (!fault) return undefined;
-    if (fault.status === 500) return twilioError(reply, 500, 20500, 'Internal Server Error');
-    if (fault.status === 400) return twilioError(reply, 400, 21610, 'Attempt to send to unsubscribed recipient');
-    reply.header('Retry-After', String(fault.retryAfterSeconds));
-    return twilioError(reply, 429, 20429, 'Too Many Requests');
+    await answerLate(fault);
+    if (!fault?.status) return false;
+    if (fault.status === 500 || fault.status === 502 || fault.status === 503)
+      twilioError(reply, fault.status, 20500, 'Internal Server Error');
+    else if (fault.status === 400) twilioError(reply, 400, 21610, 'Attempt to send to unsubscribed recipient');
+    else {
+      reply.header('Retry-After', String(fault.retryAfterSeconds));
+      twilioError(reply, 429, 20429, 'Too Many Requests');
+    }
+    return true;
   };
 
   app.post<{ Params: { sid: string }; Body: Form }>(
     `/${API_VERSION}/Accounts/:sid/Messages.json`,
     async (request, reply) => {
       if (!authenticated(request)) return refuseAuth(reply);
-      const failed = faulted(reply);
-      if (failed) return failed;
+      if (await faulted(reply)) return reply;
 
       const form = request.body ?? {};
       const refusal = validateCreate(form);
@@ -121,8 +125,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
     `/${API_VERSION}/Accounts/:sid/Messages/:file`,
     async (request, reply) => {
       if (!authenticated(request)) return refuseAuth(reply);
-      const failed = faulted(reply);
-      if (failed) return failed;
+      if (await faulted(reply)) return reply;
       const messageSid = request.params.file.replace(/\.json$/, '');
       const message = ctx.store.byProviderId(messageSid);
       if (!message || message.provider !== 'twilio')

@@ -2,6 +2,7 @@
 // orders, preferences and settings. Server-rendered HTML that works without JavaScript;
 // /ui/assets/app.js adds live updates and resend progress. Every action calls the same
 // functions as the REST API (src/api/routes), with the same roles.
+import { DEFAULT_POLICIES, type PolicyName } from '../domain/durations';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -426,7 +427,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
           ...h,
           statusLabel: OPENED_EVENT.test(h.event)
             ? w.statuses.opened
-            : (w.statuses[h.status as RecipientStatus] ?? h.status),
+            : h.event === 'failover'
+              ? w.failover
+              : (w.statuses[h.status as RecipientStatus] ?? h.status),
           raw: h.response ?? h.reason,
           plain: reason(h.reasonCode, h.plainReason),
           // Each entry's attempt (D8, issue 16 item 8), shown once the recipient was resent.
@@ -651,7 +654,11 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
         policies: Object.entries(w.policy).map(([key, label]) => ({
           key,
           label,
-          value: (tenant?.policies as Record<string, string> | undefined)?.[key] ?? '',
+          // A policy added after the tenant was created (failoverAfter, issue 20) shows its default.
+          value:
+            (tenant?.policies as Record<string, string> | undefined)?.[key] ??
+            DEFAULT_POLICIES[key as PolicyName] ??
+            '',
         })),
         tenantLocale: tenant?.locale,
         tenantTimeZone: tenant?.timeZone,

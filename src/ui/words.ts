@@ -89,6 +89,8 @@ const en = {
   attachments: 'Attachments',
   status: 'Status',
   history: 'Status history',
+  /** Issue 20: a history entry of a send that went through the other email provider. */
+  failover: 'Sent through the other provider',
   plainReason: 'Reason',
   rawReason: "Provider's reason",
   correct: 'Correct the address and resend',
@@ -191,6 +193,7 @@ const en = {
     stuckAfter: 'Alert when an order in transit has had no tracking update for',
     confirmationLinkTtl: 'Address confirmation links stay valid for',
     readyToShipWithin: 'An allocated order must be packed within',
+    failoverAfter: 'Send an email through your mail server (SMTP) when SendGrid is not reached within',
   } as Record<string, string>,
   notice: {
     address_confirmation: 'Address confirmation',
@@ -487,6 +490,7 @@ const fr: Words = {
   attachments: 'Pièces jointes',
   status: 'Statut',
   history: 'Historique des statuts',
+  failover: "Envoyé par l'autre fournisseur",
   plainReason: 'Raison',
   rawReason: 'Raison du fournisseur',
   correct: "Corriger l'adresse et renvoyer",
@@ -589,6 +593,7 @@ const fr: Words = {
     stuckAfter: "Alerter quand une commande en transit n'a pas de mise à jour du suivi depuis",
     confirmationLinkTtl: "Durée de validité des liens de confirmation d'adresse",
     readyToShipWithin: 'Délai pour emballer une commande allouée',
+    failoverAfter: "Envoyer un e-mail par votre serveur de messagerie (SMTP) quand SendGrid n'est pas joint en",
   },
   notice: {
     address_confirmation: "Confirmation d'adresse",

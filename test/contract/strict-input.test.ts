@@ -40,6 +40,7 @@ test('POST /v1/tenants refuses unknown fields, naming them, and keeps every poli
     stuckAfter: 'P3D',
     confirmationLinkTtl: 'P1D',
     readyToShipWithin: 'PT12H',
+    failoverAfter: 'PT15S',
   };
   const seller = {
     name: 'Selma Seller',
@@ -61,6 +62,7 @@ test.each([
   ['stuckAfter', 'PT1M', 'PT1H'],
   ['confirmationLinkTtl', 'PT1M', 'PT15M'],
   ['readyToShipWithin', 'P0D', 'PT15M'],
+  ['failoverAfter', 'PT1S', 'PT2S'],
 ])(
   'policy %s = %s is refused (422) naming the field and its minimum %s, at creation and in the settings',
   async (policy, value, minimum) => {
@@ -83,6 +85,22 @@ test.each([
     await stack.request('PUT', '/v1/settings', { policies: before });
   },
 );
+
+test('issue 20: the email failover delay is refused (422) above PT20S, naming the field; PT20S itself is fine', async () => {
+  const before = (await stack.request('GET', '/v1/settings')).body.policies;
+  const res = await stack.request('PUT', '/v1/settings', { policies: { failoverAfter: 'PT21S' } });
+  expect(res.status).toBe(422);
+  expect(res.body.error.details[0]).toMatchObject({ field: 'policies.failoverAfter', value: 'PT21S' });
+  expect(res.body.error.message).toContain('at most PT20S');
+  expect((await stack.request('GET', '/v1/settings')).body.policies).toEqual(before);
+  expect((await stack.request('PUT', '/v1/settings', { policies: { failoverAfter: 'PT20S' } })).status).toBe(200);
+  await stack.request('PUT', '/v1/settings', { policies: before });
+});
+
+test('issue 20: a tenant stored before failoverAfter existed is shown, and sends, with its default PT10S', async () => {
+  await stack.db.Tenant.updateOne({ _id: stack.tenantId }, { $unset: { 'policies.failoverAfter': 1 } });
+  expect((await stack.request('GET', '/v1/settings')).body.policies.failoverAfter).toBe('PT10S');
+});
 
 test('D3/D7: the listening window cannot be shorter than the time after which a recipient is unknown', async () => {
   const res = await stack.request('PUT', '/v1/settings', { policies: { unknownAfter: 'PT2H', listenFor: 'PT1H' } });

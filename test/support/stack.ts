@@ -27,6 +27,7 @@ export interface StackOptions {
     stuckAfter?: string;
     confirmationLinkTtl?: string;
     readyToShipWithin?: string;
+    failoverAfter?: string;
   };
   eventDelayMs?: number;
   lateEventMs?: number;
@@ -44,6 +45,8 @@ export interface StackOptions {
   limits?: Partial<ApiLimits>;
   /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
   smtp?: { host: string; port: number };
+  /** Issue 20: where the worker's SendGrid sender goes instead of the sandbox (e.g. a server that never answers). */
+  sendgridBaseUrl?: string;
   /**
    * Outbound webhooks: name resolution of the worker (tests answer for names of their own), the POST
    * timeout (default 5 s), and whether loopback/private addresses are allowed (default true: the
@@ -174,7 +177,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         },
         rollups: { client, taskQueue },
         alertDigests: { client, taskQueue },
-        sendgrid: createSendGridSender({ apiKey: SANDBOX_SECRETS.sendgridApiKey, baseUrl: sandbox.url }),
+        sendgrid: createSendGridSender({
+          apiKey: SANDBOX_SECRETS.sendgridApiKey,
+          baseUrl: options.sendgridBaseUrl ?? sandbox.url,
+        }),
         smtp,
         twilio: createTwilioSender({
           accountSid: SANDBOX_SECRETS.twilioAccountSid,

@@ -23,6 +23,7 @@ const LABELS = {
   en: {
     status: 'Status',
     result: 'Result',
+    failover: 'Sent through the other provider',
     statuses: {
       bounced: 'Bounced',
       dropped: 'Dropped',
@@ -49,6 +50,7 @@ const LABELS = {
   fr: {
     status: 'Statut',
     result: 'Résultat',
+    failover: "Envoyé par l'autre fournisseur",
     statuses: {
       bounced: 'Rebondi',
       dropped: 'Abandonné',
@@ -74,7 +76,13 @@ const LABELS = {
   },
 } satisfies Record<
   'en' | 'fr',
-  { status: string; result: string; statuses: Record<ShownStatus, string>; results: Record<DispatchResult, string> }
+  {
+    status: string;
+    result: string;
+    failover: string;
+    statuses: Record<ShownStatus, string>;
+    results: Record<DispatchResult, string>;
+  }
 >;
 
 interface Case {
@@ -108,6 +116,14 @@ const CASES: Case[] = [
     result: 'error',
   },
   { id: 'lbl-sent', to: ['books@acme.test'], shown: ['sent'], result: 'sent', provider: 'smtp' },
+  // Issue 20: the SMTP server answers 451 to this recipient; the send goes through SendGrid instead.
+  {
+    id: 'lbl-failover',
+    to: ['books+relaybusy@acme.test'],
+    shown: ['delivered'],
+    result: 'delivered',
+    provider: 'smtp',
+  },
 ];
 
 let stack: Stack;
@@ -147,6 +163,10 @@ beforeAll(async () => {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, cb) {
+      if (!address.address.includes('+relaybusy')) return cb();
+      cb(Object.assign(new Error('4.3.2 relay busy, try again later'), { responseCode: 451 }));
+    },
     onData(stream, _session, cb) {
       stream.resume();
       stream.on('end', () => cb(null, 'Message queued as LBL1'));
@@ -217,6 +237,15 @@ describe.each(['en', 'fr'] as const)('in %s', (locale) => {
     }
   });
 
+  test("issue 20: a dispatch's page shows a failover in the recipient's history, in its words, with which provider and why", async () => {
+    await page.goto('/ui/dispatches/lbl-failover');
+    const entry = page.locator('[data-recipient="r1"] .timeline li[data-event="failover"]');
+    expect(await entry.count()).toBe(1);
+    const text = (await entry.textContent()) ?? '';
+    expect(text).toContain(words.failover);
+    expect(text).toMatch(/SMTP did not take it \(.*451.*\); sent through SendGrid instead/);
+  });
+
   test("L2: a dispatch's page shows its result, its statuses, and each recipient's status; Opened on the one that opened", async () => {
     for (const c of CASES) {
       await page.goto(`/ui/dispatches/${c.id}`);
@@ -254,7 +283,14 @@ describe.each(['en', 'fr'] as const)('in %s', (locale) => {
     const labels = await page.locator('main label').allTextContents();
     expect(labels.length).toBeGreaterThan(10);
     expect(labels.filter((l) => /\b[DOLN]\d{1,2}\b/.test(l))).toEqual([]);
-    for (const field of ['unknownAfter', 'listenFor', 'stuckAfter', 'confirmationLinkTtl', 'readyToShipWithin']) {
+    for (const field of [
+      'unknownAfter',
+      'listenFor',
+      'stuckAfter',
+      'confirmationLinkTtl',
+      'readyToShipWithin',
+      'failoverAfter',
+    ]) {
       expect(await page.locator(`label[for="p-${field}"]`).count()).toBe(1);
     }
   });

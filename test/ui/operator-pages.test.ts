@@ -648,3 +648,26 @@ test('settings: a bad duration is refused naming the field and changes nothing; 
   await screenshots(page, 'settings-fr');
   await context.close();
 });
+
+test('issue 20: the email failover delay is set on the settings page; above PT20S it is refused naming the field and nothing changes', async () => {
+  const { context, page } = await signedIn(stack.key);
+  await stack.request('PUT', '/v1/settings', { locale: 'en' });
+  await page.goto('/ui/settings');
+  const field = page.getByLabel('Send an email through your mail server (SMTP) when SendGrid is not reached within');
+  expect(await field.inputValue()).toBe('PT10S');
+  await field.fill('PT30S');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/ui/settings') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Save' }).last().click(),
+  ]);
+  expect(res.status()).toBe(422);
+  expect(await page.getByRole('alert').textContent()).toContain('failoverAfter must be at most PT20S');
+  expect((await stack.db.Tenant.findById(stack.tenantId).lean())!.policies!.failoverAfter).toBe('PT10S');
+
+  await field.fill('PT5S');
+  await page.getByRole('button', { name: 'Save' }).last().click();
+  await page.waitForURL('**/ui/settings?done=settings');
+  expect(await field.inputValue()).toBe('PT5S');
+  expect((await stack.request('GET', '/v1/settings')).body.policies.failoverAfter).toBe('PT5S');
+  await context.close();
+});

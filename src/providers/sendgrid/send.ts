@@ -7,9 +7,19 @@
 // accepted it, the recipients get it twice. The window is the time between SendGrid receiving
 // the request and our reading its 202 (normally well under a second, at most `timeoutMs`).
 // Refusals (4xx) are final and never resent; a refused connection never reached SendGrid.
+//
+// Issue 20: a 5xx answer, or a connection that did not reach SendGrid (within the tenant's
+// `failoverAfter` when the caller gives one), is marked not taken: the send may go through SMTP.
 import { Client } from '@sendgrid/client';
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
-import { ROUTING_ARGS, type EmailSender, type EmailSendResult, type OutboundEmail } from '../types';
+import {
+  ROUTING_ARGS,
+  type EmailSender,
+  type EmailSendOptions,
+  type EmailSendResult,
+  type OutboundEmail,
+} from '../types';
+import { NotReached, watchedAgents, withinReach } from '../reach';
 import {
   checkAddress,
   checkRecipients,
@@ -159,19 +169,30 @@ export function createSendGridSender(options: SendGridOptions): EmailSender {
   const client = new Client();
   client.setApiKey(options.apiKey); // first: it resets the base URL
   if (options.baseUrl) client.setDefaultRequest('baseUrl', options.baseUrl);
+  // Issue 20: connections that tell whether a send reached SendGrid (src/providers/reach.ts).
+  const agents = watchedAgents();
+  // Passed on to axios as they are (the SDK's request type does not list axios's agent options).
+  client.setDefaultRequest(agents as unknown as Parameters<Client['setDefaultRequest']>[0]);
   const mail = new MailService();
   mail.setClient(client); // and no mail.setApiKey afterwards: it would reset the base URL
   mail.setTimeout(options.timeoutMs ?? 30_000); // on our client (passed to axios): no call waits forever
 
   return {
-    async sendEmail(message: OutboundEmail): Promise<EmailSendResult> {
+    async sendEmail(message: OutboundEmail, sendOptions: EmailSendOptions = {}): Promise<EmailSendResult> {
       const request = buildSendGridRequest(message);
-      let response;
-      try {
-        [response] = await mail.send(request);
-      } catch (err) {
-        throw mapSendGridError(err as SendGridFailure);
-      }
+      const [response] = await withinReach(
+        () => mail.send(request),
+        sendOptions.reachWithinMs,
+        (err, reached) =>
+          err instanceof NotReached
+            ? new ProviderUnavailable(
+                `SendGrid not reached within ${Math.round(sendOptions.reachWithinMs! / 100) / 10} s (nothing was sent to it)`,
+                undefined,
+                'ETIMEDOUT',
+                true,
+              )
+            : mapSendGridError(err as SendGridFailure, reached),
+      );
       return {
         provider: 'sendgrid',
         providerMessageId: header(response.headers, 'x-message-id'),
@@ -182,8 +203,11 @@ export function createSendGridSender(options: SendGridOptions): EmailSender {
   };
 }
 
-/** SendGrid's answer → a Temporal-shaped failure (see failures.ts). */
-export function mapSendGridError(err: SendGridFailure): Error {
+/**
+ * SendGrid's answer → a Temporal-shaped failure (see failures.ts). A 5xx answer, or a network
+ * failure before the request `reached` SendGrid, is marked as not taken (issue 20's failover).
+ */
+export function mapSendGridError(err: SendGridFailure, reached = true): Error {
   const status = typeof err.code === 'number' ? err.code : undefined;
   if (status === undefined || !err.response) {
     if (isNetworkError(err))
@@ -191,6 +215,7 @@ export function mapSendGridError(err: SendGridFailure): Error {
         `SendGrid unreachable: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '),
         undefined,
         err.code,
+        !reached,
       );
     // Not an HTTP answer nor a network failure: the SDK refused to build the request.
     return invalidRequest(`SendGrid SDK refused the message: ${err.message}`, { sdkError: err.message });
@@ -213,7 +238,8 @@ export function mapSendGridError(err: SendGridFailure): Error {
     const reset = header(err.response.headers, 'x-ratelimit-reset');
     return rateLimited('SendGrid', msUntilEpochSeconds(reset) ?? 1000, { status, rateLimitReset: reset ?? null });
   }
-  if (status >= 500 || status === 408) return new ProviderUnavailable(`SendGrid answered ${status}: ${words}`, status);
+  if (status >= 500 || status === 408)
+    return new ProviderUnavailable(`SendGrid answered ${status}: ${words}`, status, undefined, true);
   // 400 bad request, 401 bad key, 403 not allowed (unverified sender …), 413 too large, other 4xx.
   return refused('SendGrid', `HTTP ${status}: ${words}`, { status, errors });
 }

@@ -1,6 +1,6 @@
 // The effects of one order run (workflow.ts): writing the projection and sending the notices the
 // run's steps queued (src/domain/order-run.ts). Deterministic code only: workflow time, activity types.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { REFUSED, refuseUpdate } from '../failure-types';
 import type { createActivities } from '../../activities';
 import type { OrderRun } from '../../domain/order-run';
@@ -11,11 +11,20 @@ import { serialWriter } from '../shared/serial-writer';
 import type { OrderInput } from './contract';
 
 type Activities = ReturnType<typeof createActivities>;
-export const { assessOrderRisk, noticePreference, createConfirmation, createAddressConfirmation, recordOrder } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  });
+export const {
+  assessOrderRisk,
+  noticePreference,
+  createConfirmation,
+  createAddressConfirmation,
+  recordOrder,
+  reachableNoticeChannels,
+} = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Runs with this patch leave SMS out of a customer notice to a number that cannot take it (issue 20). */
+export const ADDRESS_HEALTH_NOTICES_PATCH = 'address-health-notice-channels';
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
 export const refused = (r: { message: string; details?: unknown }) => refuseUpdate(REFUSED, r.message, r.details);
@@ -85,7 +94,13 @@ export class OrderSteps {
               lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? run.s.lastTrackingAt : null,
             }
           : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
-      for (const channel of channelsFor(choice, person)) {
+      const chosen = channelsFor(choice, person);
+      // Issue 20: no SMS to a customer's number that opted out; the notice falls to another channel they have.
+      const channels =
+        notice.audience === 'customer' && chosen.includes('sms') && patched(ADDRESS_HEALTH_NOTICES_PATCH)
+          ? await reachableNoticeChannels({ tenantId: input.tenantId, person, channels: chosen })
+          : chosen;
+      for (const channel of channels) {
         const dispatchId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
         await startNotice({
           tenantId: input.tenantId,

@@ -15,7 +15,6 @@ import {
   normalizeAddress,
   type AddressKind,
   type Fact,
-  type FactKind,
   type Health,
   type HealthState,
 } from '../domain/address-health';
@@ -74,17 +73,11 @@ const recordSchema = new Schema(
 );
 recordSchema.index({ tenantId: 1, lastSeen: -1 });
 
-type FactDoc = {
+type FactDoc = Fact & {
   _id: string;
   tenantId: string;
   address: string;
   addressKind: AddressKind;
-  kind: FactKind;
-  at: Date;
-  code: string | null;
-  reason: string | null;
-  dispatchId: string | null;
-  orderId: string | null;
   actor: string | null;
   recordedAt: Date;
 };

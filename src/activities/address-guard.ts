@@ -103,13 +103,14 @@ export async function noteRefusal(
  * What the provider events of these history batches say about their addresses, recorded in the
  * registry (from the dispatch's projection write: off the webhook request, retried by Temporal
  * until it holds). A message's temporary failures and successes count once each; any other
- * outcome once per provider event.
+ * outcome once per provider event. `retried`: this write is a retry of one that may have stopped.
  */
 export async function recordProjectedOutcomes(
   db: Db,
   tenantId: string,
   dispatchId: string,
   histories: Array<{ document: number; batches: string[] }>,
+  { retried }: { retried: boolean },
 ): Promise<void> {
   const batches = await Promise.all(
     histories.flatMap((h) =>
@@ -139,5 +140,7 @@ export async function recordProjectedOutcomes(
       ];
     }),
   );
-  await recordFacts(db, facts);
+  // A fact of this dispatch stored before was stored by an earlier write of its own, which rebuilt
+  // the record before it returned; only a retried write may follow one that stopped in between.
+  await recordFacts(db, facts, { verifyDuplicates: retried });
 }

@@ -772,7 +772,10 @@ export function createDispatchActivities(deps: ActivityDeps) {
         await db.Dispatch.updateOne({ _id, stateVersion: version }, { $set: { publishedResult: dispatch.result } });
       }
       // Issue 20: after the log (its readers first); a failure here retries the whole write, whose parts above change nothing twice.
-      if (request.addressHealth) await recordProjectedOutcomes(db, tenantId, dispatchId, request.histories);
+      if (request.addressHealth)
+        await recordProjectedOutcomes(db, tenantId, dispatchId, request.histories, {
+          retried: Context.current().info.attempt > 1,
+        });
     },
 
     /**

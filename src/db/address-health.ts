@@ -135,15 +135,16 @@ async function rebuild(
     if (!facts.length) return null;
     const health = foldHealth(facts.map((f) => ({ ...f, actor: f.actor ?? null })));
     const record: HealthRecord = { tenantId, address, addressKind, ...health, folded: facts.length };
-    await m.Record.replaceOne({ _id }, { _id, ...record }, { upsert: true }).catch((err: { code?: number }) => {
-      if (err.code !== 11000) throw err;
-    });
-    // A concurrent rebuild from fewer facts may have landed after ours: checked, and rebuilt again.
-    const [stored, count] = await Promise.all([
-      m.Record.findById(_id, { folded: 1 }).lean(),
-      m.Fact.countDocuments({ tenantId, address }),
-    ]);
-    if (stored && stored.folded === count) return record;
+    const written = await m.Record.replaceOne({ _id }, { _id, ...record }, { upsert: true }).then(
+      () => true,
+      (err: { code?: number }) => {
+        if (err.code !== 11000) throw err; // a concurrent first insert won: replaced on the next round
+        return false;
+      },
+    );
+    // A fact stored meanwhile means another writer rebuilds too, and ours may have landed after its
+    // newer one: whoever folded fewer than are stored rebuilds again, so the last write folds all.
+    if (written && (await m.Fact.countDocuments({ tenantId, address })) === facts.length) return record;
   }
   throw new Error(`address health of ${address} did not settle`);
 }
@@ -153,20 +154,26 @@ async function rebuild(
  * A success writes nothing where the address has no record, or one with no condition: a healthy
  * address is not written for every message it gets (the registry holds what went wrong, and what
  * lifted it). An address whose facts were all stored before (a provider's retried event, a retried
- * write) is rebuilt only if its record has not folded them all: a writer stopped between storing
- * and rebuilding is made good by the next one.
+ * write) is not rebuilt: the writer that stored them did. With `verifyDuplicates` (a retried write,
+ * whose first attempt may have stopped between storing and rebuilding), such an address is rebuilt
+ * if its record has not folded them all.
  */
-export async function recordFacts(db: Db, facts: NewFact[]): Promise<void> {
+export async function recordFacts(db: Db, facts: NewFact[], { verifyDuplicates = true } = {}): Promise<void> {
   if (!facts.length) return;
   const m = await models(db);
   const recordedAt = new Date();
   const byAddress = new Map<string, FactDoc[]>();
+  const keys = new Set<string>();
   for (const f of facts) {
     const id = recordKey(f.tenantId, f.address);
+    // The same outcome twice in one call (a message's repeated deferrals) is one fact, stored now.
+    const key = `${id}/${f.key}`;
+    if (keys.has(key)) continue;
+    keys.add(key);
     byAddress.set(id, [
       ...(byAddress.get(id) ?? []),
       {
-        _id: `${f.tenantId}/${f.address}/${f.key}`,
+        _id: key,
         tenantId: f.tenantId,
         address: f.address,
         addressKind: normalizeAddress(f.address).kind,
@@ -200,6 +207,7 @@ export async function recordFacts(db: Db, facts: NewFact[]): Promise<void> {
   await inParallel(worth, async ([id, mine]) => {
     const { tenantId, address, addressKind } = mine[0];
     if (mine.every((d) => storedBefore.has(d._id))) {
+      if (!verifyDuplicates) return;
       const [stored, count] = await Promise.all([
         m.Record.findById(id, { folded: 1 }).lean(),
         m.Fact.countDocuments({ tenantId, address }),

@@ -20,12 +20,14 @@ const LABEL: Record<Locale, { po: string; invoice: string }> = {
   en: { po: 'purchase order PO-1042', invoice: 'invoice F-2026-0042' },
 };
 
-const failure = (address: string, code: ReasonCode, raw: string, locale: Locale) => ({
-  address,
-  reason: plainReason(code, locale),
-  nextStep: nextStep(code, locale),
-  raw,
-});
+/** `failedBefore` (issue 20): the same address failed on earlier dispatches, from the address-health registry; null when it never did. */
+const failure = (
+  address: string,
+  code: ReasonCode,
+  raw: string,
+  locale: Locale,
+  failedBefore: { since: string; times: number } | null = null,
+) => ({ address, reason: plainReason(code, locale), nextStep: nextStep(code, locale), raw, failedBefore });
 
 const base = (locale: Locale): Data => ({ locale, timeZone: 'Europe/Paris', tenantName: 'Bistro Démo' });
 
@@ -40,7 +42,10 @@ const notice = (locale: Locale): Data => ({
 });
 
 const twoFailures = (locale: Locale) => [
-  failure('commandes@fournisseur-exemple.fr', 'invalid_address', '550 5.1.1 user unknown', locale),
+  failure('commandes@fournisseur-exemple.fr', 'invalid_address', '550 5.1.1 user unknown', locale, {
+    since: '2026-03-01T21:45:00Z',
+    times: 2,
+  }),
   failure('compta@fourniseur-exemple.fr', 'domain_not_found', '550 5.1.2 host not found', locale),
 ];
 
@@ -694,13 +699,9 @@ describe("N2: every date a template shows is in the tenant's zone and words", ()
     const shown = (channel: Channel, type: string) => [...templates.datetimeVariables(channel, type, 'en')].sort();
     expect(shown('email', 'purchase_order')).toEqual(['deliveryDate']);
     expect(shown('email', 'invoice')).toEqual(['document.dueDate']);
-    for (const type of [
-      'dispatch_escalation',
-      'dispatch_partial_failure',
-      'dispatch_unknown',
-      'dispatch_delivered_update',
-      'dispatch_failed',
-    ])
+    for (const type of ['dispatch_escalation', 'dispatch_partial_failure'])
+      expect(shown('email', type)).toEqual(['failedBefore.since', 'sentAt']);
+    for (const type of ['dispatch_unknown', 'dispatch_delivered_update', 'dispatch_failed'])
       expect(shown('email', type)).toEqual(['sentAt']);
     expect(shown('email', 'dispatch_deferred')).toEqual(['sentAt', 'tryingUntil']);
     expect(shown('sms', 'dispatch_escalation')).toEqual(['sentAt']);

@@ -49,6 +49,8 @@ import { emailSendFailure } from './email-failover';
 import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from './deps';
 import { confirmationLink } from './orders';
 import { sealedCopy, type MessageContent } from '../sealed';
+import { heldBack, noteRefusal, recordProjectedOutcomes } from './address-guard';
+import { failedBefore } from '../db/address-health';
 
 export interface SendRecipientsRequest {
   tenantId: string;
@@ -100,6 +102,12 @@ export interface ProjectionRequest {
   final?: true;
   /** The provider's refusal, quoted by `refused` entries. */
   refusal?: string;
+  /**
+   * Issue 20: what the events of `histories` say about their addresses goes to the address-health
+   * registry here, off the webhook request (the events are durable in `dispatch_events` and the
+   * workflow's history; a crash delays this write, never loses it).
+   */
+  addressHealth?: true;
 }
 
 /** A notice of rules D3–D6 about a dispatch, and the dispatches that carry it (one per person and channel). */
@@ -359,7 +367,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
         for (const doc of await Promise.all(targets.map((t) => db.DispatchEvent.findById(failoverId(t)).lean())))
           if (doc) entries.push(doc as StoredEvent);
       }
-      const todo = targets.filter((t) => !done.has(sendId(t)));
+      let todo = targets.filter((t) => !done.has(sendId(t)));
       const record = async (
         outcomes: Array<{
           index: number;
@@ -441,6 +449,22 @@ export function createDispatchActivities(deps: ActivityDeps) {
         entries.push(...docs.filter((d) => !kept.has(d._id)));
         await insertNew(db.DispatchEvent, docs);
       };
+      // Issue 20: an opted-out number gets no SMS; under the `refuse` policy an order notice goes to no known-bad address.
+      const held = await heldBack(db, tenantId, { dispatchId, channel: header.channel, kind: header.kind }, todo);
+      if (held.size) {
+        await record(
+          todo
+            .filter((t) => held.has(t.index))
+            .map((t) => ({
+              index: t.index,
+              attempt: t.attempt,
+              outcome: 'not_sent' as const,
+              response: held.get(t.index)!,
+              providerMessageId: null,
+            })),
+        );
+        todo = todo.filter((t) => !held.has(t.index));
+      }
       const customArgs = { [ROUTING_ARGS.tenant]: tenantId, [ROUTING_ARGS.dispatch]: dispatchId };
       /**
        * How each email provider takes a send. SendGrid takes the whole list in one request, the
@@ -586,6 +610,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
           } catch (err) {
             // One refused number (invalid, unsubscribed …) fails that recipient, not the others.
             if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
+            await noteRefusal(db, tenantId, dispatchId, t.address, err);
             await record([
               {
                 index: t.index,
@@ -797,6 +822,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
         ]);
         await db.Dispatch.updateOne({ _id, stateVersion: version }, { $set: { publishedResult: dispatch.result } });
       }
+      // Issue 20: after the log (its readers first); a failure here retries the whole write, whose parts above change nothing twice.
+      if (request.addressHealth)
+        await recordProjectedOutcomes(db, tenantId, dispatchId, request.histories, {
+          retried: Context.current().info.attempt > 1,
+        });
     },
 
     /**
@@ -833,12 +863,18 @@ export function createDispatchActivities(deps: ActivityDeps) {
         return { items, more: Math.max(0, indexes.length - limit), total: indexes.length };
       };
       const failures = (rows: Array<{ address: string; reasonCode?: string | null; rawReason?: string | null }>) =>
-        rows.map((r) => ({
-          address: r.address,
-          reason: plainReason((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
-          nextStep: nextStep((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
-          raw: r.rawReason ?? '',
-        }));
+        Promise.all(
+          rows.map(async (r) => ({
+            address: r.address,
+            reason: plainReason((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
+            nextStep: nextStep((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
+            raw: r.rawReason ?? '',
+            // Issue 20: the same address failed on other dispatches before (the address-health registry).
+            failedBefore: await failedBefore(db, tenantId, r.address, dispatchId).then(
+              (b) => b && { since: b.since.toISOString(), times: b.times },
+            ),
+          })),
+        );
       const data = async (limit: number): Promise<Record<string, unknown>> => {
         const common = {
           senderName: request.senderName,
@@ -850,13 +886,13 @@ export function createDispatchActivities(deps: ActivityDeps) {
         switch (notice.kind) {
           case 'escalation': {
             const f = await listed(notice.failed, limit);
-            return { ...common, failures: failures(f.items), moreFailures: f.more, failedCount: f.total };
+            return { ...common, failures: await failures(f.items), moreFailures: f.more, failedCount: f.total };
           }
           case 'partial_failure': {
             const [f, d] = await Promise.all([listed(notice.failed, limit), listed(notice.delivered, limit)]);
             return {
               ...common,
-              failures: failures(f.items),
+              failures: await failures(f.items),
               moreFailures: f.more,
               failedCount: f.total,
               delivered: d.items.map((r) => ({ address: r.address })),
@@ -888,7 +924,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
             const sent = header.sentAt ?? new Date();
             return {
               ...common,
-              deferred: failures(f.items),
+              deferred: await failures(f.items),
               moreDeferred: f.more,
               deferredCount: f.total,
               waited: durationInWords(request.unknownAfterMs, locale),

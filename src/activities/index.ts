@@ -7,6 +7,7 @@ import { createLegacyDispatchActivities } from './legacy/dispatch-v1';
 import { createWebhookActivities } from './webhooks';
 import { createRollupActivities } from './rollups';
 import type { ActivityDeps } from './deps';
+import { createAddressHealthActivities } from './address-guard';
 
 export type { ActivityDeps, WhatsAppTemplates } from './deps';
 export { contentVariables } from './deps';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDispatchActivities(deps),
     ...createWebhookActivities(deps),
     ...createRollupActivities(deps),
+    ...createAddressHealthActivities(deps),
     // Dispatches started by the first version of the dispatch workflow still schedule these.
     ...createLegacyDispatchActivities(deps),
 

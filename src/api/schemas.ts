@@ -72,6 +72,13 @@ export const personSchema = z.object({
   whatsappOptIn: z.boolean().default(false),
 });
 
+/** Issue 20: what a dispatch or order notice to an address known bad does (docs/operators.md). */
+export const knownBadAddressesSchema = z
+  .enum(['warn', 'refuse'])
+  .describe(
+    'a dispatch or order notice to an address the registry knows bad: warn (sent, with a warning) or refuse (422 for a dispatch; an order notice is not sent on that channel)',
+  );
+
 /** Issue 17: the sender in copy (cc), in blind copy (bcc), or not (null). */
 export const copyToSenderSchema = z
   .enum(['cc', 'bcc'])
@@ -267,6 +274,7 @@ export const settingsSchema = z
     policies: policiesSchema.optional(),
     seller: personSchema.optional(),
     copyToSender: copyToSenderSchema.optional(),
+    knownBadAddresses: knownBadAddressesSchema.optional(),
   })
   .strict();
 

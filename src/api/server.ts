@@ -9,6 +9,7 @@ import { dispatchRoutes } from './routes/dispatches';
 import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenants';
 import { settingsRoutes } from './routes/settings';
+import { addressHealthRoutes } from './routes/address-health';
 import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { orderWorkspaceRoutes } from './routes/order-workspace';
@@ -149,6 +150,9 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   });
   app.register(async (scope) => {
     await attachmentRoutes(scope, deps);
+  });
+  app.register(async (scope) => {
+    await addressHealthRoutes(scope, deps);
   });
   app.register(
     async (scope) => {

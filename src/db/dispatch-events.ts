@@ -5,6 +5,7 @@ import type { Db, HistoryEntry, RecipientDoc } from './models';
 import { insertNew, recipientsKey } from './dispatch-records';
 import { documentOf } from '../domain/dispatch';
 import { isFailure, type RecipientStatus } from '../domain/dispatch-status';
+import { addressOutcomeOf } from '../domain/address-health';
 
 /** An event as `dispatch_events` keeps it. */
 export interface StoredEvent {
@@ -47,6 +48,7 @@ export function historyEntry(e: StoredEvent): IndexedEntry {
     response: e.response ?? null,
     reasonCode: e.reasonCode ?? null,
     providerMessageId: e.providerMessageId ?? null,
+    addressOutcome: addressOutcomeOf(e),
   };
 }
 

@@ -59,6 +59,8 @@ const tenantSchema = new Schema(
     preferences: { type: Schema.Types.Mixed, default: null },
     /** Issue 17: the sender in copy (cc) or blind copy (bcc) of the documents it emails, unless a dispatch says otherwise. */
     copyToSender: { type: String, enum: ['cc', 'bcc', null], default: null },
+    /** Issue 20: a dispatch or order notice to an address known bad is sent with a warning, or refused. */
+    knownBadAddresses: { type: String, enum: ['warn', 'refuse'], default: 'warn' },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
@@ -325,6 +327,11 @@ const historyEntryFields = {
   response: { type: String, default: null },
   reasonCode: { type: String, default: null },
   providerMessageId: { type: String, default: null },
+  /** Issue 20: what the event says about its address (domain/address-health.ts), for the projection to record. */
+  addressOutcome: {
+    type: new Schema({ address: String, kind: String, code: String }, { _id: false }),
+    default: null,
+  },
 } as const;
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- built only for mongoose to infer HistoryEntry from (InferSchemaType takes a Schema)
 const historyEntrySchema = new Schema(historyEntryFields, { _id: false });

@@ -35,12 +35,28 @@ export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: strin
   ['`+deferok`', 'processed → deferred → delivered'],
   ['`+silent`', 'nothing at all after processed'],
   ['`+noevent`', 'accepted, then no event at all (as when the Event Webhook is not set up): stays queued'],
+  [
+    '`+softbounce`',
+    'processed → bounce (type bounce, "552 5.2.2 mailbox full", status 5.2.2, bounce_classification Mailbox Unavailable)',
+  ],
+  [
+    '`+content`',
+    'processed → bounce (type blocked, "554 5.7.1 message content rejected", status 5.7.1, bounce_classification Content)',
+  ],
+  ['`+invalid`', 'dropped (reason "Invalid"), no processed'],
+  ['`+unsub`', 'dropped (reason "Unsubscribed Address"), no processed'],
   ['`+latebounce`', 'processed → delivered, then a bounce `SANDBOX_LATE_EVENT_MS` later'],
   ['`+open`', 'processed → delivered → open'],
   ['anything else', 'processed → delivered'],
   ['phone ending `0001`', 'queued → sent → undelivered, ErrorCode 30003'],
   ['phone ending `0002`', 'queued → failed, ErrorCode 30005'],
   ['phone ending `0003`', 'refused by the Messages API: 400, code 21211'],
+  ['phone ending `0004`', 'queued → sent → undelivered, ErrorCode 30006 (landline)'],
+  [
+    'phone ending `0005`, or any number that texted STOP (POST /sandbox/inbound) and not START/UNSTOP/YES since',
+    'SMS refused by the Messages API: 400, code 21610 (unsubscribed); WhatsApp unaffected',
+  ],
+  ['phone ending `0006`', 'WhatsApp: queued → failed, ErrorCode 63016 (outside the 24 h window); SMS: delivered'],
   ['other phones', 'queued → sent → delivered (WhatsApp: → read)'],
 ];
 
@@ -59,6 +75,8 @@ export const RESPONSES = {
   deferred: '451 4.2.0 mailbox temporarily unavailable, try again later',
   userUnknown: '550 5.1.1 user unknown',
   blocked: '554 5.7.1 blocked as spam',
+  mailboxFull: '552 5.2.2 mailbox full',
+  contentRejected: '554 5.7.1 message content rejected',
 } as const;
 
 const SENDER_IP = '149.72.123.24';
@@ -79,6 +97,22 @@ const BLOCKED = {
   ip: SENDER_IP,
   tls: 1,
 };
+const SOFT_BOUNCE = {
+  reason: RESPONSES.mailboxFull,
+  status: '5.2.2',
+  type: 'bounce',
+  bounce_classification: 'Mailbox Unavailable',
+  ip: SENDER_IP,
+  tls: 1,
+};
+const CONTENT_BLOCK = {
+  reason: RESPONSES.contentRejected,
+  status: '5.7.1',
+  type: 'blocked',
+  bounce_classification: 'Content',
+  ip: SENDER_IP,
+  tls: 1,
+};
 const OPEN = {
   useragent:
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
@@ -88,12 +122,29 @@ const OPEN = {
 
 /** The tag an email address carries, by precedence (`+defer20` and `+deferok` before `+defer`). */
 export type EmailTag =
-  'drop' | 'latebounce' | 'bounce' | 'block' | 'defer20' | 'deferok' | 'defer' | 'silent' | 'noevent' | 'open';
+  | 'drop'
+  | 'invalid'
+  | 'unsub'
+  | 'latebounce'
+  | 'softbounce'
+  | 'bounce'
+  | 'block'
+  | 'content'
+  | 'defer20'
+  | 'deferok'
+  | 'defer'
+  | 'silent'
+  | 'noevent'
+  | 'open';
 const TAGS: EmailTag[] = [
   'drop',
+  'invalid',
+  'unsub',
   'latebounce',
+  'softbounce',
   'bounce',
   'block',
+  'content',
   'defer20',
   'deferok',
   'defer',
@@ -118,8 +169,16 @@ export function emailFate(address: string): EmailStep[] {
   switch (emailTag(address)) {
     case 'drop':
       return [{ at: 1, event: 'dropped', fields: { reason: 'Bounced Address', status: '5.0.0' } }];
+    case 'invalid':
+      return [{ at: 1, event: 'dropped', fields: { reason: 'Invalid', status: '5.0.0' } }];
+    case 'unsub':
+      return [{ at: 1, event: 'dropped', fields: { reason: 'Unsubscribed Address', status: '5.0.0' } }];
     case 'bounce':
       return [processed, { at: 2, event: 'bounce', fields: BOUNCE }];
+    case 'softbounce':
+      return [processed, { at: 2, event: 'bounce', fields: SOFT_BOUNCE }];
+    case 'content':
+      return [processed, { at: 2, event: 'bounce', fields: CONTENT_BLOCK }];
     case 'block':
       return [processed, { at: 2, event: 'bounce', fields: BLOCKED }];
     case 'defer':
@@ -150,8 +209,17 @@ const digits = (phone: string) => phone.replace(/\D/g, '');
 /** Numbers the Messages API refuses at once (400, code 21211). */
 export const refusedAtApi = (phone: string): boolean => digits(phone).endsWith('0003');
 
+/** Numbers that opted out of SMS from the start (Twilio answers 21610 to an SMS). */
+export const optedOutAtApi = (phone: string): boolean => digits(phone).endsWith('0005');
+
 export function phoneFate(phone: string, channel: 'sms' | 'whatsapp'): PhoneStep[] {
   const d = digits(phone);
+  if (d.endsWith('0004'))
+    return [
+      { at: 1, status: 'sent' },
+      { at: 2, status: 'undelivered', errorCode: '30006' },
+    ];
+  if (d.endsWith('0006') && channel === 'whatsapp') return [{ at: 1, status: 'failed', errorCode: '63016' }];
   if (d.endsWith('0001'))
     return [
       { at: 1, status: 'sent' },

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { E164_EXAMPLE, E164_PATTERN } from '../domain/phone';
-import { phoneFate, refusedAtApi, type PhoneStep } from './fates';
+import { optedOutAtApi, phoneFate, refusedAtApi, type PhoneStep } from './fates';
 import { answerLate, type Faults } from './faults';
 import type { MessageStore, SandboxEvent, SandboxMessage } from './store';
 import { describeError, postOnce, signedTwilioForm, type Scheduler, type WebhookDeliverer } from './webhooks';
@@ -35,7 +35,14 @@ export interface TwilioContext {
   deliverer: WebhookDeliverer;
   eventDelayMs: number;
   webhookTimeoutMs: number;
+  /** SMS numbers that texted STOP (Twilio's opt-out keywords) and not START since: refused with 21610. */
+  optedOut?: Set<string>;
 }
+
+/** Twilio's default SMS opt-out and opt-in keywords (Advanced Opt-Out), the whole message in any case. */
+const OPT_OUT_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'];
+const OPT_IN_WORDS = ['START', 'UNSTOP', 'YES'];
+const optedOut = (ctx: TwilioContext) => (ctx.optedOut ??= new Set());
 
 const newSid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 /** RFC 2822, as Twilio writes dates: `Tue, 05 Nov 2024 10:00:00 +0000`. */
@@ -112,7 +119,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
       if (await faulted(reply)) return reply;
 
       const form = request.body ?? {};
-      const refusal = validateCreate(form);
+      const refusal = validateCreate(form, optedOut(ctx));
       if (refusal) return twilioError(reply, 400, refusal.code, refusal.message);
 
       const message = accept(ctx, form);
@@ -141,7 +148,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: TwilioContext): Pr
 }
 
 /** Twilio's synchronous refusals, first one found (Twilio reports one error at a time). */
-function validateCreate(form: Form): { code: number; message: string } | undefined {
+function validateCreate(form: Form, stopped: ReadonlySet<string>): { code: number; message: string } | undefined {
   const to = form.To ?? '';
   if (to === '') return { code: 21604, message: "A 'To' phone number is required." };
   if (!form.From && !form.MessagingServiceSid) return { code: 21603, message: "A 'From' phone number is required." };
@@ -151,6 +158,9 @@ function validateCreate(form: Form): { code: number; message: string } | undefin
   const number = to.replace(/^whatsapp:/i, '');
   if (!E164_PATTERN.test(number) || refusedAtApi(number))
     return { code: 21211, message: `The 'To' number ${to} is not a valid phone number.` };
+  // An SMS to a number that texted STOP (or one that always did: ending 0005) is refused until START.
+  if (!/^whatsapp:/i.test(to) && (stopped.has(number) || optedOutAtApi(number)))
+    return { code: 21610, message: 'Attempt to send to unsubscribed recipient' };
   if (form.From && /^whatsapp:/i.test(form.From) !== /^whatsapp:/i.test(to)) {
     return { code: 21910, message: 'Invalid From and To pair. From and To should be of the same channel' };
   }
@@ -219,6 +229,9 @@ const wireFrom = (m: SandboxMessage) =>
 const ERROR_MESSAGES: Record<string, string> = {
   30003: 'Unreachable destination handset',
   30005: 'Unknown destination handset',
+  30006: 'Landline or unreachable carrier',
+  63016:
+    'Failed to send freeform message because you are outside the allowed window. If you want to send messages outside this window, please use a Message Template.',
 };
 
 /** The Message resource as Twilio returns it (create and fetch). */
@@ -339,6 +352,10 @@ export async function deliverInbound(
     ...(input.buttonPayload ? { ButtonPayload: input.buttonPayload } : {}),
     ...(input.buttonText ? { ButtonText: input.buttonText } : {}),
   };
+  // Twilio applies its opt-out keywords itself before the message reaches the webhook.
+  const word = body.trim().toUpperCase();
+  if (!whatsapp && OPT_OUT_WORDS.includes(word)) optedOut(ctx).add(input.from);
+  if (!whatsapp && OPT_IN_WORDS.includes(word)) optedOut(ctx).delete(input.from);
   const url = ctx.inboundWebhookUrl;
   const signed = signedTwilioForm(ctx.authToken, url, params);
   const at = new Date().toISOString();

@@ -38,6 +38,8 @@ import { csrfBinding, SESSION_COOKIE, SESSION_HOURS, sessionPrincipal, signIn, s
 import { fill, WORDS } from './words';
 import type { Locale } from '../domain/locale';
 import { webhookPages } from './webhooks';
+import type { Channel } from '../providers/types';
+import { addressHealthPages, knownBadChoices, knownBadNotes } from './address-health';
 import { orderPages } from './orders';
 import { dashboardPages } from './dashboard';
 import { dayOf, isCalendarDay } from '../domain/days';
@@ -63,6 +65,7 @@ const ROLES = {
   orders: ['orders:write', 'ops', 'log:read'] as Role[],
   ops: ['ops'] as Role[],
   admin: ['admin'] as Role[],
+  health: ['log:read', 'ops'] as Role[],
 };
 
 /** A dispatch page shows this many recipients at a time (a dispatch has up to 1000). */
@@ -241,6 +244,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
         settings: Boolean(p && allows(p, ROLES.admin)),
         dashboard: Boolean(p && (allows(p, ROLES.log) || allows(p, ROLES.orders))),
         current: request.url.split('?')[0],
+        addressHealth: Boolean(p && allows(p, ROLES.health)),
       },
       done: query?.done ? w.done[query.done] : undefined,
       ...extra,
@@ -283,6 +287,15 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   // ---- the dashboard (landing page) and the pages' downloads ---------------------------
   dashboardPages(app, deps, { need, context, roles: { log: ROLES.log, orders: ROLES.orders } });
+  // Issue 20: the address-health registry (read: log:read or ops; clear: ops).
+  addressHealthPages(app, deps, {
+    read: need(ROLES.health),
+    ops: need(ROLES.ops),
+    canClear: (r) => allows(r.ui!.principal, ROLES.ops),
+    checkCsrf,
+    context,
+    act,
+  });
 
   // ---- sign-in, sign-out --------------------------------------------------------------
   // `next`: the page a link (in a notice, or a page opened signed out) asked for; only an operator
@@ -408,8 +421,17 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     })) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
     const reason = (code: string | null | undefined, stored: string | null | undefined) =>
       code ? plainReason(code as ReasonCode, locale) : (stored ?? null);
+    const health = await knownBadNotes(
+      db,
+      principal.tenantId!,
+      (d.channel ?? 'email') as Channel,
+      d.recipients.map((r) => r.address),
+      locale,
+      request.ui!.timeZone,
+    );
     const recipients = d.recipients.map((r) => ({
       ...r,
+      healthWarning: health.get(r.address) ?? null,
       statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status,
       failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
@@ -628,6 +650,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       locale: 1,
       timeZone: 1,
       copyToSender: 1,
+      knownBadAddresses: 1,
     }).lean();
     const prefs = effectivePreferences(tenant?.preferences as never);
     const row = (
@@ -667,6 +690,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
           label: w.copyModes[value || 'none'],
           selected: (tenant?.copyToSender ?? '') === value,
         })),
+        knownBad: knownBadChoices(locale, tenant?.knownBadAddresses ?? 'warn'),
         problem: problem ? { ...problem, prefix: w.badRequest } : undefined,
       }),
       problem?.status ?? 200,
@@ -719,6 +743,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
             timeZone: f.timeZone,
             policies,
             ...(f.copyToSender !== undefined ? { copyToSender: f.copyToSender || null } : {}),
+            ...(f.knownBadAddresses ? { knownBadAddresses: f.knownBadAddresses } : {}),
           }),
         ),
       (p) => settingsPage(request, reply, p),

@@ -51,7 +51,15 @@ export interface PageContext {
   title: string;
   csrf: string;
   /** Navigation: what this person may open. */
-  nav?: { log: boolean; orders: boolean; settings: boolean; dashboard: boolean; signedIn: boolean; current: string };
+  nav?: {
+    log: boolean;
+    orders: boolean;
+    settings: boolean;
+    dashboard: boolean;
+    signedIn: boolean;
+    current: string;
+    addressHealth?: boolean;
+  };
   [key: string]: unknown;
 }
 

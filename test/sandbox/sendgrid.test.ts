@@ -99,6 +99,11 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
       ['gus+latebounce@supplier.test', ['processed', 'delivered', 'bounce']],
       ['hana+open@supplier.test', ['processed', 'delivered', 'open']],
       ['ivan@supplier.test', ['processed', 'delivered']],
+      // Issue 20: the outcomes the address-health registry tells apart.
+      ['jo+softbounce@supplier.test', ['processed', 'bounce']],
+      ['kim+content@supplier.test', ['processed', 'bounce']],
+      ['lea+invalid@supplier.test', ['dropped']],
+      ['max+unsub@supplier.test', ['dropped']],
     ];
     const { mail } = mailer(sandbox);
     const sentAt = Math.floor(Date.now() / 1000);
@@ -163,6 +168,23 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
       bounce_classification: 'Reputation',
     });
     expect(one('carl+drop@supplier.test', 'dropped')).toMatchObject({ reason: 'Bounced Address', status: '5.0.0' });
+    expect(one('jo+softbounce@supplier.test', 'bounce')).toMatchObject({
+      reason: '552 5.2.2 mailbox full',
+      status: '5.2.2',
+      type: 'bounce',
+      bounce_classification: 'Mailbox Unavailable',
+    });
+    expect(one('kim+content@supplier.test', 'bounce')).toMatchObject({
+      reason: '554 5.7.1 message content rejected',
+      status: '5.7.1',
+      type: 'blocked',
+      bounce_classification: 'Content',
+    });
+    expect(one('lea+invalid@supplier.test', 'dropped')).toMatchObject({ reason: 'Invalid', status: '5.0.0' });
+    expect(one('max+unsub@supplier.test', 'dropped')).toMatchObject({
+      reason: 'Unsubscribed Address',
+      status: '5.0.0',
+    });
     expect(
       all.filter((e) => e.email === 'dora+defer@supplier.test' && e.event === 'deferred').map((e) => e.attempt),
     ).toEqual(['1', '2', '3', '4', '5']);
@@ -708,10 +730,10 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
   });
 
   it('documents the fate table for the README', () => {
-    expect(FATE_TABLE).toHaveLength(15);
+    expect(FATE_TABLE).toHaveLength(22);
     const md = fateTableMarkdown().split('\n');
     expect(md[0]).toBe('| address | what happens |');
-    expect(md).toHaveLength(17);
+    expect(md).toHaveLength(24);
     expect(md[2]).toContain('`+bounce`');
   });
 });

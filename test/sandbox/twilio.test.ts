@@ -225,6 +225,69 @@ describe('sandbox: Twilio Messages, status callbacks and inbound messages', () =
     expect(callbacks()).toEqual([]);
   });
 
+  it('issue 20: 0004 undelivered 30006 (landline); 0005 refused 21610 for SMS only; 0006 WhatsApp failed 63016, SMS delivered', async () => {
+    await client.messages.create({
+      to: '+33612340004',
+      from: SMS_FROM,
+      body: 'hi',
+      statusCallback: callbackUrl('r40'),
+    });
+    expect(await rejection(client.messages.create({ to: '+33612340005', from: SMS_FROM, body: 'hi' }))).toMatchObject({
+      status: 400,
+      code: 21610,
+      message: 'Attempt to send to unsubscribed recipient',
+    });
+    await client.messages.create({
+      to: 'whatsapp:+33612340005',
+      from: WA_FROM,
+      contentSid: CONTENT_SID,
+      statusCallback: callbackUrl('r41'),
+    });
+    await client.messages.create({
+      to: 'whatsapp:+33612340006',
+      from: WA_FROM,
+      contentSid: CONTENT_SID,
+      statusCallback: callbackUrl('r42'),
+    });
+    await client.messages.create({
+      to: '+33612340006',
+      from: SMS_FROM,
+      body: 'hi',
+      statusCallback: callbackUrl('r43'),
+    });
+    await sandbox.idle();
+    const statuses = (r: string) =>
+      callbacks(r)
+        .map(formOf)
+        .map((p) => [p.MessageStatus, p.ErrorCode]);
+    expect(statuses('r40')).toEqual([
+      ['sent', undefined],
+      ['undelivered', '30006'],
+    ]);
+    expect(statuses('r41').at(-1)).toEqual(['read', undefined]);
+    expect(statuses('r42')).toEqual([['failed', '63016']]);
+    expect(statuses('r43').at(-1)).toEqual(['delivered', undefined]);
+    const landline = sandbox.messages({ to: '+33612340004' })[0];
+    expect(await client.messages(landline.providerMessageId).fetch()).toMatchObject({
+      errorCode: 30006,
+      errorMessage: 'Landline or unreachable carrier',
+    });
+  });
+
+  it('issue 20: a number that texts STOP is refused SMS (21610) until it texts START; WhatsApp is not affected', async () => {
+    const phone = '+33698711111';
+    await sandbox.inbound({ channel: 'sms', from: phone, body: 'Stop' });
+    expect(await rejection(client.messages.create({ to: phone, from: SMS_FROM, body: 'hi' }))).toMatchObject({
+      status: 400,
+      code: 21610,
+    });
+    expect(
+      (await client.messages.create({ to: `whatsapp:${phone}`, from: WA_FROM, contentSid: CONTENT_SID })).status,
+    ).toBe('queued');
+    await sandbox.inbound({ channel: 'sms', from: phone, body: 'START' });
+    expect((await client.messages.create({ to: phone, from: SMS_FROM, body: 'hi' })).status).toBe('queued');
+  });
+
   it('WhatsApp template: sent → delivered → read, whatsapp: addresses in callbacks; found with or without the prefix', async () => {
     const message = await client.messages.create({
       to: 'whatsapp:+33698765432',

@@ -45,6 +45,9 @@ const NEEDS: Record<string, Role[]> = {
   'GET /v1/webhook-deliveries': ['admin'],
   'GET /v1/webhook-deliveries/{id}': ['admin'],
   'POST /v1/webhook-deliveries/{id}/replay': ['admin'],
+  'GET /v1/address-health': ['log:read', 'ops'],
+  'GET /v1/address-health/{address}': ['log:read', 'ops'],
+  'DELETE /v1/address-health/{address}': ['ops'],
   'POST /v1/tenants': ['platform'],
   'POST /v1/tenants/{id}/keys': ['platform'],
 };
@@ -84,7 +87,11 @@ test('every operation of the contract: 403 without its role, through with it', a
       expect({ operation, classified: operation in NEEDS }).toEqual({ operation, classified: true });
       // Ids that name nothing and empty bodies: an allowed call is refused further on (400, 404)
       // and changes nothing; a forbidden one is refused before the body is read.
-      const url = path.replace('{id}', 'no-such-id').replace('{rid}', 'r1').replace('{index}', '0');
+      const url = path
+        .replace('{id}', 'no-such-id')
+        .replace('{rid}', 'r1')
+        .replace('{index}', '0')
+        .replace('{address}', 'nobody%40example.test');
       for (const role of [...TENANT_ROLES, 'platform'] as Role[]) {
         const res = await stack.request(method.toUpperCase(), url, op.requestBody ? {} : undefined, keys[role]);
         const seen = allowed(operation, role)

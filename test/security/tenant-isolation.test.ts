@@ -10,6 +10,7 @@ import { signInOverHttp } from '../support/ui-session';
 import { purchaseOrder, newOrder, startStack, type Stack } from '../support/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { publishHeld } from '../support/tenant-events';
+import { recordFacts } from '../../src/db/address-health';
 
 let stack: Stack;
 let receiver: WebhookReceiver;
@@ -22,6 +23,8 @@ afterAll(async () => {
 });
 
 const DISPATCH = 'iso-dispatch';
+/** In this tenant's address-health registry only. */
+const KNOWN_BAD = 'iso.known.bad@acme.test';
 const ORDER = 'iso-order';
 /** The label uploaded to ORDER by this tenant. */
 let documentId = '';
@@ -33,6 +36,7 @@ const BODIES: Record<string, unknown> = {
     sender: { name: 'Olga Other', email: 'olga@other.test' },
   }),
   'POST /v1/dispatches/{id}/recipients/{rid}/resend': { email: 'new.address@acme.test' },
+  'DELETE /v1/address-health/{address}': { reason: "not this tenant's to clear" },
   'POST /v1/dispatches/{id}/resend-via': { channel: 'sms', phone: '+33698765411' },
   'POST /v1/dispatches/{id}/mark-sent': { note: 'handed over in person' },
   'POST /v1/orders': newOrder('other-order'),
@@ -80,6 +84,7 @@ async function snapshot() {
     webhookEndpoints: await read('/v1/webhook-endpoints'),
     webhookDeliveries: await read('/v1/webhook-deliveries'),
     orders: await read('/v1/orders?exception=all'),
+    addressHealth: await read('/v1/address-health?limit=200'),
   });
 }
 
@@ -121,6 +126,20 @@ test("another tenant's key reaches nothing of this tenant through any operation 
     const { notifications } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
     return notifications.length >= 2 && notifications.every((n: { status: string }) => n.status === 'delivered');
   });
+  // An address in this tenant's registry (issue 20), which the walk names from the other tenant.
+  await recordFacts(stack.db, [
+    {
+      tenantId: stack.tenantId,
+      address: KNOWN_BAD,
+      key: 'sendgrid:iso-bounce',
+      kind: 'invalid_address',
+      at: new Date(),
+      code: 'Invalid Address',
+      reason: '550 5.1.1 user unknown',
+      dispatchId: DISPATCH,
+      orderId: null,
+    },
+  ]);
   // An outbound webhook endpoint of this tenant and a delivered event (the publishing activity, as a workflow calls it).
   const endpoint = (
     await stack.request('POST', '/v1/webhook-endpoints', { url: receiver.url('/mine'), events: ['order.held'] })
@@ -158,7 +177,7 @@ test("another tenant's key reaches nothing of this tenant through any operation 
     if (NOT_TENANT_SCOPED.some((r) => r.test(path))) continue;
     for (const method of Object.keys(item).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))) {
       const operation = `${method.toUpperCase()} ${path}`;
-      const hasBody = ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase());
+      const hasBody = ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase()) || operation in BODIES;
       if (hasBody && !(operation in BODIES))
         throw new Error(`${operation} is new: give it a valid body in BODIES so the walk covers it`);
       const id = path.startsWith('/v1/keys')
@@ -174,7 +193,8 @@ test("another tenant's key reaches nothing of this tenant through any operation 
         .replace('{id}', encodeURIComponent(id))
         .replace('{rid}', 'r1')
         .replace('{documentId}', documentId)
-        .replace('{index}', '0');
+        .replace('{index}', '0')
+        .replace('{address}', encodeURIComponent(KNOWN_BAD)); // in this tenant's registry only
       expect({ operation, unfilled: /\{\w+\}/.exec(url)?.[0] ?? null }).toEqual({ operation, unfilled: null }); // a 404 for a literal "{x}" would prove nothing
       const res = await stack.request(
         method.toUpperCase(),
@@ -220,6 +240,9 @@ test("another tenant's key reaches nothing of this tenant through any operation 
       'POST /v1/dispatches/{id}/mark-sent',
       'POST /v1/orders',
       'GET /v1/orders/{id}',
+      'GET /v1/address-health',
+      'GET /v1/address-health/{address}',
+      'DELETE /v1/address-health/{address}',
       'POST /v1/orders/{id}/events',
       'POST /v1/orders/{id}/release',
       'POST /v1/orders/{id}/cancel',

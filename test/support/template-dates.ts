@@ -36,18 +36,30 @@ export function expectDatesInWords(
   expect(data.timeZone).toBe(DATE_TEST_ZONE);
   const variables = [...templates.datetimeVariables(channel, type, locale)].sort();
   for (const variable of variables) {
-    const value = variable
-      .split('.')
-      .reduce<unknown>((node, key) => (node as Record<string, unknown> | null)?.[key], data);
-    if (value === null) continue; // a nullable date left out: the template drops its line (tested elsewhere)
-    expect({ variable, sample: typeof value === 'string' && value in IN_TORONTO }).toEqual({ variable, sample: true });
-    for (const [part, out] of Object.entries(parts)) {
-      if (part !== 'subject')
-        expect({ part, variable, shows: out.includes(IN_TORONTO[value as string][locale]) }).toEqual({
-          part,
-          variable,
-          shows: true,
-        });
+    const at = (node: unknown) =>
+      variable.split('.').reduce<unknown>((n, key) => (n as Record<string, unknown> | null | undefined)?.[key], node);
+    // A variable inside {{#each}} is named from its item (failedBefore.since of each of failures): read in every list's items.
+    const values = [
+      at(data),
+      ...Object.values(data)
+        .filter(Array.isArray)
+        .flatMap((list) => list.map(at)),
+    ].filter((v) => v !== undefined);
+    expect({ variable, found: values.length > 0 }).toEqual({ variable, found: true });
+    // A nullable date left out (null): the template drops its line (tested elsewhere).
+    for (const value of values.filter((v) => v !== null)) {
+      expect({ variable, sample: typeof value === 'string' && value in IN_TORONTO }).toEqual({
+        variable,
+        sample: true,
+      });
+      for (const [part, out] of Object.entries(parts)) {
+        if (part !== 'subject')
+          expect({ part, variable, shows: out.includes(IN_TORONTO[value as string][locale]) }).toEqual({
+            part,
+            variable,
+            shows: true,
+          });
+      }
     }
   }
   for (const [part, out] of Object.entries(parts))

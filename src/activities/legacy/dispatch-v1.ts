@@ -53,6 +53,8 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
       ).lean();
       if (existing) return { number: existing.number, subject: existing.subject ?? null };
       // The notice templates now end long lists with "and N more" (issue 15); this version lists everyone.
+      // Issue 20: the first version's failures carry no `failedBefore` (its notices say nothing of earlier failures).
+      const failures = (input.data as { failures?: unknown }).failures;
       const context = {
         moreFailures: 0,
         moreDelivered: 0,
@@ -60,6 +62,7 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
         ...input.data,
         tenantName: input.tenantName,
         timeZone: input.timeZone,
+        ...(Array.isArray(failures) ? { failures: failures.map((f: object) => ({ failedBefore: null, ...f })) } : {}),
       };
       const render = (data: Record<string, unknown>): MessageContent => {
         try {

@@ -34,6 +34,7 @@ import { dispatchPagePath, pageUrl } from '../../ui/paths';
 import { differingFields, fingerprint, type Fingerprint } from '../fingerprint';
 import { discardRecord, dispatchKey, recordDispatch } from '../../db/dispatch-records';
 import { listDispatches, markSent, readDispatch, resendRecipient, resendVia } from '../../app/dispatches';
+import { checkKnownBad } from '../../app/address-health';
 import { DEFAULT_RECIPIENTS_PAGE, MAX_RECIPIENTS_PAGE } from '../dispatch-views';
 
 const dispatchParams = z.object({ id: z.string().min(1).describe('the dispatchId given on creation') });
@@ -197,6 +198,21 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
           : [];
       });
 
+      // Issue 20: an address the registry knows bad is pointed out, or refused (422) by the tenant's policy
+      // (not on a retry of a request already accepted: that one answers as it did).
+      const retried = Boolean(await db.Dispatch.exists({ _id: dispatchKey(tenantId, body.dispatchId) }));
+      warnings.push(
+        ...(await checkKnownBad(
+          db,
+          tenantId,
+          body.recipients.map((r, i) => ({
+            field: `recipients.${i}.email`,
+            address: r.email,
+            channel: 'email' as const,
+          })),
+          !retried,
+        )),
+      );
       const copy = copyToSender(body, tenant.copyToSender ?? null, warnings);
       const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
       // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.

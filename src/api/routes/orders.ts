@@ -22,9 +22,17 @@ import type { Locale } from '../../domain/locale';
 import { effectivePreferences } from '../../domain/preferences';
 import { orderPagePath, pageUrl } from '../../ui/paths';
 import { nextOrderNumber } from '../../db/order-list';
+import { checkKnownBad } from '../../app/address-health';
 
 const orderParams = z.object({ id: z.string().min(1).describe('the orderId given on creation') });
-const accepted = z.object({ orderId: z.string(), workflowId: z.string(), created: z.boolean() });
+const accepted = z.object({
+  orderId: z.string(),
+  workflowId: z.string(),
+  created: z.boolean(),
+  warnings: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .describe("the customer's email or phone known bad (issue 20): notices may not reach them"),
+});
 const stateAnswer = z.object({ orderId: z.string(), state: z.string() }).loose();
 const channelChoice = z.object({ enabled: z.boolean(), channels: z.array(z.string()) });
 const preferencesView = z.object({
@@ -99,6 +107,17 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
         number: await nextOrderNumber(db, tenantId),
       };
       const workflowId = orderWorkflowId(tenantId, body.orderId);
+      // Issue 20: the customer's contacts known bad are pointed out (an order is never refused for them; its notices are, by policy).
+      const { email, phone } = body.customer;
+      const warnings = await checkKnownBad(
+        db,
+        tenantId,
+        [
+          ...(email ? [{ field: 'customer.email', address: email, channel: 'email' as const }] : []),
+          ...(phone ? [{ field: 'customer.phone', address: phone, channel: 'sms' as const }] : []),
+        ],
+        false,
+      );
       try {
         await temporal.workflow.start<OrderWorkflow>(ORDER_WORKFLOW, {
           workflowId,
@@ -108,9 +127,9 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        return reply.status(200).send({ orderId: body.orderId, workflowId, created: false });
+        return reply.status(200).send({ orderId: body.orderId, workflowId, created: false, warnings });
       }
-      return reply.status(202).send({ orderId: body.orderId, workflowId, created: true });
+      return reply.status(202).send({ orderId: body.orderId, workflowId, created: true, warnings });
     },
   );
 

@@ -27,6 +27,7 @@ import type { ProviderEvent } from '../../providers/types';
 import { ingestCopyEvents, ingestEvents, type IndexedEvent } from '../event-ingest';
 import { routingId } from '../../domain/dispatch';
 import { answerReply } from '../inbound-replies';
+import { recordOptChange } from '../../app/opt-out';
 
 const twiml = {
   description: 'acknowledged (empty TwiML)',
@@ -305,7 +306,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       const parsedInbound = twilioInboundSchema.safeParse(verified);
       if (!parsedInbound.success) throw new ApiError(400, 'invalid_request', 'not a Twilio inbound message');
       const params = parsedInbound.data;
-      const { outcome, answer } = await answerReply(deps, params);
+      // Issue 20: STOP/START (Twilio's own opt-out words) change whether the number takes SMS; recorded
+      // before Twilio is answered (rare, and the next notice must already know it).
+      const optChange = await recordOptChange(db, params);
+      const { outcome, answer } = optChange ? { outcome: optChange, answer: null } : await answerReply(deps, params);
       request.log.info({ outcome }, 'inbound message');
       await db.WebhookEvent.create({
         provider: 'twilio',

@@ -1,7 +1,7 @@
 // The effects of one dispatch run (workflow.ts): sending, telling people, writing the projection.
 // What each step decides is in src/domain/dispatch-run.ts; here it is performed through
 // activities, in order. Deterministic code only: workflow time, activity types.
-import { ActivityFailure, proxyActivities, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, patched, proxyActivities, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import { NOTICE_TEMPLATES, type Notice, type RecipientEvents } from '../../domain/dispatch';
 import type { DispatchRun, ProjectionWrite, SendFailureCode } from '../../domain/dispatch-run';
@@ -27,6 +27,12 @@ const { sendRecipients } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/**
+ * Issue 20: each projection write records what its event batches say about their addresses in
+ * the address-health registry (off the webhook request). Runs that wrote before keep their writes.
+ */
+export const ADDRESS_HEALTH_FROM_PROJECTION = 'dispatch-address-health-from-projection';
 
 /** The provider's refusal kept in the state (and quoted in the log), at most. */
 const MAX_PROVIDER_ERROR = 1000;
@@ -123,7 +129,13 @@ export class DispatchSteps {
   }
 
   private projection(write: ProjectionWrite) {
-    return { tenantId: this.input.tenantId, dispatchId: this.input.dispatchId, ...write };
+    const addressHealth = write.histories.length > 0 && patched(ADDRESS_HEALTH_FROM_PROJECTION);
+    return {
+      tenantId: this.input.tenantId,
+      dispatchId: this.input.dispatchId,
+      ...write,
+      ...(addressHealth ? { addressHealth: true as const } : {}),
+    };
   }
 }
 

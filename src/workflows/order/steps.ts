@@ -19,6 +19,7 @@ export const {
   createAddressConfirmation,
   recordOrder,
   queueSellerAlert,
+  reachableNoticeChannels,
 } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -26,6 +27,9 @@ export const {
 
 /** Runs with this patch queue a seller's alerts in the seller's digest when they chose one (issue 20). */
 export const SELLER_ALERT_DIGEST_PATCH = 'seller-alert-digest';
+
+/** Runs with this patch leave SMS out of a customer notice to a number that cannot take it (issue 20). */
+export const ADDRESS_HEALTH_NOTICES_PATCH = 'address-health-notice-channels';
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
 export const refused = (r: { message: string; details?: unknown }) => refuseUpdate(REFUSED, r.message, r.details);
@@ -95,7 +99,13 @@ export class OrderSteps {
               lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? run.s.lastTrackingAt : null,
             }
           : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
-      for (const channel of channelsFor(choice, person)) {
+      const chosen = channelsFor(choice, person);
+      // Issue 20: no SMS to a customer's number that opted out; the notice falls to another channel they have.
+      const channels =
+        notice.audience === 'customer' && chosen.includes('sms') && patched(ADDRESS_HEALTH_NOTICES_PATCH)
+          ? await reachableNoticeChannels({ tenantId: input.tenantId, person, channels: chosen })
+          : chosen;
+      for (const channel of channels) {
         if (notice.audience === 'seller' && (await this.digested(choice, channel, notice.template, data))) continue;
         const dispatchId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
         await startNotice({

@@ -42,6 +42,13 @@ import { noteRollupChange } from './rollups';
 import { nextStep, plainReason, type ReasonCode } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
+import {
+  acknowledgementNote,
+  acknowledgementWords,
+  RECEIPT_LINK_KIND,
+  receiptTarget,
+} from '../domain/acknowledgement';
+import { RECEIPT_LINK_TAG } from '../domain/secrets';
 import { ROUTING_ARGS, type Channel, type EmailProvider, type EmailSender } from '../providers/types';
 import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from './deps';
 import { confirmationLink } from './orders';
@@ -54,6 +61,21 @@ export interface SendRecipientsRequest {
   first?: boolean;
   /** D8: new attempts of recipients, to the (corrected) address the operator gave. */
   resends?: Array<{ index: number; attempt: number; address: string; requestedBy: string }>;
+  /** Issue 20: each recipient gets its own receipt link, signed here, valid until then (epoch ms). */
+  receiptLinksExpireAt?: number;
+}
+
+/** Issue 20: a recipient acknowledged receipt (the workflow's Update, checked): who, when, the note. */
+export interface AcknowledgementRecord {
+  tenantId: string;
+  dispatchId: string;
+  index: number;
+  attempt: number;
+  name: string | null;
+  deliveryDate: string | null;
+  note: string | null;
+  /** Workflow time, epoch ms. */
+  at: number;
 }
 
 /**
@@ -79,6 +101,8 @@ export interface ProjectionRequest {
     counts: Partial<Record<RecipientStatus, number>>;
     /** Delivered recipients that opened. */
     opened: number;
+    /** Issue 20: recipients who acknowledged receipt, and those who still owe it (when the dispatch asks). */
+    acknowledgement?: { acknowledged: number; awaiting: number };
     /** Positions of the first recipients needing attention (failed, unknown, deferred past the delay), named in the log. */
     attention: number[];
     /** Recipients still deferred after the confirmation delay (D3, issue 16): the failed-only log lists the dispatch. */
@@ -111,6 +135,8 @@ export interface DispatchNoticeRequest {
   unknownAfterMs: number;
   /** D7: how long the dispatch listens after its last send (the deferred notice says until when the provider keeps trying). */
   listenForMs?: number;
+  /** Issue 20: how long recipients had to acknowledge receipt (the notices say it). */
+  acknowledgeWithinMs?: number;
   notice: Notice;
   children: Array<{ dispatchId: string; person: Person; channel: Channel }>;
 }
@@ -413,6 +439,12 @@ export function createDispatchActivities(deps: ActivityDeps) {
       };
 
       const customArgs = { [ROUTING_ARGS.tenant]: tenantId, [ROUTING_ARGS.dispatch]: dispatchId };
+      /** Issue 20: one recipient attempt's receipt link, signed here: it never enters a workflow's history nor the stored copy. */
+      const receiptLink = (t: { index: number; attempt: number }, exp: number) =>
+        new URL(
+          `/a/${signLink(deps.linkSecret, { kind: RECEIPT_LINK_KIND, tenantId, target: receiptTarget(dispatchId, t.index, t.attempt), exp })}`,
+          deps.publicBaseUrl,
+        ).toString();
       /**
        * How each email provider takes a send. SendGrid takes the whole list in one request, the
        * sender's copy in it; an SMTP server answers per message, so each recipient is recorded as
@@ -470,6 +502,9 @@ export function createDispatchActivities(deps: ActivityDeps) {
               recipientId: routingId(t.index, t.attempt),
               email: t.address,
               name: t.name ?? undefined,
+              ...(request.receiptLinksExpireAt !== undefined
+                ? { substitutions: { [RECEIPT_LINK_TAG[header.locale as Locale]]: receiptLink(t, request.receiptLinksExpireAt) } }
+                : {}),
             })),
             ...(copy && part === batches[0] ? { copy } : {}),
           });
@@ -711,6 +746,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
             ...(dispatch.markedSent
               ? { markedSent: { ...dispatch.markedSent, at: new Date(dispatch.markedSent.at) } }
               : {}),
+            ...(dispatch.acknowledgement
+              ? {
+                  acknowledgement: { requested: true, ...dispatch.acknowledgement },
+                }
+              : {}),
             ...Object.fromEntries(addresses),
           },
         },
@@ -844,7 +884,19 @@ export function createDispatchActivities(deps: ActivityDeps) {
               tryingUntil: new Date(sent.getTime() + (request.listenForMs ?? 0)).toISOString(),
             };
           }
-          case 'failed': {
+          case 'unacknowledged':
+          case 'acknowledgement_escalation': {
+            // Issue 20: who has not acknowledged receipt, with how long they had.
+            const p = await listed(notice.pending, limit);
+            return {
+              ...common,
+              pending: p.items.map((r) => ({ address: r.address })),
+              morePending: p.more,
+              pendingCount: p.total,
+              waited: durationInWords(request.acknowledgeWithinMs ?? 0, locale),
+            };
+          }
+                    case 'failed': {
             // Nothing went out: every recipient, in order (the first few named); the provider's own answer as it came.
             const r = await listed(
               Array.from({ length: notice.recipientCount }, (_, i) => i),
@@ -941,6 +993,63 @@ export function createDispatchActivities(deps: ActivityDeps) {
           timeZone: request.timeZone,
         },
       );
+    },
+
+    /**
+     * Issue 20: a recipient acknowledged receipt: who (the address its link was sent to, the name
+     * typed), when and the note, on the recipient and as an entry of its history; then the tenant's
+     * systems are told (`dispatch.acknowledged`). A retried activity writes and publishes the same.
+     */
+    async recordAcknowledgement(request: AcknowledgementRecord): Promise<void> {
+      const { tenantId, dispatchId, index, attempt } = request;
+      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { document: 1 }).lean();
+      const recipient = (await readRecipients(db, tenantId, dispatchId, [index])).get(index);
+      if (!header || !recipient)
+        throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} has no recipient ${index}`, 'NotFound');
+      const at = new Date(request.at);
+      const acknowledged = {
+        at,
+        by: recipient.address,
+        name: request.name,
+        deliveryDate: request.deliveryDate,
+        note: request.note,
+        attempt,
+      };
+      const entry: StoredEvent = {
+        _id: relaisEventId(tenantId, dispatchId, index, attempt, 'acknowledged'),
+        tenantId,
+        dispatchId,
+        index,
+        attempt,
+        source: 'relais',
+        event: 'acknowledged',
+        status: null,
+        at,
+        receivedAt: at,
+        position: 0,
+        reason: acknowledgementWords(acknowledged),
+      };
+      const batch = `ack-${index}.${attempt}`;
+      await insertNew(db.DispatchEvent, [entry]);
+      await writeEventBatch(db, tenantId, dispatchId, batch, [entry], at);
+      await db.DispatchRecipients.updateOne(
+        { _id: recipientsKey(tenantId, dispatchId, index) },
+        { $set: { [`recipients.${slotOf(index)}.acknowledged`]: acknowledged }, $addToSet: { batches: batch } },
+      );
+      await publishAll(db, deps.webhooks?.starter, tenantId, [
+        {
+          type: 'dispatch.acknowledged',
+          eventId: `dispatch/${dispatchId}/acknowledged/${index}`,
+          data: {
+            dispatchId,
+            document: documentRef(header.document),
+            recipientId: recipient.recipientId,
+            address: recipient.address,
+            acknowledgedAt: at.toISOString(),
+            note: acknowledgementNote(acknowledged),
+          },
+        },
+      ]);
     },
 
     /**

@@ -79,6 +79,16 @@ export const copyToSenderSchema = z
     'the sender in copy (cc: the recipient sees it) or blind copy (bcc) of the email to the first recipient; null: no copy',
   );
 
+const documentType = z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice');
+
+/** Issue 20: the document types whose dispatches ask for receipt acknowledgement by default. */
+const acknowledgeDocumentsSchema = z
+  .array(documentType)
+  .max(20)
+  .describe(
+    'issue 20: document types (e.g. purchase_order) whose dispatches ask each recipient to acknowledge receipt, unless a dispatch says `acknowledge: false`',
+  );
+
 export const createDispatchSchema = z.object({
   dispatchId: id,
   channel: z.literal('email').default('email'),
@@ -98,9 +108,15 @@ export const createDispatchSchema = z.object({
     )
     .refine((data) => !deeperThan(data, DATA_LIMITS.depth), `nested deeper than ${DATA_LIMITS.depth} levels`),
   document: z.object({
-    type: z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice'),
+    type: documentType,
     number: text(100),
   }),
+  acknowledge: z
+    .boolean()
+    .optional()
+    .describe(
+      "issue 20: ask each recipient to acknowledge receipt through a signed link of its own; absent: the tenant's default for the document type (settings `acknowledgeDocuments`)",
+    ),
   sender: personSchema.extend({ outletId: id.nullish().transform((v) => v ?? null) }),
   attachments: z
     .array(
@@ -236,6 +252,18 @@ const policiesSchema = z
     stuckAfter: isoDuration.optional(),
     confirmationLinkTtl: isoDuration.optional(),
     readyToShipWithin: isoDuration.optional(),
+    acknowledgeWithin: isoDuration
+      .nullable()
+      .optional()
+      .describe(
+        'issue 20: tell the sender when a recipient has not acknowledged receipt after this (e.g. PT24H); null: never (the default)',
+      ),
+    acknowledgeEscalateAfter: isoDuration
+      .nullable()
+      .optional()
+      .describe(
+        'issue 20: still not acknowledged this long after that: escalate to the sender and their purchasing manager (D4); null: as long as acknowledgeWithin',
+      ),
   })
   .strict();
 
@@ -251,6 +279,7 @@ export const createTenantSchema = z
     policies: policiesSchema.default({}),
     seller: personSchema.optional(),
     copyToSender: copyToSenderSchema.optional(),
+    acknowledgeDocuments: acknowledgeDocumentsSchema.optional(),
   })
   .strict();
 
@@ -265,6 +294,7 @@ export const settingsSchema = z
     policies: policiesSchema.optional(),
     seller: personSchema.optional(),
     copyToSender: copyToSenderSchema.optional(),
+    acknowledgeDocuments: acknowledgeDocumentsSchema.optional(),
   })
   .strict();
 

@@ -26,8 +26,8 @@ import {
 import type { Person } from '../../domain/dispatch';
 import type { Locale } from '../../domain/locale';
 import { RECIPIENT_STATUSES } from '../../domain/dispatch-status';
-import { policyMs } from '../../domain/durations';
-import { carriesSecrets } from '../../domain/secrets';
+import { acknowledgementPolicyMs, policyMs } from '../../domain/durations';
+import { carriesSecrets, RECEIPT_LINK_TAG } from '../../domain/secrets';
 import { sealedCopy } from '../../sealed';
 import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
@@ -148,8 +148,22 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         }
       }
       const locale = body.locale ?? (tenant.locale as Locale);
+      // Issue 20: asked by the dispatch, or by the tenant for this type of document.
+      const acknowledge = body.acknowledge ?? (tenant.acknowledgeDocuments ?? []).includes(body.document.type);
       // Rendering now turns an unknown template or a missing variable into a 400, before anything starts.
-      const templateData = { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone };
+      // The receipt link is a placeholder here (never the caller's): each recipient's own replaces it when sent.
+      const templateData = {
+        ...body.data,
+        tenantName: tenant.name,
+        timeZone: tenant.timeZone,
+        acknowledgeLink: acknowledge ? RECEIPT_LINK_TAG[locale] : null,
+      };
+      if (acknowledge && !deps.linkSecret)
+        throw new ApiError(
+          503,
+          'not_configured',
+          'receipt acknowledgement sends signed links, and LINK_SECRET is not set',
+        );
       if (carriesSecrets(body.template) && !deps.linkSecret) {
         throw new ApiError(
           503,
@@ -197,7 +211,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
           : [];
       });
 
-      const copy = copyToSender(body, tenant.copyToSender ?? null, warnings);
+      const copy = copyToSender(acknowledge, body, tenant.copyToSender ?? null, warnings);
       const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
       // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
       const stored = await Promise.all(
@@ -270,6 +284,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         parent: null,
         request: sent,
         copy,
+        acknowledge,
       });
       if (recorded.outcome === 'legacy') return firstVersion();
       if (recorded.outcome === 'existing') await refuseIfDifferent(recorded.request);
@@ -287,7 +302,8 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         sender: body.sender,
         escalateTo,
         recipientCount: body.recipients.length,
-        policy: { unknownAfterMs, listenForMs },
+        policy: { unknownAfterMs, listenForMs, ...(acknowledge ? acknowledgementPolicyMs(tenant.policies) : {}) },
+        ...(acknowledge ? { acknowledge: true as const } : {}),
         // Notices link to the operator page (sign-in leads back to it), not to this JSON API.
         dispatchUrl: pageUrl(deps.publicBaseUrl, dispatchPagePath(body.dispatchId)),
         parentWorkflowId: null,
@@ -421,6 +437,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
  * out with a warning.
  */
 function copyToSender(
+  acknowledge: boolean,
   body: {
     copyToSender?: 'cc' | 'bcc' | null;
     provider?: 'sendgrid' | 'smtp';
@@ -433,8 +450,9 @@ function copyToSender(
   const mode = body.copyToSender === undefined ? tenantDefault : body.copyToSender;
   if (!mode) return null;
   const address = body.sender.email;
-  const problem =
-    (body.provider ?? 'sendgrid') !== 'sendgrid'
+  const problem = acknowledge
+    ? "the copy would carry the first recipient's own receipt link: no copy to the sender when recipients acknowledge receipt"
+    : (body.provider ?? 'sendgrid') !== 'sendgrid'
       ? 'a copy to the sender is sent through SendGrid only (an SMTP server keeps its own copy)'
       : body.recipients.some((r) => r.email.toLowerCase() === address.toLowerCase())
         ? `the sender ${address} is a recipient already`

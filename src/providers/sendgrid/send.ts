@@ -116,6 +116,10 @@ export function buildSendGridRequest(message: OutboundEmail): MailDataRequired {
     return {
       to: [{ email: r.email, ...(r.name ? { name: r.name } : {}) }],
       customArgs,
+      // Issue 20: the placeholders are replaced as written (the SDK would otherwise wrap each in {{ }}).
+      ...(r.substitutions && Object.keys(r.substitutions).length
+        ? { substitutions: r.substitutions, substitutionWrappers: ['', ''] as [string, string] }
+        : {}),
       ...(copy ? { [copy.mode]: [{ email: copy.email, ...(copy.name ? { name: copy.name } : {}) }] } : {}),
     };
   });

@@ -191,6 +191,12 @@ export const listDispatchesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Documents, notices (escalations, fix requests, alerts … each a dispatch too, numbered in the same series), or both (the default). */
   kind: z.enum(['all', 'document', 'notification']).default('all'),
+  acknowledged: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      'issue 20: only dispatches that asked for receipt acknowledgement, where some recipient still owes it (false) or none does (true); every result unless `result` says otherwise',
+    ),
 });
 
 export type ListDispatchesQuery = z.infer<typeof listDispatchesQuery>;
@@ -509,6 +515,16 @@ export const confirmFormSchema = z.discriminatedUnion('action', [
   }),
 ]);
 export type ConfirmForm = z.output<typeof confirmFormSchema>;
+
+/**
+ * Issue 20: the receipt acknowledgement form (/a/:token). Loose bounds here (a form that passes
+ * them is shown again with the field named, in the recipient's language: domain/acknowledgement.ts).
+ */
+export const acknowledgeFormSchema = z.object({
+  name: z.string().max(2000).optional().describe('the name of the person confirming (optional)'),
+  deliveryDate: z.string().max(40).optional().describe('purchase orders: the expected delivery day, YYYY-MM-DD'),
+  note: z.string().max(10_000).optional().describe('a note for the sender (at most 1000 characters)'),
+});
 
 export { addressSchema };
 

@@ -74,7 +74,7 @@ export function typedValue(value: unknown): string | null {
 }
 
 /** The kind of signed link (src/links.ts) a receipt acknowledgement goes through. */
-export const RECEIPT_LINK_KIND = 'receipt';
+export const RECEIPT_LINK_KIND = 'receipt' as const;
 
 /** What a receipt link names: one attempt of one recipient of one dispatch. */
 export const receiptTarget = (dispatchId: string, index: number, attempt: number): string =>

@@ -62,7 +62,31 @@ const accepted = z.object({
   created: z.boolean(),
   warnings: z.array(z.object({ field: z.string(), message: z.string() })),
 });
-const recipientView = z.object({ recipientId: z.string(), address: z.string(), status: z.string() }).loose();
+const recipientView = z
+  .object({
+    recipientId: z.string(),
+    address: z.string(),
+    status: z.string(),
+    acknowledged: z
+      .object({
+        at: z.string().describe('ISO 8601, UTC'),
+        by: z.string().describe('the address the receipt link was sent to'),
+        name: z.string().nullable().describe('the name the person typed'),
+        deliveryDate: z.string().nullable().describe('purchase orders: the delivery day they gave (YYYY-MM-DD)'),
+        note: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .describe('issue 20: the recipient confirmed receipt through its link; beside `status`, which it never changes'),
+  })
+  .loose();
+const acknowledgementView = z
+  .object({ requested: z.boolean(), acknowledged: z.number().int(), awaiting: z.number().int() })
+  .nullable()
+  .optional()
+  .describe(
+    'issue 20: the dispatch asked each recipient to acknowledge receipt: how many did, how many still owe it (sent and not failed); null when it did not ask',
+  );
 const dispatchViewSchema = z
   .object({
     dispatchId: z.string(),
@@ -70,6 +94,7 @@ const dispatchViewSchema = z
     result: z.string(),
     recipientCount: z.number().int(),
     recipients: z.array(recipientView),
+    acknowledgement: acknowledgementView,
     nextRecipientsCursor: z.number().int().nullable(),
     filteredRecipients: z
       .object({ status: z.string(), count: z.number().int(), first: z.number().int() })

@@ -27,6 +27,8 @@ export interface StackOptions {
     stuckAfter?: string;
     confirmationLinkTtl?: string;
     readyToShipWithin?: string;
+    acknowledgeWithin?: string | null;
+    acknowledgeEscalateAfter?: string | null;
   };
   eventDelayMs?: number;
   lateEventMs?: number;

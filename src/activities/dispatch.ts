@@ -42,12 +42,7 @@ import { noteRollupChange } from './rollups';
 import { nextStep, plainReason, type ReasonCode } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
-import {
-  acknowledgementNote,
-  acknowledgementWords,
-  RECEIPT_LINK_KIND,
-  receiptTarget,
-} from '../domain/acknowledgement';
+import { acknowledgementNote, acknowledgementWords, RECEIPT_LINK_KIND, receiptTarget } from '../domain/acknowledgement';
 import { RECEIPT_LINK_TAG } from '../domain/secrets';
 import { ROUTING_ARGS, type Channel, type EmailProvider, type EmailSender } from '../providers/types';
 import { contentVariables, retryByFailingTime, sendableContent, type ActivityDeps } from './deps';
@@ -503,7 +498,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
               email: t.address,
               name: t.name ?? undefined,
               ...(request.receiptLinksExpireAt !== undefined
-                ? { substitutions: { [RECEIPT_LINK_TAG[header.locale as Locale]]: receiptLink(t, request.receiptLinksExpireAt) } }
+                ? {
+                    substitutions: {
+                      [RECEIPT_LINK_TAG[header.locale as Locale]]: receiptLink(t, request.receiptLinksExpireAt),
+                    },
+                  }
                 : {}),
             })),
             ...(copy && part === batches[0] ? { copy } : {}),
@@ -896,7 +895,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
               waited: durationInWords(request.acknowledgeWithinMs ?? 0, locale),
             };
           }
-                    case 'failed': {
+          case 'failed': {
             // Nothing went out: every recipient, in order (the first few named); the provider's own answer as it came.
             const r = await listed(
               Array.from({ length: notice.recipientCount }, (_, i) => i),

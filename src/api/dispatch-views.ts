@@ -353,7 +353,8 @@ export function logFilter(tenantId: string, q: Omit<ListDispatchesQuery, 'cursor
   } else if (q.result !== 'all') filter.result = q.result;
   // Issue 20: dispatches that asked for receipt acknowledgement, where someone still owes it (false) or nobody does (true).
   if (q.acknowledged === 'false') filter['acknowledgement.awaiting'] = { $gt: 0 };
-  if (q.acknowledged === 'true') Object.assign(filter, { 'acknowledgement.requested': true, 'acknowledgement.awaiting': 0 });
+  if (q.acknowledged === 'true')
+    Object.assign(filter, { 'acknowledgement.requested': true, 'acknowledgement.awaiting': 0 });
   if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
   if (q.document) filter['document.number'] = q.document;
   if (q.from || q.to)

@@ -60,8 +60,7 @@ export function acknowledgementFieldProblem(
     const latest = addDays(today, ACKNOWLEDGEMENT_LIMITS.deliveryDaysAfter);
     if (day < earliest)
       return { field: 'deliveryDate', reason: 'too_early', message: `not before ${earliest}`, value: day };
-    if (day > latest)
-      return { field: 'deliveryDate', reason: 'too_late', message: `not after ${latest}`, value: day };
+    if (day > latest) return { field: 'deliveryDate', reason: 'too_late', message: `not after ${latest}`, value: day };
   }
   return undefined;
 }

@@ -414,7 +414,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
       // Issue 20: beside the status, never instead of it.
-      awaitingAcknowledgement: Boolean(d.acknowledgement?.requested) && !r.acknowledged && !isFailure(r.status as RecipientStatus),
+      awaitingAcknowledgement:
+        Boolean(d.acknowledgement?.requested) && !r.acknowledged && !isFailure(r.status as RecipientStatus),
       // A failed one is corrected and resent; a delivered one can be sent again (issue 17); none once the dispatch stopped listening.
       fixable:
         !d.completedAt &&

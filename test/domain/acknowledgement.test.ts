@@ -52,7 +52,12 @@ function state(
 describe('issue 20: acknowledgement deadlines (acknowledgeWithin, then acknowledgeEscalateAfter)', () => {
   test.each([
     ['nothing before the first period', state(2), WITHIN - 1, []],
-    ['the sender is told at the first period, naming both', state(2), WITHIN, [{ kind: 'unacknowledged', pending: [0, 1] }]],
+    [
+      'the sender is told at the first period, naming both',
+      state(2),
+      WITHIN,
+      [{ kind: 'unacknowledged', pending: [0, 1] }],
+    ],
     [
       'one that acknowledged is not named',
       state(2, { acknowledged: [0] }),
@@ -73,7 +78,9 @@ describe('issue 20: acknowledgement deadlines (acknowledgeWithin, then acknowled
 
   test('told once, then escalated once at the second period, then nothing more', () => {
     const s = state(1);
-    expect(dueAcknowledgementNotices(s, T0 + WITHIN, WITHIN, AFTER)).toEqual([{ kind: 'unacknowledged', pending: [0] }]);
+    expect(dueAcknowledgementNotices(s, T0 + WITHIN, WITHIN, AFTER)).toEqual([
+      { kind: 'unacknowledged', pending: [0] },
+    ]);
     expect(dueAcknowledgementNotices(s, T0 + WITHIN + 1, WITHIN, AFTER)).toEqual([]);
     expect(nextAcknowledgementDeadline(s, WITHIN, AFTER)).toBe(T0 + WITHIN + AFTER);
     expect(dueAcknowledgementNotices(s, T0 + WITHIN + AFTER - 1, WITHIN, AFTER)).toEqual([]);
@@ -123,16 +130,28 @@ describe('issue 20: single use, the link of the attempt it came with, the counts
     ['a recipient not acknowledged yet, its current attempt', state(2), 0, 1, undefined],
     ['no such recipient', state(2), 5, 1, 'unknown'],
     ['acknowledged already', state(2, { acknowledged: [1] }), 1, 1, 'already'],
-    ['an older attempt’s link', (() => {
-      const s = state(1);
-      startAttempt(s, 0, true);
-      return s;
-    })(), 0, 1, 'replaced'],
-    ['the dispatch stopped listening', (() => {
-      const s = state(1);
-      s.completedAt = T0 + 72 * H;
-      return s;
-    })(), 0, 1, 'finished'],
+    [
+      'an older attempt’s link',
+      (() => {
+        const s = state(1);
+        startAttempt(s, 0, true);
+        return s;
+      })(),
+      0,
+      1,
+      'replaced',
+    ],
+    [
+      'the dispatch stopped listening',
+      (() => {
+        const s = state(1);
+        s.completedAt = T0 + 72 * H;
+        return s;
+      })(),
+      0,
+      1,
+      'finished',
+    ],
   ])('%s', (_what, s, index, attempt, code) => {
     expect(acknowledgementRefusal(s, index, attempt)?.code).toBe(code);
   });
@@ -221,7 +240,12 @@ describe('issue 20: acknowledgement policies', () => {
     ['off', {}, {}, []],
     ['PT24H within the default P3D', { acknowledgeWithin: 'PT24H' }, {}, []],
     ['under the minimum', { acknowledgeWithin: 'PT5M' }, {}, ['policies.acknowledgeWithin']],
-    ['a second period under the minimum', { acknowledgeEscalateAfter: 'PT1M' }, {}, ['policies.acknowledgeEscalateAfter']],
+    [
+      'a second period under the minimum',
+      { acknowledgeEscalateAfter: 'PT1M' },
+      {},
+      ['policies.acknowledgeEscalateAfter'],
+    ],
     ['past the listening window', { acknowledgeWithin: 'P2D' }, {}, ['policies.acknowledgeWithin']],
     [
       'a listening window shortened under them',

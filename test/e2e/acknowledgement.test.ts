@@ -17,7 +17,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const get = async (id: string, key?: string) => (await stack.request('GET', `/v1/dispatches/${id}`, undefined, key)).body;
+const get = async (id: string, key?: string) =>
+  (await stack.request('GET', `/v1/dispatches/${id}`, undefined, key)).body;
 const LINK = /(http:\/\/[^\s"<>]+\/a\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+))/;
 const linkIn = (text: string | undefined) => LINK.exec(text ?? '');
 
@@ -98,10 +99,12 @@ describe('issue 20: receipt acknowledgement through a signed, single-use link pe
     // The list filter: someone still owes an acknowledgement.
     const owing = await stack.request('GET', '/v1/dispatches?acknowledged=false');
     expect(owing.body.dispatches.map((d: { dispatchId: string }) => d.dispatchId)).toContain('ack-1');
-    expect(owing.body.dispatches.find((d: { dispatchId: string }) => d.dispatchId === 'ack-1').acknowledgement).toEqual({
-      acknowledged: 1,
-      awaiting: 1,
-    });
+    expect(owing.body.dispatches.find((d: { dispatchId: string }) => d.dispatchId === 'ack-1').acknowledgement).toEqual(
+      {
+        acknowledged: 1,
+        awaiting: 1,
+      },
+    );
 
     // The tenant's systems are told (dispatch.acknowledged), once.
     const event = await stack.waitFor('the event', async () =>
@@ -124,7 +127,9 @@ describe('issue 20: receipt acknowledgement through a signed, single-use link pe
     expect(visibleText(await reopened.text())).toContain('already confirmed on');
     const unchanged = (await get('ack-1')).recipients[0];
     expect(unchanged.acknowledged).toEqual(first.acknowledged);
-    expect(await stack.db.TenantEvent.countDocuments({ tenantId: stack.tenantId, type: 'dispatch.acknowledged' })).toBe(1);
+    expect(await stack.db.TenantEvent.countDocuments({ tenantId: stack.tenantId, type: 'dispatch.acknowledged' })).toBe(
+      1,
+    );
 
     // The second recipient acknowledges without a note: nobody owes it any more.
     expect((await post(b.url, {})).status).toBe(200);
@@ -142,9 +147,7 @@ describe('issue 20: receipt acknowledgement through a signed, single-use link pe
       (await stack.request('GET', '/v1/dispatches/ack-1/proof.json', undefined, reader)).body,
     ]);
     const everything = JSON.stringify(
-      await Promise.all(
-        Object.values(stack.db.connection.collections).map((c) => c.find({}).toArray()),
-      ),
+      await Promise.all(Object.values(stack.db.connection.collections).map((c) => c.find({}).toArray())),
     );
     for (const token of [a.token, b.token]) {
       expect(seen).not.toContain(token);
@@ -225,7 +228,9 @@ describe('issue 20: receipt acknowledgement through a signed, single-use link pe
       expect(refused.status).toBe(422);
       expect(refused.body.error.details[0].field).toBe('copyToSender');
 
-      expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('ack-4', ['orders@supplier-e.test']))).status).toBe(202);
+      expect(
+        (await stack.request('POST', '/v1/dispatches', purchaseOrder('ack-4', ['orders@supplier-e.test']))).status,
+      ).toBe(202);
       await receivedLink('orders@supplier-e.test');
       expect((await get('ack-4')).acknowledgement).toMatchObject({ requested: true });
 
@@ -239,7 +244,10 @@ describe('issue 20: receipt acknowledgement through a signed, single-use link pe
           )
         ).status,
       ).toBe(202);
-      const plain = await stack.waitFor('the email', async () => stack.sandbox.messages({ to: 'orders@supplier-f.test' })[0]);
+      const plain = await stack.waitFor(
+        'the email',
+        async () => stack.sandbox.messages({ to: 'orders@supplier-f.test' })[0],
+      );
       expect(linkIn(plain.text)).toBeNull();
       expect(plain.text).toContain('Could you please confirm receipt by replying to this email?');
       expect((await get('ack-5')).acknowledgement).toBeNull();

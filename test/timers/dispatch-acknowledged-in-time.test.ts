@@ -22,8 +22,13 @@ const mailTo = (address: string) => stack.sandbox.messages({ to: address });
 
 test('issue 20: acknowledged at 23 h: the sender is never told, nothing is escalated', async () => {
   expect(
-    (await stack.request('POST', '/v1/dispatches', purchaseOrder('t-ack-ok', ['orders@supplier-a.test'], { acknowledge: true })))
-      .status,
+    (
+      await stack.request(
+        'POST',
+        '/v1/dispatches',
+        purchaseOrder('t-ack-ok', ['orders@supplier-a.test'], { acknowledge: true }),
+      )
+    ).status,
   ).toBe(202);
   await stack.waitFor('delivered', async () => (await state('t-ack-ok')).recipients[0].status === 'delivered');
   const email = mailTo('orders@supplier-a.test')[0];

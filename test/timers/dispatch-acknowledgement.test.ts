@@ -24,9 +24,9 @@ const mailTo = (address: string) => stack.sandbox.messages({ to: address });
 
 test('issue 20, rule D4: nobody acknowledged: the sender is told at 24 h, not at 23 h 59; escalated to the buyer and purchasing manager 24 h later', async () => {
   const to = ['orders@supplier-a.test', 'sales@supplier-b.test'];
-  expect((await stack.request('POST', '/v1/dispatches', purchaseOrder('t-ack', to, { acknowledge: true }))).status).toBe(
-    202,
-  );
+  expect(
+    (await stack.request('POST', '/v1/dispatches', purchaseOrder('t-ack', to, { acknowledge: true }))).status,
+  ).toBe(202);
   await stack.waitFor('delivered', async () =>
     (await state('t-ack')).recipients.every((r) => r.status === 'delivered'),
   );
@@ -47,8 +47,9 @@ test('issue 20, rule D4: nobody acknowledged: the sender is told at 24 h, not at
   expect(mailTo('paula.pm@bistro.test')).toHaveLength(0);
 
   await env.sleep('1 minute');
-  const escalated = await stack.waitFor('the escalation to the purchasing manager', async () =>
-    mailTo('paula.pm@bistro.test')[0],
+  const escalated = await stack.waitFor(
+    'the escalation to the purchasing manager',
+    async () => mailTo('paula.pm@bistro.test')[0],
   );
   expect(escalated.subject).toBe('URGENT: receipt still not confirmed – purchase order PO-t-ack');
   for (const address of to) expect(escalated.text).toContain(address);

@@ -45,7 +45,9 @@ const T = {
     noteHint: `${ACKNOWLEDGEMENT_LIMITS.note} caractères au plus.`,
     done: (on: string) => `Merci ! Votre accusé de réception est enregistré (${on}). L'expéditeur en est informé.`,
     already: (on: string | null) =>
-      on ? `La réception de ce document a déjà été confirmée le ${on}.` : 'La réception de ce document a déjà été confirmée.',
+      on
+        ? `La réception de ce document a déjà été confirmée le ${on}.`
+        : 'La réception de ce document a déjà été confirmée.',
     replaced:
       'Ce lien a été remplacé par un e-mail plus récent. Utilisez le bouton du dernier e-mail reçu pour ce document.',
     expired: "Ce lien a expiré. Pour confirmer la réception, répondez directement à l'e-mail de l'expéditeur.",
@@ -70,8 +72,11 @@ const T = {
     noteHint: `At most ${ACKNOWLEDGEMENT_LIMITS.note} characters.`,
     done: (on: string) => `Thank you! Your confirmation of receipt is recorded (${on}). The sender has been told.`,
     already: (on: string | null) =>
-      on ? `Receipt of this document was already confirmed on ${on}.` : 'Receipt of this document was already confirmed.',
-    replaced: 'This link was replaced by a newer email. Use the button in the latest email you received for this document.',
+      on
+        ? `Receipt of this document was already confirmed on ${on}.`
+        : 'Receipt of this document was already confirmed.',
+    replaced:
+      'This link was replaced by a newer email. Use the button in the latest email you received for this document.',
     expired: "This link has expired. To confirm receipt, reply to the sender's email directly.",
     invalid: 'This link is not valid. Check that you copied all of it.',
     fix: 'Please correct:',
@@ -174,7 +179,9 @@ export async function acknowledgeRoutes(scope: FastifyInstance, deps: ApiDeps, l
           }).lean()
         : null;
     const recipient =
-      header && target ? (await readRecipients(deps.db, tenantId, target.dispatchId, [target.index])).get(target.index) : undefined;
+      header && target
+        ? (await readRecipients(deps.db, tenantId, target.dispatchId, [target.index])).get(target.index)
+        : undefined;
     const lang = ((header?.locale ?? tenant?.locale ?? 'en') === 'fr' ? 'fr' : 'en') as Locale;
     if (!target || !tenant || !header?.acknowledgement?.requested || !recipient) return { check, lang } as const;
     const opened: Opened = {
@@ -206,7 +213,8 @@ export async function acknowledgeRoutes(scope: FastifyInstance, deps: ApiDeps, l
     const w = T[o.lang];
     if (o.recipient.acknowledged)
       return page(reply, status.already, o.lang, { message: w.already(shownAt(o, o.recipient.acknowledged.at)) });
-    if (o.recipient.attempt !== o.attempt) return page(reply, status.replaced, o.lang, { message: w.replaced, error: true });
+    if (o.recipient.attempt !== o.attempt)
+      return page(reply, status.replaced, o.lang, { message: w.replaced, error: true });
     return undefined;
   }
 

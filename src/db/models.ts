@@ -38,10 +38,10 @@ const policySchema = new Schema(
     confirmationLinkTtl: { type: String, default: DEFAULT_POLICIES.confirmationLinkTtl },
     /** O5: how long an allocated order may wait to be packed. */
     readyToShipWithin: { type: String, default: DEFAULT_POLICIES.readyToShipWithin },
-    /** Issue 20: the sender is told when a recipient has not acknowledged receipt after this; null: never. */
-    acknowledgeWithin: { type: String, default: null },
+    /** Issue 20: the sender is told when a recipient has not acknowledged receipt after this; absent or null: never. */
+    acknowledgeWithin: { type: String },
     /** Issue 20: still nothing this long after that: escalated as D4 (null: the same as acknowledgeWithin). */
-    acknowledgeEscalateAfter: { type: String, default: null },
+    acknowledgeEscalateAfter: { type: String },
   },
   { _id: false },
 );

@@ -827,6 +827,16 @@ export function createDispatchActivities(deps: ActivityDeps) {
           nextStep: nextStep((r.reasonCode ?? 'unclassified') as ReasonCode, locale),
           raw: r.rawReason ?? '',
         }));
+      /** D3, issue 20: the recipients still waited for, and how long they were waited for. */
+      const pending = async (indexes: number[], limit: number, waitedMs: number) => {
+        const p = await listed(indexes, limit);
+        return {
+          pending: p.items.map((r) => ({ address: r.address })),
+          morePending: p.more,
+          pendingCount: p.total,
+          waited: durationInWords(waitedMs, locale),
+        };
+      };
       const data = async (limit: number): Promise<Record<string, unknown>> => {
         const common = {
           senderName: request.senderName,
@@ -860,16 +870,8 @@ export function createDispatchActivities(deps: ActivityDeps) {
               deliveredCount: d.total,
             };
           }
-          case 'unknown': {
-            const p = await listed(notice.pending, limit);
-            return {
-              ...common,
-              pending: p.items.map((r) => ({ address: r.address })),
-              morePending: p.more,
-              pendingCount: p.total,
-              waited: durationInWords(request.unknownAfterMs, locale),
-            };
-          }
+          case 'unknown':
+            return { ...common, ...(await pending(notice.pending, limit, request.unknownAfterMs)) };
           case 'deferred': {
             // The provider's latest reply (its 451 answer) is read here, from each recipient's history.
             const f = await listed(notice.deferred, limit);
@@ -884,17 +886,9 @@ export function createDispatchActivities(deps: ActivityDeps) {
             };
           }
           case 'unacknowledged':
-          case 'acknowledgement_escalation': {
+          case 'acknowledgement_escalation':
             // Issue 20: who has not acknowledged receipt, with how long they had.
-            const p = await listed(notice.pending, limit);
-            return {
-              ...common,
-              pending: p.items.map((r) => ({ address: r.address })),
-              morePending: p.more,
-              pendingCount: p.total,
-              waited: durationInWords(request.acknowledgeWithinMs ?? 0, locale),
-            };
-          }
+            return { ...common, ...(await pending(notice.pending, limit, request.acknowledgeWithinMs ?? 0)) };
           case 'failed': {
             // Nothing went out: every recipient, in order (the first few named); the provider's own answer as it came.
             const r = await listed(

@@ -255,4 +255,30 @@ describe('issue 20: receipt acknowledgement through a signed, single-use link pe
       await stack.db.Tenant.updateOne({ _id: stack.tenantId }, { $set: { acknowledgeDocuments: [] } });
     }
   }, 120_000);
+
+  test('the deadlines are tenant policies: off until set, each at least 15 minutes, together inside the listening window; refused naming the field, changing nothing', async () => {
+    const settings = async () => (await stack.request('GET', '/v1/settings')).body;
+    expect((await settings()).policies.acknowledgeWithin).toBeUndefined();
+    const tooShort = await stack.request('PUT', '/v1/settings', { policies: { acknowledgeWithin: 'PT5M' } });
+    expect(tooShort.status).toBe(422);
+    expect(tooShort.body.error.details[0].field).toBe('policies.acknowledgeWithin');
+    // PT1H of listening (this stack): 45 minutes twice do not fit.
+    const tooLong = await stack.request('PUT', '/v1/settings', { policies: { acknowledgeWithin: 'PT45M' } });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.error.message).toContain('must fit in listenFor (PT1H)');
+    expect((await settings()).policies.acknowledgeWithin).toBeUndefined();
+    const set = await stack.request('PUT', '/v1/settings', {
+      policies: { acknowledgeWithin: 'PT30M', acknowledgeEscalateAfter: 'PT15M' },
+      acknowledgeDocuments: ['purchase_order'],
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.policies).toMatchObject({ acknowledgeWithin: 'PT30M', acknowledgeEscalateAfter: 'PT15M' });
+    expect(set.body.acknowledgeDocuments).toEqual(['purchase_order']);
+    const off = await stack.request('PUT', '/v1/settings', {
+      policies: { acknowledgeWithin: null, acknowledgeEscalateAfter: null },
+      acknowledgeDocuments: [],
+    });
+    expect(off.status).toBe(200);
+    expect(off.body.policies.acknowledgeWithin).toBeNull();
+  });
 });

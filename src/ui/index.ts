@@ -696,8 +696,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const f = form(request);
     const policies = Object.fromEntries(
       Object.keys(WORDS.en.policy)
-        .map((k) => [k, f[`policies.${k}`]])
-        .filter(([, v]) => v),
+        // Issue 20: the acknowledgement deadlines are off when left empty; the other policies keep their value.
+        .map((k) => [k, OPTIONAL_POLICIES.includes(k) ? f[`policies.${k}`] || null : f[`policies.${k}`]])
+        .filter(([, v]) => v !== undefined && v !== ''),
     );
     return act(
       () =>
@@ -720,6 +721,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
   // ---- outbound webhooks (admin) ------------------------------------------------------
   webhookPages(app, deps, { admin: need(ROLES.admin), checkCsrf, context, act });
 }
+
+/** Policies that are off when empty (issue 20). */
+const OPTIONAL_POLICIES: readonly string[] = ['acknowledgeWithin', 'acknowledgeEscalateAfter'];
 
 /** Issue 20: "1 of 2 confirmed receipt — 1 still to confirm", for the log row and the dispatch page. */
 function acknowledgementLine(

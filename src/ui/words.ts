@@ -195,6 +195,8 @@ const en = {
     stuckAfter: 'Alert when an order in transit has had no tracking update for',
     confirmationLinkTtl: 'Address confirmation links stay valid for',
     readyToShipWithin: 'An allocated order must be packed within',
+    acknowledgeWithin: 'Tell the sender when a recipient has not confirmed receipt after (empty: never)',
+    acknowledgeEscalateAfter: 'Then escalate to the purchasing manager after (empty: the same)',
   } as Record<string, string>,
   notice: {
     address_confirmation: 'Address confirmation',
@@ -596,6 +598,9 @@ const fr: Words = {
     stuckAfter: "Alerter quand une commande en transit n'a pas de mise à jour du suivi depuis",
     confirmationLinkTtl: "Durée de validité des liens de confirmation d'adresse",
     readyToShipWithin: 'Délai pour emballer une commande allouée',
+    acknowledgeWithin:
+      "Prévenir l'expéditeur quand un destinataire n'a pas confirmé la réception après (vide : jamais)",
+    acknowledgeEscalateAfter: 'Puis alerter le responsable des achats après (vide : la même durée)',
   },
   notice: {
     address_confirmation: "Confirmation d'adresse",

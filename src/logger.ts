@@ -13,7 +13,7 @@ export const REDACT = [
 ];
 
 /** Customer and document links carry their signed token in the path: logs keep the route, not the token. */
-export const loggableUrl = (url: string): string => url.replace(/^\/(c|d)\/[^/?#]+/, '/$1/[token]');
+export const loggableUrl = (url: string): string => url.replace(/^\/(a|c|d)\/[^/?#]+/, '/$1/[token]');
 
 export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, process: string): Logger {
   return pino({

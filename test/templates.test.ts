@@ -74,8 +74,12 @@ const CASES: Case[] = [
       document: { number: 'PO-1042', url: 'https://relais.example.com/d/abc123' },
       message: 'Livraison par l’entrée de service.\nMerci !',
       deliveryDate: '2026-03-05',
+      // Issue 20: the receipt link (a placeholder in the stored copy; each recipient's own when sent).
+      acknowledgeLink: 'https://relais.example.com/a/eyJrIjoiciJ9.sig',
     }),
     keys: (d) => [
+      'https://relais.example.com/a/eyJrIjoiciJ9.sig',
+      d.locale === 'fr' ? 'bien reçu la commande PO-1042' : 'Confirm receipt of purchase order PO-1042',
       'PO-1042',
       'Bruno Martin',
       'Bistro Démo SAS',
@@ -99,8 +103,10 @@ const CASES: Case[] = [
         dueDate: '2026-03-31',
       },
       message: 'Paiement par virement, merci.',
+      acknowledgeLink: 'https://relais.example.com/a/eyJrIjoiaSJ9.sig',
     }),
     keys: (d) => [
+      'https://relais.example.com/a/eyJrIjoiaSJ9.sig',
       'F-2026-0042',
       '1 250,00 €',
       'Café des Arts',
@@ -222,6 +228,65 @@ const CASES: Case[] = [
     required: {
       sms: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'dispatchUrl'],
       whatsapp: ['tenantName', 'timeZone', 'senderName', 'documentLabel', 'sentAt', 'reason', 'dispatchUrl'],
+    },
+  },
+  {
+    // Issue 20: recipients who have not acknowledged receipt in time (to the sender).
+    type: 'dispatch_unacknowledged',
+    channels: ['email'],
+    unused: ['senderName'],
+    data: (locale) => ({
+      ...notice(locale),
+      waited: locale === 'fr' ? '24 heures' : '24 hours',
+      pending: [{ address: 'commandes@fournisseur-exemple.fr' }],
+      morePending: 0,
+    }),
+    keys: (d) => [
+      String(d.documentLabel),
+      d.locale === 'fr' ? '24 heures' : '24 hours',
+      'https://relais.example.com/ui/dispatches/po-1042',
+      ...addresses(d.pending),
+    ],
+  },
+  {
+    // Issue 20: still not acknowledged after the second period: escalated as D4.
+    type: 'dispatch_acknowledgement_escalation',
+    channels: ['email', 'sms', 'whatsapp'],
+    data: (locale) => ({
+      ...notice(locale),
+      waited: locale === 'fr' ? '24 heures' : '24 hours',
+      pending: [{ address: 'commandes@fournisseur-exemple.fr' }, { address: 'compta@fournisseur-exemple.fr' }],
+      morePending: 0,
+    }),
+    keys: (d) => [
+      String(d.documentLabel),
+      'https://relais.example.com/ui/dispatches/po-1042',
+      '10:30',
+      ...addresses(d.pending),
+    ],
+    required: {
+      sms: [
+        'tenantName',
+        'timeZone',
+        'senderName',
+        'documentLabel',
+        'sentAt',
+        'pending',
+        'morePending',
+        'waited',
+        'dispatchUrl',
+      ],
+      whatsapp: [
+        'tenantName',
+        'timeZone',
+        'senderName',
+        'documentLabel',
+        'sentAt',
+        'pending',
+        'morePending',
+        'waited',
+        'dispatchUrl',
+      ],
     },
   },
   {

@@ -42,6 +42,8 @@ import { noteRollupChange } from './rollups';
 import { nextStep, plainReason, type ReasonCode } from '../domain/reasons';
 import { durationInWords } from '../domain/durations';
 import { signLink } from '../links';
+import { acknowledgementNote, acknowledgementWords, RECEIPT_LINK_KIND, receiptTarget } from '../domain/acknowledgement';
+import { RECEIPT_LINK_TAG } from '../domain/secrets';
 import { ROUTING_ARGS, type Channel, type EmailProvider, type EmailSender } from '../providers/types';
 import { emailFailover, failoverReason } from '../domain/failover';
 import { policyMs } from '../domain/durations';
@@ -59,6 +61,21 @@ export interface SendRecipientsRequest {
   first?: boolean;
   /** D8: new attempts of recipients, to the (corrected) address the operator gave. */
   resends?: Array<{ index: number; attempt: number; address: string; requestedBy: string }>;
+  /** Issue 20: each recipient gets its own receipt link, signed here, valid until then (epoch ms). */
+  receiptLinksExpireAt?: number;
+}
+
+/** Issue 20: a recipient acknowledged receipt (the workflow's Update, checked): who, when, the note. */
+export interface AcknowledgementRecord {
+  tenantId: string;
+  dispatchId: string;
+  index: number;
+  attempt: number;
+  name: string | null;
+  deliveryDate: string | null;
+  note: string | null;
+  /** Workflow time, epoch ms. */
+  at: number;
 }
 
 /**
@@ -84,6 +101,8 @@ export interface ProjectionRequest {
     counts: Partial<Record<RecipientStatus, number>>;
     /** Delivered recipients that opened. */
     opened: number;
+    /** Issue 20: recipients who acknowledged receipt, and those who still owe it (when the dispatch asks). */
+    acknowledgement?: { acknowledged: number; awaiting: number };
     /** Positions of the first recipients needing attention (failed, unknown, deferred past the delay), named in the log. */
     attention: number[];
     /** Recipients still deferred after the confirmation delay (D3, issue 16): the failed-only log lists the dispatch. */
@@ -122,6 +141,8 @@ export interface DispatchNoticeRequest {
   unknownAfterMs: number;
   /** D7: how long the dispatch listens after its last send (the deferred notice says until when the provider keeps trying). */
   listenForMs?: number;
+  /** Issue 20: how long recipients had to acknowledge receipt (the notices say it). */
+  acknowledgeWithinMs?: number;
   notice: Notice;
   children: Array<{ dispatchId: string; person: Person; channel: Channel }>;
 }
@@ -466,6 +487,12 @@ export function createDispatchActivities(deps: ActivityDeps) {
         todo = todo.filter((t) => !held.has(t.index));
       }
       const customArgs = { [ROUTING_ARGS.tenant]: tenantId, [ROUTING_ARGS.dispatch]: dispatchId };
+      /** Issue 20: one recipient attempt's receipt link, signed here: it never enters a workflow's history nor the stored copy. */
+      const receiptLink = (t: { index: number; attempt: number }, exp: number) =>
+        new URL(
+          `/a/${signLink(deps.linkSecret, { kind: RECEIPT_LINK_KIND, tenantId, target: receiptTarget(dispatchId, t.index, t.attempt), exp })}`,
+          deps.publicBaseUrl,
+        ).toString();
       /**
        * How each email provider takes a send. SendGrid takes the whole list in one request, the
        * sender's copy in it; an SMTP server answers per message, so each recipient is recorded as
@@ -530,6 +557,13 @@ export function createDispatchActivities(deps: ActivityDeps) {
                 recipientId: routingId(t.index, t.attempt),
                 email: t.address,
                 name: t.name ?? undefined,
+                ...(request.receiptLinksExpireAt !== undefined
+                  ? {
+                      substitutions: {
+                        [RECEIPT_LINK_TAG[header.locale as Locale]]: receiptLink(t, request.receiptLinksExpireAt),
+                      },
+                    }
+                  : {}),
               })),
               ...(withCopy && copy ? { copy } : {}),
             },
@@ -787,6 +821,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
             ...(dispatch.markedSent
               ? { markedSent: { ...dispatch.markedSent, at: new Date(dispatch.markedSent.at) } }
               : {}),
+            ...(dispatch.acknowledgement
+              ? {
+                  acknowledgement: { requested: true, ...dispatch.acknowledgement },
+                }
+              : {}),
             ...Object.fromEntries(addresses),
           },
         },
@@ -875,6 +914,16 @@ export function createDispatchActivities(deps: ActivityDeps) {
             ),
           })),
         );
+      /** D3, issue 20: the recipients still waited for, and how long they were waited for. */
+      const pending = async (indexes: number[], limit: number, waitedMs: number) => {
+        const p = await listed(indexes, limit);
+        return {
+          pending: p.items.map((r) => ({ address: r.address })),
+          morePending: p.more,
+          pendingCount: p.total,
+          waited: durationInWords(waitedMs, locale),
+        };
+      };
       const data = async (limit: number): Promise<Record<string, unknown>> => {
         const common = {
           senderName: request.senderName,
@@ -908,16 +957,8 @@ export function createDispatchActivities(deps: ActivityDeps) {
               deliveredCount: d.total,
             };
           }
-          case 'unknown': {
-            const p = await listed(notice.pending, limit);
-            return {
-              ...common,
-              pending: p.items.map((r) => ({ address: r.address })),
-              morePending: p.more,
-              pendingCount: p.total,
-              waited: durationInWords(request.unknownAfterMs, locale),
-            };
-          }
+          case 'unknown':
+            return { ...common, ...(await pending(notice.pending, limit, request.unknownAfterMs)) };
           case 'deferred': {
             // The provider's latest reply (its 451 answer) is read here, from each recipient's history.
             const f = await listed(notice.deferred, limit);
@@ -931,6 +972,10 @@ export function createDispatchActivities(deps: ActivityDeps) {
               tryingUntil: new Date(sent.getTime() + (request.listenForMs ?? 0)).toISOString(),
             };
           }
+          case 'unacknowledged':
+          case 'acknowledgement_escalation':
+            // Issue 20: who has not acknowledged receipt, with how long they had.
+            return { ...common, ...(await pending(notice.pending, limit, request.acknowledgeWithinMs ?? 0)) };
           case 'failed': {
             // Nothing went out: every recipient, in order (the first few named); the provider's own answer as it came.
             const r = await listed(
@@ -1028,6 +1073,63 @@ export function createDispatchActivities(deps: ActivityDeps) {
           timeZone: request.timeZone,
         },
       );
+    },
+
+    /**
+     * Issue 20: a recipient acknowledged receipt: who (the address its link was sent to, the name
+     * typed), when and the note, on the recipient and as an entry of its history; then the tenant's
+     * systems are told (`dispatch.acknowledged`). A retried activity writes and publishes the same.
+     */
+    async recordAcknowledgement(request: AcknowledgementRecord): Promise<void> {
+      const { tenantId, dispatchId, index, attempt } = request;
+      const header = await db.Dispatch.findById(dispatchKey(tenantId, dispatchId), { document: 1 }).lean();
+      const recipient = (await readRecipients(db, tenantId, dispatchId, [index])).get(index);
+      if (!header || !recipient)
+        throw ApplicationFailure.nonRetryable(`dispatch ${dispatchId} has no recipient ${index}`, 'NotFound');
+      const at = new Date(request.at);
+      const acknowledged = {
+        at,
+        by: recipient.address,
+        name: request.name,
+        deliveryDate: request.deliveryDate,
+        note: request.note,
+        attempt,
+      };
+      const entry: StoredEvent = {
+        _id: relaisEventId(tenantId, dispatchId, index, attempt, 'acknowledged'),
+        tenantId,
+        dispatchId,
+        index,
+        attempt,
+        source: 'relais',
+        event: 'acknowledged',
+        status: null,
+        at,
+        receivedAt: at,
+        position: 0,
+        reason: acknowledgementWords(acknowledged),
+      };
+      const batch = `ack-${index}.${attempt}`;
+      await insertNew(db.DispatchEvent, [entry]);
+      await writeEventBatch(db, tenantId, dispatchId, batch, [entry], at);
+      await db.DispatchRecipients.updateOne(
+        { _id: recipientsKey(tenantId, dispatchId, index) },
+        { $set: { [`recipients.${slotOf(index)}.acknowledged`]: acknowledged }, $addToSet: { batches: batch } },
+      );
+      await publishAll(db, deps.webhooks?.starter, tenantId, [
+        {
+          type: 'dispatch.acknowledged',
+          eventId: `dispatch/${dispatchId}/acknowledged/${index}`,
+          data: {
+            dispatchId,
+            document: documentRef(header.document),
+            recipientId: recipient.recipientId,
+            address: recipient.address,
+            acknowledgedAt: at.toISOString(),
+            note: acknowledgementNote(acknowledged),
+          },
+        },
+      ]);
     },
 
     /**

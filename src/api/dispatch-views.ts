@@ -46,6 +46,14 @@ export interface RecipientView {
   plainReason: string | null;
   rawReason: string | null;
   providerMessageId: string | null;
+  /** Issue 20: the recipient confirmed receipt (when, the address its link was sent to, a name, a delivery date, a note); null otherwise. */
+  acknowledged?: {
+    at: Date;
+    by: string;
+    name: string | null;
+    deliveryDate: string | null;
+    note: string | null;
+  } | null;
   history: HistoryView[];
 }
 
@@ -98,6 +106,15 @@ function recipientView(r: RecipientDoc, history: HistoryEntry[], locale: Locale)
         .reverse()
         .map((h) => h.providerMessageId)
         .find(Boolean) ?? null,
+    acknowledged: r.acknowledged
+      ? {
+          at: r.acknowledged.at,
+          by: r.acknowledged.by,
+          name: r.acknowledged.name ?? null,
+          deliveryDate: r.acknowledged.deliveryDate ?? null,
+          note: r.acknowledged.note ?? null,
+        }
+      : null,
     history: historyView(history, locale),
   };
 }
@@ -334,6 +351,10 @@ export function logFilter(tenantId: string, q: Omit<ListDispatchesQuery, 'cursor
     filter.$or = [{ result: { $in: FAILED_RESULTS } }, { overdueDeferred: { $gt: 0 } }];
     filter['markedSent.at'] = { $exists: false }; // D11: sent by hand, no longer a failure to act on (failedPlacement)
   } else if (q.result !== 'all') filter.result = q.result;
+  // Issue 20: dispatches that asked for receipt acknowledgement, where someone still owes it (false) or nobody does (true).
+  if (q.acknowledged === 'false') filter['acknowledgement.awaiting'] = { $gt: 0 };
+  if (q.acknowledged === 'true')
+    Object.assign(filter, { 'acknowledgement.requested': true, 'acknowledgement.awaiting': 0 });
   if (q.recipient) filter.recipientAddresses = q.recipient.toLowerCase();
   if (q.document) filter['document.number'] = q.document;
   if (q.from || q.to)
@@ -364,6 +385,7 @@ export function logRow(doc: Record<string, unknown>) {
     recipientPreview?: string[];
     recipients?: LegacyRecipient[];
     overdueDeferred?: number;
+    acknowledgement?: { requested: boolean; acknowledged: number; awaiting: number } | null;
   };
   const summary = d.format
     ? {
@@ -389,6 +411,9 @@ export function logRow(doc: Record<string, unknown>) {
     createdAt: d.createdAt,
     ...summary,
     overdueDeferred: d.overdueDeferred ?? 0,
+    acknowledgement: d.acknowledgement?.requested
+      ? { acknowledged: d.acknowledgement.acknowledged, awaiting: d.acknowledgement.awaiting }
+      : null,
   };
 }
 

@@ -2,7 +2,7 @@
 import type { FastifyReply } from 'fastify';
 import mongoose from 'mongoose';
 import { z } from 'zod';
-import { policyProblems, type Policies } from '../domain/durations';
+import { policyProblems, type AcknowledgementPolicies, type Policies } from '../domain/durations';
 
 export class ApiError extends Error {
   constructor(
@@ -30,7 +30,9 @@ export const unprocessable = (message: string, field: string, value?: unknown) =
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
 /** 422 naming each policy below its minimum (domain/durations.ts): valid durations, but too short to work. */
-export function refusePolicyProblems(sent: Partial<Policies> | undefined, current: Partial<Policies> = {}): void {
+type PolicySettings = Partial<Policies> & AcknowledgementPolicies;
+
+export function refusePolicyProblems(sent: PolicySettings | undefined, current: PolicySettings = {}): void {
   const problems = policyProblems(sent ?? {}, current);
   if (problems.length) throw new ApiError(422, 'invalid_request', problems[0].message, problems);
 }

@@ -56,7 +56,7 @@ export function perTenantLinkLimit(
   app: FastifyInstance,
   limits: ApiLimits,
   secrets: readonly string[],
-  kind: 'confirm' | 'document' | 'attachment',
+  kind: 'confirm' | 'document' | 'attachment' | 'receipt',
 ) {
   const tenantOf = (request: FastifyRequest) => {
     const check = checkLink(request, secrets, kind);

@@ -9,7 +9,7 @@ const checks = new WeakMap<FastifyRequest, LinkCheck>();
 export function checkLink(
   request: FastifyRequest,
   secrets: readonly string[],
-  kind: 'confirm' | 'document' | 'attachment',
+  kind: 'confirm' | 'document' | 'attachment' | 'receipt',
 ): LinkCheck {
   let check = checks.get(request);
   if (!check) {

@@ -87,6 +87,16 @@ export const copyToSenderSchema = z
     'the sender in copy (cc: the recipient sees it) or blind copy (bcc) of the email to the first recipient; null: no copy',
   );
 
+const documentType = z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice');
+
+/** Issue 20: the document types whose dispatches ask for receipt acknowledgement by default. */
+const acknowledgeDocumentsSchema = z
+  .array(documentType)
+  .max(20)
+  .describe(
+    'issue 20: document types (e.g. purchase_order) whose dispatches ask each recipient to acknowledge receipt, unless a dispatch says `acknowledge: false`',
+  );
+
 export const createDispatchSchema = z.object({
   dispatchId: id,
   channel: z.literal('email').default('email'),
@@ -106,9 +116,15 @@ export const createDispatchSchema = z.object({
     )
     .refine((data) => !deeperThan(data, DATA_LIMITS.depth), `nested deeper than ${DATA_LIMITS.depth} levels`),
   document: z.object({
-    type: z.string().regex(/^[a-z_]{1,40}$/, 'a document type such as purchase_order or invoice'),
+    type: documentType,
     number: text(100),
   }),
+  acknowledge: z
+    .boolean()
+    .optional()
+    .describe(
+      "issue 20: ask each recipient to acknowledge receipt through a signed link of its own; absent: the tenant's default for the document type (settings `acknowledgeDocuments`)",
+    ),
   sender: personSchema.extend({ outletId: id.nullish().transform((v) => v ?? null) }),
   attachments: z
     .array(
@@ -183,6 +199,12 @@ export const listDispatchesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** Documents, notices (escalations, fix requests, alerts … each a dispatch too, numbered in the same series), or both (the default). */
   kind: z.enum(['all', 'document', 'notification']).default('all'),
+  acknowledged: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      'issue 20: only dispatches that asked for receipt acknowledgement, where some recipient still owes it (false) or none does (true); every result unless `result` says otherwise',
+    ),
 });
 
 export type ListDispatchesQuery = z.infer<typeof listDispatchesQuery>;
@@ -245,6 +267,18 @@ const policiesSchema = z
     confirmationLinkTtl: isoDuration.optional(),
     readyToShipWithin: isoDuration.optional(),
     failoverAfter: isoDuration.optional(),
+    acknowledgeWithin: isoDuration
+      .nullable()
+      .optional()
+      .describe(
+        'issue 20: tell the sender when a recipient has not acknowledged receipt after this (e.g. PT24H); null: never (the default)',
+      ),
+    acknowledgeEscalateAfter: isoDuration
+      .nullable()
+      .optional()
+      .describe(
+        'issue 20: still not acknowledged this long after that: escalate to the sender and their purchasing manager (D4); null: as long as acknowledgeWithin',
+      ),
   })
   .strict();
 
@@ -260,6 +294,7 @@ export const createTenantSchema = z
     policies: policiesSchema.default({}),
     seller: personSchema.optional(),
     copyToSender: copyToSenderSchema.optional(),
+    acknowledgeDocuments: acknowledgeDocumentsSchema.optional(),
   })
   .strict();
 
@@ -275,6 +310,7 @@ export const settingsSchema = z
     seller: personSchema.optional(),
     copyToSender: copyToSenderSchema.optional(),
     knownBadAddresses: knownBadAddressesSchema.optional(),
+    acknowledgeDocuments: acknowledgeDocumentsSchema.optional(),
   })
   .strict();
 
@@ -493,6 +529,16 @@ export const confirmFormSchema = z.discriminatedUnion('action', [
   }),
 ]);
 export type ConfirmForm = z.output<typeof confirmFormSchema>;
+
+/**
+ * Issue 20: the receipt acknowledgement form (/a/:token). Loose bounds here (a form that passes
+ * them is shown again with the field named, in the recipient's language: domain/acknowledgement.ts).
+ */
+export const acknowledgeFormSchema = z.object({
+  name: z.string().max(2000).optional().describe('the name of the person confirming (optional)'),
+  deliveryDate: z.string().max(40).optional().describe('purchase orders: the expected delivery day, YYYY-MM-DD'),
+  note: z.string().max(10_000).optional().describe('a note for the sender (at most 1000 characters)'),
+});
 
 export { addressSchema };
 

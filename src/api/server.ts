@@ -14,6 +14,7 @@ import { documentRoutes } from './routes/documents';
 import { orderRoutes } from './routes/orders';
 import { orderWorkspaceRoutes } from './routes/order-workspace';
 import { confirmRoutes } from './routes/confirm';
+import { acknowledgeRoutes } from './routes/acknowledge';
 import { keyRoutes } from './routes/keys';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { exportRoutes } from './routes/exports';
@@ -135,6 +136,9 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   });
   app.register(async (scope) => {
     await confirmRoutes(scope, deps, limits);
+  });
+  app.register(async (scope) => {
+    await acknowledgeRoutes(scope, deps, limits);
   });
   app.register(async (scope) => {
     await keyRoutes(scope, deps);

@@ -48,7 +48,9 @@ export async function listDispatches(db: Db, tenantId: string, q: ListDispatches
   const kind = q.kind === 'all' ? undefined : q.kind;
   // The default listings (all, failed only) read the log page by page: flat as the store grows.
   const listing = !q.result || q.result === 'failed' ? 'failed' : q.result === 'all' ? 'all' : null;
-  if (listing && !q.recipient && !q.document && !q.from && !q.to) {
+  // Issue 20: asking who has (not) acknowledged is about every result, unless one is asked for.
+  if (q.acknowledged && !q.result) q = { ...q, result: 'all' };
+  if (listing && !q.recipient && !q.document && !q.from && !q.to && !q.acknowledged) {
     const { rows, nextCursor } = await listNewest(db, tenantId, {
       listing,
       kind,

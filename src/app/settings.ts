@@ -17,6 +17,7 @@ const PROJECTION = {
   policies: 1,
   copyToSender: 1,
   knownBadAddresses: 1,
+  acknowledgeDocuments: 1,
 } as const;
 
 /** The tenant's settings as the API and the settings page show them. */

@@ -48,6 +48,8 @@ export interface NewDispatch {
   request: Fingerprint | null;
   /** Issue 17: the sender in copy or blind copy of the first recipient's email. */
   copy?: { mode: 'cc' | 'bcc'; address: string } | null;
+  /** Issue 20: each recipient is asked to acknowledge receipt. */
+  acknowledge?: boolean;
 }
 
 export type RecordOutcome =
@@ -116,6 +118,9 @@ export async function recordDispatch(db: Db, record: NewDispatch): Promise<Recor
         parent: record.parent,
         request: record.request,
         copy: record.copy ? { ...record.copy, status: null, events: [] } : null,
+        acknowledgement: record.acknowledge
+          ? { requested: true, acknowledged: 0, awaiting: record.recipients.length }
+          : null,
       });
       outcome = { outcome: 'created', number };
     } catch (err) {

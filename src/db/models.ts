@@ -40,6 +40,10 @@ const policySchema = new Schema(
     readyToShipWithin: { type: String, default: DEFAULT_POLICIES.readyToShipWithin },
     /** Issue 20: SendGrid not reached within this hands the send to the SMTP server (when one is configured). */
     failoverAfter: { type: String, default: DEFAULT_POLICIES.failoverAfter },
+    /** Issue 20: the sender is told when a recipient has not acknowledged receipt after this; absent or null: never. */
+    acknowledgeWithin: { type: String },
+    /** Issue 20: still nothing this long after that: escalated as D4 (null: the same as acknowledgeWithin). */
+    acknowledgeEscalateAfter: { type: String },
   },
   { _id: false },
 );
@@ -61,6 +65,8 @@ const tenantSchema = new Schema(
     copyToSender: { type: String, enum: ['cc', 'bcc', null], default: null },
     /** Issue 20: a dispatch or order notice to an address known bad is sent with a warning, or refused. */
     knownBadAddresses: { type: String, enum: ['warn', 'refuse'], default: 'warn' },
+    /** Issue 20: document types whose dispatches ask for receipt acknowledgement unless a dispatch says otherwise. */
+    acknowledgeDocuments: { type: [String], default: [] },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
@@ -255,6 +261,21 @@ const dispatchSchema = new Schema(
       ),
       default: null,
     },
+    /**
+     * Issue 20: the dispatch asks each recipient to acknowledge receipt; how many did, and how many
+     * still owe it (sent and not failed). Null when it does not ask.
+     */
+    acknowledgement: {
+      type: new Schema(
+        {
+          requested: { type: Boolean, required: true },
+          acknowledged: { type: Number, default: 0 },
+          awaiting: { type: Number, default: 0 },
+        },
+        { _id: false },
+      ),
+      default: null,
+    },
     parent: { type: String, default: null },
     /**
      * The accepted request, one hash per field (src/api/fingerprint.ts): a retried POST must be the
@@ -282,6 +303,8 @@ dispatchSchema.index({ tenantId: 1, result: 1, number: -1 });
 // The failed-only log is `$or` of failed results and deferred-past-the-delay (issue 16): on MongoDB each branch needs an index.
 dispatchSchema.index({ tenantId: 1, overdueDeferred: 1, number: -1 });
 dispatchSchema.index({ tenantId: 1, recipientAddresses: 1 });
+// Issue 20: `GET /v1/dispatches?acknowledged=false`.
+dispatchSchema.index({ tenantId: 1, 'acknowledgement.awaiting': 1, number: -1 });
 
 /** The rendered copy of a dispatch (D11) and the recipients as requested; `_id` as the dispatch's. Written once. */
 const dispatchContentSchema = new Schema(
@@ -349,6 +372,24 @@ const recipientSchema = new Schema(
     sentAt: { type: Date, default: null },
     reasonCode: { type: String, default: null },
     plainReason: { type: String, default: null },
+    /**
+     * Issue 20: the recipient confirmed receipt through its link: when, the address the link was
+     * sent to, the name typed, a delivery date and a note. Beside the status, never instead of it.
+     */
+    acknowledged: {
+      type: new Schema(
+        {
+          at: { type: Date, required: true },
+          by: { type: String, required: true },
+          name: { type: String, default: null },
+          deliveryDate: { type: String, default: null },
+          note: { type: String, default: null },
+          attempt: { type: Number, required: true },
+        },
+        { _id: false },
+      ),
+      default: null,
+    },
   },
   { _id: false },
 );

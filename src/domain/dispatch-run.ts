@@ -3,11 +3,13 @@
 // steps that move it — events, send outcomes, deadlines, the window's close. Pure: the workflow
 // passes workflow time in and performs what the steps return (notices to start, writes to make).
 import {
+  acknowledgementCounts,
   applyEvents,
   applySendOutcome,
   closeListening,
   countByStatus,
   documentOf,
+  dueAcknowledgementNotices,
   dueNotices,
   initialState,
   listenUntil,
@@ -15,6 +17,7 @@ import {
   markRefused,
   markUnknown,
   needingAttention,
+  nextAcknowledgementDeadline,
   nextDeferredDeadline,
   nextUnknownDeadline,
   noticeAudience,
@@ -68,6 +71,8 @@ export interface ProjectionWrite {
     sentAt?: number;
     completedAt?: number;
     markedSent?: { by: string; at: string; note: string; on?: string };
+    /** Issue 20: when the dispatch asks for receipt acknowledgement. */
+    acknowledgement?: { acknowledged: number; awaiting: number };
   };
   final?: true;
   refusal?: string;
@@ -89,6 +94,11 @@ export class DispatchRun {
   private pendingSince: number | null = null;
   private firstSentAt: number | undefined;
   private refusal: string | undefined;
+  /**
+   * Issue 20: the dispatch asks its recipients to acknowledge receipt (set by the workflow behind
+   * its patch): the counts are written, and the policy's deadlines, when set, run.
+   */
+  acknowledging = false;
 
   constructor(
     recipientCount: number,
@@ -112,7 +122,23 @@ export class DispatchRun {
       nextDeferredDeadline(this.state, unknownAfterMs) ?? Infinity,
     );
     const flushAt = this.pendingSince !== null ? this.pendingSince + PROJECTION_DELAY_MS : Infinity;
-    return Math.min(listenUntil(this.state, now, listenForMs), unknownAt, flushAt);
+    const acknowledgeAt = this.acknowledgementDeadlines()
+      ? (nextAcknowledgementDeadline(this.state, ...this.acknowledgementDeadlines()!) ?? Infinity)
+      : Infinity;
+    return Math.min(listenUntil(this.state, now, listenForMs), unknownAt, flushAt, acknowledgeAt);
+  }
+
+  /** Issue 20: the two acknowledgement periods, when the dispatch asks for it and the tenant set a deadline. */
+  private acknowledgementDeadlines(): [number, number] | undefined {
+    const { acknowledgeWithinMs, acknowledgeEscalateAfterMs } = this.policy;
+    if (!this.acknowledging || acknowledgeWithinMs === undefined) return undefined;
+    return [acknowledgeWithinMs, acknowledgeEscalateAfterMs ?? acknowledgeWithinMs];
+  }
+
+  /** Issue 20: a recipient acknowledged receipt at workflow time `now` (the update's validator checked it may). */
+  acknowledged(index: number, now: number): void {
+    this.state.recipients[index].acknowledgedAt = now;
+    this.touch(index, now);
   }
 
   /** Whether a write is due: a burst waited long enough, or many batches wait. */
@@ -183,10 +209,12 @@ export class DispatchRun {
       this.decided.push({ index, attempt: this.state.recipients[index].attempt, event: 'no_confirmation', at: now });
     }
     const deferred = deferredRule ? markDeferredOverdue(this.state, now, this.policy.unknownAfterMs) : [];
+    const acknowledgement = this.acknowledgementDeadlines();
     return [
       ...(fresh.length ? [{ kind: 'unknown' as const, pending: fresh }] : []),
       ...(deferred.length ? [{ kind: 'deferred' as const, deferred }] : []),
       ...dueNotices(this.state),
+      ...(acknowledgement ? dueAcknowledgementNotices(this.state, now, ...acknowledgement) : []),
     ];
   }
 
@@ -249,6 +277,7 @@ export class DispatchRun {
         ...(this.firstSentAt !== undefined ? { sentAt: this.firstSentAt } : {}),
         ...(s.completedAt !== null ? { completedAt: s.completedAt } : {}),
         ...(extra.markedSent ? { markedSent: extra.markedSent } : {}),
+        ...(this.acknowledging ? { acknowledgement: acknowledgementCounts(s) } : {}),
       },
       ...(extra.final ? { final: true } : {}),
       ...(this.refusal !== undefined && decided.some((e) => e.event === 'refused') ? { refusal: this.refusal } : {}),

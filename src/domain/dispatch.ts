@@ -33,10 +33,26 @@ export interface Person {
 export interface DispatchPolicy {
   unknownAfterMs: number;
   listenForMs: number;
+  /**
+   * Receipt acknowledgement (issue 20): the sender is told of recipients who have not acknowledged
+   * this long after their send, and it is escalated (as D4) `acknowledgeEscalateAfterMs` later.
+   * Absent: no deadline (the dispatch may still ask for acknowledgement).
+   */
+  acknowledgeWithinMs?: number;
+  acknowledgeEscalateAfterMs?: number;
 }
 
 /** Notices that already reported a recipient's current attempt (bits of `RecipientState.told`). */
-export const TOLD = { unknown: 1, failure: 2, deliveredUpdate: 4, escalation: 8 } as const;
+export const TOLD = {
+  unknown: 1,
+  failure: 2,
+  deliveredUpdate: 4,
+  escalation: 8,
+  /** Issue 20: the sender was told this recipient has not acknowledged in time. */
+  unacknowledged: 16,
+  /** Issue 20: and it was escalated. */
+  acknowledgementEscalated: 32,
+} as const;
 
 /** One recipient as the rules see it. Optional fields are left out while unset, to keep the state small. */
 export interface RecipientState {
@@ -50,6 +66,11 @@ export interface RecipientState {
   wasDeferred?: true;
   /** TOLD bits. */
   told?: number;
+  /**
+   * Issue 20: workflow time the recipient acknowledged receipt (who and their note are in MongoDB).
+   * Beside the status, never instead of it: a later bounce still counts (docs/operators.md).
+   */
+  acknowledgedAt?: number;
 }
 
 export interface DispatchState {
@@ -97,6 +118,8 @@ export const RELAIS_EVENTS = [
   'final',
   /** Issue 20: the send went through the other email provider (which one, and why, in its reason). */
   'failover',
+  /** Issue 20: the recipient confirmed receipt (beside the status, which it does not change). */
+  'acknowledged',
 ] as const;
 export type RelaisEvent = (typeof RELAIS_EVENTS)[number];
 
@@ -278,6 +301,8 @@ export function startAttempt(state: DispatchState, index: number, afresh = false
     status: 'queued',
     attempt: previous.attempt + 1,
     ...(previous.opened && !afresh ? { opened: true as const } : {}),
+    // Issue 20: the document was acknowledged once; sending it again does not take that back.
+    ...(previous.acknowledgedAt !== undefined ? { acknowledgedAt: previous.acknowledgedAt } : {}),
   };
   state.recipients[index] = next;
   refreshResult(state);
@@ -358,7 +383,11 @@ export type Notice =
   /** D3 for a temporarily failed recipient: still deferred when the delay passed. */
   | { kind: 'deferred'; deferred: number[] }
   /** D9 `failed`: nothing was emailed (the provider refused the request, or sending gave up); every recipient. */
-  | { kind: 'failed'; reasonCode: 'request_refused' | 'sending_gave_up'; recipientCount: number };
+  | { kind: 'failed'; reasonCode: 'request_refused' | 'sending_gave_up'; recipientCount: number }
+  /** Issue 20: recipients who have not acknowledged receipt within `acknowledgeWithin` (to the sender). */
+  | { kind: 'unacknowledged'; pending: number[] }
+  /** Issue 20: still not acknowledged after the second period (escalated as D4). */
+  | { kind: 'acknowledgement_escalation'; pending: number[] };
 
 /** The template of each notice (D3–D6, D9). */
 export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
@@ -368,13 +397,16 @@ export const NOTICE_TEMPLATES: Record<Notice['kind'], string> = {
   unknown: 'dispatch_unknown',
   deferred: 'dispatch_deferred',
   failed: 'dispatch_failed',
+  unacknowledged: 'dispatch_unacknowledged',
+  acknowledgement_escalation: 'dispatch_acknowledgement_escalation',
 };
 
 /**
  * Notices that call for action now (D4, D9 `failed`): they go to the sender and the purchasing
  * manager of the sender's outlet, by SMS/WhatsApp too to those who opted in; the others to the sender, by email.
  */
-export const isUrgentNotice = (kind: Notice['kind']): boolean => kind === 'escalation' || kind === 'failed';
+export const isUrgentNotice = (kind: Notice['kind']): boolean =>
+  kind === 'escalation' || kind === 'failed' || kind === 'acknowledgement_escalation';
 
 /** A notice goes to one person on one channel, as a dispatch of its own. */
 export interface NoticeAudience {
@@ -522,6 +554,93 @@ export function closeListening(state: DispatchState): { unknown: number[]; fresh
   });
   refreshResult(state);
   return { unknown, fresh, dropped };
+}
+
+/**
+ * Issue 20: whether a recipient still owes an acknowledgement: sent, not acknowledged, and not
+ * failed (a bounced or dropped recipient never got the document; D4/D5 report it).
+ */
+export const awaitsAcknowledgement = (r: RecipientState): boolean =>
+  r.sentAt !== undefined && r.acknowledgedAt === undefined && !isFailure(r.status);
+
+/** Issue 20: how many recipients acknowledged, and how many still owe it (the log and the list filter read these). */
+export function acknowledgementCounts(state: DispatchState): { acknowledged: number; awaiting: number } {
+  let acknowledged = 0;
+  let awaiting = 0;
+  for (const r of state.recipients) {
+    if (r.acknowledgedAt !== undefined) acknowledged += 1;
+    else if (!isFailure(r.status)) awaiting += 1;
+  }
+  return { acknowledged, awaiting };
+}
+
+/**
+ * Issue 20: why a recipient's receipt cannot be acknowledged now, or undefined. The link names
+ * the attempt it was sent with: a newer email replaced it (its own link is the one to use).
+ */
+export function acknowledgementRefusal(
+  state: DispatchState,
+  index: number,
+  attempt: number,
+): { code: 'unknown' | 'replaced' | 'already' | 'finished'; message: string } | undefined {
+  const r = state.recipients[index];
+  if (!r) return { code: 'unknown', message: `no recipient ${index} in this dispatch` };
+  if (r.acknowledgedAt !== undefined)
+    return { code: 'already', message: `acknowledged already at ${new Date(r.acknowledgedAt).toISOString()}` };
+  if (r.attempt !== attempt)
+    return { code: 'replaced', message: `this link was replaced by a newer email (attempt ${r.attempt})` };
+  if (state.completedAt !== null) return { code: 'finished', message: 'this dispatch has finished listening' };
+  return undefined;
+}
+
+/**
+ * Issue 20: the acknowledgement deadlines passed at `now`, as notices not sent yet (marked sent):
+ * the sender is told of recipients who have not acknowledged `withinMs` after their send, and it
+ * is escalated `escalateAfterMs` after that. A recipient that acknowledged or failed is never named.
+ */
+export function dueAcknowledgementNotices(
+  state: DispatchState,
+  now: number,
+  withinMs: number,
+  escalateAfterMs: number,
+): Notice[] {
+  const late: number[] = [];
+  const escalated: number[] = [];
+  state.recipients.forEach((r, i) => {
+    if (!awaitsAcknowledgement(r)) return;
+    const due = r.sentAt! + withinMs;
+    if (due <= now && !told(r, TOLD.unacknowledged)) {
+      tell(r, TOLD.unacknowledged);
+      late.push(i);
+    }
+    if (due + escalateAfterMs <= now && !told(r, TOLD.acknowledgementEscalated)) {
+      tell(r, TOLD.acknowledgementEscalated);
+      escalated.push(i);
+    }
+  });
+  return [
+    ...(late.length ? [{ kind: 'unacknowledged' as const, pending: late }] : []),
+    ...(escalated.length ? [{ kind: 'acknowledgement_escalation' as const, pending: escalated }] : []),
+  ];
+}
+
+/** Issue 20: the next acknowledgement deadline still ahead, if any. */
+export function nextAcknowledgementDeadline(
+  state: DispatchState,
+  withinMs: number,
+  escalateAfterMs: number,
+): number | undefined {
+  let next: number | undefined;
+  for (const r of state.recipients) {
+    if (!awaitsAcknowledgement(r)) continue;
+    const deadline = told(r, TOLD.unacknowledged)
+      ? told(r, TOLD.acknowledgementEscalated)
+        ? undefined
+        : r.sentAt! + withinMs + escalateAfterMs
+      : r.sentAt! + withinMs;
+    if (deadline !== undefined && (next === undefined || deadline < next)) next = deadline;
+  }
+  return next;
 }
 
 const DOCUMENT_WORDS: Record<string, { fr: string; en: string }> = {

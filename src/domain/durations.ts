@@ -107,12 +107,77 @@ export const POLICY_MAXIMUMS: Partial<Record<PolicyName, { max: string; why: str
 };
 
 /**
+ * Issue 20: receipt acknowledgement deadlines, off unless set (null or absent: off). The second
+ * period defaults to the first.
+ */
+export interface AcknowledgementPolicies {
+  acknowledgeWithin?: string | null;
+  acknowledgeEscalateAfter?: string | null;
+}
+
+/** The shortest acknowledgement period: people need time to open their mail. */
+export const ACKNOWLEDGEMENT_MINIMUM = 'PT15M';
+
+/** A tenant's acknowledgement deadlines in milliseconds, as the dispatch workflow's policy takes them (none when off). */
+export function acknowledgementPolicyMs(set: AcknowledgementPolicies | null | undefined): {
+  acknowledgeWithinMs?: number;
+  acknowledgeEscalateAfterMs?: number;
+} {
+  if (!set?.acknowledgeWithin) return {};
+  const within = isoDurationToMs(set.acknowledgeWithin);
+  return {
+    acknowledgeWithinMs: within,
+    acknowledgeEscalateAfterMs: set.acknowledgeEscalateAfter ? isoDurationToMs(set.acknowledgeEscalateAfter) : within,
+  };
+}
+
+/**
+ * Issue 20: the acknowledgement deadlines that would be in force, each at least the minimum, and
+ * both inside D7's window (a receipt link expires when the dispatch stops listening, and so does
+ * every timer of the dispatch).
+ */
+function acknowledgementProblems(
+  sent: AcknowledgementPolicies,
+  effective: AcknowledgementPolicies & { listenFor: string },
+): Array<{ field: string; message: string; value: string }> {
+  for (const name of ['acknowledgeWithin', 'acknowledgeEscalateAfter'] as const) {
+    const value = sent[name];
+    if (value && isIsoDuration(value) && isoDurationToMs(value) < isoDurationToMs(ACKNOWLEDGEMENT_MINIMUM))
+      return [
+        {
+          field: `policies.${name}`,
+          value,
+          message: `${name} must be at least ${ACKNOWLEDGEMENT_MINIMUM}: the recipient needs time to open the email`,
+        },
+      ];
+  }
+  const { acknowledgeWithinMs, acknowledgeEscalateAfterMs } = acknowledgementPolicyMs(effective);
+  if (acknowledgeWithinMs === undefined) return [];
+  if (acknowledgeWithinMs + acknowledgeEscalateAfterMs! > isoDurationToMs(effective.listenFor)) {
+    const field =
+      sent.acknowledgeEscalateAfter !== undefined
+        ? 'acknowledgeEscalateAfter'
+        : sent.acknowledgeWithin !== undefined
+          ? 'acknowledgeWithin'
+          : 'listenFor';
+    return [
+      {
+        field: `policies.${field}`,
+        value: String(effective[field] ?? ''),
+        message: `acknowledgeWithin plus acknowledgeEscalateAfter must fit in listenFor (${effective.listenFor}): receipt links and the dispatch's timers end when it stops listening (D7)`,
+      },
+    ];
+  }
+  return [];
+}
+
+/**
  * The policies that would be in force (`current` overlaid with what is `sent`) checked against
  * their minimums, and D7's window against D3's delay: one problem per sent field, naming it.
  */
 export function policyProblems(
-  sent: Partial<Policies>,
-  current: Partial<Policies> = {},
+  sent: Partial<Policies> & AcknowledgementPolicies,
+  current: Partial<Policies> & AcknowledgementPolicies = {},
 ): Array<{ field: string; message: string; value: string }> {
   const problems: Array<{ field: string; message: string; value: string }> = [];
   for (const name of POLICY_NAMES) {
@@ -134,5 +199,6 @@ export function policyProblems(
       message: `listenFor (${effective.listenFor}) must be at least unknownAfter (${effective.unknownAfter}): a recipient can only become unknown (D3) while the dispatch still listens (D7)`,
     });
   }
+  if (!problems.length) problems.push(...acknowledgementProblems(sent, effective));
   return problems;
 }

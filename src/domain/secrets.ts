@@ -27,6 +27,16 @@ export const WITHHELD: Record<'link' | 'code', Record<Locale, string>> = {
   code: { en: '[withheld from this copy]', fr: '[retiré de cette copie]' },
 };
 
+/**
+ * Issue 20: where a document's receipt link stands in the copy that is stored and shared by all its
+ * recipients. At send time each recipient's own signed link replaces it (SendGrid substitutions),
+ * so the live links exist only in the emails sent. A URL that opens nothing (`.invalid`).
+ */
+export const RECEIPT_LINK_TAG: Record<Locale, string> = {
+  en: 'https://receipt-link-withheld-from-this-copy.invalid/',
+  fr: 'https://lien-accuse-de-reception-retire-de-cette-copie.invalid/',
+};
+
 /** Why such a notice is never resent: to another address, the link would go to whoever asked. */
 export const NO_RESEND_OF_SECRETS =
   "this notice carries a customer's signed link or reply code and cannot be resent: " +

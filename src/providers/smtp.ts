@@ -20,6 +20,7 @@
 // with one recipient at a time and records each result, which keeps the window to one message.
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { substitute } from './substitutions';
 import { ROUTING_ARGS, type EmailAddress, type EmailSender, type EmailSendResult, type OutboundEmail } from './types';
 import { checkAddress, checkRecipients, ProviderUnavailable, refused } from './failures';
 
@@ -139,8 +140,8 @@ export function createSmtpSender(options: SmtpOptions): SmtpSender {
             ...(message.replyTo ? { replyTo: address(message.replyTo) } : {}),
             to: address(r),
             subject: message.subject,
-            text: message.text,
-            html: message.html,
+            text: substitute(message.text, r.substitutions),
+            html: substitute(message.html, r.substitutions),
             attachments: message.attachments?.map((a) => ({
               filename: a.filename,
               contentType: a.contentType,

@@ -31,7 +31,16 @@ export interface OutboundEmail {
   html: string;
   text: string;
   /** One personalization each: a recipient never sees the others' addresses. At most 1000. */
-  recipients: Array<EmailAddress & { recipientId: string }>;
+  recipients: Array<
+    EmailAddress & {
+      recipientId: string;
+      /**
+       * Text of the body to replace for this recipient only (SendGrid substitutions): issue 20's
+       * receipt link, signed per recipient, stands in the shared body as a placeholder.
+       */
+      substitutions?: Record<string, string>;
+    }
+  >;
   attachments?: Array<{ filename: string; contentType: string; contentBase64: string }>;
   categories?: string[];
   /** Sent with every recipient; each recipient's `recipientId` is added under `recipientArg`. String values only. */

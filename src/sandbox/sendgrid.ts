@@ -143,6 +143,17 @@ export function validateMailSend(body: unknown): SendGridErrorItem[] {
           'personalizations.subject',
         );
       checkCustomArgs(p.custom_args, `personalizations.${i}.custom_args`, body.custom_args, add);
+      if (
+        p.substitutions !== undefined &&
+        (!isObject(p.substitutions) || Object.values(p.substitutions).some((v) => typeof v !== 'string'))
+      )
+        add('Substitutions must be an object of strings.', `personalizations.${i}.substitutions`, 'substitutions');
+      else if (p.substitutions !== undefined && Buffer.byteLength(JSON.stringify(p.substitutions)) > 10_000)
+        add(
+          'The total collective size of your substitutions may not exceed 10,000 bytes per personalization object.',
+          `personalizations.${i}.substitutions`,
+          'substitutions',
+        );
     });
     if (total > MAX_RECIPIENTS) {
       add(
@@ -341,6 +352,12 @@ function accept(ctx: SendGridContext, body: Json, messageId: string): void {
   >();
   let n = 0;
   for (const p of body.personalizations as Json[]) {
+    // As SendGrid does: each substitution tag replaced in this personalization's subject and content.
+    const substitutions = (p.substitutions as Record<string, string> | undefined) ?? {};
+    const substituted = (value: string | undefined) =>
+      value === undefined
+        ? undefined
+        : Object.entries(substitutions).reduce((t, [tag, v]) => t.split(tag).join(v), value);
     for (const kind of ['to', 'cc', 'bcc'] as const) {
       for (const entry of (p[kind] as Array<{ email: string }> | undefined) ?? []) {
         n += 1;
@@ -354,9 +371,11 @@ function accept(ctx: SendGridContext, body: Json, messageId: string): void {
           kind,
           from: isObject(p.from) && typeof p.from.email === 'string' ? p.from.email : from.email,
           ...(isObject(body.reply_to) ? { replyTo: String(body.reply_to.email) } : {}),
-          subject: typeof p.subject === 'string' && p.subject !== '' ? p.subject : (body.subject as string | undefined),
-          ...(html !== undefined ? { html } : {}),
-          ...(text !== undefined ? { text } : {}),
+          subject: substituted(
+            typeof p.subject === 'string' && p.subject !== '' ? p.subject : (body.subject as string | undefined),
+          ),
+          ...(html !== undefined ? { html: substituted(html) } : {}),
+          ...(text !== undefined ? { text: substituted(text) } : {}),
           ...(typeof body.template_id === 'string' ? { templateId: body.template_id } : {}),
           customArgs: { ...messageArgs, ...((p.custom_args as Record<string, string> | undefined) ?? {}) },
           categories: [...categories],

@@ -372,6 +372,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
           failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') +
           andMore(failures.length, failedCount, w),
         recipientList: recipientsCell(d as Parameters<typeof recipientsCell>[0], w),
+        // Issue 20: how many confirmed receipt, when the dispatch asked.
+        acknowledgement: d.acknowledgement ? acknowledgementLine(d.acknowledgement, w) : null,
       };
     });
     const keep = new URLSearchParams(
@@ -435,6 +437,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       statusLabel: w.statuses[r.status as RecipientStatus] ?? r.status,
       failed: isFailure(r.status as RecipientStatus) || r.status === 'unknown',
       openedLabel: r.status === 'delivered' && r.opened ? w.statuses.opened : null,
+      // Issue 20: beside the status, never instead of it.
+      awaitingAcknowledgement:
+        Boolean(d.acknowledgement?.requested) && !r.acknowledged && !isFailure(r.status as RecipientStatus),
       // A failed one is corrected and resent; a delivered one can be sent again (issue 17); none once the dispatch stopped listening.
       fixable:
         !d.completedAt &&
@@ -510,6 +515,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
         failed: FAILED_RESULTS.includes(d.result as DispatchResult),
         resultLabel: w.results[d.result as DispatchResult] ?? d.result,
         deferredLate: !FAILED_RESULTS.includes(d.result as DispatchResult) && (d.overdueDeferred ?? 0) > 0,
+        acknowledgement: d.acknowledgement?.requested ? acknowledgementLine(d.acknowledgement, w) : null,
         statuses: statusColumn(d.counts, d.opened ?? 0, d.recipientCount, w),
         canWrite: allows(principal, ROLES.write),
         today: dayOf(new Date(), request.ui!.timeZone),
@@ -730,8 +736,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const f = form(request);
     const policies = Object.fromEntries(
       Object.keys(WORDS.en.policy)
-        .map((k) => [k, f[`policies.${k}`]])
-        .filter(([, v]) => v),
+        // Issue 20: the acknowledgement deadlines are off when left empty; the other policies keep their value.
+        .map((k) => [k, OPTIONAL_POLICIES.includes(k) ? f[`policies.${k}`] || null : f[`policies.${k}`]])
+        .filter(([, v]) => v !== undefined && v !== ''),
     );
     return act(
       () =>
@@ -754,4 +761,19 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   // ---- outbound webhooks (admin) ------------------------------------------------------
   webhookPages(app, deps, { admin: need(ROLES.admin), checkCsrf, context, act });
+}
+
+/** Policies that are off when empty (issue 20). */
+const OPTIONAL_POLICIES: readonly string[] = ['acknowledgeWithin', 'acknowledgeEscalateAfter'];
+
+/** Issue 20: "1 of 2 confirmed receipt — 1 still to confirm", for the log row and the dispatch page. */
+function acknowledgementLine(
+  a: { acknowledged: number; awaiting: number },
+  w: (typeof WORDS)[keyof typeof WORDS],
+): string {
+  const counts = fill(w.acknowledgementCounts, {
+    acknowledged: a.acknowledged,
+    asked: a.acknowledged + a.awaiting,
+  });
+  return a.awaiting ? `${counts} — ${fill(w.acknowledgementAwaiting, { awaiting: a.awaiting })}` : counts;
 }

@@ -16,6 +16,11 @@ export const CONFIRMATION_EXPIRED = 'ConfirmationExpired';
 /** The order waits for no confirmation, or for another one than this link's (HTTP 409). */
 export const CONFIRMATION_NOT_WAITING = 'ConfirmationNotWaiting';
 
+/** Issue 20: the recipient acknowledged receipt already (HTTP 409; the page says when). */
+export const ACKNOWLEDGED_ALREADY = 'AcknowledgedAlready';
+/** Issue 20: a newer email to the recipient replaced the one this link came in (HTTP 410 on the page). */
+export const LINK_REPLACED = 'LinkReplaced';
+
 export const FAILURE_TYPES = [
   INVALID_FIELD,
   REFUSED,
@@ -23,6 +28,8 @@ export const FAILURE_TYPES = [
   CONFIRMATION_USED,
   CONFIRMATION_EXPIRED,
   CONFIRMATION_NOT_WAITING,
+  ACKNOWLEDGED_ALREADY,
+  LINK_REPLACED,
 ] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 

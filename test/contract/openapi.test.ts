@@ -154,9 +154,11 @@ describe('OpenAPI document', () => {
       .map((r) => `${r.method} ${r.url}`)
       .sort();
     expect(rateLimited).toEqual([
+      'GET /a/:token',
       'GET /c/:token',
       'GET /d/:token',
       'GET /d/:token/:filename',
+      'POST /a/:token',
       'POST /c/:token',
       'POST /webhooks/sendgrid',
       'POST /webhooks/twilio/inbound',

@@ -114,6 +114,29 @@ describe('SMTP sender (rule D10) against a real SMTP server', () => {
     smtp.stored.length = 0;
   });
 
+  it("issue 20: each recipient's message carries its own substitutions (the receipt link), the others' never", async () => {
+    const TAG = 'https://receipt-link-withheld-from-this-copy.invalid/';
+    await sender.sendEmail(
+      email(
+        [
+          {
+            email: 'anna@supplier.test',
+            recipientId: '0.1',
+            substitutions: { [TAG]: 'https://relais.test/a/anna.sig' },
+          },
+          { email: 'bob@supplier.test', recipientId: '1.1', substitutions: { [TAG]: 'https://relais.test/a/bob.sig' } },
+        ] as OutboundEmail['recipients'],
+        { text: `Confirm receipt: ${TAG}`, html: `<a href="${TAG}">Confirm receipt</a>`, attachments: [] },
+      ),
+    );
+    const [anna, bob] = smtp.stored;
+    expect(anna.raw).toContain('https://relais.test/a/anna.sig');
+    expect(anna.raw).not.toContain('bob.sig');
+    expect(anna.raw).not.toContain(TAG);
+    expect(bob.raw).toContain('https://relais.test/a/bob.sig');
+    expect(bob.raw).not.toContain('anna.sig');
+  });
+
   it("sends one message per recipient and reports each with the server's reply", async () => {
     const result = await sender.sendEmail(
       email([

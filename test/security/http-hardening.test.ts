@@ -111,7 +111,7 @@ describe('finding 8: router errors have the one error shape and echo nothing', (
 });
 
 describe('finding 9: customer pages cannot be framed or sniffed, and say their charset', () => {
-  const link = (kind: 'confirm' | 'document', target: string) =>
+  const link = (kind: 'confirm' | 'document' | 'receipt', target: string) =>
     signLink(SANDBOX_SECRETS.linkSecret, { kind, tenantId: stack.tenantId, target, exp: Date.now() + 3_600_000 });
   test.each([
     ['/c/ with a forged link', () => '/c/not-a-token'],
@@ -123,6 +123,9 @@ describe('finding 9: customer pages cannot be framed or sniffed, and say their c
         `/d/${signLink(SANDBOX_SECRETS.linkSecret, { kind: 'document', tenantId: stack.tenantId, target: 'x', exp: Date.now() - 1 })}`,
     ],
     ['/d/ with a document', () => `/d/${link('document', 'hard-doc')}`],
+    // Issue 20: the receipt acknowledgement page is a customer page too.
+    ['/a/ with a forged link', () => '/a/not-a-token'],
+    ['/a/ with a link to no dispatch', () => `/a/${link('receipt', 'no-dispatch:0.1')}`],
   ])('%s', async (_case, path) => {
     if (!(await stack.db.Dispatch.exists({ dispatchId: 'hard-doc' }))) {
       await stack.request('POST', '/v1/dispatches', purchaseOrder('hard-doc', ['hard@acme.test']));

@@ -59,6 +59,7 @@ const BODIES: Record<string, unknown> = {
 /** Operations that are not tenant data: public, signed by providers, or platform-wide. */
 const NOT_TENANT_SCOPED = [
   /^\/webhooks\//,
+  /^\/a\//,
   /^\/c\//,
   /^\/d\//,
   /^\/healthz$/,

@@ -28,6 +28,8 @@ export interface StackOptions {
     confirmationLinkTtl?: string;
     readyToShipWithin?: string;
     failoverAfter?: string;
+    acknowledgeWithin?: string | null;
+    acknowledgeEscalateAfter?: string | null;
   };
   eventDelayMs?: number;
   lateEventMs?: number;

@@ -59,6 +59,8 @@ export function createLegacyDispatchActivities(deps: ActivityDeps) {
         moreFailures: 0,
         moreDelivered: 0,
         morePending: 0,
+        // Documents now may carry a receipt link (issue 20); this version never asks for one.
+        acknowledgeLink: null,
         ...input.data,
         tenantName: input.tenantName,
         timeZone: input.timeZone,

@@ -26,8 +26,8 @@ import {
 import type { Person } from '../../domain/dispatch';
 import type { Locale } from '../../domain/locale';
 import { RECIPIENT_STATUSES } from '../../domain/dispatch-status';
-import { policyMs } from '../../domain/durations';
-import { carriesSecrets } from '../../domain/secrets';
+import { acknowledgementPolicyMs, policyMs } from '../../domain/durations';
+import { carriesSecrets, RECEIPT_LINK_TAG } from '../../domain/secrets';
 import { sealedCopy } from '../../sealed';
 import { TemplateError } from '../../templates';
 import { dispatchPagePath, pageUrl } from '../../ui/paths';
@@ -63,7 +63,31 @@ const accepted = z.object({
   created: z.boolean(),
   warnings: z.array(z.object({ field: z.string(), message: z.string() })),
 });
-const recipientView = z.object({ recipientId: z.string(), address: z.string(), status: z.string() }).loose();
+const recipientView = z
+  .object({
+    recipientId: z.string(),
+    address: z.string(),
+    status: z.string(),
+    acknowledged: z
+      .object({
+        at: z.string().describe('ISO 8601, UTC'),
+        by: z.string().describe('the address the receipt link was sent to'),
+        name: z.string().nullable().describe('the name the person typed'),
+        deliveryDate: z.string().nullable().describe('purchase orders: the delivery day they gave (YYYY-MM-DD)'),
+        note: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .describe('issue 20: the recipient confirmed receipt through its link; beside `status`, which it never changes'),
+  })
+  .loose();
+const acknowledgementView = z
+  .object({ requested: z.boolean(), acknowledged: z.number().int(), awaiting: z.number().int() })
+  .nullable()
+  .optional()
+  .describe(
+    'issue 20: the dispatch asked each recipient to acknowledge receipt: how many did, how many still owe it (sent and not failed); null when it did not ask',
+  );
 const dispatchViewSchema = z
   .object({
     dispatchId: z.string(),
@@ -71,6 +95,7 @@ const dispatchViewSchema = z
     result: z.string(),
     recipientCount: z.number().int(),
     recipients: z.array(recipientView),
+    acknowledgement: acknowledgementView,
     nextRecipientsCursor: z.number().int().nullable(),
     filteredRecipients: z
       .object({ status: z.string(), count: z.number().int(), first: z.number().int() })
@@ -149,8 +174,22 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         }
       }
       const locale = body.locale ?? (tenant.locale as Locale);
+      // Issue 20: asked by the dispatch, or by the tenant for this type of document.
+      const acknowledge = body.acknowledge ?? (tenant.acknowledgeDocuments ?? []).includes(body.document.type);
       // Rendering now turns an unknown template or a missing variable into a 400, before anything starts.
-      const templateData = { ...body.data, tenantName: tenant.name, timeZone: tenant.timeZone };
+      // The receipt link is a placeholder here (never the caller's): each recipient's own replaces it when sent.
+      const templateData = {
+        ...body.data,
+        tenantName: tenant.name,
+        timeZone: tenant.timeZone,
+        acknowledgeLink: acknowledge ? RECEIPT_LINK_TAG[locale] : null,
+      };
+      if (acknowledge && !deps.linkSecret)
+        throw new ApiError(
+          503,
+          'not_configured',
+          'receipt acknowledgement sends signed links, and LINK_SECRET is not set',
+        );
       if (carriesSecrets(body.template) && !deps.linkSecret) {
         throw new ApiError(
           503,
@@ -213,7 +252,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
           !retried,
         )),
       );
-      const copy = copyToSender(body, tenant.copyToSender ?? null, warnings);
+      const copy = copyToSender(acknowledge, body, tenant.copyToSender ?? null, warnings);
       const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
       // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
       const stored = await Promise.all(
@@ -286,6 +325,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         parent: null,
         request: sent,
         copy,
+        acknowledge,
       });
       if (recorded.outcome === 'legacy') return firstVersion();
       if (recorded.outcome === 'existing') await refuseIfDifferent(recorded.request);
@@ -303,7 +343,8 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         sender: body.sender,
         escalateTo,
         recipientCount: body.recipients.length,
-        policy: { unknownAfterMs, listenForMs },
+        policy: { unknownAfterMs, listenForMs, ...(acknowledge ? acknowledgementPolicyMs(tenant.policies) : {}) },
+        ...(acknowledge ? { acknowledge: true as const } : {}),
         // Notices link to the operator page (sign-in leads back to it), not to this JSON API.
         dispatchUrl: pageUrl(deps.publicBaseUrl, dispatchPagePath(body.dispatchId)),
         parentWorkflowId: null,
@@ -437,6 +478,7 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
  * out with a warning.
  */
 function copyToSender(
+  acknowledge: boolean,
   body: {
     copyToSender?: 'cc' | 'bcc' | null;
     provider?: 'sendgrid' | 'smtp';
@@ -449,8 +491,9 @@ function copyToSender(
   const mode = body.copyToSender === undefined ? tenantDefault : body.copyToSender;
   if (!mode) return null;
   const address = body.sender.email;
-  const problem =
-    (body.provider ?? 'sendgrid') !== 'sendgrid'
+  const problem = acknowledge
+    ? "the copy would carry the first recipient's own receipt link: no copy to the sender when recipients acknowledge receipt"
+    : (body.provider ?? 'sendgrid') !== 'sendgrid'
       ? 'a copy to the sender is sent through SendGrid only (an SMTP server keeps its own copy)'
       : body.recipients.some((r) => r.email.toLowerCase() === address.toLowerCase())
         ? `the sender ${address} is a recipient already`

@@ -126,6 +126,8 @@ export function buildSendGridRequest(message: OutboundEmail): MailDataRequired {
     return {
       to: [{ email: r.email, ...(r.name ? { name: r.name } : {}) }],
       customArgs,
+      // Issue 20: this recipient's own text for the placeholders (the tags as written: see substitutionWrappers).
+      ...(r.substitutions && Object.keys(r.substitutions).length ? { substitutions: r.substitutions } : {}),
       ...(copy ? { [copy.mode]: [{ email: copy.email, ...(copy.name ? { name: copy.name } : {}) }] } : {}),
     };
   });
@@ -153,6 +155,8 @@ export function buildSendGridRequest(message: OutboundEmail): MailDataRequired {
         }
       : {}),
     ...(categories.length ? { categories } : {}),
+    // The SDK wraps every substitution tag in {{ }} unless told otherwise: Relais's tags are written whole.
+    ...(message.recipients.some((r) => r.substitutions) ? { substitutionWrappers: ['', ''] as [string, string] } : {}),
   };
   const size = Buffer.byteLength(JSON.stringify(request));
   if (size >= SENDGRID_MAX_MESSAGE_BYTES) {

@@ -40,6 +40,8 @@ export interface DispatchInput {
   policy: DispatchPolicy;
   /** Where people open this dispatch (sent in notifications). */
   dispatchUrl: string;
+  /** Issue 20: each recipient is asked to acknowledge receipt through a signed link of its own. */
+  acknowledge?: true;
   parentWorkflowId: string | null;
 }
 
@@ -101,5 +103,27 @@ export interface MarkSentRequest {
   on?: string;
 }
 export const markSentUpdate = defineUpdate<MarkSentRequest, [MarkSentRequest]>('markSent');
+
+/**
+ * Issue 20: a recipient acknowledges receipt through the link sent to them (the link names its
+ * position and attempt; the token itself never reaches the workflow). Single use.
+ */
+export interface AcknowledgeReceiptRequest {
+  index: number;
+  attempt: number;
+  /** The name the person typed, if any. */
+  name: string | null;
+  /** A calendar day (YYYY-MM-DD), e.g. when a purchase order will be delivered. */
+  deliveryDate: string | null;
+  note: string | null;
+}
+export interface AcknowledgeReceiptResult {
+  index: number;
+  /** ISO 8601, UTC. */
+  acknowledgedAt: string;
+}
+export const acknowledgeReceiptUpdate = defineUpdate<AcknowledgeReceiptResult, [AcknowledgeReceiptRequest]>(
+  'acknowledgeReceipt',
+);
 
 export { dispatchStateQueryV1, providerEventsSignal, resendRecipientUpdateV1 } from '../legacy/dispatch-v1-contract';

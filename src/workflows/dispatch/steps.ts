@@ -75,6 +75,8 @@ export class DispatchSteps {
         tenantId: input.tenantId,
         dispatchId: input.dispatchId,
         ...(first ? { first: true } : { resends: batch }),
+        // Issue 20: each recipient's link is signed by the activity; it stays valid while the dispatch listens (D7).
+        ...(run.acknowledging ? { receiptLinksExpireAt: Date.now() + input.policy.listenForMs } : {}),
       });
       run.sent(sent, first, Date.now()); // deadlines (D3, D7) run on workflow time, not on the activity host's clock
     } catch (err) {
@@ -118,6 +120,9 @@ export class DispatchSteps {
       senderName: input.sender.name,
       unknownAfterMs: input.policy.unknownAfterMs,
       listenForMs: input.policy.listenForMs,
+      ...(input.policy.acknowledgeWithinMs !== undefined
+        ? { acknowledgeWithinMs: input.policy.acknowledgeWithinMs }
+        : {}),
       notice,
       children,
     });

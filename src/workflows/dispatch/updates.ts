@@ -3,15 +3,24 @@
 // Each validator refuses, with the reason, what the current state does not allow.
 import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
-import { resendRefusal, startAttempt } from '../../domain/dispatch';
+import { acknowledgementRefusal, resendRefusal, startAttempt } from '../../domain/dispatch';
+import { acknowledgementFieldProblem } from '../../domain/acknowledgement';
 import { carriesSecrets, NO_RESEND_OF_SECRETS } from '../../domain/secrets';
 import { startDetachedDispatch } from '../shared/notices';
 import { E164_EXAMPLE, E164_PATTERN } from '../../domain/phone';
-import { FINISHED, invalidField, REFUSED, refuseUpdate } from '../failure-types';
-import { markSentUpdate, resendRecipientUpdate, resendViaUpdate } from './contract';
+import {
+  ACKNOWLEDGED_ALREADY,
+  FINISHED,
+  invalidField,
+  LINK_REPLACED,
+  REFUSED,
+  refuseUpdate,
+  type FailureType,
+} from '../failure-types';
+import { acknowledgeReceiptUpdate, markSentUpdate, resendRecipientUpdate, resendViaUpdate } from './contract';
 import type { DispatchSteps } from './steps';
 
-const { recordDocumentLink } = proxyActivities<ReturnType<typeof createActivities>>({
+const { recordDocumentLink, recordAcknowledgement } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -19,8 +28,19 @@ const { recordDocumentLink } = proxyActivities<ReturnType<typeof createActivitie
 /** How long a document link sent over SMS/WhatsApp stays valid. */
 const DOCUMENT_LINK_TTL_MS = 7 * 24 * 3_600_000;
 
-/** `resendsDelivered` (issue 17): a delivered recipient may be sent again, afresh. */
-export function handleUpdates(d: DispatchSteps, resendsDelivered: boolean): void {
+/** Why an acknowledgement is refused, as the failure type callers switch on. */
+const ACKNOWLEDGEMENT_REFUSALS: Record<NonNullable<ReturnType<typeof acknowledgementRefusal>>['code'], FailureType> = {
+  unknown: REFUSED,
+  replaced: LINK_REPLACED,
+  already: ACKNOWLEDGED_ALREADY,
+  finished: FINISHED,
+};
+
+/**
+ * `resendsDelivered` (issue 17): a delivered recipient may be sent again, afresh. `acknowledges`
+ * (issue 20): the dispatch asked for receipt acknowledgement and its run records it.
+ */
+export function handleUpdates(d: DispatchSteps, resendsDelivered: boolean, acknowledges = false): void {
   const { input, run } = d;
   const state = run.state;
 
@@ -89,6 +109,35 @@ export function handleUpdates(d: DispatchSteps, resendsDelivered: boolean): void
       },
     },
   );
+
+  // Issue 20: single use: the state changes before anything is awaited, so a second use (even at
+  // once) is refused by the validator; who, when and the note are written before the answer.
+  if (acknowledges)
+    setHandler(
+      acknowledgeReceiptUpdate,
+      async (request) => {
+        const now = Date.now();
+        run.acknowledged(request.index, now);
+        await d.serialize(() =>
+          recordAcknowledgement({
+            tenantId: input.tenantId,
+            dispatchId: input.dispatchId,
+            ...request,
+            at: now,
+          }),
+        );
+        await d.flush();
+        return { index: request.index, acknowledgedAt: new Date(now).toISOString() };
+      },
+      {
+        validator: (request) => {
+          const refused = acknowledgementRefusal(state, request.index, request.attempt);
+          if (refused) throw refuseUpdate(ACKNOWLEDGEMENT_REFUSALS[refused.code], refused.message);
+          const problem = acknowledgementFieldProblem(request);
+          if (problem) throw invalidField(problem.field, problem.message, problem.value);
+        },
+      },
+    );
 
   // D11: sent by other means (posted, handed over), recorded by the workflow so its projection keeps it.
   setHandler(markSentUpdate, async (request) => {

@@ -39,6 +39,12 @@ const EVERY_FAILURE_TOLD = 'dispatch-every-failure-told';
  */
 const RESEND_DELIVERED = 'dispatch-resend-delivered';
 
+/**
+ * Issue 20: a dispatch that asks for receipt acknowledgement takes the recipients' answers (an
+ * Update) and, when the tenant set `acknowledgeWithin`, tells the sender, then escalates.
+ */
+const ACKNOWLEDGEMENT = 'dispatch-receipt-acknowledgement';
+
 /** Runs started by the first version carry every recipient in their input. */
 const isFirstVersion = (input: DispatchInput | DispatchInputV1): input is DispatchInputV1 => 'recipients' in input;
 
@@ -57,7 +63,8 @@ async function dispatchBounded(input: DispatchInput, carried?: Carried): Promise
     d.inbox.push(signal);
   });
   setHandler(dispatchStateQuery, () => run.state);
-  handleUpdates(d, patched(RESEND_DELIVERED));
+  run.acknowledging = input.acknowledge === true && patched(ACKNOWLEDGEMENT);
+  handleUpdates(d, patched(RESEND_DELIVERED), run.acknowledging);
 
   if (!carried) {
     await d.send(true);

@@ -483,6 +483,11 @@ export const uploadDocumentSchema = z.object({
   note: note(),
 });
 
+/** Issue 20: clearing an address's health record (audited): why, in words, NUL-free like every text here. */
+export const clearAddressHealthSchema = z
+  .object({ reason: text(500).describe('why the record is cleared (audited)') })
+  .strict();
+
 export const opsActionSchema = z.object({
   reason: plain()
     .max(500)

@@ -25,9 +25,6 @@ export const listAddressHealthQuery = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
-export const clearAddressHealthSchema = z
-  .object({ reason: z.string().trim().min(1).max(500).describe('why the record is cleared (audited)') })
-  .strict();
 
 const conditionView = z.object({
   condition: z.enum(CONDITIONS),

@@ -10,12 +10,8 @@ import type {
 } from 'fastify';
 import type { ApiDeps } from '../api/deps';
 import { parse } from '../api/errors';
-import {
-  clearAddressHealth,
-  clearAddressHealthSchema,
-  listAddressHealth,
-  listAddressHealthQuery,
-} from '../app/address-health';
+import { clearAddressHealthSchema } from '../api/schemas';
+import { clearAddressHealth, listAddressHealth, listAddressHealthQuery } from '../app/address-health';
 import { readRecords } from '../db/address-health';
 import { badFor, HEALTH_STATES, normalizeAddress } from '../domain/address-health';
 import type { Db } from '../db/models';

@@ -6,9 +6,9 @@ import { z } from 'zod';
 import type { ZodRequestTypes } from '../openapi';
 import type { ApiDeps } from '../deps';
 import { apiErrors, authenticated, requireRole } from '../auth';
+import { clearAddressHealthSchema } from '../schemas';
 import {
   clearAddressHealth,
-  clearAddressHealthSchema,
   listAddressHealth,
   listAddressHealthQuery,
   readAddressHealth,

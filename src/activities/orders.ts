@@ -6,9 +6,8 @@ import type { Db } from '../db/models';
 import { assessRisk, type RiskAssessment } from '../domain/risk';
 import { isFinished } from '../domain/order';
 import { legacyOpenExceptions, writeListEntry } from '../db/order-list';
-import { effectivePreferences, type ChannelChoice, type NoticeChannel } from '../domain/preferences';
+import { effectivePreferences, type ChannelChoice } from '../domain/preferences';
 import type { DigestAlert } from '../domain/alert-digest';
-import type { DispatchPolicy, Person } from '../domain/dispatch';
 import {
   ALERT_DIGEST_WORKFLOW,
   alertDigestWorkflowId,
@@ -122,14 +121,10 @@ export interface OrderActivityDeps {
 }
 
 /** A seller alert for the seller's digest on one channel (issue 20, item 4). */
-export interface QueuedAlertRequest {
-  tenantId: string;
-  channel: NoticeChannel;
-  seller: Person;
-  locale: Locale;
-  timeZone: string;
-  tenantName: string;
-  policy: DispatchPolicy;
+export interface QueuedAlertRequest extends Pick<
+  AlertDigestInput,
+  'tenantId' | 'channel' | 'seller' | 'locale' | 'timeZone' | 'tenantName' | 'policy'
+> {
   everyMinutes: number;
   alert: DigestAlert;
 }

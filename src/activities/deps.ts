@@ -10,6 +10,7 @@ import { formatDateTime, type Templates } from '../templates';
 import type { EmailSender, MessageSender } from '../providers/types';
 import type { WebhookActivityDeps } from './webhooks';
 import type { RollupDeps } from './rollups';
+import type { DeliveryStarter } from '../outbound/deliveries';
 
 export interface ActivityDeps {
   db: Db;
@@ -38,7 +39,7 @@ export interface ActivityDeps {
   /** The dashboard's rollup workflows (src/db/rollups.ts); without it the projections count nothing. */
   rollups?: RollupDeps;
   /** Where sellers' alert digests run (issue 20); without it every seller alert goes at once. */
-  alertDigests?: RollupDeps;
+  alertDigests?: DeliveryStarter;
 }
 
 export type WhatsAppTemplates = Record<string, { contentSid: string; variables: string[] }>;

@@ -6,6 +6,7 @@ import { createDispatchActivities } from './dispatch';
 import { createLegacyDispatchActivities } from './legacy/dispatch-v1';
 import { createWebhookActivities } from './webhooks';
 import { createRollupActivities } from './rollups';
+import { createCustomerNoticeActivities } from './customer-notices';
 import type { ActivityDeps } from './deps';
 
 export type { ActivityDeps, WhatsAppTemplates } from './deps';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDispatchActivities(deps),
     ...createWebhookActivities(deps),
     ...createRollupActivities(deps),
+    ...createCustomerNoticeActivities(deps),
     // Dispatches started by the first version of the dispatch workflow still schedule these.
     ...createLegacyDispatchActivities(deps),
 

@@ -1,4 +1,5 @@
 // Request shapes, validated at the edge. The types the routes use are inferred from these.
+import { HH_MM } from '../domain/customer-notice';
 import { z } from 'zod';
 import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
@@ -238,8 +239,21 @@ const policiesSchema = z
     confirmationLinkTtl: isoDuration.optional(),
     readyToShipWithin: isoDuration.optional(),
     failoverAfter: isoDuration.optional(),
+    moveOnAfter: isoDuration.optional(),
   })
   .strict();
+
+/** Issue 20: quiet hours, as the hours customer SMS and WhatsApp may go, in the customer's zone. */
+const sendWindowSchema = z
+  .object({
+    from: z.string().regex(HH_MM, 'a time as HH:MM, e.g. 08:00'),
+    to: z.string().regex(HH_MM, 'a time as HH:MM, e.g. 21:00'),
+  })
+  .strict()
+  .meta({
+    description:
+      'when customer SMS and WhatsApp may go (from included, to excluded; from after to runs over midnight; from equal to to: no quiet hours); default 08:00–21:00',
+  });
 
 /** Unknown fields are refused, naming them, as in the settings (issue 14, finding 11). */
 export const createTenantSchema = z
@@ -267,6 +281,7 @@ export const settingsSchema = z
     policies: policiesSchema.optional(),
     seller: personSchema.optional(),
     copyToSender: copyToSenderSchema.optional(),
+    sendWindow: sendWindowSchema.optional(),
   })
   .strict();
 
@@ -297,6 +312,9 @@ export const createOrderSchema = z.object({
       .nullish()
       .transform((v) => v || null),
     address: addressSchema,
+    timeZone: timeZoneSchema.optional().meta({
+      description: "the customer's time zone (IANA), for quiet hours; default the tenant's",
+    }),
   }),
   payment: z.object({
     method: z.enum(['prepaid', 'cash_on_delivery']),
@@ -421,6 +439,9 @@ export const sellerActionSchema = z.discriminatedUnion('type', [
       .min(1, 'at least one channel')
       .max(3)
       .transform((c) => [...new Set(c)]),
+    urgent: z.boolean().optional().meta({
+      description: 'goes now, outside the quiet hours too (issue 20); otherwise SMS and WhatsApp wait for the send window',
+    }),
     note: note(),
   }),
   z.object({ type: z.literal('record_stuck_cause'), cause: z.enum(STUCK_CAUSES), note: note() }),

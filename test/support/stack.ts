@@ -28,6 +28,7 @@ export interface StackOptions {
     confirmationLinkTtl?: string;
     readyToShipWithin?: string;
     failoverAfter?: string;
+    moveOnAfter?: string;
   };
   eventDelayMs?: number;
   lateEventMs?: number;
@@ -53,6 +54,8 @@ export interface StackOptions {
    * tests' receivers listen on loopback, as an operator would allow for a receiver inside).
    */
   webhooks?: { resolve?: Resolve; timeoutMs?: number; allowPrivateNetworks?: boolean };
+  /** Issue 20: the tenant's quiet hours (default none, 00:00–00:00: tests run at any hour; the product's default is 08:00–21:00). */
+  sendWindow?: { from: string; to: string };
   /** Approved WhatsApp templates of the worker (default TEST_WHATSAPP_TEMPLATES). */
   whatsappTemplates?: Record<string, { contentSid: string; variables: string[] }>;
 }
@@ -215,6 +218,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       readyToShipWithin: 'P1D',
       ...options.policies,
     },
+    sendWindow: options.sendWindow ?? { from: '00:00', to: '00:00' },
     seller: {
       name: 'Sam Seller',
       email: 'sam.seller@bistro.test',

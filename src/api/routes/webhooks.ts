@@ -305,6 +305,13 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       const parsedInbound = twilioInboundSchema.safeParse(verified);
       if (!parsedInbound.success) throw new ApiError(400, 'invalid_request', 'not a Twilio inbound message');
       const params = parsedInbound.data;
+      // Issue 20: a WhatsApp message opens the 24 h window in which free text reaches this number.
+      if (params.From?.toLowerCase().startsWith('whatsapp:'))
+        await db.WhatsappSession.updateOne(
+          { _id: params.From.slice('whatsapp:'.length).trim() },
+          { $max: { lastInboundAt: new Date() } },
+          { upsert: true },
+        );
       const { outcome, answer } = await answerReply(deps, params);
       request.log.info({ outcome }, 'inbound message');
       await db.WebhookEvent.create({

@@ -1,6 +1,7 @@
 // The order use cases the REST routes (src/api/routes/orders.ts, order-workspace.ts) and the
 // operator pages (src/ui/orders.ts) both call: read an order, run an Update on it, the seller's
 // and ops' actions (audited), the orders workspace's list, an uploaded document.
+import type { NoticePathEntry } from '../domain/customer-notice';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Principal } from '../db/api-keys';
 import type { AppDeps } from './deps';
@@ -93,6 +94,7 @@ type HistoryLine = {
 type Notification = {
   dispatchId: string | null;
   digest?: true;
+  noticeId?: string;
   audience: string;
   channel: string;
   template: string;
@@ -201,6 +203,7 @@ export async function readOrder(
       .map((n) => ({
         dispatchId: n.dispatchId,
         ...(n.digest ? { digest: true as const } : {}),
+        ...(n.noticeId ? { noticeId: n.noticeId } : {}),
         audience: n.audience,
         channel: n.channel,
         template: n.template,
@@ -218,11 +221,18 @@ export async function readOrder(
     }));
     historyCursor = events.length > limit ? lines[0].seq : null;
   }
-  const dispatches = await noticeRecipients(
-    db,
-    tenantId,
-    notifications.flatMap((n) => (n.dispatchId ? [n.dispatchId] : [])),
-  );
+  const [dispatches, noticeDocs] = await Promise.all([
+    noticeRecipients(
+      db,
+      tenantId,
+      notifications.flatMap((n) => (n.dispatchId ? [n.dispatchId] : [])),
+    ),
+    db.CustomerNotice.find({ tenantId, orderId }, { noticeId: 1, notice: 1, state: 1, path: 1 }).lean(),
+  ]);
+  // Issue 20: each customer notice's path through its channels (which channel when, why it moved on, held until when).
+  const customerNotices = noticeDocs
+    .map(({ noticeId, notice, state, path }) => ({ noticeId, notice, state, path: path as NoticePathEntry[] }))
+    .sort((a, b) => (a.path[0]?.at ?? '').localeCompare(b.path[0]?.at ?? ''));
   return {
     orderId,
     ...facts,
@@ -230,10 +240,15 @@ export async function readOrder(
     history,
     historyCursor,
     notifications: notifications.map((n) => {
+      if (n.noticeId) {
+        const cascade = customerNotices.find((c) => c.noticeId === n.noticeId);
+        return { ...n, result: 'queued', to: null, status: cascade?.state ?? 'running' };
+      }
       if (!n.dispatchId) return { ...n, result: 'queued', to: null, status: 'digest' };
       const d = dispatches.get(n.dispatchId);
       return { ...n, result: d?.result ?? 'queued', to: d?.to ?? null, status: d?.status ?? 'queued' };
     }),
+    customerNotices,
   };
 }
 

@@ -41,6 +41,8 @@ export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: strin
   ['phone ending `0001`', 'queued → sent → undelivered, ErrorCode 30003'],
   ['phone ending `0002`', 'queued → failed, ErrorCode 30005'],
   ['phone ending `0003`', 'refused by the Messages API: 400, code 21211'],
+  ['phone ending `0404`', 'queued → sent, then nothing (a silent channel)'],
+  ['phone ending `0616`', 'WhatsApp: queued → sent → undelivered, ErrorCode 63016 (outside the 24 h window); SMS delivered'],
   ['other phones', 'queued → sent → delivered (WhatsApp: → read)'],
 ];
 
@@ -158,6 +160,12 @@ export function phoneFate(phone: string, channel: 'sms' | 'whatsapp'): PhoneStep
       { at: 2, status: 'undelivered', errorCode: '30003' },
     ];
   if (d.endsWith('0002')) return [{ at: 1, status: 'failed', errorCode: '30005' }];
+  if (d.endsWith('0404')) return [{ at: 1, status: 'sent' }];
+  if (d.endsWith('0616') && channel === 'whatsapp')
+    return [
+      { at: 1, status: 'sent' },
+      { at: 2, status: 'undelivered', errorCode: '63016' },
+    ];
   const steps: PhoneStep[] = [
     { at: 1, status: 'sent' },
     { at: 2, status: 'delivered' },

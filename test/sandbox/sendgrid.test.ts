@@ -708,10 +708,10 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
   });
 
   it('documents the fate table for the README', () => {
-    expect(FATE_TABLE).toHaveLength(15);
+    expect(FATE_TABLE).toHaveLength(17);
     const md = fateTableMarkdown().split('\n');
     expect(md[0]).toBe('| address | what happens |');
-    expect(md).toHaveLength(17);
+    expect(md).toHaveLength(19);
     expect(md[2]).toContain('`+bounce`');
   });
 });

@@ -440,7 +440,8 @@ export const sellerActionSchema = z.discriminatedUnion('type', [
       .max(3)
       .transform((c) => [...new Set(c)]),
     urgent: z.boolean().optional().meta({
-      description: 'goes now, outside the quiet hours too (issue 20); otherwise SMS and WhatsApp wait for the send window',
+      description:
+        'goes now, outside the quiet hours too (issue 20); otherwise SMS and WhatsApp wait for the send window',
     }),
     note: note(),
   }),

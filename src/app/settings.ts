@@ -9,7 +9,16 @@ import { DEFAULT_POLICIES } from '../domain/durations';
 import { DEFAULT_SEND_WINDOW } from '../domain/customer-notice';
 
 /** The fields of a tenant its settings show. */
-const PROJECTION = { name: 1, locale: 1, timeZone: 1, emailFrom: 1, outlets: 1, policies: 1, copyToSender: 1, sendWindow: 1 } as const;
+const PROJECTION = {
+  name: 1,
+  locale: 1,
+  timeZone: 1,
+  emailFrom: 1,
+  outlets: 1,
+  policies: 1,
+  copyToSender: 1,
+  sendWindow: 1,
+} as const;
 
 /** The tenant's settings as the API and the settings page show them. */
 export async function readSettings(db: Db, tenantId: string) {

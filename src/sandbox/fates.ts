@@ -42,7 +42,10 @@ export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: strin
   ['phone ending `0002`', 'queued → failed, ErrorCode 30005'],
   ['phone ending `0003`', 'refused by the Messages API: 400, code 21211'],
   ['phone ending `0404`', 'queued → sent, then nothing (a silent channel)'],
-  ['phone ending `0616`', 'WhatsApp: queued → sent → undelivered, ErrorCode 63016 (outside the 24 h window); SMS delivered'],
+  [
+    'phone ending `0616`',
+    'WhatsApp: queued → sent → undelivered, ErrorCode 63016 (outside the 24 h window); SMS delivered',
+  ],
   ['other phones', 'queued → sent → delivered (WhatsApp: → read)'],
 ];
 

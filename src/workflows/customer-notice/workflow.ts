@@ -34,7 +34,14 @@ export async function customerNotice(input: CustomerNoticeInput): Promise<Custom
   const note = (channel: NoticeChannel, event: NoticePathEntry['event'], more: Partial<NoticePathEntry> = {}) =>
     path.push({ at: new Date().toISOString(), channel, event, ...more });
   const record = () =>
-    recordCustomerNotice({ tenantId, orderId: input.orderId, noticeId: input.noticeId, notice: input.notice, state, path });
+    recordCustomerNotice({
+      tenantId,
+      orderId: input.orderId,
+      noticeId: input.noticeId,
+      notice: input.notice,
+      state,
+      path,
+    });
 
   const settings = await customerNoticeSettings({ tenantId });
   const sent: Array<{ dispatchId: string; channel: NoticeChannel }> = [];
@@ -90,7 +97,8 @@ export async function customerNotice(input: CustomerNoticeInput): Promise<Custom
       if (step.kind === 'stop') {
         deliver(step.dispatchId);
         stopped = true;
-      } else if (step.why === 'failed') note(channel, 'failed', { dispatchId, ...(step.reason ? { reason: step.reason } : {}) });
+      } else if (step.why === 'failed')
+        note(channel, 'failed', { dispatchId, ...(step.reason ? { reason: step.reason } : {}) });
       else note(channel, 'silent', { dispatchId, reason: 'no_delivery_in_time' });
       break;
     }

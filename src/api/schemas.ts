@@ -468,9 +468,13 @@ export const opsActionSchema = z.object({
     .trim(),
 });
 
+/** For customer notices the channels are an order (issue 20): each at most once. */
 const channelChoice = z.object({
   enabled: z.boolean(),
-  channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3),
+  channels: z
+    .array(z.enum(['email', 'sms', 'whatsapp']))
+    .max(3)
+    .refine((c) => new Set(c).size === c.length, 'each channel at most once'),
 });
 export const preferencesSchema = z
   .object({

@@ -221,26 +221,32 @@ export async function readOrder(
     }));
     historyCursor = events.length > limit ? lines[0].seq : null;
   }
-  const [dispatches, noticeDocs] = await Promise.all([
-    noticeRecipients(
-      db,
-      tenantId,
-      notifications.flatMap((n) => (n.dispatchId ? [n.dispatchId] : [])),
-    ),
-    db.CustomerNotice.find({ tenantId, orderId }, { noticeId: 1, notice: 1, state: 1, path: 1 }).lean(),
-  ]);
   // Issue 20: each customer notice's path through its channels (which channel when, why it moved on, held until when).
-  const customerNotices = noticeDocs
+  const customerNotices = (
+    await db.CustomerNotice.find({ tenantId, orderId }, { noticeId: 1, notice: 1, state: 1, path: 1 }).lean()
+  )
     .map(({ noticeId, notice, state, path }) => ({ noticeId, notice, state, path: path as NoticePathEntry[] }))
     .sort((a, b) => (a.path[0]?.at ?? '').localeCompare(b.path[0]?.at ?? ''));
+  // A notice on its channel order is a row per channel that went (its dispatch), or one row while none went yet.
+  const rows = notifications.flatMap((n): Notification[] => {
+    const sent = n.noticeId
+      ? (customerNotices.find((c) => c.noticeId === n.noticeId)?.path ?? []).filter((p) => p.event === 'sent')
+      : [];
+    return sent.length ? sent.map((p) => ({ ...n, dispatchId: p.dispatchId ?? null, channel: p.channel })) : [n];
+  });
+  const dispatches = await noticeRecipients(
+    db,
+    tenantId,
+    rows.flatMap((n) => (n.dispatchId ? [n.dispatchId] : [])),
+  );
   return {
     orderId,
     ...facts,
     exceptions,
     history,
     historyCursor,
-    notifications: notifications.map((n) => {
-      if (n.noticeId) {
+    notifications: rows.map((n) => {
+      if (n.noticeId && !n.dispatchId) {
         const cascade = customerNotices.find((c) => c.noticeId === n.noticeId);
         return { ...n, result: 'queued', to: null, status: cascade?.state ?? 'running' };
       }

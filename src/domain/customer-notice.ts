@@ -3,6 +3,7 @@
 // silent past the tenant's delay, and stops as soon as one is delivered (or read). SMS and WhatsApp
 // wait for the customer's send window (quiet hours); email does not. Pure rules; the workflow
 // (src/workflows/customer-notice) holds the timers and records the path.
+import { partsIn } from './days';
 import type { RecipientStatus } from './dispatch-status';
 import type { NoticeChannel } from './preferences';
 
@@ -97,20 +98,7 @@ export const heldByQuietHours = (channel: NoticeChannel): boolean => channel !==
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 const wallClock = (instant: number, timeZone: string) => {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(new Date(instant))
-      .map((x) => [x.type, x.value]),
-  );
+  const p = partsIn(new Date(instant), timeZone);
   const asIfUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   return { day: `${p.year}-${p.month}-${p.day}`, minutes: +p.hour * 60 + +p.minute, offsetMs: asIfUtc - instant };
 };

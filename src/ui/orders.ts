@@ -302,7 +302,7 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
           statusLabel: n.digest ? w.workspace.inDigest : (w.statuses[n.status as RecipientStatus] ?? n.status),
           failed: isFailure(n.status as RecipientStatus),
           href: n.dispatchId ? dispatchPagePath(n.dispatchId) : null,
-          ...(n.noticeId
+          ...(n.noticeId && !n.dispatchId
             ? { statusLabel: w.workspace.noticeStates[n.status as keyof typeof w.workspace.noticeStates] ?? n.status }
             : {}),
         })),

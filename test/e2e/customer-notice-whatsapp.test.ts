@@ -2,7 +2,7 @@
 // SDK): WhatsApp outside its 24 h session window. A customer who never wrote gets the approved
 // template when the tenant has one, free text once they wrote within 24 h, and when neither holds
 // the channel is skipped with the reason; Twilio's 63016 moves the notice on to the next channel.
-import { newOrder, startStack, TEST_WHATSAPP_TEMPLATES, type Stack } from '../support/stack';
+import { customerWrites, newOrder, startStack, TEST_WHATSAPP_TEMPLATES, type Stack } from '../support/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -32,15 +32,6 @@ const settled = (id: string) =>
     const n = await notice(id);
     return n && n.state !== 'running' && n;
   });
-/** The customer writes on WhatsApp (the sandbox signs and posts Twilio's inbound webhook). */
-const writes = async (from: string) => {
-  const res = await fetch(`${stack.sandbox.url}/sandbox/inbound`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel: 'whatsapp', from, body: 'Bonjour' }),
-  });
-  expect(((await res.json()) as { status: number }).status).toBe(200);
-};
 
 test('outside the window with an approved template: WhatsApp goes as the template (ContentSid), delivered, nothing more', async () => {
   const phone = '+33612345101';
@@ -72,7 +63,7 @@ test('inside the window (the customer wrote within 24 h): WhatsApp goes as free 
   const phone = '+33612345103';
   await stack.request('PUT', '/v1/settings', { locale: 'fr' });
   try {
-    await writes(phone);
+    await customerWrites(stack, phone);
     await held('wa-session', { phone });
     const n = await settled('wa-session');
     expect(steps(n)).toEqual(['sent whatsapp', 'delivered whatsapp']);
@@ -90,7 +81,7 @@ test("Twilio's 63016 (outside the window) moves the notice on at once to the SMS
   await stack.request('PUT', '/v1/settings', { locale: 'fr' });
   try {
     // Relais believes the window open (the customer wrote), Twilio says otherwise.
-    await writes(phone);
+    await customerWrites(stack, phone);
     await held('wa-63016', { phone });
     const n = await settled('wa-63016');
     expect(steps(n)).toEqual(['sent whatsapp', 'failed whatsapp', 'sent sms', 'delivered sms']);

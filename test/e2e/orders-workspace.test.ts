@@ -3,7 +3,7 @@
 // its filters and counts; item 2 the seller's actions, each audited; item 3 stuck after handover
 // and the stuck causes; item 4 a customer's cancellation after packing, and no finished order
 // with an open exception; item 5 the risk re-scored; item 6 the 409 on a held order.
-import { newOrder, startStack, type Stack } from '../support/stack';
+import { customerWrites, newOrder, startStack, type Stack } from '../support/stack';
 import { orderWorkflowId } from '../../src/workflows/order/contract';
 
 let stack: Stack;
@@ -506,12 +506,7 @@ describe("item 2: the seller acts on an order (O5, O6, O8); each action is the w
 
     const other = ownCustomer();
     // Issue 20: WhatsApp free text needs the customer's message within 24 h (no template is approved for this notice).
-    const wrote = await fetch(`${stack.sandbox.url}/sandbox/inbound`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ channel: 'whatsapp', from: other.phone, body: 'Bonjour' }),
-    });
-    expect(((await wrote.json()) as { status: number }).status).toBe(200);
+    await customerWrites(stack, other.phone);
     await place('ws-tell-failed', other);
     await events('ws-tell-failed', 'allocated', 'packed', 'handed_over', {
       type: 'delivery_failed',

@@ -1,6 +1,6 @@
 // Rules O1–O10 end to end: HTTP → order workflow → alerts as dispatches → SDKs → sandbox.
 // One scenario per exception and reason of the order-exception seed.
-import { newOrder, startStack, type Stack } from '../support/stack';
+import { customerWrites, newOrder, startStack, type Stack } from '../support/stack';
 import { RAW_DATE } from '../support/template-dates';
 import { orderWorkflowId } from '../../src/workflows/order/contract';
 
@@ -19,15 +19,6 @@ const CUSTOMER_EMAIL = 'chloe.client@example.test';
 const CUSTOMER_PHONE = '+33612345670';
 const to = (address: string) => stack.sandbox.messages({ to: address });
 const get = async (id: string) => (await stack.request('GET', `/v1/orders/${id}`)).body;
-/** A customer's WhatsApp message to the tenant, through the sandbox's signed inbound webhook. */
-const inbound = async (from: string, body: string) => {
-  const res = await fetch(`${stack.sandbox.url}/sandbox/inbound`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel: 'whatsapp', from, body }),
-  });
-  expect(((await res.json()) as { status: number }).status).toBe(200);
-};
 const post = (id: string, event: Record<string, unknown>) => stack.request('POST', `/v1/orders/${id}/events`, event);
 const place = async (id: string, customer: Record<string, unknown> = {}) => {
   const res = await stack.request('POST', '/v1/orders', newOrder(id, customer));
@@ -195,7 +186,7 @@ test('O3: a WhatsApp "OUI" reply through the signed inbound webhook confirms the
   const phone = '+33698700002';
   const id = 'o3-whatsapp';
   // Issue 20: the customer wrote on WhatsApp within 24 h, so the question goes there as free text.
-  await inbound(phone, 'Bonjour');
+  await customerWrites(stack, phone);
   await place(id, {
     phone,
     address: { line1: 'place Bellecour', line2: null, city: 'Lyon', postalCode: '6900', country: 'FR' },

@@ -348,6 +348,17 @@ export function purchaseOrder(dispatchId: string, emails: string[], extra: Recor
 }
 
 /** An order body with a complete, deliverable French address (low risk). */
+/** A customer's WhatsApp message to the tenant, through the sandbox's signed inbound webhook (it opens WhatsApp's 24 h window, issue 20). */
+export async function customerWrites(stack: Stack, from: string, body = 'Bonjour'): Promise<void> {
+  const res = await fetch(`${stack.sandbox.url}/sandbox/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'whatsapp', from, body }),
+  });
+  const answer = (await res.json()) as { status: number };
+  if (answer.status !== 200) throw new Error(`the inbound webhook answered ${answer.status}`);
+}
+
 export function newOrder(orderId: string, customer: Record<string, unknown> = {}) {
   return {
     orderId,

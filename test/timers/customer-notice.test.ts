@@ -75,7 +75,7 @@ test('issue 20: a channel silent for 14 minutes gets nothing more; at 15 minutes
   expect(o.notifications).toContainEqual(
     expect.objectContaining({
       audience: 'customer',
-      channel: 'sms',
+      channel: 'email',
       noticeId: expect.any(String),
       status: 'delivered',
     }),

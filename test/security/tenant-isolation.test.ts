@@ -118,8 +118,13 @@ test("another tenant's key reaches nothing of this tenant through any operation 
   // snapshot can only change through the walk.
   await stack.waitFor("the order's notifications delivered", async () => {
     await stack.sandbox.idle();
-    const { notifications } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
-    return notifications.length >= 2 && notifications.every((n: { status: string }) => n.status === 'delivered');
+    const { notifications, customerNotices } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
+    // Issue 20: a customer notice records its delivery itself (its own reads), after the dispatch's.
+    return (
+      notifications.length >= 2 &&
+      notifications.every((n: { status: string }) => n.status === 'delivered') &&
+      customerNotices.every((c: { state: string }) => c.state !== 'running')
+    );
   });
   // An outbound webhook endpoint of this tenant and a delivered event (the publishing activity, as a workflow calls it).
   const endpoint = (

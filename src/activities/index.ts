@@ -6,6 +6,7 @@ import { createDispatchActivities } from './dispatch';
 import { createLegacyDispatchActivities } from './legacy/dispatch-v1';
 import { createWebhookActivities } from './webhooks';
 import { createRollupActivities } from './rollups';
+import { createCustomerNoticeActivities } from './customer-notices';
 import type { ActivityDeps } from './deps';
 import { createAddressHealthActivities } from './address-guard';
 
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createRollupActivities(deps),
     ...createAddressHealthActivities(deps),
+    ...createCustomerNoticeActivities(deps),
     // Dispatches started by the first version of the dispatch workflow still schedule these.
     ...createLegacyDispatchActivities(deps),
 

@@ -1,4 +1,5 @@
 // Request shapes, validated at the edge. The types the routes use are inferred from these.
+import { HH_MM } from '../domain/customer-notice';
 import { z } from 'zod';
 import { NUL_MESSAGE } from './errors';
 import { ISO_DURATION_PATTERN } from '../domain/durations';
@@ -279,8 +280,21 @@ const policiesSchema = z
       .describe(
         'issue 20: still not acknowledged this long after that: escalate to the sender and their purchasing manager (D4); null: as long as acknowledgeWithin',
       ),
+    moveOnAfter: isoDuration.optional(),
   })
   .strict();
+
+/** Issue 20: quiet hours, as the hours customer SMS and WhatsApp may go, in the customer's zone. */
+const sendWindowSchema = z
+  .object({
+    from: z.string().regex(HH_MM, 'a time as HH:MM, e.g. 08:00'),
+    to: z.string().regex(HH_MM, 'a time as HH:MM, e.g. 21:00'),
+  })
+  .strict()
+  .meta({
+    description:
+      'when customer SMS and WhatsApp may go (from included, to excluded; from after to runs over midnight; from equal to to: no quiet hours); default 08:00–21:00',
+  });
 
 /** Unknown fields are refused, naming them, as in the settings (issue 14, finding 11). */
 export const createTenantSchema = z
@@ -311,6 +325,7 @@ export const settingsSchema = z
     copyToSender: copyToSenderSchema.optional(),
     knownBadAddresses: knownBadAddressesSchema.optional(),
     acknowledgeDocuments: acknowledgeDocumentsSchema.optional(),
+    sendWindow: sendWindowSchema.optional(),
   })
   .strict();
 
@@ -341,6 +356,9 @@ export const createOrderSchema = z.object({
       .nullish()
       .transform((v) => v || null),
     address: addressSchema,
+    timeZone: timeZoneSchema.optional().meta({
+      description: "the customer's time zone (IANA), for quiet hours; default the tenant's",
+    }),
   }),
   payment: z.object({
     method: z.enum(['prepaid', 'cash_on_delivery']),
@@ -351,6 +369,10 @@ export const createOrderSchema = z.object({
   }),
   salesChannel: text(100),
   carrier: text(100),
+  urgentAddressConfirmation: z.boolean().optional().meta({
+    description:
+      'issue 20: an order about to ship: its address confirmation (O3) goes at once, SMS and WhatsApp not held by quiet hours',
+  }),
 });
 
 const reasonOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
@@ -465,6 +487,10 @@ export const sellerActionSchema = z.discriminatedUnion('type', [
       .min(1, 'at least one channel')
       .max(3)
       .transform((c) => [...new Set(c)]),
+    urgent: z.boolean().optional().meta({
+      description:
+        'goes now, outside the quiet hours too (issue 20); otherwise SMS and WhatsApp wait for the send window',
+    }),
     note: note(),
   }),
   z.object({ type: z.literal('record_stuck_cause'), cause: z.enum(STUCK_CAUSES), note: note() }),
@@ -495,9 +521,13 @@ export const opsActionSchema = z.object({
     .trim(),
 });
 
+/** For customer notices the channels are an order (issue 20): each at most once. */
 const channelChoice = z.object({
   enabled: z.boolean(),
-  channels: z.array(z.enum(['email', 'sms', 'whatsapp'])).max(3),
+  channels: z
+    .array(z.enum(['email', 'sms', 'whatsapp']))
+    .max(3)
+    .refine((c) => new Set(c).size === c.length, 'each channel at most once'),
 });
 export const preferencesSchema = z
   .object({

@@ -1,6 +1,7 @@
 // The order use cases the REST routes (src/api/routes/orders.ts, order-workspace.ts) and the
 // operator pages (src/ui/orders.ts) both call: read an order, run an Update on it, the seller's
 // and ops' actions (audited), the orders workspace's list, an uploaded document.
+import type { NoticePathEntry } from '../domain/customer-notice';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Principal } from '../db/api-keys';
 import type { AppDeps } from './deps';
@@ -93,6 +94,7 @@ type HistoryLine = {
 type Notification = {
   dispatchId: string | null;
   digest?: true;
+  noticeId?: string;
   audience: string;
   channel: string;
   template: string;
@@ -201,6 +203,7 @@ export async function readOrder(
       .map((n) => ({
         dispatchId: n.dispatchId,
         ...(n.digest ? { digest: true as const } : {}),
+        ...(n.noticeId ? { noticeId: n.noticeId } : {}),
         audience: n.audience,
         channel: n.channel,
         template: n.template,
@@ -218,10 +221,23 @@ export async function readOrder(
     }));
     historyCursor = events.length > limit ? lines[0].seq : null;
   }
+  // Issue 20: each customer notice's path through its channels (which channel when, why it moved on, held until when).
+  const customerNotices = (
+    await db.CustomerNotice.find({ tenantId, orderId }, { noticeId: 1, notice: 1, state: 1, path: 1 }).lean()
+  )
+    .map(({ noticeId, notice, state, path }) => ({ noticeId, notice, state, path: path as NoticePathEntry[] }))
+    .sort((a, b) => (a.path[0]?.at ?? '').localeCompare(b.path[0]?.at ?? ''));
+  // A notice on its channel order is a row per channel that went (its dispatch), or one row while none went yet.
+  const rows = notifications.flatMap((n): Notification[] => {
+    const sent = n.noticeId
+      ? (customerNotices.find((c) => c.noticeId === n.noticeId)?.path ?? []).filter((p) => p.event === 'sent')
+      : [];
+    return sent.length ? sent.map((p) => ({ ...n, dispatchId: p.dispatchId ?? null, channel: p.channel })) : [n];
+  });
   const dispatches = await noticeRecipients(
     db,
     tenantId,
-    notifications.flatMap((n) => (n.dispatchId ? [n.dispatchId] : [])),
+    rows.flatMap((n) => (n.dispatchId ? [n.dispatchId] : [])),
   );
   return {
     orderId,
@@ -229,11 +245,16 @@ export async function readOrder(
     exceptions,
     history,
     historyCursor,
-    notifications: notifications.map((n) => {
+    notifications: rows.map((n) => {
+      if (n.noticeId && !n.dispatchId) {
+        const cascade = customerNotices.find((c) => c.noticeId === n.noticeId);
+        return { ...n, result: 'queued', to: null, status: cascade?.state ?? 'running' };
+      }
       if (!n.dispatchId) return { ...n, result: 'queued', to: null, status: 'digest' };
       const d = dispatches.get(n.dispatchId);
       return { ...n, result: d?.result ?? 'queued', to: d?.to ?? null, status: d?.status ?? 'queued' };
     }),
+    customerNotices,
   };
 }
 

@@ -6,6 +6,7 @@ import type { PreferencesBody, SettingsBody } from '../api/schemas';
 import { refusePolicyProblems } from '../api/errors';
 import { effectivePreferences } from '../domain/preferences';
 import { DEFAULT_POLICIES } from '../domain/durations';
+import { DEFAULT_SEND_WINDOW } from '../domain/customer-notice';
 
 /** The fields of a tenant its settings show. */
 const PROJECTION = {
@@ -18,6 +19,7 @@ const PROJECTION = {
   copyToSender: 1,
   knownBadAddresses: 1,
   acknowledgeDocuments: 1,
+  sendWindow: 1,
 } as const;
 
 /** The tenant's settings as the API and the settings page show them. */
@@ -25,7 +27,12 @@ export async function readSettings(db: Db, tenantId: string) {
   const tenant = await db.Tenant.findById(tenantId, PROJECTION).lean();
   const { _id, ...settings } = tenant!;
   // A policy added after the tenant was created (failoverAfter, issue 20) is shown at its default.
-  return { tenantId: _id, ...settings, policies: { ...DEFAULT_POLICIES, ...settings.policies } };
+  return {
+    tenantId: _id,
+    ...settings,
+    policies: { ...DEFAULT_POLICIES, ...settings.policies },
+    sendWindow: settings.sendWindow?.from ? settings.sendWindow : DEFAULT_SEND_WINDOW,
+  };
 }
 
 /** Only the fields sent change (audited); shared with the settings page (src/ui). */

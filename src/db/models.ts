@@ -44,6 +44,8 @@ const policySchema = new Schema(
     acknowledgeWithin: { type: String },
     /** Issue 20: still nothing this long after that: escalated as D4 (null: the same as acknowledgeWithin). */
     acknowledgeEscalateAfter: { type: String },
+    /** Issue 20: a customer notice's channel silent this long hands the notice to the next channel. */
+    moveOnAfter: { type: String, default: DEFAULT_POLICIES.moveOnAfter },
   },
   { _id: false },
 );
@@ -67,6 +69,8 @@ const tenantSchema = new Schema(
     knownBadAddresses: { type: String, enum: ['warn', 'refuse'], default: 'warn' },
     /** Issue 20: document types whose dispatches ask for receipt acknowledgement unless a dispatch says otherwise. */
     acknowledgeDocuments: { type: [String], default: [] },
+    /** Issue 20: quiet hours, as the hours customer SMS and WhatsApp may go (HH:MM, the customer's zone); null: 08:00–21:00. */
+    sendWindow: { type: new Schema({ from: String, to: String }, { _id: false }), default: null },
   },
   { timestamps: true, versionKey: false, minimize: false },
 );
@@ -539,6 +543,8 @@ const orderTimelineSchema = new Schema(
     dispatchId: { type: String },
     /** Issue 20: a seller alert queued in the seller's digest (no dispatch of its own). */
     digest: { type: Boolean },
+    /** Issue 20: a customer notice on its channel order (`customer_notices`), whose dispatches go one at a time. */
+    noticeId: { type: String },
     audience: { type: String },
     channel: { type: String },
     template: { type: String },
@@ -648,6 +654,38 @@ const confirmationSchema = new Schema(
   { versionKey: false },
 );
 confirmationSchema.index({ phone: 1, createdAt: -1 });
+
+/**
+ * Issue 20: a customer notice going through its channels one at a time, `_id`
+ * `<tenant>/<noticeId>`; its path (held, sent, skipped, failed, silent, delivered: a few entries
+ * per channel) written whole by its workflow after each step, read by the order page and the API.
+ */
+const customerNoticeSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    orderId: { type: String, required: true },
+    noticeId: { type: String, required: true },
+    notice: { type: String, required: true },
+    state: { type: String, required: true },
+    path: { type: [Schema.Types.Mixed], default: [] },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+customerNoticeSchema.index({ tenantId: 1, orderId: 1 });
+
+/**
+ * Issue 20: WhatsApp's 24 h session window. The last time each number wrote to Relais over
+ * WhatsApp (`_id`: +E.164), from the inbound webhook; free text may go within 24 h of it.
+ */
+const whatsappSessionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    lastInboundAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
 
 /** A dispatch's attachments, kept out of workflow history (payload limits) and sent from here. */
 const attachmentSchema = new Schema(
@@ -847,6 +885,8 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     WebhookEndpoint: connection.model('WebhookEndpoint', webhookEndpointSchema, 'webhook_endpoints'),
     TenantEvent: connection.model('TenantEvent', tenantEventSchema, 'tenant_events'),
     WebhookDelivery: connection.model('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries'),
+    CustomerNotice: connection.model('CustomerNotice', customerNoticeSchema, 'customer_notices'),
+    WhatsappSession: connection.model('WhatsappSession', whatsappSessionSchema, 'whatsapp_sessions'),
     close: async () => {
       stopWatchdog();
       await connection.close();

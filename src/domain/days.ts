@@ -8,7 +8,8 @@ export const isCalendarDay = (value: string): boolean => {
   return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 10) === value;
 };
 
-const partsIn = (instant: Date, timeZone: string) =>
+/** An instant's calendar and clock fields in a time zone (year, month, day, hour, minute, second as strings). */
+export const partsIn = (instant: Date, timeZone: string) =>
   Object.fromEntries(
     new Intl.DateTimeFormat('en-US', {
       timeZone,

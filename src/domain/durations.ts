@@ -41,6 +41,7 @@ export const POLICY_NAMES = [
   'confirmationLinkTtl',
   'readyToShipWithin',
   'failoverAfter',
+  'moveOnAfter',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 export type Policies = Record<PolicyName, string>;
@@ -53,6 +54,7 @@ export const DEFAULT_POLICIES: Policies = {
   confirmationLinkTtl: 'P2D',
   readyToShipWithin: 'P1D',
   failoverAfter: 'PT10S',
+  moveOnAfter: 'PT15M',
 };
 
 /** A tenant's policies in milliseconds, each it never set at its default (as a workflow's input takes them). */
@@ -67,6 +69,7 @@ export function policyMs(
     confirmationLinkTtlMs: value('confirmationLinkTtl'),
     readyToShipWithinMs: value('readyToShipWithin'),
     failoverAfterMs: value('failoverAfter'),
+    moveOnAfterMs: value('moveOnAfter'),
   };
 }
 
@@ -96,6 +99,10 @@ export const POLICY_MINIMUMS: Record<PolicyName, { min: string; why: string }> =
     min: 'PT2S',
     why: 'SendGrid takes a connection in well under a second; sooner, an ordinary slow network would move email to the other provider (issue 20)',
   },
+  moveOnAfter: {
+    min: 'PT1M',
+    why: 'Twilio and SendGrid report most deliveries within a minute; sooner, a customer notice would go on two channels for one slow report (issue 20)',
+  },
 };
 
 /** The longest a policy may be, where one is bounded, and why. */
@@ -103,6 +110,10 @@ export const POLICY_MAXIMUMS: Partial<Record<PolicyName, { max: string; why: str
   failoverAfter: {
     max: 'PT20S',
     why: 'the send gives SendGrid 30 s in all and must leave time to send through the other provider (issue 20)',
+  },
+  moveOnAfter: {
+    max: 'PT24H',
+    why: 'a customer notice is about an order under way; a day later the next channel brings stale news (issue 20)',
   },
 };
 

@@ -43,6 +43,8 @@ export type OrderNotice =
       confirmation?: string;
       channels?: NoticeChannel[];
       template?: string;
+      /** Issue 20: goes now, not held by the customer's quiet hours (the seller said so, or the order is about to ship). */
+      urgent?: boolean;
     };
 
 type Field = keyof OrderChanges['set'];
@@ -209,6 +211,8 @@ export class OrderRun {
       notice: 'address_confirmation',
       data: { address: this.addressLine(), ...data },
       ...(recorded ? { confirmation: c.nonce } : {}),
+      // Issue 20: an order about to ship cannot wait for the morning to have its address confirmed.
+      ...(this.input.order.urgentAddressConfirmation ? { urgent: true } : {}),
     });
     this.touch('confirmation');
   }
@@ -345,7 +349,10 @@ export class OrderRun {
       this.record('exception_resolved', by, note, facts);
     } else {
       if (plan.stuck) this.flagStuck(plan.stuck);
-      if (plan.notice) this.outbox.push(this.toldNotice(plan.notice.notice, plan.notice.channels));
+      if (plan.notice) {
+        const told = this.toldNotice(plan.notice.notice, plan.notice.channels);
+        this.outbox.push(plan.notice.urgent && told.audience === 'customer' ? { ...told, urgent: true } : told);
+      }
       this.record(SELLER_ACTION_EVENTS[action.type], by, note, facts);
     }
     return undefined;
@@ -436,6 +443,12 @@ export class OrderRun {
   noticeSent(dispatchId: string, audience: 'seller' | 'customer', channel: NoticeChannel, template: string): void {
     this.s.counters.notifications += 1;
     this.append({ kind: 'notification', dispatchId, audience, channel, template });
+  }
+
+  /** Issue 20: a customer notice started on its channel order (its dispatches are the notice's, named as they go). */
+  noticeCascaded(noticeId: string, channel: NoticeChannel, template: string): void {
+    this.s.counters.notifications += 1;
+    this.append({ kind: 'notification', dispatchId: null, noticeId, audience: 'customer', channel, template });
   }
 
   /** Issue 20: a seller alert queued in the seller's digest: its dispatch is the digest's, named when it goes. */

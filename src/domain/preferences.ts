@@ -28,7 +28,8 @@ export function defaultPreferences(): Preferences {
       EXCEPTION_TYPES.map((t) => [t, { enabled: true, channels: ['email'] }]),
     ) as Preferences['sellerAlerts'],
     customerNotices: {
-      address_confirmation: { enabled: true, channels: ['sms', 'whatsapp', 'email'] },
+      // Issue 20: the channels are an order, tried one at a time (src/domain/customer-notice.ts).
+      address_confirmation: { enabled: true, channels: ['whatsapp', 'sms', 'email'] },
       delivery_delay: { enabled: true, channels: ['sms', 'email'] },
       delivery_failed: { enabled: true, channels: ['sms', 'email'] },
     },

@@ -35,7 +35,7 @@ export type SellerAction =
   | { type: 'change_carrier'; carrier: string; note: string | null }
   | { type: 'fix_dimensions'; dimensions: Dimensions; note: string | null }
   | { type: 'request_pickup'; note: string | null }
-  | { type: 'tell_customer'; notice: ToldNotice; channels: NoticeChannel[]; note: string | null }
+  | { type: 'tell_customer'; notice: ToldNotice; channels: NoticeChannel[]; urgent?: boolean; note: string | null }
   | { type: 'record_stuck_cause'; cause: StuckCause; note: string | null }
   | { type: 'resolve'; exception: ExceptionType; note: string };
 
@@ -68,7 +68,7 @@ export interface ActionPlan {
   /** Flag the parcel stuck with this cause (the exception opens if it is not open yet). */
   stuck?: StuckCause;
   /** Tell the customer on these channels. */
-  notice?: { notice: ToldNotice; channels: NoticeChannel[] };
+  notice?: { notice: ToldNotice; channels: NoticeChannel[]; urgent?: boolean };
 }
 
 export type PlanResult = { ok: true; plan: ActionPlan } | { ok: false; message: string; field: string | null };
@@ -154,7 +154,8 @@ export function planSellerAction(facts: ActionFacts, action: SellerAction): Plan
       if (action.notice === 'delivery_failed' && !facts.open.some((e) => e.type === 'delivery_failed')) {
         return refuse(`the customer is told of a failed delivery while it is open; this order is ${state}`, 'notice');
       }
-      return { ok: true, plan: { notice: { notice: action.notice, channels: action.channels } } };
+      const urgent = action.urgent ? { urgent: true } : {};
+      return { ok: true, plan: { notice: { notice: action.notice, channels: action.channels, ...urgent } } };
     }
     case 'record_stuck_cause':
       if (state !== 'handed_over' && state !== 'in_transit')

@@ -57,6 +57,7 @@ export const FATE_TABLE: ReadonlyArray<readonly [address: string, outcome: strin
     'SMS refused by the Messages API: 400, code 21610 (unsubscribed); WhatsApp unaffected',
   ],
   ['phone ending `0006`', 'WhatsApp: queued → failed, ErrorCode 63016 (outside the 24 h window); SMS: delivered'],
+  ['phone ending `0404`', 'queued → sent, then nothing (a silent channel)'],
   ['other phones', 'queued → sent → delivered (WhatsApp: → read)'],
 ];
 
@@ -226,6 +227,7 @@ export function phoneFate(phone: string, channel: 'sms' | 'whatsapp'): PhoneStep
       { at: 2, status: 'undelivered', errorCode: '30003' },
     ];
   if (d.endsWith('0002')) return [{ at: 1, status: 'failed', errorCode: '30005' }];
+  if (d.endsWith('0404')) return [{ at: 1, status: 'sent' }];
   const steps: PhoneStep[] = [
     { at: 1, status: 'sent' },
     { at: 2, status: 'delivered' },

@@ -2,6 +2,7 @@
 // orders, preferences and settings. Server-rendered HTML that works without JavaScript;
 // /ui/assets/app.js adds live updates and resend progress. Every action calls the same
 // functions as the REST API (src/api/routes), with the same roles.
+import { DEFAULT_SEND_WINDOW } from '../domain/customer-notice';
 import { DEFAULT_POLICIES, type PolicyName } from '../domain/durations';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -657,6 +658,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       timeZone: 1,
       copyToSender: 1,
       knownBadAddresses: 1,
+      sendWindow: 1,
     }).lean();
     const prefs = effectivePreferences(tenant?.preferences as never);
     const row = (
@@ -676,7 +678,20 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       'settings',
       context(request, reply, 'settings', {
         sellerRows: EXCEPTION_TYPES.map((t) => row('seller', t, exceptionLabel(t, locale), prefs.sellerAlerts[t])),
-        customerRows: CUSTOMER_NOTICES.map((n) => row('customer', n, w.notice[n], prefs.customerNotices[n])),
+        // Issue 20: a customer notice's channels are an order, one select per position.
+        customerRows: CUSTOMER_NOTICES.map((n) => {
+          const choice = prefs.customerNotices[n];
+          return {
+            ...row('customer', n, w.notice[n], choice),
+            positions: w.channelN.map((label, i) => ({
+              label,
+              options: [{ value: '', label: w.none, selected: !choice.channels[i] }].concat(
+                CHANNELS.map((c) => ({ value: c, label: w[c], selected: choice.channels[i] === c })),
+              ),
+            })),
+          };
+        }),
+        sendWindow: tenant?.sendWindow?.from ? tenant.sendWindow : DEFAULT_SEND_WINDOW,
         sellerDigestMinutes: prefs.sellerDigestMinutes ?? '',
         digestMin: DIGEST_MINUTES.min,
         digestMax: DIGEST_MINUTES.max,
@@ -709,7 +724,12 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       Object.fromEntries(
         keys.map((k) => [
           k,
-          { enabled: f[`${group}.${k}.enabled`] === 'on', channels: list(f[`${group}.${k}.channels`]) },
+          {
+            enabled: f[`${group}.${k}.enabled`] === 'on',
+            // Customer notices: the selects in position order, the empty ones left out.
+            channels:
+              group === 'customer' ? list(f[`${group}.${k}.order`]).filter(Boolean) : list(f[`${group}.${k}.channels`]),
+          },
         ]),
       );
     return act(
@@ -751,6 +771,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
             policies,
             ...(f.copyToSender !== undefined ? { copyToSender: f.copyToSender || null } : {}),
             ...(f.knownBadAddresses ? { knownBadAddresses: f.knownBadAddresses } : {}),
+            ...(f['sendWindow.from'] !== undefined || f['sendWindow.to'] !== undefined
+              ? { sendWindow: { from: f['sendWindow.from'], to: f['sendWindow.to'] } }
+              : {}),
           }),
         ),
       (p) => settingsPage(request, reply, p),

@@ -282,11 +282,29 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
           causeText: e.cause ? stuckCauseLabel(e.cause, locale) : null,
           resolution: e.resolution ? resolutionWords(e.resolution, locale) : null,
         })),
+        // Issue 20: each customer notice's path: which channel when, why it moved on, held until when.
+        customerNotices: o.customerNotices.map((c) => ({
+          noticeId: c.noticeId,
+          state: c.state,
+          label: w.notice[c.notice as keyof typeof w.notice] ?? c.notice,
+          stateLabel: w.workspace.noticeStates[c.state as keyof typeof w.workspace.noticeStates] ?? c.state,
+          failed: c.state === 'exhausted',
+          path: c.path.map((p) => ({
+            ...p,
+            channelLabel: w[p.channel],
+            eventLabel: w.workspace.noticeEvents[p.event],
+            reasonText: p.reason && p.event !== 'held' && p.event !== 'silent' ? reasonWords(p.reason, locale) : null,
+            href: p.dispatchId ? dispatchPagePath(p.dispatchId) : null,
+          })),
+        })),
         notifications: [...o.notifications].reverse().map((n) => ({
           ...n,
           statusLabel: n.digest ? w.workspace.inDigest : (w.statuses[n.status as RecipientStatus] ?? n.status),
           failed: isFailure(n.status as RecipientStatus),
           href: n.dispatchId ? dispatchPagePath(n.dispatchId) : null,
+          ...(n.noticeId && !n.dispatchId
+            ? { statusLabel: w.workspace.noticeStates[n.status as keyof typeof w.workspace.noticeStates] ?? n.status }
+            : {}),
         })),
         history: [...o.history].reverse().map((h) => {
           const d = (h.details ?? {}) as {

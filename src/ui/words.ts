@@ -186,6 +186,14 @@ const en = {
   sellerDigestHelp:
     'Empty: each alert goes at once. With a number, the first alert after a quiet spell goes at once; the next ones wait and go together, in one message listing them all.',
   customerNotices: 'Customer notifications',
+  customerNoticesHelp:
+    'One channel at a time, in this order: the next goes only when one fails or confirms nothing within the delay below; a delivered message stops it.',
+  channelN: ['1st channel', '2nd channel', '3rd channel'],
+  sendWindow: 'Quiet hours: customer SMS and WhatsApp go only between',
+  sendWindowFrom: 'Send from',
+  sendWindowTo: 'Send until',
+  sendWindowHelp:
+    "In the customer's time zone (the tenant's when the order names none). Outside, they wait for the next opening; email is not held. The same time twice: no quiet hours.",
   on: 'On',
   channels: 'Channels',
   save: 'Save',
@@ -205,6 +213,7 @@ const en = {
     failoverAfter: 'Send an email through your mail server (SMTP) when SendGrid is not reached within',
     acknowledgeWithin: 'Tell the sender when a recipient has not confirmed receipt after (empty: never)',
     acknowledgeEscalateAfter: 'Then escalate to the purchasing manager after (empty: the same)',
+    moveOnAfter: 'Send a customer notification on its next channel when the current one confirms nothing within',
   } as Record<string, string>,
   notice: {
     address_confirmation: 'Address confirmation',
@@ -214,6 +223,16 @@ const en = {
   /** The orders workspace (issue 18) and the seller's actions on an order. */
   workspace: {
     inDigest: "Through the seller's alert digest",
+    noticePaths: 'Customer notifications, channel by channel',
+    noticeStates: { running: 'Under way', delivered: 'Delivered', exhausted: 'No channel confirmed delivery' },
+    noticeEvents: {
+      held: 'held for quiet hours until',
+      sent: 'sent',
+      skipped: 'skipped',
+      failed: 'failed',
+      silent: 'confirmed nothing in time: next channel',
+      delivered: 'delivered',
+    },
     title: 'Orders with an open exception',
     allTitle: 'Orders',
     allOpen: 'All open',
@@ -598,6 +617,14 @@ const fr: Words = {
   sellerDigestHelp:
     'Vide : chaque alerte part aussitôt. Avec un nombre, la première alerte après un moment calme part aussitôt ; les suivantes attendent et partent ensemble, en un message qui les liste toutes.',
   customerNotices: 'Notifications client',
+  customerNoticesHelp:
+    "Un canal à la fois, dans cet ordre : le suivant ne part que si un canal échoue ou ne confirme rien dans le délai ci-dessous ; un message remis arrête l'envoi.",
+  channelN: ['1er canal', '2e canal', '3e canal'],
+  sendWindow: 'Heures calmes : SMS et WhatsApp aux clients seulement entre',
+  sendWindowFrom: 'Envoi à partir de',
+  sendWindowTo: "Envoi jusqu'à",
+  sendWindowHelp:
+    "Dans le fuseau horaire du client (celui du compte si la commande n'en donne pas). En dehors, ils attendent l'ouverture suivante ; l'e-mail n'attend pas. Deux fois la même heure : pas d'heures calmes.",
   on: 'Activée',
   channels: 'Canaux',
   save: 'Enregistrer',
@@ -617,6 +644,7 @@ const fr: Words = {
     acknowledgeWithin:
       "Prévenir l'expéditeur quand un destinataire n'a pas confirmé la réception après (vide : jamais)",
     acknowledgeEscalateAfter: 'Puis alerter le responsable des achats après (vide : la même durée)',
+    moveOnAfter: "Envoyer une notification client sur le canal suivant quand le canal en cours n'a rien confirmé en",
   },
   notice: {
     address_confirmation: "Confirmation d'adresse",
@@ -625,6 +653,16 @@ const fr: Words = {
   },
   workspace: {
     inDigest: 'Par le récapitulatif d’alertes du vendeur',
+    noticePaths: 'Notifications client, canal par canal',
+    noticeStates: { running: 'En cours', delivered: 'Remise', exhausted: "Aucun canal n'a confirmé la remise" },
+    noticeEvents: {
+      held: "retenue (heures calmes) jusqu'à",
+      sent: 'envoyée',
+      skipped: 'sautée',
+      failed: 'échec',
+      silent: 'rien de confirmé à temps : canal suivant',
+      delivered: 'remise',
+    },
     title: 'Commandes avec une exception ouverte',
     allTitle: 'Commandes',
     allOpen: 'Toutes',

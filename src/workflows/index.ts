@@ -4,3 +4,4 @@ export { order } from './order/workflow';
 export { webhookDelivery } from './webhook-delivery/workflow';
 export { dashboardRollup } from './rollup/workflow';
 export { sellerAlertDigest } from './alert-digest/workflow';
+export { customerNotice } from './customer-notice/workflow';

@@ -238,6 +238,9 @@ test.each([
 test.each([
   ['order-o-1~delivery_delay-3', 'o-1'],
   ['order-A~B~address_confirmation-1', 'A~B'],
+  ['order-o-1~delivery_delay-3-sms', 'o-1'],
+  ['order-o-1~delivery_delay-3-whatsapp', 'o-1'],
+  ['order-o-1~delivery_delay-3-fax', null],
   ['po-1042', null],
   ['order-x', null],
 ])('orderOfDispatch(%p) → %p', (dispatchId, orderId) => {

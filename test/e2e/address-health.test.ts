@@ -2,7 +2,7 @@
 // webhooks → the tenant's address-health registry; then what the registry changes: warnings and
 // refusals of POST /v1/dispatches, no SMS to a number that opted out (STOP/START), the notice
 // asking to correct an address saying it failed before, and an operator clearing a record.
-import { newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
+import { customerWrites, newOrder, purchaseOrder, startStack, type Stack } from '../support/stack';
 import { postSignedSendGrid } from '../support/sendgrid-webhook';
 import { SOFT_FAILURE_LIMIT } from '../../src/domain/address-health';
 import { recipientsKey } from '../../src/db/dispatch-records';
@@ -178,6 +178,8 @@ describe("POST /v1/dispatches warns, or refuses by the tenant's policy, naming w
       ]);
     } finally {
       expect((await stack.request('PUT', '/v1/settings', { knownBadAddresses: 'warn' })).status).toBe(200);
+      const defaults = { delivery_delay: { enabled: true, channels: ['sms', 'email'] } };
+      expect((await stack.request('PUT', '/v1/preferences', { customerNotices: defaults })).status).toBe(200);
     }
     expect(
       (await stack.request('POST', '/v1/dispatches', purchaseOrder('h-r1', ['fine.r1@acme.test', 'r1+drop@acme.test'])))
@@ -189,6 +191,9 @@ describe("POST /v1/dispatches warns, or refuses by the tenant's policy, naming w
     await dispatched('h-r2-first', ['r2+invalid@acme.test']);
     await condition('r2+invalid@acme.test', 'invalid_address');
     expect((await stack.request('PUT', '/v1/settings', { knownBadAddresses: 'refuse' })).status).toBe(200);
+    // Email first: its refusal is what moves the notice on to the SMS (one channel at a time).
+    const order = { delivery_delay: { enabled: true, channels: ['email', 'sms'] } };
+    expect((await stack.request('PUT', '/v1/preferences', { customerNotices: order })).status).toBe(200);
     try {
       const placed = await orders.tellCustomer('h-r2', { phone: '+33612307773', email: 'r2+invalid@acme.test' });
       expect(placed.warnings).toEqual([
@@ -214,6 +219,8 @@ describe("POST /v1/dispatches warns, or refuses by the tenant's policy, naming w
       );
     } finally {
       expect((await stack.request('PUT', '/v1/settings', { knownBadAddresses: 'warn' })).status).toBe(200);
+      const defaults = { delivery_delay: { enabled: true, channels: ['sms', 'email'] } };
+      expect((await stack.request('PUT', '/v1/preferences', { customerNotices: defaults })).status).toBe(200);
     }
   });
 
@@ -267,6 +274,8 @@ describe('Twilio outcomes of order notices, and the SMS opt-out', () => {
     });
     expect(put.status).toBe(200);
     try {
+      // The customer wrote, so Relais believes the window open; Twilio answers 63016 all the same.
+      await customerWrites(stack, '+33612300006');
       await orders.tellCustomer('h-o-wa', { phone: '+33612300006', email: null });
       const h = await condition('+33612300006', 'outside_window');
       expect(h.state).toBe('ok');
@@ -293,7 +302,8 @@ describe('Twilio outcomes of order notices, and the SMS opt-out', () => {
     // Email chosen too: the notice goes by email only.
     await orders.tellCustomer('h-stop-2', { phone, email: 'stop2@example.test' });
     await stack.waitFor('email notice', async () => to('stop2@example.test').length === 1);
-    // No email: it falls to WhatsApp.
+    // No email: it falls to WhatsApp (free text: the customer wrote on WhatsApp within 24 h).
+    await customerWrites(stack, phone);
     await orders.tellCustomer('h-stop-3', { phone, email: null });
     await stack.waitFor('WhatsApp notice', async () => to(phone).some((m) => m.channel === 'whatsapp'));
     expect(to(phone).filter((m) => m.channel === 'sms')).toHaveLength(0);

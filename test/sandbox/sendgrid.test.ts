@@ -730,10 +730,10 @@ describe('sandbox: SendGrid Mail Send and Event Webhook', () => {
   });
 
   it('documents the fate table for the README', () => {
-    expect(FATE_TABLE).toHaveLength(22);
+    expect(FATE_TABLE).toHaveLength(23);
     const md = fateTableMarkdown().split('\n');
     expect(md[0]).toBe('| address | what happens |');
-    expect(md).toHaveLength(24);
+    expect(md).toHaveLength(25);
     expect(md[2]).toContain('`+bounce`');
   });
 });

@@ -4,7 +4,7 @@
 // When it is ambiguous, the customer is asked which order, by order number and seller, and
 // nothing is confirmed. Two tenants, three held orders, one phone; replies through the sandbox,
 // signed as Twilio signs them.
-import { newOrder, startStack, type Stack } from '../support/stack';
+import { customerWrites, newOrder, startStack, type Stack } from '../support/stack';
 
 const PHONE = '+33698700201';
 const OUR_NUMBER = '+15005550006'; // the stack's TWILIO_SMS_FROM / TWILIO_WHATSAPP_FROM
@@ -44,25 +44,23 @@ const reply = async (input: {
 };
 
 test('O3: a reply confirms only the order it names, for the tenant that asked; an ambiguous one is answered with a question', async () => {
-  // Tenant A (English) holds two orders for the phone, tenant B (French, "Other Co") one.
+  // Tenant A (English) holds two orders for the phone, tenant B (French, "Other Co") one. The customer
+  // wrote on WhatsApp first: each question goes there as free text (issue 20: the first channel of an
+  // address confirmation), is read, and nothing more goes.
+  await customerWrites(stack, PHONE);
   for (const id of ['in-a1', 'in-a2']) expect((await stack.request('POST', '/v1/orders', held(id))).status).toBe(202);
   expect((await stack.request('POST', '/v1/orders', held('in-b1'), stack.other.key)).status).toBe(202);
-  const codes = await stack.waitFor('three SMS and three WhatsApp messages asking to confirm', async () => {
-    const sms = stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'sms');
-    if (sms.length < 3 || stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'whatsapp').length < 3)
-      return undefined;
+  const codes = await stack.waitFor('three WhatsApp messages asking to confirm', async () => {
+    const whatsapp = stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'whatsapp');
+    if (whatsapp.length < 3) return undefined;
     const found: Record<string, string> = {};
-    for (const m of sms) {
+    for (const m of whatsapp) {
       const order = /commande (in-\w+)|order (in-\w+)/.exec(m.body!)!;
       found[order[1] ?? order[2]] = /(?:YES|OUI) (\d{4})/.exec(m.body!)![1];
     }
     return found;
   });
   expect(Object.keys(codes).sort()).toEqual(['in-a1', 'in-a2', 'in-b1']);
-  // The WhatsApp messages carry the same code as their order's SMS.
-  const whatsapp = stack.sandbox.messages({ to: PHONE }).filter((m) => m.channel === 'whatsapp');
-  for (const [orderId, code] of Object.entries(codes))
-    expect(whatsapp.find((m) => m.body!.includes(orderId))!.body).toContain(code);
   const unchanged = async () => ({
     a1: await stateOf('in-a1', stack.key),
     a2: await stateOf('in-a2', stack.key),

@@ -54,7 +54,8 @@ const NEEDS: Record<string, Role[]> = {
 const allowed = (operation: string, role: Role) =>
   NEEDS[operation].includes(role) || (role === 'admin' && !NEEDS[operation].includes('platform'));
 
-const PHONE = '+33698700101';
+// Ends in 0001: WhatsApp and SMS come back undelivered, so the notice goes on all three channels in turn (issue 20).
+const PHONE = '+33698710001';
 // The email bounces: a failed notice is one an operator could otherwise resend (D8).
 const EMAIL = 'nina.notice+bounce@example.test';
 const DOCUMENT_PHONE = '+33698700102';

@@ -124,8 +124,13 @@ test("another tenant's key reaches nothing of this tenant through any operation 
   // snapshot can only change through the walk.
   await stack.waitFor("the order's notifications delivered", async () => {
     await stack.sandbox.idle();
-    const { notifications } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
-    return notifications.length >= 2 && notifications.every((n: { status: string }) => n.status === 'delivered');
+    const { notifications, customerNotices } = (await stack.request('GET', `/v1/orders/${ORDER}`)).body;
+    // Issue 20: a customer notice records its delivery itself (its own reads), after the dispatch's.
+    return (
+      notifications.length >= 2 &&
+      notifications.every((n: { status: string }) => n.status === 'delivered') &&
+      customerNotices.every((c: { state: string }) => c.state !== 'running')
+    );
   });
   // An address in this tenant's registry (issue 20), which the walk names from the other tenant.
   await recordFacts(stack.db, [

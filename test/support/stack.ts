@@ -30,6 +30,7 @@ export interface StackOptions {
     failoverAfter?: string;
     acknowledgeWithin?: string | null;
     acknowledgeEscalateAfter?: string | null;
+    moveOnAfter?: string;
   };
   eventDelayMs?: number;
   lateEventMs?: number;
@@ -55,6 +56,8 @@ export interface StackOptions {
    * tests' receivers listen on loopback, as an operator would allow for a receiver inside).
    */
   webhooks?: { resolve?: Resolve; timeoutMs?: number; allowPrivateNetworks?: boolean };
+  /** Issue 20: the tenant's quiet hours (default none, 00:00–00:00: tests run at any hour; the product's default is 08:00–21:00). */
+  sendWindow?: { from: string; to: string };
   /** Approved WhatsApp templates of the worker (default TEST_WHATSAPP_TEMPLATES). */
   whatsappTemplates?: Record<string, { contentSid: string; variables: string[] }>;
 }
@@ -217,6 +220,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       readyToShipWithin: 'P1D',
       ...options.policies,
     },
+    sendWindow: options.sendWindow ?? { from: '00:00', to: '00:00' },
     seller: {
       name: 'Sam Seller',
       email: 'sam.seller@bistro.test',
@@ -343,6 +347,12 @@ export function purchaseOrder(dispatchId: string, emails: string[], extra: Recor
     recipients: emails.map((email) => ({ email })),
     ...extra,
   };
+}
+
+/** A customer's WhatsApp message to the tenant, through the sandbox's signed inbound webhook (it opens WhatsApp's 24 h window, issue 20). */
+export async function customerWrites(stack: Stack, from: string, body = 'Bonjour'): Promise<void> {
+  const answer = await stack.sandbox.inbound({ channel: 'whatsapp', from, body });
+  if (answer.status !== 200) throw new Error(`the inbound webhook answered ${answer.status}`);
 }
 
 /** An order body with a complete, deliverable French address (low risk). */

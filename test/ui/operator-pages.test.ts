@@ -671,3 +671,51 @@ test('issue 20: the email failover delay is set on the settings page; above PT20
   expect((await stack.request('GET', '/v1/settings')).body.policies.failoverAfter).toBe('PT5S');
   await context.close();
 });
+
+test('issue 20: a customer notice channel order and the quiet hours are set on the settings page; a channel twice is refused naming the field', async () => {
+  const { context, page } = await signedIn(stack.key);
+  await stack.request('PUT', '/v1/settings', { locale: 'en' });
+  await page.goto('/ui/settings');
+  const row = page.locator('[data-choice="customer.delivery_delay"]');
+  expect(await row.getByLabel('Delivery delay: 1st channel').inputValue()).toBe('sms');
+  expect(await row.getByLabel('Delivery delay: 2nd channel').inputValue()).toBe('email');
+  await row.getByLabel('Delivery delay: 1st channel').selectOption('whatsapp');
+  await row.getByLabel('Delivery delay: 2nd channel').selectOption('sms');
+  await row.getByLabel('Delivery delay: 3rd channel').selectOption('email');
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.waitForURL('**/ui/settings?done=preferences');
+  expect((await api('GET', '/v1/preferences')).body.customerNotices.delivery_delay.channels).toEqual([
+    'whatsapp',
+    'sms',
+    'email',
+  ]);
+  await screenshots(page, 'settings-channel-order');
+
+  // The same channel twice: refused, naming the field; nothing changes.
+  await row.getByLabel('Delivery delay: 3rd channel').selectOption('sms');
+  const [refused] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/ui/preferences') && r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Save' }).first().click(),
+  ]);
+  expect(refused.status()).toBe(400);
+  expect(await page.getByRole('alert').textContent()).toContain('customerNotices.delivery_delay.channels');
+  expect((await api('GET', '/v1/preferences')).body.customerNotices.delivery_delay.channels).toEqual([
+    'whatsapp',
+    'sms',
+    'email',
+  ]);
+
+  await page.goto('/ui/settings');
+  await page.getByLabel('Send from').fill('09:30');
+  await page.getByLabel('Send until').fill('20:00');
+  await page
+    .getByLabel('Send a customer notification on its next channel when the current one confirms nothing within')
+    .fill('PT20M');
+  await page.getByRole('button', { name: 'Save' }).last().click();
+  await page.waitForURL('**/ui/settings?done=settings');
+  const settings = (await stack.request('GET', '/v1/settings')).body;
+  expect(settings.sendWindow).toEqual({ from: '09:30', to: '20:00' });
+  expect(settings.policies.moveOnAfter).toBe('PT20M');
+  expect(await page.getByLabel('Send from').inputValue()).toBe('09:30');
+  await context.close();
+});

@@ -38,6 +38,12 @@ beforeEach(async () => {
     }),
     projectDispatch: () => undefined,
     recordDispatchNotice: () => undefined,
+    // A customer notice's own workflow (issue 20): no quiet hours; its channel delivered at the first read.
+    customerNoticeSettings: () => ({ moveOnAfterMs: 15 * 60_000, sendWindow: { from: '00:00', to: '00:00' } }),
+    noticeStatuses: ({ dispatchIds }) =>
+      dispatchIds.map((dispatchId) => ({ dispatchId, status: 'delivered', reasonCode: null })),
+    whatsappSession: () => ({ open: false, template: false }),
+    recordCustomerNotice: () => undefined,
   });
 });
 afterEach(async () => {
@@ -164,7 +170,8 @@ test('rule O8: a failed delivery alerts the seller and tells the customer what h
   await waitFor('both notices', () => noticesOf('o8').length === 2);
   expect(noticesOf('o8').map(told)).toEqual([
     ['order_exception', 'sam@shop.test', 'email', 'order-o8~order_exception-1'],
-    ['delivery_failed_customer', 'chloe@example.test', 'email', 'order-o8~delivery_failed_customer-2'],
+    // The customer's notice goes through its own workflow, one dispatch per channel tried (issue 20).
+    ['delivery_failed_customer', 'chloe@example.test', 'email', 'order-o8~delivery_failed_customer-2-email'],
   ]);
   expect(noticesOf('o8')[1].data).toMatchObject({
     customerName: 'Chloé Client',

@@ -89,6 +89,7 @@ export async function orderRoutes(scope: FastifyInstance, deps: ApiDeps) {
           payment: body.payment,
           salesChannel: body.salesChannel,
           carrier: body.carrier,
+          ...(body.urgentAddressConfirmation ? { urgentAddressConfirmation: true } : {}),
         },
         locale: tenant.locale as Locale,
         timeZone: tenant.timeZone,

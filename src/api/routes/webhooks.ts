@@ -306,6 +306,13 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       const parsedInbound = twilioInboundSchema.safeParse(verified);
       if (!parsedInbound.success) throw new ApiError(400, 'invalid_request', 'not a Twilio inbound message');
       const params = parsedInbound.data;
+      // Issue 20: a WhatsApp message opens the 24 h window in which free text reaches this number.
+      if (params.From?.toLowerCase().startsWith('whatsapp:'))
+        await db.WhatsappSession.updateOne(
+          { _id: params.From.slice('whatsapp:'.length).trim() },
+          { $max: { lastInboundAt: new Date() } },
+          { upsert: true },
+        );
       // Issue 20: STOP/START (Twilio's own opt-out words) change whether the number takes SMS; recorded
       // before Twilio is answered (rare, and the next notice must already know it).
       const optChange = await recordOptChange(db, params);

@@ -24,10 +24,13 @@ export interface Address {
 }
 export interface OrderDetails {
   items: Array<{ sku: string; quantity: number; location: string }>;
-  customer: { name: string; phone: string | null; email: string | null; address: Address };
+  /** `timeZone`: the customer's, for quiet hours (issue 20); absent, the tenant's. */
+  customer: { name: string; phone: string | null; email: string | null; address: Address; timeZone?: string };
   payment: { method: 'prepaid' | 'cash_on_delivery'; amount: string | null };
   salesChannel: string;
   carrier: string;
+  /** Issue 20: an order about to ship; its address confirmation is not held by quiet hours. */
+  urgentAddressConfirmation?: boolean;
 }
 
 export interface OrderInput {
@@ -121,6 +124,8 @@ export type TimelineEntry =
       /** Null for an alert queued in the seller's digest (`digest`), whose message goes later. */
       dispatchId: string | null;
       digest?: true;
+      /** Issue 20: a customer notice going through its channels one at a time: `noticeId` names it, `channel` is its first. */
+      noticeId?: string;
       audience: 'seller' | 'customer';
       channel: NoticeChannel;
       template: string;

@@ -1,13 +1,19 @@
 // The effects of one order run (workflow.ts): writing the projection and sending the notices the
 // run's steps queued (src/domain/order-run.ts). Deterministic code only: workflow time, activity types.
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import { REFUSED, refuseUpdate } from '../failure-types';
 import type { createActivities } from '../../activities';
 import type { OrderRun } from '../../domain/order-run';
 import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../../domain/order-words';
 import type { DigestAlert } from '../../domain/alert-digest';
 import { channelsFor, type NoticeChannel } from '../../domain/preferences';
-import { startNotice } from '../shared/notices';
+import { startNotice, type NoticeRequest } from '../shared/notices';
+import {
+  CUSTOMER_NOTICE_WORKFLOW,
+  customerNoticeWorkflowId,
+  type CustomerNoticeInput,
+} from '../customer-notice/contract';
+import type { customerNotice } from '../customer-notice/workflow';
 import { serialWriter } from '../shared/serial-writer';
 import type { OrderInput } from './contract';
 
@@ -30,6 +36,8 @@ export const SELLER_ALERT_DIGEST_PATCH = 'seller-alert-digest';
 
 /** Runs with this patch leave SMS out of a customer notice to a number that cannot take it (issue 20). */
 export const ADDRESS_HEALTH_NOTICES_PATCH = 'address-health-notice-channels';
+/** Runs with this patch send a customer notice on its channel order, one channel at a time (issue 20). */
+export const CUSTOMER_NOTICE_CASCADE_PATCH = 'customer-notice-cascade';
 
 /** A refusal the caller can read: the message, and what programs need (state, allowed events, hold …) as details. */
 export const refused = (r: { message: string; details?: unknown }) => refuseUpdate(REFUSED, r.message, r.details);
@@ -105,25 +113,49 @@ export class OrderSteps {
         notice.audience === 'customer' && chosen.includes('sms') && patched(ADDRESS_HEALTH_NOTICES_PATCH)
           ? await reachableNoticeChannels({ tenantId: input.tenantId, person, channels: chosen })
           : chosen;
+      const request = (channel: NoticeChannel, dispatchId: string): NoticeRequest => ({
+        tenantId: input.tenantId,
+        dispatchId,
+        template,
+        data,
+        locale,
+        timeZone: input.timeZone,
+        tenantName: input.tenantName,
+        person,
+        channel,
+        sender: { ...input.seller, outletId: null },
+        policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
+        dispatchUrl: input.orderUrl,
+        parent: workflowInfo().workflowId,
+        ...(notice.audience === 'customer' && notice.confirmation ? { confirmation: notice.confirmation } : {}),
+      });
+      if (notice.audience === 'customer' && channels.length && patched(CUSTOMER_NOTICE_CASCADE_PATCH)) {
+        // One notice, its channels one at a time: its own workflow, which outlives the order's run.
+        const noticeId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
+        const { dispatchId: _d, channel: _c, ...shared } = request(channels[0], noticeId);
+        const cascade: CustomerNoticeInput = {
+          tenantId: input.tenantId,
+          orderId: input.orderId,
+          noticeId,
+          notice: notice.notice,
+          channels,
+          urgent: notice.urgent ?? false,
+          customerTimeZone: customer.timeZone ?? input.timeZone,
+          request: shared,
+        };
+        await startChild<typeof customerNotice>(CUSTOMER_NOTICE_WORKFLOW, {
+          workflowId: customerNoticeWorkflowId(input.tenantId, noticeId),
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [cascade],
+        });
+        run.noticeCascaded(noticeId, channels[0], template);
+        run.changed += 1;
+        continue;
+      }
       for (const channel of channels) {
         if (notice.audience === 'seller' && (await this.digested(choice, channel, notice.template, data))) continue;
         const dispatchId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
-        await startNotice({
-          tenantId: input.tenantId,
-          dispatchId,
-          template,
-          data,
-          locale,
-          timeZone: input.timeZone,
-          tenantName: input.tenantName,
-          person,
-          channel,
-          sender: { ...input.seller, outletId: null },
-          policy: { unknownAfterMs: input.policy.unknownAfterMs, listenForMs: input.policy.listenForMs },
-          dispatchUrl: input.orderUrl,
-          parent: workflowInfo().workflowId,
-          ...(notice.audience === 'customer' && notice.confirmation ? { confirmation: notice.confirmation } : {}),
-        });
+        await startNotice(request(channel, dispatchId));
         run.noticeSent(dispatchId, notice.audience, channel, template);
       }
       run.changed += 1;

@@ -67,7 +67,8 @@ export function webhookDelivery({ db, temporal }: Pick<AppDeps, 'db' | 'temporal
     ]);
     const outcomes = new Map([...current, ...legacy, ...noCopy.map((id) => [id, 'unknown_target'] as const)]);
     for (const [workflowId, outcome] of outcomes) {
-      if (outcome === 'unknown_target') log.warn({ workflowId }, 'webhook for an unknown or finished dispatch; acknowledged');
+      if (outcome === 'unknown_target')
+        log.warn({ workflowId }, 'webhook for an unknown or finished dispatch; acknowledged');
     }
     // Kept for audit: what reached no running dispatch, and everything of the first version (as it always was).
     const audited = items.filter(

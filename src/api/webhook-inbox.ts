@@ -83,8 +83,7 @@ export function createWebhookInbox<T>(options: {
   const timers: NodeJS.Timeout[] = [];
   let idle: (() => void) | undefined;
 
-  const hasRoom = (bytes: number) =>
-    held.size < bound.maxPendingRequests && heldBytes + bytes <= bound.maxPendingBytes;
+  const hasRoom = (bytes: number) => held.size < bound.maxPendingRequests && heldBytes + bytes <= bound.maxPendingBytes;
   const hold = (id: string, bytes: number) => {
     held.set(id, bytes);
     heldBytes += bytes;

@@ -153,7 +153,14 @@ export function createWebhookInbox<T>(options: {
     return undefined;
   }
 
-  async function sweep() {
+  let sweeping: Promise<number> | undefined;
+  /** One sweep at a time in a process (a slow one is not overlapped by the next tick). */
+  function sweep() {
+    sweeping ??= sweepOnce().finally(() => (sweeping = undefined));
+    return sweeping;
+  }
+
+  async function sweepOnce() {
     if (closing) return 0;
     const room = bound.maxPendingRequests - held.size;
     if (room <= 0) return 0;
@@ -216,7 +223,7 @@ export function createWebhookInbox<T>(options: {
     sweep,
     start() {
       const every = (ms: number, what: string, run: () => Promise<unknown>) => {
-        const timer = setInterval(() => run().catch((err) => log.warn({ err }, what)), ms);
+        const timer = setInterval(() => void run().catch((err) => log.warn({ err }, what)), ms);
         timer.unref();
         timers.push(timer);
       };

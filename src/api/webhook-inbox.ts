@@ -72,7 +72,8 @@ export function createWebhookInbox<T>(options: {
   const leaseMs = options.leaseMs ?? INBOX_LEASE_MS;
   const sweepEveryMs = options.sweepEveryMs ?? INBOX_SWEEP_EVERY_MS;
   const owner = randomUUID();
-  const inbox = db.WebhookInbox.collection;
+  // Reached when used: a server built only to describe its routes has no store.
+  const inbox = () => db.WebhookInbox.collection;
   /** Everything this process holds (stored, queued or being applied), by id: its size in bytes. */
   const held = new Map<string, number>();
   let heldBytes = 0;
@@ -102,7 +103,7 @@ export function createWebhookInbox<T>(options: {
       try {
         if (!applied) await options.apply(entry);
         applied = true;
-        await inbox.deleteOne({ _id: entry.id as never });
+        await inbox().deleteOne({ _id: entry.id as never });
         return;
       } catch (err) {
         metrics.webhookInboxRetries.inc({ provider });
@@ -138,7 +139,7 @@ export function createWebhookInbox<T>(options: {
    */
   async function take(doc: StoredRequest) {
     const id = randomUUID();
-    await inbox.insertOne({
+    await inbox().insertOne({
       _id: id as never,
       requestId: doc.requestId,
       provider,
@@ -147,9 +148,9 @@ export function createWebhookInbox<T>(options: {
       leaseUntil: leaseFromNow(),
       owner,
     });
-    const { deletedCount } = await inbox.deleteOne({ _id: doc._id as never });
+    const { deletedCount } = await inbox().deleteOne({ _id: doc._id as never });
     if (deletedCount === 1) return id;
-    await inbox.deleteOne({ _id: id as never });
+    await inbox().deleteOne({ _id: id as never });
     return undefined;
   }
 
@@ -190,7 +191,7 @@ export function createWebhookInbox<T>(options: {
   /** What this process holds stays its own while it works through it. */
   async function renewLeases() {
     if (!held.size) return;
-    await inbox.updateMany({ _id: { $in: [...held.keys()] as never[] } }, { $set: { leaseUntil: leaseFromNow() } });
+    await inbox().updateMany({ _id: { $in: [...held.keys()] as never[] } }, { $set: { leaseUntil: leaseFromNow() } });
   }
 
   return {
@@ -204,7 +205,7 @@ export function createWebhookInbox<T>(options: {
       const receivedAt = new Date();
       hold(id, bytes); // counted from now: requests arriving together cannot overshoot the bound
       try {
-        await inbox.insertOne({
+        await inbox().insertOne({
           _id: id as never,
           requestId: id,
           provider,

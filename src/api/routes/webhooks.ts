@@ -67,7 +67,8 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       deliver({ provider: 'sendgrid', items: await routeSendGrid(batch), receivedAt, requestId }, app.log),
     log: app.log,
   });
-  app.addHook('onReady', async () => sendgridInbox.start());
+  // A listening server takes webhooks: it sweeps (a server only injected into, or describing its routes, does not).
+  app.addHook('onListen', async () => sendgridInbox.start());
   // Closing waits a bounded time for what was accepted; the rest stays in the inbox for a sweep.
   app.addHook('onClose', async () => sendgridInbox.close(INBOX_CLOSE_WAIT_MS));
 

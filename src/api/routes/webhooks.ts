@@ -90,6 +90,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
         schema: {
           ...doc,
           summary: 'SendGrid signed Event Webhook: delivery events of dispatches (D2, N3)',
+          description:
+            'Answered 200 once the batch is stored in the webhook inbox; its events are applied behind the answer. ' +
+            '503 `busy` with Retry-After when this process holds as much unapplied work as its bound allows (docs/webhooks.md).',
           security: [{ sendgridSignature: [] }],
           headers: z.object({
             'x-twilio-email-event-webhook-timestamp': z

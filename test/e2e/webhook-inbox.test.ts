@@ -6,7 +6,7 @@ import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { purchaseOrder, SANDBOX_SECRETS, startStack, type Stack } from '../support/stack';
-import { signedSendGrid } from '../support/sendgrid-webhook';
+import { firstRecipientEvent, signedSendGrid } from '../support/sendgrid-webhook';
 import { buildServer } from '../../src/api/server';
 import { Templates } from '../../src/templates';
 import type { ApiLimits } from '../../src/api/limits';
@@ -56,17 +56,8 @@ async function leftByACrashedProcess(events: unknown[]) {
   return id;
 }
 
-const event = (dispatchId: string, type: string, id: string, extra: Record<string, unknown> = {}) => ({
-  email: 'x@acme.test',
-  timestamp: Math.floor(Date.now() / 1000),
-  event: type,
-  sg_event_id: id,
-  sg_message_id: 'abc.1',
-  relais_tenant: stack.tenantId,
-  relais_dispatch: dispatchId,
-  relais_index: '0.1',
-  ...extra,
-});
+const event = (dispatchId: string, type: string, id: string, extra: Record<string, unknown> = {}) =>
+  firstRecipientEvent(stack, dispatchId, type, id, extra);
 
 const get = async (id: string) => (await stack.request('GET', `/v1/dispatches/${id}`)).body;
 const inboxSize = () => stack.db.WebhookInbox.countDocuments({});

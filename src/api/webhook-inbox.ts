@@ -1,7 +1,8 @@
 // Issue 15: the durable webhook inbox. A provider's request, once its signature and its shape
 // hold, is stored once as the bytes that were signed (one small write, `webhook_inbox`) and
 // answered 2xx; this process then applies it behind the answer, from memory (nothing read back),
-// a few requests at a time, and deletes it. What a process accepted and did not apply (a crash, a
+// a few requests at a time (those about the same address one after the other, in the order they
+// came), and deletes it. What a process accepted and did not apply (a crash, a
 // shutdown past its bound) stays stored: every process sweeps the inbox at start and periodically
 // and takes what no process holds any more. Applying a request twice is harmless (event-ingest.ts),
 // so a slow process overtaken by a sweep costs work, never a wrong state.
@@ -61,6 +62,12 @@ export function createWebhookInbox<T>(options: {
   db: Db;
   provider: 'sendgrid';
   bound: InboxBound;
+  /**
+   * What orders a request's application after earlier ones (e.g. the addresses its events are
+   * about): requests sharing a key are applied one after the other, in the order they were taken;
+   * the others at once, up to INBOX_DRAIN_CONCURRENCY.
+   */
+  orderKeys(batch: T): string[];
   /** A stored body read back by a sweep (its signature was checked when it was accepted); undefined if it no longer parses. */
   parse(body: string): T | undefined;
   apply(entry: InboxEntry<T>): Promise<void>;
@@ -114,11 +121,19 @@ export function createWebhookInbox<T>(options: {
     }
   }
 
+  /** Per order key: when the last request taken with it is applied. */
+  const lastWith = new Map<string, Promise<void>>();
+
   function pump() {
     while (applying < INBOX_DRAIN_CONCURRENCY && queue.length && !abandon.signal.aborted) {
       const entry = queue.shift()!;
       applying += 1;
-      void drain(entry).finally(() => {
+      const keys = [...new Set(options.orderKeys(entry.batch))];
+      // drain() never rejects: a failure is retried inside it.
+      const done = Promise.all(keys.map((k) => lastWith.get(k))).then(() => drain(entry));
+      for (const k of keys) lastWith.set(k, done);
+      void done.finally(() => {
+        for (const k of keys) if (lastWith.get(k) === done) lastWith.delete(k);
         applying -= 1;
         release(entry.id);
         pump();

@@ -8,7 +8,11 @@ import { metrics } from '../../metrics';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import { withoutNul } from '../../providers/webhook-events';
-import { sendgridBatchSchema, sendgridSignatureCheck } from '../../providers/sendgrid/webhook';
+import {
+  sendgridBatchSchema,
+  sendgridSignatureCheck,
+  type ParsedSendGridEvent,
+} from '../../providers/sendgrid/webhook';
 import {
   routeTwilioStatus,
   twilioInboundSchema,
@@ -55,10 +59,12 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
 
   const { deliver, routeSendGrid } = webhookDelivery(deps);
   // Issue 15: a SendGrid batch is stored as it came and applied behind the answer (webhook-inbox.ts).
-  const sendgridInbox = createWebhookInbox({
+  const sendgridInbox = createWebhookInbox<ParsedSendGridEvent[]>({
     db: deps.db,
     provider: 'sendgrid',
     bound: limits.webhookInbox,
+    // One address's events in the order SendGrid sent them (a deferral, then the delivery).
+    orderKeys: (events) => events.map((e) => (e.ok ? e.event.email.toLowerCase() : '')).filter(Boolean),
     parse: (body) => {
       const batch = readSendGridBody(body);
       return batch.ok ? batch.events : undefined;

@@ -17,7 +17,7 @@ beforeAll(async () => {
   stack = await startStack({ eventDelayMs: 50 });
 });
 afterAll(async () => {
-  await Promise.all(others.map((app) => app.close()));
+  await Promise.all(others.map((app) => app.close())); // closing twice is harmless
   await stack?.close();
 });
 
@@ -117,4 +117,17 @@ test('past its bound of pending work a process answers 503 with Retry-After, and
   });
   expect(res2.status).toBe(200);
   await stack.waitFor('kept for audit', () => stack.db.WebhookEvent.findOne({ eventId: 'full-1' }).lean());
+});
+
+test('closing an API process waits for the batches it accepted to be applied', async () => {
+  const leaving = await anotherApi();
+  const res = await fetch(`${leaving.url}/webhooks/sendgrid`, {
+    method: 'POST',
+    ...signedSendGrid(stack, [event('inbox-closing', 'delivered', 'closing-1')]),
+  });
+  expect(res.status).toBe(200);
+  await leaving.app.close(); // as SIGTERM does (src/api/main.ts)
+  // Applied before close returned: no wait here.
+  expect(await stack.db.WebhookEvent.countDocuments({ eventId: 'closing-1', outcome: 'unknown_target' })).toBe(1);
+  expect(await inboxSize()).toBe(0);
 });

@@ -27,6 +27,20 @@ export const metrics = {
     labelNames: ['provider', 'code'] as const,
     registers: [registry],
   }),
+  /** Issue 15: provider webhooks answered 503 because this process holds as much unapplied work as its bound allows. */
+  webhookInboxRefusals: new Counter({
+    name: 'relais_webhook_inbox_refusals_total',
+    help: 'Provider webhook requests refused (503, Retry-After) because the inbox of this process was full',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+  }),
+  /** Issue 15: accepted webhook requests whose application failed and is being retried (the store or Temporal down). */
+  webhookInboxRetries: new Counter({
+    name: 'relais_webhook_inbox_retries_total',
+    help: 'Accepted provider webhook requests whose application failed and was retried',
+    labelNames: ['provider'] as const,
+    registers: [registry],
+  }),
   /** The MongoDB driver's server monitor found stuck and the client reconnected (src/db/heartbeat-watchdog.ts). */
   mongodbReconnects: new Counter({
     name: 'relais_mongodb_reconnects_total',

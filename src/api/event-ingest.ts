@@ -1,9 +1,11 @@
 // Provider events of current dispatches, as the webhook handler takes them in (issue 15): each is
 // stored once in `dispatch_events` under its provider's own id (storing it is the deduplication,
 // so the workflow keeps no seen-set), then signalled to its dispatch's workflow in a compact form,
-// at most MAX_EVENTS_PER_SIGNAL per signal. The API answers 2xx only once every signal is
-// accepted: an event stored whose signal failed is stored again on the provider's retry (a
-// duplicate) and signalled again; applying an event twice changes nothing in the workflow.
+// at most MAX_EVENTS_PER_SIGNAL per signal. A request is applied from the webhook inbox
+// (webhook-inbox.ts), possibly more than once (a retry after a failure, a sweep racing a slow
+// process): every step is harmless the second time. An event stored already is kept as first
+// stored and signalled again; its history batch has the same key (derived from the request), so
+// it is not written twice; applying an event twice changes nothing in the workflow.
 import type { Client } from '@temporalio/client';
 import { workflowNotFound } from '../app/workflow-errors';
 import { randomUUID } from 'node:crypto';
@@ -83,12 +85,14 @@ export async function ingestCopyEvents(
 /**
  * Stores and signals events; returns, per workflow, whether it took them or no longer runs
  * (`unknown_target`: a finished or unknown dispatch; its events stay stored, unapplied).
+ * `requestId` names the request that brought them: applied again, it writes the same batches.
  */
 export async function ingestEvents(
   db: Db,
   temporal: Client,
   items: Array<{ routed: IndexedEvent; raw: unknown }>,
   receivedAt = new Date(),
+  requestId: string = randomUUID(),
 ): Promise<Map<string, 'signalled' | 'unknown_target'>> {
   const unique = new Map<string, { routed: IndexedEvent; raw: unknown; position: number }>();
   items.forEach((item, position) => {
@@ -126,7 +130,7 @@ export async function ingestEvents(
         for (let i = 0; i < mine.length; i += MAX_EVENTS_PER_SIGNAL) {
           const part = mine.slice(i, i + MAX_EVENTS_PER_SIGNAL);
           // The part's entries in one document, which the dispatch's projection copies into the histories with one lookup.
-          const batch = `${receivedAt.getTime()}-${randomUUID()}`;
+          const batch = `${receivedAt.getTime()}-${requestId}-${i / MAX_EVENTS_PER_SIGNAL}`;
           await writeEventBatch(db, part[0].tenantId, part[0].dispatchId, batch, part, receivedAt);
           await temporal.workflow.getHandle(workflowId).signal(recipientEventsSignal, {
             batch,

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { checkLink } from './link-check';
 import { ApiError } from './errors';
 import { isoDurationToMs } from '../domain/durations';
+import type { InboxBound } from './webhook-inbox';
 
 export interface ApiLimits {
   /** Any JSON body, unless the route says otherwise. */
@@ -13,6 +14,12 @@ export interface ApiLimits {
   dispatchBodyLimitBytes: number;
   /** Provider webhooks: a SendGrid batch holds up to a few thousand events. */
   webhookBodyLimitBytes: number;
+  /**
+   * Issue 15: accepted SendGrid requests one API process holds unapplied before it answers 503
+   * with Retry-After (src/api/webhook-inbox.ts): bounds its memory when the store or Temporal is
+   * slower than the provider. The bytes are the request bodies; parsed, they take a few times more.
+   */
+  webhookInbox: InboxBound;
   /** Customer pages (/c/:token, /d/:token), per client address. */
   publicRate: { max: number; windowMs: number };
   /** Provider webhooks, per client address (they carry no tenant we can trust before the signature). */
@@ -28,6 +35,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   bodyLimitBytes: 1024 * 1024,
   dispatchBodyLimitBytes: 12 * 1024 * 1024,
   webhookBodyLimitBytes: 10 * 1024 * 1024,
+  webhookInbox: { maxPendingRequests: 1000, maxPendingBytes: 32 * 1024 * 1024 },
   publicRate: { max: 60, windowMs: 60_000 },
   webhookRate: { max: 1200, windowMs: 60_000 },
   tenantPublicRate: { max: 600, windowMs: 60_000 },
@@ -39,6 +47,7 @@ export function limitsFromConfig(config: Config): ApiLimits {
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
     dispatchBodyLimitBytes: config.API_DISPATCH_BODY_LIMIT_BYTES,
     webhookBodyLimitBytes: config.API_WEBHOOK_BODY_LIMIT_BYTES,
+    webhookInbox: DEFAULT_LIMITS.webhookInbox,
     publicRate: { max: config.RATE_LIMIT_PUBLIC_MAX, windowMs },
     webhookRate: { max: config.RATE_LIMIT_WEBHOOK_MAX, windowMs },
     tenantPublicRate: { max: config.RATE_LIMIT_TENANT_PUBLIC_MAX, windowMs },

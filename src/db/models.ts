@@ -737,6 +737,26 @@ const webhookEventSchema = new Schema(
 );
 webhookEventSchema.index({ provider: 1, eventId: 1 });
 
+/**
+ * Issue 15: a provider's webhook request accepted and not yet applied, kept as the bytes that were
+ * signed (one small write per request on the accept path). Deleted once applied, so the
+ * collection stays small: the sweep's filter on `leaseUntil` reads every document of it.
+ */
+const webhookInboxSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    /** The request's own id, kept when a sweep moves it under a new `_id` (its history batches are named after it). */
+    requestId: { type: String, required: true },
+    provider: { type: String, required: true },
+    body: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+    /** Until when the process that holds it (`owner`) is applying it; past it, any process's sweep may take it. */
+    leaseUntil: { type: Date, required: true },
+    owner: { type: String, required: true },
+  },
+  { versionKey: false },
+);
+
 const auditSchema = new Schema(
   {
     tenantId: { type: String, required: true },
@@ -854,6 +874,7 @@ export type DispatchEventDoc = InferSchemaType<typeof dispatchEventSchema>;
 export type HistoryEntry = InferSchemaType<typeof historyEntrySchema>;
 export type LegacyDispatchDoc = InferSchemaType<typeof legacyDispatchSchema>;
 export type WebhookEventDoc = InferSchemaType<typeof webhookEventSchema>;
+export type WebhookInboxDoc = InferSchemaType<typeof webhookInboxSchema>;
 export type AuditDoc = InferSchemaType<typeof auditSchema>;
 export type WebhookEndpointDoc = InferSchemaType<typeof webhookEndpointSchema>;
 export type WebhookDeliveryDoc = InferSchemaType<typeof webhookDeliverySchema>;
@@ -872,6 +893,7 @@ function bindModels(connection: Connection, stopWatchdog: () => void) {
     ProviderMessage: connection.model('ProviderMessage', providerMessageSchema, 'provider_messages'),
     Counter: connection.model('Counter', counterSchema, 'counters'),
     WebhookEvent: connection.model('WebhookEvent', webhookEventSchema, 'webhook_events'),
+    WebhookInbox: connection.model('WebhookInbox', webhookInboxSchema, 'webhook_inbox'),
     Audit: connection.model('Audit', auditSchema, 'audit'),
     ContactCorrection: connection.model('ContactCorrection', contactCorrectionSchema, 'contact_corrections'),
     Order: connection.model('Order', orderSchema, 'orders'),

@@ -24,3 +24,22 @@ export const postSignedSendGrid = (
   events: unknown[],
   ageSeconds = 0,
 ) => fetch(`${stack.apiUrl}/webhooks/sendgrid`, { method: 'POST', ...signedSendGrid(stack, events, ageSeconds) });
+
+/** A SendGrid event about the first recipient (position 0, first attempt) of a dispatch of the stack's tenant. */
+export const firstRecipientEvent = (
+  stack: Pick<Stack, 'tenantId'>,
+  dispatchId: string,
+  type: string,
+  id: string,
+  extra: Record<string, unknown> = {},
+) => ({
+  email: 'x@acme.test',
+  timestamp: Math.floor(Date.now() / 1000),
+  event: type,
+  sg_event_id: id,
+  sg_message_id: 'abc.1',
+  relais_tenant: stack.tenantId,
+  relais_dispatch: dispatchId,
+  relais_index: '0.1',
+  ...extra,
+});

@@ -1,18 +1,17 @@
-// Provider webhooks (rule N3): believed only when signed; answered 2xx only once the events
-// are safely signalled (so the provider retries anything Relais did not take).
+// Provider webhooks (rule N3): believed only when signed. A SendGrid batch is answered 2xx once it
+// is stored in the webhook inbox (applied behind the answer, never lost: webhook-inbox.ts); a Twilio
+// callback once it is applied (an inbound message's answer depends on it). Anything not answered
+// 2xx the provider sends again.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { metrics } from '../../metrics';
-import { workflowNotFound } from '../../app/workflow-errors';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
-import { parseWithoutNul, withoutNul, type RoutedEvent } from '../../providers/webhook-events';
+import { withoutNul } from '../../providers/webhook-events';
 import {
-  fromSendGrid,
-  parseSendGridBatch,
   sendgridBatchSchema,
   sendgridSignatureCheck,
-  type SendGridEvent,
+  type ParsedSendGridEvent,
 } from '../../providers/sendgrid/webhook';
 import {
   routeTwilioStatus,
@@ -22,12 +21,13 @@ import {
 } from '../../providers/twilio/webhook';
 import { afterSignatureCheck, errors } from '../openapi';
 import type { ApiLimits } from '../limits';
-import { dispatchWorkflowId, providerEventsSignal } from '../../workflows/dispatch/contract';
-import type { ProviderEvent } from '../../providers/types';
-import { ingestCopyEvents, ingestEvents, type IndexedEvent } from '../event-ingest';
-import { routingId } from '../../domain/dispatch';
 import { answerReply } from '../inbound-replies';
 import { recordOptChange } from '../../app/opt-out';
+import { readSendGridBody, webhookDelivery } from '../webhook-delivery';
+import { createWebhookInbox, INBOX_RETRY_AFTER_SECONDS } from '../webhook-inbox';
+
+/** How long closing the API waits for accepted SendGrid requests to be applied (docs/webhooks.md). */
+const INBOX_CLOSE_WAIT_MS = 10_000;
 
 const twiml = {
   description: 'acknowledged (empty TwiML)',
@@ -47,7 +47,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       });
     }
   });
-  const { db, temporal } = deps;
+  const { db } = deps;
   // The current key first; during a rotation the previous one is accepted too.
   const sendgridKeys = [
     { name: 'SENDGRID_WEBHOOK_PUBLIC_KEY', base64: deps.sendgridWebhookPublicKey },
@@ -57,111 +57,26 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
   const sendgridRefusal = sendgridSignatureCheck(sendgridKeys);
   const twilioSigned = twilioSignatureCheck(twilioTokens);
 
-  /**
-   * Events of current dispatches are stored and signalled by position (event-ingest.ts); those of
-   * the first version's dispatches are signalled whole, as that version expects. Unknown
-   * dispatches are acknowledged and logged; what reaches no dispatch is kept for audit, an invalid
-   * event with why (and nothing else done with it).
-   */
-  async function deliver(
-    provider: 'sendgrid' | 'twilio',
-    items: Array<{ raw: unknown; routed?: RoutedEvent; invalid?: string }>,
-    request: FastifyRequest,
-  ) {
-    const indexed = items.filter((i): i is { raw: unknown; routed: IndexedEvent } => Boolean(i.routed?.recipient));
-    const copies = items.filter((i): i is { raw: unknown; routed: RoutedEvent } => Boolean(i.routed?.copy));
-    const firstVersion = items.filter((i) => i.routed && !i.routed.recipient && !i.routed.copy);
-    const [current, legacy, noCopy] = await Promise.all([
-      indexed.length ? ingestEvents(db, temporal, indexed) : new Map<string, string>(),
-      deliverFirstVersion(firstVersion),
-      copies.length ? ingestCopyEvents(db, copies) : [],
-    ]);
-    const outcomes = new Map([...current, ...legacy, ...noCopy.map((id) => [id, 'unknown_target'] as const)]);
-    for (const [workflowId, outcome] of outcomes) {
-      if (outcome === 'unknown_target')
-        request.log.warn({ workflowId }, 'webhook for an unknown or finished dispatch; acknowledged');
-    }
-    // Kept for audit: what reached no running dispatch, and everything of the first version (as it always was).
-    const receivedAt = new Date();
-    const audited = items.filter(
-      ({ routed: r }) =>
-        (!r?.recipient && !r?.copy) || outcomes.get(dispatchWorkflowId(r.tenantId, r.dispatchId)) === 'unknown_target',
-    );
-    if (audited.length) {
-      await db.WebhookEvent.insertMany(
-        audited.map(({ raw, routed: r, invalid }) => {
-          const workflowId = r ? dispatchWorkflowId(r.tenantId, r.dispatchId) : null;
-          return {
-            provider,
-            payload: raw !== null && typeof raw === 'object' ? raw : { value: raw },
-            receivedAt,
-            eventId: r?.event.eventId ?? null,
-            tenantId: r?.tenantId ?? null,
-            workflowId,
-            outcome:
-              invalid !== undefined ? `invalid: ${invalid}` : workflowId ? outcomes.get(workflowId)! : 'unrouted',
-          };
-        }),
-      );
-    }
-  }
-
-  /** The first version's dispatches: each workflow signalled once with its events, whole (it dedupes them itself). */
-  async function deliverFirstVersion(items: Array<{ routed?: RoutedEvent }>) {
-    const byWorkflow = new Map<string, ProviderEvent[]>();
-    for (const { routed: r } of items) {
-      if (!r) continue;
-      const id = dispatchWorkflowId(r.tenantId, r.dispatchId);
-      byWorkflow.set(id, [...(byWorkflow.get(id) ?? []), r.event]);
-    }
-    const outcomes = new Map<string, string>();
-    await Promise.all(
-      [...byWorkflow].map(async ([workflowId, events]) => {
-        try {
-          await temporal.workflow.getHandle(workflowId).signal(providerEventsSignal, events);
-          outcomes.set(workflowId, 'signalled');
-        } catch (err) {
-          if (!workflowNotFound(err)) throw err;
-          outcomes.set(workflowId, 'unknown_target');
-        }
-      }),
-    );
-    return outcomes;
-  }
-
-  /**
-   * Asynchronous bounces may come back without our custom args: find the dispatch by the
-   * X-Message-Id prefix of `sg_message_id` (a lookup by `_id`), and the recipient by address.
-   */
-  async function routeByMessageId(raw: SendGridEvent): Promise<RoutedEvent | undefined> {
-    const messageId = raw.sg_message_id?.split('.')[0];
-    if (!messageId) return undefined;
-    const message = await db.ProviderMessage.findById(`sendgrid:${messageId}`).lean();
-    if (message) {
-      const found = message.recipients.find((r) => r.address === raw.email.toLowerCase());
-      return found
-        ? fromSendGrid({
-            ...raw,
-            relais_tenant: message.tenantId,
-            relais_dispatch: message.dispatchId,
-            relais_index: routingId(found.index!, found.attempt!),
-          })
-        : undefined;
-    }
-    // A dispatch of the first version of the workflow (its send log is indexed on MongoDB).
-    const doc = await db.LegacyDispatch.findOne(
-      { 'sendLog.providerMessageId': messageId },
-      { tenantId: 1, dispatchId: 1, recipients: 1, sendLog: 1 },
-    ).lean();
-    const recipient = doc?.recipients.find((r) => r.address.toLowerCase() === raw.email.toLowerCase());
-    if (!doc || !recipient) return undefined;
-    return fromSendGrid({
-      ...raw,
-      relais_tenant: doc.tenantId,
-      relais_dispatch: doc.dispatchId,
-      relais_recipient: `${recipient.recipientId}.${recipient.attempt}`,
-    });
-  }
+  const { deliver, routeSendGrid } = webhookDelivery(deps);
+  // Issue 15: a SendGrid batch is stored as it came and applied behind the answer (webhook-inbox.ts).
+  const sendgridInbox = createWebhookInbox<ParsedSendGridEvent[]>({
+    db: deps.db,
+    provider: 'sendgrid',
+    bound: limits.webhookInbox,
+    // One address's events in the order SendGrid sent them (a deferral, then the delivery).
+    orderKeys: (events) => events.map((e) => (e.ok ? e.event.email.toLowerCase() : '')).filter(Boolean),
+    parse: (body) => {
+      const batch = readSendGridBody(body);
+      return batch.ok ? batch.events : undefined;
+    },
+    apply: async ({ requestId, receivedAt, batch }) =>
+      deliver({ provider: 'sendgrid', items: await routeSendGrid(batch), receivedAt, requestId }, app.log),
+    log: app.log,
+  });
+  // A listening server takes webhooks: it sweeps (a server only injected into, or describing its routes, does not).
+  app.addHook('onListen', async () => sendgridInbox.start());
+  // Closing waits a bounded time for what was accepted; the rest stays in the inbox for a sweep.
+  app.addHook('onClose', async () => sendgridInbox.close(INBOX_CLOSE_WAIT_MS));
 
   app.register(async (scope) => {
     // The signature covers the exact bytes: parse JSON ourselves, after verifying.
@@ -181,6 +96,9 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
         schema: {
           ...doc,
           summary: 'SendGrid signed Event Webhook: delivery events of dispatches (D2, N3)',
+          description:
+            'Answered 200 once the batch is stored in the webhook inbox; its events are applied behind the answer. ' +
+            '503 `busy` with Retry-After when this process holds as much unapplied work as its bound allows (docs/webhooks.md).',
           security: [{ sendgridSignature: [] }],
           headers: z.object({
             'x-twilio-email-event-webhook-timestamp': z
@@ -207,30 +125,30 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
         );
         if (refused) throw new ApiError(401, refused.code, refused.message);
 
-        let json: unknown;
-        // U+0000 in a field is the provider's to send: stored as U+FFFD (withoutNul), not refused.
-        try {
-          json = parseWithoutNul((request.body as Buffer).toString('utf8'));
-        } catch {
-          throw new ApiError(400, 'invalid_request', 'body is not JSON');
-        }
-        const batch = parseSendGridBatch(json);
+        const body = (request.body as Buffer).toString('utf8');
+        const batch = readSendGridBody(body);
         if (!batch.ok) throw new ApiError(400, 'invalid_request', batch.message);
         // A bad event is kept for audit and skipped; the rest of the batch is applied (issue 14, finding 5).
-        const items = await Promise.all(
-          batch.events.map(async (e) =>
-            e.ok
-              ? { raw: e.raw, routed: fromSendGrid(e.event) ?? (await routeByMessageId(e.event)) }
-              : { raw: e.raw, invalid: e.problems.map((p) => `${p.field}: ${p.message}`).join('; ') },
-          ),
-        );
         const invalid = batch.events.filter((e) => !e.ok).length;
         if (invalid)
           request.log.warn(
             { invalid, of: batch.events.length },
             'SendGrid events refused one by one; the rest applied',
           );
-        await deliver('sendgrid', items, request);
+        const taken = await sendgridInbox.accept(body, batch.events);
+        if (!taken.accepted) {
+          reply.header('retry-after', String(INBOX_RETRY_AFTER_SECONDS));
+          throw new ApiError(
+            503,
+            'busy',
+            `this process holds as many accepted webhook requests as it may until they are applied; retry in ${INBOX_RETRY_AFTER_SECONDS} s`,
+            {
+              pendingRequests: taken.pendingRequests,
+              pendingBytes: taken.pendingBytes,
+              retryAfterSeconds: INBOX_RETRY_AFTER_SECONDS,
+            },
+          );
+        }
         return reply.status(200).send({ received: batch.events.length, invalid });
       },
     );
@@ -270,10 +188,14 @@ export async function webhookRoutes(app: FastifyInstance, deps: ApiDeps, limits:
       const query = withoutNul(request.query as Record<string, string | undefined>);
       const parsed = twilioStatusSchema.safeParse(params);
       if (!parsed.success) throw new ApiError(400, 'invalid_request', 'not a Twilio status callback');
+      // Applied before the answer, as it always was (a status callback is one event; no inbox).
       await deliver(
-        'twilio',
-        [{ raw: { ...params }, routed: routeTwilioStatus(parsed.data, query, new Date()) }],
-        request,
+        {
+          provider: 'twilio',
+          items: [{ raw: { ...params }, routed: routeTwilioStatus(parsed.data, query, new Date()) }],
+          receivedAt: new Date(),
+        },
+        request.log,
       );
       return reply.status(200).type('text/xml').send('<Response/>');
     },

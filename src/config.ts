@@ -38,6 +38,9 @@ export const configSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: optionalString.describe('server name to verify instead of the host in TEMPORAL_ADDRESS'),
   TEMPORAL_API_KEY: optionalString.describe('Temporal Cloud API key (sent as a bearer token; implies TLS)'),
   WORKER_HTTP_PORT: port.default(9464).describe('worker process: /metrics (Prometheus) and /healthz'),
+  WORKFLOW_BUNDLE_PATH: optionalString.describe(
+    'worker process: a workflow bundle prebuilt from this same code (bundleWorkflowCode) instead of bundling at start',
+  ),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positive.default(100).describe('activity task slots per worker process'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positive.default(40).describe('workflow task slots per worker process'),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce

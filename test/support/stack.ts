@@ -266,6 +266,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WORKER_HTTP_PORT: '0',
     API_METRICS_PORT: '0', // several worker and API processes may run at once
+    // Worker processes start from the run's bundle: three bundling at once on a loaded CI machine took minutes.
+    ...(process.env.RELAIS_TEST_WORKFLOW_BUNDLE
+      ? { WORKFLOW_BUNDLE_PATH: process.env.RELAIS_TEST_WORKFLOW_BUNDLE }
+      : {}),
   };
 
   const request: Stack['request'] = async (method, path, body, useKey = key) => {

@@ -89,11 +89,14 @@ export function nulCharacterAt(value: unknown, path: Array<string | number> = []
 
 export const NUL_MESSAGE = 'must not contain a NUL character (U+0000)';
 
+/**
+ * Reached only for free-form values (a dispatch's `data`): every string the contract describes
+ * refuses a NUL by its own pattern (400). In free-form JSON the contract allows it, the store
+ * cannot hold it: a 422, like every rule the schema cannot express.
+ */
 export function nulError(path: Array<string | number>): ApiError {
   const field = path.join('.') || '(body)';
-  return new ApiError(400, 'invalid_request', `${field}: ${NUL_MESSAGE}`, [
-    { field, message: NUL_MESSAGE, value: null },
-  ]);
+  return unprocessable(`${field}: ${NUL_MESSAGE}`, field);
 }
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {

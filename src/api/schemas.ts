@@ -527,7 +527,8 @@ const channelChoice = z.object({
   channels: z
     .array(z.enum(['email', 'sms', 'whatsapp']))
     .max(3)
-    .refine((c) => new Set(c).size === c.length, 'each channel at most once'),
+    .refine((c) => new Set(c).size === c.length, 'each channel at most once')
+    .meta({ uniqueItems: true }), // the refinement, said in the contract (JSON Schema)
 });
 export const preferencesSchema = z
   .object({

@@ -65,8 +65,12 @@ test('a late `processed` never undoes delivered; a bounce after delivered counts
       }),
     ]),
   );
-  await stack.waitFor('bounced', async () => (await get('wh-order')).recipients[0].status === 'bounced');
-  expect((await get('wh-order')).result).toBe('error');
+  // The recipient's status and the dispatch's result live in two documents, written one after the
+  // other: wait for the two together.
+  await stack.waitFor('bounced, and the result error', async () => {
+    const d = await get('wh-order');
+    return d.recipients[0].status === 'bounced' && d.result === 'error';
+  });
 });
 
 test('an event stored but never signalled (the API died in between) is signalled when the provider retries it', async () => {

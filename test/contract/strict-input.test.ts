@@ -41,6 +41,7 @@ test('POST /v1/tenants refuses unknown fields, naming them, and keeps every poli
     confirmationLinkTtl: 'P1D',
     readyToShipWithin: 'PT12H',
     failoverAfter: 'PT15S',
+    moveOnAfter: 'PT20M',
   };
   const seller = {
     name: 'Selma Seller',

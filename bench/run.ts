@@ -28,7 +28,14 @@ import { orderEventUpdate, orderStateQuery, orderWorkflowId } from '../src/workf
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchStore, storeTable } from './store';
 import { benchOrderList } from './order-list';
-import { ActivityTimes, benchBounceToEscalation, benchIngest, postEvents } from './dispatch-scale';
+import {
+  ActivityTimes,
+  benchBounceToEscalation,
+  benchIngest,
+  postEvents,
+  startApiProcess,
+  type IngestRow,
+} from './dispatch-scale';
 import { benchDashboard, dashboardTable } from './dashboard';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -48,6 +55,10 @@ const { values: args } = parseArgs({
     'ingest-sizes': { type: 'string', default: '10,100,1000' },
     'ingest-events': { type: 'string', default: '5' },
     'ingest-batch': { type: 'string', default: '50,500' },
+    // Where the API runs: its own process (as deployed), and/or the benchmark's process (the earlier runs' set-up).
+    'ingest-api': { type: 'string', default: 'process,shared' },
+    // Requests posted at once (SendGrid posts from many servers at once).
+    'ingest-connections': { type: 'string', default: '8,32' },
     bounces: { type: 'string', default: '30' },
     cache: { type: 'string' },
     'dashboard-sizes': { type: 'string', default: '10,100000' },
@@ -534,14 +545,43 @@ async function benchWorkflows(only: Set<string>, machine: string, dir: string): 
       say(
         `ingest: one dispatch each of ${sizes.join(', ')} recipients, ${args['ingest-events']} new events per recipient in signed batches of ${batchSizes.join(' and of ')}`,
       );
-      const ingest = await benchIngest(stack, times, sizes, Number(args['ingest-events']), batchSizes, load, say);
+      const ingest: IngestRow[] = [];
+      const run = (apiUrl: string | undefined) => async (connections: number) =>
+        ingest.push(
+          ...(await benchIngest(
+            stack,
+            times,
+            sizes,
+            Number(args['ingest-events']),
+            batchSizes,
+            load,
+            say,
+            apiUrl,
+            connections,
+          )),
+        );
+      const connections = args['ingest-connections']!.split(',').map(Number);
+      for (const where of args['ingest-api']!.split(',')) {
+        if (where === 'process') {
+          say('  the API in a process of its own (src/api/main.ts, as npm start runs it)');
+          const api = await startApiProcess(stack);
+          try {
+            for (const c of connections) await run(api.url)(c);
+          } finally {
+            await api.stop();
+          }
+        } else {
+          say("  the API in the benchmark's process (beside the signing client, the sandbox and the worker)");
+          await run(undefined)(connections[0]);
+        }
+      }
       const lines = [
-        '| recipients | events | events per request | accepted /s (answered 2xx) | applied /s (stored and signalled) | activity: calls, mean, p99 (the projection writes among them) | load |',
-        '|---|---|---|---|---|---|---|',
+        '| API | requests at once | recipients | events | events per request | accepted /s (answered 2xx) | applied /s (stored and signalled) | activity: calls, mean, p99 (the projection writes among them) | load |',
+        '|---|---|---|---|---|---|---|---|---|',
       ];
       for (const r of ingest) {
         lines.push(
-          `| ${r.recipients} | ${r.events} | ${r.batch} | ${r.perSecond.toFixed(0)} | ${r.appliedPerSecond.toFixed(0)} | ${r.activities.map((a) => `${a.type} ×${a.calls}, ${a.meanMs.toFixed(1)} ms, p99 ${a.p99Ms.toFixed(0)} ms`).join('; ')} | ${r.load} |`,
+          `| ${r.api} | ${r.connections} | ${r.recipients} | ${r.events} | ${r.batch} | ${r.perSecond.toFixed(0)} | ${r.appliedPerSecond.toFixed(0)} | ${r.activities.map((a) => `${a.type} ×${a.calls}, ${a.meanMs.toFixed(1)} ms, p99 ${a.p99Ms.toFixed(0)} ms`).join('; ')} | ${r.load} |`,
         );
       }
       extra.push(`### A dispatch as it grows: events ingested\n\n${lines.join('\n')}`);

@@ -14,9 +14,9 @@ import {
   classifyPhoneOutcome,
   countsPerMessage,
   normalizeAddress,
-  orderOfDispatch,
   type ConditionRecord,
 } from '../domain/address-health';
+import { orderOfDispatch } from '../domain/notice-ids';
 import type { NoticeChannel } from '../domain/preferences';
 import type { Channel } from '../providers/types';
 

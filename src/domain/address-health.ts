@@ -224,15 +224,6 @@ export function badFor(health: Pick<Health, 'conditions'>, channel: Channel): Co
   return health.conditions.filter((c) => BAD_FOR[channel].includes(c.condition) || isBadSoft(c));
 }
 
-/**
- * The order a notice dispatch belongs to, or null: order notices are `order-<orderId>~<template>-<n>`,
- * and a customer notice's channel `…-<n>-<channel>` (one dispatch per channel tried).
- */
-export function orderOfDispatch(dispatchId: string): string | null {
-  const m = /^order-(.+)~[a-z0-9_]+-\d+(?:-(?:email|sms|whatsapp))?$/.exec(dispatchId);
-  return m ? m[1] : null;
-}
-
 /** What a warning or a refusal says about a bad address, in the API's words (English, like its errors). */
 export function badAddressMessage(address: string, bad: ConditionRecord[]): string {
   const words: Record<Condition, string> = {

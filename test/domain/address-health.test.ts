@@ -8,7 +8,6 @@ import {
   foldHealth,
   normalizeAddress,
   optKeyword,
-  orderOfDispatch,
   SOFT_FAILURE_LIMIT,
   type Fact,
   type FactKind,
@@ -233,18 +232,6 @@ test.each([
   ['+33 6 12 34 00 05', { address: '+33612340005', kind: 'phone' }],
 ])('normalizeAddress(%p)', (input, expected) => {
   expect(normalizeAddress(input)).toEqual(expected);
-});
-
-test.each([
-  ['order-o-1~delivery_delay-3', 'o-1'],
-  ['order-A~B~address_confirmation-1', 'A~B'],
-  ['order-o-1~delivery_delay-3-sms', 'o-1'],
-  ['order-o-1~delivery_delay-3-whatsapp', 'o-1'],
-  ['order-o-1~delivery_delay-3-fax', null],
-  ['po-1042', null],
-  ['order-x', null],
-])('orderOfDispatch(%p) → %p', (dispatchId, orderId) => {
-  expect(orderOfDispatch(dispatchId)).toBe(orderId);
 });
 
 // What a stored event says about its address, as its history entry keeps it for the projection to record.

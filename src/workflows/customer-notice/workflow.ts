@@ -16,6 +16,7 @@ import {
   type NoticeState,
 } from '../../domain/customer-notice';
 import type { NoticeChannel } from '../../domain/preferences';
+import { channelDispatchId } from '../../domain/notice-ids';
 import { startNotice } from '../shared/notices';
 import { customerNoticeQuery, type CustomerNoticeInput, type CustomerNoticeView } from './contract';
 
@@ -80,7 +81,7 @@ export async function customerNotice(input: CustomerNoticeInput): Promise<Custom
         continue;
       }
     }
-    const dispatchId = `${input.noticeId}-${channel}`;
+    const dispatchId = channelDispatchId(input.noticeId, channel);
     await startNotice({ ...input.request, dispatchId, channel });
     sent.push({ dispatchId, channel });
     note(channel, 'sent', { dispatchId });

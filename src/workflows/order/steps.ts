@@ -3,7 +3,8 @@
 import { ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import { REFUSED, refuseUpdate } from '../failure-types';
 import type { createActivities } from '../../activities';
-import type { OrderRun } from '../../domain/order-run';
+import type { OrderNotice, OrderRun } from '../../domain/order-run';
+import { orderNoticeId } from '../../domain/notice-ids';
 import { actionWords, exceptionLabel, reasonWords, resolutionWords } from '../../domain/order-words';
 import type { DigestAlert } from '../../domain/alert-digest';
 import { channelsFor, type NoticeChannel } from '../../domain/preferences';
@@ -74,7 +75,6 @@ export class OrderSteps {
   /** Sends queued notices as dispatches, on the channels the seller's preferences choose now (O9). */
   async sendNotices(): Promise<void> {
     const { input, run } = this;
-    const { locale } = input;
     while (run.outbox.length) {
       const notice = run.outbox.shift()!;
       const key = notice.audience === 'seller' ? notice.exception.type : notice.notice;
@@ -83,30 +83,7 @@ export class OrderSteps {
         notice.audience === 'customer' && notice.channels
           ? { enabled: true, channels: notice.channels }
           : await noticePreference({ tenantId: input.tenantId, audience: notice.audience, key });
-      const customer = input.order.customer;
-      const person =
-        notice.audience === 'seller'
-          ? input.seller
-          : { name: customer.name, email: customer.email, phone: customer.phone };
-      const template =
-        notice.audience === 'seller'
-          ? notice.template
-          : (notice.template ?? (notice.notice === 'delivery_failed' ? 'delivery_failed_customer' : notice.notice));
-      const data =
-        notice.audience === 'seller'
-          ? {
-              personName: person.name,
-              orderId: input.orderId,
-              exceptionLabel: exceptionLabel(notice.exception.type, locale),
-              reason: reasonWords(notice.exception.reason, locale),
-              action: actionWords(notice.exception.reason, locale),
-              details: notice.exception.details,
-              resolution: resolutionWords(notice.exception.resolution ?? '', locale),
-              orderUrl: input.orderUrl,
-              // A date goes to the template as a date, which shows it in the tenant's zone and words (O7).
-              lastTrackingAt: notice.exception.type === 'stuck_in_transit' ? run.s.lastTrackingAt : null,
-            }
-          : { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data };
+      const { person, template, data } = this.noticeContent(notice);
       const chosen = channelsFor(choice, person);
       // Issue 20: no SMS to a customer's number that opted out; the notice falls to another channel they have.
       const channels =
@@ -118,7 +95,7 @@ export class OrderSteps {
         dispatchId,
         template,
         data,
-        locale,
+        locale: input.locale,
         timeZone: input.timeZone,
         tenantName: input.tenantName,
         person,
@@ -130,36 +107,76 @@ export class OrderSteps {
         ...(notice.audience === 'customer' && notice.confirmation ? { confirmation: notice.confirmation } : {}),
       });
       if (notice.audience === 'customer' && channels.length && patched(CUSTOMER_NOTICE_CASCADE_PATCH)) {
-        // One notice, its channels one at a time: its own workflow, which outlives the order's run.
-        const noticeId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
-        const { dispatchId: _d, channel: _c, ...shared } = request(channels[0], noticeId);
-        const cascade: CustomerNoticeInput = {
-          tenantId: input.tenantId,
-          orderId: input.orderId,
-          noticeId,
-          notice: notice.notice,
-          channels,
-          urgent: notice.urgent ?? false,
-          customerTimeZone: customer.timeZone ?? input.timeZone,
-          request: shared,
-        };
-        await startChild<typeof customerNotice>(CUSTOMER_NOTICE_WORKFLOW, {
-          workflowId: customerNoticeWorkflowId(input.tenantId, noticeId),
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          args: [cascade],
-        });
-        run.noticeCascaded(noticeId, channels[0], template);
-        run.changed += 1;
-        continue;
-      }
-      for (const channel of channels) {
-        if (notice.audience === 'seller' && (await this.digested(choice, channel, notice.template, data))) continue;
-        const dispatchId = `order-${input.orderId}~${template}-${run.s.counters.notifications + 1}`;
-        await startNotice(request(channel, dispatchId));
-        run.noticeSent(dispatchId, notice.audience, channel, template);
+        const noticeId = orderNoticeId(input.orderId, template, run.s.counters.notifications + 1);
+        await this.startCustomerNotice(notice, noticeId, channels, request(channels[0], noticeId));
+      } else {
+        for (const channel of channels) {
+          if (notice.audience === 'seller' && (await this.digested(choice, channel, notice.template, data))) continue;
+          const dispatchId = orderNoticeId(input.orderId, template, run.s.counters.notifications + 1);
+          await startNotice(request(channel, dispatchId));
+          run.noticeSent(dispatchId, notice.audience, channel, template);
+        }
       }
       run.changed += 1;
     }
+  }
+
+  /** Who a notice goes to, its template, and what the template is given. */
+  private noticeContent(notice: OrderNotice) {
+    const { input, run } = this;
+    const { locale } = input;
+    const customer = input.order.customer;
+    if (notice.audience === 'seller') {
+      const { exception } = notice;
+      return {
+        person: input.seller,
+        template: notice.template,
+        data: {
+          personName: input.seller.name,
+          orderId: input.orderId,
+          exceptionLabel: exceptionLabel(exception.type, locale),
+          reason: reasonWords(exception.reason, locale),
+          action: actionWords(exception.reason, locale),
+          details: exception.details,
+          resolution: resolutionWords(exception.resolution ?? '', locale),
+          orderUrl: input.orderUrl,
+          // A date goes to the template as a date, which shows it in the tenant's zone and words (O7).
+          lastTrackingAt: exception.type === 'stuck_in_transit' ? run.s.lastTrackingAt : null,
+        } as Record<string, unknown>,
+      };
+    }
+    return {
+      person: { name: customer.name, email: customer.email, phone: customer.phone },
+      template: notice.template ?? (notice.notice === 'delivery_failed' ? 'delivery_failed_customer' : notice.notice),
+      data: { customerName: customer.name, orderId: input.orderId, companyName: input.tenantName, ...notice.data },
+    };
+  }
+
+  /** One customer notice, its channels one at a time: its own workflow, which outlives the order's run (issue 20). */
+  private async startCustomerNotice(
+    notice: Extract<OrderNotice, { audience: 'customer' }>,
+    noticeId: string,
+    channels: NoticeChannel[],
+    first: NoticeRequest,
+  ) {
+    const { input, run } = this;
+    const { dispatchId: _d, channel: _c, ...shared } = first;
+    const cascade: CustomerNoticeInput = {
+      tenantId: input.tenantId,
+      orderId: input.orderId,
+      noticeId,
+      notice: notice.notice,
+      channels,
+      urgent: notice.urgent ?? false,
+      customerTimeZone: input.order.customer.timeZone ?? input.timeZone,
+      request: shared,
+    };
+    await startChild<typeof customerNotice>(CUSTOMER_NOTICE_WORKFLOW, {
+      workflowId: customerNoticeWorkflowId(input.tenantId, noticeId),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [cascade],
+    });
+    run.noticeCascaded(noticeId, channels[0], first.template);
   }
 
   /**

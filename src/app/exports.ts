@@ -11,6 +11,7 @@ import { type OrderState } from '../domain/order';
 import { exceptionLabel, reasonWords } from '../domain/order-words';
 import { WORDS } from '../ui/words';
 import type { Locale } from '../domain/locale';
+import { readersReason } from '../domain/reasons';
 
 /** A time in UTC (ISO 8601) and as the tenant reads it ("2026-12-06 14:32:05" in its zone). */
 const utc = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : '');
@@ -105,7 +106,7 @@ export async function* dispatchRows(
       legacy
         ? legacy.filter((r) => ['bounced', 'dropped', 'not_sent', 'unknown'].includes(r.status))
         : (d.failures ?? [])
-    ) as Array<{ address: string; status: string; plainReason?: string | null }>;
+    ) as Array<{ address: string; status: string; reasonCode?: string | null; plainReason?: string | null }>;
     const addresses: string[] = legacy ? legacy.map((r) => r.address) : (d.recipientAddresses ?? []);
     yield {
       number: d.number,
@@ -123,7 +124,10 @@ export async function* dispatchRows(
       recipientCount: legacy ? legacy.length : (d.recipientCount ?? addresses.length),
       recipients: addresses.join('; '),
       failures: failures
-        .map((f) => `${f.address}: ${f.plainReason ?? w.statuses[f.status as keyof typeof w.statuses] ?? f.status}`)
+        .map(
+          (f) =>
+            `${f.address}: ${readersReason(f, locale) ?? w.statuses[f.status as keyof typeof w.statuses] ?? f.status}`,
+        )
         .join('; '),
       createdAt: utc(d.createdAt),
       sentAt: utc(d.sentAt),

@@ -250,3 +250,16 @@ export type { Locale };
 
 export const plainReason = (code: ReasonCode, locale: Locale): string => WORDS[code].reason[locale];
 export const nextStep = (code: ReasonCode, locale: Locale): string => WORDS[code].next[locale];
+
+/**
+ * A recipient's reason in the reader's language: from its code, since the words stored beside it
+ * are in the dispatch's language (a log read in English named French reasons); the stored words
+ * when there is no code, or one this version does not know.
+ */
+export function readersReason(
+  r: { reasonCode?: string | null; plainReason?: string | null },
+  locale: Locale,
+): string | null {
+  const words = r.reasonCode ? WORDS[r.reasonCode as ReasonCode] : undefined;
+  return words ? words.reason[locale] : (r.plainReason ?? null);
+}

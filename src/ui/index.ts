@@ -27,7 +27,7 @@ import {
   type DispatchResult,
   type RecipientStatus,
 } from '../domain/dispatch-status';
-import { plainReason, type ReasonCode } from '../domain/reasons';
+import { readersReason } from '../domain/reasons';
 import { exceptionLabel } from '../domain/order-words';
 import { EXCEPTION_TYPES } from '../domain/order';
 import { carriesSecrets } from '../domain/secrets';
@@ -342,7 +342,12 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
     const page = await listDispatches(db, principal.tenantId!, query);
     // A row names its failures and its first addresses, and counts the rest (L1, L3): never every address.
     const rows = page.dispatches.map((d) => {
-      const failures = d.failures as Array<{ address: string; status: string; plainReason: string | null }>;
+      const failures = d.failures as Array<{
+        address: string;
+        status: string;
+        reasonCode: string | null;
+        plainReason: string | null;
+      }>;
       const failedCount =
         Object.entries(d.counts)
           .filter(([s]) => isFailure(s as RecipientStatus) || s === 'unknown')
@@ -370,8 +375,9 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
           `${w[d.channel as 'sms' | 'whatsapp'] ?? d.channel}: ${(d.template && w.templates[d.template]) ?? d.template ?? d.dispatchId}`,
         statuses: statusColumn(d.counts, d.opened, d.recipientCount, w),
         reasons:
-          failures.map((r) => `${r.address}: ${r.plainReason ?? w.statuses[r.status as RecipientStatus]}`).join('; ') +
-          andMore(failures.length, failedCount, w),
+          failures
+            .map((r) => `${r.address}: ${readersReason(r, locale) ?? w.statuses[r.status as RecipientStatus]}`)
+            .join('; ') + andMore(failures.length, failedCount, w),
         recipientList: recipientsCell(d as Parameters<typeof recipientsCell>[0], w),
         // Issue 20: how many confirmed receipt, when the dispatch asked.
         acknowledgement: d.acknowledgement ? acknowledgementLine(d.acknowledgement, w) : null,
@@ -422,8 +428,8 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       status: status || undefined,
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
     })) as Awaited<ReturnType<typeof readDispatch>> & Record<string, any>;
-    const reason = (code: string | null | undefined, stored: string | null | undefined) =>
-      code ? plainReason(code as ReasonCode, locale) : (stored ?? null);
+    const reason = (reasonCode: string | null | undefined, plainReason: string | null | undefined) =>
+      readersReason({ reasonCode, plainReason }, locale);
     const health = await knownBadNotes(
       db,
       principal.tenantId!,
@@ -510,6 +516,7 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       'dispatch',
       context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
         d,
+        documentType: d.document ? (w.documentTypes[d.document.type] ?? d.document.type.replaceAll('_', ' ')) : null,
         recipients,
         senderCopy,
         settled,

@@ -1,5 +1,5 @@
 // Rules D4, L3: provider reasons in plain words.
-import { nextStep, plainReason, reasonCode, REASON_CODES } from '../../src/domain/reasons';
+import { nextStep, plainReason, readersReason, reasonCode, REASON_CODES } from '../../src/domain/reasons';
 
 test.each([
   [
@@ -39,3 +39,23 @@ test.each(REASON_CODES.flatMap((code) => (['fr', 'en'] as const).map((locale) =>
     }
   },
 );
+
+// The log and its export name a reason in the reader's language; the words stored beside the code
+// are in the dispatch's (rule L3).
+test.each([
+  [
+    { reasonCode: 'invalid_address', plainReason: "l'adresse n'existe pas" },
+    'en',
+    "the address does not exist at the recipient's mail server",
+  ],
+  [
+    { reasonCode: 'invalid_address', plainReason: 'the address does not exist' },
+    'fr',
+    "l'adresse n'existe pas sur le serveur de messagerie du destinataire",
+  ],
+  [{ reasonCode: null, plainReason: 'stored words' }, 'en', 'stored words'],
+  [{ reasonCode: 'a_code_of_a_later_version', plainReason: 'stored words' }, 'fr', 'stored words'],
+  [{ reasonCode: null, plainReason: null }, 'en', null],
+] as const)('readersReason(%p, %p) → %p', (recipient, locale, words) => {
+  expect(readersReason(recipient, locale)).toBe(words);
+});

@@ -85,6 +85,15 @@ const LABELS = {
   }
 >;
 
+/** The reason of a hard bounce to an address that does not exist, as the operator reads it. */
+const INVALID_ADDRESS = {
+  en: "the address does not exist at the recipient's mail server",
+  fr: "l'adresse n'existe pas sur le serveur de messagerie du destinataire",
+};
+
+/** The type of the cases' documents (purchase_order), as the dispatch page names it. */
+const PURCHASE_ORDER = { en: 'Purchase order', fr: 'Bon de commande' };
+
 interface Case {
   id: string;
   to: string[];
@@ -94,6 +103,8 @@ interface Case {
   provider?: 'smtp';
   /** The provider refuses the request itself (a 400 from the sandbox). */
   refused?: boolean;
+  /** The dispatch's own language, when not the tenant's (English). */
+  locale?: 'fr';
 }
 
 // In this order. The refused request comes first, while nothing else (a notice) can take the
@@ -114,6 +125,8 @@ const CASES: Case[] = [
     to: ['gone+bounce@acme.test', 'gone+drop@acme.test'],
     shown: ['bounced', 'dropped'],
     result: 'error',
+    // Written in French: the log names its failures in the reader's language all the same.
+    locale: 'fr',
   },
   { id: 'lbl-sent', to: ['books@acme.test'], shown: ['sent'], result: 'sent', provider: 'smtp' },
   // Issue 20: the SMTP server answers 451 to this recipient; the send goes through SendGrid instead.
@@ -148,7 +161,10 @@ async function send(c: Case) {
       await stack.request(
         'POST',
         '/v1/dispatches',
-        purchaseOrder(c.id, c.to, c.provider ? { provider: c.provider } : {}),
+        purchaseOrder(c.id, c.to, {
+          ...(c.provider ? { provider: c.provider } : {}),
+          ...(c.locale ? { locale: c.locale } : {}),
+        }),
       )
     ).status,
   ).toBe(202);
@@ -235,6 +251,18 @@ describe.each(['en', 'fr'] as const)('in %s', (locale) => {
         result: words.results[c.result],
       });
     }
+  });
+
+  test("L3: the log names a failed recipient's reason in the reader's language, not the dispatch's", async () => {
+    await page.goto('/ui/log?show=all');
+    const reasons = (await page.locator('tr[data-dispatch="lbl-error"]').textContent()) ?? '';
+    expect(reasons).toContain(`gone+bounce@acme.test: ${INVALID_ADDRESS[locale]}`);
+  });
+
+  test("L2: a dispatch's page names its document's type in words, not as the API's code", async () => {
+    await page.goto('/ui/dispatches/lbl-delivered');
+    const row = page.locator('xpath=//dt[normalize-space()="Document"]/following-sibling::dd[1]');
+    expect(await row.textContent()).toBe(`${PURCHASE_ORDER[locale]} PO-lbl-delivered`);
   });
 
   test("issue 20: a dispatch's page shows a failover in the recipient's history, in its words, with which provider and why", async () => {

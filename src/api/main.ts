@@ -29,6 +29,7 @@ async function main() {
     sendgridWebhookPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN,
     linkSecret: config.LINK_SECRET,
+    smtpConfigured: Boolean(config.SMTP_URL),
     logger,
     limits: limitsFromConfig(config),
     trustProxy: config.TRUST_PROXY,

@@ -16,6 +16,8 @@ export interface AppDeps {
   linkSecret?: string;
   /** During a rotation: the values being replaced, still accepted when verifying (never used to sign). */
   previous?: { linkSecret?: string; twilioAuthToken?: string; sendgridWebhookPublicKey?: string };
+  /** SMTP_URL is set: a dispatch may ask for `provider: "smtp"` (rule D10); without it that choice is refused, naming the field. */
+  smtpConfigured?: boolean;
   /** Outbound webhooks: WEBHOOK_ALLOW_PRIVATE_NETWORKS (endpoints on loopback and private addresses). */
   webhooks?: { allowPrivateNetworks: boolean };
 }

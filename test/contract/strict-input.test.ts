@@ -181,3 +181,17 @@ test('a NUL character (U+0000) anywhere in the input is refused naming the field
   expect(order.status).toBe(400);
   expect(order.body.error.details[0]).toMatchObject({ field: 'items.0.sku' });
 });
+
+test('rule D10: "provider": "smtp" on a deployment without an SMTP server is refused naming `provider`, and nothing is stored', async () => {
+  // This stack has no SMTP_URL: accepted, the dispatch could only fail at the send and escalate (D9).
+  const res = await stack.request(
+    'POST',
+    '/v1/dispatches',
+    purchaseOrder('no-smtp', ['a@acme.test'], { provider: 'smtp' }),
+  );
+  expect(res.status).toBe(422);
+  expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'provider', value: 'smtp' })]);
+  expect(res.body.error.message).toContain('SMTP_URL');
+  expect((await stack.request('GET', '/v1/dispatches/no-smtp')).status).toBe(404);
+  expect(stack.sandbox.messages().filter((m) => m.to === 'a@acme.test')).toEqual([]);
+});

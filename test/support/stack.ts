@@ -129,6 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sendgridWebhookPublicKey: keys.publicKeyBase64,
     twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken,
     linkSecret: SANDBOX_SECRETS.linkSecret,
+    smtpConfigured: Boolean(options.smtp),
     webhooks: { allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true },
     // The sandbox is a whole provider posting from one address: the per-address webhook limit is
     // raised so load and scale runs measure Relais, not the limiter (test/contract/limits.test.ts sets its own).

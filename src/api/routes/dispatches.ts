@@ -184,6 +184,13 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         timeZone: tenant.timeZone,
         acknowledgeLink: acknowledge ? RECEIPT_LINK_TAG[locale] : null,
       };
+      // Refused before anything is stored: accepted, it could only fail at the send and escalate (D9).
+      if (body.provider === 'smtp' && !deps.smtpConfigured)
+        throw unprocessable(
+          'provider: no SMTP server is configured on this deployment (SMTP_URL): send through SendGrid, or ask the operator to set one',
+          'provider',
+          'smtp',
+        );
       if (acknowledge && !deps.linkSecret)
         throw new ApiError(
           503,

@@ -4,7 +4,7 @@ import type { Db } from '../db/models';
 import type { Principal } from '../db/api-keys';
 import type { PreferencesBody, SettingsBody } from '../api/schemas';
 import { refusePolicyProblems } from '../api/errors';
-import { effectivePreferences } from '../domain/preferences';
+import { effectivePreferences, type CustomerNotice, type NoticeChannel } from '../domain/preferences';
 import { DEFAULT_POLICIES } from '../domain/durations';
 import { DEFAULT_SEND_WINDOW } from '../domain/customer-notice';
 
@@ -33,6 +33,12 @@ export async function readSettings(db: Db, tenantId: string) {
     policies: { ...DEFAULT_POLICIES, ...settings.policies },
     sendWindow: settings.sendWindow?.from ? settings.sendWindow : DEFAULT_SEND_WINDOW,
   };
+}
+
+/** The tenant's channel order for a customer notice (its preferences over the defaults). */
+export async function preferredChannels(db: Db, tenantId: string, notice: CustomerNotice): Promise<NoticeChannel[]> {
+  const tenant = await db.Tenant.findById(tenantId, { preferences: 1 }).lean();
+  return effectivePreferences(tenant?.preferences as never).customerNotices[notice].channels;
 }
 
 /** Only the fields sent change (audited); shared with the settings page (src/ui). */

@@ -85,7 +85,7 @@ export interface OrderRow {
   hold: { reason: string; since: string } | null;
   stuck: boolean;
   lastTrackingAt: string | null;
-  /** With the exception filter: the open exception the order is listed for. */
+  /** Its open exception: with the exception filter, the one it is listed for; otherwise its oldest open one. */
   exception: { type: string; reason: string; openedAt: Date } | null;
 }
 
@@ -105,7 +105,8 @@ function orderRow(o: Record<string, any>, exception: OrderRow['exception']): Ord
   return {
     orderId: o.orderId,
     state: o.state,
-    createdAt: o.createdAt ?? null,
+    // When it was placed, as the orders list and the API say it (the record may be written a moment later).
+    createdAt: o.placedAt ?? o.createdAt ?? null,
     updatedAt: o.updatedAt ?? null,
     customer: o.customer ?? null,
     risk: (o.risk ?? o.view?.risk)?.level ?? null,
@@ -140,11 +141,22 @@ export async function* orderRows(db: Db, tenantId: string, f: OrderExportFilters
     }
     return;
   }
+  // Each order's oldest open exception, read once (the open ones are few beside the orders).
+  const open = new Map<string, NonNullable<OrderRow['exception']>>();
+  const exceptions = db.OrderException.find(
+    { tenantId, resolvedAt: null },
+    { orderId: 1, type: 1, reason: 1, openedAt: 1 },
+  ).lean();
+  for await (const e of exceptions.cursor({ batchSize: 500 })) {
+    const known = open.get(e.orderId);
+    if (!known || e.openedAt < known.openedAt)
+      open.set(e.orderId, { type: e.type, reason: e.reason, openedAt: e.openedAt });
+  }
   const orders = db.Order.find({ tenantId, ...orderFilter(f) })
     .lean()
     .cursor({ batchSize: 500 });
   for await (const o of orders) {
-    const row = orderRow(o, null);
+    const row = orderRow(o, open.get(o.orderId) ?? null);
     if (keep(row)) yield row;
   }
 }

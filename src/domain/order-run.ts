@@ -6,6 +6,7 @@
 import type { OrderChanges } from '../activities/orders';
 import type { OpenException, OpsAction, OrderInput, OrderSummary, TimelineEntry } from '../workflows/order/contract';
 import {
+  addressLine,
   eventReason,
   holdRefusal,
   isFinished,
@@ -209,7 +210,7 @@ export class OrderRun {
     this.outbox.push({
       audience: 'customer',
       notice: 'address_confirmation',
-      data: { address: this.addressLine(), ...data },
+      data: { address: addressLine(this.s.address), ...data },
       ...(recorded ? { confirmation: c.nonce } : {}),
       // Issue 20: an order about to ship cannot wait for the morning to have its address confirmed.
       ...(this.input.order.urgentAddressConfirmation ? { urgent: true } : {}),
@@ -553,11 +554,6 @@ export class OrderRun {
         cause: cause ? reasonWords(cause, locale) : null,
       },
     };
-  }
-
-  private addressLine(): string {
-    const a = this.s.address;
-    return [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter(Boolean).join(', ');
   }
 }
 

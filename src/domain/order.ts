@@ -286,3 +286,15 @@ export function holdRefusal(refusal: Refusal, hold: { reason: string; since: str
     },
   };
 }
+
+/** An address on one line, as a notice shows it: its parts that are there, never an empty one ("rue, 7 , FR"). */
+export function addressLine(a: {
+  line1?: string | null;
+  line2?: string | null;
+  postalCode?: string | null;
+  city?: string | null;
+  country?: string | null;
+}): string {
+  const town = [a.postalCode, a.city].filter(Boolean).join(' ');
+  return [a.line1, a.line2, town, a.country].filter(Boolean).join(', ');
+}

@@ -64,3 +64,11 @@ export function channelsFor(
   if (!choice.enabled) return [];
   return choice.channels.filter((c) => (c === 'email' ? Boolean(person.email) : Boolean(person.phone)));
 }
+
+/**
+ * Channels ticked on a page, which carry no order, in the tenant's order for the notice (issue 20:
+ * tried one at a time); a ticked channel the tenant's order leaves out comes after, as ticked.
+ */
+export function byPreference(ticked: readonly NoticeChannel[], preferred: readonly NoticeChannel[]): NoticeChannel[] {
+  return [...preferred.filter((c) => ticked.includes(c)), ...ticked.filter((c) => !preferred.includes(c))];
+}

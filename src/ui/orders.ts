@@ -17,6 +17,8 @@ import { allows } from '../api/auth';
 import { ApiError, parse } from '../api/errors';
 import { listOrdersQuery, opsActionSchema, sellerActionSchema, uploadDocumentSchema } from '../api/schemas';
 import { listOrdersPage, opsAction, readOrder, sellerAction, uploadDocument } from '../app/orders';
+import { preferredChannels } from '../app/settings';
+import { byPreference } from '../domain/preferences';
 import { orderTimelineQuery } from '../api/schemas';
 import { acceptUploads, uploadedFile } from '../api/uploads';
 import { sendDocument } from '../api/downloads';
@@ -384,6 +386,16 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
     );
   }
 
+  /** The page's ticked channels carry no order: told in the tenant's order for that notice (the API takes its list as given). */
+  async function inTenantOrder(tenantId: string, parsed: unknown): Promise<SellerAction> {
+    const action = parsed as SellerAction;
+    if (action.type !== 'tell_customer') return action;
+    return {
+      ...action,
+      channels: byPreference(action.channels, await preferredChannels(deps.db, tenantId, action.notice)),
+    };
+  }
+
   // The seller's actions: the API's schema and function, the person's name from the session.
   for (const [path, { done, body }] of Object.entries(ACTION_FORMS)) {
     app.post<{ Params: { id: string } }>(
@@ -391,12 +403,12 @@ export function orderPages(app: FastifyInstance, deps: ApiDeps, tools: OrderPage
       { preHandler: [checkCsrf, need(roles.ops)] },
       async (request, reply) =>
         act(
-          () =>
+          async () =>
             sellerAction(
               deps,
               request.ui!.principal,
               request.params.id,
-              parse(sellerActionSchema, body(form(request))) as SellerAction,
+              await inTenantOrder(request.ui!.principal.tenantId!, parse(sellerActionSchema, body(form(request)))),
             ),
           (p) => orderPage(request, reply, p),
           reply,

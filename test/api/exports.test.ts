@@ -237,6 +237,13 @@ test("orders export by state, by open exception and by the workspace's filters; 
 
   const all = asObjects((await csv('/v1/orders.csv')).rows);
   expect(all.map((o) => o.orderId).sort()).toEqual(['ord-held', 'ord-ok']);
+  // Every order names its open exception, not only under the exception filter; placed when the API says.
+  expect(Object.fromEntries(all.map((o) => [o.orderId, o.exception]))).toEqual({ 'ord-held': 'on_hold', 'ord-ok': '' });
+  for (const o of all)
+    expect({ orderId: o.orderId, placedAt: o.placedAt }).toEqual({
+      orderId: o.orderId,
+      placedAt: (await stack.request('GET', `/v1/orders/${o.orderId}`)).body.placedAt,
+    });
   const onHold = await csv('/v1/orders.csv?state=on_hold');
   expect(onHold.rows[0]).toEqual([...ORDER_COLUMNS]);
   expect(asObjects(onHold.rows)).toEqual([

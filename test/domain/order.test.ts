@@ -1,6 +1,7 @@
 // Rules O1–O8 as one table: which event each state accepts, where it leads, what it opens or resolves.
 import {
   ORDER_STATES,
+  addressLine,
   REASONS,
   STUCK_CAUSES,
   holdRefusal,
@@ -219,4 +220,17 @@ test("O1: where the item is, in the seller's language", () => {
   expect(itemDetails('TSHIRT-M', 'A-12', 'fr')).toBe('SKU TSHIRT-M, emplacement A-12');
   expect(itemDetails('TSHIRT-M', 'A-12', 'en')).toBe('SKU TSHIRT-M, location A-12');
   expect(itemDetails('TSHIRT-M', null, 'fr')).toBe('SKU TSHIRT-M');
+});
+
+// rule O3: the address a confirmation notice shows, on one line, with only the parts it has.
+test.each([
+  [
+    { line1: '12 rue de la Paix', line2: null, postalCode: '75002', city: 'Paris', country: 'FR' },
+    '12 rue de la Paix, 75002 Paris, FR',
+  ],
+  [{ line1: 'rue', line2: 'Bât. B', postalCode: '7', city: '', country: 'FR' }, 'rue, Bât. B, 7, FR'],
+  [{ line1: 'rue', line2: null, postalCode: null, city: 'Lyon', country: 'FR' }, 'rue, Lyon, FR'],
+  [{ line1: 'rue', line2: null, postalCode: '', city: '', country: 'FR' }, 'rue, FR'],
+])('addressLine(%p) → %p', (address, line) => {
+  expect(addressLine(address)).toBe(line);
 });

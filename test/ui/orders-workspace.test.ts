@@ -246,6 +246,24 @@ describe("item 2: the seller acts from the order's page", () => {
     await screenshots(page, 'order-stuck-acted');
   });
 
+  test("O9, issue 20: told from the page with every channel ticked, the customer is told in the tenant's order (SMS first), not the form's", async () => {
+    await place('ui-tell-order');
+    await page.goto('/ui/orders/ui-tell-order');
+    const tell = page.locator('#act-tell');
+    await tell.getByLabel('What to tell').selectOption('delivery_delay');
+    expect(await tell.getByLabel('Email').isChecked()).toBe(true);
+    expect(await tell.getByLabel('SMS').isChecked()).toBe(true);
+    await tell.getByRole('button', { name: 'Send to the customer' }).click();
+    await page.waitForURL('**/ui/orders/ui-tell-order?done=customerTold');
+    // The tenant's order for a delivery delay is SMS, then email (the defaults); the form lists email first.
+    const sent = await stack.waitFor('the notice sent on its first channel', async () => {
+      const o = (await api('GET', '/v1/orders/ui-tell-order')).body;
+      const told = (o.customerNotices ?? []).find((n: { notice: string }) => n.notice === 'delivery_delay');
+      return told?.path.find((p: { event: string }) => p.event === 'sent');
+    });
+    expect(sent.channel).toBe('sms');
+  });
+
   test('O1: resolve an unfulfillable order with a note: it ends and leaves the workspace', async () => {
     await page.goto('/ui/orders/ui-unfulfillable');
     await page.locator('#act-resolve').getByLabel('Exception').selectOption('unfulfillable');

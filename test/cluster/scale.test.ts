@@ -13,12 +13,30 @@ const ORDERS = 8;
 let stack: Stack;
 
 function startWorkerProcess(): RelaisProcess {
-  // A small slot count per process, so that one process alone cannot take the whole burst.
-  return spawnRelais(
-    'src/worker.ts',
-    { ...stack.workerEnv, WORKER_MAX_CONCURRENT_ACTIVITIES: '4', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4' },
-    { quiet: true },
-  );
+  // A small slot count per process, so that one process alone cannot take the whole burst. Its
+  // log at info says when it started and under which identity (and why, if it dies first).
+  return spawnRelais('src/worker.ts', {
+    ...stack.workerEnv,
+    LOG_LEVEL: 'info',
+    WORKER_MAX_CONCURRENT_ACTIVITIES: '4',
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4',
+  });
+}
+
+/**
+ * Each process's identity once it logs `worker started` (it polls from then on). Read from its log,
+ * not from the task queue's pollers: a real cluster lists only the pollers of the queue's root
+ * partition, which an idle worker's long polls may not reach for minutes.
+ */
+function startedIdentity(p: RelaisProcess): string | undefined {
+  if (p.child.exitCode !== null || p.child.signalCode !== null)
+    throw new Error(`a worker process exited before it started:\n${p.output().slice(-4000)}`);
+  // A whole line only (the output may end mid-line).
+  const line = p
+    .output()
+    .split('\n')
+    .find((l) => l.includes('"msg":"worker started"') && l.trimEnd().endsWith('}'));
+  return line ? (JSON.parse(line) as { identity: string }).identity : undefined;
 }
 
 // Each dispatch listens two minutes for its provider events (D7). Webhooks reach the API one batch
@@ -36,21 +54,6 @@ afterAll(async () => {
   killAllRelais();
   await stack?.close();
 });
-
-/** Worker identities that polled the task queue recently (both task types). */
-async function pollers(): Promise<Set<string>> {
-  const identities = new Set<string>();
-  for (const taskQueueType of [1, 2]) {
-    // WORKFLOW, ACTIVITY
-    const res = await stack.client.workflowService.describeTaskQueue({
-      namespace: clusterTarget().namespace,
-      taskQueue: { name: stack.taskQueue },
-      taskQueueType,
-    });
-    for (const p of res.pollers ?? []) if (p.identity) identities.add(p.identity);
-  }
-  return identities;
-}
 
 /** Tasks per worker identity over the given workflows' histories (continued runs included). */
 async function workByIdentity(
@@ -91,11 +94,16 @@ function webhookLag(): { count: number; median: number; max: number } {
 
 test('three workers, a burst, one worker killed mid-run: every workflow completes and the work is spread', async () => {
   const processes = [startWorkerProcess(), startWorkerProcess(), startWorkerProcess()];
-  // Each process bundles its workflows before it polls.
-  await stack.waitFor('three workers polling', async () => (await pollers()).size >= 3, 240_000);
-  const identities = [...(await pollers())];
-  const victim = identities.find((id) => id.startsWith(`${processes[0].child.pid}@`));
-  expect(victim).toBeDefined();
+  const identities = await stack.waitFor(
+    'three workers started',
+    async () => {
+      const started = processes.map(startedIdentity);
+      return started.every(Boolean) ? (started as string[]) : undefined;
+    },
+    240_000,
+  );
+  const victim = identities[0];
+  expect(victim).toMatch(new RegExp(`^${processes[0].child.pid}@`));
 
   const posted = await Promise.all([
     ...Array.from({ length: DISPATCHES }, (_, i) =>

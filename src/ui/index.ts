@@ -516,7 +516,10 @@ export async function uiRoutes(app: FastifyInstance, deps: ApiDeps) {
       'dispatch',
       context(request, reply, `${w.number} ${d.number ?? ''} — ${d.subject ?? d.dispatchId}`, {
         d,
-        documentType: d.document ? (w.documentTypes[d.document.type] ?? d.document.type.replaceAll('_', ' ')) : null,
+        // A notice has no document type.
+        documentType: d.document?.type
+          ? (w.documentTypes[d.document.type] ?? d.document.type.replaceAll('_', ' '))
+          : null,
         recipients,
         senderCopy,
         settled,

@@ -23,7 +23,8 @@ const startProcess = (entry: 'src/worker.ts' | 'src/api/main.ts', env: Record<st
   spawnRelais(entry, { ...stack.workerEnv, ...env });
 
 beforeAll(async () => {
-  stack = await startStack({ worker: false, policies: { listenFor: 'PT1S' } });
+  // The worker process below sends through the test's SMTP server (SMTP_URL): the API is told it has one.
+  stack = await startStack({ worker: false, smtpConfigured: true, policies: { listenFor: 'PT1S' } });
   smtpReceiving = new Promise((r) => {
     markReceiving = r;
   });

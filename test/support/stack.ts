@@ -48,6 +48,8 @@ export interface StackOptions {
   limits?: Partial<ApiLimits>;
   /** An SMTP server for dispatches with `"provider": "smtp"` (rule D10), e.g. smtp-server on loopback. */
   smtp?: { host: string; port: number };
+  /** The API is told SMTP_URL is set without an SMTP sender here (a test's own worker process sends through it). */
+  smtpConfigured?: boolean;
   /** Issue 20: where the worker's SendGrid sender goes instead of the sandbox (e.g. a server that never answers). */
   sendgridBaseUrl?: string;
   /**
@@ -129,7 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sendgridWebhookPublicKey: keys.publicKeyBase64,
     twilioAuthToken: SANDBOX_SECRETS.twilioAuthToken,
     linkSecret: SANDBOX_SECRETS.linkSecret,
-    smtpConfigured: Boolean(options.smtp),
+    smtpConfigured: Boolean(options.smtp) || options.smtpConfigured === true,
     webhooks: { allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? true },
     // The sandbox is a whole provider posting from one address: the per-address webhook limit is
     // raised so load and scale runs measure Relais, not the limiter (test/contract/limits.test.ts sets its own).

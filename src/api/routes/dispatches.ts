@@ -184,13 +184,6 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         timeZone: tenant.timeZone,
         acknowledgeLink: acknowledge ? RECEIPT_LINK_TAG[locale] : null,
       };
-      // Refused before anything is stored: accepted, it could only fail at the send and escalate (D9).
-      if (body.provider === 'smtp' && !deps.smtpConfigured)
-        throw unprocessable(
-          'provider: no SMTP server is configured on this deployment (SMTP_URL): send through SendGrid, or ask the operator to set one',
-          'provider',
-          'smtp',
-        );
       if (acknowledge && !deps.linkSecret)
         throw new ApiError(
           503,
@@ -260,6 +253,13 @@ export async function dispatchRoutes(scope: FastifyInstance, deps: ApiDeps, limi
         )),
       );
       const copy = copyToSender(acknowledge, body, tenant.copyToSender ?? null, warnings);
+      // Refused before anything is stored (after the request's own contradictions, such as a copy over SMTP): accepted, it could only fail at the send and escalate (D9).
+      if (body.provider === 'smtp' && !deps.smtpConfigured)
+        throw unprocessable(
+          'provider: no SMTP server is configured on this deployment (SMTP_URL): send through SendGrid, or ask the operator to set one',
+          'provider',
+          'smtp',
+        );
       const workflowId = dispatchWorkflowId(tenantId, body.dispatchId);
       // Stored before the workflow starts, keyed by position: a retried request rewrites the same documents.
       const stored = await Promise.all(

@@ -247,7 +247,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const { key } = await createApiKey(db, { tenantId, roles: ['admin'] });
   const otherId = `o-${suffix}`;
-  await db.Tenant.create({ _id: otherId, name: 'Other Co', emailFrom: { email: 'x@other.test' } });
+  // Without quiet hours either: a test asking the other tenant's customer must not wait for 08:00 when the suite runs at night.
+  await db.Tenant.create({
+    _id: otherId,
+    name: 'Other Co',
+    emailFrom: { email: 'x@other.test' },
+    sendWindow: options.sendWindow ?? { from: '00:00', to: '00:00' },
+  });
   const { key: otherKey } = await createApiKey(db, { tenantId: otherId, roles: ['admin'] });
 
   if (options.worker !== false) await startWorker();
